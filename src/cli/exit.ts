@@ -1,0 +1,15 @@
+/** Expected failures end the command with a message on stderr and an exit code, never a stack trace. */
+import { Effect } from "effect"
+
+export class ExitWith extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`)
+  }
+}
+
+/** Prints `message` to stderr and fails with the exit code (handled in main.ts). */
+export const fail = (code: number, message: string): Effect.Effect<never, ExitWith> =>
+  Effect.zipRight(
+    Effect.sync(() => process.stderr.write(message.endsWith("\n") ? message : `${message}\n`)),
+    Effect.fail(new ExitWith(code))
+  )

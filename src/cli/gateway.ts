@@ -1,0 +1,85 @@
+/** `openclaw gateway [run|status|health|call]`: run the Gateway in the foreground, or talk to one. */
+import { Command, Options } from "@effect/cli"
+import { Console, Effect, Layer, Logger, LogLevel, Option } from "effect"
+import { BindModes, AuthModes, TailscaleModes } from "../config/schema.js"
+import type { ServerFlags } from "../config/settings.js"
+import { gatewayServices } from "../layers/index.js"
+import { Gateway } from "../services/Gateway.js"
+import { GatewayConfig } from "../services/GatewayConfig.js"
+import { TailscaleExposure } from "../services/TailscaleExposure.js"
+import { fail } from "./exit.js"
+import { callCommand, healthCommand, statusCommand } from "./inspect.js"
+
+const runOptions = {
+  port: Options.integer("port").pipe(Options.withDescription("Port for WebSocket and HTTP (gateway.port, default 18789)"), Options.optional),
+  bind: Options.choice("bind", BindModes).pipe(Options.withDescription("Bind mode (gateway.bind, default loopback)"), Options.optional),
+  auth: Options.choice("auth", AuthModes).pipe(Options.withDescription("Auth mode (gateway.auth.mode)"), Options.optional),
+  token: Options.text("token").pipe(Options.withDescription("Shared token (gateway.auth.token)"), Options.optional),
+  password: Options.text("password").pipe(Options.withDescription("Shared password (gateway.auth.password); prefer --password-file"), Options.optional),
+  passwordFile: Options.file("password-file", { exists: "yes" }).pipe(Options.withDescription("Read the password from a file"), Options.optional),
+  tailscale: Options.choice("tailscale", TailscaleModes).pipe(Options.withDescription("Tailscale exposure (gateway.tailscale.mode)"), Options.optional),
+  tailscaleResetOnExit: Options.boolean("tailscale-reset-on-exit").pipe(Options.withDescription("Withdraw the Serve/Funnel route on shutdown (gateway.tailscale.resetOnExit)")),
+  verbose: Options.boolean("verbose").pipe(Options.withDescription("Log connections and refusals"))
+}
+
+type RunFlags = {
+  readonly [K in keyof typeof runOptions]: (typeof runOptions)[K] extends Options.Options<infer A> ? A : never
+}
+
+const toServerFlags = (f: RunFlags): ServerFlags => ({
+  port: Option.getOrUndefined(f.port),
+  bind: Option.getOrUndefined(f.bind),
+  auth: Option.getOrUndefined(f.auth),
+  token: Option.getOrUndefined(f.token),
+  password: Option.getOrUndefined(f.password),
+  passwordFile: Option.getOrUndefined(f.passwordFile),
+  tailscale: Option.getOrUndefined(f.tailscale),
+  tailscaleResetOnExit: f.tailscaleResetOnExit ? true : undefined,
+  verbose: f.verbose
+})
+
+/** Plain one-line logs on stderr: `[gateway] warning: ...`. */
+const plainLogger = Logger.make(({ logLevel, message }) => {
+  const text = Array.isArray(message) ? message.map(String).join(" ") : String(message)
+  const level = logLevel._tag === "Info" ? "" : `${logLevel.label.toLowerCase()}: `
+  process.stderr.write(`[gateway] ${level}${text}\n`)
+})
+
+const runGateway = (flags: RunFlags) =>
+  Effect.gen(function* () {
+    const settings = yield* GatewayConfig.load({ flags: toServerFlags(flags), createIfMissing: true }).pipe(
+      Effect.catchTag("ConfigError", (e) => fail(e.exitCode, `Config error: ${e.message}`))
+    )
+    if (settings.auth.mode === "none") {
+      yield* Effect.logWarning("gateway.auth.mode is \"none\": any local process or web page can control this Gateway; use token auth unless you know why")
+    }
+    const program = Effect.gen(function* () {
+      const gateway = yield* Gateway
+      const exposure = yield* (yield* TailscaleExposure).status
+      yield* Console.log(`listening on ${gateway.url} (PID ${process.pid})`)
+      const http = gateway.url.replace(/^ws/, "http")
+      const details = [
+        `  Config:     ${settings.configPath}`,
+        `  Auth:       ${settings.auth.mode}${settings.auth.secretSource ? ` (from ${settings.auth.secretSource})` : ""}`,
+        `  Bind:       ${settings.bind} (${gateway.listeners.addresses.map((a) => a.host).join(", ")})`,
+        ...(settings.controlUi.enabled ? [`  Control UI: ${http}${settings.controlUi.basePath}/`] : []),
+        `  Health:     ${http}/healthz`,
+        ...(exposure.mode !== "off" ? [`  Tailscale:  ${exposure.mode} ${exposure.state}${exposure.url ? ` ${exposure.url}` : ""}`] : [])
+      ]
+      yield* Console.log(details.join("\n"))
+      return yield* Effect.never
+    })
+    yield* program.pipe(
+      Effect.provide(gatewayServices(Layer.succeed(GatewayConfig, settings))),
+      Effect.catchTag("BindError", (e) => fail(1, `Cannot start the Gateway: ${e.message}`))
+    )
+  }).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, plainLogger)), Logger.withMinimumLogLevel(LogLevel.Info))
+
+const runCommand = Command.make("run", runOptions, runGateway).pipe(
+  Command.withDescription("Run the Gateway in the foreground (Ctrl-C stops it)")
+)
+
+export const gatewayCommand = Command.make("gateway", runOptions, runGateway).pipe(
+  Command.withDescription("Run the Gateway (default: run), or query one"),
+  Command.withSubcommands([runCommand, statusCommand("status"), healthCommand("health"), callCommand])
+)

@@ -1,0 +1,122 @@
+/** Client commands: health, status and call (shared by `openclaw <x>` and `openclaw gateway <x>`). */
+import { Args, Command, Options } from "@effect/cli"
+import { Console, Effect, Option } from "effect"
+import { connect, type GatewayClientError } from "../client/GatewayClient.js"
+import { OperatorScopes } from "../protocol/frames.js"
+import { clientOptions, describeFailure, printJson, resolveClientTarget, withGateway } from "./client.js"
+import { fail } from "./exit.js"
+
+const READ = ["operator.read"]
+
+export const healthCommand = (name: "health") =>
+  Command.make(name, clientOptions, (flags) =>
+    withGateway(flags, READ, "Gateway health check failed", (conn) =>
+      Effect.gen(function* () {
+        const started = performance.now()
+        const payload = yield* conn.request("health", undefined, { timeoutMs: flags.timeout })
+        const ms = Math.round(performance.now() - started)
+        if (flags.json) return yield* printJson(payload)
+        yield* Console.log(`Gateway Health\n${(payload as { ok?: boolean }).ok === false ? "NOT OK" : "OK"} (${ms}ms)`)
+      })
+    )
+  ).pipe(Command.withDescription("Check that the Gateway answers (operator.read)"))
+
+const line = (label: string, value: string) => `  ${`${label}:`.padEnd(11)} ${value}`
+
+interface StatusPayload {
+  version?: string
+  protocol?: number
+  uptimeMs?: number
+  bind?: { mode?: string; effectiveMode?: string; addresses?: Array<string>; port?: number }
+  auth?: { mode?: string; secretSource?: string; allowTailscale?: boolean }
+  tls?: { enabled?: boolean; fingerprint?: string }
+  exposure?: { mode?: string; state?: string; url?: string; reason?: string }
+  clients?: number
+  nodes?: number
+}
+
+const formatUptime = (ms: number) => {
+  const s = Math.floor(ms / 1000)
+  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m ${s % 60}s` : `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`
+}
+
+export const statusCommand = (name: "status") =>
+  Command.make(
+    name,
+    { ...clientOptions, deep: Options.boolean("deep").pipe(Options.withDescription("Also list connected clients and run a health probe")) },
+    (flags) =>
+      Effect.gen(function* () {
+        const target = yield* resolveClientTarget(flags).pipe(Effect.catchTag("ConfigError", (e) => fail(e.exitCode, `Config error: ${e.message}`)))
+        const started = performance.now()
+        const result = yield* Effect.scoped(
+          Effect.gen(function* () {
+            const conn = yield* connect({ url: target.url, token: target.token, password: target.password, scopes: READ, timeoutMs: flags.timeout })
+            const status = (yield* conn.request("status", undefined, { timeoutMs: flags.timeout })) as StatusPayload
+            const latencyMs = Math.round(performance.now() - started)
+            const presence = flags.deep ? yield* conn.request("system-presence", undefined, { timeoutMs: flags.timeout }) : undefined
+            const health = flags.deep ? yield* conn.request("health", { probe: true }, { timeoutMs: flags.timeout }) : undefined
+            return { status, latencyMs, presence, health }
+          })
+        ).pipe(Effect.either)
+
+        const base = { target: target.url, source: target.source, config: target.configPath }
+        if (result._tag === "Left") {
+          const error: GatewayClientError = result.left
+          if (flags.json) yield* printJson({ ...base, reachable: false, error: { kind: error.kind, code: error.code, message: error.message } })
+          return yield* fail(1, describeFailure(error, target, "Gateway unreachable"))
+        }
+        const { status, latencyMs, presence, health } = result.right
+        if (flags.json) {
+          return yield* printJson({ ...base, reachable: true, latencyMs, status, ...(flags.deep ? { presence, health } : {}) })
+        }
+        const exposure = status.exposure
+        const lines = [
+          "Gateway status",
+          line("Target", `${target.url} (${target.source})`),
+          line("Config", target.configPath),
+          line("Reachable", `yes (${latencyMs}ms)`),
+          line("Version", `${status.version ?? "unknown"} (protocol ${status.protocol ?? "?"}), up ${formatUptime(status.uptimeMs ?? 0)}`),
+          line("Auth", `${status.auth?.mode ?? "unknown"}${status.auth?.secretSource ? ` (from ${status.auth.secretSource})` : ""}`),
+          line("Bind", `${status.bind?.mode ?? "?"}${status.bind?.effectiveMode && status.bind.effectiveMode !== status.bind.mode ? ` -> ${status.bind.effectiveMode}` : ""} on ${(status.bind?.addresses ?? []).join(", ")} port ${status.bind?.port ?? "?"}`),
+          line("TLS", status.tls?.enabled ? `on${status.tls.fingerprint ? ` (sha256 ${status.tls.fingerprint})` : ""}` : "off"),
+          line(
+            "Exposure",
+            exposure === undefined || exposure.mode === "off"
+              ? "none (loopback only)"
+              : `tailscale ${exposure.mode}: ${exposure.state}${exposure.url ? ` ${exposure.url}` : ""}${exposure.reason ? ` (${exposure.reason})` : ""}`
+          ),
+          line("Clients", `${status.clients ?? 0} operator(s), ${status.nodes ?? 0} node(s)`)
+        ]
+        if (flags.deep) {
+          lines.push(line("Health", (health as { ok?: boolean })?.ok ? "OK" : "NOT OK"))
+          for (const p of (presence as Array<{ client: { id: string; mode: string; version: string }; role: string; host: string; since: number }>) ?? []) {
+            lines.push(`    - ${p.client.id} (${p.client.mode} ${p.client.version}, ${p.role}) from ${p.host}, connected ${formatUptime(Date.now() - p.since)} ago`)
+          }
+        }
+        yield* Console.log(lines.join("\n"))
+      })
+  ).pipe(Command.withDescription("Show the Gateway target, reachability, auth, bind and exposure"))
+
+export const callCommand = Command.make(
+  "call",
+  {
+    ...clientOptions,
+    method: Args.text({ name: "method" }).pipe(Args.withDescription("RPC method, e.g. health, status, system-presence")),
+    params: Options.text("params").pipe(Options.withDescription("Method params as JSON"), Options.optional),
+    expectFinal: Options.boolean("expect-final").pipe(Options.withDescription("For two-phase methods (agent): wait for the final response"))
+  },
+  (flags) =>
+    Effect.gen(function* () {
+      let params: unknown = undefined
+      if (Option.isSome(flags.params)) {
+        try {
+          params = JSON.parse(flags.params.value)
+        } catch (e) {
+          return yield* fail(2, `--params is not valid JSON: ${(e as Error).message}`)
+        }
+      }
+      yield* withGateway(flags, OperatorScopes, `Gateway call ${flags.method} failed`, (conn) =>
+        Effect.flatMap(conn.request(flags.method, params, { expectFinal: flags.expectFinal, timeoutMs: flags.timeout }), printJson)
+      )
+    })
+).pipe(Command.withDescription("Call any Gateway method and print its JSON result"))

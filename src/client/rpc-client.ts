@@ -1,0 +1,222 @@
+/**
+ * A small Promise-based protocol v4 client over `ws`: waits for the challenge, sends connect,
+ * then correlates responses by id. GatewayClient wraps it in Effect; benches use it directly.
+ */
+import { randomUUID } from "node:crypto"
+import WebSocket from "ws"
+import {
+  type ClientInfo,
+  type ConnectParams,
+  type ErrorShape,
+  type EventFrame,
+  type HelloOk,
+  Limits,
+  OperatorScopes,
+  parseFrame,
+  PROTOCOL_VERSION,
+  type Role
+} from "../protocol/frames.js"
+import { VERSION } from "../version.js"
+
+export type ClientFailureKind = "unreachable" | "auth" | "pairing" | "protocol" | "timeout" | "closed" | "tls"
+
+/** Why a connection or call failed; `code` is the server's details.code when it gave one. */
+export class ClientFailure extends Error {
+  constructor(
+    readonly kind: ClientFailureKind,
+    message: string,
+    readonly code?: string,
+    readonly error?: ErrorShape
+  ) {
+    super(message)
+  }
+}
+
+export interface RpcClientOptions {
+  readonly url: string
+  readonly token?: string
+  readonly password?: string
+  readonly client?: Partial<ClientInfo>
+  readonly role?: Role
+  readonly scopes?: ReadonlyArray<string>
+  /** Connect + handshake budget. */
+  readonly timeoutMs?: number
+  readonly onEvent?: (event: EventFrame) => void
+  /** Extra ws options (TLS agent/pinning, createConnection). */
+  readonly wsOptions?: WebSocket.ClientOptions
+}
+
+interface Pending {
+  resolve: (payload: unknown) => void
+  reject: (err: ClientFailure) => void
+  expectFinal: boolean
+  timer: NodeJS.Timeout | undefined
+}
+
+const describeSocketError = (err: NodeJS.ErrnoException): string => {
+  switch (err.code) {
+    case "ECONNREFUSED":
+      return "connection refused: nothing is listening there"
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return "host not found"
+    case "ETIMEDOUT":
+    case "EHOSTUNREACH":
+    case "ENETUNREACH":
+      return "host unreachable"
+    case "ECONNRESET":
+      return "connection reset by the server"
+    default:
+      return err.message
+  }
+}
+
+export class RpcClient {
+  private readonly pending = new Map<string, Pending>()
+  private closed = false
+  private closeReason: ClientFailure | undefined
+
+  private constructor(
+    readonly ws: WebSocket,
+    readonly hello: HelloOk
+  ) {}
+
+  static connect(options: RpcClientOptions): Promise<RpcClient> {
+    const timeoutMs = options.timeoutMs ?? 10_000
+    return new Promise<RpcClient>((resolve, reject) => {
+      let settled = false
+      const ws = new WebSocket(options.url, {
+        perMessageDeflate: false,
+        maxPayload: Limits.maxPayload,
+        handshakeTimeout: timeoutMs,
+        ...options.wsOptions
+      })
+      const timer = setTimeout(() => finish(new ClientFailure("timeout", `no answer from the Gateway within ${timeoutMs} ms`)), timeoutMs)
+      const finish = (result: ClientFailure | RpcClient) => {
+        if (settled) return
+        settled = true
+        clearTimeout(timer)
+        if (result instanceof ClientFailure) {
+          ws.removeAllListeners("message")
+          ws.on("error", () => {})
+          ws.terminate()
+          reject(result)
+        } else resolve(result)
+      }
+      const connectId = randomUUID()
+      ws.on("error", (err: NodeJS.ErrnoException) => finish(new ClientFailure(err.code === "ERR_TLS_PIN" ? "tls" : "unreachable", describeSocketError(err), err.code)))
+      ws.on("unexpected-response", (_req, res) => {
+        finish(new ClientFailure(res.statusCode === 403 ? "auth" : "protocol", `the Gateway refused the WebSocket upgrade (HTTP ${res.statusCode})`))
+      })
+      ws.on("close", (code, reason) => {
+        finish(new ClientFailure("closed", `the Gateway closed the connection (${code}${reason.length > 0 ? `: ${reason.toString()}` : ""})`))
+      })
+      ws.on("message", (data) => {
+        const frame = parseFrame(data.toString())
+        if (frame === undefined) return finish(new ClientFailure("protocol", "the server sent a frame that is not protocol v4 JSON"))
+        if (frame.type === "event" && frame.event === "connect.challenge") {
+          const params: ConnectParams = {
+            minProtocol: PROTOCOL_VERSION,
+            maxProtocol: PROTOCOL_VERSION,
+            client: {
+              id: "cli",
+              version: VERSION,
+              platform: process.platform,
+              mode: "cli",
+              ...options.client
+            },
+            role: options.role ?? "operator",
+            scopes: options.scopes ?? [...OperatorScopes],
+            caps: [],
+            ...(options.token !== undefined || options.password !== undefined
+              ? { auth: { ...(options.token !== undefined ? { token: options.token } : {}), ...(options.password !== undefined ? { password: options.password } : {}) } }
+              : {})
+          }
+          ws.send(JSON.stringify({ type: "req", id: connectId, method: "connect", params }))
+          return
+        }
+        if (frame.type === "res" && frame.id === connectId) {
+          if (!frame.ok) {
+            const error = frame.error ?? { code: "UNAVAILABLE", message: "connect failed" }
+            const code = (error.details as { code?: string } | undefined)?.code
+            const kind: ClientFailureKind =
+              error.message.startsWith("unauthorized") ? "auth" : error.code === "NOT_PAIRED" ? "pairing" : "protocol"
+            return finish(new ClientFailure(kind, error.message, code, error))
+          }
+          const client = new RpcClient(ws, frame.payload as HelloOk)
+          ws.removeAllListeners("message")
+          ws.removeAllListeners("close")
+          ws.on("message", (d) => client.onMessage(d.toString(), options.onEvent))
+          ws.on("close", (c, r) => client.onClose(c, r.toString()))
+          return finish(client)
+        }
+      })
+    })
+  }
+
+  private onMessage(text: string, onEvent: RpcClientOptions["onEvent"]): void {
+    const frame = parseFrame(text)
+    if (frame === undefined) return
+    if (frame.type === "event") return onEvent?.(frame)
+    if (frame.type !== "res") return
+    const p = this.pending.get(frame.id)
+    if (p === undefined) return
+    if (frame.ok) {
+      // Two-phase methods answer "accepted" first and the final result later with the same id.
+      if (p.expectFinal && (frame.payload as { status?: string } | undefined)?.status === "accepted") return
+      this.settle(frame.id)
+      p.resolve(frame.payload)
+    } else {
+      this.settle(frame.id)
+      const error = frame.error ?? { code: "UNAVAILABLE", message: "request failed" }
+      p.reject(new ClientFailure("protocol", `${error.code}: ${error.message}`, (error.details as { code?: string } | undefined)?.code, error))
+    }
+  }
+
+  private onClose(code: number, reason: string): void {
+    this.closed = true
+    this.closeReason = new ClientFailure("closed", `the Gateway closed the connection (${code}${reason ? `: ${reason}` : ""})`)
+    for (const [id, p] of this.pending) {
+      this.settle(id)
+      p.reject(this.closeReason)
+    }
+  }
+
+  private settle(id: string): void {
+    const p = this.pending.get(id)
+    if (p?.timer !== undefined) clearTimeout(p.timer)
+    this.pending.delete(id)
+  }
+
+  request(method: string, params?: unknown, opts: { expectFinal?: boolean; timeoutMs?: number } = {}): Promise<unknown> {
+    if (this.closed) return Promise.reject(this.closeReason)
+    const id = randomUUID()
+    return new Promise((resolve, reject) => {
+      const timer =
+        opts.timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              this.pending.delete(id)
+              reject(new ClientFailure("timeout", `no answer to ${method} within ${opts.timeoutMs} ms`))
+            }, opts.timeoutMs)
+      this.pending.set(id, { resolve, reject, expectFinal: opts.expectFinal ?? false, timer })
+      this.ws.send(JSON.stringify(params === undefined ? { type: "req", id, method } : { type: "req", id, method, params }))
+    })
+  }
+
+  /** Closes the socket and waits (briefly) for the close handshake. */
+  close(): Promise<void> {
+    if (this.ws.readyState === WebSocket.CLOSED) return Promise.resolve()
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.ws.terminate()
+        resolve()
+      }, 500)
+      this.ws.once("close", () => {
+        clearTimeout(timer)
+        resolve()
+      })
+      this.ws.close(1000, "done")
+    })
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * Resolving what the Gateway server runs with, from flags > environment > file > defaults,
+ * and refusing unsafe combinations (shared/security.md section 2) before anything listens.
+ */
+import * as fs from "node:fs"
+import * as net from "node:net"
+import { Redacted } from "effect"
+import { ConfigError, type Env, type LoadedConfig } from "./load.js"
+import type { AuthMode, BindMode, TailscaleMode } from "./schema.js"
+
+export const DEFAULT_PORT = 18789
+
+export interface ServerFlags {
+  readonly port?: number
+  readonly bind?: BindMode
+  readonly auth?: AuthMode
+  readonly token?: string
+  readonly password?: string
+  readonly passwordFile?: string
+  readonly tailscale?: TailscaleMode
+  readonly tailscaleResetOnExit?: boolean
+  readonly verbose?: boolean
+}
+
+export interface RateLimitSettings {
+  readonly maxAttempts: number
+  readonly windowMs: number
+  readonly lockoutMs: number
+}
+
+export interface GatewaySettings {
+  readonly configPath: string
+  readonly stateDir: string
+  readonly port: number
+  readonly bind: BindMode
+  readonly customBindHost: string | undefined
+  readonly auth: {
+    readonly mode: AuthMode
+    readonly token: Redacted.Redacted<string> | undefined
+    readonly password: Redacted.Redacted<string> | undefined
+    readonly allowTailscale: boolean
+    readonly rateLimit: RateLimitSettings
+    /** Where the secret in force came from, for status output (never the value). */
+    readonly secretSource: string | undefined
+  }
+  readonly tailscale: { readonly mode: TailscaleMode; readonly resetOnExit: boolean }
+  readonly controlUi: { readonly enabled: boolean; readonly basePath: string; readonly allowedOrigins: ReadonlyArray<string> }
+  readonly tls: { readonly enabled: boolean; readonly autoGenerate: boolean; readonly certPath?: string; readonly keyPath?: string }
+  readonly handshakeTimeoutMs: number
+  readonly tickIntervalMs: number
+  readonly verbose: boolean
+}
+
+/** Empty, blank, or the strings a shell or template leaves behind when a variable was unset. */
+export const isUnusableSecret = (s: string | undefined): boolean =>
+  s === undefined || s.trim().length === 0 || ["undefined", "null"].includes(s.trim().toLowerCase())
+
+/** "" or "/x" without a trailing slash. */
+export const normaliseBasePath = (p: string | undefined): string => {
+  const trimmed = (p ?? "").trim().replace(/^\/+|\/+$/g, "")
+  return trimmed.length === 0 ? "" : `/${trimmed}`
+}
+
+export const parsePortEnv = (value: string | undefined, name: string): number | undefined => {
+  if (value === undefined || value.trim() === "") return undefined
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1 || n > 65535) {
+    throw new ConfigError({ message: `${name}: expected an integer port between 1 and 65535, got ${JSON.stringify(value)}` })
+  }
+  return n
+}
+
+const readPasswordFile = (file: string): string => {
+  try {
+    return fs.readFileSync(file, "utf8").replace(/\r?\n$/, "")
+  } catch (e) {
+    throw new ConfigError({ message: `--password-file: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}` })
+  }
+}
+
+/** Picks the first defined value and remembers where it came from. */
+const firstOf = <A>(...candidates: Array<readonly [A | undefined, string]>): [A, string] | [undefined, undefined] => {
+  for (const [value, source] of candidates) if (value !== undefined) return [value, source]
+  return [undefined, undefined]
+}
+
+/** Throws ConfigError (exit 78) for any unsafe or incomplete combination. */
+export const resolveServerSettings = (loaded: LoadedConfig, env: Env, flags: ServerFlags): GatewaySettings => {
+  const g = loaded.file.gateway ?? {}
+  const port = flags.port ?? parsePortEnv(env.OPENCLAW_GATEWAY_PORT, "OPENCLAW_GATEWAY_PORT") ?? g.port ?? DEFAULT_PORT
+  const bind = flags.bind ?? g.bind ?? "loopback"
+
+  const [token, tokenSource] = firstOf<string>(
+    [flags.token, "--token"],
+    [env.OPENCLAW_GATEWAY_TOKEN, "OPENCLAW_GATEWAY_TOKEN"],
+    [g.auth?.token, "gateway.auth.token"]
+  )
+  const [password, passwordSource] = firstOf<string>(
+    [flags.password, "--password"],
+    [flags.passwordFile === undefined ? undefined : readPasswordFile(flags.passwordFile), "--password-file"],
+    [env.OPENCLAW_GATEWAY_PASSWORD, "OPENCLAW_GATEWAY_PASSWORD"],
+    [g.auth?.password, "gateway.auth.password"]
+  )
+  const explicitMode = flags.auth ?? g.auth?.mode
+  // Unset mode: password when only a password is given, token otherwise (as OpenClaw does).
+  const authMode: AuthMode = explicitMode ?? (password !== undefined && token === undefined ? "password" : "token")
+
+  if (authMode === "token" && isUnusableSecret(token)) {
+    throw new ConfigError({
+      message:
+        token === undefined
+          ? `gateway.auth.mode is "token" but no token is set: set gateway.auth.token in ${loaded.configPath}, OPENCLAW_GATEWAY_TOKEN, or --token (gateway.remote.token is the CLI's credential for a remote Gateway and does not configure this server)`
+          : `${tokenSource} is blank or a placeholder ("undefined"/"null"); set a real secret (at least 16 characters, e.g. from \`openssl rand -hex 32\`)`
+    })
+  }
+  if (authMode === "password" && isUnusableSecret(password)) {
+    throw new ConfigError({
+      message:
+        password === undefined
+          ? `gateway.auth.mode is "password" but no password is set: set gateway.auth.password in ${loaded.configPath}, OPENCLAW_GATEWAY_PASSWORD, --password or --password-file`
+          : `${passwordSource} is blank or a placeholder ("undefined"/"null"); set a real password`
+    })
+  }
+
+  const tailscaleMode = flags.tailscale ?? g.tailscale?.mode ?? "off"
+  const exposed = tailscaleMode !== "off"
+  if (bind === "custom") {
+    const host = g.customBindHost
+    if (host === undefined || net.isIP(host.trim()) === 0) {
+      throw new ConfigError({
+        message: `gateway.customBindHost must be an IP address when gateway.bind is "custom", got ${host === undefined ? "nothing" : JSON.stringify(host)}`
+      })
+    }
+  }
+  if (authMode === "none" && (bind !== "loopback" || exposed)) {
+    throw new ConfigError({
+      message: exposed
+        ? `gateway.auth.mode "none" cannot be used with gateway.tailscale.mode "${tailscaleMode}": set gateway.auth.mode to "token" or "password" (or --auth)`
+        : `gateway.auth.mode "none" is only allowed with gateway.bind "loopback" (got "${bind}"): set gateway.auth.mode to "token" or "password", or bind to loopback`
+    })
+  }
+  if (tailscaleMode === "funnel" && authMode !== "password") {
+    throw new ConfigError({
+      message: `gateway.tailscale.mode "funnel" makes the Gateway public and needs gateway.auth.mode "password" (got "${authMode}"): set gateway.auth.mode and gateway.auth.password (or --auth password --password-file FILE)`
+    })
+  }
+  if (exposed && bind !== "loopback") {
+    throw new ConfigError({
+      message: `gateway.tailscale.mode "${tailscaleMode}" proxies to the loopback port and needs gateway.bind "loopback" (got "${bind}"): set gateway.bind to "loopback" (or --bind loopback)`
+    })
+  }
+
+  return {
+    configPath: loaded.configPath,
+    stateDir: loaded.stateDir,
+    port,
+    bind,
+    customBindHost: g.customBindHost?.trim(),
+    auth: {
+      mode: authMode,
+      token: authMode === "token" && token !== undefined ? Redacted.make(token) : undefined,
+      password: authMode === "password" && password !== undefined ? Redacted.make(password) : undefined,
+      allowTailscale: g.auth?.allowTailscale ?? tailscaleMode === "serve",
+      rateLimit: {
+        maxAttempts: g.auth?.rateLimit?.maxAttempts ?? 10,
+        windowMs: g.auth?.rateLimit?.windowMs ?? 60_000,
+        lockoutMs: g.auth?.rateLimit?.lockoutMs ?? 300_000
+      },
+      secretSource: authMode === "token" ? tokenSource : authMode === "password" ? passwordSource : undefined
+    },
+    tailscale: { mode: tailscaleMode, resetOnExit: flags.tailscaleResetOnExit ?? g.tailscale?.resetOnExit ?? false },
+    controlUi: {
+      enabled: g.controlUi?.enabled ?? true,
+      basePath: normaliseBasePath(g.controlUi?.basePath),
+      allowedOrigins: g.controlUi?.allowedOrigins ?? []
+    },
+    tls: {
+      enabled: g.tls?.enabled ?? false,
+      autoGenerate: g.tls?.autoGenerate ?? true,
+      certPath: g.tls?.certPath,
+      keyPath: g.tls?.keyPath
+    },
+    handshakeTimeoutMs: g.handshakeTimeoutMs ?? 10_000,
+    tickIntervalMs: 30_000,
+    verbose: flags.verbose ?? false
+  }
+}

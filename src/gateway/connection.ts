@@ -1,0 +1,221 @@
+/**
+ * One WebSocket client of the Gateway: the handshake (challenge, connect, hello-ok), then RPC.
+ * Every failure closes only this socket, with the close code of shared/protocol.md.
+ */
+import { randomUUID } from "node:crypto"
+import { Cause, Exit, Runtime } from "effect"
+import type WebSocket from "ws"
+import {
+  CloseCode,
+  type ClientInfo,
+  ErrorCode,
+  type ErrorShape,
+  errorResponse,
+  eventFrame,
+  Limits,
+  LEGACY_PROTOCOL_VERSION,
+  okResponse,
+  OperatorScopes,
+  parseFrame,
+  PROTOCOL_VERSION,
+  type Role
+} from "../protocol/frames.js"
+import type { AuthService } from "../services/Auth.js"
+import { decodeConnectParams } from "./connect-params.js"
+import { type CallerInfo, type MethodDef, RpcError } from "./rpc.js"
+
+export interface ConnectionHost {
+  readonly auth: AuthService
+  readonly runtime: Runtime.Runtime<never>
+  readonly handshakeTimeoutMs: number
+  readonly method: (name: string) => MethodDef | undefined
+  readonly hello: (conn: Connection) => unknown
+  readonly onReady: (conn: Connection) => void
+  readonly onClose: (conn: Connection) => void
+  readonly log: (message: string) => void
+}
+
+export interface PeerInfo {
+  readonly remoteAddress: string
+  /** Loopback peer and no proxy headers: see isLocalRequest. */
+  readonly isLocal: boolean
+}
+
+export class Connection {
+  readonly connId = randomUUID()
+  readonly nonce = randomUUID()
+  readonly since = Date.now()
+  state: "handshake" | "ready" | "closed" = "handshake"
+  client: ClientInfo | undefined
+  role: Role = "operator"
+  scopes: ReadonlyArray<string> = []
+  authMethod = "none"
+  caller: CallerInfo | undefined
+  private readonly handshakeTimer: NodeJS.Timeout
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly peer: PeerInfo,
+    private readonly host: ConnectionHost
+  ) {
+    ws.on("message", (data, isBinary) => this.onMessage(data as Buffer, isBinary))
+    ws.on("close", () => this.onClosed())
+    ws.on("error", () => this.onClosed())
+    this.handshakeTimer = setTimeout(() => this.close(CloseCode.policy, "handshake timeout"), host.handshakeTimeoutMs)
+    this.handshakeTimer.unref()
+    this.sendText(eventFrame("connect.challenge", { nonce: this.nonce, ts: Date.now() }))
+  }
+
+  /** Sends a prepared frame; a client that stops reading is dropped rather than buffered forever. */
+  sendText(text: string | Buffer): void {
+    if (this.state === "closed" || this.ws.readyState !== 1) return
+    if (this.ws.bufferedAmount > Limits.maxBufferedBytes) {
+      this.close(CloseCode.policy, "slow consumer")
+      return
+    }
+    this.ws.send(text, { binary: false })
+  }
+
+  close(code: number, reason: string): void {
+    if (this.state === "closed") return
+    this.ws.close(code, reason)
+    this.onClosed()
+  }
+
+  private onClosed(): void {
+    if (this.state === "closed") return
+    clearTimeout(this.handshakeTimer)
+    const wasReady = this.state === "ready"
+    this.state = "closed"
+    if (wasReady) this.host.onClose(this)
+  }
+
+  private fail(id: string | undefined, error: ErrorShape, closeCode?: number): void {
+    if (id !== undefined) this.sendText(errorResponse(id, error))
+    if (closeCode !== undefined) this.close(closeCode, error.message.slice(0, 120))
+  }
+
+  private onMessage(data: Buffer, isBinary: boolean): void {
+    if (this.state === "closed") return
+    if (isBinary) return this.close(1003, "binary frames are not supported; send JSON text frames")
+    if (this.state === "handshake" && data.length > Limits.preAuthMaxPayload) {
+      return this.close(CloseCode.tooLarge, "preauth payload too large")
+    }
+    const frame = parseFrame(data.toString("utf8"))
+    if (frame === undefined || frame.type !== "req") {
+      const id = frame !== undefined && "id" in frame ? frame.id : undefined
+      return this.fail(id, { code: ErrorCode.invalidRequest, message: "invalid frame: expected a JSON request {type:\"req\", id, method, params}" }, CloseCode.policy)
+    }
+    if (this.state === "handshake") {
+      if (frame.method !== "connect") {
+        return this.fail(frame.id, { code: ErrorCode.invalidRequest, message: "invalid handshake: first request must be connect" }, CloseCode.policy)
+      }
+      return this.onConnect(frame.id, frame.params)
+    }
+    this.dispatch(frame.id, frame.method, frame.params)
+  }
+
+  private onConnect(id: string, rawParams: unknown): void {
+    const decoded = decodeConnectParams(rawParams)
+    if (!decoded.ok) {
+      return this.fail(id, { code: ErrorCode.invalidRequest, message: `invalid connect params: ${decoded.problem}` }, CloseCode.policy)
+    }
+    const params = decoded.params
+    const role = params.role ?? "operator"
+    if (role !== "operator" && role !== "node") {
+      return this.fail(id, { code: ErrorCode.invalidRequest, message: "invalid role" }, CloseCode.policy)
+    }
+    const speaks = (v: number) => params.minProtocol <= v && v <= params.maxProtocol
+    const legacyOk = params.client.mode === "probe" || role === "node"
+    if (!speaks(PROTOCOL_VERSION) && !(legacyOk && speaks(LEGACY_PROTOCOL_VERSION))) {
+      return this.fail(
+        id,
+        {
+          code: ErrorCode.invalidRequest,
+          message: `protocol mismatch: this Gateway speaks protocol ${PROTOCOL_VERSION}, the client offered ${params.minProtocol}-${params.maxProtocol}`,
+          details: { code: "PROTOCOL_MISMATCH", expectedProtocol: PROTOCOL_VERSION }
+        },
+        CloseCode.protocolMismatch
+      )
+    }
+    const authenticate = this.host.auth.authenticate({
+      credentials: params.auth,
+      clientMode: params.client.mode,
+      remoteAddress: this.peer.remoteAddress
+    })
+    Runtime.runCallback(this.host.runtime)(authenticate, {
+      onExit: (exit) => {
+        if (this.state !== "handshake") return
+        if (Exit.isFailure(exit)) {
+          const failure = Cause.failureOption(exit.cause)
+          if (failure._tag === "Some") {
+            const f = failure.value
+            return this.fail(
+              id,
+              {
+                code: ErrorCode.invalidRequest,
+                message: f.message,
+                details: { code: f.code },
+                ...(f.retryAfterMs === undefined ? {} : { retryable: true, retryAfterMs: f.retryAfterMs })
+              },
+              CloseCode.policy
+            )
+          }
+          this.host.log(`auth check failed unexpectedly: ${Cause.pretty(exit.cause)}`)
+          return this.fail(id, { code: ErrorCode.unavailable, message: "auth check failed" }, CloseCode.policy)
+        }
+        clearTimeout(this.handshakeTimer)
+        this.client = params.client
+        this.role = role
+        this.authMethod = exit.value.method
+        this.scopes = role === "operator" ? grantedScopes(params.scopes) : []
+        this.caller = { connId: this.connId, role, scopes: this.scopes, clientId: params.client.id, clientMode: params.client.mode }
+        this.state = "ready"
+        this.sendText(okResponse(id, this.host.hello(this)))
+        this.host.onReady(this)
+      }
+    })
+  }
+
+  private dispatch(id: string, method: string, params: unknown): void {
+    const def = this.host.method(method)
+    if (def === undefined) {
+      return this.fail(id, { code: ErrorCode.invalidRequest, message: `unknown method: ${method}` })
+    }
+    if (def.requires === "node" ? this.role !== "node" : this.role !== "operator") {
+      return this.fail(id, {
+        code: ErrorCode.forbidden,
+        message: def.requires === "node" ? `method ${method} is for nodes only` : `method ${method} needs role operator`,
+        details: { code: "ROLE_NOT_ALLOWED" }
+      })
+    }
+    if (def.requires !== "node" && !hasScope(this.scopes, def.requires)) {
+      return this.fail(id, { code: ErrorCode.forbidden, message: `missing scope: ${def.requires}`, details: { code: "MISSING_SCOPE" } })
+    }
+    const ctx = { caller: this.caller!, requestId: id, accept: (payload: unknown) => this.sendText(okResponse(id, payload)) }
+    Runtime.runCallback(this.host.runtime)(def.handler(params, ctx), {
+      onExit: (exit) => {
+        if (Exit.isSuccess(exit)) return this.sendText(okResponse(id, exit.value))
+        const failure = Cause.failureOption(exit.cause)
+        if (failure._tag === "Some" && failure.value instanceof RpcError) return this.sendText(errorResponse(id, failure.value.shape))
+        if (Cause.isInterruptedOnly(exit.cause)) {
+          return this.sendText(errorResponse(id, { code: ErrorCode.unavailable, message: "gateway is shutting down", retryable: true }))
+        }
+        this.host.log(`method ${method} failed: ${Cause.pretty(exit.cause)}`)
+        this.sendText(errorResponse(id, { code: ErrorCode.unavailable, message: `internal error in ${method}` }))
+      }
+    })
+  }
+}
+
+/** Operator access grants the scopes asked for (known ones only), never more; none asked: read. */
+export const grantedScopes = (requested: ReadonlyArray<string> | undefined): ReadonlyArray<string> => {
+  const known = (requested ?? []).filter((s) => (OperatorScopes as ReadonlyArray<string>).includes(s))
+  return known.length > 0 ? [...new Set(known)] : ["operator.read"]
+}
+
+/** admin implies every operator scope; write implies read. */
+export const hasScope = (granted: ReadonlyArray<string>, needed: string): boolean =>
+  granted.includes(needed) ||
+  granted.includes("operator.admin") ||
+  (needed === "operator.read" && granted.includes("operator.write"))

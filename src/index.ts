@@ -1,0 +1,14 @@
+/**
+ * The embedding API: the Gateway's services, their layers, and a client. An Effect program can
+ * `Layer.provide` the Gateway into itself, and tests can swap any boundary for a test layer.
+ */
+export { Auth, AuthFailure, type AuthService, constantTimeEqual } from "./services/Auth.js"
+export { Binder, BindError, type BinderService, type Listeners, findTailnetAddress, isTailscaleAddress } from "./services/Binder.js"
+export { Gateway, type GatewayService, type PresenceEntry } from "./services/Gateway.js"
+export { ConfigError, GatewayConfig, type GatewaySettings, type LoadOptions, testSettings } from "./services/GatewayConfig.js"
+export { type ExposureStatus, TailscaleExposure } from "./services/TailscaleExposure.js"
+export { GatewayLive, gatewayServices } from "./layers/index.js"
+export { connect, GatewayClientError, type GatewayConnection, RpcClient } from "./client/GatewayClient.js"
+export { RpcError, type MethodDef, type MethodContext } from "./gateway/rpc.js"
+export * as Protocol from "./protocol/frames.js"
+export { VERSION } from "./version.js"

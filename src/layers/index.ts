@@ -1,0 +1,22 @@
+/**
+ * The composed application: GatewayConfig -> Auth, Binder -> Gateway -> TailscaleExposure.
+ * Layers acquire in that order and release in reverse, so the Tailscale route is withdrawn
+ * first, then clients are told "shutdown" and closed, then the listeners close.
+ */
+import { Layer } from "effect"
+import { Auth } from "../services/Auth.js"
+import { Binder } from "../services/Binder.js"
+import { Gateway } from "../services/Gateway.js"
+import { GatewayConfig, type LoadOptions } from "../services/GatewayConfig.js"
+import { TailscaleExposure } from "../services/TailscaleExposure.js"
+
+/** Gateway, Auth, Binder and TailscaleExposure over a given GatewayConfig layer. */
+export const gatewayServices = <E, R>(config: Layer.Layer<GatewayConfig, E, R>) =>
+  TailscaleExposure.layer.pipe(
+    Layer.provideMerge(Gateway.layer),
+    Layer.provideMerge(Layer.mergeAll(Auth.layer, Binder.layer)),
+    Layer.provideMerge(config)
+  )
+
+/** The live Gateway, reading the config file and environment like `openclaw gateway run`. */
+export const GatewayLive = (options: LoadOptions = {}) => gatewayServices(GatewayConfig.layer(options))

@@ -1,0 +1,153 @@
+/**
+ * Binder: turns gateway.bind into listening sockets. It owns the net.Servers (scoped: closed on
+ * release) and hands each accepted socket to the Gateway, so one HTTP server can sit behind
+ * several addresses (127.0.0.1 and ::1) on the same port.
+ */
+import * as net from "node:net"
+import * as os from "node:os"
+import { Context, Data, Effect, Layer } from "effect"
+import type { BindMode } from "../config/schema.js"
+import { GatewayConfig } from "./GatewayConfig.js"
+
+export class BindError extends Data.TaggedError("BindError")<{ readonly message: string; readonly code?: string }> {}
+
+export interface BoundAddress {
+  readonly host: string
+  readonly port: number
+  readonly family: "IPv4" | "IPv6"
+}
+
+export interface Listeners {
+  readonly port: number
+  readonly addresses: ReadonlyArray<BoundAddress>
+  /** The address clients on this machine should use (first bound host). */
+  readonly primaryHost: string
+  /** The mode actually in force: "auto" resolves to loopback or lan. */
+  readonly effectiveMode: Exclude<BindMode, "auto">
+}
+
+export interface BinderService {
+  readonly bind: (
+    port: number,
+    onConnection: (socket: net.Socket) => void
+  ) => Effect.Effect<Listeners, BindError, import("effect").Scope.Scope>
+}
+
+export type InterfaceLister = () => NodeJS.Dict<Array<os.NetworkInterfaceInfo>>
+
+/** Tailscale's ranges: 100.64.0.0/10 (CGNAT) and fd7a:115c:a1e0::/48. */
+export const isTailscaleAddress = (address: string): boolean => {
+  if (net.isIPv4(address)) {
+    const [a, b] = address.split(".").map(Number)
+    return a === 100 && b! >= 64 && b! <= 127
+  }
+  return address.toLowerCase().startsWith("fd7a:115c:a1e0:")
+}
+
+export const findTailnetAddress = (list: InterfaceLister): string | undefined => {
+  const all = Object.values(list()).flatMap((infos) => infos ?? [])
+  const candidates = all.filter((i) => !i.internal && isTailscaleAddress(i.address))
+  return (candidates.find((i) => i.family === "IPv4") ?? candidates[0])?.address
+}
+
+interface Planned {
+  readonly hosts: ReadonlyArray<{ readonly host: string; readonly required: boolean }>
+  readonly mode: Exclude<BindMode, "auto">
+}
+
+const listenOne = (server: net.Server, host: string, port: number) =>
+  Effect.async<number, NodeJS.ErrnoException>((resume) => {
+    const onError = (err: NodeJS.ErrnoException) => resume(Effect.fail(err))
+    server.once("error", onError)
+    server.listen({ host, port, exclusive: true, ipv6Only: host === "::1" }, () => {
+      server.off("error", onError)
+      resume(Effect.succeed((server.address() as net.AddressInfo).port))
+    })
+  })
+
+const closeServer = (server: net.Server) =>
+  Effect.async<void>((resume) => {
+    if (!server.listening) return resume(Effect.void)
+    server.close(() => resume(Effect.void))
+  })
+
+const describeBindError = (err: NodeJS.ErrnoException, host: string, port: number, mode: BindMode): string => {
+  switch (err.code) {
+    case "EADDRINUSE":
+      return `port ${port} is already in use on ${host}: another Gateway may be running (check \`openclaw gateway status\`), or choose another port with --port or gateway.port`
+    case "EACCES":
+      return `permission denied binding ${host}:${port}: ports below 1024 need privileges; choose another port with --port or gateway.port`
+    case "EADDRNOTAVAIL":
+      return `cannot bind ${host}:${port}: no such address on this machine (gateway.bind is "${mode}"${mode === "custom" ? "; check gateway.customBindHost" : ""})`
+    default:
+      return `cannot listen on ${host}:${port}: ${err.code ?? err.message}`
+  }
+}
+
+export const makeBinder = (mode: BindMode, customHost: string | undefined, interfaces: InterfaceLister): BinderService => {
+  const plan = (): Planned | BindError => {
+    switch (mode) {
+      case "loopback":
+      case "auto":
+        return { mode: "loopback", hosts: [{ host: "127.0.0.1", required: true }, { host: "::1", required: false }] }
+      case "lan":
+        return { mode: "lan", hosts: [{ host: "0.0.0.0", required: true }, { host: "::", required: false }] }
+      case "custom":
+        return { mode: "custom", hosts: [{ host: customHost!, required: true }] }
+      case "tailnet": {
+        const address = findTailnetAddress(interfaces)
+        return address === undefined
+          ? new BindError({
+              message:
+                'gateway.bind is "tailnet" but this machine has no Tailscale address (100.64.0.0/10 or fd7a:115c:a1e0::/48): start Tailscale (`tailscale up`) or choose another gateway.bind'
+            })
+          : { mode: "tailnet", hosts: [{ host: address, required: true }] }
+      }
+    }
+  }
+
+  const bindPlanned = (planned: Planned, port: number, onConnection: (socket: net.Socket) => void) =>
+    Effect.gen(function* () {
+      const addresses: Array<BoundAddress> = []
+      let actualPort = port
+      for (const { host, required } of planned.hosts) {
+        const server = net.createServer({ noDelay: true }, onConnection)
+        const result = yield* Effect.either(listenOne(server, host, actualPort))
+        if (result._tag === "Left") {
+          const err = result.left
+          // "::" after "0.0.0.0" on a dual-stack host, or no IPv6 at all: the required address covers it.
+          if (!required) continue
+          return yield* new BindError({ message: describeBindError(err, host, actualPort, mode), code: err.code })
+        }
+        actualPort = result.right
+        yield* Effect.addFinalizer(() => closeServer(server))
+        addresses.push({ host, port: actualPort, family: net.isIPv6(host) ? "IPv6" : "IPv4" })
+      }
+      return { port: actualPort, addresses, primaryHost: addresses[0]!.host, effectiveMode: planned.mode } satisfies Listeners
+    })
+
+  return {
+    bind: (port, onConnection) =>
+      Effect.gen(function* () {
+        const planned = plan()
+        if (planned instanceof BindError) return yield* planned
+        if (mode !== "auto") return yield* bindPlanned(planned, port, onConnection)
+        // auto: loopback when it can be bound, otherwise every interface (then the non-loopback rules apply).
+        const loopback = yield* Effect.either(bindPlanned(planned, port, onConnection))
+        if (loopback._tag === "Right") return loopback.right
+        if (loopback.left.code !== "EADDRNOTAVAIL" && loopback.left.code !== "EAFNOSUPPORT") return yield* loopback.left
+        yield* Effect.logWarning(`gateway.bind "auto": loopback could not be bound (${loopback.left.message}); binding all interfaces instead`)
+        return yield* bindPlanned({ mode: "lan", hosts: [{ host: "0.0.0.0", required: true }, { host: "::", required: false }] }, port, onConnection)
+      }).pipe(Effect.withSpan("Binder.bind"))
+  }
+}
+
+export class Binder extends Context.Tag("openclaw/Binder")<Binder, BinderService>() {
+  static layer = Layer.effect(
+    Binder,
+    Effect.map(GatewayConfig, (s) => makeBinder(s.bind, s.customBindHost, os.networkInterfaces))
+  )
+  /** A Binder that sees the given network interfaces instead of the machine's (tailnet tests). */
+  static layerWithInterfaces = (interfaces: InterfaceLister) =>
+    Layer.effect(Binder, Effect.map(GatewayConfig, (s) => makeBinder(s.bind, s.customBindHost, interfaces)))
+}

@@ -1,0 +1,237 @@
+/**
+ * Gateway: the HTTP + WebSocket server on one port. It owns the connections, the method
+ * registry and the tick; listeners come from Binder. Release order (reverse of acquisition):
+ * the `shutdown` event, every socket closed with 1012, then the listeners closed.
+ */
+import * as http from "node:http"
+import type * as net from "node:net"
+import { Context, Effect, Layer, Runtime, type Scope } from "effect"
+import { WebSocketServer } from "ws"
+import { Connection, type ConnectionHost } from "../gateway/connection.js"
+import { checkOrigin, isLocalRequest, normaliseAddress, rejectUpgrade, SECURITY_HEADERS, sendJson } from "../gateway/http.js"
+import { coreMethods, healthPayload } from "../gateway/methods.js"
+import type { MethodDef } from "../gateway/rpc.js"
+import { CloseCode, eventFrame, Limits, PROTOCOL_VERSION } from "../protocol/frames.js"
+import { VERSION } from "../version.js"
+import { Auth } from "./Auth.js"
+import { Binder, type Listeners } from "./Binder.js"
+import { GatewayConfig, type GatewaySettings } from "./GatewayConfig.js"
+
+export interface PresenceEntry {
+  readonly connId: string
+  readonly client: { readonly id: string; readonly version: string; readonly platform: string; readonly mode: string; readonly displayName?: string }
+  readonly role: string
+  readonly scopes: ReadonlyArray<string>
+  readonly host: string
+  readonly since: number
+}
+
+export interface GatewayService {
+  readonly settings: GatewaySettings
+  readonly listeners: Listeners
+  /** ws://host:port (wss:// with TLS) that a local client should use. */
+  readonly url: string
+  readonly startedAt: number
+  readonly presence: () => ReadonlyArray<PresenceEntry>
+  /** Sends an event to every authenticated client (serialised once). */
+  readonly broadcast: (event: string, payload?: unknown) => void
+  /** Adds a method for as long as the caller's scope lives. */
+  readonly registerMethod: (name: string, def: MethodDef) => Effect.Effect<void, never, Scope.Scope>
+  /** Adds a section to the `status` answer for as long as the caller's scope lives. */
+  readonly addStatusSection: (name: string, get: () => unknown) => Effect.Effect<void, never, Scope.Scope>
+  readonly status: () => Record<string, unknown>
+}
+
+export const GATEWAY_EVENTS = ["connect.challenge", "tick", "shutdown", "presence", "health"] as const
+
+/** How long shutdown waits for clients to acknowledge the close before cutting them off. */
+const CLOSE_GRACE_MS = 750
+
+const formatHost = (host: string) => (host.includes(":") ? `[${host}]` : host)
+
+export const make = Effect.gen(function* () {
+  const settings = yield* GatewayConfig
+  const auth = yield* Auth
+  const binder = yield* Binder
+  const runtime = yield* Effect.runtime<never>()
+  const startedAt = Date.now()
+  const methods = new Map<string, MethodDef>()
+  const statusSections = new Map<string, () => unknown>()
+  const connections = new Set<Connection>()
+  const ready = new Set<Connection>()
+  const sockets = new Set<net.Socket>()
+  let seq = 0
+  let stopping = false
+
+  const log = (message: string) => Runtime.runSync(runtime)(Effect.logWarning(message))
+  const debug = (message: string) => {
+    if (settings.verbose) Runtime.runSync(runtime)(Effect.logInfo(message))
+  }
+
+  const presence = (): Array<PresenceEntry> =>
+    [...ready].map((c) => ({
+      connId: c.connId,
+      client: {
+        id: c.client!.id,
+        version: c.client!.version,
+        platform: c.client!.platform,
+        mode: c.client!.mode,
+        ...(c.client!.displayName === undefined ? {} : { displayName: c.client!.displayName })
+      },
+      role: c.role,
+      scopes: c.scopes,
+      host: c.peer.remoteAddress,
+      since: c.since
+    }))
+
+  const broadcast = (event: string, payload?: unknown) => {
+    if (ready.size === 0) return
+    const frame = Buffer.from(eventFrame(event, payload, ++seq))
+    for (const c of ready) c.sendText(frame)
+  }
+
+  const basePath = settings.controlUi.basePath
+  const httpServer = http.createServer({ keepAliveTimeout: 5_000 }, (req, res) => {
+    const url = req.url ?? "/"
+    const path = url.split("?")[0]!
+    if (path === "/health" || path === "/healthz" || path === "/readyz") {
+      return sendJson(res, 200, { ok: true, status: "live" })
+    }
+    if (settings.controlUi.enabled && (path === `${basePath}/` || path === basePath || path === `${basePath}/index.html`)) {
+      res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", ...SECURITY_HEADERS })
+      return res.end(controlUiPlaceholder())
+    }
+    sendJson(res, 404, { ok: false, error: "not found" }, { "X-Content-Type-Options": "nosniff" })
+  })
+  httpServer.on("clientError", (_err, socket) => socket.destroy())
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: Limits.maxPayload, perMessageDeflate: false, clientTracking: false })
+
+  const host: ConnectionHost = {
+    auth,
+    runtime,
+    handshakeTimeoutMs: settings.handshakeTimeoutMs,
+    method: (name) => methods.get(name),
+    hello: (conn) => ({
+      type: "hello-ok",
+      protocol: PROTOCOL_VERSION,
+      server: { version: VERSION, connId: conn.connId },
+      features: { methods: [...methods.keys()], events: [...GATEWAY_EVENTS] },
+      snapshot: {
+        presence: presence(),
+        health: healthPayload(startedAt, Date.now()),
+        stateVersion: { presence: seq, health: seq },
+        uptimeMs: Date.now() - startedAt,
+        authMode: settings.auth.mode
+      },
+      auth: { method: conn.authMethod, role: conn.role, scopes: conn.scopes },
+      policy: { maxPayload: Limits.maxPayload, maxBufferedBytes: Limits.maxBufferedBytes, tickIntervalMs: settings.tickIntervalMs }
+    }),
+    onReady: (conn) => {
+      ready.add(conn)
+      debug(`client connected: ${conn.client!.id} (${conn.client!.mode}, ${conn.role}) from ${conn.peer.remoteAddress}`)
+      broadcast("presence", { presence: presence() })
+    },
+    onClose: (conn) => {
+      ready.delete(conn)
+      debug(`client disconnected: ${conn.client!.id} from ${conn.peer.remoteAddress}`)
+      if (!stopping) broadcast("presence", { presence: presence() })
+    },
+    log
+  }
+
+  httpServer.on("upgrade", (req, socket, head) => {
+    if (stopping) return rejectUpgrade(socket, 503, "gateway is shutting down")
+    const origin = checkOrigin(req, settings.controlUi.allowedOrigins, settings.tls.enabled)
+    if (!origin.ok) {
+      debug(`refused browser upgrade from ${req.socket.remoteAddress}: ${origin.reason}`)
+      return rejectUpgrade(socket, 403, origin.reason)
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const conn = new Connection(ws, { remoteAddress: normaliseAddress(req.socket.remoteAddress), isLocal: isLocalRequest(req) }, host)
+      connections.add(conn)
+      ws.once("close", () => connections.delete(conn))
+    })
+  })
+
+  const listeners = yield* binder.bind(settings.port, (socket) => {
+    if (stopping) return socket.destroy()
+    sockets.add(socket)
+    socket.once("close", () => sockets.delete(socket))
+    httpServer.emit("connection", socket)
+  })
+
+  const tick = setInterval(() => broadcast("tick", { ts: Date.now() }), settings.tickIntervalMs)
+  tick.unref()
+
+  // Runs before Binder's finalizers (added earlier), so clients hear "shutdown" before listeners close.
+  yield* Effect.addFinalizer(() =>
+    Effect.async<void>((resume) => {
+      stopping = true
+      clearInterval(tick)
+      broadcast("shutdown", { reason: "gateway stopping" })
+      for (const c of connections) c.close(CloseCode.serviceRestart, "service restart")
+      const deadline = Date.now() + CLOSE_GRACE_MS
+      const finish = () => {
+        for (const c of connections) c.ws.terminate()
+        for (const s of sockets) s.destroy()
+        wss.close()
+        resume(Effect.void)
+      }
+      const poll = () => (connections.size === 0 || Date.now() >= deadline ? finish() : setTimeout(poll, 10))
+      poll()
+    })
+  )
+
+  const url = `${settings.tls.enabled ? "wss" : "ws"}://${formatHost(listeners.primaryHost === "0.0.0.0" || listeners.primaryHost === "::" ? "127.0.0.1" : listeners.primaryHost)}:${listeners.port}`
+
+  const status = (): Record<string, unknown> => ({
+    ok: true,
+    version: VERSION,
+    protocol: PROTOCOL_VERSION,
+    pid: process.pid,
+    startedAt,
+    uptimeMs: Date.now() - startedAt,
+    url,
+    bind: { mode: settings.bind, effectiveMode: listeners.effectiveMode, addresses: listeners.addresses.map((a) => a.host), port: listeners.port },
+    auth: { mode: settings.auth.mode, secretSet: settings.auth.mode !== "none", secretSource: settings.auth.secretSource, allowTailscale: settings.auth.allowTailscale },
+    tls: { enabled: settings.tls.enabled },
+    controlUi: { enabled: settings.controlUi.enabled, basePath: settings.controlUi.basePath || "/" },
+    clients: [...ready].filter((c) => c.role === "operator").length,
+    nodes: [...ready].filter((c) => c.role === "node").length,
+    ...Object.fromEntries([...statusSections].map(([name, get]) => [name, get()]))
+  })
+
+  const service: GatewayService = {
+    settings,
+    listeners,
+    url,
+    startedAt,
+    presence,
+    broadcast,
+    registerMethod: (name, def) =>
+      Effect.acquireRelease(
+        Effect.sync(() => void methods.set(name, def)),
+        () => Effect.sync(() => void methods.delete(name))
+      ),
+    addStatusSection: (name, get) =>
+      Effect.acquireRelease(
+        Effect.sync(() => void statusSections.set(name, get)),
+        () => Effect.sync(() => void statusSections.delete(name))
+      ),
+    status
+  }
+  for (const [name, def] of Object.entries(coreMethods(service))) methods.set(name, def)
+  return service
+})
+
+const controlUiPlaceholder = () => `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>OpenClaw Gateway</title></head>
+<body><h1>OpenClaw Gateway ${VERSION}</h1>
+<p>The Gateway is running. The Control UI and WebChat are not part of this build yet; use the <code>openclaw</code> CLI.</p>
+</body></html>`
+
+export class Gateway extends Context.Tag("openclaw/Gateway")<Gateway, GatewayService>() {
+  /** Needs GatewayConfig, Auth and Binder. */
+  static layer = Layer.scoped(Gateway, make)
+}

@@ -1,0 +1,66 @@
+/**
+ * GatewayConfig: the settings the Gateway server runs with, resolved once from
+ * flags > environment > config file > defaults, and already checked for unsafe combinations.
+ */
+import { Console, Context, Effect, Layer, Redacted } from "effect"
+import { ConfigError, createDefaultConfig, type Env, loadConfig } from "../config/load.js"
+import { DEFAULT_PORT, type GatewaySettings, resolveServerSettings, type ServerFlags } from "../config/settings.js"
+
+export { ConfigError, type GatewaySettings, type ServerFlags }
+export type { Env } from "../config/load.js"
+
+export interface LoadOptions {
+  readonly env?: Env
+  readonly flags?: ServerFlags
+  /** First run: write a config with a fresh random token when none exists (what `gateway run` does). */
+  readonly createIfMissing?: boolean
+}
+
+export class GatewayConfig extends Context.Tag("openclaw/GatewayConfig")<GatewayConfig, GatewaySettings>() {
+  /** Loads and resolves; says where a first-run config was written (never the token itself). */
+  static load = (options: LoadOptions = {}): Effect.Effect<GatewaySettings, ConfigError> =>
+    Effect.gen(function* () {
+      const env = options.env ?? process.env
+      let loaded = yield* loadConfig(env)
+      if (!loaded.exists && options.createIfMissing) {
+        loaded = yield* createDefaultConfig(loaded)
+        yield* Console.log(
+          `Created ${loaded.configPath} (mode 0600) with a new random gateway token (gateway.auth.token); local CLI commands read it from there.`
+        )
+      }
+      return yield* Effect.try({
+        try: () => resolveServerSettings(loaded, env, options.flags ?? {}),
+        catch: (e) => (e instanceof ConfigError ? e : new ConfigError({ message: String(e) }))
+      })
+    })
+
+  static layer = (options: LoadOptions = {}) => Layer.effect(GatewayConfig, GatewayConfig.load(options))
+
+  /** Settings for tests and embedding: token auth on loopback, a random port, nothing read from disk. */
+  static layerTest = (overrides: Partial<GatewaySettings> = {}) =>
+    Layer.succeed(GatewayConfig, { ...testSettings(), ...overrides })
+}
+
+export const testSettings = (): GatewaySettings => ({
+  configPath: "(in memory)",
+  stateDir: "(in memory)",
+  port: 0,
+  bind: "loopback",
+  customBindHost: undefined,
+  auth: {
+    mode: "token",
+    token: Redacted.make("test-token"),
+    password: undefined,
+    allowTailscale: false,
+    rateLimit: { maxAttempts: 10, windowMs: 60_000, lockoutMs: 300_000 },
+    secretSource: "test"
+  },
+  tailscale: { mode: "off", resetOnExit: false },
+  controlUi: { enabled: true, basePath: "", allowedOrigins: [] },
+  tls: { enabled: false, autoGenerate: true },
+  handshakeTimeoutMs: 10_000,
+  tickIntervalMs: 30_000,
+  verbose: false
+})
+
+export { DEFAULT_PORT }

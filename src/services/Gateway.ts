@@ -68,8 +68,9 @@ export const make = Effect.gen(function* () {
     if (settings.verbose) Runtime.runSync(runtime)(Effect.logInfo(message))
   }
 
-  const presence = (): Array<PresenceEntry> =>
-    [...ready].map((c) => ({
+  /** `joining`: a connection about to be admitted, so its own hello-ok lists it. */
+  const presence = (joining?: Connection): Array<PresenceEntry> =>
+    (joining === undefined ? [...ready] : [...ready, joining]).map((c) => ({
       connId: c.connId,
       client: {
         id: c.client!.id,
@@ -118,7 +119,7 @@ export const make = Effect.gen(function* () {
       server: { version: VERSION, connId: conn.connId },
       features: { methods: [...methods.keys()], events: [...GATEWAY_EVENTS] },
       snapshot: {
-        presence: presence(),
+        presence: presence(conn),
         health: healthPayload(startedAt, Date.now()),
         stateVersion: { presence: seq, health: seq },
         uptimeMs: Date.now() - startedAt,

@@ -56,7 +56,6 @@ const runGateway = (flags: RunFlags) =>
     const program = Effect.gen(function* () {
       const gateway = yield* Gateway
       const exposure = yield* (yield* TailscaleExposure).status
-      yield* Console.log(`listening on ${gateway.url} (PID ${process.pid})`)
       const http = gateway.url.replace(/^ws/, "http")
       const details = [
         `  Config:     ${settings.configPath}`,
@@ -66,7 +65,8 @@ const runGateway = (flags: RunFlags) =>
         `  Health:     ${http}/healthz`,
         ...(exposure.mode !== "off" ? [`  Tailscale:  ${exposure.mode} ${exposure.state}${exposure.url ? ` ${exposure.url}` : ""}`] : [])
       ]
-      yield* Console.log(details.join("\n"))
+      // One write, so whoever waits for the ready line gets the details with it.
+      yield* Console.log([`listening on ${gateway.url} (PID ${process.pid})`, ...details].join("\n"))
       return yield* Effect.never
     })
     yield* program.pipe(

@@ -10,9 +10,15 @@ import { Gateway } from "../services/Gateway.js"
 import { GatewayConfig, type LoadOptions } from "../services/GatewayConfig.js"
 import { TailscaleExposure } from "../services/TailscaleExposure.js"
 
-/** Gateway, Auth, Binder and TailscaleExposure over a given GatewayConfig layer. */
-export const gatewayServices = <E, R>(config: Layer.Layer<GatewayConfig, E, R>) =>
-  TailscaleExposure.layer.pipe(
+/**
+ * Gateway, Auth, Binder and TailscaleExposure over a given GatewayConfig layer. `exposure`
+ * replaces the Tailscale layer (e.g. TailscaleExposure.layerTest in an embedder's tests).
+ */
+export const gatewayServices = <E, R, E2 = never, R2 = never>(
+  config: Layer.Layer<GatewayConfig, E, R>,
+  exposure?: Layer.Layer<TailscaleExposure, E2, R2 | Gateway | GatewayConfig>
+) =>
+  (exposure ?? TailscaleExposure.layer).pipe(
     Layer.provideMerge(Gateway.layer),
     Layer.provideMerge(Layer.mergeAll(Auth.layer, Binder.layer)),
     Layer.provideMerge(config)

@@ -43,7 +43,18 @@ export class TailscaleExposure extends Context.Tag("openclaw/TailscaleExposure")
     })
   )
 
-  /** A fixed status, for tests and for embedders that expose the Gateway by other means. */
-  static layerTest = (status: ExposureStatus = { mode: "off", state: "off" }) =>
-    Layer.succeed(TailscaleExposure, { status: Effect.succeed(status) })
+  /**
+   * A fixed status, for tests and for embedders that expose the Gateway by other means; it
+   * shows in `status` like the real one. `onRelease` observes when the scope closes.
+   */
+  static layerTest = (status: ExposureStatus = { mode: "off", state: "off" }, onRelease: () => void = () => {}) =>
+    Layer.scoped(
+      TailscaleExposure,
+      Effect.gen(function* () {
+        const gateway = yield* Gateway
+        yield* Effect.addFinalizer(() => Effect.sync(onRelease))
+        yield* gateway.addStatusSection("exposure", () => status)
+        return { status: Effect.succeed(status) }
+      })
+    )
 }

@@ -1,0 +1,72 @@
+/** Scenario F: an Effect application embeds the Gateway and swaps a boundary for a test layer. */
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import * as net from "node:net"
+import WebSocket from "ws"
+import { Auth, Binder, connect, Gateway, GatewayConfig, gatewayServices, TailscaleExposure } from "../src/index.js"
+
+const portAccepts = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = net.connect({ host: "127.0.0.1", port }, () => {
+      s.destroy()
+      resolve(true)
+    })
+    s.on("error", () => resolve(false))
+  })
+
+describe("embedding", () => {
+  it.scoped("runs the Gateway in-process on a random port with a mock Tailscale layer, and talks to it with the client", () =>
+    Effect.gen(function* () {
+      const gateway = yield* Gateway
+      const conn = yield* connect({ url: gateway.url, token: "test-token", scopes: ["operator.read"] })
+      expect(conn.hello.protocol).toBe(4)
+      const status = (yield* conn.request("status")) as any
+      expect(status.exposure).toEqual({ mode: "serve", state: "active", url: "https://gw.tail1234.ts.net/" })
+      expect(status.bind.port).toBe(gateway.listeners.port)
+    }).pipe(
+      Effect.provide(
+        gatewayServices(GatewayConfig.layerTest(), TailscaleExposure.layerTest({ mode: "serve", state: "active", url: "https://gw.tail1234.ts.net/" }))
+      )
+    )
+  )
+
+  it.effect("releases in reverse order: Tailscale route, then clients (shutdown, 1012), then listeners", () =>
+    Effect.gen(function* () {
+      const log: Array<string> = []
+      let port = 0
+      // Binder wrapped to log when its listeners are about to close (its own finalizers run right after).
+      const binder = Layer.effect(
+        Binder,
+        Effect.map(Binder, (real) => ({
+          bind: (p, onConnection) =>
+            Effect.tap(real.bind(p, onConnection), (l) =>
+              Effect.sync(() => (port = l.port)).pipe(Effect.zipRight(Effect.addFinalizer(() => Effect.sync(() => log.push("listeners closing")))))
+            )
+        }))
+      ).pipe(Layer.provide(Binder.layer))
+      const config = GatewayConfig.layerTest()
+      const app = TailscaleExposure.layerTest({ mode: "serve", state: "active" }, () => log.push("route withdrawn")).pipe(
+        Layer.provideMerge(Gateway.layer),
+        Layer.provideMerge(Layer.mergeAll(Auth.layer, binder)),
+        Layer.provideMerge(config)
+      )
+      const ws = yield* Effect.scoped(
+        Effect.gen(function* () {
+          const gateway = yield* Gateway
+          const socket = new WebSocket(gateway.url)
+          socket.on("message", (d) => {
+            if (JSON.parse(d.toString()).event === "shutdown") log.push("client told shutdown")
+          })
+          socket.on("close", (code) => log.push(`client closed ${code}`))
+          yield* Effect.promise(() => new Promise((r) => socket.once("open", r)))
+          socket.send(JSON.stringify({ type: "req", id: "1", method: "connect", params: { minProtocol: 4, maxProtocol: 4, client: { id: "t", version: "1", platform: "linux", mode: "test" }, auth: { token: "test-token" } } }))
+          yield* Effect.promise(() => new Promise((r) => socket.on("message", (d) => JSON.parse(d.toString()).type === "res" && r(null))))
+          return socket
+        }).pipe(Effect.provide(app))
+      )
+      expect(ws).toBeDefined()
+      expect(log).toEqual(["route withdrawn", "client told shutdown", "client closed 1012", "listeners closing"])
+      expect(yield* Effect.promise(() => portAccepts(port))).toBe(false)
+    })
+  )
+})

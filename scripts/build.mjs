@@ -2,7 +2,7 @@
 // (the embedding API, with dependencies left as imports so it shares the host app's effect).
 import { build } from "esbuild"
 import { execFileSync } from "node:child_process"
-import { readFileSync } from "node:fs"
+import { readFileSync, rmSync } from "node:fs"
 
 const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"))
 const define = { __OPENCLAW_VERSION__: JSON.stringify(version) }
@@ -49,6 +49,10 @@ await Promise.all([
     logLevel: "warning"
   })
 ])
+
+// A fresh bundle invalidates the V8 code cache; warm a new one now (bin/openclaw writes it).
+rmSync("dist/main.cjs.cache", { force: true })
+execFileSync(process.execPath, ["bin/openclaw", "--help"], { stdio: "ignore" })
 
 if (!process.argv.includes("--no-types")) {
   execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json", "--emitDeclarationOnly"], { stdio: "inherit" })

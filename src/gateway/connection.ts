@@ -193,6 +193,15 @@ export class Connection {
       return this.fail(id, { code: ErrorCode.forbidden, message: `missing scope: ${def.requires}`, details: { code: "MISSING_SCOPE" } })
     }
     const ctx = { caller: this.caller!, requestId: id, accept: (payload: unknown) => this.sendText(okResponse(id, payload)) }
+    if ("sync" in def) {
+      try {
+        return this.sendText(okResponse(id, def.sync(params, ctx)))
+      } catch (e) {
+        if (e instanceof RpcError) return this.sendText(errorResponse(id, e.shape))
+        this.host.log(`method ${method} failed: ${String(e)}`)
+        return this.sendText(errorResponse(id, { code: ErrorCode.unavailable, message: `internal error in ${method}` }))
+      }
+    }
     Runtime.runCallback(this.host.runtime)(def.handler(params, ctx), {
       onExit: (exit) => {
         if (Exit.isSuccess(exit)) return this.sendText(okResponse(id, exit.value))

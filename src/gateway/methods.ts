@@ -1,5 +1,4 @@
 /** The Gateway's own methods: health, status, system-presence. */
-import { Effect } from "effect"
 import { VERSION } from "../version.js"
 import type { GatewayService } from "../services/Gateway.js"
 import type { MethodDef } from "./rpc.js"
@@ -13,14 +12,7 @@ export const healthPayload = (startedAt: number, now: number, durationMs = 0) =>
 })
 
 export const coreMethods = (gateway: GatewayService): Record<string, MethodDef> => ({
-  health: {
-    requires: "operator.read",
-    handler: () =>
-      Effect.sync(() => {
-        const now = Date.now()
-        return healthPayload(gateway.startedAt, now)
-      })
-  },
-  status: { requires: "operator.read", handler: () => Effect.sync(() => gateway.status()) },
-  "system-presence": { requires: "operator.read", handler: () => Effect.sync(() => gateway.presence()) }
+  health: { requires: "operator.read", sync: () => healthPayload(gateway.startedAt, Date.now()) },
+  status: { requires: "operator.read", sync: () => gateway.status() },
+  "system-presence": { requires: "operator.read", sync: () => gateway.presence() }
 })

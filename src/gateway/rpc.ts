@@ -27,8 +27,14 @@ export interface MethodContext {
   readonly accept: (payload: unknown) => void
 }
 
-export interface MethodDef {
+/**
+ * A method: an Effect handler, or for cheap synchronous answers (health, status) a plain
+ * function, which skips starting a fiber on the hottest path; it may throw an RpcError.
+ */
+export type MethodDef = {
   /** An operator scope, or "node" for methods only node hosts may call. */
   readonly requires: OperatorScope | "node"
-  readonly handler: (params: unknown, ctx: MethodContext) => Effect.Effect<unknown, RpcError>
-}
+} & (
+  | { readonly handler: (params: unknown, ctx: MethodContext) => Effect.Effect<unknown, RpcError> }
+  | { readonly sync: (params: unknown, ctx: MethodContext) => unknown }
+)

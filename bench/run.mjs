@@ -1,0 +1,179 @@
+// `npm run bench`: each figure next to a baseline measured in the same run, written to
+// bench/results.json. `--smoke` runs tiny counts only to prove every benchmark works (CI).
+import { execFileSync, spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as http from "node:http"
+import * as os from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import WebSocket from "ws"
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
+const BIN = path.join(root, "bin/openclaw")
+const smoke = process.argv.includes("--smoke")
+const N = smoke ? { rpc: 200, pipelined: 640, cli: 2, start: 2 } : { rpc: 5000, pipelined: 64_000, cli: 10, start: 5 }
+const TOKEN = "bench-token-0123456789abcdef"
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const stats = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs), n: xs.length })
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+
+const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "oc-bench-"))
+fs.writeFileSync(path.join(stateDir, "openclaw.json"), JSON.stringify({ gateway: { auth: { token: TOKEN } } }))
+const env = { PATH: process.env.PATH, HOME: stateDir, OPENCLAW_STATE_DIR: stateDir }
+
+/** Spawns a server and resolves with its ws URL once it prints `listening on ...`. */
+const startServer = (cmd, args, extraEnv = {}) =>
+  new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: { ...env, ...extraEnv }, stdio: ["ignore", "pipe", "inherit"] })
+    let out = ""
+    child.stdout.on("data", (d) => {
+      out += d
+      const m = out.match(/listening on (wss?:\/\/\S+)/)
+      if (m) resolve({ child, url: m[1] })
+    })
+    child.once("exit", (code) => reject(new Error(`${cmd} exited ${code}: ${out}`)))
+  })
+
+const stop = (child) => new Promise((r) => (child.exitCode !== null ? r() : (child.once("exit", r), child.kill("SIGTERM"))))
+
+/** An authenticated raw client: the same frames against either server. */
+const openClient = (url) =>
+  new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false })
+    const waiting = new Map()
+    ws.on("error", reject)
+    ws.on("message", (d) => {
+      const f = JSON.parse(d.toString())
+      if (f.type === "event" && f.event === "connect.challenge") {
+        ws.send(JSON.stringify({ type: "req", id: "c", method: "connect", params: { minProtocol: 4, maxProtocol: 4, client: { id: "bench", version: "1", platform: "linux", mode: "test" }, auth: { token: TOKEN } } }))
+      } else if (f.type === "res" && f.id === "c") {
+        f.ok ? resolve({ ws, call }) : reject(new Error(JSON.stringify(f.error)))
+      } else if (f.type === "res") {
+        waiting.get(f.id)?.(f)
+        waiting.delete(f.id)
+      }
+    })
+    let n = 0
+    const call = (method) =>
+      new Promise((res) => {
+        const id = String(++n)
+        waiting.set(id, res)
+        ws.send(JSON.stringify({ type: "req", id, method }))
+      })
+  })
+
+const sequential = async (url, count) => {
+  const c = await openClient(url)
+  for (let i = 0; i < Math.min(200, count); i++) await c.call("health") // warm-up
+  const t = performance.now()
+  for (let i = 0; i < count; i++) await c.call("health")
+  const perSec = count / ((performance.now() - t) / 1000)
+  c.ws.close()
+  return perSec
+}
+
+const pipelined = async (url, count, inFlight = 64) => {
+  const c = await openClient(url)
+  const t = performance.now()
+  let sent = 0
+  const lane = async () => {
+    while (sent < count) {
+      sent++
+      await c.call("health")
+    }
+  }
+  await Promise.all(Array.from({ length: inFlight }, lane))
+  const perSec = count / ((performance.now() - t) / 1000)
+  c.ws.close()
+  return perSec
+}
+
+const timeCommand = (cmd, args, extraEnv = {}) => {
+  const t = performance.now()
+  execFileSync(cmd, args, { env: { ...env, ...extraEnv }, stdio: "ignore" })
+  return (performance.now() - t) / 1000
+}
+
+const waitHealthz = (port) =>
+  new Promise((resolve) => {
+    const attempt = () =>
+      http
+        .get({ host: "127.0.0.1", port, path: "/healthz" }, (res) => {
+          res.resume()
+          res.statusCode === 200 ? resolve() : setTimeout(attempt, 5)
+        })
+        .on("error", () => setTimeout(attempt, 5))
+    attempt()
+  })
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = http.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address()
+      s.close(() => resolve(port))
+    })
+  })
+
+/** Seconds from spawn to /healthz answering 200, then stops it. */
+const startToHealthz = async (cmd, args) => {
+  const port = await freePort()
+  const t = performance.now()
+  const child = spawn(cmd, [...args, ...(cmd === BIN ? ["--port", String(port)] : [String(port)])], { env, stdio: "ignore" })
+  await waitHealthz(port)
+  const s = (performance.now() - t) / 1000
+  await stop(child)
+  return s
+}
+
+const results = []
+const record = (name, value, unit, baselineName, baseline, budget) => {
+  const ratio = baseline ? value / baseline : undefined
+  results.push({ name, value, unit, baselineName, baseline, ratio, budget })
+  const fmt = (v) => (v === undefined ? "-" : typeof v === "object" ? `${v.median.toFixed(3)} (min ${v.min.toFixed(3)}, max ${v.max.toFixed(3)})` : v.toFixed(unit === "calls/s" ? 0 : 3))
+  console.log(`${name.padEnd(34)} ${fmt(value)} ${unit}   baseline ${baselineName}: ${fmt(baseline)} ${unit}   ratio ${ratio === undefined ? "-" : (typeof value === "object" ? value.median / baseline.median : ratio).toFixed(2)}   budget ${budget}`)
+}
+
+// 1. RPC round trips, against a bare ws server in the same run (alternating, best of 3 each).
+{
+  const ours = await startServer(BIN, ["gateway", "run", "--port", "0"])
+  const bare = await startServer(process.execPath, [path.join(root, "bench/bare-server.mjs")])
+  const seq = { ours: [], bare: [] }
+  const pipe = { ours: [], bare: [] }
+  for (let round = 0; round < (smoke ? 1 : 3); round++) {
+    seq.bare.push(await sequential(bare.url, N.rpc))
+    seq.ours.push(await sequential(ours.url, N.rpc))
+    pipe.bare.push(await pipelined(bare.url, N.pipelined))
+    pipe.ours.push(await pipelined(ours.url, N.pipelined))
+  }
+  record("rpc sequential health", Math.max(...seq.ours), "calls/s", "bare ws server", Math.max(...seq.bare), ">= 0.8x")
+  record("rpc pipelined health (64 in flight)", Math.max(...pipe.ours), "calls/s", "bare ws server", Math.max(...pipe.bare), ">= 0.8x")
+  // 2. CLI cold start: a whole `openclaw gateway call health` process.
+  const port = new URL(ours.url).port
+  const cli = []
+  const bareNode = []
+  for (let i = 0; i < N.cli; i++) {
+    bareNode.push(timeCommand(process.execPath, ["-e", "0"]))
+    cli.push(timeCommand(BIN, ["gateway", "call", "health"], { OPENCLAW_GATEWAY_PORT: port }))
+  }
+  record("cli: gateway call health", stats(cli), "s", "node -e 0", stats(bareNode), "median <= 0.25 s and <= 5x")
+  await stop(ours.child)
+  await stop(bare.child)
+}
+
+// 3. Gateway start: process start to /healthz answering, next to a bare node http server.
+{
+  const bareServer = `require("http").createServer((q,s)=>s.end("ok")).listen(Number(process.argv[1]),"127.0.0.1")`
+  const ours = []
+  const bare = []
+  for (let i = 0; i < N.start; i++) {
+    bare.push(await startToHealthz(process.execPath, ["-e", bareServer]))
+    ours.push(await startToHealthz(BIN, ["gateway", "run"]))
+  }
+  record("gateway start to /healthz", stats(ours), "s", "bare node http server", stats(bare), "median <= 0.5 s")
+}
+
+fs.writeFileSync(path.join(root, "bench/results.json"), JSON.stringify({ date: new Date().toISOString(), smoke, node: process.version, cpus: os.cpus().length, results }, null, 2) + "\n")
+fs.rmSync(stateDir, { recursive: true, force: true })
+console.log(`\nwrote bench/results.json${smoke ? " (smoke run: counts too small for real figures)" : ""}`)
+await sleep(0)

@@ -1,0 +1,17 @@
+/** CI runs a smoke version of the benchmarks: it proves each works, it does not judge the budget. */
+import { execFileSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { expect, it } from "vitest"
+
+it("npm run bench works (smoke counts) and writes every figure with its baseline", () => {
+  const root = path.resolve(__dirname, "..")
+  execFileSync(process.execPath, [path.join(root, "bench/run.mjs"), "--smoke"], { cwd: root, stdio: "pipe", timeout: 60_000 })
+  const { results, smoke } = JSON.parse(fs.readFileSync(path.join(root, "bench/results.json"), "utf8"))
+  expect(smoke).toBe(true)
+  expect(results.map((r: any) => r.name)).toEqual(["rpc sequential health", "rpc pipelined health (64 in flight)", "cli: gateway call health", "gateway start to /healthz"])
+  for (const r of results) {
+    expect(r.baseline, r.name).toBeDefined()
+    expect(typeof r.value === "number" ? r.value : r.value.median, r.name).toBeGreaterThan(0)
+  }
+}, 90_000)

@@ -173,7 +173,8 @@ const record = (name, value, unit, baselineName, baseline, budget) => {
   record("gateway start to /healthz", stats(ours), "s", "bare node http server", stats(bare), "median <= 0.5 s")
 }
 
-fs.writeFileSync(path.join(root, "bench/results.json"), JSON.stringify({ date: new Date().toISOString(), smoke, node: process.version, cpus: os.cpus().length, results }, null, 2) + "\n")
+const resultsFile = path.join(root, smoke ? "bench/results.smoke.json" : "bench/results.json")
+fs.writeFileSync(resultsFile, JSON.stringify({ date: new Date().toISOString(), smoke, node: process.version, cpus: os.cpus().length, results }, null, 2) + "\n")
 fs.rmSync(stateDir, { recursive: true, force: true })
-console.log(`\nwrote bench/results.json${smoke ? " (smoke run: counts too small for real figures)" : ""}`)
+console.log(`\nwrote ${path.relative(root, resultsFile)}${smoke ? " (smoke run: counts too small for real figures)" : ""}`)
 await sleep(0)

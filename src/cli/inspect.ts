@@ -55,7 +55,7 @@ export const statusCommand = (name: "status") =>
             const latencyMs = Math.round(performance.now() - started)
             const presence = flags.deep ? yield* conn.request("system-presence", undefined, { timeoutMs: flags.timeout }) : undefined
             const health = flags.deep ? yield* conn.request("health", { probe: true }, { timeoutMs: flags.timeout }) : undefined
-            return { status, latencyMs, presence, health }
+            return { status, latencyMs, presence, health, hello: conn.hello }
           })
         ).pipe(Effect.either)
 
@@ -65,19 +65,26 @@ export const statusCommand = (name: "status") =>
           if (flags.json) yield* printJson({ ...base, reachable: false, error: { kind: error.kind, code: error.code, message: error.message } })
           return yield* fail(1, describeFailure(error, target, "Gateway unreachable"))
         }
-        const { status, latencyMs, presence, health } = result.right
+        const { status, latencyMs, presence, health, hello } = result.right
         if (flags.json) {
           return yield* printJson({ ...base, reachable: true, latencyMs, status, ...(flags.deep ? { presence, health } : {}) })
         }
         const exposure = status.exposure
+        const snapshot = (hello.snapshot ?? {}) as { uptimeMs?: number; authMode?: string }
         const lines = [
           "Gateway status",
           line("Target", `${target.url} (${target.source})`),
           line("Config", target.configPath),
           line("Reachable", `yes (${latencyMs}ms)`),
-          line("Version", `${status.version ?? "unknown"} (protocol ${status.protocol ?? "?"}), up ${formatUptime(status.uptimeMs ?? 0)}`),
-          line("Auth", `${status.auth?.mode ?? "unknown"}${status.auth?.secretSource ? ` (from ${status.auth.secretSource})` : ""}`),
-          line("Bind", `${status.bind?.mode ?? "?"}${status.bind?.effectiveMode && status.bind.effectiveMode !== status.bind.mode ? ` -> ${status.bind.effectiveMode}` : ""} on ${(status.bind?.addresses ?? []).join(", ")} port ${status.bind?.port ?? "?"}`),
+          // Fields an OpenClaw Gateway does not put in `status` come from its hello-ok instead.
+          line("Version", `${status.version ?? hello.server.version} (protocol ${hello.protocol}), up ${formatUptime(status.uptimeMs ?? snapshot.uptimeMs ?? 0)}`),
+          line("Auth", `${status.auth?.mode ?? snapshot.authMode ?? hello.auth.method}${status.auth?.secretSource ? ` (from ${status.auth.secretSource})` : ""}`),
+          line(
+            "Bind",
+            status.bind === undefined
+              ? "not reported by this Gateway"
+              : `${status.bind.mode}${status.bind.effectiveMode && status.bind.effectiveMode !== status.bind.mode ? ` -> ${status.bind.effectiveMode}` : ""} on ${(status.bind.addresses ?? []).join(", ")} port ${status.bind.port}`
+          ),
           line("TLS", status.tls?.enabled ? `on${status.tls.fingerprint ? ` (sha256 ${status.tls.fingerprint})` : ""}` : "off"),
           line(
             "Exposure",
@@ -85,7 +92,7 @@ export const statusCommand = (name: "status") =>
               ? "none (loopback only)"
               : `tailscale ${exposure.mode}: ${exposure.state}${exposure.url ? ` ${exposure.url}` : ""}${exposure.reason ? ` (${exposure.reason})` : ""}`
           ),
-          line("Clients", `${status.clients ?? 0} operator(s), ${status.nodes ?? 0} node(s)`)
+          ...(status.clients === undefined ? [] : [line("Clients", `${status.clients} operator(s), ${status.nodes ?? 0} node(s)`)])
         ]
         if (flags.deep) {
           lines.push(line("Health", (health as { ok?: boolean })?.ok ? "OK" : "NOT OK"))

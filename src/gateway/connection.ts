@@ -39,6 +39,8 @@ export interface PeerInfo {
   readonly remoteAddress: string
   /** Loopback peer and no proxy headers: see isLocalRequest. */
   readonly isLocal: boolean
+  /** The upgrade carried an Origin header: a web page, which never gets the local exemption. */
+  readonly fromBrowser: boolean
 }
 
 export class Connection {
@@ -141,7 +143,8 @@ export class Connection {
     const authenticate = this.host.auth.authenticate({
       credentials: params.auth,
       clientMode: params.client.mode,
-      remoteAddress: this.peer.remoteAddress
+      remoteAddress: this.peer.remoteAddress,
+      local: this.peer.isLocal && !this.peer.fromBrowser
     })
     Runtime.runCallback(this.host.runtime)(authenticate, {
       onExit: (exit) => {

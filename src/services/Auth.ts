@@ -3,7 +3,8 @@
  * Secrets are compared in constant time (as SHA-256 digests, so lengths do not leak either).
  */
 import { createHash, timingSafeEqual } from "node:crypto"
-import { Context, Data, Effect, Layer, Redacted } from "effect"
+import { Clock, Context, Data, Effect, Layer, Redacted } from "effect"
+import { AuthRateLimiter } from "../gateway/rate-limit.js"
 import type { AuthMethod, ClientMode } from "../protocol/frames.js"
 import { GatewayConfig } from "./GatewayConfig.js"
 
@@ -24,7 +25,10 @@ export class AuthFailure extends Data.TaggedError("AuthFailure")<{
 export interface AuthRequest {
   readonly credentials: { readonly token?: string; readonly password?: string } | undefined
   readonly clientMode: ClientMode
+  /** Normalised peer address (::ffff:1.2.3.4 is 1.2.3.4): the rate limiter's key. */
   readonly remoteAddress: string
+  /** Loopback peer, no proxy headers and no browser Origin: slowed down, never locked out. */
+  readonly local: boolean
 }
 
 export interface AuthGrant {
@@ -55,33 +59,47 @@ export class Auth extends Context.Tag("openclaw/Auth")<Auth, AuthService>() {
   static make = (settings: GatewayConfig["Type"]["auth"]): AuthService => {
     const secret = settings.mode === "token" ? settings.token : settings.mode === "password" ? settings.password : undefined
     const secretDigest = secret === undefined ? undefined : digest(Redacted.value(secret))
+    const limiter = new AuthRateLimiter(settings.rateLimit)
+
+    const check = (kind: "token" | "password", credentials: AuthRequest["credentials"], clientMode: ClientMode): AuthFailure | undefined => {
+      const upper = kind.toUpperCase() as "TOKEN" | "PASSWORD"
+      // The shared secret is accepted in either field; the mode only says which one is configured.
+      const offered = [credentials?.token, credentials?.password].filter((s): s is string => typeof s === "string" && s.length > 0)
+      if (offered.length === 0) {
+        return new AuthFailure({ code: `AUTH_${upper}_MISSING`, message: `unauthorized: gateway ${kind} missing (${hint(kind, "missing", clientMode)})` })
+      }
+      // Compare every offered value so timing does not reveal which field matched.
+      let ok = false
+      for (const candidate of offered) ok = timingSafeEqual(digest(candidate), secretDigest!) || ok
+      return ok
+        ? undefined
+        : new AuthFailure({ code: `AUTH_${upper}_MISMATCH`, message: `unauthorized: gateway ${kind} mismatch (${hint(kind, "mismatch", clientMode)})` })
+    }
+
     return {
       mode: settings.mode,
-      authenticate: ({ clientMode, credentials }) => {
+      authenticate: ({ clientMode, credentials, local, remoteAddress }) => {
         if (settings.mode === "none") return Effect.succeed({ method: "none" })
         const kind = settings.mode
-        const upper = kind.toUpperCase() as "TOKEN" | "PASSWORD"
-        // The shared secret is accepted in either field; the mode only says which one is configured.
-        const offered = [credentials?.token, credentials?.password].filter((s): s is string => typeof s === "string" && s.length > 0)
-        if (offered.length === 0) {
-          return Effect.fail(
-            new AuthFailure({
-              code: `AUTH_${upper}_MISSING`,
-              message: `unauthorized: gateway ${kind} missing (${hint(kind, "missing", clientMode)})`
+        return Effect.gen(function* () {
+          const verdict = limiter.check(remoteAddress, local, yield* Clock.currentTimeMillis)
+          if (verdict.kind === "locked") {
+            return yield* new AuthFailure({
+              code: "AUTH_RATE_LIMITED",
+              message: `unauthorized: too many failed attempts from ${remoteAddress}; try again in ${Math.ceil(verdict.retryAfterMs / 1000)} s`,
+              retryAfterMs: verdict.retryAfterMs
             })
-          )
-        }
-        // Compare every offered value so timing does not reveal which field matched.
-        let ok = false
-        for (const candidate of offered) ok = timingSafeEqual(digest(candidate), secretDigest!) || ok
-        return ok
-          ? Effect.succeed({ method: kind })
-          : Effect.fail(
-              new AuthFailure({
-                code: `AUTH_${upper}_MISMATCH`,
-                message: `unauthorized: gateway ${kind} mismatch (${hint(kind, "mismatch", clientMode)})`
-              })
-            )
+          }
+          if (verdict.delayMs > 0) yield* Effect.sleep(verdict.delayMs)
+          const failure = check(kind, credentials, clientMode)
+          if (failure === undefined) {
+            limiter.recordSuccess(remoteAddress)
+            return { method: kind } satisfies AuthGrant
+          }
+          // A missing credential is a client that has none, not a guess; only wrong secrets count.
+          if (failure.code.endsWith("_MISMATCH")) limiter.recordFailure(remoteAddress, local, yield* Clock.currentTimeMillis)
+          return yield* failure
+        })
       }
     }
   }

@@ -10,6 +10,7 @@ import { WebSocketServer } from "ws"
 import { Connection, type ConnectionHost } from "../gateway/connection.js"
 import { checkOrigin, isLocalRequest, normaliseAddress, rejectUpgrade, SECURITY_HEADERS, sendJson } from "../gateway/http.js"
 import { coreMethods, healthPayload } from "../gateway/methods.js"
+import { PendingSockets } from "../gateway/pending.js"
 import type { MethodDef } from "../gateway/rpc.js"
 import { CloseCode, eventFrame, Limits, PROTOCOL_VERSION } from "../protocol/frames.js"
 import { VERSION } from "../version.js"
@@ -60,6 +61,17 @@ export const make = Effect.gen(function* () {
   const connections = new Set<Connection>()
   const ready = new Set<Connection>()
   const sockets = new Set<net.Socket>()
+  const pending = new PendingSockets()
+  /** Sockets still counted as unauthenticated, with the address they were counted under. */
+  const pendingAddress = new WeakMap<net.Socket, string>()
+  const leavePending = (socket: net.Socket) => {
+    const address = pendingAddress.get(socket)
+    if (address === undefined) return
+    pendingAddress.delete(socket)
+    pending.release(address)
+  }
+  const connectionSocket = new WeakMap<Connection, net.Socket>()
+  let droppedSince = 0
   let seq = 0
   let stopping = false
 
@@ -92,9 +104,8 @@ export const make = Effect.gen(function* () {
   }
 
   const basePath = settings.controlUi.basePath
-  const httpServer = http.createServer({ keepAliveTimeout: 5_000 }, (req, res) => {
-    const url = req.url ?? "/"
-    const path = url.split("?")[0]!
+  const handleHttp = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const path = (req.url ?? "/").split("?")[0]!
     if (path === "/health" || path === "/healthz" || path === "/readyz") {
       return sendJson(res, 200, { ok: true, status: "live" })
     }
@@ -103,7 +114,12 @@ export const make = Effect.gen(function* () {
       return res.end(controlUiPlaceholder())
     }
     sendJson(res, 404, { ok: false, error: "not found" }, { "X-Content-Type-Options": "nosniff" })
-  })
+  }
+  // Idle sockets that never finish a request are cut after the handshake timeout.
+  const httpServer = http.createServer(
+    { keepAliveTimeout: 5_000, headersTimeout: settings.handshakeTimeoutMs, requestTimeout: Math.max(30_000, settings.handshakeTimeoutMs + 1_000), connectionsCheckingInterval: 1_000 },
+    handleHttp
+  )
   httpServer.on("clientError", (_err, socket) => socket.destroy())
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: Limits.maxPayload, perMessageDeflate: false, clientTracking: false })
@@ -130,6 +146,8 @@ export const make = Effect.gen(function* () {
     }),
     onReady: (conn) => {
       ready.add(conn)
+      const socket = connectionSocket.get(conn)
+      if (socket !== undefined) leavePending(socket)
       debug(`client connected: ${conn.client!.id} (${conn.client!.mode}, ${conn.role}) from ${conn.peer.remoteAddress}`)
       broadcast("presence", { presence: presence() })
     },
@@ -149,16 +167,35 @@ export const make = Effect.gen(function* () {
       return rejectUpgrade(socket, 403, origin.reason)
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const conn = new Connection(ws, { remoteAddress: normaliseAddress(req.socket.remoteAddress), isLocal: isLocalRequest(req) }, host)
+      const conn = new Connection(ws, {
+          remoteAddress: normaliseAddress(req.socket.remoteAddress),
+          isLocal: isLocalRequest(req),
+          fromBrowser: req.headers.origin !== undefined
+        }, host)
       connections.add(conn)
+      connectionSocket.set(conn, req.socket as net.Socket)
       ws.once("close", () => connections.delete(conn))
     })
   })
 
   const listeners = yield* binder.bind(settings.port, (socket) => {
     if (stopping) return socket.destroy()
+    const address = normaliseAddress(socket.remoteAddress)
+    if (!pending.admit(address)) {
+      socket.destroy()
+      // One line per burst, not one per dropped socket.
+      if (droppedSince++ === 0) {
+        log(`too many unauthenticated connections (from ${address} or in total); dropping new ones until some authenticate or close`)
+        setTimeout(() => (droppedSince = 0), 10_000).unref()
+      }
+      return
+    }
+    pendingAddress.set(socket, address)
     sockets.add(socket)
-    socket.once("close", () => sockets.delete(socket))
+    socket.once("close", () => {
+      sockets.delete(socket)
+      leavePending(socket)
+    })
     httpServer.emit("connection", socket)
   })
 

@@ -3,7 +3,7 @@
  * idle connections cannot exhaust file descriptors or starve real clients (security.md section 8).
  * A socket leaves the count when it authenticates or closes.
  */
-export const PENDING_LIMITS = { perAddress: 32, total: 512 } as const
+export const PENDING_LIMITS = { perAddress: 64, total: 512 } as const
 
 export class PendingSockets {
   private readonly byAddress = new Map<string, number>()

@@ -45,6 +45,8 @@ export interface GatewayService {
 
 export const GATEWAY_EVENTS = ["connect.challenge", "tick", "shutdown", "presence", "health"] as const
 
+const PRESENCE_COALESCE_MS = 250
+
 /** How long shutdown waits for clients to acknowledge the close before cutting them off. */
 const CLOSE_GRACE_MS = 750
 
@@ -103,6 +105,16 @@ export const make = Effect.gen(function* () {
     for (const c of ready) c.sendText(frame)
   }
 
+  // Presence changes are coalesced: a burst of N connects costs a few broadcasts, not N
+  // broadcasts of an N-entry list to N clients.
+  let presenceTimer: NodeJS.Timeout | undefined
+  const announcePresence = () => {
+    presenceTimer ??= setTimeout(() => {
+      presenceTimer = undefined
+      broadcast("presence", { presence: presence() })
+    }, PRESENCE_COALESCE_MS)
+  }
+
   const basePath = settings.controlUi.basePath
   const handleHttp = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0]!
@@ -149,12 +161,12 @@ export const make = Effect.gen(function* () {
       const socket = connectionSocket.get(conn)
       if (socket !== undefined) leavePending(socket)
       debug(`client connected: ${conn.client!.id} (${conn.client!.mode}, ${conn.role}) from ${conn.peer.remoteAddress}`)
-      broadcast("presence", { presence: presence() })
+      announcePresence()
     },
     onClose: (conn) => {
       ready.delete(conn)
       debug(`client disconnected: ${conn.client!.id} from ${conn.peer.remoteAddress}`)
-      if (!stopping) broadcast("presence", { presence: presence() })
+      if (!stopping) announcePresence()
     },
     log
   }
@@ -207,6 +219,7 @@ export const make = Effect.gen(function* () {
     Effect.async<void>((resume) => {
       stopping = true
       clearInterval(tick)
+      clearTimeout(presenceTimer)
       broadcast("shutdown", { reason: "gateway stopping" })
       for (const c of connections) c.close(CloseCode.serviceRestart, "service restart")
       const deadline = Date.now() + CLOSE_GRACE_MS

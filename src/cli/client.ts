@@ -37,7 +37,7 @@ export const resolveClientTarget = (flags: ClientFlags) =>
         }),
       catch: (e) => (e instanceof ConfigError ? e : new ConfigError({ message: String(e) }))
     })
-    yield* Effect.tryPromise({ try: () => checkPlaintext(target.url), catch: (e) => e as ConfigError })
+    yield* Effect.try({ try: () => checkPlaintext(target.url, process.env), catch: (e) => e as ConfigError })
     return target
   })
 
@@ -48,10 +48,13 @@ const hintFor = (error: GatewayClientError, target: Target): string => {
       return target.remote
         ? "check that the Gateway host is reachable and, for an SSH tunnel, that `ssh -N -L 18789:127.0.0.1:18789 user@host` is running"
         : "start the Gateway with `openclaw gateway run`, or check the port (gateway.port, OPENCLAW_GATEWAY_PORT)"
-    case "auth":
+    case "auth": {
+      if (error.code === "AUTH_RATE_LIMITED") return "too many wrong attempts from this address; wait, then retry with the right credential"
+      const kind = error.code?.includes("PASSWORD") ? "password" : "token"
       return target.remote
-        ? "set gateway.remote.token (or pass --token) to the Gateway host's gateway.auth.token"
-        : "pass --token, or make OPENCLAW_GATEWAY_TOKEN / gateway.auth.token match the running Gateway's token"
+        ? `set gateway.remote.${kind} (or pass --${kind}) to the Gateway host's gateway.auth.${kind}; gateway.remote.${kind} is only this CLI's credential and never configures a Gateway's own auth`
+        : `pass --${kind}, or make OPENCLAW_GATEWAY_${kind.toUpperCase()} / gateway.auth.${kind} match the running Gateway's ${kind}`
+    }
     case "pairing":
       return "approve this device on the Gateway host: `openclaw nodes pending`, then `openclaw nodes approve <requestId>`"
     case "tls":

@@ -2,10 +2,11 @@
  * Which Gateway a CLI command talks to, with which credential, and why (for error messages).
  * Target: --url > OPENCLAW_GATEWAY_URL > gateway.remote.url (mode "remote") > local loopback.
  */
-import { lookup } from "node:dns/promises"
 import * as net from "node:net"
+import * as os from "node:os"
 import { ConfigError, type Env, type LoadedConfig } from "../config/load.js"
 import { DEFAULT_PORT, parsePortEnv } from "../config/settings.js"
+import { findTailnetAddress, type InterfaceLister } from "../services/Binder.js"
 
 export interface ClientFlags {
   readonly url?: string
@@ -38,7 +39,25 @@ const validateUrl = (url: string, from: string): string => {
   return url
 }
 
-export const resolveTarget = (loaded: LoadedConfig, env: Env, flags: ClientFlags): Target => {
+/**
+ * Where a Gateway on this machine answers: 127.0.0.1, except for binds that leave loopback
+ * unbound (tailnet: the Tailscale address; custom: customBindHost).
+ */
+const localHost = (g: NonNullable<LoadedConfig["file"]["gateway"]>, interfaces: InterfaceLister): { host: string; why?: string } => {
+  if (g.bind === "tailnet") {
+    const address = findTailnetAddress(interfaces)
+    if (address === undefined) {
+      throw new ConfigError({ message: 'gateway.bind is "tailnet" but this machine has no Tailscale address, so the local Gateway cannot be reached: start Tailscale, or pass --url' })
+    }
+    return { host: address, why: 'gateway.bind "tailnet"' }
+  }
+  if (g.bind === "custom" && g.customBindHost !== undefined && net.isIP(g.customBindHost) !== 0 && !["0.0.0.0", "::"].includes(g.customBindHost)) {
+    return { host: g.customBindHost, why: 'gateway.bind "custom"' }
+  }
+  return { host: "127.0.0.1" }
+}
+
+export const resolveTarget = (loaded: LoadedConfig, env: Env, flags: ClientFlags, interfaces: InterfaceLister = os.networkInterfaces): Target => {
   const g = loaded.file.gateway ?? {}
   const configPath = loaded.configPath
   if (flags.url !== undefined) {
@@ -77,9 +96,11 @@ export const resolveTarget = (loaded: LoadedConfig, env: Env, flags: ClientFlags
   }
   const port = parsePortEnv(env.OPENCLAW_GATEWAY_PORT, "OPENCLAW_GATEWAY_PORT") ?? g.port ?? DEFAULT_PORT
   const scheme = g.tls?.enabled ? "wss" : "ws"
+  const { host, why } = localHost(g, interfaces)
+  const portFrom = env.OPENCLAW_GATEWAY_PORT ? "OPENCLAW_GATEWAY_PORT" : g.port !== undefined ? "gateway.port" : "default port"
   return {
-    url: `${scheme}://127.0.0.1:${port}`,
-    source: env.OPENCLAW_GATEWAY_PORT ? "local (OPENCLAW_GATEWAY_PORT)" : g.port !== undefined ? "local (gateway.port)" : "local (default port)",
+    url: `${scheme}://${host.includes(":") ? `[${host}]` : host}:${port}`,
+    source: `local (${why === undefined ? portFrom : `${why}, ${portFrom}`})`,
     token: first(flags.token, env.OPENCLAW_GATEWAY_TOKEN, g.auth?.token),
     password: first(flags.password, env.OPENCLAW_GATEWAY_PASSWORD, g.auth?.password),
     configPath,
@@ -98,18 +119,21 @@ export const isPrivateAddress = (address: string): boolean => {
   return false
 }
 
+/** Names that only resolve inside a LAN or tailnet. */
+const isPrivateName = (host: string): boolean => host === "localhost" || /\.(local|ts\.net|localhost)$/i.test(host)
+
 /**
- * Refuses plaintext ws:// to anything that is not loopback or a private/tailnet address:
- * the token would cross the internet in the clear.
+ * Refuses plaintext ws:// to anything that is not loopback or a private/tailnet address or name:
+ * the token would cross the internet in the clear. OPENCLAW_ALLOW_INSECURE_PRIVATE_WS=1 allows
+ * other names the user knows to be private (a LAN DNS name, say).
  */
-export const checkPlaintext = async (url: string): Promise<void> => {
+export const checkPlaintext = (url: string, env: Env = {}): void => {
   const parsed = new URL(url)
   if (parsed.protocol !== "ws:") return
-  const host = parsed.hostname.replace(/^\[|\]$/g, "")
-  const addresses = net.isIP(host) ? [host] : host === "localhost" ? ["127.0.0.1"] : await lookup(host, { all: true }).then((r) => r.map((x) => x.address), () => [] as Array<string>)
-  // An unresolvable name is left to the connect attempt, which reports "host not found".
-  if (addresses.length === 0 || addresses.every(isPrivateAddress)) return
+  const host = parsed.hostname.replace(/^\[|\]$/g, "").toLowerCase()
+  if (net.isIP(host) ? isPrivateAddress(host) : isPrivateName(host)) return
+  if (!net.isIP(host) && env.OPENCLAW_ALLOW_INSECURE_PRIVATE_WS === "1") return
   throw new ConfigError({
-    message: `${url} uses plaintext ws:// to a non-loopback address; the token would travel unencrypted. Use an SSH tunnel (ssh -N -L 18789:127.0.0.1:18789 user@host, then ws://127.0.0.1:18789), Tailscale Serve (wss://<host>.ts.net), or wss:// with gateway.remote.tlsFingerprint`
+    message: `${url} uses plaintext ws:// to a non-loopback address; the token would travel unencrypted. Use an SSH tunnel (ssh -N -L 18789:127.0.0.1:18789 user@host, then ws://127.0.0.1:18789), Tailscale Serve (wss://<host>.ts.net), or wss:// with gateway.remote.tlsFingerprint${net.isIP(host) ? "" : "; if this name is on your private network, set OPENCLAW_ALLOW_INSECURE_PRIVATE_WS=1"}`
   })
 }

@@ -49,10 +49,34 @@ describe("plaintext guard", () => {
     for (const a of ["8.8.8.8", "100.128.0.1", "172.32.0.1", "2001:db8::1"]) expect(isPrivateAddress(a)).toBe(false)
   })
 
-  it("refuses ws:// to a public address with the tunnel and Tailscale hints; allows wss:// and private ws://", async () => {
-    await expect(checkPlaintext("ws://203.0.113.7:18789")).rejects.toThrow(/plaintext ws:\/\/ to a non-loopback address.*SSH tunnel.*Tailscale/s)
-    await expect(checkPlaintext("wss://203.0.113.7:18789")).resolves.toBeUndefined()
-    await expect(checkPlaintext("ws://192.168.1.20:18789")).resolves.toBeUndefined()
-    await expect(checkPlaintext("ws://localhost:18789")).resolves.toBeUndefined()
+  it("refuses ws:// to a public address with the tunnel and Tailscale hints; allows wss://, private and tailnet ws://", () => {
+    expect(() => checkPlaintext("ws://203.0.113.7:18789")).toThrow(/plaintext ws:\/\/ to a non-loopback address.*SSH tunnel.*Tailscale/s)
+    expect(() => checkPlaintext("wss://203.0.113.7:18789")).not.toThrow()
+    for (const ok of ["ws://192.168.1.20:18789", "ws://localhost:18789", "ws://[::1]:18789", "ws://gw.tail1234.ts.net:18789", "ws://pi.local:18789", "ws://100.101.102.103:18789"]) {
+      expect(() => checkPlaintext(ok), ok).not.toThrow()
+    }
+  })
+
+  it("other names need OPENCLAW_ALLOW_INSECURE_PRIVATE_WS=1; public IP addresses are refused even then", () => {
+    expect(() => checkPlaintext("ws://gateway.example.com:18789")).toThrow("OPENCLAW_ALLOW_INSECURE_PRIVATE_WS=1")
+    expect(() => checkPlaintext("ws://nas.home.lan:18789", { OPENCLAW_ALLOW_INSECURE_PRIVATE_WS: "1" })).not.toThrow()
+    expect(() => checkPlaintext("ws://203.0.113.7:18789", { OPENCLAW_ALLOW_INSECURE_PRIVATE_WS: "1" })).toThrow()
+  })
+})
+
+describe("local target for binds that leave loopback unbound", () => {
+  const tailscale = () => ({ tailscale0: [{ address: "100.101.102.103", family: "IPv4", internal: false } as any] })
+
+  it("tailnet: the CLI targets the Tailscale address and says why", () => {
+    const t = resolveTarget(loaded({ bind: "tailnet", auth: { token: "t" } }), {}, {}, tailscale)
+    expect(t.url).toBe("ws://100.101.102.103:18789")
+    expect(t.source).toBe('local (gateway.bind "tailnet", default port)')
+    expect(() => resolveTarget(loaded({ bind: "tailnet" }), {}, {}, () => ({}))).toThrow("no Tailscale address")
+  })
+
+  it("custom: the CLI targets customBindHost", () => {
+    expect(resolveTarget(loaded({ bind: "custom", customBindHost: "10.0.0.5", port: 19000 }), {}, {}, () => ({})).url).toBe("ws://10.0.0.5:19000")
+    expect(resolveTarget(loaded({ bind: "custom", customBindHost: "fd00::5" }), {}, {}, () => ({})).url).toBe("ws://[fd00::5]:18789")
+    expect(resolveTarget(loaded({ bind: "lan" }), {}, {}, () => ({})).url).toBe("ws://127.0.0.1:18789")
   })
 })

@@ -11,11 +11,12 @@ import { Cause, Effect, Exit, Layer } from "effect"
 import { ExitWith } from "./cli/exit.js"
 import { gatewayCommand } from "./cli/gateway.js"
 import { healthCommand, statusCommand } from "./cli/inspect.js"
+import { securityCommand } from "./cli/security.js"
 import { VERSION } from "./version.js"
 
 const root = Command.make("openclaw").pipe(
   Command.withDescription("OpenClaw Gateway: run it, reach it locally or remotely, and inspect it"),
-  Command.withSubcommands([gatewayCommand, healthCommand("health"), statusCommand("status")])
+  Command.withSubcommands([gatewayCommand, healthCommand("health"), statusCommand("status"), securityCommand])
 )
 
 const cli = Command.run(root, { name: "openclaw", version: VERSION })
@@ -36,5 +37,6 @@ const exitCodeOf = (exit: Exit.Exit<unknown, unknown>): number => {
 
 NodeRuntime.runMain(cli(process.argv).pipe(Effect.provide(platform)), {
   disableErrorReporting: true,
+  disablePrettyLogger: true,
   teardown: (exit, onExit) => onExit(exitCodeOf(exit))
 })

@@ -7,9 +7,9 @@ export class ExitWith extends Error {
   }
 }
 
-/** Prints `message` to stderr and fails with the exit code (handled in main.ts). */
+/** Prints `message` (if any) to stderr and fails with the exit code (handled in main.ts). */
 export const fail = (code: number, message: string): Effect.Effect<never, ExitWith> =>
   Effect.zipRight(
-    Effect.sync(() => process.stderr.write(message.endsWith("\n") ? message : `${message}\n`)),
+    Effect.sync(() => message.length > 0 && process.stderr.write(message.endsWith("\n") ? message : `${message}\n`)),
     Effect.fail(new ExitWith(code))
   )

@@ -10,7 +10,7 @@ import { TailscaleExposure } from "../services/TailscaleExposure.js"
 import { fail } from "./exit.js"
 import { callCommand, healthCommand, statusCommand } from "./inspect.js"
 
-const runOptions = {
+export const runOptions = {
   port: Options.integer("port").pipe(Options.withDescription("Port for WebSocket and HTTP (gateway.port, default 18789)"), Options.optional),
   bind: Options.choice("bind", BindModes).pipe(Options.withDescription("Bind mode (gateway.bind, default loopback)"), Options.optional),
   auth: Options.choice("auth", AuthModes).pipe(Options.withDescription("Auth mode (gateway.auth.mode)"), Options.optional),
@@ -26,14 +26,14 @@ type RunFlags = {
   readonly [K in keyof typeof runOptions]: (typeof runOptions)[K] extends Options.Options<infer A> ? A : never
 }
 
-const toServerFlags = (f: RunFlags): ServerFlags => ({
-  port: Option.getOrUndefined(f.port),
-  bind: Option.getOrUndefined(f.bind),
-  auth: Option.getOrUndefined(f.auth),
-  token: Option.getOrUndefined(f.token),
-  password: Option.getOrUndefined(f.password),
-  passwordFile: Option.getOrUndefined(f.passwordFile),
-  tailscale: Option.getOrUndefined(f.tailscale),
+export const toServerFlags = (f: Partial<RunFlags>): ServerFlags => ({
+  port: f.port && Option.getOrUndefined(f.port),
+  bind: f.bind && Option.getOrUndefined(f.bind),
+  auth: f.auth && Option.getOrUndefined(f.auth),
+  token: f.token && Option.getOrUndefined(f.token),
+  password: f.password && Option.getOrUndefined(f.password),
+  passwordFile: f.passwordFile && Option.getOrUndefined(f.passwordFile),
+  tailscale: f.tailscale && Option.getOrUndefined(f.tailscale),
   tailscaleResetOnExit: f.tailscaleResetOnExit ? true : undefined,
   verbose: f.verbose
 })
@@ -41,7 +41,7 @@ const toServerFlags = (f: RunFlags): ServerFlags => ({
 /** Plain one-line logs on stderr: `[gateway] warning: ...`. */
 const plainLogger = Logger.make(({ logLevel, message }) => {
   const text = Array.isArray(message) ? message.map(String).join(" ") : String(message)
-  const level = logLevel._tag === "Info" ? "" : `${logLevel.label.toLowerCase()}: `
+  const level = logLevel._tag === "Info" ? "" : `${logLevel._tag.toLowerCase()}: `
   process.stderr.write(`[gateway] ${level}${text}\n`)
 })
 

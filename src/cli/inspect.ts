@@ -2,7 +2,9 @@
 import { Args, Command, Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
 import { connect, type GatewayClientError } from "../client/GatewayClient.js"
+import { loadConfig } from "../config/load.js"
 import { OperatorScopes } from "../protocol/frames.js"
+import { auditConfig } from "../security/audit.js"
 import { clientOptions, describeFailure, printJson, resolveClientTarget, withGateway } from "./client.js"
 import { fail } from "./exit.js"
 
@@ -60,6 +62,8 @@ export const statusCommand = (name: "status") =>
         ).pipe(Effect.either)
 
         const base = { target: target.url, source: target.source, config: target.configPath }
+        // The audit reads this machine's config, so it only describes a local Gateway.
+        const audit = flags.deep && !target.remote ? auditConfig(yield* loadConfig(process.env).pipe(Effect.orDie), process.env) : undefined
         if (result._tag === "Left") {
           const error: GatewayClientError = result.left
           if (flags.json) yield* printJson({ ...base, reachable: false, error: { kind: error.kind, code: error.code, message: error.message } })
@@ -67,7 +71,7 @@ export const statusCommand = (name: "status") =>
         }
         const { status, latencyMs, presence, health, hello } = result.right
         if (flags.json) {
-          return yield* printJson({ ...base, reachable: true, latencyMs, status, ...(flags.deep ? { presence, health } : {}) })
+          return yield* printJson({ ...base, reachable: true, latencyMs, status, ...(flags.deep ? { presence, health, audit } : {}) })
         }
         const exposure = status.exposure
         const snapshot = (hello.snapshot ?? {}) as { uptimeMs?: number; authMode?: string }
@@ -96,6 +100,9 @@ export const statusCommand = (name: "status") =>
         ]
         if (flags.deep) {
           lines.push(line("Health", (health as { ok?: boolean })?.ok ? "OK" : "NOT OK"))
+          if (audit !== undefined) {
+            lines.push(line("Audit", `${audit.summary.critical} critical, ${audit.summary.warn} warning(s)${audit.findings.length > 0 ? " (details: openclaw security audit)" : ""}`))
+          }
           for (const p of (presence as Array<{ client: { id: string; mode: string; version: string }; role: string; host: string; since: number }>) ?? []) {
             lines.push(`    - ${p.client.id} (${p.client.mode} ${p.client.version}, ${p.role}) from ${p.host}, connected ${formatUptime(Date.now() - p.since)} ago`)
           }

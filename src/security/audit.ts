@@ -1,0 +1,115 @@
+/**
+ * `openclaw security audit`: reads the effective config (file + environment + flags) and lists
+ * what makes this Gateway unsafe, each with a severity and the fix. Unlike start-up, which
+ * refuses unsafe settings, the audit reports every problem at once and never throws for them.
+ */
+import * as fs from "node:fs"
+import * as net from "node:net"
+import type { Env, LoadedConfig } from "../config/load.js"
+import { isUnusableSecret, type ServerFlags } from "../config/settings.js"
+import { isPrivateAddress } from "../client/target.js"
+
+export type Severity = "critical" | "warn"
+
+export interface Finding {
+  readonly id: string
+  readonly severity: Severity
+  readonly message: string
+  readonly fix: string
+}
+
+export interface AuditReport {
+  readonly configPath: string
+  readonly effective: { readonly bind: string; readonly authMode: string; readonly tailscale: string }
+  readonly findings: ReadonlyArray<Finding>
+  readonly summary: { readonly critical: number; readonly warn: number }
+}
+
+const MIN_TOKEN_LENGTH = 24
+
+/** Permission bits of a path, or undefined when it does not exist. */
+export type StatMode = (p: string) => number | undefined
+const statMode: StatMode = (p) => {
+  try {
+    return fs.statSync(p).mode & 0o777
+  } catch {
+    return undefined
+  }
+}
+
+export const auditConfig = (loaded: LoadedConfig, env: Env, flags: ServerFlags = {}, modeOf: StatMode = statMode): AuditReport => {
+  const g = loaded.file.gateway ?? {}
+  const findings: Array<Finding> = []
+  const add = (id: string, severity: Severity, message: string, fix: string) => findings.push({ id, severity, message, fix })
+
+  const bind = flags.bind ?? g.bind ?? "loopback"
+  const tailscale = flags.tailscale ?? g.tailscale?.mode ?? "off"
+  const token = flags.token ?? env.OPENCLAW_GATEWAY_TOKEN ?? g.auth?.token
+  const password = flags.password ?? env.OPENCLAW_GATEWAY_PASSWORD ?? g.auth?.password
+  const authMode = flags.auth ?? g.auth?.mode ?? (password !== undefined && token === undefined ? "password" : "token")
+  const secret = authMode === "token" ? token : authMode === "password" ? password : undefined
+  const hasAuth = authMode !== "none" && !isUnusableSecret(secret)
+  const exposed = tailscale !== "off"
+  const nonLoopback = bind !== "loopback"
+
+  if (nonLoopback && !hasAuth) {
+    add("bind-without-auth", "critical", `gateway.bind "${bind}" exposes the Gateway beyond this machine with no usable ${authMode === "none" ? "auth (gateway.auth.mode is \"none\")" : authMode}`, `set gateway.auth.mode "token" and a long random gateway.auth.token, or gateway.bind "loopback"`)
+  }
+  if (exposed && !hasAuth) {
+    add("exposure-without-auth", "critical", `gateway.tailscale.mode "${tailscale}" with no usable auth`, `set gateway.auth.mode "${tailscale === "funnel" ? "password" : "token"}" and its secret`)
+  }
+  if (authMode === "none" && !nonLoopback && !exposed) {
+    add("auth-none", "warn", 'gateway.auth.mode is "none": any local process or web page can drive this Gateway', 'set gateway.auth.mode "token" (openclaw gateway run creates a token on first run)')
+  }
+  if (tailscale === "funnel" && authMode !== "password") {
+    add("funnel-without-password", "critical", `gateway.tailscale.mode "funnel" makes the Gateway public, but gateway.auth.mode is "${authMode}"`, 'set gateway.auth.mode "password" and a strong gateway.auth.password')
+  }
+  if (exposed && nonLoopback) {
+    add("exposure-with-non-loopback-bind", "critical", `gateway.tailscale.mode "${tailscale}" with gateway.bind "${bind}": the port is reachable around the proxy`, 'set gateway.bind "loopback"')
+  }
+  if (authMode === "token" && token !== undefined && !isUnusableSecret(token) && token.length < MIN_TOKEN_LENGTH) {
+    const reachable = nonLoopback || exposed
+    add("short-token", reachable ? "critical" : "warn", `gateway.auth.token is ${token.length} characters (fewer than ${MIN_TOKEN_LENGTH})${reachable ? " on a Gateway reachable from other machines" : ""}`, "use a long random token, e.g. `openssl rand -hex 32`")
+  }
+  if ((g.auth?.allowTailscale ?? false) && nonLoopback) {
+    add("tailscale-identity-with-non-loopback-bind", "warn", `gateway.auth.allowTailscale with gateway.bind "${bind}": identity headers are only trustworthy through Tailscale Serve on loopback`, 'set gateway.bind "loopback" or gateway.auth.allowTailscale false')
+  }
+  if (nonLoopback && bind !== "tailnet" && !(g.tls?.enabled ?? false)) {
+    add("plaintext-non-loopback", "warn", `gateway.bind "${bind}" without TLS: tokens and chats cross the network in the clear`, "set gateway.tls.enabled true, or use an SSH tunnel or Tailscale Serve with gateway.bind \"loopback\"")
+  }
+  const remoteUrl = g.remote?.url
+  if (remoteUrl !== undefined) {
+    try {
+      const u = new URL(remoteUrl)
+      const host = u.hostname.replace(/^\[|\]$/g, "")
+      if (u.protocol === "ws:" && net.isIP(host) !== 0 && !isPrivateAddress(host)) {
+        add("remote-plaintext-public", "warn", `gateway.remote.url ${remoteUrl} is plaintext ws:// to a public address (the CLI refuses to send the token there)`, "use wss:// with gateway.remote.tlsFingerprint, an SSH tunnel, or Tailscale Serve")
+      }
+    } catch {
+      // An invalid URL is reported by the commands that use it.
+    }
+  }
+  const configMode = modeOf(loaded.configPath)
+  if (configMode !== undefined && (configMode & 0o077) !== 0) {
+    const worldReadable = (configMode & 0o004) !== 0
+    add("config-permissions", worldReadable && (token !== undefined || password !== undefined) ? "critical" : "warn", `${loaded.configPath} is readable by ${worldReadable ? "every user" : "its group"} (mode ${configMode.toString(8)})`, `chmod 600 ${loaded.configPath}`)
+  }
+  const stateMode = modeOf(loaded.stateDir)
+  if (stateMode !== undefined && (stateMode & 0o077) !== 0) {
+    add("state-dir-permissions", "warn", `${loaded.stateDir} is open to other users (mode ${stateMode.toString(8)})`, `chmod 700 ${loaded.stateDir}`)
+  }
+
+  return {
+    configPath: loaded.configPath,
+    effective: { bind, authMode, tailscale },
+    findings,
+    summary: { critical: findings.filter((f) => f.severity === "critical").length, warn: findings.filter((f) => f.severity === "warn").length }
+  }
+}
+
+export const formatAudit = (report: AuditReport): string => {
+  const head = `Security audit of ${report.configPath} (bind ${report.effective.bind}, auth ${report.effective.authMode}, tailscale ${report.effective.tailscale})`
+  if (report.findings.length === 0) return `${head}\n  No problems found.`
+  const lines = report.findings.flatMap((f) => [`  ${f.severity.toUpperCase().padEnd(8)} ${f.message}`, `           fix: ${f.fix}`])
+  return [head, ...lines, `${report.summary.critical} critical, ${report.summary.warn} warning(s)`].join("\n")
+}

@@ -76,8 +76,8 @@ export class RawClient {
     return this.waitFor(() => this.frames.find((f) => f.type === "event" && f.event === name))
   }
 
-  waitClosed() {
-    return this.waitFor(() => this.closed)
+  waitClosed(timeoutMs?: number) {
+    return this.waitFor(() => this.closed, timeoutMs)
   }
 
   send(frame: unknown) {

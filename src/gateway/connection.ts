@@ -20,8 +20,9 @@ import {
   PROTOCOL_VERSION,
   type Role
 } from "../protocol/frames.js"
-import type { AuthService } from "../services/Auth.js"
+import type { AuthGrant, AuthService } from "../services/Auth.js"
 import { decodeConnectParams } from "./connect-params.js"
+import type { ProxyHeaders } from "./http.js"
 import { type CallerInfo, type MethodDef, RpcError } from "./rpc.js"
 
 export interface ConnectionHost {
@@ -41,6 +42,8 @@ export interface PeerInfo {
   readonly isLocal: boolean
   /** The upgrade carried an Origin header: a web page, which never gets the local exemption. */
   readonly fromBrowser: boolean
+  /** Serve's headers on the upgrade request, for Tailscale identity auth. */
+  readonly proxy?: ProxyHeaders
 }
 
 export class Connection {
@@ -52,6 +55,8 @@ export class Connection {
   role: Role = "operator"
   scopes: ReadonlyArray<string> = []
   authMethod = "none"
+  /** Who a Tailscale-authenticated operator is (whois-confirmed login). */
+  identity: AuthGrant["identity"]
   caller: CallerInfo | undefined
   private readonly handshakeTimer: NodeJS.Timeout
 
@@ -144,7 +149,9 @@ export class Connection {
       credentials: params.auth,
       clientMode: params.client.mode,
       remoteAddress: this.peer.remoteAddress,
-      local: this.peer.isLocal && !this.peer.fromBrowser
+      local: this.peer.isLocal && !this.peer.fromBrowser,
+      role,
+      ...(this.peer.proxy === undefined ? {} : { proxy: this.peer.proxy })
     })
     Runtime.runCallback(this.host.runtime)(authenticate, {
       onExit: (exit) => {
@@ -171,6 +178,7 @@ export class Connection {
         this.client = params.client
         this.role = role
         this.authMethod = exit.value.method
+        this.identity = exit.value.identity
         this.scopes = role === "operator" ? grantedScopes(params.scopes) : []
         this.caller = { connId: this.connId, role, scopes: this.scopes, clientId: params.client.id, clientMode: params.client.mode }
         this.state = "ready"

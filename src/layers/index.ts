@@ -1,5 +1,5 @@
 /**
- * The composed application: GatewayConfig -> Auth, Binder -> Gateway -> TailscaleExposure.
+ * The composed application: GatewayConfig, TailscaleCli -> Auth, Binder -> Gateway -> TailscaleExposure.
  * Layers acquire in that order and release in reverse, so the Tailscale route is withdrawn
  * first, then clients are told "shutdown" and closed, then the listeners close.
  */
@@ -8,20 +8,23 @@ import { Auth } from "../services/Auth.js"
 import { Binder } from "../services/Binder.js"
 import { Gateway } from "../services/Gateway.js"
 import { GatewayConfig, type LoadOptions } from "../services/GatewayConfig.js"
-import { TailscaleExposure } from "../services/TailscaleExposure.js"
+import { TailscaleCli } from "../services/TailscaleCli.js"
+import { type ExposureConflict, TailscaleExposure } from "../services/TailscaleExposure.js"
 
 /**
  * Gateway, Auth, Binder and TailscaleExposure over a given GatewayConfig layer. `exposure`
- * replaces the Tailscale layer (e.g. TailscaleExposure.layerTest in an embedder's tests).
+ * replaces the Tailscale layer (e.g. TailscaleExposure.layerTest in an embedder's tests);
+ * `tailscale` replaces the boundary that runs the `tailscale` binary (e.g. TailscaleCli.layerTest()).
  */
 export const gatewayServices = <E, R, E2 = never, R2 = never>(
   config: Layer.Layer<GatewayConfig, E, R>,
-  exposure?: Layer.Layer<TailscaleExposure, E2, R2 | Gateway | GatewayConfig>
+  exposure?: Layer.Layer<TailscaleExposure, E2, R2 | Gateway | GatewayConfig | TailscaleCli>,
+  tailscale: Layer.Layer<TailscaleCli> = TailscaleCli.layer
 ) =>
-  (exposure ?? TailscaleExposure.layer).pipe(
+  (exposure ?? (TailscaleExposure.layer as Layer.Layer<TailscaleExposure, E2 | ExposureConflict, R2 | Gateway | GatewayConfig | TailscaleCli>)).pipe(
     Layer.provideMerge(Gateway.layer),
     Layer.provideMerge(Layer.mergeAll(Auth.layer, Binder.layer)),
-    Layer.provideMerge(config)
+    Layer.provideMerge(Layer.merge(config, tailscale))
   )
 
 /** The live Gateway, reading the config file and environment like `openclaw gateway run`. */

@@ -8,7 +8,7 @@ import type * as net from "node:net"
 import { Context, Effect, Layer, Runtime, type Scope } from "effect"
 import { WebSocketServer } from "ws"
 import { Connection, type ConnectionHost } from "../gateway/connection.js"
-import { checkOrigin, isLocalRequest, normaliseAddress, rejectUpgrade, SECURITY_HEADERS, sendJson } from "../gateway/http.js"
+import { checkOrigin, isLocalRequest, normaliseAddress, proxyHeaders, rejectUpgrade, SECURITY_HEADERS, sendJson } from "../gateway/http.js"
 import { coreMethods, healthPayload } from "../gateway/methods.js"
 import { PendingSockets } from "../gateway/pending.js"
 import type { MethodDef } from "../gateway/rpc.js"
@@ -25,6 +25,9 @@ export interface PresenceEntry {
   readonly scopes: ReadonlyArray<string>
   readonly host: string
   readonly since: number
+  /** How the client authenticated, and for Tailscale identity who it is. */
+  readonly authMethod?: string
+  readonly user?: { readonly login: string; readonly name?: string }
 }
 
 export interface GatewayService {
@@ -96,7 +99,9 @@ export const make = Effect.gen(function* () {
       role: c.role,
       scopes: c.scopes,
       host: c.peer.remoteAddress,
-      since: c.since
+      since: c.since,
+      authMethod: c.authMethod,
+      ...(c.identity === undefined ? {} : { user: c.identity })
     }))
 
   const broadcast = (event: string, payload?: unknown) => {
@@ -182,7 +187,8 @@ export const make = Effect.gen(function* () {
       const conn = new Connection(ws, {
           remoteAddress: normaliseAddress(req.socket.remoteAddress),
           isLocal: isLocalRequest(req),
-          fromBrowser: req.headers.origin !== undefined
+          fromBrowser: req.headers.origin !== undefined,
+          proxy: proxyHeaders(req)
         }, host)
       connections.add(conn)
       connectionSocket.set(conn, req.socket as net.Socket)
@@ -250,6 +256,7 @@ export const make = Effect.gen(function* () {
     controlUi: { enabled: settings.controlUi.enabled, basePath: settings.controlUi.basePath || "/" },
     clients: [...ready].filter((c) => c.role === "operator").length,
     nodes: [...ready].filter((c) => c.role === "node").length,
+    tailscaleUsers: [...new Set([...ready].flatMap((c) => (c.identity === undefined ? [] : [c.identity.login])))],
     ...Object.fromEntries([...statusSections].map(([name, get]) => [name, get()]))
   })
 

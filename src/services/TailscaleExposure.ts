@@ -11,6 +11,7 @@
  * Release with resetOnExit: exactly our route is turned off (never `serve reset`) and the record
  * cleared; without it the route stays, as documented.
  */
+import { randomUUID } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Context, Data, Duration, Effect, Layer } from "effect"
@@ -53,6 +54,8 @@ export interface ExposureRecord {
   readonly httpsPort: number
   readonly target: string
   readonly pid: number
+  /** Random per Gateway process: PIDs repeat (a container's Gateway is often PID 1 every time). */
+  readonly instance: string
   readonly at: string
 }
 
@@ -120,7 +123,9 @@ export const make = Effect.gen(function* () {
   }
   const cli: TailscaleCliService = yield* TailscaleCli
   const resetOnExit = settings.tailscale.resetOnExit
-  const target = `http://127.0.0.1:${gateway.listeners.port}`
+  // A Gateway that serves TLS itself has a self-signed certificate: Serve's https+insecure target.
+  const target = `${settings.tls.enabled ? "https+insecure" : "http"}://127.0.0.1:${gateway.listeners.port}`
+  const instance = randomUUID()
   const recordFile = path.join(settings.stateDir, RECORD_FILE)
   const route = `https:${HTTPS_PORT} -> ${target}`
   const retryBaseMs = envMs("OPENCLAW_TAILSCALE_RETRY_MS", 5_000)
@@ -145,7 +150,7 @@ export const make = Effect.gen(function* () {
   const cleanStale = (serve: ServeState) =>
     Effect.gen(function* () {
       const record = readRecord(recordFile)
-      if (record === undefined || record.pid === process.pid) return serve
+      if (record === undefined || record.instance === instance) return serve
       const stale = findOwn(serve, record.httpsPort, record.target)
       if (stale !== undefined && (resetOnExit || !sameTarget(record.target, target))) {
         yield* Effect.logInfo(`removing the Tailscale ${record.mode} route left by an earlier run (PID ${record.pid}): ${describeRoute(stale)}`)
@@ -191,7 +196,7 @@ export const make = Effect.gen(function* () {
         message: `Tailscale HTTPS port ${HTTPS_PORT} is already in use by another route (${holders}), not this Gateway (${target}); nothing was changed. Free it with \`${off}\` if it is no longer needed (see \`tailscale serve status\`), or set gateway.tailscale.mode to "off" and reach this Gateway another way`
       })
     }
-    const record: ExposureRecord = { mode, host: st.dnsName, httpsPort: HTTPS_PORT, target, pid: process.pid, at: new Date().toISOString() }
+    const record: ExposureRecord = { mode, host: st.dnsName, httpsPort: HTTPS_PORT, target, pid: process.pid, instance, at: new Date().toISOString() }
     yield* writeRecord(recordFile, record)
     holding = true
     if (own !== undefined && own.funnel === (mode === "funnel")) {

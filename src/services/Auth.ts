@@ -9,6 +9,7 @@ import { Clock, Context, Data, Effect, Either, Layer, Option, Redacted } from "e
 import { normaliseAddress, type ProxyHeaders } from "../gateway/http.js"
 import { AuthRateLimiter } from "../gateway/rate-limit.js"
 import type { AuthMethod, ClientMode, Role } from "../protocol/frames.js"
+import { isTailscaleAddress } from "./Binder.js"
 import { GatewayConfig } from "./GatewayConfig.js"
 import { TailscaleCli, TailscaleError, type WhoisResult } from "./TailscaleCli.js"
 
@@ -117,8 +118,41 @@ const hint = (kind: "token" | "password", problem: "missing" | "mismatch", mode:
     : `set gateway.remote.${kind} to match gateway.auth.${kind}`
 }
 
+/**
+ * Tailnet bind (gateway.bind "tailnet"): the TCP peer is a tailnet address that no header can
+ * forge, so `tailscale whois <peer>` itself says who connects. Operators only; tagged devices
+ * have no user.
+ */
+const tailnetPeerIdentity = (
+  request: AuthRequest,
+  whois: (address: string) => Effect.Effect<Either.Either<WhoisResult, TailscaleError>>,
+  secretKind: "token" | "password"
+): Effect.Effect<AuthGrant, AuthFailure> =>
+  Effect.gen(function* () {
+    const reject = (code: AuthFailureCode, message: string) => Effect.fail(new AuthFailure({ code, message: `unauthorized: ${message}` }))
+    if ((request.role ?? "operator") !== "operator") {
+      return yield* reject(
+        secretKind === "token" ? "AUTH_TOKEN_MISSING" : "AUTH_PASSWORD_MISSING",
+        `Tailscale identity authenticates operators only, never a node; the node needs the gateway ${secretKind}`
+      )
+    }
+    const who = yield* whois(request.remoteAddress)
+    if (Either.isLeft(who)) {
+      return yield* reject("AUTH_TAILSCALE_WHOIS_FAILED", `could not confirm the Tailscale identity (tailscale whois ${request.remoteAddress}: ${who.left.message})`)
+    }
+    if (who.right.tagged || who.right.loginName === "") {
+      return yield* reject("AUTH_TAILSCALE_IDENTITY_MISSING", `${request.remoteAddress} is a tagged Tailscale device with no user identity; send the gateway ${secretKind}`)
+    }
+    return { method: "tailscale", identity: { login: who.right.loginName, ...(who.right.displayName ? { name: who.right.displayName } : {}) } } satisfies AuthGrant
+  })
+
+export interface AuthOptions {
+  /** Identify operators by `tailscale whois` of the TCP peer (tailnet bind with allowTailscale). */
+  readonly peerWhois?: boolean
+}
+
 export class Auth extends Context.Tag("openclaw/Auth")<Auth, AuthService>() {
-  static make = (settings: GatewayConfig["Type"]["auth"], whois: Whois = noWhois): AuthService => {
+  static make = (settings: GatewayConfig["Type"]["auth"], whois: Whois = noWhois, options: AuthOptions = {}): AuthService => {
     const whoisCache = new Map<string, { readonly until: number; readonly result: Either.Either<WhoisResult, TailscaleError> }>()
     const cachedWhois = (address: string) =>
       Effect.gen(function* () {
@@ -161,6 +195,11 @@ export class Auth extends Context.Tag("openclaw/Auth")<Auth, AuthService>() {
           proxy !== undefined &&
           (proxy.login !== undefined || proxy.funnel || (proxy.forwardedFor !== undefined && proxy.forwardedProto !== undefined && proxy.forwardedHost !== undefined))
         if (settings.allowTailscale && !offersSecret && viaServe) return tailscaleIdentity(request, proxy, cachedWhois, kind)
+        const anyProxyHeader =
+          proxy !== undefined && (proxy.login !== undefined || proxy.funnel || proxy.forwardedFor !== undefined || proxy.forwardedProto !== undefined || proxy.forwardedHost !== undefined)
+        if (settings.allowTailscale && options.peerWhois && !offersSecret && !anyProxyHeader && isTailscaleAddress(remoteAddress)) {
+          return tailnetPeerIdentity(request, cachedWhois, kind)
+        }
         return Effect.gen(function* () {
           const verdict = limiter.check(remoteAddress, local, yield* Clock.currentTimeMillis)
           if (verdict.kind === "locked") {
@@ -190,7 +229,7 @@ export class Auth extends Context.Tag("openclaw/Auth")<Auth, AuthService>() {
     Effect.gen(function* () {
       const settings = yield* GatewayConfig
       const cli = yield* Effect.serviceOption(TailscaleCli)
-      return Auth.make(settings.auth, Option.isSome(cli) ? cli.value.whois : noWhois)
+      return Auth.make(settings.auth, Option.isSome(cli) ? cli.value.whois : noWhois, { peerWhois: settings.bind === "tailnet" })
     })
   )
 

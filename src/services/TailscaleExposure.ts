@@ -240,7 +240,8 @@ export const make = Effect.gen(function* () {
         if (holding) yield* Effect.logInfo(`Tailscale ${mode} route left in place (gateway.tailscale.resetOnExit is off): ${route}`)
         return
       }
-      if (!holding) return yield* clearRecord(recordFile)
+      // Nothing of ours was exposed; a record left by an earlier run stays for the next start to clean.
+      if (!holding) return
       const result = yield* Effect.either(
         Effect.gen(function* () {
           const serve = yield* cli.serveStatus

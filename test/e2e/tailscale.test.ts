@@ -130,6 +130,21 @@ describe("tailscale serve: the route as a scoped resource", () => {
     expect(s.fake.route443()).toBeUndefined()
   })
 
+  it("a record left by a crash survives a run during which tailscaled was down, and is cleaned when it is back", async () => {
+    const s = await setup({ tailscale: { mode: "serve", resetOnExit: true } })
+    const gw = await s.start()
+    await stop(gw, "SIGKILL")
+    s.fake.update((st) => (st.fail = "daemon-down"))
+    const down = await s.start()
+    await stop(down)
+    expect(fs.existsSync(path.join(s.dir, RECORD))).toBe(true)
+    s.fake.update((st) => (st.fail = null))
+    const before = s.fake.calls().length
+    const up = await s.start()
+    expect(up.output()).toContain(`left by an earlier run (PID ${gw.child.pid})`)
+    expect(s.fake.calls().slice(before)).toContain("serve --https=443 off --yes")
+  })
+
   it("a stale route of ours to an old port is replaced (not a conflict) even without resetOnExit", async () => {
     const s = await setup({ tailscale: { mode: "serve" } })
     const gw = await s.start()

@@ -62,6 +62,32 @@ export const WHOIS_CACHE_MS = { success: 60_000, failure: 5_000 }
 
 const noWhois: Whois = () => Effect.fail(new TailscaleError({ kind: "binary-missing", message: "this Gateway has no Tailscale CLI to ask" }))
 
+type CachedWhois = (address: string) => Effect.Effect<Either.Either<WhoisResult, TailscaleError>>
+
+const reject = (code: AuthFailureCode, message: string) => Effect.fail(new AuthFailure({ code, message: `unauthorized: ${message}` }))
+
+/** Identity authenticates operator connections only: a node is told which secret it needs. */
+const refuseNode = (request: AuthRequest, secretKind: "token" | "password") =>
+  (request.role ?? "operator") === "operator"
+    ? Effect.void
+    : reject(
+        secretKind === "token" ? "AUTH_TOKEN_MISSING" : "AUTH_PASSWORD_MISSING",
+        `Tailscale identity authenticates operators only, never a node; the node needs the gateway ${secretKind}`
+      )
+
+/** Asks whois (cached) about `address`; a failure is AUTH_TAILSCALE_WHOIS_FAILED. */
+const whoisOrReject = (whois: CachedWhois, address: string) =>
+  Effect.flatMap(whois(address), (who) =>
+    Either.isLeft(who)
+      ? reject("AUTH_TAILSCALE_WHOIS_FAILED", `could not confirm the Tailscale identity (tailscale whois ${address}: ${who.left.message})`)
+      : Effect.succeed(who.right)
+  )
+
+const tailscaleGrant = (who: WhoisResult): AuthGrant => ({
+  method: "tailscale",
+  identity: { login: who.loginName, ...(who.displayName ? { name: who.displayName } : {}) }
+})
+
 /**
  * Tailscale identity from Serve's headers, checked exactly as security.md section 3 says.
  * `secretKind` names the credential a node (or anyone refused identity) needs instead.
@@ -69,23 +95,17 @@ const noWhois: Whois = () => Effect.fail(new TailscaleError({ kind: "binary-miss
 const tailscaleIdentity = (
   request: AuthRequest,
   proxy: ProxyHeaders,
-  whois: (address: string) => Effect.Effect<Either.Either<WhoisResult, TailscaleError>>,
+  whois: CachedWhois,
   secretKind: "token" | "password"
 ): Effect.Effect<AuthGrant, AuthFailure> =>
   Effect.gen(function* () {
-    const reject = (code: AuthFailureCode, message: string) => Effect.fail(new AuthFailure({ code, message: `unauthorized: ${message}` }))
     if (proxy.funnel) {
       return yield* reject("AUTH_TAILSCALE_IDENTITY_MISSING", `Tailscale Funnel requests never carry an identity; send the gateway ${secretKind}`)
     }
     if (proxy.login === undefined) {
       return yield* reject("AUTH_TAILSCALE_IDENTITY_MISSING", `no Tailscale identity on this request (tagged devices get none); send the gateway ${secretKind}`)
     }
-    if ((request.role ?? "operator") !== "operator") {
-      return yield* reject(
-        secretKind === "token" ? "AUTH_TOKEN_MISSING" : "AUTH_PASSWORD_MISSING",
-        `Tailscale identity authenticates operators only, never a node; the node needs the gateway ${secretKind}`
-      )
-    }
+    yield* refuseNode(request, secretKind)
     if (!proxy.peerLoopback || proxy.forwardedFor === undefined || proxy.forwardedProto === undefined || proxy.forwardedHost === undefined) {
       return yield* reject(
         "AUTH_TAILSCALE_PROXY_MISSING",
@@ -93,14 +113,11 @@ const tailscaleIdentity = (
       )
     }
     const address = normaliseAddress(proxy.forwardedFor.split(",")[0]!.trim())
-    const who = yield* whois(address)
-    if (Either.isLeft(who)) {
-      return yield* reject("AUTH_TAILSCALE_WHOIS_FAILED", `could not confirm the Tailscale identity (tailscale whois ${address}: ${who.left.message})`)
-    }
-    if (who.right.tagged || who.right.loginName.toLowerCase() !== proxy.login.toLowerCase()) {
+    const who = yield* whoisOrReject(whois, address)
+    if (who.tagged || who.loginName.toLowerCase() !== proxy.login.toLowerCase()) {
       return yield* reject("AUTH_TAILSCALE_IDENTITY_MISMATCH", `the Tailscale identity header does not match tailscale whois for ${address}`)
     }
-    return { method: "tailscale", identity: { login: who.right.loginName, ...(who.right.displayName ? { name: who.right.displayName } : {}) } } satisfies AuthGrant
+    return tailscaleGrant(who)
   })
 
 const digest = (s: string) => createHash("sha256").update(s, "utf8").digest()
@@ -123,27 +140,14 @@ const hint = (kind: "token" | "password", problem: "missing" | "mismatch", mode:
  * forge, so `tailscale whois <peer>` itself says who connects. Operators only; tagged devices
  * have no user.
  */
-const tailnetPeerIdentity = (
-  request: AuthRequest,
-  whois: (address: string) => Effect.Effect<Either.Either<WhoisResult, TailscaleError>>,
-  secretKind: "token" | "password"
-): Effect.Effect<AuthGrant, AuthFailure> =>
+const tailnetPeerIdentity = (request: AuthRequest, whois: CachedWhois, secretKind: "token" | "password"): Effect.Effect<AuthGrant, AuthFailure> =>
   Effect.gen(function* () {
-    const reject = (code: AuthFailureCode, message: string) => Effect.fail(new AuthFailure({ code, message: `unauthorized: ${message}` }))
-    if ((request.role ?? "operator") !== "operator") {
-      return yield* reject(
-        secretKind === "token" ? "AUTH_TOKEN_MISSING" : "AUTH_PASSWORD_MISSING",
-        `Tailscale identity authenticates operators only, never a node; the node needs the gateway ${secretKind}`
-      )
-    }
-    const who = yield* whois(request.remoteAddress)
-    if (Either.isLeft(who)) {
-      return yield* reject("AUTH_TAILSCALE_WHOIS_FAILED", `could not confirm the Tailscale identity (tailscale whois ${request.remoteAddress}: ${who.left.message})`)
-    }
-    if (who.right.tagged || who.right.loginName === "") {
+    yield* refuseNode(request, secretKind)
+    const who = yield* whoisOrReject(whois, request.remoteAddress)
+    if (who.tagged || who.loginName === "") {
       return yield* reject("AUTH_TAILSCALE_IDENTITY_MISSING", `${request.remoteAddress} is a tagged Tailscale device with no user identity; send the gateway ${secretKind}`)
     }
-    return { method: "tailscale", identity: { login: who.right.loginName, ...(who.right.displayName ? { name: who.right.displayName } : {}) } } satisfies AuthGrant
+    return tailscaleGrant(who)
   })
 
 export interface AuthOptions {

@@ -6,6 +6,7 @@
 import { execFileSync } from "node:child_process"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
+import { canUnshare } from "../support/netns.js"
 
 const SCENARIO = path.join(__dirname, "tailnet-whois.mjs")
 const setup = [
@@ -20,14 +21,6 @@ const setup = [
   "ip link set ts1 up"
 ].join(" && ")
 
-const canUnshare = (() => {
-  try {
-    execFileSync("unshare", ["--net", "sh", "-c", "ip link add t0 type veth peer name t1"], { stdio: "ignore" })
-    return true
-  } catch {
-    return false
-  }
-})()
 
 describe.skipIf(!canUnshare)("tailnet bind: whois of the TCP peer identifies the operator", () => {
   it("a tailnet user connects without a token; tagged, unknown, nodes and forged headers are refused with their codes", () => {

@@ -22,7 +22,8 @@ import { type ExposureMode, type ServeRoute, type ServeState, TailscaleCli, type
 
 export interface ExposureStatus {
   readonly mode: TailscaleMode
-  readonly state: "off" | "active" | "failed"
+  /** "starting" only while the first attempt runs at start-up. */
+  readonly state: "off" | "starting" | "active" | "failed"
   /** Control UI: https://<magicdns><basePath>/ */
   readonly url?: string
   /** WebSocket: wss://<magicdns> */
@@ -132,7 +133,7 @@ export const make = Effect.gen(function* () {
   const retryMaxMs = envMs("OPENCLAW_TAILSCALE_RETRY_MAX_MS", 300_000)
   const checkMs = envMs("OPENCLAW_TAILSCALE_CHECK_MS", 30_000)
 
-  let current: ExposureStatus = { mode, state: "failed", reason: "starting", route, resetOnExit }
+  let current: ExposureStatus = { mode, state: "starting", route, resetOnExit }
   /** Whether a route of ours may exist now (what release must undo). */
   let holding = false
   yield* gateway.addStatusSection("exposure", () => current)

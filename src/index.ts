@@ -7,6 +7,8 @@ export { Binder, BindError, type BinderService, type Listeners, findTailnetAddre
 export { Gateway, type GatewayService, type PresenceEntry } from "./services/Gateway.js"
 export { ConfigError, GatewayConfig, type GatewaySettings, type LoadOptions, testSettings } from "./services/GatewayConfig.js"
 export { type ExposureStatus, TailscaleExposure } from "./services/TailscaleExposure.js"
+export { AgentError, AgentRuntime, type AgentRuntimeService, echoProvider, openaiProvider, type Provider, type RunResult } from "./services/AgentRuntime.js"
+export { Sessions, type SessionMessage, type SessionsService, SessionWriteError } from "./services/Sessions.js"
 export { GatewayLive, gatewayServices } from "./layers/index.js"
 export { connect, GatewayClientError, type GatewayConnection, RpcClient } from "./client/GatewayClient.js"
 export { RpcError, type MethodDef, type MethodContext } from "./gateway/rpc.js"

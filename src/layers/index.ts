@@ -1,13 +1,15 @@
 /**
- * The composed application: GatewayConfig -> Auth, Binder -> Gateway -> TailscaleExposure.
+ * The composed application: GatewayConfig -> Auth, Binder, Sessions -> Gateway -> TailscaleExposure, AgentRuntime.
  * Layers acquire in that order and release in reverse, so the Tailscale route is withdrawn
  * first, then clients are told "shutdown" and closed, then the listeners close.
  */
 import { Layer } from "effect"
+import { AgentRuntime } from "../services/AgentRuntime.js"
 import { Auth } from "../services/Auth.js"
 import { Binder } from "../services/Binder.js"
 import { Gateway } from "../services/Gateway.js"
 import { GatewayConfig, type LoadOptions } from "../services/GatewayConfig.js"
+import { Sessions } from "../services/Sessions.js"
 import { TailscaleExposure } from "../services/TailscaleExposure.js"
 
 /**
@@ -18,9 +20,9 @@ export const gatewayServices = <E, R, E2 = never, R2 = never>(
   config: Layer.Layer<GatewayConfig, E, R>,
   exposure?: Layer.Layer<TailscaleExposure, E2, R2 | Gateway | GatewayConfig>
 ) =>
-  (exposure ?? TailscaleExposure.layer).pipe(
+  Layer.mergeAll(exposure ?? TailscaleExposure.layer, AgentRuntime.layer).pipe(
     Layer.provideMerge(Gateway.layer),
-    Layer.provideMerge(Layer.mergeAll(Auth.layer, Binder.layer)),
+    Layer.provideMerge(Layer.mergeAll(Auth.layer, Binder.layer, Sessions.layer)),
     Layer.provideMerge(config)
   )
 

@@ -43,7 +43,7 @@ export interface GatewayService {
   readonly status: () => Record<string, unknown>
 }
 
-export const GATEWAY_EVENTS = ["connect.challenge", "tick", "shutdown", "presence", "health"] as const
+export const GATEWAY_EVENTS = ["connect.challenge", "tick", "shutdown", "presence", "health", "agent", "chat"] as const
 
 const PRESENCE_COALESCE_MS = 250
 

@@ -113,7 +113,7 @@ const shell = () =>
     h(
       "header",
       { className: "topbar" },
-      h("div", { className: "brand" }, h("span", { className: "logo" }, "🦞"), webchatOnly ? "OpenClaw WebChat" : "OpenClaw Gateway"),
+      h("div", { className: "brand" }, h("span", { className: "logo", "aria-hidden": "true" }), webchatOnly ? "OpenClaw WebChat" : "OpenClaw Gateway"),
       pill,
       h("div", { className: "spacer" }),
       h("button", { id: "forget", className: "ghost", onclick: () => (forgetCredentials(), state.conn?.stop(), showLogin(undefined)) }, "Forget credentials")
@@ -187,6 +187,7 @@ const connect = (credentials: Credentials) => {
     onState: (s) => {
       state.connState = s
       renderConnState()
+      renderChatControls()
       if (s.kind === "connected") {
         state.hello = s.hello
         state.presence = [...((s.hello.snapshot.presence as Array<any>) ?? [])]
@@ -323,6 +324,7 @@ const refresh = async () => {
         state.pairingError = undefined
       }
     } else if (state.view === "chat") {
+      state.status ??= await conn.request("status")
       await loadSessions()
       await loadHistory()
     }

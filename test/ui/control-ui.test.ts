@@ -1,0 +1,261 @@
+/**
+ * The Control UI in a real browser (headless Debian Chromium via playwright-core) against the real
+ * Gateway process. Screenshots of each screen go to test-results/.
+ */
+import * as fs from "node:fs"
+import * as http from "node:http"
+import * as path from "node:path"
+import type { Browser, BrowserContext, Page } from "playwright-core"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { WebSocketServer } from "ws"
+import { RpcClient } from "../../src/client/rpc-client.js"
+import { cliEnv, freePort, type GatewayProcess, startGateway, tempStateDir } from "../support/cli.js"
+import { TOKEN as IN_PROCESS_TOKEN, withGateway } from "../support/gateway.js"
+import { chromiumInstalled, launchBrowser, screenshot } from "./browser.js"
+
+const TOKEN = "ui-test-token-7c3e9a1f5b2d4e6a"
+
+const httpGet = (url: string) =>
+  new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>((resolve, reject) => {
+    http
+      .get(url, (res) => {
+        let body = ""
+        res.on("data", (d) => (body += d))
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))
+      })
+      .on("error", reject)
+  })
+
+describe.skipIf(!chromiumInstalled)("Control UI in Chromium", () => {
+  let gw: GatewayProcess
+  let env: NodeJS.ProcessEnv
+  let port: number
+  let base: string
+  let browser: Browser
+  let closeBrowser: (() => Promise<void>) | undefined
+  const contexts: Array<BrowserContext> = []
+  const extraServers: Array<{ close: () => void }> = []
+
+  beforeAll(async () => {
+    const stateDir = tempStateDir()
+    port = await freePort()
+    fs.writeFileSync(path.join(stateDir, "openclaw.json"), JSON.stringify({ gateway: { port, auth: { token: TOKEN } } }))
+    env = cliEnv(stateDir)
+    gw = await startGateway([], env)
+    base = `http://127.0.0.1:${port}`
+    const launched = await launchBrowser()
+    browser = launched.browser
+    closeBrowser = launched.close
+  }, 60_000)
+
+  afterAll(async () => {
+    for (const c of contexts) await c.close().catch(() => {})
+    await closeBrowser?.()
+    for (const s of extraServers) s.close()
+    await gw?.stop()
+  })
+
+  const newPage = async (): Promise<Page> => {
+    const context = await browser.newContext({ viewport: { width: 1200, height: 780 } })
+    contexts.push(context)
+    return context.newPage()
+  }
+
+  /** A page signed in through a #token link. */
+  const signedIn = async (pathname = "/") => {
+    const page = await newPage()
+    await page.goto(`${base}${pathname}#token=${TOKEN}`)
+    await page.locator("#conn-pill.connected").waitFor({ timeout: 15_000 })
+    return page
+  }
+
+  it("serves every asset with the security headers and a CSP without inline script", async () => {
+    const index = await httpGet(`${base}/`)
+    expect(index.status).toBe(200)
+    const scripts = [...index.body.matchAll(/<script([^>]*)>/g)].map((m) => m[1]!)
+    expect(scripts.every((attrs) => /src="\.\/app\.js"/.test(attrs))).toBe(true)
+    for (const asset of ["/", "/index.html", "/app.js", "/app.css", "/webchat"]) {
+      const res = await httpGet(`${base}${asset}`)
+      expect(res.status, asset).toBe(200)
+      expect(res.headers["referrer-policy"]).toBe("no-referrer")
+      expect(res.headers["x-frame-options"]).toBe("DENY")
+      expect(res.headers["x-content-type-options"]).toBe("nosniff")
+      const csp = res.headers["content-security-policy"] as string
+      expect(csp).toContain("frame-ancestors 'none'")
+      expect(csp).toMatch(/script-src 'self'(;|$)/)
+      expect(csp).toContain("default-src 'self'")
+    }
+    expect((await httpGet(`${base}/app.js`)).headers["content-type"]).toContain("javascript")
+    expect((await httpGet(`${base}/../config`)).status).toBe(404)
+    expect((await httpGet(`${base}/openclaw.json`)).status).toBe(404)
+  })
+
+  it("refuses a wrong token with the Gateway's own message, and removes #token from the address bar", async () => {
+    const page = await newPage()
+    await page.goto(`${base}/#token=not-the-right-token`)
+    const error = page.locator("#auth-error")
+    await error.waitFor({ timeout: 15_000 })
+    expect(await error.textContent()).toContain("unauthorized: gateway token mismatch")
+    expect(page.url()).toBe(`${base}/`)
+    expect(await page.locator("#conn-pill").textContent()).toBe("not signed in")
+    await screenshot(page, "01-login-wrong-token")
+  })
+
+  it("ignores a token in the query string and removes it", async () => {
+    const page = await newPage()
+    await page.goto(`${base}/?token=${TOKEN}`)
+    await page.locator("#login-form").waitFor({ timeout: 15_000 })
+    expect(page.url()).toBe(`${base}/`)
+    expect(await page.locator("#notice").textContent()).toContain("query string was ignored")
+    expect(await page.locator("#auth-error").count()).toBe(0)
+    // Signing in through the form works.
+    await page.fill("#auth-secret", TOKEN)
+    await page.click("#auth-submit")
+    await page.locator("#conn-pill.connected").waitFor({ timeout: 15_000 })
+  })
+
+  it("connects with the right token and shows health, version, bind, auth and the agent provider", async () => {
+    const page = await signedIn()
+    expect(page.url()).toBe(`${base}/`)
+    await page.locator('[data-field="reachable"]', { hasText: "yes (health" }).waitFor({ timeout: 10_000 })
+    expect(await page.locator('[data-field="bind"]').textContent()).toContain(`loopback on 127.0.0.1`)
+    expect(await page.locator('[data-field="bind"]').textContent()).toContain(`port ${port}`)
+    expect(await page.locator('[data-field="auth"]').textContent()).toContain("token (from gateway.auth.token)")
+    expect(await page.locator('[data-field="auth-method"]').textContent()).toBe("operator via token")
+    expect(await page.locator('[data-field="agent-provider"]').textContent()).toMatch(/^echo .*the default$/)
+    expect(await page.locator('[data-field="exposure"]').textContent()).toContain("off")
+    expect(await page.locator('[data-field="version"]').textContent()).toMatch(/\(protocol 4\)/)
+    await screenshot(page, "02-overview")
+    // The token is stored for the next visit, never in the URL.
+    expect(await page.evaluate(() => localStorage.getItem("openclaw.controlUi.auth"))).toContain(TOKEN)
+  })
+
+  it("shows presence: this page as openclaw-control-ui (ui), a WebChat page as webchat", async () => {
+    const chatPage = await signedIn("/webchat")
+    const page = await signedIn()
+    await page.click('[data-view="presence"]')
+    await page.locator('#presence-table tr[data-client="openclaw-control-ui"][data-mode="ui"]').first().waitFor({ timeout: 10_000 })
+    await page.locator('#presence-table tr[data-client="openclaw-control-ui"][data-mode="webchat"]').first().waitFor({ timeout: 10_000 })
+    expect(await page.locator("#presence-table .badge", { hasText: "this page" }).count()).toBe(1)
+    await screenshot(page, "03-presence")
+    await chatPage.close()
+  })
+
+  it("pairing: says when this Gateway has no pairing methods, else lists requests", async () => {
+    const probe = await RpcClient.connect({ url: `ws://127.0.0.1:${port}`, token: TOKEN })
+    const offersPairing = probe.hello.features.methods.includes("node.pair.list")
+    await probe.close()
+    const page = await signedIn()
+    await page.click('[data-view="pairing"]')
+    if (offersPairing) await page.locator("#pairing-pending").waitFor({ timeout: 10_000 })
+    else expect(await page.locator("#pairing-unavailable").textContent()).toContain("Pairing is not available on this Gateway")
+    await screenshot(page, "04-pairing")
+  })
+
+  it("WebChat: sends a message and shows the echo reply streaming in, then final; history survives a reload", async () => {
+    const page = await signedIn()
+    await page.click('[data-view="chat"]')
+    await page.locator("#chat-input").waitFor()
+    // Record every text the assistant bubble shows, to prove the reply arrives in pieces.
+    await page.evaluate(() => {
+      const seen: Array<string> = []
+      ;(window as any).__seen = seen
+      new MutationObserver(() => {
+        for (const el of document.querySelectorAll("#chat-messages .msg.assistant .text")) {
+          const t = el.textContent ?? ""
+          if (seen[seen.length - 1] !== t) seen.push(t)
+        }
+      }).observe(document.getElementById("chat-messages")!, { childList: true, subtree: true, characterData: true })
+    })
+    await page.fill("#chat-input", "hello from the browser, how are you today")
+    await page.press("#chat-input", "Enter")
+    const final = page.locator('#chat-messages .msg.assistant[data-state="final"]', { hasText: "Echo: hello from the browser, how are you today" })
+    await final.waitFor({ timeout: 15_000 })
+    const seen: Array<string> = await page.evaluate(() => (window as any).__seen)
+    const partial = seen.filter((t) => t.length > 0 && t !== "Echo: hello from the browser, how are you today")
+    expect(partial.length).toBeGreaterThan(0)
+    expect("Echo: hello from the browser, how are you today".startsWith(partial[0]!)).toBe(true)
+    expect(await page.locator("#chat-messages .msg.user", { hasText: "hello from the browser" }).count()).toBe(1)
+    await screenshot(page, "05-webchat")
+    await page.reload()
+    await page.locator('#chat-messages .msg.assistant[data-state="final"]', { hasText: "Echo: hello from the browser" }).waitFor({ timeout: 15_000 })
+    expect(await page.locator('#session-list [data-session="main"]').count()).toBe(1)
+  })
+
+  it("a page served from another localhost port cannot open the Gateway's WebSocket", async () => {
+    const otherPort = await freePort()
+    const server = http.createServer((_req, res) => {
+      res.writeHead(200, { "Content-Type": "text/html" })
+      res.end(`<!doctype html><script>
+        const ws = new WebSocket("ws://127.0.0.1:${port}/");
+        window.result = new Promise((resolve) => {
+          ws.onopen = () => resolve("open");
+          ws.onerror = () => resolve("error");
+          ws.onclose = (e) => resolve("closed " + e.code);
+        });
+      </script>`)
+    })
+    await new Promise<void>((resolve) => server.listen(otherPort, "127.0.0.1", resolve))
+    extraServers.push(server)
+    const page = await newPage()
+    await page.goto(`http://127.0.0.1:${otherPort}/`)
+    const result = await page.evaluate(() => (window as any).result)
+    expect(result).not.toBe("open")
+    // localhost vs 127.0.0.1 is another origin too.
+    await page.goto(`http://localhost:${otherPort}/`)
+    expect(await page.evaluate(() => (window as any).result)).not.toBe("open")
+  })
+
+  it("never connects to a gatewayUrl from the address without the user confirming", async () => {
+    const fakePort = await freePort()
+    let connections = 0
+    const fake = new WebSocketServer({ host: "127.0.0.1", port: fakePort })
+    fake.on("connection", (ws) => {
+      connections += 1
+      ws.close()
+    })
+    extraServers.push(fake)
+    const page = await newPage()
+    await page.goto(`${base}/#token=${TOKEN}`)
+    await page.locator("#conn-pill.connected").waitFor({ timeout: 15_000 })
+    await page.goto(`${base}/?gatewayUrl=${encodeURIComponent(`ws://127.0.0.1:${fakePort}/`)}`)
+    await page.locator("#confirm-url").waitFor({ timeout: 10_000 })
+    expect(await page.locator("#confirm-target").textContent()).toBe(`ws://127.0.0.1:${fakePort}/`)
+    await page.waitForTimeout(1_500)
+    expect(connections).toBe(0)
+    await screenshot(page, "06-confirm-gateway-url")
+    await page.click("#confirm-no")
+    await page.locator("#conn-pill.connected").waitFor({ timeout: 15_000 })
+    expect(connections).toBe(0)
+  })
+
+  it("survives a Gateway restart: shows the banner, reconnects with backoff, and chats again", async () => {
+    const page = await signedIn()
+    await page.click('[data-view="chat"]')
+    await page.locator("#chat-input").waitFor()
+    await gw.stop()
+    await page.locator("#banner", { hasText: "Reconnecting" }).waitFor({ timeout: 15_000 })
+    expect(await page.locator("#conn-pill").textContent()).toMatch(/disconnected|connecting/)
+    await screenshot(page, "07-reconnecting")
+    gw = await startGateway([], env)
+    await page.locator("#conn-pill.connected").waitFor({ timeout: 45_000 })
+    expect(await page.locator("#banner").isHidden()).toBe(true)
+    // The session's history came back from disk.
+    await page.locator('#chat-messages .msg.assistant[data-state="final"]', { hasText: "Echo: hello from the browser" }).waitFor({ timeout: 15_000 })
+    await page.fill("#chat-input", "still there?")
+    await page.press("#chat-input", "Enter")
+    await page.locator('#chat-messages .msg.assistant[data-state="final"]', { hasText: "Echo: still there?" }).waitFor({ timeout: 15_000 })
+  }, 90_000)
+
+  it("works under a basePath: /x redirects to /x/, assets and the WebSocket resolve under it", () =>
+    withGateway({ controlUi: { enabled: true, basePath: "/x", allowedOrigins: [] } }, async (inProcess) => {
+      const httpBase = inProcess.url.replace("ws://", "http://")
+      expect((await httpGet(`${httpBase}/`)).status).toBe(404)
+      const page = await newPage()
+      await page.goto(`${httpBase}/x#token=${IN_PROCESS_TOKEN}`)
+      await page.locator("#conn-pill.connected").waitFor({ timeout: 15_000 })
+      expect(page.url()).toBe(`${httpBase}/x/`)
+      await page.locator('[data-field="reachable"]', { hasText: "yes" }).waitFor({ timeout: 10_000 })
+      await page.close()
+    }))
+})

@@ -14,13 +14,15 @@ import { TailscaleExposure } from "../services/TailscaleExposure.js"
 
 /**
  * Gateway, Auth, Binder and TailscaleExposure over a given GatewayConfig layer. `exposure`
- * replaces the Tailscale layer (e.g. TailscaleExposure.layerTest in an embedder's tests).
+ * replaces the Tailscale layer (e.g. TailscaleExposure.layerTest in an embedder's tests); `agent`
+ * replaces the agent runtime (e.g. AgentRuntime.layerWith(myProvider)).
  */
-export const gatewayServices = <E, R, E2 = never, R2 = never>(
+export const gatewayServices = <E, R, E2 = never, R2 = never, E3 = never, R3 = never>(
   config: Layer.Layer<GatewayConfig, E, R>,
-  exposure?: Layer.Layer<TailscaleExposure, E2, R2 | Gateway | GatewayConfig>
+  exposure?: Layer.Layer<TailscaleExposure, E2, R2 | Gateway | GatewayConfig>,
+  agent?: Layer.Layer<AgentRuntime, E3, R3 | Gateway | Sessions | GatewayConfig>
 ) =>
-  Layer.mergeAll(exposure ?? TailscaleExposure.layer, AgentRuntime.layer).pipe(
+  Layer.mergeAll(exposure ?? TailscaleExposure.layer, agent ?? AgentRuntime.layer).pipe(
     Layer.provideMerge(Gateway.layer),
     Layer.provideMerge(Layer.mergeAll(Auth.layer, Binder.layer, Sessions.layer)),
     Layer.provideMerge(config)

@@ -251,7 +251,7 @@ const showLogin = (error: string | undefined) => {
       }
     },
     h("h2", {}, "Sign in to this Gateway"),
-    h("p", { className: "muted" }, "Use the Gateway's token (gateway.auth.token; `openclaw gateway run` prints where its config is) or its password. It is kept in this browser's local storage."),
+    h("p", { className: "muted" }, "Use the Gateway's token (gateway.auth.token in its config file; `openclaw gateway run` prints where that is) or its password. It is kept in this browser's local storage."),
     error ? h("p", { id: "auth-error", className: "error", role: "alert" }, error) : null,
     h("div", { className: "row" }, radio("token", "Token"), radio("password", "Password")),
     secret,

@@ -8,6 +8,8 @@ import * as http from "node:http"
 import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { parseConfigText } from "../../src/config/load.js"
+import { resolveAgentSettings } from "../../src/config/settings.js"
 import { readTranscript } from "../../src/services/Sessions.js"
 import { splitIntoChunks } from "../../src/services/AgentRuntime.js"
 import { freePort } from "../support/cli.js"
@@ -306,6 +308,22 @@ describe("openai-compatible provider against a local fake SSE server", () => {
       expect((await c.request("chat.abort", { sessionKey: "ab" })).payload.aborted).toBe(false)
       c.ws.close()
     }))
+})
+
+describe("agent config", () => {
+  const resolve = (agent: unknown) => resolveAgentSettings(parseConfigText(JSON.stringify({ agent }), "/x/openclaw.json", {}), "/x/openclaw.json")
+
+  it("defaults to echo; an openai provider needs baseUrl and model, and apiKeyEnv is a variable name", () => {
+    expect(resolve(undefined)).toEqual({ provider: { kind: "echo" } })
+    expect(resolve({ provider: { kind: "openai", baseUrl: "http://127.0.0.1:11434/v1/", model: "llama3" } })).toEqual({
+      provider: { kind: "openai", baseUrl: "http://127.0.0.1:11434/v1", model: "llama3", apiKeyEnv: undefined }
+    })
+    expect(() => resolve({ provider: { kind: "openai" } })).toThrow(/agent\.provider\.baseUrl and agent\.provider\.model are not set in \/x\/openclaw\.json/)
+    expect(() => resolve({ provider: { kind: "openai", baseUrl: "ftp://x", model: "m" } })).toThrow(/agent\.provider\.baseUrl: expected an http\(s\) URL/)
+    expect(() => resolve({ provider: { kind: "openai", baseUrl: "http://x/v1", model: "m", apiKeyEnv: "sk-abc def" } })).toThrow(/never put the key itself in the config/)
+    expect(() => resolve({ provider: { kind: "claude" } })).toThrow(/agent\.provider\.kind: expected one of echo\|openai/)
+    expect(() => resolve({ provider: { kind: "echo", apiKey: "sk-x" } })).toThrow(/agent\.provider\.apiKey: unknown key/)
+  })
 })
 
 describe("echo provider", () => {

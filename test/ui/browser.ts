@@ -6,7 +6,7 @@ import type { Browser, Page } from "playwright-core"
 export const CHROMIUM = "/usr/bin/chromium"
 export const chromiumInstalled = fs.existsSync(CHROMIUM)
 
-export const launchBrowser = async (): Promise<{ browser: Browser; close: () => Promise<void> }> => {
+export const launchBrowser = async (extraArgs: ReadonlyArray<string> = []): Promise<{ browser: Browser; close: () => Promise<void> }> => {
   const { chromium } = await import("playwright-core")
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -18,7 +18,8 @@ export const launchBrowser = async (): Promise<{ browser: Browser; close: () => 
       "--disable-component-update",
       "--no-first-run",
       "--disable-sync",
-      "--disable-dev-shm-usage"
+      "--disable-dev-shm-usage",
+      ...extraArgs
     ]
     // playwright gives each launch a fresh temporary profile (its own --user-data-dir) and removes it on close.
   })

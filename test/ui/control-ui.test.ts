@@ -3,7 +3,10 @@
  * Gateway process. Screenshots of each screen go to test-results/.
  */
 import * as fs from "node:fs"
+import { execFileSync } from "node:child_process"
 import * as http from "node:http"
+import * as https from "node:https"
+import * as net from "node:net"
 import * as path from "node:path"
 import type { Browser, BrowserContext, Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -14,6 +17,7 @@ import { TOKEN as IN_PROCESS_TOKEN, withGateway } from "../support/gateway.js"
 import { chromiumInstalled, launchBrowser, screenshot } from "./browser.js"
 
 const TOKEN = "ui-test-token-7c3e9a1f5b2d4e6a"
+const PROXY_HOST = "gateway.tailnet.test"
 
 const httpGet = (url: string) =>
   new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>((resolve, reject) => {
@@ -43,7 +47,8 @@ describe.skipIf(!chromiumInstalled)("Control UI in Chromium", () => {
     env = cliEnv(stateDir)
     gw = await startGateway([], env)
     base = `http://127.0.0.1:${port}`
-    const launched = await launchBrowser()
+    // A tailnet-like name for the reverse-proxy test (Tailscale Serve serves https://<machine>.<tailnet>.ts.net/).
+    const launched = await launchBrowser([`--host-resolver-rules=MAP ${PROXY_HOST} 127.0.0.1`])
     browser = launched.browser
     closeBrowser = launched.close
   }, 60_000)
@@ -55,8 +60,8 @@ describe.skipIf(!chromiumInstalled)("Control UI in Chromium", () => {
     await gw?.stop()
   })
 
-  const newPage = async (): Promise<Page> => {
-    const context = await browser.newContext({ viewport: { width: 1200, height: 780 } })
+  const newPage = async (options: { ignoreHTTPSErrors?: boolean } = {}): Promise<Page> => {
+    const context = await browser.newContext({ viewport: { width: 1200, height: 780 }, ...options })
     contexts.push(context)
     return context.newPage()
   }
@@ -258,4 +263,48 @@ describe.skipIf(!chromiumInstalled)("Control UI in Chromium", () => {
       await page.locator('[data-field="reachable"]', { hasText: "yes" }).waitFor({ timeout: 10_000 })
       await page.close()
     }))
+
+  it("works behind an https reverse proxy under a path prefix (like Tailscale Serve): assets and a same-origin wss://", async () => {
+    const dir = tempStateDir()
+    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem"), "-days", "1", "-subj", `/CN=${PROXY_HOST}`], { stdio: "ignore" })
+    const prefix = "/oc"
+    const strip = (url: string | undefined) => (url ?? "/").slice(prefix.length) || "/"
+    const forwarded = (req: http.IncomingMessage) => ({ ...req.headers, "x-forwarded-proto": "https", "x-forwarded-host": req.headers.host!, "x-forwarded-for": "100.64.0.7" })
+    let upgrades: Array<string> = []
+    const proxy = https.createServer({ key: fs.readFileSync(path.join(dir, "key.pem")), cert: fs.readFileSync(path.join(dir, "cert.pem")) }, (req, res) => {
+      if (!req.url?.startsWith(`${prefix}/`) && req.url !== prefix) return void res.writeHead(404).end()
+      const upstream = http.request({ host: "127.0.0.1", port: gw.port, path: strip(req.url), method: req.method, headers: forwarded(req) }, (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers)
+        r.pipe(res)
+      })
+      upstream.on("error", (e) => res.writeHead(502).end(String(e)))
+      req.pipe(upstream)
+    })
+    proxy.on("upgrade", (req, client: net.Socket, head) => {
+      upgrades.push(req.url ?? "")
+      const upstream = net.connect(gw.port, "127.0.0.1", () => {
+        const headers = Object.entries(forwarded(req)).map(([k, v]) => `${k}: ${v}`).join("\r\n")
+        upstream.write(`GET ${strip(req.url)} HTTP/1.1\r\n${headers}\r\n\r\n`)
+        upstream.write(head)
+        upstream.pipe(client)
+        client.pipe(upstream)
+      })
+      upstream.on("error", () => client.destroy())
+      client.on("error", () => upstream.destroy())
+    })
+    const proxyPort = await freePort()
+    await new Promise<void>((resolve) => proxy.listen(proxyPort, "127.0.0.1", resolve))
+    extraServers.push({ close: () => proxy.close() })
+    const page = await newPage({ ignoreHTTPSErrors: true })
+    await page.goto(`https://${PROXY_HOST}:${proxyPort}${prefix}/#token=${TOKEN}`)
+    await page.locator("#conn-pill.connected").waitFor({ timeout: 15_000 })
+    expect(upgrades).toEqual([`${prefix}/`])
+    expect(await page.locator('[data-field="url"]').textContent()).toBe(`wss://${PROXY_HOST}:${proxyPort}${prefix}/`)
+    await page.click('[data-view="presence"]')
+    // Through the proxy the client is remote: presence shows the forwarded connection.
+    await page.locator('#presence-table tr[data-client="openclaw-control-ui"]').first().waitFor({ timeout: 10_000 })
+    upgrades = []
+    await page.close()
+    expect(gw.child.exitCode, gw.output()).toBeNull()
+  })
 })

@@ -4,6 +4,7 @@ import { Console, Effect, Layer, Logger, LogLevel, Option } from "effect"
 import { BindModes, AuthModes, TailscaleModes } from "../config/schema.js"
 import type { ServerFlags } from "../config/settings.js"
 import { gatewayServices } from "../layers/index.js"
+import { AgentRuntime } from "../services/AgentRuntime.js"
 import { Gateway } from "../services/Gateway.js"
 import { GatewayConfig } from "../services/GatewayConfig.js"
 import { TailscaleExposure } from "../services/TailscaleExposure.js"
@@ -57,6 +58,7 @@ const runGateway = (flags: RunFlags) =>
     const program = Effect.gen(function* () {
       const gateway = yield* Gateway
       const exposure = yield* (yield* TailscaleExposure).status
+      const agent = yield* AgentRuntime
       const http = gateway.url.replace(/^ws/, "http")
       const details = [
         `  Config:     ${settings.configPath}`,
@@ -64,6 +66,7 @@ const runGateway = (flags: RunFlags) =>
         `  Bind:       ${settings.bind} (${gateway.listeners.addresses.map((a) => a.host).join(", ")})`,
         ...(settings.controlUi.enabled ? [`  Control UI: ${http}${settings.controlUi.basePath}/`] : []),
         `  Health:     ${http}/healthz`,
+        `  Agent:      ${agent.provider.label}`,
         ...(exposure.mode !== "off" ? [`  Tailscale:  ${exposure.mode} ${exposure.state}${exposure.url ? ` ${exposure.url}` : ""}`] : [])
       ]
       // One write, so whoever waits for the ready line gets the details with it.

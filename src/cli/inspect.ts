@@ -35,6 +35,7 @@ interface StatusPayload {
   exposure?: { mode?: string; state?: string; url?: string; reason?: string }
   clients?: number
   nodes?: number
+  agent?: { provider?: string; label?: string }
 }
 
 const formatUptime = (ms: number) => {
@@ -96,7 +97,8 @@ export const statusCommand = (name: "status") =>
               ? "none (loopback only)"
               : `tailscale ${exposure.mode}: ${exposure.state}${exposure.url ? ` ${exposure.url}` : ""}${exposure.reason ? ` (${exposure.reason})` : ""}`
           ),
-          ...(status.clients === undefined ? [] : [line("Clients", `${status.clients} operator(s), ${status.nodes ?? 0} node(s)`)])
+          ...(status.clients === undefined ? [] : [line("Clients", `${status.clients} operator(s), ${status.nodes ?? 0} node(s)`)]),
+          ...(status.agent?.label === undefined ? [] : [line("Agent", status.agent.provider === "echo" ? `${status.agent.label} (the default; set agent.provider for a model)` : status.agent.label)])
         ]
         if (flags.deep) {
           lines.push(line("Health", (health as { ok?: boolean })?.ok ? "OK" : "NOT OK"))

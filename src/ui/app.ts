@@ -676,9 +676,13 @@ const renderPairing = () => {
                   h("td", {}, p.expiresAt ? ago(p.expiresAt - Date.now()) : ""),
                   h(
                     "td",
-                    { className: "actions" },
-                    h("button", { className: "primary", onclick: () => void resolvePairing("node.pair.approve", p.requestId) }, "Approve"),
-                    h("button", { className: "danger", onclick: () => void resolvePairing("node.pair.reject", p.requestId) }, "Reject")
+                    {},
+                    h(
+                      "div",
+                      { className: "actions" },
+                      h("button", { className: "primary", onclick: () => void resolvePairing("node.pair.approve", p.requestId) }, "Approve"),
+                      h("button", { className: "danger", onclick: () => void resolvePairing("node.pair.reject", p.requestId) }, "Reject")
+                    )
                   )
                 )
               )

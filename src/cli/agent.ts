@@ -56,14 +56,26 @@ export const agentCommand = Command.make(
             ...(Option.isSome(flags.session) ? { sessionKey: flags.session.value } : {}),
             idempotencyKey: randomUUID()
           }
-          const final = (yield* conn.request("agent", params, {
-            expectFinal: true,
-            timeoutMs: Math.max(flags.timeout, AGENT_REPLY_TIMEOUT_MS),
-            onAccepted: (payload) => {
-              runId = (payload as { runId?: string }).runId
-              for (const e of early.splice(0)) onChat(e)
-            }
-          })) as FinalPayload
+          const final = (yield* conn
+            .request("agent", params, {
+              expectFinal: true,
+              timeoutMs: Math.max(flags.timeout, AGENT_REPLY_TIMEOUT_MS),
+              onAccepted: (payload) => {
+                runId = (payload as { runId?: string }).runId
+                for (const e of early.splice(0)) onChat(e)
+              }
+            })
+            .pipe(
+              // Ctrl-C stops the run on the Gateway too (the partial reply stays in the session, marked aborted).
+              Effect.onInterrupt(() =>
+                runId === undefined
+                  ? Effect.void
+                  : conn.request("chat.abort", { sessionKey: params.sessionKey ?? "main", runId }, { timeoutMs: 2_000 }).pipe(
+                      Effect.andThen(Effect.sync(() => process.stderr.write(`\nAborted the run ${runId}.\n`))),
+                      Effect.ignore
+                    )
+              )
+            )) as FinalPayload
           if (flags.json) yield* printJson(final)
           else {
             const text = final.result?.text ?? ""

@@ -5,6 +5,7 @@
  */
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
+import * as http from "node:http"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { BIN, cliEnv, freePort, type GatewayProcess, runCli, startGateway, tempStateDir } from "../support/cli.js"
@@ -87,4 +88,68 @@ describe("gateway agent / send / call agent", () => {
     const list = await runCli(["gateway", "call", "sessions.list", "--json"], env)
     expect(JSON.parse(list.stdout).sessions.find((s: any) => s.key === "cli")).toMatchObject({ messageCount: 4 })
   })
+})
+
+describe("gateway agent with an OpenAI-compatible model", () => {
+  let model: http.Server
+  let gw: GatewayProcess
+  let env: NodeJS.ProcessEnv
+  let seenAuth: Array<string | undefined> = []
+
+  beforeAll(async () => {
+    // A slow streaming model: one word every 500 ms.
+    model = http.createServer((req, res) => {
+      seenAuth.push(req.headers.authorization)
+      req.resume()
+      req.on("end", async () => {
+        res.writeHead(200, { "content-type": "text/event-stream" })
+        for (const word of ["one ", "two ", "three ", "four ", "five ", "six ", "seven ", "eight"]) {
+          if (res.destroyed) return
+          res.write(`data: ${JSON.stringify({ choices: [{ delta: { content: word } }] })}\n\n`)
+          await new Promise((r) => setTimeout(r, 500))
+        }
+        res.end("data: [DONE]\n\n")
+      })
+    })
+    await new Promise<void>((r) => model.listen(0, "127.0.0.1", r))
+    const stateDir = tempStateDir()
+    const config = {
+      gateway: { port: await freePort(), auth: { token: TOKEN } },
+      agent: { provider: { kind: "openai", baseUrl: `http://127.0.0.1:${(model.address() as any).port}/v1`, model: "slow", apiKeyEnv: "OC_E2E_MODEL_KEY" } }
+    }
+    fs.writeFileSync(path.join(stateDir, "openclaw.json"), JSON.stringify(config))
+    env = cliEnv(stateDir)
+    gw = await startGateway([], { ...env, OC_E2E_MODEL_KEY: "sk-e2e-secret-key" })
+  })
+  afterAll(async () => {
+    await gw?.stop()
+    model?.close()
+  })
+
+  it("start-up and status name the provider, never the key; Ctrl-C aborts the run on the Gateway", async () => {
+    expect(gw.output()).toMatch(/Agent:\s+openai-compatible slow at http:\/\/127\.0\.0\.1:\d+\/v1/)
+    const status = await runCli(["status"], env)
+    expect(status.stdout).toMatch(/Agent:\s+openai-compatible slow/)
+    expect(gw.output() + status.stdout).not.toContain("sk-e2e-secret-key")
+
+    const child = spawn(BIN, ["gateway", "agent", "--message", "count slowly", "--session", "slow"], { env, stdio: ["ignore", "pipe", "pipe"] })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (d) => (stdout += d))
+    child.stderr.on("data", (d) => (stderr += d))
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve))
+    const deadline = Date.now() + 10_000
+    while (!stdout.includes("two") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+    expect(stdout).toContain("one two")
+    child.kill("SIGINT")
+    await exited
+    expect(stderr).toMatch(/Aborted the run [0-9a-f-]{36}\./)
+    expect(seenAuth).toEqual(["Bearer sk-e2e-secret-key"])
+    const history = await runCli(["gateway", "call", "chat.history", "--params", '{"sessionKey":"slow"}', "--json"], env)
+    const messages = JSON.parse(history.stdout).messages
+    expect(messages).toHaveLength(2)
+    expect(messages[1]).toMatchObject({ role: "assistant", aborted: true })
+    expect(messages[1].text.startsWith("one two")).toBe(true)
+    expect(messages[1].text).not.toContain("eight")
+  }, 30_000)
 })

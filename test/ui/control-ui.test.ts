@@ -9,9 +9,11 @@ import * as https from "node:https"
 import * as net from "node:net"
 import * as path from "node:path"
 import type { Browser, BrowserContext, Page } from "playwright-core"
+import { Redacted } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { WebSocketServer } from "ws"
 import { RpcClient } from "../../src/client/rpc-client.js"
+import { testSettings } from "../../src/services/GatewayConfig.js"
 import { cliEnv, freePort, type GatewayProcess, startGateway, tempStateDir } from "../support/cli.js"
 import { TOKEN as IN_PROCESS_TOKEN, registerScoped, withGateway } from "../support/gateway.js"
 import { chromiumInstalled, launchBrowser, screenshot } from "./browser.js"
@@ -389,4 +391,29 @@ describe.skipIf(!chromiumInstalled)("Control UI in Chromium", () => {
       await page.close()
     })
   })
+
+  it("password auth: the form signs in with a password; a wrong one shows the Gateway's message", () =>
+    withGateway(
+      { auth: { ...testSettings().auth, mode: "password", token: undefined, password: Redacted.make("correct horse battery"), secretSource: "test" } },
+      async (inProcess) => {
+        const page = await newPage()
+        await page.goto(inProcess.url.replace("ws://", "http://") + "/")
+        // No stored credential: the page tries without one, then asks, without an error.
+        await page.locator("#login-form").waitFor({ timeout: 15_000 })
+        expect(await page.locator("#auth-error").count()).toBe(0)
+        await page.check("#auth-kind-password")
+        await page.fill("#auth-secret", "wrong horse")
+        await page.click("#auth-submit")
+        await page.locator("#auth-error", { hasText: "unauthorized: gateway password mismatch" }).waitFor({ timeout: 10_000 })
+        await page.check("#auth-kind-password")
+        await page.fill("#auth-secret", "correct horse battery")
+        await page.click("#auth-submit")
+        await page.locator("#conn-pill.connected").waitFor({ timeout: 15_000 })
+        expect(await page.locator('[data-field="auth-method"]').textContent()).toBe("operator via password")
+        await page.click("#forget")
+        await page.locator("#login-form").waitFor()
+        expect(await page.evaluate(() => localStorage.getItem("openclaw.controlUi.auth"))).toBeNull()
+        await page.close()
+      }
+    ))
 })

@@ -18,6 +18,8 @@ import { cliEnv, freePort, type GatewayProcess, startGateway, tempStateDir } fro
 import { TOKEN as IN_PROCESS_TOKEN, registerScoped, withGateway } from "../support/gateway.js"
 import { chromiumInstalled, launchBrowser, screenshot } from "./browser.js"
 
+if (!chromiumInstalled && process.env.CI) throw new Error("chromium missing: .ci/run installs it (apt-get install chromium)")
+
 const TOKEN = "ui-test-token-7c3e9a1f5b2d4e6a"
 const PROXY_HOST = "gateway.tailnet.test"
 
@@ -32,7 +34,7 @@ const httpGet = (url: string) =>
       .on("error", reject)
   })
 
-describe.skipIf(!chromiumInstalled)("Control UI in Chromium", () => {
+describe.skipIf(!chromiumInstalled)("Control UI in Chromium", { timeout: 60_000 }, () => {
   let gw: GatewayProcess
   let env: NodeJS.ProcessEnv
   let port: number

@@ -5,9 +5,9 @@
  */
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
-import * as http from "node:http"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { type FakeModel, slowModel } from "../support/fake-model.js"
 import { BIN, cliEnv, freePort, type GatewayProcess, runCli, startGateway, tempStateDir } from "../support/cli.js"
 
 const TOKEN = "agent-cli-token-3b9f0c2e7d1a"
@@ -91,31 +91,17 @@ describe("gateway agent / send / call agent", () => {
 })
 
 describe("gateway agent with an OpenAI-compatible model", () => {
-  let model: http.Server
+  let model: FakeModel
   let gw: GatewayProcess
   let env: NodeJS.ProcessEnv
-  let seenAuth: Array<string | undefined> = []
 
   beforeAll(async () => {
     // A slow streaming model: one word every 500 ms.
-    model = http.createServer((req, res) => {
-      seenAuth.push(req.headers.authorization)
-      req.resume()
-      req.on("end", async () => {
-        res.writeHead(200, { "content-type": "text/event-stream" })
-        for (const word of ["one ", "two ", "three ", "four ", "five ", "six ", "seven ", "eight"]) {
-          if (res.destroyed) return
-          res.write(`data: ${JSON.stringify({ choices: [{ delta: { content: word } }] })}\n\n`)
-          await new Promise((r) => setTimeout(r, 500))
-        }
-        res.end("data: [DONE]\n\n")
-      })
-    })
-    await new Promise<void>((r) => model.listen(0, "127.0.0.1", r))
+    model = await slowModel(["one ", "two ", "three ", "four ", "five ", "six ", "seven ", "eight"], 500)
     const stateDir = tempStateDir()
     const config = {
       gateway: { port: await freePort(), auth: { token: TOKEN } },
-      agent: { provider: { kind: "openai", baseUrl: `http://127.0.0.1:${(model.address() as any).port}/v1`, model: "slow", apiKeyEnv: "OC_E2E_MODEL_KEY" } }
+      agent: { provider: { kind: "openai", baseUrl: model.baseUrl, model: "slow", apiKeyEnv: "OC_E2E_MODEL_KEY" } }
     }
     fs.writeFileSync(path.join(stateDir, "openclaw.json"), JSON.stringify(config))
     env = cliEnv(stateDir)
@@ -144,7 +130,7 @@ describe("gateway agent with an OpenAI-compatible model", () => {
     child.kill("SIGINT")
     await exited
     expect(stderr).toMatch(/Aborted the run [0-9a-f-]{36}\./)
-    expect(seenAuth).toEqual(["Bearer sk-e2e-secret-key"])
+    expect(model.authorizations).toEqual(["Bearer sk-e2e-secret-key"])
     const history = await runCli(["gateway", "call", "chat.history", "--params", '{"sessionKey":"slow"}', "--json"], env)
     const messages = JSON.parse(history.stdout).messages
     expect(messages).toHaveLength(2)

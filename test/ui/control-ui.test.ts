@@ -15,6 +15,7 @@ import { WebSocketServer } from "ws"
 import { RpcClient } from "../../src/client/rpc-client.js"
 import { testSettings } from "../../src/services/GatewayConfig.js"
 import { cliEnv, freePort, type GatewayProcess, startGateway, tempStateDir } from "../support/cli.js"
+import { slowModel } from "../support/fake-model.js"
 import { TOKEN as IN_PROCESS_TOKEN, registerScoped, withGateway } from "../support/gateway.js"
 import { chromiumInstalled, launchBrowser, screenshot } from "./browser.js"
 
@@ -361,21 +362,9 @@ describe.skipIf(!chromiumInstalled)("Control UI in Chromium", { timeout: 60_000 
 
   it("WebChat: Abort stops a streaming reply and keeps what had arrived", async () => {
     // A model that streams slowly: an OpenAI-compatible SSE endpoint.
-    const model = http.createServer((req, res) => {
-      req.resume()
-      req.on("end", async () => {
-        res.writeHead(200, { "content-type": "text/event-stream" })
-        for (const word of ["This ", "reply ", "takes ", "a ", "long ", "time ", "to ", "finish."]) {
-          if (res.destroyed) return
-          res.write(`data: ${JSON.stringify({ choices: [{ delta: { content: word } }] })}\n\n`)
-          await new Promise((r) => setTimeout(r, 700))
-        }
-        res.end("data: [DONE]\n\n")
-      })
-    })
-    await new Promise<void>((r) => model.listen(0, "127.0.0.1", r))
+    const model = await slowModel(["This ", "reply ", "takes ", "a ", "long ", "time ", "to ", "finish."], 700)
     extraServers.push(model)
-    const baseUrl = `http://127.0.0.1:${(model.address() as net.AddressInfo).port}/v1`
+    const baseUrl = model.baseUrl
     await withGateway({ agent: { provider: { kind: "openai", baseUrl, model: "slow-model", apiKeyEnv: undefined } } }, async (inProcess) => {
       const page = await newPage()
       await page.goto(`${inProcess.url.replace("ws://", "http://")}/webchat#token=${IN_PROCESS_TOKEN}`)

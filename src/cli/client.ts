@@ -4,7 +4,7 @@
  */
 import { Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
-import { connect, type GatewayClientError, type GatewayConnection } from "../client/GatewayClient.js"
+import { connect, type EventFrame, type GatewayClientError, type GatewayConnection } from "../client/GatewayClient.js"
 import { checkPlaintext, resolveTarget, type Target } from "../client/target.js"
 import { ConfigError, loadConfig } from "../config/load.js"
 import { fail } from "./exit.js"
@@ -78,12 +78,13 @@ export const withGateway = <A>(
   flags: ClientFlags,
   scopes: ReadonlyArray<string>,
   what: string,
-  body: (conn: GatewayConnection, target: Target) => Effect.Effect<A, GatewayClientError>
+  body: (conn: GatewayConnection, target: Target) => Effect.Effect<A, GatewayClientError>,
+  onEvent?: (event: EventFrame) => void
 ) =>
   Effect.gen(function* () {
     const target = yield* resolveClientTarget(flags)
     return yield* Effect.scoped(
-      Effect.flatMap(connect({ url: target.url, token: target.token, password: target.password, scopes, timeoutMs: flags.timeout }), (conn) =>
+      Effect.flatMap(connect({ url: target.url, token: target.token, password: target.password, scopes, timeoutMs: flags.timeout, ...(onEvent ? { onEvent } : {}) }), (conn) =>
         body(conn, target)
       )
     ).pipe(Effect.catchTag("GatewayClientError", (error) => fail(1, describeFailure(error, target, what))))

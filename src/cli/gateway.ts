@@ -1,12 +1,14 @@
-/** `openclaw gateway [run|status|health|call]`: run the Gateway in the foreground, or talk to one. */
+/** `openclaw gateway [run|status|health|call|agent|send]`: run the Gateway in the foreground, or talk to one. */
 import { Command, Options } from "@effect/cli"
 import { Console, Effect, Layer, Logger, LogLevel, Option } from "effect"
 import { BindModes, AuthModes, TailscaleModes } from "../config/schema.js"
 import type { ServerFlags } from "../config/settings.js"
 import { gatewayServices } from "../layers/index.js"
+import { AgentRuntime } from "../services/AgentRuntime.js"
 import { Gateway } from "../services/Gateway.js"
 import { GatewayConfig } from "../services/GatewayConfig.js"
 import { type ExposureStatus, TailscaleExposure } from "../services/TailscaleExposure.js"
+import { agentCommand, sendCommand } from "./agent.js"
 import { fail } from "./exit.js"
 import { callCommand, healthCommand, statusCommand } from "./inspect.js"
 
@@ -69,6 +71,7 @@ const runGateway = (flags: RunFlags) =>
     const program = Effect.gen(function* () {
       const gateway = yield* Gateway
       const exposure = yield* (yield* TailscaleExposure).status
+      const agent = yield* AgentRuntime
       const http = gateway.url.replace(/^ws/, "http")
       const details = [
         `  Config:     ${settings.configPath}`,
@@ -76,6 +79,7 @@ const runGateway = (flags: RunFlags) =>
         `  Bind:       ${settings.bind} (${gateway.listeners.addresses.map((a) => a.host).join(", ")})`,
         ...(settings.controlUi.enabled ? [`  Control UI: ${http}${settings.controlUi.basePath}/`] : []),
         `  Health:     ${http}/healthz`,
+        `  Agent:      ${agent.provider.label}`,
         ...exposureLines(exposure)
       ]
       // One write, so whoever waits for the ready line gets the details with it.
@@ -95,5 +99,5 @@ const runCommand = Command.make("run", runOptions, runGateway).pipe(
 
 export const gatewayCommand = Command.make("gateway", runOptions, runGateway).pipe(
   Command.withDescription("Run the Gateway (default: run), or query one"),
-  Command.withSubcommands([runCommand, statusCommand("status"), healthCommand("health"), callCommand])
+  Command.withSubcommands([runCommand, statusCommand("status"), healthCommand("health"), callCommand, agentCommand, sendCommand])
 )

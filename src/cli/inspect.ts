@@ -36,6 +36,7 @@ interface StatusPayload {
   tailscaleUsers?: Array<string>
   clients?: number
   nodes?: number
+  agent?: { provider?: string; label?: string }
 }
 
 const formatUptime = (ms: number) => {
@@ -98,7 +99,8 @@ export const statusCommand = (name: "status") =>
               : `tailscale ${exposure.mode}: ${exposure.state}${exposure.url ? ` ${exposure.url}` : ""}${exposure.wsUrl ? ` (WebSocket ${exposure.wsUrl})` : ""}${exposure.reason ? ` (${exposure.reason})` : ""}`
           ),
           ...(status.tailscaleUsers && status.tailscaleUsers.length > 0 ? [line("Tailnet", `signed in via Tailscale: ${status.tailscaleUsers.join(", ")}`)] : []),
-          ...(status.clients === undefined ? [] : [line("Clients", `${status.clients} operator(s), ${status.nodes ?? 0} node(s)`)])
+          ...(status.clients === undefined ? [] : [line("Clients", `${status.clients} operator(s), ${status.nodes ?? 0} node(s)`)]),
+          ...(status.agent?.label === undefined ? [] : [line("Agent", status.agent.provider === "echo" ? `${status.agent.label} (the default; set agent.provider for a model)` : status.agent.label)])
         ]
         if (flags.deep) {
           lines.push(line("Health", (health as { ok?: boolean })?.ok ? "OK" : "NOT OK"))

@@ -4,7 +4,7 @@
  */
 import { Data, Effect, type Scope } from "effect"
 import type { EventFrame, HelloOk } from "../protocol/frames.js"
-import { ClientFailure, type ClientFailureKind, RpcClient, type RpcClientOptions } from "./rpc-client.js"
+import { ClientFailure, type ClientFailureKind, type RequestOptions, RpcClient, type RpcClientOptions } from "./rpc-client.js"
 
 export { ClientFailure, RpcClient, type RpcClientOptions }
 
@@ -27,7 +27,7 @@ export interface GatewayConnection {
   readonly request: (
     method: string,
     params?: unknown,
-    options?: { readonly expectFinal?: boolean; readonly timeoutMs?: number }
+    options?: RequestOptions
   ) => Effect.Effect<unknown, GatewayClientError>
 }
 

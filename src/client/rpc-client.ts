@@ -46,10 +46,17 @@ export interface RpcClientOptions {
   readonly wsOptions?: WebSocket.ClientOptions
 }
 
+export interface RequestOptions {
+  readonly expectFinal?: boolean
+  readonly timeoutMs?: number
+  readonly onAccepted?: (payload: unknown) => void
+}
+
 interface Pending {
   resolve: (payload: unknown) => void
   reject: (err: ClientFailure) => void
   expectFinal: boolean
+  onAccepted: ((payload: unknown) => void) | undefined
   timer: NodeJS.Timeout | undefined
 }
 
@@ -163,7 +170,7 @@ export class RpcClient {
     if (p === undefined) return
     if (frame.ok) {
       // Two-phase methods answer "accepted" first and the final result later with the same id.
-      if (p.expectFinal && (frame.payload as { status?: string } | undefined)?.status === "accepted") return
+      if (p.expectFinal && (frame.payload as { status?: string } | undefined)?.status === "accepted") return p.onAccepted?.(frame.payload)
       this.settle(frame.id)
       p.resolve(frame.payload)
     } else {
@@ -188,7 +195,8 @@ export class RpcClient {
     this.pending.delete(id)
   }
 
-  request(method: string, params?: unknown, opts: { expectFinal?: boolean; timeoutMs?: number } = {}): Promise<unknown> {
+  /** `expectFinal`: a two-phase method's "accepted" answer goes to `onAccepted`, and the promise waits for the final one. */
+  request(method: string, params?: unknown, opts: RequestOptions = {}): Promise<unknown> {
     if (this.closed) return Promise.reject(this.closeReason)
     const id = randomUUID()
     return new Promise((resolve, reject) => {
@@ -199,7 +207,7 @@ export class RpcClient {
               this.pending.delete(id)
               reject(new ClientFailure("timeout", `no answer to ${method} within ${opts.timeoutMs} ms`))
             }, opts.timeoutMs)
-      this.pending.set(id, { resolve, reject, expectFinal: opts.expectFinal ?? false, timer })
+      this.pending.set(id, { resolve, reject, expectFinal: opts.expectFinal ?? false, onAccepted: opts.onAccepted, timer })
       this.ws.send(JSON.stringify(params === undefined ? { type: "req", id, method } : { type: "req", id, method, params }))
     })
   }

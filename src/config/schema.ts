@@ -108,9 +108,25 @@ export const GatewaySection = strict({
   tls: opt(TlsSection)
 })
 
+export const AgentProviderKinds = ["echo", "openai"] as const
+export type AgentProviderKind = (typeof AgentProviderKinds)[number]
+
+/** The agent's model provider. The API key is never in the file: apiKeyEnv names the variable that holds it. */
+export const AgentProviderSection = strict({
+  kind: opt(oneOf(...AgentProviderKinds)),
+  baseUrl: opt(Str),
+  model: opt(Str),
+  apiKeyEnv: opt(Str)
+})
+
+export const AgentSection = strict({
+  provider: opt(AgentProviderSection)
+})
+
 export const ConfigFile = strict({
   $schema: opt(Str),
-  gateway: opt(GatewaySection)
+  gateway: opt(GatewaySection),
+  agent: opt(AgentSection)
 })
 export type ConfigFile = typeof ConfigFile.Type
 export type GatewaySection = typeof GatewaySection.Type

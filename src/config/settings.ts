@@ -6,7 +6,7 @@ import * as fs from "node:fs"
 import * as net from "node:net"
 import { Redacted } from "effect"
 import { ConfigError, type Env, type LoadedConfig } from "./load.js"
-import type { AuthMode, BindMode, TailscaleMode } from "./schema.js"
+import type { AuthMode, BindMode, ConfigFile, TailscaleMode } from "./schema.js"
 
 export const DEFAULT_PORT = 18789
 
@@ -26,6 +26,42 @@ export interface RateLimitSettings {
   readonly maxAttempts: number
   readonly windowMs: number
   readonly lockoutMs: number
+}
+
+/** The agent's provider: the built-in offline `echo`, or an OpenAI-compatible chat-completions endpoint. */
+export type AgentProviderSettings =
+  | { readonly kind: "echo" }
+  | { readonly kind: "openai"; readonly baseUrl: string; readonly model: string; readonly apiKeyEnv: string | undefined }
+
+export interface AgentSettings {
+  readonly provider: AgentProviderSettings
+}
+
+export const DEFAULT_AGENT: AgentSettings = { provider: { kind: "echo" } }
+
+/** Resolves the top-level `agent` section; an incomplete openai provider is a ConfigError naming the key. */
+export const resolveAgentSettings = (file: ConfigFile, configPath: string): AgentSettings => {
+  const p = file.agent?.provider
+  if (p === undefined || (p.kind ?? "echo") === "echo") return DEFAULT_AGENT
+  const missing = (["baseUrl", "model"] as const).filter((k) => p[k] === undefined || p[k]!.trim() === "")
+  if (missing.length > 0) {
+    throw new ConfigError({
+      message: `agent.provider.kind is "openai" but ${missing.map((k) => `agent.provider.${k}`).join(" and ")} ${missing.length > 1 ? "are" : "is"} not set in ${configPath} (e.g. baseUrl "https://api.openai.com/v1" or "http://127.0.0.1:11434/v1" for Ollama, model "gpt-4o-mini")`
+    })
+  }
+  let url: URL
+  try {
+    url = new URL(p.baseUrl!)
+  } catch {
+    throw new ConfigError({ message: `agent.provider.baseUrl: expected an http(s) URL like "https://api.openai.com/v1", got ${JSON.stringify(p.baseUrl)}` })
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ConfigError({ message: `agent.provider.baseUrl: expected an http(s) URL, got ${JSON.stringify(p.baseUrl)}` })
+  }
+  if (p.apiKeyEnv !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(p.apiKeyEnv)) {
+    throw new ConfigError({ message: `agent.provider.apiKeyEnv: expected the name of an environment variable (like OPENAI_API_KEY), got ${JSON.stringify(p.apiKeyEnv)}; never put the key itself in the config` })
+  }
+  return { provider: { kind: "openai", baseUrl: p.baseUrl!.replace(/\/+$/, ""), model: p.model!, apiKeyEnv: p.apiKeyEnv } }
 }
 
 export interface GatewaySettings {
@@ -49,6 +85,7 @@ export interface GatewaySettings {
   readonly handshakeTimeoutMs: number
   readonly tickIntervalMs: number
   readonly verbose: boolean
+  readonly agent: AgentSettings
 }
 
 /** Empty, blank, or the strings a shell or template leaves behind when a variable was unset. */
@@ -183,6 +220,7 @@ export const resolveServerSettings = (loaded: LoadedConfig, env: Env, flags: Ser
     },
     handshakeTimeoutMs: g.handshakeTimeoutMs ?? 10_000,
     tickIntervalMs: 30_000,
-    verbose: flags.verbose ?? false
+    verbose: flags.verbose ?? false,
+    agent: resolveAgentSettings(loaded.file, loaded.configPath)
   }
 }

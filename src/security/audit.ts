@@ -89,6 +89,19 @@ export const auditConfig = (loaded: LoadedConfig, env: Env, flags: ServerFlags =
       // An invalid URL is reported by the commands that use it.
     }
   }
+  const provider = loaded.file.agent?.provider
+  if (provider?.kind === "openai" && provider.apiKeyEnv !== undefined && provider.baseUrl !== undefined) {
+    try {
+      const u = new URL(provider.baseUrl)
+      const host = u.hostname.replace(/^\[|\]$/g, "")
+      const local = /(^|\.)(localhost|local|lan|ts\.net|internal)$/i.test(host) || (net.isIP(host) !== 0 && isPrivateAddress(host))
+      if (u.protocol === "http:" && !local) {
+        add("agent-key-plaintext", "warn", `agent.provider.baseUrl ${provider.baseUrl} is plain http:// to a non-private host: the API key in ${provider.apiKeyEnv} crosses the network in the clear`, "use an https:// baseUrl")
+      }
+    } catch {
+      // An invalid URL is refused at start-up with its own message.
+    }
+  }
   const configMode = modeOf(loaded.configPath)
   if (configMode !== undefined && (configMode & 0o077) !== 0) {
     const worldReadable = (configMode & 0o004) !== 0

@@ -8,7 +8,8 @@ import type * as net from "node:net"
 import { Context, Effect, Layer, Runtime, type Scope } from "effect"
 import { WebSocketServer } from "ws"
 import { Connection, type ConnectionHost } from "../gateway/connection.js"
-import { checkOrigin, isLocalRequest, normaliseAddress, proxyHeaders, rejectUpgrade, SECURITY_HEADERS, sendJson } from "../gateway/http.js"
+import { findUiDir, loadUiAssets, serveControlUi, type UiAsset } from "../gateway/control-ui.js"
+import { checkOrigin, isLocalRequest, normaliseAddress, proxyHeaders, rejectUpgrade, sendJson } from "../gateway/http.js"
 import { coreMethods, healthPayload } from "../gateway/methods.js"
 import { PendingSockets } from "../gateway/pending.js"
 import type { MethodDef } from "../gateway/rpc.js"
@@ -46,7 +47,7 @@ export interface GatewayService {
   readonly status: () => Record<string, unknown>
 }
 
-export const GATEWAY_EVENTS = ["connect.challenge", "tick", "shutdown", "presence", "health"] as const
+export const GATEWAY_EVENTS = ["connect.challenge", "tick", "shutdown", "presence", "health", "agent", "chat"] as const
 
 const PRESENCE_COALESCE_MS = 250
 
@@ -150,15 +151,14 @@ export const make = Effect.gen(function* () {
   }
 
   const basePath = settings.controlUi.basePath
+  const uiAssets = settings.controlUi.enabled ? loadUiAssets(findUiDir()) : new Map<string, UiAsset>()
+  if (settings.controlUi.enabled && uiAssets.size === 0) log("the Control UI's files (dist/ui) were not found; run `npm run build` to build them")
   const handleHttp = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0]!
     if (path === "/health" || path === "/healthz" || path === "/readyz") {
       return sendJson(res, 200, { ok: true, status: "live" })
     }
-    if (settings.controlUi.enabled && (path === `${basePath}/` || path === basePath || path === `${basePath}/index.html`)) {
-      res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", ...SECURITY_HEADERS })
-      return res.end(controlUiPlaceholder())
-    }
+    if (settings.controlUi.enabled && serveControlUi(req, res, path, basePath, uiAssets)) return
     sendJson(res, 404, { ok: false, error: "not found" }, { "X-Content-Type-Options": "nosniff" })
   }
   // Idle sockets that never finish a request are cut after the handshake timeout.
@@ -321,12 +321,6 @@ export const make = Effect.gen(function* () {
   for (const [name, def] of Object.entries(coreMethods(service))) methods.set(name, def)
   return service
 })
-
-const controlUiPlaceholder = () => `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>OpenClaw Gateway</title></head>
-<body><h1>OpenClaw Gateway ${VERSION}</h1>
-<p>The Gateway is running. The Control UI and WebChat are not part of this build yet; use the <code>openclaw</code> CLI.</p>
-</body></html>`
 
 export class Gateway extends Context.Tag("openclaw/Gateway")<Gateway, GatewayService>() {
   /** Needs GatewayConfig, Auth and Binder. */

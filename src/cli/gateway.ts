@@ -9,6 +9,7 @@ import { GatewayConfig } from "../services/GatewayConfig.js"
 import { TailscaleExposure } from "../services/TailscaleExposure.js"
 import { fail } from "./exit.js"
 import { callCommand, healthCommand, statusCommand } from "./inspect.js"
+import { tunnelCommand } from "./tunnel.js"
 
 export const runOptions = {
   port: Options.integer("port").pipe(Options.withDescription("Port for WebSocket and HTTP (gateway.port, default 18789)"), Options.optional),
@@ -61,6 +62,7 @@ const runGateway = (flags: RunFlags) =>
         `  Config:     ${settings.configPath}`,
         `  Auth:       ${settings.auth.mode}${settings.auth.secretSource ? ` (from ${settings.auth.secretSource})` : ""}`,
         `  Bind:       ${settings.bind} (${gateway.listeners.addresses.map((a) => a.host).join(", ")})`,
+        ...(gateway.tls ? [`  TLS:        TLS 1.3, certificate sha256 ${gateway.tls.fingerprint}`, `              (${gateway.tls.source}: ${gateway.tls.certPath})`] : []),
         ...(settings.controlUi.enabled ? [`  Control UI: ${http}${settings.controlUi.basePath}/`] : []),
         `  Health:     ${http}/healthz`,
         ...(exposure.mode !== "off" ? [`  Tailscale:  ${exposure.mode} ${exposure.state}${exposure.url ? ` ${exposure.url}` : ""}`] : [])
@@ -71,7 +73,10 @@ const runGateway = (flags: RunFlags) =>
     })
     yield* program.pipe(
       Effect.provide(gatewayServices(Layer.succeed(GatewayConfig, settings))),
-      Effect.catchTag("BindError", (e) => fail(1, `Cannot start the Gateway: ${e.message}`))
+      Effect.catchTags({
+        BindError: (e) => fail(1, `Cannot start the Gateway: ${e.message}`),
+        TlsSetupError: (e) => fail(1, `Cannot start the Gateway: ${e.message}`)
+      })
     )
   }).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, plainLogger)), Logger.withMinimumLogLevel(LogLevel.Info))
 
@@ -81,5 +86,5 @@ const runCommand = Command.make("run", runOptions, runGateway).pipe(
 
 export const gatewayCommand = Command.make("gateway", runOptions, runGateway).pipe(
   Command.withDescription("Run the Gateway (default: run), or query one"),
-  Command.withSubcommands([runCommand, statusCommand("status"), healthCommand("health"), callCommand])
+  Command.withSubcommands([runCommand, statusCommand("status"), healthCommand("health"), callCommand, tunnelCommand])
 )

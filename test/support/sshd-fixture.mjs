@@ -22,7 +22,8 @@ export const sshdUnavailable = () => {
   return undefined
 }
 
-const freePort = () =>
+/** A port that was free on 127.0.0.1 a moment ago. */
+export const freePort = () =>
   new Promise((resolve, reject) => {
     const s = net.createServer().listen({ host: "127.0.0.1", port: 0 }, () => {
       const { port } = s.address()

@@ -102,6 +102,14 @@ describe.skipIf(sshdUnavailable() !== undefined)("transport ssh through a real s
     expect(r.stderr).toContain("Hint: start the Gateway on 127.0.0.1")
   })
 
+  it("a wrong token through the tunnel: the hint names gateway.remote.token and the server's gateway.auth.token", async () => {
+    const r = await runCli(["health"], laptop({ ...good, token: "wrong-token-0123456789" }))
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain("set gateway.remote.token (or pass --token) to the Gateway host's gateway.auth.token")
+    expect(r.stderr).not.toContain("wrong-token-0123456789")
+    expect(await sshClientPids(`-p ${sshd.port}`)).toEqual([])
+  })
+
   it("unsafe sshTarget values and a missing sshTarget are config errors (exit 78) naming the key", async () => {
     for (const target of ["-oProxyCommand=touch /tmp/x", "root@host;id", "root@host name", "root@$(id)", "me@host:99999"]) {
       const r = await runCli(["health"], laptop({ ...good, sshTarget: target }))

@@ -6,6 +6,8 @@
  */
 import { Command, Options } from "@effect/cli"
 import * as fs from "node:fs"
+import * as http from "node:http"
+import * as https from "node:https"
 import * as path from "node:path"
 import { Console, Effect, Option } from "effect"
 import { resolveSshSpec } from "../client/target.js"
@@ -64,6 +66,20 @@ const MAX_BACKOFF_MS = 30_000
 /** A tunnel that stayed up this long starts the backoff over. */
 const STABLE_MS = 30_000
 
+/**
+ * GET /healthz through the tunnel: says whether a Gateway answers at the far end. Sends no
+ * credential, so for wss it does not need the pin (a liveness probe, nothing to protect).
+ */
+const probeGateway = (secure: boolean, port: number) =>
+  Effect.async<boolean>((resume) => {
+    const req = (secure ? https : http).get({ host: "127.0.0.1", port, path: "/healthz", timeout: 3_000, rejectUnauthorized: false }, (res) => {
+      res.resume()
+      resume(Effect.succeed(res.statusCode === 200))
+    })
+    req.on("timeout", () => req.destroy())
+    req.on("error", () => resume(Effect.succeed(false)))
+  })
+
 const stamp = () => new Date().toISOString().slice(11, 19)
 
 export const tunnelCommand = Command.make(
@@ -106,6 +122,10 @@ export const tunnelCommand = Command.make(
             const upAt = Date.now()
             yield* writeState(file, { ...base, state: "up", sshPid: tunnel.pid, since: upAt })
             const where = `127.0.0.1:${localPort} -> ${spec.target} -> 127.0.0.1:${spec.remotePort}`
+            const answers = yield* probeGateway(secure, localPort)
+            const gatewayLine = answers
+              ? "  Gateway:    answers (/healthz OK)"
+              : `  Gateway:    not answering on 127.0.0.1:${spec.remotePort} of ${spec.host}: start it there (openclaw gateway run) or check gateway.remote.remotePort`
             if (!everUp) {
               const ws = `${secure ? "wss" : "ws"}://127.0.0.1:${localPort}`
               const web = `${secure ? "https" : "http"}://127.0.0.1:${localPort}`
@@ -115,12 +135,13 @@ export const tunnelCommand = Command.make(
                   `  WebSocket:  ${ws}`,
                   `  Control UI: ${web}/`,
                   `  Health:     ${web}/healthz`,
+                  gatewayLine,
                   `  CLI:        openclaw health --url ${ws} --token <the remote gateway.auth.token>`,
                   "Ctrl-C closes the tunnel."
                 ].join("\n")
               )
             } else {
-              yield* Console.log(`[${stamp()}] tunnel up again: ${where} (ssh pid ${tunnel.pid})`)
+              yield* Console.log(`[${stamp()}] tunnel up again: ${where} (ssh pid ${tunnel.pid})${answers ? "" : `\n${gatewayLine}`}`)
             }
             everUp = true
             const reason = yield* tunnel.exited

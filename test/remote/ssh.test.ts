@@ -132,6 +132,7 @@ describe.skipIf(sshdUnavailable() !== undefined)("transport ssh through a real s
       await waitFor(`tunnel up:\n${out}`, () => /tunnel up: /.test(out))
       expect(out).toContain(`WebSocket:  ws://127.0.0.1:${localPort}`)
       expect(out).toContain(`Control UI: http://127.0.0.1:${localPort}/`)
+      expect(out).toContain("Gateway:    answers (/healthz OK)")
       const health = await runCli(["health", "--url", `ws://127.0.0.1:${localPort}`, "--token", RTOKEN], env)
       expect(health.code).toBe(0)
       const status = await runCli(["status"], env)

@@ -156,6 +156,21 @@ describe("wss:// and certificate pinning", () => {
     expect((await runCli(["health"], env)).code).toBe(0)
   })
 
+  it("a regenerated certificate: the laptop with the old pin refuses, showing both fingerprints; the local CLI follows", async () => {
+    const remote = laptop({ mode: "remote", remote: { url: `wss://127.0.0.1:${gw.port}`, token: TOKEN, tlsFingerprint: fp } })
+    await gw.stop()
+    fs.rmSync(path.join(stateDir, "gateway/tls"), { recursive: true })
+    gw = await startGateway([], env)
+    const fresh = opensslFingerprint(path.join(stateDir, "gateway/tls/gateway-cert.pem"))
+    expect(fresh).not.toBe(fp)
+    expect(gw.output()).toContain(`certificate sha256 ${fresh}`)
+    const r = await runCli(["health"], remote)
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain(`expected sha256 ${fp}, the server presented ${fresh}; nothing was sent`)
+    expect((await runCli(["health"], env)).code).toBe(0)
+    fp = fresh
+  })
+
   it("the user's own certificate: certPath and keyPath together, or a config error", async () => {
     const dir = tempStateDir()
     execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", path.join(dir, "k.pem"), "-out", path.join(dir, "c.pem"), "-subj", "/CN=own", "-days", "2"], { stdio: "ignore" })

@@ -108,8 +108,14 @@ export const resolveTarget = (loaded: LoadedConfig, env: Env, flags: ClientFlags
   const configPin = configured === undefined ? undefined : parseFingerprint(configured, "gateway.remote.tlsFingerprint")
   const flagPin = flags.tlsFingerprint === undefined ? undefined : parseFingerprint(flags.tlsFingerprint, "--tls-fingerprint")
   const base = resolveBase(loaded, env, flags, interfaces)
+  // The configured pin belongs to the configured remote, never to a URL from a flag or the environment.
+  const configuredRemote = base.source === "gateway.remote.url" || base.ssh !== undefined
   let pin: { value: string; source: string } | undefined =
-    flagPin !== undefined ? { value: flagPin, source: "--tls-fingerprint" } : base.remote && base.source !== "--url" && base.source !== "OPENCLAW_GATEWAY_URL" && configPin !== undefined ? { value: configPin, source: "gateway.remote.tlsFingerprint" } : undefined
+    flagPin !== undefined
+      ? { value: flagPin, source: "--tls-fingerprint" }
+      : configuredRemote && configPin !== undefined
+        ? { value: configPin, source: "gateway.remote.tlsFingerprint" }
+        : undefined
   if (pin === undefined && !base.remote && base.url.startsWith("wss:")) {
     const g = loaded.file.gateway ?? {}
     const certFile = g.tls?.certPath !== undefined ? expandHome(g.tls.certPath, env) : tlsFiles(loaded.stateDir).cert

@@ -118,7 +118,7 @@ export const sshArgs = (spec: SshSpec, localPort: number, options: TunnelOptions
 const hostLabel = (spec: SshSpec) => (spec.port === undefined ? spec.host : `${spec.host} port ${spec.port}`)
 
 /** One line per failure, saying what to check. `stderr` is read, never echoed whole. */
-export const classifySshFailure = (stderr: string, exitCode: number | null, spec: SshSpec, localPort: number): SshTunnelError => {
+export const classifySshFailure = (stderr: string, exitCode: number | null, spec: SshSpec, localPort: number, signal?: string | null): SshTunnelError => {
   const make = (kind: SshFailureKind, message: string) => new SshTunnelError({ kind, message })
   const known = spec.knownHostsFile ?? "~/.ssh/known_hosts"
   if (/REMOTE HOST IDENTIFICATION HAS CHANGED|Host key for .* has changed/.test(stderr)) {
@@ -158,7 +158,8 @@ export const classifySshFailure = (stderr: string, exitCode: number | null, spec
     return make("forward", `the SSH server ${hostLabel(spec)} refused the port forward: check AllowTcpForwarding in its sshd_config`)
   }
   const last = stderr.trim().split("\n").filter((l) => !/^Warning: Permanently added/.test(l)).pop()?.trim().slice(0, 160)
-  return make("exited", `ssh to ${hostLabel(spec)} exited (code ${exitCode ?? "signal"})${last ? `: ${last}` : ""}`)
+  const how = exitCode === null ? `was stopped by ${signal ?? "a signal"}` : `exited (code ${exitCode})`
+  return make("exited", `ssh to ${hostLabel(spec)} ${how}${last ? `: ${last}` : ""}`)
 }
 
 /** A port that was free on 127.0.0.1 a moment ago. */
@@ -218,7 +219,7 @@ const startOnce = (binary: string, spec: SshSpec, localPort: number, options: Tu
         Effect.succeed(new SshTunnelError({ kind: "spawn", message: e.code === "ENOENT" ? "ssh is not installed (apt-get install openssh-client)" : `cannot run ssh: ${e.message}` }))
       )
     )
-    child.once("close", (code) => Deferred.unsafeDone(exitedDeferred, Effect.succeed(classifySshFailure(stderr, code, spec, localPort))))
+    child.once("close", (code, signal) => Deferred.unsafeDone(exitedDeferred, Effect.succeed(classifySshFailure(stderr, code, spec, localPort, signal))))
 
     const budgetMs = ((options.connectTimeoutS ?? 10) + 5) * 1000
     const deadline = Date.now() + budgetMs

@@ -139,6 +139,11 @@ describe.skipIf(sshdUnavailable() !== undefined)("transport ssh through a real s
       expect(status.stdout).toMatch(new RegExp(`Tunnel:\\s+\`openclaw gateway tunnel\` \\(PID ${child.pid}\\) up on 127\\.0\\.0\\.1:${localPort}`))
 
       const sshPid = Number(/\(ssh pid (\d+)\)/.exec(out)![1])
+      // ssh's command line: our options, the key file path, never the token.
+      const argv = fs.readFileSync(`/proc/${sshPid}/cmdline`, "utf8").split("\0")
+      expect(argv.slice(0, 6)).toEqual(["ssh", "-N", "-o", "BatchMode=yes", "-o", "ExitOnForwardFailure=yes"])
+      expect(argv).toContain(`127.0.0.1:${localPort}:127.0.0.1:${gw.port}`)
+      expect(argv.join(" ")).not.toContain(RTOKEN)
       process.kill(sshPid, "SIGKILL")
       await waitFor(`tunnel down + up again:\n${out}`, () => /tunnel down: .*reconnecting in/.test(out) && /tunnel up again: /.test(out))
       const again = await runCli(["health", "--url", `ws://127.0.0.1:${localPort}`, "--token", RTOKEN], env)

@@ -7,7 +7,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { BIN, cliEnv, freePort, type GatewayProcess, runCli, startGateway, tempStateDir } from "../support/cli.js"
-import { type Sshd, sshClientPids, sshdUnavailable, startSshd } from "../support/sshd.js"
+import { type Sshd, sshClientPids, sshdUnavailable, sshSpecFor, startSshd } from "../support/sshd.js"
 
 const RTOKEN = "remote-token-0123456789abcdef"
 
@@ -164,5 +164,41 @@ describe.skipIf(sshdUnavailable() !== undefined)("transport ssh through a real s
     const r = await runCli(["gateway", "tunnel", "--local-port", String(await freePort())], laptop({ ...good, sshKnownHostsFile: sshd.wrongKnownHostsFile() }))
     expect(r.code).toBe(1)
     expect(r.stderr).toContain("Cannot open the SSH tunnel: the SSH host key of 127.0.0.1")
+  })
+})
+
+describe.skipIf(sshdUnavailable() !== undefined)("SshTunnel service (in-process) with the sshd fixture", () => {
+  it("opens a forward to a port on the server's loopback, and closing the scope stops ssh", async () => {
+    const { Effect } = await import("effect")
+    const net = await import("node:net")
+    const { SshTunnel } = await import("../../src/services/SshTunnel.js")
+    const sshd = await startSshd()
+    const echo = net.createServer((s) => s.pipe(s)).listen(0, "127.0.0.1")
+    try {
+      await new Promise((r) => echo.once("listening", r))
+      const remotePort = (echo.address() as { port: number }).port
+      const program = Effect.scoped(
+        Effect.gen(function* () {
+          const tunnel = yield* (yield* SshTunnel).open(sshSpecFor(sshd, remotePort))
+          const reply = yield* Effect.promise(
+            () =>
+              new Promise<string>((resolve) => {
+                const c = net.connect(tunnel.localPort, "127.0.0.1", () => c.write("ping"))
+                c.once("data", (d) => {
+                  c.destroy()
+                  resolve(d.toString())
+                })
+              })
+          )
+          return { reply, pid: tunnel.pid }
+        })
+      ).pipe(Effect.provide(SshTunnel.layer))
+      const { reply, pid } = await Effect.runPromise(program)
+      expect(reply).toBe("ping")
+      expect(await sshClientPids(`-p ${sshd.port}`)).not.toContain(pid)
+    } finally {
+      echo.close()
+      await sshd.stop()
+    }
   })
 })

@@ -8,6 +8,7 @@
  *
  * Skip a suite where it cannot run with `describe.skipIf(sshdUnavailable() !== undefined)`.
  */
+import type { SshSpec } from "../../src/services/SshTunnel.js"
 import * as fixture from "./sshd-fixture.mjs"
 
 export interface SshdOptions {
@@ -55,3 +56,19 @@ export const sshClientPids = async (needle: string): Promise<Array<number>> => {
   }
   return pids
 }
+
+/**
+ * The SshSpec for SshTunnel.open that reaches `remotePort` on this server's loopback (what
+ * gateway.remote.* with transport "ssh" resolves to), e.g. for a node host connecting through a tunnel:
+ *   Effect.scoped(Effect.flatMap(SshTunnel, (ssh) => ssh.open(sshSpecFor(sshd, gatewayPort))))
+ */
+export const sshSpecFor = (sshd: Sshd, remotePort: number): SshSpec => ({
+  target: sshd.sshTarget,
+  destination: `${sshd.user}@127.0.0.1`,
+  host: "127.0.0.1",
+  port: sshd.port,
+  identity: sshd.identity,
+  hostKeyPolicy: "strict",
+  knownHostsFile: sshd.knownHostsFile,
+  remotePort
+})

@@ -17,7 +17,7 @@ const laptop = (remote: Record<string, unknown>, extra: Record<string, unknown> 
   return cliEnv(dir)
 }
 
-const waitFor = async (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000) => {
+const waitFor = async (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000) => {
   const deadline = Date.now() + timeoutMs
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
@@ -25,7 +25,7 @@ const waitFor = async (what: string, check: () => boolean | Promise<boolean>, ti
   }
 }
 
-describe.skipIf(sshdUnavailable() !== undefined)("transport ssh through a real sshd", () => {
+describe.skipIf(sshdUnavailable() !== undefined)("transport ssh through a real sshd", { timeout: 60_000 }, () => {
   let sshd: Sshd
   let gw: GatewayProcess
   let env: NodeJS.ProcessEnv
@@ -167,7 +167,7 @@ describe.skipIf(sshdUnavailable() !== undefined)("transport ssh through a real s
   })
 })
 
-describe.skipIf(sshdUnavailable() !== undefined)("SshTunnel service (in-process) with the sshd fixture", () => {
+describe.skipIf(sshdUnavailable() !== undefined)("SshTunnel service (in-process) with the sshd fixture", { timeout: 60_000 }, () => {
   it("opens a forward to a port on the server's loopback, and closing the scope stops ssh", async () => {
     const { Effect } = await import("effect")
     const net = await import("node:net")

@@ -36,7 +36,7 @@ const impostor = async () => {
   return { port, counts, fingerprint: opensslFingerprint(path.join(dir, "c.pem")), close: () => new Promise<void>((r) => server.close(() => r())) }
 }
 
-describe("wss:// and certificate pinning", () => {
+describe("wss:// and certificate pinning", { timeout: 60_000 }, () => {
   let stateDir: string
   let env: NodeJS.ProcessEnv
   let gw: GatewayProcess

@@ -11,6 +11,7 @@ import { type ExposureStatus, TailscaleExposure } from "../services/TailscaleExp
 import { agentCommand, sendCommand } from "./agent.js"
 import { fail } from "./exit.js"
 import { callCommand, healthCommand, statusCommand } from "./inspect.js"
+import { tunnelCommand } from "./tunnel.js"
 
 export const runOptions = {
   port: Options.integer("port").pipe(Options.withDescription("Port for WebSocket and HTTP (gateway.port, default 18789)"), Options.optional),
@@ -77,6 +78,7 @@ const runGateway = (flags: RunFlags) =>
         `  Config:     ${settings.configPath}`,
         `  Auth:       ${settings.auth.mode}${settings.auth.secretSource ? ` (from ${settings.auth.secretSource})` : ""}`,
         `  Bind:       ${settings.bind} (${gateway.listeners.addresses.map((a) => a.host).join(", ")})`,
+        ...(gateway.tls ? [`  TLS:        TLS 1.3, certificate sha256 ${gateway.tls.fingerprint}`, `              (${gateway.tls.source}: ${gateway.tls.certPath})`] : []),
         ...(settings.controlUi.enabled ? [`  Control UI: ${http}${settings.controlUi.basePath}/`] : []),
         `  Health:     ${http}/healthz`,
         `  Agent:      ${agent.provider.label}`,
@@ -88,8 +90,11 @@ const runGateway = (flags: RunFlags) =>
     })
     yield* program.pipe(
       Effect.provide(gatewayServices(Layer.succeed(GatewayConfig, settings))),
-      Effect.catchTag("BindError", (e) => fail(1, `Cannot start the Gateway: ${e.message}`)),
-      Effect.catchTag("ExposureConflict", (e) => fail(e.exitCode, `Cannot start the Gateway: ${e.message}`))
+      Effect.catchTags({
+        BindError: (e) => fail(1, `Cannot start the Gateway: ${e.message}`),
+        TlsSetupError: (e) => fail(1, `Cannot start the Gateway: ${e.message}`),
+        ExposureConflict: (e) => fail(e.exitCode, `Cannot start the Gateway: ${e.message}`)
+      })
     )
   }).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, plainLogger)), Logger.withMinimumLogLevel(LogLevel.Info))
 
@@ -99,5 +104,5 @@ const runCommand = Command.make("run", runOptions, runGateway).pipe(
 
 export const gatewayCommand = Command.make("gateway", runOptions, runGateway).pipe(
   Command.withDescription("Run the Gateway (default: run), or query one"),
-  Command.withSubcommands([runCommand, statusCommand("status"), healthCommand("health"), callCommand, agentCommand, sendCommand])
+  Command.withSubcommands([runCommand, statusCommand("status"), healthCommand("health"), callCommand, agentCommand, sendCommand, tunnelCommand])
 )

@@ -79,6 +79,7 @@ export const RemoteSection = strict({
   sshTarget: opt(Str),
   sshIdentity: opt(Str),
   sshHostKeyPolicy: opt(oneOf("strict", "openssh")),
+  sshKnownHostsFile: opt(Str),
   remotePort: opt(Port)
 })
 

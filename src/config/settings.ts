@@ -4,6 +4,8 @@
  */
 import * as fs from "node:fs"
 import * as net from "node:net"
+import * as os from "node:os"
+import * as path from "node:path"
 import { Redacted } from "effect"
 import { ConfigError, type Env, type LoadedConfig } from "./load.js"
 import type { AuthMode, BindMode, ConfigFile, TailscaleMode } from "./schema.js"
@@ -87,6 +89,16 @@ export interface GatewaySettings {
   readonly verbose: boolean
   readonly agent: AgentSettings
 }
+
+/** Where the auto-generated TLS certificate and key live (see gateway/tls.ts). */
+export const tlsFiles = (stateDir: string) => {
+  const dir = path.join(stateDir, "gateway", "tls")
+  return { dir, cert: path.join(dir, "gateway-cert.pem"), key: path.join(dir, "gateway-key.pem") }
+}
+
+/** `~/x` -> $HOME/x; other paths as given, made absolute. */
+export const expandHome = (p: string, env: Env): string =>
+  path.resolve(p === "~" || p.startsWith("~/") ? path.join(env.HOME && env.HOME.length > 0 ? env.HOME : os.homedir(), p.slice(1)) : p)
 
 /** Empty, blank, or the strings a shell or template leaves behind when a variable was unset. */
 export const isUnusableSecret = (s: string | undefined): boolean =>
@@ -187,6 +199,18 @@ export const resolveServerSettings = (loaded: LoadedConfig, env: Env, flags: Ser
     })
   }
 
+  const tls = g.tls ?? {}
+  if ((tls.certPath === undefined) !== (tls.keyPath === undefined)) {
+    throw new ConfigError({
+      message: `gateway.tls.certPath and gateway.tls.keyPath go together: set both (your certificate and its key), or neither (gateway.tls.autoGenerate makes a self-signed pair)`
+    })
+  }
+  if (tls.enabled && tls.autoGenerate === false && tls.certPath === undefined) {
+    throw new ConfigError({
+      message: `gateway.tls.enabled is true with gateway.tls.autoGenerate false, but no certificate is configured: set gateway.tls.certPath and gateway.tls.keyPath, or set gateway.tls.autoGenerate to true`
+    })
+  }
+
   return {
     configPath: loaded.configPath,
     stateDir: loaded.stateDir,
@@ -215,8 +239,8 @@ export const resolveServerSettings = (loaded: LoadedConfig, env: Env, flags: Ser
     tls: {
       enabled: g.tls?.enabled ?? false,
       autoGenerate: g.tls?.autoGenerate ?? true,
-      certPath: g.tls?.certPath,
-      keyPath: g.tls?.keyPath
+      certPath: tls.certPath === undefined ? undefined : expandHome(tls.certPath, env),
+      keyPath: tls.keyPath === undefined ? undefined : expandHome(tls.keyPath, env)
     },
     handshakeTimeoutMs: g.handshakeTimeoutMs ?? 10_000,
     tickIntervalMs: 30_000,

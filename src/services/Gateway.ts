@@ -5,6 +5,7 @@
  */
 import * as http from "node:http"
 import type * as net from "node:net"
+import * as tls from "node:tls"
 import { Context, Effect, Layer, Runtime, type Scope } from "effect"
 import { WebSocketServer } from "ws"
 import { Connection, type ConnectionHost } from "../gateway/connection.js"
@@ -12,6 +13,7 @@ import { findUiDir, loadUiAssets, serveControlUi, type UiAsset } from "../gatewa
 import { checkOrigin, isLocalRequest, normaliseAddress, proxyHeaders, rejectUpgrade, sendJson } from "../gateway/http.js"
 import { coreMethods, healthPayload } from "../gateway/methods.js"
 import { PendingSockets } from "../gateway/pending.js"
+import { loadServerTls, type ServerTls } from "../gateway/tls.js"
 import type { MethodDef } from "../gateway/rpc.js"
 import { CloseCode, eventFrame, eventFrameJson, Limits, PROTOCOL_VERSION } from "../protocol/frames.js"
 import { VERSION } from "../version.js"
@@ -36,6 +38,8 @@ export interface GatewayService {
   readonly listeners: Listeners
   /** ws://host:port (wss:// with TLS) that a local client should use. */
   readonly url: string
+  /** With gateway.tls.enabled: the certificate's SHA-256 fingerprint, file and origin. */
+  readonly tls: Omit<ServerTls, "context"> | undefined
   readonly startedAt: number
   readonly presence: () => ReadonlyArray<PresenceEntry>
   /** Sends an event to every authenticated client (serialised once). */
@@ -66,6 +70,8 @@ export const make = Effect.gen(function* () {
   const auth = yield* Auth
   const binder = yield* Binder
   const runtime = yield* Effect.runtime<never>()
+  // Before anything listens: a certificate problem stops the start, naming the setting.
+  const serverTls = settings.tls.enabled ? yield* loadServerTls(settings) : undefined
   const startedAt = Date.now()
   const methods = new Map<string, MethodDef>()
   const statusSections = new Map<string, () => unknown>()
@@ -235,11 +241,28 @@ export const make = Effect.gen(function* () {
     })
   })
 
-  const listeners = yield* binder.bind(settings.port, (socket) => {
-    if (stopping) return socket.destroy()
-    const address = normaliseAddress(socket.remoteAddress)
-    if (!pending.admit(address)) {
+  /**
+   * With TLS the same port speaks https/wss: each accepted socket is wrapped in a server-side
+   * TLSSocket (TLS 1.3 only) that must finish its handshake within the handshake timeout.
+   */
+  const secure = (raw: net.Socket): net.Socket => {
+    if (serverTls === undefined) return raw
+    const socket = new tls.TLSSocket(raw, { isServer: true, secureContext: serverTls.context, requestCert: false })
+    const timer = setTimeout(() => socket.destroy(), settings.handshakeTimeoutMs)
+    socket.once("secure", () => clearTimeout(timer))
+    socket.once("close", () => clearTimeout(timer))
+    socket.on("error", (err) => {
+      debug(`TLS connection from ${normaliseAddress(raw.remoteAddress)} failed: ${err.message}`)
       socket.destroy()
+    })
+    return socket
+  }
+
+  const listeners = yield* binder.bind(settings.port, (raw) => {
+    if (stopping) return raw.destroy()
+    const address = normaliseAddress(raw.remoteAddress)
+    if (!pending.admit(address)) {
+      raw.destroy()
       // One line per burst, not one per dropped socket.
       if (droppedSince++ === 0) {
         log(`too many unauthenticated connections (from ${address} or in total); dropping new ones until some authenticate or close`)
@@ -247,6 +270,7 @@ export const make = Effect.gen(function* () {
       }
       return
     }
+    const socket = secure(raw)
     pendingAddress.set(socket, address)
     sockets.add(socket)
     socket.once("close", () => {
@@ -291,7 +315,7 @@ export const make = Effect.gen(function* () {
     url,
     bind: { mode: settings.bind, effectiveMode: listeners.effectiveMode, addresses: listeners.addresses.map((a) => a.host), port: listeners.port },
     auth: { mode: settings.auth.mode, secretSet: settings.auth.mode !== "none", secretSource: settings.auth.secretSource, allowTailscale: settings.auth.allowTailscale },
-    tls: { enabled: settings.tls.enabled },
+    tls: serverTls === undefined ? { enabled: false } : { enabled: true, fingerprint: serverTls.fingerprint, certPath: serverTls.certPath, source: serverTls.source },
     controlUi: { enabled: settings.controlUi.enabled, basePath: settings.controlUi.basePath || "/" },
     clients: [...ready].filter((c) => c.role === "operator").length,
     nodes: [...ready].filter((c) => c.role === "node").length,
@@ -303,6 +327,7 @@ export const make = Effect.gen(function* () {
     settings,
     listeners,
     url,
+    tls: serverTls === undefined ? undefined : { fingerprint: serverTls.fingerprint, certPath: serverTls.certPath, source: serverTls.source },
     startedAt,
     presence,
     broadcast,

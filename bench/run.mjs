@@ -1,5 +1,7 @@
 // `npm run bench`: each figure next to a baseline measured in the same run, written to
 // bench/results.json. `--smoke` runs tiny counts only to prove every benchmark works (CI).
+// `--only rpc,cli,start,crowd,tunnel` runs just those benchmarks (crowd: memory per client,
+// idle RSS and fan-out), e.g. to iterate on one figure; results then go to bench/results.only.json.
 import { execFileSync, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as http from "node:http"
@@ -12,6 +14,11 @@ import { benchTunnel } from "./tunnel.mjs"
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const BIN = path.join(root, "bin/openclaw")
 const smoke = process.argv.includes("--smoke")
+const BENCHES = ["rpc", "cli", "start", "crowd", "tunnel"]
+const onlyAt = process.argv.indexOf("--only")
+const only = onlyAt < 0 ? BENCHES : (process.argv[onlyAt + 1] ?? "").split(",").filter(Boolean)
+for (const name of only) if (!BENCHES.includes(name)) throw new Error(`--only: unknown benchmark ${name} (known: ${BENCHES.join(", ")})`)
+const runs = (name) => only.includes(name)
 const N = smoke
   ? { rpc: 200, pipelined: 640, cli: 2, start: 2, crowd: 50, fanout: 2 }
   : { rpc: 5000, pipelined: 64_000, cli: 10, start: 5, crowd: 1000, fanout: 9 }
@@ -140,34 +147,36 @@ const record = (name, value, unit, baselineName, baseline, budget) => {
 }
 
 // 1. RPC round trips, against a bare ws server in the same run (alternating, best of 3 each).
-{
+if (runs("rpc") || runs("cli")) {
   const ours = await startServer(BIN, ["gateway", "run", "--port", "0"])
   const bare = await startServer(process.execPath, [path.join(root, "bench/bare-server.mjs")])
   const seq = { ours: [], bare: [] }
   const pipe = { ours: [], bare: [] }
-  for (let round = 0; round < (smoke ? 1 : 3); round++) {
+  for (let round = 0; runs("rpc") && round < (smoke ? 1 : 3); round++) {
     seq.bare.push(await sequential(bare.url, N.rpc))
     seq.ours.push(await sequential(ours.url, N.rpc))
     pipe.bare.push(await pipelined(bare.url, N.pipelined))
     pipe.ours.push(await pipelined(ours.url, N.pipelined))
   }
-  record("rpc sequential health", Math.max(...seq.ours), "calls/s", "bare ws server", Math.max(...seq.bare), ">= 0.8x")
-  record("rpc pipelined health (64 in flight)", Math.max(...pipe.ours), "calls/s", "bare ws server", Math.max(...pipe.bare), ">= 0.8x")
+  if (runs("rpc")) {
+    record("rpc sequential health", Math.max(...seq.ours), "calls/s", "bare ws server", Math.max(...seq.bare), ">= 0.8x")
+    record("rpc pipelined health (64 in flight)", Math.max(...pipe.ours), "calls/s", "bare ws server", Math.max(...pipe.bare), ">= 0.8x")
+  }
   // 2. CLI cold start: a whole `openclaw gateway call health` process.
   const port = new URL(ours.url).port
   const cli = []
   const bareNode = []
-  for (let i = 0; i < N.cli; i++) {
+  for (let i = 0; runs("cli") && i < N.cli; i++) {
     bareNode.push(timeCommand(process.execPath, ["-e", "0"]))
     cli.push(timeCommand(BIN, ["gateway", "call", "health"], { OPENCLAW_GATEWAY_PORT: port }))
   }
-  record("cli: gateway call health", stats(cli), "s", "node -e 0", stats(bareNode), "median <= 0.25 s and <= 5x")
+  if (runs("cli")) record("cli: gateway call health", stats(cli), "s", "node -e 0", stats(bareNode), "median <= 0.25 s and <= 5x")
   await stop(ours.child)
   await stop(bare.child)
 }
 
 // 3. Gateway start: process start to /healthz answering, next to a bare node http server.
-{
+if (runs("start")) {
   const bareServer = `require("http").createServer((q,s)=>s.end("ok")).listen(Number(process.argv[1]),"127.0.0.1")`
   const ours = []
   const bare = []
@@ -211,7 +220,7 @@ const crowdBench = async (server, count, rounds) => {
   return { idleKiB, perConnKiB: (loadedKiB - idleKiB) / count, fanout: stats(fanout) }
 }
 
-{
+if (runs("crowd")) {
   const ours = await startServer(BIN, ["gateway", "run", "--port", "0"])
   const bare = await startServer(process.execPath, [path.join(root, "bench/bare-server.mjs")])
   const o = await crowdBench(ours, N.crowd, N.fanout)
@@ -224,14 +233,14 @@ const crowdBench = async (server, count, rounds) => {
 }
 
 // 6. `openclaw health` through the managed SSH tunnel against the same command direct (needs sshd).
-{
+if (runs("tunnel")) {
   const t = await benchTunnel({ smoke })
   if (t === null) console.log("cli: health through ssh tunnel      skipped: no sshd on this machine (apt-get install openssh-server)")
   else record(t.name, t.value, t.unit, t.baselineName, t.baseline, "(no budget: the cost of a tunnel per command)")
 }
 
-const resultsFile = path.join(root, smoke ? "bench/results.smoke.json" : "bench/results.json")
-fs.writeFileSync(resultsFile, JSON.stringify({ date: new Date().toISOString(), smoke, node: process.version, cpus: os.cpus().length, results }, null, 2) + "\n")
+const resultsFile = path.join(root, onlyAt >= 0 ? "bench/results.only.json" : smoke ? "bench/results.smoke.json" : "bench/results.json")
+fs.writeFileSync(resultsFile, JSON.stringify({ date: new Date().toISOString(), smoke, only, node: process.version, cpus: os.cpus().length, results }, null, 2) + "\n")
 fs.rmSync(stateDir, { recursive: true, force: true })
 console.log(`\nwrote ${path.relative(root, resultsFile)}${smoke ? " (smoke run: counts too small for real figures)" : ""}`)
 await sleep(0)

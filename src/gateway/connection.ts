@@ -15,7 +15,6 @@ import {
   Limits,
   LEGACY_PROTOCOL_VERSION,
   okResponse,
-  okResponseJson,
   OperatorScopes,
   parseFrame,
   PROTOCOL_VERSION,
@@ -31,8 +30,8 @@ export interface ConnectionHost {
   readonly runtime: Runtime.Runtime<never>
   readonly handshakeTimeoutMs: number
   readonly method: (name: string) => MethodDef | undefined
-  /** The hello-ok payload as JSON bytes. */
-  readonly hello: (conn: Connection) => Buffer
+  /** The whole `res` frame for connect request `id`, with the hello-ok payload, as JSON bytes. */
+  readonly helloFrame: (conn: Connection, id: string) => Buffer
   readonly onReady: (conn: Connection) => void
   readonly onClose: (conn: Connection) => void
   readonly log: (message: string) => void
@@ -60,7 +59,8 @@ export class Connection {
   /** Who a Tailscale-authenticated operator is (whois-confirmed login). */
   identity: AuthGrant["identity"]
   caller: CallerInfo | undefined
-  private readonly handshakeTimer: NodeJS.Timeout
+  /** Dropped once the handshake is over, so an idle client does not keep a spent timer. */
+  private handshakeTimer: NodeJS.Timeout | undefined
 
   constructor(
     readonly ws: WebSocket,
@@ -94,6 +94,7 @@ export class Connection {
   private onClosed(): void {
     if (this.state === "closed") return
     clearTimeout(this.handshakeTimer)
+    this.handshakeTimer = undefined
     const wasReady = this.state === "ready"
     this.state = "closed"
     if (wasReady) this.host.onClose(this)
@@ -177,6 +178,7 @@ export class Connection {
           return this.fail(id, { code: ErrorCode.unavailable, message: "auth check failed" }, CloseCode.policy)
         }
         clearTimeout(this.handshakeTimer)
+        this.handshakeTimer = undefined
         this.client = params.client
         this.role = role
         this.authMethod = exit.value.method
@@ -184,7 +186,7 @@ export class Connection {
         this.scopes = role === "operator" ? grantedScopes(params.scopes) : []
         this.caller = { connId: this.connId, role, scopes: this.scopes, clientId: params.client.id, clientMode: params.client.mode }
         this.state = "ready"
-        this.sendText(okResponseJson(id, this.host.hello(this)))
+        this.sendText(this.host.helloFrame(this, id))
         this.host.onReady(this)
       }
     })

@@ -57,9 +57,17 @@ export const decodeHeaderWord = (value: string): string => {
   return Buffer.from(bytes).toString("utf8")
 }
 
-export const proxyHeaders = (req: http.IncomingMessage): ProxyHeaders => {
+/** Undefined when the request carries none of these headers (the common, direct case). */
+export const proxyHeaders = (req: http.IncomingMessage): ProxyHeaders | undefined => {
   const login = header(req.headers, "tailscale-user-login")
   const name = header(req.headers, "tailscale-user-name")
+  if (
+    login === undefined &&
+    name === undefined &&
+    ["tailscale-funnel-request", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"].every((h) => header(req.headers, h) === undefined)
+  ) {
+    return undefined
+  }
   return {
     login: login === undefined ? undefined : decodeHeaderWord(login),
     name: name === undefined ? undefined : decodeHeaderWord(name),

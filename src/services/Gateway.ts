@@ -7,15 +7,15 @@ import * as http from "node:http"
 import type * as net from "node:net"
 import * as tls from "node:tls"
 import { Context, Effect, Layer, Runtime, type Scope } from "effect"
-import { WebSocketServer } from "ws"
-import { Connection, type ConnectionHost } from "../gateway/connection.js"
+import { type WebSocket, WebSocketServer } from "ws"
+import { Connection, type ConnectionHost, type PeerInfo } from "../gateway/connection.js"
 import { findUiDir, loadUiAssets, serveControlUi, type UiAsset } from "../gateway/control-ui.js"
 import { checkOrigin, isLocalRequest, normaliseAddress, proxyHeaders, rejectUpgrade, sendJson } from "../gateway/http.js"
 import { coreMethods, healthPayload } from "../gateway/methods.js"
 import { PendingSockets } from "../gateway/pending.js"
 import { loadServerTls, type ServerTls } from "../gateway/tls.js"
 import type { MethodDef } from "../gateway/rpc.js"
-import { CloseCode, eventFrame, eventFrameJson, Limits, PROTOCOL_VERSION } from "../protocol/frames.js"
+import { CloseCode, eventFrame, Limits, PROTOCOL_VERSION } from "../protocol/frames.js"
 import { VERSION } from "../version.js"
 import { Auth } from "./Auth.js"
 import { Binder, type Listeners } from "./Binder.js"
@@ -55,7 +55,6 @@ export const GATEWAY_EVENTS = ["connect.challenge", "tick", "shutdown", "presenc
 
 const PRESENCE_COALESCE_MS = 250
 
-const [COMMA, OPEN_BRACKET, CLOSE_BRACKET, CLOSE_BRACE, PRESENCE_KEY] = [",", "[", "]", "}", `{"presence":`].map((s) => Buffer.from(s))
 
 /** At most this many entries in presence lists (snapshot, events, system-presence), newest kept. */
 export const PRESENCE_MAX = 200
@@ -121,22 +120,36 @@ export const make = Effect.gen(function* () {
   const presence = (): Array<PresenceEntry> => listed().map(presenceEntry)
 
   // Every hello-ok carries the presence list, so each connect costs O(list). Each entry is
-  // serialised once, and the list is kept as bytes until presence changes: a connect then costs
-  // a copy outside the JS heap instead of a list of fresh objects and strings, whose garbage grew
-  // the heap by ~25 KiB per client with 1000 connected.
-  const entryJson = new WeakMap<Connection, Buffer>()
+  // serialised once (kept as a string per connection, not a Buffer: small Buffers are slices of
+  // shared 8 KiB pool slabs, and one live slice keeps its whole slab), and a frame that carries the
+  // list is written straight into one Buffer: a connect then costs one copy outside the JS heap
+  // instead of a list of fresh objects and strings, whose garbage grew the heap with 1000 connected.
+  const entryJson = new WeakMap<Connection, string>()
   const entryJsonOf = (c: Connection) => {
     let json = entryJson.get(c)
-    if (json === undefined) entryJson.set(c, (json = Buffer.from(JSON.stringify(presenceEntry(c)))))
+    if (json === undefined) entryJson.set(c, (json = JSON.stringify(presenceEntry(c))))
     return json
   }
-  /** The listed entries joined by commas, without brackets. */
-  let presenceItems: Buffer | undefined
-  /** `joining`: a connection about to be admitted, so its own hello-ok lists it. */
-  const presenceJson = (joining?: Connection): Buffer => {
-    presenceItems ??= Buffer.concat(listed().flatMap((c, i) => (i === 0 ? [entryJsonOf(c)] : [COMMA, entryJsonOf(c)])))
-    const own = joining === undefined ? [] : presenceItems.length === 0 ? [entryJsonOf(joining)] : [COMMA, entryJsonOf(joining)]
-    return Buffer.concat([OPEN_BRACKET, presenceItems, ...own, CLOSE_BRACKET])
+  /** The listed entries' JSON, until presence changes. */
+  let presenceItems: Array<string> | undefined
+  /**
+   * `head` + the presence list's items joined by commas + `tail`, as one Buffer. `joining`: a
+   * connection about to be admitted, appended so that its own hello-ok lists it.
+   */
+  const presenceFrame = (head: string, tail: string, joining?: Connection): Buffer => {
+    const items = (presenceItems ??= listed().map(entryJsonOf))
+    const own = joining === undefined ? undefined : entryJsonOf(joining)
+    const count = items.length + (own === undefined ? 0 : 1)
+    let length = Buffer.byteLength(head) + Buffer.byteLength(tail) + Math.max(0, count - 1) + (own === undefined ? 0 : Buffer.byteLength(own))
+    for (const item of items) length += Buffer.byteLength(item)
+    const frame = Buffer.allocUnsafe(length)
+    let at = frame.write(head)
+    for (let i = 0; i < count; i++) {
+      if (i > 0) frame[at++] = 0x2c // ","
+      at += frame.write(i < items.length ? items[i]! : own!, at)
+    }
+    frame.write(tail, at)
+    return frame
   }
 
   const broadcastFrame = (frameFor: (seq: number) => string | Buffer) => {
@@ -152,9 +165,14 @@ export const make = Effect.gen(function* () {
   const announcePresence = () => {
     presenceTimer ??= setTimeout(() => {
       presenceTimer = undefined
-      broadcastFrame((n) => eventFrameJson("presence", Buffer.concat([PRESENCE_KEY, presenceJson(), CLOSE_BRACE]), n))
+      broadcastFrame((n) => presenceFrame(`{"type":"event","event":"presence","seq":${n},"payload":{"presence":[`, "]}}"))
     }, PRESENCE_COALESCE_MS)
   }
+
+  // hello-ok's features list changes only when a method is registered or removed.
+  let features: string | undefined
+  const featuresJson = () => (features ??= JSON.stringify({ methods: [...methods.keys()], events: GATEWAY_EVENTS }))
+  const policyJson = JSON.stringify({ maxPayload: Limits.maxPayload, maxBufferedBytes: Limits.maxBufferedBytes, tickIntervalMs: settings.tickIntervalMs })
 
   const basePath = settings.controlUi.basePath
   const uiAssets = settings.controlUi.enabled ? loadUiAssets(findUiDir()) : new Map<string, UiAsset>()
@@ -181,28 +199,22 @@ export const make = Effect.gen(function* () {
     runtime,
     handshakeTimeoutMs: settings.handshakeTimeoutMs,
     method: (name) => methods.get(name),
-    hello: (conn) => {
+    // One frame written around the cached presence list (see presenceFrame): the JSON of
+    // okResponse(id, { type: "hello-ok", protocol, server, features, auth, policy, snapshot }).
+    helloFrame: (conn, id) => {
       const now = Date.now()
-      const { snapshot, ...rest } = {
-        type: "hello-ok",
-        protocol: PROTOCOL_VERSION,
-        server: { version: VERSION, connId: conn.connId },
-        features: { methods: [...methods.keys()], events: [...GATEWAY_EVENTS] },
-        snapshot: {
-          health: healthPayload(startedAt, now),
-          stateVersion: { presence: seq, health: seq },
-          uptimeMs: now - startedAt,
-          authMode: settings.auth.mode
-        },
-        auth: { method: conn.authMethod, role: conn.role, scopes: conn.scopes },
-        policy: { maxPayload: Limits.maxPayload, maxBufferedBytes: Limits.maxBufferedBytes, tickIntervalMs: settings.tickIntervalMs }
+      const head =
+        `{"type":"res","id":${JSON.stringify(id)},"ok":true,"payload":{"type":"hello-ok","protocol":${PROTOCOL_VERSION},` +
+        `"server":${JSON.stringify({ version: VERSION, connId: conn.connId })},"features":${featuresJson()},` +
+        `"auth":${JSON.stringify({ method: conn.authMethod, role: conn.role, scopes: conn.scopes })},"policy":${policyJson},` +
+        `"snapshot":{"presence":[`
+      const snapshot = {
+        health: healthPayload(startedAt, now),
+        stateVersion: { presence: seq, health: seq },
+        uptimeMs: now - startedAt,
+        authMode: settings.auth.mode
       }
-      // The presence list is spliced in from cached bytes (see presenceJson).
-      return Buffer.concat([
-        Buffer.from(`${JSON.stringify(rest).slice(0, -1)},"snapshot":{"presence":`),
-        presenceJson(conn),
-        Buffer.from(`,${JSON.stringify(snapshot).slice(1)}}`)
-      ])
+      return presenceFrame(head, `],${JSON.stringify(snapshot).slice(1)}}}`, conn)
     },
     onReady: (conn) => {
       ready.add(conn)
@@ -221,6 +233,15 @@ export const make = Effect.gen(function* () {
     log
   }
 
+  // Defined outside the upgrade handler: a closure created there would keep the upgrade request
+  // (headers and all) alive through its scope for as long as the connection lives.
+  const accept = (ws: WebSocket, peer: PeerInfo, socket: net.Socket) => {
+    const conn = new Connection(ws, peer, host)
+    connections.add(conn)
+    connectionSocket.set(conn, socket)
+    ws.on("close", () => connections.delete(conn)) // `on`, not `once`: close fires once, and a once-wrapper costs memory per client
+  }
+
   httpServer.on("upgrade", (req, socket, head) => {
     if (stopping) return rejectUpgrade(socket, 503, "gateway is shutting down")
     const origin = checkOrigin(req, settings.controlUi.allowedOrigins, settings.tls.enabled)
@@ -228,17 +249,14 @@ export const make = Effect.gen(function* () {
       debug(`refused browser upgrade from ${req.socket.remoteAddress}: ${origin.reason}`)
       return rejectUpgrade(socket, 403, origin.reason)
     }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      const conn = new Connection(ws, {
-          remoteAddress: normaliseAddress(req.socket.remoteAddress),
-          isLocal: isLocalRequest(req),
-          fromBrowser: req.headers.origin !== undefined,
-          proxy: proxyHeaders(req)
-        }, host)
-      connections.add(conn)
-      connectionSocket.set(conn, req.socket as net.Socket)
-      ws.once("close", () => connections.delete(conn))
-    })
+    const proxy = proxyHeaders(req)
+    const peer: PeerInfo = {
+      remoteAddress: normaliseAddress(req.socket.remoteAddress),
+      isLocal: isLocalRequest(req),
+      fromBrowser: req.headers.origin !== undefined,
+      ...(proxy === undefined ? {} : { proxy })
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => accept(ws, peer, req.socket as net.Socket))
   })
 
   /**
@@ -273,7 +291,7 @@ export const make = Effect.gen(function* () {
     const socket = secure(raw)
     pendingAddress.set(socket, address)
     sockets.add(socket)
-    socket.once("close", () => {
+    socket.on("close", () => {
       sockets.delete(socket)
       leavePending(socket)
     })
@@ -333,8 +351,15 @@ export const make = Effect.gen(function* () {
     broadcast,
     registerMethod: (name, def) =>
       Effect.acquireRelease(
-        Effect.sync(() => void methods.set(name, def)),
-        () => Effect.sync(() => void methods.delete(name))
+        Effect.sync(() => {
+          methods.set(name, def)
+          features = undefined
+        }),
+        () =>
+          Effect.sync(() => {
+            methods.delete(name)
+            features = undefined
+          })
       ),
     addStatusSection: (name, get) =>
       Effect.acquireRelease(

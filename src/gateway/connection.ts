@@ -8,6 +8,7 @@ import type WebSocket from "ws"
 import {
   CloseCode,
   type ClientInfo,
+  type ConnectParams,
   ErrorCode,
   type ErrorShape,
   errorResponse,
@@ -20,10 +21,13 @@ import {
   PROTOCOL_VERSION,
   type Role
 } from "../protocol/frames.js"
-import type { AuthGrant, AuthService } from "../services/Auth.js"
+import type { AuthFailure, AuthGrant, AuthRequest, AuthService } from "../services/Auth.js"
 import { decodeConnectParams } from "./connect-params.js"
 import type { ProxyHeaders } from "./http.js"
 import { type CallerInfo, type MethodDef, RpcError } from "./rpc.js"
+
+/** Shared by every send, rather than a fresh options object per frame. */
+const TEXT_FRAME = { binary: false } as const
 
 export interface ConnectionHost {
   readonly auth: AuthService
@@ -34,6 +38,8 @@ export interface ConnectionHost {
   readonly helloFrame: (conn: Connection, id: string) => Buffer
   readonly onReady: (conn: Connection) => void
   readonly onClose: (conn: Connection) => void
+  /** The socket itself has closed (after the close handshake, or cut). */
+  readonly onSocketClosed: (conn: Connection) => void
   readonly log: (message: string) => void
 }
 
@@ -49,7 +55,6 @@ export interface PeerInfo {
 
 export class Connection {
   readonly connId = randomUUID()
-  readonly nonce = randomUUID()
   readonly since = Date.now()
   state: "handshake" | "ready" | "closed" = "handshake"
   client: ClientInfo | undefined
@@ -68,11 +73,14 @@ export class Connection {
     private readonly host: ConnectionHost
   ) {
     ws.on("message", (data, isBinary) => this.onMessage(data as Buffer, isBinary))
-    ws.on("close", () => this.onClosed())
+    ws.on("close", () => {
+      this.onClosed()
+      host.onSocketClosed(this)
+    })
     ws.on("error", () => this.onClosed())
     this.handshakeTimer = setTimeout(() => this.close(CloseCode.policy, "handshake timeout"), host.handshakeTimeoutMs)
     this.handshakeTimer.unref()
-    this.sendText(eventFrame("connect.challenge", { nonce: this.nonce, ts: Date.now() }))
+    this.sendText(eventFrame("connect.challenge", { nonce: randomUUID(), ts: Date.now() }))
   }
 
   /** Sends a prepared frame; a client that stops reading is dropped rather than buffered forever. */
@@ -82,7 +90,7 @@ export class Connection {
       this.close(CloseCode.policy, "slow consumer")
       return
     }
-    this.ws.send(text, { binary: false })
+    this.ws.send(text, TEXT_FRAME)
   }
 
   close(code: number, reason: string): void {
@@ -148,48 +156,52 @@ export class Connection {
         CloseCode.protocolMismatch
       )
     }
-    const authenticate = this.host.auth.authenticate({
+    const request: AuthRequest = {
       credentials: params.auth,
       clientMode: params.client.mode,
       remoteAddress: this.peer.remoteAddress,
       local: this.peer.isLocal && !this.peer.fromBrowser,
       role,
       ...(this.peer.proxy === undefined ? {} : { proxy: this.peer.proxy })
+    }
+    const decided = this.host.auth.decideNow?.(request)
+    if (decided !== undefined) return this.onAuthenticated(id, params, role, decided)
+    Runtime.runCallback(this.host.runtime)(this.host.auth.authenticate(request), {
+      onExit: (exit) => this.onAuthenticated(id, params, role, exit)
     })
-    Runtime.runCallback(this.host.runtime)(authenticate, {
-      onExit: (exit) => {
-        if (this.state !== "handshake") return
-        if (Exit.isFailure(exit)) {
-          const failure = Cause.failureOption(exit.cause)
-          if (failure._tag === "Some") {
-            const f = failure.value
-            return this.fail(
-              id,
-              {
-                code: ErrorCode.invalidRequest,
-                message: f.message,
-                details: { code: f.code },
-                ...(f.retryAfterMs === undefined ? {} : { retryable: true, retryAfterMs: f.retryAfterMs })
-              },
-              CloseCode.policy
-            )
-          }
-          this.host.log(`auth check failed unexpectedly: ${Cause.pretty(exit.cause)}`)
-          return this.fail(id, { code: ErrorCode.unavailable, message: "auth check failed" }, CloseCode.policy)
-        }
-        clearTimeout(this.handshakeTimer)
-        this.handshakeTimer = undefined
-        this.client = params.client
-        this.role = role
-        this.authMethod = exit.value.method
-        this.identity = exit.value.identity
-        this.scopes = role === "operator" ? grantedScopes(params.scopes) : []
-        this.caller = { connId: this.connId, role, scopes: this.scopes, clientId: params.client.id, clientMode: params.client.mode }
-        this.state = "ready"
-        this.sendText(this.host.helloFrame(this, id))
-        this.host.onReady(this)
+  }
+
+  private onAuthenticated(id: string, params: ConnectParams, role: Role, exit: Exit.Exit<AuthGrant, AuthFailure>): void {
+    if (this.state !== "handshake") return
+    if (Exit.isFailure(exit)) {
+      const failure = Cause.failureOption(exit.cause)
+      if (failure._tag === "Some") {
+        const f = failure.value
+        return this.fail(
+          id,
+          {
+            code: ErrorCode.invalidRequest,
+            message: f.message,
+            details: { code: f.code },
+            ...(f.retryAfterMs === undefined ? {} : { retryable: true, retryAfterMs: f.retryAfterMs })
+          },
+          CloseCode.policy
+        )
       }
-    })
+      this.host.log(`auth check failed unexpectedly: ${Cause.pretty(exit.cause)}`)
+      return this.fail(id, { code: ErrorCode.unavailable, message: "auth check failed" }, CloseCode.policy)
+    }
+    clearTimeout(this.handshakeTimer)
+    this.handshakeTimer = undefined
+    this.client = params.client
+    this.role = role
+    this.authMethod = exit.value.method
+    this.identity = exit.value.identity
+    this.scopes = role === "operator" ? grantedScopes(params.scopes) : []
+    this.caller = { connId: this.connId, role, scopes: this.scopes, clientId: params.client.id, clientMode: params.client.mode }
+    this.state = "ready"
+    this.sendText(this.host.helloFrame(this, id))
+    this.host.onReady(this)
   }
 
   private dispatch(id: string, method: string, params: unknown): void {

@@ -5,7 +5,7 @@
  * Secrets are compared in constant time (as SHA-256 digests, so lengths do not leak either).
  */
 import { createHash, timingSafeEqual } from "node:crypto"
-import { Clock, Context, Data, Effect, Either, Layer, Option, Redacted } from "effect"
+import { Clock, Context, Data, Effect, Either, Exit, Layer, Option, Redacted } from "effect"
 import { normaliseAddress, type ProxyHeaders } from "../gateway/http.js"
 import { AuthRateLimiter } from "../gateway/rate-limit.js"
 import type { AuthMethod, ClientMode, Role } from "../protocol/frames.js"
@@ -53,6 +53,11 @@ export interface AuthGrant {
 export interface AuthService {
   readonly mode: "none" | "token" | "password"
   readonly authenticate: (request: AuthRequest) => Effect.Effect<AuthGrant, AuthFailure>
+  /**
+   * The same decision made at once when it needs no waiting and no `tailscale whois` (most
+   * connects); undefined means "run authenticate". Lets the Gateway skip a fiber per connect.
+   */
+  readonly decideNow?: (request: AuthRequest) => Exit.Exit<AuthGrant, AuthFailure> | undefined
 }
 
 export type Whois = (address: string) => Effect.Effect<WhoisResult, TailscaleError>
@@ -187,43 +192,66 @@ export class Auth extends Context.Tag("openclaw/Auth")<Auth, AuthService>() {
         : new AuthFailure({ code: `AUTH_${upper}_MISMATCH`, message: `unauthorized: gateway ${kind} mismatch (${hint(kind, "mismatch", clientMode)})` })
     }
 
+    /** The identity paths (Tailscale Serve headers, tailnet peer), when one applies to `request`. */
+    const identityPath = (request: AuthRequest, kind: "token" | "password"): Effect.Effect<AuthGrant, AuthFailure> | undefined => {
+      const { credentials, remoteAddress, proxy } = request
+      // A token or password, when offered, is checked as always; identity is for those without one.
+      const offersSecret = [credentials?.token, credentials?.password].some((s) => typeof s === "string" && s.length > 0)
+      const viaServe =
+        proxy !== undefined &&
+        (proxy.login !== undefined || proxy.funnel || (proxy.forwardedFor !== undefined && proxy.forwardedProto !== undefined && proxy.forwardedHost !== undefined))
+      if (settings.allowTailscale && !offersSecret && viaServe) return tailscaleIdentity(request, proxy, cachedWhois, kind)
+      const anyProxyHeader =
+        proxy !== undefined && (proxy.login !== undefined || proxy.funnel || proxy.forwardedFor !== undefined || proxy.forwardedProto !== undefined || proxy.forwardedHost !== undefined)
+      if (settings.allowTailscale && options.peerWhois && !offersSecret && !anyProxyHeader && isTailscaleAddress(remoteAddress)) {
+        return tailnetPeerIdentity(request, cachedWhois, kind)
+      }
+      return undefined
+    }
+
+    /** The shared-secret check once the rate limiter let it proceed, recording the outcome. */
+    const checkSecret = (kind: "token" | "password", request: AuthRequest, now: number): Exit.Exit<AuthGrant, AuthFailure> => {
+      const failure = check(kind, request.credentials, request.clientMode)
+      if (failure === undefined) {
+        limiter.recordSuccess(request.remoteAddress)
+        return Exit.succeed({ method: kind })
+      }
+      // A missing credential is a client that has none, not a guess; only wrong secrets count.
+      if (failure.code.endsWith("_MISMATCH")) limiter.recordFailure(request.remoteAddress, request.local, now)
+      return Exit.fail(failure)
+    }
+
+    const locked = (remoteAddress: string, retryAfterMs: number) =>
+      new AuthFailure({
+        code: "AUTH_RATE_LIMITED",
+        message: `unauthorized: too many failed attempts from ${remoteAddress}; try again in ${Math.ceil(retryAfterMs / 1000)} s`,
+        retryAfterMs
+      })
+
+    const decideNow = (request: AuthRequest, now: number): Exit.Exit<AuthGrant, AuthFailure> | undefined => {
+      if (settings.mode === "none") return Exit.succeed({ method: "none" })
+      if (identityPath(request, settings.mode) !== undefined) return undefined
+      const verdict = limiter.check(request.remoteAddress, request.local, now)
+      if (verdict.kind === "locked") return Exit.fail(locked(request.remoteAddress, verdict.retryAfterMs))
+      return verdict.delayMs > 0 ? undefined : checkSecret(settings.mode, request, now)
+    }
+
     return {
       mode: settings.mode,
-      authenticate: (request) => {
-        const { clientMode, credentials, local, remoteAddress, proxy } = request
-        if (settings.mode === "none") return Effect.succeed({ method: "none" })
-        const kind = settings.mode
-        // A token or password, when offered, is checked as always; identity is for those without one.
-        const offersSecret = [credentials?.token, credentials?.password].some((s) => typeof s === "string" && s.length > 0)
-        const viaServe =
-          proxy !== undefined &&
-          (proxy.login !== undefined || proxy.funnel || (proxy.forwardedFor !== undefined && proxy.forwardedProto !== undefined && proxy.forwardedHost !== undefined))
-        if (settings.allowTailscale && !offersSecret && viaServe) return tailscaleIdentity(request, proxy, cachedWhois, kind)
-        const anyProxyHeader =
-          proxy !== undefined && (proxy.login !== undefined || proxy.funnel || proxy.forwardedFor !== undefined || proxy.forwardedProto !== undefined || proxy.forwardedHost !== undefined)
-        if (settings.allowTailscale && options.peerWhois && !offersSecret && !anyProxyHeader && isTailscaleAddress(remoteAddress)) {
-          return tailnetPeerIdentity(request, cachedWhois, kind)
-        }
-        return Effect.gen(function* () {
-          const verdict = limiter.check(remoteAddress, local, yield* Clock.currentTimeMillis)
-          if (verdict.kind === "locked") {
-            return yield* new AuthFailure({
-              code: "AUTH_RATE_LIMITED",
-              message: `unauthorized: too many failed attempts from ${remoteAddress}; try again in ${Math.ceil(verdict.retryAfterMs / 1000)} s`,
-              retryAfterMs: verdict.retryAfterMs
-            })
-          }
-          if (verdict.delayMs > 0) yield* Effect.sleep(verdict.delayMs)
-          const failure = check(kind, credentials, clientMode)
-          if (failure === undefined) {
-            limiter.recordSuccess(remoteAddress)
-            return { method: kind } satisfies AuthGrant
-          }
-          // A missing credential is a client that has none, not a guess; only wrong secrets count.
-          if (failure.code.endsWith("_MISMATCH")) limiter.recordFailure(remoteAddress, local, yield* Clock.currentTimeMillis)
-          return yield* failure
+      decideNow: (request) => decideNow(request, Date.now()),
+      authenticate: (request) =>
+        Effect.gen(function* () {
+          const decided = decideNow(request, yield* Clock.currentTimeMillis)
+          if (decided !== undefined) return yield* decided
+          const kind = settings.mode as "token" | "password"
+          const identity = identityPath(request, kind)
+          if (identity !== undefined) return yield* identity
+          // Only a local peer past the limit gets here: it waits, then its secret is checked.
+          const verdict = limiter.check(request.remoteAddress, request.local, yield* Clock.currentTimeMillis)
+          if (verdict.kind === "locked") return yield* locked(request.remoteAddress, verdict.retryAfterMs)
+          yield* Effect.sleep(verdict.delayMs)
+          return yield* checkSecret(kind, request, yield* Clock.currentTimeMillis)
         })
-      }
     }
   }
 

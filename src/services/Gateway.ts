@@ -114,8 +114,12 @@ export const make = Effect.gen(function* () {
   })
   /** The newest PRESENCE_MAX connections (OpenClaw bounds presence the same way). */
   const listed = (): Array<Connection> => {
-    const all = [...ready]
-    return all.length > PRESENCE_MAX ? all.slice(-PRESENCE_MAX) : all
+    // Skips the older ones while iterating, rather than copying all of `ready` on every connect.
+    const skip = ready.size - PRESENCE_MAX
+    const out: Array<Connection> = []
+    let i = 0
+    for (const c of ready) if (i++ >= skip) out.push(c)
+    return out
   }
   const presence = (): Array<PresenceEntry> => listed().map(presenceEntry)
 
@@ -230,6 +234,7 @@ export const make = Effect.gen(function* () {
       debug(`client disconnected: ${conn.client!.id} from ${conn.peer.remoteAddress}`)
       if (!stopping) announcePresence()
     },
+    onSocketClosed: (conn) => void connections.delete(conn),
     log
   }
 
@@ -239,7 +244,6 @@ export const make = Effect.gen(function* () {
     const conn = new Connection(ws, peer, host)
     connections.add(conn)
     connectionSocket.set(conn, socket)
-    ws.on("close", () => connections.delete(conn)) // `on`, not `once`: close fires once, and a once-wrapper costs memory per client
   }
 
   httpServer.on("upgrade", (req, socket, head) => {

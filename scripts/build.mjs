@@ -68,9 +68,14 @@ await Promise.all([
 mkdirSync("dist/ui", { recursive: true })
 copyFileSync("src/ui/index.html", "dist/ui/index.html")
 
-// A fresh bundle invalidates the V8 code cache; warm a new one now (bin/openclaw writes it).
+// A fresh bundle invalidates the V8 code cache; make a new one now, after a Gateway start and a
+// call against it (scripts/warm-cache.cjs). Should that fail, bin/openclaw writes one on first use.
 rmSync("dist/main.cjs.cache", { force: true })
-execFileSync(process.execPath, ["bin/openclaw", "--help"], { stdio: "ignore" })
+try {
+  execFileSync(process.execPath, ["scripts/warm-cache.cjs"], { stdio: ["ignore", "ignore", "inherit"], timeout: 60_000 })
+} catch (e) {
+  console.warn(`warning: could not warm the code cache (${e.message}); the first CLI run will`)
+}
 
 if (!process.argv.includes("--no-types")) {
   execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json", "--emitDeclarationOnly"], { stdio: "inherit" })

@@ -36,6 +36,8 @@ export interface ConnectionHost {
   readonly method: (name: string) => MethodDef | undefined
   /** The whole `res` frame for connect request `id`, with the hello-ok payload, as JSON bytes. */
   readonly helloFrame: (conn: Connection, id: string) => Buffer
+  /** The socket has taken (or dropped) a frame from helloFrame: its memory may be reused. */
+  readonly helloSent: (frame: Buffer) => void
   readonly onReady: (conn: Connection) => void
   readonly onClose: (conn: Connection) => void
   /** The socket itself has closed (after the close handshake, or cut). */
@@ -84,13 +86,13 @@ export class Connection {
   }
 
   /** Sends a prepared frame; a client that stops reading is dropped rather than buffered forever. */
-  sendText(text: string | Buffer): void {
-    if (this.state === "closed" || this.ws.readyState !== 1) return
+  sendText(text: string | Buffer, done?: () => void): void {
+    if (this.state === "closed" || this.ws.readyState !== 1) return done?.()
     if (this.ws.bufferedAmount > Limits.maxBufferedBytes) {
       this.close(CloseCode.policy, "slow consumer")
-      return
+      return done?.()
     }
-    this.ws.send(text, TEXT_FRAME)
+    this.ws.send(text, TEXT_FRAME, done)
   }
 
   close(code: number, reason: string): void {
@@ -200,7 +202,8 @@ export class Connection {
     this.scopes = role === "operator" ? grantedScopes(params.scopes) : []
     this.caller = { connId: this.connId, role, scopes: this.scopes, clientId: params.client.id, clientMode: params.client.mode }
     this.state = "ready"
-    this.sendText(this.host.helloFrame(this, id))
+    const hello = this.host.helloFrame(this, id)
+    this.sendText(hello, () => this.host.helloSent(hello))
     this.host.onReady(this)
   }
 

@@ -134,19 +134,19 @@ export const make = Effect.gen(function* () {
     if (json === undefined) entryJson.set(c, (json = JSON.stringify(presenceEntry(c))))
     return json
   }
-  /** The listed entries' JSON, until presence changes. */
-  let presenceItems: Array<string> | undefined
+  /** The listed connections, until presence changes; only their entries stay cached. */
+  let presenceList: Array<Connection> | undefined
   /**
    * `head` + the presence list's items joined by commas + `tail`, as one Buffer. `joining`: a
    * connection about to be admitted, appended so that its own hello-ok lists it.
    */
-  const presenceFrame = (head: string, tail: string, joining?: Connection): Buffer => {
-    const items = (presenceItems ??= listed().map(entryJsonOf))
+  const presenceFrame = (head: string, tail: string, joining?: Connection, alloc: (length: number) => Buffer = Buffer.allocUnsafe): Buffer => {
+    const items = (presenceList ??= listed()).map(entryJsonOf)
     const own = joining === undefined ? undefined : entryJsonOf(joining)
     const count = items.length + (own === undefined ? 0 : 1)
     let length = Buffer.byteLength(head) + Buffer.byteLength(tail) + Math.max(0, count - 1) + (own === undefined ? 0 : Buffer.byteLength(own))
     for (const item of items) length += Buffer.byteLength(item)
-    const frame = Buffer.allocUnsafe(length)
+    const frame = alloc(length)
     let at = frame.write(head)
     for (let i = 0; i < count; i++) {
       if (i > 0) frame[at++] = 0x2c // ","
@@ -154,6 +154,16 @@ export const make = Effect.gen(function* () {
     }
     frame.write(tail, at)
     return frame
+  }
+
+  // A hello-ok is large (up to PRESENCE_MAX entries) and one is sent per connect: its memory is
+  // reused once the socket has taken the frame, instead of being allocated afresh each time (that
+  // churn alone left the process several MiB larger after a crowd of clients connected).
+  const spareHello: Array<ArrayBuffer> = []
+  const helloMemory = (length: number): Buffer => {
+    let memory = spareHello.pop()
+    if (memory === undefined || memory.byteLength < length) memory = new ArrayBuffer(Math.max(length, 64 * 1024))
+    return Buffer.from(memory, 0, length)
   }
 
   const broadcastFrame = (frameFor: (seq: number) => string | Buffer) => {
@@ -218,11 +228,19 @@ export const make = Effect.gen(function* () {
         uptimeMs: now - startedAt,
         authMode: settings.auth.mode
       }
-      return presenceFrame(head, `],${JSON.stringify(snapshot).slice(1)}}}`, conn)
+      return presenceFrame(head, `],${JSON.stringify(snapshot).slice(1)}}}`, conn, helloMemory)
+    },
+    helloSent: (frame) => {
+      if (spareHello.length < 8) spareHello.push(frame.buffer as ArrayBuffer)
     },
     onReady: (conn) => {
       ready.add(conn)
-      presenceItems = undefined
+      // The newest joins the end of the list (a Set iterates in insertion order), the oldest
+      // listed one may drop off: kept up to date here instead of rebuilt on every connect.
+      if (presenceList !== undefined) {
+        presenceList.push(conn)
+        if (presenceList.length > PRESENCE_MAX) entryJson.delete(presenceList.shift()!)
+      }
       const socket = connectionSocket.get(conn)
       if (socket !== undefined) leavePending(socket)
       debug(`client connected: ${conn.client!.id} (${conn.client!.mode}, ${conn.role}) from ${conn.peer.remoteAddress}`)
@@ -230,7 +248,7 @@ export const make = Effect.gen(function* () {
     },
     onClose: (conn) => {
       ready.delete(conn)
-      presenceItems = undefined
+      presenceList = undefined
       debug(`client disconnected: ${conn.client!.id} from ${conn.peer.remoteAddress}`)
       if (!stopping) announcePresence()
     },

@@ -95,6 +95,29 @@ export const TlsSection = strict({
   keyPath: opt(Str)
 })
 
+export const NodesSection = strict({
+  pairing: opt(strict({ autoApproveLocal: opt(Bool) })),
+  browser: opt(
+    strict({
+      mode: opt(oneOf("auto", "manual", "off")),
+      node: opt(Str),
+      allowFunnel: opt(Bool)
+    })
+  )
+})
+
+/** Settings of `openclaw node run` on the machine that hosts the browser. */
+export const NodeHostSection = strict({
+  displayName: opt(Str),
+  browser: opt(
+    strict({
+      enabled: opt(Bool),
+      executablePath: opt(Str),
+      headless: opt(Bool)
+    })
+  )
+})
+
 export const GatewaySection = strict({
   port: opt(Port),
   mode: opt(oneOf("local", "remote")),
@@ -105,12 +128,14 @@ export const GatewaySection = strict({
   tailscale: opt(TailscaleSection),
   remote: opt(RemoteSection),
   controlUi: opt(ControlUiSection),
-  tls: opt(TlsSection)
+  tls: opt(TlsSection),
+  nodes: opt(NodesSection)
 })
 
 export const ConfigFile = strict({
   $schema: opt(Str),
-  gateway: opt(GatewaySection)
+  gateway: opt(GatewaySection),
+  nodeHost: opt(NodeHostSection)
 })
 export type ConfigFile = typeof ConfigFile.Type
 export type GatewaySection = typeof GatewaySection.Type

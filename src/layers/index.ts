@@ -1,5 +1,5 @@
 /**
- * The composed application: GatewayConfig -> Auth, Binder -> Gateway -> TailscaleExposure.
+ * The composed application: GatewayConfig -> Auth, Pairing, Binder -> Gateway -> Nodes, TailscaleExposure.
  * Layers acquire in that order and release in reverse, so the Tailscale route is withdrawn
  * first, then clients are told "shutdown" and closed, then the listeners close.
  */
@@ -8,6 +8,8 @@ import { Auth } from "../services/Auth.js"
 import { Binder } from "../services/Binder.js"
 import { Gateway } from "../services/Gateway.js"
 import { GatewayConfig, type LoadOptions } from "../services/GatewayConfig.js"
+import { Nodes } from "../services/Nodes.js"
+import { Pairing } from "../services/Pairing.js"
 import { TailscaleExposure } from "../services/TailscaleExposure.js"
 
 /**
@@ -19,8 +21,9 @@ export const gatewayServices = <E, R, E2 = never, R2 = never>(
   exposure?: Layer.Layer<TailscaleExposure, E2, R2 | Gateway | GatewayConfig>
 ) =>
   (exposure ?? TailscaleExposure.layer).pipe(
+    Layer.provideMerge(Nodes.layer),
     Layer.provideMerge(Gateway.layer),
-    Layer.provideMerge(Layer.mergeAll(Auth.layer, Binder.layer)),
+    Layer.provideMerge(Layer.mergeAll(Auth.layer, Binder.layer, Pairing.layer)),
     Layer.provideMerge(config)
   )
 

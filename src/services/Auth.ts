@@ -14,6 +14,7 @@ export type AuthFailureCode =
   | "AUTH_PASSWORD_MISSING"
   | "AUTH_PASSWORD_MISMATCH"
   | "AUTH_RATE_LIMITED"
+  | "AUTH_DEVICE_TOKEN_MISMATCH"
 
 /** A rejected connect; `message` starts with "unauthorized:" and carries a hint for that kind of client. */
 export class AuthFailure extends Data.TaggedError("AuthFailure")<{
@@ -29,6 +30,12 @@ export interface AuthRequest {
   readonly remoteAddress: string
   /** Loopback peer, no proxy headers and no browser Origin: slowed down, never locked out. */
   readonly local: boolean
+  /**
+   * A device token the client sent, already checked against the paired device (Pairing): a valid
+   * one is enough; an invalid one falls back to the shared secret and counts as a failed attempt
+   * when there is none.
+   */
+  readonly deviceToken?: "valid" | "invalid"
 }
 
 export interface AuthGrant {
@@ -78,7 +85,7 @@ export class Auth extends Context.Tag("openclaw/Auth")<Auth, AuthService>() {
 
     return {
       mode: settings.mode,
-      authenticate: ({ clientMode, credentials, local, remoteAddress }) => {
+      authenticate: ({ clientMode, credentials, deviceToken, local, remoteAddress }) => {
         if (settings.mode === "none") return Effect.succeed({ method: "none" })
         const kind = settings.mode
         return Effect.gen(function* () {
@@ -91,6 +98,18 @@ export class Auth extends Context.Tag("openclaw/Auth")<Auth, AuthService>() {
             })
           }
           if (verdict.delayMs > 0) yield* Effect.sleep(verdict.delayMs)
+          if (deviceToken === "valid") {
+            limiter.recordSuccess(remoteAddress)
+            return { method: "device-token" } satisfies AuthGrant
+          }
+          const sharedOffered = [credentials?.token, credentials?.password].some((s) => typeof s === "string" && s.length > 0)
+          if (deviceToken === "invalid" && !sharedOffered) {
+            limiter.recordFailure(remoteAddress, local, yield* Clock.currentTimeMillis)
+            return yield* new AuthFailure({
+              code: "AUTH_DEVICE_TOKEN_MISMATCH",
+              message: `unauthorized: device token mismatch (this device was removed or re-paired; connect once with the Gateway's ${kind} (--${kind}) to pair again)`
+            })
+          }
           const failure = check(kind, credentials, clientMode)
           if (failure === undefined) {
             limiter.recordSuccess(remoteAddress)

@@ -123,6 +123,7 @@ export const make = Effect.gen(function* () {
   let stopping = false
 
   const log = (message: string) => Runtime.runSync(runtime)(Effect.logWarning(message))
+  const logInfo = (message: string) => Runtime.runSync(runtime)(Effect.logInfo(message))
   const debug = (message: string) => {
     if (settings.verbose) Runtime.runSync(runtime)(Effect.logInfo(message))
   }
@@ -245,7 +246,7 @@ export const make = Effect.gen(function* () {
         let paired = yield* pairing.paired(device.deviceId, device.publicKey)
         if (paired === undefined && isOwnLocalNode(conn, device.publicKey)) {
           paired = yield* pairing.pairDirectly(info).pipe(Effect.orElseSucceed(() => undefined))
-          if (paired !== undefined) log(`paired this machine's own node host ${device.deviceId.slice(0, 12)} automatically (gateway.nodes.pairing.autoApproveLocal)`)
+          if (paired !== undefined) logInfo(`paired this machine's own node host ${device.deviceId.slice(0, 12)} automatically (gateway.nodes.pairing.autoApproveLocal)`)
         }
         if (paired === undefined) {
           const outcome = yield* pairing.request(info).pipe(
@@ -253,7 +254,7 @@ export const make = Effect.gen(function* () {
           )
           const view = pendingView(outcome.request)
           if (outcome.created) {
-            log(`pairing requested by node ${view.displayName ?? view.nodeId.slice(0, 12)} from ${view.remoteAddress}: approve with \`openclaw nodes approve ${view.requestId}\``)
+            logInfo(`pairing requested by node ${view.displayName ?? view.nodeId.slice(0, 12)} from ${view.remoteAddress}: approve with \`openclaw nodes approve ${view.requestId}\``)
             broadcast("node.pair.requested", view, canPair)
             broadcast("device.pair.requested", view, canPair)
           }

@@ -176,7 +176,7 @@ export const runNodeHost = async (opts: NodeHostOptions, signal: AbortSignal): P
         await sleep(wait, signal)
         continue
       }
-      if (e.kind === "auth") throw new NodeHostFatal(`${e.message}; pass the Gateway's gateway.auth.token with --token (or its password with --password)`)
+      if (e.kind === "auth") throw new NodeHostFatal(e.message)
       if (e.kind === "tls") throw new NodeHostFatal(`${e.message}; the Gateway's certificate does not match --tls-fingerprint`)
       if (e.code?.startsWith("DEVICE_AUTH_") || e.code === "PROTOCOL_MISMATCH") throw new NodeHostFatal(e.message)
       log(`cannot reach the Gateway at ${opts.url}: ${e.message}; retrying in ${Math.round(backoff / 1000)} s`)

@@ -54,6 +54,7 @@ export const constantTimeEqual = (a: string, b: string): boolean => timingSafeEq
 const isBrowser = (mode: ClientMode) => mode === "ui" || mode === "webchat"
 
 const hint = (kind: "token" | "password", problem: "missing" | "mismatch", mode: ClientMode): string => {
+  if (mode === "node") return `pass the Gateway's gateway.auth.${kind} to \`openclaw node run --${kind}\``
   if (isBrowser(mode)) {
     return `enter the Gateway's ${kind} in the Control UI settings (gateway.auth.${kind} on the Gateway host)`
   }

@@ -204,3 +204,32 @@ describe.skipIf(!fs.existsSync("/usr/bin/chromium"))("browser control through a 
     expect(gone.stderr).toContain(`no pending pairing request ${requestId}`)
   }, 60_000)
 })
+
+describe("node host and nodes/browser CLI errors", () => {
+  it("a wrong token stops the node host with the setting to fix; --url without a credential is refused; --help works", async () => {
+    const gwState = tempStateDir()
+    const port = await freePort()
+    fs.writeFileSync(path.join(gwState, "openclaw.json"), JSON.stringify({ gateway: { port, auth: { token: TOKEN } } }), { mode: 0o600 })
+    const gw = await startGateway([], cliEnv(gwState))
+    try {
+      const env = cliEnv(tempStateDir())
+      const wrong = await runCli(["node", "run", "--url", `ws://127.0.0.1:${port}`, "--token", "wrong-token-value"], env)
+      expect(wrong.code).toBe(1)
+      expect(wrong.stderr).toContain("node host stopped: unauthorized: gateway token mismatch (pass the Gateway's gateway.auth.token to `openclaw node run --token`)")
+      expect(wrong.stderr + wrong.stdout).not.toContain("wrong-token-value")
+      const bare = await runCli(["node", "run", "--url", `ws://127.0.0.1:${port}`], env)
+      expect(bare.code).toBe(78)
+      expect(bare.stderr).toContain("gateway url override requires explicit credentials")
+      const off = await runCli(["browser", "status", "--url", `ws://127.0.0.1:${port}`, "--token", TOKEN], env)
+      expect(off.code).toBe(1)
+      expect(off.stderr).toContain("no browser-capable node is connected")
+    } finally {
+      await gw.stop()
+    }
+    for (const args of [["node", "run", "--help"], ["nodes", "--help"], ["nodes", "approve", "--help"], ["browser", "--help"], ["browser", "screenshot", "--help"]]) {
+      const r = await runCli(args, cliEnv(tempStateDir()))
+      expect(r.code, args.join(" ")).toBe(0)
+      expect(r.stdout).toContain("USAGE")
+    }
+  }, 60_000)
+})

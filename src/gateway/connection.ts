@@ -15,6 +15,7 @@ import {
   Limits,
   LEGACY_PROTOCOL_VERSION,
   okResponse,
+  okResponseJson,
   OperatorScopes,
   parseFrame,
   PROTOCOL_VERSION,
@@ -30,7 +31,8 @@ export interface ConnectionHost {
   readonly runtime: Runtime.Runtime<never>
   readonly handshakeTimeoutMs: number
   readonly method: (name: string) => MethodDef | undefined
-  readonly hello: (conn: Connection) => unknown
+  /** The hello-ok payload as JSON bytes. */
+  readonly hello: (conn: Connection) => Buffer
   readonly onReady: (conn: Connection) => void
   readonly onClose: (conn: Connection) => void
   readonly log: (message: string) => void
@@ -231,7 +233,7 @@ export class Connection {
           ...(this.peer.viaFunnel ? { viaFunnel: true } : {})
         }
         this.state = "ready"
-        this.sendText(okResponse(id, this.host.hello(this)))
+        this.sendText(okResponseJson(id, this.host.hello(this)))
         this.issuedDeviceToken = undefined
         this.host.onReady(this)
       }

@@ -157,10 +157,20 @@ export const errorShape = (
 export const okResponse = (id: string, payload: unknown): string =>
   JSON.stringify({ type: "res", id, ok: true, payload })
 
+/** A response whose payload is already JSON bytes (large payloads built from cached pieces). */
+export const okResponseJson = (id: string, payloadJson: Buffer): Buffer =>
+  Buffer.concat([Buffer.from(`{"type":"res","id":${JSON.stringify(id)},"ok":true,"payload":`), payloadJson, CLOSE_BRACE])
+
+const CLOSE_BRACE = Buffer.from("}")
+
 export const errorResponse = (id: string, error: ErrorShape): string =>
   JSON.stringify({ type: "res", id, ok: false, error })
 
 export const eventFrame = (event: string, payload?: unknown, seq?: number): string =>
   JSON.stringify(seq === undefined ? { type: "event", event, payload } : { type: "event", event, payload, seq })
+
+/** An event whose payload is already JSON bytes. */
+export const eventFrameJson = (event: string, payloadJson: Buffer, seq: number): Buffer =>
+  Buffer.concat([Buffer.from(`{"type":"event","event":${JSON.stringify(event)},"seq":${seq},"payload":`), payloadJson, CLOSE_BRACE])
 
 export { isRecord }

@@ -14,7 +14,7 @@ import { coreMethods, healthPayload } from "../gateway/methods.js"
 import { PendingSockets } from "../gateway/pending.js"
 import type { MethodDef } from "../gateway/rpc.js"
 import { readIdentityPublicKey } from "../node/identity.js"
-import { CloseCode, ErrorCode, eventFrame, Limits, PROTOCOL_VERSION } from "../protocol/frames.js"
+import { CloseCode, ErrorCode, eventFrame, eventFrameJson, Limits, PROTOCOL_VERSION } from "../protocol/frames.js"
 import { VERSION } from "../version.js"
 import { Auth } from "./Auth.js"
 import { Binder, type Listeners } from "./Binder.js"
@@ -88,6 +88,11 @@ export const canPair = (c: Connection) => c.role === "operator" && hasScope(c.sc
 
 const PRESENCE_COALESCE_MS = 250
 
+const [COMMA, OPEN_BRACKET, CLOSE_BRACKET, CLOSE_BRACE, PRESENCE_KEY] = [",", "[", "]", "}", `{"presence":`].map((s) => Buffer.from(s))
+
+/** At most this many entries in presence lists (snapshot, events, system-presence), newest kept. */
+export const PRESENCE_MAX = 200
+
 /** How long shutdown waits for clients to acknowledge the close before cutting them off. */
 const CLOSE_GRACE_MS = 750
 
@@ -128,28 +133,53 @@ export const make = Effect.gen(function* () {
     if (settings.verbose) Runtime.runSync(runtime)(Effect.logInfo(message))
   }
 
-  /** `joining`: a connection about to be admitted, so its own hello-ok lists it. */
-  const presence = (joining?: Connection): Array<PresenceEntry> =>
-    (joining === undefined ? [...ready] : [...ready, joining]).map((c) => ({
-      connId: c.connId,
-      client: {
-        id: c.client!.id,
-        version: c.client!.version,
-        platform: c.client!.platform,
-        mode: c.client!.mode,
-        ...(c.client!.displayName === undefined ? {} : { displayName: c.client!.displayName })
-      },
-      role: c.role,
-      scopes: c.scopes,
-      host: c.peer.remoteAddress,
-      since: c.since
-    }))
+  const presenceEntry = (c: Connection): PresenceEntry => ({
+    connId: c.connId,
+    client: {
+      id: c.client!.id,
+      version: c.client!.version,
+      platform: c.client!.platform,
+      mode: c.client!.mode,
+      ...(c.client!.displayName === undefined ? {} : { displayName: c.client!.displayName })
+    },
+    role: c.role,
+    scopes: c.scopes,
+    host: c.peer.remoteAddress,
+    since: c.since
+  })
+  /** The newest PRESENCE_MAX connections (OpenClaw bounds presence the same way). */
+  const listed = (): Array<Connection> => {
+    const all = [...ready]
+    return all.length > PRESENCE_MAX ? all.slice(-PRESENCE_MAX) : all
+  }
+  const presence = (): Array<PresenceEntry> => listed().map(presenceEntry)
 
-  const broadcast = (event: string, payload?: unknown, only?: (conn: Connection) => boolean) => {
+  // Every hello-ok carries the presence list, so each connect costs O(list). Each entry is
+  // serialised once, and the list is kept as bytes until presence changes: a connect then costs
+  // a copy outside the JS heap instead of a list of fresh objects and strings, whose garbage grew
+  // the heap by ~25 KiB per client with 1000 connected.
+  const entryJson = new WeakMap<Connection, Buffer>()
+  const entryJsonOf = (c: Connection) => {
+    let json = entryJson.get(c)
+    if (json === undefined) entryJson.set(c, (json = Buffer.from(JSON.stringify(presenceEntry(c)))))
+    return json
+  }
+  /** The listed entries joined by commas, without brackets. */
+  let presenceItems: Buffer | undefined
+  /** `joining`: a connection about to be admitted, so its own hello-ok lists it. */
+  const presenceJson = (joining?: Connection): Buffer => {
+    presenceItems ??= Buffer.concat(listed().flatMap((c, i) => (i === 0 ? [entryJsonOf(c)] : [COMMA, entryJsonOf(c)])))
+    const own = joining === undefined ? [] : presenceItems.length === 0 ? [entryJsonOf(joining)] : [COMMA, entryJsonOf(joining)]
+    return Buffer.concat([OPEN_BRACKET, presenceItems, ...own, CLOSE_BRACKET])
+  }
+
+  const broadcastFrame = (frameFor: (seq: number) => string | Buffer, only?: (conn: Connection) => boolean) => {
     if (ready.size === 0) return
-    const frame = Buffer.from(eventFrame(event, payload, ++seq))
+    const frame = Buffer.from(frameFor(++seq))
     for (const c of ready) if (only === undefined || only(c)) c.sendText(frame)
   }
+  const broadcast = (event: string, payload?: unknown, only?: (conn: Connection) => boolean) =>
+    broadcastFrame((n) => eventFrame(event, payload, n), only)
   const connectionListeners = new Set<ConnectionListener>()
 
   /** Pairs a node at once only when it is this machine's own node host (see NodesSettings). */
@@ -166,7 +196,7 @@ export const make = Effect.gen(function* () {
   const announcePresence = () => {
     presenceTimer ??= setTimeout(() => {
       presenceTimer = undefined
-      broadcast("presence", { presence: presence() })
+      broadcastFrame((n) => eventFrameJson("presence", Buffer.concat([PRESENCE_KEY, presenceJson(), CLOSE_BRACE]), n))
     }, PRESENCE_COALESCE_MS)
   }
 
@@ -196,28 +226,37 @@ export const make = Effect.gen(function* () {
     runtime,
     handshakeTimeoutMs: settings.handshakeTimeoutMs,
     method: (name) => methods.get(name),
-    hello: (conn) => ({
-      type: "hello-ok",
-      protocol: PROTOCOL_VERSION,
-      server: { version: VERSION, connId: conn.connId },
-      features: { methods: [...methods.keys()], events: [...GATEWAY_EVENTS] },
-      snapshot: {
-        presence: presence(conn),
-        health: healthPayload(startedAt, Date.now()),
-        stateVersion: { presence: seq, health: seq },
-        uptimeMs: Date.now() - startedAt,
-        authMode: settings.auth.mode
-      },
-      auth: {
-        method: conn.authMethod,
-        role: conn.role,
-        scopes: conn.scopes,
-        ...(conn.issuedDeviceToken === undefined ? {} : { deviceToken: conn.issuedDeviceToken })
-      },
-      policy: { maxPayload: Limits.maxPayload, maxBufferedBytes: Limits.maxBufferedBytes, tickIntervalMs: settings.tickIntervalMs }
-    }),
+    hello: (conn) => {
+      const now = Date.now()
+      const { snapshot, ...rest } = {
+        type: "hello-ok",
+        protocol: PROTOCOL_VERSION,
+        server: { version: VERSION, connId: conn.connId },
+        features: { methods: [...methods.keys()], events: [...GATEWAY_EVENTS] },
+        snapshot: {
+          health: healthPayload(startedAt, now),
+          stateVersion: { presence: seq, health: seq },
+          uptimeMs: now - startedAt,
+          authMode: settings.auth.mode
+        },
+        auth: {
+          method: conn.authMethod,
+          role: conn.role,
+          scopes: conn.scopes,
+          ...(conn.issuedDeviceToken === undefined ? {} : { deviceToken: conn.issuedDeviceToken })
+        },
+        policy: { maxPayload: Limits.maxPayload, maxBufferedBytes: Limits.maxBufferedBytes, tickIntervalMs: settings.tickIntervalMs }
+      }
+      // The presence list is spliced in from cached bytes (see presenceJson).
+      return Buffer.concat([
+        Buffer.from(`${JSON.stringify(rest).slice(0, -1)},"snapshot":{"presence":`),
+        presenceJson(conn),
+        Buffer.from(`,${JSON.stringify(snapshot).slice(1)}}`)
+      ])
+    },
     onReady: (conn) => {
       ready.add(conn)
+      presenceItems = undefined
       const socket = connectionSocket.get(conn)
       if (socket !== undefined) leavePending(socket)
       debug(`client connected: ${conn.client!.id} (${conn.client!.mode}, ${conn.role}) from ${conn.peer.remoteAddress}`)
@@ -226,6 +265,7 @@ export const make = Effect.gen(function* () {
     },
     onClose: (conn) => {
       ready.delete(conn)
+      presenceItems = undefined
       for (const l of connectionListeners) l.closed?.(conn)
       debug(`client disconnected: ${conn.client!.id} from ${conn.peer.remoteAddress}`)
       if (!stopping) announcePresence()

@@ -70,7 +70,8 @@ export const runNodeHost = async (opts: NodeHostOptions, signal: AbortSignal): P
       }
       const params = JSON.parse(req.paramsJSON ?? "{}") as { method?: string; path?: string; query?: Record<string, unknown>; body?: Record<string, unknown> }
       const payload = await opts.browser.handle({ method: params.method ?? "GET", path: params.path ?? "/", query: params.query, body: params.body }, req.timeoutMs ?? 30_000)
-      reply = { ok: true, payload }
+      // OpenClaw's browser.proxy envelope ({result, files?}), so an OpenClaw Gateway can use this node too.
+      reply = { ok: true, payload: { result: payload } }
     } catch (e) {
       reply = { ok: false, error: e instanceof BrowserError ? { code: e.code, message: e.message } : { code: "UNAVAILABLE", message: String((e as Error)?.message ?? e) } }
     }

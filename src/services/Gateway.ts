@@ -302,7 +302,20 @@ export const make = Effect.gen(function* () {
             connectRefusal({
               code: ErrorCode.notPaired,
               message: "pairing required",
-              details: { code: "PAIRING_REQUIRED", requestId: view.requestId, expiresAt: view.expiresAt }
+              // reason / recommendedNextStep / pauseReconnect: OpenClaw's own node hosts read these
+              // and keep retrying (rather than pausing) while the request waits for an operator.
+              details: {
+                code: "PAIRING_REQUIRED",
+                requestId: view.requestId,
+                reason: "not-paired",
+                deviceId: device.deviceId,
+                requestedRole: "node",
+                expiresAt: view.expiresAt,
+                remediationHint: `Approve this device on the Gateway host: openclaw nodes approve ${view.requestId}`,
+                recommendedNextStep: "wait_then_retry",
+                pauseReconnect: false,
+                retryable: true
+              }
             })
           )
         }

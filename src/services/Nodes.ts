@@ -347,7 +347,9 @@ export const make = Effect.gen(function* () {
           const path = yield* need(params, "path", "browser.request")
           const nodeId = yield* pickBrowserNode
           const p = params as { query?: unknown; body?: unknown }
-          return yield* invoke(nodeId, BROWSER_COMMAND, { method, path, query: p.query, body: p.body }, timeoutOf(params))
+          const reply = yield* invoke(nodeId, BROWSER_COMMAND, { method, path, query: p.query, body: p.body }, timeoutOf(params))
+          // Node hosts (ours and OpenClaw's) answer browser.proxy with the envelope {result, files?}.
+          return isRecord(reply) && "result" in reply ? reply.result : reply
         })
     }
   }

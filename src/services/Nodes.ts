@@ -277,18 +277,31 @@ export const make = Effect.gen(function* () {
     )
   })
 
+  const funnelGate = (caller: { readonly viaFunnel?: boolean }) =>
+    caller.viaFunnel && !settings.nodes.browser.allowFunnel
+      ? Effect.fail(
+          forbidden(
+            "BROWSER_FUNNEL_REFUSED",
+            "browser control is refused for connections that come through Tailscale Funnel (the public internet); use Tailscale Serve, an SSH tunnel or the tailnet, or set gateway.nodes.browser.allowFunnel true"
+          )
+        )
+      : Effect.void
+
   const methods: Record<string, MethodDef> = {
     "node.list": { requires: "operator.read", handler: () => Effect.map(views, (nodes) => ({ ts: Date.now(), nodes })) },
     "node.describe": {
       requires: "operator.read",
       handler: (params) => Effect.flatMap(need(params, "nodeId", "node.describe"), resolveNode)
     },
+    // Commands run on another machine (a browser, or an OpenClaw node's system.run): admin only.
     "node.invoke": {
-      requires: "operator.write",
-      handler: (params) =>
+      requires: "operator.admin",
+      handler: (params, ctx) =>
         Effect.gen(function* () {
           const ref = yield* need(params, "nodeId", "node.invoke")
           const command = yield* need(params, "command", "node.invoke")
+          // The browser reached directly is still browser control: same Funnel gate as browser.request.
+          if (command.startsWith("browser.")) yield* funnelGate(ctx.caller)
           const key = yield* need(params, "idempotencyKey", "node.invoke")
           const node = yield* resolveNode(ref)
           const args = isRecord(params) ? params.params : undefined
@@ -336,12 +349,7 @@ export const make = Effect.gen(function* () {
       requires: "operator.admin",
       handler: (params, ctx) =>
         Effect.gen(function* () {
-          if (ctx.caller.viaFunnel && !settings.nodes.browser.allowFunnel) {
-            return yield* forbidden(
-              "BROWSER_FUNNEL_REFUSED",
-              "browser control is refused for connections that come through Tailscale Funnel (the public internet); use Tailscale Serve, an SSH tunnel or the tailnet, or set gateway.nodes.browser.allowFunnel true"
-            )
-          }
+          yield* funnelGate(ctx.caller)
           const method = str(params, "method") ?? "GET"
           if (!["GET", "POST", "DELETE"].includes(method)) return yield* invalid("INVALID_PARAMS", `browser.request method must be GET, POST or DELETE, got ${method}`)
           const path = yield* need(params, "path", "browser.request")

@@ -273,8 +273,11 @@ describe("browser.request routing", () => {
       expect(several.error).toMatchObject({ code: "INVALID_REQUEST", details: { code: "MULTIPLE_BROWSER_NODES" } })
       expect(several.error.message).toContain("alpha")
       expect(several.error.message).toContain("beta")
-      const reader = await authenticated(gw.url, { scopes: ["operator.write"] })
-      expect((await reader.request("browser.request", { method: "GET", path: "/" })).error.message).toBe("missing scope: operator.admin")
+      const writer = await authenticated(gw.url, { scopes: ["operator.write", "operator.pairing"] })
+      expect((await writer.request("browser.request", { method: "GET", path: "/" })).error.message).toBe("missing scope: operator.admin")
+      // Nor can operator.write reach the browser (or any node command) through node.invoke.
+      const invoke = await writer.request("node.invoke", { nodeId: "alpha", command: "browser.proxy", params: { method: "GET", path: "/" }, idempotencyKey: "w" })
+      expect(invoke.error.message).toBe("missing scope: operator.admin")
     })
     await withGateway({ stateDir: dir, nodes: nodesWith({ mode: "manual", node: "beta" }) }, async (gw) => {
       const op = await admin(gw.url)
@@ -315,6 +318,10 @@ describe("browser.request routing", () => {
         const r = await viaFunnel.request("browser.request", { method: "GET", path: "/" })
         if (allowFunnel) expect(r.ok).toBe(true)
         else expect(r.error).toMatchObject({ code: "FORBIDDEN", details: { code: "BROWSER_FUNNEL_REFUSED" } })
+        // node.invoke of browser.proxy is browser control too.
+        const direct = await viaFunnel.request("node.invoke", { nodeId: "test-node", command: "browser.proxy", params: { method: "GET", path: "/" }, idempotencyKey: `f-${allowFunnel}` })
+        if (allowFunnel) expect(direct.ok).toBe(true)
+        else expect(direct.error.details.code).toBe("BROWSER_FUNNEL_REFUSED")
         // The same request without Funnel is fine either way.
         expect((await op.request("browser.request", { method: "GET", path: "/" })).ok).toBe(true)
       })

@@ -106,6 +106,34 @@ export const make = Effect.gen(function* () {
     }
   })
 
+  // A node whose link died silently (a laptop gone to sleep) answers no WebSocket ping: it is
+  // dropped at the next round, which fails its pending invokes with NODE_DISCONNECTED rather than
+  // leaving callers to their timeout. Rounds run every half tick interval (15 s by default).
+  const unanswered = new WeakSet<Connection>()
+  yield* Effect.acquireRelease(
+    Effect.sync(() => {
+      const timer = setInterval(() => {
+        for (const { conn } of connected.values()) {
+          if (unanswered.has(conn)) {
+            conn.close(CloseCode.policy, "node did not answer ping")
+            conn.ws.terminate()
+            continue
+          }
+          unanswered.add(conn)
+          conn.ws.once("pong", () => unanswered.delete(conn))
+          try {
+            conn.ws.ping()
+          } catch {
+            // Closing already; the close handler cleans up.
+          }
+        }
+      }, Math.max(100, settings.tickIntervalMs / 2))
+      timer.unref()
+      return timer
+    }),
+    (timer) => Effect.sync(() => clearInterval(timer))
+  )
+
   const views = Effect.map(pairing.list, ({ paired }): Array<NodeView> => {
     const byId = new Map<string, PairedDevice>(paired.map((d) => [d.deviceId, d]))
     const ids = [...new Set([...byId.keys(), ...connected.keys()])]

@@ -243,6 +243,23 @@ describe("node.invoke", () => {
     })
   })
 
+  it("a node whose link died silently (no pong) is dropped and its invokes fail without waiting for the timeout", async () => {
+    await withGateway({ stateDir: stateDir(), tickIntervalMs: 600 }, async (gw) => {
+      const op = await admin(gw.url)
+      const { id, node } = await pairNode(gw.url, op)
+      const seen = serveInvokes(node)
+      // A sleeping laptop: the socket stays open but nothing answers, not even pings.
+      node.ws.pause()
+      op.send({ type: "req", id: "asleep", method: "node.invoke", params: { nodeId: id.deviceId, command: "echo", idempotencyKey: "k-asleep", timeoutMs: 20_000 } })
+      const started = Date.now()
+      const res = await op.response("asleep")
+      expect(res.error.details.code).toBe("NODE_DISCONNECTED")
+      expect(Date.now() - started).toBeLessThan(5_000)
+      expect(seen).toHaveLength(0)
+      expect((await op.request("node.list")).payload.nodes[0].connected).toBe(false)
+    })
+  })
+
   it("an unpaired node cannot be invoked: it never joins", async () => {
     await withGateway({ stateDir: stateDir() }, async (gw) => {
       const op = await admin(gw.url)

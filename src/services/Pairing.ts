@@ -13,6 +13,8 @@ import { Clock, Context, Data, Effect, Layer } from "effect"
 import { GatewayConfig } from "./GatewayConfig.js"
 
 export const PAIRING_REQUEST_TTL_MS = 5 * 60_000
+/** Open requests at most; anyone holding the shared secret can ask, so the list is bounded. */
+export const MAX_PENDING_REQUESTS = 64
 
 export interface DeviceInfo {
   readonly deviceId: string
@@ -50,7 +52,7 @@ export interface PairingStore {
 }
 
 export class PairingError extends Data.TaggedError("PairingError")<{
-  readonly code: "APPROVAL_NOT_FOUND" | "UNKNOWN_DEVICE" | "STORE_FAILED"
+  readonly code: "APPROVAL_NOT_FOUND" | "UNKNOWN_DEVICE" | "STORE_FAILED" | "TOO_MANY_PENDING"
   readonly message: string
 }> {}
 
@@ -149,6 +151,12 @@ export const makePairing = (store: PairingStore): PairingService => {
           const updated: PendingRequest = { ...open, ...info(device) }
           state.pending[open.requestId] = updated
           return { request: updated, created: false }
+        }
+        if (Object.keys(state.pending).length >= MAX_PENDING_REQUESTS) {
+          return yield* new PairingError({
+            code: "TOO_MANY_PENDING",
+            message: `${MAX_PENDING_REQUESTS} pairing requests are already waiting; reject the ones you do not know (\`openclaw nodes pending\`), or wait 5 minutes for them to expire`
+          })
         }
         const request: PendingRequest = { ...info(device), requestId: randomUUID(), requestedAt: t, expiresAt: t + PAIRING_REQUEST_TTL_MS }
         state.pending[request.requestId] = request

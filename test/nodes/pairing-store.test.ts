@@ -5,7 +5,7 @@ import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, TestClock } from "effect"
 import { auditConfig } from "../../src/security/audit.js"
-import { fileStore, makePairing, memoryStore, PAIRING_REQUEST_TTL_MS } from "../../src/services/Pairing.js"
+import { fileStore, makePairing, MAX_PENDING_REQUESTS, memoryStore, PAIRING_REQUEST_TTL_MS } from "../../src/services/Pairing.js"
 
 const device = (n: number) => ({ deviceId: `d${n}`, publicKey: `k${n}`, role: "node", clientId: "node-host", displayName: `node ${n}` })
 
@@ -25,6 +25,16 @@ describe("Pairing", () => {
       const again = yield* pairing.request(device(1))
       expect(again.created).toBe(true)
       expect(again.request.requestId).not.toBe(request.requestId)
+    })
+  )
+
+  it.effect("open requests are bounded; a known device still gets its own request back", () =>
+    Effect.gen(function* () {
+      const pairing = makePairing(memoryStore())
+      for (let i = 0; i < MAX_PENDING_REQUESTS; i++) yield* pairing.request(device(100 + i))
+      const error = yield* Effect.flip(pairing.request(device(1)))
+      expect(error.code).toBe("TOO_MANY_PENDING")
+      expect((yield* pairing.request(device(100))).created).toBe(false)
     })
   )
 

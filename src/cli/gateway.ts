@@ -6,7 +6,7 @@ import type { ServerFlags } from "../config/settings.js"
 import { gatewayServices } from "../layers/index.js"
 import { Gateway } from "../services/Gateway.js"
 import { GatewayConfig } from "../services/GatewayConfig.js"
-import { TailscaleExposure } from "../services/TailscaleExposure.js"
+import { type ExposureStatus, TailscaleExposure } from "../services/TailscaleExposure.js"
 import { fail } from "./exit.js"
 import { callCommand, healthCommand, statusCommand } from "./inspect.js"
 
@@ -38,6 +38,19 @@ export const toServerFlags = (f: Partial<RunFlags>): ServerFlags => ({
   verbose: f.verbose
 })
 
+/** The start-up lines for Tailscale exposure: the route, and where to reach the Gateway through it. */
+export const exposureLines = (exposure: ExposureStatus): Array<string> => {
+  if (exposure.mode === "off") return []
+  if (exposure.state === "active") {
+    return [
+      `  Tailscale:  ${exposure.mode} active (${exposure.route}${exposure.resetOnExit ? ", removed on exit" : ", kept on exit"})`,
+      `  Remote UI:  ${exposure.url}`,
+      `  Remote WS:  ${exposure.wsUrl}`
+    ]
+  }
+  return [`  Tailscale:  ${exposure.mode} failed: ${exposure.reason} (retrying; serving on loopback meanwhile)`]
+}
+
 /** Plain one-line logs on stderr: `[gateway] warning: ...`. */
 const plainLogger = Logger.make(({ logLevel, message }) => {
   const text = Array.isArray(message) ? message.map(String).join(" ") : String(message)
@@ -63,7 +76,7 @@ const runGateway = (flags: RunFlags) =>
         `  Bind:       ${settings.bind} (${gateway.listeners.addresses.map((a) => a.host).join(", ")})`,
         ...(settings.controlUi.enabled ? [`  Control UI: ${http}${settings.controlUi.basePath}/`] : []),
         `  Health:     ${http}/healthz`,
-        ...(exposure.mode !== "off" ? [`  Tailscale:  ${exposure.mode} ${exposure.state}${exposure.url ? ` ${exposure.url}` : ""}`] : [])
+        ...exposureLines(exposure)
       ]
       // One write, so whoever waits for the ready line gets the details with it.
       yield* Console.log([`listening on ${gateway.url} (PID ${process.pid})`, ...details].join("\n"))
@@ -71,7 +84,8 @@ const runGateway = (flags: RunFlags) =>
     })
     yield* program.pipe(
       Effect.provide(gatewayServices(Layer.succeed(GatewayConfig, settings))),
-      Effect.catchTag("BindError", (e) => fail(1, `Cannot start the Gateway: ${e.message}`))
+      Effect.catchTag("BindError", (e) => fail(1, `Cannot start the Gateway: ${e.message}`)),
+      Effect.catchTag("ExposureConflict", (e) => fail(e.exitCode, `Cannot start the Gateway: ${e.message}`))
     )
   }).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, plainLogger)), Logger.withMinimumLogLevel(LogLevel.Info))
 

@@ -32,7 +32,8 @@ interface StatusPayload {
   bind?: { mode?: string; effectiveMode?: string; addresses?: Array<string>; port?: number }
   auth?: { mode?: string; secretSource?: string; allowTailscale?: boolean }
   tls?: { enabled?: boolean; fingerprint?: string }
-  exposure?: { mode?: string; state?: string; url?: string; reason?: string }
+  exposure?: { mode?: string; state?: string; url?: string; wsUrl?: string; route?: string; reason?: string }
+  tailscaleUsers?: Array<string>
   clients?: number
   nodes?: number
 }
@@ -94,8 +95,9 @@ export const statusCommand = (name: "status") =>
             "Exposure",
             exposure === undefined || exposure.mode === "off"
               ? "none (loopback only)"
-              : `tailscale ${exposure.mode}: ${exposure.state}${exposure.url ? ` ${exposure.url}` : ""}${exposure.reason ? ` (${exposure.reason})` : ""}`
+              : `tailscale ${exposure.mode}: ${exposure.state}${exposure.url ? ` ${exposure.url}` : ""}${exposure.wsUrl ? ` (WebSocket ${exposure.wsUrl})` : ""}${exposure.reason ? ` (${exposure.reason})` : ""}`
           ),
+          ...(status.tailscaleUsers && status.tailscaleUsers.length > 0 ? [line("Tailnet", `signed in via Tailscale: ${status.tailscaleUsers.join(", ")}`)] : []),
           ...(status.clients === undefined ? [] : [line("Clients", `${status.clients} operator(s), ${status.nodes ?? 0} node(s)`)])
         ]
         if (flags.deep) {
@@ -103,8 +105,8 @@ export const statusCommand = (name: "status") =>
           if (audit !== undefined) {
             lines.push(line("Audit", `${audit.summary.critical} critical, ${audit.summary.warn} warning(s)${audit.findings.length > 0 ? " (details: openclaw security audit)" : ""}`))
           }
-          for (const p of (presence as Array<{ client: { id: string; mode: string; version: string }; role: string; host: string; since: number }>) ?? []) {
-            lines.push(`    - ${p.client.id} (${p.client.mode} ${p.client.version}, ${p.role}) from ${p.host}, connected ${formatUptime(Date.now() - p.since)} ago`)
+          for (const p of (presence as Array<{ client: { id: string; mode: string; version: string }; role: string; host: string; since: number; user?: { login: string } }>) ?? []) {
+            lines.push(`    - ${p.client.id} (${p.client.mode} ${p.client.version}, ${p.role}) from ${p.host}${p.user ? ` as ${p.user.login} (tailscale)` : ""}, connected ${formatUptime(Date.now() - p.since)} ago`)
           }
         }
         yield* Console.log(lines.join("\n"))

@@ -178,7 +178,8 @@ export const resolveServerSettings = (loaded: LoadedConfig, env: Env, flags: Ser
       mode: authMode,
       token: authMode === "token" && token !== undefined ? Redacted.make(token) : undefined,
       password: authMode === "password" && password !== undefined ? Redacted.make(password) : undefined,
-      allowTailscale: g.auth?.allowTailscale ?? tailscaleMode === "serve",
+      // Default: on for Serve with token auth; off for password mode and Funnel (security.md section 3).
+      allowTailscale: g.auth?.allowTailscale ?? (tailscaleMode === "serve" && authMode === "token"),
       rateLimit: {
         maxAttempts: g.auth?.rateLimit?.maxAttempts ?? 10,
         windowMs: g.auth?.rateLimit?.windowMs ?? 60_000,

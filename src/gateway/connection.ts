@@ -21,9 +21,10 @@ import {
   PROTOCOL_VERSION,
   type Role
 } from "../protocol/frames.js"
-import type { AuthService } from "../services/Auth.js"
+import type { AuthGrant, AuthService } from "../services/Auth.js"
 import { decodeConnectParams } from "./connect-params.js"
 import { type VerifiedDevice, verifyDevice } from "./device-auth.js"
+import type { ProxyHeaders } from "./http.js"
 import { type CallerInfo, type MethodDef, RpcError } from "./rpc.js"
 
 export interface ConnectionHost {
@@ -59,8 +60,8 @@ export interface PeerInfo {
   readonly isLocal: boolean
   /** The upgrade carried an Origin header: a web page, which never gets the local exemption. */
   readonly fromBrowser: boolean
-  /** The upgrade came through Tailscale Funnel (header Tailscale-Funnel-Request). */
-  readonly viaFunnel?: boolean
+  /** Serve's headers on the upgrade request, for Tailscale identity auth. */
+  readonly proxy?: ProxyHeaders
 }
 
 export class Connection {
@@ -72,6 +73,8 @@ export class Connection {
   role: Role = "operator"
   scopes: ReadonlyArray<string> = []
   authMethod = "none"
+  /** Who a Tailscale-authenticated operator is (whois-confirmed login). */
+  identity: AuthGrant["identity"]
   caller: CallerInfo | undefined
   caps: ReadonlyArray<string> = []
   commands: ReadonlyArray<string> = []
@@ -172,7 +175,9 @@ export class Connection {
     const conn = this
     const admission = Effect.gen(function* () {
       let device: VerifiedDevice | undefined
-      if (role === "node") {
+      // A signed identity is verified first (its device token is looked up by its id); a node
+      // without one hears about its credential first, then that it needs an identity.
+      if (role === "node" && params.device !== undefined) {
         const verdict = verifyDevice(params, role, nonce, Date.now())
         if (!verdict.ok) {
           return yield* Effect.fail(connectRefusal({ code: ErrorCode.invalidRequest, message: verdict.message, details: { code: verdict.code } }))
@@ -190,6 +195,8 @@ export class Connection {
           clientMode: params.client.mode,
           remoteAddress: peer.remoteAddress,
           local: peer.isLocal && !peer.fromBrowser,
+          role,
+          ...(peer.proxy === undefined ? {} : { proxy: peer.proxy }),
           ...(deviceToken === undefined ? {} : { deviceToken })
         })
         .pipe(
@@ -202,6 +209,10 @@ export class Connection {
             })
           )
         )
+      if (role === "node" && device === undefined) {
+        const verdict = verifyDevice(params, role, nonce, Date.now())
+        return yield* Effect.fail(connectRefusal({ code: ErrorCode.invalidRequest, message: verdict.ok ? "device identity required" : verdict.message, details: { code: verdict.ok ? "DEVICE_AUTH_INVALID" : verdict.code } }))
+      }
       conn.client = params.client
       conn.device = device
       conn.caps = params.caps ?? []
@@ -223,6 +234,7 @@ export class Connection {
         this.role = role
         this.authMethod = exit.value.grant.method
         this.issuedDeviceToken = exit.value.issued.deviceToken
+        this.identity = exit.value.grant.identity
         this.scopes = role === "operator" ? grantedScopes(params.scopes) : []
         this.caller = {
           connId: this.connId,
@@ -230,7 +242,7 @@ export class Connection {
           scopes: this.scopes,
           clientId: params.client.id,
           clientMode: params.client.mode,
-          ...(this.peer.viaFunnel ? { viaFunnel: true } : {})
+          ...(this.peer.proxy?.funnel ? { viaFunnel: true } : {})
         }
         this.state = "ready"
         this.sendText(okResponseJson(id, this.host.hello(this)))

@@ -22,6 +22,55 @@ export const isLoopbackAddress = (address: string | undefined): boolean => {
 export const hasProxyHeaders = (headers: http.IncomingHttpHeaders): boolean =>
   PROXY_HEADERS.some((h) => headers[h] !== undefined) || Object.keys(headers).some((h) => h.startsWith("tailscale-"))
 
+/** What Tailscale Serve says about a request (shared/tailscale.md); only Auth decides what it is worth. */
+export interface ProxyHeaders {
+  readonly login: string | undefined
+  readonly name: string | undefined
+  /** Tailscale-Funnel-Request: a public Funnel request, which never carries identity. */
+  readonly funnel: boolean
+  readonly forwardedFor: string | undefined
+  readonly forwardedProto: string | undefined
+  readonly forwardedHost: string | undefined
+  /** The socket peer is loopback (Serve connects from this host). */
+  readonly peerLoopback: boolean
+}
+
+const header = (headers: http.IncomingHttpHeaders, name: string): string | undefined => {
+  const v = headers[name]
+  const s = Array.isArray(v) ? v[0] : v
+  return s === undefined || s.trim() === "" ? undefined : s.trim()
+}
+
+/** RFC 2047 Q-encoding, as Serve sends non-ASCII values: =?utf-8?q?J=C3=BCrgen?= */
+export const decodeHeaderWord = (value: string): string => {
+  const m = value.match(/^=\?utf-8\?q\?(.*)\?=$/i)
+  if (m === null) return value
+  const bytes: Array<number> = []
+  const text = m[1]!.replace(/_/g, " ")
+  for (let i = 0; i < text.length; i++) {
+    const hex = text[i] === "=" ? text.slice(i + 1, i + 3) : ""
+    if (/^[0-9a-f]{2}$/i.test(hex)) {
+      bytes.push(parseInt(hex, 16))
+      i += 2
+    } else bytes.push(...Buffer.from(text[i]!, "utf8"))
+  }
+  return Buffer.from(bytes).toString("utf8")
+}
+
+export const proxyHeaders = (req: http.IncomingMessage): ProxyHeaders => {
+  const login = header(req.headers, "tailscale-user-login")
+  const name = header(req.headers, "tailscale-user-name")
+  return {
+    login: login === undefined ? undefined : decodeHeaderWord(login),
+    name: name === undefined ? undefined : decodeHeaderWord(name),
+    funnel: header(req.headers, "tailscale-funnel-request") !== undefined,
+    forwardedFor: header(req.headers, "x-forwarded-for"),
+    forwardedProto: header(req.headers, "x-forwarded-proto"),
+    forwardedHost: header(req.headers, "x-forwarded-host"),
+    peerLoopback: isLoopbackAddress(req.socket.remoteAddress)
+  }
+}
+
 /** Local means: the socket peer is loopback and nothing says it was forwarded. */
 export const isLocalRequest = (req: http.IncomingMessage): boolean =>
   isLoopbackAddress(req.socket.remoteAddress) && !hasProxyHeaders(req.headers)

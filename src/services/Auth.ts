@@ -1,12 +1,17 @@
 /**
- * Auth: checks the credentials of a connect request against the configured shared secret.
+ * Auth: checks the credentials of a connect request against the configured shared secret, or
+ * (gateway.auth.allowTailscale) the Tailscale identity that Serve vouches for, confirmed by
+ * `tailscale whois` (shared/security.md section 3).
  * Secrets are compared in constant time (as SHA-256 digests, so lengths do not leak either).
  */
 import { createHash, timingSafeEqual } from "node:crypto"
-import { Clock, Context, Data, Effect, Layer, Redacted } from "effect"
+import { Clock, Context, Data, Effect, Either, Layer, Option, Redacted } from "effect"
+import { normaliseAddress, type ProxyHeaders } from "../gateway/http.js"
 import { AuthRateLimiter } from "../gateway/rate-limit.js"
-import type { AuthMethod, ClientMode } from "../protocol/frames.js"
+import type { AuthMethod, ClientMode, Role } from "../protocol/frames.js"
+import { isTailscaleAddress } from "./Binder.js"
 import { GatewayConfig } from "./GatewayConfig.js"
+import { TailscaleCli, TailscaleError, type WhoisResult } from "./TailscaleCli.js"
 
 export type AuthFailureCode =
   | "AUTH_TOKEN_MISSING"
@@ -15,6 +20,10 @@ export type AuthFailureCode =
   | "AUTH_PASSWORD_MISMATCH"
   | "AUTH_RATE_LIMITED"
   | "AUTH_DEVICE_TOKEN_MISMATCH"
+  | "AUTH_TAILSCALE_IDENTITY_MISSING"
+  | "AUTH_TAILSCALE_PROXY_MISSING"
+  | "AUTH_TAILSCALE_WHOIS_FAILED"
+  | "AUTH_TAILSCALE_IDENTITY_MISMATCH"
 
 /** A rejected connect; `message` starts with "unauthorized:" and carries a hint for that kind of client. */
 export class AuthFailure extends Data.TaggedError("AuthFailure")<{
@@ -36,16 +45,87 @@ export interface AuthRequest {
    * when there is none.
    */
   readonly deviceToken?: "valid" | "invalid"
+  /** Requested role (default operator): header identity never authenticates a node. */
+  readonly role?: Role
+  /** What the upgrade request said about a proxy in front (Tailscale Serve). */
+  readonly proxy?: ProxyHeaders
 }
 
 export interface AuthGrant {
   readonly method: AuthMethod
+  /** For method "tailscale": who, as confirmed by whois. */
+  readonly identity?: { readonly login: string; readonly name?: string }
 }
 
 export interface AuthService {
   readonly mode: "none" | "token" | "password"
   readonly authenticate: (request: AuthRequest) => Effect.Effect<AuthGrant, AuthFailure>
 }
+
+export type Whois = (address: string) => Effect.Effect<WhoisResult, TailscaleError>
+
+/** How long whois answers are trusted (security.md section 3). */
+export const WHOIS_CACHE_MS = { success: 60_000, failure: 5_000 }
+
+const noWhois: Whois = () => Effect.fail(new TailscaleError({ kind: "binary-missing", message: "this Gateway has no Tailscale CLI to ask" }))
+
+type CachedWhois = (address: string) => Effect.Effect<Either.Either<WhoisResult, TailscaleError>>
+
+const reject = (code: AuthFailureCode, message: string) => Effect.fail(new AuthFailure({ code, message: `unauthorized: ${message}` }))
+
+/** Identity authenticates operator connections only: a node is told which secret it needs. */
+const refuseNode = (request: AuthRequest, secretKind: "token" | "password") =>
+  (request.role ?? "operator") === "operator"
+    ? Effect.void
+    : reject(
+        secretKind === "token" ? "AUTH_TOKEN_MISSING" : "AUTH_PASSWORD_MISSING",
+        `Tailscale identity authenticates operators only, never a node; the node needs the gateway ${secretKind}`
+      )
+
+/** Asks whois (cached) about `address`; a failure is AUTH_TAILSCALE_WHOIS_FAILED. */
+const whoisOrReject = (whois: CachedWhois, address: string) =>
+  Effect.flatMap(whois(address), (who) =>
+    Either.isLeft(who)
+      ? reject("AUTH_TAILSCALE_WHOIS_FAILED", `could not confirm the Tailscale identity (tailscale whois ${address}: ${who.left.message})`)
+      : Effect.succeed(who.right)
+  )
+
+const tailscaleGrant = (who: WhoisResult): AuthGrant => ({
+  method: "tailscale",
+  identity: { login: who.loginName, ...(who.displayName ? { name: who.displayName } : {}) }
+})
+
+/**
+ * Tailscale identity from Serve's headers, checked exactly as security.md section 3 says.
+ * `secretKind` names the credential a node (or anyone refused identity) needs instead.
+ */
+const tailscaleIdentity = (
+  request: AuthRequest,
+  proxy: ProxyHeaders,
+  whois: CachedWhois,
+  secretKind: "token" | "password"
+): Effect.Effect<AuthGrant, AuthFailure> =>
+  Effect.gen(function* () {
+    if (proxy.funnel) {
+      return yield* reject("AUTH_TAILSCALE_IDENTITY_MISSING", `Tailscale Funnel requests never carry an identity; send the gateway ${secretKind}`)
+    }
+    if (proxy.login === undefined) {
+      return yield* reject("AUTH_TAILSCALE_IDENTITY_MISSING", `no Tailscale identity on this request (tagged devices get none); send the gateway ${secretKind}`)
+    }
+    yield* refuseNode(request, secretKind)
+    if (!proxy.peerLoopback || proxy.forwardedFor === undefined || proxy.forwardedProto === undefined || proxy.forwardedHost === undefined) {
+      return yield* reject(
+        "AUTH_TAILSCALE_PROXY_MISSING",
+        `Tailscale identity headers are only accepted from Tailscale Serve on this host (loopback peer with X-Forwarded-For, -Proto and -Host); send the gateway ${secretKind}`
+      )
+    }
+    const address = normaliseAddress(proxy.forwardedFor.split(",")[0]!.trim())
+    const who = yield* whoisOrReject(whois, address)
+    if (who.tagged || who.loginName.toLowerCase() !== proxy.login.toLowerCase()) {
+      return yield* reject("AUTH_TAILSCALE_IDENTITY_MISMATCH", `the Tailscale identity header does not match tailscale whois for ${address}`)
+    }
+    return tailscaleGrant(who)
+  })
 
 const digest = (s: string) => createHash("sha256").update(s, "utf8").digest()
 
@@ -63,8 +143,39 @@ const hint = (kind: "token" | "password", problem: "missing" | "mismatch", mode:
     : `set gateway.remote.${kind} to match gateway.auth.${kind}`
 }
 
+/**
+ * Tailnet bind (gateway.bind "tailnet"): the TCP peer is a tailnet address that no header can
+ * forge, so `tailscale whois <peer>` itself says who connects. Operators only; tagged devices
+ * have no user.
+ */
+const tailnetPeerIdentity = (request: AuthRequest, whois: CachedWhois, secretKind: "token" | "password"): Effect.Effect<AuthGrant, AuthFailure> =>
+  Effect.gen(function* () {
+    yield* refuseNode(request, secretKind)
+    const who = yield* whoisOrReject(whois, request.remoteAddress)
+    if (who.tagged || who.loginName === "") {
+      return yield* reject("AUTH_TAILSCALE_IDENTITY_MISSING", `${request.remoteAddress} is a tagged Tailscale device with no user identity; send the gateway ${secretKind}`)
+    }
+    return tailscaleGrant(who)
+  })
+
+export interface AuthOptions {
+  /** Identify operators by `tailscale whois` of the TCP peer (tailnet bind with allowTailscale). */
+  readonly peerWhois?: boolean
+}
+
 export class Auth extends Context.Tag("openclaw/Auth")<Auth, AuthService>() {
-  static make = (settings: GatewayConfig["Type"]["auth"]): AuthService => {
+  static make = (settings: GatewayConfig["Type"]["auth"], whois: Whois = noWhois, options: AuthOptions = {}): AuthService => {
+    const whoisCache = new Map<string, { readonly until: number; readonly result: Either.Either<WhoisResult, TailscaleError> }>()
+    const cachedWhois = (address: string) =>
+      Effect.gen(function* () {
+        const now = yield* Clock.currentTimeMillis
+        const hit = whoisCache.get(address)
+        if (hit !== undefined && hit.until > now) return hit.result
+        const result = yield* Effect.either(whois(address))
+        if (whoisCache.size > 1000) whoisCache.clear()
+        whoisCache.set(address, { until: now + (Either.isRight(result) ? WHOIS_CACHE_MS.success : WHOIS_CACHE_MS.failure), result })
+        return result
+      })
     const secret = settings.mode === "token" ? settings.token : settings.mode === "password" ? settings.password : undefined
     const secretDigest = secret === undefined ? undefined : digest(Redacted.value(secret))
     const limiter = new AuthRateLimiter(settings.rateLimit)
@@ -86,9 +197,23 @@ export class Auth extends Context.Tag("openclaw/Auth")<Auth, AuthService>() {
 
     return {
       mode: settings.mode,
-      authenticate: ({ clientMode, credentials, deviceToken, local, remoteAddress }) => {
+      authenticate: (request) => {
+        const { clientMode, credentials, deviceToken, local, remoteAddress, proxy } = request
         if (settings.mode === "none") return Effect.succeed({ method: "none" })
         const kind = settings.mode
+        // A token or password, when offered, is checked as always; identity is for those without one.
+        // A device token (nodes) counts as an offered credential too: it is checked below, never replaced by identity.
+        const offersSecret =
+          [credentials?.token, credentials?.password].some((s) => typeof s === "string" && s.length > 0) || deviceToken !== undefined
+        const viaServe =
+          proxy !== undefined &&
+          (proxy.login !== undefined || proxy.funnel || (proxy.forwardedFor !== undefined && proxy.forwardedProto !== undefined && proxy.forwardedHost !== undefined))
+        if (settings.allowTailscale && !offersSecret && viaServe) return tailscaleIdentity(request, proxy, cachedWhois, kind)
+        const anyProxyHeader =
+          proxy !== undefined && (proxy.login !== undefined || proxy.funnel || proxy.forwardedFor !== undefined || proxy.forwardedProto !== undefined || proxy.forwardedHost !== undefined)
+        if (settings.allowTailscale && options.peerWhois && !offersSecret && !anyProxyHeader && isTailscaleAddress(remoteAddress)) {
+          return tailnetPeerIdentity(request, cachedWhois, kind)
+        }
         return Effect.gen(function* () {
           const verdict = limiter.check(remoteAddress, local, yield* Clock.currentTimeMillis)
           if (verdict.kind === "locked") {
@@ -124,7 +249,15 @@ export class Auth extends Context.Tag("openclaw/Auth")<Auth, AuthService>() {
     }
   }
 
-  static layer = Layer.effect(Auth, Effect.map(GatewayConfig, (settings) => Auth.make(settings.auth)))
+  /** Uses TailscaleCli's whois when the context has one (gatewayServices provides it). */
+  static layer = Layer.effect(
+    Auth,
+    Effect.gen(function* () {
+      const settings = yield* GatewayConfig
+      const cli = yield* Effect.serviceOption(TailscaleCli)
+      return Auth.make(settings.auth, Option.isSome(cli) ? cli.value.whois : noWhois, { peerWhois: settings.bind === "tailnet" })
+    })
+  )
 
   /** Accepts exactly the given token; for tests of code that sits behind Auth. */
   static layerTest = (token = "test-token") =>

@@ -9,7 +9,7 @@ import type * as net from "node:net"
 import { Context, Effect, Layer, Runtime, type Scope } from "effect"
 import { WebSocketServer } from "ws"
 import { Connection, type ConnectionHost, connectRefusal, hasScope } from "../gateway/connection.js"
-import { checkOrigin, isLocalRequest, normaliseAddress, rejectUpgrade, SECURITY_HEADERS, sendJson } from "../gateway/http.js"
+import { checkOrigin, isLocalRequest, normaliseAddress, proxyHeaders, rejectUpgrade, SECURITY_HEADERS, sendJson } from "../gateway/http.js"
 import { coreMethods, healthPayload } from "../gateway/methods.js"
 import { PendingSockets } from "../gateway/pending.js"
 import type { MethodDef } from "../gateway/rpc.js"
@@ -28,6 +28,9 @@ export interface PresenceEntry {
   readonly scopes: ReadonlyArray<string>
   readonly host: string
   readonly since: number
+  /** How the client authenticated, and for Tailscale identity who it is. */
+  readonly authMethod?: string
+  readonly user?: { readonly login: string; readonly name?: string }
 }
 
 export interface GatewayService {
@@ -145,7 +148,9 @@ export const make = Effect.gen(function* () {
     role: c.role,
     scopes: c.scopes,
     host: c.peer.remoteAddress,
-    since: c.since
+    since: c.since,
+    authMethod: c.authMethod,
+    ...(c.identity === undefined ? {} : { user: c.identity })
   })
   /** The newest PRESENCE_MAX connections (OpenClaw bounds presence the same way). */
   const listed = (): Array<Connection> => {
@@ -337,7 +342,7 @@ export const make = Effect.gen(function* () {
           remoteAddress: normaliseAddress(req.socket.remoteAddress),
           isLocal: isLocalRequest(req),
           fromBrowser: req.headers.origin !== undefined,
-          viaFunnel: req.headers["tailscale-funnel-request"] !== undefined
+          proxy: proxyHeaders(req)
         }, host)
       connections.add(conn)
       connectionSocket.set(conn, req.socket as net.Socket)
@@ -405,6 +410,7 @@ export const make = Effect.gen(function* () {
     controlUi: { enabled: settings.controlUi.enabled, basePath: settings.controlUi.basePath || "/" },
     clients: [...ready].filter((c) => c.role === "operator").length,
     nodes: [...ready].filter((c) => c.role === "node").length,
+    tailscaleUsers: [...new Set([...ready].flatMap((c) => (c.identity === undefined ? [] : [c.identity.login])))],
     ...Object.fromEntries([...statusSections].map(([name, get]) => [name, get()]))
   })
 

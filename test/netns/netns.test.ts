@@ -6,6 +6,7 @@
 import { execFileSync } from "node:child_process"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
+import { canUnshare } from "../support/netns.js"
 
 const SCENARIO = path.join(__dirname, "scenario.mjs")
 const setup = (tailnet: boolean) =>
@@ -18,14 +19,6 @@ const setup = (tailnet: boolean) =>
     "ip link set ts1 up"
   ].join(" && ")
 
-const canUnshare = (() => {
-  try {
-    execFileSync("unshare", ["--net", "sh", "-c", "ip link add t0 type veth peer name t1"], { stdio: "ignore" })
-    return true
-  } catch {
-    return false
-  }
-})()
 if (!canUnshare) console.warn("netns tests skipped: this machine does not allow `unshare --net` with veth pairs")
 
 const run = (scenario: string, tailnet = true) =>

@@ -8,9 +8,8 @@
  * Every route takes an optional tabId (default: the active tab). Only http(s) and about:blank
  * URLs are opened, so a remote operator cannot read the laptop's files through file:// URLs.
  */
-import * as fs from "node:fs"
-import * as path from "node:path"
 import type { Browser, BrowserContext, Page } from "playwright-core"
+import { findOnPath, isExecutable } from "../platform/executable.js"
 
 /** Flags that work in containers and on servers (no sandbox needs root-less user namespaces here). */
 export const CHROMIUM_ARGS = [
@@ -24,27 +23,14 @@ export const CHROMIUM_ARGS = [
 
 const CANDIDATES = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"]
 
-const isExecutable = (file: string) => {
-  try {
-    fs.accessSync(file, fs.constants.X_OK)
-    return fs.statSync(file).isFile()
-  } catch {
-    return false
-  }
-}
-
 /** nodeHost.browser.executablePath, else /usr/bin/chromium, else the first Chromium on PATH. */
 export const findChromium = (configured: string | undefined, envPath = process.env.PATH ?? ""): { path?: string; problem?: string } => {
   if (configured !== undefined) {
     return isExecutable(configured) ? { path: configured } : { problem: `nodeHost.browser.executablePath ${configured} is not an executable file` }
   }
   if (isExecutable("/usr/bin/chromium")) return { path: "/usr/bin/chromium" }
-  for (const dir of envPath.split(path.delimiter).filter(Boolean)) {
-    for (const name of CANDIDATES) {
-      const file = path.join(dir, name)
-      if (isExecutable(file)) return { path: file }
-    }
-  }
+  const found = findOnPath(CANDIDATES, envPath)
+  if (found !== undefined) return { path: found }
   return { problem: "no Chromium or Chrome found (looked at /usr/bin/chromium and PATH); set nodeHost.browser.executablePath" }
 }
 

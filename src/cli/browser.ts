@@ -57,6 +57,12 @@ const tabs = Command.make("tabs", options, (flags) =>
   )
 ).pipe(Command.withDescription("List the browser's tabs"))
 
+const close = Command.make("close", { ...options, tabId: Args.text({ name: "tabId" }).pipe(Args.withDescription("Tab id from `openclaw browser tabs`"), Args.optional) }, (flags) =>
+  request(flags, "Closing the tab failed", "POST", "/tabs/close", Option.isSome(flags.tabId) ? { tabId: flags.tabId.value } : {}, (p) =>
+    Console.log(`Closed ${p.closed}; ${p.tabs} tab(s) left.`)
+  )
+).pipe(Command.withDescription("Close a tab (default: the active one)"))
+
 const urlArg = Args.text({ name: "url" })
 
 const open = Command.make("open", { ...options, page: urlArg }, (flags) =>
@@ -107,5 +113,5 @@ const type = Command.make(
 
 export const browserCommand = Command.make("browser").pipe(
   Command.withDescription("Drive the browser of a paired node host through the Gateway (operator.admin)"),
-  Command.withSubcommands([status, tabs, open, navigate, snapshot, screenshot, click, type])
+  Command.withSubcommands([status, tabs, open, close, navigate, snapshot, screenshot, click, type])
 )

@@ -124,6 +124,12 @@ describe.skipIf(!fs.existsSync("/usr/bin/chromium"))("browser control through a 
 
     const tabs = await cli(["browser", "tabs"])
     expect(tabs.stdout).toMatch(/\* tab-\d+ {2}Node test page/)
+    const second = (await cli(["browser", "open", "about:blank"])).stdout.match(/Opened (tab-\d+)/)![1]
+    const closed = await cli(["browser", "close", second!])
+    expect(closed.stdout).toBe(`Closed ${second}; 1 tab(s) left.\n`)
+    const fileUrl = await cli(["browser", "navigate", "file:///etc/passwd"])
+    expect(fileUrl.code).toBe(1)
+    expect(fileUrl.stderr).toContain("only http(s) URLs are opened")
   }, 90_000)
 
   it("screenshot round trip latency through the node (median of 10)", async () => {

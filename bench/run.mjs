@@ -7,11 +7,14 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import WebSocket from "ws"
+import { benchTunnel } from "./tunnel.mjs"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const BIN = path.join(root, "bin/openclaw")
 const smoke = process.argv.includes("--smoke")
-const N = smoke ? { rpc: 200, pipelined: 640, cli: 2, start: 2 } : { rpc: 5000, pipelined: 64_000, cli: 10, start: 5 }
+const N = smoke
+  ? { rpc: 200, pipelined: 640, cli: 2, start: 2, crowd: 50, fanout: 2 }
+  : { rpc: 5000, pipelined: 64_000, cli: 10, start: 5, crowd: 1000, fanout: 9 }
 const TOKEN = "bench-token-0123456789abcdef"
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
@@ -37,8 +40,8 @@ const startServer = (cmd, args, extraEnv = {}) =>
 
 const stop = (child) => new Promise((r) => (child.exitCode !== null ? r() : (child.once("exit", r), child.kill("SIGTERM"))))
 
-/** An authenticated raw client: the same frames against either server. */
-const openClient = (url) =>
+/** An authenticated raw client: the same frames against either server; `onEvent` sees every event frame's text. */
+const openClient = (url, onEvent = () => {}) =>
   new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { perMessageDeflate: false })
     const waiting = new Map()
@@ -46,20 +49,22 @@ const openClient = (url) =>
     ws.on("message", (d) => {
       const f = JSON.parse(d.toString())
       if (f.type === "event" && f.event === "connect.challenge") {
-        ws.send(JSON.stringify({ type: "req", id: "c", method: "connect", params: { minProtocol: 4, maxProtocol: 4, client: { id: "bench", version: "1", platform: "linux", mode: "test" }, auth: { token: TOKEN } } }))
+        ws.send(JSON.stringify({ type: "req", id: "c", method: "connect", params: { minProtocol: 4, maxProtocol: 4, client: { id: "bench", version: "1", platform: "linux", mode: "test" }, scopes: ["operator.write"], auth: { token: TOKEN } } }))
       } else if (f.type === "res" && f.id === "c") {
         f.ok ? resolve({ ws, call }) : reject(new Error(JSON.stringify(f.error)))
       } else if (f.type === "res") {
         waiting.get(f.id)?.(f)
         waiting.delete(f.id)
+      } else if (f.type === "event") {
+        onEvent(f)
       }
     })
     let n = 0
-    const call = (method) =>
+    const call = (method, params) =>
       new Promise((res) => {
         const id = String(++n)
         waiting.set(id, res)
-        ws.send(JSON.stringify({ type: "req", id, method }))
+        ws.send(JSON.stringify({ type: "req", id, method, params }))
       })
   })
 
@@ -171,6 +176,58 @@ const record = (name, value, unit, baselineName, baseline, budget) => {
     ours.push(await startToHealthz(BIN, ["gateway", "run"]))
   }
   record("gateway start to /healthz", stats(ours), "s", "bare node http server", stats(bare), "median <= 0.5 s")
+}
+
+// 4 and 5. Many idle authenticated clients: resident memory each adds, and how long a chat event
+// takes to reach the last of them (a `send` broadcast), next to the bare ws server doing the same.
+const rssKiB = (pid) => Number(fs.readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)[1])
+
+const crowdBench = async (server, count, rounds) => {
+  await sleep(300)
+  const idleKiB = rssKiB(server.child.pid)
+  let waitingFor = undefined
+  const arrived = () => {
+    if (waitingFor !== undefined && --waitingFor.left === 0) waitingFor.done(performance.now())
+  }
+  const crowd = []
+  // In batches, so the unauthenticated-socket cap (per address) never drops a bench client.
+  for (let i = 0; i < count; i += 50) {
+    const batch = Array.from({ length: Math.min(50, count - i) }, () => openClient(server.url, (f) => f.event === "chat" && arrived()))
+    crowd.push(...(await Promise.all(batch)))
+  }
+  await sleep(1_000)
+  const loadedKiB = rssKiB(server.child.pid)
+  const sender = await openClient(server.url)
+  const fanout = []
+  for (let round = 0; round < rounds; round++) {
+    const done = new Promise((resolve) => (waitingFor = { left: count, done: resolve }))
+    const t = performance.now()
+    const res = await sender.call("send", { to: "bench", message: `fan-out ${round}`, idempotencyKey: `bench-${Date.now()}-${round}` })
+    if (!res.ok) throw new Error(`send failed: ${JSON.stringify(res.error)}`)
+    fanout.push((await done) - t)
+    await sleep(50)
+  }
+  for (const c of [...crowd, sender]) c.ws.terminate()
+  return { idleKiB, perConnKiB: (loadedKiB - idleKiB) / count, fanout: stats(fanout) }
+}
+
+{
+  const ours = await startServer(BIN, ["gateway", "run", "--port", "0"])
+  const bare = await startServer(process.execPath, [path.join(root, "bench/bare-server.mjs")])
+  const o = await crowdBench(ours, N.crowd, N.fanout)
+  const b = await crowdBench(bare, N.crowd, N.fanout)
+  await stop(ours.child)
+  await stop(bare.child)
+  record(`memory per idle client (${N.crowd})`, o.perConnKiB, "KiB", "bare ws server", b.perConnKiB, "<= 20 KiB")
+  record("idle gateway RSS", o.idleKiB / 1024, "MiB", "bare ws server", b.idleKiB / 1024, "<= 80 MB")
+  record(`fan-out to ${N.crowd} clients`, o.fanout, "ms", "bare ws server", b.fanout, "<= 50 ms")
+}
+
+// 6. `openclaw health` through the managed SSH tunnel against the same command direct (needs sshd).
+{
+  const t = await benchTunnel({ smoke })
+  if (t === null) console.log("cli: health through ssh tunnel      skipped: no sshd on this machine (apt-get install openssh-server)")
+  else record(t.name, t.value, t.unit, t.baselineName, t.baseline, "(no budget: the cost of a tunnel per command)")
 }
 
 const resultsFile = path.join(root, smoke ? "bench/results.smoke.json" : "bench/results.json")

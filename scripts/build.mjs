@@ -2,7 +2,7 @@
 // (the embedding API, with dependencies left as imports so it shares the host app's effect).
 import { build } from "esbuild"
 import { execFileSync } from "node:child_process"
-import { readFileSync, rmSync } from "node:fs"
+import { copyFileSync, mkdirSync, readFileSync, rmSync } from "node:fs"
 
 const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"))
 const define = { __OPENCLAW_VERSION__: JSON.stringify(version) }
@@ -48,9 +48,27 @@ await Promise.all([
     format: "esm",
     target: "node20",
     define,
+    // The Control UI's assets are found next to the bundle (src/gateway/control-ui.ts uses __dirname).
+    banner: { js: 'import { fileURLToPath as __ocFileURLToPath } from "node:url"; const __dirname = __ocFileURLToPath(new URL(".", import.meta.url));' },
     logLevel: "warning"
-  })
+  }),
+  // The Control UI: one script and one stylesheet, served by the Gateway (no CDN, no inline script).
+  build({
+    entryPoints: { app: "src/ui/app.ts" },
+    outdir: "dist/ui",
+    bundle: true,
+    platform: "browser",
+    format: "iife",
+    target: ["chrome100", "firefox100", "safari15"],
+    minify: true,
+    legalComments: "none",
+    define,
+    logLevel: "warning"
+  }),
+  build({ entryPoints: { app: "src/ui/styles.css" }, outdir: "dist/ui", bundle: true, minify: true, logLevel: "warning" })
 ])
+mkdirSync("dist/ui", { recursive: true })
+copyFileSync("src/ui/index.html", "dist/ui/index.html")
 
 // A fresh bundle invalidates the V8 code cache; warm a new one now (bin/openclaw writes it).
 rmSync("dist/main.cjs.cache", { force: true })
@@ -58,4 +76,5 @@ execFileSync(process.execPath, ["bin/openclaw", "--help"], { stdio: "ignore" })
 
 if (!process.argv.includes("--no-types")) {
   execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json", "--emitDeclarationOnly"], { stdio: "inherit" })
+  execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "src/ui/tsconfig.json"], { stdio: "inherit" })
 }

@@ -9,7 +9,16 @@ it("npm run bench works (smoke counts) and writes every figure with its baseline
   execFileSync(process.execPath, [path.join(root, "bench/run.mjs"), "--smoke"], { cwd: root, stdio: "pipe", timeout: 60_000 })
   const { results, smoke } = JSON.parse(fs.readFileSync(path.join(root, "bench/results.smoke.json"), "utf8"))
   expect(smoke).toBe(true)
-  expect(results.map((r: any) => r.name)).toEqual(["rpc sequential health", "rpc pipelined health (64 in flight)", "cli: gateway call health", "gateway start to /healthz"])
+  expect(results.map((r: any) => r.name)).toEqual([
+    "rpc sequential health",
+    "rpc pipelined health (64 in flight)",
+    "cli: gateway call health",
+    "gateway start to /healthz",
+    "memory per idle client (50)",
+    "idle gateway RSS",
+    "fan-out to 50 clients",
+    "cli: health through ssh tunnel"
+  ])
   for (const r of results) {
     expect(r.baseline, r.name).toBeDefined()
     expect(typeof r.value === "number" ? r.value : r.value.median, r.name).toBeGreaterThan(0)

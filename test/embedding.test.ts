@@ -25,7 +25,7 @@ describe("embedding", () => {
       expect(status.bind.port).toBe(gateway.listeners.port)
     }).pipe(
       Effect.provide(
-        gatewayServices(GatewayConfig.layerTest(), TailscaleExposure.layerTest({ mode: "serve", state: "active", url: "https://gw.tail1234.ts.net/" }))
+        gatewayServices(GatewayConfig.layerTest(), { exposure: TailscaleExposure.layerTest({ mode: "serve", state: "active", url: "https://gw.tail1234.ts.net/" }) })
       )
     )
   )

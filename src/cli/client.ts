@@ -4,15 +4,20 @@
  */
 import { Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
-import { connect, type GatewayClientError, type GatewayConnection } from "../client/GatewayClient.js"
-import { checkPlaintext, resolveTarget, type Target } from "../client/target.js"
+import { connectTarget, type EventFrame, type GatewayClientError, type TargetConnection } from "../client/GatewayClient.js"
+import { resolveTarget, type Target } from "../client/target.js"
 import { ConfigError, loadConfig } from "../config/load.js"
+import { SshTunnel, type SshTunnelError } from "../services/SshTunnel.js"
 import { fail } from "./exit.js"
 
 export const clientOptions = {
   url: Options.text("url").pipe(Options.withDescription("Gateway WebSocket URL (ws:// or wss://); needs --token or --password"), Options.optional),
   token: Options.text("token").pipe(Options.withDescription("Gateway token (overrides config and OPENCLAW_GATEWAY_TOKEN)"), Options.optional),
   password: Options.text("password").pipe(Options.withDescription("Gateway password (overrides config and OPENCLAW_GATEWAY_PASSWORD)"), Options.optional),
+  tlsFingerprint: Options.text("tls-fingerprint").pipe(
+    Options.withDescription("Pin the Gateway's TLS certificate (SHA-256: hex, colon hex, or sha256:...); replaces CA trust, wss:// only"),
+    Options.optional
+  ),
   timeout: Options.integer("timeout").pipe(Options.withDescription("Timeout in milliseconds"), Options.withDefault(10_000)),
   json: Options.boolean("json").pipe(Options.withDescription("Print machine-readable JSON"))
 }
@@ -21,6 +26,7 @@ export interface ClientFlags {
   readonly url: Option.Option<string>
   readonly token: Option.Option<string>
   readonly password: Option.Option<string>
+  readonly tlsFingerprint: Option.Option<string>
   readonly timeout: number
   readonly json: boolean
 }
@@ -33,11 +39,11 @@ export const resolveClientTarget = (flags: ClientFlags) =>
         resolveTarget(loaded, process.env, {
           url: Option.getOrUndefined(flags.url),
           token: Option.getOrUndefined(flags.token),
-          password: Option.getOrUndefined(flags.password)
+          password: Option.getOrUndefined(flags.password),
+          tlsFingerprint: Option.getOrUndefined(flags.tlsFingerprint)
         }),
       catch: (e) => (e instanceof ConfigError ? e : new ConfigError({ message: String(e) }))
     })
-    yield* Effect.try({ try: () => checkPlaintext(target.url, process.env), catch: (e) => e as ConfigError })
     return target
   })
 
@@ -55,11 +61,24 @@ const codeHints: Record<string, string> = {
   MISSING_SCOPE: "this command needs a scope the connection was not granted"
 }
 
+/** The connection a client command runs on: tunnel (transport "ssh"), TLS pin, plaintext guard, handshake. */
+export const connectClient = (target: Target, flags: ClientFlags, scopes: ReadonlyArray<string>, onEvent?: (event: EventFrame) => void) =>
+  connectTarget(target, { scopes, timeoutMs: flags.timeout, ...(onEvent ? { onEvent } : {}) }).pipe(Effect.provide(SshTunnel.layer))
+
+/** Where the target is, for messages: the URL, and for transport "ssh" the host it is reached through. */
+export const describeTarget = (target: Target): string =>
+  target.ssh === undefined ? target.url : `${target.url} on ${target.ssh.target} (through an SSH tunnel)`
+
+export const describeTunnelFailure = (error: SshTunnelError, target: Target, what: string): string =>
+  [`${what}: SSH tunnel failed: ${error.message}`, `Gateway target: ${describeTarget(target)}`, `Source: ${target.source}`, `Config: ${target.configPath}`].join("\n")
+
 const hintFor = (error: GatewayClientError, target: Target): string => {
   switch (error.kind) {
     case "unreachable":
     case "timeout":
-      return target.remote
+      return target.ssh !== undefined
+        ? `start the Gateway on ${target.ssh.host} (\`openclaw gateway run\`), and check gateway.remote.remotePort (${target.ssh.remotePort}) is its port`
+        : target.remote
         ? "check that the Gateway host is reachable and, for an SSH tunnel, that `ssh -N -L 18789:127.0.0.1:18789 user@host` is running"
         : "start the Gateway with `openclaw gateway run`, or check the port (gateway.port, OPENCLAW_GATEWAY_PORT)"
     case "auth": {
@@ -72,7 +91,9 @@ const hintFor = (error: GatewayClientError, target: Target): string => {
     case "pairing":
       return "approve this device on the Gateway host: `openclaw nodes pending`, then `openclaw nodes approve <requestId>`"
     case "tls":
-      return "the certificate does not match gateway.remote.tlsFingerprint; check the Gateway's fingerprint with `openclaw gateway status` on its host"
+      return error.code === "ERR_TLS_PIN"
+        ? `nothing was sent. If the Gateway's certificate was replaced on purpose, set ${target.pinSource?.startsWith("local") ? "nothing: restart the Gateway so it serves the current certificate" : `${target.pinSource ?? "gateway.remote.tlsFingerprint"} to the fingerprint \`openclaw gateway status\` shows on the Gateway host`}; otherwise something is intercepting the connection`
+        : "check that the Gateway serves wss:// (gateway.tls.enabled) and pin its certificate with gateway.remote.tlsFingerprint or --tls-fingerprint"
     default:
       return codeHints[error.code ?? ""] ?? "run with --json for the raw error, or check the Gateway's log"
   }
@@ -81,7 +102,7 @@ const hintFor = (error: GatewayClientError, target: Target): string => {
 export const describeFailure = (error: GatewayClientError, target: Target, what: string): string =>
   [
     `${what}: ${error.message}`,
-    `Gateway target: ${target.url}`,
+    `Gateway target: ${describeTarget(target)}`,
     `Source: ${target.source}`,
     `Config: ${target.configPath}`,
     `Hint: ${hintFor(error, target)}`
@@ -92,15 +113,17 @@ export const withGateway = <A>(
   flags: ClientFlags,
   scopes: ReadonlyArray<string>,
   what: string,
-  body: (conn: GatewayConnection, target: Target) => Effect.Effect<A, GatewayClientError>
+  body: (conn: TargetConnection, target: Target) => Effect.Effect<A, GatewayClientError>,
+  onEvent?: (event: EventFrame) => void
 ) =>
   Effect.gen(function* () {
     const target = yield* resolveClientTarget(flags)
-    return yield* Effect.scoped(
-      Effect.flatMap(connect({ url: target.url, token: target.token, password: target.password, scopes, timeoutMs: flags.timeout }), (conn) =>
-        body(conn, target)
-      )
-    ).pipe(Effect.catchTag("GatewayClientError", (error) => fail(1, describeFailure(error, target, what))))
+    return yield* Effect.scoped(Effect.flatMap(connectClient(target, flags, scopes, onEvent), (conn) => body(conn, target))).pipe(
+      Effect.catchTags({
+        GatewayClientError: (error) => fail(1, describeFailure(error, target, what)),
+        SshTunnelError: (error) => fail(1, describeTunnelFailure(error, target, what))
+      })
+    )
   }).pipe(Effect.catchTag("ConfigError", (error) => fail(error.exitCode, `Config error: ${error.message}`)))
 
 export const printJson = (value: unknown) => Console.log(JSON.stringify(value, null, 2))

@@ -1,14 +1,17 @@
-/** `openclaw gateway [run|status|health|call]`: run the Gateway in the foreground, or talk to one. */
+/** `openclaw gateway [run|status|health|call|agent|send]`: run the Gateway in the foreground, or talk to one. */
 import { Command, Options } from "@effect/cli"
 import { Console, Effect, Layer, Logger, LogLevel, Option } from "effect"
 import { BindModes, AuthModes, TailscaleModes } from "../config/schema.js"
 import type { ServerFlags } from "../config/settings.js"
 import { gatewayServices } from "../layers/index.js"
+import { AgentRuntime } from "../services/AgentRuntime.js"
 import { Gateway } from "../services/Gateway.js"
 import { GatewayConfig } from "../services/GatewayConfig.js"
 import { type ExposureStatus, TailscaleExposure } from "../services/TailscaleExposure.js"
+import { agentCommand, sendCommand } from "./agent.js"
 import { fail } from "./exit.js"
 import { callCommand, healthCommand, statusCommand } from "./inspect.js"
+import { tunnelCommand } from "./tunnel.js"
 
 export const runOptions = {
   port: Options.integer("port").pipe(Options.withDescription("Port for WebSocket and HTTP (gateway.port, default 18789)"), Options.optional),
@@ -69,13 +72,16 @@ const runGateway = (flags: RunFlags) =>
     const program = Effect.gen(function* () {
       const gateway = yield* Gateway
       const exposure = yield* (yield* TailscaleExposure).status
+      const agent = yield* AgentRuntime
       const http = gateway.url.replace(/^ws/, "http")
       const details = [
         `  Config:     ${settings.configPath}`,
         `  Auth:       ${settings.auth.mode}${settings.auth.secretSource ? ` (from ${settings.auth.secretSource})` : ""}`,
         `  Bind:       ${settings.bind} (${gateway.listeners.addresses.map((a) => a.host).join(", ")})`,
+        ...(gateway.tls ? [`  TLS:        TLS 1.3, certificate sha256 ${gateway.tls.fingerprint}`, `              (${gateway.tls.source}: ${gateway.tls.certPath})`] : []),
         ...(settings.controlUi.enabled ? [`  Control UI: ${http}${settings.controlUi.basePath}/`] : []),
         `  Health:     ${http}/healthz`,
+        `  Agent:      ${agent.provider.label}`,
         ...exposureLines(exposure)
       ]
       // One write, so whoever waits for the ready line gets the details with it.
@@ -84,8 +90,11 @@ const runGateway = (flags: RunFlags) =>
     })
     yield* program.pipe(
       Effect.provide(gatewayServices(Layer.succeed(GatewayConfig, settings))),
-      Effect.catchTag("BindError", (e) => fail(1, `Cannot start the Gateway: ${e.message}`)),
-      Effect.catchTag("ExposureConflict", (e) => fail(e.exitCode, `Cannot start the Gateway: ${e.message}`))
+      Effect.catchTags({
+        BindError: (e) => fail(1, `Cannot start the Gateway: ${e.message}`),
+        TlsSetupError: (e) => fail(1, `Cannot start the Gateway: ${e.message}`),
+        ExposureConflict: (e) => fail(e.exitCode, `Cannot start the Gateway: ${e.message}`)
+      })
     )
   }).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, plainLogger)), Logger.withMinimumLogLevel(LogLevel.Info))
 
@@ -95,5 +104,5 @@ const runCommand = Command.make("run", runOptions, runGateway).pipe(
 
 export const gatewayCommand = Command.make("gateway", runOptions, runGateway).pipe(
   Command.withDescription("Run the Gateway (default: run), or query one"),
-  Command.withSubcommands([runCommand, statusCommand("status"), healthCommand("health"), callCommand])
+  Command.withSubcommands([runCommand, statusCommand("status"), healthCommand("health"), callCommand, agentCommand, sendCommand, tunnelCommand])
 )

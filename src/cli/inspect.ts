@@ -1,12 +1,15 @@
 /** Client commands: health, status and call (shared by `openclaw <x>` and `openclaw gateway <x>`). */
 import { Args, Command, Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
-import { connect, type GatewayClientError } from "../client/GatewayClient.js"
+import type { GatewayClientError } from "../client/GatewayClient.js"
+import type { Target } from "../client/target.js"
+import type { SshTunnelError } from "../services/SshTunnel.js"
 import { loadConfig } from "../config/load.js"
 import { OperatorScopes } from "../protocol/frames.js"
 import { auditConfig } from "../security/audit.js"
-import { clientOptions, describeFailure, printJson, resolveClientTarget, withGateway } from "./client.js"
+import { clientOptions, connectClient, describeFailure, describeTarget, describeTunnelFailure, printJson, resolveClientTarget, withGateway } from "./client.js"
 import { fail } from "./exit.js"
+import { readTunnelState } from "./tunnel.js"
 
 const READ = ["operator.read"]
 
@@ -31,17 +34,38 @@ interface StatusPayload {
   uptimeMs?: number
   bind?: { mode?: string; effectiveMode?: string; addresses?: Array<string>; port?: number }
   auth?: { mode?: string; secretSource?: string; allowTailscale?: boolean }
-  tls?: { enabled?: boolean; fingerprint?: string }
+  tls?: { enabled?: boolean; fingerprint?: string; source?: string }
   exposure?: { mode?: string; state?: string; url?: string; wsUrl?: string; route?: string; reason?: string }
   tailscaleUsers?: Array<string>
   clients?: number
   nodes?: number
+  agent?: { provider?: string; label?: string }
 }
 
 const formatUptime = (ms: number) => {
   const s = Math.floor(ms / 1000)
   return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m ${s % 60}s` : `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`
 }
+
+/** How the CLI reaches the target: direct, or through an SSH tunnel (and its state), plus the TLS pin. */
+const transportOf = (target: Target, tunnel: { localPort: number; pid: number } | undefined, failed?: SshTunnelError) =>
+  target.ssh === undefined
+    ? { kind: "direct" as const, ...(target.tlsFingerprint ? { tlsPin: target.tlsFingerprint, pinSource: target.pinSource } : {}) }
+    : {
+        kind: "ssh" as const,
+        sshTarget: target.ssh.target,
+        remotePort: target.ssh.remotePort,
+        hostKeyPolicy: target.ssh.hostKeyPolicy,
+        tunnel: failed ? { state: "failed", reason: failed.kind, message: failed.message } : tunnel ? { state: "up", localPort: tunnel.localPort, pid: tunnel.pid } : { state: "not opened" },
+        ...(target.tlsFingerprint ? { tlsPin: target.tlsFingerprint, pinSource: target.pinSource } : {})
+      }
+
+const transportLine = (t: ReturnType<typeof transportOf>) =>
+  t.kind === "direct"
+    ? "direct"
+    : `ssh ${t.sshTarget} -> 127.0.0.1:${t.remotePort} (host keys: ${t.hostKeyPolicy}); tunnel ${
+        t.tunnel.state === "up" ? `up on 127.0.0.1:${(t.tunnel as { localPort: number }).localPort}, closed when this command ends` : t.tunnel.state
+      }`
 
 export const statusCommand = (name: "status") =>
   Command.make(
@@ -53,33 +77,46 @@ export const statusCommand = (name: "status") =>
         const started = performance.now()
         const result = yield* Effect.scoped(
           Effect.gen(function* () {
-            const conn = yield* connect({ url: target.url, token: target.token, password: target.password, scopes: READ, timeoutMs: flags.timeout })
+            const conn = yield* connectClient(target, flags, READ)
             const status = (yield* conn.request("status", undefined, { timeoutMs: flags.timeout })) as StatusPayload
             const latencyMs = Math.round(performance.now() - started)
             const presence = flags.deep ? yield* conn.request("system-presence", undefined, { timeoutMs: flags.timeout }) : undefined
             const health = flags.deep ? yield* conn.request("health", { probe: true }, { timeoutMs: flags.timeout }) : undefined
-            return { status, latencyMs, presence, health, hello: conn.hello }
+            return { status, latencyMs, presence, health, hello: conn.hello, tunnel: conn.tunnel }
           })
         ).pipe(Effect.either)
 
         const base = { target: target.url, source: target.source, config: target.configPath }
+        if (result._tag === "Left" && result.left._tag === "ConfigError") return yield* fail(result.left.exitCode, `Config error: ${result.left.message}`)
+        if (result._tag === "Left" && result.left._tag === "SshTunnelError") {
+          const error = result.left
+          if (flags.json) yield* printJson({ ...base, reachable: false, transport: transportOf(target, undefined, error), error: { kind: "ssh", code: error.kind, message: error.message } })
+          return yield* fail(1, describeTunnelFailure(error, target, "Gateway unreachable"))
+        }
         // The audit reads this machine's config, so it only describes a local Gateway.
         const audit = flags.deep && !target.remote ? auditConfig(yield* loadConfig(process.env).pipe(Effect.orDie), process.env) : undefined
         if (result._tag === "Left") {
-          const error: GatewayClientError = result.left
+          const error = result.left as GatewayClientError
           if (flags.json) yield* printJson({ ...base, reachable: false, error: { kind: error.kind, code: error.code, message: error.message } })
           return yield* fail(1, describeFailure(error, target, "Gateway unreachable"))
         }
-        const { status, latencyMs, presence, health, hello } = result.right
+        const { status, latencyMs, presence, health, hello, tunnel } = result.right
+        const transport = transportOf(target, tunnel)
+        const foreground = readTunnelState((yield* loadConfig(process.env).pipe(Effect.orDie)).stateDir)
         if (flags.json) {
-          return yield* printJson({ ...base, reachable: true, latencyMs, status, ...(flags.deep ? { presence, health, audit } : {}) })
+          return yield* printJson({ ...base, reachable: true, latencyMs, transport, ...(foreground ? { tunnelCommand: foreground } : {}), status, ...(flags.deep ? { presence, health, audit } : {}) })
         }
         const exposure = status.exposure
         const snapshot = (hello.snapshot ?? {}) as { uptimeMs?: number; authMode?: string }
         const lines = [
           "Gateway status",
-          line("Target", `${target.url} (${target.source})`),
+          line("Target", `${describeTarget(target)} (${target.source})`),
           line("Config", target.configPath),
+          line("Transport", transportLine(transport)),
+          ...(foreground
+            ? [line("Tunnel", `\`openclaw gateway tunnel\` (PID ${foreground.pid}) ${foreground.state} on 127.0.0.1:${foreground.localPort} -> ${foreground.sshTarget}${foreground.reason && foreground.state !== "up" ? ` (${foreground.reason})` : ""}`)]
+            : []),
+          ...(target.tlsFingerprint ? [line("TLS pin", `sha256 ${target.tlsFingerprint} (${target.pinSource})`)] : []),
           line("Reachable", `yes (${latencyMs}ms)`),
           // Fields an OpenClaw Gateway does not put in `status` come from its hello-ok instead.
           line("Version", `${status.version ?? hello.server.version} (protocol ${hello.protocol}), up ${formatUptime(status.uptimeMs ?? snapshot.uptimeMs ?? 0)}`),
@@ -90,7 +127,7 @@ export const statusCommand = (name: "status") =>
               ? "not reported by this Gateway"
               : `${status.bind.mode}${status.bind.effectiveMode && status.bind.effectiveMode !== status.bind.mode ? ` -> ${status.bind.effectiveMode}` : ""} on ${(status.bind.addresses ?? []).join(", ")} port ${status.bind.port}`
           ),
-          line("TLS", status.tls?.enabled ? `on${status.tls.fingerprint ? ` (sha256 ${status.tls.fingerprint})` : ""}` : "off"),
+          line("TLS", status.tls?.enabled ? `on${status.tls.fingerprint ? ` (certificate sha256 ${status.tls.fingerprint}${status.tls.source ? `, ${status.tls.source}` : ""})` : ""}` : "off"),
           line(
             "Exposure",
             exposure === undefined || exposure.mode === "off"
@@ -98,7 +135,8 @@ export const statusCommand = (name: "status") =>
               : `tailscale ${exposure.mode}: ${exposure.state}${exposure.url ? ` ${exposure.url}` : ""}${exposure.wsUrl ? ` (WebSocket ${exposure.wsUrl})` : ""}${exposure.reason ? ` (${exposure.reason})` : ""}`
           ),
           ...(status.tailscaleUsers && status.tailscaleUsers.length > 0 ? [line("Tailnet", `signed in via Tailscale: ${status.tailscaleUsers.join(", ")}`)] : []),
-          ...(status.clients === undefined ? [] : [line("Clients", `${status.clients} operator(s), ${status.nodes ?? 0} node(s)`)])
+          ...(status.clients === undefined ? [] : [line("Clients", `${status.clients} operator(s), ${status.nodes ?? 0} node(s)`)]),
+          ...(status.agent?.label === undefined ? [] : [line("Agent", status.agent.provider === "echo" ? `${status.agent.label} (the default; set agent.provider for a model)` : status.agent.label)])
         ]
         if (flags.deep) {
           lines.push(line("Health", (health as { ok?: boolean })?.ok ? "OK" : "NOT OK"))

@@ -32,26 +32,30 @@ const runNode = (flags: Flags) =>
     const explicitUrl = Option.getOrUndefined(flags.url) ?? (host === undefined ? undefined : `${flags.tls ? "wss" : "ws"}://${host.includes(":") ? `[${host}]` : host}:${Option.getOrElse(flags.port, () => DEFAULT_PORT)}`)
     const token = Option.getOrUndefined(flags.token)
     const password = Option.getOrUndefined(flags.password)
+    const tlsFingerprint = Option.getOrUndefined(flags.tlsFingerprint)
     const identity = yield* Effect.try({
       try: () => loadOrCreateIdentity(loaded.stateDir),
       catch: (e) => new ConfigError({ message: `device identity in ${loaded.stateDir}/identity: ${(e as Error).message}` })
     })
     const target = yield* Effect.try({
       try: () => {
-        if (explicitUrl === undefined) return resolveTarget(loaded, process.env, { token, password })
+        if (explicitUrl === undefined) return resolveTarget(loaded, process.env, { token, password, tlsFingerprint })
         // A URL from the command line gets only credentials from the command line, or this
         // identity's own device token for exactly that URL.
         const paired = loadDeviceToken(loaded.stateDir, explicitUrl, identity.deviceId) !== undefined
         return paired || token !== undefined || password !== undefined
-          ? resolveTarget(loaded, process.env, { url: explicitUrl, token: token ?? "", password })
-          : resolveTarget(loaded, process.env, { url: explicitUrl })
+          ? resolveTarget(loaded, process.env, { url: explicitUrl, token: token ?? "", password, tlsFingerprint })
+          : resolveTarget(loaded, process.env, { url: explicitUrl, tlsFingerprint })
       },
       catch: (e) => (e instanceof ConfigError ? e : new ConfigError({ message: String(e) }))
     })
-    yield* Effect.try({ try: () => checkPlaintext(target.url, process.env), catch: (e) => e as ConfigError })
-    if (Option.isSome(flags.tlsFingerprint)) {
-      return yield* fail(2, "--tls-fingerprint: this build's client cannot pin certificates yet; reach the Gateway through an SSH tunnel or Tailscale Serve instead")
+    if (target.ssh !== undefined) {
+      return yield* fail(
+        78,
+        `Config error: gateway.remote.transport is "ssh", but the node host does not open SSH tunnels itself: keep one up with \`openclaw gateway tunnel\` (or ssh -N -L 18789:127.0.0.1:18789 ${target.ssh.target}) and pass --url ws://127.0.0.1:18789 --token ...`
+      )
     }
+    yield* Effect.try({ try: () => checkPlaintext(target.url, process.env), catch: (e) => e as ConfigError })
     const nodeHost = loaded.file.nodeHost ?? {}
     let browser: BrowserController | undefined
     if (nodeHost.browser?.enabled !== false) {
@@ -71,6 +75,7 @@ const runNode = (flags: Flags) =>
                 url: target.url,
                 ...(target.token ? { token: target.token } : {}),
                 ...(target.password ? { password: target.password } : {}),
+                ...(target.tlsFingerprint === undefined ? {} : { tlsFingerprint: target.tlsFingerprint }),
                 stateDir: loaded.stateDir,
                 identity,
                 displayName,
@@ -88,7 +93,9 @@ const runNode = (flags: Flags) =>
         })
     ).pipe(
       Effect.catchAll((e) =>
-        e instanceof NodeHostFatal ? fail(1, `node host stopped: ${e.message}\nGateway target: ${target.url} (${target.source})`) : Effect.die(e)
+        e instanceof NodeHostFatal
+          ? fail(1, `node host stopped: ${e.message}\nGateway target: ${target.url} (${target.source})${target.pinSource ? `\nTLS pin: ${target.pinSource}` : ""}`)
+          : Effect.die(e)
       )
     )
   }).pipe(Effect.catchTag("ConfigError", (e) => fail(e.exitCode, `Config error: ${e.message}`)))

@@ -4,7 +4,10 @@
  */
 import { Data, Effect, type Scope } from "effect"
 import type { EventFrame, HelloOk } from "../protocol/frames.js"
-import { ClientFailure, type ClientFailureKind, RpcClient, type RpcClientOptions } from "./rpc-client.js"
+import type { ConfigError, Env } from "../config/load.js"
+import { SshTunnel, type SshTunnelError, type Tunnel } from "../services/SshTunnel.js"
+import { ClientFailure, type ClientFailureKind, type RequestOptions, RpcClient, type RpcClientOptions } from "./rpc-client.js"
+import { checkPlaintext, type Target } from "./target.js"
 
 export { ClientFailure, RpcClient, type RpcClientOptions }
 
@@ -27,7 +30,7 @@ export interface GatewayConnection {
   readonly request: (
     method: string,
     params?: unknown,
-    options?: { readonly expectFinal?: boolean; readonly timeoutMs?: number }
+    options?: RequestOptions
   ) => Effect.Effect<unknown, GatewayClientError>
 }
 
@@ -44,3 +47,44 @@ export const connect = (options: RpcClientOptions): Effect.Effect<GatewayConnect
   )
 
 export type { EventFrame }
+
+export interface TargetConnection extends GatewayConnection {
+  /** The URL actually dialled (the tunnel's local end for transport "ssh"). */
+  readonly url: string
+  /** The SSH tunnel opened for this connection, closed with the scope. */
+  readonly tunnel: Tunnel | undefined
+}
+
+/**
+ * Connects to a resolved Target for the lifetime of the scope: opens its SSH tunnel first when it
+ * has one (the plaintext guard then judges the tunnel's loopback end), applies its TLS pin.
+ */
+export const connectTarget = (
+  target: Target,
+  options: Omit<RpcClientOptions, "url" | "token" | "password" | "tlsFingerprint">,
+  env: Env = process.env
+): Effect.Effect<TargetConnection, GatewayClientError | SshTunnelError | ConfigError, Scope.Scope | SshTunnel> =>
+  Effect.gen(function* () {
+    let url = target.url
+    let tunnel: Tunnel | undefined
+    if (target.ssh !== undefined) {
+      const ssh = yield* SshTunnel
+      tunnel = yield* ssh.open(target.ssh, { connectTimeoutS: Math.max(1, Math.ceil((options.timeoutMs ?? 10_000) / 1000)) })
+      const local = new URL(target.url)
+      local.port = String(tunnel.localPort)
+      url = local.toString().replace(/\/$/, "")
+    }
+    yield* Effect.try({ try: () => checkPlaintext(url, env), catch: (e) => e as ConfigError })
+    const conn = yield* connect({ ...options, url, token: target.token, password: target.password, tlsFingerprint: target.tlsFingerprint }).pipe(
+      Effect.mapError((e) =>
+        tunnel !== undefined && (e.kind === "unreachable" || e.kind === "closed")
+          ? new GatewayClientError({
+              ...e,
+              kind: "unreachable",
+              message: `the SSH tunnel to ${target.ssh!.target} is up, but nothing answered on 127.0.0.1:${target.ssh!.remotePort} there (${e.message})`
+            })
+          : e
+      )
+    )
+    return { ...conn, url, tunnel }
+  })

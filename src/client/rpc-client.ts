@@ -17,6 +17,7 @@ import {
   type Role
 } from "../protocol/frames.js"
 import { VERSION } from "../version.js"
+import { pinnedTlsConnect } from "./tls-pin.js"
 
 export type ClientFailureKind = "unreachable" | "auth" | "pairing" | "protocol" | "timeout" | "closed" | "tls"
 
@@ -51,14 +52,26 @@ export interface RpcClientOptions {
   readonly deviceToken?: string
   /** Signs the connect request with a device identity, given the challenge nonce. */
   readonly device?: (nonce: string, params: ConnectParams) => NonNullable<ConnectParams["device"]>
-  /** Extra ws options (TLS agent/pinning, createConnection). */
+  /**
+   * Pin (uppercase colon-hex SHA-256) for a wss:// URL: replaces CA trust, and is checked on the
+   * TLS socket before the upgrade request is written (see tls-pin.ts).
+   */
+  readonly tlsFingerprint?: string
+  /** Extra ws options (TLS agent, createConnection). */
   readonly wsOptions?: WebSocket.ClientOptions
+}
+
+export interface RequestOptions {
+  readonly expectFinal?: boolean
+  readonly timeoutMs?: number
+  readonly onAccepted?: (payload: unknown) => void
 }
 
 interface Pending {
   resolve: (payload: unknown) => void
   reject: (err: ClientFailure) => void
   expectFinal: boolean
+  onAccepted: ((payload: unknown) => void) | undefined
   timer: NodeJS.Timeout | undefined
 }
 
@@ -75,10 +88,21 @@ const describeSocketError = (err: NodeJS.ErrnoException): string => {
       return "host unreachable"
     case "ECONNRESET":
       return "connection reset by the server"
+    case "DEPTH_ZERO_SELF_SIGNED_CERT":
+    case "SELF_SIGNED_CERT_IN_CHAIN":
+    case "UNABLE_TO_VERIFY_LEAF_SIGNATURE":
+    case "UNABLE_TO_GET_ISSUER_CERT_LOCALLY":
+      return `the server's TLS certificate is not signed by a trusted CA (${err.code}); for a Gateway's self-signed certificate, pin it with gateway.remote.tlsFingerprint or --tls-fingerprint`
+    case "ERR_TLS_CERT_ALTNAME_INVALID":
+    case "CERT_HAS_EXPIRED":
+      return `the server's TLS certificate was rejected: ${err.message}`
     default:
       return err.message
   }
 }
+
+const isTlsError = (err: NodeJS.ErrnoException) =>
+  err.code !== undefined && (/CERT|SIGNED|ERR_TLS|ERR_SSL/.test(err.code) || err.code === "EPROTO")
 
 export class RpcClient {
   private readonly pending = new Map<string, Pending>()
@@ -90,7 +114,15 @@ export class RpcClient {
     readonly hello: HelloOk
   ) {}
 
-  static connect(options: RpcClientOptions): Promise<RpcClient> {
+  static async connect(options: RpcClientOptions): Promise<RpcClient> {
+    if (options.tlsFingerprint === undefined) return RpcClient.open(options)
+    const url = new URL(options.url)
+    if (url.protocol !== "wss:") throw new ClientFailure("tls", `a TLS fingerprint pin needs a wss:// URL, got ${options.url}`)
+    const socket = await pinnedTlsConnect(url.hostname.replace(/^\[|\]$/g, ""), Number(url.port || 443), options.tlsFingerprint, options.timeoutMs ?? 10_000)
+    return RpcClient.open({ ...options, wsOptions: { ...options.wsOptions, createConnection: () => socket } })
+  }
+
+  private static open(options: RpcClientOptions): Promise<RpcClient> {
     const timeoutMs = options.timeoutMs ?? 10_000
     return new Promise<RpcClient>((resolve, reject) => {
       let settled = false
@@ -113,7 +145,7 @@ export class RpcClient {
         } else resolve(result)
       }
       const connectId = randomUUID()
-      ws.on("error", (err: NodeJS.ErrnoException) => finish(new ClientFailure(err.code === "ERR_TLS_PIN" ? "tls" : "unreachable", describeSocketError(err), err.code)))
+      ws.on("error", (err: NodeJS.ErrnoException) => finish(new ClientFailure(isTlsError(err) ? "tls" : "unreachable", describeSocketError(err), err.code)))
       ws.on("unexpected-response", (_req, res) => {
         finish(new ClientFailure(res.statusCode === 403 ? "auth" : "protocol", `the Gateway refused the WebSocket upgrade (HTTP ${res.statusCode})`))
       })
@@ -181,7 +213,7 @@ export class RpcClient {
     if (p === undefined) return
     if (frame.ok) {
       // Two-phase methods answer "accepted" first and the final result later with the same id.
-      if (p.expectFinal && (frame.payload as { status?: string } | undefined)?.status === "accepted") return
+      if (p.expectFinal && (frame.payload as { status?: string } | undefined)?.status === "accepted") return p.onAccepted?.(frame.payload)
       this.settle(frame.id)
       p.resolve(frame.payload)
     } else {
@@ -206,7 +238,8 @@ export class RpcClient {
     this.pending.delete(id)
   }
 
-  request(method: string, params?: unknown, opts: { expectFinal?: boolean; timeoutMs?: number } = {}): Promise<unknown> {
+  /** `expectFinal`: a two-phase method's "accepted" answer goes to `onAccepted`, and the promise waits for the final one. */
+  request(method: string, params?: unknown, opts: RequestOptions = {}): Promise<unknown> {
     if (this.closed) return Promise.reject(this.closeReason)
     const id = randomUUID()
     return new Promise((resolve, reject) => {
@@ -217,7 +250,7 @@ export class RpcClient {
               this.pending.delete(id)
               reject(new ClientFailure("timeout", `no answer to ${method} within ${opts.timeoutMs} ms`))
             }, opts.timeoutMs)
-      this.pending.set(id, { resolve, reject, expectFinal: opts.expectFinal ?? false, timer })
+      this.pending.set(id, { resolve, reject, expectFinal: opts.expectFinal ?? false, onAccepted: opts.onAccepted, timer })
       this.ws.send(JSON.stringify(params === undefined ? { type: "req", id, method } : { type: "req", id, method, params }))
     })
   }

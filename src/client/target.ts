@@ -2,20 +2,35 @@
  * Which Gateway a CLI command talks to, with which credential, and why (for error messages).
  * Target: --url > OPENCLAW_GATEWAY_URL > gateway.remote.url (mode "remote") > local loopback.
  */
+import * as fs from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
 import { ConfigError, type Env, type LoadedConfig } from "../config/load.js"
-import { DEFAULT_PORT, parsePortEnv } from "../config/settings.js"
+import { DEFAULT_PORT, expandHome, parsePortEnv, tlsFiles } from "../config/settings.js"
 import { findTailnetAddress, type InterfaceLister } from "../services/Binder.js"
+import { parseSshTarget, type SshSpec } from "../services/SshTunnel.js"
+import { certificateFingerprint } from "../gateway/tls.js"
+import { parseFingerprint } from "./tls-pin.js"
 
 export interface ClientFlags {
   readonly url?: string
   readonly token?: string
   readonly password?: string
+  readonly tlsFingerprint?: string
 }
 
 export interface Target {
+  /**
+   * The WebSocket URL. With transport "ssh" this is the URL on the remote host's loopback
+   * (ws://127.0.0.1:<remotePort>); the client connects to the tunnel's local end instead.
+   */
   readonly url: string
+  /** SHA-256 pin (uppercase colon hex) replacing CA trust for wss://. */
+  readonly tlsFingerprint?: string
+  /** Where the pin came from ("--tls-fingerprint", "gateway.remote.tlsFingerprint", "local certificate"). */
+  readonly pinSource?: string
+  /** Set for gateway.remote.transport "ssh": every command opens (and closes) this tunnel. */
+  readonly ssh?: SshSpec
   /** Where the URL came from, e.g. "--url", "gateway.remote.url", "local (gateway.port)". */
   readonly source: string
   readonly token?: string
@@ -57,7 +72,68 @@ const localHost = (g: NonNullable<LoadedConfig["file"]["gateway"]>, interfaces: 
   return { host: "127.0.0.1" }
 }
 
+/** gateway.remote.{sshTarget, sshIdentity, sshHostKeyPolicy, sshKnownHostsFile, remotePort} -> SshSpec. */
+export const resolveSshSpec = (loaded: LoadedConfig, env: Env): SshSpec => {
+  const r = loaded.file.gateway?.remote ?? {}
+  if (r.sshTarget === undefined) {
+    throw new ConfigError({
+      message: `gateway.remote.transport is "ssh" but gateway.remote.sshTarget is not set in ${loaded.configPath}: set it to user@host or user@host:port`
+    })
+  }
+  const parsed = parseSshTarget(r.sshTarget)
+  if (typeof parsed === "string") throw new ConfigError({ message: parsed })
+  const file = (value: string | undefined, key: string, mustExist: boolean) => {
+    if (value === undefined) return undefined
+    const p = expandHome(value, env)
+    if (mustExist && !fs.existsSync(p)) throw new ConfigError({ message: `${key}: no such file ${p}` })
+    return p
+  }
+  return {
+    target: r.sshTarget,
+    ...parsed,
+    identity: file(r.sshIdentity, "gateway.remote.sshIdentity", true),
+    hostKeyPolicy: r.sshHostKeyPolicy ?? "strict",
+    knownHostsFile: file(r.sshKnownHostsFile, "gateway.remote.sshKnownHostsFile", false),
+    remotePort: r.remotePort ?? DEFAULT_PORT
+  }
+}
+
+/**
+ * Target plus TLS pin. The pin comes from --tls-fingerprint, else gateway.remote.tlsFingerprint
+ * (remote mode), else, for a local TLS Gateway, its own certificate. A pin with ws:// is an error.
+ */
 export const resolveTarget = (loaded: LoadedConfig, env: Env, flags: ClientFlags, interfaces: InterfaceLister = os.networkInterfaces): Target => {
+  const configured = loaded.file.gateway?.remote?.tlsFingerprint
+  // Validated whenever present, so a typo is reported before it matters.
+  const configPin = configured === undefined ? undefined : parseFingerprint(configured, "gateway.remote.tlsFingerprint")
+  const flagPin = flags.tlsFingerprint === undefined ? undefined : parseFingerprint(flags.tlsFingerprint, "--tls-fingerprint")
+  const base = resolveBase(loaded, env, flags, interfaces)
+  // The configured pin belongs to the configured remote, never to a URL from a flag or the environment.
+  const configuredRemote = base.source === "gateway.remote.url" || base.ssh !== undefined
+  let pin: { value: string; source: string } | undefined =
+    flagPin !== undefined
+      ? { value: flagPin, source: "--tls-fingerprint" }
+      : configuredRemote && configPin !== undefined
+        ? { value: configPin, source: "gateway.remote.tlsFingerprint" }
+        : undefined
+  if (pin === undefined && !base.remote && base.url.startsWith("wss:")) {
+    const g = loaded.file.gateway ?? {}
+    const certFile = g.tls?.certPath !== undefined ? expandHome(g.tls.certPath, env) : tlsFiles(loaded.stateDir).cert
+    try {
+      pin = { value: certificateFingerprint(fs.readFileSync(certFile)), source: `local certificate ${certFile}` }
+    } catch {
+      // Not generated yet (the Gateway never ran with TLS): connecting fails with a clear message.
+    }
+  }
+  if (pin !== undefined && !base.url.startsWith("wss:")) {
+    throw new ConfigError({
+      message: `${pin.source} pins a TLS certificate, but the target ${base.url} (${base.source}) is plaintext ws://: use a wss:// URL, or drop the pin`
+    })
+  }
+  return pin === undefined ? base : { ...base, tlsFingerprint: pin.value, pinSource: pin.source }
+}
+
+const resolveBase = (loaded: LoadedConfig, env: Env, flags: ClientFlags, interfaces: InterfaceLister): Target => {
   const g = loaded.file.gateway ?? {}
   const configPath = loaded.configPath
   if (flags.url !== undefined) {
@@ -79,10 +155,24 @@ export const resolveTarget = (loaded: LoadedConfig, env: Env, flags: ClientFlags
       remote: true
     }
   }
+  if (g.mode === "remote" && g.remote?.transport === "ssh") {
+    const ssh = resolveSshSpec(loaded, env)
+    // Through the tunnel the remote Gateway is on its own loopback; wss:// when it has TLS (a pin is set).
+    const scheme = g.remote.tlsFingerprint !== undefined || flags.tlsFingerprint !== undefined ? "wss" : "ws"
+    return {
+      url: `${scheme}://127.0.0.1:${ssh.remotePort}`,
+      source: `gateway.remote.transport "ssh" (${ssh.target})`,
+      token: first(flags.token, g.remote.token, env.OPENCLAW_GATEWAY_TOKEN, g.auth?.token),
+      password: first(flags.password, g.remote.password, env.OPENCLAW_GATEWAY_PASSWORD, g.auth?.password),
+      configPath,
+      remote: true,
+      ssh
+    }
+  }
   if (g.mode === "remote") {
     if (g.remote?.url === undefined) {
       throw new ConfigError({
-        message: `gateway.mode is "remote" but gateway.remote.url is not set in ${configPath}: set it (e.g. "ws://127.0.0.1:18789" through an SSH tunnel), or pass --url`
+        message: `gateway.mode is "remote" but gateway.remote.url is not set in ${configPath}: set it (e.g. "ws://127.0.0.1:18789" through an SSH tunnel), set gateway.remote.transport "ssh" with gateway.remote.sshTarget, or pass --url`
       })
     }
     return {

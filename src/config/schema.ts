@@ -79,6 +79,7 @@ export const RemoteSection = strict({
   sshTarget: opt(Str),
   sshIdentity: opt(Str),
   sshHostKeyPolicy: opt(oneOf("strict", "openssh")),
+  sshKnownHostsFile: opt(Str),
   remotePort: opt(Port)
 })
 
@@ -132,10 +133,26 @@ export const GatewaySection = strict({
   nodes: opt(NodesSection)
 })
 
+export const AgentProviderKinds = ["echo", "openai"] as const
+export type AgentProviderKind = (typeof AgentProviderKinds)[number]
+
+/** The agent's model provider. The API key is never in the file: apiKeyEnv names the variable that holds it. */
+export const AgentProviderSection = strict({
+  kind: opt(oneOf(...AgentProviderKinds)),
+  baseUrl: opt(Str),
+  model: opt(Str),
+  apiKeyEnv: opt(Str)
+})
+
+export const AgentSection = strict({
+  provider: opt(AgentProviderSection)
+})
+
 export const ConfigFile = strict({
   $schema: opt(Str),
   gateway: opt(GatewaySection),
-  nodeHost: opt(NodeHostSection)
+  nodeHost: opt(NodeHostSection),
+  agent: opt(AgentSection)
 })
 export type ConfigFile = typeof ConfigFile.Type
 export type GatewaySection = typeof GatewaySection.Type

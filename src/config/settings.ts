@@ -4,9 +4,11 @@
  */
 import * as fs from "node:fs"
 import * as net from "node:net"
+import * as os from "node:os"
+import * as path from "node:path"
 import { Redacted } from "effect"
 import { ConfigError, type Env, type LoadedConfig } from "./load.js"
-import type { AuthMode, BindMode, TailscaleMode } from "./schema.js"
+import type { AuthMode, BindMode, ConfigFile, TailscaleMode } from "./schema.js"
 
 export const DEFAULT_PORT = 18789
 
@@ -26,6 +28,42 @@ export interface RateLimitSettings {
   readonly maxAttempts: number
   readonly windowMs: number
   readonly lockoutMs: number
+}
+
+/** The agent's provider: the built-in offline `echo`, or an OpenAI-compatible chat-completions endpoint. */
+export type AgentProviderSettings =
+  | { readonly kind: "echo" }
+  | { readonly kind: "openai"; readonly baseUrl: string; readonly model: string; readonly apiKeyEnv: string | undefined }
+
+export interface AgentSettings {
+  readonly provider: AgentProviderSettings
+}
+
+export const DEFAULT_AGENT: AgentSettings = { provider: { kind: "echo" } }
+
+/** Resolves the top-level `agent` section; an incomplete openai provider is a ConfigError naming the key. */
+export const resolveAgentSettings = (file: ConfigFile, configPath: string): AgentSettings => {
+  const p = file.agent?.provider
+  if (p === undefined || (p.kind ?? "echo") === "echo") return DEFAULT_AGENT
+  const missing = (["baseUrl", "model"] as const).filter((k) => p[k] === undefined || p[k]!.trim() === "")
+  if (missing.length > 0) {
+    throw new ConfigError({
+      message: `agent.provider.kind is "openai" but ${missing.map((k) => `agent.provider.${k}`).join(" and ")} ${missing.length > 1 ? "are" : "is"} not set in ${configPath} (e.g. baseUrl "https://api.openai.com/v1" or "http://127.0.0.1:11434/v1" for Ollama, model "gpt-4o-mini")`
+    })
+  }
+  let url: URL
+  try {
+    url = new URL(p.baseUrl!)
+  } catch {
+    throw new ConfigError({ message: `agent.provider.baseUrl: expected an http(s) URL like "https://api.openai.com/v1", got ${JSON.stringify(p.baseUrl)}` })
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ConfigError({ message: `agent.provider.baseUrl: expected an http(s) URL, got ${JSON.stringify(p.baseUrl)}` })
+  }
+  if (p.apiKeyEnv !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(p.apiKeyEnv)) {
+    throw new ConfigError({ message: `agent.provider.apiKeyEnv: expected the name of an environment variable (like OPENAI_API_KEY), got ${JSON.stringify(p.apiKeyEnv)}; never put the key itself in the config` })
+  }
+  return { provider: { kind: "openai", baseUrl: p.baseUrl!.replace(/\/+$/, ""), model: p.model!, apiKeyEnv: p.apiKeyEnv } }
 }
 
 export interface GatewaySettings {
@@ -50,6 +88,7 @@ export interface GatewaySettings {
   readonly handshakeTimeoutMs: number
   readonly tickIntervalMs: number
   readonly verbose: boolean
+  readonly agent: AgentSettings
 }
 
 export interface NodesSettings {
@@ -68,6 +107,16 @@ export const defaultNodesSettings = (): NodesSettings => ({
   pairing: { autoApproveLocal: true },
   browser: { mode: "auto", node: undefined, allowFunnel: false }
 })
+
+/** Where the auto-generated TLS certificate and key live (see gateway/tls.ts). */
+export const tlsFiles = (stateDir: string) => {
+  const dir = path.join(stateDir, "gateway", "tls")
+  return { dir, cert: path.join(dir, "gateway-cert.pem"), key: path.join(dir, "gateway-key.pem") }
+}
+
+/** `~/x` -> $HOME/x; other paths as given, made absolute. */
+export const expandHome = (p: string, env: Env): string =>
+  path.resolve(p === "~" || p.startsWith("~/") ? path.join(env.HOME && env.HOME.length > 0 ? env.HOME : os.homedir(), p.slice(1)) : p)
 
 /** Empty, blank, or the strings a shell or template leaves behind when a variable was unset. */
 export const isUnusableSecret = (s: string | undefined): boolean =>
@@ -168,6 +217,18 @@ export const resolveServerSettings = (loaded: LoadedConfig, env: Env, flags: Ser
     })
   }
 
+  const tls = g.tls ?? {}
+  if ((tls.certPath === undefined) !== (tls.keyPath === undefined)) {
+    throw new ConfigError({
+      message: `gateway.tls.certPath and gateway.tls.keyPath go together: set both (your certificate and its key), or neither (gateway.tls.autoGenerate makes a self-signed pair)`
+    })
+  }
+  if (tls.enabled && tls.autoGenerate === false && tls.certPath === undefined) {
+    throw new ConfigError({
+      message: `gateway.tls.enabled is true with gateway.tls.autoGenerate false, but no certificate is configured: set gateway.tls.certPath and gateway.tls.keyPath, or set gateway.tls.autoGenerate to true`
+    })
+  }
+
   return {
     configPath: loaded.configPath,
     stateDir: loaded.stateDir,
@@ -196,8 +257,8 @@ export const resolveServerSettings = (loaded: LoadedConfig, env: Env, flags: Ser
     tls: {
       enabled: g.tls?.enabled ?? false,
       autoGenerate: g.tls?.autoGenerate ?? true,
-      certPath: g.tls?.certPath,
-      keyPath: g.tls?.keyPath
+      certPath: tls.certPath === undefined ? undefined : expandHome(tls.certPath, env),
+      keyPath: tls.keyPath === undefined ? undefined : expandHome(tls.keyPath, env)
     },
     nodes: {
       pairing: { autoApproveLocal: g.nodes?.pairing?.autoApproveLocal ?? true },
@@ -209,6 +270,7 @@ export const resolveServerSettings = (loaded: LoadedConfig, env: Env, flags: Ser
     },
     handshakeTimeoutMs: g.handshakeTimeoutMs ?? 10_000,
     tickIntervalMs: 30_000,
-    verbose: flags.verbose ?? false
+    verbose: flags.verbose ?? false,
+    agent: resolveAgentSettings(loaded.file, loaded.configPath)
   }
 }

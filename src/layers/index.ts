@@ -1,33 +1,44 @@
 /**
- * The composed application: GatewayConfig, TailscaleCli -> Auth, Pairing, Binder -> Gateway -> Nodes, TailscaleExposure.
- * Layers acquire in that order and release in reverse, so the Tailscale route is withdrawn
- * first, then clients are told "shutdown" and closed, then the listeners close.
+ * The composed application: GatewayConfig, TailscaleCli -> Auth, Pairing, Binder, Sessions ->
+ * Gateway -> Nodes, TailscaleExposure, AgentRuntime. Layers acquire in that order and release in
+ * reverse, so the Tailscale route is withdrawn first, then clients are told "shutdown" and closed,
+ * then the listeners close.
  */
 import { Layer } from "effect"
+import { AgentRuntime } from "../services/AgentRuntime.js"
 import { Auth } from "../services/Auth.js"
 import { Binder } from "../services/Binder.js"
 import { Gateway } from "../services/Gateway.js"
 import { GatewayConfig, type LoadOptions } from "../services/GatewayConfig.js"
 import { Nodes } from "../services/Nodes.js"
 import { Pairing } from "../services/Pairing.js"
+import { Sessions } from "../services/Sessions.js"
 import { TailscaleCli } from "../services/TailscaleCli.js"
 import { type ExposureConflict, TailscaleExposure } from "../services/TailscaleExposure.js"
 
-/**
- * Gateway, Auth, Binder and TailscaleExposure over a given GatewayConfig layer. `exposure`
- * replaces the Tailscale layer (e.g. TailscaleExposure.layerTest in an embedder's tests);
- * `tailscale` replaces the boundary that runs the `tailscale` binary (e.g. TailscaleCli.layerTest()).
- */
-export const gatewayServices = <E, R, E2 = never, R2 = never>(
+/** Layers that replace the live ones, e.g. in an embedder's tests. */
+export interface GatewayOverrides<E2, R2, E3, R3> {
+  /** The Tailscale exposure (e.g. TailscaleExposure.layerTest). */
+  readonly exposure?: Layer.Layer<TailscaleExposure, E2, R2 | Gateway | GatewayConfig | TailscaleCli>
+  /** The agent runtime (e.g. AgentRuntime.layerWith(myProvider)). */
+  readonly agent?: Layer.Layer<AgentRuntime, E3, R3 | Gateway | Sessions | GatewayConfig>
+  /** The boundary that runs the `tailscale` binary (e.g. TailscaleCli.layerTest()). */
+  readonly tailscale?: Layer.Layer<TailscaleCli>
+}
+
+/** Every Gateway service over a given GatewayConfig layer. */
+export const gatewayServices = <E, R, E2 = never, R2 = never, E3 = never, R3 = never>(
   config: Layer.Layer<GatewayConfig, E, R>,
-  exposure?: Layer.Layer<TailscaleExposure, E2, R2 | Gateway | GatewayConfig | TailscaleCli>,
-  tailscale: Layer.Layer<TailscaleCli> = TailscaleCli.layer
+  overrides: GatewayOverrides<E2, R2, E3, R3> = {}
 ) =>
-  (exposure ?? (TailscaleExposure.layer as Layer.Layer<TailscaleExposure, E2 | ExposureConflict, R2 | Gateway | GatewayConfig | TailscaleCli>)).pipe(
-    Layer.provideMerge(Nodes.layer),
+  Layer.mergeAll(
+    overrides.exposure ?? (TailscaleExposure.layer as Layer.Layer<TailscaleExposure, E2 | ExposureConflict, R2 | Gateway | GatewayConfig | TailscaleCli>),
+    overrides.agent ?? AgentRuntime.layer,
+    Nodes.layer
+  ).pipe(
     Layer.provideMerge(Gateway.layer),
-    Layer.provideMerge(Layer.mergeAll(Auth.layer, Binder.layer, Pairing.layer)),
-    Layer.provideMerge(Layer.merge(config, tailscale))
+    Layer.provideMerge(Layer.mergeAll(Auth.layer, Binder.layer, Sessions.layer, Pairing.layer)),
+    Layer.provideMerge(Layer.merge(config, overrides.tailscale ?? TailscaleCli.layer))
   )
 
 /** The live Gateway, reading the config file and environment like `openclaw gateway run`. */

@@ -17,6 +17,8 @@ export interface NodeHostOptions {
   readonly url: string
   readonly token?: string
   readonly password?: string
+  /** Pin for a wss:// URL (checked before anything is sent; a mismatch stops the host). */
+  readonly tlsFingerprint?: string
   readonly stateDir: string
   readonly identity: DeviceIdentity
   readonly displayName: string
@@ -113,6 +115,7 @@ export const runNodeHost = async (opts: NodeHostOptions, signal: AbortSignal): P
         ...(opts.token === undefined ? {} : { token: opts.token }),
         ...(opts.password === undefined ? {} : { password: opts.password }),
         ...(deviceToken === undefined ? {} : { deviceToken }),
+        ...(opts.tlsFingerprint === undefined ? {} : { tlsFingerprint: opts.tlsFingerprint }),
         role: "node",
         scopes: [],
         caps,
@@ -178,7 +181,7 @@ export const runNodeHost = async (opts: NodeHostOptions, signal: AbortSignal): P
         continue
       }
       if (e.kind === "auth") throw new NodeHostFatal(e.message)
-      if (e.kind === "tls") throw new NodeHostFatal(`${e.message}; the Gateway's certificate does not match --tls-fingerprint`)
+      if (e.kind === "tls") throw new NodeHostFatal(e.message)
       if (e.code?.startsWith("DEVICE_AUTH_") || e.code === "PROTOCOL_MISMATCH") throw new NodeHostFatal(e.message)
       log(`cannot reach the Gateway at ${opts.url}: ${e.message}; retrying in ${Math.round(backoff / 1000)} s`)
     }

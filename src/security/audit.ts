@@ -6,7 +6,7 @@
 import * as fs from "node:fs"
 import * as net from "node:net"
 import type { Env, LoadedConfig } from "../config/load.js"
-import { isUnusableSecret, type ServerFlags } from "../config/settings.js"
+import { expandHome, isUnusableSecret, type ServerFlags, tlsFiles } from "../config/settings.js"
 import { isPrivateAddress } from "../client/target.js"
 
 export type Severity = "critical" | "warn"
@@ -95,6 +95,29 @@ export const auditConfig = (loaded: LoadedConfig, env: Env, flags: ServerFlags =
       }
     } catch {
       // An invalid URL is reported by the commands that use it.
+    }
+  }
+  const provider = loaded.file.agent?.provider
+  if (provider?.kind === "openai" && provider.apiKeyEnv !== undefined && provider.baseUrl !== undefined) {
+    try {
+      const u = new URL(provider.baseUrl)
+      const host = u.hostname.replace(/^\[|\]$/g, "")
+      const local = /(^|\.)(localhost|local|lan|ts\.net|internal)$/i.test(host) || (net.isIP(host) !== 0 && isPrivateAddress(host))
+      if (u.protocol === "http:" && !local) {
+        add("agent-key-plaintext", "warn", `agent.provider.baseUrl ${provider.baseUrl} is plain http:// to a non-private host: the API key in ${provider.apiKeyEnv} crosses the network in the clear`, "use an https:// baseUrl")
+      }
+    } catch {
+      // An invalid URL is refused at start-up with its own message.
+    }
+  }
+  if (g.remote?.transport === "ssh" && g.remote.sshHostKeyPolicy === "openssh") {
+    add("ssh-host-key-policy-openssh", "warn", 'gateway.remote.sshHostKeyPolicy "openssh": the SSH host key is checked only as your ssh config says (it may accept an unknown key)', 'set gateway.remote.sshHostKeyPolicy "strict" after recording the host key (connect once with ssh and verify the fingerprint)')
+  }
+  if (g.tls?.enabled) {
+    const keyFile = g.tls.keyPath !== undefined ? expandHome(g.tls.keyPath, env) : tlsFiles(loaded.stateDir).key
+    const keyMode = modeOf(keyFile)
+    if (keyMode !== undefined && (keyMode & 0o077) !== 0) {
+      add("tls-key-permissions", (keyMode & 0o004) !== 0 ? "critical" : "warn", `the Gateway's TLS key ${keyFile} is readable by other users (mode ${keyMode.toString(8)})`, `chmod 600 ${keyFile}`)
     }
   }
   const configMode = modeOf(loaded.configPath)

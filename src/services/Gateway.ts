@@ -6,12 +6,15 @@
 import * as http from "node:http"
 import * as path from "node:path"
 import type * as net from "node:net"
+import * as tls from "node:tls"
 import { Context, Effect, Layer, Runtime, type Scope } from "effect"
 import { WebSocketServer } from "ws"
 import { Connection, type ConnectionHost, connectRefusal, hasScope } from "../gateway/connection.js"
-import { checkOrigin, isLocalRequest, normaliseAddress, proxyHeaders, rejectUpgrade, SECURITY_HEADERS, sendJson } from "../gateway/http.js"
+import { findUiDir, loadUiAssets, serveControlUi, type UiAsset } from "../gateway/control-ui.js"
+import { checkOrigin, isLocalRequest, normaliseAddress, proxyHeaders, rejectUpgrade, sendJson } from "../gateway/http.js"
 import { coreMethods, healthPayload } from "../gateway/methods.js"
 import { PendingSockets } from "../gateway/pending.js"
+import { loadServerTls, type ServerTls } from "../gateway/tls.js"
 import type { MethodDef } from "../gateway/rpc.js"
 import { readIdentityPublicKey } from "../node/identity.js"
 import { CloseCode, ErrorCode, eventFrame, eventFrameJson, Limits, PROTOCOL_VERSION } from "../protocol/frames.js"
@@ -38,6 +41,8 @@ export interface GatewayService {
   readonly listeners: Listeners
   /** ws://host:port (wss:// with TLS) that a local client should use. */
   readonly url: string
+  /** With gateway.tls.enabled: the certificate's SHA-256 fingerprint, file and origin. */
+  readonly tls: Omit<ServerTls, "context"> | undefined
   readonly startedAt: number
   readonly presence: () => ReadonlyArray<PresenceEntry>
   /** Sends an event to every authenticated client (serialised once), or to those `only` selects. */
@@ -64,6 +69,8 @@ export const GATEWAY_EVENTS = [
   "shutdown",
   "presence",
   "health",
+  "agent",
+  "chat",
   // Nodes and pairing (services/Nodes.ts, services/Pairing.ts).
   "node.invoke.request",
   "node.pair.requested",
@@ -110,6 +117,8 @@ export const make = Effect.gen(function* () {
   )
   const binder = yield* Binder
   const runtime = yield* Effect.runtime<never>()
+  // Before anything listens: a certificate problem stops the start, naming the setting.
+  const serverTls = settings.tls.enabled ? yield* loadServerTls(settings) : undefined
   const startedAt = Date.now()
   const methods = new Map<string, MethodDef>()
   const statusSections = new Map<string, () => unknown>()
@@ -206,15 +215,14 @@ export const make = Effect.gen(function* () {
   }
 
   const basePath = settings.controlUi.basePath
+  const uiAssets = settings.controlUi.enabled ? loadUiAssets(findUiDir()) : new Map<string, UiAsset>()
+  if (settings.controlUi.enabled && uiAssets.size === 0) log("the Control UI's files (dist/ui) were not found; run `npm run build` to build them")
   const handleHttp = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0]!
     if (path === "/health" || path === "/healthz" || path === "/readyz") {
       return sendJson(res, 200, { ok: true, status: "live" })
     }
-    if (settings.controlUi.enabled && (path === `${basePath}/` || path === basePath || path === `${basePath}/index.html`)) {
-      res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", ...SECURITY_HEADERS })
-      return res.end(controlUiPlaceholder())
-    }
+    if (settings.controlUi.enabled && serveControlUi(req, res, path, basePath, uiAssets)) return
     sendJson(res, 404, { ok: false, error: "not found" }, { "X-Content-Type-Options": "nosniff" })
   }
   // Idle sockets that never finish a request are cut after the handshake timeout.
@@ -350,11 +358,28 @@ export const make = Effect.gen(function* () {
     })
   })
 
-  const listeners = yield* binder.bind(settings.port, (socket) => {
-    if (stopping) return socket.destroy()
-    const address = normaliseAddress(socket.remoteAddress)
-    if (!pending.admit(address)) {
+  /**
+   * With TLS the same port speaks https/wss: each accepted socket is wrapped in a server-side
+   * TLSSocket (TLS 1.3 only) that must finish its handshake within the handshake timeout.
+   */
+  const secure = (raw: net.Socket): net.Socket => {
+    if (serverTls === undefined) return raw
+    const socket = new tls.TLSSocket(raw, { isServer: true, secureContext: serverTls.context, requestCert: false })
+    const timer = setTimeout(() => socket.destroy(), settings.handshakeTimeoutMs)
+    socket.once("secure", () => clearTimeout(timer))
+    socket.once("close", () => clearTimeout(timer))
+    socket.on("error", (err) => {
+      debug(`TLS connection from ${normaliseAddress(raw.remoteAddress)} failed: ${err.message}`)
       socket.destroy()
+    })
+    return socket
+  }
+
+  const listeners = yield* binder.bind(settings.port, (raw) => {
+    if (stopping) return raw.destroy()
+    const address = normaliseAddress(raw.remoteAddress)
+    if (!pending.admit(address)) {
+      raw.destroy()
       // One line per burst, not one per dropped socket.
       if (droppedSince++ === 0) {
         log(`too many unauthenticated connections (from ${address} or in total); dropping new ones until some authenticate or close`)
@@ -362,6 +387,7 @@ export const make = Effect.gen(function* () {
       }
       return
     }
+    const socket = secure(raw)
     pendingAddress.set(socket, address)
     sockets.add(socket)
     socket.once("close", () => {
@@ -406,7 +432,7 @@ export const make = Effect.gen(function* () {
     url,
     bind: { mode: settings.bind, effectiveMode: listeners.effectiveMode, addresses: listeners.addresses.map((a) => a.host), port: listeners.port },
     auth: { mode: settings.auth.mode, secretSet: settings.auth.mode !== "none", secretSource: settings.auth.secretSource, allowTailscale: settings.auth.allowTailscale },
-    tls: { enabled: settings.tls.enabled },
+    tls: serverTls === undefined ? { enabled: false } : { enabled: true, fingerprint: serverTls.fingerprint, certPath: serverTls.certPath, source: serverTls.source },
     controlUi: { enabled: settings.controlUi.enabled, basePath: settings.controlUi.basePath || "/" },
     clients: [...ready].filter((c) => c.role === "operator").length,
     nodes: [...ready].filter((c) => c.role === "node").length,
@@ -418,6 +444,7 @@ export const make = Effect.gen(function* () {
     settings,
     listeners,
     url,
+    tls: serverTls === undefined ? undefined : { fingerprint: serverTls.fingerprint, certPath: serverTls.certPath, source: serverTls.source },
     startedAt,
     presence,
     broadcast,
@@ -442,12 +469,6 @@ export const make = Effect.gen(function* () {
   for (const [name, def] of Object.entries(coreMethods(service))) methods.set(name, def)
   return service
 })
-
-const controlUiPlaceholder = () => `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>OpenClaw Gateway</title></head>
-<body><h1>OpenClaw Gateway ${VERSION}</h1>
-<p>The Gateway is running. The Control UI and WebChat are not part of this build yet; use the <code>openclaw</code> CLI.</p>
-</body></html>`
 
 export class Gateway extends Context.Tag("openclaw/Gateway")<Gateway, GatewayService>() {
   /** Needs GatewayConfig, Auth and Binder; uses Pairing when provided (else the default store). */

@@ -106,6 +106,13 @@ describe.skipIf(!installed)("OpenClaw 2026.9.x compatibility", () => {
       expect(r.stdout).toMatch(/OK/)
     }, 60_000)
 
+    it("gateway call agent --expect-final waits for the second response and prints the final reply", async () => {
+      const params = JSON.stringify({ message: "hi from openclaw", idempotencyKey: "compat-k1" })
+      const r = await openclaw(["gateway", "call", "agent", "--url", `ws://127.0.0.1:${ours.port}`, "--token", TOKEN, "--params", params, "--expect-final", "--json"])
+      expect(r.code, r.stderr).toBe(0)
+      expect(jsonOf(r.stdout)).toMatchObject({ status: "ok", result: { text: "Echo: hi from openclaw", payloads: [{ text: "Echo: hi from openclaw" }] } })
+    }, 60_000)
+
     it("a wrong token is refused with an unauthorized error", async () => {
       const r = await openclaw(["gateway", "call", "health", "--url", `ws://127.0.0.1:${ours.port}`, "--token", "wrong", "--json"])
       expect(r.code).not.toBe(0)

@@ -239,3 +239,33 @@ describe("node host and nodes/browser CLI errors", () => {
     }
   }, 60_000)
 })
+
+describe("a node host over wss:// with a pinned certificate", () => {
+  it("pairs through the pinned connection; a wrong pin stops it before anything is sent", async () => {
+    const gwState = tempStateDir()
+    const port = await freePort()
+    fs.writeFileSync(path.join(gwState, "openclaw.json"), JSON.stringify({ gateway: { port, auth: { token: TOKEN }, tls: { enabled: true } } }), { mode: 0o600 })
+    const gwEnv = cliEnv(gwState)
+    const gw = await startGateway([], gwEnv)
+    let node: NodeHostProcess | undefined
+    try {
+      const fp = gw.output().match(/certificate sha256 ([0-9A-F:]{95})/)![1]!
+      const url = `wss://127.0.0.1:${port}`
+      const wrongPin = fp.replace(/^../, fp.startsWith("00") ? "11" : "00")
+      const refused = await runCli(["node", "run", "--url", url, "--token", TOKEN, "--tls-fingerprint", wrongPin], cliEnv(tempStateDir()))
+      expect(refused.code).toBe(1)
+      expect(refused.stderr).toContain(`expected sha256 ${wrongPin}, the server presented ${fp}; nothing was sent`)
+      expect(refused.stderr).toContain("TLS pin: --tls-fingerprint")
+      const pending = JSON.parse((await runCli(["nodes", "pending", "--json"], gwEnv)).stdout).pending
+      expect(pending).toEqual([])
+
+      node = startNodeHost(["--url", url, "--token", TOKEN, "--tls-fingerprint", fp, "--display-name", "pinned"], cliEnv(tempStateDir()))
+      const [, requestId] = await node.waitFor(/waiting for approval: requestId ([0-9a-f-]{36})/)
+      expect((await runCli(["nodes", "approve", requestId!], gwEnv)).code).toBe(0)
+      await node.waitFor(/connected to wss:\/\/127\.0\.0\.1:\d+ as node [0-9a-f]{12} \(pinned\)/)
+    } finally {
+      await node?.stop()
+      await gw.stop()
+    }
+  }, 60_000)
+})

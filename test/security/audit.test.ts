@@ -31,6 +31,15 @@ describe("security audit findings", () => {
     expect(ids(gateway)).toContain(expected)
   })
 
+  it("an agent API key sent over plain http to a non-private host", () => {
+    const withAgent = (baseUrl: string, apiKeyEnv?: string) =>
+      auditConfig({ ...loaded({ auth: { token: LONG } }), file: { gateway: { auth: { token: LONG } }, agent: { provider: { kind: "openai", baseUrl, model: "m", apiKeyEnv } } } }, {}, {}, secure).findings.map((f) => `${f.severity}:${f.id}`)
+    expect(withAgent("http://api.example.com/v1", "OPENAI_API_KEY")).toEqual(["warn:agent-key-plaintext"])
+    expect(withAgent("https://api.example.com/v1", "OPENAI_API_KEY")).toEqual([])
+    expect(withAgent("http://127.0.0.1:11434/v1", "OPENAI_API_KEY")).toEqual([])
+    expect(withAgent("http://api.example.com/v1")).toEqual([])
+  })
+
   it("config and state files readable by others", () => {
     const modes = (p: string) => (p.endsWith(".json") ? 0o644 : 0o755)
     expect(ids({ auth: { token: LONG } }, {}, modes)).toEqual(["critical:config-permissions", "warn:state-dir-permissions"])

@@ -1,0 +1,170 @@
+/**
+ * `openclaw gateway tunnel [--local-port N]`: keeps an SSH tunnel to the remote Gateway up in the
+ * foreground for other tools (a browser on the Control UI, WebChat), restarting ssh with backoff
+ * when it dies, printing each state change, and releasing everything on Ctrl-C / SIGTERM.
+ * Its state is kept in <stateDir>/gateway/tunnel.json so `openclaw gateway status` can show it.
+ */
+import { Command, Options } from "@effect/cli"
+import * as fs from "node:fs"
+import * as http from "node:http"
+import * as https from "node:https"
+import * as path from "node:path"
+import { Console, Effect, Option } from "effect"
+import { resolveSshSpec } from "../client/target.js"
+import { ConfigError, loadConfig } from "../config/load.js"
+import { SshTunnel, type SshFailureKind, type SshTunnelError } from "../services/SshTunnel.js"
+import { fail } from "./exit.js"
+
+export interface TunnelState {
+  readonly pid: number
+  readonly state: "starting" | "up" | "down"
+  readonly sshTarget: string
+  readonly localPort: number
+  readonly remotePort: number
+  readonly sshPid?: number
+  readonly since: number
+  readonly reason?: string
+}
+
+export const tunnelStateFile = (stateDir: string) => path.join(stateDir, "gateway", "tunnel.json")
+
+const writeState = (file: string, state: TunnelState) =>
+  Effect.sync(() => {
+    try {
+      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 })
+      fs.writeFileSync(`${file}.tmp`, JSON.stringify(state) + "\n", { mode: 0o600 })
+      fs.renameSync(`${file}.tmp`, file)
+    } catch {
+      // Status display only: never fail the tunnel for it.
+    }
+  })
+
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM"
+  }
+}
+
+/** The running `gateway tunnel`'s state, if one runs for this state directory. */
+export const readTunnelState = (stateDir: string): TunnelState | undefined => {
+  try {
+    const state = JSON.parse(fs.readFileSync(tunnelStateFile(stateDir), "utf8")) as TunnelState
+    return typeof state.pid === "number" && isAlive(state.pid) ? state : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Failures that another attempt will not fix: reported and the command ends (before the first success). */
+const FATAL: ReadonlyArray<SshFailureKind> = ["host-key-changed", "host-key-unknown", "auth", "local-port-in-use", "host-not-found", "spawn"]
+
+const MIN_BACKOFF_MS = 500
+const MAX_BACKOFF_MS = 30_000
+/** A tunnel that stayed up this long starts the backoff over. */
+const STABLE_MS = 30_000
+
+/**
+ * GET /healthz through the tunnel: says whether a Gateway answers at the far end. Sends no
+ * credential, so for wss it does not need the pin (a liveness probe, nothing to protect).
+ */
+const probeGateway = (secure: boolean, port: number) =>
+  Effect.async<boolean>((resume) => {
+    const req = (secure ? https : http).get({ host: "127.0.0.1", port, path: "/healthz", timeout: 3_000, rejectUnauthorized: false }, (res) => {
+      res.resume()
+      resume(Effect.succeed(res.statusCode === 200))
+    })
+    req.on("timeout", () => req.destroy())
+    req.on("error", () => resume(Effect.succeed(false)))
+  })
+
+const stamp = () => new Date().toISOString().slice(11, 19)
+
+export const tunnelCommand = Command.make(
+  "tunnel",
+  {
+    localPort: Options.integer("local-port").pipe(
+      Options.withDescription("Local port of the tunnel (default: gateway.remote.remotePort, 18789)"),
+      Options.optional
+    )
+  },
+  (flags) =>
+    Effect.gen(function* () {
+      const loaded = yield* loadConfig(process.env)
+      const spec = yield* Effect.try({
+        try: () => resolveSshSpec(loaded, process.env),
+        catch: (e) => (e instanceof ConfigError ? e : new ConfigError({ message: String(e) }))
+      })
+      const localPort = Option.getOrElse(flags.localPort, () => spec.remotePort)
+      if (!Number.isInteger(localPort) || localPort < 1 || localPort > 65535) {
+        return yield* fail(2, `--local-port: expected a port between 1 and 65535, got ${localPort}`)
+      }
+      const secure = loaded.file.gateway?.remote?.tlsFingerprint !== undefined
+      const ssh = yield* SshTunnel
+      const file = tunnelStateFile(loaded.stateDir)
+      const base = { pid: process.pid, sshTarget: spec.target, localPort, remotePort: spec.remotePort }
+      yield* Effect.addFinalizer(() =>
+        Effect.sync(() => {
+          fs.rmSync(file, { force: true })
+          process.stdout.write(`[${stamp()}] tunnel closed\n`)
+        })
+      )
+      yield* writeState(file, { ...base, state: "starting", since: Date.now() })
+
+      let backoff = MIN_BACKOFF_MS
+      let everUp = false
+      while (true) {
+        const attempt = yield* Effect.scoped(
+          Effect.gen(function* () {
+            const tunnel = yield* ssh.open(spec, { localPort, serverAliveIntervalS: 5 })
+            const upAt = Date.now()
+            yield* writeState(file, { ...base, state: "up", sshPid: tunnel.pid, since: upAt })
+            const where = `127.0.0.1:${localPort} -> ${spec.target} -> 127.0.0.1:${spec.remotePort}`
+            const answers = yield* probeGateway(secure, localPort)
+            const gatewayLine = answers
+              ? "  Gateway:    answers (/healthz OK)"
+              : `  Gateway:    not answering on 127.0.0.1:${spec.remotePort} of ${spec.host}: start it there (openclaw gateway run) or check gateway.remote.remotePort`
+            if (!everUp) {
+              const ws = `${secure ? "wss" : "ws"}://127.0.0.1:${localPort}`
+              const web = `${secure ? "https" : "http"}://127.0.0.1:${localPort}`
+              yield* Console.log(
+                [
+                  `[${stamp()}] tunnel up: ${where} (ssh pid ${tunnel.pid})`,
+                  `  WebSocket:  ${ws}`,
+                  `  Control UI: ${web}/`,
+                  `  Health:     ${web}/healthz`,
+                  gatewayLine,
+                  `  CLI:        openclaw health --url ${ws} --token <the remote gateway.auth.token>`,
+                  "Ctrl-C closes the tunnel."
+                ].join("\n")
+              )
+            } else {
+              yield* Console.log(`[${stamp()}] tunnel up again: ${where} (ssh pid ${tunnel.pid})${answers ? "" : `\n${gatewayLine}`}`)
+            }
+            everUp = true
+            const reason = yield* tunnel.exited
+            return { reason, upMs: Date.now() - upAt }
+          })
+        ).pipe(Effect.either)
+
+        let reason: SshTunnelError
+        if (attempt._tag === "Left") {
+          reason = attempt.left
+          if (!everUp && FATAL.includes(reason.kind)) return yield* fail(1, `Cannot open the SSH tunnel: ${reason.message}`)
+        } else {
+          reason = attempt.right.reason
+          if (attempt.right.upMs >= STABLE_MS) backoff = MIN_BACKOFF_MS
+        }
+        yield* writeState(file, { ...base, state: "down", since: Date.now(), reason: reason.message })
+        yield* Console.log(`[${stamp()}] tunnel down: ${reason.message}; reconnecting in ${(backoff / 1000).toFixed(1)} s`)
+        yield* Effect.sleep(backoff)
+        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS)
+      }
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(SshTunnel.layer),
+      Effect.catchTag("ConfigError", (e) => fail(e.exitCode, `Config error: ${e.message}`))
+    )
+).pipe(Command.withDescription("Keep an SSH tunnel to the remote Gateway open in the foreground (gateway.remote.sshTarget); Ctrl-C closes it"))

@@ -1,0 +1,61 @@
+/**
+ * Idempotency keys for side-effecting methods (shared/protocol.md): a repeat of the same method
+ * with the same key within the window gets the first call's result instead of acting twice.
+ * The first call's promise is stored at once, so a repeat that arrives while the first is still
+ * in flight waits for it; a first call that fails is forgotten, so a retry can succeed.
+ */
+import { Effect, Either } from "effect"
+import { RpcError } from "./rpc.js"
+
+export const IDEMPOTENCY_WINDOW_MS = 5 * 60_000
+
+export class IdempotencyCache {
+  private readonly entries = new Map<string, { readonly at: number; readonly result: Promise<Either.Either<unknown, RpcError>> }>()
+
+  constructor(
+    private readonly windowMs = IDEMPOTENCY_WINDOW_MS,
+    private readonly maxEntries = 10_000
+  ) {}
+
+  /**
+   * Runs `effect` once per (method, key) within the window. `first` tells the caller whether this
+   * call did the work (true) or got a remembered result (false).
+   */
+  once<A>(method: string, key: string, effect: Effect.Effect<A, RpcError>): Effect.Effect<{ readonly value: A; readonly first: boolean }, RpcError> {
+    return Effect.suspend(() => {
+      const now = Date.now()
+      this.prune(now)
+      const id = `${method}\u0000${key}`
+      const hit = this.entries.get(id)
+      const first = hit === undefined
+      const result = hit?.result ?? Effect.runPromise(Effect.either(effect))
+      if (first) {
+        this.entries.set(id, { at: now, result })
+        void result.then((e) => Either.isLeft(e) && this.entries.get(id)?.result === result && this.entries.delete(id))
+      }
+      return Effect.flatMap(
+        Effect.promise(() => result),
+        Either.match({ onLeft: (e) => Effect.fail(e), onRight: (value) => Effect.succeed({ value: value as A, first }) })
+      )
+    })
+  }
+
+  private prune(now: number): void {
+    for (const [id, entry] of this.entries) {
+      if (now - entry.at < this.windowMs && this.entries.size <= this.maxEntries) break
+      this.entries.delete(id)
+    }
+  }
+}
+
+/** params.idempotencyKey, required: a non-empty string of at most 200 characters. */
+export const idempotencyKeyOf = (method: string, params: Record<string, unknown>): string => {
+  const key = params.idempotencyKey
+  if (typeof key !== "string" || key.trim().length === 0 || key.length > 200) {
+    throw RpcError.invalidRequest(
+      `${method} needs params.idempotencyKey: a unique string (at most 200 characters) per request; a retry with the same key within 5 minutes returns the first result instead of acting twice`,
+      { code: "IDEMPOTENCY_KEY_REQUIRED" }
+    )
+  }
+  return key
+}

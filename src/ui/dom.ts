@@ -1,0 +1,36 @@
+/** A tiny DOM builder. Text always goes in as text nodes (never HTML), so Gateway data cannot inject markup. */
+
+type Child = Node | string | number | false | null | undefined
+type Attrs = Record<string, string | number | boolean | ((e: any) => void) | undefined>
+
+export const h = <K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Array<Child | Array<Child>>): HTMLElementTagNameMap[K] => {
+  const el = document.createElement(tag)
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === false) continue
+    if (typeof v === "function") el.addEventListener(k.replace(/^on/, "").toLowerCase(), v)
+    else if (k === "value" && "value" in el) (el as HTMLInputElement).value = String(v)
+    else el.setAttribute(k === "className" ? "class" : k, v === true ? "" : String(v))
+  }
+  append(el, children)
+  return el
+}
+
+const append = (el: Element, children: Array<Child | Array<Child>>) => {
+  for (const c of children.flat()) {
+    if (c === undefined || c === null || c === false) continue
+    el.append(typeof c === "string" || typeof c === "number" ? document.createTextNode(String(c)) : c)
+  }
+}
+
+export const replaceChildren = (el: Element, ...children: Array<Child | Array<Child>>) => {
+  el.replaceChildren()
+  append(el, children)
+}
+
+export const ago = (ms: number): string => {
+  const s = Math.max(0, Math.floor(ms / 1000))
+  if (s < 60) return `${s}s`
+  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`
+  if (s < 86400) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`
+  return `${Math.floor(s / 86400)}d ${Math.floor((s % 86400) / 3600)}h`
+}

@@ -1,0 +1,204 @@
+/**
+ * gateway.remote.transport "ssh" against a real OpenSSH server: a Gateway on one loopback port
+ * stands for the remote host, Debian's sshd on another; the real CLI opens and closes the tunnel.
+ */
+import { spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { BIN, cliEnv, freePort, type GatewayProcess, runCli, startGateway, tempStateDir } from "../support/cli.js"
+import { type Sshd, sshClientPids, sshdUnavailable, sshSpecFor, startSshd } from "../support/sshd.js"
+
+const RTOKEN = "remote-token-0123456789abcdef"
+
+const laptop = (remote: Record<string, unknown>, extra: Record<string, unknown> = {}) => {
+  const dir = tempStateDir()
+  fs.writeFileSync(path.join(dir, "openclaw.json"), JSON.stringify({ gateway: { mode: "remote", remote: { transport: "ssh", token: RTOKEN, ...remote }, ...extra } }))
+  return cliEnv(dir)
+}
+
+const waitFor = async (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000) => {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+describe.skipIf(sshdUnavailable() !== undefined)("transport ssh through a real sshd", { timeout: 60_000 }, () => {
+  let sshd: Sshd
+  let gw: GatewayProcess
+  let env: NodeJS.ProcessEnv
+  let good: Record<string, unknown>
+
+  beforeAll(async () => {
+    sshd = await startSshd()
+    const serverDir = tempStateDir()
+    fs.writeFileSync(path.join(serverDir, "openclaw.json"), JSON.stringify({ gateway: { auth: { token: RTOKEN } } }))
+    gw = await startGateway(["--port", String(await freePort())], cliEnv(serverDir))
+    good = { sshTarget: sshd.sshTarget, sshIdentity: sshd.identity, sshKnownHostsFile: sshd.knownHostsFile, remotePort: gw.port }
+    env = laptop(good)
+  })
+  afterAll(async () => {
+    await gw?.stop()
+    await sshd?.stop()
+  })
+
+  it("health, status and call go through the tunnel, and the ssh process is gone afterwards", async () => {
+    const logins = () => (sshd.log().match(/Accepted publickey/g) ?? []).length
+    const before = logins()
+    const health = await runCli(["health"], env)
+    expect(health.stderr).toBe("")
+    expect(health.code).toBe(0)
+    expect(health.stdout).toMatch(/^Gateway Health\nOK \(\d+ms\)\n$/)
+    expect(logins()).toBe(before + 1)
+    expect(await sshClientPids(`-p ${sshd.port}`)).toEqual([])
+
+    const call = await runCli(["gateway", "call", "status", "--json"], env)
+    expect(call.code).toBe(0)
+    expect(JSON.parse(call.stdout).bind.port).toBe(gw.port)
+
+    const status = await runCli(["status"], env)
+    expect(status.code).toBe(0)
+    expect(status.stdout).toMatch(new RegExp(`Transport:\\s+ssh ${sshd.sshTarget.replace(/\./g, "\\.")} -> 127\\.0\\.0\\.1:${gw.port} \\(host keys: strict\\); tunnel up on 127\\.0\\.0\\.1:\\d+`))
+    expect(status.stdout).toContain(`(through an SSH tunnel)`)
+    const json = JSON.parse((await runCli(["gateway", "status", "--json"], env)).stdout)
+    expect(json).toMatchObject({ reachable: true, transport: { kind: "ssh", sshTarget: sshd.sshTarget, remotePort: gw.port, tunnel: { state: "up" } } })
+    expect(logins()).toBe(before + 4)
+    expect(await sshClientPids(`-p ${sshd.port}`)).toEqual([])
+    expect(status.stdout + call.stdout).not.toContain(RTOKEN)
+  })
+
+  it("a changed host key is reported as such, in one line, without ssh's banner", async () => {
+    const r = await runCli(["health"], laptop({ ...good, sshKnownHostsFile: sshd.wrongKnownHostsFile() }))
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/SSH tunnel failed: the SSH host key of 127\.0\.0\.1 port \d+ does not match the one in .*known_hosts\.wrong/)
+    expect(r.stderr).not.toContain("@@@@")
+    expect(r.stderr).toContain(`Gateway target: ws://127.0.0.1:${gw.port} on ${sshd.sshTarget} (through an SSH tunnel)`)
+    expect(await sshClientPids(`-p ${sshd.port}`)).toEqual([])
+  })
+
+  it("an unknown host key, a refused key, and a refused connection each say what to check", async () => {
+    const empty = path.join(tempStateDir(), "known_hosts")
+    fs.writeFileSync(empty, "")
+    const unknown = await runCli(["health"], laptop({ ...good, sshKnownHostsFile: empty }))
+    expect(unknown.code).toBe(1)
+    expect(unknown.stderr).toContain('is not in ' + empty + ' and gateway.remote.sshHostKeyPolicy is "strict"')
+
+    const refusedKey = await runCli(["status"], laptop({ ...good, sshIdentity: sshd.strangerIdentity() }))
+    expect(refusedKey.code).toBe(1)
+    expect(refusedKey.stderr).toContain(`refused the login for ${sshd.user}@127.0.0.1: check gateway.remote.sshIdentity`)
+
+    const closed = await freePort()
+    const refused = await runCli(["health"], laptop({ ...good, sshTarget: `${sshd.user}@127.0.0.1:${closed}` }))
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toContain(`nothing accepts SSH connections at 127.0.0.1 port ${closed}`)
+  })
+
+  it("the tunnel is up but no Gateway answers on remotePort: the message says so", async () => {
+    const r = await runCli(["health"], laptop({ ...good, remotePort: await freePort() }))
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/the SSH tunnel to .* is up, but nothing answered on 127\.0\.0\.1:\d+ there/)
+    expect(r.stderr).toContain("Hint: start the Gateway on 127.0.0.1")
+  })
+
+  it("a wrong token through the tunnel: the hint names gateway.remote.token and the server's gateway.auth.token", async () => {
+    const r = await runCli(["health"], laptop({ ...good, token: "wrong-token-0123456789" }))
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain("set gateway.remote.token (or pass --token) to the Gateway host's gateway.auth.token")
+    expect(r.stderr).not.toContain("wrong-token-0123456789")
+    expect(await sshClientPids(`-p ${sshd.port}`)).toEqual([])
+  })
+
+  it("unsafe sshTarget values and a missing sshTarget are config errors (exit 78) naming the key", async () => {
+    for (const target of ["-oProxyCommand=touch /tmp/x", "root@host;id", "root@host name", "root@$(id)", "me@host:99999"]) {
+      const r = await runCli(["health"], laptop({ ...good, sshTarget: target }))
+      expect(r.code, target).toBe(78)
+      expect(r.stderr, target).toContain("gateway.remote.sshTarget:")
+    }
+    const missing = await runCli(["health"], laptop({ remotePort: gw.port }))
+    expect(missing.code).toBe(78)
+    expect(missing.stderr).toContain('gateway.remote.transport is "ssh" but gateway.remote.sshTarget is not set')
+  })
+
+  it("gateway tunnel: prints the local URLs, survives a killed ssh, shows in status, and releases everything on SIGTERM", async () => {
+    const localPort = await freePort()
+    const child = spawn(BIN, ["gateway", "tunnel", "--local-port", String(localPort)], { env, stdio: ["ignore", "pipe", "pipe"] })
+    let out = ""
+    child.stdout!.on("data", (d) => (out += d))
+    child.stderr!.on("data", (d) => (out += d))
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)))
+    try {
+      await waitFor(`tunnel up:\n${out}`, () => /tunnel up: /.test(out))
+      expect(out).toContain(`WebSocket:  ws://127.0.0.1:${localPort}`)
+      expect(out).toContain(`Control UI: http://127.0.0.1:${localPort}/`)
+      expect(out).toContain("Gateway:    answers (/healthz OK)")
+      const health = await runCli(["health", "--url", `ws://127.0.0.1:${localPort}`, "--token", RTOKEN], env)
+      expect(health.code).toBe(0)
+      const status = await runCli(["status"], env)
+      expect(status.stdout).toMatch(new RegExp(`Tunnel:\\s+\`openclaw gateway tunnel\` \\(PID ${child.pid}\\) up on 127\\.0\\.0\\.1:${localPort}`))
+
+      const sshPid = Number(/\(ssh pid (\d+)\)/.exec(out)![1])
+      // ssh's command line: our options, the key file path, never the token.
+      const argv = fs.readFileSync(`/proc/${sshPid}/cmdline`, "utf8").split("\0")
+      expect(argv.slice(0, 6)).toEqual(["ssh", "-N", "-o", "BatchMode=yes", "-o", "ExitOnForwardFailure=yes"])
+      expect(argv).toContain(`127.0.0.1:${localPort}:127.0.0.1:${gw.port}`)
+      expect(argv.join(" ")).not.toContain(RTOKEN)
+      process.kill(sshPid, "SIGKILL")
+      await waitFor(`tunnel down + up again:\n${out}`, () => /tunnel down: .*reconnecting in/.test(out) && /tunnel up again: /.test(out))
+      const again = await runCli(["health", "--url", `ws://127.0.0.1:${localPort}`, "--token", RTOKEN], env)
+      expect(again.code).toBe(0)
+      const newPid = Number(/tunnel up again: .*\(ssh pid (\d+)\)/.exec(out)![1])
+      expect(newPid).not.toBe(sshPid)
+      expect(await sshClientPids(`-p ${sshd.port}`)).toEqual([newPid])
+    } finally {
+      child.kill("SIGTERM")
+    }
+    expect(await exited).toBe(0)
+    expect(out).toContain("tunnel closed")
+    expect(await sshClientPids(`-p ${sshd.port}`)).toEqual([])
+    expect(fs.existsSync(path.join(env.OPENCLAW_STATE_DIR!, "gateway", "tunnel.json"))).toBe(false)
+  })
+
+  it("gateway tunnel with a changed host key ends at once with the reason", async () => {
+    const r = await runCli(["gateway", "tunnel", "--local-port", String(await freePort())], laptop({ ...good, sshKnownHostsFile: sshd.wrongKnownHostsFile() }))
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain("Cannot open the SSH tunnel: the SSH host key of 127.0.0.1")
+  })
+})
+
+describe.skipIf(sshdUnavailable() !== undefined)("SshTunnel service (in-process) with the sshd fixture", { timeout: 60_000 }, () => {
+  it("opens a forward to a port on the server's loopback, and closing the scope stops ssh", async () => {
+    const { Effect } = await import("effect")
+    const net = await import("node:net")
+    const { SshTunnel } = await import("../../src/services/SshTunnel.js")
+    const sshd = await startSshd()
+    const echo = net.createServer((s) => s.pipe(s)).listen(0, "127.0.0.1")
+    try {
+      await new Promise((r) => echo.once("listening", r))
+      const remotePort = (echo.address() as { port: number }).port
+      const program = Effect.scoped(
+        Effect.gen(function* () {
+          const tunnel = yield* (yield* SshTunnel).open(sshSpecFor(sshd, remotePort))
+          const reply = yield* Effect.promise(
+            () =>
+              new Promise<string>((resolve) => {
+                const c = net.connect(tunnel.localPort, "127.0.0.1", () => c.write("ping"))
+                c.once("data", (d) => {
+                  c.destroy()
+                  resolve(d.toString())
+                })
+              })
+          )
+          return { reply, pid: tunnel.pid }
+        })
+      ).pipe(Effect.provide(SshTunnel.layer))
+      const { reply, pid } = await Effect.runPromise(program)
+      expect(reply).toBe("ping")
+      expect(await sshClientPids(`-p ${sshd.port}`)).not.toContain(pid)
+    } finally {
+      echo.close()
+      await sshd.stop()
+    }
+  })
+})

@@ -23,7 +23,7 @@ import {
 } from "../protocol/frames.js"
 import type { AuthGrant, AuthService } from "../services/Auth.js"
 import { decodeConnectParams } from "./connect-params.js"
-import { type VerifiedDevice, verifyDevice } from "./device-auth.js"
+import { type DeviceVerdict, missingDevice, type VerifiedDevice, verifyDevice } from "./device-auth.js"
 import type { ProxyHeaders } from "./http.js"
 import { type CallerInfo, type MethodDef, RpcError } from "./rpc.js"
 
@@ -177,11 +177,11 @@ export class Connection {
       let device: VerifiedDevice | undefined
       // A signed identity is verified first (its device token is looked up by its id); a node
       // without one hears about its credential first, then that it needs an identity.
+      const refuseDevice = (verdict: Extract<DeviceVerdict, { ok: false }>) =>
+        Effect.fail(connectRefusal({ code: ErrorCode.invalidRequest, message: verdict.message, details: { code: verdict.code } }))
       if (role === "node" && params.device !== undefined) {
         const verdict = verifyDevice(params, role, nonce, Date.now())
-        if (!verdict.ok) {
-          return yield* Effect.fail(connectRefusal({ code: ErrorCode.invalidRequest, message: verdict.message, details: { code: verdict.code } }))
-        }
+        if (!verdict.ok) return yield* refuseDevice(verdict)
         device = verdict.device
       }
       const offeredDeviceToken = params.auth?.deviceToken
@@ -209,10 +209,7 @@ export class Connection {
             })
           )
         )
-      if (role === "node" && device === undefined) {
-        const verdict = verifyDevice(params, role, nonce, Date.now())
-        return yield* Effect.fail(connectRefusal({ code: ErrorCode.invalidRequest, message: verdict.ok ? "device identity required" : verdict.message, details: { code: verdict.ok ? "DEVICE_AUTH_INVALID" : verdict.code } }))
-      }
+      if (role === "node" && device === undefined) return yield* refuseDevice(missingDevice)
       conn.client = params.client
       conn.device = device
       conn.caps = params.caps ?? []

@@ -28,11 +28,15 @@ const B64URL = /^[A-Za-z0-9_-]+$/
 
 const refuse = (code: DeviceAuthCode, message: string): DeviceVerdict => ({ ok: false, code, message: `device identity rejected: ${message}` })
 
+/** A node that sent no device identity at all. */
+export const missingDevice = refuse("DEVICE_AUTH_INVALID", "a node must send a device identity (device {id, publicKey, signature, signedAt, nonce})") as Extract<
+  DeviceVerdict,
+  { ok: false }
+>
+
 export const verifyDevice = (params: ConnectParams, role: string, challengeNonce: string, now: number): DeviceVerdict => {
   const device = params.device
-  if (device === undefined) {
-    return refuse("DEVICE_AUTH_INVALID", "a node must send a device identity (device {id, publicKey, signature, signedAt, nonce})")
-  }
+  if (device === undefined) return missingDevice
   const raw = B64URL.test(device.publicKey) ? Buffer.from(device.publicKey, "base64url") : Buffer.alloc(0)
   if (raw.length !== 32) return refuse("DEVICE_AUTH_PUBLIC_KEY_INVALID", "publicKey must be the base64url raw 32-byte Ed25519 key")
   let key

@@ -333,7 +333,8 @@ export const make = Effect.gen(function* () {
           const key = yield* need(params, "idempotencyKey", "node.invoke")
           const node = yield* resolveNode(ref)
           const args = isRecord(params) ? params.params : undefined
-          const payload = yield* once(key, invoke(node.nodeId, command, args, timeoutOf(params)))
+          // Keys are scoped to the node and command, so one caller's key never answers for another call.
+          const payload = yield* once(`${node.nodeId}\u0000${command}\u0000${key}`, invoke(node.nodeId, command, args, timeoutOf(params)))
           return { ok: true, nodeId: node.nodeId, command, payload }
         })
     },

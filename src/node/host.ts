@@ -10,6 +10,7 @@ import { deviceAuthPayload, signatureToken } from "../protocol/device.js"
 import { VERSION } from "../version.js"
 import { type BrowserController, BrowserError } from "./browser.js"
 import { type DeviceIdentity, loadDeviceToken, signPayload, storeDeviceToken } from "./identity.js"
+import { abortableSleep as sleep } from "../platform/sleep.js"
 
 export const NODE_CLIENT_ID = "node-host"
 
@@ -41,17 +42,6 @@ interface InvokeRequest {
   readonly timeoutMs?: number
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve()
-    const timer = setTimeout(done, ms)
-    function done() {
-      clearTimeout(timer)
-      signal.removeEventListener("abort", done)
-      resolve()
-    }
-    signal.addEventListener("abort", done)
-  })
 
 export const runNodeHost = async (opts: NodeHostOptions, signal: AbortSignal): Promise<void> => {
   const { identity, log } = opts

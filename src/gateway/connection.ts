@@ -3,7 +3,7 @@
  * Every failure closes only this socket, with the close code of shared/protocol.md.
  */
 import { randomUUID } from "node:crypto"
-import { Cause, Exit, Runtime } from "effect"
+import { Cause, Effect, Exit, Runtime } from "effect"
 import type WebSocket from "ws"
 import {
   CloseCode,
@@ -23,6 +23,7 @@ import {
 } from "../protocol/frames.js"
 import type { AuthFailure, AuthGrant, AuthRequest, AuthService } from "../services/Auth.js"
 import { decodeConnectParams } from "./connect-params.js"
+import { type DeviceVerdict, missingDevice, type VerifiedDevice, verifyDevice } from "./device-auth.js"
 import type { ProxyHeaders } from "./http.js"
 import { type CallerInfo, type MethodDef, RpcError } from "./rpc.js"
 
@@ -43,7 +44,31 @@ export interface ConnectionHost {
   /** The socket itself has closed (after the close handshake, or cut). */
   readonly onSocketClosed: (conn: Connection) => void
   readonly log: (message: string) => void
+  /** Checks a device token against the paired device (undefined: no pairing store). */
+  readonly checkDeviceToken: (deviceId: string, token: string) => Effect.Effect<boolean>
+  /**
+   * Decides whether an authenticated node may join: paired (returns a fresh device token unless
+   * it authenticated with one), or refused with NOT_PAIRED and a pending request.
+   */
+  readonly admitNode: (conn: Connection, device: VerifiedDevice, authMethod: string) => Effect.Effect<{ readonly deviceToken?: string }, ConnectRefusal>
 }
+
+/** A refused connect: the error answered, then the socket closed with closeCode. */
+export interface ConnectRefusal {
+  readonly _tag: "ConnectRefusal"
+  readonly shape: ErrorShape
+  readonly closeCode: number
+}
+export const connectRefusal = (shape: ErrorShape, closeCode: number = CloseCode.policy): ConnectRefusal => ({ _tag: "ConnectRefusal", shape, closeCode })
+
+/** A rejected credential, as the connect answer. */
+const refusalOf = (f: AuthFailure): ConnectRefusal =>
+  connectRefusal({
+    code: ErrorCode.invalidRequest,
+    message: f.message,
+    details: { code: f.code },
+    ...(f.retryAfterMs === undefined ? {} : { retryable: true, retryAfterMs: f.retryAfterMs })
+  })
 
 export interface PeerInfo {
   readonly remoteAddress: string
@@ -57,6 +82,8 @@ export interface PeerInfo {
 
 export class Connection {
   readonly connId = randomUUID()
+  /** The challenge's nonce, which a node's device signature covers. */
+  readonly nonce = randomUUID()
   readonly since = Date.now()
   state: "handshake" | "ready" | "closed" = "handshake"
   client: ClientInfo | undefined
@@ -66,6 +93,12 @@ export class Connection {
   /** Who a Tailscale-authenticated operator is (whois-confirmed login). */
   identity: AuthGrant["identity"]
   caller: CallerInfo | undefined
+  caps: ReadonlyArray<string> = []
+  commands: ReadonlyArray<string> = []
+  /** The verified device identity (nodes). */
+  device: VerifiedDevice | undefined
+  /** A device token issued by this handshake, sent once in hello-ok.auth.deviceToken. */
+  issuedDeviceToken: string | undefined
   /** Dropped once the handshake is over, so an idle client does not keep a spent timer. */
   private handshakeTimer: NodeJS.Timeout | undefined
 
@@ -82,7 +115,7 @@ export class Connection {
     ws.on("error", () => this.onClosed())
     this.handshakeTimer = setTimeout(() => this.close(CloseCode.policy, "handshake timeout"), host.handshakeTimeoutMs)
     this.handshakeTimer.unref()
-    this.sendText(eventFrame("connect.challenge", { nonce: randomUUID(), ts: Date.now() }))
+    this.sendText(eventFrame("connect.challenge", { nonce: this.nonce, ts: Date.now() }))
   }
 
   /** Sends a prepared frame; a client that stops reading is dropped rather than buffered forever. */
@@ -166,44 +199,85 @@ export class Connection {
       role,
       ...(this.peer.proxy === undefined ? {} : { proxy: this.peer.proxy })
     }
-    const decided = this.host.auth.decideNow?.(request)
-    if (decided !== undefined) return this.onAuthenticated(id, params, role, decided)
-    Runtime.runCallback(this.host.runtime)(this.host.auth.authenticate(request), {
-      onExit: (exit) => this.onAuthenticated(id, params, role, exit)
+    // An operator has no device identity to verify: most such connects are decided at once,
+    // without starting a fiber (Auth.decideNow makes the same checks as Auth.authenticate).
+    const decided = role === "operator" ? this.host.auth.decideNow?.(request) : undefined
+    if (decided !== undefined) {
+      if (Exit.isSuccess(decided)) {
+        this.client = params.client
+        this.caps = params.caps ?? []
+        this.commands = params.commands ?? []
+      }
+      return this.onAdmitted(id, params, role, Exit.mapBoth(decided, { onFailure: refusalOf, onSuccess: (grant) => ({ grant, issued: {} }) }))
+    }
+    const host = this.host
+    const nonce = this.nonce
+    const conn = this
+    const admission = Effect.gen(function* () {
+      let device: VerifiedDevice | undefined
+      // A signed identity is verified first (its device token is looked up by its id); a node
+      // without one hears about its credential first, then that it needs an identity.
+      const refuseDevice = (verdict: Extract<DeviceVerdict, { ok: false }>) =>
+        Effect.fail(connectRefusal({ code: ErrorCode.invalidRequest, message: verdict.message, details: { code: verdict.code } }))
+      if (role === "node" && params.device !== undefined) {
+        const verdict = verifyDevice(params, role, nonce, Date.now())
+        if (!verdict.ok) return yield* refuseDevice(verdict)
+        device = verdict.device
+      }
+      const offeredDeviceToken = params.auth?.deviceToken
+      const deviceToken =
+        device !== undefined && offeredDeviceToken !== undefined && offeredDeviceToken.length > 0
+          ? (yield* host.checkDeviceToken(device.deviceId, offeredDeviceToken)) ? ("valid" as const) : ("invalid" as const)
+          : undefined
+      const grant = yield* host.auth
+        .authenticate({ ...request, ...(deviceToken === undefined ? {} : { deviceToken }) })
+        .pipe(Effect.mapError(refusalOf))
+      if (role === "node" && device === undefined) return yield* refuseDevice(missingDevice)
+      conn.client = params.client
+      conn.device = device
+      conn.caps = params.caps ?? []
+      conn.commands = params.commands ?? []
+      const issued = device === undefined ? {} : yield* host.admitNode(conn, device, grant.method)
+      return { grant, issued }
+    })
+    Runtime.runCallback(this.host.runtime)(admission, {
+      onExit: (exit) => this.onAdmitted(id, params, role, exit)
     })
   }
 
-  private onAuthenticated(id: string, params: ConnectParams, role: Role, exit: Exit.Exit<AuthGrant, AuthFailure>): void {
+  private onAdmitted(
+    id: string,
+    params: ConnectParams,
+    role: Role,
+    exit: Exit.Exit<{ readonly grant: AuthGrant; readonly issued: { readonly deviceToken?: string } }, ConnectRefusal>
+  ): void {
     if (this.state !== "handshake") return
     if (Exit.isFailure(exit)) {
       const failure = Cause.failureOption(exit.cause)
-      if (failure._tag === "Some") {
-        const f = failure.value
-        return this.fail(
-          id,
-          {
-            code: ErrorCode.invalidRequest,
-            message: f.message,
-            details: { code: f.code },
-            ...(f.retryAfterMs === undefined ? {} : { retryable: true, retryAfterMs: f.retryAfterMs })
-          },
-          CloseCode.policy
-        )
-      }
-      this.host.log(`auth check failed unexpectedly: ${Cause.pretty(exit.cause)}`)
+      if (failure._tag === "Some") return this.fail(id, failure.value.shape, failure.value.closeCode)
+      this.host.log(`connect check failed unexpectedly: ${Cause.pretty(exit.cause)}`)
       return this.fail(id, { code: ErrorCode.unavailable, message: "auth check failed" }, CloseCode.policy)
     }
     clearTimeout(this.handshakeTimer)
     this.handshakeTimer = undefined
     this.client = params.client
     this.role = role
-    this.authMethod = exit.value.method
-    this.identity = exit.value.identity
+    this.authMethod = exit.value.grant.method
+    this.issuedDeviceToken = exit.value.issued.deviceToken
+    this.identity = exit.value.grant.identity
     this.scopes = role === "operator" ? grantedScopes(params.scopes) : []
-    this.caller = { connId: this.connId, role, scopes: this.scopes, clientId: params.client.id, clientMode: params.client.mode }
+    this.caller = {
+      connId: this.connId,
+      role,
+      scopes: this.scopes,
+      clientId: params.client.id,
+      clientMode: params.client.mode,
+      ...(this.peer.proxy?.funnel ? { viaFunnel: true } : {})
+    }
     this.state = "ready"
     const hello = this.host.helloFrame(this, id)
     this.sendText(hello, () => this.host.helloSent(hello))
+    this.issuedDeviceToken = undefined
     this.host.onReady(this)
   }
 

@@ -160,6 +160,24 @@ describe.skipIf(sshdUnavailable() !== undefined)("transport ssh through a real s
     expect(fs.existsSync(path.join(env.OPENCLAW_STATE_DIR!, "gateway", "tunnel.json"))).toBe(false)
   })
 
+  it("gateway tunnel on a local port that is already taken (e.g. by the laptop's own Gateway) says so, and never claims the tunnel is up", async () => {
+    const net = await import("node:net")
+    // Something already listens on the chosen local port: ssh cannot bind it, and a probe of the port
+    // would reach that listener instead of the tunnel.
+    const squatter = net.createServer((s) => s.destroy()).listen(0, "127.0.0.1")
+    await new Promise((r) => squatter.once("listening", r))
+    const taken = (squatter.address() as { port: number }).port
+    try {
+      const r = await runCli(["gateway", "tunnel", "--local-port", String(taken)], env, 25_000)
+      expect(r.stdout).not.toContain("tunnel up")
+      expect(r.code).toBe(1)
+      expect(r.stderr).toContain(`Cannot open the SSH tunnel: local port ${taken} is already in use on 127.0.0.1: choose another with --local-port`)
+      expect(await sshClientPids(`-p ${sshd.port}`)).toEqual([])
+    } finally {
+      squatter.close()
+    }
+  })
+
   it("gateway tunnel with a changed host key ends at once with the reason", async () => {
     const r = await runCli(["gateway", "tunnel", "--local-port", String(await freePort())], laptop({ ...good, sshKnownHostsFile: sshd.wrongKnownHostsFile() }))
     expect(r.code).toBe(1)

@@ -119,6 +119,13 @@ describe.skipIf(sshdUnavailable() !== undefined)("transport ssh through a real s
     const missing = await runCli(["health"], laptop({ remotePort: gw.port }))
     expect(missing.code).toBe(78)
     expect(missing.stderr).toContain('gateway.remote.transport is "ssh" but gateway.remote.sshTarget is not set')
+    // `gateway tunnel` on a laptop set up for a direct URL (transport not "ssh"): name what it needs, not a transport it does not use.
+    const dir = tempStateDir()
+    fs.writeFileSync(path.join(dir, "openclaw.json"), JSON.stringify({ gateway: { mode: "remote", remote: { url: "wss://gw.example:18789", token: RTOKEN } } }))
+    const tunnel = await runCli(["gateway", "tunnel"], cliEnv(dir))
+    expect(tunnel.code).toBe(78)
+    expect(tunnel.stderr).toContain("`openclaw gateway tunnel` needs gateway.remote.sshTarget")
+    expect(tunnel.stderr).not.toContain('transport is "ssh"')
   })
 
   it("gateway tunnel: prints the local URLs, survives a killed ssh, shows in status, and releases everything on SIGTERM", async () => {

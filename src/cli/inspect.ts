@@ -131,7 +131,11 @@ export const statusCommand = (name: "status") =>
           line(
             "Exposure",
             exposure === undefined || exposure.mode === "off"
-              ? "none (loopback only)"
+              ? status.bind === undefined
+                ? "none"
+                : (status.bind.effectiveMode ?? status.bind.mode) === "loopback"
+                ? "none (loopback only)"
+                : `no Tailscale Serve or Funnel (reachable directly on the ${status.bind.effectiveMode ?? status.bind.mode} bind above)`
               : `tailscale ${exposure.mode}: ${exposure.state}${exposure.url ? ` ${exposure.url}` : ""}${exposure.wsUrl ? ` (WebSocket ${exposure.wsUrl})` : ""}${exposure.reason ? ` (${exposure.reason})` : ""}`
           ),
           ...(status.tailscaleUsers && status.tailscaleUsers.length > 0 ? [line("Tailnet", `signed in via Tailscale: ${status.tailscaleUsers.join(", ")}`)] : []),

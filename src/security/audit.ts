@@ -71,8 +71,15 @@ export const auditConfig = (loaded: LoadedConfig, env: Env, flags: ServerFlags =
     const reachable = nonLoopback || exposed
     add("short-token", reachable ? "critical" : "warn", `gateway.auth.token is ${token.length} characters (fewer than ${MIN_TOKEN_LENGTH})${reachable ? " on a Gateway reachable from other machines" : ""}`, "use a long random token, e.g. `openssl rand -hex 32`")
   }
-  if ((g.auth?.allowTailscale ?? false) && nonLoopback) {
-    add("tailscale-identity-with-non-loopback-bind", "warn", `gateway.auth.allowTailscale with gateway.bind "${bind}": identity headers are only trustworthy through Tailscale Serve on loopback`, 'set gateway.bind "loopback" or gateway.auth.allowTailscale false')
+  // Tailnet bind: identity is `tailscale whois` of the real TCP peer (nothing to forge), so no finding.
+  // Other non-loopback binds: identity headers count only from a proxy on this host (Serve needs loopback).
+  if ((g.auth?.allowTailscale ?? false) && nonLoopback && bind !== "tailnet") {
+    add(
+      "tailscale-identity-with-non-loopback-bind",
+      "warn",
+      `gateway.auth.allowTailscale with gateway.bind "${bind}": Tailscale identity is only accepted from a proxy on this host (Tailscale Serve, which needs a loopback bind), so clients on the network still need the ${authMode === "password" ? "password" : "token"}; only local processes can use it`,
+      'set gateway.auth.allowTailscale false; or use gateway.bind "tailnet" (identity from tailscale whois of the real peer) or gateway.bind "loopback" with gateway.tailscale.mode "serve"'
+    )
   }
   if (nonLoopback && bind !== "tailnet" && !(g.tls?.enabled ?? false)) {
     add("plaintext-non-loopback", "warn", `gateway.bind "${bind}" without TLS: tokens and chats cross the network in the clear`, "set gateway.tls.enabled true, or use an SSH tunnel or Tailscale Serve with gateway.bind \"loopback\"")

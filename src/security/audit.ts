@@ -26,6 +26,7 @@ export interface AuditReport {
 }
 
 const MIN_TOKEN_LENGTH = 24
+const MIN_PASSWORD_LENGTH = 16
 
 /** Permission bits of a path, or undefined when it does not exist. */
 export type StatMode = (p: string) => number | undefined
@@ -73,6 +74,15 @@ export const auditConfig = (loaded: LoadedConfig, env: Env, flags: ServerFlags =
   }
   // Tailnet bind: identity is `tailscale whois` of the real TCP peer (nothing to forge), so no finding.
   // Other non-loopback binds: identity headers count only from a proxy on this host (Serve needs loopback).
+  if (authMode === "password" && password !== undefined && !isUnusableSecret(password) && password.length < MIN_PASSWORD_LENGTH && (nonLoopback || exposed)) {
+    const publicInternet = tailscale === "funnel"
+    add(
+      "short-password",
+      publicInternet ? "critical" : "warn",
+      `gateway.auth.password is ${password.length} characters (fewer than ${MIN_PASSWORD_LENGTH}) on a Gateway reachable from ${publicInternet ? "the public internet (Tailscale Funnel)" : "other machines"}`,
+      "use a long passphrase or a random one, e.g. `openssl rand -base64 24`"
+    )
+  }
   if ((g.auth?.allowTailscale ?? false) && nonLoopback && bind !== "tailnet") {
     add(
       "tailscale-identity-with-non-loopback-bind",

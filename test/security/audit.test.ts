@@ -43,6 +43,15 @@ describe("security audit findings", () => {
     expect(finding.fix).toContain('gateway.bind "tailnet"')
   })
 
+  it("a short password: critical on Funnel (the public internet), a warning on another reachable bind, nothing on loopback", () => {
+    expect(ids({ auth: { mode: "password", password: "hunter2" }, tailscale: { mode: "funnel" } })).toContain("critical:short-password")
+    expect(ids({ bind: "lan", auth: { mode: "password", password: "hunter2" }, tls: { enabled: true } })).toContain("warn:short-password")
+    expect(ids({ auth: { mode: "password", password: "hunter2" } })).toEqual([])
+    expect(ids({ auth: { mode: "password", password: "correct horse battery staple" }, tailscale: { mode: "funnel" } })).toEqual([])
+    const r = auditConfig(loaded({ auth: { mode: "password", password: "hunter2" }, tailscale: { mode: "funnel" } }), {}, {}, secure)
+    expect(JSON.stringify(r)).not.toContain("hunter2")
+  })
+
   it("an agent API key sent over plain http to a non-private host", () => {
     const withAgent = (baseUrl: string, apiKeyEnv?: string) =>
       auditConfig({ ...loaded({ auth: { token: LONG } }), file: { gateway: { auth: { token: LONG } }, agent: { provider: { kind: "openai", baseUrl, model: "m", apiKeyEnv } } } }, {}, {}, secure).findings.map((f) => `${f.severity}:${f.id}`)

@@ -13,6 +13,7 @@ import * as tls from "node:tls"
 import { Data, Effect } from "effect"
 import { tlsFiles } from "../config/settings.js"
 import type { GatewaySettings } from "../services/GatewayConfig.js"
+import { TLS_REQUIRED_HEADER, TLS_REQUIRED_VALUE } from "../protocol/frames.js"
 
 export class TlsSetupError extends Data.TaggedError("TlsSetupError")<{ readonly message: string }> {}
 
@@ -115,3 +116,28 @@ export const loadServerTls = (settings: GatewaySettings): Effect.Effect<ServerTl
     })
     return { context, fingerprint, certPath: files.cert, source }
   })
+
+/** The first byte of every TLS connection: a handshake record. */
+const TLS_HANDSHAKE_RECORD = 0x16
+
+
+/**
+ * For a connection to the TLS port whose first bytes are not a TLS handshake (plain http:// or
+ * ws://): a short HTTP 400 that says to use https:// / wss://, instead of a bare reset. Undefined
+ * when the bytes are a TLS handshake. The Host header is echoed only when it looks like host[:port].
+ */
+export const plaintextOnTlsPortResponse = (firstChunk: Buffer): string | undefined => {
+  if (firstChunk.length === 0 || firstChunk[0] === TLS_HANDSHAKE_RECORD) return undefined
+  const host = /^host:[ \t]*([A-Za-z0-9.\-:[\]]{1,255})[ \t]*$/im.exec(firstChunk.toString("latin1"))?.[1]
+  const where = host === undefined ? "this address" : host
+  const body = `This OpenClaw Gateway only speaks TLS (gateway.tls.enabled): open https://${where}/ in a browser, or connect with wss://${where}.\n`
+  return [
+    "HTTP/1.1 400 Bad Request",
+    "Content-Type: text/plain; charset=utf-8",
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    `${TLS_REQUIRED_HEADER}: ${TLS_REQUIRED_VALUE}`,
+    "Connection: close",
+    "",
+    body
+  ].join("\r\n")
+}

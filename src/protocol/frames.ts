@@ -174,3 +174,10 @@ export const eventFrameJson = (event: string, payloadJson: Buffer, seq: number):
   Buffer.concat([Buffer.from(`{"type":"event","event":${JSON.stringify(event)},"seq":${seq},"payload":`), payloadJson, CLOSE_BRACE])
 
 export { isRecord }
+
+/**
+ * A TLS Gateway answers a plaintext http:// or ws:// request with HTTP 400 and this header, so the
+ * client can say "use wss://" instead of "connection reset".
+ */
+export const TLS_REQUIRED_HEADER = "x-openclaw-error"
+export const TLS_REQUIRED_VALUE = "tls-required"

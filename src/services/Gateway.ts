@@ -13,7 +13,7 @@ import { findUiDir, loadUiAssets, serveControlUi, type UiAsset } from "../gatewa
 import { checkOrigin, isLocalRequest, normaliseAddress, proxyHeaders, rejectUpgrade, sendJson } from "../gateway/http.js"
 import { coreMethods, healthPayload } from "../gateway/methods.js"
 import { PendingSockets } from "../gateway/pending.js"
-import { loadServerTls, type ServerTls } from "../gateway/tls.js"
+import { loadServerTls, plaintextOnTlsPortResponse, type ServerTls } from "../gateway/tls.js"
 import type { MethodDef } from "../gateway/rpc.js"
 import { CloseCode, eventFrame, eventFrameJson, Limits, PROTOCOL_VERSION } from "../protocol/frames.js"
 import { VERSION } from "../version.js"
@@ -245,10 +245,9 @@ export const make = Effect.gen(function* () {
    * With TLS the same port speaks https/wss: each accepted socket is wrapped in a server-side
    * TLSSocket (TLS 1.3 only) that must finish its handshake within the handshake timeout.
    */
-  const secure = (raw: net.Socket): net.Socket => {
+  const secure = (raw: net.Socket, timer: NodeJS.Timeout): net.Socket => {
     if (serverTls === undefined) return raw
     const socket = new tls.TLSSocket(raw, { isServer: true, secureContext: serverTls.context, requestCert: false })
-    const timer = setTimeout(() => socket.destroy(), settings.handshakeTimeoutMs)
     socket.once("secure", () => clearTimeout(timer))
     socket.once("close", () => clearTimeout(timer))
     socket.on("error", (err) => {
@@ -270,14 +269,41 @@ export const make = Effect.gen(function* () {
       }
       return
     }
-    const socket = secure(raw)
-    pendingAddress.set(socket, address)
-    sockets.add(socket)
-    socket.once("close", () => {
-      sockets.delete(socket)
-      leavePending(socket)
+    const accept = (timer?: NodeJS.Timeout) => {
+      const socket = timer === undefined ? raw : secure(raw, timer)
+      pendingAddress.delete(raw)
+      pendingAddress.set(socket, address)
+      sockets.add(socket)
+      socket.once("close", () => {
+        sockets.delete(socket)
+        leavePending(socket)
+      })
+      httpServer.emit("connection", socket)
+    }
+    if (serverTls === undefined) return accept()
+    // TLS: look at the first bytes. A plaintext http:// or ws:// client gets an HTTP answer that
+    // says to use TLS, not a reset; a TLS handshake goes on (the bytes are put back for TLSSocket).
+    const timer = setTimeout(() => raw.destroy(), settings.handshakeTimeoutMs)
+    sockets.add(raw)
+    pendingAddress.set(raw, address)
+    raw.once("close", () => {
+      clearTimeout(timer)
+      sockets.delete(raw)
+      leavePending(raw)
     })
-    httpServer.emit("connection", socket)
+    raw.on("error", () => raw.destroy())
+    raw.once("data", (chunk: Buffer) => {
+      const refusal = plaintextOnTlsPortResponse(chunk)
+      if (refusal !== undefined) {
+        // The handshake timer stays: it cuts a client that never closes its end.
+        debug(`plaintext connection from ${address} to the TLS port: answered "use https:// or wss://"`)
+        raw.resume()
+        return void raw.end(refusal)
+      }
+      raw.pause()
+      raw.unshift(chunk)
+      accept(timer)
+    })
   })
 
   const tick = setInterval(() => broadcast("tick", { ts: Date.now() }), settings.tickIntervalMs)

@@ -147,6 +147,8 @@ export const statusCommand = (name: "status") =>
           if (audit !== undefined) {
             lines.push(line("Audit", `${audit.summary.critical} critical, ${audit.summary.warn} warning(s)${audit.findings.length > 0 ? " (details: openclaw security audit)" : ""}`))
           }
+          const entries = (presence as Array<unknown> | undefined) ?? []
+          lines.push(line("Presence", `${entries.length} connection(s)`))
           for (const p of (presence as Array<{ client: { id: string; mode: string; version: string }; role: string; host: string; since: number; user?: { login: string } }>) ?? []) {
             lines.push(`    - ${p.client.id} (${p.client.mode} ${p.client.version}, ${p.role}) from ${p.host}${p.user ? ` as ${p.user.login} (tailscale)` : ""}, connected ${formatUptime(Date.now() - p.since)} ago`)
           }

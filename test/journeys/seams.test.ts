@@ -39,6 +39,11 @@ describe("a TLS Gateway on a LAN bind (scenario D's server)", { timeout: 60_000 
     expect(r.stdout).not.toContain("loopback only")
     expect(r.stdout).toMatch(/Exposure:\s+no Tailscale Serve or Funnel/)
     expect(r.stdout + r.stderr).not.toContain(TOKEN)
+    // --deep: the audit summary, then the connected clients under their own heading.
+    const deep = await runCli(["gateway", "status", "--deep"], env)
+    expect(deep.code).toBe(0)
+    expect(deep.stdout).toMatch(/Audit:\s+\d+ critical/)
+    expect(deep.stdout).toMatch(/Presence:\s+1 connection\(s\)\n\s+- cli \(cli [^)]*, operator\) from 127\.0\.0\.1/)
   })
 })
 

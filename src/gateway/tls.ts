@@ -15,7 +15,11 @@ import { tlsFiles } from "../config/settings.js"
 import type { GatewaySettings } from "../services/GatewayConfig.js"
 import { TLS_REQUIRED_HEADER, TLS_REQUIRED_VALUE } from "../protocol/frames.js"
 
-export class TlsSetupError extends Data.TaggedError("TlsSetupError")<{ readonly message: string }> {}
+export class TlsSetupError extends Data.TaggedError("TlsSetupError")<{
+  readonly message: string
+  /** The user's own gateway.tls.certPath/keyPath is at fault: a configuration error (exit 78). */
+  readonly config?: boolean
+}> {}
 
 export interface ServerTls {
   readonly context: tls.SecureContext
@@ -30,6 +34,11 @@ export interface ServerTls {
 export const certificateFingerprint = (pem: string | Buffer): string => new X509Certificate(pem).fingerprint256
 
 const errorCode = (e: unknown) => (e as NodeJS.ErrnoException).code ?? String(e)
+
+const describeFileError = (e: unknown) => {
+  const code = errorCode(e)
+  return code === "ENOENT" ? "no such file (ENOENT)" : code === "EACCES" ? `permission denied for this user (EACCES)` : code === "EISDIR" ? "it is a directory (EISDIR)" : code
+}
 
 const runOpenssl = (args: ReadonlyArray<string>) =>
   Effect.async<void, TlsSetupError>((resume) => {
@@ -86,9 +95,12 @@ const readPair = (certPath: string, keyPath: string, certKey: string, keyKey: st
   Effect.try({
     try: () => ({ cert: fs.readFileSync(certPath), key: fs.readFileSync(keyPath) }),
     catch: (e) => {
-      const code = errorCode(e)
       const which = fs.existsSync(certPath) ? `${keyKey} ${keyPath}` : `${certKey} ${certPath}`
-      return new TlsSetupError({ message: `cannot read ${which}: ${code}` })
+      const own = certKey === "gateway.tls.certPath"
+      return new TlsSetupError({
+        message: `cannot read ${which}: ${describeFileError(e)}${own ? "; point gateway.tls.certPath and gateway.tls.keyPath at readable PEM files, or remove both to use an auto-generated certificate" : ""}`,
+        config: own
+      })
     }
   })
 
@@ -105,13 +117,14 @@ export const loadServerTls = (settings: GatewaySettings): Effect.Effect<ServerTl
     const { cert, key } = yield* readPair(files.cert, files.key, own ? "gateway.tls.certPath" : "the generated certificate", own ? "gateway.tls.keyPath" : "the generated key")
     const fingerprint = yield* Effect.try({
       try: () => certificateFingerprint(cert),
-      catch: () => new TlsSetupError({ message: `${files.cert} is not a PEM certificate${own ? " (gateway.tls.certPath)" : ""}` })
+      catch: () => new TlsSetupError({ message: `${files.cert} is not a PEM certificate${own ? " (gateway.tls.certPath)" : ""}`, config: own })
     })
     const context = yield* Effect.try({
       try: () => tls.createSecureContext({ cert, key, minVersion: "TLSv1.3" }),
       catch: (e) =>
         new TlsSetupError({
-          message: `cannot use the certificate ${files.cert} with the key ${files.key}: ${String((e as Error).message ?? e).replace(/^error:\w+:/, "")}${own ? " (check gateway.tls.certPath and gateway.tls.keyPath belong together)" : `; delete ${path.dirname(files.cert)} to generate a fresh pair`}`
+          message: `cannot use the certificate ${files.cert} with the key ${files.key}: ${String((e as Error).message ?? e).replace(/^error:\w+:/, "")}${own ? " (check gateway.tls.certPath and gateway.tls.keyPath belong together)" : `; delete ${path.dirname(files.cert)} to generate a fresh pair`}`,
+          config: own
         })
     })
     return { context, fingerprint, certPath: files.cert, source }

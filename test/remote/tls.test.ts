@@ -212,5 +212,11 @@ describe("wss:// and certificate pinning", { timeout: 60_000 }, () => {
     const r = await runCli(["gateway", "run"], half)
     expect(r.code).toBe(78)
     expect(r.stderr).toContain("gateway.tls.certPath and gateway.tls.keyPath go together")
+    // A configured file that is not there: a configuration error (78) naming the key, with no stack trace.
+    const missing = laptop({ port: await freePort(), auth: { token: TOKEN }, tls: { enabled: true, certPath: path.join(dir, "nope.pem"), keyPath: path.join(dir, "k.pem") } })
+    const m = await runCli(["gateway", "run"], missing)
+    expect(m.code).toBe(78)
+    expect(m.stderr).toContain(`Cannot start the Gateway: cannot read gateway.tls.certPath ${path.join(dir, "nope.pem")}: no such file`)
+    expect(m.stderr).not.toMatch(/\n\s+at /)
   })
 })

@@ -302,6 +302,26 @@ export const make = Effect.gen(function* () {
           if (paired !== undefined) logInfo(`paired this machine's own node host ${device.deviceId.slice(0, 12)} automatically (gateway.nodes.pairing.autoApproveLocal)`)
         }
         if (paired === undefined) {
+          const rejectedRequest = yield* pairing.takeRejection(device.deviceId)
+          if (rejectedRequest !== undefined) {
+            return yield* Effect.fail(
+              connectRefusal({
+                code: ErrorCode.notPaired,
+                message: "pairing rejected by an operator",
+                // Told once, so the node stops asking; starting it again opens a new request.
+                details: {
+                  code: "PAIRING_REJECTED",
+                  requestId: rejectedRequest,
+                  reason: "rejected",
+                  deviceId: device.deviceId,
+                  requestedRole: "node",
+                  remediationHint: "An operator rejected this device's pairing request; if that was a mistake, start `openclaw node run` again to ask anew",
+                  pauseReconnect: true,
+                  retryable: false
+                }
+              })
+            )
+          }
           const outcome = yield* pairing.request(info).pipe(
             Effect.mapError((e) => connectRefusal({ code: ErrorCode.unavailable, message: e.message, retryable: true }))
           )

@@ -149,6 +149,27 @@ describe("pairing", () => {
     })
   })
 
+  it("a rejected device is told so on its next connect (once, without a new request); asking after that opens a new one", async () => {
+    await withGateway({ stateDir: stateDir() }, async (gw) => {
+      const op = await admin(gw.url)
+      const id = newIdentity()
+      const first = await nodeConnect(gw.url, id)
+      const requestId = first.res.error.details.requestId
+      expect((await op.request("node.pair.reject", { requestId })).ok).toBe(true)
+      const told = await nodeConnect(gw.url, id)
+      expect(told.res.error.code).toBe("NOT_PAIRED")
+      expect(told.res.error.message).toBe("pairing rejected by an operator")
+      expect(told.res.error.details).toMatchObject({ code: "PAIRING_REJECTED", reason: "rejected", requestId, pauseReconnect: true })
+      expect(told.res.error.details.remediationHint).toContain("openclaw node run")
+      expect((await op.request("node.pair.list")).payload.pending).toEqual([])
+      const again = await nodeConnect(gw.url, id)
+      expect(again.res.error.details.code).toBe("PAIRING_REQUIRED")
+      expect(again.res.error.details.requestId).not.toBe(requestId)
+      // Another device is not affected by this one's rejection.
+      expect((await nodeConnect(gw.url, newIdentity())).res.error.details.code).toBe("PAIRING_REQUIRED")
+    })
+  })
+
   it("paired devices survive a Gateway restart", async () => {
     const dir = stateDir()
     const id = newIdentity()

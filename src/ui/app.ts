@@ -210,6 +210,8 @@ const onEvent = (event: string, payload: any) => {
     case "presence":
       state.presence = payload?.presence ?? []
       if (state.view === "presence") render()
+      // A node connecting or leaving changes the paired list's "Connected" column.
+      else if (state.view === "pairing") void refresh()
       return
     case "chat":
       return onChat(payload)
@@ -701,11 +703,11 @@ const renderPairing = () => {
               paired.map((p: any) =>
                 h(
                   "tr",
-                  {},
+                  { "data-node": p.nodeId },
                   h("td", {}, p.displayName ?? p.nodeId, h("div", { className: "muted small" }, p.nodeId)),
                   h("td", {}, p.platform ?? ""),
                   h("td", {}, p.pairedAt ? `${ago(Date.now() - p.pairedAt)} ago` : ""),
-                  h("td", {}, p.connected ? "yes" : "no")
+                  h("td", { "data-field": "connected" }, p.connected ? "yes" : "no")
                 )
               )
             )

@@ -66,8 +66,13 @@ describe.skipIf(!chromiumInstalled)("Control UI pairing with real node hosts", {
   })
 
   it("a node's request appears live, Approve lets it connect, the paired list and presence show it, and the browser works", async () => {
+    // The operator is looking at another screen: the Pairing tab counts the waiting request.
+    await page.click('[data-view="overview"]')
     const node = startNode("laptop")
     const [, requestId] = await node.waitFor(/waiting for approval: requestId ([0-9a-f-]{36})/)
+    await page.locator('[data-view="pairing"] #pairing-count', { hasText: "1" }).waitFor({ timeout: 10_000 })
+    await screenshot(page, "pairing-00-tab-count")
+    await page.click('[data-view="pairing"]')
     // No reload, no Refresh click: node.pair.requested brings it in.
     const row = page.locator(`#pairing-pending tr[data-request="${requestId}"]`)
     await row.waitFor({ timeout: 10_000 })
@@ -80,6 +85,7 @@ describe.skipIf(!chromiumInstalled)("Control UI pairing with real node hosts", {
     await row.locator("button", { hasText: "Approve" }).click()
     await node.waitFor(/connected to ws:\/\/127\.0\.0\.1:\d+ as node [0-9a-f]{12} \(laptop\); offering browser\.proxy/, from)
     await page.locator("#pairing-pending", { hasText: "No pending requests." }).waitFor({ timeout: 10_000 })
+    expect(await page.locator("#pairing-count").count()).toBe(0)
     // The paired list follows the node's connection by itself.
     const paired = page.locator("#pairing-paired tr", { hasText: "laptop" })
     await paired.locator('[data-field="connected"]', { hasText: "yes" }).waitFor({ timeout: 10_000 })

@@ -56,6 +56,7 @@ const codeHints: Record<string, string> = {
   NOT_CONNECTED: "start `openclaw node run` on that machine; `openclaw nodes list` shows which nodes are connected",
   NODE_DISCONNECTED: "the node host dropped its link (sleep, network); it reconnects by itself, then retry",
   TIMEOUT: "pass a larger --timeout, or look at the node host's output",
+  NODE_ERROR: "this came from the browser on the node host (a page that does not load there, a selector that matches nothing); its output on that machine may say more",
   UNKNOWN_NODE: "`openclaw nodes list` shows paired nodes, `openclaw nodes pending` the ones waiting for approval",
   APPROVAL_NOT_FOUND: "requests expire after 5 minutes; the node asks again on its next retry: `openclaw nodes pending`",
   MISSING_SCOPE: "this command needs a scope the connection was not granted"

@@ -111,6 +111,9 @@ describe.skipIf(!fs.existsSync("/usr/bin/chromium"))("browser control through a 
     const missing = await cli(["browser", "click", "#nope", "--timeout", "4000"])
     expect(missing.code).toBe(1)
     expect(missing.stderr).toContain("Click failed")
+    // The node's browser answered: the hint points there, not at the Gateway's log.
+    expect(missing.stderr).toContain("Hint: this came from the browser on the node host")
+    expect(missing.stderr).not.toContain("check the Gateway's log")
 
     const file = path.join(gwState, "page.png")
     const shot = await cli(["browser", "screenshot", "--out", file])

@@ -281,6 +281,24 @@ describe("node.invoke", () => {
     })
   })
 
+  it("with the default tick, a node that falls silent during a call is dropped within seconds, not at the next 15 s ping round", async () => {
+    await withGateway({ stateDir: stateDir() }, async (gw) => {
+      const op = await admin(gw.url)
+      const { id, node } = await pairNode(gw.url, op)
+      serveInvokes(node)
+      const ok = await op.request("node.invoke", { nodeId: id.deviceId, command: "echo", idempotencyKey: "k-awake", params: { x: 1 } })
+      expect(ok.ok).toBe(true)
+      // The laptop goes to sleep: the socket stays open, nothing answers, not even pings.
+      node.ws.pause()
+      op.send({ type: "req", id: "asleep", method: "node.invoke", params: { nodeId: id.deviceId, command: "echo", idempotencyKey: "k-asleep", timeoutMs: 30_000 } })
+      const started = Date.now()
+      const res = await op.waitFor(() => op.frames.find((f) => f.type === "res" && f.id === "asleep"), 40_000)
+      expect(res.error.details.code).toBe("NODE_DISCONNECTED")
+      expect(res.error.message).toContain("disconnected while running echo")
+      expect(Date.now() - started).toBeLessThan(12_000)
+    })
+  }, 45_000)
+
   it("an unpaired node cannot be invoked: it never joins", async () => {
     await withGateway({ stateDir: stateDir() }, async (gw) => {
       const op = await admin(gw.url)

@@ -208,6 +208,12 @@ describe.skipIf(!fs.existsSync("/usr/bin/chromium"))("browser control through a 
     expect(status.stderr).toContain("Hint: on the machine with the browser run `openclaw node run")
     const rejected = await cli(["nodes", "reject", requestId!])
     expect(rejected.code).toBe(0)
+    expect(rejected.stdout).toContain(`Rejected pairing request ${requestId}`)
+    expect(rejected.stdout).toContain("told on its next retry and stops asking")
+    // The node host stops, saying why, rather than asking again every few seconds.
+    expect(await node!.exited).toBe(1)
+    expect(node!.output()).toContain("an operator rejected this node's pairing request")
+    expect(JSON.parse((await cli(["nodes", "pending", "--json"])).stdout).pending).toEqual([])
     const gone = await cli(["nodes", "approve", requestId!])
     expect(gone.code).toBe(1)
     expect(gone.stderr).toContain(`no pending pairing request ${requestId}`)

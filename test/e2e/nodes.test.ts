@@ -124,6 +124,9 @@ describe.skipIf(!fs.existsSync("/usr/bin/chromium"))("browser control through a 
     expect(png.readUInt32BE(20)).toBe(800)
     expect(png.length).toBeGreaterThan(2_000)
     expect(shot.stdout).toContain(`Saved ${png.length} bytes (PNG)`)
+    const nowhere = await cli(["browser", "screenshot", "--out", path.join(gwState, "no-such-dir", "page.png")])
+    expect(nowhere.code).toBe(1)
+    expect(nowhere.stderr).toContain(`the directory ${path.join(gwState, "no-such-dir")} does not exist; create it, or pass another --out`)
 
     const tabs = await cli(["browser", "tabs"])
     expect(tabs.stdout).toMatch(/\* tab-\d+ {2}Node test page/)

@@ -34,6 +34,8 @@ await Promise.all([
     minify: true,
     legalComments: "none",
     plugins: [stubUnused],
+    // Loaded lazily (node host browser code only), never bundled: keeps the CLI's start-up fast.
+    external: ["playwright-core"],
     define,
     logLevel: "warning"
   }),

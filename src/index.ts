@@ -6,6 +6,8 @@ export { Auth, AuthFailure, type AuthService, constantTimeEqual } from "./servic
 export { Binder, BindError, type BinderService, type Listeners, findTailnetAddress, isTailscaleAddress } from "./services/Binder.js"
 export { Gateway, type GatewayService, type PresenceEntry } from "./services/Gateway.js"
 export { ConfigError, GatewayConfig, type GatewaySettings, type LoadOptions, testSettings } from "./services/GatewayConfig.js"
+export { Pairing, PairingError, type PairingService, type PairingStore, fileStore, memoryStore } from "./services/Pairing.js"
+export { Nodes, type NodesService, type NodeView } from "./services/Nodes.js"
 export { ExposureConflict, type ExposureStatus, TailscaleExposure } from "./services/TailscaleExposure.js"
 export { TailscaleCli, type TailscaleCliService, TailscaleError } from "./services/TailscaleCli.js"
 export { AgentError, AgentRuntime, type AgentRuntimeService, echoProvider, openaiProvider, type Provider, type RunResult } from "./services/AgentRuntime.js"

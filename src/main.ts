@@ -11,12 +11,15 @@ import { Cause, Effect, Exit, Layer } from "effect"
 import { ExitWith } from "./cli/exit.js"
 import { gatewayCommand } from "./cli/gateway.js"
 import { healthCommand, statusCommand } from "./cli/inspect.js"
+import { browserCommand } from "./cli/browser.js"
+import { nodeCommand } from "./cli/node.js"
+import { nodesCommand } from "./cli/nodes.js"
 import { securityCommand } from "./cli/security.js"
 import { VERSION } from "./version.js"
 
 const root = Command.make("openclaw").pipe(
   Command.withDescription("OpenClaw Gateway: run it, reach it locally or remotely, and inspect it"),
-  Command.withSubcommands([gatewayCommand, healthCommand("health"), statusCommand("status"), securityCommand])
+  Command.withSubcommands([gatewayCommand, healthCommand("health"), statusCommand("status"), securityCommand, nodeCommand, nodesCommand, browserCommand])
 )
 
 const cli = Command.run(root, { name: "openclaw", version: VERSION })

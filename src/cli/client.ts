@@ -47,6 +47,21 @@ export const resolveClientTarget = (flags: ClientFlags) =>
     return target
   })
 
+/** Hints for the node and browser failures a method answers with (details.code). */
+const codeHints: Record<string, string> = {
+  NO_BROWSER_NODE: "on the machine with the browser run `openclaw node run --url <gateway url> --token <token>`, then `openclaw nodes pending` and `openclaw nodes approve <requestId>` here",
+  MULTIPLE_BROWSER_NODES: 'pick one: set gateway.nodes.browser.mode "manual" and gateway.nodes.browser.node to its id or name (`openclaw nodes list`)',
+  BROWSER_DISABLED: 'set gateway.nodes.browser.mode to "auto" (or "manual" with gateway.nodes.browser.node) and restart the Gateway',
+  BROWSER_FUNNEL_REFUSED: "connect through Tailscale Serve, the tailnet or an SSH tunnel instead of Funnel",
+  NOT_CONNECTED: "start `openclaw node run` on that machine; `openclaw nodes list` shows which nodes are connected",
+  NODE_DISCONNECTED: "the node host dropped its link (sleep, network); it reconnects by itself, then retry",
+  TIMEOUT: "pass a larger --timeout, or look at the node host's output",
+  NODE_ERROR: "this came from the browser on the node host (a page that does not load there, a selector that matches nothing); its output on that machine may say more",
+  UNKNOWN_NODE: "`openclaw nodes list` shows paired nodes, `openclaw nodes pending` the ones waiting for approval",
+  APPROVAL_NOT_FOUND: "requests expire after 5 minutes; the node asks again on its next retry: `openclaw nodes pending`",
+  MISSING_SCOPE: "this command needs a scope the connection was not granted"
+}
+
 /** The connection a client command runs on: tunnel (transport "ssh"), TLS pin, plaintext guard, handshake. */
 export const connectClient = (target: Target, flags: ClientFlags, scopes: ReadonlyArray<string>, onEvent?: (event: EventFrame) => void) =>
   connectTarget(target, { scopes, timeoutMs: flags.timeout, ...(onEvent ? { onEvent } : {}) }).pipe(Effect.provide(SshTunnel.layer))
@@ -86,7 +101,7 @@ const hintFor = (error: GatewayClientError, target: Target): string => {
         ? `nothing was sent. If the Gateway's certificate was replaced on purpose, set ${target.pinSource?.startsWith("local") ? "nothing: restart the Gateway so it serves the current certificate" : `${target.pinSource ?? "gateway.remote.tlsFingerprint"} to the fingerprint \`openclaw gateway status\` shows on the Gateway host`}; otherwise something is intercepting the connection`
         : "check that the Gateway serves wss:// (gateway.tls.enabled) and pin its certificate with gateway.remote.tlsFingerprint or --tls-fingerprint"
     default:
-      return "run with --json for the raw error, or check the Gateway's log"
+      return codeHints[error.code ?? ""] ?? "run with --json for the raw error, or check the Gateway's log"
   }
 }
 

@@ -93,7 +93,8 @@ const runGateway = (flags: RunFlags) =>
       Effect.catchTags({
         BindError: (e) => fail(1, `Cannot start the Gateway: ${e.message}`),
         TlsSetupError: (e) => fail(e.config ? 78 : 1, `Cannot start the Gateway: ${e.message}`),
-        ExposureConflict: (e) => fail(e.exitCode, `Cannot start the Gateway: ${e.message}`)
+        ExposureConflict: (e) => fail(e.exitCode, `Cannot start the Gateway: ${e.message}`),
+        PairingError: (e) => fail(1, `Cannot start the Gateway: pairing state: ${e.message}`)
       })
     )
   }).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, plainLogger)), Logger.withMinimumLogLevel(LogLevel.Info))

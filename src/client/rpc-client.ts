@@ -45,6 +45,15 @@ export interface RpcClientOptions {
   /** Connect + handshake budget. */
   readonly timeoutMs?: number
   readonly onEvent?: (event: EventFrame) => void
+  /** Called once when an established connection closes (not for failed connects). */
+  readonly onClose?: (code: number, reason: string) => void
+  /** Node hosts: what they offer (connect params caps / commands). */
+  readonly caps?: ReadonlyArray<string>
+  readonly commands?: ReadonlyArray<string>
+  /** A device token a Gateway issued earlier (auth.deviceToken). */
+  readonly deviceToken?: string
+  /** Signs the connect request with a device identity, given the challenge nonce. */
+  readonly device?: (nonce: string, params: ConnectParams) => NonNullable<ConnectParams["device"]>
   /**
    * Pin (uppercase colon-hex SHA-256) for a wss:// URL: replaces CA trust, and is checked on the
    * TLS socket before the upgrade request is written (see tls-pin.ts).
@@ -152,6 +161,11 @@ export class RpcClient {
         const frame = parseFrame(data.toString())
         if (frame === undefined) return finish(new ClientFailure("protocol", "the server sent a frame that is not protocol v4 JSON"))
         if (frame.type === "event" && frame.event === "connect.challenge") {
+          const auth = {
+            ...(options.token !== undefined ? { token: options.token } : {}),
+            ...(options.password !== undefined ? { password: options.password } : {}),
+            ...(options.deviceToken !== undefined ? { deviceToken: options.deviceToken } : {})
+          }
           const params: ConnectParams = {
             minProtocol: PROTOCOL_VERSION,
             maxProtocol: PROTOCOL_VERSION,
@@ -164,12 +178,13 @@ export class RpcClient {
             },
             role: options.role ?? "operator",
             scopes: options.scopes ?? [...OperatorScopes],
-            caps: [],
-            ...(options.token !== undefined || options.password !== undefined
-              ? { auth: { ...(options.token !== undefined ? { token: options.token } : {}), ...(options.password !== undefined ? { password: options.password } : {}) } }
-              : {})
+            caps: options.caps ?? [],
+            ...(options.commands === undefined ? {} : { commands: options.commands }),
+            ...(Object.keys(auth).length > 0 ? { auth } : {})
           }
-          ws.send(JSON.stringify({ type: "req", id: connectId, method: "connect", params }))
+          const nonce = (frame.payload as { nonce?: unknown } | undefined)?.nonce
+          const signed = options.device === undefined ? params : { ...params, device: options.device(typeof nonce === "string" ? nonce : "", params) }
+          ws.send(JSON.stringify({ type: "req", id: connectId, method: "connect", params: signed }))
           return
         }
         if (frame.type === "res" && frame.id === connectId) {
@@ -184,7 +199,10 @@ export class RpcClient {
           ws.removeAllListeners("message")
           ws.removeAllListeners("close")
           ws.on("message", (d) => client.onMessage(d.toString(), options.onEvent))
-          ws.on("close", (c, r) => client.onClose(c, r.toString()))
+          ws.on("close", (c, r) => {
+            client.onClose(c, r.toString())
+            options.onClose?.(c, r.toString())
+          })
           return finish(client)
         }
       })

@@ -96,6 +96,29 @@ export const TlsSection = strict({
   keyPath: opt(Str)
 })
 
+export const NodesSection = strict({
+  pairing: opt(strict({ autoApproveLocal: opt(Bool) })),
+  browser: opt(
+    strict({
+      mode: opt(oneOf("auto", "manual", "off")),
+      node: opt(Str),
+      allowFunnel: opt(Bool)
+    })
+  )
+})
+
+/** Settings of `openclaw node run` on the machine that hosts the browser. */
+export const NodeHostSection = strict({
+  displayName: opt(Str),
+  browser: opt(
+    strict({
+      enabled: opt(Bool),
+      executablePath: opt(Str),
+      headless: opt(Bool)
+    })
+  )
+})
+
 export const GatewaySection = strict({
   port: opt(Port),
   mode: opt(oneOf("local", "remote")),
@@ -106,7 +129,8 @@ export const GatewaySection = strict({
   tailscale: opt(TailscaleSection),
   remote: opt(RemoteSection),
   controlUi: opt(ControlUiSection),
-  tls: opt(TlsSection)
+  tls: opt(TlsSection),
+  nodes: opt(NodesSection)
 })
 
 export const AgentProviderKinds = ["echo", "openai"] as const
@@ -127,6 +151,7 @@ export const AgentSection = strict({
 export const ConfigFile = strict({
   $schema: opt(Str),
   gateway: opt(GatewaySection),
+  nodeHost: opt(NodeHostSection),
   agent: opt(AgentSection)
 })
 export type ConfigFile = typeof ConfigFile.Type

@@ -84,11 +84,29 @@ export interface GatewaySettings {
   readonly tailscale: { readonly mode: TailscaleMode; readonly resetOnExit: boolean }
   readonly controlUi: { readonly enabled: boolean; readonly basePath: string; readonly allowedOrigins: ReadonlyArray<string> }
   readonly tls: { readonly enabled: boolean; readonly autoGenerate: boolean; readonly certPath?: string; readonly keyPath?: string }
+  readonly nodes: NodesSettings
   readonly handshakeTimeoutMs: number
   readonly tickIntervalMs: number
   readonly verbose: boolean
   readonly agent: AgentSettings
 }
+
+export interface NodesSettings {
+  readonly pairing: {
+    /**
+     * Pair a node without asking when it runs on the Gateway's own machine: loopback peer, no
+     * proxy headers, and its key is the one in this state dir's identity/ (so a tunnel or proxy
+     * never qualifies). Default true.
+     */
+    readonly autoApproveLocal: boolean
+  }
+  readonly browser: { readonly mode: "auto" | "manual" | "off"; readonly node: string | undefined; readonly allowFunnel: boolean }
+}
+
+export const defaultNodesSettings = (): NodesSettings => ({
+  pairing: { autoApproveLocal: true },
+  browser: { mode: "auto", node: undefined, allowFunnel: false }
+})
 
 /** Where the auto-generated TLS certificate and key live (see gateway/tls.ts). */
 export const tlsFiles = (stateDir: string) => {
@@ -241,6 +259,14 @@ export const resolveServerSettings = (loaded: LoadedConfig, env: Env, flags: Ser
       autoGenerate: g.tls?.autoGenerate ?? true,
       certPath: tls.certPath === undefined ? undefined : expandHome(tls.certPath, env),
       keyPath: tls.keyPath === undefined ? undefined : expandHome(tls.keyPath, env)
+    },
+    nodes: {
+      pairing: { autoApproveLocal: g.nodes?.pairing?.autoApproveLocal ?? true },
+      browser: {
+        mode: g.nodes?.browser?.mode ?? (g.nodes?.browser?.node !== undefined ? "manual" : "auto"),
+        node: g.nodes?.browser?.node,
+        allowFunnel: g.nodes?.browser?.allowFunnel ?? false
+      }
     },
     handshakeTimeoutMs: g.handshakeTimeoutMs ?? 10_000,
     tickIntervalMs: 30_000,

@@ -3,7 +3,7 @@
  * Every failure closes only this socket, with the close code of shared/protocol.md.
  */
 import { randomUUID } from "node:crypto"
-import { Cause, Exit, Runtime } from "effect"
+import { Cause, Effect, Exit, Runtime } from "effect"
 import type WebSocket from "ws"
 import {
   CloseCode,
@@ -23,6 +23,7 @@ import {
 } from "../protocol/frames.js"
 import type { AuthGrant, AuthService } from "../services/Auth.js"
 import { decodeConnectParams } from "./connect-params.js"
+import { type DeviceVerdict, missingDevice, type VerifiedDevice, verifyDevice } from "./device-auth.js"
 import type { ProxyHeaders } from "./http.js"
 import { type CallerInfo, type MethodDef, RpcError } from "./rpc.js"
 
@@ -36,7 +37,22 @@ export interface ConnectionHost {
   readonly onReady: (conn: Connection) => void
   readonly onClose: (conn: Connection) => void
   readonly log: (message: string) => void
+  /** Checks a device token against the paired device (undefined: no pairing store). */
+  readonly checkDeviceToken: (deviceId: string, token: string) => Effect.Effect<boolean>
+  /**
+   * Decides whether an authenticated node may join: paired (returns a fresh device token unless
+   * it authenticated with one), or refused with NOT_PAIRED and a pending request.
+   */
+  readonly admitNode: (conn: Connection, device: VerifiedDevice, authMethod: string) => Effect.Effect<{ readonly deviceToken?: string }, ConnectRefusal>
 }
+
+/** A refused connect: the error answered, then the socket closed with closeCode. */
+export interface ConnectRefusal {
+  readonly _tag: "ConnectRefusal"
+  readonly shape: ErrorShape
+  readonly closeCode: number
+}
+export const connectRefusal = (shape: ErrorShape, closeCode: number = CloseCode.policy): ConnectRefusal => ({ _tag: "ConnectRefusal", shape, closeCode })
 
 export interface PeerInfo {
   readonly remoteAddress: string
@@ -60,6 +76,12 @@ export class Connection {
   /** Who a Tailscale-authenticated operator is (whois-confirmed login). */
   identity: AuthGrant["identity"]
   caller: CallerInfo | undefined
+  caps: ReadonlyArray<string> = []
+  commands: ReadonlyArray<string> = []
+  /** The verified device identity (nodes). */
+  device: VerifiedDevice | undefined
+  /** A device token issued by this handshake, sent once in hello-ok.auth.deviceToken. */
+  issuedDeviceToken: string | undefined
   private readonly handshakeTimer: NodeJS.Timeout
 
   constructor(
@@ -147,44 +169,81 @@ export class Connection {
         CloseCode.protocolMismatch
       )
     }
-    const authenticate = this.host.auth.authenticate({
-      credentials: params.auth,
-      clientMode: params.client.mode,
-      remoteAddress: this.peer.remoteAddress,
-      local: this.peer.isLocal && !this.peer.fromBrowser,
-      role,
-      ...(this.peer.proxy === undefined ? {} : { proxy: this.peer.proxy })
+    const host = this.host
+    const nonce = this.nonce
+    const peer = this.peer
+    const conn = this
+    const admission = Effect.gen(function* () {
+      let device: VerifiedDevice | undefined
+      // A signed identity is verified first (its device token is looked up by its id); a node
+      // without one hears about its credential first, then that it needs an identity.
+      const refuseDevice = (verdict: Extract<DeviceVerdict, { ok: false }>) =>
+        Effect.fail(connectRefusal({ code: ErrorCode.invalidRequest, message: verdict.message, details: { code: verdict.code } }))
+      if (role === "node" && params.device !== undefined) {
+        const verdict = verifyDevice(params, role, nonce, Date.now())
+        if (!verdict.ok) return yield* refuseDevice(verdict)
+        device = verdict.device
+      }
+      const offeredDeviceToken = params.auth?.deviceToken
+      const deviceToken =
+        device !== undefined && offeredDeviceToken !== undefined && offeredDeviceToken.length > 0
+          ? (yield* host.checkDeviceToken(device.deviceId, offeredDeviceToken)) ? ("valid" as const) : ("invalid" as const)
+          : undefined
+      const grant = yield* host.auth
+        .authenticate({
+          credentials: params.auth,
+          clientMode: params.client.mode,
+          remoteAddress: peer.remoteAddress,
+          local: peer.isLocal && !peer.fromBrowser,
+          role,
+          ...(peer.proxy === undefined ? {} : { proxy: peer.proxy }),
+          ...(deviceToken === undefined ? {} : { deviceToken })
+        })
+        .pipe(
+          Effect.mapError((f) =>
+            connectRefusal({
+              code: ErrorCode.invalidRequest,
+              message: f.message,
+              details: { code: f.code },
+              ...(f.retryAfterMs === undefined ? {} : { retryable: true, retryAfterMs: f.retryAfterMs })
+            })
+          )
+        )
+      if (role === "node" && device === undefined) return yield* refuseDevice(missingDevice)
+      conn.client = params.client
+      conn.device = device
+      conn.caps = params.caps ?? []
+      conn.commands = params.commands ?? []
+      const issued = device === undefined ? {} : yield* host.admitNode(conn, device, grant.method)
+      return { grant, issued }
     })
-    Runtime.runCallback(this.host.runtime)(authenticate, {
+    Runtime.runCallback(this.host.runtime)(admission, {
       onExit: (exit) => {
         if (this.state !== "handshake") return
         if (Exit.isFailure(exit)) {
           const failure = Cause.failureOption(exit.cause)
-          if (failure._tag === "Some") {
-            const f = failure.value
-            return this.fail(
-              id,
-              {
-                code: ErrorCode.invalidRequest,
-                message: f.message,
-                details: { code: f.code },
-                ...(f.retryAfterMs === undefined ? {} : { retryable: true, retryAfterMs: f.retryAfterMs })
-              },
-              CloseCode.policy
-            )
-          }
-          this.host.log(`auth check failed unexpectedly: ${Cause.pretty(exit.cause)}`)
+          if (failure._tag === "Some") return this.fail(id, failure.value.shape, failure.value.closeCode)
+          this.host.log(`connect check failed unexpectedly: ${Cause.pretty(exit.cause)}`)
           return this.fail(id, { code: ErrorCode.unavailable, message: "auth check failed" }, CloseCode.policy)
         }
         clearTimeout(this.handshakeTimer)
         this.client = params.client
         this.role = role
-        this.authMethod = exit.value.method
-        this.identity = exit.value.identity
+        this.authMethod = exit.value.grant.method
+        this.issuedDeviceToken = exit.value.issued.deviceToken
+        this.identity = exit.value.grant.identity
         this.scopes = role === "operator" ? grantedScopes(params.scopes) : []
-        this.caller = { connId: this.connId, role, scopes: this.scopes, clientId: params.client.id, clientMode: params.client.mode }
+        this.caller = {
+          connId: this.connId,
+          role,
+          scopes: this.scopes,
+          clientId: params.client.id,
+          clientMode: params.client.mode,
+          ...(this.peer.proxy?.funnel ? { viaFunnel: true } : {})
+        }
         this.state = "ready"
         this.sendText(okResponseJson(id, this.host.hello(this)))
+        this.issuedDeviceToken = undefined
         this.host.onReady(this)
       }
     })

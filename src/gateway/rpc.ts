@@ -18,6 +18,8 @@ export interface CallerInfo {
   readonly scopes: ReadonlyArray<string>
   readonly clientId: string
   readonly clientMode: string
+  /** The connection came in through Tailscale Funnel (the public internet). */
+  readonly viaFunnel?: boolean
 }
 
 export interface MethodContext {

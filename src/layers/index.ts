@@ -1,8 +1,8 @@
 /**
- * The composed application: GatewayConfig, TailscaleCli -> Auth, Binder, Sessions -> Gateway ->
- * TailscaleExposure, AgentRuntime. Layers acquire in that order and release in reverse, so the
- * Tailscale route is withdrawn first, then clients are told "shutdown" and closed, then the
- * listeners close.
+ * The composed application: GatewayConfig, TailscaleCli -> Auth, Pairing, Binder, Sessions ->
+ * Gateway -> Nodes, TailscaleExposure, AgentRuntime. Layers acquire in that order and release in
+ * reverse, so the Tailscale route is withdrawn first, then clients are told "shutdown" and closed,
+ * then the listeners close.
  */
 import { Layer } from "effect"
 import { AgentRuntime } from "../services/AgentRuntime.js"
@@ -10,6 +10,8 @@ import { Auth } from "../services/Auth.js"
 import { Binder } from "../services/Binder.js"
 import { Gateway } from "../services/Gateway.js"
 import { GatewayConfig, type LoadOptions } from "../services/GatewayConfig.js"
+import { Nodes } from "../services/Nodes.js"
+import { Pairing } from "../services/Pairing.js"
 import { Sessions } from "../services/Sessions.js"
 import { TailscaleCli } from "../services/TailscaleCli.js"
 import { type ExposureConflict, TailscaleExposure } from "../services/TailscaleExposure.js"
@@ -31,10 +33,11 @@ export const gatewayServices = <E, R, E2 = never, R2 = never, E3 = never, R3 = n
 ) =>
   Layer.mergeAll(
     overrides.exposure ?? (TailscaleExposure.layer as Layer.Layer<TailscaleExposure, E2 | ExposureConflict, R2 | Gateway | GatewayConfig | TailscaleCli>),
-    overrides.agent ?? AgentRuntime.layer
+    overrides.agent ?? AgentRuntime.layer,
+    Nodes.layer
   ).pipe(
     Layer.provideMerge(Gateway.layer),
-    Layer.provideMerge(Layer.mergeAll(Auth.layer, Binder.layer, Sessions.layer)),
+    Layer.provideMerge(Layer.mergeAll(Auth.layer, Binder.layer, Sessions.layer, Pairing.layer)),
     Layer.provideMerge(Layer.merge(config, overrides.tailscale ?? TailscaleCli.layer))
   )
 

@@ -94,6 +94,14 @@ export const auditConfig = (loaded: LoadedConfig, env: Env, flags: ServerFlags =
   if (nonLoopback && bind !== "tailnet" && !(g.tls?.enabled ?? false)) {
     add("plaintext-non-loopback", "warn", `gateway.bind "${bind}" without TLS: tokens and chats cross the network in the clear`, "set gateway.tls.enabled true, or use an SSH tunnel or Tailscale Serve with gateway.bind \"loopback\"")
   }
+  if (g.nodes?.browser?.allowFunnel === true) {
+    add(
+      "browser-allow-funnel",
+      tailscale === "funnel" ? "critical" : "warn",
+      `gateway.nodes.browser.allowFunnel lets connections from the public internet (Tailscale Funnel) drive a node's browser${tailscale === "funnel" ? ", and Funnel is on" : ""}`,
+      "set gateway.nodes.browser.allowFunnel false; reach browser control through Tailscale Serve, the tailnet or an SSH tunnel"
+    )
+  }
   const remoteUrl = g.remote?.url
   if (remoteUrl !== undefined) {
     try {

@@ -12,6 +12,7 @@ import { randomUUID } from "node:crypto"
 import { Context, Data, Effect, Layer, Runtime } from "effect"
 import type { AgentProviderSettings } from "../config/settings.js"
 import { registerAgentMethods } from "../gateway/agent-methods.js"
+import { abortableSleep as sleep } from "../platform/sleep.js"
 import { Gateway } from "./Gateway.js"
 import { GatewayConfig } from "./GatewayConfig.js"
 import { type MessageSource, type SessionMessage, Sessions, type SessionWriteError } from "./Sessions.js"
@@ -33,17 +34,6 @@ export interface Provider {
   readonly stream: (turns: ReadonlyArray<ChatTurn>, signal: AbortSignal) => AsyncIterable<string>
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve()
-    const timer = setTimeout(done, ms)
-    function done() {
-      clearTimeout(timer)
-      signal.removeEventListener("abort", done)
-      resolve()
-    }
-    signal.addEventListener("abort", done)
-  })
 
 /** Splits text into `parts` pieces at spaces (deterministic), keeping every character. */
 export const splitIntoChunks = (text: string, parts: number): Array<string> => {

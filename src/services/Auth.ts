@@ -19,6 +19,7 @@ export type AuthFailureCode =
   | "AUTH_PASSWORD_MISSING"
   | "AUTH_PASSWORD_MISMATCH"
   | "AUTH_RATE_LIMITED"
+  | "AUTH_DEVICE_TOKEN_MISMATCH"
   | "AUTH_TAILSCALE_IDENTITY_MISSING"
   | "AUTH_TAILSCALE_PROXY_MISSING"
   | "AUTH_TAILSCALE_WHOIS_FAILED"
@@ -38,6 +39,12 @@ export interface AuthRequest {
   readonly remoteAddress: string
   /** Loopback peer, no proxy headers and no browser Origin: slowed down, never locked out. */
   readonly local: boolean
+  /**
+   * A device token the client sent, already checked against the paired device (Pairing): a valid
+   * one is enough; an invalid one falls back to the shared secret and counts as a failed attempt
+   * when there is none.
+   */
+  readonly deviceToken?: "valid" | "invalid"
   /** Requested role (default operator): header identity never authenticates a node. */
   readonly role?: Role
   /** What the upgrade request said about a proxy in front (Tailscale Serve). */
@@ -127,6 +134,7 @@ export const constantTimeEqual = (a: string, b: string): boolean => timingSafeEq
 const isBrowser = (mode: ClientMode) => mode === "ui" || mode === "webchat"
 
 const hint = (kind: "token" | "password", problem: "missing" | "mismatch", mode: ClientMode): string => {
+  if (mode === "node") return `pass the Gateway's gateway.auth.${kind} to \`openclaw node run --${kind}\``
   if (isBrowser(mode)) {
     return `enter the Gateway's ${kind} in the Control UI settings (gateway.auth.${kind} on the Gateway host)`
   }
@@ -190,11 +198,13 @@ export class Auth extends Context.Tag("openclaw/Auth")<Auth, AuthService>() {
     return {
       mode: settings.mode,
       authenticate: (request) => {
-        const { clientMode, credentials, local, remoteAddress, proxy } = request
+        const { clientMode, credentials, deviceToken, local, remoteAddress, proxy } = request
         if (settings.mode === "none") return Effect.succeed({ method: "none" })
         const kind = settings.mode
         // A token or password, when offered, is checked as always; identity is for those without one.
-        const offersSecret = [credentials?.token, credentials?.password].some((s) => typeof s === "string" && s.length > 0)
+        // A device token (nodes) counts as an offered credential too: it is checked below, never replaced by identity.
+        const offersSecret =
+          [credentials?.token, credentials?.password].some((s) => typeof s === "string" && s.length > 0) || deviceToken !== undefined
         const viaServe =
           proxy !== undefined &&
           (proxy.login !== undefined || proxy.funnel || (proxy.forwardedFor !== undefined && proxy.forwardedProto !== undefined && proxy.forwardedHost !== undefined))
@@ -214,6 +224,18 @@ export class Auth extends Context.Tag("openclaw/Auth")<Auth, AuthService>() {
             })
           }
           if (verdict.delayMs > 0) yield* Effect.sleep(verdict.delayMs)
+          if (deviceToken === "valid") {
+            limiter.recordSuccess(remoteAddress)
+            return { method: "device-token" } satisfies AuthGrant
+          }
+          const sharedOffered = [credentials?.token, credentials?.password].some((s) => typeof s === "string" && s.length > 0)
+          if (deviceToken === "invalid" && !sharedOffered) {
+            limiter.recordFailure(remoteAddress, local, yield* Clock.currentTimeMillis)
+            return yield* new AuthFailure({
+              code: "AUTH_DEVICE_TOKEN_MISMATCH",
+              message: `unauthorized: device token mismatch (this device was removed or re-paired; connect once with the Gateway's ${kind} (--${kind}) to pair again)`
+            })
+          }
           const failure = check(kind, credentials, clientMode)
           if (failure === undefined) {
             limiter.recordSuccess(remoteAddress)

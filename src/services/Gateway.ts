@@ -4,22 +4,25 @@
  * the `shutdown` event, every socket closed with 1012, then the listeners closed.
  */
 import * as http from "node:http"
+import * as path from "node:path"
 import type * as net from "node:net"
 import * as tls from "node:tls"
 import { Context, Effect, Layer, Runtime, type Scope } from "effect"
 import { WebSocketServer } from "ws"
-import { Connection, type ConnectionHost } from "../gateway/connection.js"
+import { Connection, type ConnectionHost, connectRefusal, hasScope } from "../gateway/connection.js"
 import { findUiDir, loadUiAssets, serveControlUi, type UiAsset } from "../gateway/control-ui.js"
 import { checkOrigin, isLocalRequest, normaliseAddress, proxyHeaders, rejectUpgrade, sendJson } from "../gateway/http.js"
 import { coreMethods, healthPayload } from "../gateway/methods.js"
 import { PendingSockets } from "../gateway/pending.js"
 import { loadServerTls, plaintextOnTlsPortResponse, type ServerTls } from "../gateway/tls.js"
 import type { MethodDef } from "../gateway/rpc.js"
-import { CloseCode, eventFrame, eventFrameJson, Limits, PROTOCOL_VERSION } from "../protocol/frames.js"
+import { readIdentityPublicKey } from "../node/identity.js"
+import { CloseCode, ErrorCode, eventFrame, eventFrameJson, Limits, PROTOCOL_VERSION } from "../protocol/frames.js"
 import { VERSION } from "../version.js"
 import { Auth } from "./Auth.js"
 import { Binder, type Listeners } from "./Binder.js"
 import { GatewayConfig, type GatewaySettings } from "./GatewayConfig.js"
+import { Pairing, pairingFor, type PendingRequest } from "./Pairing.js"
 
 export interface PresenceEntry {
   readonly connId: string
@@ -42,8 +45,12 @@ export interface GatewayService {
   readonly tls: Omit<ServerTls, "context"> | undefined
   readonly startedAt: number
   readonly presence: () => ReadonlyArray<PresenceEntry>
-  /** Sends an event to every authenticated client (serialised once). */
-  readonly broadcast: (event: string, payload?: unknown) => void
+  /** Sends an event to every authenticated client (serialised once), or to those `only` selects. */
+  readonly broadcast: (event: string, payload?: unknown, only?: (conn: Connection) => boolean) => void
+  /** Authenticated connections, in the order they joined. */
+  readonly connections: () => ReadonlyArray<Connection>
+  /** Hears every authenticated connection join and leave, for as long as the caller's scope lives. */
+  readonly onConnection: (listener: ConnectionListener) => Effect.Effect<void, never, Scope.Scope>
   /** Adds a method for as long as the caller's scope lives. */
   readonly registerMethod: (name: string, def: MethodDef) => Effect.Effect<void, never, Scope.Scope>
   /** Adds a section to the `status` answer for as long as the caller's scope lives. */
@@ -51,7 +58,43 @@ export interface GatewayService {
   readonly status: () => Record<string, unknown>
 }
 
-export const GATEWAY_EVENTS = ["connect.challenge", "tick", "shutdown", "presence", "health", "agent", "chat"] as const
+export interface ConnectionListener {
+  readonly ready?: (conn: Connection) => void
+  readonly closed?: (conn: Connection) => void
+}
+
+export const GATEWAY_EVENTS = [
+  "connect.challenge",
+  "tick",
+  "shutdown",
+  "presence",
+  "health",
+  "agent",
+  "chat",
+  // Nodes and pairing (services/Nodes.ts, services/Pairing.ts).
+  "node.invoke.request",
+  "node.pair.requested",
+  "node.pair.resolved",
+  "device.pair.requested",
+  "device.pair.resolved"
+] as const
+
+/** What operators see of a pending pairing request (node.pair.list, node.pair.requested). */
+export const pendingView = (r: PendingRequest) => ({
+  requestId: r.requestId,
+  nodeId: r.deviceId,
+  deviceId: r.deviceId,
+  ...(r.displayName === undefined ? {} : { displayName: r.displayName }),
+  ...(r.platform === undefined ? {} : { platform: r.platform }),
+  ...(r.remoteAddress === undefined ? {} : { remoteAddress: r.remoteAddress }),
+  role: r.role,
+  clientId: r.clientId,
+  requestedAt: r.requestedAt,
+  expiresAt: r.expiresAt
+})
+
+/** Operators who may answer pairing requests. */
+export const canPair = (c: Connection) => c.role === "operator" && hasScope(c.scopes, "operator.pairing")
 
 const PRESENCE_COALESCE_MS = 250
 
@@ -68,6 +111,10 @@ const formatHost = (host: string) => (host.includes(":") ? `[${host}]` : host)
 export const make = Effect.gen(function* () {
   const settings = yield* GatewayConfig
   const auth = yield* Auth
+  // Embedders that compose Gateway.layer themselves without Pairing get the default store.
+  const pairing = yield* Effect.flatMap(Effect.serviceOption(Pairing), (o) =>
+    o._tag === "Some" ? Effect.succeed(o.value) : Effect.orDie(pairingFor(settings))
+  )
   const binder = yield* Binder
   const runtime = yield* Effect.runtime<never>()
   // Before anything listens: a certificate problem stops the start, naming the setting.
@@ -93,6 +140,7 @@ export const make = Effect.gen(function* () {
   let stopping = false
 
   const log = (message: string) => Runtime.runSync(runtime)(Effect.logWarning(message))
+  const logInfo = (message: string) => Runtime.runSync(runtime)(Effect.logInfo(message))
   const debug = (message: string) => {
     if (settings.verbose) Runtime.runSync(runtime)(Effect.logInfo(message))
   }
@@ -139,12 +187,22 @@ export const make = Effect.gen(function* () {
     return Buffer.concat([OPEN_BRACKET, presenceItems, ...own, CLOSE_BRACKET])
   }
 
-  const broadcastFrame = (frameFor: (seq: number) => string | Buffer) => {
+  const broadcastFrame = (frameFor: (seq: number) => string | Buffer, only?: (conn: Connection) => boolean) => {
     if (ready.size === 0) return
     const frame = Buffer.from(frameFor(++seq))
-    for (const c of ready) c.sendText(frame)
+    for (const c of ready) if (only === undefined || only(c)) c.sendText(frame)
   }
-  const broadcast = (event: string, payload?: unknown) => broadcastFrame((n) => eventFrame(event, payload, n))
+  const broadcast = (event: string, payload?: unknown, only?: (conn: Connection) => boolean) =>
+    broadcastFrame((n) => eventFrame(event, payload, n), only)
+  const connectionListeners = new Set<ConnectionListener>()
+
+  /** Pairs a node at once only when it is this machine's own node host (see NodesSettings). */
+  const isOwnLocalNode = (conn: Connection, publicKey: string) =>
+    settings.nodes.pairing.autoApproveLocal &&
+    conn.peer.isLocal &&
+    !conn.peer.fromBrowser &&
+    path.isAbsolute(settings.stateDir) &&
+    readIdentityPublicKey(settings.stateDir) === publicKey
 
   // Presence changes are coalesced: a burst of N connects costs a few broadcasts, not N
   // broadcasts of an N-entry list to N clients.
@@ -194,7 +252,12 @@ export const make = Effect.gen(function* () {
           uptimeMs: now - startedAt,
           authMode: settings.auth.mode
         },
-        auth: { method: conn.authMethod, role: conn.role, scopes: conn.scopes },
+        auth: {
+          method: conn.authMethod,
+          role: conn.role,
+          scopes: conn.scopes,
+          ...(conn.issuedDeviceToken === undefined ? {} : { deviceToken: conn.issuedDeviceToken })
+        },
         policy: { maxPayload: Limits.maxPayload, maxBufferedBytes: Limits.maxBufferedBytes, tickIntervalMs: settings.tickIntervalMs }
       }
       // The presence list is spliced in from cached bytes (see presenceJson).
@@ -210,15 +273,89 @@ export const make = Effect.gen(function* () {
       const socket = connectionSocket.get(conn)
       if (socket !== undefined) leavePending(socket)
       debug(`client connected: ${conn.client!.id} (${conn.client!.mode}, ${conn.role}) from ${conn.peer.remoteAddress}`)
+      for (const l of connectionListeners) l.ready?.(conn)
       announcePresence()
     },
     onClose: (conn) => {
       ready.delete(conn)
       presenceItems = undefined
+      for (const l of connectionListeners) l.closed?.(conn)
       debug(`client disconnected: ${conn.client!.id} from ${conn.peer.remoteAddress}`)
       if (!stopping) announcePresence()
     },
-    log
+    log,
+    checkDeviceToken: pairing.checkToken,
+    admitNode: (conn, device, authMethod) =>
+      Effect.gen(function* () {
+        const info = {
+          deviceId: device.deviceId,
+          publicKey: device.publicKey,
+          role: "node",
+          clientId: conn.client!.id,
+          platform: conn.client!.platform,
+          remoteAddress: conn.peer.remoteAddress,
+          ...(conn.client!.displayName === undefined ? {} : { displayName: conn.client!.displayName })
+        }
+        let paired = yield* pairing.paired(device.deviceId, device.publicKey)
+        if (paired === undefined && isOwnLocalNode(conn, device.publicKey)) {
+          paired = yield* pairing.pairDirectly(info).pipe(Effect.orElseSucceed(() => undefined))
+          if (paired !== undefined) logInfo(`paired this machine's own node host ${device.deviceId.slice(0, 12)} automatically (gateway.nodes.pairing.autoApproveLocal)`)
+        }
+        if (paired === undefined) {
+          const rejectedRequest = yield* pairing.takeRejection(device.deviceId)
+          if (rejectedRequest !== undefined) {
+            return yield* Effect.fail(
+              connectRefusal({
+                code: ErrorCode.notPaired,
+                message: "pairing rejected by an operator",
+                // Told once, so the node stops asking; starting it again opens a new request.
+                details: {
+                  code: "PAIRING_REJECTED",
+                  requestId: rejectedRequest,
+                  reason: "rejected",
+                  deviceId: device.deviceId,
+                  requestedRole: "node",
+                  remediationHint: "An operator rejected this device's pairing request; if that was a mistake, start `openclaw node run` again to ask anew",
+                  pauseReconnect: true,
+                  retryable: false
+                }
+              })
+            )
+          }
+          const outcome = yield* pairing.request(info).pipe(
+            Effect.mapError((e) => connectRefusal({ code: ErrorCode.unavailable, message: e.message, retryable: true }))
+          )
+          const view = pendingView(outcome.request)
+          if (outcome.created) {
+            logInfo(`pairing requested by node ${view.displayName ?? view.nodeId.slice(0, 12)} from ${view.remoteAddress}: approve with \`openclaw nodes approve ${view.requestId}\``)
+            broadcast("node.pair.requested", view, canPair)
+            broadcast("device.pair.requested", view, canPair)
+          }
+          return yield* Effect.fail(
+            connectRefusal({
+              code: ErrorCode.notPaired,
+              message: "pairing required",
+              // reason / recommendedNextStep / pauseReconnect: OpenClaw's own node hosts read these
+              // and keep retrying (rather than pausing) while the request waits for an operator.
+              details: {
+                code: "PAIRING_REQUIRED",
+                requestId: view.requestId,
+                reason: "not-paired",
+                deviceId: device.deviceId,
+                requestedRole: "node",
+                expiresAt: view.expiresAt,
+                remediationHint: `Approve this device on the Gateway host: openclaw nodes approve ${view.requestId}`,
+                recommendedNextStep: "wait_then_retry",
+                pauseReconnect: false,
+                retryable: true
+              }
+            })
+          )
+        }
+        if (authMethod === "device-token") return {}
+        const deviceToken = yield* pairing.issueToken(device.deviceId).pipe(Effect.orElseSucceed(() => undefined))
+        return deviceToken === undefined ? {} : { deviceToken }
+      })
   }
 
   httpServer.on("upgrade", (req, socket, head) => {
@@ -357,6 +494,12 @@ export const make = Effect.gen(function* () {
     startedAt,
     presence,
     broadcast,
+    connections: () => [...ready],
+    onConnection: (listener) =>
+      Effect.acquireRelease(
+        Effect.sync(() => void connectionListeners.add(listener)),
+        () => Effect.sync(() => void connectionListeners.delete(listener))
+      ),
     registerMethod: (name, def) =>
       Effect.acquireRelease(
         Effect.sync(() => void methods.set(name, def)),
@@ -374,6 +517,6 @@ export const make = Effect.gen(function* () {
 })
 
 export class Gateway extends Context.Tag("openclaw/Gateway")<Gateway, GatewayService>() {
-  /** Needs GatewayConfig, Auth and Binder. */
+  /** Needs GatewayConfig, Auth and Binder; uses Pairing when provided (else the default store). */
   static layer = Layer.scoped(Gateway, make)
 }

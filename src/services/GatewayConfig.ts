@@ -4,7 +4,7 @@
  */
 import { Console, Context, Effect, Layer, Redacted } from "effect"
 import { ConfigError, createDefaultConfig, type Env, loadConfig } from "../config/load.js"
-import { DEFAULT_AGENT, DEFAULT_PORT, type GatewaySettings, resolveServerSettings, type ServerFlags } from "../config/settings.js"
+import { DEFAULT_AGENT, DEFAULT_PORT, defaultNodesSettings, type GatewaySettings, resolveServerSettings, type ServerFlags } from "../config/settings.js"
 
 export { ConfigError, type GatewaySettings, type ServerFlags }
 export type { Env } from "../config/load.js"
@@ -58,6 +58,7 @@ export const testSettings = (): GatewaySettings => ({
   tailscale: { mode: "off", resetOnExit: false },
   controlUi: { enabled: true, basePath: "", allowedOrigins: [] },
   tls: { enabled: false, autoGenerate: true },
+  nodes: defaultNodesSettings(),
   handshakeTimeoutMs: 10_000,
   tickIntervalMs: 30_000,
   verbose: false,

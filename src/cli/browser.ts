@@ -1,0 +1,131 @@
+/**
+ * `openclaw browser ...`: drive the browser of a node host through the Gateway (browser.request,
+ * operator.admin). Screenshots travel base64 in the answer; this command writes them to disk.
+ */
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { Args, Command, Options } from "@effect/cli"
+import { Console, Effect, Option } from "effect"
+import type { GatewayClientError } from "../client/GatewayClient.js"
+import { clientOptions, printJson, withGateway } from "./client.js"
+import { fail } from "./exit.js"
+
+const options = {
+  ...clientOptions,
+  timeout: Options.integer("timeout").pipe(Options.withDescription("Timeout in milliseconds (default 30000)"), Options.withDefault(30_000)),
+  tab: Options.text("tab").pipe(Options.withDescription("Tab id (default: the active tab)"), Options.optional)
+}
+type Flags = { readonly [K in keyof typeof options]: (typeof options)[K] extends Options.Options<infer A> ? A : never }
+
+const request = <A>(
+  flags: Flags,
+  what: string,
+  method: "GET" | "POST" | "DELETE",
+  path: string,
+  body: Record<string, unknown>,
+  show: (payload: any) => Effect.Effect<A, GatewayClientError | import("./exit.js").ExitWith>
+) =>
+  withGateway(flags, ["operator.admin"], what, (conn) =>
+    Effect.gen(function* () {
+      const tab = Option.getOrUndefined(flags.tab)
+      const payload = yield* conn.request(
+        "browser.request",
+        { method, path, body: tab === undefined ? body : { ...body, tabId: tab }, timeoutMs: flags.timeout },
+        // The Gateway answers (TIMEOUT) before this client gives up.
+        { timeoutMs: flags.timeout + 5_000 }
+      )
+      return yield* (flags.json ? printJson(payload) : show(payload)) as Effect.Effect<unknown, GatewayClientError>
+    })
+  )
+
+const tabLine = (t: { tabId: string; url: string; title: string; active?: boolean }) => `${t.active ? "*" : " "} ${t.tabId}  ${t.title || "(untitled)"}  ${t.url}`
+
+const status = Command.make("status", options, (flags) =>
+  request(flags, "Browser status failed", "GET", "/", {}, (s) =>
+    Console.log(
+      [
+        `Browser: ${s.running ? `running${s.version ? ` (Chromium ${s.version})` : ""}` : "not started (starts on first use)"}`,
+        `  Executable: ${s.executablePath}${s.headless ? " (headless)" : ""}`,
+        `  Tabs:       ${s.tabs}${s.activeTab ? ` (active ${s.activeTab})` : ""}`
+      ].join("\n")
+    )
+  )
+).pipe(Command.withDescription("Show the node's browser"))
+
+const tabs = Command.make("tabs", options, (flags) =>
+  request(flags, "Listing tabs failed", "GET", "/tabs", {}, (p: { tabs: Array<any> }) =>
+    Console.log(p.tabs.length === 0 ? "No tabs open." : p.tabs.map(tabLine).join("\n"))
+  )
+).pipe(Command.withDescription("List the browser's tabs"))
+
+const close = Command.make("close", { ...options, tabId: Args.text({ name: "tabId" }).pipe(Args.withDescription("Tab id from `openclaw browser tabs`"), Args.optional) }, (flags) =>
+  request(flags, "Closing the tab failed", "POST", "/tabs/close", Option.isSome(flags.tabId) ? { tabId: flags.tabId.value } : {}, (p) =>
+    Console.log(`Closed ${p.closed}; ${p.tabs} tab(s) left.`)
+  )
+).pipe(Command.withDescription("Close a tab (default: the active one)"))
+
+const urlArg = Args.text({ name: "url" })
+
+const open = Command.make("open", { ...options, page: urlArg }, (flags) =>
+  request(flags, "Opening the page failed", "POST", "/tabs/open", { url: flags.page }, (p) => Console.log(`Opened ${p.tab.tabId}: ${p.tab.title || "(untitled)"} ${p.tab.url}`))
+).pipe(Command.withDescription("Open a URL in a new tab"))
+
+const navigate = Command.make("navigate", { ...options, page: urlArg }, (flags) =>
+  request(flags, "Navigation failed", "POST", "/navigate", { url: flags.page }, (p) => Console.log(`${p.tab.tabId}: ${p.tab.title || "(untitled)"} ${p.tab.url}`))
+).pipe(Command.withDescription("Load a URL in the active tab"))
+
+const snapshot = Command.make("snapshot", options, (flags) =>
+  request(flags, "Snapshot failed", "GET", "/snapshot", {}, (p) =>
+    Console.log([`# ${p.title || "(untitled)"}  ${p.url}`, "", p.text, "", "## Accessibility tree", p.accessibility].join("\n"))
+  )
+).pipe(Command.withDescription("Print the page's text and accessibility tree"))
+
+const screenshot = Command.make(
+  "screenshot",
+  {
+    ...options,
+    out: Options.text("out").pipe(Options.withDescription("PNG file to write")),
+    fullPage: Options.boolean("full-page").pipe(Options.withDescription("Capture the whole page, not just the viewport"))
+  },
+  (flags) =>
+    request(flags, "Screenshot failed", "POST", "/screenshot", { fullPage: flags.fullPage }, (p: { data: string; bytes: number; url: string }) =>
+      Effect.try({
+        try: () => fs.writeFileSync(flags.out, Buffer.from(p.data, "base64")),
+        catch: (e) => e as NodeJS.ErrnoException
+      }).pipe(
+        Effect.flatMap(() => Console.log(`Saved ${p.bytes} bytes (PNG) of ${p.url} to ${flags.out}`)),
+        Effect.catchAll((e) =>
+          fail(
+            1,
+            `cannot write ${flags.out}: ${
+              e.code === "ENOENT"
+                ? `the directory ${path.dirname(path.resolve(flags.out))} does not exist; create it, or pass another --out`
+                : e.code === "EACCES" || e.code === "EPERM"
+                  ? "permission denied; pass an --out you can write to"
+                  : e.code === "EISDIR"
+                    ? "it is a directory; pass a file name such as page.png"
+                    : (e.code ?? e.message)
+            }`
+          )
+        )
+      )
+    ).pipe(Effect.map(() => undefined))
+).pipe(Command.withDescription("Save a PNG screenshot of the active tab"))
+
+const selectorArg = Args.text({ name: "selector" }).pipe(Args.withDescription("CSS or Playwright selector, e.g. 'text=Sign in' or '#q'"))
+
+const click = Command.make("click", { ...options, selector: selectorArg }, (flags) =>
+  request(flags, "Click failed", "POST", "/click", { selector: flags.selector }, (p) => Console.log(`Clicked ${flags.selector} (${p.tab.url})`))
+).pipe(Command.withDescription("Click an element"))
+
+const type = Command.make(
+  "type",
+  { ...options, selector: selectorArg, text: Args.text({ name: "text" }), submit: Options.boolean("submit").pipe(Options.withDescription("Press Enter afterwards")) },
+  (flags) =>
+    request(flags, "Typing failed", "POST", "/type", { selector: flags.selector, text: flags.text, submit: flags.submit }, (p) => Console.log(`Typed into ${flags.selector} (${p.tab.url})`))
+).pipe(Command.withDescription("Fill an input with text"))
+
+export const browserCommand = Command.make("browser").pipe(
+  Command.withDescription("Drive the browser of a paired node host through the Gateway (operator.admin)"),
+  Command.withSubcommands([status, tabs, open, close, navigate, snapshot, screenshot, click, type])
+)

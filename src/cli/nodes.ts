@@ -1,0 +1,110 @@
+/** `openclaw nodes ...`: pairing requests and paired nodes, on the Gateway (operator.pairing). */
+import { Args, Command } from "@effect/cli"
+import { Console, Effect } from "effect"
+import { clientOptions, printJson, withGateway } from "./client.js"
+
+const SCOPES = ["operator.read", "operator.pairing"]
+
+interface PendingView {
+  requestId: string
+  nodeId: string
+  displayName?: string
+  platform?: string
+  remoteAddress?: string
+  requestedAt: number
+  expiresAt: number
+}
+interface NodeView {
+  nodeId: string
+  displayName?: string
+  platform?: string
+  version?: string
+  caps: Array<string>
+  commands: Array<string>
+  connected: boolean
+  paired: boolean
+  connectedAt?: number
+  pairedAt?: number
+  remoteAddress?: string
+}
+
+const ago = (ms: number) => {
+  const s = Math.max(0, Math.round(ms / 1000))
+  return s < 90 ? `${s}s` : s < 5400 ? `${Math.round(s / 60)}m` : `${Math.round(s / 3600)}h`
+}
+
+const name = (n: { displayName?: string; nodeId: string }) => (n.displayName === undefined ? n.nodeId.slice(0, 12) : `${n.displayName} (${n.nodeId.slice(0, 12)})`)
+
+const call = (what: string, method: string, params: unknown, flags: Parameters<typeof withGateway>[0], print: (payload: any) => string) =>
+  withGateway(flags, SCOPES, what, (conn) =>
+    Effect.flatMap(conn.request(method, params, { timeoutMs: flags.timeout }), (payload) => (flags.json ? printJson(payload) : Console.log(print(payload))))
+  )
+
+const pending = Command.make("pending", clientOptions, (flags) =>
+  call("Listing pairing requests failed", "node.pair.list", {}, flags, (p: { pending: Array<PendingView> }) => {
+    if (p.pending.length === 0) return "No pending pairing requests."
+    const now = Date.now()
+    return [
+      `${p.pending.length} pending pairing request(s):`,
+      ...p.pending.map(
+        (r) =>
+          `  ${r.requestId}  node ${name(r)}${r.platform ? ` [${r.platform}]` : ""}${r.remoteAddress ? ` from ${r.remoteAddress}` : ""}, asked ${ago(now - r.requestedAt)} ago, expires in ${ago(r.expiresAt - now)}`
+      ),
+      "Approve one with `openclaw nodes approve <requestId>` (or reject it)."
+    ].join("\n")
+  })
+).pipe(Command.withDescription("List nodes waiting for pairing approval (operator.pairing)"))
+
+const requestIdArg = Args.text({ name: "requestId" }).pipe(Args.withDescription("The request id from `openclaw nodes pending`"))
+const nodeIdArg = Args.text({ name: "nodeId" }).pipe(Args.withDescription("Node id (or a unique prefix of 8+ characters, or its display name)"))
+
+const approve = Command.make("approve", { ...clientOptions, requestId: requestIdArg }, (flags) =>
+  call("Approving the pairing request failed", "node.pair.approve", { requestId: flags.requestId }, flags, (p) =>
+    `Approved node ${name(p)}. It connects on its next retry (a few seconds) and receives a device token.`
+  )
+).pipe(Command.withDescription("Approve a pending node (operator.pairing)"))
+
+const reject = Command.make("reject", { ...clientOptions, requestId: requestIdArg }, (flags) =>
+  call("Rejecting the pairing request failed", "node.pair.reject", { requestId: flags.requestId }, flags, (p) => `Rejected pairing request ${p.requestId} (node ${p.nodeId.slice(0, 12)}). The node is told on its next retry and stops asking; it can ask again only by restarting \`openclaw node run\`.`)
+).pipe(Command.withDescription("Reject a pending node (operator.pairing)"))
+
+const list = Command.make("list", clientOptions, (flags) =>
+  call("Listing nodes failed", "node.list", {}, flags, (p: { nodes: Array<NodeView> }) => {
+    if (p.nodes.length === 0) return "No nodes are paired. Start `openclaw node run` on a machine, then approve it (`openclaw nodes pending`)."
+    const now = Date.now()
+    return p.nodes
+      .map((n) =>
+        [
+          `${n.nodeId}  ${n.displayName ?? ""}`.trimEnd(),
+          `    ${n.connected ? `connected ${ago(now - (n.connectedAt ?? now))} ago from ${n.remoteAddress}` : "not connected"}${n.paired ? "" : " (not paired)"}${n.platform ? `, ${n.platform}` : ""}${n.version ? ` ${n.version}` : ""}`,
+          ...(n.connected ? [`    commands: ${n.commands.join(", ") || "none"}; caps: ${n.caps.join(", ") || "none"}`] : [])
+        ].join("\n")
+      )
+      .join("\n")
+  })
+).pipe(Command.withDescription("List paired and connected nodes (operator.read)"))
+
+const describe = Command.make("describe", { ...clientOptions, nodeId: nodeIdArg }, (flags) =>
+  call("Describing the node failed", "node.describe", { nodeId: flags.nodeId }, flags, (n: NodeView) =>
+    [
+      `Node ${n.nodeId}`,
+      `  Name:      ${n.displayName ?? "(none)"}`,
+      `  Paired:    ${n.paired ? `yes, ${n.pairedAt ? new Date(n.pairedAt).toISOString() : ""}` : "no"}`,
+      `  Connected: ${n.connected ? `yes, from ${n.remoteAddress} since ${new Date(n.connectedAt ?? 0).toISOString()}` : "no"}`,
+      `  Platform:  ${n.platform ?? "?"}${n.version ? ` (node host ${n.version})` : ""}`,
+      `  Commands:  ${n.commands.join(", ") || "none"}`,
+      `  Caps:      ${n.caps.join(", ") || "none"}`
+    ].join("\n")
+  )
+).pipe(Command.withDescription("Show one node (operator.read)"))
+
+const remove = Command.make("remove", { ...clientOptions, nodeId: nodeIdArg }, (flags) =>
+  call("Removing the node failed", "node.remove", { nodeId: flags.nodeId }, flags, (p) =>
+    `Removed node ${p.nodeId.slice(0, 12)}: its pairing and device token are revoked; it must be approved again to reconnect.`
+  )
+).pipe(Command.withDescription("Unpair a node and revoke its device token (operator.pairing)"))
+
+export const nodesCommand = Command.make("nodes").pipe(
+  Command.withDescription("Pair and manage node hosts on the Gateway"),
+  Command.withSubcommands([pending, approve, reject, list, describe, remove])
+)

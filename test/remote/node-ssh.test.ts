@@ -1,0 +1,92 @@
+/**
+ * A node host on the "laptop" reaching the Gateway through an SSH tunnel (`openclaw gateway tunnel`
+ * against a real sshd): the tunnel arrives on the Gateway as loopback, yet the node is not
+ * auto-approved (its key is not the Gateway machine's own); after approval it works through the
+ * tunnel, and it reconnects when the tunnel's ssh is killed and comes back.
+ */
+import { spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { BIN, cliEnv, freePort, type GatewayProcess, runCli, startGateway, tempStateDir } from "../support/cli.js"
+import { type NodeHostProcess, startNodeHost } from "../support/node-host.js"
+import { type Sshd, sshdUnavailable, startSshd } from "../support/sshd.js"
+
+const RTOKEN = "remote-node-token-0123456789abcdef"
+
+describe.skipIf(sshdUnavailable() !== undefined)("a node host through an SSH tunnel", { timeout: 90_000 }, () => {
+  let sshd: Sshd
+  let gw: GatewayProcess
+  let serverEnv: NodeJS.ProcessEnv
+  let laptopEnv: NodeJS.ProcessEnv
+  let tunnel: ReturnType<typeof spawn> | undefined
+  let tunnelOut = ""
+  let node: NodeHostProcess | undefined
+
+  const waitFor = async (what: string, check: () => boolean, timeoutMs = 30_000) => {
+    const deadline = Date.now() + timeoutMs
+    while (!check()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\ntunnel:\n${tunnelOut}\nnode:\n${node?.output()}`)
+      await new Promise((r) => setTimeout(r, 100))
+    }
+  }
+
+  beforeAll(async () => {
+    sshd = await startSshd()
+    const serverDir = tempStateDir()
+    fs.writeFileSync(path.join(serverDir, "openclaw.json"), JSON.stringify({ gateway: { port: await freePort(), auth: { token: RTOKEN } } }))
+    serverEnv = cliEnv(serverDir)
+    gw = await startGateway([], serverEnv)
+    const laptopDir = tempStateDir()
+    fs.writeFileSync(
+      path.join(laptopDir, "openclaw.json"),
+      JSON.stringify({
+        gateway: {
+          mode: "remote",
+          remote: { transport: "ssh", token: RTOKEN, sshTarget: sshd.sshTarget, sshIdentity: sshd.identity, sshKnownHostsFile: sshd.knownHostsFile, remotePort: gw.port }
+        }
+      })
+    )
+    laptopEnv = cliEnv(laptopDir)
+  })
+
+  afterAll(async () => {
+    await node?.stop()
+    if (tunnel !== undefined && tunnel.exitCode === null) {
+      const exited = new Promise((r) => tunnel!.once("exit", r))
+      tunnel.kill("SIGTERM")
+      await exited
+    }
+    await gw?.stop()
+    await sshd?.stop()
+  })
+
+  it("waits for approval (a tunnel is not local), then serves browser.request through the tunnel and survives a tunnel restart", async () => {
+    const localPort = await freePort()
+    tunnel = spawn(BIN, ["gateway", "tunnel", "--local-port", String(localPort)], { env: laptopEnv, stdio: ["ignore", "pipe", "pipe"] })
+    tunnel.stdout!.on("data", (d) => (tunnelOut += d))
+    tunnel.stderr!.on("data", (d) => (tunnelOut += d))
+    await waitFor("the tunnel", () => /tunnel up: /.test(tunnelOut))
+
+    node = startNodeHost(["--url", `ws://127.0.0.1:${localPort}`, "--token", RTOKEN, "--display-name", "laptop"], laptopEnv)
+    const [, requestId] = await node.waitFor(/waiting for approval: requestId ([0-9a-f-]{36})/)
+    const pending = JSON.parse((await runCli(["nodes", "pending", "--json"], serverEnv)).stdout).pending
+    // Through the tunnel the node arrives from loopback, and is still not approved automatically.
+    expect(pending).toEqual([expect.objectContaining({ requestId, displayName: "laptop", remoteAddress: "127.0.0.1" })])
+    expect((await runCli(["nodes", "approve", requestId!], serverEnv)).code).toBe(0)
+    await node.waitFor(/connected to ws:\/\/127\.0\.0\.1:\d+ as node [0-9a-f]{12} \(laptop\)/)
+
+    const status = await runCli(["browser", "status"], serverEnv, 30_000)
+    expect(status.stderr).toBe("")
+    expect(status.stdout).toContain("Browser: not started")
+
+    const sshPid = Number(/\(ssh pid (\d+)\)/.exec(tunnelOut)![1])
+    const from = node.output().length
+    process.kill(sshPid, "SIGKILL")
+    await node.waitFor(/connection to the Gateway lost/, from)
+    await waitFor("the tunnel to come back", () => /tunnel up again: /.test(tunnelOut))
+    await node.waitFor(/reconnected to ws:\/\/127\.0\.0\.1:\d+ as node [0-9a-f]{12} \(laptop\)/, from, 45_000)
+    expect(node.output().slice(from)).not.toContain("waiting for approval")
+    expect((await runCli(["browser", "status"], serverEnv, 30_000)).code).toBe(0)
+  })
+})

@@ -69,4 +69,34 @@ describe("embedding", () => {
       expect(yield* Effect.promise(() => portAccepts(port))).toBe(false)
     })
   )
+
+  it("the README's program, importing the built package, leaves nothing behind that keeps Node running", async () => {
+    const { execFile } = await import("node:child_process")
+    const path = await import("node:path")
+    const entry = path.resolve(__dirname, "../dist/index.mjs")
+    const script = `
+      import { Effect } from "effect"
+      import { connect, Gateway, GatewayConfig, gatewayServices, TailscaleExposure } from ${JSON.stringify(entry)}
+      const program = Effect.gen(function* () {
+        const gateway = yield* Gateway
+        const conn = yield* connect({ url: gateway.url, token: "test-token" })
+        console.log(JSON.stringify(yield* conn.request("health")))
+      })
+      await Effect.runPromise(Effect.scoped(program.pipe(
+        Effect.provide(gatewayServices(GatewayConfig.layerTest(), { exposure: TailscaleExposure.layerTest() }))
+      )))
+      // Whatever is still ref'd now would keep the embedding program alive after the Gateway is gone.
+      console.log(JSON.stringify(process.getActiveResourcesInfo().filter((r) => r === "Timeout" || r === "TCPSocketWrap")))
+    `
+    const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+      execFile(process.execPath, ["--input-type=module", "-e", script], { cwd: path.resolve(__dirname, ".."), timeout: 30_000 }, (error, stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr })
+      )
+    )
+    expect(out.stderr).toBe("")
+    expect(out.code).toBe(0)
+    const [health, leftovers] = out.stdout.trim().split("\n")
+    expect(JSON.parse(health!)).toMatchObject({ ok: true })
+    expect(JSON.parse(leftovers!)).toEqual([])
+  }, 30_000)
 })

@@ -3,6 +3,7 @@
  * operator.admin). Screenshots travel base64 in the answer; this command writes them to disk.
  */
 import * as fs from "node:fs"
+import * as path from "node:path"
 import { Args, Command, Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
 import type { GatewayClientError } from "../client/GatewayClient.js"
@@ -93,7 +94,20 @@ const screenshot = Command.make(
         catch: (e) => e as NodeJS.ErrnoException
       }).pipe(
         Effect.flatMap(() => Console.log(`Saved ${p.bytes} bytes (PNG) of ${p.url} to ${flags.out}`)),
-        Effect.catchAll((e) => fail(1, `cannot write ${flags.out}: ${e.code ?? e.message}`))
+        Effect.catchAll((e) =>
+          fail(
+            1,
+            `cannot write ${flags.out}: ${
+              e.code === "ENOENT"
+                ? `the directory ${path.dirname(path.resolve(flags.out))} does not exist; create it, or pass another --out`
+                : e.code === "EACCES" || e.code === "EPERM"
+                  ? "permission denied; pass an --out you can write to"
+                  : e.code === "EISDIR"
+                    ? "it is a directory; pass a file name such as page.png"
+                    : (e.code ?? e.message)
+            }`
+          )
+        )
       )
     ).pipe(Effect.map(() => undefined))
 ).pipe(Command.withDescription("Save a PNG screenshot of the active tab"))

@@ -56,6 +56,7 @@ const codeHints: Record<string, string> = {
   NOT_CONNECTED: "start `openclaw node run` on that machine; `openclaw nodes list` shows which nodes are connected",
   NODE_DISCONNECTED: "the node host dropped its link (sleep, network); it reconnects by itself, then retry",
   TIMEOUT: "pass a larger --timeout, or look at the node host's output",
+  NODE_ERROR: "this came from the browser on the node host (a page that does not load there, a selector that matches nothing); its output on that machine may say more",
   UNKNOWN_NODE: "`openclaw nodes list` shows paired nodes, `openclaw nodes pending` the ones waiting for approval",
   APPROVAL_NOT_FOUND: "requests expire after 5 minutes; the node asks again on its next retry: `openclaw nodes pending`",
   MISSING_SCOPE: "this command needs a scope the connection was not granted"
@@ -91,6 +92,11 @@ const hintFor = (error: GatewayClientError, target: Target): string => {
     case "pairing":
       return "approve this device on the Gateway host: `openclaw nodes pending`, then `openclaw nodes approve <requestId>`"
     case "tls":
+      if (error.code === "ERR_TLS_REQUIRED") {
+        return target.ssh !== undefined
+          ? "the Gateway behind the tunnel has TLS on: set gateway.remote.tlsFingerprint to the fingerprint `openclaw gateway status` shows on the Gateway host (the tunnel then carries wss://)"
+          : "use a wss:// URL (gateway.remote.url or --url) and pin the Gateway's certificate with gateway.remote.tlsFingerprint or --tls-fingerprint (`openclaw gateway status` on the Gateway host shows it)"
+      }
       return error.code === "ERR_TLS_PIN"
         ? `nothing was sent. If the Gateway's certificate was replaced on purpose, set ${target.pinSource?.startsWith("local") ? "nothing: restart the Gateway so it serves the current certificate" : `${target.pinSource ?? "gateway.remote.tlsFingerprint"} to the fingerprint \`openclaw gateway status\` shows on the Gateway host`}; otherwise something is intercepting the connection`
         : "check that the Gateway serves wss:// (gateway.tls.enabled) and pin its certificate with gateway.remote.tlsFingerprint or --tls-fingerprint"

@@ -92,7 +92,7 @@ const runGateway = (flags: RunFlags) =>
       Effect.provide(gatewayServices(Layer.succeed(GatewayConfig, settings))),
       Effect.catchTags({
         BindError: (e) => fail(1, `Cannot start the Gateway: ${e.message}`),
-        TlsSetupError: (e) => fail(1, `Cannot start the Gateway: ${e.message}`),
+        TlsSetupError: (e) => fail(e.config ? 78 : 1, `Cannot start the Gateway: ${e.message}`),
         ExposureConflict: (e) => fail(e.exitCode, `Cannot start the Gateway: ${e.message}`),
         PairingError: (e) => fail(1, `Cannot start the Gateway: pairing state: ${e.message}`)
       })

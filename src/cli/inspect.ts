@@ -131,7 +131,11 @@ export const statusCommand = (name: "status") =>
           line(
             "Exposure",
             exposure === undefined || exposure.mode === "off"
-              ? "none (loopback only)"
+              ? status.bind === undefined
+                ? "none"
+                : (status.bind.effectiveMode ?? status.bind.mode) === "loopback"
+                ? "none (loopback only)"
+                : `no Tailscale Serve or Funnel (reachable directly on the ${status.bind.effectiveMode ?? status.bind.mode} bind above)`
               : `tailscale ${exposure.mode}: ${exposure.state}${exposure.url ? ` ${exposure.url}` : ""}${exposure.wsUrl ? ` (WebSocket ${exposure.wsUrl})` : ""}${exposure.reason ? ` (${exposure.reason})` : ""}`
           ),
           ...(status.tailscaleUsers && status.tailscaleUsers.length > 0 ? [line("Tailnet", `signed in via Tailscale: ${status.tailscaleUsers.join(", ")}`)] : []),
@@ -143,6 +147,8 @@ export const statusCommand = (name: "status") =>
           if (audit !== undefined) {
             lines.push(line("Audit", `${audit.summary.critical} critical, ${audit.summary.warn} warning(s)${audit.findings.length > 0 ? " (details: openclaw security audit)" : ""}`))
           }
+          const entries = (presence as Array<unknown> | undefined) ?? []
+          lines.push(line("Presence", `${entries.length} connection(s)`))
           for (const p of (presence as Array<{ client: { id: string; mode: string; version: string }; role: string; host: string; since: number; user?: { login: string } }>) ?? []) {
             lines.push(`    - ${p.client.id} (${p.client.mode} ${p.client.version}, ${p.role}) from ${p.host}${p.user ? ` as ${p.user.login} (tailscale)` : ""}, connected ${formatUptime(Date.now() - p.since)} ago`)
           }

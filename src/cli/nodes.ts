@@ -65,7 +65,7 @@ const approve = Command.make("approve", { ...clientOptions, requestId: requestId
 ).pipe(Command.withDescription("Approve a pending node (operator.pairing)"))
 
 const reject = Command.make("reject", { ...clientOptions, requestId: requestIdArg }, (flags) =>
-  call("Rejecting the pairing request failed", "node.pair.reject", { requestId: flags.requestId }, flags, (p) => `Rejected pairing request ${p.requestId} (node ${p.nodeId.slice(0, 12)}).`)
+  call("Rejecting the pairing request failed", "node.pair.reject", { requestId: flags.requestId }, flags, (p) => `Rejected pairing request ${p.requestId} (node ${p.nodeId.slice(0, 12)}). The node is told on its next retry and stops asking; it can ask again only by restarting \`openclaw node run\`.`)
 ).pipe(Command.withDescription("Reject a pending node (operator.pairing)"))
 
 const list = Command.make("list", clientOptions, (flags) =>

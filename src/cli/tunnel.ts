@@ -12,6 +12,7 @@ import * as path from "node:path"
 import { Console, Effect, Option } from "effect"
 import { resolveSshSpec } from "../client/target.js"
 import { ConfigError, loadConfig } from "../config/load.js"
+import { TLS_REQUIRED_HEADER, TLS_REQUIRED_VALUE } from "../protocol/frames.js"
 import { SshTunnel, type SshFailureKind, type SshTunnelError } from "../services/SshTunnel.js"
 import { fail } from "./exit.js"
 
@@ -71,13 +72,15 @@ const STABLE_MS = 30_000
  * credential, so for wss it does not need the pin (a liveness probe, nothing to protect).
  */
 const probeGateway = (secure: boolean, port: number) =>
-  Effect.async<boolean>((resume) => {
+  Effect.async<"answers" | "tls-only" | "silent">((resume) => {
     const req = (secure ? https : http).get({ host: "127.0.0.1", port, path: "/healthz", timeout: 3_000, rejectUnauthorized: false }, (res) => {
       res.resume()
-      resume(Effect.succeed(res.statusCode === 200))
+      // A TLS Gateway answers plaintext with this header (no pin configured, so we guessed http).
+      const tlsOnly = !secure && res.headers[TLS_REQUIRED_HEADER] === TLS_REQUIRED_VALUE
+      resume(Effect.succeed(res.statusCode === 200 ? "answers" : tlsOnly ? "tls-only" : "silent"))
     })
     req.on("timeout", () => req.destroy())
-    req.on("error", () => resume(Effect.succeed(false)))
+    req.on("error", () => resume(Effect.succeed("silent" as const)))
   })
 
 const stamp = () => new Date().toISOString().slice(11, 19)
@@ -122,13 +125,17 @@ export const tunnelCommand = Command.make(
             const upAt = Date.now()
             yield* writeState(file, { ...base, state: "up", sshPid: tunnel.pid, since: upAt })
             const where = `127.0.0.1:${localPort} -> ${spec.target} -> 127.0.0.1:${spec.remotePort}`
-            const answers = yield* probeGateway(secure, localPort)
+            const probe = yield* probeGateway(secure, localPort)
+            const answers = probe === "answers"
+            const tls = secure || probe === "tls-only"
             const gatewayLine = answers
               ? "  Gateway:    answers (/healthz OK)"
+              : probe === "tls-only"
+              ? "  Gateway:    answers with TLS only (gateway.tls.enabled there): use the https:// and wss:// addresses; CLI commands need gateway.remote.tlsFingerprint (`openclaw gateway status` on the Gateway host shows it)"
               : `  Gateway:    not answering on 127.0.0.1:${spec.remotePort} of ${spec.host}: start it there (openclaw gateway run) or check gateway.remote.remotePort`
             if (!everUp) {
-              const ws = `${secure ? "wss" : "ws"}://127.0.0.1:${localPort}`
-              const web = `${secure ? "https" : "http"}://127.0.0.1:${localPort}`
+              const ws = `${tls ? "wss" : "ws"}://127.0.0.1:${localPort}`
+              const web = `${tls ? "https" : "http"}://127.0.0.1:${localPort}`
               yield* Console.log(
                 [
                   `[${stamp()}] tunnel up: ${where} (ssh pid ${tunnel.pid})`,
@@ -136,12 +143,12 @@ export const tunnelCommand = Command.make(
                   `  Control UI: ${web}/`,
                   `  Health:     ${web}/healthz`,
                   gatewayLine,
-                  `  CLI:        openclaw health --url ${ws} --token <the remote gateway.auth.token>`,
+                  `  CLI:        openclaw health --url ${ws} --token <the remote gateway.auth.token>${tls && !secure ? " --tls-fingerprint <its sha256 fingerprint>" : ""}`,
                   "Ctrl-C closes the tunnel."
                 ].join("\n")
               )
             } else {
-              yield* Console.log(`[${stamp()}] tunnel up again: ${where} (ssh pid ${tunnel.pid})${answers ? "" : `\n${gatewayLine}`}`)
+              yield* Console.log(`[${stamp()}] tunnel up again: ${where} (ssh pid ${tunnel.pid})${probe === "silent" ? `\n${gatewayLine}` : ""}`)
             }
             everUp = true
             const reason = yield* tunnel.exited

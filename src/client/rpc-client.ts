@@ -14,7 +14,9 @@ import {
   OperatorScopes,
   parseFrame,
   PROTOCOL_VERSION,
-  type Role
+  type Role,
+  TLS_REQUIRED_HEADER,
+  TLS_REQUIRED_VALUE
 } from "../protocol/frames.js"
 import { VERSION } from "../version.js"
 import { pinnedTlsConnect } from "./tls-pin.js"
@@ -147,6 +149,9 @@ export class RpcClient {
       const connectId = randomUUID()
       ws.on("error", (err: NodeJS.ErrnoException) => finish(new ClientFailure(isTlsError(err) ? "tls" : "unreachable", describeSocketError(err), err.code)))
       ws.on("unexpected-response", (_req, res) => {
+        if (res.headers[TLS_REQUIRED_HEADER] === TLS_REQUIRED_VALUE) {
+          return finish(new ClientFailure("tls", "this Gateway only speaks TLS: connect with wss://, not plaintext ws://", "ERR_TLS_REQUIRED"))
+        }
         finish(new ClientFailure(res.statusCode === 403 ? "auth" : "protocol", `the Gateway refused the WebSocket upgrade (HTTP ${res.statusCode})`))
       })
       ws.on("close", (code, reason) => {

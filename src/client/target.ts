@@ -76,8 +76,9 @@ const localHost = (g: NonNullable<LoadedConfig["file"]["gateway"]>, interfaces: 
 export const resolveSshSpec = (loaded: LoadedConfig, env: Env): SshSpec => {
   const r = loaded.file.gateway?.remote ?? {}
   if (r.sshTarget === undefined) {
+    const why = r.transport === "ssh" ? `gateway.remote.transport is "ssh" but` : "`openclaw gateway tunnel` needs gateway.remote.sshTarget (the SSH server the Gateway runs on), and"
     throw new ConfigError({
-      message: `gateway.remote.transport is "ssh" but gateway.remote.sshTarget is not set in ${loaded.configPath}: set it to user@host or user@host:port`
+      message: `${why} gateway.remote.sshTarget is not set in ${loaded.configPath}: set it to user@host or user@host:port`
     })
   }
   const parsed = parseSshTarget(r.sshTarget)

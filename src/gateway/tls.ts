@@ -13,8 +13,13 @@ import * as tls from "node:tls"
 import { Data, Effect } from "effect"
 import { tlsFiles } from "../config/settings.js"
 import type { GatewaySettings } from "../services/GatewayConfig.js"
+import { TLS_REQUIRED_HEADER, TLS_REQUIRED_VALUE } from "../protocol/frames.js"
 
-export class TlsSetupError extends Data.TaggedError("TlsSetupError")<{ readonly message: string }> {}
+export class TlsSetupError extends Data.TaggedError("TlsSetupError")<{
+  readonly message: string
+  /** The user's own gateway.tls.certPath/keyPath is at fault: a configuration error (exit 78). */
+  readonly config?: boolean
+}> {}
 
 export interface ServerTls {
   readonly context: tls.SecureContext
@@ -29,6 +34,11 @@ export interface ServerTls {
 export const certificateFingerprint = (pem: string | Buffer): string => new X509Certificate(pem).fingerprint256
 
 const errorCode = (e: unknown) => (e as NodeJS.ErrnoException).code ?? String(e)
+
+const describeFileError = (e: unknown) => {
+  const code = errorCode(e)
+  return code === "ENOENT" ? "no such file (ENOENT)" : code === "EACCES" ? `permission denied for this user (EACCES)` : code === "EISDIR" ? "it is a directory (EISDIR)" : code
+}
 
 const runOpenssl = (args: ReadonlyArray<string>) =>
   Effect.async<void, TlsSetupError>((resume) => {
@@ -85,9 +95,12 @@ const readPair = (certPath: string, keyPath: string, certKey: string, keyKey: st
   Effect.try({
     try: () => ({ cert: fs.readFileSync(certPath), key: fs.readFileSync(keyPath) }),
     catch: (e) => {
-      const code = errorCode(e)
       const which = fs.existsSync(certPath) ? `${keyKey} ${keyPath}` : `${certKey} ${certPath}`
-      return new TlsSetupError({ message: `cannot read ${which}: ${code}` })
+      const own = certKey === "gateway.tls.certPath"
+      return new TlsSetupError({
+        message: `cannot read ${which}: ${describeFileError(e)}${own ? "; point gateway.tls.certPath and gateway.tls.keyPath at readable PEM files, or remove both to use an auto-generated certificate" : ""}`,
+        config: own
+      })
     }
   })
 
@@ -104,14 +117,40 @@ export const loadServerTls = (settings: GatewaySettings): Effect.Effect<ServerTl
     const { cert, key } = yield* readPair(files.cert, files.key, own ? "gateway.tls.certPath" : "the generated certificate", own ? "gateway.tls.keyPath" : "the generated key")
     const fingerprint = yield* Effect.try({
       try: () => certificateFingerprint(cert),
-      catch: () => new TlsSetupError({ message: `${files.cert} is not a PEM certificate${own ? " (gateway.tls.certPath)" : ""}` })
+      catch: () => new TlsSetupError({ message: `${files.cert} is not a PEM certificate${own ? " (gateway.tls.certPath)" : ""}`, config: own })
     })
     const context = yield* Effect.try({
       try: () => tls.createSecureContext({ cert, key, minVersion: "TLSv1.3" }),
       catch: (e) =>
         new TlsSetupError({
-          message: `cannot use the certificate ${files.cert} with the key ${files.key}: ${String((e as Error).message ?? e).replace(/^error:\w+:/, "")}${own ? " (check gateway.tls.certPath and gateway.tls.keyPath belong together)" : `; delete ${path.dirname(files.cert)} to generate a fresh pair`}`
+          message: `cannot use the certificate ${files.cert} with the key ${files.key}: ${String((e as Error).message ?? e).replace(/^error:\w+:/, "")}${own ? " (check gateway.tls.certPath and gateway.tls.keyPath belong together)" : `; delete ${path.dirname(files.cert)} to generate a fresh pair`}`,
+          config: own
         })
     })
     return { context, fingerprint, certPath: files.cert, source }
   })
+
+/** The first byte of every TLS connection: a handshake record. */
+const TLS_HANDSHAKE_RECORD = 0x16
+
+
+/**
+ * For a connection to the TLS port whose first bytes are not a TLS handshake (plain http:// or
+ * ws://): a short HTTP 400 that says to use https:// / wss://, instead of a bare reset. Undefined
+ * when the bytes are a TLS handshake. The Host header is echoed only when it looks like host[:port].
+ */
+export const plaintextOnTlsPortResponse = (firstChunk: Buffer): string | undefined => {
+  if (firstChunk.length === 0 || firstChunk[0] === TLS_HANDSHAKE_RECORD) return undefined
+  const host = /^host:[ \t]*([A-Za-z0-9.\-:[\]]{1,255})[ \t]*$/im.exec(firstChunk.toString("latin1"))?.[1]
+  const where = host === undefined ? "this address" : host
+  const body = `This OpenClaw Gateway only speaks TLS (gateway.tls.enabled): open https://${where}/ in a browser, or connect with wss://${where}.\n`
+  return [
+    "HTTP/1.1 400 Bad Request",
+    "Content-Type: text/plain; charset=utf-8",
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    `${TLS_REQUIRED_HEADER}: ${TLS_REQUIRED_VALUE}`,
+    "Connection: close",
+    "",
+    body
+  ].join("\r\n")
+}

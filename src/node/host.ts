@@ -147,7 +147,13 @@ export const runNodeHost = async (opts: NodeHostOptions, signal: AbortSignal): P
       if (signal.aborted) break
       if (!(e instanceof ClientFailure)) throw e
       if (e.kind === "pairing") {
-        const requestId = (e.error?.details as { requestId?: string } | undefined)?.requestId
+        const details = e.error?.details as { requestId?: string; code?: string } | undefined
+        const requestId = details?.requestId
+        if (details?.code === "PAIRING_REJECTED") {
+          throw new NodeHostFatal(
+            `an operator rejected this node's pairing request on the Gateway at ${opts.url}; if that was a mistake, start \`openclaw node run\` again to ask anew, and have the operator approve the new request (\`openclaw nodes pending\`)`
+          )
+        }
         if (requestId !== lastRequestId) {
           log(`waiting for approval: requestId ${requestId} (on the Gateway host: openclaw nodes approve ${requestId})`)
           lastRequestId = requestId

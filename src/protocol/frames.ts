@@ -164,3 +164,10 @@ export const eventFrame = (event: string, payload?: unknown, seq?: number): stri
   JSON.stringify(seq === undefined ? { type: "event", event, payload } : { type: "event", event, payload, seq })
 
 export { isRecord }
+
+/**
+ * A TLS Gateway answers a plaintext http:// or ws:// request with HTTP 400 and this header, so the
+ * client can say "use wss://" instead of "connection reset".
+ */
+export const TLS_REQUIRED_HEADER = "x-openclaw-error"
+export const TLS_REQUIRED_VALUE = "tls-required"

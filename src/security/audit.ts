@@ -26,6 +26,7 @@ export interface AuditReport {
 }
 
 const MIN_TOKEN_LENGTH = 24
+const MIN_PASSWORD_LENGTH = 16
 
 /** Permission bits of a path, or undefined when it does not exist. */
 export type StatMode = (p: string) => number | undefined
@@ -71,8 +72,24 @@ export const auditConfig = (loaded: LoadedConfig, env: Env, flags: ServerFlags =
     const reachable = nonLoopback || exposed
     add("short-token", reachable ? "critical" : "warn", `gateway.auth.token is ${token.length} characters (fewer than ${MIN_TOKEN_LENGTH})${reachable ? " on a Gateway reachable from other machines" : ""}`, "use a long random token, e.g. `openssl rand -hex 32`")
   }
-  if ((g.auth?.allowTailscale ?? false) && nonLoopback) {
-    add("tailscale-identity-with-non-loopback-bind", "warn", `gateway.auth.allowTailscale with gateway.bind "${bind}": identity headers are only trustworthy through Tailscale Serve on loopback`, 'set gateway.bind "loopback" or gateway.auth.allowTailscale false')
+  // Tailnet bind: identity is `tailscale whois` of the real TCP peer (nothing to forge), so no finding.
+  // Other non-loopback binds: identity headers count only from a proxy on this host (Serve needs loopback).
+  if (authMode === "password" && password !== undefined && !isUnusableSecret(password) && password.length < MIN_PASSWORD_LENGTH && (nonLoopback || exposed)) {
+    const publicInternet = tailscale === "funnel"
+    add(
+      "short-password",
+      publicInternet ? "critical" : "warn",
+      `gateway.auth.password is ${password.length} characters (fewer than ${MIN_PASSWORD_LENGTH}) on a Gateway reachable from ${publicInternet ? "the public internet (Tailscale Funnel)" : "other machines"}`,
+      "use a long passphrase or a random one, e.g. `openssl rand -base64 24`"
+    )
+  }
+  if ((g.auth?.allowTailscale ?? false) && nonLoopback && bind !== "tailnet") {
+    add(
+      "tailscale-identity-with-non-loopback-bind",
+      "warn",
+      `gateway.auth.allowTailscale with gateway.bind "${bind}": Tailscale identity is only accepted from a proxy on this host (Tailscale Serve, which needs a loopback bind), so clients on the network still need the ${authMode === "password" ? "password" : "token"}; only local processes can use it`,
+      'set gateway.auth.allowTailscale false; or use gateway.bind "tailnet" (identity from tailscale whois of the real peer) or gateway.bind "loopback" with gateway.tailscale.mode "serve"'
+    )
   }
   if (nonLoopback && bind !== "tailnet" && !(g.tls?.enabled ?? false)) {
     add("plaintext-non-loopback", "warn", `gateway.bind "${bind}" without TLS: tokens and chats cross the network in the clear`, "set gateway.tls.enabled true, or use an SSH tunnel or Tailscale Serve with gateway.bind \"loopback\"")

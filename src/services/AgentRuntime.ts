@@ -300,7 +300,10 @@ export const make = (provider: Provider) =>
       Effect.promise(() => {
         const running = [...runs.values()].filter((r) => r.result === undefined)
         for (const r of running) r.controller.abort()
-        return Promise.race([Promise.all(running.map((r) => r.done)), new Promise((resolve) => setTimeout(resolve, 2_000))])
+        if (running.length === 0) return Promise.resolve()
+        // At most 2 s; the timer must not keep an embedding program alive once the runs are done.
+        let timer: ReturnType<typeof setTimeout> | undefined
+        return Promise.race([Promise.all(running.map((r) => r.done)), new Promise((resolve) => (timer = setTimeout(resolve, 2_000)))]).finally(() => clearTimeout(timer))
       })
     )
 

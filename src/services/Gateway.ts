@@ -14,7 +14,7 @@ import { findUiDir, loadUiAssets, serveControlUi, type UiAsset } from "../gatewa
 import { checkOrigin, isLocalRequest, normaliseAddress, proxyHeaders, rejectUpgrade, sendJson } from "../gateway/http.js"
 import { coreMethods, healthPayload } from "../gateway/methods.js"
 import { PendingSockets } from "../gateway/pending.js"
-import { loadServerTls, type ServerTls } from "../gateway/tls.js"
+import { loadServerTls, plaintextOnTlsPortResponse, type ServerTls } from "../gateway/tls.js"
 import type { MethodDef } from "../gateway/rpc.js"
 import { readIdentityPublicKey } from "../node/identity.js"
 import { CloseCode, ErrorCode, eventFrame, Limits, PROTOCOL_VERSION } from "../protocol/frames.js"
@@ -338,6 +338,26 @@ export const make = Effect.gen(function* () {
           if (paired !== undefined) logInfo(`paired this machine's own node host ${device.deviceId.slice(0, 12)} automatically (gateway.nodes.pairing.autoApproveLocal)`)
         }
         if (paired === undefined) {
+          const rejectedRequest = yield* pairing.takeRejection(device.deviceId)
+          if (rejectedRequest !== undefined) {
+            return yield* Effect.fail(
+              connectRefusal({
+                code: ErrorCode.notPaired,
+                message: "pairing rejected by an operator",
+                // Told once, so the node stops asking; starting it again opens a new request.
+                details: {
+                  code: "PAIRING_REJECTED",
+                  requestId: rejectedRequest,
+                  reason: "rejected",
+                  deviceId: device.deviceId,
+                  requestedRole: "node",
+                  remediationHint: "An operator rejected this device's pairing request; if that was a mistake, start `openclaw node run` again to ask anew",
+                  pauseReconnect: true,
+                  retryable: false
+                }
+              })
+            )
+          }
           const outcome = yield* pairing.request(info).pipe(
             Effect.mapError((e) => connectRefusal({ code: ErrorCode.unavailable, message: e.message, retryable: true }))
           )
@@ -376,7 +396,7 @@ export const make = Effect.gen(function* () {
 
   // Defined outside the upgrade handler: a closure created there would keep the upgrade request
   // (headers and all) alive through its scope for as long as the connection lives.
-  const accept = (ws: WebSocket, peer: PeerInfo, socket: net.Socket) => {
+  const startConnection = (ws: WebSocket, peer: PeerInfo, socket: net.Socket) => {
     const conn = new Connection(ws, peer, host)
     connections.add(conn)
     connectionSocket.set(conn, socket)
@@ -396,17 +416,16 @@ export const make = Effect.gen(function* () {
       fromBrowser: req.headers.origin !== undefined,
       ...(proxy === undefined ? {} : { proxy })
     }
-    wss.handleUpgrade(req, socket, head, (ws) => accept(ws, peer, req.socket as net.Socket))
+    wss.handleUpgrade(req, socket, head, (ws) => startConnection(ws, peer, req.socket as net.Socket))
   })
 
   /**
    * With TLS the same port speaks https/wss: each accepted socket is wrapped in a server-side
    * TLSSocket (TLS 1.3 only) that must finish its handshake within the handshake timeout.
    */
-  const secure = (raw: net.Socket): net.Socket => {
+  const secure = (raw: net.Socket, timer: NodeJS.Timeout): net.Socket => {
     if (serverTls === undefined) return raw
     const socket = new tls.TLSSocket(raw, { isServer: true, secureContext: serverTls.context, requestCert: false })
-    const timer = setTimeout(() => socket.destroy(), settings.handshakeTimeoutMs)
     socket.once("secure", () => clearTimeout(timer))
     socket.once("close", () => clearTimeout(timer))
     socket.on("error", (err) => {
@@ -428,14 +447,41 @@ export const make = Effect.gen(function* () {
       }
       return
     }
-    const socket = secure(raw)
-    pendingAddress.set(socket, address)
-    sockets.add(socket)
-    socket.on("close", () => {
-      sockets.delete(socket)
-      leavePending(socket)
+    const accept = (timer?: NodeJS.Timeout) => {
+      const socket = timer === undefined ? raw : secure(raw, timer)
+      pendingAddress.delete(raw)
+      pendingAddress.set(socket, address)
+      sockets.add(socket)
+      socket.on("close", () => {
+        sockets.delete(socket)
+        leavePending(socket)
+      })
+      httpServer.emit("connection", socket)
+    }
+    if (serverTls === undefined) return accept()
+    // TLS: look at the first bytes. A plaintext http:// or ws:// client gets an HTTP answer that
+    // says to use TLS, not a reset; a TLS handshake goes on (the bytes are put back for TLSSocket).
+    const timer = setTimeout(() => raw.destroy(), settings.handshakeTimeoutMs)
+    sockets.add(raw)
+    pendingAddress.set(raw, address)
+    raw.once("close", () => {
+      clearTimeout(timer)
+      sockets.delete(raw)
+      leavePending(raw)
     })
-    httpServer.emit("connection", socket)
+    raw.on("error", () => raw.destroy())
+    raw.once("data", (chunk: Buffer) => {
+      const refusal = plaintextOnTlsPortResponse(chunk)
+      if (refusal !== undefined) {
+        // The handshake timer stays: it cuts a client that never closes its end.
+        debug(`plaintext connection from ${address} to the TLS port: answered "use https:// or wss://"`)
+        raw.resume()
+        return void raw.end(refusal)
+      }
+      raw.pause()
+      raw.unshift(chunk)
+      accept(timer)
+    })
   })
 
   const tick = setInterval(() => broadcast("tick", { ts: Date.now() }), settings.tickIntervalMs)

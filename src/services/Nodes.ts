@@ -16,6 +16,9 @@ export const DEFAULT_INVOKE_TIMEOUT_MS = 30_000
 export const MAX_INVOKE_TIMEOUT_MS = 10 * 60_000
 export const IDEMPOTENCY_TTL_MS = 5 * 60_000
 export const BROWSER_COMMAND = "browser.proxy"
+/** While a node runs a call, it is pinged this often, and dropped after this many unanswered pings in a row. */
+export const BUSY_PING_MS = 2_000
+export const BUSY_PINGS_MISSED = 3
 
 export interface NodeView {
   readonly nodeId: string
@@ -134,6 +137,53 @@ export const make = Effect.gen(function* () {
     (timer) => Effect.sync(() => clearInterval(timer))
   )
 
+  // A call in flight should not wait for the next round (up to a tick interval, 30 s by default)
+  // to learn that its node went to sleep: while a node has calls pending it is pinged every
+  // BUSY_PING_MS and dropped after BUSY_PINGS_MISSED pings in a row go unanswered. Missed pings
+  // are counted (not wall time), so a Gateway whose own event loop stalled does not drop anyone.
+  const busyProbes = new Map<Connection, NodeJS.Timeout>()
+  const probeWhileBusy = (conn: Connection) => {
+    if (busyProbes.has(conn)) return
+    let awaiting = false
+    let missed = 0
+    const onPong = () => {
+      awaiting = false
+      missed = 0
+    }
+    conn.ws.on("pong", onPong)
+    const stop = () => {
+      clearInterval(busyProbes.get(conn))
+      busyProbes.delete(conn)
+      conn.ws.off("pong", onPong)
+    }
+    busyProbes.set(
+      conn,
+      setInterval(() => {
+        const busy = [...pending.values()].some((p) => p.connId === conn.connId)
+        if (!busy || conn.ws.readyState !== conn.ws.OPEN) return stop()
+        if (awaiting) missed += 1
+        if (missed >= BUSY_PINGS_MISSED) {
+          stop()
+          conn.close(CloseCode.policy, "node did not answer ping")
+          conn.ws.terminate()
+          return
+        }
+        awaiting = true
+        try {
+          conn.ws.ping()
+        } catch {
+          // Closing already; the close handler cleans up.
+        }
+      }, BUSY_PING_MS).unref()
+    )
+  }
+  yield* Effect.addFinalizer(() =>
+    Effect.sync(() => {
+      for (const timer of busyProbes.values()) clearInterval(timer)
+      busyProbes.clear()
+    })
+  )
+
   const views = Effect.map(pairing.list, ({ paired }): Array<NodeView> => {
     const byId = new Map<string, PairedDevice>(paired.map((d) => [d.deviceId, d]))
     const ids = [...new Set([...byId.keys(), ...connected.keys()])]
@@ -195,6 +245,7 @@ export const make = Effect.gen(function* () {
         }
       })
       live.conn.sendText(eventFrame("node.invoke.request", { id, nodeId, command, paramsJSON: JSON.stringify(params ?? {}), timeoutMs }))
+      probeWhileBusy(live.conn)
       return Effect.sync(() => {
         clearTimeout(timer)
         pending.delete(id)

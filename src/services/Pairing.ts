@@ -65,6 +65,11 @@ export interface PairingService {
   readonly pairDirectly: (device: DeviceInfo) => Effect.Effect<PairedDevice, PairingError>
   readonly approve: (requestId: string) => Effect.Effect<{ readonly request: PendingRequest; readonly device: PairedDevice }, PairingError>
   readonly reject: (requestId: string) => Effect.Effect<PendingRequest, PairingError>
+  /**
+   * The request an operator rejected for this device within the last 5 minutes, handed out once:
+   * the device's next connect is told so (and stops asking); the one after that may ask anew.
+   */
+  readonly takeRejection: (deviceId: string) => Effect.Effect<string | undefined>
   readonly remove: (deviceId: string) => Effect.Effect<PairedDevice, PairingError>
   readonly list: Effect.Effect<{ readonly pending: ReadonlyArray<PendingRequest>; readonly paired: ReadonlyArray<PairedDevice> }>
   /** A fresh device token for a paired device (the previous one stops working). */
@@ -125,6 +130,8 @@ export const makePairing = (store: PairingStore): PairingService => {
     }
     return changed
   }
+  // Rejections are remembered in memory only: after a restart a rejected device simply asks again.
+  const rejected = new Map<string, { readonly requestId: string; readonly until: number }>()
   const now = Effect.tap(Clock.currentTimeMillis, (t) => (prune(t) ? persist.pipe(Effect.ignore) : Effect.void))
   const notFound = (requestId: string) =>
     new PairingError({
@@ -189,12 +196,20 @@ export const makePairing = (store: PairingStore): PairingService => {
       }),
     reject: (requestId) =>
       Effect.gen(function* () {
-        yield* now
+        const t = yield* now
         const request = state.pending[requestId]
         if (request === undefined) return yield* notFound(requestId)
         delete state.pending[requestId]
         yield* persist
+        for (const [id, r] of rejected) if (r.until <= t) rejected.delete(id)
+        rejected.set(request.deviceId, { requestId, until: t + PAIRING_REQUEST_TTL_MS })
         return request
+      }),
+    takeRejection: (deviceId) =>
+      Effect.map(Clock.currentTimeMillis, (t) => {
+        const r = rejected.get(deviceId)
+        rejected.delete(deviceId)
+        return r !== undefined && r.until > t ? r.requestId : undefined
       }),
     remove: (deviceId) =>
       Effect.gen(function* () {

@@ -115,6 +115,9 @@ export const sshArgs = (spec: SshSpec, localPort: number, options: TunnelOptions
   spec.destination
 ]
 
+const localPortInUse = (localPort: number) =>
+  `local port ${localPort} is already in use on 127.0.0.1: choose another with --local-port (a local Gateway may be using it)`
+
 const hostLabel = (spec: SshSpec) => (spec.port === undefined ? spec.host : `${spec.host} port ${spec.port}`)
 
 /** One line per failure, saying what to check. `stderr` is read, never echoed whole. */
@@ -152,7 +155,7 @@ export const classifySshFailure = (stderr: string, exitCode: number | null, spec
     return make("timeout", `no SSH connection to ${hostLabel(spec)} (timed out or unreachable): check the network and gateway.remote.sshTarget`)
   }
   if (/cannot listen to port|Address already in use|Could not request local forwarding/.test(stderr)) {
-    return make("local-port-in-use", `local port ${localPort} is already in use on 127.0.0.1: choose another with --local-port (a local Gateway may be using it)`)
+    return make("local-port-in-use", localPortInUse(localPort))
   }
   if (/forwarding failed|administratively prohibited/.test(stderr)) {
     return make("forward", `the SSH server ${hostLabel(spec)} refused the port forward: check AllowTcpForwarding in its sshd_config`)
@@ -197,6 +200,11 @@ const stopChild = (child: ChildProcess) =>
 /** Starts ssh once on `localPort` and waits for the forward to accept (or ssh to fail). */
 const startOnce = (binary: string, spec: SshSpec, localPort: number, options: TunnelOptions) =>
   Effect.gen(function* () {
+    // Readiness is "the local port accepts": if something (e.g. a local Gateway on 18789) already
+    // listens there, that probe would succeed against it while ssh fails to bind. Refuse first.
+    if (yield* Effect.promise(() => probe(localPort))) {
+      return yield* new SshTunnelError({ kind: "local-port-in-use", message: localPortInUse(localPort) })
+    }
     const exitedDeferred = yield* Deferred.make<SshTunnelError>()
     const child = yield* Effect.acquireRelease(
       Effect.try({

@@ -89,6 +89,8 @@ const state = {
   presence: [] as Array<any>,
   pairing: undefined as { pending: Array<any>; paired: Array<any> } | undefined,
   pairingError: undefined as string | undefined,
+  /** Open pairing requests, shown on the Pairing tab from any screen. */
+  pendingCount: 0,
   sessions: [] as Array<any>,
   session: sessionStorage.getItem("openclaw.controlUi.session") ?? "main",
   lines: [] as Array<ChatLine>,
@@ -133,7 +135,14 @@ const renderNav = () => {
   replaceChildren(
     nav,
     items.map(([view, label]) =>
-      h("button", { className: view === state.view ? "tab active" : "tab", "data-view": view, onclick: () => go(view) }, label)
+      h(
+        "button",
+        { className: view === state.view ? "tab active" : "tab", "data-view": view, onclick: () => go(view) },
+        label,
+        view === "pairing" && state.pendingCount > 0
+          ? h("span", { id: "pairing-count", className: "badge", title: "pairing requests waiting for approval" }, String(state.pendingCount))
+          : null
+      )
     )
   )
 }
@@ -194,6 +203,7 @@ const connect = (credentials: Credentials) => {
         if (!webchatOnly) renderNav()
         render()
         void refresh()
+        if (!webchatOnly && state.view !== "pairing") void refreshPendingCount()
       } else if (s.kind === "auth-failed") {
         state.hello = undefined
         showLogin(s.error.details?.code?.endsWith("_MISSING") && credentials.kind === "none" ? undefined : s.error.message)
@@ -210,12 +220,15 @@ const onEvent = (event: string, payload: any) => {
     case "presence":
       state.presence = payload?.presence ?? []
       if (state.view === "presence") render()
+      // A node connecting or leaving changes the paired list's "Connected" column.
+      else if (state.view === "pairing") void refresh()
       return
     case "chat":
       return onChat(payload)
     case "node.pair.requested":
     case "node.pair.resolved":
       if (state.view === "pairing") void refresh()
+      else if (!webchatOnly) void refreshPendingCount()
       return
     case "shutdown":
       replaceChildren(banner, "The Gateway is shutting down; this page will reconnect when it is back.")
@@ -322,6 +335,7 @@ const refresh = async () => {
       if (hasMethod("node.pair.list")) {
         state.pairing = await conn.request("node.pair.list")
         state.pairingError = undefined
+        setPendingCount(state.pairing?.pending?.length ?? 0)
       }
     } else if (state.view === "chat") {
       state.status ??= await conn.request("status")
@@ -333,6 +347,22 @@ const refresh = async () => {
     else if (state.view === "chat") state.chatError = (e as Error).message
   }
   render()
+}
+
+const setPendingCount = (n: number) => {
+  if (n === state.pendingCount) return
+  state.pendingCount = n
+  renderNav()
+}
+
+const refreshPendingCount = async () => {
+  if (!hasMethod("node.pair.list") || state.conn === undefined) return
+  try {
+    const r = await state.conn.request("node.pair.list")
+    setPendingCount(r?.pending?.length ?? 0)
+  } catch {
+    // Not allowed or not connected: no count.
+  }
 }
 
 const loadSessions = async () => {
@@ -701,11 +731,11 @@ const renderPairing = () => {
               paired.map((p: any) =>
                 h(
                   "tr",
-                  {},
+                  { "data-node": p.nodeId },
                   h("td", {}, p.displayName ?? p.nodeId, h("div", { className: "muted small" }, p.nodeId)),
                   h("td", {}, p.platform ?? ""),
                   h("td", {}, p.pairedAt ? `${ago(Date.now() - p.pairedAt)} ago` : ""),
-                  h("td", {}, p.connected ? "yes" : "no")
+                  h("td", { "data-field": "connected" }, p.connected ? "yes" : "no")
                 )
               )
             )

@@ -111,6 +111,9 @@ describe.skipIf(!fs.existsSync("/usr/bin/chromium"))("browser control through a 
     const missing = await cli(["browser", "click", "#nope", "--timeout", "4000"])
     expect(missing.code).toBe(1)
     expect(missing.stderr).toContain("Click failed")
+    // The node's browser answered: the hint points there, not at the Gateway's log.
+    expect(missing.stderr).toContain("Hint: this came from the browser on the node host")
+    expect(missing.stderr).not.toContain("check the Gateway's log")
 
     const file = path.join(gwState, "page.png")
     const shot = await cli(["browser", "screenshot", "--out", file])
@@ -121,6 +124,9 @@ describe.skipIf(!fs.existsSync("/usr/bin/chromium"))("browser control through a 
     expect(png.readUInt32BE(20)).toBe(800)
     expect(png.length).toBeGreaterThan(2_000)
     expect(shot.stdout).toContain(`Saved ${png.length} bytes (PNG)`)
+    const nowhere = await cli(["browser", "screenshot", "--out", path.join(gwState, "no-such-dir", "page.png")])
+    expect(nowhere.code).toBe(1)
+    expect(nowhere.stderr).toContain(`the directory ${path.join(gwState, "no-such-dir")} does not exist; create it, or pass another --out`)
 
     const tabs = await cli(["browser", "tabs"])
     expect(tabs.stdout).toMatch(/\* tab-\d+ {2}Node test page/)
@@ -205,6 +211,12 @@ describe.skipIf(!fs.existsSync("/usr/bin/chromium"))("browser control through a 
     expect(status.stderr).toContain("Hint: on the machine with the browser run `openclaw node run")
     const rejected = await cli(["nodes", "reject", requestId!])
     expect(rejected.code).toBe(0)
+    expect(rejected.stdout).toContain(`Rejected pairing request ${requestId}`)
+    expect(rejected.stdout).toContain("told on its next retry and stops asking")
+    // The node host stops, saying why, rather than asking again every few seconds.
+    expect(await node!.exited).toBe(1)
+    expect(node!.output()).toContain("an operator rejected this node's pairing request")
+    expect(JSON.parse((await cli(["nodes", "pending", "--json"])).stdout).pending).toEqual([])
     const gone = await cli(["nodes", "approve", requestId!])
     expect(gone.code).toBe(1)
     expect(gone.stderr).toContain(`no pending pairing request ${requestId}`)

@@ -39,6 +39,6 @@ describe("Gateway with TLS (in-process)", () => {
 
   it("an unreadable own certificate stops the start, naming the setting", async () => {
     const err = await withGateway({ ...tlsSettings(), tls: { enabled: true, autoGenerate: false, certPath: "/nonexistent/c.pem", keyPath: "/nonexistent/k.pem" } }, async () => "started").catch((e) => e)
-    expect(String(err.message ?? err)).toContain("cannot read gateway.tls.certPath /nonexistent/c.pem: ENOENT")
+    expect(String(err.message ?? err)).toContain("cannot read gateway.tls.certPath /nonexistent/c.pem: no such file (ENOENT); point gateway.tls.certPath and gateway.tls.keyPath at readable PEM files")
   })
 })

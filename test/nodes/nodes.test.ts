@@ -149,6 +149,27 @@ describe("pairing", () => {
     })
   })
 
+  it("a rejected device is told so on its next connect (once, without a new request); asking after that opens a new one", async () => {
+    await withGateway({ stateDir: stateDir() }, async (gw) => {
+      const op = await admin(gw.url)
+      const id = newIdentity()
+      const first = await nodeConnect(gw.url, id)
+      const requestId = first.res.error.details.requestId
+      expect((await op.request("node.pair.reject", { requestId })).ok).toBe(true)
+      const told = await nodeConnect(gw.url, id)
+      expect(told.res.error.code).toBe("NOT_PAIRED")
+      expect(told.res.error.message).toBe("pairing rejected by an operator")
+      expect(told.res.error.details).toMatchObject({ code: "PAIRING_REJECTED", reason: "rejected", requestId, pauseReconnect: true })
+      expect(told.res.error.details.remediationHint).toContain("openclaw node run")
+      expect((await op.request("node.pair.list")).payload.pending).toEqual([])
+      const again = await nodeConnect(gw.url, id)
+      expect(again.res.error.details.code).toBe("PAIRING_REQUIRED")
+      expect(again.res.error.details.requestId).not.toBe(requestId)
+      // Another device is not affected by this one's rejection.
+      expect((await nodeConnect(gw.url, newIdentity())).res.error.details.code).toBe("PAIRING_REQUIRED")
+    })
+  })
+
   it("paired devices survive a Gateway restart", async () => {
     const dir = stateDir()
     const id = newIdentity()
@@ -259,6 +280,24 @@ describe("node.invoke", () => {
       expect((await op.request("node.list")).payload.nodes[0].connected).toBe(false)
     })
   })
+
+  it("with the default tick, a node that falls silent during a call is dropped within seconds, not at the next 15 s ping round", async () => {
+    await withGateway({ stateDir: stateDir() }, async (gw) => {
+      const op = await admin(gw.url)
+      const { id, node } = await pairNode(gw.url, op)
+      serveInvokes(node)
+      const ok = await op.request("node.invoke", { nodeId: id.deviceId, command: "echo", idempotencyKey: "k-awake", params: { x: 1 } })
+      expect(ok.ok).toBe(true)
+      // The laptop goes to sleep: the socket stays open, nothing answers, not even pings.
+      node.ws.pause()
+      op.send({ type: "req", id: "asleep", method: "node.invoke", params: { nodeId: id.deviceId, command: "echo", idempotencyKey: "k-asleep", timeoutMs: 30_000 } })
+      const started = Date.now()
+      const res = await op.waitFor(() => op.frames.find((f) => f.type === "res" && f.id === "asleep"), 40_000)
+      expect(res.error.details.code).toBe("NODE_DISCONNECTED")
+      expect(res.error.message).toContain("disconnected while running echo")
+      expect(Date.now() - started).toBeLessThan(12_000)
+    })
+  }, 45_000)
 
   it("an unpaired node cannot be invoked: it never joins", async () => {
     await withGateway({ stateDir: stateDir() }, async (gw) => {

@@ -119,6 +119,13 @@ describe.skipIf(sshdUnavailable() !== undefined)("transport ssh through a real s
     const missing = await runCli(["health"], laptop({ remotePort: gw.port }))
     expect(missing.code).toBe(78)
     expect(missing.stderr).toContain('gateway.remote.transport is "ssh" but gateway.remote.sshTarget is not set')
+    // `gateway tunnel` on a laptop set up for a direct URL (transport not "ssh"): name what it needs, not a transport it does not use.
+    const dir = tempStateDir()
+    fs.writeFileSync(path.join(dir, "openclaw.json"), JSON.stringify({ gateway: { mode: "remote", remote: { url: "wss://gw.example:18789", token: RTOKEN } } }))
+    const tunnel = await runCli(["gateway", "tunnel"], cliEnv(dir))
+    expect(tunnel.code).toBe(78)
+    expect(tunnel.stderr).toContain("`openclaw gateway tunnel` needs gateway.remote.sshTarget")
+    expect(tunnel.stderr).not.toContain('transport is "ssh"')
   })
 
   it("gateway tunnel: prints the local URLs, survives a killed ssh, shows in status, and releases everything on SIGTERM", async () => {
@@ -158,6 +165,24 @@ describe.skipIf(sshdUnavailable() !== undefined)("transport ssh through a real s
     expect(out).toContain("tunnel closed")
     expect(await sshClientPids(`-p ${sshd.port}`)).toEqual([])
     expect(fs.existsSync(path.join(env.OPENCLAW_STATE_DIR!, "gateway", "tunnel.json"))).toBe(false)
+  })
+
+  it("gateway tunnel on a local port that is already taken (e.g. by the laptop's own Gateway) says so, and never claims the tunnel is up", async () => {
+    const net = await import("node:net")
+    // Something already listens on the chosen local port: ssh cannot bind it, and a probe of the port
+    // would reach that listener instead of the tunnel.
+    const squatter = net.createServer((s) => s.destroy()).listen(0, "127.0.0.1")
+    await new Promise((r) => squatter.once("listening", r))
+    const taken = (squatter.address() as { port: number }).port
+    try {
+      const r = await runCli(["gateway", "tunnel", "--local-port", String(taken)], env, 25_000)
+      expect(r.stdout).not.toContain("tunnel up")
+      expect(r.code).toBe(1)
+      expect(r.stderr).toContain(`Cannot open the SSH tunnel: local port ${taken} is already in use on 127.0.0.1: choose another with --local-port`)
+      expect(await sshClientPids(`-p ${sshd.port}`)).toEqual([])
+    } finally {
+      squatter.close()
+    }
   })
 
   it("gateway tunnel with a changed host key ends at once with the reason", async () => {

@@ -5,6 +5,7 @@
  */
 import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
+import * as http from "node:http"
 import * as path from "node:path"
 import * as tls from "node:tls"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -107,6 +108,29 @@ describe("wss:// and certificate pinning", { timeout: 60_000 }, () => {
     expect(r.stderr).toContain("not signed by a trusted CA")
   })
 
+  it("plaintext ws:// or http:// to the TLS port is told to use wss:// / https://, not 'connection reset'", async () => {
+    const r = await runCli(["health", "--url", `ws://127.0.0.1:${gw.port}`, "--token", TOKEN], env)
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain("Gateway health check failed: this Gateway only speaks TLS: connect with wss://, not plaintext ws://")
+    expect(r.stderr).toContain("gateway.remote.tlsFingerprint or --tls-fingerprint")
+    expect(r.stderr).not.toContain("connection reset")
+    expect(r.stderr).not.toContain(TOKEN)
+    // A browser or curl on http:// gets a readable answer instead of a dropped connection.
+    const plain = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      http
+        .get({ host: "127.0.0.1", port: gw.port, path: "/" }, (res) => {
+          let body = ""
+          res.on("data", (d) => (body += d))
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body }))
+        })
+        .on("error", reject)
+    })
+    expect(plain.status).toBe(400)
+    expect(plain.body).toContain(`https://127.0.0.1:${gw.port}/`)
+    // The Gateway still serves TLS clients afterwards.
+    expect((await runCli(["health"], env)).code).toBe(0)
+  })
+
   it("garbage pins are config errors (exit 78) naming the key or flag", async () => {
     for (const pin of ["nope", "sha1:" + "ab".repeat(20), "AB:CD", fp.slice(0, -3), `${fp}:00`, "sha256:" + "zz".repeat(32)]) {
       const r = await runCli(["health"], laptop({ mode: "remote", remote: { url: `wss://127.0.0.1:${gw.port}`, token: TOKEN, tlsFingerprint: pin } }))
@@ -188,5 +212,11 @@ describe("wss:// and certificate pinning", { timeout: 60_000 }, () => {
     const r = await runCli(["gateway", "run"], half)
     expect(r.code).toBe(78)
     expect(r.stderr).toContain("gateway.tls.certPath and gateway.tls.keyPath go together")
+    // A configured file that is not there: a configuration error (78) naming the key, with no stack trace.
+    const missing = laptop({ port: await freePort(), auth: { token: TOKEN }, tls: { enabled: true, certPath: path.join(dir, "nope.pem"), keyPath: path.join(dir, "k.pem") } })
+    const m = await runCli(["gateway", "run"], missing)
+    expect(m.code).toBe(78)
+    expect(m.stderr).toContain(`Cannot start the Gateway: cannot read gateway.tls.certPath ${path.join(dir, "nope.pem")}: no such file`)
+    expect(m.stderr).not.toMatch(/\n\s+at /)
   })
 })

@@ -24,11 +24,32 @@ describe("security audit findings", () => {
     ["serve with no auth", { auth: { mode: "none" }, tailscale: { mode: "serve" } }, "critical:exposure-without-auth"],
     ["a short token on a LAN bind", { bind: "lan", auth: { token: "short-token" }, tls: { enabled: true } }, "critical:short-token"],
     ["a short token on loopback", { auth: { token: "short-token" } }, "warn:short-token"],
-    ["allowTailscale with a non-loopback bind", { bind: "tailnet", auth: { token: LONG, allowTailscale: true } }, "warn:tailscale-identity-with-non-loopback-bind"],
+    ["allowTailscale with a LAN bind", { bind: "lan", auth: { token: LONG, allowTailscale: true }, tls: { enabled: true } }, "warn:tailscale-identity-with-non-loopback-bind"],
     ["TLS off on a LAN bind", { bind: "lan", auth: { token: LONG } }, "warn:plaintext-non-loopback"],
     ["remote.url ws:// to a public host", { auth: { token: LONG }, remote: { url: "ws://203.0.113.9:18789" } }, "warn:remote-plaintext-public"]
   ])("%s", (_name, gateway, expected) => {
     expect(ids(gateway)).toContain(expected)
+  })
+
+  it("allowTailscale: the finding says what the Gateway really does with each bind", () => {
+    // Tailnet bind: identity comes from `tailscale whois` of the real TCP peer, which no header can forge.
+    expect(ids({ bind: "tailnet", auth: { token: LONG, allowTailscale: true } })).toEqual([])
+    // LAN/custom bind: identity is only honoured from a proxy on this host, so LAN clients still need the token.
+    const lan = auditConfig(loaded({ bind: "custom", customBindHost: "10.0.0.5", auth: { token: LONG, allowTailscale: true }, tls: { enabled: true } }), {}, {}, secure)
+    const finding = lan.findings.find((f) => f.id === "tailscale-identity-with-non-loopback-bind")!
+    expect(finding.severity).toBe("warn")
+    expect(finding.message).not.toContain("only trustworthy through")
+    expect(finding.message).toContain("clients on the network still need the token")
+    expect(finding.fix).toContain('gateway.bind "tailnet"')
+  })
+
+  it("a short password: critical on Funnel (the public internet), a warning on another reachable bind, nothing on loopback", () => {
+    expect(ids({ auth: { mode: "password", password: "hunter2" }, tailscale: { mode: "funnel" } })).toContain("critical:short-password")
+    expect(ids({ bind: "lan", auth: { mode: "password", password: "hunter2" }, tls: { enabled: true } })).toContain("warn:short-password")
+    expect(ids({ auth: { mode: "password", password: "hunter2" } })).toEqual([])
+    expect(ids({ auth: { mode: "password", password: "correct horse battery staple" }, tailscale: { mode: "funnel" } })).toEqual([])
+    const r = auditConfig(loaded({ auth: { mode: "password", password: "hunter2" }, tailscale: { mode: "funnel" } }), {}, {}, secure)
+    expect(JSON.stringify(r)).not.toContain("hunter2")
   })
 
   it("an agent API key sent over plain http to a non-private host", () => {

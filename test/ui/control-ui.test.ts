@@ -16,7 +16,7 @@ import { RpcClient } from "../../src/client/rpc-client.js"
 import { testSettings } from "../../src/services/GatewayConfig.js"
 import { cliEnv, freePort, type GatewayProcess, startGateway, tempStateDir } from "../support/cli.js"
 import { slowModel } from "../support/fake-model.js"
-import { TOKEN as IN_PROCESS_TOKEN, registerScoped, withGateway } from "../support/gateway.js"
+import { TOKEN as IN_PROCESS_TOKEN, withGateway } from "../support/gateway.js"
 import { chromiumInstalled, launchBrowser, screenshot } from "./browser.js"
 
 if (!chromiumInstalled && process.env.CI) throw new Error("chromium missing: .ci/run installs it (apt-get install chromium)")
@@ -312,53 +312,6 @@ describe.skipIf(!chromiumInstalled)("Control UI in Chromium", { timeout: 60_000 
     await page.close()
     expect(gw.child.exitCode, gw.output()).toBeNull()
   })
-
-  it("pairing: lists pending node requests (node.pair.list shapes) and approves or rejects them", () =>
-    withGateway({}, async (inProcess) => {
-      // Stand-ins with the documented shapes of node.pair.*, which another part of the project implements.
-      const now = Date.now()
-      const pending = [
-        { requestId: "req-1", nodeId: "node-laptop-7f3a", displayName: "Laptop", platform: "linux", remoteAddress: "100.64.0.9", requestedAt: now - 5_000, expiresAt: now + 300_000 },
-        { requestId: "req-2", nodeId: "node-phone-19bc", displayName: "Phone", platform: "ios", requestedAt: now - 2_000, expiresAt: now + 300_000 }
-      ]
-      const paired: Array<Record<string, unknown>> = []
-      const calls: Array<string> = []
-      const resolve = (decision: "approve" | "reject") => (params: unknown) => {
-        const { requestId } = params as { requestId: string }
-        calls.push(`${decision} ${requestId}`)
-        const i = pending.findIndex((p) => p.requestId === requestId)
-        const [req] = pending.splice(i, 1)
-        if (decision === "approve") paired.push({ nodeId: req!.nodeId, displayName: req!.displayName, platform: req!.platform, pairedAt: Date.now(), connected: false })
-        inProcess.broadcast("node.pair.resolved", { requestId, decision })
-        return { ok: true }
-      }
-      const registered = [
-        registerScoped(inProcess, "node.pair.list", { requires: "operator.pairing", sync: () => ({ pending, paired }) }),
-        registerScoped(inProcess, "node.pair.approve", { requires: "operator.pairing", sync: resolve("approve") }),
-        registerScoped(inProcess, "node.pair.reject", { requires: "operator.pairing", sync: resolve("reject") })
-      ]
-      try {
-        const page = await newPage()
-        await page.goto(`${inProcess.url.replace("ws://", "http://")}/#token=${IN_PROCESS_TOKEN}`)
-        await page.locator("#conn-pill.connected").waitFor({ timeout: 15_000 })
-        await page.click('[data-view="pairing"]')
-        await page.locator('tr[data-request="req-1"]', { hasText: "Laptop" }).waitFor({ timeout: 10_000 })
-        expect(await page.locator('tr[data-request="req-1"]').textContent()).toContain("100.64.0.9")
-        await screenshot(page, "04-pairing-requests")
-        await page.locator('tr[data-request="req-1"] button', { hasText: "Approve" }).click()
-        await page.locator("#pairing-paired", { hasText: "Laptop" }).waitFor({ timeout: 10_000 })
-        await page.locator('tr[data-request="req-2"] button', { hasText: "Reject" }).click()
-        await page.locator("#pairing-pending", { hasText: "No pending requests." }).waitFor({ timeout: 10_000 })
-        expect(calls).toEqual(["approve req-1", "reject req-2"])
-        // A new request shows up by itself (node.pair.requested).
-        pending.push({ requestId: "req-3", nodeId: "node-tablet-5d21", displayName: "Tablet", platform: "android", requestedAt: Date.now(), expiresAt: Date.now() + 300_000 })
-        inProcess.broadcast("node.pair.requested", { requestId: "req-3" })
-        await page.locator('tr[data-request="req-3"]', { hasText: "Tablet" }).waitFor({ timeout: 10_000 })
-        await page.close()
-      } finally {
-        for (const r of registered) await r.close()
-      }
-    }))
 
   it("WebChat: Abort stops a streaming reply and keeps what had arrived", async () => {
     // A model that streams slowly: an OpenAI-compatible SSE endpoint.

@@ -98,7 +98,6 @@ export const canPair = (c: Connection) => c.role === "operator" && hasScope(c.sc
 
 const PRESENCE_COALESCE_MS = 250
 
-
 /** At most this many entries in presence lists (snapshot, events, system-presence), newest kept. */
 export const PRESENCE_MAX = 200
 
@@ -171,7 +170,7 @@ export const make = Effect.gen(function* () {
   }
   const presence = (): Array<PresenceEntry> => listed().map(presenceEntry)
 
-  // Every hello-ok carries the presence list, so each connect costs O(list). Each entry is
+  // Every hello-ok carries the presence list, so each connect costs O(list). Each listed entry is
   // serialised once (kept as a string per connection, not a Buffer: small Buffers are slices of
   // shared 8 KiB pool slabs, and one live slice keeps its whole slab), and a frame that carries the
   // list is written straight into one Buffer: a connect then costs one copy outside the JS heap

@@ -61,6 +61,12 @@ export const readTunnelState = (stateDir: string): TunnelState | undefined => {
 
 /** Failures that another attempt will not fix: reported and the command ends (before the first success). */
 const FATAL: ReadonlyArray<SshFailureKind> = ["host-key-changed", "host-key-unknown", "auth", "local-port-in-use", "host-not-found", "spawn"]
+/**
+ * Failures that end the command even after the tunnel was up: a host key that changed mid-session
+ * may be a man-in-the-middle, and a refused login will not fix itself; retrying every 30 s would
+ * only hide them. Transient ones (refused, timeout, network) keep the backoff.
+ */
+const FATAL_AFTER_UP: ReadonlyArray<SshFailureKind> = ["host-key-changed", "host-key-unknown", "auth"]
 
 const MIN_BACKOFF_MS = 500
 const MAX_BACKOFF_MS = 30_000
@@ -160,6 +166,10 @@ export const tunnelCommand = Command.make(
         if (attempt._tag === "Left") {
           reason = attempt.left
           if (!everUp && FATAL.includes(reason.kind)) return yield* fail(1, `Cannot open the SSH tunnel: ${reason.message}`)
+          if (everUp && FATAL_AFTER_UP.includes(reason.kind)) {
+            const what = reason.kind === "auth" ? "the SSH login was refused on reconnect" : "the SSH host key changed since the tunnel was opened"
+            return yield* fail(1, `Stopped the SSH tunnel (${what}; not retrying): ${reason.message}`)
+          }
         } else {
           reason = attempt.right.reason
           if (attempt.right.upMs >= STABLE_MS) backoff = MIN_BACKOFF_MS

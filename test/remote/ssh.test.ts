@@ -185,6 +185,51 @@ describe.skipIf(sshdUnavailable() !== undefined)("transport ssh through a real s
     }
   })
 
+  it("gateway tunnel: a host key that changes (or a login refused) after the tunnel was up stops it with exit 1, no retry loop", async () => {
+    for (const change of ["host-key", "login"] as const) {
+      // The tunnel's own copies, so swapping them touches no other test.
+      const dir = tempStateDir()
+      const knownHosts = path.join(dir, "known_hosts")
+      fs.copyFileSync(sshd.knownHostsFile, knownHosts)
+      const identity = path.join(dir, "id")
+      fs.copyFileSync(sshd.identity, identity)
+      fs.chmodSync(identity, 0o600)
+      const tunnelEnv = laptop({ ...good, sshKnownHostsFile: knownHosts, sshIdentity: identity })
+      const child = spawn(BIN, ["gateway", "tunnel", "--local-port", String(await freePort())], { env: tunnelEnv, stdio: ["ignore", "pipe", "pipe"] })
+      let out = ""
+      let err = ""
+      child.stdout!.on("data", (d) => (out += d))
+      child.stderr!.on("data", (d) => (err += d))
+      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)))
+      try {
+        await waitFor(`tunnel up:\n${out}${err}`, () => /tunnel up: /.test(out))
+        const sshPid = Number(/\(ssh pid (\d+)\)/.exec(out)![1])
+        if (change === "host-key") fs.copyFileSync(sshd.wrongKnownHostsFile(), knownHosts)
+        else fs.copyFileSync(sshd.strangerIdentity(), identity)
+        process.kill(sshPid, "SIGKILL")
+        const code = await Promise.race([exited, new Promise<"still running">((r) => setTimeout(() => r("still running"), 30_000))])
+        expect(code, `${change}:\n${out}${err}`).toBe(1)
+      } finally {
+        child.kill("SIGTERM")
+      }
+      const lines = err.trim().split("\n")
+      expect(lines, err).toHaveLength(1)
+      if (change === "host-key") {
+        expect(err).toContain("Stopped the SSH tunnel (the SSH host key changed since the tunnel was opened; not retrying): the SSH host key of 127.0.0.1 port")
+        expect(err).toContain(`ssh-keygen -R "[127.0.0.1]:${sshd.port}"`)
+        expect(err).toContain("check its new fingerprint out of band")
+        expect(err).not.toContain("@@@@")
+      } else {
+        expect(err).toContain(`Stopped the SSH tunnel (the SSH login was refused on reconnect; not retrying): the SSH server 127.0.0.1 port ${sshd.port} refused the login`)
+      }
+      // The kill itself is reported as down once; the refused reconnect is never retried.
+      expect((out.match(/tunnel up/g) ?? []).length).toBe(1)
+      expect(out).toContain("tunnel closed")
+      expect(await sshClientPids(`-p ${sshd.port}`)).toEqual([])
+      expect(fs.existsSync(path.join(tunnelEnv.OPENCLAW_STATE_DIR!, "gateway", "tunnel.json"))).toBe(false)
+    }
+  })
+
   it("gateway tunnel with a changed host key ends at once with the reason", async () => {
     const r = await runCli(["gateway", "tunnel", "--local-port", String(await freePort())], laptop({ ...good, sshKnownHostsFile: sshd.wrongKnownHostsFile() }))
     expect(r.code).toBe(1)

@@ -44,6 +44,8 @@ export interface ConnectionHost {
   /** The socket itself has closed (after the close handshake, or cut). */
   readonly onSocketClosed: (conn: Connection) => void
   readonly log: (message: string) => void
+  /** A connect was refused (wrong credential, rate limited, device or pairing problem): for the log, never with a credential. */
+  readonly onRefused: (conn: Connection, refused: RefusedConnect) => void
   /** Checks a device token against the paired device (undefined: no pairing store). */
   readonly checkDeviceToken: (deviceId: string, token: string) => Effect.Effect<boolean>
   /**
@@ -58,8 +60,25 @@ export interface ConnectRefusal {
   readonly _tag: "ConnectRefusal"
   readonly shape: ErrorShape
   readonly closeCode: number
+  /** This refusal locked the peer's address out for so long (rate limiter). */
+  readonly lockedOutMs?: number
 }
-export const connectRefusal = (shape: ErrorShape, closeCode: number = CloseCode.policy): ConnectRefusal => ({ _tag: "ConnectRefusal", shape, closeCode })
+
+/** What the Gateway may log about a refused connect: who asked, as what, and why (a code, no credential). */
+export interface RefusedConnect {
+  readonly clientId: string
+  readonly clientMode: string
+  readonly role: Role
+  /** details.code when the answer has one (AUTH_TOKEN_MISMATCH, AUTH_RATE_LIMITED, DEVICE_..., PAIRING_REQUIRED...), else the error code. */
+  readonly code: string
+  readonly lockedOutMs?: number
+}
+export const connectRefusal = (shape: ErrorShape, closeCode: number = CloseCode.policy, lockedOutMs?: number): ConnectRefusal => ({
+  _tag: "ConnectRefusal",
+  shape,
+  closeCode,
+  ...(lockedOutMs === undefined ? {} : { lockedOutMs })
+})
 
 /** A rejected credential, as the connect answer. */
 const refusalOf = (f: AuthFailure): ConnectRefusal =>
@@ -68,7 +87,7 @@ const refusalOf = (f: AuthFailure): ConnectRefusal =>
     message: f.message,
     details: { code: f.code },
     ...(f.retryAfterMs === undefined ? {} : { retryable: true, retryAfterMs: f.retryAfterMs })
-  })
+  }, CloseCode.policy, f.lockedOutMs)
 
 export interface PeerInfo {
   readonly remoteAddress: string
@@ -254,7 +273,18 @@ export class Connection {
     if (this.state !== "handshake") return
     if (Exit.isFailure(exit)) {
       const failure = Cause.failureOption(exit.cause)
-      if (failure._tag === "Some") return this.fail(id, failure.value.shape, failure.value.closeCode)
+      if (failure._tag === "Some") {
+        const { shape, closeCode, lockedOutMs } = failure.value
+        const detail = (shape.details as { code?: unknown } | undefined)?.code
+        this.host.onRefused(this, {
+          clientId: params.client.id,
+          clientMode: params.client.mode,
+          role,
+          code: typeof detail === "string" ? detail : shape.code,
+          ...(lockedOutMs === undefined ? {} : { lockedOutMs })
+        })
+        return this.fail(id, shape, closeCode)
+      }
       this.host.log(`connect check failed unexpectedly: ${Cause.pretty(exit.cause)}`)
       return this.fail(id, { code: ErrorCode.unavailable, message: "auth check failed" }, CloseCode.policy)
     }

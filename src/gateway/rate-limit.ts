@@ -34,7 +34,8 @@ export class AuthRateLimiter {
     return { kind: "allow", delayMs: local && excess > 0 ? localDelayMs(excess) : 0 }
   }
 
-  recordFailure(address: string, local: boolean, now: number): void {
+  /** Records a failed attempt; true when this one started a lock-out of `address`. */
+  recordFailure(address: string, local: boolean, now: number): boolean {
     let entry = this.entries.get(address)
     if (entry === undefined) {
       if (this.entries.size >= MAX_TRACKED) this.evict(now)
@@ -42,7 +43,10 @@ export class AuthRateLimiter {
       this.entries.set(address, entry)
     }
     entry.failures.push(now)
-    if (!local && this.prune(entry, now) >= this.settings.maxAttempts) entry.lockedUntil = now + this.settings.lockoutMs
+    if (local || this.prune(entry, now) < this.settings.maxAttempts) return false
+    const startsLockout = entry.lockedUntil <= now
+    entry.lockedUntil = now + this.settings.lockoutMs
+    return startsLockout
   }
 
   recordSuccess(address: string): void {

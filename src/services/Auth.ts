@@ -30,6 +30,8 @@ export class AuthFailure extends Data.TaggedError("AuthFailure")<{
   readonly code: AuthFailureCode
   readonly message: string
   readonly retryAfterMs?: number
+  /** This failure locked its address out for so long (the Gateway logs a warning once per lock-out). */
+  readonly lockedOutMs?: number
 }> {}
 
 export interface AuthRequest {
@@ -228,9 +230,10 @@ export class Auth extends Context.Tag("openclaw/Auth")<Auth, AuthService>() {
       }
       const sharedOffered = [credentials?.token, credentials?.password].some((s) => typeof s === "string" && s.length > 0)
       if (deviceToken === "invalid" && !sharedOffered) {
-        limiter.recordFailure(request.remoteAddress, request.local, now)
+        const lockedOut = limiter.recordFailure(request.remoteAddress, request.local, now)
         return Exit.fail(
           new AuthFailure({
+            ...(lockedOut ? { lockedOutMs: settings.rateLimit.lockoutMs } : {}),
             code: "AUTH_DEVICE_TOKEN_MISMATCH",
             message: `unauthorized: device token mismatch (this device was removed or re-paired; connect once with the Gateway's ${kind} (--${kind}) to pair again)`
           })
@@ -242,7 +245,9 @@ export class Auth extends Context.Tag("openclaw/Auth")<Auth, AuthService>() {
         return Exit.succeed({ method: kind })
       }
       // A missing credential is a client that has none, not a guess; only wrong secrets count.
-      if (failure.code.endsWith("_MISMATCH")) limiter.recordFailure(request.remoteAddress, request.local, now)
+      if (failure.code.endsWith("_MISMATCH") && limiter.recordFailure(request.remoteAddress, request.local, now)) {
+        return Exit.fail(new AuthFailure({ code: failure.code, message: failure.message, lockedOutMs: settings.rateLimit.lockoutMs }))
+      }
       return Exit.fail(failure)
     }
 

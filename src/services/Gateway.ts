@@ -319,6 +319,14 @@ export const make = Effect.gen(function* () {
     },
     onSocketClosed: (conn) => void connections.delete(conn),
     log,
+    onRefused: (conn, r) => {
+      // Client-chosen strings are quoted (JSON), so they cannot forge log lines.
+      const who = `${JSON.stringify(r.clientId.slice(0, 64))} (${JSON.stringify(r.clientMode.slice(0, 32))}, ${r.role})`
+      debug(`refused connect from ${conn.peer.remoteAddress}: ${who}: ${r.code}`)
+      if (r.lockedOutMs !== undefined) {
+        log(`auth: ${conn.peer.remoteAddress} locked out for ${Math.ceil(r.lockedOutMs / 1000)} s after ${settings.auth.rateLimit.maxAttempts} failed attempts (last: ${r.code})`)
+      }
+    },
     checkDeviceToken: pairing.checkToken,
     admitNode: (conn, device, authMethod) =>
       Effect.gen(function* () {

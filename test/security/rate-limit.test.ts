@@ -17,6 +17,16 @@ describe("AuthRateLimiter", () => {
     expect(l.check("203.0.113.5", false, 1009 + 300_000).kind).toBe("allow")
   })
 
+  it("recordFailure says true exactly once per lock-out (the Gateway's one warning), never for a local peer", () => {
+    const l = new AuthRateLimiter(limits)
+    const started = Array.from({ length: 12 }, (_, i) => l.recordFailure("203.0.113.7", false, 1000 + i))
+    expect(started).toEqual([...Array(9).fill(false), true, false, false])
+    // After the lock-out ran out, the next full round starts a new one.
+    const again = Array.from({ length: 10 }, (_, i) => l.recordFailure("203.0.113.7", false, 400_000 + i))
+    expect(again.filter(Boolean)).toHaveLength(1)
+    expect(Array.from({ length: 20 }, (_, i) => l.recordFailure("127.0.0.1", true, i)).some(Boolean)).toBe(false)
+  })
+
   it("forgets failures outside the window, and a success resets the count", () => {
     const l = new AuthRateLimiter(limits)
     for (let i = 0; i < 9; i++) l.recordFailure("a", false, i)

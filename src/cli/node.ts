@@ -1,12 +1,14 @@
 /** `openclaw node run`: the node host, on the machine whose browser the Gateway should drive. */
 import * as os from "node:os"
 import { Command, Options } from "@effect/cli"
-import { Effect, Option } from "effect"
+import { Effect, Exit, Option, Scope } from "effect"
 import { checkPlaintext, resolveTarget } from "../client/target.js"
 import { ConfigError, loadConfig } from "../config/load.js"
 import { DEFAULT_PORT } from "../config/settings.js"
 import { BrowserController, findChromium } from "../node/browser.js"
-import { NodeHostFatal, runNodeHost } from "../node/host.js"
+import { NodeHostFatal, type NodeLink, NodeLinkError, runNodeHost } from "../node/host.js"
+import { type SshFailureKind, type SshSpec, SshTunnel } from "../services/SshTunnel.js"
+import { FATAL_AFTER_UP } from "./tunnel.js"
 import { loadDeviceToken, loadOrCreateIdentity } from "../node/identity.js"
 import { fail } from "./exit.js"
 
@@ -22,6 +24,38 @@ const runOptions = {
 }
 
 type Flags = { readonly [K in keyof typeof runOptions]: (typeof runOptions)[K] extends Options.Options<infer A> ? A : never }
+
+/** ssh failures another attempt will not fix: the node host stops (like `gateway tunnel` once it was up). */
+const SSH_FATAL: ReadonlyArray<SshFailureKind> = [...FATAL_AFTER_UP, "spawn"]
+
+/**
+ * gateway.remote.transport "ssh": each connection attempt opens its own SSH tunnel (SshTunnel, a
+ * free local port) and dials the Gateway URL with the tunnel's local port; closing the link stops ssh.
+ */
+const sshLink = (spec: SshSpec, gatewayUrl: string) => async (signal: AbortSignal): Promise<NodeLink> => {
+  const scope = Effect.runSync(Scope.make())
+  const closeScope = () => Effect.runPromise(Scope.close(scope, Exit.void))
+  const opened = await Effect.runPromise(
+    Effect.flatMap(SshTunnel, (ssh) => ssh.open(spec, { serverAliveIntervalS: 5 })).pipe(Scope.extend(scope), Effect.provide(SshTunnel.layer), Effect.either),
+    { signal }
+  ).catch(async (e) => {
+    await closeScope()
+    throw e
+  })
+  if (opened._tag === "Left") {
+    await closeScope()
+    throw SSH_FATAL.includes(opened.left.kind) ? new NodeHostFatal(`cannot open the SSH tunnel: ${opened.left.message}`) : new NodeLinkError(opened.left.message)
+  }
+  const tunnel = opened.right
+  const local = new URL(gatewayUrl)
+  local.port = String(tunnel.localPort)
+  return {
+    url: local.toString().replace(/\/$/, ""),
+    via: `through the SSH tunnel to ${spec.target} (ssh pid ${tunnel.pid})`,
+    down: Effect.runPromise(tunnel.exited).then((e) => e.message),
+    close: closeScope
+  }
+}
 
 const log = (line: string) => process.stdout.write(`[node] ${line}\n`)
 
@@ -49,12 +83,6 @@ const runNode = (flags: Flags) =>
       },
       catch: (e) => (e instanceof ConfigError ? e : new ConfigError({ message: String(e) }))
     })
-    if (target.ssh !== undefined) {
-      return yield* fail(
-        78,
-        `Config error: gateway.remote.transport is "ssh", but the node host does not open SSH tunnels itself: keep one up with \`openclaw gateway tunnel\` (or ssh -N -L 18789:127.0.0.1:18789 ${target.ssh.target}) and pass --url ws://127.0.0.1:18789 --token ...`
-      )
-    }
     yield* Effect.try({ try: () => checkPlaintext(target.url, process.env), catch: (e) => e as ConfigError })
     const nodeHost = loaded.file.nodeHost ?? {}
     let browser: BrowserController | undefined
@@ -66,11 +94,11 @@ const runNode = (flags: Flags) =>
     const displayName = Option.getOrUndefined(flags.displayName) ?? nodeHost.displayName ?? os.hostname()
     log(`node ${identity.deviceId} (${displayName}); identity ${identity.file}${browser ? `; browser ${browser.executablePath}` : ""}`)
     yield* Effect.acquireUseRelease(
-      Effect.sync(() => new AbortController()),
-      (abort) =>
+      Effect.sync(() => ({ abort: new AbortController(), running: undefined as Promise<void> | undefined })),
+      (run) =>
         Effect.tryPromise({
           try: () =>
-            runNodeHost(
+            (run.running = runNodeHost(
               {
                 url: target.url,
                 ...(target.token ? { token: target.token } : {}),
@@ -80,15 +108,18 @@ const runNode = (flags: Flags) =>
                 identity,
                 displayName,
                 ...(browser === undefined ? {} : { browser }),
-                log
+                log,
+                ...(target.ssh === undefined ? {} : { openLink: sshLink(target.ssh, target.url) })
               },
-              abort.signal
-            ),
+              run.abort.signal
+            )),
           catch: (e) => e
         }),
-      (abort) =>
+      (run) =>
         Effect.promise(async () => {
-          abort.abort()
+          run.abort.abort()
+          // Let the host close its connection and its SSH tunnel (no ssh outlives the node host).
+          await run.running?.catch(() => undefined)
           await browser?.close()
         })
     ).pipe(

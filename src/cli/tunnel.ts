@@ -66,7 +66,7 @@ const FATAL: ReadonlyArray<SshFailureKind> = ["host-key-changed", "host-key-unkn
  * may be a man-in-the-middle, and a refused login will not fix itself; retrying every 30 s would
  * only hide them. Transient ones (refused, timeout, network) keep the backoff.
  */
-const FATAL_AFTER_UP: ReadonlyArray<SshFailureKind> = ["host-key-changed", "host-key-unknown", "auth"]
+export const FATAL_AFTER_UP: ReadonlyArray<SshFailureKind> = ["host-key-changed", "host-key-unknown", "auth"]
 
 const MIN_BACKOFF_MS = 500
 const MAX_BACKOFF_MS = 30_000

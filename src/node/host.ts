@@ -29,7 +29,27 @@ export interface NodeHostOptions {
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number }
   /** How often to retry while waiting for pairing approval. */
   readonly pairingRetryMs?: number
+  /**
+   * Opens the way to the Gateway for one connection attempt (gateway.remote.transport "ssh": an
+   * SSH tunnel). The host dials the link's URL instead of `url` (which still names the Gateway in
+   * messages and keys the device token), closes the link when the connection ends, and reopens it
+   * on the next attempt. Throws NodeHostFatal for failures retrying cannot fix, NodeLinkError else.
+   */
+  readonly openLink?: (signal: AbortSignal) => Promise<NodeLink>
 }
+
+/** One opened way to the Gateway (an SSH tunnel's local end). */
+export interface NodeLink {
+  readonly url: string
+  /** For messages: "through the SSH tunnel to user@host (ssh pid 123)". */
+  readonly via: string
+  /** Resolves with a one-line reason when the link goes down by itself. */
+  readonly down: Promise<string>
+  readonly close: () => Promise<void>
+}
+
+/** A link that could not be opened this time (retried with backoff). */
+export class NodeLinkError extends Error {}
 
 /** A failure retrying cannot fix: the host stops with this message. */
 export class NodeHostFatal extends Error {}
@@ -97,89 +117,112 @@ export const runNodeHost = async (opts: NodeHostOptions, signal: AbortSignal): P
       throw new NodeHostFatal("no credential for this Gateway: pass --token or --password (after pairing, the device token the Gateway issues is used instead)")
     }
     let closed!: Promise<{ code: number; reason: string }>
+    let link: NodeLink | undefined
     try {
-      let onClosed!: (c: { code: number; reason: string }) => void
-      closed = new Promise((resolve) => (onClosed = resolve))
-      const client: RpcClient = await RpcClient.connect({
-        url: opts.url,
-        ...(opts.token === undefined ? {} : { token: opts.token }),
-        ...(opts.password === undefined ? {} : { password: opts.password }),
-        ...(deviceToken === undefined ? {} : { deviceToken }),
-        ...(opts.tlsFingerprint === undefined ? {} : { tlsFingerprint: opts.tlsFingerprint }),
-        role: "node",
-        scopes: [],
-        caps,
-        commands,
-        client: { id: NODE_CLIENT_ID, version: VERSION, platform: process.platform, mode: "node", displayName: opts.displayName, deviceFamily: os.type() },
-        device: sign,
-        timeoutMs: 10_000,
-        onEvent: (frame: EventFrame) => {
-          if (frame.event === "node.invoke.request" && current !== undefined) void handleInvoke(current, frame.payload as InvokeRequest)
-        },
-        onClose: (code, reason) => onClosed({ code, reason }),
-        ...(opts.wsOptions === undefined ? {} : { wsOptions: opts.wsOptions })
-      })
-      current = client
-      if (client.hello.auth.deviceToken !== undefined) storeDeviceToken(opts.stateDir, opts.url, identity.deviceId, client.hello.auth.deviceToken)
-      log(
-        `${everConnected ? "reconnected" : "connected"} to ${opts.url} as node ${identity.deviceId.slice(0, 12)} (${opts.displayName}); offering ${commands.join(", ") || "no commands (no browser found)"}`
-      )
-      everConnected = true
-      lastRequestId = undefined
-      backoff = initial
-      // Two tick intervals of silence mean a dead link (a laptop that slept, a dropped tunnel).
-      const silenceMs = 2 * (client.hello.policy?.tickIntervalMs ?? 30_000)
-      let lastHeard = Date.now()
-      client.ws.on("message", () => (lastHeard = Date.now()))
-      const watchdog = setInterval(() => {
-        if (Date.now() - lastHeard > silenceMs) client.ws.terminate()
-      }, Math.min(5_000, silenceMs / 4))
-      const { code, reason } = await closed
-      clearInterval(watchdog)
-      current = undefined
-      if (signal.aborted) break
-      if (reason.startsWith("replaced by a newer connection")) {
-        throw new NodeHostFatal("another node host with the same identity connected to this Gateway and replaced this one; run one node host per state directory (OPENCLAW_STATE_DIR)")
-      }
-      if (reason.startsWith("node removed")) log("an operator removed this node on the Gateway; asking to be paired again")
-      log(`connection to the Gateway lost (${code}${reason ? `: ${reason}` : ""}); reconnecting in ${Math.round(backoff / 1000)} s`)
-    } catch (e) {
-      if (signal.aborted) break
-      if (!(e instanceof ClientFailure)) throw e
-      if (e.kind === "pairing") {
-        const details = e.error?.details as { requestId?: string; code?: string } | undefined
-        const requestId = details?.requestId
-        if (details?.code === "PAIRING_REJECTED") {
-          throw new NodeHostFatal(
-            `an operator rejected this node's pairing request on the Gateway at ${opts.url}; if that was a mistake, start \`openclaw node run\` again to ask anew, and have the operator approve the new request (\`openclaw nodes pending\`)`
-          )
+      try {
+        let onClosed!: (c: { code: number; reason: string }) => void
+        closed = new Promise((resolve) => (onClosed = resolve))
+        link = await opts.openLink?.(signal)
+        let linkDown: string | undefined
+        const client: RpcClient = await RpcClient.connect({
+          url: link?.url ?? opts.url,
+          ...(opts.token === undefined ? {} : { token: opts.token }),
+          ...(opts.password === undefined ? {} : { password: opts.password }),
+          ...(deviceToken === undefined ? {} : { deviceToken }),
+          ...(opts.tlsFingerprint === undefined ? {} : { tlsFingerprint: opts.tlsFingerprint }),
+          role: "node",
+          scopes: [],
+          caps,
+          commands,
+          client: { id: NODE_CLIENT_ID, version: VERSION, platform: process.platform, mode: "node", displayName: opts.displayName, deviceFamily: os.type() },
+          device: sign,
+          timeoutMs: 10_000,
+          onEvent: (frame: EventFrame) => {
+            if (frame.event === "node.invoke.request" && current !== undefined) void handleInvoke(current, frame.payload as InvokeRequest)
+          },
+          onClose: (code, reason) => onClosed({ code, reason }),
+          ...(opts.wsOptions === undefined ? {} : { wsOptions: opts.wsOptions })
+        })
+        current = client
+        void link?.down.then((why) => {
+          // ssh exited (killed, network gone): the WebSocket through it is dead, do not wait for the watchdog.
+          linkDown = why
+          client.ws.terminate()
+        })
+        if (client.hello.auth.deviceToken !== undefined) storeDeviceToken(opts.stateDir, opts.url, identity.deviceId, client.hello.auth.deviceToken)
+        log(
+          `${everConnected ? "reconnected" : "connected"} to ${opts.url}${link ? ` ${link.via}` : ""} as node ${identity.deviceId.slice(0, 12)} (${opts.displayName}); offering ${commands.join(", ") || "no commands (no browser found)"}`
+        )
+        everConnected = true
+        lastRequestId = undefined
+        backoff = initial
+        // Two tick intervals of silence mean a dead link (a laptop that slept, a dropped tunnel).
+        const silenceMs = 2 * (client.hello.policy?.tickIntervalMs ?? 30_000)
+        let lastHeard = Date.now()
+        client.ws.on("message", () => (lastHeard = Date.now()))
+        const watchdog = setInterval(() => {
+          if (Date.now() - lastHeard > silenceMs) client.ws.terminate()
+        }, Math.min(5_000, silenceMs / 4))
+        const { code, reason } = await closed
+        clearInterval(watchdog)
+        current = undefined
+        if (signal.aborted) break
+        // The socket often closes a moment before ssh's exit is reported: give the reason a moment to arrive.
+        if (link !== undefined && linkDown === undefined) {
+          linkDown = await Promise.race([link.down, new Promise<undefined>((r) => setTimeout(() => r(undefined), 500).unref())])
         }
-        if (requestId !== lastRequestId) {
-          log(`waiting for approval: requestId ${requestId} (on the Gateway host: openclaw nodes approve ${requestId})`)
-          lastRequestId = requestId
+        if (reason.startsWith("replaced by a newer connection")) {
+          throw new NodeHostFatal("another node host with the same identity connected to this Gateway and replaced this one; run one node host per state directory (OPENCLAW_STATE_DIR)")
         }
-        await sleep(opts.pairingRetryMs ?? 3_000, signal)
-        continue
-      }
-      if (e.code === "AUTH_DEVICE_TOKEN_MISMATCH" || (e.kind === "auth" && deviceToken !== undefined)) {
-        // The Gateway no longer knows this device token (removed or re-paired): forget it.
-        storeDeviceToken(opts.stateDir, opts.url, identity.deviceId, undefined)
-        if (opts.token === undefined && opts.password === undefined) {
-          throw new NodeHostFatal(`${e.message}; pass --token or --password to pair again`)
+        if (reason.startsWith("node removed")) log("an operator removed this node on the Gateway; asking to be paired again")
+        log(`connection to the Gateway lost (${linkDown !== undefined ? `SSH tunnel down: ${linkDown}` : `${code}${reason ? `: ${reason}` : ""}`}); reconnecting in ${Math.round(backoff / 1000)} s`)
+      } catch (e) {
+        if (signal.aborted) break
+        if (e instanceof NodeLinkError) {
+          log(`cannot open the SSH tunnel to the Gateway: ${e.message}; retrying in ${Math.round(backoff / 1000)} s`)
+          await sleep(backoff, signal)
+          backoff = Math.min(backoff * 2, max)
+          continue
         }
-        log("the Gateway rejected the stored device token; connecting with the shared secret to pair again")
-        continue
+        if (!(e instanceof ClientFailure)) throw e
+        if (e.kind === "pairing") {
+          const details = e.error?.details as { requestId?: string; code?: string } | undefined
+          const requestId = details?.requestId
+          if (details?.code === "PAIRING_REJECTED") {
+            throw new NodeHostFatal(
+              `an operator rejected this node's pairing request on the Gateway at ${opts.url}; if that was a mistake, start \`openclaw node run\` again to ask anew, and have the operator approve the new request (\`openclaw nodes pending\`)`
+            )
+          }
+          if (requestId !== lastRequestId) {
+            log(`waiting for approval: requestId ${requestId} (on the Gateway host: openclaw nodes approve ${requestId})`)
+            lastRequestId = requestId
+          }
+          await sleep(opts.pairingRetryMs ?? 3_000, signal)
+          continue
+        }
+        if (e.code === "AUTH_DEVICE_TOKEN_MISMATCH" || (e.kind === "auth" && deviceToken !== undefined)) {
+          // The Gateway no longer knows this device token (removed or re-paired): forget it.
+          storeDeviceToken(opts.stateDir, opts.url, identity.deviceId, undefined)
+          if (opts.token === undefined && opts.password === undefined) {
+            throw new NodeHostFatal(`${e.message}; pass --token or --password to pair again`)
+          }
+          log("the Gateway rejected the stored device token; connecting with the shared secret to pair again")
+          continue
+        }
+        if (e.code === "AUTH_RATE_LIMITED") {
+          const wait = e.error?.retryAfterMs ?? backoff
+          log(`${e.message}; retrying in ${Math.ceil(wait / 1000)} s`)
+          await sleep(wait, signal)
+          continue
+        }
+        if (e.kind === "auth") throw new NodeHostFatal(e.message)
+        if (e.kind === "tls") throw new NodeHostFatal(e.message)
+        if (e.code?.startsWith("DEVICE_AUTH_") || e.code === "PROTOCOL_MISMATCH") throw new NodeHostFatal(e.message)
+        log(`cannot reach the Gateway at ${opts.url}${link ? ` ${link.via}` : ""}: ${e.message}; retrying in ${Math.round(backoff / 1000)} s`)
       }
-      if (e.code === "AUTH_RATE_LIMITED") {
-        const wait = e.error?.retryAfterMs ?? backoff
-        log(`${e.message}; retrying in ${Math.ceil(wait / 1000)} s`)
-        await sleep(wait, signal)
-        continue
-      }
-      if (e.kind === "auth") throw new NodeHostFatal(e.message)
-      if (e.kind === "tls") throw new NodeHostFatal(e.message)
-      if (e.code?.startsWith("DEVICE_AUTH_") || e.code === "PROTOCOL_MISMATCH") throw new NodeHostFatal(e.message)
-      log(`cannot reach the Gateway at ${opts.url}: ${e.message}; retrying in ${Math.round(backoff / 1000)} s`)
+    } finally {
+      // One tunnel per connection attempt: closed when the link dropped (or the attempt failed).
+      await link?.close()
     }
     await sleep(backoff, signal)
     backoff = Math.min(backoff * 2, max)

@@ -10,7 +10,7 @@ import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { BIN, cliEnv, freePort, type GatewayProcess, runCli, startGateway, tempStateDir } from "../support/cli.js"
 import { type NodeHostProcess, startNodeHost } from "../support/node-host.js"
-import { type Sshd, sshdUnavailable, startSshd } from "../support/sshd.js"
+import { type Sshd, sshClientPids, sshdUnavailable, startSshd } from "../support/sshd.js"
 
 const RTOKEN = "remote-node-token-0123456789abcdef"
 
@@ -22,6 +22,8 @@ describe.skipIf(sshdUnavailable() !== undefined)("a node host through an SSH tun
   let tunnel: ReturnType<typeof spawn> | undefined
   let tunnelOut = ""
   let node: NodeHostProcess | undefined
+  let sshNode: NodeHostProcess | undefined
+  let laptopConfig: unknown
 
   const waitFor = async (what: string, check: () => boolean, timeoutMs = 30_000) => {
     const deadline = Date.now() + timeoutMs
@@ -38,19 +40,18 @@ describe.skipIf(sshdUnavailable() !== undefined)("a node host through an SSH tun
     serverEnv = cliEnv(serverDir)
     gw = await startGateway([], serverEnv)
     const laptopDir = tempStateDir()
-    fs.writeFileSync(
-      path.join(laptopDir, "openclaw.json"),
-      JSON.stringify({
-        gateway: {
-          mode: "remote",
-          remote: { transport: "ssh", token: RTOKEN, sshTarget: sshd.sshTarget, sshIdentity: sshd.identity, sshKnownHostsFile: sshd.knownHostsFile, remotePort: gw.port }
-        }
-      })
-    )
+    laptopConfig = {
+      gateway: {
+        mode: "remote",
+        remote: { transport: "ssh", token: RTOKEN, sshTarget: sshd.sshTarget, sshIdentity: sshd.identity, sshKnownHostsFile: sshd.knownHostsFile, remotePort: gw.port }
+      }
+    }
+    fs.writeFileSync(path.join(laptopDir, "openclaw.json"), JSON.stringify(laptopConfig))
     laptopEnv = cliEnv(laptopDir)
   })
 
   afterAll(async () => {
+    await sshNode?.stop()
     await node?.stop()
     if (tunnel !== undefined && tunnel.exitCode === null) {
       const exited = new Promise((r) => tunnel!.once("exit", r))
@@ -88,5 +89,62 @@ describe.skipIf(sshdUnavailable() !== undefined)("a node host through an SSH tun
     await node.waitFor(/reconnected to ws:\/\/127\.0\.0\.1:\d+ as node [0-9a-f]{12} \(laptop\)/, from, 45_000)
     expect(node.output().slice(from)).not.toContain("waiting for approval")
     expect((await runCli(["browser", "status"], serverEnv, 30_000)).code).toBe(0)
+  })
+
+  it("with gateway.remote.transport \"ssh\" and no --url, opens its own SSH tunnel per connection, reopens it after ssh dies, and leaves no ssh behind", async () => {
+    // Only one browser node may be connected for `browser status` to pick it.
+    await node?.stop()
+    node = undefined
+    const laptop2Dir = tempStateDir()
+    fs.writeFileSync(path.join(laptop2Dir, "openclaw.json"), JSON.stringify(laptopConfig))
+    const laptop2Env = cliEnv(laptop2Dir)
+    // ssh processes to this sshd that are not the node host's (the `gateway tunnel` of the test above).
+    const before = new Set(await sshClientPids(`-p ${sshd.port}`))
+
+    sshNode = startNodeHost(["--display-name", "laptop-ssh"], laptop2Env)
+    const [, requestId] = await sshNode.waitFor(/waiting for approval: requestId ([0-9a-f-]{36})/, 0, 30_000)
+    expect(sshNode.output()).not.toContain("gateway tunnel")
+    expect((await runCli(["nodes", "approve", requestId!], serverEnv)).code).toBe(0)
+    const connected = new RegExp(`connected to ws://127\\.0\\.0\\.1:${gw.port} through the SSH tunnel to ${sshd.sshTarget.replace(/\./g, "\\.")} \\(ssh pid (\\d+)\\) as node [0-9a-f]{12} \\(laptop-ssh\\)`)
+    const [, firstPid] = await sshNode.waitFor(connected, 0, 30_000)
+    // The ssh named in the log is a live ssh to this sshd.
+    expect(await sshClientPids(`-p ${sshd.port}`)).toContain(Number(firstPid))
+
+    const list = JSON.parse((await runCli(["nodes", "list", "--json"], serverEnv)).stdout).nodes
+    expect(list).toEqual(expect.arrayContaining([expect.objectContaining({ displayName: "laptop-ssh", connected: true, paired: true })]))
+    const status = await runCli(["browser", "status"], serverEnv, 30_000)
+    expect(status.stderr).toBe("")
+    expect(status.stdout).toContain("Browser: not started")
+
+    // Kill its ssh: the host notices at once, reopens a tunnel (a new ssh) and reconnects without re-pairing.
+    const from = sshNode.output().length
+    process.kill(Number(firstPid), "SIGKILL")
+    await sshNode.waitFor(/connection to the Gateway lost \(SSH tunnel down: ssh to 127\.0\.0\.1 port \d+ was stopped by SIGKILL\)/, from)
+    const [, secondPid] = await sshNode.waitFor(new RegExp(`re${connected.source}`), from, 45_000)
+    expect(Number(secondPid)).not.toBe(Number(firstPid))
+    expect(sshNode.output().slice(from)).not.toContain("waiting for approval")
+    expect((await runCli(["browser", "status"], serverEnv, 30_000)).code).toBe(0)
+
+    // SIGTERM: the node host exits cleanly and takes its ssh with it.
+    sshNode.child.kill("SIGTERM")
+    expect(await Promise.race([sshNode.exited, new Promise((r) => setTimeout(() => r("still running"), 10_000))])).toBe(0)
+    const left = (await sshClientPids(`-p ${sshd.port}`)).filter((pid) => !before.has(pid))
+    expect(left).toEqual([])
+  })
+
+  it("stops with exit 1 and the one-line SSH message when the SSH host key does not match, and leaves no ssh behind", async () => {
+    const dir = tempStateDir()
+    const config = laptopConfig as { gateway: { remote: Record<string, unknown> } }
+    fs.writeFileSync(path.join(dir, "openclaw.json"), JSON.stringify({ gateway: { ...config.gateway, remote: { ...config.gateway.remote, sshKnownHostsFile: sshd.wrongKnownHostsFile() } } }))
+    const before = new Set(await sshClientPids(`-p ${sshd.port}`))
+    const host = startNodeHost(["--display-name", "wrong-key"], cliEnv(dir))
+    try {
+      expect(await Promise.race([host.exited, new Promise((r) => setTimeout(() => r("still running"), 20_000))])).toBe(1)
+      expect(host.output()).toMatch(/node host stopped: cannot open the SSH tunnel: the SSH host key of 127\.0\.0\.1 port \d+ does not match the one in /)
+      expect(host.output()).not.toContain("retrying")
+      expect((await sshClientPids(`-p ${sshd.port}`)).filter((pid) => !before.has(pid))).toEqual([])
+    } finally {
+      await host.stop()
+    }
   })
 })

@@ -694,7 +694,7 @@ const removeCell = (p: any) => {
       ? h(
           "div",
           { className: "actions" },
-          h("span", { className: "muted small" }, `Remove ${name}? It must ask to be paired again.`),
+          h("span", { className: "muted small" }, `Remove ${name}?`),
           h("button", { className: "danger", "data-action": "confirm-remove", onclick: () => void removeNode(p.nodeId) }, "Yes, remove"),
           h("button", { "data-action": "cancel-remove", onclick: rerender(undefined) }, "Cancel")
         )

@@ -69,6 +69,7 @@ await Promise.all([
 ])
 mkdirSync("dist/ui", { recursive: true })
 copyFileSync("src/ui/index.html", "dist/ui/index.html")
+copyFileSync("src/ui/favicon.svg", "dist/ui/favicon.svg")
 
 // A fresh bundle invalidates the V8 code cache; make a new one now, after a Gateway start and a
 // call against it (scripts/warm-cache.cjs). Should that fail, bin/openclaw writes one on first use.

@@ -62,7 +62,13 @@ export const serveControlUi = (
   }
   if (!urlPath.startsWith(`${basePath}/`)) return false
   const rest = urlPath.slice(basePath.length + 1)
-  const name = rest === "" || rest === "index.html" || rest === "webchat" || rest === "webchat/" ? "index.html" : rest
+  const name =
+    rest === "" || rest === "index.html" || rest === "webchat" || rest === "webchat/"
+      ? "index.html"
+      : // Browsers that ignore <link rel="icon"> still ask for favicon.ico: they get the same SVG, not a 404.
+        rest === "favicon.ico" && !assets.has(rest)
+        ? "favicon.svg"
+        : rest
   const asset = assets.get(name)
   if (asset === undefined && !(name === "index.html" && assets.size === 0)) return false
   if (req.method !== "GET" && req.method !== "HEAD") {

@@ -89,6 +89,8 @@ const state = {
   presence: [] as Array<any>,
   pairing: undefined as { pending: Array<any>; paired: Array<any> } | undefined,
   pairingError: undefined as string | undefined,
+  /** The paired node whose Remove button was pressed once and now asks to be confirmed. */
+  confirmRemove: undefined as string | undefined,
   /** Open pairing requests, shown on the Pairing tab from any screen. */
   pendingCount: 0,
   sessions: [] as Array<any>,
@@ -335,7 +337,7 @@ const refresh = async () => {
       if (hasMethod("node.pair.list")) {
         state.pairing = await conn.request("node.pair.list")
         state.pairingError = undefined
-        setPendingCount(state.pairing?.pending?.length ?? 0)
+        setPendingCount(livePending().length)
       }
     } else if (state.view === "chat") {
       state.status ??= await conn.request("status")
@@ -664,6 +666,42 @@ const resolvePairing = async (method: "node.pair.approve" | "node.pair.reject", 
   await refresh()
 }
 
+const removeNode = async (nodeId: string) => {
+  state.confirmRemove = undefined
+  try {
+    await state.conn?.request("node.pair.remove", { nodeId })
+    state.pairingError = undefined
+  } catch (e) {
+    state.pairingError = (e as Error).message
+  }
+  await refresh()
+}
+
+/** A request whose expiresAt has passed is gone on the Gateway too: it leaves the list on the page's own clock. */
+const livePending = (): Array<any> => (state.pairing?.pending ?? []).filter((p: any) => typeof p.expiresAt !== "number" || p.expiresAt > Date.now())
+
+const removeCell = (p: any) => {
+  if (!hasMethod("node.pair.remove")) return h("td", {})
+  const name = p.displayName ?? p.nodeId
+  const rerender = (nodeId: string | undefined) => () => {
+    state.confirmRemove = nodeId
+    render()
+  }
+  return h(
+    "td",
+    {},
+    state.confirmRemove === p.nodeId
+      ? h(
+          "div",
+          { className: "actions" },
+          h("span", { className: "muted small" }, `Remove ${name}?`),
+          h("button", { className: "danger", "data-action": "confirm-remove", onclick: () => void removeNode(p.nodeId) }, "Yes, remove"),
+          h("button", { "data-action": "cancel-remove", onclick: rerender(undefined) }, "Cancel")
+        )
+      : h("button", { className: "danger", "data-action": "remove", onclick: rerender(p.nodeId) }, "Remove")
+  )
+}
+
 const renderPairing = () => {
   if (!hasMethod("node.pair.list")) {
     return replaceChildren(
@@ -676,7 +714,7 @@ const renderPairing = () => {
       )
     )
   }
-  const pending = state.pairing?.pending ?? []
+  const pending = livePending()
   const paired = state.pairing?.paired ?? []
   replaceChildren(
     main,
@@ -724,7 +762,7 @@ const renderPairing = () => {
         : h(
             "table",
             { className: "table", id: "pairing-paired" },
-            h("thead", {}, h("tr", {}, ["Node", "Platform", "Paired", "Connected"].map((t) => h("th", {}, t)))),
+            h("thead", {}, h("tr", {}, ["Node", "Platform", "Paired", "Connected", ""].map((t) => h("th", {}, t)))),
             h(
               "tbody",
               {},
@@ -735,7 +773,8 @@ const renderPairing = () => {
                   h("td", {}, p.displayName ?? p.nodeId, h("div", { className: "muted small" }, p.nodeId)),
                   h("td", {}, p.platform ?? ""),
                   h("td", {}, p.pairedAt ? `${ago(Date.now() - p.pairedAt)} ago` : ""),
-                  h("td", { "data-field": "connected" }, p.connected ? "yes" : "no")
+                  h("td", { "data-field": "connected" }, p.connected ? "yes" : "no"),
+                  removeCell(p)
                 )
               )
             )
@@ -764,9 +803,10 @@ shell()
 readAddress()
 renderNotices()
 if (!webchatOnly) renderNav()
-// Overview's uptime and "connected for" columns tick along.
+// Overview's uptime, "connected for" columns and the pairing countdowns tick along.
 window.setInterval(() => {
-  if (state.hello !== undefined && (state.view === "presence" || (state.view === "overview" && state.status))) {
+  const pairingTicks = state.view === "pairing" && (state.pairing?.pending.length ?? 0) > 0
+  if (state.hello !== undefined && (pairingTicks || state.view === "presence" || (state.view === "overview" && state.status))) {
     if (state.view === "overview" && state.status) state.status.uptimeMs += 1000
     render()
   }

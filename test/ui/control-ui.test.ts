@@ -100,6 +100,28 @@ describe.skipIf(!chromiumInstalled)("Control UI in Chromium", { timeout: 60_000 
     expect((await httpGet(`${base}/openclaw.json`)).status).toBe(404)
   })
 
+  it("has an icon: the page loads with no failed request (no /favicon.ico 404), and the icon gets the security headers", async () => {
+    const page = await newPage()
+    const failed: Array<string> = []
+    page.on("requestfailed", (r) => failed.push(`${r.url()} ${r.failure()?.errorText}`))
+    page.on("response", (r) => void (r.status() >= 400 && failed.push(`${r.url()} ${r.status()}`)))
+    await page.goto(`${base}/#token=${TOKEN}`)
+    await page.locator("#conn-pill.connected").waitFor({ timeout: 15_000 })
+    const icon = await page.locator('link[rel="icon"]').getAttribute("href")
+    expect(icon).toBe("./favicon.svg")
+    // Let the browser fetch the icon, then check nothing failed.
+    await page.waitForLoadState("networkidle")
+    expect(failed).toEqual([])
+    for (const asset of ["/favicon.svg", "/favicon.ico"]) {
+      const res = await httpGet(`${base}${asset}`)
+      expect(res.status, asset).toBe(200)
+      expect(res.headers["content-type"]).toBe("image/svg+xml")
+      expect(res.body).toContain("<svg")
+      expect(res.headers["x-content-type-options"]).toBe("nosniff")
+      expect(res.headers["content-security-policy"]).toContain("img-src 'self'")
+    }
+  })
+
   it("refuses a wrong token with the Gateway's own message, and removes #token from the address bar", async () => {
     const page = await newPage()
     await page.goto(`${base}/#token=not-the-right-token`)

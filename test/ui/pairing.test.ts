@@ -68,7 +68,8 @@ describe.skipIf(!chromiumInstalled)("Control UI pairing with real node hosts", {
   it("a node's request appears live, Approve lets it connect, the paired list and presence show it, and the browser works", async () => {
     // The operator is looking at another screen: the Pairing tab counts the waiting request.
     await page.click('[data-view="overview"]')
-    const node = startNode("laptop")
+    const laptopState = tempStateDir()
+    const node = startNode("laptop", laptopState)
     const [, requestId] = await node.waitFor(/waiting for approval: requestId ([0-9a-f-]{36})/)
     await page.locator('[data-view="pairing"] #pairing-count', { hasText: "1" }).waitFor({ timeout: 10_000 })
     await screenshot(page, "pairing-00-tab-count")
@@ -106,6 +107,32 @@ describe.skipIf(!chromiumInstalled)("Control UI pairing with real node hosts", {
     await paired.locator('[data-field="connected"]', { hasText: "yes" }).waitFor({ timeout: 10_000 })
     await node.stop()
     await paired.locator('[data-field="connected"]', { hasText: "no" }).waitFor({ timeout: 10_000 })
+
+    // It comes back, and the operator removes it: a confirm step, then it leaves the paired list and
+    // the node host (disconnected by the Gateway) has to ask to be paired again.
+    const back = startNode("laptop", laptopState)
+    await paired.locator('[data-field="connected"]', { hasText: "yes" }).waitFor({ timeout: 15_000 })
+    const nodeId = await paired.getAttribute("data-node")
+    expect(nodeId).toBeTruthy()
+    const fromBack = back.output().length
+    await paired.locator('button[data-action="remove"]').click()
+    await paired.locator('button[data-action="cancel-remove"]').click()
+    await paired.locator('button[data-action="remove"]').click()
+    expect(JSON.stringify(JSON.parse((await cli(["nodes", "list", "--json"])).stdout))).toContain(nodeId!)
+    await screenshot(page, "pairing-05-confirm-remove")
+    await paired.locator('button[data-action="confirm-remove"]').click()
+    await paired.waitFor({ state: "detached", timeout: 10_000 })
+    await back.waitFor(/asking to be paired again/, fromBack)
+    const [, again] = await back.waitFor(/waiting for approval: requestId ([0-9a-f-]{36})/, fromBack)
+    const list = await cli(["nodes", "list", "--json"])
+    expect(list.code).toBe(0)
+    expect(list.stdout).not.toContain(nodeId!)
+    // The fresh request shows up; reject it so the next test starts with an empty list.
+    const fresh = page.locator(`#pairing-pending tr[data-request="${again}"]`)
+    await fresh.waitFor({ timeout: 10_000 })
+    await screenshot(page, "pairing-06-removed")
+    await fresh.locator("button", { hasText: "Reject" }).click()
+    await page.locator("#pairing-pending", { hasText: "No pending requests." }).waitFor({ timeout: 10_000 })
   })
 
   it("Reject: the request goes away and stays away, and the node host stops saying it was rejected", async () => {
@@ -131,5 +158,36 @@ describe.skipIf(!chromiumInstalled)("Control UI pairing with real node hosts", {
     const [, second] = await again.waitFor(/waiting for approval: requestId ([0-9a-f-]{36})/)
     expect(second).not.toBe(requestId)
     await page.locator(`#pairing-pending tr[data-request="${second}"]`).waitFor({ timeout: 10_000 })
+  })
+
+  it("a pending request whose expiresAt passes leaves the list on the page's own clock, with no server round trip", async () => {
+    const node = startNode("sleepy")
+    const [, requestId] = await node.waitFor(/waiting for approval: requestId ([0-9a-f-]{36})/)
+    const pending = JSON.parse((await cli(["nodes", "pending", "--json"])).stdout).pending as Array<{ requestId: string; expiresAt: number }>
+    const expiresAt = pending.find((p) => p.requestId === requestId)!.expiresAt
+    expect(expiresAt).toBeGreaterThan(Date.now())
+    // A page whose clock playwright controls (the Gateway's clock is untouched): jump past expiresAt.
+    const context = await browser.newContext({ viewport: { width: 1200, height: 780 } })
+    try {
+      const p2 = await context.newPage()
+      await p2.clock.install()
+      await p2.goto(`http://127.0.0.1:${port}/#token=${TOKEN}`)
+      await p2.locator("#conn-pill.connected").waitFor({ timeout: 15_000 })
+      await p2.click('[data-view="pairing"]')
+      const row = p2.locator(`#pairing-pending tr[data-request="${requestId}"]`)
+      await row.waitFor({ timeout: 10_000 })
+      const before = await row.textContent()
+      await p2.clock.setSystemTime(expiresAt - 3_000)
+      // The countdown ticks instead of staying frozen.
+      await p2.waitForFunction((prev) => document.querySelector(`#pairing-pending tr`)?.textContent !== prev, before, { timeout: 10_000 })
+      await p2.clock.setSystemTime(expiresAt + 1_000)
+      await row.waitFor({ state: "detached", timeout: 10_000 })
+      await p2.locator("#pairing-pending", { hasText: "No pending requests." }).waitFor({ timeout: 10_000 })
+      // The Gateway still has it (its clock has not reached expiresAt): the page decided by itself.
+      expect((await cli(["nodes", "pending", "--json"])).stdout).toContain(requestId)
+    } finally {
+      await context.close().catch(() => {})
+      await node.stop()
+    }
   })
 })

@@ -516,6 +516,9 @@ export const make = Effect.gen(function* () {
 
   const url = `${settings.tls.enabled ? "wss" : "ws"}://${formatHost(listeners.primaryHost === "0.0.0.0" || listeners.primaryHost === "::" ? "127.0.0.1" : listeners.primaryHost)}:${listeners.port}`
 
+  /** What status and embedders see of the certificate (not its secure context). */
+  const tlsInfo = serverTls === undefined ? undefined : { fingerprint: serverTls.fingerprint, certPath: serverTls.certPath, source: serverTls.source }
+
   const status = (): Record<string, unknown> => ({
     ok: true,
     version: VERSION,
@@ -526,7 +529,7 @@ export const make = Effect.gen(function* () {
     url,
     bind: { mode: settings.bind, effectiveMode: listeners.effectiveMode, addresses: listeners.addresses.map((a) => a.host), port: listeners.port },
     auth: { mode: settings.auth.mode, secretSet: settings.auth.mode !== "none", secretSource: settings.auth.secretSource, allowTailscale: settings.auth.allowTailscale },
-    tls: serverTls === undefined ? { enabled: false } : { enabled: true, fingerprint: serverTls.fingerprint, certPath: serverTls.certPath, source: serverTls.source },
+    tls: tlsInfo === undefined ? { enabled: false } : { enabled: true, ...tlsInfo },
     controlUi: { enabled: settings.controlUi.enabled, basePath: settings.controlUi.basePath || "/" },
     clients: [...ready].filter((c) => c.role === "operator").length,
     nodes: [...ready].filter((c) => c.role === "node").length,
@@ -538,7 +541,7 @@ export const make = Effect.gen(function* () {
     settings,
     listeners,
     url,
-    tls: serverTls === undefined ? undefined : { fingerprint: serverTls.fingerprint, certPath: serverTls.certPath, source: serverTls.source },
+    tls: tlsInfo,
     startedAt,
     presence,
     broadcast,

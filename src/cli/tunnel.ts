@@ -11,6 +11,7 @@ import * as https from "node:https"
 import * as path from "node:path"
 import { Console, Effect, Option } from "effect"
 import { resolveSshSpec } from "../client/target.js"
+import { writePrivateJson } from "../platform/private-file.js"
 import { ConfigError, loadConfig } from "../config/load.js"
 import { TLS_REQUIRED_HEADER, TLS_REQUIRED_VALUE } from "../protocol/frames.js"
 import { SshTunnel, type SshFailureKind, type SshTunnelError } from "../services/SshTunnel.js"
@@ -32,9 +33,7 @@ export const tunnelStateFile = (stateDir: string) => path.join(stateDir, "gatewa
 const writeState = (file: string, state: TunnelState) =>
   Effect.sync(() => {
     try {
-      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 })
-      fs.writeFileSync(`${file}.tmp`, JSON.stringify(state) + "\n", { mode: 0o600 })
-      fs.renameSync(`${file}.tmp`, file)
+      writePrivateJson(file, state)
     } catch {
       // Status display only: never fail the tunnel for it.
     }

@@ -7,6 +7,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
+import { writePrivateJson } from "../platform/private-file.js"
 import { deviceIdOf, rawPublicKey } from "../protocol/device.js"
 
 export interface DeviceIdentity {
@@ -20,13 +21,6 @@ export interface DeviceIdentity {
 const identityDir = (stateDir: string) => path.join(stateDir, "identity")
 const identityFile = (stateDir: string) => path.join(identityDir(stateDir), "device.json")
 const tokenFile = (stateDir: string) => path.join(identityDir(stateDir), "device-auth.json")
-
-const writePrivate = (file: string, value: unknown) => {
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 })
-  const tmp = `${file}.${process.pid}.tmp`
-  fs.writeFileSync(tmp, JSON.stringify(value, null, 2) + "\n", { mode: 0o600 })
-  fs.renameSync(tmp, file)
-}
 
 /** The public key of this state dir's identity, or undefined when there is none. */
 export const readIdentityPublicKey = (stateDir: string): string | undefined => {
@@ -50,7 +44,7 @@ export const loadOrCreateIdentity = (stateDir: string): DeviceIdentity => {
   const { publicKey, privateKey } = generateKeyPairSync("ed25519")
   const raw = rawPublicKey(publicKey)
   const identity = { deviceId: deviceIdOf(raw), publicKey: raw.toString("base64url"), privateKey, file }
-  writePrivate(file, {
+  writePrivateJson(file, {
     version: 1,
     deviceId: identity.deviceId,
     publicKey: identity.publicKey,
@@ -84,5 +78,5 @@ export const storeDeviceToken = (stateDir: string, gatewayUrl: string, deviceId:
   const tokens = { ...readTokens(stateDir) }
   if (token === undefined) delete tokens[gatewayUrl]
   else tokens[gatewayUrl] = { token, deviceId, issuedAt: new Date().toISOString() }
-  writePrivate(tokenFile(stateDir), { version: 1, tokens })
+  writePrivateJson(tokenFile(stateDir), { version: 1, tokens })
 }

@@ -10,6 +10,7 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypt
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Clock, Context, Data, Effect, Layer } from "effect"
+import { writePrivateJson } from "../platform/private-file.js"
 import { GatewayConfig } from "./GatewayConfig.js"
 
 export const PAIRING_REQUEST_TTL_MS = 5 * 60_000
@@ -98,17 +99,11 @@ export const fileStore = (dir: string): PairingStore => {
       throw new Error(`cannot read ${file}: ${(e as Error).message} (fix or delete the file)`)
     }
   }
-  const write = (file: string, value: unknown) => {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
-    const tmp = `${file}.${process.pid}.tmp`
-    fs.writeFileSync(tmp, JSON.stringify(value, null, 2) + "\n", { mode: 0o600 })
-    fs.renameSync(tmp, file)
-  }
   return {
     load: () => ({ pending: read(files.pending), paired: read(files.paired) }),
     save: (s) => {
-      write(files.pending, s.pending)
-      write(files.paired, s.paired)
+      writePrivateJson(files.pending, s.pending)
+      writePrivateJson(files.paired, s.paired)
     },
     describe: dir
   }

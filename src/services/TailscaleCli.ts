@@ -82,7 +82,8 @@ export const findTailscaleBinary = (env: NodeJS.ProcessEnv = process.env): strin
   return findOnPath(["tailscale"], env.PATH) ?? (isExecutable(MAC_APP_PATH) ? MAC_APP_PATH : undefined)
 }
 
-const FIX = {
+/** What to do about each failure: shared by classification here and by TailscaleExposure's status checks. */
+export const FIX = {
   binaryMissing: (env: NodeJS.ProcessEnv) =>
     env.OPENCLAW_TAILSCALE_BIN?.trim()
       ? `OPENCLAW_TAILSCALE_BIN (${env.OPENCLAW_TAILSCALE_BIN.trim()}) is not an executable file: point it at the tailscale CLI or unset it`

@@ -16,9 +16,10 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { Context, Data, Duration, Effect, Layer } from "effect"
 import type { TailscaleMode } from "../config/schema.js"
+import { writePrivateJson } from "../platform/private-file.js"
 import { Gateway } from "./Gateway.js"
 import { GatewayConfig } from "./GatewayConfig.js"
-import { type ExposureMode, type ServeRoute, type ServeState, TailscaleCli, type TailscaleCliService, TailscaleError } from "./TailscaleCli.js"
+import { type ExposureMode, FIX, type ServeRoute, type ServeState, TailscaleCli, type TailscaleCliService, TailscaleError } from "./TailscaleCli.js"
 
 export interface ExposureStatus {
   readonly mode: TailscaleMode
@@ -98,13 +99,7 @@ export const readRecord = (file: string): ExposureRecord | undefined => {
   }
 }
 
-const writeRecord = (file: string, record: ExposureRecord) =>
-  Effect.sync(() => {
-    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 })
-    const tmp = `${file}.${process.pid}.tmp`
-    fs.writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 })
-    fs.renameSync(tmp, file)
-  })
+const writeRecord = (file: string, record: ExposureRecord) => Effect.sync(() => writePrivateJson(file, record))
 
 const clearRecord = (file: string) => Effect.sync(() => fs.rmSync(file, { force: true }))
 
@@ -169,7 +164,7 @@ export const make = Effect.gen(function* () {
         kind: "logged-out",
         message: st.backendState === "NeedsMachineAuth"
           ? "this machine waits for approval in the Tailscale admin console (BackendState NeedsMachineAuth)"
-          : "Tailscale is logged out: run `tailscale up` (or `sudo tailscale up`) and log in"
+          : FIX.loggedOut
       })
     }
     if (st.backendState !== "Running" || st.dnsName === "") {
@@ -178,13 +173,13 @@ export const make = Effect.gen(function* () {
     if (st.certDomains.length === 0) {
       return yield* new TailscaleError({
         kind: "https-disabled",
-        message: "HTTPS certificates are not enabled for this tailnet, so Serve cannot publish an https:// URL: enable HTTPS on the DNS page of the Tailscale admin console (https://login.tailscale.com/admin/dns)"
+        message: FIX.https
       })
     }
     if (mode === "funnel" && !st.funnelAllowed) {
       return yield* new TailscaleError({
         kind: "funnel-not-allowed",
-        message: 'Funnel is not allowed for this node by the tailnet policy: add the "funnel" node attribute in the Tailscale admin console (Access controls), or use gateway.tailscale.mode "serve"'
+        message: FIX.funnel
       })
     }
     const serve = yield* cleanStale(yield* cli.serveStatus)

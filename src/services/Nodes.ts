@@ -4,8 +4,9 @@
  * browser.request routed to a browser-capable node (gateway.nodes.browser).
  */
 import { randomUUID } from "node:crypto"
-import { Context, Deferred, Effect, Exit, Layer } from "effect"
+import { Context, Effect, Exit, Layer } from "effect"
 import type { Connection } from "../gateway/connection.js"
+import { IdempotencyCache } from "../gateway/idempotency.js"
 import { type MethodDef, RpcError } from "../gateway/rpc.js"
 import { CloseCode, ErrorCode, eventFrame, isRecord } from "../protocol/frames.js"
 import { canPair, Gateway, pendingView } from "./Gateway.js"
@@ -14,7 +15,6 @@ import { Pairing, type PairedDevice, type PairingError } from "./Pairing.js"
 
 export const DEFAULT_INVOKE_TIMEOUT_MS = 30_000
 export const MAX_INVOKE_TIMEOUT_MS = 10 * 60_000
-export const IDEMPOTENCY_TTL_MS = 5 * 60_000
 export const BROWSER_COMMAND = "browser.proxy"
 /** While a node runs a call, it is pinged this often, and dropped after this many unanswered pings in a row. */
 export const BUSY_PING_MS = 2_000
@@ -81,7 +81,8 @@ export const make = Effect.gen(function* () {
   const settings = yield* GatewayConfig
   const connected = new Map<string, { readonly conn: Connection; readonly connectedAt: number }>()
   const pending = new Map<string, PendingInvoke>()
-  const idempotent = new Map<string, { readonly at: number; readonly result: Deferred.Deferred<unknown, RpcError> }>()
+  // Same key within 5 minutes: the first call's answer (a failed call may be retried with its key).
+  const idempotency = new IdempotencyCache()
 
   const nameOf = (nodeId: string) => {
     const c = connected.get(nodeId)?.conn.client?.displayName
@@ -252,21 +253,6 @@ export const make = Effect.gen(function* () {
       })
     })
 
-  /** Same key within 5 minutes: the first call's answer (a failed call may be retried with its key). */
-  const once = (key: string, run: Effect.Effect<unknown, RpcError>) =>
-    Effect.gen(function* () {
-      const now = Date.now()
-      for (const [k, e] of idempotent) if (now - e.at > IDEMPOTENCY_TTL_MS) idempotent.delete(k)
-      const seen = idempotent.get(key)
-      if (seen !== undefined) return yield* Deferred.await(seen.result)
-      const result = yield* Deferred.make<unknown, RpcError>()
-      idempotent.set(key, { at: now, result })
-      const exit = yield* Effect.exit(run)
-      if (Exit.isFailure(exit) && idempotent.get(key)?.result === result) idempotent.delete(key)
-      yield* Deferred.done(result, exit)
-      return yield* exit
-    })
-
   const resolved = (requestId: string, nodeId: string, decision: "approved" | "rejected") => {
     const payload = { requestId, nodeId, deviceId: nodeId, decision, ts: Date.now() }
     gateway.broadcast("node.pair.resolved", payload, canPair)
@@ -385,7 +371,7 @@ export const make = Effect.gen(function* () {
           const node = yield* resolveNode(ref)
           const args = isRecord(params) ? params.params : undefined
           // Keys are scoped to the node and command, so one caller's key never answers for another call.
-          const payload = yield* once(`${node.nodeId}\u0000${command}\u0000${key}`, invoke(node.nodeId, command, args, timeoutOf(params)))
+          const { value: payload } = yield* idempotency.once("node.invoke", `${node.nodeId}\u0000${command}\u0000${key}`, invoke(node.nodeId, command, args, timeoutOf(params)))
           return { ok: true, nodeId: node.nodeId, command, payload }
         })
     },

@@ -31,7 +31,8 @@ export interface ClientFlags {
   readonly json: boolean
 }
 
-export const resolveClientTarget = (flags: ClientFlags) =>
+/** The loaded config and the target resolved from it and the flags (commands that also need the config reuse it). */
+export const loadClientTarget = (flags: ClientFlags) =>
   Effect.gen(function* () {
     const loaded = yield* loadConfig(process.env)
     const target = yield* Effect.try({
@@ -44,8 +45,10 @@ export const resolveClientTarget = (flags: ClientFlags) =>
         }),
       catch: (e) => (e instanceof ConfigError ? e : new ConfigError({ message: String(e) }))
     })
-    return target
+    return { loaded, target }
   })
+
+export const resolveClientTarget = (flags: ClientFlags) => Effect.map(loadClientTarget(flags), ({ target }) => target)
 
 /** Hints for the node and browser failures a method answers with (details.code). */
 const codeHints: Record<string, string> = {

@@ -4,10 +4,9 @@ import { Console, Effect, Option } from "effect"
 import type { GatewayClientError } from "../client/GatewayClient.js"
 import type { Target } from "../client/target.js"
 import type { SshTunnelError } from "../services/SshTunnel.js"
-import { loadConfig } from "../config/load.js"
 import { OperatorScopes } from "../protocol/frames.js"
 import { auditConfig } from "../security/audit.js"
-import { clientOptions, connectClient, describeFailure, describeTarget, describeTunnelFailure, printJson, resolveClientTarget, withGateway } from "./client.js"
+import { clientOptions, connectClient, describeFailure, describeTarget, describeTunnelFailure, loadClientTarget, printJson, withGateway } from "./client.js"
 import { fail } from "./exit.js"
 import { readTunnelState } from "./tunnel.js"
 
@@ -73,7 +72,7 @@ export const statusCommand = (name: "status") =>
     { ...clientOptions, deep: Options.boolean("deep").pipe(Options.withDescription("Also list connected clients and run a health probe")) },
     (flags) =>
       Effect.gen(function* () {
-        const target = yield* resolveClientTarget(flags).pipe(Effect.catchTag("ConfigError", (e) => fail(e.exitCode, `Config error: ${e.message}`)))
+        const { loaded, target } = yield* loadClientTarget(flags).pipe(Effect.catchTag("ConfigError", (e) => fail(e.exitCode, `Config error: ${e.message}`)))
         const started = performance.now()
         const result = yield* Effect.scoped(
           Effect.gen(function* () {
@@ -94,7 +93,7 @@ export const statusCommand = (name: "status") =>
           return yield* fail(1, describeTunnelFailure(error, target, "Gateway unreachable"))
         }
         // The audit reads this machine's config, so it only describes a local Gateway.
-        const audit = flags.deep && !target.remote ? auditConfig(yield* loadConfig(process.env).pipe(Effect.orDie), process.env) : undefined
+        const audit = flags.deep && !target.remote ? auditConfig(loaded, process.env) : undefined
         if (result._tag === "Left") {
           const error = result.left as GatewayClientError
           if (flags.json) yield* printJson({ ...base, reachable: false, error: { kind: error.kind, code: error.code, message: error.message } })
@@ -102,7 +101,7 @@ export const statusCommand = (name: "status") =>
         }
         const { status, latencyMs, presence, health, hello, tunnel } = result.right
         const transport = transportOf(target, tunnel)
-        const foreground = readTunnelState((yield* loadConfig(process.env).pipe(Effect.orDie)).stateDir)
+        const foreground = readTunnelState(loaded.stateDir)
         if (flags.json) {
           return yield* printJson({ ...base, reachable: true, latencyMs, transport, ...(foreground ? { tunnelCommand: foreground } : {}), status, ...(flags.deep ? { presence, health, audit } : {}) })
         }

@@ -6,7 +6,7 @@ import * as fs from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
 import { ConfigError, type Env, type LoadedConfig } from "../config/load.js"
-import { DEFAULT_PORT, expandHome, parsePortEnv, tlsFiles } from "../config/settings.js"
+import { DEFAULT_PORT, effectiveTlsFiles, expandHome, parsePortEnv } from "../config/settings.js"
 import { findTailnetAddress, type InterfaceLister } from "../services/Binder.js"
 import { parseSshTarget, type SshSpec } from "../services/SshTunnel.js"
 import { certificateFingerprint } from "../gateway/tls.js"
@@ -119,7 +119,7 @@ export const resolveTarget = (loaded: LoadedConfig, env: Env, flags: ClientFlags
         : undefined
   if (pin === undefined && !base.remote && base.url.startsWith("wss:")) {
     const g = loaded.file.gateway ?? {}
-    const certFile = g.tls?.certPath !== undefined ? expandHome(g.tls.certPath, env) : tlsFiles(loaded.stateDir).cert
+    const certFile = effectiveTlsFiles(g.tls, loaded.stateDir, env).cert
     try {
       pin = { value: certificateFingerprint(fs.readFileSync(certFile)), source: `local certificate ${certFile}` }
     } catch {

@@ -114,6 +114,15 @@ export const tlsFiles = (stateDir: string) => {
   return { dir, cert: path.join(dir, "gateway-cert.pem"), key: path.join(dir, "gateway-key.pem") }
 }
 
+/** The certificate and key the Gateway uses: gateway.tls.certPath/keyPath as given in the file, else the auto-generated pair. */
+export const effectiveTlsFiles = (tls: { readonly certPath?: string; readonly keyPath?: string } | undefined, stateDir: string, env: Env) => {
+  const auto = tlsFiles(stateDir)
+  return {
+    cert: tls?.certPath !== undefined ? expandHome(tls.certPath, env) : auto.cert,
+    key: tls?.keyPath !== undefined ? expandHome(tls.keyPath, env) : auto.key
+  }
+}
+
 /** `~/x` -> $HOME/x; other paths as given, made absolute. */
 export const expandHome = (p: string, env: Env): string =>
   path.resolve(p === "~" || p.startsWith("~/") ? path.join(env.HOME && env.HOME.length > 0 ? env.HOME : os.homedir(), p.slice(1)) : p)

@@ -6,7 +6,7 @@
 import * as fs from "node:fs"
 import * as net from "node:net"
 import type { Env, LoadedConfig } from "../config/load.js"
-import { expandHome, isUnusableSecret, type ServerFlags, tlsFiles } from "../config/settings.js"
+import { effectiveTlsFiles, isUnusableSecret, type ServerFlags } from "../config/settings.js"
 import { isPrivateAddress } from "../client/target.js"
 
 export type Severity = "critical" | "warn"
@@ -131,7 +131,7 @@ export const auditConfig = (loaded: LoadedConfig, env: Env, flags: ServerFlags =
     add("ssh-host-key-policy-openssh", "warn", 'gateway.remote.sshHostKeyPolicy "openssh": the SSH host key is checked only as your ssh config says (it may accept an unknown key)', 'set gateway.remote.sshHostKeyPolicy "strict" after recording the host key (connect once with ssh and verify the fingerprint)')
   }
   if (g.tls?.enabled) {
-    const keyFile = g.tls.keyPath !== undefined ? expandHome(g.tls.keyPath, env) : tlsFiles(loaded.stateDir).key
+    const keyFile = effectiveTlsFiles(g.tls, loaded.stateDir, env).key
     const keyMode = modeOf(keyFile)
     if (keyMode !== undefined && (keyMode & 0o077) !== 0) {
       add("tls-key-permissions", (keyMode & 0o004) !== 0 ? "critical" : "warn", `the Gateway's TLS key ${keyFile} is readable by other users (mode ${keyMode.toString(8)})`, `chmod 600 ${keyFile}`)

@@ -3,7 +3,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import * as net from "node:net"
 import WebSocket from "ws"
-import { Auth, Binder, connect, Gateway, GatewayConfig, gatewayServices, TailscaleExposure } from "../src/index.js"
+import { Auth, Binder, Gateway, GatewayClient, GatewayConfig, gatewayServices, TailscaleExposure } from "../src/index.js"
 
 const portAccepts = (port: number) =>
   new Promise<boolean>((resolve) => {
@@ -18,9 +18,9 @@ describe("embedding", () => {
   it.scoped("runs the Gateway in-process on a random port with a mock Tailscale layer, and talks to it with the client", () =>
     Effect.gen(function* () {
       const gateway = yield* Gateway
-      const conn = yield* connect({ url: gateway.url, token: "test-token", scopes: ["operator.read"] })
+      const conn = yield* GatewayClient.connect({ url: gateway.url, token: "test-token", scopes: ["operator.read"] })
       expect(conn.hello.protocol).toBe(4)
-      const status = (yield* conn.request("status")) as any
+      const status = yield* conn.request("status")
       expect(status.exposure).toEqual({ mode: "serve", state: "active", url: "https://gw.tail1234.ts.net/" })
       expect(status.bind.port).toBe(gateway.listeners.port)
     }).pipe(
@@ -76,10 +76,10 @@ describe("embedding", () => {
     const entry = path.resolve(__dirname, "../dist/index.mjs")
     const script = `
       import { Effect } from "effect"
-      import { connect, Gateway, GatewayConfig, gatewayServices, TailscaleExposure } from ${JSON.stringify(entry)}
+      import { Gateway, GatewayClient, GatewayConfig, gatewayServices, TailscaleExposure } from ${JSON.stringify(entry)}
       const program = Effect.gen(function* () {
         const gateway = yield* Gateway
-        const conn = yield* connect({ url: gateway.url, token: "test-token" })
+        const conn = yield* GatewayClient.connect({ url: gateway.url, token: "test-token" })
         console.log(JSON.stringify(yield* conn.request("health")))
       })
       await Effect.runPromise(Effect.scoped(program.pipe(
@@ -99,4 +99,15 @@ describe("embedding", () => {
     expect(JSON.parse(health!)).toMatchObject({ ok: true })
     expect(JSON.parse(leftovers!)).toEqual([])
   }, 30_000)
+
+  it.effect("layerConfig decodes a config object like the file: defaults fill the rest, unknown keys and unsafe combinations fail", () =>
+    Effect.gen(function* () {
+      const ok = yield* GatewayConfig.fromConfig({ gateway: { auth: { mode: "token", token: "x".repeat(32) } } }, { env: {}, stateDir: "/tmp/oc-embed" })
+      expect(ok).toMatchObject({ port: 18789, bind: "loopback", stateDir: "/tmp/oc-embed", configPath: "(in memory)" })
+      const unknown = yield* Effect.flip(GatewayConfig.fromConfig({ gateway: { prot: 1 } } as never, { env: {} }))
+      expect(unknown.message).toContain("gateway.prot: unknown key")
+      const unsafe = yield* Effect.flip(GatewayConfig.fromConfig({ gateway: { bind: "lan", auth: { mode: "none" } } }, { env: {} }))
+      expect(unsafe._tag).toBe("ConfigError")
+    })
+  )
 })

@@ -31,11 +31,11 @@ interface StatusPayload {
   version?: string
   protocol?: number
   uptimeMs?: number
-  bind?: { mode?: string; effectiveMode?: string; addresses?: Array<string>; port?: number }
+  bind?: { mode?: string; effectiveMode?: string; addresses?: ReadonlyArray<string>; port?: number }
   auth?: { mode?: string; secretSource?: string; allowTailscale?: boolean }
   tls?: { enabled?: boolean; fingerprint?: string; source?: string }
   exposure?: { mode?: string; state?: string; url?: string; wsUrl?: string; route?: string; reason?: string }
-  tailscaleUsers?: Array<string>
+  tailscaleUsers?: ReadonlyArray<string>
   clients?: number
   nodes?: number
   agent?: { provider?: string; label?: string }
@@ -148,7 +148,7 @@ export const statusCommand = (name: "status") =>
           }
           const entries = (presence as Array<unknown> | undefined) ?? []
           lines.push(line("Presence", `${entries.length} connection(s)`))
-          for (const p of (presence as Array<{ client: { id: string; mode: string; version: string }; role: string; host: string; since: number; user?: { login: string } }>) ?? []) {
+          for (const p of (presence as ReadonlyArray<{ client: { id: string; mode: string; version: string }; role: string; host: string; since: number; user?: { login: string } }>) ?? []) {
             lines.push(`    - ${p.client.id} (${p.client.mode} ${p.client.version}, ${p.role}) from ${p.host}${p.user ? ` as ${p.user.login} (tailscale)` : ""}, connected ${formatUptime(Date.now() - p.since)} ago`)
           }
         }

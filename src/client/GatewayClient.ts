@@ -4,6 +4,7 @@
  */
 import { Data, Effect, type Scope } from "effect"
 import type { EventFrame, HelloOk } from "../protocol/frames.js"
+import type { ParamsOf, ResultOf } from "../protocol/methods.js"
 import type { ConfigError, Env } from "../config/load.js"
 import { SshTunnel, type SshTunnelError, type Tunnel } from "../services/SshTunnel.js"
 import { ClientFailure, type ClientFailureKind, type RequestOptions, RpcClient, type RpcClientOptions } from "./rpc-client.js"
@@ -27,11 +28,12 @@ const toError = (e: unknown): GatewayClientError =>
 
 export interface GatewayConnection {
   readonly hello: HelloOk
-  readonly request: (
-    method: string,
-    params?: unknown,
+  /** Calls a method; for the methods in GatewayMethods the params and result are typed. */
+  readonly request: <M extends string>(
+    method: M,
+    params?: ParamsOf<M>,
     options?: RequestOptions
-  ) => Effect.Effect<unknown, GatewayClientError>
+  ) => Effect.Effect<ResultOf<M>, GatewayClientError>
 }
 
 /** Opens an authenticated connection for the lifetime of the current scope. */
@@ -42,7 +44,8 @@ export const connect = (options: RpcClientOptions): Effect.Effect<GatewayConnect
   ).pipe(
     Effect.map((client) => ({
       hello: client.hello,
-      request: (method, params, opts) => Effect.tryPromise({ try: () => client.request(method, params, opts), catch: toError })
+      request: <M extends string>(method: M, params?: ParamsOf<M>, opts?: RequestOptions) =>
+        Effect.tryPromise({ try: () => client.request(method, params, opts) as Promise<ResultOf<M>>, catch: toError })
     }))
   )
 

@@ -1,0 +1,2 @@
+/** The agent's providers (`Agent.*`): `AgentRuntime.layerWith(Agent.openaiProvider(...))`. */
+export { echoProvider, openaiProvider, type Provider, type RunResult } from "./AgentRuntime.js"

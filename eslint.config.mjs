@@ -1,0 +1,24 @@
+// Lint: eslint's and typescript-eslint's recommended rules (no type information, so it stays fast).
+// Formatting is prettier's job (.prettierrc.json), architecture rules are dependency-cruiser's.
+import js from "@eslint/js"
+import globals from "globals"
+import tseslint from "typescript-eslint"
+
+export default tseslint.config(
+  { ignores: ["dist/", ".compat/", "node_modules/", "examples/*/dist/", "examples/*/node_modules/", "bench/results*.json"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      "@typescript-eslint/no-explicit-any": "off",
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }],
+      "@typescript-eslint/no-require-imports": "off",
+      "no-constant-condition": ["error", { checkLoops: false }],
+      // Input validation rejects control characters on purpose.
+      "no-control-regex": "off"
+    }
+  },
+  // The Control UI runs in the browser.
+  { files: ["src/ui/**"], languageOptions: { globals: { ...globals.browser } } }
+)

@@ -14,9 +14,10 @@
 import { randomUUID } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { Context, Data, Duration, Effect, Layer } from "effect"
+import { Clock, Context, Data, Duration, Effect, Layer } from "effect"
 import type { TailscaleMode } from "../config/schema.js"
 import { writePrivateJson } from "../platform/private-file.js"
+import { reconnectPolicy } from "../platform/reconnect.js"
 import { Gateway } from "./Gateway.js"
 import { GatewayConfig } from "./GatewayConfig.js"
 import { type ExposureMode, FIX, type ServeRoute, type ServeState, TailscaleCli, type TailscaleCliService, TailscaleError } from "./TailscaleCli.js"
@@ -209,9 +210,10 @@ export const make = Effect.gen(function* () {
     return { host: st.dnsName, adopted: false }
   })
 
-  const fail = (reason: string, retryInMs: number) => {
-    current = { mode, state: "failed", reason, route, resetOnExit, retryAt: Date.now() + retryInMs }
-  }
+  const fail = (reason: string, retryInMs: number) =>
+    Effect.map(Clock.currentTimeMillis, (now) => {
+      current = { mode, state: "failed", reason, route, resetOnExit, retryAt: now + retryInMs }
+    })
 
   // First attempt, in the foreground: a conflict stops start-up; anything else degrades to loopback.
   const first = yield* Effect.either(claim)
@@ -223,7 +225,7 @@ export const make = Effect.gen(function* () {
     return yield* first.left
   } else {
     lastWarning = first.left.message
-    fail(first.left.message, retryBaseMs)
+    yield* fail(first.left.message, 0)
     yield* Effect.logWarning(
       `Tailscale ${mode} is not available, so the Gateway serves on loopback only for now (retrying in the background): ${first.left.message}`
     )
@@ -253,38 +255,45 @@ export const make = Effect.gen(function* () {
     })
   )
 
+  // Claims the route again until it is ours, backing off with the shared reconnect policy; each
+  // failure shows in status (with when the next try is), and each distinct reason is logged once.
+  const reclaim = Effect.retry(
+    claim,
+    reconnectPolicy<TailscaleError | ExposureConflict>({
+      initial: Duration.millis(retryBaseMs),
+      max: Duration.millis(retryMaxMs),
+      stableAfter: Duration.millis(retryMaxMs),
+      onRetry: (e, delay) =>
+        Effect.gen(function* () {
+          yield* fail(e.message, Duration.toMillis(delay))
+          if (e.message === lastWarning) return
+          lastWarning = e.message
+          yield* Effect.logWarning(`Tailscale ${mode} still not available (retrying with backoff): ${e.message}`)
+        })
+    })
+  ).pipe(Effect.orDie)
+
+  // Checks an active route every checkMs; returns why it is gone.
+  const watch = Effect.gen(function* () {
+    while (true) {
+      yield* Effect.sleep(Duration.millis(checkMs))
+      const check = yield* Effect.either(cli.serveStatus)
+      if (check._tag === "Right" && findOwn(check.right, HTTPS_PORT, target) !== undefined) continue
+      return check._tag === "Left" ? check.left.message : "the route disappeared from `tailscale serve status` (tailscaled restarted or someone removed it)"
+    }
+  })
+
   const supervise: Effect.Effect<never> = Effect.gen(function* () {
-    let delay = retryBaseMs
     while (true) {
       if (current.state === "active") {
-        yield* Effect.sleep(Duration.millis(checkMs))
-        const check = yield* Effect.either(cli.serveStatus)
-        const present = check._tag === "Right" && findOwn(check.right, HTTPS_PORT, target) !== undefined
-        if (present) continue
-        const why = check._tag === "Left" ? check.left.message : "the route disappeared from `tailscale serve status` (tailscaled restarted or someone removed it)"
+        const why = yield* watch
         lastWarning = why
-        delay = retryBaseMs
-        fail(why, 0)
+        yield* fail(why, 0)
         yield* Effect.logWarning(`Tailscale ${mode} route ${route} lost: ${why}; re-claiming`)
-        continue
       }
-      const attempt = yield* Effect.either(claim)
-      if (attempt._tag === "Right") {
-        current = active(attempt.right.host)
-        lastWarning = undefined
-        delay = retryBaseMs
-        yield* Effect.logInfo(`Tailscale ${mode} active: ${current.url} (WebSocket ${current.wsUrl})`)
-        continue
-      }
-      const reason = attempt.left.message
-      fail(reason, delay)
-      // One warning per distinct reason, not one per retry.
-      if (reason !== lastWarning) {
-        lastWarning = reason
-        yield* Effect.logWarning(`Tailscale ${mode} still not available (retrying with backoff): ${reason}`)
-      }
-      yield* Effect.sleep(Duration.millis(delay))
-      delay = Math.min(delay * 2, retryMaxMs)
+      current = active((yield* reclaim).host)
+      lastWarning = undefined
+      yield* Effect.logInfo(`Tailscale ${mode} active: ${current.url} (WebSocket ${current.wsUrl})`)
     }
   })
   yield* Effect.forkScoped(supervise)

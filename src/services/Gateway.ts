@@ -14,6 +14,8 @@ import { findUiDir, loadUiAssets, serveControlUi, type UiAsset } from "../gatewa
 import { checkOrigin, isLocalRequest, normaliseAddress, proxyHeaders, rejectUpgrade, sendJson } from "../gateway/http.js"
 import { coreMethods, healthPayload } from "../gateway/methods.js"
 import { PendingSockets } from "../gateway/pending.js"
+import { Presence, PRESENCE_MAX } from "../gateway/presence.js"
+import type { PresenceEntry } from "../protocol/methods.js"
 import { loadServerTls, plaintextOnTlsPortResponse, type ServerTls } from "../gateway/tls.js"
 import type { MethodDef } from "../gateway/rpc.js"
 import { readIdentityPublicKey } from "../node/identity.js"
@@ -24,17 +26,8 @@ import { Binder, type Listeners } from "./Binder.js"
 import { GatewayConfig, type GatewaySettings } from "./GatewayConfig.js"
 import { Pairing, pairingFor, type PendingRequest } from "./Pairing.js"
 
-export interface PresenceEntry {
-  readonly connId: string
-  readonly client: { readonly id: string; readonly version: string; readonly platform: string; readonly mode: string; readonly displayName?: string }
-  readonly role: string
-  readonly scopes: ReadonlyArray<string>
-  readonly host: string
-  readonly since: number
-  /** How the client authenticated, and for Tailscale identity who it is. */
-  readonly authMethod?: string
-  readonly user?: { readonly login: string; readonly name?: string }
-}
+export type { PresenceEntry }
+export { PRESENCE_MAX }
 
 export interface GatewayService {
   readonly settings: GatewaySettings
@@ -96,11 +89,6 @@ export const pendingView = (r: PendingRequest) => ({
 /** Operators who may answer pairing requests. */
 export const canPair = (c: Connection) => c.role === "operator" && hasScope(c.scopes, "operator.pairing")
 
-const PRESENCE_COALESCE_MS = 250
-
-/** At most this many entries in presence lists (snapshot, events, system-presence), newest kept. */
-export const PRESENCE_MAX = 200
-
 /** How long shutdown waits for clients to acknowledge the close before cutting them off. */
 const CLOSE_GRACE_MS = 750
 
@@ -143,66 +131,6 @@ export const make = Effect.gen(function* () {
     if (settings.verbose) Runtime.runSync(runtime)(Effect.logInfo(message))
   }
 
-  const presenceEntry = (c: Connection): PresenceEntry => ({
-    connId: c.connId,
-    client: {
-      id: c.client!.id,
-      version: c.client!.version,
-      platform: c.client!.platform,
-      mode: c.client!.mode,
-      ...(c.client!.displayName === undefined ? {} : { displayName: c.client!.displayName })
-    },
-    role: c.role,
-    scopes: c.scopes,
-    host: c.peer.remoteAddress,
-    since: c.since,
-    authMethod: c.authMethod,
-    ...(c.identity === undefined ? {} : { user: c.identity })
-  })
-  /** The newest PRESENCE_MAX connections (OpenClaw bounds presence the same way). */
-  const listed = (): Array<Connection> => {
-    // Skips the older ones while iterating, rather than copying all of `ready` on every connect.
-    const skip = ready.size - PRESENCE_MAX
-    const out: Array<Connection> = []
-    let i = 0
-    for (const c of ready) if (i++ >= skip) out.push(c)
-    return out
-  }
-  const presence = (): Array<PresenceEntry> => listed().map(presenceEntry)
-
-  // Every hello-ok carries the presence list, so each connect costs O(list). Each listed entry is
-  // serialised once (kept as a string per connection, not a Buffer: small Buffers are slices of
-  // shared 8 KiB pool slabs, and one live slice keeps its whole slab), and a frame that carries the
-  // list is written straight into one Buffer: a connect then costs one copy outside the JS heap
-  // instead of a list of fresh objects and strings, whose garbage grew the heap with 1000 connected.
-  const entryJson = new WeakMap<Connection, string>()
-  const entryJsonOf = (c: Connection) => {
-    let json = entryJson.get(c)
-    if (json === undefined) entryJson.set(c, (json = JSON.stringify(presenceEntry(c))))
-    return json
-  }
-  /** The listed connections, until presence changes; only their entries stay cached. */
-  let presenceList: Array<Connection> | undefined
-  /**
-   * `head` + the presence list's items joined by commas + `tail`, as one Buffer. `joining`: a
-   * connection about to be admitted, appended so that its own hello-ok lists it.
-   */
-  const presenceFrame = (head: string, tail: string, joining?: Connection, alloc: (length: number) => Buffer = Buffer.allocUnsafe): Buffer => {
-    const items = (presenceList ??= listed()).map(entryJsonOf)
-    const own = joining === undefined ? undefined : entryJsonOf(joining)
-    const count = items.length + (own === undefined ? 0 : 1)
-    let length = Buffer.byteLength(head) + Buffer.byteLength(tail) + Math.max(0, count - 1) + (own === undefined ? 0 : Buffer.byteLength(own))
-    for (const item of items) length += Buffer.byteLength(item)
-    const frame = alloc(length)
-    let at = frame.write(head)
-    for (let i = 0; i < count; i++) {
-      if (i > 0) frame[at++] = 0x2c // ","
-      at += frame.write(i < items.length ? items[i]! : own!, at)
-    }
-    frame.write(tail, at)
-    return frame
-  }
-
   // A hello-ok is large (up to PRESENCE_MAX entries) and one is sent per connect: its memory is
   // reused once the socket has taken the frame, instead of being allocated afresh each time (that
   // churn alone left the process several MiB larger after a crowd of clients connected).
@@ -221,6 +149,7 @@ export const make = Effect.gen(function* () {
   }
   const broadcast = (event: string, payload?: unknown, only?: (conn: Connection) => boolean) =>
     broadcastFrame((n) => eventFrame(event, payload, n), only)
+  const presence = new Presence(ready, (frameFor) => broadcastFrame(frameFor))
   const connectionListeners = new Set<ConnectionListener>()
 
   /** Pairs a node at once only when it is this machine's own node host (see NodesSettings). */
@@ -230,16 +159,6 @@ export const make = Effect.gen(function* () {
     !conn.peer.fromBrowser &&
     path.isAbsolute(settings.stateDir) &&
     readIdentityPublicKey(settings.stateDir) === publicKey
-
-  // Presence changes are coalesced: a burst of N connects costs a few broadcasts, not N
-  // broadcasts of an N-entry list to N clients.
-  let presenceTimer: NodeJS.Timeout | undefined
-  const announcePresence = () => {
-    presenceTimer ??= setTimeout(() => {
-      presenceTimer = undefined
-      broadcastFrame((n) => presenceFrame(`{"type":"event","event":"presence","seq":${n},"payload":{"presence":[`, "]}}"))
-    }, PRESENCE_COALESCE_MS)
-  }
 
   // hello-ok's features list changes only when a method is registered or removed.
   let features: string | undefined
@@ -271,7 +190,7 @@ export const make = Effect.gen(function* () {
     runtime,
     handshakeTimeoutMs: settings.handshakeTimeoutMs,
     method: (name) => methods.get(name),
-    // One frame written around the cached presence list (see presenceFrame): the JSON of
+    // One frame written around the cached presence list (see Presence.frame): the JSON of
     // okResponse(id, { type: "hello-ok", protocol, server, features, auth, policy, snapshot }).
     helloFrame: (conn, id) => {
       const now = Date.now()
@@ -291,31 +210,24 @@ export const make = Effect.gen(function* () {
         uptimeMs: now - startedAt,
         authMode: settings.auth.mode
       }
-      return presenceFrame(head, `],${JSON.stringify(snapshot).slice(1)}}}`, conn, helloMemory)
+      return presence.frame(head, `],${JSON.stringify(snapshot).slice(1)}}}`, conn, helloMemory)
     },
     helloSent: (frame) => {
       if (spareHello.length < 8) spareHello.push(frame.buffer as ArrayBuffer)
     },
     onReady: (conn) => {
       ready.add(conn)
-      // The newest joins the end of the list (a Set iterates in insertion order), the oldest
-      // listed one may drop off: kept up to date here instead of rebuilt on every connect.
-      if (presenceList !== undefined) {
-        presenceList.push(conn)
-        if (presenceList.length > PRESENCE_MAX) entryJson.delete(presenceList.shift()!)
-      }
       const socket = connectionSocket.get(conn)
       if (socket !== undefined) leavePending(socket)
       debug(`client connected: ${conn.client!.id} (${conn.client!.mode}, ${conn.role}) from ${conn.peer.remoteAddress}`)
       for (const l of connectionListeners) l.ready?.(conn)
-      announcePresence()
+      presence.joined(conn)
     },
     onClose: (conn) => {
       ready.delete(conn)
-      presenceList = undefined
       for (const l of connectionListeners) l.closed?.(conn)
       debug(`client disconnected: ${conn.client!.id} from ${conn.peer.remoteAddress}`)
-      if (!stopping) announcePresence()
+      presence.left(stopping)
     },
     onSocketClosed: (conn) => void connections.delete(conn),
     log,
@@ -499,7 +411,7 @@ export const make = Effect.gen(function* () {
     Effect.async<void>((resume) => {
       stopping = true
       clearInterval(tick)
-      clearTimeout(presenceTimer)
+      presence.stop()
       broadcast("shutdown", { reason: "gateway stopping" })
       for (const c of connections) c.close(CloseCode.serviceRestart, "service restart")
       const deadline = Date.now() + CLOSE_GRACE_MS
@@ -543,7 +455,7 @@ export const make = Effect.gen(function* () {
     url,
     tls: tlsInfo,
     startedAt,
-    presence,
+    presence: () => presence.entries(),
     broadcast,
     connections: () => [...ready],
     onConnection: (listener) =>

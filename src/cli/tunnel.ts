@@ -9,9 +9,10 @@ import * as fs from "node:fs"
 import * as http from "node:http"
 import * as https from "node:https"
 import * as path from "node:path"
-import { Console, Effect, Option } from "effect"
+import { Console, Duration, Effect, Option } from "effect"
 import { resolveSshSpec } from "../client/target.js"
 import { writePrivateJson } from "../platform/private-file.js"
+import { reconnectPolicy } from "../platform/reconnect.js"
 import { ConfigError, loadConfig } from "../config/load.js"
 import { TLS_REQUIRED_HEADER, TLS_REQUIRED_VALUE } from "../protocol/frames.js"
 import { SshTunnel, type SshFailureKind, type SshTunnelError } from "../services/SshTunnel.js"
@@ -121,63 +122,64 @@ export const tunnelCommand = Command.make(
       )
       yield* writeState(file, { ...base, state: "starting", since: Date.now() })
 
-      let backoff = MIN_BACKOFF_MS
       let everUp = false
-      while (true) {
-        const attempt = yield* Effect.scoped(
-          Effect.gen(function* () {
-            const tunnel = yield* ssh.open(spec, { localPort, serverAliveIntervalS: 5 })
-            const upAt = Date.now()
-            yield* writeState(file, { ...base, state: "up", sshPid: tunnel.pid, since: upAt })
-            const where = `127.0.0.1:${localPort} -> ${spec.target} -> 127.0.0.1:${spec.remotePort}`
-            const probe = yield* probeGateway(secure, localPort)
-            const answers = probe === "answers"
-            const tls = secure || probe === "tls-only"
-            const gatewayLine = answers
-              ? "  Gateway:    answers (/healthz OK)"
-              : probe === "tls-only"
-              ? "  Gateway:    answers with TLS only (gateway.tls.enabled there): use the https:// and wss:// addresses; CLI commands need gateway.remote.tlsFingerprint (`openclaw gateway status` on the Gateway host shows it)"
-              : `  Gateway:    not answering on 127.0.0.1:${spec.remotePort} of ${spec.host}: start it there (openclaw gateway run) or check gateway.remote.remotePort`
-            if (!everUp) {
-              const ws = `${tls ? "wss" : "ws"}://127.0.0.1:${localPort}`
-              const web = `${tls ? "https" : "http"}://127.0.0.1:${localPort}`
-              yield* Console.log(
-                [
-                  `[${stamp()}] tunnel up: ${where} (ssh pid ${tunnel.pid})`,
-                  `  WebSocket:  ${ws}`,
-                  `  Control UI: ${web}/`,
-                  `  Health:     ${web}/healthz`,
-                  gatewayLine,
-                  `  CLI:        openclaw health --url ${ws} --token <the remote gateway.auth.token>${tls && !secure ? " --tls-fingerprint <its sha256 fingerprint>" : ""}`,
-                  "Ctrl-C closes the tunnel."
-                ].join("\n")
-              )
-            } else {
-              yield* Console.log(`[${stamp()}] tunnel up again: ${where} (ssh pid ${tunnel.pid})${probe === "silent" ? `\n${gatewayLine}` : ""}`)
-            }
-            everUp = true
-            const reason = yield* tunnel.exited
-            return { reason, upMs: Date.now() - upAt }
-          })
-        ).pipe(Effect.either)
-
-        let reason: SshTunnelError
-        if (attempt._tag === "Left") {
-          reason = attempt.left
-          if (!everUp && FATAL.includes(reason.kind)) return yield* fail(1, `Cannot open the SSH tunnel: ${reason.message}`)
-          if (everUp && FATAL_AFTER_UP.includes(reason.kind)) {
-            const what = reason.kind === "auth" ? "the SSH login was refused on reconnect" : "the SSH host key changed since the tunnel was opened"
-            return yield* fail(1, `Stopped the SSH tunnel (${what}; not retrying): ${reason.message}`)
+      // One run of the tunnel: it always ends in a failure (ssh exited, or could not start).
+      const run: Effect.Effect<never, SshTunnelError> = Effect.scoped(
+        Effect.gen(function* () {
+          const tunnel = yield* ssh.open(spec, { localPort, serverAliveIntervalS: 5 })
+          const upAt = Date.now()
+          yield* writeState(file, { ...base, state: "up", sshPid: tunnel.pid, since: upAt })
+          const where = `127.0.0.1:${localPort} -> ${spec.target} -> 127.0.0.1:${spec.remotePort}`
+          const probe = yield* probeGateway(secure, localPort)
+          const answers = probe === "answers"
+          const tls = secure || probe === "tls-only"
+          const gatewayLine = answers
+            ? "  Gateway:    answers (/healthz OK)"
+            : probe === "tls-only"
+            ? "  Gateway:    answers with TLS only (gateway.tls.enabled there): use the https:// and wss:// addresses; CLI commands need gateway.remote.tlsFingerprint (`openclaw gateway status` on the Gateway host shows it)"
+            : `  Gateway:    not answering on 127.0.0.1:${spec.remotePort} of ${spec.host}: start it there (openclaw gateway run) or check gateway.remote.remotePort`
+          if (!everUp) {
+            const ws = `${tls ? "wss" : "ws"}://127.0.0.1:${localPort}`
+            const web = `${tls ? "https" : "http"}://127.0.0.1:${localPort}`
+            yield* Console.log(
+              [
+                `[${stamp()}] tunnel up: ${where} (ssh pid ${tunnel.pid})`,
+                `  WebSocket:  ${ws}`,
+                `  Control UI: ${web}/`,
+                `  Health:     ${web}/healthz`,
+                gatewayLine,
+                `  CLI:        openclaw health --url ${ws} --token <the remote gateway.auth.token>${tls && !secure ? " --tls-fingerprint <its sha256 fingerprint>" : ""}`,
+                "Ctrl-C closes the tunnel."
+              ].join("\n")
+            )
+          } else {
+            yield* Console.log(`[${stamp()}] tunnel up again: ${where} (ssh pid ${tunnel.pid})${probe === "silent" ? `\n${gatewayLine}` : ""}`)
           }
-        } else {
-          reason = attempt.right.reason
-          if (attempt.right.upMs >= STABLE_MS) backoff = MIN_BACKOFF_MS
-        }
-        yield* writeState(file, { ...base, state: "down", since: Date.now(), reason: reason.message })
-        yield* Console.log(`[${stamp()}] tunnel down: ${reason.message}; reconnecting in ${(backoff / 1000).toFixed(1)} s`)
-        yield* Effect.sleep(backoff)
-        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS)
-      }
+          everUp = true
+          return yield* Effect.fail(yield* tunnel.exited)
+        })
+      )
+      /** Failures another attempt will not fix end the command (fewer once the tunnel was up). */
+      const retryable = (reason: SshTunnelError) => !(everUp ? FATAL_AFTER_UP : FATAL).includes(reason.kind)
+      const reason = yield* Effect.flip(
+        Effect.retry(
+          run,
+          reconnectPolicy<SshTunnelError>({
+            initial: Duration.millis(MIN_BACKOFF_MS),
+            max: Duration.millis(MAX_BACKOFF_MS),
+            stableAfter: Duration.millis(STABLE_MS),
+            retryable,
+            onRetry: (reason, delay) =>
+              Effect.gen(function* () {
+                yield* writeState(file, { ...base, state: "down", since: Date.now(), reason: reason.message })
+                yield* Console.log(`[${stamp()}] tunnel down: ${reason.message}; reconnecting in ${(Duration.toMillis(delay) / 1000).toFixed(1)} s`)
+              })
+          })
+        )
+      )
+      if (!everUp) return yield* fail(1, `Cannot open the SSH tunnel: ${reason.message}`)
+      const what = reason.kind === "auth" ? "the SSH login was refused on reconnect" : "the SSH host key changed since the tunnel was opened"
+      return yield* fail(1, `Stopped the SSH tunnel (${what}; not retrying): ${reason.message}`)
     }).pipe(
       Effect.scoped,
       Effect.provide(SshTunnel.layer),

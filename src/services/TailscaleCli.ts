@@ -7,8 +7,9 @@
  * `serve status --json` back (see TailscaleExposure).
  */
 import { execFile } from "node:child_process"
-import { Context, Data, Effect, Layer } from "effect"
+import { Context, Data, Effect, Either, Layer, type Schema } from "effect"
 import { findOnPath, isExecutable } from "../platform/executable.js"
+import { decodeTailscaleJson, ServeStatusJson, StatusJson, WhoisJson } from "./tailscale-json.js"
 
 export type TailscaleErrorKind =
   | "binary-missing"
@@ -115,57 +116,53 @@ export const classifyFailure = (what: string, exitCode: number | string, output:
   return e("failed", `${what} failed (exit ${exitCode}); run it by hand to see why`)
 }
 
-const parseJson = (what: string, stdout: string): Effect.Effect<unknown, TailscaleError> =>
-  Effect.try({
-    try: () => JSON.parse(stdout.trim() === "" ? "{}" : stdout) as unknown,
-    catch: () => new TailscaleError({ kind: "bad-output", message: `${what} did not print JSON; is this the tailscale CLI?` })
-  })
+const parseJson = <A, I>(what: string, stdout: string, schema: Schema.Schema<A, I>): Effect.Effect<A, TailscaleError> =>
+  Effect.flatMap(
+    Effect.try({
+      try: () => JSON.parse(stdout.trim() === "" ? "{}" : stdout) as unknown,
+      catch: () => new TailscaleError({ kind: "bad-output", message: `${what} did not print JSON; is this the tailscale CLI?` })
+    }),
+    (json) =>
+      Either.match(decodeTailscaleJson(schema, json), {
+        onLeft: (field) => Effect.fail(new TailscaleError({ kind: "bad-output", message: `${what} printed JSON of an unexpected shape (${field}); is this a supported tailscale version?` })),
+        onRight: Effect.succeed
+      })
+  )
 
-const obj = (u: unknown): Record<string, unknown> => (typeof u === "object" && u !== null && !Array.isArray(u) ? (u as Record<string, unknown>) : {})
-const str = (u: unknown): string | undefined => (typeof u === "string" ? u : undefined)
-const strs = (u: unknown): Array<string> => (Array.isArray(u) ? u.filter((x): x is string => typeof x === "string") : [])
-
-export const parseStatus = (json: unknown): TailscaleStatus => {
-  const root = obj(json)
-  const self = obj(root.Self)
-  const capMap = obj(self.CapMap)
-  const caps = strs(self.Capabilities)
+export const parseStatus = (json: typeof StatusJson.Type): TailscaleStatus => {
+  const self = json.Self ?? {}
+  const caps = self.Capabilities ?? []
   return {
-    backendState: str(root.BackendState) ?? "NoState",
-    dnsName: (str(self.DNSName) ?? "").replace(/\.$/, ""),
-    tailscaleIps: strs(self.TailscaleIPs),
-    certDomains: strs(root.CertDomains),
-    funnelAllowed: "funnel" in capMap || caps.includes("funnel") || caps.some((c) => c.endsWith("/funnel"))
+    backendState: json.BackendState ?? "NoState",
+    dnsName: (self.DNSName ?? "").replace(/\.$/, ""),
+    tailscaleIps: [...(self.TailscaleIPs ?? [])],
+    certDomains: [...(json.CertDomains ?? [])],
+    funnelAllowed: "funnel" in (self.CapMap ?? {}) || caps.includes("funnel") || caps.some((c) => c.endsWith("/funnel"))
   }
 }
 
-export const parseWhois = (json: unknown): WhoisResult => {
-  const root = obj(json)
-  const profile = obj(root.UserProfile)
-  const node = obj(root.Node)
-  const tags = strs(node.Tags)
-  return { loginName: str(profile.LoginName) ?? "", displayName: str(profile.DisplayName), tagged: tags.length > 0 || profile.LoginName === "tagged-devices" }
+export const parseWhois = (json: typeof WhoisJson.Type): WhoisResult => {
+  const login = json.UserProfile?.LoginName
+  return { loginName: login ?? "", displayName: json.UserProfile?.DisplayName, tagged: (json.Node?.Tags ?? []).length > 0 || login === "tagged-devices" }
 }
 
-const handlerTarget = (h: Record<string, unknown>): string =>
-  str(h.Proxy) ?? (str(h.Path) !== undefined ? `path ${str(h.Path)}` : h.Text !== undefined ? "a text handler" : "a handler")
+const handlerTarget = (h: { readonly Proxy?: string; readonly Path?: string; readonly Text?: unknown }): string =>
+  h.Proxy ?? (h.Path !== undefined ? `path ${h.Path}` : h.Text !== undefined ? "a text handler" : "a handler")
 
-export const parseServeStatus = (json: unknown): ServeState => {
-  const root = obj(json)
-  const funnelOn = obj(root.AllowFunnel)
+export const parseServeStatus = (json: typeof ServeStatusJson.Type): ServeState => {
+  const funnelOn = json.AllowFunnel ?? {}
   const routes: Array<ServeRoute> = []
-  for (const [hostPort, cfg] of Object.entries(obj(root.Web))) {
+  for (const [hostPort, cfg] of Object.entries(json.Web ?? {})) {
     const i = hostPort.lastIndexOf(":")
     const host = i < 0 ? hostPort : hostPort.slice(0, i)
     const httpsPort = i < 0 ? 443 : Number(hostPort.slice(i + 1))
-    for (const [mount, handler] of Object.entries(obj(obj(cfg).Handlers))) {
-      routes.push({ host, httpsPort, path: mount, target: handlerTarget(obj(handler)), funnel: funnelOn[hostPort] === true })
+    for (const [mount, handler] of Object.entries(cfg.Handlers ?? {})) {
+      routes.push({ host, httpsPort, path: mount, target: handlerTarget(handler), funnel: funnelOn[hostPort] === true })
     }
   }
   const tcpForwards: Array<{ port: number; target: string }> = []
-  for (const [port, cfg] of Object.entries(obj(root.TCP))) {
-    const fwd = str(obj(cfg).TCPForward)
-    if (fwd !== undefined) tcpForwards.push({ port: Number(port), target: `tcp ${fwd}` })
+  for (const [port, cfg] of Object.entries(json.TCP ?? {})) {
+    if (cfg.TCPForward !== undefined) tcpForwards.push({ port: Number(port), target: `tcp ${cfg.TCPForward}` })
   }
   return { routes, tcpForwards }
 }
@@ -203,17 +200,18 @@ const run = (args: ReadonlyArray<string>, options: RunOptions): Effect.Effect<st
   })
 
 export const make = (options: RunOptions = {}): TailscaleCliService => {
-  const json = (args: ReadonlyArray<string>) => Effect.flatMap(run(args, options), (out) => parseJson(`\`tailscale ${args.join(" ")}\``, out))
+  const json = <A, I>(args: ReadonlyArray<string>, schema: Schema.Schema<A, I>) =>
+    Effect.flatMap(run(args, options), (out) => parseJson(`\`tailscale ${args.join(" ")}\``, out, schema))
   return {
-    status: Effect.map(json(["status", "--json"]), parseStatus),
+    status: Effect.map(json(["status", "--json"], StatusJson), parseStatus),
     whois: (address) =>
-      Effect.flatMap(json(["whois", "--json", address]), (j) => {
+      Effect.flatMap(json(["whois", "--json", address], WhoisJson), (j) => {
         const w = parseWhois(j)
         return w.loginName === "" && !w.tagged
           ? Effect.fail(new TailscaleError({ kind: "peer-not-found", message: `\`tailscale whois ${address}\` returned no user` }))
           : Effect.succeed(w)
       }),
-    serveStatus: Effect.map(json(["serve", "status", "--json"]), parseServeStatus),
+    serveStatus: Effect.map(json(["serve", "status", "--json"], ServeStatusJson), parseServeStatus),
     enable: (mode, httpsPort, target) => Effect.asVoid(run([mode, "--bg", "--yes", `--https=${httpsPort}`, target], options)),
     disable: (mode, httpsPort) => Effect.asVoid(run([mode, `--https=${httpsPort}`, "off", "--yes"], options))
   }

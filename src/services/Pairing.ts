@@ -213,7 +213,7 @@ export const makePairing = (store: PairingStore): PairingService => {
   const notFound = (requestId: string) =>
     new PairingError({
       code: "APPROVAL_NOT_FOUND",
-      message: `no pending pairing request ${JSON.stringify(requestId.slice(0, 80))} (it may have expired after 5 minutes, or been answered already); list open ones with \`openclaw nodes pending\``
+      message: `no pending pairing request ${requestId.slice(0, 80)} (it may have expired after 5 minutes, or been answered already); list open ones with \`openclaw nodes pending\``
     })
   const info = (d: DeviceInfo): DeviceInfo => ({
     deviceId: d.deviceId,
@@ -311,7 +311,7 @@ export const makePairing = (store: PairingStore): PairingService => {
       Effect.gen(function* () {
         const device = paired.get(deviceId)
         if (device === undefined) {
-          return yield* new PairingError({ code: "UNKNOWN_DEVICE", message: `no paired node ${JSON.stringify(deviceId.slice(0, 80))}; list them with \`openclaw nodes list\`` })
+          return yield* new PairingError({ code: "UNKNOWN_DEVICE", message: `no paired node ${deviceId.slice(0, 80)}; list them with \`openclaw nodes list\`` })
         }
         paired.delete(deviceId)
         yield* persist
@@ -325,7 +325,7 @@ export const makePairing = (store: PairingStore): PairingService => {
       Effect.gen(function* () {
         const t = yield* Clock.currentTimeMillis
         const device = paired.get(deviceId)
-        if (device === undefined) return yield* new PairingError({ code: "UNKNOWN_DEVICE", message: `device ${JSON.stringify(deviceId.slice(0, 80))} is not paired` })
+        if (device === undefined) return yield* new PairingError({ code: "UNKNOWN_DEVICE", message: `device ${deviceId.slice(0, 80)} is not paired` })
         const token = randomBytes(32).toString("base64url")
         paired.set(deviceId, { ...device, tokenDigest: digest(token), tokenIssuedAt: t })
         yield* persist

@@ -105,7 +105,8 @@ const hintFor = (error: GatewayClientError, target: Target): string => {
         ? `nothing was sent. If the Gateway's certificate was replaced on purpose, set ${target.pinSource?.startsWith("local") ? "nothing: restart the Gateway so it serves the current certificate" : `${target.pinSource ?? "gateway.remote.tlsFingerprint"} to the fingerprint \`openclaw gateway status\` shows on the Gateway host`}; otherwise something is intercepting the connection`
         : "check that the Gateway serves wss:// (gateway.tls.enabled) and pin its certificate with gateway.remote.tlsFingerprint or --tls-fingerprint"
     default:
-      return codeHints[error.code ?? ""] ?? "run with --json for the raw error, or check the Gateway's log"
+      // The code comes from the Gateway: an own key only (a code such as "__proto__" has no hint).
+      return (Object.hasOwn(codeHints, error.code ?? "") ? codeHints[error.code!] : undefined) ?? "run with --json for the raw error, or check the Gateway's log"
   }
 }
 

@@ -1,13 +1,15 @@
 /**
  * Pairing covers a node's command surface, on real processes: a Gateway, a node host (`openclaw
  * node run`, its own state dir) paired without a browser, then restarted with one. Its new
- * browser.proxy waits for an operator (`nodes pending`) and is not routed until approved.
+ * browser.proxy waits for an operator (`nodes pending`, the Control UI in headless Chromium) and
+ * is not routed until approved.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { cliEnv, freePort, type GatewayProcess, runCli, startGateway, tempStateDir } from "../support/cli.js"
 import { type NodeHostProcess, startNodeHost } from "../support/node-host.js"
+import { launchBrowser, screenshot } from "../ui/browser.js"
 
 const TOKEN = "e2e-surface-token-0123456789abcdef"
 
@@ -51,6 +53,21 @@ describe.skipIf(!fs.existsSync("/usr/bin/chromium"))("a paired node host that la
     const [, requestId] = pending.stdout.match(/ {2}([0-9a-f-]{36}) {2}node laptop/)!
     expect(pending.stdout).toContain("already paired, asks for more: commands browser.proxy; caps browser")
     expect(gw.output()).toContain(`now declares command "browser.proxy", cap "browser" beyond its approval; not routed until approved: \`openclaw nodes approve ${requestId}\``)
+
+    // The Control UI's pending list says the same.
+    const { browser, close } = await launchBrowser()
+    try {
+      const page = await (await browser.newContext()).newPage()
+      await page.goto(`http://127.0.0.1:${port}/#token=${TOKEN}`)
+      await page.locator("#conn-pill.connected").waitFor({ timeout: 15_000 })
+      await page.click('[data-view="pairing"]')
+      const asks = page.locator(`#pairing-pending tr[data-request="${requestId}"] [data-field="asks"]`)
+      await asks.waitFor({ timeout: 10_000 })
+      expect(await asks.textContent()).toBe("Paired; asks for more: commands browser.proxy, caps browser")
+      await screenshot(page, "pairing-upgrade-request")
+    } finally {
+      await close()
+    }
 
     const list = await cli(["nodes", "list"])
     expect(list.stdout).toContain("commands: none; caps: none")

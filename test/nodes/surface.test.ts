@@ -8,7 +8,7 @@ import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { defaultNodesSettings } from "../../src/config/settings.js"
 import { authenticated, withGateway } from "../support/gateway.js"
-import { newIdentity, nodeConnect, serveInvokes } from "../support/node.js"
+import { newIdentity, nodeConnect, serveInvokes, writeIdentity } from "../support/node.js"
 
 const stateDir = () => fs.mkdtempSync(path.join(os.tmpdir(), "oc-surface-"))
 // No auto-approval: these nodes are "another machine" even though they come from 127.0.0.1.
@@ -89,6 +89,35 @@ describe("pairing covers commands and capabilities", () => {
     })
     const stored = JSON.parse(fs.readFileSync(path.join(dir, "devices", "paired.json"), "utf8"))
     expect(stored[id.deviceId]).toMatchObject({ commands: ["echo"], caps: ["browser"] })
+    // A restarted Gateway knows the approved surface: still echo only, and it asks again for "fail".
+    await withGateway({ stateDir: dir, nodes }, async (gw) => {
+      const op = await authenticated(gw.url, { scopes: ["operator.admin", "operator.pairing"] })
+      const back = await nodeConnect(gw.url, id, { commands: ["echo", "fail"] })
+      expect(back.res.ok).toBe(true)
+      expect((await op.request("node.describe", { nodeId: id.deviceId })).payload).toMatchObject({ commands: ["echo"], pendingCommands: ["fail"] })
+      expect((await op.request("node.pair.list")).payload.pending).toEqual([expect.objectContaining({ upgrade: { commands: ["fail"], caps: [] } })])
+    })
+  }, 30_000)
+})
+
+describe("this machine's own node host (gateway.nodes.pairing.autoApproveLocal)", () => {
+  it("declaring more is approved at once, as its first pairing was; another node's is not", async () => {
+    const dir = stateDir()
+    const own = newIdentity()
+    writeIdentity(dir, own)
+    await withGateway({ stateDir: dir }, async (gw) => {
+      const op = await authenticated(gw.url, { scopes: ["operator.admin", "operator.pairing"] })
+      const first = await nodeConnect(gw.url, own, { commands: ["echo"], caps: [] })
+      expect(first.res.ok).toBe(true)
+      first.client.ws.close()
+      await first.client.waitClosed()
+      const more = await nodeConnect(gw.url, own, { commands: ["echo", "fail"], caps: [] })
+      expect(more.res.ok).toBe(true)
+      expect((await op.request("node.pair.list")).payload.pending).toEqual([])
+      serveInvokes(more.client)
+      const failed = await op.request("node.invoke", { nodeId: own.deviceId, command: "fail", idempotencyKey: "f" })
+      expect(failed.error.details.code).toBe("NODE_ERROR")
+    })
   }, 30_000)
 })
 

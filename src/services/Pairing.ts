@@ -227,7 +227,7 @@ export const makePairing = (store: PairingStore): PairingService => {
     commands: [...new Set(d.commands ?? [])]
   })
   /** The paired entry this request would extend: same device, same key. */
-  const pairedFor = (d: DeviceInfo) => {
+  const pairedFor = (d: { readonly deviceId: string; readonly publicKey: string }) => {
     const p = paired.get(d.deviceId)
     return p !== undefined && p.publicKey === d.publicKey ? p : undefined
   }
@@ -259,7 +259,7 @@ export const makePairing = (store: PairingStore): PairingService => {
         yield* persist
         return { request, created: true }
       }),
-    paired: (deviceId, publicKey) => Effect.sync(() => pairedFor({ deviceId, publicKey } as DeviceInfo)),
+    paired: (deviceId, publicKey) => Effect.sync(() => pairedFor({ deviceId, publicKey })),
     pairDirectly: (device) =>
       Effect.gen(function* () {
         const t = yield* now

@@ -86,7 +86,8 @@ describe("Pairing store keys and files", () => {
       fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
       const old = { deviceId: "d9", publicKey: "k9", role: "node", clientId: "node-host", pairedAt: 1 }
       // Written by hand: JSON.parse makes "__proto__" an own key; it must not become a prototype or an entry.
-      fs.writeFileSync(path.join(dir, "paired.json"), `{"__proto__": {"deviceId": 5}, "constructor": "x", "zz": ${JSON.stringify(old)}}`, { mode: 0o600 })
+      // "undefined": {pairedAt} is what approving request "__proto__" used to leave behind.
+      fs.writeFileSync(path.join(dir, "paired.json"), `{"__proto__": {"deviceId": 5}, "constructor": "x", "undefined": {"pairedAt": 1}, "zz": ${JSON.stringify(old)}}`, { mode: 0o600 })
       fs.writeFileSync(path.join(dir, "pending.json"), `{"__proto__": {"polluted": true}}`, { mode: 0o600 })
       const pairing = makePairing(fileStore(dir))
       expect(({} as any).polluted).toBeUndefined()

@@ -285,7 +285,9 @@ export const make = Effect.gen(function* () {
       const outcome = yield* Effect.option(pairing.request(info))
       if (outcome._tag === "None" || !outcome.value.created) return
       const view = pendingView(outcome.value.request)
-      const what = [...extra.commands.map((c) => `command ${JSON.stringify(c)}`), ...extra.caps.map((c) => `cap ${JSON.stringify(c)}`)].join(", ")
+      // Client-chosen names: quoted, and a long list cut short (one event, one line).
+      const all = [...extra.commands.map((c) => `command ${JSON.stringify(c.slice(0, 64))}`), ...extra.caps.map((c) => `cap ${JSON.stringify(c.slice(0, 64))}`)]
+      const what = all.length > 8 ? `${all.slice(0, 8).join(", ")} and ${all.length - 8} more` : all.join(", ")
       logInfo(`paired node ${info.deviceId.slice(0, 12)} now declares ${what} beyond its approval; not routed until approved: \`openclaw nodes approve ${view.requestId}\``)
       broadcast("node.pair.requested", view, canPair)
       broadcast("device.pair.requested", view, canPair)

@@ -2,6 +2,8 @@
  * The `openclaw` CLI. Bundled by esbuild into dist/main.cjs so start-up stays fast; only the
  * platform services the CLI framework needs are provided (not the whole NodeContext).
  */
+// First, before anything else runs: hide the command line's flags (and secrets) from `ps`.
+import "./platform/process-title.js"
 import { Command } from "@effect/cli"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"

@@ -12,8 +12,8 @@ import { fail } from "./exit.js"
 
 export const clientOptions = {
   url: Options.text("url").pipe(Options.withDescription("Gateway WebSocket URL (ws:// or wss://); needs --token or --password"), Options.optional),
-  token: Options.text("token").pipe(Options.withDescription("Gateway token (overrides config and OPENCLAW_GATEWAY_TOKEN)"), Options.optional),
-  password: Options.text("password").pipe(Options.withDescription("Gateway password (overrides config and OPENCLAW_GATEWAY_PASSWORD)"), Options.optional),
+  token: Options.text("token").pipe(Options.withDescription("Gateway token (overrides config and OPENCLAW_GATEWAY_TOKEN); prefer that variable, with OPENCLAW_GATEWAY_URL instead of --url: a flag's value can be seen by other local users while the command starts"), Options.optional),
+  password: Options.text("password").pipe(Options.withDescription("Gateway password (overrides config and OPENCLAW_GATEWAY_PASSWORD); prefer that variable"), Options.optional),
   tlsFingerprint: Options.text("tls-fingerprint").pipe(
     Options.withDescription("Pin the Gateway's TLS certificate (SHA-256: hex, colon hex, or sha256:...); replaces CA trust, wss:// only"),
     Options.optional
@@ -61,6 +61,7 @@ const codeHints: Record<string, string> = {
   TIMEOUT: "pass a larger --timeout, or look at the node host's output",
   NODE_ERROR: "this came from the browser on the node host (a page that does not load there, a selector that matches nothing); its output on that machine may say more",
   UNKNOWN_NODE: "`openclaw nodes list` shows paired nodes, `openclaw nodes pending` the ones waiting for approval",
+  COMMAND_NOT_APPROVED: "the node declares this command but its pairing does not cover it: `openclaw nodes pending` shows what it asks for, `openclaw nodes approve <requestId>` allows it",
   APPROVAL_NOT_FOUND: "requests expire after 5 minutes; the node asks again on its next retry: `openclaw nodes pending`",
   MISSING_SCOPE: "this command needs a scope the connection was not granted"
 }
@@ -104,7 +105,8 @@ const hintFor = (error: GatewayClientError, target: Target): string => {
         ? `nothing was sent. If the Gateway's certificate was replaced on purpose, set ${target.pinSource?.startsWith("local") ? "nothing: restart the Gateway so it serves the current certificate" : `${target.pinSource ?? "gateway.remote.tlsFingerprint"} to the fingerprint \`openclaw gateway status\` shows on the Gateway host`}; otherwise something is intercepting the connection`
         : "check that the Gateway serves wss:// (gateway.tls.enabled) and pin its certificate with gateway.remote.tlsFingerprint or --tls-fingerprint"
     default:
-      return codeHints[error.code ?? ""] ?? "run with --json for the raw error, or check the Gateway's log"
+      // The code comes from the Gateway: an own key only (a code such as "__proto__" has no hint).
+      return (Object.hasOwn(codeHints, error.code ?? "") ? codeHints[error.code!] : undefined) ?? "run with --json for the raw error, or check the Gateway's log"
   }
 }
 

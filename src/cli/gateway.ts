@@ -17,9 +17,13 @@ export const runOptions = {
   port: Options.integer("port").pipe(Options.withDescription("Port for WebSocket and HTTP (gateway.port, default 18789)"), Options.optional),
   bind: Options.choice("bind", BindModes).pipe(Options.withDescription("Bind mode (gateway.bind, default loopback)"), Options.optional),
   auth: Options.choice("auth", AuthModes).pipe(Options.withDescription("Auth mode (gateway.auth.mode)"), Options.optional),
-  token: Options.text("token").pipe(Options.withDescription("Shared token (gateway.auth.token)"), Options.optional),
-  password: Options.text("password").pipe(Options.withDescription("Shared password (gateway.auth.password); prefer --password-file"), Options.optional),
-  passwordFile: Options.file("password-file", { exists: "yes" }).pipe(Options.withDescription("Read the password from a file"), Options.optional),
+  token: Options.text("token").pipe(
+    Options.withDescription("Shared token (gateway.auth.token); prefer OPENCLAW_GATEWAY_TOKEN or --token-file: a flag's value can be seen by other local users while the process starts"),
+    Options.optional
+  ),
+  tokenFile: Options.file("token-file", { exists: "yes" }).pipe(Options.withDescription("Read the token from a file (its first line)"), Options.optional),
+  password: Options.text("password").pipe(Options.withDescription("Shared password (gateway.auth.password); prefer OPENCLAW_GATEWAY_PASSWORD or --password-file"), Options.optional),
+  passwordFile: Options.file("password-file", { exists: "yes" }).pipe(Options.withDescription("Read the password from a file (its first line)"), Options.optional),
   tailscale: Options.choice("tailscale", TailscaleModes).pipe(Options.withDescription("Tailscale exposure (gateway.tailscale.mode)"), Options.optional),
   tailscaleResetOnExit: Options.boolean("tailscale-reset-on-exit").pipe(Options.withDescription("Withdraw the Serve/Funnel route on shutdown (gateway.tailscale.resetOnExit)")),
   verbose: Options.boolean("verbose").pipe(Options.withDescription("Log connections and refusals"))
@@ -34,6 +38,7 @@ export const toServerFlags = (f: Partial<RunFlags>): ServerFlags => ({
   bind: f.bind && Option.getOrUndefined(f.bind),
   auth: f.auth && Option.getOrUndefined(f.auth),
   token: f.token && Option.getOrUndefined(f.token),
+  tokenFile: f.tokenFile && Option.getOrUndefined(f.tokenFile),
   password: f.password && Option.getOrUndefined(f.password),
   passwordFile: f.passwordFile && Option.getOrUndefined(f.passwordFile),
   tailscale: f.tailscale && Option.getOrUndefined(f.tailscale),

@@ -11,6 +11,10 @@ interface PendingView {
   displayName?: string
   platform?: string
   remoteAddress?: string
+  caps?: Array<string>
+  commands?: Array<string>
+  /** A paired node asking for more: only this is new. */
+  upgrade?: { caps: Array<string>; commands: Array<string> }
   requestedAt: number
   expiresAt: number
 }
@@ -21,6 +25,8 @@ interface NodeView {
   version?: string
   caps: Array<string>
   commands: Array<string>
+  pendingCaps?: Array<string>
+  pendingCommands?: Array<string>
   connected: boolean
   paired: boolean
   connectedAt?: number
@@ -32,6 +38,20 @@ const ago = (ms: number) => {
   const s = Math.max(0, Math.round(ms / 1000))
   return s < 90 ? `${s}s` : s < 5400 ? `${Math.round(s / 60)}m` : `${Math.round(s / 3600)}h`
 }
+
+const listed = (xs: ReadonlyArray<string> | undefined) => (xs === undefined || xs.length === 0 ? "none" : xs.join(", "))
+
+/** What a request asks for: for a paired node only what is new. */
+const asks = (r: PendingView) =>
+  r.upgrade === undefined
+    ? `commands: ${listed(r.commands)}; caps: ${listed(r.caps)}`
+    : `already paired, asks for more: ${[...(r.upgrade.commands.length ? [`commands ${r.upgrade.commands.join(", ")}`] : []), ...(r.upgrade.caps.length ? [`caps ${r.upgrade.caps.join(", ")}`] : [])].join("; ")}`
+
+/** Declared but not approved (not routed until an operator approves the pending request). */
+const awaiting = (n: NodeView) =>
+  n.pendingCommands === undefined && n.pendingCaps === undefined
+    ? []
+    : [`    awaiting approval (not routed): commands: ${listed(n.pendingCommands)}; caps: ${listed(n.pendingCaps)}`]
 
 const name = (n: { displayName?: string; nodeId: string }) => (n.displayName === undefined ? n.nodeId.slice(0, 12) : `${n.displayName} (${n.nodeId.slice(0, 12)})`)
 
@@ -48,7 +68,7 @@ const pending = Command.make("pending", clientOptions, (flags) =>
       `${p.pending.length} pending pairing request(s):`,
       ...p.pending.map(
         (r) =>
-          `  ${r.requestId}  node ${name(r)}${r.platform ? ` [${r.platform}]` : ""}${r.remoteAddress ? ` from ${r.remoteAddress}` : ""}, asked ${ago(now - r.requestedAt)} ago, expires in ${ago(r.expiresAt - now)}`
+          `  ${r.requestId}  node ${name(r)}${r.platform ? ` [${r.platform}]` : ""}${r.remoteAddress ? ` from ${r.remoteAddress}` : ""}, asked ${ago(now - r.requestedAt)} ago, expires in ${ago(r.expiresAt - now)}\n      ${asks(r)}`
       ),
       "Approve one with `openclaw nodes approve <requestId>` (or reject it)."
     ].join("\n")
@@ -60,7 +80,9 @@ const nodeIdArg = Args.text({ name: "nodeId" }).pipe(Args.withDescription("Node 
 
 const approve = Command.make("approve", { ...clientOptions, requestId: requestIdArg }, (flags) =>
   call("Approving the pairing request failed", "node.pair.approve", { requestId: flags.requestId }, flags, (p) =>
-    `Approved node ${name(p)}. It connects on its next retry (a few seconds) and receives a device token.`
+    p.upgrade !== undefined
+      ? `Approved node ${name(p)} for more: it may now be routed commands: ${listed(p.commands)}; caps: ${listed(p.caps)}.`
+      : `Approved node ${name(p)} with commands: ${listed(p.commands)}; caps: ${listed(p.caps)}. It connects on its next retry (a few seconds) and receives a device token.`
   )
 ).pipe(Command.withDescription("Approve a pending node (operator.pairing)"))
 
@@ -77,7 +99,7 @@ const list = Command.make("list", clientOptions, (flags) =>
         [
           `${n.nodeId}  ${n.displayName ?? ""}`.trimEnd(),
           `    ${n.connected ? `connected ${ago(now - (n.connectedAt ?? now))} ago from ${n.remoteAddress}` : "not connected"}${n.paired ? "" : " (not paired)"}${n.platform ? `, ${n.platform}` : ""}${n.version ? ` ${n.version}` : ""}`,
-          ...(n.connected ? [`    commands: ${n.commands.join(", ") || "none"}; caps: ${n.caps.join(", ") || "none"}`] : [])
+          ...(n.connected ? [`    commands: ${listed(n.commands)}; caps: ${listed(n.caps)}`, ...awaiting(n)] : [])
         ].join("\n")
       )
       .join("\n")
@@ -93,7 +115,10 @@ const describe = Command.make("describe", { ...clientOptions, nodeId: nodeIdArg 
       `  Connected: ${n.connected ? `yes, from ${n.remoteAddress} since ${new Date(n.connectedAt ?? 0).toISOString()}` : "no"}`,
       `  Platform:  ${n.platform ?? "?"}${n.version ? ` (node host ${n.version})` : ""}`,
       `  Commands:  ${n.commands.join(", ") || "none"}`,
-      `  Caps:      ${n.caps.join(", ") || "none"}`
+      `  Caps:      ${n.caps.join(", ") || "none"}`,
+      ...(n.pendingCommands === undefined && n.pendingCaps === undefined
+        ? []
+        : [`  Awaiting:  commands: ${listed(n.pendingCommands)}; caps: ${listed(n.pendingCaps)} (declared, not approved, not routed; \`openclaw nodes pending\`)`])
     ].join("\n")
   )
 ).pipe(Command.withDescription("Show one node (operator.read)"))

@@ -11,7 +11,7 @@ import * as https from "node:https"
 import * as path from "node:path"
 import { Console, Duration, Effect, Option } from "effect"
 import { resolveSshSpec } from "../client/target.js"
-import { writePrivateJson } from "../platform/private-file.js"
+import { readPrivateText, writePrivateJson } from "../platform/private-file.js"
 import { reconnectPolicy } from "../platform/reconnect.js"
 import { ConfigError, loadConfig } from "../config/load.js"
 import { TLS_REQUIRED_HEADER, TLS_REQUIRED_VALUE } from "../protocol/frames.js"
@@ -52,7 +52,7 @@ const isAlive = (pid: number) => {
 /** The running `gateway tunnel`'s state, if one runs for this state directory. */
 export const readTunnelState = (stateDir: string): TunnelState | undefined => {
   try {
-    const state = JSON.parse(fs.readFileSync(tunnelStateFile(stateDir), "utf8")) as TunnelState
+    const state = JSON.parse(readPrivateText(tunnelStateFile(stateDir)) ?? "null") as TunnelState
     return typeof state.pid === "number" && isAlive(state.pid) ? state : undefined
   } catch {
     return undefined

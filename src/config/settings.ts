@@ -17,6 +17,7 @@ export interface ServerFlags {
   readonly bind?: BindMode
   readonly auth?: AuthMode
   readonly token?: string
+  readonly tokenFile?: string
   readonly password?: string
   readonly passwordFile?: string
   readonly tailscale?: TailscaleMode
@@ -146,11 +147,12 @@ export const parsePortEnv = (value: string | undefined, name: string): number | 
   return n
 }
 
-const readPasswordFile = (file: string): string => {
+/** A secret kept in a file (--token-file, --password-file): its first line, without the newline. */
+const readSecretFile = (file: string, flag: string): string => {
   try {
     return fs.readFileSync(file, "utf8").replace(/\r?\n$/, "")
   } catch (e) {
-    throw new ConfigError({ message: `--password-file: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}` })
+    throw new ConfigError({ message: `${flag}: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}` })
   }
 }
 
@@ -168,12 +170,13 @@ export const resolveServerSettings = (loaded: LoadedConfig, env: Env, flags: Ser
 
   const [token, tokenSource] = firstOf<string>(
     [flags.token, "--token"],
+    [flags.tokenFile === undefined ? undefined : readSecretFile(flags.tokenFile, "--token-file"), "--token-file"],
     [env.OPENCLAW_GATEWAY_TOKEN, "OPENCLAW_GATEWAY_TOKEN"],
     [g.auth?.token, "gateway.auth.token"]
   )
   const [password, passwordSource] = firstOf<string>(
     [flags.password, "--password"],
-    [flags.passwordFile === undefined ? undefined : readPasswordFile(flags.passwordFile), "--password-file"],
+    [flags.passwordFile === undefined ? undefined : readSecretFile(flags.passwordFile, "--password-file"), "--password-file"],
     [env.OPENCLAW_GATEWAY_PASSWORD, "OPENCLAW_GATEWAY_PASSWORD"],
     [g.auth?.password, "gateway.auth.password"]
   )
@@ -185,7 +188,7 @@ export const resolveServerSettings = (loaded: LoadedConfig, env: Env, flags: Ser
     throw new ConfigError({
       message:
         token === undefined
-          ? `gateway.auth.mode is "token" but no token is set: set gateway.auth.token in ${loaded.configPath}, OPENCLAW_GATEWAY_TOKEN, or --token (gateway.remote.token is the CLI's credential for a remote Gateway and does not configure this server)`
+          ? `gateway.auth.mode is "token" but no token is set: set gateway.auth.token in ${loaded.configPath}, OPENCLAW_GATEWAY_TOKEN, or --token-file (gateway.remote.token is the CLI's credential for a remote Gateway and does not configure this server)`
           : `${tokenSource} is blank or a placeholder ("undefined"/"null"); set a real secret (at least 16 characters, e.g. from \`openssl rand -hex 32\`)`
     })
   }

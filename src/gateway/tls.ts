@@ -73,7 +73,9 @@ const generate = (dir: string, certPath: string, keyPath: string) =>
     yield* Effect.try({
       try: () => {
         const { privateKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" })
-        fs.writeFileSync(tmpKey, privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600, flag: "w" })
+        // Created anew (O_EXCL): never written through a link left at the temporary names.
+        for (const tmp of [tmpKey, tmpCert]) fs.rmSync(tmp, { force: true })
+        fs.writeFileSync(tmpKey, privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600, flag: "wx" })
       },
       catch: (e) => new TlsSetupError({ message: `cannot write the Gateway key in ${dir}: ${errorCode(e)}` })
     })

@@ -24,7 +24,7 @@ import { VERSION } from "../version.js"
 import { Auth } from "./Auth.js"
 import { Binder, type Listeners } from "./Binder.js"
 import { GatewayConfig, type GatewaySettings } from "./GatewayConfig.js"
-import { Pairing, pairingFor, type PendingRequest } from "./Pairing.js"
+import { type DeviceInfo, isEmptySurface, type PairedDevice, Pairing, pairingFor, type PendingRequest, surfaceBeyond } from "./Pairing.js"
 
 export type { PresenceEntry }
 export { PRESENCE_MAX }
@@ -82,6 +82,10 @@ export const pendingView = (r: PendingRequest) => ({
   ...(r.remoteAddress === undefined ? {} : { remoteAddress: r.remoteAddress }),
   role: r.role,
   clientId: r.clientId,
+  caps: r.caps ?? [],
+  commands: r.commands ?? [],
+  // A paired node asking for more: only this part is new (the rest is approved already).
+  ...(r.upgrade === undefined ? {} : { isRepair: true, upgrade: r.upgrade }),
   requestedAt: r.requestedAt,
   expiresAt: r.expiresAt
 })
@@ -185,6 +189,29 @@ export const make = Effect.gen(function* () {
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: Limits.maxPayload, perMessageDeflate: false, clientTracking: false })
 
+  /**
+   * A paired node that declares commands or capabilities beyond its approval is let in with its
+   * approved ones; the rest becomes a pending request for an operator (or is added at once for
+   * this machine's own node host). Nodes routes only the approved commands.
+   */
+  const askForMoreSurface = (conn: Connection, paired: PairedDevice, info: DeviceInfo) =>
+    Effect.gen(function* () {
+      const extra = surfaceBeyond(paired, info)
+      if (isEmptySurface(extra)) return
+      if (isOwnLocalNode(conn, info.publicKey)) return yield* Effect.ignore(pairing.pairDirectly(info))
+      // Rejected a moment ago: not asked again on this connect (as for a new device).
+      if ((yield* pairing.takeRejection(info.deviceId)) !== undefined) return
+      const outcome = yield* Effect.option(pairing.request(info))
+      if (outcome._tag === "None" || !outcome.value.created) return
+      const view = pendingView(outcome.value.request)
+      // Client-chosen names: quoted, and a long list cut short (one event, one line).
+      const all = [...extra.commands.map((c) => `command ${JSON.stringify(c.slice(0, 64))}`), ...extra.caps.map((c) => `cap ${JSON.stringify(c.slice(0, 64))}`)]
+      const what = all.length > 8 ? `${all.slice(0, 8).join(", ")} and ${all.length - 8} more` : all.join(", ")
+      logInfo(`paired node ${info.deviceId.slice(0, 12)} now declares ${what} beyond its approval; not routed until approved: \`openclaw nodes approve ${view.requestId}\``)
+      broadcast("node.pair.requested", view, canPair)
+      broadcast("device.pair.requested", view, canPair)
+    })
+
   const host: ConnectionHost = {
     auth,
     runtime,
@@ -249,7 +276,9 @@ export const make = Effect.gen(function* () {
           clientId: conn.client!.id,
           platform: conn.client!.platform,
           remoteAddress: conn.peer.remoteAddress,
-          ...(conn.client!.displayName === undefined ? {} : { displayName: conn.client!.displayName })
+          ...(conn.client!.displayName === undefined ? {} : { displayName: conn.client!.displayName }),
+          caps: conn.caps,
+          commands: conn.commands
         }
         let paired = yield* pairing.paired(device.deviceId, device.publicKey)
         if (paired === undefined && isOwnLocalNode(conn, device.publicKey)) {
@@ -307,6 +336,7 @@ export const make = Effect.gen(function* () {
             })
           )
         }
+        yield* askForMoreSurface(conn, paired, info)
         if (authMethod === "device-token") return {}
         const deviceToken = yield* pairing.issueToken(device.deviceId).pipe(Effect.orElseSucceed(() => undefined))
         return deviceToken === undefined ? {} : { deviceToken }

@@ -11,7 +11,7 @@ import { type MethodDef, RpcError } from "../gateway/rpc.js"
 import { CloseCode, ErrorCode, eventFrame, isRecord } from "../protocol/frames.js"
 import { canPair, Gateway, pendingView } from "./Gateway.js"
 import { GatewayConfig } from "./GatewayConfig.js"
-import { Pairing, type PairedDevice, type PairingError } from "./Pairing.js"
+import { Pairing, type PairedDevice, type PairingError, surfaceBeyond } from "./Pairing.js"
 
 export const DEFAULT_INVOKE_TIMEOUT_MS = 30_000
 export const MAX_INVOKE_TIMEOUT_MS = 10 * 60_000
@@ -25,8 +25,12 @@ export interface NodeView {
   readonly displayName?: string
   readonly platform?: string
   readonly version?: string
+  /** What the connected node declared and an operator approved: only these commands are routed. */
   readonly caps: ReadonlyArray<string>
   readonly commands: ReadonlyArray<string>
+  /** Declared but not (yet) approved: a pending request asks for them (`openclaw nodes pending`). */
+  readonly pendingCaps?: ReadonlyArray<string>
+  readonly pendingCommands?: ReadonlyArray<string>
   readonly connected: boolean
   readonly paired: boolean
   readonly connectedAt?: number
@@ -194,13 +198,17 @@ export const make = Effect.gen(function* () {
       const client = live?.conn.client
       const displayName = client?.displayName ?? d?.displayName
       const platform = client?.platform ?? d?.platform
+      const declared = { caps: live?.conn.caps ?? [], commands: live?.conn.commands ?? [] }
+      const extra = surfaceBeyond(d ?? { caps: [], commands: [] }, declared)
       return {
         nodeId,
         ...(displayName === undefined ? {} : { displayName }),
         ...(platform === undefined ? {} : { platform }),
         ...(client === undefined ? {} : { version: client.version }),
-        caps: live?.conn.caps ?? [],
-        commands: live?.conn.commands ?? [],
+        caps: declared.caps.filter((c) => !extra.caps.includes(c)),
+        commands: declared.commands.filter((c) => !extra.commands.includes(c)),
+        ...(extra.caps.length === 0 ? {} : { pendingCaps: extra.caps }),
+        ...(extra.commands.length === 0 ? {} : { pendingCommands: extra.commands }),
         connected: live !== undefined,
         paired: d !== undefined,
         ...(live === undefined ? {} : { connectedAt: live.connectedAt, remoteAddress: live.conn.peer.remoteAddress }),
@@ -220,8 +228,15 @@ export const make = Effect.gen(function* () {
       return Effect.fail(invalid("UNKNOWN_NODE", `unknown node ${ref}: it is not paired (list nodes with \`openclaw nodes list\`, pending ones with \`openclaw nodes pending\`)`))
     })
 
+  /** The commands an operator approved for the connected node (its pairing's surface). */
+  const approvedCommands = (nodeId: string): Effect.Effect<ReadonlyArray<string>> =>
+    Effect.suspend(() => {
+      const device = connected.get(nodeId)?.conn.device
+      return device === undefined ? Effect.succeed([]) : Effect.map(pairing.paired(nodeId, device.publicKey), (d) => d?.commands ?? [])
+    })
+
   const invoke = (nodeId: string, command: string, params?: unknown, timeoutMs = DEFAULT_INVOKE_TIMEOUT_MS): Effect.Effect<unknown, RpcError> =>
-    Effect.async<unknown, RpcError>((resume) => {
+    Effect.flatMap(approvedCommands(nodeId), (approved) => Effect.async<unknown, RpcError>((resume) => {
       const live = connected.get(nodeId)
       if (live === undefined) {
         resume(Effect.fail(unavailable("NOT_CONNECTED", `node ${nodeId.slice(0, 12)} is not connected (start \`openclaw node run\` on it; \`openclaw nodes list\` shows which nodes are connected)`, { nodeId })))
@@ -229,6 +244,11 @@ export const make = Effect.gen(function* () {
       }
       if (!live.conn.commands.includes(command)) {
         resume(Effect.fail(invalid("COMMAND_NOT_DECLARED", `node ${nameOf(nodeId)} does not offer ${command} (it declared: ${live.conn.commands.join(", ") || "nothing"})`, { nodeId, command })))
+        return
+      }
+      // Declared is not enough: pairing approves a node's commands, and a new one needs a new approval.
+      if (!approved.includes(command)) {
+        resume(Effect.fail(forbidden("COMMAND_NOT_APPROVED", `node ${nameOf(nodeId)} declares ${command} but it was not approved for it; approve its pending request (\`openclaw nodes pending\`, then \`openclaw nodes approve <requestId>\`)`)))
         return
       }
       const id = randomUUID()
@@ -251,7 +271,7 @@ export const make = Effect.gen(function* () {
         clearTimeout(timer)
         pending.delete(id)
       })
-    })
+    }))
 
   const resolved = (requestId: string, nodeId: string, decision: "approved" | "rejected") => {
     const payload = { requestId, nodeId, deviceId: nodeId, decision, ts: Date.now() }
@@ -270,6 +290,8 @@ export const make = Effect.gen(function* () {
         ...(d.platform === undefined ? {} : { platform: d.platform }),
         role: d.role,
         pairedAt: d.pairedAt,
+        caps: d.caps,
+        commands: d.commands,
         connected: connected.has(d.deviceId)
       }))
     }
@@ -280,9 +302,19 @@ export const make = Effect.gen(function* () {
     handler: (params) =>
       Effect.gen(function* () {
         const requestId = yield* need(params, "requestId", "approve")
-        const { device } = yield* Effect.mapError(pairing.approve(requestId), fromPairing)
+        const { device, request } = yield* Effect.mapError(pairing.approve(requestId), fromPairing)
         resolved(requestId, device.deviceId, "approved")
-        return { requestId, nodeId: device.deviceId, deviceId: device.deviceId, decision: "approved", ...(device.displayName === undefined ? {} : { displayName: device.displayName }), pairedAt: device.pairedAt }
+        return {
+          requestId,
+          nodeId: device.deviceId,
+          deviceId: device.deviceId,
+          decision: "approved",
+          ...(device.displayName === undefined ? {} : { displayName: device.displayName }),
+          pairedAt: device.pairedAt,
+          caps: device.caps,
+          commands: device.commands,
+          ...(request.upgrade === undefined ? {} : { upgrade: request.upgrade })
+        }
       })
   }
   const reject: MethodDef = {
@@ -324,14 +356,15 @@ export const make = Effect.gen(function* () {
       }
       return node.nodeId
     }
-    const capable = [...connected.entries()].filter(([, { conn }]) => conn.commands.includes(BROWSER_COMMAND))
-    if (capable.length === 1) return capable[0]![0]
+    // Only nodes approved for browser.proxy count; one that merely declares it waits for approval.
+    const capable = (yield* views).filter((n) => n.connected && n.commands.includes(BROWSER_COMMAND)).map((n) => n.nodeId)
+    if (capable.length === 1) return capable[0]!
     if (capable.length > 1) {
-      const names = capable.map(([id]) => nameOf(id))
+      const names = capable.map(nameOf)
       return yield* invalid(
         "MULTIPLE_BROWSER_NODES",
         `several browser-capable nodes are connected (${names.join(", ")}); set gateway.nodes.browser.mode "manual" and gateway.nodes.browser.node to one of them`,
-        { nodes: capable.map(([id]) => id) }
+        { nodes: capable }
       )
     }
     const { pending: open } = yield* pairing.list

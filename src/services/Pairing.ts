@@ -5,12 +5,14 @@
  *
  * The store is a boundary: a JSON file pair in <stateDir>/devices/ (0600 files, 0700 directory)
  * for the live Gateway, memory for tests. Device tokens are kept only as SHA-256 digests.
+ *
+ * Pairing approves a node together with the commands and capabilities it declared (its surface);
+ * a paired node that later declares more gets a pending request for the difference (`upgrade`).
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto"
-import * as fs from "node:fs"
 import * as path from "node:path"
 import { Clock, Context, Data, Effect, Layer } from "effect"
-import { writePrivateJson } from "../platform/private-file.js"
+import { readPrivateText, writePrivateJson } from "../platform/private-file.js"
 import { GatewayConfig } from "./GatewayConfig.js"
 
 export const PAIRING_REQUEST_TTL_MS = 5 * 60_000
@@ -25,24 +27,42 @@ export interface DeviceInfo {
   readonly displayName?: string
   readonly platform?: string
   readonly remoteAddress?: string
+  /** What the node declared when it asked: approving the request approves these. */
+  readonly caps?: ReadonlyArray<string>
+  readonly commands?: ReadonlyArray<string>
+}
+
+/** A node's command surface: the commands it may be routed and the capabilities it may claim. */
+export interface Surface {
+  readonly caps: ReadonlyArray<string>
+  readonly commands: ReadonlyArray<string>
 }
 
 export interface PendingRequest extends DeviceInfo {
   readonly requestId: string
   readonly requestedAt: number
   readonly expiresAt: number
+  /**
+   * Set when the device is already paired and declares more than it was approved for: what is
+   * new (the operator approves only that; the node keeps its approved surface meanwhile).
+   */
+  readonly upgrade?: Surface
 }
 
 export interface PairedDevice extends DeviceInfo {
   readonly pairedAt: number
+  /** The approved surface: only these are routed to the node (entries from older files: none). */
+  readonly caps: ReadonlyArray<string>
+  readonly commands: ReadonlyArray<string>
   /** hex SHA-256 of the current device token, if one was issued. */
   readonly tokenDigest?: string
   readonly tokenIssuedAt?: number
 }
 
+/** Keyed by request id and device id: Maps, so a key such as `__proto__` is just a string. */
 export interface PairingState {
-  readonly pending: Record<string, PendingRequest>
-  readonly paired: Record<string, PairedDevice>
+  readonly pending: Map<string, PendingRequest>
+  readonly paired: Map<string, PairedDevice>
 }
 
 /** Where pairing state lives. */
@@ -59,11 +79,15 @@ export class PairingError extends Data.TaggedError("PairingError")<{
 
 export interface PairingService {
   readonly store: string
-  /** A pending request for this device: the existing one if still open, else a new one. */
+  /**
+   * A pending request for this device: the existing one if still open, else a new one. For a
+   * device paired with this key it asks for the surface beyond the approved one (`upgrade`).
+   */
   readonly request: (device: DeviceInfo) => Effect.Effect<{ readonly request: PendingRequest; readonly created: boolean }, PairingError>
   readonly paired: (deviceId: string, publicKey: string) => Effect.Effect<PairedDevice | undefined>
-  /** Marks a device paired without a request (local auto-approval). */
+  /** Marks a device paired with the surface it declares, without a request (local auto-approval). */
   readonly pairDirectly: (device: DeviceInfo) => Effect.Effect<PairedDevice, PairingError>
+  /** Pairs the device, or for an upgrade request adds its surface to the approved one (token kept). */
   readonly approve: (requestId: string) => Effect.Effect<{ readonly request: PendingRequest; readonly device: PairedDevice }, PairingError>
   readonly reject: (requestId: string) => Effect.Effect<PendingRequest, PairingError>
   /**
@@ -80,46 +104,104 @@ export interface PairingService {
 
 const digest = (s: string) => createHash("sha256").update(s, "utf8").digest("hex")
 
-const emptyState = (): PairingState => ({ pending: {}, paired: {} })
+/** What `declared` has beyond `approved` (empty lists: nothing new). */
+export const surfaceBeyond = (approved: Surface, declared: Partial<Surface>): Surface => ({
+  caps: [...new Set(declared.caps ?? [])].filter((c) => !approved.caps.includes(c)),
+  commands: [...new Set(declared.commands ?? [])].filter((c) => !approved.commands.includes(c))
+})
+export const isEmptySurface = (s: Surface) => s.caps.length === 0 && s.commands.length === 0
+const union = (a: ReadonlyArray<string>, b: ReadonlyArray<string> | undefined) => [...new Set([...a, ...(b ?? [])])]
+
+const emptyState = (): PairingState => ({ pending: new Map(), paired: new Map() })
 
 export const memoryStore = (initial: PairingState = emptyState()): PairingStore => {
   let state = structuredClone(initial)
   return { load: () => structuredClone(state), save: (s) => void (state = structuredClone(s)), describe: "memory" }
 }
 
-/** <dir>/pending.json and <dir>/paired.json, written atomically with mode 0600. */
+const isStr = (v: unknown): v is string => typeof v === "string"
+const strings = (v: unknown): Array<string> | undefined => (Array.isArray(v) && v.every(isStr) ? [...v] : undefined)
+
+/** The fields of a stored entry this version knows, checked; undefined for anything malformed. */
+const decodeDevice = (v: any): DeviceInfo | undefined => {
+  if (typeof v !== "object" || v === null || !isStr(v.deviceId) || !isStr(v.publicKey) || !isStr(v.role) || !isStr(v.clientId)) return undefined
+  const caps = strings(v.caps)
+  const commands = strings(v.commands)
+  return {
+    deviceId: v.deviceId,
+    publicKey: v.publicKey,
+    role: v.role,
+    clientId: v.clientId,
+    ...(isStr(v.displayName) ? { displayName: v.displayName } : {}),
+    ...(isStr(v.platform) ? { platform: v.platform } : {}),
+    ...(isStr(v.remoteAddress) ? { remoteAddress: v.remoteAddress } : {}),
+    ...(caps === undefined ? {} : { caps }),
+    ...(commands === undefined ? {} : { commands })
+  }
+}
+export const decodePending = (v: any): PendingRequest | undefined => {
+  const d = decodeDevice(v)
+  if (d === undefined || !isStr(v.requestId) || typeof v.requestedAt !== "number" || typeof v.expiresAt !== "number") return undefined
+  const upgrade = typeof v.upgrade === "object" && v.upgrade !== null ? { caps: strings(v.upgrade.caps) ?? [], commands: strings(v.upgrade.commands) ?? [] } : undefined
+  return { ...d, requestId: v.requestId, requestedAt: v.requestedAt, expiresAt: v.expiresAt, ...(upgrade === undefined ? {} : { upgrade }) }
+}
+export const decodePaired = (v: any): PairedDevice | undefined => {
+  const d = decodeDevice(v)
+  if (d === undefined || typeof v.pairedAt !== "number") return undefined
+  return {
+    ...d,
+    // An entry written before surfaces were recorded approves nothing: the node asks for it again.
+    caps: d.caps ?? [],
+    commands: d.commands ?? [],
+    pairedAt: v.pairedAt,
+    ...(isStr(v.tokenDigest) ? { tokenDigest: v.tokenDigest } : {}),
+    ...(typeof v.tokenIssuedAt === "number" ? { tokenIssuedAt: v.tokenIssuedAt } : {})
+  }
+}
+
+/** <dir>/pending.json and <dir>/paired.json, written atomically with mode 0600, read without following symlinks. */
 export const fileStore = (dir: string): PairingStore => {
   const files = { pending: path.join(dir, "pending.json"), paired: path.join(dir, "paired.json") }
-  const read = (file: string): Record<string, any> => {
+  const read = <A>(file: string, decode: (v: unknown) => A | undefined, keyOf: (a: A) => string): Map<string, A> => {
+    let value: unknown
     try {
-      const value = JSON.parse(fs.readFileSync(file, "utf8"))
-      return typeof value === "object" && value !== null && !Array.isArray(value) ? value : {}
+      const text = readPrivateText(file)
+      if (text === undefined) return new Map()
+      value = JSON.parse(text)
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") return {}
       throw new Error(`cannot read ${file}: ${(e as Error).message} (fix or delete the file)`)
     }
+    const out = new Map<string, A>()
+    if (typeof value !== "object" || value === null || Array.isArray(value)) return out
+    // Entries are checked one by one and keyed by their own id, never by whatever key the file used.
+    for (const entry of Object.values(value)) {
+      const a = decode(entry)
+      if (a !== undefined) out.set(keyOf(a), a)
+    }
+    return out
   }
   return {
-    load: () => ({ pending: read(files.pending), paired: read(files.paired) }),
+    load: () => ({ pending: read(files.pending, decodePending, (r) => r.requestId), paired: read(files.paired, decodePaired, (d) => d.deviceId) }),
     save: (s) => {
-      writePrivateJson(files.pending, s.pending)
-      writePrivateJson(files.paired, s.paired)
+      writePrivateJson(files.pending, Object.fromEntries(s.pending))
+      writePrivateJson(files.paired, Object.fromEntries(s.paired))
     },
     describe: dir
   }
 }
 
 export const makePairing = (store: PairingStore): PairingService => {
-  let state: { pending: Record<string, PendingRequest>; paired: Record<string, PairedDevice> } = store.load()
+  const state = store.load()
+  const { pending, paired } = state
   const persist = Effect.try({
     try: () => store.save(state),
     catch: (e) => new PairingError({ code: "STORE_FAILED", message: `cannot save pairing state in ${store.describe}: ${String(e)}` })
   })
   const prune = (now: number) => {
     let changed = false
-    for (const [id, r] of Object.entries(state.pending)) {
+    for (const [id, r] of pending) {
       if (r.expiresAt <= now) {
-        delete state.pending[id]
+        pending.delete(id)
         changed = true
       }
     }
@@ -131,7 +213,7 @@ export const makePairing = (store: PairingStore): PairingService => {
   const notFound = (requestId: string) =>
     new PairingError({
       code: "APPROVAL_NOT_FOUND",
-      message: `no pending pairing request ${requestId} (it may have expired after 5 minutes, or been answered already); list open ones with \`openclaw nodes pending\``
+      message: `no pending pairing request ${requestId.slice(0, 80)} (it may have expired after 5 minutes, or been answered already); list open ones with \`openclaw nodes pending\``
     })
   const info = (d: DeviceInfo): DeviceInfo => ({
     deviceId: d.deviceId,
@@ -140,61 +222,80 @@ export const makePairing = (store: PairingStore): PairingService => {
     clientId: d.clientId,
     ...(d.displayName === undefined ? {} : { displayName: d.displayName }),
     ...(d.platform === undefined ? {} : { platform: d.platform }),
-    ...(d.remoteAddress === undefined ? {} : { remoteAddress: d.remoteAddress })
+    ...(d.remoteAddress === undefined ? {} : { remoteAddress: d.remoteAddress }),
+    caps: [...new Set(d.caps ?? [])],
+    commands: [...new Set(d.commands ?? [])]
   })
+  /** The paired entry this request would extend: same device, same key. */
+  const pairedFor = (d: { readonly deviceId: string; readonly publicKey: string }) => {
+    const p = paired.get(d.deviceId)
+    return p !== undefined && p.publicKey === d.publicKey ? p : undefined
+  }
+  const withUpgrade = (r: Omit<PendingRequest, "upgrade">): PendingRequest => {
+    const p = pairedFor(r)
+    return p === undefined ? r : { ...r, upgrade: surfaceBeyond(p, r) }
+  }
 
   return {
     store: store.describe,
     request: (device) =>
       Effect.gen(function* () {
         const t = yield* now
-        const open = Object.values(state.pending).find((r) => r.deviceId === device.deviceId)
+        const open = [...pending.values()].find((r) => r.deviceId === device.deviceId)
         if (open !== undefined) {
-          const updated: PendingRequest = { ...open, ...info(device) }
-          state.pending[open.requestId] = updated
+          const { upgrade: _u, ...rest } = open
+          const updated = withUpgrade({ ...rest, ...info(device) })
+          pending.set(open.requestId, updated)
           return { request: updated, created: false }
         }
-        if (Object.keys(state.pending).length >= MAX_PENDING_REQUESTS) {
+        if (pending.size >= MAX_PENDING_REQUESTS) {
           return yield* new PairingError({
             code: "TOO_MANY_PENDING",
             message: `${MAX_PENDING_REQUESTS} pairing requests are already waiting; reject the ones you do not know (\`openclaw nodes pending\`), or wait 5 minutes for them to expire`
           })
         }
-        const request: PendingRequest = { ...info(device), requestId: randomUUID(), requestedAt: t, expiresAt: t + PAIRING_REQUEST_TTL_MS }
-        state.pending[request.requestId] = request
+        const request = withUpgrade({ ...info(device), requestId: randomUUID(), requestedAt: t, expiresAt: t + PAIRING_REQUEST_TTL_MS })
+        pending.set(request.requestId, request)
         yield* persist
         return { request, created: true }
       }),
-    paired: (deviceId, publicKey) => Effect.sync(() => {
-      const d = state.paired[deviceId]
-      return d !== undefined && d.publicKey === publicKey ? d : undefined
-    }),
+    paired: (deviceId, publicKey) => Effect.sync(() => pairedFor({ deviceId, publicKey })),
     pairDirectly: (device) =>
       Effect.gen(function* () {
         const t = yield* now
-        const paired: PairedDevice = { ...info(device), pairedAt: t }
-        state.paired[device.deviceId] = paired
+        const d = info(device)
+        const before = pairedFor(d)
+        const entry: PairedDevice =
+          before === undefined
+            ? { ...d, caps: d.caps ?? [], commands: d.commands ?? [], pairedAt: t }
+            : { ...before, caps: union(before.caps, d.caps), commands: union(before.commands, d.commands) }
+        paired.set(device.deviceId, entry)
         yield* persist
-        return paired
+        return entry
       }),
     approve: (requestId) =>
       Effect.gen(function* () {
         const t = yield* now
-        const request = state.pending[requestId]
+        const request = pending.get(requestId)
         if (request === undefined) return yield* notFound(requestId)
-        delete state.pending[requestId]
-        const { requestId: _r, requestedAt: _a, expiresAt: _e, ...device } = request
-        const paired: PairedDevice = { ...device, pairedAt: t }
-        state.paired[request.deviceId] = paired
+        pending.delete(requestId)
+        const { requestId: _r, requestedAt: _a, expiresAt: _e, upgrade: _u, ...device } = request
+        const before = pairedFor(request)
+        // An upgrade keeps the pairing (and its device token) and adds what the node declared.
+        const entry: PairedDevice =
+          before === undefined
+            ? { ...device, caps: device.caps ?? [], commands: device.commands ?? [], pairedAt: t }
+            : { ...before, caps: union(before.caps, device.caps), commands: union(before.commands, device.commands) }
+        paired.set(request.deviceId, entry)
         yield* persist
-        return { request, device: paired }
+        return { request, device: entry }
       }),
     reject: (requestId) =>
       Effect.gen(function* () {
         const t = yield* now
-        const request = state.pending[requestId]
+        const request = pending.get(requestId)
         if (request === undefined) return yield* notFound(requestId)
-        delete state.pending[requestId]
+        pending.delete(requestId)
         yield* persist
         for (const [id, r] of rejected) if (r.until <= t) rejected.delete(id)
         rejected.set(request.deviceId, { requestId, until: t + PAIRING_REQUEST_TTL_MS })
@@ -208,31 +309,31 @@ export const makePairing = (store: PairingStore): PairingService => {
       }),
     remove: (deviceId) =>
       Effect.gen(function* () {
-        const device = state.paired[deviceId]
+        const device = paired.get(deviceId)
         if (device === undefined) {
-          return yield* new PairingError({ code: "UNKNOWN_DEVICE", message: `no paired node ${deviceId}; list them with \`openclaw nodes list\`` })
+          return yield* new PairingError({ code: "UNKNOWN_DEVICE", message: `no paired node ${deviceId.slice(0, 80)}; list them with \`openclaw nodes list\`` })
         }
-        delete state.paired[deviceId]
+        paired.delete(deviceId)
         yield* persist
         return device
       }),
     list: Effect.map(now, () => ({
-      pending: Object.values(state.pending).sort((a, b) => a.requestedAt - b.requestedAt),
-      paired: Object.values(state.paired).sort((a, b) => a.pairedAt - b.pairedAt)
+      pending: [...pending.values()].sort((a, b) => a.requestedAt - b.requestedAt),
+      paired: [...paired.values()].sort((a, b) => a.pairedAt - b.pairedAt)
     })),
     issueToken: (deviceId) =>
       Effect.gen(function* () {
         const t = yield* Clock.currentTimeMillis
-        const device = state.paired[deviceId]
-        if (device === undefined) return yield* new PairingError({ code: "UNKNOWN_DEVICE", message: `device ${deviceId} is not paired` })
+        const device = paired.get(deviceId)
+        if (device === undefined) return yield* new PairingError({ code: "UNKNOWN_DEVICE", message: `device ${deviceId.slice(0, 80)} is not paired` })
         const token = randomBytes(32).toString("base64url")
-        state.paired[deviceId] = { ...device, tokenDigest: digest(token), tokenIssuedAt: t }
+        paired.set(deviceId, { ...device, tokenDigest: digest(token), tokenIssuedAt: t })
         yield* persist
         return token
       }),
     checkToken: (deviceId, token) =>
       Effect.sync(() => {
-        const expected = state.paired[deviceId]?.tokenDigest
+        const expected = paired.get(deviceId)?.tokenDigest
         // Compare digests in constant time; an unknown device still costs one comparison.
         const a = Buffer.from(expected ?? digest(`absent:${deviceId}`), "hex")
         const b = Buffer.from(digest(token), "hex")

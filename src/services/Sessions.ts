@@ -9,6 +9,7 @@ import { randomUUID } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Context, Data, Effect, Layer } from "effect"
+import { openPrivateAppend, readPrivateText, UnsafeStateFile } from "../platform/private-file.js"
 import { GatewayConfig } from "./GatewayConfig.js"
 
 export type MessageRole = "user" | "assistant"
@@ -76,7 +77,7 @@ interface LoadedFile {
 
 /** Reads one transcript; bad lines are skipped and reported, a torn last line specially. */
 export const readTranscript = (file: string): LoadedFile => {
-  const text = fs.readFileSync(file, "utf8")
+  const text = readPrivateText(file) ?? ""
   const lines = text.split("\n")
   const messages: Array<SessionMessage> = []
   const warnings: Array<string> = []
@@ -100,7 +101,8 @@ export const readTranscript = (file: string): LoadedFile => {
 }
 
 const appendDurably = async (file: string, line: string): Promise<void> => {
-  const handle = await fs.promises.open(file, "a", 0o600)
+  // Never through a symlink planted at the session's name (see platform/private-file.ts).
+  const handle = await openPrivateAppend(file)
   try {
     await handle.write(line)
     await handle.datasync()
@@ -124,7 +126,8 @@ export const make = Effect.gen(function* () {
       try {
         loaded = readTranscript(file)
       } catch (e) {
-        yield* Effect.logWarning(`cannot read session file ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}; that session starts empty`)
+        const why = e instanceof UnsafeStateFile ? e.message : (e as NodeJS.ErrnoException).code ?? String(e)
+        yield* Effect.logWarning(`cannot read session file ${file}: ${why}; that session starts empty`)
         continue
       }
       for (const w of loaded.warnings) yield* Effect.logWarning(w)
@@ -152,9 +155,12 @@ export const make = Effect.gen(function* () {
           try: () => write,
           catch: (e) =>
             new SessionWriteError({
-              message: `cannot write session file ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)} (check that the state directory ${settings.stateDir} is writable, or set OPENCLAW_STATE_DIR)`
+              message:
+                e instanceof UnsafeStateFile
+                  ? `cannot write session file: ${e.message}`
+                  : `cannot write session file ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)} (check that the state directory ${settings.stateDir} is writable, or set OPENCLAW_STATE_DIR)`
             })
-        })
+        }).pipe(Effect.tapError((e) => Effect.logError(e.message)))
       }
       const list = sessions.get(message.sessionKey)
       if (list === undefined) sessions.set(message.sessionKey, [message])

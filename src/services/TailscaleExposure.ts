@@ -16,7 +16,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { Clock, Context, Data, Duration, Effect, Layer } from "effect"
 import type { TailscaleMode } from "../config/schema.js"
-import { writePrivateJson } from "../platform/private-file.js"
+import { readPrivateText, writePrivateJson } from "../platform/private-file.js"
 import { reconnectPolicy } from "../platform/reconnect.js"
 import { Gateway } from "./Gateway.js"
 import { GatewayConfig } from "./GatewayConfig.js"
@@ -93,7 +93,7 @@ const envMs = (name: string, fallback: number) => {
 
 export const readRecord = (file: string): ExposureRecord | undefined => {
   try {
-    const r = JSON.parse(fs.readFileSync(file, "utf8")) as ExposureRecord
+    const r = JSON.parse(readPrivateText(file) ?? "null") as ExposureRecord
     return typeof r.target === "string" && typeof r.httpsPort === "number" && (r.mode === "serve" || r.mode === "funnel") ? r : undefined
   } catch {
     return undefined

@@ -678,6 +678,14 @@ const removeNode = async (nodeId: string) => {
 }
 
 /** A request whose expiresAt has passed is gone on the Gateway too: it leaves the list on the page's own clock. */
+/** What a request would approve: for an already paired node only what is new. */
+const pairingAsks = (p: any): string => {
+  const list = (xs: unknown) => (Array.isArray(xs) && xs.length > 0 ? xs.join(", ") : "none")
+  return p.upgrade
+    ? `Paired; asks for more: commands ${list(p.upgrade.commands)}, caps ${list(p.upgrade.caps)}`
+    : `Commands ${list(p.commands)}, caps ${list(p.caps)}`
+}
+
 const livePending = (): Array<any> => (state.pairing?.pending ?? []).filter((p: any) => typeof p.expiresAt !== "number" || p.expiresAt > Date.now())
 
 const removeCell = (p: any) => {
@@ -737,7 +745,7 @@ const renderPairing = () => {
                 h(
                   "tr",
                   { "data-request": p.requestId },
-                  h("td", {}, p.displayName ?? p.nodeId, h("div", { className: "muted small" }, p.nodeId)),
+                  h("td", {}, p.displayName ?? p.nodeId, h("div", { className: "muted small" }, p.nodeId), h("div", { className: "small", "data-field": "asks" }, pairingAsks(p))),
                   h("td", {}, p.platform ?? ""),
                   h("td", {}, p.remoteAddress ?? ""),
                   h("td", {}, p.requestedAt ? `${ago(Date.now() - p.requestedAt)} ago` : ""),

@@ -30,6 +30,7 @@ export const writeIdentity = (stateDir: string, id: TestIdentity) => {
 export interface NodeConnectOptions {
   readonly auth?: Record<string, string>
   readonly commands?: ReadonlyArray<string>
+  readonly caps?: ReadonlyArray<string>
   readonly displayName?: string
   /** Tamper with what is signed or sent. */
   readonly nonce?: (challenge: string) => string
@@ -66,7 +67,7 @@ export const nodeConnect = async (url: string, id: TestIdentity, o: NodeConnectO
       role: "node",
       scopes: [],
       client: client_,
-      caps: ["browser"],
+      caps: o.caps ?? ["browser"],
       commands: o.commands ?? ["browser.proxy", "echo", "slow", "fail"],
       auth,
       ...(o.omitDevice ? {} : { device })

@@ -78,6 +78,8 @@ describe.skipIf(!chromiumInstalled)("Control UI pairing with real node hosts", {
     const row = page.locator(`#pairing-pending tr[data-request="${requestId}"]`)
     await row.waitFor({ timeout: 10_000 })
     expect(await row.textContent()).toContain("laptop")
+    // What approving would allow: the commands and capabilities the node declared.
+    expect(await row.locator('[data-field="asks"]').textContent()).toBe("Commands browser.proxy, caps browser")
     expect(await row.textContent()).toContain("127.0.0.1")
     expect(await row.textContent()).toContain("linux")
     await screenshot(page, "pairing-01-request")

@@ -69,6 +69,19 @@ export type GetResult =
   | { readonly kind: "timeout" }
   | { readonly kind: "error"; readonly message: string }
 
+/** The body of a chunked response (as much as arrived). */
+const dechunk = (raw: string): string => {
+  let out = ""
+  let rest = raw
+  for (;;) {
+    const eol = rest.indexOf("\r\n")
+    const size = eol < 0 ? NaN : parseInt(rest.slice(0, eol), 16)
+    if (!(size > 0)) return out
+    out += rest.slice(eol + 2, eol + 2 + size)
+    rest = rest.slice(eol + 2 + size + 2)
+  }
+}
+
 const printable = (b: Buffer) => JSON.stringify(b.subarray(0, 40).toString("latin1").replace(/[^\x20-\x7e]/g, "."))
 
 /** GET `path` on a connected socket by hand, so a TLS alert or an SSH banner is recognised as such. */
@@ -97,10 +110,12 @@ export const rawGet = (socket: net.Socket, hostHeader: string, path: string, tim
         const i = l.indexOf(":")
         if (i > 0) headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim()
       }
-      const body = text.slice(end + 4)
+      const raw = text.slice(end + 4)
+      const chunked = /chunked/i.test(headers["transfer-encoding"] ?? "")
       const length = Number(headers["content-length"])
-      if (!final && (Number.isFinite(length) ? Buffer.byteLength(body) < length : data.length < 16_384)) return
-      done({ kind: "http", status: Number(statusLine!.split(" ")[1]), headers, body: body.slice(0, 2_000) })
+      const complete = chunked ? /(^|\r\n)0\r\n\r\n$/.test(raw) : Number.isFinite(length) ? Buffer.byteLength(raw) >= length : data.length >= 16_384
+      if (!final && !complete) return
+      done({ kind: "http", status: Number(statusLine!.split(" ")[1]), headers, body: (chunked ? dechunk(raw) : raw).slice(0, 2_000) })
     }
     const timer = setTimeout(() => (data.length > 0 ? judge(true) : done({ kind: "timeout" })), timeoutMs)
     socket.on("data", (chunk: Buffer) => {

@@ -34,6 +34,15 @@ export type TlsResult =
   | { readonly ok: true; readonly fingerprint: string; readonly authorized: boolean; readonly authError?: string; readonly protocol: string }
   | { readonly ok: false; readonly plaintextPeer: boolean; readonly message: string }
 
+const CERT_ERRORS: Record<string, string> = {
+  DEPTH_ZERO_SELF_SIGNED_CERT: "a self-signed certificate",
+  SELF_SIGNED_CERT_IN_CHAIN: "signed by a CA this machine does not trust",
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: "signed by a CA this machine does not trust",
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "signed by a CA this machine does not trust",
+  CERT_HAS_EXPIRED: "expired",
+  ERR_TLS_CERT_ALTNAME_INVALID: "issued for another host name"
+}
+
 /** A TLS handshake that accepts any certificate and reports its SHA-256 and whether CAs trust it; nothing else is sent. */
 export const tlsHandshake = (address: string, servername: string | undefined, port: number, timeoutMs: number): Promise<TlsResult> =>
   new Promise((resolve) => {
@@ -46,11 +55,14 @@ export const tlsHandshake = (address: string, servername: string | undefined, po
     const timer = setTimeout(() => done({ ok: false, plaintextPeer: false, message: `no TLS handshake within ${timeoutMs} ms` }), timeoutMs)
     socket.once("secureConnect", () => {
       const cert = socket.getPeerCertificate()
+      // Chain trust says nothing about the name: check it as a default client would.
+      const nameError = socket.authorized && servername !== undefined ? tls.checkServerIdentity(servername, cert) : undefined
+      const code = (nameError as NodeJS.ErrnoException | undefined)?.code ?? (socket.authorizationError === null || socket.authorizationError === undefined ? undefined : String(socket.authorizationError))
       done({
         ok: true,
         fingerprint: cert?.fingerprint256 ?? "",
-        authorized: socket.authorized,
-        ...(socket.authorizationError === undefined || socket.authorizationError === null ? {} : { authError: String((socket.authorizationError as Error).message ?? socket.authorizationError) }),
+        authorized: socket.authorized && nameError === undefined,
+        ...(code === undefined ? {} : { authError: `${code}${CERT_ERRORS[code] === undefined ? "" : `: ${CERT_ERRORS[code]}`}` }),
         protocol: socket.getProtocol() ?? "TLS"
       })
     })

@@ -50,37 +50,41 @@ const listeningInodes = (port: number): Set<string> | undefined => {
   return readAny ? inodes : undefined
 }
 
-/** PIDs (among those whose fds we may read) holding a socket listening on `port`; undefined when it cannot be told. */
-export const portHolders = (port: number): ReadonlyArray<number> | undefined => {
+/** Whether `pid` has one of `inodes` open (undefined: its fds cannot be read). */
+const holds = (pid: string, inodes: Set<string>): boolean | undefined => {
+  let fds: Array<string>
+  try {
+    fds = fs.readdirSync(`/proc/${pid}/fd`)
+  } catch {
+    return undefined
+  }
+  for (const fd of fds) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`))
+      if (m !== null && inodes.has(m[1]!)) return true
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return false
+}
+
+/**
+ * PIDs holding a socket that listens on `port`: `likely` if it does (checked first: scanning every
+ * process costs hundreds of ms on a busy machine), else those among the rest whose fds we may
+ * read. Undefined when it cannot be told (no /proc).
+ */
+export const portHolders = (port: number, likely?: number): ReadonlyArray<number> | undefined => {
   const inodes = listeningInodes(port)
   if (inodes === undefined) return undefined
-  const holders: Array<number> = []
+  if (likely !== undefined && holds(String(likely), inodes) === true) return [likely]
   let procs: Array<string>
   try {
     procs = fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))
   } catch {
     return undefined
   }
-  for (const pid of procs) {
-    let fds: Array<string>
-    try {
-      fds = fs.readdirSync(`/proc/${pid}/fd`)
-    } catch {
-      continue
-    }
-    for (const fd of fds) {
-      try {
-        const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`))
-        if (m !== null && inodes.has(m[1]!)) {
-          holders.push(Number(pid))
-          break
-        }
-      } catch {
-        // closed meanwhile
-      }
-    }
-  }
-  return holders
+  return procs.filter((pid) => holds(pid, inodes) === true).map(Number)
 }
 
 /** The Gateway's PID (as it reports it) is alive, holds its port, and agrees with the runtime record. */
@@ -99,7 +103,7 @@ export const checkProcess = (pid: number, port: number, record?: RuntimeRecord):
       "the Gateway on this port runs elsewhere (a container, or another host through a tunnel): run `openclaw doctor` there for its process, state dir and exposure"
     )
   }
-  const holders = portHolders(port)
+  const holders = portHolders(port, pid)
   const recorded = record === undefined ? "" : ` (matches ${record.file})`
   if (holders === undefined || holders.length === 0) {
     return passed(`PID ${pid} is alive${recorded}; which process holds port ${port} cannot be seen here`)

@@ -4,11 +4,13 @@
  * runs Tailscale Serve, the `doctor` RPC (operator.read) on an in-process Gateway, and the scopes
  * step against a grant narrower than an operator needs.
  */
+import { spawn } from "node:child_process"
 import * as fs from "node:fs"
+import * as net from "node:net"
 import * as path from "node:path"
 import { Effect, Redacted } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { checkExposure, type ExposureInput } from "../../src/doctor/host-checks.js"
+import { checkExposure, checkProcess, type ExposureInput } from "../../src/doctor/host-checks.js"
 import { pathSteps, type TargetSummary } from "../../src/doctor/path.js"
 import { runSteps } from "../../src/doctor/steps.js"
 import { SshTunnel } from "../../src/services/SshTunnel.js"
@@ -74,6 +76,24 @@ describe("exposure check against the fake tailscale", { timeout: 30_000 }, () =>
   it("tailscale hangs: the call is cut at its timeout", async () => {
     const r = await exposure({ fail: "hang" })
     expect(r).toMatchObject({ ok: false, detail: "tailscale: timeout" })
+  })
+})
+
+describe("process check", () => {
+  it("a port held by another process, and a PID that is gone", async () => {
+    const server = net.createServer()
+    const port = await new Promise<number>((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as net.AddressInfo).port)))
+    const child = spawn("sleep", ["30"], { stdio: "ignore" })
+    try {
+      expect(checkProcess(process.pid, port)).toEqual({ ok: true, detail: `PID ${process.pid} is alive and listens on port ${port}` })
+      expect(checkProcess(child.pid!, port)).toMatchObject({ ok: false, detail: `port ${port} is held by PID ${process.pid}, not by the Gateway (PID ${child.pid})` })
+      expect(checkProcess(process.pid, port, { pid: child.pid!, port, file: "/state/gateway.json" })).toMatchObject({ ok: false, fix: expect.stringContaining("two Gateways share the state dir") })
+    } finally {
+      child.kill()
+      await new Promise((r) => child.once("exit", r))
+      server.close()
+    }
+    expect(checkProcess(child.pid!, port)).toMatchObject({ ok: false, detail: `the Gateway reports PID ${child.pid}, which is not running on this machine` })
   })
 })
 

@@ -12,7 +12,7 @@ import { checkPlaintext, resolveTarget, type ClientFlags, type Target } from "..
 import { pinnedTlsConnect } from "../client/tls-pin.js"
 import { type ConfigError, type Env, type LoadedConfig, loadConfig } from "../config/load.js"
 import { hasScope } from "../gateway/connection.js"
-import { type ErrorShape, type HelloOk, OperatorScopes, PROTOCOL_VERSION, TLS_REQUIRED_HEADER, TLS_REQUIRED_VALUE } from "../protocol/frames.js"
+import { type ClientInfo, type ConnectParams, type ErrorShape, type HelloOk, OperatorScopes, PROTOCOL_VERSION, TLS_REQUIRED_HEADER, TLS_REQUIRED_VALUE } from "../protocol/frames.js"
 import { findOnPath } from "../platform/executable.js"
 import { auditConfig } from "../security/audit.js"
 import { SshTunnel, type SshTunnelError } from "../services/SshTunnel.js"
@@ -30,8 +30,23 @@ export interface PathInput {
   readonly scopes?: ReadonlyArray<string>
   /** For a local target's exposure check. */
   readonly tailscale: () => TailscaleCliService
+  /**
+   * Connect as a paired device with its device token instead of as a plain operator (a node host
+   * checking its own link; later an operator device). The token is sent, never shown.
+   */
+  readonly connectAs?: ConnectAs
   /** The running Gateway's runtime record, when this build keeps one. */
   readonly runtimeRecord?: (stateDir: string) => RuntimeRecord | undefined
+}
+
+export interface ConnectAs {
+  readonly role: "node" | "operator"
+  readonly client: ClientInfo
+  readonly deviceToken: string
+  /** Where the device token came from, for the report. */
+  readonly deviceTokenSource: string
+  /** Signs the connect request for the challenge's nonce. */
+  readonly device: (nonce: string, params: ConnectParams) => NonNullable<ConnectParams["device"]>
 }
 
 /** What the report says about the target (never a secret). */
@@ -129,6 +144,10 @@ export const pathSteps = (input: PathInput, summary: TargetSummary): Array<Step<
         return failed("the target cannot be resolved", (e as ConfigError).message ?? String(e))
       }
       credential = credentialOf(target, loaded!, env, flags)
+      if (input.connectAs !== undefined) {
+        const device = `device token (from ${input.connectAs.deviceTokenSource})`
+        credential = { kind: credential.kind, describe: credential.kind === undefined ? device : `${credential.describe} and ${device}` }
+      }
       Object.assign(summary, {
         url: target.url,
         source: target.source,
@@ -338,22 +357,24 @@ export const pathSteps = (input: PathInput, summary: TargetSummary): Array<Step<
         return failed(`the first frame was ${first === "invalid" ? "not protocol JSON" : `${first.type} ${"event" in first ? first.event : ""}`.trim()}, not connect.challenge`, notV4)
       }
       const id = randomUUID()
-      const auth = { ...(target!.token === undefined ? {} : { token: target!.token }), ...(target!.password === undefined ? {} : { password: target!.password }) }
+      const as = input.connectAs
+      const auth = {
+        ...(target!.token === undefined ? {} : { token: target!.token }),
+        ...(target!.password === undefined ? {} : { password: target!.password }),
+        ...(as === undefined ? {} : { deviceToken: as.deviceToken })
+      }
+      const params: ConnectParams = {
+        minProtocol: PROTOCOL_VERSION,
+        maxProtocol: PROTOCOL_VERSION,
+        client: as?.client ?? { id: "cli", version: VERSION, platform: process.platform, mode: "cli", displayName: "openclaw doctor" },
+        role: as?.role ?? "operator",
+        scopes: as?.role === "node" ? [] : [...(input.scopes ?? OperatorScopes)],
+        caps: [],
+        ...(Object.keys(auth).length > 0 ? { auth } : {})
+      }
+      const nonce = (first.payload as { nonce?: unknown } | undefined)?.nonce
       const sent = performance.now()
-      p.send({
-        type: "req",
-        id,
-        method: "connect",
-        params: {
-          minProtocol: PROTOCOL_VERSION,
-          maxProtocol: PROTOCOL_VERSION,
-          client: { id: "cli", version: VERSION, platform: process.platform, mode: "cli", displayName: "openclaw doctor" },
-          role: "operator",
-          scopes: [...(input.scopes ?? OperatorScopes)],
-          caps: [],
-          ...(Object.keys(auth).length > 0 ? { auth } : {})
-        }
-      })
+      p.send({ type: "req", id, method: "connect", params: as === undefined ? params : { ...params, device: as.device(typeof nonce === "string" ? nonce : "", params) } })
       const res = await p.next(timeoutMs, (f) => f !== "invalid" && f.type === "res" && f.id === id)
       connectMs = Math.round(performance.now() - sent)
       if (res === "timeout") return failed(`no answer to connect within ${timeoutMs} ms`, "the Gateway accepted the socket but does not answer: it may be overloaded; check its log")

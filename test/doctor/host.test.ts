@@ -2,9 +2,10 @@
  * The doctor's Gateway-host checks and its `doctor` method: the exposure check against the fake
  * `tailscale` in each of its failure states, the same through the real CLI next to a Gateway that
  * runs Tailscale Serve, the `doctor` RPC (operator.read) on an in-process Gateway, and the scopes
- * step against a grant narrower than an operator needs.
+ * step against a grant narrower than an operator needs, and the auth step with a revoked device token.
  */
 import { spawn } from "node:child_process"
+import { sign } from "node:crypto"
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as path from "node:path"
@@ -12,12 +13,15 @@ import { Effect, Redacted } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { checkExposure, checkProcess, type ExposureInput } from "../../src/doctor/host-checks.js"
 import { pathSteps, type TargetSummary } from "../../src/doctor/path.js"
+import { deviceAuthPayload, signatureToken } from "../../src/protocol/device.js"
 import { runSteps } from "../../src/doctor/steps.js"
 import { SshTunnel } from "../../src/services/SshTunnel.js"
 import { FIX, make as makeTailscaleCli } from "../../src/services/TailscaleCli.js"
 import { cliEnv, freePort, type GatewayProcess, runCli, startGateway, tempStateDir } from "../support/cli.js"
 import { authenticated, settingsWith, TOKEN, withGateway } from "../support/gateway.js"
+import { newIdentity, nodeConnect } from "../support/node.js"
 import { type FakeState, fakeTailscale, foreignRoute, HOST } from "../support/tailscale.js"
+
 
 const PORT = 18789
 const ours = (port: number, funnel = false) => ({
@@ -190,6 +194,55 @@ describe("the doctor RPC and the scopes step", { timeout: 30_000 }, () => {
       })
       expect(report.steps[i]!.fix).toContain("connect with the Gateway's shared token (gateway.remote.token or --token)")
       expect(report.steps.slice(i + 1).every((s) => s.ok === null)).toBe(true)
+    })
+  })
+
+  it("auth: a revoked device token is told apart from a wrong shared secret", async () => {
+    await withGateway({}, async (gateway) => {
+      const operator = await authenticated(gateway.url, { scopes: ["operator.pairing", "operator.read"] })
+      const id = newIdentity()
+      const first = await nodeConnect(gateway.url, id)
+      expect(first.res.error.details.code).toBe("PAIRING_REQUIRED")
+      expect((await operator.request("node.pair.approve", { requestId: first.res.error.details.requestId })).ok).toBe(true)
+      const paired = await nodeConnect(gateway.url, id)
+      const deviceToken = paired.res.payload.auth.deviceToken as string
+      expect(deviceToken.length).toBeGreaterThan(20)
+      // The operator removes the node: its device token stops working.
+      expect((await operator.request("node.pair.remove", { nodeId: id.deviceId })).ok).toBe(true)
+
+      const client = { id: "node-host", version: "1.0.0", platform: "Linux", mode: "node" as const, displayName: "laptop", deviceFamily: "Linux" }
+      const steps = pathSteps(
+        {
+          // OPENCLAW_GATEWAY_URL takes credentials from flags and environment only: here none but the device token.
+          env: { ...cliEnv(tempStateDir()), OPENCLAW_GATEWAY_URL: gateway.url },
+          flags: {},
+          timeoutMs: 5_000,
+          tailscale: () => makeTailscaleCli(),
+          connectAs: {
+            role: "node",
+            client,
+            deviceToken,
+            deviceTokenSource: "identity/device-auth.json",
+            device: (nonce, params) => {
+              const signedAt = Date.now()
+              const payload = deviceAuthPayload({ deviceId: id.deviceId, clientId: client.id, clientMode: client.mode, role: "node", scopes: [], signedAt, token: signatureToken(params.auth), nonce, platform: client.platform, deviceFamily: client.deviceFamily })
+              return { id: id.deviceId, publicKey: id.publicKey, signature: sign(null, Buffer.from(payload), id.privateKey).toString("base64url"), signedAt, nonce }
+            }
+          }
+        },
+        {}
+      )
+      const report = await Effect.runPromise(Effect.scoped(runSteps(steps)).pipe(Effect.provide(SshTunnel.layer)))
+      const i = report.steps.findIndex((s) => s.ok === false)
+      expect(report.steps[i]).toMatchObject({
+        id: "auth",
+        detail: "device token revoked or stale: the Gateway no longer accepts this device's token (AUTH_DEVICE_TOKEN_MISMATCH)"
+      })
+      expect(report.steps[i]!.fix).toContain("this device was removed or re-paired on the Gateway: connect once with the Gateway's token to pair again")
+      expect(JSON.stringify(report)).not.toContain(deviceToken)
+      expect(report.steps.find((s) => s.id === "target")!.detail).toContain("device token (from identity/device-auth.json)")
+      operator.ws.close()
+      paired.client.ws.close()
     })
   })
 })

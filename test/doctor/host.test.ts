@@ -30,13 +30,14 @@ const ours = (port: number, funnel = false) => ({
   ...(funnel ? { AllowFunnel: { [`${HOST}:443`]: true } } : {})
 })
 
-const exposure = (state: FakeState, input: Partial<ExposureInput> = {}) => {
+/** Generous per-call timeout: the fake is a node process, slow to start on a loaded machine. */
+const exposure = (state: FakeState, input: Partial<ExposureInput> = {}, timeoutMs = 10_000) => {
   const fake = fakeTailscale(tempStateDir(), state)
-  const cli = makeTailscaleCli({ env: { ...process.env, ...fake.env }, timeoutMs: 1_500 })
+  const cli = makeTailscaleCli({ env: { ...process.env, ...fake.env }, timeoutMs })
   return Effect.runPromise(checkExposure(cli, { mode: "serve", port: PORT, tls: false, ...input }))
 }
 
-describe("exposure check against the fake tailscale", { timeout: 30_000 }, () => {
+describe("exposure check against the fake tailscale", { timeout: 60_000 }, () => {
   it("passes with our route on :443, HTTPS certificates on (and Funnel on and allowed in funnel mode)", async () => {
     expect(await exposure({ serve: ours(PORT) })).toEqual({ ok: true, detail: `serve https://${HOST}/ -> http://127.0.0.1:${PORT}; HTTPS certificates on` })
     expect(await exposure({ serve: ours(PORT, true) }, { mode: "funnel" })).toMatchObject({ ok: true, detail: expect.stringContaining("Funnel allowed and on") })
@@ -78,7 +79,7 @@ describe("exposure check against the fake tailscale", { timeout: 30_000 }, () =>
   })
 
   it("tailscale hangs: the call is cut at its timeout", async () => {
-    const r = await exposure({ fail: "hang" })
+    const r = await exposure({ fail: "hang" }, {}, 1_500)
     expect(r).toMatchObject({ ok: false, detail: "tailscale: timeout" })
   })
 })

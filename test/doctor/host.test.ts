@@ -112,7 +112,7 @@ describe("openclaw doctor next to a Gateway on Tailscale Serve", { timeout: 60_0
     fs.writeFileSync(path.join(dir, "openclaw.json"), JSON.stringify({ gateway: { port: await freePort(), auth: { token: TOKEN }, tailscale: { mode: "serve" } } }), { mode: 0o600 })
     // The fake keeps its state outside the Gateway's state dir (its files there would be flagged).
     fake = fakeTailscale(tempStateDir())
-    env = cliEnv(dir, { ...fake.env, OPENCLAW_TAILSCALE_TIMEOUT_MS: "3000" })
+    env = cliEnv(dir, { ...fake.env, OPENCLAW_TAILSCALE_TIMEOUT_MS: "8000" })
     gw = await startGateway([], env)
   })
   afterAll(async () => {

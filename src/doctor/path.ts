@@ -265,7 +265,7 @@ export const pathSteps = (input: PathInput, summary: TargetSummary): Array<Step<
           `certificate mismatch: expected sha256 ${pin} (${target!.pinSource}), the server presented ${r.fingerprint}; nothing but the TLS handshake was sent`,
           target!.pinSource?.startsWith("local")
             ? "restart the Gateway so it serves its current certificate"
-            : `if the Gateway's certificate was replaced on purpose, set ${target!.pinSource} to the fingerprint \`openclaw gateway status\` shows on the Gateway host; otherwise something is intercepting the connection`
+            : `if the Gateway's certificate was replaced on purpose, ${target!.pinSource?.startsWith("--") ? `pass ${target!.pinSource} with` : `set ${target!.pinSource} to`} the fingerprint \`openclaw gateway status\` shows on the Gateway host; otherwise something is intercepting the connection`
         )
       }
       if (pin === undefined && !r.authorized) {

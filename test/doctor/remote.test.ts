@@ -74,7 +74,7 @@ describe("openclaw doctor over wss://", { timeout: 90_000 }, () => {
     const f = firstFailure(report.steps)
     expect(f.id).toBe("tls")
     expect(f.detail).toBe(`certificate mismatch: expected sha256 ${wrong.match(/../g)!.join(":")} (--tls-fingerprint), the server presented ${fp}; nothing but the TLS handshake was sent`)
-    expect(f.fix).toContain("set --tls-fingerprint to the fingerprint `openclaw gateway status` shows on the Gateway host; otherwise something is intercepting the connection")
+    expect(f.fix).toContain("pass --tls-fingerprint with the fingerprint `openclaw gateway status` shows on the Gateway host; otherwise something is intercepting the connection")
   })
 
   it("tls: a server with another certificate receives no application byte when the pin does not match", async () => {

@@ -46,7 +46,10 @@ export const runSteps = <R>(steps: ReadonlyArray<Step<R>>): Effect.Effect<Doctor
       }
       const started = performance.now()
       const outcome = yield* step.run.pipe(
-        Effect.catchAllCause((cause) => Effect.succeed(failed(`unexpected error: ${Cause.squash(cause) instanceof Error ? (Cause.squash(cause) as Error).message : String(Cause.squash(cause))}`, "this is a bug in openclaw doctor; please report it with the output of --json")))
+        Effect.catchAllCause((cause) => {
+          const e = Cause.squash(cause)
+          return Effect.succeed(failed(`unexpected error: ${e instanceof Error ? e.message : String(e)}`, "this is a bug in openclaw doctor; please report it with the output of --json"))
+        })
       )
       const ms = "ms" in outcome && outcome.ms !== undefined ? outcome.ms : Math.round(performance.now() - started)
       results.push({ id: step.id, ok: outcome.ok, ms, detail: outcome.detail, ...(outcome.ok === false ? { fix: outcome.fix } : {}) })

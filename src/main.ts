@@ -10,6 +10,7 @@ import * as NodePath from "@effect/platform-node/NodePath"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
 import { Cause, Effect, Exit, Layer } from "effect"
+import { doctorCommand } from "./cli/doctor.js"
 import { ExitWith } from "./cli/exit.js"
 import { gatewayCommand } from "./cli/gateway.js"
 import { healthCommand, statusCommand } from "./cli/inspect.js"
@@ -21,7 +22,7 @@ import { VERSION } from "./version.js"
 
 const root = Command.make("openclaw").pipe(
   Command.withDescription("OpenClaw Gateway: run it, reach it locally or remotely, and inspect it"),
-  Command.withSubcommands([gatewayCommand, healthCommand("health"), statusCommand("status"), securityCommand, nodeCommand, nodesCommand, browserCommand])
+  Command.withSubcommands([gatewayCommand, healthCommand("health"), statusCommand("status"), securityCommand, nodeCommand, nodesCommand, browserCommand, doctorCommand])
 )
 
 const cli = Command.run(root, { name: "openclaw", version: VERSION })

@@ -5,6 +5,7 @@
  * then the listeners close.
  */
 import { Layer } from "effect"
+import { DoctorMethods } from "../doctor/methods.js"
 import { AgentRuntime } from "../services/AgentRuntime.js"
 import { Auth } from "../services/Auth.js"
 import { Binder } from "../services/Binder.js"
@@ -34,7 +35,8 @@ export const gatewayServices = <E, R, E2 = never, R2 = never, E3 = never, R3 = n
   Layer.mergeAll(
     overrides.exposure ?? (TailscaleExposure.layer as Layer.Layer<TailscaleExposure, E2 | ExposureConflict, R2 | Gateway | GatewayConfig | TailscaleCli>),
     overrides.agent ?? AgentRuntime.layer,
-    Nodes.layer
+    Nodes.layer,
+    DoctorMethods.layer
   ).pipe(
     Layer.provideMerge(Gateway.layer),
     Layer.provideMerge(Layer.mergeAll(Auth.layer, Binder.layer, Sessions.layer, Pairing.layer)),

@@ -7,6 +7,7 @@
  * query string is only connected to after the user confirms it (the stored token would go there).
  */
 import { ago, h, replaceChildren } from "./dom.js"
+import { doctorCard } from "./doctor.js"
 import { type ConnState, type Credentials, GatewayConnection, type HelloOk, RequestError, UI_VERSION, uuid } from "./connection.js"
 
 type View = "overview" | "presence" | "pairing" | "chat"
@@ -614,10 +615,14 @@ const renderOverview = () => {
           kv("Running", s.agent ? String(s.agent.activeRuns) : "—", "agent-runs")
         )
       ),
+      hasMethod("doctor") ? diagnose : null,
       h("p", { className: "muted small" }, `Control UI ${UI_VERSION}`)
     )
   )
 }
+
+/** Runs the Gateway's `doctor` checks; made once so the result survives re-renders. */
+const diagnose = doctorCard(() => state.conn!.request("doctor"))
 
 const renderPresence = () => {
   const own = state.hello?.server.connId

@@ -1,0 +1,40 @@
+/** `openclaw doctor`: walk the path to the Gateway step by step and say exactly what to fix. */
+import { Command } from "@effect/cli"
+import { Console, Effect, Option } from "effect"
+import { pathSteps, type TargetSummary } from "../doctor/path.js"
+import { formatSteps, runSteps } from "../doctor/steps.js"
+import { SshTunnel } from "../services/SshTunnel.js"
+import { make as makeTailscaleCli, timeoutFromEnv } from "../services/TailscaleCli.js"
+import { clientOptions } from "./client.js"
+import { fail } from "./exit.js"
+
+export const doctorCommand = Command.make("doctor", clientOptions, (flags) =>
+  Effect.gen(function* () {
+    const summary: TargetSummary = {}
+    const steps = pathSteps(
+      {
+        env: process.env,
+        flags: {
+          url: Option.getOrUndefined(flags.url),
+          token: Option.getOrUndefined(flags.token),
+          password: Option.getOrUndefined(flags.password),
+          tlsFingerprint: Option.getOrUndefined(flags.tlsFingerprint)
+        },
+        timeoutMs: flags.timeout,
+        tailscale: () => makeTailscaleCli({ timeoutMs: timeoutFromEnv() })
+      },
+      summary
+    )
+    const report = yield* Effect.scoped(runSteps(steps)).pipe(Effect.provide(SshTunnel.layer))
+    if (flags.json) {
+      yield* Console.log(JSON.stringify({ ok: report.ok, target: summary, steps: report.steps }, null, 2))
+    } else {
+      const where = summary.url === undefined ? "" : ` ${summary.url}${summary.sshTarget === undefined ? "" : ` on ${summary.sshTarget} (SSH)`}${summary.source === undefined ? "" : ` (${summary.source})`}`
+      const failedStep = report.steps.find((s) => s.ok === false)
+      yield* Console.log(
+        [`openclaw doctor:${where}`, formatSteps(report.steps), failedStep === undefined ? "All checks passed." : `Stopped at ${failedStep.id}: fix it and run openclaw doctor again.`].join("\n")
+      )
+    }
+    if (!report.ok) return yield* fail(1, "")
+  })
+).pipe(Command.withDescription("Check every link from here to the Gateway (config, DNS, TCP, TLS, HTTP, WebSocket, auth, scopes, RPC) and say what to fix"))

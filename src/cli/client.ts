@@ -62,7 +62,9 @@ const codeHints: Record<string, string> = {
   NODE_ERROR: "this came from the browser on the node host (a page that does not load there, a selector that matches nothing); its output on that machine may say more",
   UNKNOWN_NODE: "`openclaw nodes list` shows paired nodes, `openclaw nodes pending` the ones waiting for approval",
   APPROVAL_NOT_FOUND: "requests expire after 5 minutes; the node asks again on its next retry: `openclaw nodes pending`",
-  MISSING_SCOPE: "this command needs a scope the connection was not granted"
+  MISSING_SCOPE: "this command needs a scope the connection was not granted",
+  UNKNOWN_DEVICE: "`openclaw devices list` shows the paired devices with their ids and names",
+  AMBIGUOUS_DEVICE: "give more characters of the device id (`openclaw devices list`)"
 }
 
 /** The connection a client command runs on: tunnel (transport "ssh"), TLS pin, plaintext guard, handshake. */

@@ -38,6 +38,22 @@ export interface PairedDevice extends DeviceInfo {
   /** hex SHA-256 of the current device token, if one was issued. */
   readonly tokenDigest?: string
   readonly tokenIssuedAt?: number
+  /** When it last connected or left, and from where (devices list). */
+  readonly lastSeenAt?: number
+  readonly lastAddress?: string
+  /** Set by revoke: its token is gone and it must pair again (a node) or sign in again (a browser). */
+  readonly revokedAt?: number
+}
+
+/** What changed in the store, for listeners (the audit log). */
+export interface PairingEvent {
+  readonly type: "requested" | "approved" | "rejected" | "revoked" | "removed"
+  readonly deviceId: string
+  readonly role: string
+  readonly clientId: string
+  readonly displayName?: string
+  readonly remoteAddress?: string
+  readonly requestId?: string
 }
 
 export interface PairingState {
@@ -76,6 +92,13 @@ export interface PairingService {
   /** A fresh device token for a paired device (the previous one stops working). */
   readonly issueToken: (deviceId: string) => Effect.Effect<string, PairingError>
   readonly checkToken: (deviceId: string, token: string) => Effect.Effect<boolean>
+  /** Drops the device's token and marks it revoked; it stays listed until removed. */
+  readonly revoke: (deviceId: string) => Effect.Effect<PairedDevice, PairingError>
+  readonly rename: (deviceId: string, displayName: string) => Effect.Effect<PairedDevice, PairingError>
+  /** Notes when and from where a paired device was last seen. */
+  readonly touch: (deviceId: string, address: string | undefined) => Effect.Effect<void>
+  /** Hears requests, approvals, rejections, revocations and removals. */
+  readonly subscribe: (listener: (event: PairingEvent) => void) => () => void
 }
 
 const digest = (s: string) => createHash("sha256").update(s, "utf8").digest("hex")
@@ -143,6 +166,22 @@ export const makePairing = (store: PairingStore): PairingService => {
     ...(d.remoteAddress === undefined ? {} : { remoteAddress: d.remoteAddress })
   })
 
+  const listeners = new Set<(event: PairingEvent) => void>()
+  const emit = (type: PairingEvent["type"], d: DeviceInfo, requestId?: string) => {
+    const event: PairingEvent = {
+      type,
+      deviceId: d.deviceId,
+      role: d.role,
+      clientId: d.clientId,
+      ...(d.displayName === undefined ? {} : { displayName: d.displayName }),
+      ...(d.remoteAddress === undefined ? {} : { remoteAddress: d.remoteAddress }),
+      ...(requestId === undefined ? {} : { requestId })
+    }
+    for (const l of listeners) l(event)
+  }
+  const unknownDevice = (deviceId: string) =>
+    new PairingError({ code: "UNKNOWN_DEVICE", message: `no paired device ${deviceId}; list them with \`openclaw devices list\`` })
+
   return {
     store: store.describe,
     request: (device) =>
@@ -163,18 +202,26 @@ export const makePairing = (store: PairingStore): PairingService => {
         const request: PendingRequest = { ...info(device), requestId: randomUUID(), requestedAt: t, expiresAt: t + PAIRING_REQUEST_TTL_MS }
         state.pending[request.requestId] = request
         yield* persist
+        emit("requested", request, request.requestId)
         return { request, created: true }
       }),
     paired: (deviceId, publicKey) => Effect.sync(() => {
       const d = state.paired[deviceId]
-      return d !== undefined && d.publicKey === publicKey ? d : undefined
+      return d !== undefined && d.publicKey === publicKey && d.revokedAt === undefined ? d : undefined
     }),
     pairDirectly: (device) =>
       Effect.gen(function* () {
         const t = yield* now
-        const paired: PairedDevice = { ...info(device), pairedAt: t }
+        // A device signing in again keeps the name an operator gave it.
+        const before = state.paired[device.deviceId]
+        const paired: PairedDevice = {
+          ...info(device),
+          ...(before?.displayName === undefined ? {} : { displayName: before.displayName }),
+          pairedAt: before !== undefined && before.revokedAt === undefined ? before.pairedAt : t
+        }
         state.paired[device.deviceId] = paired
         yield* persist
+        if (before === undefined || before.revokedAt !== undefined) emit("approved", paired)
         return paired
       }),
     approve: (requestId) =>
@@ -187,6 +234,7 @@ export const makePairing = (store: PairingStore): PairingService => {
         const paired: PairedDevice = { ...device, pairedAt: t }
         state.paired[request.deviceId] = paired
         yield* persist
+        emit("approved", request, requestId)
         return { request, device: paired }
       }),
     reject: (requestId) =>
@@ -196,6 +244,7 @@ export const makePairing = (store: PairingStore): PairingService => {
         if (request === undefined) return yield* notFound(requestId)
         delete state.pending[requestId]
         yield* persist
+        emit("rejected", request, requestId)
         for (const [id, r] of rejected) if (r.until <= t) rejected.delete(id)
         rejected.set(request.deviceId, { requestId, until: t + PAIRING_REQUEST_TTL_MS })
         return request
@@ -214,6 +263,7 @@ export const makePairing = (store: PairingStore): PairingService => {
         }
         delete state.paired[deviceId]
         yield* persist
+        emit("removed", device)
         return device
       }),
     list: Effect.map(now, () => ({
@@ -237,7 +287,40 @@ export const makePairing = (store: PairingStore): PairingService => {
         const a = Buffer.from(expected ?? digest(`absent:${deviceId}`), "hex")
         const b = Buffer.from(digest(token), "hex")
         return timingSafeEqual(a, b) && expected !== undefined
-      })
+      }),
+    revoke: (deviceId) =>
+      Effect.gen(function* () {
+        const t = yield* Clock.currentTimeMillis
+        const device = state.paired[deviceId]
+        if (device === undefined) return yield* unknownDevice(deviceId)
+        const { tokenDigest: _d, tokenIssuedAt: _i, ...rest } = device
+        const revoked: PairedDevice = { ...rest, revokedAt: t }
+        state.paired[deviceId] = revoked
+        yield* persist
+        emit("revoked", revoked)
+        return revoked
+      }),
+    rename: (deviceId, displayName) =>
+      Effect.gen(function* () {
+        const device = state.paired[deviceId]
+        if (device === undefined) return yield* unknownDevice(deviceId)
+        const renamed: PairedDevice = { ...device, displayName }
+        state.paired[deviceId] = renamed
+        yield* persist
+        return renamed
+      }),
+    touch: (deviceId, address) =>
+      Effect.gen(function* () {
+        const device = state.paired[deviceId]
+        if (device === undefined) return
+        const t = yield* Clock.currentTimeMillis
+        state.paired[deviceId] = { ...device, lastSeenAt: t, ...(address === undefined ? {} : { lastAddress: address }) }
+        yield* Effect.ignore(persist)
+      }),
+    subscribe: (listener) => {
+      listeners.add(listener)
+      return () => void listeners.delete(listener)
+    }
   }
 }
 

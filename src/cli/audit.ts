@@ -39,7 +39,7 @@ export const formatEntry = (e: AuditEntry): string => {
   add("what", e.what)
   add("closed", e.closed)
   add("by", q(e.by))
-  add("mode", e.event === "auth.ok" || e.event === "auth.fail" ? undefined : e.mode)
+  add(e.event.startsWith("exposure") ? "exposure" : "authMode", e.mode)
   add("url", e.url)
   add("reason", q(e.reason))
   add("lockedOutS", e.lockedOutMs === undefined ? undefined : Math.round(e.lockedOutMs / 1000))

@@ -247,6 +247,8 @@ export class Connection {
         const verdict = verifyDevice(params, role, nonce, Date.now())
         if (!verdict.ok) return yield* refuseDevice(verdict)
         device = verdict.device
+        // Known before the credential check, so a refusal can say which (verified) device it was.
+        conn.device = device
       }
       const offeredDeviceToken = params.auth?.deviceToken
       const deviceToken =

@@ -8,6 +8,8 @@ export { Gateway, type GatewayService, type PresenceEntry } from "./services/Gat
 export { ConfigError, GatewayConfig, type GatewaySettings, type LoadOptions, testSettings } from "./services/GatewayConfig.js"
 export { Pairing, PairingError, type PairingService, type PairingStore, fileStore, memoryStore } from "./services/Pairing.js"
 export { Nodes, type NodesService, type NodeView } from "./services/Nodes.js"
+export { AUDIT_EVENTS, type AuditEntry, type AuditEvent, AuditLog, type AuditService, makeFileAudit, makeMemoryAudit } from "./services/AuditLog.js"
+export { DeviceAccess, type DeviceView } from "./gateway/devices-methods.js"
 export { ExposureConflict, type ExposureStatus, TailscaleExposure } from "./services/TailscaleExposure.js"
 export { TailscaleCli, type TailscaleCliService, TailscaleError } from "./services/TailscaleCli.js"
 export { AgentError, AgentRuntime, type AgentRuntimeService, echoProvider, openaiProvider, type Provider, type RunResult } from "./services/AgentRuntime.js"

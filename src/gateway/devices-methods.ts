@@ -73,14 +73,27 @@ export const make = Effect.gen(function* () {
   yield* Effect.addFinalizer(() => Effect.sync(unsubscribe))
 
   // Admins watching the Activity screen get each entry as it is written.
+  // Counted, so that with no admin connected an entry costs no frame (a crowd of sign-ins stays cheap).
   const isAdmin = (c: Connection) => c.role === "operator" && hasScope(c.scopes, "operator.admin")
-  const unsubscribeFeed = audit.subscribe((entry) => gateway.broadcast("audit", entry, isAdmin))
+  let admins = 0
+  const unsubscribeFeed = audit.subscribe((entry) => {
+    if (admins > 0) gateway.broadcast("audit", entry, isAdmin)
+  })
   yield* Effect.addFinalizer(() => Effect.sync(unsubscribeFeed))
 
   const seen = (conn: Connection) => {
     if (conn.device !== undefined) Effect.runSync(pairing.touch(conn.device.deviceId, conn.peer.remoteAddress))
   }
-  yield* gateway.onConnection({ ready: seen, closed: seen })
+  yield* gateway.onConnection({
+    ready: (conn) => {
+      if (isAdmin(conn)) admins++
+      seen(conn)
+    },
+    closed: (conn) => {
+      if (isAdmin(conn)) admins--
+      seen(conn)
+    }
+  })
 
   const liveOf = (deviceId: string) => gateway.connections().filter((c) => c.device?.deviceId === deviceId)
 

@@ -166,9 +166,9 @@ export const makeFileAudit = (file: string, options: FileAuditOptions = {}): Aud
     file,
     record: (event, fields = {}) => {
       const entry = entryOf(event, fields, Date.now())
-      const line = Buffer.from(`${JSON.stringify(entry)}\n`)
+      const line = `${JSON.stringify(entry)}\n`
       try {
-        if (size > 0 && size + line.length > maxBytes) rotate()
+        if (size > 0 && size + Buffer.byteLength(line) > maxBytes) rotate()
         // One write per entry: the kernel appends it whole, or a crash tears only this line.
         size += fs.writeSync(fd, line)
         failed = false

@@ -73,14 +73,25 @@ const MAX_FIELD = 200
 export const auditFile = (stateDir: string) => path.join(stateDir, "logs", "audit.jsonl")
 export const rotatedFile = (file: string, n: number) => file.replace(/\.jsonl$/, `.${n}.jsonl`)
 
-/** Drops undefined fields and cuts client-chosen strings short. */
-const entryOf = (event: AuditEvent, fields: AuditFields, ts: number): AuditEntry => {
-  const out: Record<string, unknown> = { ts, event }
-  for (const [k, v] of Object.entries(fields)) {
-    if (v === undefined) continue
-    out[k] = typeof v === "string" && v.length > MAX_FIELD ? `${v.slice(0, MAX_FIELD)}…` : v
+/** The fields with client-chosen strings cut short (a copy only when one is too long). */
+const bounded = (fields: AuditFields): AuditFields => {
+  for (const k in fields) {
+    const v = (fields as Record<string, unknown>)[k]
+    if (typeof v !== "string" || v.length <= MAX_FIELD) continue
+    const out: Record<string, unknown> = {}
+    for (const [key, value] of Object.entries(fields)) out[key] = typeof value === "string" && value.length > MAX_FIELD ? `${value.slice(0, MAX_FIELD)}…` : value
+    return out as AuditFields
   }
-  return out as unknown as AuditEntry
+  return fields
+}
+
+/** Undefined fields vanish in JSON.stringify; listeners get the same entry the line holds. */
+const entryOf = (event: AuditEvent, fields: AuditFields, ts: number): AuditEntry => ({ ts, event, ...bounded(fields) })
+
+/** The entry's line, serialised once: the hot path of every sign-in. */
+const lineOf = (event: AuditEvent, fields: AuditFields, ts: number): string => {
+  const body = JSON.stringify(bounded(fields))
+  return `{"ts":${ts},"event":"${event}"${body.length > 2 ? `,${body.slice(1)}` : "}"}\n`
 }
 
 /** Parses JSONL text; lines that do not parse (a torn last line after a crash) are skipped. */
@@ -165,8 +176,8 @@ export const makeFileAudit = (file: string, options: FileAuditOptions = {}): Aud
   return {
     file,
     record: (event, fields = {}) => {
-      const entry = entryOf(event, fields, Date.now())
-      const line = `${JSON.stringify(entry)}\n`
+      const ts = Date.now()
+      const line = lineOf(event, fields, ts)
       try {
         if (size > 0 && size + Buffer.byteLength(line) > maxBytes) rotate()
         // One write per entry: the kernel appends it whole, or a crash tears only this line.
@@ -177,7 +188,10 @@ export const makeFileAudit = (file: string, options: FileAuditOptions = {}): Aud
         if (!failed) options.onError?.(`cannot write the audit log ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`)
         failed = true
       }
-      for (const l of listeners) l(entry)
+      if (listeners.size > 0) {
+        const entry = entryOf(event, fields, ts)
+        for (const l of listeners) l(entry)
+      }
     },
     tail: ({ limit = 200, since } = {}) => {
       const all = readAuditFiles(file, keep)

@@ -11,7 +11,7 @@ import { canPair, Gateway, pendingView } from "../services/Gateway.js"
 import { Pairing, type PairedDevice, type PairingError, type PairingEvent } from "../services/Pairing.js"
 import type { Connection } from "./connection.js"
 import { hasScope } from "./connection.js"
-import { type MethodDef, RpcError } from "./rpc.js"
+import { type MethodContext, type MethodDef, RpcError } from "./rpc.js"
 
 const invalid = (code: string, message: string) => new RpcError({ shape: { code: ErrorCode.invalidRequest, message, details: { code } } })
 const fromPairing = (e: PairingError) =>
@@ -148,32 +148,46 @@ export const make = Effect.gen(function* () {
 
   const byOf = (caller: { readonly clientId: string; readonly connId: string }) => `${caller.clientId} (${caller.connId.slice(0, 8)})`
 
+  /** Revoke or remove: the store change (its audit entry names the caller and the connections cut), then the cut. */
+  const cut = (
+    params: unknown,
+    ctx: MethodContext,
+    method: string,
+    change: (d: PairedDevice) => Effect.Effect<PairedDevice, PairingError>,
+    reason: (d: PairedDevice) => string
+  ) =>
+    Effect.gen(function* () {
+      const target = yield* resolve(params, method)
+      const closed = liveOf(target.deviceId).length
+      revoking = { by: byOf(ctx.caller), closed }
+      const device = yield* Effect.ensuring(Effect.mapError(change(target), fromPairing), Effect.sync(() => (revoking = undefined)))
+      cutOff(target.deviceId, ctx.caller.connId, reason(target))
+      return { device, closed }
+    })
+
   const methods: Record<string, MethodDef> = {
     "device.pair.list": { requires: "operator.pairing", handler: () => list },
     "device.token.revoke": {
       requires: "operator.pairing",
       handler: (params, ctx) =>
-        Effect.gen(function* () {
-          const device = yield* resolve(params, "device.token.revoke")
-          const closed = liveOf(device.deviceId).length
-          revoking = { by: byOf(ctx.caller), closed }
-          const revoked = yield* Effect.ensuring(Effect.mapError(pairing.revoke(device.deviceId), fromPairing), Effect.sync(() => (revoking = undefined)))
-          cutOff(device.deviceId, ctx.caller.connId, "device revoked")
-          return { deviceId: revoked.deviceId, role: revoked.role, revoked: true, revokedAt: revoked.revokedAt, closed }
-        })
+        Effect.map(cut(params, ctx, "device.token.revoke", (d) => pairing.revoke(d.deviceId), () => "device revoked"), ({ device, closed }) => ({
+          deviceId: device.deviceId,
+          role: device.role,
+          revoked: true,
+          revokedAt: device.revokedAt,
+          closed
+        }))
     },
     "device.pair.remove": {
       requires: "operator.pairing",
       handler: (params, ctx) =>
-        Effect.gen(function* () {
-          const device = yield* resolve(params, "device.pair.remove")
-          const closed = liveOf(device.deviceId).length
-          revoking = { by: byOf(ctx.caller), closed }
-          yield* Effect.ensuring(Effect.mapError(pairing.remove(device.deviceId), fromPairing), Effect.sync(() => (revoking = undefined)))
-          cutOff(device.deviceId, ctx.caller.connId, device.role === "node" ? "node removed: pairing revoked" : "device removed")
-          gateway.broadcast("device.pair.resolved", { deviceId: device.deviceId, decision: "removed", ts: Date.now() }, canPair)
-          return { deviceId: device.deviceId, ...(device.role === "node" ? { nodeId: device.deviceId } : {}), removed: true, closed }
-        })
+        Effect.map(
+          cut(params, ctx, "device.pair.remove", (d) => pairing.remove(d.deviceId), (d) => (d.role === "node" ? "node removed: pairing revoked" : "device removed")),
+          ({ device, closed }) => {
+            gateway.broadcast("device.pair.resolved", { deviceId: device.deviceId, decision: "removed", ts: Date.now() }, canPair)
+            return { deviceId: device.deviceId, ...(device.role === "node" ? { nodeId: device.deviceId } : {}), removed: true, closed }
+          }
+        )
     },
     "device.rename": {
       requires: "operator.pairing",

@@ -10,6 +10,7 @@ import * as tls from "node:tls"
 import { Context, Effect, Layer, Option, Runtime, type Scope } from "effect"
 import { type WebSocket, WebSocketServer } from "ws"
 import { Connection, type ConnectionHost, connectRefusal, hasScope, type PeerInfo } from "../gateway/connection.js"
+import type { VerifiedDevice } from "../gateway/device-auth.js"
 import { findUiDir, loadUiAssets, serveControlUi, type UiAsset } from "../gateway/control-ui.js"
 import { checkOrigin, isLocalRequest, normaliseAddress, proxyHeaders, rejectUpgrade, sendJson } from "../gateway/http.js"
 import { coreMethods, healthPayload } from "../gateway/methods.js"
@@ -99,6 +100,17 @@ export const pendingView = (r: PendingRequest) => ({
 
 /** Operators who may answer pairing requests. */
 export const canPair = (c: Connection) => c.role === "operator" && hasScope(c.scopes, "operator.pairing")
+
+/** What the pairing store keeps about a device that signed this connection's connect. */
+const deviceInfo = (conn: Connection, device: VerifiedDevice, role: "node" | "operator") => ({
+  deviceId: device.deviceId,
+  publicKey: device.publicKey,
+  role,
+  clientId: conn.client!.id,
+  platform: conn.client!.platform,
+  remoteAddress: conn.peer.remoteAddress,
+  ...(conn.client!.displayName === undefined ? {} : { displayName: conn.client!.displayName })
+})
 
 const PRESENCE_COALESCE_MS = 250
 
@@ -344,32 +356,14 @@ export const make = Effect.gen(function* () {
       Effect.gen(function* () {
         // Only a shared-secret sign-in turns into a device token; the browser then forgets the secret.
         if (authMethod !== "token" && authMethod !== "password") return {}
-        const paired = yield* pairing
-          .pairDirectly({
-            deviceId: device.deviceId,
-            publicKey: device.publicKey,
-            role: "operator",
-            clientId: conn.client!.id,
-            platform: conn.client!.platform,
-            remoteAddress: conn.peer.remoteAddress,
-            ...(conn.client!.displayName === undefined ? {} : { displayName: conn.client!.displayName })
-          })
-          .pipe(Effect.orElseSucceed(() => undefined))
+        const paired = yield* pairing.pairDirectly(deviceInfo(conn, device, "operator")).pipe(Effect.orElseSucceed(() => undefined))
         if (paired === undefined) return {}
         const deviceToken = yield* pairing.issueToken(device.deviceId).pipe(Effect.orElseSucceed(() => undefined))
         return deviceToken === undefined ? {} : { deviceToken }
       }),
     admitNode: (conn, device, authMethod) =>
       Effect.gen(function* () {
-        const info = {
-          deviceId: device.deviceId,
-          publicKey: device.publicKey,
-          role: "node",
-          clientId: conn.client!.id,
-          platform: conn.client!.platform,
-          remoteAddress: conn.peer.remoteAddress,
-          ...(conn.client!.displayName === undefined ? {} : { displayName: conn.client!.displayName })
-        }
+        const info = deviceInfo(conn, device, "node")
         let paired = yield* pairing.paired(device.deviceId, device.publicKey)
         if (paired === undefined && isOwnLocalNode(conn, device.publicKey)) {
           paired = yield* pairing.pairDirectly(info).pipe(Effect.orElseSucceed(() => undefined))

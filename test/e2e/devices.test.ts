@@ -163,7 +163,17 @@ describe("devices, revocation, rotation and the audit log (scenario H)", { timeo
     const events = since(mark)
     expect(events.slice(0, 2)).toEqual(["token.rotated", "auth.fail"])
     expect(entries()[mark]).toMatchObject({ event: "token.rotated", what: "gateway.auth.token", closed: 1 })
-    node.client.ws.close()
+
+    // Revoke to disconnect, measured on the wire: from the request leaving to the node's close frame.
+    const admin = await authenticated(url, { auth: { token: fresh }, scopes: ["operator.pairing"] })
+    const sent = performance.now()
+    const answer = admin.request("device.token.revoke", { deviceId: id.deviceId })
+    await node.client.waitClosed(1_000)
+    const ms = performance.now() - sent
+    expect((await answer).payload).toMatchObject({ revoked: true, closed: 1 })
+    expect(ms).toBeLessThan(1_000)
+    console.log(`device.token.revoke request -> node closed: ${ms.toFixed(1)} ms`)
+    admin.ws.close()
   })
 
   it("audit: the CLI reads the log (--since, --json); no secret used in this file is in it; gateway.stop is the last entry", async () => {

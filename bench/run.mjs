@@ -14,14 +14,14 @@ import { benchTunnel } from "./tunnel.mjs"
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const BIN = path.join(root, "bin/openclaw")
 const smoke = process.argv.includes("--smoke")
-const BENCHES = ["rpc", "cli", "start", "crowd", "tunnel"]
+const BENCHES = ["rpc", "cli", "start", "crowd", "audit", "tunnel"]
 const onlyAt = process.argv.indexOf("--only")
 const only = onlyAt < 0 ? BENCHES : (process.argv[onlyAt + 1] ?? "").split(",").filter(Boolean)
 for (const name of only) if (!BENCHES.includes(name)) throw new Error(`--only: unknown benchmark ${name} (known: ${BENCHES.join(", ")})`)
 const runs = (name) => only.includes(name)
 const N = smoke
-  ? { rpc: 200, pipelined: 640, cli: 2, start: 2, crowd: 50, fanout: 2 }
-  : { rpc: 5000, pipelined: 64_000, cli: 10, start: 5, crowd: 1000, fanout: 9 }
+  ? { rpc: 200, pipelined: 640, cli: 2, start: 2, crowd: 50, fanout: 2, audit: 500 }
+  : { rpc: 5000, pipelined: 64_000, cli: 10, start: 5, crowd: 1000, fanout: 9, audit: 50_000 }
 const TOKEN = "bench-token-0123456789abcdef"
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
@@ -232,7 +232,32 @@ if (runs("crowd")) {
   record(`fan-out to ${N.crowd} clients`, o.fanout, "ms", "bare ws server", b.fanout, "<= 50 ms")
 }
 
-// 6. `openclaw health` through the managed SSH tunnel against the same command direct (needs sshd).
+// 6. One audit log entry (an auth.ok with its fields) against a plain fs.appendFileSync of the same
+// line, both to a file in the same directory; best of 3 alternating rounds, microseconds per entry.
+if (runs("audit")) {
+  const { makeFileAudit } = await import(path.join(root, "dist/index.mjs"))
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "oc-bench-audit-"))
+  const fields = { address: "127.0.0.1", clientId: "openclaw-control-ui", clientMode: "ui", role: "operator", authMethod: "device-token", deviceId: "29e16e817fac22b3a1c0d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5" }
+  const line = `${JSON.stringify({ ts: Date.now(), event: "auth.ok", ...fields })}\n`
+  const ours = []
+  const plain = []
+  for (let round = 0; round < 3; round++) {
+    const plainFile = path.join(dir, `plain-${round}.jsonl`)
+    let t = performance.now()
+    for (let i = 0; i < N.audit; i++) fs.appendFileSync(plainFile, line, { mode: 0o600 })
+    plain.push(((performance.now() - t) * 1000) / N.audit)
+    // Large enough that this run measures appends, not rotation.
+    const audit = makeFileAudit(path.join(dir, `audit-${round}.jsonl`), { maxBytes: 1 << 30 })
+    t = performance.now()
+    for (let i = 0; i < N.audit; i++) audit.record("auth.ok", fields)
+    ours.push(((performance.now() - t) * 1000) / N.audit)
+    audit.close()
+  }
+  fs.rmSync(dir, { recursive: true, force: true })
+  record("audit write per event", Math.min(...ours), "us", "fs.appendFileSync of the line", Math.min(...plain), "<= 20 us (and about appendFileSync)")
+}
+
+// 7. `openclaw health` through the managed SSH tunnel against the same command direct (needs sshd).
 if (runs("tunnel")) {
   const t = await benchTunnel({ smoke })
   if (t === null) console.log("cli: health through ssh tunnel      skipped: no sshd on this machine (apt-get install openssh-server)")

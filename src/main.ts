@@ -14,7 +14,9 @@ import { doctorCommand } from "./cli/doctor.js"
 import { ExitWith } from "./cli/exit.js"
 import { gatewayCommand } from "./cli/gateway.js"
 import { healthCommand, statusCommand } from "./cli/inspect.js"
+import { auditCommand } from "./cli/audit.js"
 import { browserCommand } from "./cli/browser.js"
+import { devicesCommand } from "./cli/devices.js"
 import { nodeCommand } from "./cli/node.js"
 import { nodesCommand } from "./cli/nodes.js"
 import { securityCommand } from "./cli/security.js"
@@ -22,7 +24,18 @@ import { VERSION } from "./version.js"
 
 const root = Command.make("openclaw").pipe(
   Command.withDescription("OpenClaw Gateway: run it, reach it locally or remotely, and inspect it"),
-  Command.withSubcommands([gatewayCommand, healthCommand("health"), statusCommand("status"), securityCommand, nodeCommand, nodesCommand, browserCommand, doctorCommand])
+  Command.withSubcommands([
+    gatewayCommand,
+    healthCommand("health"),
+    statusCommand("status"),
+    securityCommand,
+    nodeCommand,
+    nodesCommand,
+    devicesCommand,
+    browserCommand,
+    doctorCommand,
+    auditCommand
+  ])
 )
 
 const cli = Command.run(root, { name: "openclaw", version: VERSION })

@@ -17,6 +17,7 @@ it("npm run bench works (smoke counts) and writes every figure with its baseline
     "memory per idle client (50)",
     "idle gateway RSS",
     "fan-out to 50 clients",
+    "audit write per event",
     "cli: health through ssh tunnel"
   ])
   for (const r of results) {

@@ -63,7 +63,9 @@ const codeHints: Record<string, string> = {
   UNKNOWN_NODE: "`openclaw nodes list` shows paired nodes, `openclaw nodes pending` the ones waiting for approval",
   COMMAND_NOT_APPROVED: "the node declares this command but its pairing does not cover it: `openclaw nodes pending` shows what it asks for, `openclaw nodes approve <requestId>` allows it",
   APPROVAL_NOT_FOUND: "requests expire after 5 minutes; the node asks again on its next retry: `openclaw nodes pending`",
-  MISSING_SCOPE: "this command needs a scope the connection was not granted"
+  MISSING_SCOPE: "this command needs a scope the connection was not granted",
+  UNKNOWN_DEVICE: "`openclaw devices list` shows the paired devices with their ids and names",
+  AMBIGUOUS_DEVICE: "give more characters of the device id (`openclaw devices list`)"
 }
 
 /** The connection a client command runs on: tunnel (transport "ssh"), TLS pin, plaintext guard, handshake. */

@@ -11,6 +11,7 @@ import { type ExposureStatus, TailscaleExposure } from "../services/TailscaleExp
 import { agentCommand, sendCommand } from "./agent.js"
 import { fail } from "./exit.js"
 import { callCommand, healthCommand, statusCommand } from "./inspect.js"
+import { passwordCommand, tokenCommand } from "./secret.js"
 import { tunnelCommand } from "./tunnel.js"
 
 export const runOptions = {
@@ -110,5 +111,5 @@ const runCommand = Command.make("run", runOptions, runGateway).pipe(
 
 export const gatewayCommand = Command.make("gateway", runOptions, runGateway).pipe(
   Command.withDescription("Run the Gateway (default: run), or query one"),
-  Command.withSubcommands([runCommand, statusCommand("status"), healthCommand("health"), callCommand, agentCommand, sendCommand, tunnelCommand])
+  Command.withSubcommands([runCommand, statusCommand("status"), healthCommand("health"), callCommand, agentCommand, sendCommand, tunnelCommand, tokenCommand, passwordCommand])
 )

@@ -53,6 +53,11 @@ export interface ConnectionHost {
    * it authenticated with one), or refused with NOT_PAIRED and a pending request.
    */
   readonly admitNode: (conn: Connection, device: VerifiedDevice, authMethod: string) => Effect.Effect<{ readonly deviceToken?: string }, ConnectRefusal>
+  /**
+   * An operator that signed its connect with a device identity (a browser's WebCrypto key): after
+   * a shared-secret sign-in it is paired and gets a device token to use instead of the secret.
+   */
+  readonly admitOperatorDevice?: (conn: Connection, device: VerifiedDevice, authMethod: string) => Effect.Effect<{ readonly deviceToken?: string }, ConnectRefusal>
 }
 
 /** A refused connect: the error answered, then the socket closed with closeCode. */
@@ -220,7 +225,7 @@ export class Connection {
     }
     // An operator has no device identity to verify: most such connects are decided at once,
     // without starting a fiber (Auth.decideNow makes the same checks as Auth.authenticate).
-    const decided = role === "operator" ? this.host.auth.decideNow?.(request) : undefined
+    const decided = role === "operator" && params.device === undefined ? this.host.auth.decideNow?.(request) : undefined
     if (decided !== undefined) {
       if (Exit.isSuccess(decided)) {
         this.client = params.client
@@ -238,10 +243,12 @@ export class Connection {
       // without one hears about its credential first, then that it needs an identity.
       const refuseDevice = (verdict: Extract<DeviceVerdict, { ok: false }>) =>
         Effect.fail(connectRefusal({ code: ErrorCode.invalidRequest, message: verdict.message, details: { code: verdict.code } }))
-      if (role === "node" && params.device !== undefined) {
+      if (params.device !== undefined) {
         const verdict = verifyDevice(params, role, nonce, Date.now())
         if (!verdict.ok) return yield* refuseDevice(verdict)
         device = verdict.device
+        // Known before the credential check, so a refusal can say which (verified) device it was.
+        conn.device = device
       }
       const offeredDeviceToken = params.auth?.deviceToken
       const deviceToken =
@@ -256,7 +263,14 @@ export class Connection {
       conn.device = device
       conn.caps = params.caps ?? []
       conn.commands = params.commands ?? []
-      const issued = device === undefined ? {} : yield* host.admitNode(conn, device, grant.method)
+      const issued =
+        device === undefined
+          ? {}
+          : role === "node"
+            ? yield* host.admitNode(conn, device, grant.method)
+            : host.admitOperatorDevice === undefined
+              ? {}
+              : yield* host.admitOperatorDevice(conn, device, grant.method)
       return { grant, issued }
     })
     Runtime.runCallback(this.host.runtime)(admission, {

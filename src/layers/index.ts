@@ -7,6 +7,9 @@
 import { Layer } from "effect"
 import { DoctorMethods } from "../doctor/methods.js"
 import { AgentRuntime } from "../services/AgentRuntime.js"
+import { DeviceAccess } from "../gateway/devices-methods.js"
+import { SecretReload } from "../gateway/secret-reload.js"
+import { AuditLog } from "../services/AuditLog.js"
 import { Auth } from "../services/Auth.js"
 import { Binder } from "../services/Binder.js"
 import { Gateway } from "../services/Gateway.js"
@@ -36,10 +39,12 @@ export const gatewayServices = <E, R, E2 = never, R2 = never, E3 = never, R3 = n
     overrides.exposure ?? (TailscaleExposure.layer as Layer.Layer<TailscaleExposure, E2 | ExposureConflict, R2 | Gateway | GatewayConfig | TailscaleCli>),
     overrides.agent ?? AgentRuntime.layer,
     Nodes.layer,
-    DoctorMethods.layer
+    DoctorMethods.layer,
+    DeviceAccess.layer,
+    SecretReload.layer
   ).pipe(
     Layer.provideMerge(Gateway.layer),
-    Layer.provideMerge(Layer.mergeAll(Auth.layer, Binder.layer, Sessions.layer, Pairing.layer)),
+    Layer.provideMerge(Layer.mergeAll(Auth.layer, Binder.layer, Sessions.layer, Pairing.layer, AuditLog.layer)),
     Layer.provideMerge(Layer.merge(config, overrides.tailscale ?? TailscaleCli.layer))
   )
 

@@ -67,6 +67,8 @@ export interface AuthService {
    * connects); undefined means "run authenticate". Lets the Gateway skip a fiber per connect.
    */
   readonly decideNow?: (request: AuthRequest) => Exit.Exit<AuthGrant, AuthFailure> | undefined
+  /** Live rotation (gateway/secret-reload.ts): from now on only `secret` is the shared secret. */
+  readonly replaceSecret?: (secret: string) => void
 }
 
 export type Whois = (address: string) => Effect.Effect<WhoisResult, TailscaleError>
@@ -184,7 +186,7 @@ export class Auth extends Context.Tag("openclaw/Auth")<Auth, AuthService>() {
         return result
       })
     const secret = settings.mode === "token" ? settings.token : settings.mode === "password" ? settings.password : undefined
-    const secretDigest = secret === undefined ? undefined : digest(Redacted.value(secret))
+    let secretDigest = secret === undefined ? undefined : digest(Redacted.value(secret))
     const limiter = new AuthRateLimiter(settings.rateLimit)
 
     const check = (kind: "token" | "password", credentials: AuthRequest["credentials"], clientMode: ClientMode): AuthFailure | undefined => {
@@ -268,6 +270,7 @@ export class Auth extends Context.Tag("openclaw/Auth")<Auth, AuthService>() {
 
     return {
       mode: settings.mode,
+      replaceSecret: (next) => void (secretDigest = digest(next)),
       decideNow: (request) => decideNow(request, Date.now()),
       authenticate: (request) =>
         Effect.gen(function* () {

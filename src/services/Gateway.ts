@@ -7,9 +7,10 @@ import * as http from "node:http"
 import * as path from "node:path"
 import type * as net from "node:net"
 import * as tls from "node:tls"
-import { Context, Effect, Layer, Runtime, type Scope } from "effect"
+import { Context, Effect, Layer, Option, Runtime, type Scope } from "effect"
 import { type WebSocket, WebSocketServer } from "ws"
 import { Connection, type ConnectionHost, connectRefusal, hasScope, type PeerInfo } from "../gateway/connection.js"
+import type { VerifiedDevice } from "../gateway/device-auth.js"
 import { findUiDir, loadUiAssets, serveControlUi, type UiAsset } from "../gateway/control-ui.js"
 import { checkOrigin, isLocalRequest, normaliseAddress, proxyHeaders, rejectUpgrade, sendJson } from "../gateway/http.js"
 import { coreMethods, healthPayload } from "../gateway/methods.js"
@@ -21,6 +22,8 @@ import type { MethodDef } from "../gateway/rpc.js"
 import { readIdentityPublicKey } from "../node/identity.js"
 import { CloseCode, ErrorCode, eventFrame, Limits, PROTOCOL_VERSION } from "../protocol/frames.js"
 import { VERSION } from "../version.js"
+import { connectionFields } from "../gateway/audit-fields.js"
+import { AuditLog, makeMemoryAudit } from "./AuditLog.js"
 import { Auth } from "./Auth.js"
 import { Binder, type Listeners } from "./Binder.js"
 import { GatewayConfig, type GatewaySettings } from "./GatewayConfig.js"
@@ -69,7 +72,9 @@ export const GATEWAY_EVENTS = [
   "node.pair.requested",
   "node.pair.resolved",
   "device.pair.requested",
-  "device.pair.resolved"
+  "device.pair.resolved",
+  // The audit log's live feed, for operator.admin (gateway/devices-methods.ts).
+  "audit"
 ] as const
 
 /** What operators see of a pending pairing request (node.pair.list, node.pair.requested). */
@@ -93,6 +98,17 @@ export const pendingView = (r: PendingRequest) => ({
 /** Operators who may answer pairing requests. */
 export const canPair = (c: Connection) => c.role === "operator" && hasScope(c.scopes, "operator.pairing")
 
+/** What the pairing store keeps about a device that signed this connection's connect. */
+const deviceInfo = (conn: Connection, device: VerifiedDevice, role: "node" | "operator") => ({
+  deviceId: device.deviceId,
+  publicKey: device.publicKey,
+  role,
+  clientId: conn.client!.id,
+  platform: conn.client!.platform,
+  remoteAddress: conn.peer.remoteAddress,
+  ...(conn.client!.displayName === undefined ? {} : { displayName: conn.client!.displayName })
+})
+
 /** How long shutdown waits for clients to acknowledge the close before cutting them off. */
 const CLOSE_GRACE_MS = 750
 
@@ -106,6 +122,8 @@ export const make = Effect.gen(function* () {
     o._tag === "Some" ? Effect.succeed(o.value) : Effect.orDie(pairingFor(settings))
   )
   const binder = yield* Binder
+  // Embedders without an AuditLog get one in memory.
+  const audit = Option.getOrElse(yield* Effect.serviceOption(AuditLog), () => makeMemoryAudit(1_000))
   const runtime = yield* Effect.runtime<never>()
   // Before anything listens: a certificate problem stops the start, naming the setting.
   const serverTls = settings.tls.enabled ? yield* loadServerTls(settings) : undefined
@@ -247,6 +265,7 @@ export const make = Effect.gen(function* () {
       const socket = connectionSocket.get(conn)
       if (socket !== undefined) leavePending(socket)
       debug(`client connected: ${conn.client!.id} (${conn.client!.mode}, ${conn.role}) from ${conn.peer.remoteAddress}`)
+      audit.record("auth.ok", { ...connectionFields(conn), authMethod: conn.authMethod })
       for (const l of connectionListeners) l.ready?.(conn)
       presence.joined(conn)
     },
@@ -262,24 +281,29 @@ export const make = Effect.gen(function* () {
       // Client-chosen strings are quoted (JSON), so they cannot forge log lines.
       const who = `${JSON.stringify(r.clientId.slice(0, 64))} (${JSON.stringify(r.clientMode.slice(0, 32))}, ${r.role})`
       debug(`refused connect from ${conn.peer.remoteAddress}: ${who}: ${r.code}`)
+      // Pairing outcomes have their own entries (pair.requested); everything else is a failed sign-in.
+      if (r.code !== "PAIRING_REQUIRED" && r.code !== "PAIRING_REJECTED") {
+        audit.record("auth.fail", { ...connectionFields(conn, r.clientId, r.clientMode, r.role), code: r.code })
+      }
+      if (r.lockedOutMs !== undefined) audit.record("auth.lockout", { ...connectionFields(conn, r.clientId, r.clientMode, r.role), code: r.code, lockedOutMs: r.lockedOutMs })
       if (r.lockedOutMs !== undefined) {
         log(`auth: ${conn.peer.remoteAddress} locked out for ${Math.ceil(r.lockedOutMs / 1000)} s after ${settings.auth.rateLimit.maxAttempts} failed attempts (last: ${r.code})`)
       }
     },
     checkDeviceToken: pairing.checkToken,
+    admitOperatorDevice: (conn, device, authMethod) =>
+      Effect.gen(function* () {
+        // Only a shared-secret sign-in turns into a device token; the browser then forgets the secret.
+        if (authMethod !== "token" && authMethod !== "password") return {}
+        const paired = yield* pairing.pairDirectly(deviceInfo(conn, device, "operator")).pipe(Effect.orElseSucceed(() => undefined))
+        if (paired === undefined) return {}
+        const deviceToken = yield* pairing.issueToken(device.deviceId).pipe(Effect.orElseSucceed(() => undefined))
+        return deviceToken === undefined ? {} : { deviceToken }
+      }),
     admitNode: (conn, device, authMethod) =>
       Effect.gen(function* () {
-        const info = {
-          deviceId: device.deviceId,
-          publicKey: device.publicKey,
-          role: "node",
-          clientId: conn.client!.id,
-          platform: conn.client!.platform,
-          remoteAddress: conn.peer.remoteAddress,
-          ...(conn.client!.displayName === undefined ? {} : { displayName: conn.client!.displayName }),
-          caps: conn.caps,
-          commands: conn.commands
-        }
+        // Pairing approves the commands and capabilities the node declared (see Pairing).
+        const info = { ...deviceInfo(conn, device, "node"), caps: conn.caps, commands: conn.commands }
         let paired = yield* pairing.paired(device.deviceId, device.publicKey)
         if (paired === undefined && isOwnLocalNode(conn, device.publicKey)) {
           paired = yield* pairing.pairDirectly(info).pipe(Effect.orElseSucceed(() => undefined))
@@ -433,6 +457,7 @@ export const make = Effect.gen(function* () {
     })
   })
 
+  audit.record("gateway.start", { pid: process.pid, address: listeners.addresses.map((a) => a.host).join(","), mode: settings.auth.mode })
   const tick = setInterval(() => broadcast("tick", { ts: Date.now() }), settings.tickIntervalMs)
   tick.unref()
 
@@ -440,6 +465,7 @@ export const make = Effect.gen(function* () {
   yield* Effect.addFinalizer(() =>
     Effect.async<void>((resume) => {
       stopping = true
+      audit.record("gateway.stop", { pid: process.pid })
       clearInterval(tick)
       presence.stop()
       broadcast("shutdown", { reason: "gateway stopping" })

@@ -57,6 +57,8 @@ const invalid = (code: string, message: string, extra: Record<string, unknown> =
   new RpcError({ shape: { code: ErrorCode.invalidRequest, message, details: { code, ...extra } } })
 const forbidden = (code: string, message: string) => new RpcError({ shape: { code: ErrorCode.forbidden, message, details: { code } } })
 
+const isNode = (d: PairedDevice) => d.role === "node"
+
 const fromPairing = (e: PairingError) =>
   e.code === "APPROVAL_NOT_FOUND"
     ? new RpcError({ shape: { code: ErrorCode.approvalNotFound, message: e.message, details: { code: e.code } } })
@@ -190,7 +192,8 @@ export const make = Effect.gen(function* () {
   )
 
   const views = Effect.map(pairing.list, ({ paired }): Array<NodeView> => {
-    const byId = new Map<string, PairedDevice>(paired.map((d) => [d.deviceId, d]))
+    // Operator devices (browsers) share the store; they are not nodes.
+    const byId = new Map<string, PairedDevice>(paired.filter(isNode).map((d) => [d.deviceId, d]))
     const ids = [...new Set([...byId.keys(), ...connected.keys()])]
     return ids.map((nodeId) => {
       const d = byId.get(nodeId)
@@ -283,7 +286,7 @@ export const make = Effect.gen(function* () {
     const { pending: open, paired } = yield* pairing.list
     return {
       pending: open.map(pendingView),
-      paired: paired.map((d) => ({
+      paired: paired.filter(isNode).map((d) => ({
         nodeId: d.deviceId,
         deviceId: d.deviceId,
         ...(d.displayName === undefined ? {} : { displayName: d.displayName }),
@@ -440,10 +443,8 @@ export const make = Effect.gen(function* () {
     "node.pair.reject": reject,
     "node.pair.remove": remove,
     "node.remove": remove,
-    "device.pair.list": list,
     "device.pair.approve": approve,
     "device.pair.reject": reject,
-    "device.pair.remove": remove,
     "browser.request": {
       requires: "operator.admin",
       handler: (params, ctx) =>

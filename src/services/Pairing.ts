@@ -57,6 +57,22 @@ export interface PairedDevice extends DeviceInfo {
   /** hex SHA-256 of the current device token, if one was issued. */
   readonly tokenDigest?: string
   readonly tokenIssuedAt?: number
+  /** When it last connected or left, and from where (devices list). */
+  readonly lastSeenAt?: number
+  readonly lastAddress?: string
+  /** Set by revoke: its token is gone and it must pair again (a node) or sign in again (a browser). */
+  readonly revokedAt?: number
+}
+
+/** What changed in the store, for listeners (the audit log). */
+export interface PairingEvent {
+  readonly type: "requested" | "approved" | "rejected" | "revoked" | "removed"
+  readonly deviceId: string
+  readonly role: string
+  readonly clientId: string
+  readonly displayName?: string
+  readonly remoteAddress?: string
+  readonly requestId?: string
 }
 
 /** Keyed by request id and device id: Maps, so a key such as `__proto__` is just a string. */
@@ -100,6 +116,13 @@ export interface PairingService {
   /** A fresh device token for a paired device (the previous one stops working). */
   readonly issueToken: (deviceId: string) => Effect.Effect<string, PairingError>
   readonly checkToken: (deviceId: string, token: string) => Effect.Effect<boolean>
+  /** Drops the device's token and marks it revoked; it stays listed until removed. */
+  readonly revoke: (deviceId: string) => Effect.Effect<PairedDevice, PairingError>
+  readonly rename: (deviceId: string, displayName: string) => Effect.Effect<PairedDevice, PairingError>
+  /** Notes when and from where a paired device was last seen. */
+  readonly touch: (deviceId: string, address: string | undefined) => Effect.Effect<void>
+  /** Hears requests, approvals, rejections, revocations and removals. */
+  readonly subscribe: (listener: (event: PairingEvent) => void) => () => void
 }
 
 const digest = (s: string) => createHash("sha256").update(s, "utf8").digest("hex")
@@ -155,7 +178,10 @@ export const decodePaired = (v: any): PairedDevice | undefined => {
     commands: d.commands ?? [],
     pairedAt: v.pairedAt,
     ...(isStr(v.tokenDigest) ? { tokenDigest: v.tokenDigest } : {}),
-    ...(typeof v.tokenIssuedAt === "number" ? { tokenIssuedAt: v.tokenIssuedAt } : {})
+    ...(typeof v.tokenIssuedAt === "number" ? { tokenIssuedAt: v.tokenIssuedAt } : {}),
+    ...(typeof v.lastSeenAt === "number" ? { lastSeenAt: v.lastSeenAt } : {}),
+    ...(isStr(v.lastAddress) ? { lastAddress: v.lastAddress } : {}),
+    ...(typeof v.revokedAt === "number" ? { revokedAt: v.revokedAt } : {})
   }
 }
 
@@ -226,15 +252,31 @@ export const makePairing = (store: PairingStore): PairingService => {
     caps: [...new Set(d.caps ?? [])],
     commands: [...new Set(d.commands ?? [])]
   })
-  /** The paired entry this request would extend: same device, same key. */
+  /** The live pairing of this device and key (a revoked one must pair again). */
   const pairedFor = (d: { readonly deviceId: string; readonly publicKey: string }) => {
     const p = paired.get(d.deviceId)
-    return p !== undefined && p.publicKey === d.publicKey ? p : undefined
+    return p !== undefined && p.publicKey === d.publicKey && p.revokedAt === undefined ? p : undefined
   }
   const withUpgrade = (r: Omit<PendingRequest, "upgrade">): PendingRequest => {
     const p = pairedFor(r)
     return p === undefined ? r : { ...r, upgrade: surfaceBeyond(p, r) }
   }
+
+  const listeners = new Set<(event: PairingEvent) => void>()
+  const emit = (type: PairingEvent["type"], d: DeviceInfo, requestId?: string) => {
+    const event: PairingEvent = {
+      type,
+      deviceId: d.deviceId,
+      role: d.role,
+      clientId: d.clientId,
+      ...(d.displayName === undefined ? {} : { displayName: d.displayName }),
+      ...(d.remoteAddress === undefined ? {} : { remoteAddress: d.remoteAddress }),
+      ...(requestId === undefined ? {} : { requestId })
+    }
+    for (const l of listeners) l(event)
+  }
+  const unknownDevice = (deviceId: string) =>
+    new PairingError({ code: "UNKNOWN_DEVICE", message: `no paired device ${deviceId}; list them with \`openclaw devices list\`` })
 
   return {
     store: store.describe,
@@ -257,6 +299,7 @@ export const makePairing = (store: PairingStore): PairingService => {
         const request = withUpgrade({ ...info(device), requestId: randomUUID(), requestedAt: t, expiresAt: t + PAIRING_REQUEST_TTL_MS })
         pending.set(request.requestId, request)
         yield* persist
+        emit("requested", request, request.requestId)
         return { request, created: true }
       }),
     paired: (deviceId, publicKey) => Effect.sync(() => pairedFor({ deviceId, publicKey })),
@@ -265,12 +308,20 @@ export const makePairing = (store: PairingStore): PairingService => {
         const t = yield* now
         const d = info(device)
         const before = pairedFor(d)
+        // A device signing in again keeps its pairing date and the name an operator gave it, and adds what it declares.
         const entry: PairedDevice =
           before === undefined
             ? { ...d, caps: d.caps ?? [], commands: d.commands ?? [], pairedAt: t }
-            : { ...before, caps: union(before.caps, d.caps), commands: union(before.commands, d.commands) }
+            : {
+                ...before,
+                ...d,
+                ...(before.displayName === undefined ? {} : { displayName: before.displayName }),
+                caps: union(before.caps, d.caps),
+                commands: union(before.commands, d.commands)
+              }
         paired.set(device.deviceId, entry)
         yield* persist
+        if (before === undefined) emit("approved", entry)
         return entry
       }),
     approve: (requestId) =>
@@ -288,6 +339,7 @@ export const makePairing = (store: PairingStore): PairingService => {
             : { ...before, caps: union(before.caps, device.caps), commands: union(before.commands, device.commands) }
         paired.set(request.deviceId, entry)
         yield* persist
+        emit("approved", request, requestId)
         return { request, device: entry }
       }),
     reject: (requestId) =>
@@ -297,6 +349,7 @@ export const makePairing = (store: PairingStore): PairingService => {
         if (request === undefined) return yield* notFound(requestId)
         pending.delete(requestId)
         yield* persist
+        emit("rejected", request, requestId)
         for (const [id, r] of rejected) if (r.until <= t) rejected.delete(id)
         rejected.set(request.deviceId, { requestId, until: t + PAIRING_REQUEST_TTL_MS })
         return request
@@ -315,6 +368,7 @@ export const makePairing = (store: PairingStore): PairingService => {
         }
         paired.delete(deviceId)
         yield* persist
+        emit("removed", device)
         return device
       }),
     list: Effect.map(now, () => ({
@@ -338,7 +392,40 @@ export const makePairing = (store: PairingStore): PairingService => {
         const a = Buffer.from(expected ?? digest(`absent:${deviceId}`), "hex")
         const b = Buffer.from(digest(token), "hex")
         return timingSafeEqual(a, b) && expected !== undefined
-      })
+      }),
+    revoke: (deviceId) =>
+      Effect.gen(function* () {
+        const t = yield* Clock.currentTimeMillis
+        const device = paired.get(deviceId)
+        if (device === undefined) return yield* unknownDevice(deviceId)
+        const { tokenDigest: _d, tokenIssuedAt: _i, ...rest } = device
+        const revoked: PairedDevice = { ...rest, revokedAt: t }
+        paired.set(deviceId, revoked)
+        yield* persist
+        emit("revoked", revoked)
+        return revoked
+      }),
+    rename: (deviceId, displayName) =>
+      Effect.gen(function* () {
+        const device = paired.get(deviceId)
+        if (device === undefined) return yield* unknownDevice(deviceId)
+        const renamed: PairedDevice = { ...device, displayName }
+        paired.set(deviceId, renamed)
+        yield* persist
+        return renamed
+      }),
+    touch: (deviceId, address) =>
+      Effect.gen(function* () {
+        const device = paired.get(deviceId)
+        if (device === undefined) return
+        const t = yield* Clock.currentTimeMillis
+        paired.set(deviceId, { ...device, lastSeenAt: t, ...(address === undefined ? {} : { lastAddress: address }) })
+        yield* Effect.ignore(persist)
+      }),
+    subscribe: (listener) => {
+      listeners.add(listener)
+      return () => void listeners.delete(listener)
+    }
   }
 }
 

@@ -14,10 +14,11 @@
 import { randomUUID } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { Clock, Context, Data, Duration, Effect, Layer } from "effect"
+import { Clock, Context, Data, Duration, Effect, Layer, Option } from "effect"
 import type { TailscaleMode } from "../config/schema.js"
 import { readPrivateText, writePrivateJson } from "../platform/private-file.js"
 import { reconnectPolicy } from "../platform/reconnect.js"
+import { AuditLog } from "./AuditLog.js"
 import { Gateway } from "./Gateway.js"
 import { GatewayConfig } from "./GatewayConfig.js"
 import { type ExposureMode, FIX, type ServeRoute, type ServeState, TailscaleCli, type TailscaleCliService, TailscaleError } from "./TailscaleCli.js"
@@ -129,6 +130,10 @@ export const make = Effect.gen(function* () {
   const retryMaxMs = envMs("OPENCLAW_TAILSCALE_RETRY_MAX_MS", 300_000)
   const checkMs = envMs("OPENCLAW_TAILSCALE_CHECK_MS", 30_000)
 
+  const audit = Option.getOrUndefined(yield* Effect.serviceOption(AuditLog))
+  const exposed = (on: boolean, reason: string) =>
+    audit?.record(on ? "exposure.on" : "exposure.off", { mode, reason, ...(on && current.url !== undefined ? { url: current.url } : {}) })
+
   let current: ExposureStatus = { mode, state: "starting", route, resetOnExit }
   /** Whether a route of ours may exist now (what release must undo). */
   let holding = false
@@ -220,6 +225,7 @@ export const make = Effect.gen(function* () {
   let lastWarning: string | undefined
   if (first._tag === "Right") {
     current = active(first.right.host)
+    exposed(true, first.right.adopted ? "adopted at start" : "start")
     if (first.right.adopted) yield* Effect.logInfo(`Tailscale ${mode}: adopted the existing route ${route}`)
   } else if (first.left._tag === "ExposureConflict") {
     return yield* first.left
@@ -248,6 +254,7 @@ export const make = Effect.gen(function* () {
       )
       if (result._tag === "Right") {
         yield* clearRecord(recordFile)
+        exposed(false, "gateway stopped")
         yield* Effect.logInfo(`Tailscale ${mode} route removed: ${route}`)
       } else {
         yield* Effect.logWarning(`could not remove the Tailscale ${mode} route ${route}: ${result.left.message}; the next start removes it (record: ${recordFile})`)
@@ -289,9 +296,11 @@ export const make = Effect.gen(function* () {
         const why = yield* watch
         lastWarning = why
         yield* fail(why, 0)
+        exposed(false, "route lost")
         yield* Effect.logWarning(`Tailscale ${mode} route ${route} lost: ${why}; re-claiming`)
       }
       current = active((yield* reclaim).host)
+      exposed(true, "claimed")
       lastWarning = undefined
       yield* Effect.logInfo(`Tailscale ${mode} active: ${current.url} (WebSocket ${current.wsUrl})`)
     }

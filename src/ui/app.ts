@@ -9,8 +9,11 @@
 import { ago, h, replaceChildren } from "./dom.js"
 import { doctorCard } from "./doctor.js"
 import { type ConnState, type Credentials, GatewayConnection, type HelloOk, RequestError, UI_VERSION, uuid } from "./connection.js"
+import { activityState, addActivity, loadActivity, renderActivity } from "./activity.js"
+import { type DeviceIdentity, forgetDeviceToken, loadDeviceToken, loadOrCreateIdentity, saveDeviceToken } from "./device-identity.js"
+import { type DevicesContext, devicesState, loadDevices, renderDevices } from "./devices.js"
 
-type View = "overview" | "presence" | "pairing" | "chat"
+type View = "overview" | "presence" | "pairing" | "devices" | "activity" | "chat"
 
 const AUTH_KEY = "openclaw.controlUi.auth"
 const webchatOnly = /\/webchat\/?$/.test(location.pathname)
@@ -35,6 +38,8 @@ const loadCredentials = (): Credentials => {
   return { kind: "none" }
 }
 const saveCredentials = (c: Credentials) => localStorage.setItem(AUTH_KEY, JSON.stringify(c))
+/** This browser's device identity (none without WebCrypto Ed25519 on a secure page). */
+let identity: DeviceIdentity | undefined
 const forgetCredentials = () => localStorage.removeItem(AUTH_KEY)
 
 const notices: Array<string> = []
@@ -121,7 +126,7 @@ const shell = () =>
       h("div", { className: "brand" }, h("span", { className: "logo", "aria-hidden": "true" }), webchatOnly ? "OpenClaw WebChat" : "OpenClaw Gateway"),
       pill,
       h("div", { className: "spacer" }),
-      h("button", { id: "forget", className: "ghost", onclick: () => (forgetCredentials(), state.conn?.stop(), showLogin(undefined)) }, "Forget credentials")
+      h("button", { id: "forget", className: "ghost", onclick: () => (forgetCredentials(), forgetDeviceToken(), state.conn?.stop(), showLogin(undefined)) }, "Forget credentials")
     ),
     banner,
     noticeBox,
@@ -133,6 +138,8 @@ const renderNav = () => {
     ["overview", "Overview"],
     ["presence", "Presence"],
     ["pairing", "Pairing"],
+    ["devices", "Devices"],
+    ["activity", "Activity"],
     ["chat", "WebChat"]
   ]
   replaceChildren(
@@ -196,6 +203,14 @@ const connect = (credentials: Credentials) => {
     url: state.url,
     credentials,
     mode,
+    ...(identity === undefined
+      ? {}
+      : {
+          identity,
+          deviceToken: () => loadDeviceToken(state.url, identity!.deviceId),
+          // From now on this browser signs in with its own device token and no longer keeps the shared secret.
+          onDeviceToken: (token: string) => (saveDeviceToken(state.url, identity!.deviceId, token), forgetCredentials())
+        }),
     onState: (s) => {
       state.connState = s
       renderConnState()
@@ -209,6 +224,10 @@ const connect = (credentials: Credentials) => {
         if (!webchatOnly && state.view !== "pairing") void refreshPendingCount()
       } else if (s.kind === "auth-failed") {
         state.hello = undefined
+        if (s.error.details?.code === "AUTH_DEVICE_TOKEN_MISMATCH") {
+          forgetDeviceToken()
+          return showLogin("This browser was signed out: its device was revoked or removed on the Gateway. Sign in again with the Gateway's token or password.")
+        }
         showLogin(s.error.details?.code?.endsWith("_MISSING") && credentials.kind === "none" ? undefined : s.error.message)
       }
     },
@@ -224,10 +243,18 @@ const onEvent = (event: string, payload: any) => {
       state.presence = payload?.presence ?? []
       if (state.view === "presence") render()
       // A node connecting or leaving changes the paired list's "Connected" column.
-      else if (state.view === "pairing") void refresh()
+      else if (state.view === "pairing" || state.view === "devices") void refresh()
       return
     case "chat":
       return onChat(payload)
+    case "audit":
+      addActivity(payload)
+      if (state.view === "activity") render()
+      else if (state.view === "devices" && /^(device|pair)\./.test(payload?.event ?? "")) void refresh()
+      return
+    case "device.pair.resolved":
+      if (state.view === "devices") void refresh()
+      return
     case "node.pair.requested":
     case "node.pair.resolved":
       if (state.view === "pairing") void refresh()
@@ -267,7 +294,13 @@ const showLogin = (error: string | undefined) => {
       }
     },
     h("h2", {}, "Sign in to this Gateway"),
-    h("p", { className: "muted" }, "Use the Gateway's token (gateway.auth.token in its config file; `openclaw gateway run` prints where that is) or its password. It is kept in this browser's local storage."),
+    h(
+      "p",
+      { className: "muted" },
+      identity === undefined
+        ? "Use the Gateway's token (gateway.auth.token in its config file; `openclaw gateway run` prints where that is) or its password. It is kept in this browser's local storage."
+        : "Use the Gateway's token (gateway.auth.token in its config file; `openclaw gateway run` prints where that is) or its password, once: this browser then gets a device token of its own and forgets the secret. The Devices screen (or `openclaw devices revoke`) signs it out."
+    ),
     error ? h("p", { id: "auth-error", className: "error", role: "alert" }, error) : null,
     h("div", { className: "row" }, radio("token", "Token"), radio("password", "Password")),
     secret,
@@ -302,6 +335,14 @@ const showConfirm = (url: string) => {
   )
 }
 
+const devicesContext: DevicesContext = {
+  request: (method, params) => (state.conn === undefined ? Promise.reject(new Error("not connected")) : state.conn.request(method, params)),
+  get ownDeviceId() {
+    return identity?.deviceId
+  },
+  rerender: () => render()
+}
+
 const start = (url: string) => {
   let valid = true
   try {
@@ -317,7 +358,10 @@ const start = (url: string) => {
   state.url = url
   pendingGatewayUrl = undefined
   replaceChildren(main, h("p", { className: "muted" }, "Connecting…"))
-  connect(loadCredentials())
+  void loadOrCreateIdentity().then((id) => {
+    identity = id
+    connect(loadCredentials())
+  })
 }
 
 // ---------------------------------------------------------------- data
@@ -340,6 +384,10 @@ const refresh = async () => {
         state.pairingError = undefined
         setPendingCount(livePending().length)
       }
+    } else if (state.view === "devices") {
+      await loadDevices(devicesContext)
+    } else if (state.view === "activity") {
+      await loadActivity((m, p) => conn.request(m, p))
     } else if (state.view === "chat") {
       state.status ??= await conn.request("status")
       await loadSessions()
@@ -347,6 +395,8 @@ const refresh = async () => {
     }
   } catch (e) {
     if (state.view === "pairing") state.pairingError = (e as Error).message
+    else if (state.view === "devices") devicesState.error = (e as Error).message
+    else if (state.view === "activity") activityState.error = (e as Error).message
     else if (state.view === "chat") state.chatError = (e as Error).message
   }
   render()
@@ -805,6 +855,10 @@ const render = () => {
       return renderPresence()
     case "pairing":
       return renderPairing()
+    case "devices":
+      return replaceChildren(main, renderDevices(devicesContext))
+    case "activity":
+      return replaceChildren(main, renderActivity(() => void refresh()))
     case "chat":
       return renderChat()
   }

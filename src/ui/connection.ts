@@ -4,13 +4,15 @@
  * 30 s) after the link is lost. Authentication failures never loop: they stop and report.
  */
 
+import { type DeviceIdentity, signConnect } from "./device-identity.js"
+
 export interface HelloOk {
   readonly type: "hello-ok"
   readonly protocol: number
   readonly server: { readonly version: string; readonly connId: string }
   readonly features: { readonly methods: ReadonlyArray<string>; readonly events: ReadonlyArray<string> }
   readonly snapshot: { readonly presence?: ReadonlyArray<unknown>; readonly uptimeMs?: number; readonly authMode?: string }
-  readonly auth: { readonly method: string; readonly role: string; readonly scopes: ReadonlyArray<string> }
+  readonly auth: { readonly method: string; readonly role: string; readonly scopes: ReadonlyArray<string>; readonly deviceToken?: string }
   readonly policy: { readonly tickIntervalMs: number }
 }
 
@@ -62,10 +64,19 @@ const BACKOFF_MAX_MS = 30_000
 export interface ConnectionOptions {
   readonly url: string
   readonly credentials: Credentials
+  /** This browser's device identity: connects are signed, and a device token replaces the shared secret. */
+  readonly identity?: DeviceIdentity
+  /** The device token to sign in with, if this browser has one for this Gateway. */
+  readonly deviceToken?: () => string | undefined
+  /** The Gateway issued a device token (after a shared-secret sign-in). */
+  readonly onDeviceToken?: (token: string) => void
   readonly mode: "ui" | "webchat"
   readonly onState: (state: ConnState) => void
   readonly onEvent: (event: string, payload: any) => void
 }
+
+/** The scopes the Control UI asks for (admin: the Activity screen's audit.tail). */
+export const UI_SCOPES = ["operator.read", "operator.write", "operator.pairing", "operator.admin"]
 
 export class GatewayConnection {
   private ws: WebSocket | undefined
@@ -78,7 +89,12 @@ export class GatewayConnection {
   private stopped = false
   hello: HelloOk | undefined
 
-  constructor(private readonly options: ConnectionOptions) {}
+  /** Dropped once a device token stands in for it. */
+  private credentials: Credentials
+
+  constructor(private readonly options: ConnectionOptions) {
+    this.credentials = options.credentials
+  }
 
   start(): void {
     this.stopped = false
@@ -138,25 +154,7 @@ export class GatewayConnection {
         return
       }
       if (frame.type === "event" && frame.event === "connect.challenge") {
-        const { credentials, mode } = this.options
-        ws.send(
-          JSON.stringify({
-            type: "req",
-            id: connectId,
-            method: "connect",
-            params: {
-              minProtocol: 4,
-              maxProtocol: 4,
-              client: { id: "openclaw-control-ui", version: UI_VERSION, platform: navigator.platform || "web", mode, displayName: mode === "webchat" ? "WebChat" : "Control UI" },
-              role: "operator",
-              scopes: ["operator.read", "operator.write", "operator.pairing"],
-              caps: [],
-              userAgent: navigator.userAgent,
-              locale: navigator.language,
-              ...(credentials.kind === "none" || !credentials.secret ? {} : { auth: { [credentials.kind]: credentials.secret } })
-            }
-          })
-        )
+        void this.sendConnect(ws, connectId, String(frame.payload?.nonce ?? ""))
         return
       }
       if (frame.type === "res" && frame.id === connectId) {
@@ -170,6 +168,10 @@ export class GatewayConnection {
           return
         }
         this.hello = frame.payload as HelloOk
+        if (this.hello.auth.deviceToken !== undefined) {
+          this.credentials = { kind: "none" }
+          this.options.onDeviceToken?.(this.hello.auth.deviceToken)
+        }
         this.attempt = 0
         this.everConnected = true
         this.startWatchdog(this.hello.policy?.tickIntervalMs ?? 30_000)
@@ -195,6 +197,20 @@ export class GatewayConnection {
       for (const [, p] of this.pending) p.reject(new RequestError({ code: "UNAVAILABLE", message: "the connection to the Gateway was lost" }))
       this.pending.clear()
       if (authFailed || this.stopped) return
+      // Cut off on purpose (this device revoked, or the shared secret rotated): signed out, no retry loop.
+      if (e.code === 1008 && /^(device (revoked|removed)|gateway (token|password) rotated)/.test(e.reason)) {
+        this.stopped = true
+        const revoked = e.reason.startsWith("device")
+        this.options.onState({
+          kind: "auth-failed",
+          error: {
+            code: "INVALID_REQUEST",
+            message: revoked ? "unauthorized: this browser's device was revoked on the Gateway" : `unauthorized: ${e.reason}`,
+            details: { code: revoked ? "AUTH_DEVICE_TOKEN_MISMATCH" : "AUTH_TOKEN_MISMATCH" }
+          }
+        })
+        return
+      }
       const why = connectError !== undefined
         ? `the Gateway refused the connection: ${connectError}`
         : e.code === 1012
@@ -204,6 +220,50 @@ export class GatewayConnection {
             : `the connection closed (${e.code}${e.reason ? `: ${e.reason}` : ""})`
       this.lost(why)
     }
+  }
+
+  /** The connect request: the device token when this browser has one, else the shared secret; signed when there is an identity. */
+  private async sendConnect(ws: WebSocket, id: string, nonce: string): Promise<void> {
+    const { identity, mode } = this.options
+    const deviceToken = identity === undefined ? undefined : this.options.deviceToken?.()
+    const credentials = this.credentials
+    const auth: Record<string, string> | undefined =
+      deviceToken !== undefined
+        ? { deviceToken }
+        : credentials.kind === "none" || !credentials.secret
+          ? undefined
+          : { [credentials.kind]: credentials.secret }
+    const client = { id: "openclaw-control-ui", version: UI_VERSION, platform: navigator.platform || "web", mode, displayName: mode === "webchat" ? "WebChat" : "Control UI" }
+    let device: unknown
+    if (identity !== undefined) {
+      try {
+        // The signature covers auth.token, else auth.deviceToken (protocol/device.ts signatureToken).
+        const token = auth?.token !== undefined && auth.token.trim() !== "" ? auth.token : deviceToken
+        device = await signConnect(identity, { clientId: client.id, clientMode: mode, role: "operator", scopes: UI_SCOPES, token, nonce, platform: client.platform })
+      } catch {
+        device = undefined
+      }
+    }
+    if (this.ws !== ws || ws.readyState !== WebSocket.OPEN) return
+    ws.send(
+      JSON.stringify({
+        type: "req",
+        id,
+        method: "connect",
+        params: {
+          minProtocol: 4,
+          maxProtocol: 4,
+          client,
+          role: "operator",
+          scopes: UI_SCOPES,
+          caps: [],
+          userAgent: navigator.userAgent,
+          locale: navigator.language,
+          ...(auth === undefined ? {} : { auth }),
+          ...(device === undefined ? {} : { device })
+        }
+      })
+    )
   }
 
   private lost(reason: string): void {

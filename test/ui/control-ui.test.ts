@@ -158,8 +158,9 @@ describe.skipIf(!chromiumInstalled)("Control UI in Chromium", { timeout: 60_000 
     expect(await page.locator('[data-field="exposure"]').textContent()).toContain("off")
     expect(await page.locator('[data-field="version"]').textContent()).toMatch(/\(protocol 4\)/)
     await screenshot(page, "02-overview")
-    // The token is stored for the next visit, never in the URL.
-    expect(await page.evaluate(() => localStorage.getItem("openclaw.controlUi.auth"))).toContain(TOKEN)
+    // The next visit signs in with this browser's own device token; the shared token is not kept (nor in the URL).
+    expect(await page.evaluate(() => localStorage.getItem("openclaw.controlUi.auth"))).toBeNull()
+    expect(await page.evaluate(() => localStorage.getItem("openclaw.controlUi.deviceToken"))).toMatch(/"token":"[A-Za-z0-9_-]{43}"/)
   })
 
   it("shows presence: this page as openclaw-control-ui (ui), a WebChat page as webchat", async () => {

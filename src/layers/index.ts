@@ -5,6 +5,8 @@
  * then the listeners close.
  */
 import { Layer } from "effect"
+import { CompatMethods } from "../gateway/compat-methods.js"
+import { LogBuffer } from "../services/LogBuffer.js"
 import { AgentRuntime } from "../services/AgentRuntime.js"
 import { Auth } from "../services/Auth.js"
 import { Binder } from "../services/Binder.js"
@@ -31,14 +33,18 @@ export const gatewayServices = <E, R, E2 = never, R2 = never, E3 = never, R3 = n
   config: Layer.Layer<GatewayConfig, E, R>,
   overrides: GatewayOverrides<E2, R2, E3, R3> = {}
 ) =>
-  Layer.mergeAll(
-    overrides.exposure ?? (TailscaleExposure.layer as Layer.Layer<TailscaleExposure, E2 | ExposureConflict, R2 | Gateway | GatewayConfig | TailscaleCli>),
-    overrides.agent ?? AgentRuntime.layer,
-    Nodes.layer
-  ).pipe(
+  CompatMethods.layer.pipe(
+    Layer.provideMerge(
+      Layer.mergeAll(
+        overrides.exposure ?? (TailscaleExposure.layer as Layer.Layer<TailscaleExposure, E2 | ExposureConflict, R2 | Gateway | GatewayConfig | TailscaleCli>),
+        overrides.agent ?? AgentRuntime.layer,
+        Nodes.layer
+      )
+    ),
     Layer.provideMerge(Gateway.layer),
     Layer.provideMerge(Layer.mergeAll(Auth.layer, Binder.layer, Sessions.layer, Pairing.layer)),
-    Layer.provideMerge(Layer.merge(config, overrides.tailscale ?? TailscaleCli.layer))
+    // LogBuffer first: its logger then hears every service built above it (logs.tail).
+    Layer.provideMerge(Layer.mergeAll(config, overrides.tailscale ?? TailscaleCli.layer, LogBuffer.layer))
   )
 
 /** The live Gateway, reading the config file and environment like `openclaw gateway run`. */

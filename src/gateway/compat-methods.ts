@@ -1,7 +1,7 @@
 /**
  * Methods OpenClaw's own clients (Control UI, TUI, CLI) call, answered in OpenClaw's shapes:
  * agents.list and agent.identity.get (our one agent as `main`), config.get (redacted),
- * logs.tail (operator.admin), system.info, and OpenClaw's fields in `status`. Methods of OpenClaw
+ * logs.tail, system.info, and OpenClaw's fields in `status`. Methods of OpenClaw
  * parts this Gateway does not implement get a clear "not supported" error (unsupported-methods.ts).
  */
 import { createHash } from "node:crypto"
@@ -85,6 +85,8 @@ export const compatMethods = (
       return { agentId: AGENT_ID, name: "Assistant", nameSource: "default", avatar: "A" }
     }
   },
+  // This Gateway's agent never asks the operator questions: the list is empty (the TUI polls it).
+  "question.list": { requires: "operator.read", sync: () => ({ questions: [] }) },
   "config.get": {
     requires: "operator.read",
     sync: () => {
@@ -94,8 +96,9 @@ export const compatMethods = (
       return { path: settings.configPath, exists, valid: true, raw, parsed: redacted, config: redacted, resolved: redacted, hash: createHash("sha256").update(raw).digest("hex"), issues: [] }
     }
   },
+  // operator.read as in OpenClaw: its `openclaw logs` asks for no more. The lines never hold a secret.
   "logs.tail": {
-    requires: "operator.admin",
+    requires: "operator.read",
     sync: (params) => {
       const p = paramsOf("logs.tail", params)
       if (p.cursor !== undefined && (typeof p.cursor !== "number" || !Number.isInteger(p.cursor) || p.cursor < 0)) {
@@ -160,6 +163,11 @@ export const CompatMethods = {
       const sessions = yield* Sessions
       const logs = yield* LogBuffer
       for (const [name, def] of Object.entries(compatMethods(gateway, settings, runtime, logs))) yield* gateway.registerMethod(name, def)
+      // Who came and went, whatever gateway.verbose says: what an operator reading `logs` looks for first.
+      yield* gateway.onConnection({
+        ready: (c) => logs.append("INFO", `${c.role} connected: ${JSON.stringify(c.client!.id.slice(0, 64))} (${c.client!.mode}) from ${c.peer.remoteAddress} (conn ${c.connId})`),
+        closed: (c) => logs.append("INFO", `${c.role} disconnected: ${JSON.stringify(c.client!.id.slice(0, 64))} (conn ${c.connId})`)
+      })
       const extra = openclawStatus(sessions)
       for (const name of Object.keys(extra) as Array<keyof typeof extra>) yield* gateway.addStatusSection(name, () => openclawStatus(sessions)[name])
     })

@@ -158,7 +158,11 @@ export const registerSessionMethods = (
       Effect.sync(() =>
         sessions.onAppend((m) => {
           if (subscribers.size === 0) return
-          gateway.broadcast("sessions.changed", { sessionKey: m.sessionKey, agentId: AGENT_ID, phase: "message", ts: m.ts }, (c) => subscribers.has(c.connId))
+          // As OpenClaw's: a run's stored prompt is its "start", its stored reply its "end" (clients then
+          // reconcile what they streamed with the transcript); a message without a run is a "message".
+          const phase = m.runId === undefined ? "message" : m.role === "user" ? "start" : m.error === undefined ? "end" : "error"
+          const event = { sessionKey: m.sessionKey, agentId: AGENT_ID, phase, ...(m.runId === undefined ? {} : { runId: m.runId }), ts: m.ts }
+          gateway.broadcast("sessions.changed", event, (c) => subscribers.has(c.connId))
         })
       ),
       (stop) => Effect.sync(stop)

@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto"
 import { Context, Effect, Exit, Layer } from "effect"
 import { type Connection, hasScope } from "../gateway/connection.js"
+import { browserAnswer } from "../gateway/browser-files.js"
 import { IdempotencyCache } from "../gateway/idempotency.js"
 import { type MethodDef, RpcError } from "../gateway/rpc.js"
 import { CloseCode, ErrorCode, eventFrame, isRecord } from "../protocol/frames.js"
@@ -433,7 +434,11 @@ export const make = Effect.gen(function* () {
           const p = params as { query?: unknown; body?: unknown }
           const reply = yield* invoke(nodeId, BROWSER_COMMAND, { method, path, query: p.query, body: p.body }, timeoutOf(params))
           // Node hosts (ours and OpenClaw's) answer browser.proxy with the envelope {result, files?}.
-          return isRecord(reply) && "result" in reply ? reply.result : reply
+          if (!isRecord(reply) || !("result" in reply)) return reply
+          return yield* Effect.try({
+            try: () => browserAnswer(reply.result, reply.files, settings.stateDir),
+            catch: (e) => (e instanceof RpcError ? e : RpcError.unavailable(`cannot save the node's browser file: ${(e as NodeJS.ErrnoException).code ?? String(e)} (check that ${settings.stateDir} is writable)`))
+          })
         })
     }
   }

@@ -23,6 +23,7 @@ describe("OpenClaw client methods", () => {
         expect(methods).toContain(m)
       }
       expect(methods).not.toContain("cron.list")
+      expect(hello.payload.features.events).toContain("sessions.changed")
       const cron = await c.request("cron.list", {})
       expect(cron.error).toMatchObject({ code: "INVALID_REQUEST", details: { code: "METHOD_NOT_SUPPORTED", method: "cron.list" } })
       expect(cron.error.message).toMatch(/^cron\.list is not supported by this Gateway/)

@@ -134,22 +134,28 @@ export const compatMethods = (
   }
 })
 
-/** OpenClaw's fields in `status` (its CLI's `status --json` reads them), beside ours. */
-const openclawStatus = (sessions: SessionsService) => {
+/** OpenClaw's `sessions` in `status` (its CLI's `status --json` reads sessions.byAgent). */
+const sessionsStatus = (sessions: SessionsService) => {
   const all = sessions.list()
   const recent = all.slice(0, 10).map((s) => ({ key: openclawSessionKey(s.key), updatedAt: s.updatedAt, age: Date.now() - s.updatedAt }))
   return {
-    runtimeVersion: VERSION,
-    heartbeat: { defaultAgentId: AGENT_ID, agents: [] },
-    channelSummary: [],
-    queuedSystemEvents: [],
-    sessions: {
-      paths: sessions.dir === undefined ? [] : [sessions.dir],
-      count: all.length,
-      defaults: { model: null, contextTokens: null },
-      recent,
-      byAgent: [{ agentId: AGENT_ID, path: sessions.dir ?? "(memory)", count: all.length, recent }]
-    }
+    paths: sessions.dir === undefined ? [] : [sessions.dir],
+    count: all.length,
+    defaults: { model: null, contextTokens: null },
+    recent,
+    byAgent: [{ agentId: AGENT_ID, path: sessions.dir ?? "(memory)", count: all.length, recent }]
+  }
+}
+
+/** OpenClaw's fields in `status`, beside ours: constant ones, and sessions. */
+const openclawStatus = (sessions: SessionsService): Record<string, () => unknown> => {
+  const heartbeat = { defaultAgentId: AGENT_ID, agents: [] }
+  return {
+    runtimeVersion: () => VERSION,
+    heartbeat: () => heartbeat,
+    channelSummary: () => [],
+    queuedSystemEvents: () => [],
+    sessions: () => sessionsStatus(sessions)
   }
 }
 
@@ -168,8 +174,7 @@ export const CompatMethods = {
         ready: (c) => logs.append("INFO", `${c.role} connected: ${JSON.stringify(c.client!.id.slice(0, 64))} (${c.client!.mode}) from ${c.peer.remoteAddress} (conn ${c.connId})`),
         closed: (c) => logs.append("INFO", `${c.role} disconnected: ${JSON.stringify(c.client!.id.slice(0, 64))} (conn ${c.connId})`)
       })
-      const extra = openclawStatus(sessions)
-      for (const name of Object.keys(extra) as Array<keyof typeof extra>) yield* gateway.addStatusSection(name, () => openclawStatus(sessions)[name])
+      for (const [name, get] of Object.entries(openclawStatus(sessions))) yield* gateway.addStatusSection(name, get)
     })
   )
 }

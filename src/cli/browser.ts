@@ -1,6 +1,7 @@
 /**
  * `openclaw browser ...`: drive the browser of a node host through the Gateway (browser.request,
- * operator.admin). Screenshots travel base64 in the answer; this command writes them to disk.
+ * operator.admin). Reads our node host's answers and OpenClaw's. Screenshots travel base64 in the
+ * answer's `files`; this command writes them to disk.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -30,7 +31,8 @@ const request = <A>(
       const tab = Option.getOrUndefined(flags.tab)
       const payload = yield* conn.request(
         "browser.request",
-        { method, path, body: tab === undefined ? body : { ...body, tabId: tab }, timeoutMs: flags.timeout },
+        // targetId: OpenClaw's node hosts name tabs so.
+        { method, path, body: tab === undefined ? body : { ...body, tabId: tab, targetId: tab }, timeoutMs: flags.timeout },
         // The Gateway answers (TIMEOUT) before this client gives up.
         { timeoutMs: flags.timeout + 5_000 }
       )
@@ -38,7 +40,18 @@ const request = <A>(
     })
   )
 
-const tabLine = (t: { tabId: string; url: string; title: string; active?: boolean }) => `${t.active ? "*" : " "} ${t.tabId}  ${t.title || "(untitled)"}  ${t.url}`
+/** A tab in our answers (`tabId`) or OpenClaw's (`targetId`). */
+interface TabView {
+  readonly tabId?: string
+  readonly targetId?: string
+  readonly url?: string
+  readonly title?: string
+  readonly active?: boolean
+}
+const tabIdOf = (t: TabView) => t.tabId ?? t.targetId ?? "?"
+const tabLine = (t: TabView) => `${t.active ? "*" : " "} ${tabIdOf(t)}  ${t.title || "(untitled)"}  ${t.url ?? ""}`
+/** The tab an open/navigate/click answer is about: ours under `tab`, OpenClaw's at the top level. */
+const tabOf = (p: TabView & { tab?: TabView }): TabView => p.tab ?? p
 
 const status = Command.make("status", options, (flags) =>
   request(flags, "Browser status failed", "GET", "/", {}, (s) =>
@@ -53,8 +66,8 @@ const status = Command.make("status", options, (flags) =>
 ).pipe(Command.withDescription("Show the node's browser"))
 
 const tabs = Command.make("tabs", options, (flags) =>
-  request(flags, "Listing tabs failed", "GET", "/tabs", {}, (p: { tabs: Array<any> }) =>
-    Console.log(p.tabs.length === 0 ? "No tabs open." : p.tabs.map(tabLine).join("\n"))
+  request(flags, "Listing tabs failed", "GET", "/tabs", {}, (p: { tabs?: Array<TabView> }) =>
+    Console.log(p.tabs === undefined || p.tabs.length === 0 ? "No tabs open." : p.tabs.map(tabLine).join("\n"))
   )
 ).pipe(Command.withDescription("List the browser's tabs"))
 
@@ -67,16 +80,25 @@ const close = Command.make("close", { ...options, tabId: Args.text({ name: "tabI
 const urlArg = Args.text({ name: "url" })
 
 const open = Command.make("open", { ...options, page: urlArg }, (flags) =>
-  request(flags, "Opening the page failed", "POST", "/tabs/open", { url: flags.page }, (p) => Console.log(`Opened ${p.tab.tabId}: ${p.tab.title || "(untitled)"} ${p.tab.url}`))
+  request(flags, "Opening the page failed", "POST", "/tabs/open", { url: flags.page }, (p) => {
+    const t = tabOf(p)
+    return Console.log(`Opened ${tabIdOf(t)}: ${t.title || "(untitled)"} ${t.url ?? ""}`)
+  })
 ).pipe(Command.withDescription("Open a URL in a new tab"))
 
 const navigate = Command.make("navigate", { ...options, page: urlArg }, (flags) =>
-  request(flags, "Navigation failed", "POST", "/navigate", { url: flags.page }, (p) => Console.log(`${p.tab.tabId}: ${p.tab.title || "(untitled)"} ${p.tab.url}`))
+  request(flags, "Navigation failed", "POST", "/navigate", { url: flags.page }, (p) => {
+    const t = tabOf(p)
+    return Console.log(`${tabIdOf(t)}: ${t.title || "(untitled)"} ${t.url ?? ""}`)
+  })
 ).pipe(Command.withDescription("Load a URL in the active tab"))
 
 const snapshot = Command.make("snapshot", options, (flags) =>
   request(flags, "Snapshot failed", "GET", "/snapshot", {}, (p) =>
-    Console.log([`# ${p.title || "(untitled)"}  ${p.url}`, "", p.text, "", "## Accessibility tree", p.accessibility].join("\n"))
+    // Ours has text and accessibility; OpenClaw's node hosts send the tree as `snapshot` only.
+    Console.log(
+      [`# ${p.title || "(untitled)"}  ${p.url}`, ...(typeof p.text === "string" ? ["", p.text] : []), "", "## Accessibility tree", p.accessibility ?? p.snapshot ?? ""].join("\n")
+    )
   )
 ).pipe(Command.withDescription("Print the page's text and accessibility tree"))
 
@@ -88,12 +110,19 @@ const screenshot = Command.make(
     fullPage: Options.boolean("full-page").pipe(Options.withDescription("Capture the whole page, not just the viewport"))
   },
   (flags) =>
-    request(flags, "Screenshot failed", "POST", "/screenshot", { fullPage: flags.fullPage }, (p: { data: string; bytes: number; url: string }) =>
-      Effect.try({
-        try: () => fs.writeFileSync(flags.out, Buffer.from(p.data, "base64")),
+    request(flags, "Screenshot failed", "POST", "/screenshot", { fullPage: flags.fullPage }, (p: { data?: string; files?: Array<{ base64: string }>; url: string }) => {
+      // The bytes come in `files` (OpenClaw's envelope, passed on by the Gateway), or as `data` from older node hosts.
+      const base64 = p.files?.[0]?.base64 ?? p.data
+      if (base64 === undefined) return fail(1, "Screenshot failed: the node's answer carried no image")
+      return Effect.try({
+        try: () => {
+          const bytes = Buffer.from(base64, "base64")
+          fs.writeFileSync(flags.out, bytes)
+          return bytes.length
+        },
         catch: (e) => e as NodeJS.ErrnoException
       }).pipe(
-        Effect.flatMap(() => Console.log(`Saved ${p.bytes} bytes (PNG) of ${p.url} to ${flags.out}`)),
+        Effect.flatMap((bytes) => Console.log(`Saved ${bytes} bytes (PNG) of ${p.url} to ${flags.out}`)),
         Effect.catchAll((e) =>
           fail(
             1,
@@ -109,20 +138,20 @@ const screenshot = Command.make(
           )
         )
       )
-    ).pipe(Effect.map(() => undefined))
+    }).pipe(Effect.map(() => undefined))
 ).pipe(Command.withDescription("Save a PNG screenshot of the active tab"))
 
 const selectorArg = Args.text({ name: "selector" }).pipe(Args.withDescription("CSS or Playwright selector, e.g. 'text=Sign in' or '#q'"))
 
 const click = Command.make("click", { ...options, selector: selectorArg }, (flags) =>
-  request(flags, "Click failed", "POST", "/click", { selector: flags.selector }, (p) => Console.log(`Clicked ${flags.selector} (${p.tab.url})`))
+  request(flags, "Click failed", "POST", "/click", { selector: flags.selector }, (p) => Console.log(`Clicked ${flags.selector} (${tabOf(p).url ?? ""})`))
 ).pipe(Command.withDescription("Click an element"))
 
 const type = Command.make(
   "type",
   { ...options, selector: selectorArg, text: Args.text({ name: "text" }), submit: Options.boolean("submit").pipe(Options.withDescription("Press Enter afterwards")) },
   (flags) =>
-    request(flags, "Typing failed", "POST", "/type", { selector: flags.selector, text: flags.text, submit: flags.submit }, (p) => Console.log(`Typed into ${flags.selector} (${p.tab.url})`))
+    request(flags, "Typing failed", "POST", "/type", { selector: flags.selector, text: flags.text, submit: flags.submit }, (p) => Console.log(`Typed into ${flags.selector} (${tabOf(p).url ?? ""})`))
 ).pipe(Command.withDescription("Fill an input with text"))
 
 export const browserCommand = Command.make("browser").pipe(

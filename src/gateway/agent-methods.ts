@@ -1,6 +1,6 @@
 /**
  * The agent and chat methods of shared/protocol.md: agent (two-phase), agent.wait, chat.send,
- * chat.history, chat.abort, sessions.list, and send (a message into a session, no agent run).
+ * chat.history, chat.abort, and send (sessions.list is in session-methods.ts) (a message into a session, no agent run).
  * Side-effecting methods take an idempotencyKey; read methods need operator.read, the others
  * operator.write.
  */
@@ -10,6 +10,7 @@ import type { GatewayService } from "../services/Gateway.js"
 import { invalidSessionKey, type SessionMessage, type SessionsService, type SessionWriteError } from "../services/Sessions.js"
 import { isRecord } from "../protocol/frames.js"
 import { IdempotencyCache, idempotencyKeyOf } from "./idempotency.js"
+import { ourSessionKey } from "./session-keys.js"
 import { type MethodDef, RpcError } from "./rpc.js"
 
 export const DEFAULT_SESSION_KEY = "main"
@@ -35,7 +36,7 @@ const sessionKeyParam = (method: string, params: Record<string, unknown>, name =
   if (typeof v !== "string") throw RpcError.invalidRequest(`${method} needs params.${name} (a session key such as "${DEFAULT_SESSION_KEY}")`)
   const problem = invalidSessionKey(v)
   if (problem !== undefined) throw RpcError.invalidRequest(`${method}: params.${name} ${problem}`)
-  return v
+  return ourSessionKey(v)
 }
 
 const intParam = (params: Record<string, unknown>, name: string, fallback: number, max: number): number => {
@@ -93,7 +94,8 @@ export const agentMethods = (gateway: GatewayService, runtime: AgentRuntimeServi
       return yield* idempotency.once(
         method,
         key,
-        runtime.start({ sessionKey, message, source: method === "agent" ? "agent" : "chat" }, onAccepted).pipe(Effect.mapError(unavailable))
+        // OpenClaw's clients match chat events by run id, which they take to be their idempotencyKey.
+        runtime.start({ sessionKey, message, source: method === "agent" ? "agent" : "chat", ...(method === "chat.send" ? { runId: key } : {}) }, onAccepted).pipe(Effect.mapError(unavailable))
       )
     })
 
@@ -150,16 +152,6 @@ export const agentMethods = (gateway: GatewayService, runtime: AgentRuntimeServi
         if (p.runId !== undefined && typeof p.runId !== "string") throw RpcError.invalidRequest("chat.abort: params.runId must be a string")
         const runIds = runtime.abort(sessionKey, p.runId as string | undefined)
         return { ok: true, aborted: runIds.length > 0, runIds }
-      }
-    },
-    "sessions.list": {
-      requires: "operator.read",
-      sync: () => {
-        const list = sessions.list().map((s) => {
-          const active = runtime.activeRuns(s.key)
-          return { ...s, hasActiveRun: active.length > 0, activeRunIds: active }
-        })
-        return { count: list.length, sessions: list }
       }
     },
     send: {

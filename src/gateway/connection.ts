@@ -26,6 +26,7 @@ import { decodeConnectParams } from "./connect-params.js"
 import { type DeviceVerdict, missingDevice, type VerifiedDevice, verifyDevice } from "./device-auth.js"
 import type { ProxyHeaders } from "./http.js"
 import { type CallerInfo, type MethodDef, RpcError } from "./rpc.js"
+import { unknownMethodError } from "./unsupported-methods.js"
 
 /** Shared by every send, rather than a fresh options object per frame. */
 const TEXT_FRAME = { binary: false } as const
@@ -328,7 +329,7 @@ export class Connection {
   private dispatch(id: string, method: string, params: unknown): void {
     const def = this.host.method(method)
     if (def === undefined) {
-      return this.fail(id, { code: ErrorCode.invalidRequest, message: `unknown method: ${method}` })
+      return this.fail(id, unknownMethodError(method))
     }
     if (def.requires === "node" ? this.role !== "node" : this.role !== "operator") {
       return this.fail(id, {

@@ -6,6 +6,8 @@
  */
 import { Layer } from "effect"
 import { DoctorMethods } from "../doctor/methods.js"
+import { CompatMethods } from "../gateway/compat-methods.js"
+import { LogBuffer } from "../services/LogBuffer.js"
 import { AgentRuntime } from "../services/AgentRuntime.js"
 import { DeviceAccess } from "../gateway/devices-methods.js"
 import { SecretReload } from "../gateway/secret-reload.js"
@@ -35,17 +37,21 @@ export const gatewayServices = <E, R, E2 = never, R2 = never, E3 = never, R3 = n
   config: Layer.Layer<GatewayConfig, E, R>,
   overrides: GatewayOverrides<E2, R2, E3, R3> = {}
 ) =>
-  Layer.mergeAll(
-    overrides.exposure ?? (TailscaleExposure.layer as Layer.Layer<TailscaleExposure, E2 | ExposureConflict, R2 | Gateway | GatewayConfig | TailscaleCli>),
-    overrides.agent ?? AgentRuntime.layer,
-    Nodes.layer,
-    DoctorMethods.layer,
-    DeviceAccess.layer,
-    SecretReload.layer
-  ).pipe(
+  CompatMethods.layer.pipe(
+    Layer.provideMerge(
+      Layer.mergeAll(
+        overrides.exposure ?? (TailscaleExposure.layer as Layer.Layer<TailscaleExposure, E2 | ExposureConflict, R2 | Gateway | GatewayConfig | TailscaleCli>),
+        overrides.agent ?? AgentRuntime.layer,
+        Nodes.layer,
+        DoctorMethods.layer,
+        DeviceAccess.layer,
+        SecretReload.layer
+      )
+    ),
     Layer.provideMerge(Gateway.layer),
     Layer.provideMerge(Layer.mergeAll(Auth.layer, Binder.layer, Sessions.layer, Pairing.layer, AuditLog.layer)),
-    Layer.provideMerge(Layer.merge(config, overrides.tailscale ?? TailscaleCli.layer))
+    // LogBuffer first: its logger then hears every service built above it (logs.tail).
+    Layer.provideMerge(Layer.mergeAll(config, overrides.tailscale ?? TailscaleCli.layer, LogBuffer.layer))
   )
 
 /** The live Gateway, reading the config file and environment like `openclaw gateway run`. */

@@ -9,6 +9,7 @@
  * URLs are opened, so a remote operator cannot read the laptop's files through file:// URLs.
  */
 import type { Browser, BrowserContext, Page } from "playwright-core"
+import type { ProxyFile } from "../gateway/browser-files.js"
 import { findOnPath, isExecutable } from "../platform/executable.js"
 
 /** Flags that work in containers and on servers (no sandbox needs root-less user namespaces here). */
@@ -66,6 +67,17 @@ const checkUrl = (raw: unknown): string => {
   return u.toString()
 }
 
+/** Where a route's answer keeps the files that go in the envelope's `files`, not in the result. */
+const FILES = Symbol("files")
+
+/** OpenClaw's browser.proxy envelope: `{result, files?}`, the files taken out of the result. */
+export const proxyEnvelope = (payload: unknown): { result: unknown; files?: ReadonlyArray<ProxyFile> } => {
+  const files = (payload as { [FILES]?: ReadonlyArray<ProxyFile> } | undefined)?.[FILES]
+  if (files === undefined) return { result: payload }
+  const { [FILES]: _, ...result } = payload as Record<string | symbol, unknown>
+  return { result, files }
+}
+
 export class BrowserController {
   private browser: Browser | undefined
   private context: BrowserContext | undefined
@@ -121,6 +133,7 @@ export class BrowserController {
     return [id, page]
   }
 
+  /** `tabId` (ours) or `targetId` (OpenClaw's name for the same thing). */
   private tab(tabId: unknown): [string, Page] {
     const id = typeof tabId === "string" && tabId.length > 0 ? tabId : this.active
     const page = id === undefined ? undefined : this.tabs.get(id)
@@ -131,7 +144,8 @@ export class BrowserController {
   }
 
   private async describe(id: string, page: Page) {
-    return { tabId: id, url: page.url(), title: await page.title().catch(() => ""), active: id === this.active }
+    // targetId and type: the fields OpenClaw's browser answers carry, so its CLI reads ours.
+    return { tabId: id, targetId: id, url: page.url(), title: await page.title().catch(() => ""), type: "page", active: id === this.active }
   }
 
   async status() {
@@ -146,7 +160,8 @@ export class BrowserController {
   }
 
   async handle(req: BrowserRequest, timeoutMs: number): Promise<unknown> {
-    const args = { ...(req.query ?? {}), ...(req.body ?? {}) }
+    const given = { ...(req.query ?? {}), ...(req.body ?? {}) }
+    const args = given.tabId === undefined && given.targetId !== undefined ? { ...given, tabId: given.targetId } : given
     const budget = Math.max(1_000, timeoutMs - 1_000)
     const route = `${req.method.toUpperCase()} ${req.path.replace(/\/+$/, "") || "/"}`
     try {
@@ -155,13 +170,15 @@ export class BrowserController {
         case "GET /status":
           return await this.status()
         case "GET /tabs":
-          return { tabs: await Promise.all([...this.tabs].map(([id, page]) => this.describe(id, page))) }
+          return { running: this.context !== undefined, tabs: await Promise.all([...this.tabs].map(([id, page]) => this.describe(id, page))) }
         case "POST /tabs/open":
         case "POST /tabs": {
           const url = args.url === undefined ? "about:blank" : checkUrl(args.url)
           const [id, page] = await this.newTab()
           await page.goto(url, { timeout: budget, waitUntil: "load" })
-          return { tab: await this.describe(id, page) }
+          // OpenClaw answers the new tab itself; ours is under `tab`.
+          const tab = await this.describe(id, page)
+          return { ...tab, tab }
         }
         case "POST /tabs/close": {
           const [id, page] = this.tab(args.tabId)
@@ -173,20 +190,24 @@ export class BrowserController {
           const [id, page] = this.tabs.size === 0 && args.tabId === undefined ? await this.newTab() : this.tab(args.tabId)
           await page.goto(url, { timeout: budget, waitUntil: "load" })
           this.active = id
-          return { tab: await this.describe(id, page) }
+          return { ok: true, targetId: id, url: page.url(), tab: await this.describe(id, page) }
         }
         case "GET /snapshot":
         case "POST /snapshot": {
           const [id, page] = this.tab(args.tabId)
           const text = await page.locator("body").innerText({ timeout: budget }).catch(() => "")
           const accessibility = await page.locator("body").ariaSnapshot({ timeout: budget })
-          return { tabId: id, url: page.url(), title: await page.title(), text, accessibility }
+          // format "ai" + snapshot: OpenClaw's shape (its CLI prints `snapshot`).
+          return { ok: true, format: "ai", targetId: id, tabId: id, url: page.url(), title: await page.title(), text, accessibility, snapshot: accessibility }
         }
         case "GET /screenshot":
         case "POST /screenshot": {
           const [id, page] = this.tab(args.tabId)
           const png = await page.screenshot({ type: "png", fullPage: args.fullPage === true, timeout: budget })
-          return { tabId: id, url: page.url(), mimeType: "image/png", bytes: png.length, data: png.toString("base64") }
+          // As OpenClaw's: the result names the image by `path`, and its bytes travel beside the
+          // result in the browser.proxy envelope's `files` (see proxyEnvelope).
+          const file = `screenshot-${id}-${Date.now()}.png`
+          return { ok: true, path: file, targetId: id, tabId: id, url: page.url(), mimeType: "image/png", bytes: png.length, [FILES]: [{ path: file, base64: png.toString("base64"), mimeType: "image/png" }] }
         }
         case "POST /click": {
           const [id, page] = this.tab(args.tabId)

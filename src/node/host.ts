@@ -8,7 +8,7 @@ import { ClientFailure, RpcClient, type RpcClientOptions } from "../client/rpc-c
 import type { ConnectParams, EventFrame } from "../protocol/frames.js"
 import { deviceAuthPayload, signatureToken } from "../protocol/device.js"
 import { VERSION } from "../version.js"
-import { type BrowserController, BrowserError } from "./browser.js"
+import { type BrowserController, BrowserError, proxyEnvelope } from "./browser.js"
 import { type DeviceIdentity, loadDeviceToken, signPayload, storeDeviceToken } from "./identity.js"
 import { abortableSleep as sleep } from "../platform/sleep.js"
 
@@ -83,7 +83,7 @@ export const runNodeHost = async (opts: NodeHostOptions, signal: AbortSignal): P
       const params = JSON.parse(req.paramsJSON ?? "{}") as { method?: string; path?: string; query?: Record<string, unknown>; body?: Record<string, unknown> }
       const payload = await opts.browser.handle({ method: params.method ?? "GET", path: params.path ?? "/", query: params.query, body: params.body }, req.timeoutMs ?? 30_000)
       // OpenClaw's browser.proxy envelope ({result, files?}), so an OpenClaw Gateway can use this node too.
-      reply = { ok: true, payload: { result: payload } }
+      reply = { ok: true, payload: proxyEnvelope(payload) }
     } catch (e) {
       reply = { ok: false, error: e instanceof BrowserError ? { code: e.code, message: e.message } : { code: "UNAVAILABLE", message: String((e as Error)?.message ?? e) } }
     }

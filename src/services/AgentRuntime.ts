@@ -12,6 +12,7 @@ import { randomUUID } from "node:crypto"
 import { Context, Data, Effect, Layer, Runtime } from "effect"
 import type { AgentProviderSettings } from "../config/settings.js"
 import { registerAgentMethods } from "../gateway/agent-methods.js"
+import { registerSessionMethods } from "../gateway/session-methods.js"
 import { abortableSleep as sleep } from "../platform/sleep.js"
 import { Gateway } from "./Gateway.js"
 import { GatewayConfig } from "./GatewayConfig.js"
@@ -180,7 +181,7 @@ export interface AgentRuntimeService {
    * starts streaming the reply. Fails only when the message cannot be written.
    */
   readonly start: (
-    input: { readonly sessionKey: string; readonly message: string; readonly source: MessageSource },
+    input: { readonly sessionKey: string; readonly message: string; readonly source: MessageSource; readonly runId?: string },
     onAccepted?: (runId: string) => void
   ) => Effect.Effect<RunHandle, SessionWriteError>
   /** The run's result, or undefined when it is unknown (never started, or forgotten after 10 min). */
@@ -265,7 +266,8 @@ export const make = (provider: Provider) =>
 
     const start: AgentRuntimeService["start"] = (input, onAccepted) =>
       Effect.gen(function* () {
-        const runId = randomUUID()
+        // A caller-chosen run id (chat.send's idempotencyKey, as OpenClaw's clients expect) unless it is taken.
+        const runId = input.runId !== undefined && !runs.has(input.runId) ? input.runId : randomUUID()
         const userMessage = yield* sessions.append({ sessionKey: input.sessionKey, role: "user", text: input.message, source: input.source, runId })
         const controller = new AbortController()
         let resolveDone!: (r: RunResult) => void
@@ -318,6 +320,7 @@ export const make = (provider: Provider) =>
       activeRuns
     }
     yield* registerAgentMethods(gateway, service, sessions)
+    yield* registerSessionMethods(gateway, service, sessions)
     yield* gateway.addStatusSection("agent", () => ({
       provider: provider.kind,
       label: provider.label,

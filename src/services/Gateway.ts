@@ -67,6 +67,8 @@ export const GATEWAY_EVENTS = [
   "health",
   "agent",
   "chat",
+  // To sessions.subscribe callers (gateway/session-methods.ts).
+  "sessions.changed",
   // Nodes and pairing (services/Nodes.ts, services/Pairing.ts).
   "node.invoke.request",
   "node.pair.requested",

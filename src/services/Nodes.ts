@@ -5,7 +5,8 @@
  */
 import { randomUUID } from "node:crypto"
 import { Context, Effect, Exit, Layer } from "effect"
-import type { Connection } from "../gateway/connection.js"
+import { type Connection, hasScope } from "../gateway/connection.js"
+import { browserAnswer } from "../gateway/browser-files.js"
 import { IdempotencyCache } from "../gateway/idempotency.js"
 import { type MethodDef, RpcError } from "../gateway/rpc.js"
 import { CloseCode, ErrorCode, eventFrame, isRecord } from "../protocol/frames.js"
@@ -70,6 +71,10 @@ const str = (params: unknown, key: string): string | undefined => {
   const v = isRecord(params) ? params[key] : undefined
   return typeof v === "string" && v.length > 0 ? v : undefined
 }
+/** Node commands that need operator.admin through node.invoke (OpenClaw's list, plus our browser.*). */
+const ADMIN_ONLY_NODE_COMMANDS = new Set(["browser.proxy", "browser.proxy.upload.v1", "fs.listDir", "terminal.upload"])
+export const isAdminOnlyNodeCommand = (command: string) => ADMIN_ONLY_NODE_COMMANDS.has(command) || command.startsWith("browser.")
+
 const need = (params: unknown, key: string, method: string) =>
   Effect.suspend(() => {
     const v = str(params, key)
@@ -395,12 +400,18 @@ export const make = Effect.gen(function* () {
       handler: (params) => Effect.flatMap(need(params, "nodeId", "node.describe"), resolveNode)
     },
     // Commands run on another machine (a browser, or an OpenClaw node's system.run): admin only.
+    // operator.write as in OpenClaw; the browser and the commands OpenClaw keeps for admins need operator.admin.
     "node.invoke": {
-      requires: "operator.admin",
+      requires: "operator.write",
       handler: (params, ctx) =>
         Effect.gen(function* () {
           const ref = yield* need(params, "nodeId", "node.invoke")
           const command = yield* need(params, "command", "node.invoke")
+          if (isAdminOnlyNodeCommand(command) && !hasScope(ctx.caller.scopes, "operator.admin")) {
+            return yield* Effect.fail(
+              new RpcError({ shape: { code: ErrorCode.forbidden, message: "missing scope: operator.admin", details: { code: "MISSING_SCOPE", command } } })
+            )
+          }
           // The browser reached directly is still browser control: same Funnel gate as browser.request.
           if (command.startsWith("browser.")) yield* funnelGate(ctx.caller)
           const key = yield* need(params, "idempotencyKey", "node.invoke")
@@ -457,7 +468,11 @@ export const make = Effect.gen(function* () {
           const p = params as { query?: unknown; body?: unknown }
           const reply = yield* invoke(nodeId, BROWSER_COMMAND, { method, path, query: p.query, body: p.body }, timeoutOf(params))
           // Node hosts (ours and OpenClaw's) answer browser.proxy with the envelope {result, files?}.
-          return isRecord(reply) && "result" in reply ? reply.result : reply
+          if (!isRecord(reply) || !("result" in reply)) return reply
+          return yield* Effect.try({
+            try: () => browserAnswer(reply.result, reply.files, settings.stateDir),
+            catch: (e) => (e instanceof RpcError ? e : RpcError.unavailable(`cannot save the node's browser file: ${(e as NodeJS.ErrnoException).code ?? String(e)} (check that ${settings.stateDir} is writable)`))
+          })
         })
     }
   }

@@ -46,6 +46,8 @@ export interface SessionsService {
   readonly append: (message: Omit<SessionMessage, "id" | "ts"> & { readonly id?: string }) => Effect.Effect<SessionMessage, SessionWriteError>
   readonly history: (sessionKey: string, limit?: number) => ReadonlyArray<SessionMessage>
   readonly list: () => ReadonlyArray<SessionSummary>
+  /** Hears every message once it is stored; returns the function that stops listening. */
+  readonly onAppend: (listener: (message: SessionMessage) => void) => () => void
 }
 
 export const MAX_SESSION_KEY_LENGTH = 200
@@ -118,6 +120,7 @@ export const make = Effect.gen(function* () {
   const torn = new Set<string>()
   /** Appends to one file are chained so lines land in the order they were made. */
   const queues = new Map<string, Promise<void>>()
+  const appendListeners = new Set<(message: SessionMessage) => void>()
 
   if (dir !== undefined && fs.existsSync(dir)) {
     for (const name of fs.readdirSync(dir).filter((n) => n.endsWith(".jsonl")).sort()) {
@@ -165,6 +168,7 @@ export const make = Effect.gen(function* () {
       const list = sessions.get(message.sessionKey)
       if (list === undefined) sessions.set(message.sessionKey, [message])
       else list.push(message)
+      for (const l of appendListeners) l(message)
       return message
     })
 
@@ -185,7 +189,12 @@ export const make = Effect.gen(function* () {
       }
     }).sort((a, b) => b.updatedAt - a.updatedAt)
 
-  return { dir, append, history, list } satisfies SessionsService
+  const onAppend = (listener: (message: SessionMessage) => void) => {
+    appendListeners.add(listener)
+    return () => void appendListeners.delete(listener)
+  }
+
+  return { dir, append, history, list, onAppend } satisfies SessionsService
 })
 
 export class Sessions extends Context.Tag("openclaw/Sessions")<Sessions, SessionsService>() {

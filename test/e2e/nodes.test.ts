@@ -144,9 +144,13 @@ describe.skipIf(!fs.existsSync("/usr/bin/chromium"))("browser control through a 
       const times: Array<number> = []
       for (let i = 0; i < 10; i++) {
         const started = performance.now()
-        const r = (await op.request("browser.request", { method: "POST", path: "/screenshot", body: {} }, { timeoutMs: 30_000 })) as { bytes: number; data: string }
+        const r = (await op.request("browser.request", { method: "POST", path: "/screenshot", body: {} }, { timeoutMs: 30_000 })) as { bytes: number; path: string; files: Array<{ base64: string }> }
         times.push(performance.now() - started)
-        expect(Buffer.from(r.data, "base64").length).toBe(r.bytes)
+        expect(Buffer.from(r.files[0]!.base64, "base64").length).toBe(r.bytes)
+        // As OpenClaw's Gateway: the file is saved on the Gateway host and the answer names it.
+        expect(r.path).toMatch(new RegExp(`^${path.join(gwState, "media", "browser")}/[0-9a-f-]{36}\\.png$`))
+        expect(fs.statSync(r.path).size).toBe(r.bytes)
+        expect(fs.statSync(r.path).mode & 0o777).toBe(0o600)
       }
       times.sort((a, b) => a - b)
       const median = (times[4]! + times[5]!) / 2

@@ -334,6 +334,15 @@ describe("browser.request routing", () => {
       // Nor can operator.write reach the browser (or any node command) through node.invoke.
       const invoke = await writer.request("node.invoke", { nodeId: "alpha", command: "browser.proxy", params: { method: "GET", path: "/" }, idempotencyKey: "w" })
       expect(invoke.error.message).toBe("missing scope: operator.admin")
+      // Any other command needs operator.write only, as in OpenClaw (its `nodes invoke` asks for no more).
+      const which = await writer.request("node.invoke", { nodeId: "alpha", command: "echo", params: { x: 1 }, idempotencyKey: "w2" })
+      expect(which.error).toBeUndefined()
+      expect(which.payload).toMatchObject({ ok: true, command: "echo", payload: { command: "echo", params: { x: 1 } } })
+      for (const command of ["fs.listDir", "terminal.upload", "browser.proxy.upload.v1"]) {
+        expect((await writer.request("node.invoke", { nodeId: "alpha", command, idempotencyKey: `w-${command}` })).error.message).toBe("missing scope: operator.admin")
+      }
+      const reader = await authenticated(gw.url, { scopes: ["operator.read"] })
+      expect((await reader.request("node.invoke", { nodeId: "alpha", command: "echo", idempotencyKey: "r" })).error.message).toBe("missing scope: operator.write")
     })
     await withGateway({ stateDir: dir, nodes: nodesWith({ mode: "manual", node: "beta" }) }, async (gw) => {
       const op = await admin(gw.url)

@@ -182,11 +182,11 @@ describe("sessions on disk", () => {
     await withGateway({ stateDir }, async (gw) => {
       const c = await authenticated(gw.url, WRITE)
       await c.request("send", { to: "../../escape", message: "x", idempotencyKey: "e1" })
-      await c.request("send", { to: "agent:main:telegram/123", message: "y", idempotencyKey: "e2" })
+      await c.request("send", { to: "agent:ops:telegram/123", message: "y", idempotencyKey: "e2" })
       c.ws.close()
     })
     const files = fs.readdirSync(path.join(stateDir, "sessions")).sort()
-    expect(files).toEqual(["%2E%2E%2F%2E%2E%2Fescape.jsonl", "agent%3Amain%3Atelegram%2F123.jsonl"])
+    expect(files).toEqual(["%2E%2E%2F%2E%2E%2Fescape.jsonl", "agent%3Aops%3Atelegram%2F123.jsonl"])
     expect(fs.readdirSync(stateDir).sort()).toEqual(["sessions"])
   })
 })

@@ -35,7 +35,10 @@ export const argvOf = (pid: number): Array<string> | undefined => {
   }
 }
 
+/** The program's name: argv[0] without its directory (comm is the thread name: "MainThread" for Node 24). */
 export const nameOf = (pid: number): string | undefined => {
+  const first = argvOf(pid)?.[0]
+  if (first !== undefined && first.length > 0) return first.slice(first.lastIndexOf("/") + 1)
   try {
     return fs.readFileSync(`/proc/${pid}/comm`, "utf8").trim()
   } catch {

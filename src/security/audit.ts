@@ -68,7 +68,7 @@ export const auditConfig = (loaded: LoadedConfig, env: Env, flags: ServerFlags =
   }
   // Start-up refuses these once other machines can reach the Gateway (config/secret-strength.ts).
   const reachable = nonLoopback || exposed
-  const refused = reachable ? " (gateway run refuses to start with it)" : ""
+  const refused = !reachable ? "" : bind === "auto" && !exposed ? ' (gateway run refuses it if "auto" falls back to every interface)' : " (gateway run refuses to start with it)"
   if (authMode === "token" && token !== undefined && !isUnusableSecret(token) && token.length < MIN_TOKEN_LENGTH) {
     add("short-token", reachable ? "critical" : "warn", `gateway.auth.token is ${token.length} characters (fewer than ${MIN_TOKEN_LENGTH})${reachable ? ` on a Gateway reachable from other machines${refused}` : ""}`, `use a long random token, e.g. ${GENERATE_ADVICE.token}`)
   }

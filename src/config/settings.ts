@@ -229,7 +229,9 @@ export const resolveServerSettings = (loaded: LoadedConfig, env: Env, flags: Ser
 
   // Reachable from other machines: the secret must stand up to guessing ("auto" is checked by
   // Binder, only if it falls back to every interface).
-  if ((exposed || bind === "lan" || bind === "tailnet" || bind === "custom") && (authMode === "token" || authMode === "password")) {
+  const customHost = g.customBindHost?.trim() ?? ""
+  const customLoopback = bind === "custom" && (/^127\./.test(customHost) || customHost === "::1")
+  if ((exposed || bind === "lan" || bind === "tailnet" || (bind === "custom" && !customLoopback)) && (authMode === "token" || authMode === "password")) {
     const secret = authMode === "token" ? token! : password!
     const weakness = secretWeakness(authMode, secret)
     if (weakness !== undefined) {

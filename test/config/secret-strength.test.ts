@@ -59,6 +59,8 @@ describe("secrets strong enough for the exposure", () => {
     expect(resolveServerSettings(loaded({ auth: { mode: "password", password: "password" } }), {}, {}).auth.mode).toBe("password")
     // "auto" is judged only if it falls back to every interface (Binder).
     expect(resolveServerSettings(loaded({ bind: "auto", auth: { token: "abc" } }), {}, {}).bind).toBe("auto")
+    // A custom bind on a loopback address is not reachable from other machines either.
+    expect(resolveServerSettings(loaded({ bind: "custom", customBindHost: "127.0.0.2", auth: { token: "abc" } }), {}, {}).bind).toBe("custom")
     expect(resolveServerSettings(loaded({ bind: "lan", auth: { token: STRONG_TOKEN } }), {}, {}).bind).toBe("lan")
     expect(resolveServerSettings(loaded({ auth: { mode: "password", password: STRONG_PASSWORD }, tailscale: { mode: "funnel" } }), {}, {}).tailscale.mode).toBe("funnel")
   })

@@ -3,6 +3,7 @@ import { Command, Options } from "@effect/cli"
 import { Console, Effect, Layer, Logger, LogLevel, Option } from "effect"
 import { BindModes, AuthModes, TailscaleModes } from "../config/schema.js"
 import type { ServerFlags } from "../config/settings.js"
+import { lanLines } from "../gateway/lan-addresses.js"
 import { gatewayServices } from "../layers/index.js"
 import { AgentRuntime } from "../services/AgentRuntime.js"
 import { Gateway } from "../services/Gateway.js"
@@ -84,6 +85,7 @@ const runGateway = (flags: RunFlags) =>
         `  Config:     ${settings.configPath}`,
         `  Auth:       ${settings.auth.mode}${settings.auth.secretSource ? ` (from ${settings.auth.secretSource})` : ""}`,
         `  Bind:       ${settings.bind} (${gateway.listeners.addresses.map((a) => a.host).join(", ")})`,
+        ...(gateway.listeners.effectiveMode === "lan" ? lanLines(gateway.listeners.port, { tls: gateway.tls !== undefined, controlUiPath: settings.controlUi.enabled ? settings.controlUi.basePath : undefined }) : []),
         ...(gateway.tls ? [`  TLS:        TLS 1.3, certificate sha256 ${gateway.tls.fingerprint}`, `              (${gateway.tls.source}: ${gateway.tls.certPath})`] : []),
         ...(settings.controlUi.enabled ? [`  Control UI: ${http}${settings.controlUi.basePath}/`] : []),
         `  Health:     ${http}/healthz`,
@@ -97,7 +99,7 @@ const runGateway = (flags: RunFlags) =>
     yield* program.pipe(
       Effect.provide(gatewayServices(Layer.succeed(GatewayConfig, settings))),
       Effect.catchTags({
-        BindError: (e) => fail(1, `Cannot start the Gateway: ${e.message}`),
+        BindError: (e) => fail(e.config ? 78 : 1, `Cannot start the Gateway: ${e.message}`),
         TlsSetupError: (e) => fail(e.config ? 78 : 1, `Cannot start the Gateway: ${e.message}`),
         ExposureConflict: (e) => fail(e.exitCode, `Cannot start the Gateway: ${e.message}`),
         PairingError: (e) => fail(1, `Cannot start the Gateway: pairing state: ${e.message}`)

@@ -127,6 +127,7 @@ export const tunnelCommand = Command.make(
       const run: Effect.Effect<never, SshTunnelError> = Effect.scoped(
         Effect.gen(function* () {
           const tunnel = yield* ssh.open(spec, { localPort, serverAliveIntervalS: 5 })
+          for (const line of tunnel.cleanedUp) yield* Console.log(`[${stamp()}] ${line}`)
           const upAt = Date.now()
           yield* writeState(file, { ...base, state: "up", sshPid: tunnel.pid, since: upAt })
           const where = `127.0.0.1:${localPort} -> ${spec.target} -> 127.0.0.1:${spec.remotePort}`

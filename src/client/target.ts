@@ -95,7 +95,9 @@ export const resolveSshSpec = (loaded: LoadedConfig, env: Env): SshSpec => {
     identity: file(r.sshIdentity, "gateway.remote.sshIdentity", true),
     hostKeyPolicy: r.sshHostKeyPolicy ?? "strict",
     knownHostsFile: file(r.sshKnownHostsFile, "gateway.remote.sshKnownHostsFile", false),
-    remotePort: r.remotePort ?? DEFAULT_PORT
+    remotePort: r.remotePort ?? DEFAULT_PORT,
+    // Tunnels are recorded there, so one left by a killed owner is cleaned up by the next (SshTunnel).
+    stateDir: loaded.stateDir
   }
 }
 

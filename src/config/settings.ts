@@ -9,6 +9,7 @@ import * as path from "node:path"
 import { Redacted } from "effect"
 import { ConfigError, type Env, type LoadedConfig } from "./load.js"
 import type { AuthMode, BindMode, ConfigFile, TailscaleMode } from "./schema.js"
+import { exposurePhrase, secretWeakness, weakSecretMessage } from "./secret-strength.js"
 
 export const DEFAULT_PORT = 18789
 
@@ -189,7 +190,7 @@ export const resolveServerSettings = (loaded: LoadedConfig, env: Env, flags: Ser
       message:
         token === undefined
           ? `gateway.auth.mode is "token" but no token is set: set gateway.auth.token in ${loaded.configPath}, OPENCLAW_GATEWAY_TOKEN, or --token-file (gateway.remote.token is the CLI's credential for a remote Gateway and does not configure this server)`
-          : `${tokenSource} is blank or a placeholder ("undefined"/"null"); set a real secret (at least 16 characters, e.g. from \`openssl rand -hex 32\`)`
+          : `${tokenSource} is blank or a placeholder ("undefined"/"null"); set a real secret (e.g. from \`openssl rand -hex 24\`)`
     })
   }
   if (authMode === "password" && isUnusableSecret(password)) {
@@ -227,6 +228,19 @@ export const resolveServerSettings = (loaded: LoadedConfig, env: Env, flags: Ser
     throw new ConfigError({
       message: `gateway.tailscale.mode "${tailscaleMode}" proxies to the loopback port and needs gateway.bind "loopback" (got "${bind}"): set gateway.bind to "loopback" (or --bind loopback)`
     })
+  }
+
+  // Reachable from other machines: the secret must stand up to guessing ("auto" is checked by
+  // Binder, only if it falls back to every interface).
+  const customHost = g.customBindHost?.trim() ?? ""
+  const customLoopback = bind === "custom" && (/^127\./.test(customHost) || customHost === "::1")
+  if ((exposed || bind === "lan" || bind === "tailnet" || (bind === "custom" && !customLoopback)) && (authMode === "token" || authMode === "password")) {
+    const secret = authMode === "token" ? token! : password!
+    const weakness = secretWeakness(authMode, secret)
+    if (weakness !== undefined) {
+      const source = (authMode === "token" ? tokenSource : passwordSource)!
+      throw new ConfigError({ message: weakSecretMessage(authMode, source, weakness, exposurePhrase(bind, tailscaleMode, g.customBindHost?.trim())) })
+    }
   }
 
   const tls = g.tls ?? {}

@@ -6,6 +6,7 @@
 import * as fs from "node:fs"
 import * as net from "node:net"
 import type { Env, LoadedConfig } from "../config/load.js"
+import { GENERATE_ADVICE, isObviousSecret, MIN_PASSWORD_LENGTH, MIN_TOKEN_LENGTH } from "../config/secret-strength.js"
 import { effectiveTlsFiles, isUnusableSecret, type ServerFlags } from "../config/settings.js"
 import { isPrivateAddress } from "../client/target.js"
 
@@ -24,9 +25,6 @@ export interface AuditReport {
   readonly findings: ReadonlyArray<Finding>
   readonly summary: { readonly critical: number; readonly warn: number }
 }
-
-const MIN_TOKEN_LENGTH = 24
-const MIN_PASSWORD_LENGTH = 16
 
 /** Permission bits of a path, or undefined when it does not exist. */
 export type StatMode = (p: string) => number | undefined
@@ -68,20 +66,25 @@ export const auditConfig = (loaded: LoadedConfig, env: Env, flags: ServerFlags =
   if (exposed && nonLoopback) {
     add("exposure-with-non-loopback-bind", "critical", `gateway.tailscale.mode "${tailscale}" with gateway.bind "${bind}": the port is reachable around the proxy`, 'set gateway.bind "loopback"')
   }
+  // Start-up refuses these once other machines can reach the Gateway (config/secret-strength.ts).
+  const reachable = nonLoopback || exposed
+  const refused = !reachable ? "" : bind === "auto" && !exposed ? ' (gateway run refuses it if "auto" falls back to every interface)' : " (gateway run refuses to start with it)"
   if (authMode === "token" && token !== undefined && !isUnusableSecret(token) && token.length < MIN_TOKEN_LENGTH) {
-    const reachable = nonLoopback || exposed
-    add("short-token", reachable ? "critical" : "warn", `gateway.auth.token is ${token.length} characters (fewer than ${MIN_TOKEN_LENGTH})${reachable ? " on a Gateway reachable from other machines" : ""}`, "use a long random token, e.g. `openssl rand -hex 32`")
+    add("short-token", reachable ? "critical" : "warn", `gateway.auth.token is ${token.length} characters (fewer than ${MIN_TOKEN_LENGTH})${reachable ? ` on a Gateway reachable from other machines${refused}` : ""}`, `use a long random token, e.g. ${GENERATE_ADVICE.token}`)
   }
   // Tailnet bind: identity is `tailscale whois` of the real TCP peer (nothing to forge), so no finding.
   // Other non-loopback binds: identity headers count only from a proxy on this host (Serve needs loopback).
-  if (authMode === "password" && password !== undefined && !isUnusableSecret(password) && password.length < MIN_PASSWORD_LENGTH && (nonLoopback || exposed)) {
-    const publicInternet = tailscale === "funnel"
+  if (authMode === "password" && password !== undefined && !isUnusableSecret(password) && password.length < MIN_PASSWORD_LENGTH && reachable) {
     add(
       "short-password",
-      publicInternet ? "critical" : "warn",
-      `gateway.auth.password is ${password.length} characters (fewer than ${MIN_PASSWORD_LENGTH}) on a Gateway reachable from ${publicInternet ? "the public internet (Tailscale Funnel)" : "other machines"}`,
-      "use a long passphrase or a random one, e.g. `openssl rand -base64 24`"
+      "critical",
+      `gateway.auth.password is ${password.length} characters (fewer than ${MIN_PASSWORD_LENGTH}) on a Gateway reachable from ${tailscale === "funnel" ? "the public internet (Tailscale Funnel)" : "other machines"}${refused}`,
+      `use a long passphrase or a random one, e.g. ${GENERATE_ADVICE.password}`
     )
+  }
+  const long = secret !== undefined && secret.length >= (authMode === "token" ? MIN_TOKEN_LENGTH : MIN_PASSWORD_LENGTH)
+  if ((authMode === "token" || authMode === "password") && long && isObviousSecret(secret!)) {
+    add("weak-secret", reachable ? "critical" : "warn", `gateway.auth.${authMode} is a well-known, repeated or sequential value${refused}`, `use a random one, e.g. ${GENERATE_ADVICE[authMode]}`)
   }
   if ((g.auth?.allowTailscale ?? false) && nonLoopback && bind !== "tailnet") {
     add(

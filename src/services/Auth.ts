@@ -145,7 +145,10 @@ const isBrowser = (mode: ClientMode) => mode === "ui" || mode === "webchat"
 const hint = (kind: "token" | "password", problem: "missing" | "mismatch", mode: ClientMode): string => {
   if (mode === "node") return `pass the Gateway's gateway.auth.${kind} to \`openclaw node run --${kind}\``
   if (isBrowser(mode)) {
-    return `enter the Gateway's ${kind} in the Control UI settings (gateway.auth.${kind} on the Gateway host)`
+    // What a browser user can actually do: the sign-in form on this page, or (token) the link `openclaw dashboard` prints.
+    return kind === "token"
+      ? "open the sign-in link that `openclaw dashboard` prints on the Gateway host, or paste its gateway.auth.token into the token field"
+      : "type the Gateway's password (gateway.auth.password on the Gateway host) into the password field"
   }
   return problem === "missing"
     ? `pass --${kind}, set OPENCLAW_GATEWAY_${kind.toUpperCase()}, or set gateway.remote.${kind} to the Gateway's gateway.auth.${kind}`

@@ -5,11 +5,14 @@
  */
 import * as net from "node:net"
 import * as os from "node:os"
-import { Context, Data, Effect, Layer } from "effect"
+import { Context, Data, Effect, Layer, Option, Redacted } from "effect"
 import type { BindMode } from "../config/schema.js"
-import { GatewayConfig } from "./GatewayConfig.js"
+import { exposurePhrase, secretWeakness, weakSecretMessage } from "../config/secret-strength.js"
+import { GatewayConfig, type GatewaySettings } from "./GatewayConfig.js"
+import { TailscaleCli, type TailscaleCliService } from "./TailscaleCli.js"
 
-export class BindError extends Data.TaggedError("BindError")<{ readonly message: string; readonly code?: string }> {}
+/** `config`: the settings are at fault (exit 78 like a ConfigError), not the machine. */
+export class BindError extends Data.TaggedError("BindError")<{ readonly message: string; readonly code?: string; readonly config?: boolean }> {}
 
 export interface BoundAddress {
   readonly host: string
@@ -50,6 +53,70 @@ export const findTailnetAddress = (list: InterfaceLister): string | undefined =>
   return (candidates.find((i) => i.family === "IPv4") ?? candidates[0])?.address
 }
 
+/** IPv4 first (what a user types and what most clients reach), then IPv6, each in Tailscale's order. */
+const ipv4First = (ips: ReadonlyArray<string>): Array<string> => [...ips.filter((ip) => net.isIPv4(ip)), ...ips.filter((ip) => net.isIPv6(ip))]
+
+const NO_TAILNET_ADDRESS =
+  'gateway.bind is "tailnet" but this machine has no Tailscale address (100.64.0.0/10 or fd7a:115c:a1e0::/48): start Tailscale (`tailscale up`) or choose another gateway.bind'
+
+/**
+ * This node's tailnet address: the one `tailscale status --json` reports (Self.TailscaleIPs, IPv4
+ * first) that an interface here holds. Any 100.64.0.0/10 address would do only by luck: behind
+ * carrier-grade NAT the WAN address is in that range too. The range scan is the fallback only when
+ * there is no tailscale CLI to ask, and says so.
+ */
+export const resolveTailnetAddress = (
+  interfaces: InterfaceLister,
+  tailscale: TailscaleCliService | undefined
+): Effect.Effect<string, BindError> =>
+  Effect.gen(function* () {
+    const scan = (why: string) =>
+      Effect.gen(function* () {
+        const address = findTailnetAddress(interfaces)
+        if (address === undefined) return yield* new BindError({ message: `${NO_TAILNET_ADDRESS} (${why})` })
+        yield* Effect.logWarning(
+          `gateway.bind "tailnet": ${why}, so the Gateway binds ${address}, the first address in Tailscale's range on this machine's interfaces, without Tailscale confirming it is this node's; install the tailscale CLI (or set OPENCLAW_TAILSCALE_BIN) so the Gateway binds the address Tailscale reports`
+        )
+        return address
+      })
+    if (tailscale === undefined) return yield* scan("no tailscale CLI is available to this Gateway")
+    const status = yield* Effect.either(tailscale.status)
+    if (status._tag === "Left") {
+      if (status.left.kind === "binary-missing") return yield* scan("the tailscale CLI was not found")
+      return yield* new BindError({ message: `gateway.bind is "tailnet" but Tailscale could not say which address is this node's: ${status.left.message}` })
+    }
+    const reported = ipv4First(status.right.tailscaleIps)
+    if (reported.length === 0) {
+      return yield* new BindError({
+        message: `gateway.bind is "tailnet" but \`tailscale status\` reports no address for this node (state ${status.right.backendState}): run \`tailscale up\` and log in, or choose another gateway.bind`
+      })
+    }
+    const held = new Set(Object.values(interfaces()).flatMap((infos) => (infos ?? []).map((i) => i.address.toLowerCase())))
+    const address = reported.find((ip) => held.has(ip.toLowerCase()))
+    if (address === undefined) {
+      return yield* new BindError({
+        message: `gateway.bind is "tailnet": Tailscale reports ${reported.join(", ")} for this node, but no network interface here holds it (tailscaled in userspace-networking mode?): use gateway.bind "loopback" with gateway.tailscale.mode "serve", or choose another gateway.bind`
+      })
+    }
+    return address
+  })
+
+export interface BinderOptions {
+  /** Asked for this node's tailnet address; without it "tailnet" falls back to the range scan. */
+  readonly tailscale?: TailscaleCliService
+  /** Why "auto" may not fall back to every interface (a weak secret), if it may not. */
+  readonly lanFallbackRefusal?: string
+}
+
+/** For "auto": the refusal to fall back to every interface with a secret too weak for it. */
+export const autoFallbackRefusal = (s: GatewaySettings): string | undefined => {
+  if (s.bind !== "auto" || (s.auth.mode !== "token" && s.auth.mode !== "password")) return undefined
+  const secret = s.auth.mode === "token" ? s.auth.token : s.auth.password
+  if (secret === undefined) return undefined
+  const weakness = secretWeakness(s.auth.mode, Redacted.value(secret))
+  return weakness === undefined ? undefined : weakSecretMessage(s.auth.mode, s.auth.secretSource ?? `gateway.auth.${s.auth.mode}`, weakness, exposurePhrase("auto", "off"))
+}
+
 interface Planned {
   readonly hosts: ReadonlyArray<{ readonly host: string; readonly required: boolean }>
   readonly mode: Exclude<BindMode, "auto">
@@ -84,25 +151,18 @@ const describeBindError = (err: NodeJS.ErrnoException, host: string, port: numbe
   }
 }
 
-export const makeBinder = (mode: BindMode, customHost: string | undefined, interfaces: InterfaceLister): BinderService => {
-  const plan = (): Planned | BindError => {
+export const makeBinder = (mode: BindMode, customHost: string | undefined, interfaces: InterfaceLister, options: BinderOptions = {}): BinderService => {
+  const plan = (): Effect.Effect<Planned, BindError> => {
     switch (mode) {
       case "loopback":
       case "auto":
-        return { mode: "loopback", hosts: [{ host: "127.0.0.1", required: true }, { host: "::1", required: false }] }
+        return Effect.succeed({ mode: "loopback", hosts: [{ host: "127.0.0.1", required: true }, { host: "::1", required: false }] })
       case "lan":
-        return { mode: "lan", hosts: [{ host: "0.0.0.0", required: true }, { host: "::", required: false }] }
+        return Effect.succeed({ mode: "lan", hosts: [{ host: "0.0.0.0", required: true }, { host: "::", required: false }] })
       case "custom":
-        return { mode: "custom", hosts: [{ host: customHost!, required: true }] }
-      case "tailnet": {
-        const address = findTailnetAddress(interfaces)
-        return address === undefined
-          ? new BindError({
-              message:
-                'gateway.bind is "tailnet" but this machine has no Tailscale address (100.64.0.0/10 or fd7a:115c:a1e0::/48): start Tailscale (`tailscale up`) or choose another gateway.bind'
-            })
-          : { mode: "tailnet", hosts: [{ host: address, required: true }] }
-      }
+        return Effect.succeed({ mode: "custom", hosts: [{ host: customHost!, required: true }] })
+      case "tailnet":
+        return Effect.map(resolveTailnetAddress(interfaces, options.tailscale), (address): Planned => ({ mode: "tailnet", hosts: [{ host: address, required: true }] }))
     }
   }
 
@@ -129,13 +189,13 @@ export const makeBinder = (mode: BindMode, customHost: string | undefined, inter
   return {
     bind: (port, onConnection) =>
       Effect.gen(function* () {
-        const planned = plan()
-        if (planned instanceof BindError) return yield* planned
+        const planned = yield* plan()
         if (mode !== "auto") return yield* bindPlanned(planned, port, onConnection)
         // auto: loopback when it can be bound, otherwise every interface (then the non-loopback rules apply).
         const loopback = yield* Effect.either(bindPlanned(planned, port, onConnection))
         if (loopback._tag === "Right") return loopback.right
         if (loopback.left.code !== "EADDRNOTAVAIL" && loopback.left.code !== "EAFNOSUPPORT") return yield* loopback.left
+        if (options.lanFallbackRefusal !== undefined) return yield* new BindError({ message: options.lanFallbackRefusal, config: true })
         yield* Effect.logWarning(`gateway.bind "auto": loopback could not be bound (${loopback.left.message}); binding all interfaces instead`)
         return yield* bindPlanned({ mode: "lan", hosts: [{ host: "0.0.0.0", required: true }, { host: "::", required: false }] }, port, onConnection)
       }).pipe(Effect.withSpan("Binder.bind"))
@@ -143,11 +203,16 @@ export const makeBinder = (mode: BindMode, customHost: string | undefined, inter
 }
 
 export class Binder extends Context.Tag("openclaw/Binder")<Binder, BinderService>() {
-  static layer = Layer.effect(
-    Binder,
-    Effect.map(GatewayConfig, (s) => makeBinder(s.bind, s.customBindHost, os.networkInterfaces))
-  )
+  /** Uses TailscaleCli for the tailnet address when the context has one (gatewayServices provides it). */
+  static layer = Layer.effect(Binder, Binder.make(os.networkInterfaces))
   /** A Binder that sees the given network interfaces instead of the machine's (tailnet tests). */
-  static layerWithInterfaces = (interfaces: InterfaceLister) =>
-    Layer.effect(Binder, Effect.map(GatewayConfig, (s) => makeBinder(s.bind, s.customBindHost, interfaces)))
+  static layerWithInterfaces = (interfaces: InterfaceLister) => Layer.effect(Binder, Binder.make(interfaces))
+
+  private static make(interfaces: InterfaceLister) {
+    return Effect.gen(function* () {
+      const s = yield* GatewayConfig
+      const tailscale = Option.getOrUndefined(yield* Effect.serviceOption(TailscaleCli))
+      return makeBinder(s.bind, s.customBindHost, interfaces, { tailscale, lanFallbackRefusal: autoFallbackRefusal(s) })
+    })
+  }
 }

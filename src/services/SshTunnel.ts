@@ -5,9 +5,13 @@
  * accepts, and the process is stopped when the scope closes. ssh's failures are classified into
  * one-line messages that say what to check; raw stderr is never passed on wholesale.
  */
-import { type ChildProcess, spawn } from "node:child_process"
+import { type ChildProcess, execFileSync, spawn } from "node:child_process"
 import * as net from "node:net"
+import * as path from "node:path"
 import { Cause, Context, Data, Deferred, Effect, ExecutionStrategy, Layer, Scope } from "effect"
+import { findOnPath, isExecutable } from "../platform/executable.js"
+import { startTicks } from "../platform/processes.js"
+import { describePortHolder, reapOrphanedTunnels, removeTunnelRecord, writeTunnelRecord } from "./ssh-tunnel-records.js"
 
 export type SshHostKeyPolicy = "strict" | "openssh"
 
@@ -23,6 +27,11 @@ export interface SshSpec {
   readonly hostKeyPolicy: SshHostKeyPolicy
   readonly knownHostsFile: string | undefined
   readonly remotePort: number
+  /**
+   * The state directory: each ssh is recorded in <stateDir>/ssh-tunnels/ so that a later start can
+   * stop one whose owner was killed (see ssh-tunnel-records.ts). Without it nothing is recorded.
+   */
+  readonly stateDir?: string
 }
 
 export type SshFailureKind =
@@ -57,6 +66,8 @@ export interface Tunnel {
   readonly spec: SshSpec
   /** Completes when ssh exits, with the classified reason. */
   readonly exited: Effect.Effect<SshTunnelError>
+  /** One line per orphaned ssh of an earlier owner that this open stopped (for the caller to show). */
+  readonly cleanedUp: ReadonlyArray<string>
 }
 
 export interface SshTunnelService {
@@ -115,25 +126,32 @@ export const sshArgs = (spec: SshSpec, localPort: number, options: TunnelOptions
   spec.destination
 ]
 
-const localPortInUse = (localPort: number) =>
-  `local port ${localPort} is already in use on 127.0.0.1: choose another with --local-port (a local Gateway may be using it)`
+/** Names the holder when this user can see it (ssh-tunnel-records.ts); otherwise says what it may be. */
+const localPortInUse = (localPort: number, stateDir?: string) => {
+  const holder = describePortHolder(localPort, stateDir)
+  return holder === undefined
+    ? `local port ${localPort} is already in use on 127.0.0.1: choose another with --local-port (a local Gateway may be using it)`
+    : `local port ${localPort} is already in use on 127.0.0.1 by ${holder}: choose another with --local-port, or stop that process`
+}
 
 const hostLabel = (spec: SshSpec) => (spec.port === undefined ? spec.host : `${spec.host} port ${spec.port}`)
 
 /** One line per failure, saying what to check. `stderr` is read, never echoed whole. */
 export const classifySshFailure = (stderr: string, exitCode: number | null, spec: SshSpec, localPort: number, signal?: string | null): SshTunnelError => {
   const make = (kind: SshFailureKind, message: string) => new SshTunnelError({ kind, message })
-  const known = spec.knownHostsFile ?? "~/.ssh/known_hosts"
+  // The fix commands must touch the file ssh actually reads: gateway.remote.sshKnownHostsFile when set.
+  const own = spec.knownHostsFile
+  const known = own === undefined ? "~/.ssh/known_hosts" : `${own} (gateway.remote.sshKnownHostsFile)`
   if (/REMOTE HOST IDENTIFICATION HAS CHANGED|Host key for .* has changed/.test(stderr)) {
     return make(
       "host-key-changed",
-      `the SSH host key of ${hostLabel(spec)} does not match the one in ${known}: if the server's key really changed, check its new fingerprint out of band and replace the entry (ssh-keygen -R ${spec.port ? `"[${spec.host}]:${spec.port}"` : spec.host}); otherwise someone may be intercepting the connection`
+      `the SSH host key of ${hostLabel(spec)} does not match the one in ${known}: if the server's key really changed, check its new fingerprint out of band and replace the entry (ssh-keygen ${own === undefined ? "" : `-f ${own} `}-R ${spec.port ? `"[${spec.host}]:${spec.port}"` : spec.host}); otherwise someone may be intercepting the connection`
     )
   }
   if (/Host key verification failed|No \S+ host key is known/.test(stderr)) {
     return make(
       "host-key-unknown",
-      `the SSH host key of ${hostLabel(spec)} is not in ${known}${spec.hostKeyPolicy === "strict" ? ' and gateway.remote.sshHostKeyPolicy is "strict"' : ""}: connect once with \`ssh ${spec.port ? `-p ${spec.port} ` : ""}${spec.destination}\` and verify the fingerprint, or add the key to ${known}`
+      `the SSH host key of ${hostLabel(spec)} is not in ${known}${spec.hostKeyPolicy === "strict" ? ' and gateway.remote.sshHostKeyPolicy is "strict"' : ""}: connect once with \`ssh ${own === undefined ? "" : `-o UserKnownHostsFile=${own} `}${spec.port ? `-p ${spec.port} ` : ""}${spec.destination}\` and verify the fingerprint, or add the key to ${own ?? known}`
     )
   }
   if (/Permission denied \(/.test(stderr)) {
@@ -155,7 +173,7 @@ export const classifySshFailure = (stderr: string, exitCode: number | null, spec
     return make("timeout", `no SSH connection to ${hostLabel(spec)} (timed out or unreachable): check the network and gateway.remote.sshTarget`)
   }
   if (/cannot listen to port|Address already in use|Could not request local forwarding/.test(stderr)) {
-    return make("local-port-in-use", localPortInUse(localPort))
+    return make("local-port-in-use", localPortInUse(localPort, spec.stateDir))
   }
   if (/forwarding failed|administratively prohibited/.test(stderr)) {
     return make("forward", `the SSH server ${hostLabel(spec)} refused the port forward: check AllowTcpForwarding in its sshd_config`)
@@ -197,21 +215,68 @@ const stopChild = (child: ChildProcess) =>
     child.kill("SIGTERM")
   })
 
+let pdeathsig: boolean | undefined
+/** util-linux `setpriv` with --pdeathsig (Linux): lets the kernel stop ssh when its owner dies, even by SIGKILL. */
+const setprivPath = (): string | undefined => {
+  if (process.platform !== "linux") return undefined
+  const found = findOnPath(["setpriv"], process.env.PATH)
+  if (found === undefined) return undefined
+  if (pdeathsig === undefined) {
+    try {
+      pdeathsig = execFileSync(found, ["--help"], { encoding: "utf8", timeout: 2_000, stdio: ["ignore", "pipe", "ignore"] }).includes("--pdeathsig")
+    } catch {
+      pdeathsig = false
+    }
+  }
+  return pdeathsig ? found : undefined
+}
+
+/** ssh, under `setpriv --pdeathsig SIGTERM` where it exists and ssh is installed (else spawn reports ENOENT itself). */
+const spawnSsh = (binary: string, args: Array<string>) => {
+  const setpriv = setprivPath()
+  const sshExists = path.isAbsolute(binary) ? isExecutable(binary) : findOnPath([binary], process.env.PATH) !== undefined
+  return setpriv !== undefined && sshExists
+    ? spawn(setpriv, ["--pdeathsig", "SIGTERM", "--", binary, ...args], { stdio: ["ignore", "ignore", "pipe"] })
+    : spawn(binary, args, { stdio: ["ignore", "ignore", "pipe"] })
+}
+
 /** Starts ssh once on `localPort` and waits for the forward to accept (or ssh to fail). */
 const startOnce = (binary: string, spec: SshSpec, localPort: number, options: TunnelOptions) =>
   Effect.gen(function* () {
     // Readiness is "the local port accepts": if something (e.g. a local Gateway on 18789) already
     // listens there, that probe would succeed against it while ssh fails to bind. Refuse first.
     if (yield* Effect.promise(() => probe(localPort))) {
-      return yield* new SshTunnelError({ kind: "local-port-in-use", message: localPortInUse(localPort) })
+      return yield* new SshTunnelError({ kind: "local-port-in-use", message: localPortInUse(localPort, spec.stateDir) })
     }
     const exitedDeferred = yield* Deferred.make<SshTunnelError>()
+    const args = sshArgs(spec, localPort, options)
+    const stateDir = spec.stateDir
     const child = yield* Effect.acquireRelease(
       Effect.try({
-        try: () => spawn(binary, sshArgs(spec, localPort, options), { stdio: ["ignore", "ignore", "pipe"] }),
+        try: () => {
+          const c = spawnSsh(binary, args)
+          if (stateDir !== undefined && c.pid !== undefined) {
+            writeTunnelRecord(stateDir, {
+              sshPid: c.pid,
+              sshStart: startTicks(c.pid),
+              ownerPid: process.pid,
+              ownerStart: startTicks(process.pid),
+              localPort,
+              forward: args[args.indexOf("-L") + 1]!,
+              destination: spec.destination,
+              since: Date.now()
+            })
+          }
+          return c
+        },
         catch: (e) => new SshTunnelError({ kind: "spawn", message: `cannot run ssh: ${(e as Error).message}` })
       }),
-      (c) => stopChild(c)
+      // The record goes only once ssh is gone.
+      (c) =>
+        Effect.zipRight(
+          stopChild(c),
+          Effect.sync(() => stateDir !== undefined && c.pid !== undefined && removeTunnelRecord(stateDir, localPort, c.pid))
+        )
     )
     // Safety net: a CLI that exits without running finalizers still takes its ssh with it.
     const onExit = () => child.kill("SIGTERM")
@@ -239,20 +304,22 @@ const startOnce = (binary: string, spec: SshSpec, localPort: number, options: Tu
       }
       yield* Effect.sleep("50 millis")
     }
-    return { localPort, pid: child.pid!, spec, exited: Deferred.await(exitedDeferred) } satisfies Tunnel
+    return { localPort, pid: child.pid!, spec, exited: Deferred.await(exitedDeferred), cleanedUp: [] } satisfies Tunnel
   })
 
 export const makeSshTunnel = (binary = "ssh"): SshTunnelService => ({
   open: (spec, options = {}) =>
     Effect.gen(function* () {
       const outer = yield* Effect.scope
+      // An ssh whose owner was killed (SIGKILL, a crash) may still hold its port: stop the ones provably ours.
+      const cleanedUp = spec.stateDir === undefined ? [] : yield* reapOrphanedTunnels(spec.stateDir)
       // A free port can be taken between the check and ssh's bind: then try another (not for a fixed port).
       for (let attempt = 1; ; attempt++) {
         const localPort = options.localPort ?? (yield* freeLocalPort())
         // Each attempt in its own child scope, closed at once on failure: a failed attempt leaves no ssh behind.
         const child = yield* Scope.fork(outer, ExecutionStrategy.sequential)
         const result = yield* Effect.exit(startOnce(binary, spec, localPort, options).pipe(Scope.extend(child)))
-        if (result._tag === "Success") return result.value
+        if (result._tag === "Success") return { ...result.value, cleanedUp }
         yield* Scope.close(child, result)
         const failure = Cause.failureOption(result.cause)
         if (failure._tag === "None") return yield* Effect.failCause(result.cause)

@@ -103,7 +103,9 @@ const state = {
   session: sessionStorage.getItem("openclaw.controlUi.session") ?? "main",
   lines: [] as Array<ChatLine>,
   chatError: undefined as string | undefined,
-  activeRuns: new Set<string>()
+  activeRuns: new Set<string>(),
+  /** The reason of the Gateway's last `shutdown` event, kept until this page is connected again. */
+  shutdown: undefined as string | undefined
 }
 
 const hasMethod = (name: string) => state.hello?.features.methods.includes(name) ?? false
@@ -179,10 +181,11 @@ const renderConnState = () => {
   if (s.kind === "waiting") {
     const paint = () => {
       const secs = Math.max(0, Math.ceil((s.retryAt - Date.now()) / 1000))
+      // A clean stop says why; the failed reconnects after it must not hide that.
       replaceChildren(
         banner,
-        h("strong", {}, s.everConnected ? "Connection to the Gateway lost. " : "Cannot connect to the Gateway. "),
-        `${s.reason}. Reconnecting in ${secs}s… `,
+        h("strong", {}, state.shutdown !== undefined ? `The Gateway shut down (${state.shutdown}). ` : s.everConnected ? "Connection to the Gateway lost. " : "Cannot connect to the Gateway. "),
+        `${state.shutdown !== undefined ? "It is not back yet" : s.reason}. Reconnecting in ${secs}s… `,
         h("button", { className: "link", onclick: () => state.conn?.retryNow() }, "Retry now")
       )
     }
@@ -190,7 +193,7 @@ const renderConnState = () => {
     bannerTimer = window.setInterval(paint, 1000)
     banner.hidden = false
   } else if (s.kind === "connecting" && s.attempt > 1) {
-    replaceChildren(banner, "Reconnecting to the Gateway…")
+    replaceChildren(banner, state.shutdown !== undefined ? `The Gateway shut down (${state.shutdown}). Reconnecting…` : "Reconnecting to the Gateway…")
     banner.hidden = false
   } else banner.hidden = true
 }
@@ -216,6 +219,7 @@ const connect = (credentials: Credentials) => {
       renderConnState()
       renderChatControls()
       if (s.kind === "connected") {
+        state.shutdown = undefined
         state.hello = s.hello
         state.presence = [...((s.hello.snapshot.presence as Array<any>) ?? [])]
         if (!webchatOnly) renderNav()
@@ -229,6 +233,9 @@ const connect = (credentials: Credentials) => {
           return showLogin("This browser was signed out: its device was revoked or removed on the Gateway. Sign in again with the Gateway's token or password.")
         }
         showLogin(s.error.details?.code?.endsWith("_MISSING") && credentials.kind === "none" ? undefined : s.error.message)
+      } else if (state.view === "overview" && main.querySelector("#overview") !== null) {
+        // "Reachable" must not keep saying yes while the page is disconnected.
+        renderOverview()
       }
     },
     onEvent
@@ -261,7 +268,8 @@ const onEvent = (event: string, payload: any) => {
       else if (!webchatOnly) void refreshPendingCount()
       return
     case "shutdown":
-      replaceChildren(banner, "The Gateway is shutting down; this page will reconnect when it is back.")
+      state.shutdown = typeof payload?.reason === "string" && payload.reason.length > 0 ? payload.reason : "no reason given"
+      replaceChildren(banner, `The Gateway is shutting down (${state.shutdown}); this page will reconnect when it is back.`)
       banner.hidden = false
       return
   }
@@ -613,6 +621,19 @@ const providerBadge = () => {
 
 const kv = (label: string, value: Node | string, field?: string) => h("div", { className: "kv" }, h("dt", {}, label), h("dd", { "data-field": field }, value))
 
+const reachability = (): string => {
+  const c = state.connState
+  if (c.kind !== "connected") {
+    if (state.shutdown !== undefined) return `no: the Gateway shut down (${state.shutdown})`
+    return c.kind === "waiting" ? `no: ${c.reason}` : "connecting…"
+  }
+  return state.healthOk === undefined ? "checking…" : state.healthOk ? `yes (health ${state.healthMs} ms)` : "answers, but health is NOT OK"
+}
+
+/** AB:CD:...: a line may break only between bytes, never inside one (each byte is one span). */
+const fingerprintCode = (fp: string) =>
+  h("code", { className: "fingerprint" }, "sha256 ", fp.split(":").flatMap((b, i, all) => [h("span", { className: "byte" }, i < all.length - 1 ? `${b}:` : b), h("wbr")]))
+
 const renderOverview = () => {
   const s = state.status ?? {}
   const hello = state.hello
@@ -631,7 +652,7 @@ const renderOverview = () => {
           "dl",
           { className: "card" },
           h("h3", {}, "Reachability"),
-          kv("Reachable", state.healthOk === undefined ? "checking…" : state.healthOk ? `yes (health ${state.healthMs} ms)` : "answers, but health is NOT OK", "reachable"),
+          kv("Reachable", reachability(), "reachable"),
           kv("WebSocket", state.url, "url"),
           kv("Signed in as", hello ? `${hello.auth.role} via ${hello.auth.method}` : "—", "auth-method"),
           kv("Scopes", hello ? hello.auth.scopes.join(", ") : "—", "scopes")
@@ -654,7 +675,7 @@ const renderOverview = () => {
           urls.length > 0 ? kv("URLs", h("span", {}, urls.map((u: string) => h("div", {}, h("code", {}, u)))), "exposure-urls") : null,
           exposure?.reason ? kv("Reason", exposure.reason, "exposure-reason") : null,
           kv("TLS", s.tls?.enabled ? "on" : "off", "tls"),
-          s.tls?.fingerprint ? kv("Fingerprint", h("code", {}, `sha256 ${s.tls.fingerprint}`), "tls-fingerprint") : null
+          s.tls?.fingerprint ? kv("Fingerprint", fingerprintCode(s.tls.fingerprint), "tls-fingerprint") : null
         ),
         h(
           "dl",

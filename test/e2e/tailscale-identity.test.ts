@@ -14,6 +14,8 @@ import { RawClient } from "../support/gateway.js"
 import { fakeTailscale, HOST } from "../support/tailscale.js"
 
 const TOKEN = "identity-e2e-token-0123456789"
+// Serve and Funnel need a password of at least 16 characters (config/secret-strength.ts).
+const PASSWORD = "correct horse battery staple"
 const ALICE_IP = "100.64.0.7"
 const TAGGED_IP = "100.64.0.9"
 
@@ -223,11 +225,11 @@ describe("Tailscale identity is off for password mode and Funnel", () => {
   it("allowTailscale defaults: serve+token on; serve+password, funnel and off are off; an explicit setting wins", () => {
     const resolve = (gateway: Record<string, unknown>) =>
       resolveServerSettings({ configPath: "/x/openclaw.json", stateDir: "/x", exists: true, file: { gateway } as any }, {}, {}).auth.allowTailscale
-    expect(resolve({ auth: { token: "t" }, tailscale: { mode: "serve" } })).toBe(true)
-    expect(resolve({ auth: { mode: "password", password: "p" }, tailscale: { mode: "serve" } })).toBe(false)
-    expect(resolve({ auth: { mode: "password", password: "p" }, tailscale: { mode: "funnel" } })).toBe(false)
-    expect(resolve({ auth: { token: "t" } })).toBe(false)
-    expect(resolve({ auth: { token: "t", allowTailscale: false }, tailscale: { mode: "serve" } })).toBe(false)
-    expect(resolve({ auth: { mode: "password", password: "p", allowTailscale: true }, tailscale: { mode: "serve" } })).toBe(true)
+    expect(resolve({ auth: { token: TOKEN }, tailscale: { mode: "serve" } })).toBe(true)
+    expect(resolve({ auth: { mode: "password", password: PASSWORD }, tailscale: { mode: "serve" } })).toBe(false)
+    expect(resolve({ auth: { mode: "password", password: PASSWORD }, tailscale: { mode: "funnel" } })).toBe(false)
+    expect(resolve({ auth: { token: TOKEN } })).toBe(false)
+    expect(resolve({ auth: { token: TOKEN, allowTailscale: false }, tailscale: { mode: "serve" } })).toBe(false)
+    expect(resolve({ auth: { mode: "password", password: PASSWORD, allowTailscale: true }, tailscale: { mode: "serve" } })).toBe(true)
   })
 })

@@ -11,11 +11,26 @@ const BIN = path.resolve(import.meta.dirname ?? path.dirname(new URL(import.meta
 const TAILNET = "100.101.102.103"
 const REMOTE = "10.77.0.2"
 const TOKEN = "netns-token-0123456789abcdef"
+// A second address in 100.64.0.0/10 that is NOT this node's tailnet address (a carrier-grade NAT
+// WAN address), on the interface Node lists first; set up by netns.test.ts for the tailnet-* scenarios.
+const CGNAT = "100.88.0.1"
+const FAKE_TAILSCALE = path.resolve(BIN, "../../test/support/fake-tailscale")
 
-const startGateway = (stateDir, gateway) =>
+/** PATH with the fake tailscale reporting `ips` for this node (state file in stateDir), or without any tailscale. */
+const envWith = (stateDir, ips) => {
+  const env = { PATH: process.env.PATH, HOME: stateDir, OPENCLAW_STATE_DIR: stateDir }
+  if (ips === undefined) return env
+  const binDir = path.join(stateDir, "bin")
+  fs.mkdirSync(binDir, { recursive: true })
+  fs.symlinkSync(FAKE_TAILSCALE, path.join(binDir, "tailscale"))
+  fs.writeFileSync(path.join(stateDir, "fake-tailscale.json"), JSON.stringify({ ips }))
+  return { ...env, PATH: `${binDir}:${process.env.PATH}`, FAKE_TAILSCALE_STATE: path.join(stateDir, "fake-tailscale.json") }
+}
+
+const startGateway = (stateDir, gateway, env = envWith(stateDir)) =>
   new Promise((resolve, reject) => {
     fs.writeFileSync(path.join(stateDir, "openclaw.json"), JSON.stringify({ gateway: { auth: { token: TOKEN }, ...gateway } }))
-    const child = spawn(BIN, ["gateway", "run"], { env: { PATH: process.env.PATH, HOME: stateDir, OPENCLAW_STATE_DIR: stateDir }, stdio: ["ignore", "pipe", "pipe"] })
+    const child = spawn(BIN, ["gateway", "run"], { env, stdio: ["ignore", "pipe", "pipe"] })
     let out = ""
     child.stdout.on("data", (d) => {
       out += d
@@ -43,9 +58,9 @@ const tryConnect = (url, token, localAddress) =>
     })
   })
 
-const cli = (stateDir, args) => {
+const cli = (stateDir, args, env = envWith(stateDir)) => {
   try {
-    return { code: 0, out: execFileSync(BIN, args, { env: { PATH: process.env.PATH, HOME: stateDir, OPENCLAW_STATE_DIR: stateDir }, encoding: "utf8", stdio: "pipe" }) }
+    return { code: 0, out: execFileSync(BIN, args, { env, encoding: "utf8", stdio: "pipe" }) }
   } catch (e) {
     return { code: e.status, out: `${e.stdout}${e.stderr}` }
   }
@@ -72,6 +87,7 @@ if (scenario === "tailnet") {
   const gw = await startGateway(stateDir, { bind: "lan", port: 18790 })
   result.listening = gw.out().match(/listening on (\S+)/)[1]
   result.bindLine = gw.out().match(/Bind:\s+(.*)/)[1]
+  result.lanLines = gw.out().split("\n").filter((l) => /^ {2}(From LAN: | {11})\s*wss?:\/\//.test(l)).map((l) => l.trim())
   result.viaTailnet = await tryConnect(`ws://${TAILNET}:18790`, TOKEN, REMOTE)
   result.viaLoopback = await tryConnect("ws://127.0.0.1:18790", TOKEN)
   await stop(gw.child)
@@ -86,6 +102,41 @@ if (scenario === "tailnet") {
   // Run with the Tailscale address removed: a clear error, never a fallback.
   fs.writeFileSync(path.join(stateDir, "openclaw.json"), JSON.stringify({ gateway: { bind: "tailnet", auth: { token: TOKEN } } }))
   result.run = cli(stateDir, ["gateway", "run"])
+} else if (scenario === "tailnet-reported") {
+  // Tailscale says this node is 100.101.102.103 (its IPv6 address listed first, and not on any
+  // interface here); 100.88.0.1 is in the range too but is not ours.
+  const env = envWith(stateDir, ["fd7a:115c:a1e0::9", TAILNET])
+  const gw = await startGateway(stateDir, { bind: "tailnet", port: 18792 }, env)
+  result.listening = gw.out().match(/listening on (\S+)/)[1]
+  result.out = gw.out()
+  result.onReported = await tryConnect(`ws://${TAILNET}:18792`, TOKEN, REMOTE)
+  result.onCgnat = await tryConnect(`ws://${CGNAT}:18792`, TOKEN, REMOTE)
+  await stop(gw.child)
+} else if (scenario === "tailnet-no-cli") {
+  // No tailscale CLI: the range scan, and a log line that says so.
+  const gw = await startGateway(stateDir, { bind: "tailnet", port: 18793 })
+  await new Promise((r) => setTimeout(r, 100))
+  result.listening = gw.out().match(/listening on (\S+)/)[1]
+  result.out = gw.out()
+  await stop(gw.child)
+} else if (scenario === "tailnet-not-held") {
+  // Tailscale reports an address no interface holds (userspace networking): an error, not the range scan.
+  fs.writeFileSync(path.join(stateDir, "openclaw.json"), JSON.stringify({ gateway: { bind: "tailnet", port: 18794, auth: { token: TOKEN } } }))
+  result.run = cli(stateDir, ["gateway", "run"], envWith(stateDir, ["100.99.99.99"]))
+} else if (scenario === "lan-weak") {
+  fs.writeFileSync(path.join(stateDir, "openclaw.json"), JSON.stringify({ gateway: { bind: "lan", port: 18795, auth: { token: TOKEN } } }))
+  result.run = cli(stateDir, ["gateway", "run", "--token", "abc"])
+} else if (scenario === "auto-weak") {
+  // Loopback cannot be bound here (netns.test.ts removed its addresses), so "auto" would fall back to every interface.
+  fs.writeFileSync(path.join(stateDir, "openclaw.json"), JSON.stringify({ gateway: { bind: "auto", port: 18796, auth: { token: "short-token" } } }))
+  result.run = cli(stateDir, ["gateway", "run"])
+  result.onRemote = await tryConnect(`ws://${REMOTE}:18796`, TOKEN)
+} else if (scenario === "auto-strong") {
+  const gw = await startGateway(stateDir, { bind: "auto", port: 18797 })
+  result.listening = gw.out().match(/listening on (\S+)/)[1]
+  result.out = gw.out()
+  result.onRemote = await tryConnect(`ws://${REMOTE}:18797`, TOKEN)
+  await stop(gw.child)
 }
 fs.rmSync(stateDir, { recursive: true, force: true })
 console.log(JSON.stringify(result))

@@ -113,7 +113,8 @@ describe("Pairing store keys and files", () => {
 describe("security audit of node settings", () => {
   const loaded = (gateway: Record<string, any>) => ({ configPath: "/s/openclaw.json", stateDir: "/s", exists: true, file: { gateway } })
   const ids = (gateway: Record<string, any>) => auditConfig(loaded(gateway), {}, {}, () => 0o600).findings.map((f) => `${f.severity}:${f.id}`)
-  const LONG = "a".repeat(64)
+  // A strong secret: a repeated character would itself be a weak-secret finding.
+  const LONG = "8c1f0e7a9b3d5c2e4f6a8b0c1d3e5f7a"
   it("flags gateway.nodes.browser.allowFunnel, critical when Funnel is on", () => {
     expect(ids({ auth: { token: LONG } })).toEqual([])
     expect(ids({ auth: { token: LONG }, nodes: { browser: { allowFunnel: true } } })).toEqual(["warn:browser-allow-funnel"])

@@ -132,6 +132,26 @@ describe.skipIf(sshdUnavailable() !== undefined)("a node host through an SSH tun
     expect(left).toEqual([])
   })
 
+  it("kill -9 of a node host with transport ssh: its ssh does not outlive it", async () => {
+    const dir = tempStateDir()
+    fs.writeFileSync(path.join(dir, "openclaw.json"), JSON.stringify(laptopConfig))
+    const before = new Set(await sshClientPids(`-p ${sshd.port}`))
+    const host = startNodeHost(["--display-name", "killed"], cliEnv(dir))
+    try {
+      // Waiting for approval means it is connected through its own tunnel.
+      await host.waitFor(/waiting for approval/, 0, 30_000)
+      const mine = (await sshClientPids(`-p ${sshd.port}`)).filter((pid) => !before.has(pid))
+      expect(mine).toHaveLength(1)
+      host.child.kill("SIGKILL")
+      await host.exited
+      const deadline = Date.now() + 5_000
+      while ((await sshClientPids(`-p ${sshd.port}`)).includes(mine[0]!) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+      expect(await sshClientPids(`-p ${sshd.port}`)).not.toContain(mine[0])
+    } finally {
+      await host.stop()
+    }
+  })
+
   it("stops with exit 1 and the one-line SSH message when the SSH host key does not match, and leaves no ssh behind", async () => {
     const dir = tempStateDir()
     const config = laptopConfig as { gateway: { remote: Record<string, unknown> } }

@@ -2,7 +2,7 @@
  * gateway.remote.transport "ssh" against a real OpenSSH server: a Gateway on one loopback port
  * stands for the remote host, Debian's sshd on another; the real CLI opens and closes the tunnel.
  */
-import { spawn } from "node:child_process"
+import { execFileSync, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -83,7 +83,10 @@ describe.skipIf(sshdUnavailable() !== undefined)("transport ssh through a real s
     fs.writeFileSync(empty, "")
     const unknown = await runCli(["health"], laptop({ ...good, sshKnownHostsFile: empty }))
     expect(unknown.code).toBe(1)
-    expect(unknown.stderr).toContain('is not in ' + empty + ' and gateway.remote.sshHostKeyPolicy is "strict"')
+    // The advice names gateway.remote.sshKnownHostsFile, and its command records the key there (not in ~/.ssh/known_hosts).
+    expect(unknown.stderr).toContain(`is not in ${empty} (gateway.remote.sshKnownHostsFile) and gateway.remote.sshHostKeyPolicy is "strict"`)
+    expect(unknown.stderr).toContain(`connect once with \`ssh -o UserKnownHostsFile=${empty} -p ${sshd.port} ${sshd.user}@127.0.0.1\``)
+    expect(unknown.stderr).not.toContain("~/.ssh/known_hosts")
 
     const refusedKey = await runCli(["status"], laptop({ ...good, sshIdentity: sshd.strangerIdentity() }))
     expect(refusedKey.code).toBe(1)
@@ -178,8 +181,13 @@ describe.skipIf(sshdUnavailable() !== undefined)("transport ssh through a real s
       const r = await runCli(["gateway", "tunnel", "--local-port", String(taken)], env, 25_000)
       expect(r.stdout).not.toContain("tunnel up")
       expect(r.code).toBe(1)
-      expect(r.stderr).toContain(`Cannot open the SSH tunnel: local port ${taken} is already in use on 127.0.0.1: choose another with --local-port`)
+      // The holder is named (this test process), not guessed.
+      expect(r.stderr).toMatch(new RegExp(`Cannot open the SSH tunnel: local port ${taken} is already in use on 127\\.0\\.0\\.1 by "[^"]+" \\(PID ${process.pid}\\): choose another with --local-port, or stop that process`))
       expect(await sshClientPids(`-p ${sshd.port}`)).toEqual([])
+      // The usual case: this machine's own Gateway (here the one standing for the remote host) on that port.
+      const own = await runCli(["gateway", "tunnel", "--local-port", String(gw.port)], env, 25_000)
+      expect(own.code).toBe(1)
+      expect(own.stderr).toContain(`local port ${gw.port} is already in use on 127.0.0.1 by "node" (PID ${gw.child.pid}, an openclaw Gateway)`)
     } finally {
       squatter.close()
     }
@@ -216,7 +224,8 @@ describe.skipIf(sshdUnavailable() !== undefined)("transport ssh through a real s
       expect(lines, err).toHaveLength(1)
       if (change === "host-key") {
         expect(err).toContain("Stopped the SSH tunnel (the SSH host key changed since the tunnel was opened; not retrying): the SSH host key of 127.0.0.1 port")
-        expect(err).toContain(`ssh-keygen -R "[127.0.0.1]:${sshd.port}"`)
+        expect(err).toContain(`does not match the one in ${knownHosts} (gateway.remote.sshKnownHostsFile)`)
+        expect(err).toContain(`ssh-keygen -f ${knownHosts} -R "[127.0.0.1]:${sshd.port}"`)
         expect(err).toContain("check its new fingerprint out of band")
         expect(err).not.toContain("@@@@")
       } else {
@@ -227,6 +236,96 @@ describe.skipIf(sshdUnavailable() !== undefined)("transport ssh through a real s
       expect(out).toContain("tunnel closed")
       expect(await sshClientPids(`-p ${sshd.port}`)).toEqual([])
       expect(fs.existsSync(path.join(tunnelEnv.OPENCLAW_STATE_DIR!, "gateway", "tunnel.json"))).toBe(false)
+    }
+  })
+
+  /** Starts `gateway tunnel` on `localPort` and waits for "tunnel up". */
+  const startTunnel = async (tunnelEnv: NodeJS.ProcessEnv, localPort: number) => {
+    const child = spawn(BIN, ["gateway", "tunnel", "--local-port", String(localPort)], { env: tunnelEnv, stdio: ["ignore", "pipe", "pipe"] })
+    let out = ""
+    child.stdout!.on("data", (d) => (out += d))
+    child.stderr!.on("data", (d) => (out += d))
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)))
+    await waitFor(`tunnel up:\n${out}`, () => /tunnel up: /.test(out) || child.exitCode !== null)
+    const sshPid = Number(/\(ssh pid (\d+)\)/.exec(out)?.[1])
+    return { child, sshPid, out: () => out, exited }
+  }
+  const healthVia = (localPort: number, tunnelEnv: NodeJS.ProcessEnv) => runCli(["health", "--url", `ws://127.0.0.1:${localPort}`, "--token", RTOKEN], tunnelEnv)
+
+  it("kill -9 of gateway tunnel: its ssh dies with it (setpriv --pdeathsig), and the next gateway tunnel on that port comes up", async () => {
+    const tunnelEnv = laptop(good)
+    const localPort = await freePort()
+    const first = await startTunnel(tunnelEnv, localPort)
+    expect(first.sshPid).toBeGreaterThan(0)
+    const record = JSON.parse(fs.readFileSync(path.join(tunnelEnv.OPENCLAW_STATE_DIR!, "ssh-tunnels", `${localPort}.json`), "utf8"))
+    expect(record).toMatchObject({ sshPid: first.sshPid, ownerPid: first.child.pid, localPort, forward: `127.0.0.1:${localPort}:127.0.0.1:${gw.port}`, destination: `${sshd.user}@127.0.0.1` })
+    expect(fs.statSync(path.join(tunnelEnv.OPENCLAW_STATE_DIR!, "ssh-tunnels", `${localPort}.json`)).mode & 0o777).toBe(0o600)
+    first.child.kill("SIGKILL")
+    await first.exited
+    await waitFor("the orphaned ssh to die with its owner", async () => !(await sshClientPids(`-p ${sshd.port}`)).includes(first.sshPid), 5_000)
+    const second = await startTunnel(tunnelEnv, localPort)
+    try {
+      expect(second.out()).toContain(`tunnel up: 127.0.0.1:${localPort}`)
+      expect((await healthVia(localPort, tunnelEnv)).code).toBe(0)
+    } finally {
+      second.child.kill("SIGTERM")
+    }
+    expect(await second.exited).toBe(0)
+    expect(fs.existsSync(path.join(tunnelEnv.OPENCLAW_STATE_DIR!, "ssh-tunnels", `${localPort}.json`))).toBe(false)
+  })
+
+  it("without setpriv, an ssh left by a killed gateway tunnel is stopped by the next one (which says so); a live tunnel is named, never stopped", async () => {
+    // A PATH with node and ssh but no setpriv: ssh outlives its SIGKILLed owner, as on macOS.
+    const bin = fs.mkdtempSync(path.join(tempStateDir(), "bin-"))
+    fs.symlinkSync(process.execPath, path.join(bin, "node"))
+    fs.symlinkSync(execFileSync("sh", ["-c", "command -v ssh"], { encoding: "utf8" }).trim(), path.join(bin, "ssh"))
+    const tunnelEnv = { ...laptop(good), PATH: bin }
+    const localPort = await freePort()
+    const first = await startTunnel(tunnelEnv, localPort)
+    first.child.kill("SIGKILL")
+    await first.exited
+    await new Promise((r) => setTimeout(r, 500))
+    expect(await sshClientPids(`-p ${sshd.port}`)).toContain(first.sshPid)
+
+    const second = await startTunnel(tunnelEnv, localPort)
+    try {
+      expect(second.out()).toContain(`stopped ssh (PID ${first.sshPid}) left on 127.0.0.1:${localPort} by an earlier openclaw process (PID ${first.child.pid}) that no longer runs`)
+      expect(second.out()).toContain(`tunnel up: 127.0.0.1:${localPort}`)
+      expect(await sshClientPids(`-p ${sshd.port}`)).toEqual([second.sshPid])
+      expect((await healthVia(localPort, tunnelEnv)).code).toBe(0)
+
+      // A third on the same port while the second runs: the holder is named, and nothing is stopped.
+      const third = await runCli(["gateway", "tunnel", "--local-port", String(localPort)], tunnelEnv, 25_000)
+      expect(third.code).toBe(1)
+      expect(third.stderr).toContain(
+        `local port ${localPort} is already in use on 127.0.0.1 by ssh (PID ${second.sshPid}), the SSH tunnel to ${sshd.user}@127.0.0.1 of openclaw PID ${second.child.pid}, which is still running`
+      )
+      expect(await sshClientPids(`-p ${sshd.port}`)).toEqual([second.sshPid])
+    } finally {
+      second.child.kill("SIGTERM")
+    }
+    expect(await second.exited).toBe(0)
+  })
+
+  it("a record that no longer describes our ssh (PID reused by another program) is dropped, and that process is left alone", async () => {
+    const stateDir = tempStateDir()
+    const localPort = await freePort()
+    // A live process that is not ssh, recorded with a dead owner.
+    const other = spawn("sleep", ["30"], { stdio: "ignore" })
+    const dead = spawn("true")
+    await new Promise((r) => dead.once("exit", r))
+    fs.mkdirSync(path.join(stateDir, "ssh-tunnels"), { recursive: true })
+    const record = path.join(stateDir, "ssh-tunnels", `${localPort}.json`)
+    fs.writeFileSync(record, JSON.stringify({ sshPid: other.pid, ownerPid: dead.pid, localPort, forward: `127.0.0.1:${localPort}:127.0.0.1:${gw.port}`, destination: `${sshd.user}@127.0.0.1`, since: 0 }))
+    try {
+      const { Effect } = await import("effect")
+      const { reapOrphanedTunnels } = await import("../../src/services/ssh-tunnel-records.js")
+      expect(await Effect.runPromise(reapOrphanedTunnels(stateDir))).toEqual([])
+      expect(other.exitCode).toBe(null)
+      expect(other.signalCode).toBe(null)
+      expect(fs.existsSync(record)).toBe(false)
+    } finally {
+      other.kill()
     }
   })
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest"
 import { auditConfig } from "../../src/security/audit.js"
 
-const LONG = "a".repeat(64)
+// A strong secret: a repeated character would itself be a weak-secret finding.
+const LONG = "8c1f0e7a9b3d5c2e4f6a8b0c1d3e5f7a"
 const loaded = (gateway: Record<string, any>) => ({ configPath: "/s/openclaw.json", stateDir: "/s", exists: true, file: { gateway } })
 const ids = (gateway: Record<string, any>, modes: (p: string) => number | undefined = () => 0o600) =>
   auditConfig(loaded(gateway), {}, {}, modes).findings.map((f) => `${f.severity}:${f.id}`)

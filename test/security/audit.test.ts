@@ -4,7 +4,8 @@ import { describe, expect, it } from "vitest"
 import { auditConfig } from "../../src/security/audit.js"
 import { cliEnv, runCli, startGateway, tempStateDir } from "../support/cli.js"
 
-const LONG = "a".repeat(64)
+// A strong secret: a repeated character would itself be a weak-secret finding.
+const LONG = "8c1f0e7a9b3d5c2e4f6a8b0c1d3e5f7a"
 const loaded = (gateway: Record<string, any>) => ({ configPath: "/s/openclaw.json", stateDir: "/s", exists: true, file: { gateway } })
 const secure = () => 0o600
 const ids = (gateway: Record<string, any>, env: Record<string, string> = {}, modes = secure as (p: string) => number | undefined) =>
@@ -43,9 +44,9 @@ describe("security audit findings", () => {
     expect(finding.fix).toContain('gateway.bind "tailnet"')
   })
 
-  it("a short password: critical on Funnel (the public internet), a warning on another reachable bind, nothing on loopback", () => {
+  it("a short password: critical on any reachable bind or exposure (start-up refuses it), nothing on loopback", () => {
     expect(ids({ auth: { mode: "password", password: "hunter2" }, tailscale: { mode: "funnel" } })).toContain("critical:short-password")
-    expect(ids({ bind: "lan", auth: { mode: "password", password: "hunter2" }, tls: { enabled: true } })).toContain("warn:short-password")
+    expect(ids({ bind: "lan", auth: { mode: "password", password: "hunter2" }, tls: { enabled: true } })).toContain("critical:short-password")
     expect(ids({ auth: { mode: "password", password: "hunter2" } })).toEqual([])
     expect(ids({ auth: { mode: "password", password: "correct horse battery staple" }, tailscale: { mode: "funnel" } })).toEqual([])
     const r = auditConfig(loaded({ auth: { mode: "password", password: "hunter2" }, tailscale: { mode: "funnel" } }), {}, {}, secure)

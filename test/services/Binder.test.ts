@@ -1,7 +1,8 @@
 import * as net from "node:net"
-import { Effect, Either, Exit, Scope } from "effect"
+import { Effect, Either, Exit, Logger, Scope } from "effect"
 import { describe, expect, it } from "vitest"
-import { findTailnetAddress, makeBinder } from "../../src/services/Binder.js"
+import { type BindError, findTailnetAddress, makeBinder, resolveTailnetAddress } from "../../src/services/Binder.js"
+import { TailscaleError, type TailscaleCliService } from "../../src/services/TailscaleCli.js"
 
 const bindWith = async (binder: ReturnType<typeof makeBinder>, port = 0) => {
   const scope = Effect.runSync(Scope.make())
@@ -73,5 +74,52 @@ describe("Binder", () => {
     expect(l.effectiveMode).toBe("loopback")
     expect(l.addresses[0]!.host).toBe("127.0.0.1")
     await close()
+  })
+})
+
+describe("tailnet address: the one Tailscale reports, not any address in its range", () => {
+  const ifaces = () => ({
+    // A carrier-grade NAT WAN address (in 100.64.0.0/10, listed first) and this node's real tailnet addresses.
+    wan0: [{ address: "100.88.0.1", family: "IPv4", internal: false } as any],
+    tailscale0: [{ address: "fd7a:115c:a1e0::5", family: "IPv6", internal: false } as any, { address: "100.101.102.103", family: "IPv4", internal: false } as any]
+  })
+  const cli = (status: TailscaleCliService["status"]): TailscaleCliService => ({
+    status,
+    whois: () => Effect.die("unused"),
+    serveStatus: Effect.die("unused"),
+    enable: () => Effect.die("unused"),
+    disable: () => Effect.die("unused")
+  })
+  const reporting = (ips: Array<string>, backendState = "Running") =>
+    cli(Effect.succeed({ backendState, dnsName: "gw.tail1234.ts.net", tailscaleIps: ips, certDomains: [], funnelAllowed: false }))
+  const logsOf = async (effect: Effect.Effect<string, unknown>) => {
+    const logs: Array<string> = []
+    const logger = Logger.make(({ message }) => logs.push(String(Array.isArray(message) ? message.join(" ") : message)))
+    const result = await Effect.runPromise(Effect.either(effect.pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)))))
+    return { result, logs }
+  }
+
+  it("IPv4 first from Self.TailscaleIPs, silently", async () => {
+    const { result, logs } = await logsOf(resolveTailnetAddress(ifaces, reporting(["fd7a:115c:a1e0::5", "100.101.102.103"])))
+    expect(Either.getOrThrow(result)).toBe("100.101.102.103")
+    expect(logs).toEqual([])
+  })
+
+  it("the range scan only when the tailscale CLI is absent, with a warning that says so", async () => {
+    const missing = cli(Effect.fail(new TailscaleError({ kind: "binary-missing", message: "the tailscale CLI was not found" })))
+    const { result, logs } = await logsOf(resolveTailnetAddress(ifaces, missing))
+    expect(Either.getOrThrow(result)).toBe("100.88.0.1")
+    expect(logs.join("\n")).toContain('gateway.bind "tailnet": the tailscale CLI was not found, so the Gateway binds 100.88.0.1')
+  })
+
+  it("any other Tailscale failure, no address, or an address no interface holds is an error, not the scan", async () => {
+    const down = cli(Effect.fail(new TailscaleError({ kind: "daemon-down", message: "tailscaled is not running: start it" })))
+    const message = async (service: TailscaleCliService) => {
+      const { result } = await logsOf(resolveTailnetAddress(ifaces, service))
+      return Either.isLeft(result) ? (result.left as BindError).message : `bound ${Either.getOrThrow(result)}`
+    }
+    expect(await message(down)).toContain("Tailscale could not say which address is this node's: tailscaled is not running")
+    expect(await message(reporting([], "NeedsLogin"))).toContain("reports no address for this node (state NeedsLogin)")
+    expect(await message(reporting(["100.99.99.99"]))).toContain("Tailscale reports 100.99.99.99 for this node, but no network interface here holds it")
   })
 })

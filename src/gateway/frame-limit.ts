@@ -19,15 +19,24 @@ interface ReceiverInternals {
 
 const receiverOf = (ws: WebSocket): ReceiverInternals | undefined => (ws as unknown as { _receiver?: ReceiverInternals })._receiver
 
+/** How long a refused client has to read the close frame before its socket is dropped. */
+const REFUSED_LINGER_MS = 1_000
+
 /**
  * Names the limit in the close frame ("preauth payload too large", shared/protocol.md); ws would
- * close 1009 without a reason. Call right after the upgrade.
+ * close 1009 without a reason. Then the rest of the oversized frame is not read at all (ws would
+ * read and discard it while waiting 30 s for the client's close): `socket` stops reading and is
+ * dropped a moment later. Call right after the upgrade.
  */
-export const watchFrameLimit = (ws: WebSocket, authenticated: () => boolean): void => {
+export const watchFrameLimit = (ws: WebSocket, authenticated: () => boolean, socket?: { pause(): unknown; destroy(): unknown }): void => {
   const receiver = receiverOf(ws)
   receiver?.prependListener?.("error", (err) => {
     if (err.code !== "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH") return
     ws.close(CloseCode.tooLarge, authenticated() ? "payload too large" : "preauth payload too large")
+    if (socket === undefined) return
+    // After ws's own handler, which resumes the socket on the next tick.
+    setImmediate(() => socket.pause())
+    setTimeout(() => socket.destroy(), REFUSED_LINGER_MS).unref()
   })
 }
 

@@ -451,7 +451,7 @@ export const make = Effect.gen(function* () {
   const startConnection = (ws: WebSocket, peer: PeerInfo, acc: AcceptedSocket | undefined) => {
     const conn = new Connection(ws, peer, host)
     connections.add(conn)
-    watchFrameLimit(ws, () => conn.state === "ready")
+    watchFrameLimit(ws, () => conn.state === "ready", acc?.socket)
     if (acc === undefined) return
     acc.upgraded = true
     connectionSocket.set(conn, acc)
@@ -515,10 +515,20 @@ export const make = Effect.gen(function* () {
       pending.release(acc)
     })
     pending.admit(acc, address)
-    if (serverTls === undefined) return void httpServer.emit("connection", raw)
+    raw.on("error", () => raw.destroy())
+    // Nothing more is spent on a socket until it sends something: a flood of silent sockets costs
+    // a socket and two timers each, and the HTTP parser is attached with the first bytes.
+    if (serverTls === undefined) {
+      return void raw.once("data", (chunk: Buffer) => {
+        raw.pause()
+        httpServer.emit("connection", raw)
+        // The server reads the socket itself from now on; this first chunk is handed over as its first data.
+        raw.emit("data", chunk)
+        raw.resume()
+      })
+    }
     // TLS: look at the first bytes. A plaintext http:// or ws:// client gets an HTTP answer that
     // says to use TLS, not a reset; a TLS handshake goes on (the bytes are put back for TLSSocket).
-    raw.on("error", () => raw.destroy())
     raw.once("data", (chunk: Buffer) => {
       const refusal = plaintextOnTlsPortResponse(chunk)
       if (refusal !== undefined) {

@@ -8,16 +8,35 @@
  * then WebSocket open) and never one that has sent its connect frame. A client that completes
  * its handshake promptly therefore always gets in, whatever the flood.
  *
- * Eviction runs a moment after the cap is passed and spares sockets younger than that moment: a
- * client accepted in the same burst as a flood has its first bytes read before it is judged.
+ * Eviction spares sockets younger than graceMs, so a client accepted in the same burst as a flood
+ * has its first bytes read before it is judged, and it goes in small steps (evictPerStep every
+ * stepMs): a flood that reconnects whatever is closed then arrives as a trickle, not in waves that
+ * queue a real client's connect behind thousands of others in the kernel's accept queue.
  */
+import * as fs from "node:fs"
+
+/** The soft limit on open files (Linux /proc/self/limits), or undefined where it cannot be read. */
+const openFileLimit = (): number | undefined => {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(fs.readFileSync("/proc/self/limits", "utf8"))
+    return m === null ? undefined : Number(m[1])
+  } catch {
+    return undefined
+  }
+}
+
+/** Young silent sockets may fill at most half the file descriptors (the rest: clients, files, children). */
+const hardTotalFor = (fdLimit: number | undefined) => Math.max(512, Math.min(4096, Math.floor((fdLimit ?? 8192) / 2)))
+
 export const PENDING_LIMITS = {
   perAddress: 64,
   total: 512,
   /** Past this many, the oldest least-advanced socket goes at once, young or not (file descriptors). */
-  hardTotal: 4096,
-  /** How long a new socket is spared, and how soon an over-full pool is trimmed. */
-  graceMs: 50
+  hardTotal: hardTotalFor(openFileLimit()),
+  /** How long a new socket is spared. */
+  graceMs: 1_000,
+  stepMs: 20,
+  evictPerStep: 64
 } as const
 
 export type PendingLimits = { readonly [K in keyof typeof PENDING_LIMITS]: number }
@@ -87,34 +106,30 @@ export class PendingPool<T> {
 
   private scheduleTrim(): void {
     if (this.timer !== undefined) return
-    this.timer = setTimeout(() => this.trim(), this.limits.graceMs)
+    this.timer = setTimeout(() => this.trim(), this.limits.stepMs)
     this.timer.unref()
   }
 
-  /** Evicts until every cap holds, sparing young sockets; tries again later if only young ones are over. */
+  /** One step towards every cap holding, sparing young sockets; schedules the next while any cap is passed. */
   trim(): void {
     this.timer = undefined
     const bornBefore = this.now() - this.limits.graceMs
-    let over = false
+    let budget = this.limits.evictPerStep
     for (const set of [...this.byAddress.values()]) {
-      while (set.size > this.limits.perAddress) {
+      while (set.size > this.limits.perAddress && budget > 0) {
         const victim = this.victim(set.values(), bornBefore)
-        if (victim === undefined) {
-          over = true
-          break
-        }
+        if (victim === undefined) break
         this.drop(victim)
+        budget--
       }
     }
-    while (this.entries.size > this.limits.total) {
+    while (this.entries.size > this.limits.total && budget > 0) {
       const victim = this.victim(this.entries.keys(), bornBefore)
-      if (victim === undefined) {
-        over = true
-        break
-      }
+      if (victim === undefined) break
       this.drop(victim)
+      budget--
     }
-    if (over) this.scheduleTrim()
+    if (this.entries.size > this.limits.total || [...this.byAddress.values()].some((set) => set.size > this.limits.perAddress)) this.scheduleTrim()
   }
 
   /** The oldest of the least advanced sockets admitted before `bornBefore`, never one past its connect. */

@@ -26,7 +26,7 @@ const openFileLimit = (): number | undefined => {
 }
 
 /** Young silent sockets may fill at most half the file descriptors (the rest: clients, files, children). */
-const hardTotalFor = (fdLimit: number | undefined) => Math.max(512, Math.min(4096, Math.floor((fdLimit ?? 8192) / 2)))
+const hardTotalFor = (fdLimit: number | undefined) => Math.max(64, Math.min(4096, Math.floor((fdLimit ?? 8192) / 2)))
 
 export const PENDING_LIMITS = {
   perAddress: 64,

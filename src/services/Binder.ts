@@ -63,9 +63,6 @@ const listenOne = (server: net.Server, host: string, port: number) =>
     // real client's SYN waits its turn instead of being dropped and retried a second later.
     server.listen({ host, port, exclusive: true, ipv6Only: host === "::1", backlog: 4096 }, () => {
       server.off("error", onError)
-      // Once listening, an error is a failed accept (EMFILE under a flood of sockets; libuv has
-      // already dropped that connection): the server keeps serving instead of ending the process.
-      server.on("error", () => {})
       resume(Effect.succeed((server.address() as net.AddressInfo).port))
     })
   })

@@ -106,5 +106,7 @@ export class OwnHosts {
 /** The 403 text: names the setting that allows a name (one event, one line: the Host is quoted). */
 export const hostRefusal = (host: string | undefined): string => {
   const shown = JSON.stringify((host ?? "").slice(0, 100))
-  return `Host ${shown} is not a name of this Gateway (DNS rebinding guard): if you reach it by that name, add its origin (like "https://${hostnameOf(host) ?? "name"}") to gateway.controlUi.allowedOrigins`
+  const name = hostnameOf(host)
+  const example = name !== undefined && /^[a-z0-9.-]{1,100}$/.test(name) ? name : "name"
+  return `Host ${shown} is not a name of this Gateway (DNS rebinding guard): if you reach it by that name, add its origin (like "https://${example}") to gateway.controlUi.allowedOrigins`
 }

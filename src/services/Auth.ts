@@ -7,7 +7,7 @@
 import { createHash, timingSafeEqual } from "node:crypto"
 import { Clock, Context, Data, Effect, Either, Exit, Layer, Option, Redacted } from "effect"
 import { normaliseAddress, type ProxyHeaders } from "../gateway/http.js"
-import { AuthRateLimiter } from "../gateway/rate-limit.js"
+import { askerKey, AuthRateLimiter, localDelayCapMs, VIA_PROXY } from "../gateway/rate-limit.js"
 import type { AuthMethod, ClientMode, Role } from "../protocol/frames.js"
 import { isTailscaleAddress } from "./Binder.js"
 import { GatewayConfig } from "./GatewayConfig.js"
@@ -173,6 +173,13 @@ const tailnetPeerIdentity = (request: AuthRequest, whois: CachedWhois, secretKin
 export interface AuthOptions {
   /** Identify operators by `tailscale whois` of the TCP peer (tailnet bind with allowTailscale). */
   readonly peerWhois?: boolean
+  /**
+   * Tailscale Serve/Funnel fronts this Gateway (tailscale mode serve or funnel, or allowTailscale):
+   * the rate limiter keys a request from it on the forwarded client address.
+   */
+  readonly trustServeProxy?: boolean
+  /** The Gateway's handshake timeout: the local escalating delay stays well below it. */
+  readonly handshakeTimeoutMs?: number
 }
 
 export class Auth extends Context.Tag("openclaw/Auth")<Auth, AuthService>() {
@@ -190,7 +197,9 @@ export class Auth extends Context.Tag("openclaw/Auth")<Auth, AuthService>() {
       })
     const secret = settings.mode === "token" ? settings.token : settings.mode === "password" ? settings.password : undefined
     let secretDigest = secret === undefined ? undefined : digest(Redacted.value(secret))
-    const limiter = new AuthRateLimiter(settings.rateLimit)
+    const limiter = new AuthRateLimiter(settings.rateLimit, localDelayCapMs(options.handshakeTimeoutMs ?? 10_000))
+    /** Who is asking (rate-limit.ts askerKey): a success clears only this client's own record. */
+    const keyOf = (request: AuthRequest) => askerKey(request, options.trustServeProxy ?? settings.allowTailscale)
 
     const check = (kind: "token" | "password", credentials: AuthRequest["credentials"], clientMode: ClientMode): AuthFailure | undefined => {
       const upper = kind.toUpperCase() as "TOKEN" | "PASSWORD"
@@ -230,12 +239,12 @@ export class Auth extends Context.Tag("openclaw/Auth")<Auth, AuthService>() {
     const checkSecret = (kind: "token" | "password", request: AuthRequest, now: number): Exit.Exit<AuthGrant, AuthFailure> => {
       const { credentials, deviceToken } = request
       if (deviceToken === "valid") {
-        limiter.recordSuccess(request.remoteAddress)
+        limiter.recordSuccess(keyOf(request))
         return Exit.succeed({ method: "device-token" })
       }
       const sharedOffered = [credentials?.token, credentials?.password].some((s) => typeof s === "string" && s.length > 0)
       if (deviceToken === "invalid" && !sharedOffered) {
-        const lockedOut = limiter.recordFailure(request.remoteAddress, request.local, now)
+        const lockedOut = limiter.recordFailure(keyOf(request), request.local, now)
         return Exit.fail(
           new AuthFailure({
             ...(lockedOut ? { lockedOutMs: settings.rateLimit.lockoutMs } : {}),
@@ -246,28 +255,33 @@ export class Auth extends Context.Tag("openclaw/Auth")<Auth, AuthService>() {
       }
       const failure = check(kind, credentials, request.clientMode)
       if (failure === undefined) {
-        limiter.recordSuccess(request.remoteAddress)
+        limiter.recordSuccess(keyOf(request))
         return Exit.succeed({ method: kind })
       }
       // A missing credential is a client that has none, not a guess; only wrong secrets count.
-      if (failure.code.endsWith("_MISMATCH") && limiter.recordFailure(request.remoteAddress, request.local, now)) {
+      if (failure.code.endsWith("_MISMATCH") && limiter.recordFailure(keyOf(request), request.local, now)) {
         return Exit.fail(new AuthFailure({ code: failure.code, message: failure.message, lockedOutMs: settings.rateLimit.lockoutMs }))
       }
       return Exit.fail(failure)
     }
 
-    const locked = (remoteAddress: string, retryAfterMs: number) =>
+    /** The socket address, or the forwarded one when the limiter keys on it. */
+    const shownAsker = (request: AuthRequest) => {
+      const key = keyOf(request)
+      return key.startsWith(VIA_PROXY) ? `${key.slice(VIA_PROXY.length)} (through Tailscale Serve)` : request.remoteAddress
+    }
+    const locked = (request: AuthRequest, retryAfterMs: number) =>
       new AuthFailure({
         code: "AUTH_RATE_LIMITED",
-        message: `unauthorized: too many failed attempts from ${remoteAddress}; try again in ${Math.ceil(retryAfterMs / 1000)} s`,
+        message: `unauthorized: too many failed attempts from ${shownAsker(request)}; try again in ${Math.ceil(retryAfterMs / 1000)} s`,
         retryAfterMs
       })
 
     const decideNow = (request: AuthRequest, now: number): Exit.Exit<AuthGrant, AuthFailure> | undefined => {
       if (settings.mode === "none") return Exit.succeed({ method: "none" })
       if (identityPath(request, settings.mode) !== undefined) return undefined
-      const verdict = limiter.check(request.remoteAddress, request.local, now)
-      if (verdict.kind === "locked") return Exit.fail(locked(request.remoteAddress, verdict.retryAfterMs))
+      const verdict = limiter.check(keyOf(request), request.local, now)
+      if (verdict.kind === "locked") return Exit.fail(locked(request, verdict.retryAfterMs))
       return verdict.delayMs > 0 ? undefined : checkSecret(settings.mode, request, now)
     }
 
@@ -283,8 +297,8 @@ export class Auth extends Context.Tag("openclaw/Auth")<Auth, AuthService>() {
           const identity = identityPath(request, kind)
           if (identity !== undefined) return yield* identity
           // Only a local peer past the limit gets here: it waits, then its secret is checked.
-          const verdict = limiter.check(request.remoteAddress, request.local, yield* Clock.currentTimeMillis)
-          if (verdict.kind === "locked") return yield* locked(request.remoteAddress, verdict.retryAfterMs)
+          const verdict = limiter.check(keyOf(request), request.local, yield* Clock.currentTimeMillis)
+          if (verdict.kind === "locked") return yield* locked(request, verdict.retryAfterMs)
           yield* Effect.sleep(verdict.delayMs)
           return yield* checkSecret(kind, request, yield* Clock.currentTimeMillis)
         })
@@ -297,7 +311,11 @@ export class Auth extends Context.Tag("openclaw/Auth")<Auth, AuthService>() {
     Effect.gen(function* () {
       const settings = yield* GatewayConfig
       const cli = yield* Effect.serviceOption(TailscaleCli)
-      return Auth.make(settings.auth, Option.isSome(cli) ? cli.value.whois : noWhois, { peerWhois: settings.bind === "tailnet" })
+      return Auth.make(settings.auth, Option.isSome(cli) ? cli.value.whois : noWhois, {
+        peerWhois: settings.bind === "tailnet",
+        trustServeProxy: settings.tailscale.mode !== "off" || settings.auth.allowTailscale,
+        handshakeTimeoutMs: settings.handshakeTimeoutMs
+      })
     })
   )
 

@@ -126,7 +126,9 @@ const listenOne = (server: net.Server, host: string, port: number) =>
   Effect.async<number, NodeJS.ErrnoException>((resume) => {
     const onError = (err: NodeJS.ErrnoException) => resume(Effect.fail(err))
     server.once("error", onError)
-    server.listen({ host, port, exclusive: true, ipv6Only: host === "::1" }, () => {
+    // A deep accept queue (the kernel caps it at net.core.somaxconn): under a flood of connects a
+    // real client's SYN waits its turn instead of being dropped and retried a second later.
+    server.listen({ host, port, exclusive: true, ipv6Only: host === "::1", backlog: 4096 }, () => {
       server.off("error", onError)
       resume(Effect.succeed((server.address() as net.AddressInfo).port))
     })

@@ -14,7 +14,10 @@ import type { VerifiedDevice } from "../gateway/device-auth.js"
 import { findUiDir, loadUiAssets, serveControlUi, type UiAsset } from "../gateway/control-ui.js"
 import { checkOrigin, isLocalRequest, normaliseAddress, proxyHeaders, rejectUpgrade, sendJson } from "../gateway/http.js"
 import { coreMethods, healthPayload } from "../gateway/methods.js"
-import { PendingSockets } from "../gateway/pending.js"
+import { AcceptedSocket } from "../gateway/admission.js"
+import { raiseFrameLimit, watchFrameLimit } from "../gateway/frame-limit.js"
+import { hostRefusal, OwnHosts } from "../gateway/own-hosts.js"
+import { PendingPool } from "../gateway/pending.js"
 import { Presence, PRESENCE_MAX } from "../gateway/presence.js"
 import type { PresenceEntry } from "../protocol/methods.js"
 import { loadServerTls, plaintextOnTlsPortResponse, type ServerTls } from "../gateway/tls.js"
@@ -28,6 +31,7 @@ import { Auth } from "./Auth.js"
 import { Binder, type Listeners } from "./Binder.js"
 import { GatewayConfig, type GatewaySettings } from "./GatewayConfig.js"
 import { type DeviceInfo, isEmptySurface, type PairedDevice, Pairing, pairingFor, type PendingRequest, surfaceBeyond } from "./Pairing.js"
+import { TailscaleCli } from "./TailscaleCli.js"
 
 export type { PresenceEntry }
 export { PRESENCE_MAX }
@@ -134,18 +138,23 @@ export const make = Effect.gen(function* () {
   const statusSections = new Map<string, () => unknown>()
   const connections = new Set<Connection>()
   const ready = new Set<Connection>()
-  const sockets = new Set<net.Socket>()
-  const pending = new PendingSockets()
-  /** Sockets still counted as unauthenticated, with the address they were counted under. */
-  const pendingAddress = new WeakMap<net.Socket, string>()
-  const leavePending = (socket: net.Socket) => {
-    const address = pendingAddress.get(socket)
-    if (address === undefined) return
-    pendingAddress.delete(socket)
-    pending.release(address)
-  }
-  const connectionSocket = new WeakMap<Connection, net.Socket>()
-  let droppedSince = 0
+  /** Every accepted socket until it closes; `acceptedBy` finds one from its (TLS) socket. */
+  const accepted = new Set<AcceptedSocket>()
+  const acceptedBy = new WeakMap<net.Socket, AcceptedSocket>()
+  let evictedSince = 0
+  /** Unauthenticated sockets: a full pool evicts the least advanced, oldest one (gateway/pending.ts). */
+  const pending = new PendingPool<AcceptedSocket>(
+    (a) => a.progress(),
+    (a) => {
+      a.destroy()
+      // One line per burst, not one per evicted socket.
+      if (evictedSince++ === 0) {
+        log(`too many unauthenticated connections (from ${a.address} or in total): closing the oldest idle ones so that clients that sign in promptly still get in`)
+        setTimeout(() => (evictedSince = 0), 10_000).unref()
+      }
+    }
+  )
+  const connectionSocket = new WeakMap<Connection, AcceptedSocket>()
   let seq = 0
   let stopping = false
 
@@ -192,22 +201,54 @@ export const make = Effect.gen(function* () {
   const basePath = settings.controlUi.basePath
   const uiAssets = settings.controlUi.enabled ? loadUiAssets(findUiDir()) : new Map<string, UiAsset>()
   if (settings.controlUi.enabled && uiAssets.size === 0) log("the Control UI's files (dist/ui) were not found; run `npm run build` to build them")
+  // The DNS-rebinding guard (gateway/own-hosts.ts); its bind addresses are known once bound.
+  const tailscale = yield* Effect.serviceOption(TailscaleCli)
+  const tailscaleInUse = settings.tailscale.mode !== "off" || settings.auth.allowTailscale || settings.bind === "tailnet"
+  const discoverTailscaleNames =
+    tailscale._tag === "Some" && tailscaleInUse
+      ? () =>
+          Runtime.runPromise(runtime)(
+            tailscale.value.status.pipe(
+              Effect.map((st): ReadonlyArray<string> => [st.dnsName, ...st.tailscaleIps].filter((n) => n !== "")),
+              Effect.orElseSucceed((): ReadonlyArray<string> => [])
+            )
+          )
+      : undefined
+  let ownHosts: OwnHosts | undefined
+  /** Calls `then` with whether `host` is one of this Gateway's names: at once, or after asking Tailscale. */
+  const checkHost = (host: string | undefined, then: (ok: boolean) => void) => {
+    if (ownHosts === undefined || ownHosts.knows(host)) return then(true)
+    if (!ownHosts.mayDiscover(host)) return then(false)
+    void ownHosts.discoverAndCheck(host).then(then)
+  }
+
   const handleHttp = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const acc = acceptedBy.get(req.socket)
+    if (acc !== undefined) {
+      acc.requestStarted()
+      res.once("close", () => acc.requestDone())
+    }
     const path = (req.url ?? "/").split("?")[0]!
     if (path === "/health" || path === "/healthz" || path === "/readyz") {
       return sendJson(res, 200, { ok: true, status: "live" })
     }
-    if (settings.controlUi.enabled && serveControlUi(req, res, path, basePath, uiAssets)) return
-    sendJson(res, 404, { ok: false, error: "not found" }, { "X-Content-Type-Options": "nosniff" })
+    checkHost(req.headers.host, (own) => {
+      if (!own) {
+        debug(`refused HTTP request from ${normaliseAddress(req.socket.remoteAddress)}: ${hostRefusal(req.headers.host)}`)
+        return sendJson(res, 403, { ok: false, error: hostRefusal(req.headers.host) }, { "X-Content-Type-Options": "nosniff" })
+      }
+      if (settings.controlUi.enabled && serveControlUi(req, res, path, basePath, uiAssets)) return
+      sendJson(res, 404, { ok: false, error: "not found" }, { "X-Content-Type-Options": "nosniff" })
+    })
   }
-  // Idle sockets that never finish a request are cut after the handshake timeout.
-  const httpServer = http.createServer(
-    { keepAliveTimeout: 5_000, headersTimeout: settings.handshakeTimeoutMs, requestTimeout: Math.max(30_000, settings.handshakeTimeoutMs + 1_000), connectionsCheckingInterval: 1_000 },
-    handleHttp
-  )
+  // This server never listens (sockets come from Binder), so its own header and request timeouts
+  // never run: AcceptedSocket (gateway/admission.ts) keeps the deadlines instead.
+  const httpServer = http.createServer({ keepAliveTimeout: 5_000 }, handleHttp)
   httpServer.on("clientError", (_err, socket) => socket.destroy())
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: Limits.maxPayload, perMessageDeflate: false, clientTracking: false })
+  // The pre-auth frame limit, enforced by the parser; authentication raises it (gateway/frame-limit.ts).
+  const wss = new WebSocketServer({ noServer: true, maxPayload: Limits.preAuthMaxPayload, perMessageDeflate: false, clientTracking: false })
+  let frameLimitWarned = false
 
   /**
    * A paired node that declares commands or capabilities beyond its approval is let in with its
@@ -264,8 +305,12 @@ export const make = Effect.gen(function* () {
     },
     onReady: (conn) => {
       ready.add(conn)
-      const socket = connectionSocket.get(conn)
-      if (socket !== undefined) leavePending(socket)
+      const acc = connectionSocket.get(conn)
+      if (acc !== undefined) pending.release(acc)
+      if (!raiseFrameLimit(conn.ws) && !frameLimitWarned) {
+        frameLimitWarned = true
+        log("this version of the ws package keeps its frame limit elsewhere: authenticated clients stay limited to 64 KiB frames (see src/gateway/frame-limit.ts)")
+      }
       debug(`client connected: ${conn.client!.id} (${conn.client!.mode}, ${conn.role}) from ${conn.peer.remoteAddress}`)
       audit.record("auth.ok", { ...connectionFields(conn), authMethod: conn.authMethod })
       for (const l of connectionListeners) l.ready?.(conn)
@@ -371,14 +416,32 @@ export const make = Effect.gen(function* () {
 
   // Defined outside the upgrade handler: a closure created there would keep the upgrade request
   // (headers and all) alive through its scope for as long as the connection lives.
-  const startConnection = (ws: WebSocket, peer: PeerInfo, socket: net.Socket) => {
+  const startConnection = (ws: WebSocket, peer: PeerInfo, acc: AcceptedSocket | undefined) => {
     const conn = new Connection(ws, peer, host)
     connections.add(conn)
-    connectionSocket.set(conn, socket)
+    watchFrameLimit(ws, () => conn.state === "ready", acc?.socket)
+    if (acc === undefined) return
+    acc.upgraded = true
+    connectionSocket.set(conn, acc)
+    // After Connection's own listener: from its first frame (the connect) on, it is never evicted.
+    ws.once("message", () => void (acc.connectSent = true))
   }
 
-  httpServer.on("upgrade", (req, socket, head) => {
+  httpServer.on("upgrade", (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+    acceptedBy.get(socket)?.upgradeStarted()
     if (stopping) return rejectUpgrade(socket, 503, "gateway is shutting down")
+    // Only browsers can be made to send an attacker's name (DNS rebinding), and a browser always
+    // sends Origin with a WebSocket upgrade; other clients choose their Host freely anyway.
+    if (req.headers.origin === undefined) return upgrade(req, socket, head)
+    checkHost(req.headers.host, (own) => {
+      if (own) return upgrade(req, socket, head)
+      debug(`refused browser upgrade from ${normaliseAddress(req.socket.remoteAddress)}: ${hostRefusal(req.headers.host)}`)
+      rejectUpgrade(socket, 403, hostRefusal(req.headers.host))
+    })
+  })
+
+  const upgrade = (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+    if (stopping || socket.destroyed) return rejectUpgrade(socket, 503, "gateway is shutting down")
     const origin = checkOrigin(req, settings.controlUi.allowedOrigins, settings.tls.enabled)
     if (!origin.ok) {
       debug(`refused browser upgrade from ${req.socket.remoteAddress}: ${origin.reason}`)
@@ -391,20 +454,16 @@ export const make = Effect.gen(function* () {
       fromBrowser: req.headers.origin !== undefined,
       ...(proxy === undefined ? {} : { proxy })
     }
-    wss.handleUpgrade(req, socket, head, (ws) => startConnection(ws, peer, req.socket as net.Socket))
-  })
+    wss.handleUpgrade(req, socket, head, (ws) => startConnection(ws, peer, acceptedBy.get(socket)))
+  }
 
-  /**
-   * With TLS the same port speaks https/wss: each accepted socket is wrapped in a server-side
-   * TLSSocket (TLS 1.3 only) that must finish its handshake within the handshake timeout.
-   */
-  const secure = (raw: net.Socket, timer: NodeJS.Timeout): net.Socket => {
-    if (serverTls === undefined) return raw
-    const socket = new tls.TLSSocket(raw, { isServer: true, secureContext: serverTls.context, requestCert: false })
-    socket.once("secure", () => clearTimeout(timer))
-    socket.once("close", () => clearTimeout(timer))
+  /** With TLS the same port speaks https/wss: each accepted socket is wrapped in a server-side TLSSocket (TLS 1.3 only). */
+  const secure = (raw: net.Socket, acc: AcceptedSocket): net.Socket => {
+    const socket = new tls.TLSSocket(raw, { isServer: true, secureContext: serverTls!.context, requestCert: false })
+    acc.tlsWrapped(socket)
+    acceptedBy.set(socket, acc)
     socket.on("error", (err) => {
-      debug(`TLS connection from ${normaliseAddress(raw.remoteAddress)} failed: ${err.message}`)
+      debug(`TLS connection from ${acc.address} failed: ${err.message}`)
       socket.destroy()
     })
     return socket
@@ -413,50 +472,48 @@ export const make = Effect.gen(function* () {
   const listeners = yield* binder.bind(settings.port, (raw) => {
     if (stopping) return raw.destroy()
     const address = normaliseAddress(raw.remoteAddress)
-    if (!pending.admit(address)) {
-      raw.destroy()
-      // One line per burst, not one per dropped socket.
-      if (droppedSince++ === 0) {
-        log(`too many unauthenticated connections (from ${address} or in total); dropping new ones until some authenticate or close`)
-        setTimeout(() => (droppedSince = 0), 10_000).unref()
-      }
-      return
-    }
-    const accept = (timer?: NodeJS.Timeout) => {
-      const socket = timer === undefined ? raw : secure(raw, timer)
-      pendingAddress.delete(raw)
-      pendingAddress.set(socket, address)
-      sockets.add(socket)
-      socket.on("close", () => {
-        sockets.delete(socket)
-        leavePending(socket)
+    // Deadlines from accept: first byte, TLS handshake, request head (gateway/admission.ts).
+    const acc = new AcceptedSocket(raw, address, settings.handshakeTimeoutMs, serverTls !== undefined, (a) =>
+      debug(`closed a connection from ${a.address}: no ${a.expired} within the handshake timeout`)
+    )
+    accepted.add(acc)
+    acceptedBy.set(raw, acc)
+    raw.once("close", () => {
+      accepted.delete(acc)
+      pending.release(acc)
+    })
+    pending.admit(acc, address)
+    raw.on("error", () => raw.destroy())
+    // Nothing more is spent on a socket until it sends something: a flood of silent sockets costs
+    // a socket and two timers each, and the HTTP parser is attached with the first bytes.
+    if (serverTls === undefined) {
+      return void raw.once("data", (chunk: Buffer) => {
+        raw.pause()
+        httpServer.emit("connection", raw)
+        // The server reads the socket itself from now on; this first chunk is handed over as its first data.
+        raw.emit("data", chunk)
+        raw.resume()
       })
-      httpServer.emit("connection", socket)
     }
-    if (serverTls === undefined) return accept()
     // TLS: look at the first bytes. A plaintext http:// or ws:// client gets an HTTP answer that
     // says to use TLS, not a reset; a TLS handshake goes on (the bytes are put back for TLSSocket).
-    const timer = setTimeout(() => raw.destroy(), settings.handshakeTimeoutMs)
-    sockets.add(raw)
-    pendingAddress.set(raw, address)
-    raw.once("close", () => {
-      clearTimeout(timer)
-      sockets.delete(raw)
-      leavePending(raw)
-    })
-    raw.on("error", () => raw.destroy())
     raw.once("data", (chunk: Buffer) => {
       const refusal = plaintextOnTlsPortResponse(chunk)
       if (refusal !== undefined) {
-        // The handshake timer stays: it cuts a client that never closes its end.
+        // The head deadline stays: it cuts a client that never closes its end.
         debug(`plaintext connection from ${address} to the TLS port: answered "use https:// or wss://"`)
         raw.resume()
         return void raw.end(refusal)
       }
       raw.pause()
       raw.unshift(chunk)
-      accept(timer)
+      httpServer.emit("connection", secure(raw, acc))
     })
+  })
+  ownHosts = new OwnHosts({
+    bindHosts: listeners.addresses.map((a) => a.host),
+    allowedOrigins: settings.controlUi.allowedOrigins,
+    ...(discoverTailscaleNames === undefined ? {} : { discover: discoverTailscaleNames })
   })
 
   audit.record("gateway.start", { pid: process.pid, address: listeners.addresses.map((a) => a.host).join(","), mode: settings.auth.mode })
@@ -470,12 +527,13 @@ export const make = Effect.gen(function* () {
       audit.record("gateway.stop", { pid: process.pid })
       clearInterval(tick)
       presence.stop()
+      pending.close()
       broadcast("shutdown", { reason: "gateway stopping" })
       for (const c of connections) c.close(CloseCode.serviceRestart, "service restart")
       const deadline = Date.now() + CLOSE_GRACE_MS
       const finish = () => {
         for (const c of connections) c.ws.terminate()
-        for (const s of sockets) s.destroy()
+        for (const a of accepted) a.destroy()
         wss.close()
         resume(Effect.void)
       }

@@ -1,6 +1,6 @@
 import { Redacted } from "effect"
 import { describe, expect, it } from "vitest"
-import { AuthRateLimiter } from "../../src/gateway/rate-limit.js"
+import { askerKey, AuthRateLimiter, localDelayCapMs } from "../../src/gateway/rate-limit.js"
 import { authenticated, RawClient, settingsWith, TOKEN, withGateway } from "../support/gateway.js"
 
 const limits = { maxAttempts: 10, windowMs: 60_000, lockoutMs: 300_000 }
@@ -49,6 +49,37 @@ describe("AuthRateLimiter", () => {
     }
     expect(delays.slice(0, 10)).toEqual(Array(10).fill(0))
     expect(delays.slice(10)).toEqual([250, 500, 1000, 2000])
+  })
+})
+
+describe("askerKey: who is asking", () => {
+  const serve = (forwardedFor: string, peerLoopback = true) => ({
+    login: undefined,
+    name: undefined,
+    funnel: false,
+    forwardedFor,
+    forwardedProto: "https",
+    forwardedHost: "gw.tail1234.ts.net",
+    peerLoopback
+  })
+
+  it("the forwarded client address behind the trusted proxy; the socket address otherwise; all of loopback as one", () => {
+    expect(askerKey({ remoteAddress: "127.0.0.1", local: false, proxy: serve("100.64.0.9, 10.0.0.1") }, true)).toBe("via proxy 100.64.0.9")
+    expect(askerKey({ remoteAddress: "127.0.0.1", local: false, proxy: serve("::ffff:100.64.0.9") }, true)).toBe("via proxy 100.64.0.9")
+    // Not trusted (no Serve in front), or not from this host: the headers name nobody.
+    expect(askerKey({ remoteAddress: "127.0.0.1", local: false, proxy: serve("100.64.0.9") }, false)).toBe("loopback")
+    expect(askerKey({ remoteAddress: "203.0.113.4", local: false, proxy: serve("100.64.0.9", false) }, true)).toBe("203.0.113.4")
+    expect(askerKey({ remoteAddress: "127.0.0.2", local: false }, true)).toBe("loopback")
+    expect(askerKey({ remoteAddress: "::1", local: false }, true)).toBe("loopback")
+    // The owner's own programs are a client of their own, apart from pages and proxies on loopback.
+    expect(askerKey({ remoteAddress: "127.0.0.5", local: true }, true)).toBe("local")
+  })
+
+  it("the local delay is capped at half the handshake timeout", () => {
+    expect(localDelayCapMs(10_000)).toBe(5_000)
+    const l = new AuthRateLimiter(limits, localDelayCapMs(3_000))
+    for (let i = 0; i < 30; i++) l.recordFailure("local", true, i)
+    expect(l.check("local", true, 31)).toEqual({ kind: "allow", delayMs: 1_500 })
   })
 })
 

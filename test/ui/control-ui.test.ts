@@ -48,7 +48,8 @@ describe.skipIf(!chromiumInstalled)("Control UI in Chromium", { timeout: 60_000 
   beforeAll(async () => {
     const stateDir = tempStateDir()
     port = await freePort()
-    fs.writeFileSync(path.join(stateDir, "openclaw.json"), JSON.stringify({ gateway: { port, auth: { token: TOKEN } } }))
+    // The reverse-proxy test reaches the Gateway by PROXY_HOST, a name it only knows from allowedOrigins (DNS-rebinding guard).
+    fs.writeFileSync(path.join(stateDir, "openclaw.json"), JSON.stringify({ gateway: { port, auth: { token: TOKEN }, controlUi: { allowedOrigins: [`https://${PROXY_HOST}`] } } }))
     env = cliEnv(stateDir)
     gw = await startGateway([], env)
     base = `http://127.0.0.1:${port}`

@@ -9,21 +9,21 @@ import { resolveTarget, type Target } from "../client/target.js"
 import { ConfigError, loadConfig } from "../config/load.js"
 import { SshTunnel, type SshTunnelError } from "../services/SshTunnel.js"
 import { fail } from "./exit.js"
+import { portFlag, timeoutFlag } from "./flags.js"
 
 export const clientOptions = {
-  url: Options.text("url").pipe(Options.withDescription("Gateway WebSocket URL (ws:// or wss://); needs --token or --password"), Options.optional),
-  token: Options.text("token").pipe(Options.withDescription("Gateway token (overrides config and OPENCLAW_GATEWAY_TOKEN)"), Options.optional),
-  password: Options.text("password").pipe(Options.withDescription("Gateway password (overrides config and OPENCLAW_GATEWAY_PASSWORD)"), Options.optional),
-  tlsFingerprint: Options.text("tls-fingerprint").pipe(
-    Options.withDescription("Pin the Gateway's TLS certificate (SHA-256: hex, colon hex, or sha256:...); replaces CA trust, wss:// only"),
-    Options.optional
-  ),
-  timeout: Options.integer("timeout").pipe(Options.withDescription("Timeout in milliseconds"), Options.withDefault(10_000)),
+  url: Options.text("url").pipe(Options.withDescription("Gateway URL (ws:// or wss://); needs --token or --password"), Options.optional),
+  port: portFlag("port").pipe(Options.withDescription("Port of a Gateway on this machine (default: the running one)"), Options.optional),
+  token: Options.text("token").pipe(Options.withDescription("Gateway token (default: config, OPENCLAW_GATEWAY_TOKEN)"), Options.optional),
+  password: Options.text("password").pipe(Options.withDescription("Gateway password (default: config, OPENCLAW_GATEWAY_PASSWORD)"), Options.optional),
+  tlsFingerprint: Options.text("tls-fingerprint").pipe(Options.withPseudoName("sha256"), Options.withDescription("Pin the certificate's SHA-256 (wss:// only)"), Options.optional),
+  timeout: timeoutFlag().pipe(Options.withDescription("Timeout in milliseconds (default 10000)"), Options.withDefault(10_000)),
   json: Options.boolean("json").pipe(Options.withDescription("Print machine-readable JSON"))
 }
 
 export interface ClientFlags {
   readonly url: Option.Option<string>
+  readonly port: Option.Option<number>
   readonly token: Option.Option<string>
   readonly password: Option.Option<string>
   readonly tlsFingerprint: Option.Option<string>
@@ -39,6 +39,7 @@ export const loadClientTarget = (flags: ClientFlags) =>
       try: () =>
         resolveTarget(loaded, process.env, {
           url: Option.getOrUndefined(flags.url),
+          port: Option.getOrUndefined(flags.port),
           token: Option.getOrUndefined(flags.token),
           password: Option.getOrUndefined(flags.password),
           tlsFingerprint: Option.getOrUndefined(flags.tlsFingerprint)

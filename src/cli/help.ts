@@ -54,14 +54,14 @@ const ownDescription = (doc: HelpDoc.HelpDoc): string =>
 
 /**
  * "--port port" -> --port <port>; "--token text" -> --token <token>; choices "--bind a | b" ->
- * --bind <bind> with "a|b" after the description, so the flag column stays narrow.
+ * --bind <mode> with "a|b" after the description, so the flag column stays narrow.
  */
 const toFlag = (usage: string, description: string): Flag => {
   const words = usage.replace(/^\(|\)$/g, "").split(" ")
   const names = words.filter((w) => w.startsWith("-")).map((w) => w.replace(/,$/, ""))
   const rest = words.filter((w) => !w.startsWith("-")).join(" ")
   const long = (names.find((n) => n.startsWith("--")) ?? names[0] ?? "").replace(/^-+/, "")
-  if (rest.includes(" | ")) return { names, value: `<${long}>`, description: `${description}: ${rest.replace(/ \| /g, "|")}` }
+  if (rest.includes(" | ")) return { names, value: "<mode>", description: `${description}: ${rest.replace(/ \| /g, "|")}` }
   const value = rest === "" ? undefined : `<${rest === "text" ? long : rest === "integer" ? "n" : rest}>`
   return { names, value, description }
 }

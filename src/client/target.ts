@@ -47,6 +47,12 @@ export interface Target {
 
 const first = <A>(...values: Array<A | undefined>): A | undefined => values.find((v) => v !== undefined && v !== "")
 
+/** --token / --password first; a credential flag replaces the configured secret of the other kind rather than travelling next to it. */
+const credentialsFrom = (flags: ClientFlags, tokens: Array<string | undefined>, passwords: Array<string | undefined>) => ({
+  token: flags.password !== undefined && flags.token === undefined ? undefined : first(flags.token, ...tokens),
+  password: flags.token !== undefined && flags.password === undefined ? undefined : first(flags.password, ...passwords)
+})
+
 const validateUrl = (url: string, from: string): string => {
   let parsed: URL
   try {
@@ -160,8 +166,7 @@ const resolveBase = (loaded: LoadedConfig, env: Env, flags: ClientFlags, interfa
     return {
       url: validateUrl(env.OPENCLAW_GATEWAY_URL, "OPENCLAW_GATEWAY_URL"),
       source: "OPENCLAW_GATEWAY_URL",
-      token: first(flags.token, env.OPENCLAW_GATEWAY_TOKEN),
-      password: first(flags.password, env.OPENCLAW_GATEWAY_PASSWORD),
+      ...credentialsFrom(flags, [env.OPENCLAW_GATEWAY_TOKEN], [env.OPENCLAW_GATEWAY_PASSWORD]),
       configPath,
       remote: true
     }
@@ -173,8 +178,7 @@ const resolveBase = (loaded: LoadedConfig, env: Env, flags: ClientFlags, interfa
     return {
       url: `${scheme}://127.0.0.1:${ssh.remotePort}`,
       source: `gateway.remote.transport "ssh" (${ssh.target})`,
-      token: first(flags.token, g.remote.token, env.OPENCLAW_GATEWAY_TOKEN, g.auth?.token),
-      password: first(flags.password, g.remote.password, env.OPENCLAW_GATEWAY_PASSWORD, g.auth?.password),
+      ...credentialsFrom(flags, [g.remote.token, env.OPENCLAW_GATEWAY_TOKEN, g.auth?.token], [g.remote.password, env.OPENCLAW_GATEWAY_PASSWORD, g.auth?.password]),
       configPath,
       remote: true,
       ssh
@@ -189,8 +193,7 @@ const resolveBase = (loaded: LoadedConfig, env: Env, flags: ClientFlags, interfa
     return {
       url: validateUrl(g.remote.url, "gateway.remote.url"),
       source: "gateway.remote.url",
-      token: first(flags.token, g.remote.token, env.OPENCLAW_GATEWAY_TOKEN, g.auth?.token),
-      password: first(flags.password, g.remote.password, env.OPENCLAW_GATEWAY_PASSWORD, g.auth?.password),
+      ...credentialsFrom(flags, [g.remote.token, env.OPENCLAW_GATEWAY_TOKEN, g.auth?.token], [g.remote.password, env.OPENCLAW_GATEWAY_PASSWORD, g.auth?.password]),
       configPath,
       remote: true
     }
@@ -207,8 +210,7 @@ const localTarget = (loaded: LoadedConfig, env: Env, flags: ClientFlags, interfa
   const g = loaded.file.gateway ?? {}
   const configPath = loaded.configPath
   const credentials = {
-    token: first(flags.token, env.OPENCLAW_GATEWAY_TOKEN, g.auth?.token),
-    password: first(flags.password, env.OPENCLAW_GATEWAY_PASSWORD, g.auth?.password),
+    ...credentialsFrom(flags, [env.OPENCLAW_GATEWAY_TOKEN, g.auth?.token], [env.OPENCLAW_GATEWAY_PASSWORD, g.auth?.password]),
     configPath,
     remote: false
   }

@@ -215,14 +215,16 @@ const localTarget = (loaded: LoadedConfig, env: Env, flags: ClientFlags, interfa
     remote: false
   }
   const explicitPort = flags.port ?? parsePortEnv(env.OPENCLAW_GATEWAY_PORT, "OPENCLAW_GATEWAY_PORT")
+  const portFrom = flags.port !== undefined ? "--port" : env.OPENCLAW_GATEWAY_PORT ? "OPENCLAW_GATEWAY_PORT" : g.port !== undefined ? "gateway.port" : "default port"
   const running = readRuntimeRecord(loaded.stateDir)
   if (running !== undefined && running.configPath === configPath && (explicitPort === undefined || explicitPort === running.port)) {
-    return { url: running.url, source: `running Gateway, PID ${running.pid}, port ${running.port}`, ...credentials, running }
+    // The record knows the host (tailnet, custom) and the certificate; an explicit port still names the source.
+    const source = explicitPort === undefined ? `running Gateway, PID ${running.pid}, port ${running.port}` : `local (${portFrom})`
+    return { url: running.url, source, ...credentials, running }
   }
   const port = explicitPort ?? g.port ?? DEFAULT_PORT
   const scheme = g.tls?.enabled ? "wss" : "ws"
   const { host, why } = localHost(g, interfaces)
-  const portFrom = flags.port !== undefined ? "--port" : env.OPENCLAW_GATEWAY_PORT ? "OPENCLAW_GATEWAY_PORT" : g.port !== undefined ? "gateway.port" : "default port"
   return {
     url: `${scheme}://${host.includes(":") ? `[${host}]` : host}:${port}`,
     source: `local (${why === undefined ? portFrom : `${why}, ${portFrom}`})`,

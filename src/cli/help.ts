@@ -102,7 +102,7 @@ export const useColor = (stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): b
   stream.isTTY === true && (env.NO_COLOR ?? "") === "" && env.TERM !== "dumb"
 
 const table = (rows: ReadonlyArray<readonly [string, string]>): Array<string> => {
-  const width = Math.min(25, Math.max(...rows.map(([left]) => left.length)))
+  const width = Math.min(26, Math.max(...rows.map(([left]) => left.length)))
   return rows.map(([left, right]) => (right === "" ? `  ${left}` : `  ${left.padEnd(width)}  ${right}`))
 }
 

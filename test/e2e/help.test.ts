@@ -47,7 +47,7 @@ describe("help", () => {
       expect(r.stdout, name).toMatch(new RegExp(`^Usage: ${name.replace(/ /g, " ")}( |$)`, "m"))
       expect(r.stdout, name).not.toMatch(/A true or false value|This setting is optional|One of the following|--wizard/)
       // One line per flag: after "Options", every line is a flag with its description.
-      const options = r.stdout.split(/\nOptions[^\n]*:\n/)[1]!.split("\n\n")[0]!.split("\n")
+      const options = r.stdout.split(/\nOptions[^\n]*:\n/)[1]!.split("\n\n")[0]!.trimEnd().split("\n")
       for (const line of options) expect(line, name).toMatch(/^  --?\w[^ ]*(, --[\w-]+)?( <[\w-]+>)?\s+\S/)
     }
   }, 120_000)

@@ -98,7 +98,7 @@ const runGateway = (flags: RunFlags) =>
               url: gateway.url,
               ...(settings.controlUi.enabled ? { controlUiUrl: `${http}${settings.controlUi.basePath}/` } : {}),
               healthUrl: `${http}/healthz`,
-              ...(gateway.tls ? { tlsFingerprint: gateway.tls.fingerprint } : {}),
+              ...(gateway.tls ? { tlsFingerprint: gateway.tls.fingerprint, tlsCertPath: gateway.tls.certPath } : {}),
               authMode: settings.auth.mode,
               ...(settings.auth.secretSource ? { secretSource: settings.auth.secretSource } : {}),
               configPath: settings.configPath,

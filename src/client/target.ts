@@ -130,7 +130,7 @@ export const resolveTarget = (loaded: LoadedConfig, env: Env, flags: ClientFlags
         ? { value: configPin, source: "gateway.remote.tlsFingerprint" }
         : undefined
   if (pin === undefined && base.running?.tlsFingerprint !== undefined && base.url.startsWith("wss:")) {
-    pin = { value: base.running.tlsFingerprint, source: `local certificate served by the running Gateway (PID ${base.running.pid})` }
+    pin = { value: base.running.tlsFingerprint, source: `local certificate ${base.running.tlsCertPath ?? `of the running Gateway (PID ${base.running.pid})`}` }
   }
   if (pin === undefined && !base.remote && base.url.startsWith("wss:")) {
     const g = loaded.file.gateway ?? {}

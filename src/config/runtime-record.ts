@@ -20,6 +20,7 @@ export interface RuntimeRecord {
   readonly healthUrl: string
   /** SHA-256 of the certificate served (uppercase colon hex), with TLS on. */
   readonly tlsFingerprint?: string
+  readonly tlsCertPath?: string
   /** Auth mode and where its secret came from ("--token", "gateway.auth.token" ...), never the secret. */
   readonly authMode: string
   readonly secretSource?: string

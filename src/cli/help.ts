@@ -177,6 +177,7 @@ export const preflight = (root: CommandNode, argv: ReadonlyArray<string>, versio
     return { code: 2, stderr: `${full}: --wizard is not supported; every setting is a flag (\`${full} --help\`)\n` }
   }
   if (args.includes("--help") || args.includes("-h")) return { code: 0, stdout: renderHelp(node, path, version, color) }
+  if (path.length === 0 && args.includes("--version")) return { code: 0, stdout: `${version}\n` }
   if (stray !== undefined) {
     return {
       code: 2,

@@ -60,6 +60,8 @@ describe("help", () => {
     const gateway = await runCli(["gateway", "--help"], env())
     expect(gateway.stdout.match(/--tailscale /g)).toHaveLength(1)
     expect(gateway.stdout).toMatch(/^  tunnel\s+/m)
+    const version = await runCli(["--version"], env())
+    expect(version.stdout).toMatch(/^\d+\.\d+\.\d+\n$/)
     const bare = await runCli([], env())
     expect(bare.code).toBe(0)
     expect(bare.stdout).toBe(top.stdout)

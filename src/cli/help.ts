@@ -157,34 +157,38 @@ export const preflight = (root: CommandNode, argv: ReadonlyArray<string>, versio
   let node = root
   const path: Array<string> = []
   let stray: string | undefined
+  // Flags, not the values of flags (`--message -h` is a message).
+  const flags = new Set<string>()
+  let positional = false
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!
     if (arg.startsWith("-")) {
+      flags.add(arg.split("=")[0]!)
       if (takesValue(node, arg, path.length === 0)) i++
       continue
     }
+    // After the command's first argument, only flags matter.
+    if (positional || stray !== undefined) continue
     const child = node.children.find((c) => c.name === arg)
-    if (child !== undefined && stray === undefined) {
+    if (child !== undefined) {
       node = child
       path.push(arg)
-    } else if (node.children.length > 0 && node.args.length === 0) {
-      stray = arg
-      break
-    } else break
+    } else if (node.children.length > 0 && node.args.length === 0) stray = arg
+    else positional = true
   }
   const full = ["openclaw", ...path].join(" ")
-  if (args.includes("--wizard")) {
+  if (flags.has("--wizard")) {
     return { code: 2, stderr: `${full}: --wizard is not supported; every setting is a flag (\`${full} --help\`)\n` }
   }
-  if (args.includes("--help") || args.includes("-h")) return { code: 0, stdout: renderHelp(node, path, version, color) }
-  if (path.length === 0 && args.includes("--version")) return { code: 0, stdout: `${version}\n` }
+  if (flags.has("--help") || flags.has("-h")) return { code: 0, stdout: renderHelp(node, path, version, color) }
+  if (path.length === 0 && flags.has("--version")) return { code: 0, stdout: `${version}\n` }
   if (stray !== undefined) {
     return {
       code: 2,
       stderr: [`${full}: unknown command "${stray}". Commands:`, ...table(commandRows(node)), `Run \`${full} --help\` for more.`].join("\n") + "\n"
     }
   }
-  if (isPureGroup(node) && !args.some((a) => ["--version", "--completions", "--log-level"].includes(a.split("=")[0]!))) {
+  if (isPureGroup(node) && !["--completions", "--log-level"].some((f) => flags.has(f))) {
     return { code: 0, stdout: renderHelp(node, path, version, color) }
   }
   return undefined

@@ -91,6 +91,12 @@ describe("help", () => {
     expect(stderr).toContain("--wizard is not supported")
   }, 20_000)
 
+  it("a flag's value that looks like -h is a value, not a request for help", async () => {
+    const r = await runCli(["gateway", "agent", "--message", "-h", "--port", String(await freePort())], env())
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain("Gateway agent failed: connection refused")
+  }, 20_000)
+
   it("an unknown subcommand: exit 2 with that group's commands", async () => {
     const r = await runCli(["gateway", "frobnicate"], env())
     expect(r.code).toBe(2)

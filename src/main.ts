@@ -9,10 +9,12 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
-import { Cause, Effect, Exit, Layer } from "effect"
+import { Cause, Console, Effect, Exit, Layer } from "effect"
+import { dashboardCommand } from "./cli/dashboard.js"
 import { doctorCommand } from "./cli/doctor.js"
 import { ExitWith } from "./cli/exit.js"
 import { gatewayCommand } from "./cli/gateway.js"
+import { commandTree, preflight, useColor } from "./cli/help.js"
 import { healthCommand, statusCommand } from "./cli/inspect.js"
 import { auditCommand } from "./cli/audit.js"
 import { browserCommand } from "./cli/browser.js"
@@ -23,17 +25,18 @@ import { securityCommand } from "./cli/security.js"
 import { VERSION } from "./version.js"
 
 const root = Command.make("openclaw").pipe(
-  Command.withDescription("OpenClaw Gateway: run it, reach it locally or remotely, and inspect it"),
+  Command.withDescription("run the OpenClaw Gateway, reach it locally or remotely, inspect it"),
   Command.withSubcommands([
     gatewayCommand,
     healthCommand("health"),
     statusCommand("status"),
+    dashboardCommand,
+    doctorCommand,
     securityCommand,
     nodeCommand,
     nodesCommand,
     devicesCommand,
     browserCommand,
-    doctorCommand,
     auditCommand
   ])
 )
@@ -50,12 +53,42 @@ const exitCodeOf = (exit: Exit.Exit<unknown, unknown>): number => {
     // @effect/cli has already printed its usage error.
     if (typeof failure.value === "object" && failure.value !== null && "_tag" in failure.value) return 2
   }
-  process.stderr.write(`openclaw: unexpected error\n${Cause.pretty(exit.cause)}\n`)
+  // A bug, not an input: one line, and the trace only when asked for.
+  const squashed = Cause.squash(exit.cause)
+  process.stderr.write(`openclaw: unexpected error: ${squashed instanceof Error ? squashed.message : String(squashed)}\n`)
+  if (process.env.OPENCLAW_DEBUG === "1") process.stderr.write(`${Cause.pretty(exit.cause)}\n`)
+  else process.stderr.write("(set OPENCLAW_DEBUG=1 for the stack trace)\n")
   return 1
 }
 
-NodeRuntime.runMain(cli(process.argv).pipe(Effect.provide(platform)), {
-  disableErrorReporting: true,
-  disablePrettyLogger: true,
-  teardown: (exit, onExit) => onExit(exitCodeOf(exit))
+/** @effect/cli's usage errors, as plain text without the blank line it appends. */
+const withUsageConsole = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Console.consoleWith((console) =>
+    Effect.withConsole(effect, {
+      ...console,
+      error: (...args: ReadonlyArray<unknown>): Effect.Effect<void> => Effect.sync(() => process.stderr.write(`${args.map(String).join(" ").replace(/\x1b\[[0-9;]*m/g, "").trimEnd()}\n`))
+    })
+  )
+
+/** SIGHUP (the terminal or SSH session closed) stops the command like SIGINT and SIGTERM: scopes close, exit 0. */
+const hangup = Effect.async<void>((resume) => {
+  const onHup = () => resume(Effect.void)
+  process.once("SIGHUP", onHup)
+  return Effect.sync(() => process.off("SIGHUP", onHup))
 })
+
+// Output to a closed terminal or pipe (after SIGHUP, or `| head`) must not crash the shutdown.
+for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {})
+
+const early = preflight(commandTree(root), process.argv.slice(2), VERSION, useColor(process.stdout, process.env))
+if (early !== undefined) {
+  if (early.stdout !== undefined) process.stdout.write(early.stdout)
+  if (early.stderr !== undefined) process.stderr.write(early.stderr)
+  process.exitCode = early.code
+} else {
+  NodeRuntime.runMain(Effect.raceFirst(withUsageConsole(cli(process.argv)), hangup).pipe(Effect.provide(platform)), {
+    disableErrorReporting: true,
+    disablePrettyLogger: true,
+    teardown: (exit, onExit) => onExit(exitCodeOf(exit))
+  })
+}

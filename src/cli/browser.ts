@@ -10,10 +10,11 @@ import { Console, Effect, Option } from "effect"
 import type { GatewayClientError } from "../client/GatewayClient.js"
 import { clientOptions, printJson, withGateway } from "./client.js"
 import { fail } from "./exit.js"
+import { timeoutFlag } from "./flags.js"
 
 const options = {
   ...clientOptions,
-  timeout: Options.integer("timeout").pipe(Options.withDescription("Timeout in milliseconds (default 30000)"), Options.withDefault(30_000)),
+  timeout: timeoutFlag().pipe(Options.withDescription("Timeout in milliseconds (default 30000)"), Options.withDefault(30_000)),
   tab: Options.text("tab").pipe(Options.withDescription("Tab id (default: the active tab)"), Options.optional)
 }
 type Flags = { readonly [K in keyof typeof options]: (typeof options)[K] extends Options.Options<infer A> ? A : never }

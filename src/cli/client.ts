@@ -9,21 +9,21 @@ import { resolveTarget, type Target } from "../client/target.js"
 import { ConfigError, loadConfig } from "../config/load.js"
 import { SshTunnel, type SshTunnelError } from "../services/SshTunnel.js"
 import { fail } from "./exit.js"
+import { portFlag, timeoutFlag } from "./flags.js"
 
 export const clientOptions = {
-  url: Options.text("url").pipe(Options.withDescription("Gateway WebSocket URL (ws:// or wss://); needs --token or --password"), Options.optional),
-  token: Options.text("token").pipe(Options.withDescription("Gateway token (overrides config and OPENCLAW_GATEWAY_TOKEN); prefer that variable, with OPENCLAW_GATEWAY_URL instead of --url: a flag's value can be seen by other local users while the command starts"), Options.optional),
-  password: Options.text("password").pipe(Options.withDescription("Gateway password (overrides config and OPENCLAW_GATEWAY_PASSWORD); prefer that variable"), Options.optional),
-  tlsFingerprint: Options.text("tls-fingerprint").pipe(
-    Options.withDescription("Pin the Gateway's TLS certificate (SHA-256: hex, colon hex, or sha256:...); replaces CA trust, wss:// only"),
-    Options.optional
-  ),
-  timeout: Options.integer("timeout").pipe(Options.withDescription("Timeout in milliseconds"), Options.withDefault(10_000)),
+  url: Options.text("url").pipe(Options.withDescription("Gateway URL (ws:// or wss://); needs --token or --password"), Options.optional),
+  port: portFlag("port").pipe(Options.withDescription("Port of a Gateway on this machine (default: the running one)"), Options.optional),
+  token: Options.text("token").pipe(Options.withDescription("Gateway token (default: config; prefer OPENCLAW_GATEWAY_TOKEN: ps shows flags)"), Options.optional),
+  password: Options.text("password").pipe(Options.withDescription("Gateway password (default: config, OPENCLAW_GATEWAY_PASSWORD)"), Options.optional),
+  tlsFingerprint: Options.text("tls-fingerprint").pipe(Options.withPseudoName("sha256"), Options.withDescription("Pin the certificate's SHA-256 (wss:// only)"), Options.optional),
+  timeout: timeoutFlag().pipe(Options.withDescription("Timeout in milliseconds (default 10000)"), Options.withDefault(10_000)),
   json: Options.boolean("json").pipe(Options.withDescription("Print machine-readable JSON"))
 }
 
 export interface ClientFlags {
   readonly url: Option.Option<string>
+  readonly port: Option.Option<number>
   readonly token: Option.Option<string>
   readonly password: Option.Option<string>
   readonly tlsFingerprint: Option.Option<string>
@@ -39,6 +39,7 @@ export const loadClientTarget = (flags: ClientFlags) =>
       try: () =>
         resolveTarget(loaded, process.env, {
           url: Option.getOrUndefined(flags.url),
+          port: Option.getOrUndefined(flags.port),
           token: Option.getOrUndefined(flags.token),
           password: Option.getOrUndefined(flags.password),
           tlsFingerprint: Option.getOrUndefined(flags.tlsFingerprint)
@@ -60,6 +61,7 @@ const codeHints: Record<string, string> = {
   NODE_DISCONNECTED: "the node host dropped its link (sleep, network); it reconnects by itself, then retry",
   TIMEOUT: "pass a larger --timeout, or look at the node host's output",
   NODE_ERROR: "this came from the browser on the node host (a page that does not load there, a selector that matches nothing); its output on that machine may say more",
+  AMBIGUOUS_REQUEST: "give more of the request id, as `openclaw nodes pending` shows it",
   UNKNOWN_NODE: "`openclaw nodes list` shows paired nodes, `openclaw nodes pending` the ones waiting for approval",
   COMMAND_NOT_APPROVED: "the node declares this command but its pairing does not cover it: `openclaw nodes pending` shows what it asks for, `openclaw nodes approve <requestId>` allows it",
   APPROVAL_NOT_FOUND: "requests expire after 5 minutes; the node asks again on its next retry: `openclaw nodes pending`",
@@ -87,10 +89,16 @@ const hintFor = (error: GatewayClientError, target: Target): string => {
         ? `start the Gateway on ${target.ssh.host} (\`openclaw gateway run\`), and check gateway.remote.remotePort (${target.ssh.remotePort}) is its port`
         : target.remote
         ? "check that the Gateway host is reachable and, for an SSH tunnel, that `ssh -N -L 18789:127.0.0.1:18789 user@host` is running"
-        : "start the Gateway with `openclaw gateway run`, or check the port (gateway.port, OPENCLAW_GATEWAY_PORT)"
+        : target.running !== undefined
+        ? `the Gateway recorded as running (PID ${target.running.pid}) does not answer on ${target.url}: look at its terminal, or restart it with \`openclaw gateway run\``
+        : "start the Gateway with `openclaw gateway run`; if it runs on another port, pass --port N (or set OPENCLAW_GATEWAY_PORT or gateway.port)"
     case "auth": {
       if (error.code === "AUTH_RATE_LIMITED") return "too many wrong attempts from this address; wait, then retry with the right credential"
       const kind = error.code?.includes("PASSWORD") ? "password" : "token"
+      const other = kind === "token" ? "password" : "token"
+      if (wrongKind(error, target)) return `pass --${kind} with the Gateway's gateway.auth.${kind} instead of --${other}`
+      const flagged = target.running?.secretSource?.startsWith("--") ? target.running.secretSource : undefined
+      if (!target.remote && flagged !== undefined) return `the running Gateway (PID ${target.running!.pid}) took its ${kind} from ${flagged}: pass the same value with --${kind}`
       return target.remote
         ? `set gateway.remote.${kind} (or pass --${kind}) to the Gateway host's gateway.auth.${kind}; gateway.remote.${kind} is only this CLI's credential and never configures a Gateway's own auth`
         : `pass --${kind}, or make OPENCLAW_GATEWAY_${kind.toUpperCase()} / gateway.auth.${kind} match the running Gateway's ${kind}`
@@ -98,6 +106,9 @@ const hintFor = (error: GatewayClientError, target: Target): string => {
     case "pairing":
       return "approve this device on the Gateway host: `openclaw nodes pending`, then `openclaw nodes approve <requestId>`"
     case "tls":
+      if (error.code === "ERR_TLS_PLAINTEXT_SERVER") {
+        return `use a ws:// URL for it (e.g. ${target.url.replace(/^wss:/, "ws:")}), or turn on gateway.tls.enabled on the Gateway and pin its certificate`
+      }
       if (error.code === "ERR_TLS_REQUIRED") {
         return target.ssh !== undefined
           ? "the Gateway behind the tunnel has TLS on: set gateway.remote.tlsFingerprint to the fingerprint `openclaw gateway status` shows on the Gateway host (the tunnel then carries wss://)"
@@ -112,9 +123,25 @@ const hintFor = (error: GatewayClientError, target: Target): string => {
   }
 }
 
+/** A token offered to a password Gateway, or a password to a token Gateway (and nothing else). */
+const wrongKind = (error: GatewayClientError, target: Target): boolean =>
+  error.code?.startsWith("AUTH_TOKEN_") === true
+    ? target.token === undefined && target.password !== undefined
+    : error.code?.startsWith("AUTH_PASSWORD_") === true && target.password === undefined && target.token !== undefined
+
+/** The server's message, except where the CLI knows better what happened. */
+const failureMessage = (error: GatewayClientError, target: Target): string => {
+  if (wrongKind(error, target)) {
+    const kind = error.code!.includes("PASSWORD") ? "password" : "token"
+    return `unauthorized: this Gateway expects a ${kind} (gateway.auth.mode "${kind}"), and a ${kind === "token" ? "password" : "token"} was given`
+  }
+  // The server's own advice in brackets is for a remote CLI; the Hint line below fits this target.
+  return error.kind === "auth" && !target.remote ? error.message.replace(/ \(set gateway\.remote\.[a-z]+ to match [^)]*\)$/, "") : error.message
+}
+
 export const describeFailure = (error: GatewayClientError, target: Target, what: string): string =>
   [
-    `${what}: ${error.message}`,
+    `${what}: ${failureMessage(error, target)}`,
     `Gateway target: ${describeTarget(target)}`,
     `Source: ${target.source}`,
     `Config: ${target.configPath}`,
@@ -131,10 +158,17 @@ export const withGateway = <A>(
 ) =>
   Effect.gen(function* () {
     const target = yield* resolveClientTarget(flags)
+    const base = { ok: false, target: target.url, source: target.source, config: target.configPath }
+    // With --json a script gets a JSON error object on stdout too; the message stays on stderr.
+    const jsonError = (error: Record<string, unknown>) => (flags.json ? printJson({ ...base, error }) : Effect.void)
     return yield* Effect.scoped(Effect.flatMap(connectClient(target, flags, scopes, onEvent), (conn) => body(conn, target))).pipe(
       Effect.catchTags({
-        GatewayClientError: (error) => fail(1, describeFailure(error, target, what)),
-        SshTunnelError: (error) => fail(1, describeTunnelFailure(error, target, what))
+        GatewayClientError: (error) =>
+          Effect.zipRight(
+            jsonError({ kind: error.kind, ...(error.code ? { code: error.code } : {}), ...(error.serverCode ? { serverCode: error.serverCode } : {}), message: failureMessage(error, target) }),
+            fail(1, describeFailure(error, target, what))
+          ),
+        SshTunnelError: (error) => Effect.zipRight(jsonError({ kind: "ssh", code: error.kind, message: error.message }), fail(1, describeTunnelFailure(error, target, what)))
       })
     )
   }).pipe(Effect.catchTag("ConfigError", (error) => fail(error.exitCode, `Config error: ${error.message}`)))

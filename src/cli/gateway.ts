@@ -4,6 +4,7 @@ import { Console, Effect, Layer, Logger, LogLevel, Option } from "effect"
 import { BindModes, AuthModes, TailscaleModes } from "../config/schema.js"
 import type { ServerFlags } from "../config/settings.js"
 import { lanLines } from "../gateway/lan-addresses.js"
+import { removeRuntimeRecord, runtimeRecordPath, writeRuntimeRecord } from "../config/runtime-record.js"
 import { gatewayServices } from "../layers/index.js"
 import { AgentRuntime } from "../services/AgentRuntime.js"
 import { Gateway } from "../services/Gateway.js"
@@ -11,23 +12,24 @@ import { GatewayConfig } from "../services/GatewayConfig.js"
 import { type ExposureStatus, TailscaleExposure } from "../services/TailscaleExposure.js"
 import { agentCommand, sendCommand } from "./agent.js"
 import { fail } from "./exit.js"
+import { portFlag } from "./flags.js"
 import { callCommand, healthCommand, statusCommand } from "./inspect.js"
 import { passwordCommand, tokenCommand } from "./secret.js"
 import { tunnelCommand } from "./tunnel.js"
 
 export const runOptions = {
-  port: Options.integer("port").pipe(Options.withDescription("Port for WebSocket and HTTP (gateway.port, default 18789)"), Options.optional),
-  bind: Options.choice("bind", BindModes).pipe(Options.withDescription("Bind mode (gateway.bind, default loopback)"), Options.optional),
+  port: portFlag("port", true).pipe(Options.withDescription("Port for WebSocket and HTTP (gateway.port, default 18789)"), Options.optional),
+  bind: Options.choice("bind", BindModes).pipe(Options.withDescription("Where to listen (gateway.bind)"), Options.optional),
   auth: Options.choice("auth", AuthModes).pipe(Options.withDescription("Auth mode (gateway.auth.mode)"), Options.optional),
   token: Options.text("token").pipe(
-    Options.withDescription("Shared token (gateway.auth.token); prefer OPENCLAW_GATEWAY_TOKEN or --token-file: a flag's value can be seen by other local users while the process starts"),
+    Options.withDescription("Shared token (gateway.auth.token); prefer --token-file or OPENCLAW_GATEWAY_TOKEN (ps shows flags)"),
     Options.optional
   ),
   tokenFile: Options.file("token-file", { exists: "yes" }).pipe(Options.withDescription("Read the token from a file (its first line)"), Options.optional),
-  password: Options.text("password").pipe(Options.withDescription("Shared password (gateway.auth.password); prefer OPENCLAW_GATEWAY_PASSWORD or --password-file"), Options.optional),
+  password: Options.text("password").pipe(Options.withDescription("Shared password (gateway.auth.password); prefer --password-file or the env var"), Options.optional),
   passwordFile: Options.file("password-file", { exists: "yes" }).pipe(Options.withDescription("Read the password from a file (its first line)"), Options.optional),
   tailscale: Options.choice("tailscale", TailscaleModes).pipe(Options.withDescription("Tailscale exposure (gateway.tailscale.mode)"), Options.optional),
-  tailscaleResetOnExit: Options.boolean("tailscale-reset-on-exit").pipe(Options.withDescription("Withdraw the Serve/Funnel route on shutdown (gateway.tailscale.resetOnExit)")),
+  tailscaleResetOnExit: Options.boolean("tailscale-reset-on-exit").pipe(Options.withDescription("Withdraw the Serve route on exit (Funnel always is)")),
   verbose: Options.boolean("verbose").pipe(Options.withDescription("Log connections and refusals"))
 }
 
@@ -92,10 +94,34 @@ const runGateway = (flags: RunFlags) =>
         `  Agent:      ${agent.provider.label}`,
         ...exposureLines(exposure)
       ]
+      // Remembered for the local CLI (`openclaw status`, `dashboard` ...), removed when this scope closes.
+      yield* Effect.acquireRelease(
+        Effect.sync(() => {
+          try {
+            writeRuntimeRecord(settings.stateDir, {
+              pid: process.pid,
+              port: gateway.listeners.port,
+              bind: settings.bind,
+              addresses: gateway.listeners.addresses.map((a) => a.host),
+              url: gateway.url,
+              ...(settings.controlUi.enabled ? { controlUiUrl: `${http}${settings.controlUi.basePath}/` } : {}),
+              healthUrl: `${http}/healthz`,
+              ...(gateway.tls ? { tlsFingerprint: gateway.tls.fingerprint, tlsCertPath: gateway.tls.certPath } : {}),
+              authMode: settings.auth.mode,
+              ...(settings.auth.secretSource ? { secretSource: settings.auth.secretSource } : {}),
+              configPath: settings.configPath,
+              startedAt: new Date().toISOString()
+            })
+          } catch (e) {
+            process.stderr.write(`[gateway] warning: cannot write ${runtimeRecordPath(settings.stateDir)} (${(e as NodeJS.ErrnoException).code ?? e}); local commands will not find this port by themselves\n`)
+          }
+        }),
+        () => Effect.sync(() => removeRuntimeRecord(settings.stateDir))
+      )
       // One write, so whoever waits for the ready line gets the details with it.
       yield* Console.log([`listening on ${gateway.url} (PID ${process.pid})`, ...details].join("\n"))
       return yield* Effect.never
-    })
+    }).pipe(Effect.scoped)
     yield* program.pipe(
       Effect.provide(gatewayServices(Layer.succeed(GatewayConfig, settings))),
       Effect.catchTags({

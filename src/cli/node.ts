@@ -11,15 +11,16 @@ import { type SshFailureKind, type SshSpec, SshTunnel } from "../services/SshTun
 import { FATAL_AFTER_UP } from "./tunnel.js"
 import { loadDeviceToken, loadOrCreateIdentity } from "../node/identity.js"
 import { fail } from "./exit.js"
+import { portFlag } from "./flags.js"
 
 const runOptions = {
-  url: Options.text("url").pipe(Options.withDescription("Gateway WebSocket URL (ws:// or wss://); needs --token or --password until paired"), Options.optional),
+  url: Options.text("url").pipe(Options.withDescription("Gateway URL (ws:// or wss://); needs --token or --password to pair"), Options.optional),
   host: Options.text("host").pipe(Options.withDescription("Gateway host (instead of --url)"), Options.optional),
-  port: Options.integer("port").pipe(Options.withDescription(`Gateway port with --host (default ${DEFAULT_PORT})`), Options.optional),
+  port: portFlag("port").pipe(Options.withDescription(`Gateway port with --host (default ${DEFAULT_PORT})`), Options.optional),
   tls: Options.boolean("tls").pipe(Options.withDescription("Use wss:// with --host")),
   token: Options.text("token").pipe(Options.withDescription("The Gateway's token (gateway.auth.token), needed only until paired; prefer OPENCLAW_GATEWAY_URL and OPENCLAW_GATEWAY_TOKEN: a flag's value can be seen by other local users while the command starts"), Options.optional),
   password: Options.text("password").pipe(Options.withDescription("The Gateway's password (gateway.auth.password)"), Options.optional),
-  tlsFingerprint: Options.text("tls-fingerprint").pipe(Options.withDescription("SHA-256 fingerprint the Gateway's certificate must have (wss://)"), Options.optional),
+  tlsFingerprint: Options.text("tls-fingerprint").pipe(Options.withPseudoName("sha256"), Options.withDescription("Pin the certificate's SHA-256 (wss:// only)"), Options.optional),
   displayName: Options.text("display-name").pipe(Options.withDescription("Name operators see (nodeHost.displayName, default: the host name)"), Options.optional)
 }
 
@@ -132,7 +133,7 @@ const runNode = (flags: Flags) =>
   }).pipe(Effect.catchTag("ConfigError", (e) => fail(e.exitCode, `Config error: ${e.message}`)))
 
 const runCommand = Command.make("run", runOptions, runNode).pipe(
-  Command.withDescription("Run a node host: connect to a Gateway as a node and offer this machine's browser (Ctrl-C stops it)")
+  Command.withDescription("Connect to a Gateway as a node and offer this machine's browser")
 )
 
 export const nodeCommand = Command.make("node").pipe(

@@ -1,6 +1,7 @@
 /** `openclaw nodes ...`: pairing requests and paired nodes, on the Gateway (operator.pairing). */
 import { Args, Command } from "@effect/cli"
 import { Console, Effect } from "effect"
+import { GatewayClientError } from "../client/GatewayClient.js"
 import { clientOptions, printJson, withGateway } from "./client.js"
 
 const SCOPES = ["operator.read", "operator.pairing"]
@@ -75,11 +76,37 @@ const pending = Command.make("pending", clientOptions, (flags) =>
   })
 ).pipe(Command.withDescription("List nodes waiting for pairing approval (operator.pairing)"))
 
-const requestIdArg = Args.text({ name: "requestId" }).pipe(Args.withDescription("The request id from `openclaw nodes pending`"))
+const requestIdArg = Args.text({ name: "requestId" }).pipe(Args.withDescription("Request id from `openclaw nodes pending`, a unique prefix, or the node's name"))
+
+/**
+ * A pending request by its id, a unique prefix (of the request or node id, 8+ characters) or the
+ * node's display name, as `describe` takes a node. No match: the text goes to the Gateway as given,
+ * which says there is no such request.
+ */
+export const matchPending = (pending: ReadonlyArray<PendingView>, ref: string): { requestId: string } | { ambiguous: Array<PendingView> } => {
+  if (pending.some((r) => r.requestId === ref)) return { requestId: ref }
+  const matches = pending.filter((r) => r.displayName === ref || (ref.length >= 8 && (r.requestId.startsWith(ref) || r.nodeId.startsWith(ref))))
+  if (matches.length > 1) return { ambiguous: matches }
+  return { requestId: matches[0]?.requestId ?? ref }
+}
+
+const resolveAndCall = (what: string, method: string, ref: string, flags: Parameters<typeof withGateway>[0], print: (payload: any) => string) =>
+  withGateway(flags, SCOPES, what, (conn) =>
+    Effect.gen(function* () {
+      const { pending } = (yield* conn.request("node.pair.list", {}, { timeoutMs: flags.timeout })) as { pending: Array<PendingView> }
+      const match = matchPending(pending, ref)
+      if ("ambiguous" in match) {
+        const which = match.ambiguous.map((r) => `${r.requestId.slice(0, 8)} ${name(r)}`).join(", ")
+        return yield* new GatewayClientError({ kind: "protocol", code: "AMBIGUOUS_REQUEST", message: `"${ref}" matches ${match.ambiguous.length} pending requests (${which})` })
+      }
+      const payload = yield* conn.request(method, { requestId: match.requestId }, { timeoutMs: flags.timeout })
+      yield* flags.json ? printJson(payload) : Console.log(print(payload))
+    })
+  )
 const nodeIdArg = Args.text({ name: "nodeId" }).pipe(Args.withDescription("Node id (or a unique prefix of 8+ characters, or its display name)"))
 
 const approve = Command.make("approve", { ...clientOptions, requestId: requestIdArg }, (flags) =>
-  call("Approving the pairing request failed", "node.pair.approve", { requestId: flags.requestId }, flags, (p) =>
+  resolveAndCall("Approving the pairing request failed", "node.pair.approve", flags.requestId, flags, (p) =>
     p.upgrade !== undefined
       ? `Approved node ${name(p)} for more: it may now be routed commands: ${listed(p.commands)}; caps: ${listed(p.caps)}.`
       : `Approved node ${name(p)} with commands: ${listed(p.commands)}; caps: ${listed(p.caps)}. It connects on its next retry (a few seconds) and receives a device token.`
@@ -87,7 +114,7 @@ const approve = Command.make("approve", { ...clientOptions, requestId: requestId
 ).pipe(Command.withDescription("Approve a pending node (operator.pairing)"))
 
 const reject = Command.make("reject", { ...clientOptions, requestId: requestIdArg }, (flags) =>
-  call("Rejecting the pairing request failed", "node.pair.reject", { requestId: flags.requestId }, flags, (p) => `Rejected pairing request ${p.requestId} (node ${p.nodeId.slice(0, 12)}). The node is told on its next retry and stops asking; it can ask again only by restarting \`openclaw node run\`.`)
+  resolveAndCall("Rejecting the pairing request failed", "node.pair.reject", flags.requestId, flags, (p) => `Rejected pairing request ${p.requestId} (node ${p.nodeId.slice(0, 12)}). The node is told on its next retry and stops asking; it can ask again only by restarting \`openclaw node run\`.`)
 ).pipe(Command.withDescription("Reject a pending node (operator.pairing)"))
 
 const list = Command.make("list", clientOptions, (flags) =>

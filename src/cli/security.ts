@@ -24,7 +24,7 @@ const auditCommand = Command.make(
       yield* flags.json ? printJson(report) : Console.log(formatAudit(report))
       if (report.summary.critical > 0) return yield* fail(1, "")
     })
-).pipe(Command.withDescription("Check the effective config (file, environment, flags) for unsafe settings; exit 1 on critical findings"))
+).pipe(Command.withDescription("Check the effective config for unsafe settings (exit 1 on a critical one)"))
 
 export const securityCommand = Command.make("security").pipe(
   Command.withDescription("Security checks"),

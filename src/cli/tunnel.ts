@@ -17,6 +17,7 @@ import { ConfigError, loadConfig } from "../config/load.js"
 import { TLS_REQUIRED_HEADER, TLS_REQUIRED_VALUE } from "../protocol/frames.js"
 import { SshTunnel, type SshFailureKind, type SshTunnelError } from "../services/SshTunnel.js"
 import { fail } from "./exit.js"
+import { portFlag } from "./flags.js"
 
 export interface TunnelState {
   readonly pid: number
@@ -94,7 +95,7 @@ const stamp = () => new Date().toISOString().slice(11, 19)
 export const tunnelCommand = Command.make(
   "tunnel",
   {
-    localPort: Options.integer("local-port").pipe(
+    localPort: portFlag("local-port").pipe(
       Options.withDescription("Local port of the tunnel (default: gateway.remote.remotePort, 18789)"),
       Options.optional
     )
@@ -186,4 +187,4 @@ export const tunnelCommand = Command.make(
       Effect.provide(SshTunnel.layer),
       Effect.catchTag("ConfigError", (e) => fail(e.exitCode, `Config error: ${e.message}`))
     )
-).pipe(Command.withDescription("Keep an SSH tunnel to the remote Gateway open in the foreground (gateway.remote.sshTarget); Ctrl-C closes it"))
+).pipe(Command.withDescription("Keep an SSH tunnel to gateway.remote.sshTarget open (Ctrl-C closes it)"))

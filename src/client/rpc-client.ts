@@ -3,6 +3,7 @@
  * then correlates responses by id. GatewayClient wraps it in Effect; benches use it directly.
  */
 import { randomUUID } from "node:crypto"
+import * as net from "node:net"
 import WebSocket from "ws"
 import {
   type ClientInfo,
@@ -106,6 +107,22 @@ const describeSocketError = (err: NodeJS.ErrnoException): string => {
 const isTlsError = (err: NodeJS.ErrnoException) =>
   err.code !== undefined && (/CERT|SIGNED|ERR_TLS|ERR_SSL/.test(err.code) || err.code === "EPROTO")
 
+/** True when `host:port` answers a plain HTTP request (used only after a failed TLS handshake). */
+const answersPlainHttp = (host: string, port: number, timeoutMs: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const socket = net.connect({ host, port })
+    const done = (answer: boolean) => {
+      clearTimeout(timer)
+      socket.destroy()
+      resolve(answer)
+    }
+    const timer = setTimeout(() => done(false), timeoutMs)
+    socket.once("connect", () => socket.write(`HEAD /healthz HTTP/1.1\r\nHost: ${host.includes(":") ? `[${host}]` : host}:${port}\r\nConnection: close\r\n\r\n`))
+    socket.once("data", (chunk: Buffer) => done(chunk.subarray(0, 7).toString("latin1") === "HTTP/1."))
+    socket.once("error", () => done(false))
+    socket.once("close", () => done(false))
+  })
+
 export class RpcClient {
   private readonly pending = new Map<string, Pending>()
   private closed = false
@@ -117,6 +134,20 @@ export class RpcClient {
   ) {}
 
   static async connect(options: RpcClientOptions): Promise<RpcClient> {
+    try {
+      return await RpcClient.connectOnce(options)
+    } catch (e) {
+      // A TLS hello sent to a plaintext Gateway is reset or garbled: say so, if plain HTTP answers there.
+      if (!(e instanceof ClientFailure) || !options.url.startsWith("wss:") || !/^(ECONNRESET|EPROTO|ERR_SSL)/.test(e.code ?? "")) throw e
+      const url = new URL(options.url)
+      const host = url.hostname.replace(/^\[|\]$/g, "")
+      const port = Number(url.port || 443)
+      if (!(await answersPlainHttp(host, port, Math.min(options.timeoutMs ?? 10_000, 3_000)))) throw e
+      throw new ClientFailure("tls", `${host}:${port} answers without TLS: that Gateway serves plaintext ws://, not wss://`, "ERR_TLS_PLAINTEXT_SERVER")
+    }
+  }
+
+  private static async connectOnce(options: RpcClientOptions): Promise<RpcClient> {
     if (options.tlsFingerprint === undefined) return RpcClient.open(options)
     const url = new URL(options.url)
     if (url.protocol !== "wss:") throw new ClientFailure("tls", `a TLS fingerprint pin needs a wss:// URL, got ${options.url}`)

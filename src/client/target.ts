@@ -1,11 +1,13 @@
 /**
  * Which Gateway a CLI command talks to, with which credential, and why (for error messages).
- * Target: --url > OPENCLAW_GATEWAY_URL > gateway.remote.url (mode "remote") > local loopback.
+ * Target: --url > --port (this machine) > OPENCLAW_GATEWAY_URL > gateway.remote.* (mode "remote") >
+ * this machine: OPENCLAW_GATEWAY_PORT > the running Gateway's runtime record > gateway.port > 18789.
  */
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
 import { ConfigError, type Env, type LoadedConfig } from "../config/load.js"
+import { readRuntimeRecord, type RuntimeRecord } from "../config/runtime-record.js"
 import { DEFAULT_PORT, effectiveTlsFiles, expandHome, parsePortEnv } from "../config/settings.js"
 import { findTailnetAddress, type InterfaceLister } from "../services/Binder.js"
 import { parseSshTarget, type SshSpec } from "../services/SshTunnel.js"
@@ -14,6 +16,8 @@ import { parseFingerprint } from "./tls-pin.js"
 
 export interface ClientFlags {
   readonly url?: string
+  /** A Gateway on this machine on this port (keeps the configured credential, unlike --url). */
+  readonly port?: number
   readonly token?: string
   readonly password?: string
   readonly tlsFingerprint?: string
@@ -37,9 +41,17 @@ export interface Target {
   readonly password?: string
   readonly configPath: string
   readonly remote: boolean
+  /** The runtime record of the local Gateway this target came from (`gateway run` writes it). */
+  readonly running?: RuntimeRecord
 }
 
 const first = <A>(...values: Array<A | undefined>): A | undefined => values.find((v) => v !== undefined && v !== "")
+
+/** --token / --password first; a credential flag replaces the configured secret of the other kind rather than travelling next to it. */
+const credentialsFrom = (flags: ClientFlags, tokens: Array<string | undefined>, passwords: Array<string | undefined>) => ({
+  token: flags.password !== undefined && flags.token === undefined ? undefined : first(flags.token, ...tokens),
+  password: flags.token !== undefined && flags.password === undefined ? undefined : first(flags.password, ...passwords)
+})
 
 const validateUrl = (url: string, from: string): string => {
   let parsed: URL
@@ -119,6 +131,9 @@ export const resolveTarget = (loaded: LoadedConfig, env: Env, flags: ClientFlags
       : configuredRemote && configPin !== undefined
         ? { value: configPin, source: "gateway.remote.tlsFingerprint" }
         : undefined
+  if (pin === undefined && base.running?.tlsFingerprint !== undefined && base.url.startsWith("wss:")) {
+    pin = { value: base.running.tlsFingerprint, source: `local certificate ${base.running.tlsCertPath ?? `of the running Gateway (PID ${base.running.pid})`}` }
+  }
   if (pin === undefined && !base.remote && base.url.startsWith("wss:")) {
     const g = loaded.file.gateway ?? {}
     const certFile = effectiveTlsFiles(g.tls, loaded.stateDir, env).cert
@@ -148,12 +163,12 @@ const resolveBase = (loaded: LoadedConfig, env: Env, flags: ClientFlags, interfa
     }
     return { url: validateUrl(flags.url, "--url"), source: "--url", token: flags.token, password: flags.password, configPath, remote: true }
   }
+  if (flags.port !== undefined) return localTarget(loaded, env, flags, interfaces)
   if (env.OPENCLAW_GATEWAY_URL !== undefined && env.OPENCLAW_GATEWAY_URL !== "") {
     return {
       url: validateUrl(env.OPENCLAW_GATEWAY_URL, "OPENCLAW_GATEWAY_URL"),
       source: "OPENCLAW_GATEWAY_URL",
-      token: first(flags.token, env.OPENCLAW_GATEWAY_TOKEN),
-      password: first(flags.password, env.OPENCLAW_GATEWAY_PASSWORD),
+      ...credentialsFrom(flags, [env.OPENCLAW_GATEWAY_TOKEN], [env.OPENCLAW_GATEWAY_PASSWORD]),
       configPath,
       remote: true
     }
@@ -165,8 +180,7 @@ const resolveBase = (loaded: LoadedConfig, env: Env, flags: ClientFlags, interfa
     return {
       url: `${scheme}://127.0.0.1:${ssh.remotePort}`,
       source: `gateway.remote.transport "ssh" (${ssh.target})`,
-      token: first(flags.token, g.remote.token, env.OPENCLAW_GATEWAY_TOKEN, g.auth?.token),
-      password: first(flags.password, g.remote.password, env.OPENCLAW_GATEWAY_PASSWORD, g.auth?.password),
+      ...credentialsFrom(flags, [g.remote.token, env.OPENCLAW_GATEWAY_TOKEN, g.auth?.token], [g.remote.password, env.OPENCLAW_GATEWAY_PASSWORD, g.auth?.password]),
       configPath,
       remote: true,
       ssh
@@ -181,23 +195,42 @@ const resolveBase = (loaded: LoadedConfig, env: Env, flags: ClientFlags, interfa
     return {
       url: validateUrl(g.remote.url, "gateway.remote.url"),
       source: "gateway.remote.url",
-      token: first(flags.token, g.remote.token, env.OPENCLAW_GATEWAY_TOKEN, g.auth?.token),
-      password: first(flags.password, g.remote.password, env.OPENCLAW_GATEWAY_PASSWORD, g.auth?.password),
+      ...credentialsFrom(flags, [g.remote.token, env.OPENCLAW_GATEWAY_TOKEN, g.auth?.token], [g.remote.password, env.OPENCLAW_GATEWAY_PASSWORD, g.auth?.password]),
       configPath,
       remote: true
     }
   }
-  const port = parsePortEnv(env.OPENCLAW_GATEWAY_PORT, "OPENCLAW_GATEWAY_PORT") ?? g.port ?? DEFAULT_PORT
+  return localTarget(loaded, env, flags, interfaces)
+}
+
+/**
+ * The Gateway on this machine. A running Gateway's record (same config file) is used unless an
+ * explicit port (--port, OPENCLAW_GATEWAY_PORT) names another one: it knows the port and bind that
+ * `gateway run` was given as flags, which the config file does not.
+ */
+const localTarget = (loaded: LoadedConfig, env: Env, flags: ClientFlags, interfaces: InterfaceLister): Target => {
+  const g = loaded.file.gateway ?? {}
+  const configPath = loaded.configPath
+  const credentials = {
+    ...credentialsFrom(flags, [env.OPENCLAW_GATEWAY_TOKEN, g.auth?.token], [env.OPENCLAW_GATEWAY_PASSWORD, g.auth?.password]),
+    configPath,
+    remote: false
+  }
+  const explicitPort = flags.port ?? parsePortEnv(env.OPENCLAW_GATEWAY_PORT, "OPENCLAW_GATEWAY_PORT")
+  const portFrom = flags.port !== undefined ? "--port" : env.OPENCLAW_GATEWAY_PORT ? "OPENCLAW_GATEWAY_PORT" : g.port !== undefined ? "gateway.port" : "default port"
+  const running = readRuntimeRecord(loaded.stateDir)
+  if (running !== undefined && running.configPath === configPath && (explicitPort === undefined || explicitPort === running.port)) {
+    // The record knows the host (tailnet, custom) and the certificate; an explicit port still names the source.
+    const source = explicitPort === undefined ? `running Gateway, PID ${running.pid}, port ${running.port}` : `local (${portFrom})`
+    return { url: running.url, source, ...credentials, running }
+  }
+  const port = explicitPort ?? g.port ?? DEFAULT_PORT
   const scheme = g.tls?.enabled ? "wss" : "ws"
   const { host, why } = localHost(g, interfaces)
-  const portFrom = env.OPENCLAW_GATEWAY_PORT ? "OPENCLAW_GATEWAY_PORT" : g.port !== undefined ? "gateway.port" : "default port"
   return {
     url: `${scheme}://${host.includes(":") ? `[${host}]` : host}:${port}`,
     source: `local (${why === undefined ? portFrom : `${why}, ${portFrom}`})`,
-    token: first(flags.token, env.OPENCLAW_GATEWAY_TOKEN, g.auth?.token),
-    password: first(flags.password, env.OPENCLAW_GATEWAY_PASSWORD, g.auth?.password),
-    configPath,
-    remote: false
+    ...credentials
   }
 }
 

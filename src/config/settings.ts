@@ -274,7 +274,8 @@ export const resolveServerSettings = (loaded: LoadedConfig, env: Env, flags: Ser
       },
       secretSource: authMode === "token" ? tokenSource : authMode === "password" ? passwordSource : undefined
     },
-    tailscale: { mode: tailscaleMode, resetOnExit: flags.tailscaleResetOnExit ?? g.tailscale?.resetOnExit ?? false },
+    // A public Funnel route never outlives the Gateway; a Serve route is kept unless asked (the tailnet is private).
+    tailscale: { mode: tailscaleMode, resetOnExit: tailscaleMode === "funnel" || (flags.tailscaleResetOnExit ?? g.tailscale?.resetOnExit ?? false) },
     controlUi: {
       enabled: g.controlUi?.enabled ?? true,
       basePath: normaliseBasePath(g.controlUi?.basePath),

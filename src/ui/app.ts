@@ -902,3 +902,10 @@ window.setInterval(() => {
 window.setInterval(() => state.view === "overview" && void refresh(), 15_000)
 if (pendingGatewayUrl !== undefined) showConfirm(pendingGatewayUrl)
 else start(defaultUrl)
+// A #token= link (`openclaw dashboard`) opened in a tab that already shows the UI changes only the
+// hash, with no reload: take it as on load, and sign in with it at once.
+window.addEventListener("hashchange", () => {
+  if (!/(^#|&)token=./.test(location.hash)) return
+  readAddress()
+  if (pendingGatewayUrl === undefined) connect(loadCredentials())
+})

@@ -158,7 +158,7 @@ describe("errors a user meets", () => {
     for (const args of [["--help"], ["gateway", "--help"], ["gateway", "run", "--help"], ["gateway", "call", "--help"], ["health", "--help"], ["status", "--help"]]) {
       const r = await runCli(args, cliEnv(tempStateDir()))
       expect(r.code, args.join(" ")).toBe(0)
-      expect(r.stdout).toContain("USAGE")
+      expect(r.stdout).toContain("Usage: openclaw")
     }
   })
 })

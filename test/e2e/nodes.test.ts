@@ -251,7 +251,7 @@ describe("node host and nodes/browser CLI errors", () => {
     for (const args of [["node", "run", "--help"], ["nodes", "--help"], ["nodes", "approve", "--help"], ["browser", "--help"], ["browser", "screenshot", "--help"]]) {
       const r = await runCli(args, cliEnv(tempStateDir()))
       expect(r.code, args.join(" ")).toBe(0)
-      expect(r.stdout).toContain("USAGE")
+      expect(r.stdout).toContain("Usage: openclaw")
     }
   }, 60_000)
 })

@@ -1,0 +1,82 @@
+/** Where the running Gateway's runtime record fits in target resolution, and the record file itself. */
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { describe, expect, it } from "vitest"
+import { resolveTarget } from "../../src/client/target.js"
+import { readRuntimeRecord, removeRuntimeRecord, runtimeRecordPath, writeRuntimeRecord } from "../../src/config/runtime-record.js"
+import { tempStateDir } from "../support/cli.js"
+
+const setup = (gateway: Record<string, any> = {}, record: Record<string, any> = {}) => {
+  const stateDir = tempStateDir()
+  const configPath = path.join(stateDir, "openclaw.json")
+  writeRuntimeRecord(stateDir, {
+    pid: process.pid,
+    port: 41300,
+    bind: "loopback",
+    addresses: ["127.0.0.1"],
+    url: "ws://127.0.0.1:41300",
+    healthUrl: "http://127.0.0.1:41300/healthz",
+    authMode: "token",
+    configPath,
+    startedAt: new Date().toISOString(),
+    ...record
+  })
+  return { stateDir, loaded: { configPath, stateDir, exists: true, file: { gateway: { auth: { token: "file" }, ...gateway } } } }
+}
+
+describe("the runtime record in target resolution", () => {
+  it("beats gateway.port and the default port in local mode, and says so", () => {
+    const { loaded } = setup({ port: 19000 })
+    expect(resolveTarget(loaded, {}, {})).toMatchObject({ url: "ws://127.0.0.1:41300", source: `running Gateway, PID ${process.pid}, port 41300`, token: "file", remote: false })
+  })
+
+  it("loses to an explicit other port (--port, OPENCLAW_GATEWAY_PORT), to --url, to OPENCLAW_GATEWAY_URL and to remote mode", () => {
+    const { loaded } = setup()
+    expect(resolveTarget(loaded, { OPENCLAW_GATEWAY_PORT: "19001" }, {})).toMatchObject({ url: "ws://127.0.0.1:19001", source: "local (OPENCLAW_GATEWAY_PORT)" })
+    expect(resolveTarget(loaded, {}, { port: 19002 })).toMatchObject({ url: "ws://127.0.0.1:19002", source: "local (--port)", token: "file" })
+    expect(resolveTarget(loaded, {}, { url: "ws://127.0.0.1:2", token: "x" }).source).toBe("--url")
+    expect(resolveTarget(loaded, { OPENCLAW_GATEWAY_URL: "ws://127.0.0.1:3" }, {}).source).toBe("OPENCLAW_GATEWAY_URL")
+    const remote = { ...loaded, file: { gateway: { mode: "remote", remote: { url: "ws://10.0.0.5:18789" }, auth: { token: "f" } } } }
+    expect(resolveTarget(remote, {}, {}).source).toBe("gateway.remote.url")
+    // --port beats a remote config: it names a Gateway on this machine.
+    expect(resolveTarget(remote, {}, { port: 41300 })).toMatchObject({ url: "ws://127.0.0.1:41300", source: "local (--port)" })
+  })
+
+  it("the record's URL carries the host a tailnet bind uses, and its fingerprint pins a TLS Gateway", () => {
+    const fp = "AB:".repeat(31) + "AB"
+    const { loaded } = setup({ bind: "tailnet" }, { url: "wss://100.101.102.103:41300", tlsFingerprint: fp, tlsCertPath: "/state/gateway/tls/gateway-cert.pem" })
+    // No Tailscale interface is needed: the record says where the Gateway listens.
+    expect(resolveTarget(loaded, {}, {}, () => ({}))).toMatchObject({ url: "wss://100.101.102.103:41300", tlsFingerprint: fp, pinSource: "local certificate /state/gateway/tls/gateway-cert.pem" })
+  })
+
+  it("is ignored for another config file or a process that is gone", () => {
+    const other = setup({}, { configPath: "/elsewhere/openclaw.json" })
+    expect(resolveTarget(other.loaded, {}, {}).source).toBe("local (default port)")
+    const { stateDir, loaded } = setup()
+    expect(readRuntimeRecord(stateDir, () => false)).toBeUndefined()
+    fs.writeFileSync(runtimeRecordPath(stateDir), "{not json")
+    expect(resolveTarget(loaded, {}, {}).source).toBe("local (default port)")
+  })
+
+  it("is 0600, removed only by the process that wrote it, and never read through a symlink", () => {
+    const { stateDir } = setup()
+    const file = runtimeRecordPath(stateDir)
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600)
+    removeRuntimeRecord(stateDir, process.pid + 1)
+    expect(fs.existsSync(file)).toBe(true)
+    const elsewhere = path.join(tempStateDir(), "record.json")
+    fs.renameSync(file, elsewhere)
+    fs.symlinkSync(elsewhere, file)
+    expect(readRuntimeRecord(stateDir)).toBeUndefined()
+    fs.rmSync(file)
+    fs.renameSync(elsewhere, file)
+    removeRuntimeRecord(stateDir)
+    expect(fs.existsSync(file)).toBe(false)
+  })
+
+  it("a credential flag replaces the configured secret of the other kind", () => {
+    const { loaded } = setup()
+    expect(resolveTarget(loaded, {}, { password: "p" })).toMatchObject({ token: undefined, password: "p" })
+    expect(resolveTarget(loaded, {}, { token: "t" })).toMatchObject({ token: "t", password: undefined })
+  })
+})

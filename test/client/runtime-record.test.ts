@@ -36,7 +36,7 @@ describe("the runtime record in target resolution", () => {
     expect(resolveTarget(loaded, {}, { port: 19002 })).toMatchObject({ url: "ws://127.0.0.1:19002", source: "local (--port)", token: "file" })
     expect(resolveTarget(loaded, {}, { url: "ws://127.0.0.1:2", token: "x" }).source).toBe("--url")
     expect(resolveTarget(loaded, { OPENCLAW_GATEWAY_URL: "ws://127.0.0.1:3" }, {}).source).toBe("OPENCLAW_GATEWAY_URL")
-    const remote = { ...loaded, file: { gateway: { mode: "remote", remote: { url: "ws://10.0.0.5:18789" }, auth: { token: "f" } } } }
+    const remote = { ...loaded, file: { gateway: { mode: "remote" as const, remote: { url: "ws://10.0.0.5:18789" }, auth: { token: "f" } } } }
     expect(resolveTarget(remote, {}, {}).source).toBe("gateway.remote.url")
     // --port beats a remote config: it names a Gateway on this machine.
     expect(resolveTarget(remote, {}, { port: 41300 })).toMatchObject({ url: "ws://127.0.0.1:41300", source: "local (--port)" })

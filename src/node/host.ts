@@ -227,6 +227,7 @@ export const runNodeHost = (opts: NodeHostOptions): Effect.Effect<never, NodeHos
   // Each attempt gets its own scope: its link and connection are closed before the wait.
   return Effect.forever(Effect.scoped(attempt)).pipe(
     Effect.retry(policy),
+    // The policy retries every NodeDown: only NodeHostFatal gets here.
     Effect.catchTag("NodeDown", (e) => Effect.die(e))
   )
 }

@@ -1,14 +1,13 @@
 /** `openclaw node run`: the node host, on the machine whose browser the Gateway should drive. */
 import * as os from "node:os"
 import { Command, Options } from "@effect/cli"
-import { Effect, Exit, Option, Scope } from "effect"
+import { Effect, Option, type Scope } from "effect"
 import { checkPlaintext, resolveTarget } from "../client/target.js"
 import { ConfigError, loadConfig } from "../config/load.js"
 import { DEFAULT_PORT } from "../config/settings.js"
 import { BrowserController, findChromium } from "../node/browser.js"
 import { NodeHostFatal, type NodeLink, NodeLinkError, runNodeHost } from "../node/host.js"
-import { type SshFailureKind, type SshSpec, SshTunnel } from "../services/SshTunnel.js"
-import { FATAL_AFTER_UP } from "./tunnel.js"
+import { SSH_FATAL_AFTER_UP, type SshFailureKind, type SshSpec, SshTunnel, type SshTunnelService } from "../services/SshTunnel.js"
 import { loadDeviceToken, loadOrCreateIdentity } from "../node/identity.js"
 import { fail } from "./exit.js"
 import { portFlag } from "./flags.js"
@@ -27,36 +26,28 @@ const runOptions = {
 type Flags = { readonly [K in keyof typeof runOptions]: (typeof runOptions)[K] extends Options.Options<infer A> ? A : never }
 
 /** ssh failures another attempt will not fix: the node host stops (like `gateway tunnel` once it was up). */
-const SSH_FATAL: ReadonlyArray<SshFailureKind> = [...FATAL_AFTER_UP, "spawn"]
+const SSH_FATAL: ReadonlyArray<SshFailureKind> = [...SSH_FATAL_AFTER_UP, "spawn"]
 
 /**
  * gateway.remote.transport "ssh": each connection attempt opens its own SSH tunnel (SshTunnel, a
- * free local port) and dials the Gateway URL with the tunnel's local port; closing the link stops ssh.
+ * free local port, stopped when the attempt's scope closes) and dials the Gateway URL with the
+ * tunnel's local port.
  */
-const sshLink = (spec: SshSpec, gatewayUrl: string) => async (signal: AbortSignal): Promise<NodeLink> => {
-  const scope = Effect.runSync(Scope.make())
-  const closeScope = () => Effect.runPromise(Scope.close(scope, Exit.void))
-  const opened = await Effect.runPromise(
-    Effect.flatMap(SshTunnel, (ssh) => ssh.open(spec, { serverAliveIntervalS: 5 })).pipe(Scope.extend(scope), Effect.provide(SshTunnel.layer), Effect.either),
-    { signal }
-  ).catch(async (e) => {
-    await closeScope()
-    throw e
-  })
-  if (opened._tag === "Left") {
-    await closeScope()
-    throw SSH_FATAL.includes(opened.left.kind) ? new NodeHostFatal(`cannot open the SSH tunnel: ${opened.left.message}`) : new NodeLinkError(opened.left.message)
-  }
-  const tunnel = opened.right
-  const local = new URL(gatewayUrl)
-  local.port = String(tunnel.localPort)
-  return {
-    url: local.toString().replace(/\/$/, ""),
-    via: `through the SSH tunnel to ${spec.target} (ssh pid ${tunnel.pid})`,
-    down: Effect.runPromise(tunnel.exited).then((e) => e.message),
-    close: closeScope
-  }
-}
+const sshLink = (ssh: SshTunnelService, spec: SshSpec, gatewayUrl: string): Effect.Effect<NodeLink, NodeLinkError | NodeHostFatal, Scope.Scope> =>
+  ssh.open(spec, { serverAliveIntervalS: 5 }).pipe(
+    Effect.mapError((e) =>
+      SSH_FATAL.includes(e.kind) ? new NodeHostFatal({ message: `cannot open the SSH tunnel: ${e.message}` }) : new NodeLinkError({ message: e.message })
+    ),
+    Effect.map((tunnel) => {
+      const local = new URL(gatewayUrl)
+      local.port = String(tunnel.localPort)
+      return {
+        url: local.toString().replace(/\/$/, ""),
+        via: `through the SSH tunnel to ${spec.target} (ssh pid ${tunnel.pid})`,
+        down: Effect.map(tunnel.exited, (e) => e.message)
+      }
+    })
+  )
 
 const log = (line: string) => process.stdout.write(`[node] ${line}\n`)
 
@@ -94,43 +85,29 @@ const runNode = (flags: Flags) =>
     }
     const displayName = Option.getOrUndefined(flags.displayName) ?? nodeHost.displayName ?? os.hostname()
     log(`node ${identity.deviceId} (${displayName}); identity ${identity.file}${browser ? `; browser ${browser.executablePath}` : ""}`)
-    yield* Effect.acquireUseRelease(
-      Effect.sync(() => ({ abort: new AbortController(), running: undefined as Promise<void> | undefined })),
-      (run) =>
-        Effect.tryPromise({
-          try: () =>
-            (run.running = runNodeHost(
-              {
-                url: target.url,
-                ...(target.token ? { token: target.token } : {}),
-                ...(target.password ? { password: target.password } : {}),
-                ...(target.tlsFingerprint === undefined ? {} : { tlsFingerprint: target.tlsFingerprint }),
-                stateDir: loaded.stateDir,
-                identity,
-                displayName,
-                ...(browser === undefined ? {} : { browser }),
-                log,
-                ...(target.ssh === undefined ? {} : { openLink: sshLink(target.ssh, target.url) })
-              },
-              run.abort.signal
-            )),
-          catch: (e) => e
-        }),
-      (run) =>
-        Effect.promise(async () => {
-          run.abort.abort()
-          // Let the host close its connection and its SSH tunnel (no ssh outlives the node host).
-          await run.running?.catch(() => undefined)
-          await browser?.close()
-        })
-    ).pipe(
-      Effect.catchAll((e) =>
-        e instanceof NodeHostFatal
-          ? fail(1, `node host stopped: ${e.message}\nGateway target: ${target.url} (${target.source})${target.pinSource ? `\nTLS pin: ${target.pinSource}` : ""}`)
-          : Effect.die(e)
+    const ssh = yield* SshTunnel
+    // The host closes its connection and SSH tunnel when it ends or is interrupted: no ssh outlives it.
+    return yield* runNodeHost({
+      url: target.url,
+      ...(target.token ? { token: target.token } : {}),
+      ...(target.password ? { password: target.password } : {}),
+      ...(target.tlsFingerprint === undefined ? {} : { tlsFingerprint: target.tlsFingerprint }),
+      stateDir: loaded.stateDir,
+      identity,
+      displayName,
+      ...(browser === undefined ? {} : { browser }),
+      log,
+      ...(target.ssh === undefined ? {} : { openLink: sshLink(ssh, target.ssh, target.url) })
+    }).pipe(
+      Effect.ensuring(Effect.promise(async () => browser?.close())),
+      Effect.catchTag("NodeHostFatal", (e) =>
+        fail(1, `node host stopped: ${e.message}\nGateway target: ${target.url} (${target.source})${target.pinSource ? `\nTLS pin: ${target.pinSource}` : ""}`)
       )
     )
-  }).pipe(Effect.catchTag("ConfigError", (e) => fail(e.exitCode, `Config error: ${e.message}`)))
+  }).pipe(
+    Effect.provide(SshTunnel.layer),
+    Effect.catchTag("ConfigError", (e) => fail(e.exitCode, `Config error: ${e.message}`))
+  )
 
 const runCommand = Command.make("run", runOptions, runNode).pipe(
   Command.withDescription("Connect to a Gateway as a node and offer this machine's browser")

@@ -15,7 +15,7 @@ import { readPrivateText, writePrivateJson } from "../platform/private-file.js"
 import { reconnectPolicy } from "../platform/reconnect.js"
 import { ConfigError, loadConfig } from "../config/load.js"
 import { TLS_REQUIRED_HEADER, TLS_REQUIRED_VALUE } from "../protocol/frames.js"
-import { SshTunnel, type SshFailureKind, type SshTunnelError } from "../services/SshTunnel.js"
+import { SSH_FATAL_AFTER_UP, SshTunnel, type SshFailureKind, type SshTunnelError } from "../services/SshTunnel.js"
 import { fail } from "./exit.js"
 import { portFlag } from "./flags.js"
 
@@ -61,13 +61,9 @@ export const readTunnelState = (stateDir: string): TunnelState | undefined => {
 }
 
 /** Failures that another attempt will not fix: reported and the command ends (before the first success). */
-const FATAL: ReadonlyArray<SshFailureKind> = ["host-key-changed", "host-key-unknown", "auth", "local-port-in-use", "host-not-found", "spawn"]
-/**
- * Failures that end the command even after the tunnel was up: a host key that changed mid-session
- * may be a man-in-the-middle, and a refused login will not fix itself; retrying every 30 s would
- * only hide them. Transient ones (refused, timeout, network) keep the backoff.
- */
-export const FATAL_AFTER_UP: ReadonlyArray<SshFailureKind> = ["host-key-changed", "host-key-unknown", "auth"]
+const FATAL: ReadonlyArray<SshFailureKind> = [...SSH_FATAL_AFTER_UP, "local-port-in-use", "host-not-found", "spawn"]
+/** Once the tunnel was up, only these end the command (SshTunnel.ts says why). */
+const FATAL_AFTER_UP = SSH_FATAL_AFTER_UP
 
 const MIN_BACKOFF_MS = 500
 const MAX_BACKOFF_MS = 30_000

@@ -1,16 +1,21 @@
 /**
  * The node host (`openclaw node run`): keeps one node connection to a Gateway alive, signs each
  * connect with the device identity, waits for pairing approval, answers node.invoke.request
- * events, and reconnects with backoff (1 s doubling to 30 s) when the link drops.
+ * events, and reconnects with the shared reconnect policy (1 s doubling to 30 s) when the link
+ * drops. It is an Effect that runs until interrupted (or fails with NodeHostFatal); each attempt's
+ * link, connection and silence watchdog live in that attempt's Scope, and time goes through Clock.
  */
 import * as os from "node:os"
-import { ClientFailure, RpcClient, type RpcClientOptions } from "../client/rpc-client.js"
+import { Data, Duration, Effect, Option, Schedule, type Scope } from "effect"
+import { ClientFailure, type RpcClientOptions } from "../client/rpc-client.js"
 import type { ConnectParams, EventFrame } from "../protocol/frames.js"
 import { deviceAuthPayload, signatureToken } from "../protocol/device.js"
+import { reconnectPolicy } from "../platform/reconnect.js"
 import { VERSION } from "../version.js"
-import { type BrowserController, BrowserError, proxyEnvelope } from "./browser.js"
+import type { BrowserController } from "./browser.js"
+import { type NodeConnection, type NodeConnector, rpcConnector } from "./connection.js"
 import { type DeviceIdentity, loadDeviceToken, signPayload, storeDeviceToken } from "./identity.js"
-import { abortableSleep as sleep } from "../platform/sleep.js"
+import { handleInvoke, type InvokeRequest } from "./invoke.js"
 
 export const NODE_CLIENT_ID = "node-host"
 
@@ -26,16 +31,19 @@ export interface NodeHostOptions {
   readonly browser?: BrowserController
   readonly log: (line: string) => void
   readonly wsOptions?: RpcClientOptions["wsOptions"]
-  readonly backoff?: { readonly initialMs: number; readonly maxMs: number }
+  /** Reconnect backoff; a connection that stayed up `stableMs` starts it over. */
+  readonly backoff?: { readonly initialMs: number; readonly maxMs: number; readonly stableMs?: number }
   /** How often to retry while waiting for pairing approval. */
   readonly pairingRetryMs?: number
   /**
    * Opens the way to the Gateway for one connection attempt (gateway.remote.transport "ssh": an
-   * SSH tunnel). The host dials the link's URL instead of `url` (which still names the Gateway in
-   * messages and keys the device token), closes the link when the connection ends, and reopens it
-   * on the next attempt. Throws NodeHostFatal for failures retrying cannot fix, NodeLinkError else.
+   * SSH tunnel), closed when the attempt's scope closes. The host dials the link's URL instead of
+   * `url` (which still names the Gateway in messages and keys the device token). Fails with
+   * NodeHostFatal for failures retrying cannot fix, NodeLinkError else.
    */
-  readonly openLink?: (signal: AbortSignal) => Promise<NodeLink>
+  readonly openLink?: Effect.Effect<NodeLink, NodeLinkError | NodeHostFatal, Scope.Scope>
+  /** The connection boundary (default: RpcClient over ws). */
+  readonly connect?: NodeConnector
 }
 
 /** One opened way to the Gateway (an SSH tunnel's local end). */
@@ -43,56 +51,42 @@ export interface NodeLink {
   readonly url: string
   /** For messages: "through the SSH tunnel to user@host (ssh pid 123)". */
   readonly via: string
-  /** Resolves with a one-line reason when the link goes down by itself. */
-  readonly down: Promise<string>
-  readonly close: () => Promise<void>
+  /** Completes with a one-line reason when the link goes down by itself. */
+  readonly down: Effect.Effect<string>
 }
 
 /** A link that could not be opened this time (retried with backoff). */
-export class NodeLinkError extends Error {}
+export class NodeLinkError extends Data.TaggedError("NodeLinkError")<{ readonly message: string }> {}
 
 /** A failure retrying cannot fix: the host stops with this message. */
-export class NodeHostFatal extends Error {}
+export class NodeHostFatal extends Data.TaggedError("NodeHostFatal")<{ readonly message: string }> {}
 
-interface InvokeRequest {
-  readonly id: string
-  readonly nodeId: string
-  readonly command: string
-  readonly paramsJSON?: string | null
-  readonly timeoutMs?: number
-}
+/** Why one attempt ended: the reconnect policy logs `<message>; <next> in N s`, waits, tries again. */
+class NodeDown extends Data.TaggedError("NodeDown")<{ readonly message: string; readonly next: "reconnecting" | "retrying" }> {}
 
+/** Two tick intervals of silence mean a dead link (a laptop that slept, a dropped tunnel). */
+const watchdog = (connection: NodeConnection) =>
+  Effect.gen(function* () {
+    const silenceMs = 2 * (connection.hello.policy?.tickIntervalMs ?? 30_000)
+    const clock = yield* Effect.clock
+    let lastHeard = clock.unsafeCurrentTimeMillis()
+    connection.onFrame(() => (lastHeard = clock.unsafeCurrentTimeMillis()))
+    const check = Effect.sync(() => {
+      if (clock.unsafeCurrentTimeMillis() - lastHeard > silenceMs) connection.terminate()
+    })
+    yield* Effect.forkScoped(Effect.repeat(check, Schedule.spaced(Duration.millis(Math.min(5_000, silenceMs / 4)))))
+  })
 
-export const runNodeHost = async (opts: NodeHostOptions, signal: AbortSignal): Promise<void> => {
+export const runNodeHost = (opts: NodeHostOptions): Effect.Effect<never, NodeHostFatal> => {
   const { identity, log } = opts
-  const initial = opts.backoff?.initialMs ?? 1_000
-  const max = opts.backoff?.maxMs ?? 30_000
+  const connect = opts.connect ?? rpcConnector
   const commands = opts.browser === undefined ? [] : ["browser.proxy"]
   const caps = opts.browser === undefined ? [] : ["browser"]
-  let backoff = initial
   let lastRequestId: string | undefined
-  let current: RpcClient | undefined
   let everConnected = false
 
-  const handleInvoke = async (client: RpcClient, req: InvokeRequest) => {
-    let reply: { ok: true; payload: unknown } | { ok: false; error: { code: string; message: string } }
-    try {
-      if (req.command !== "browser.proxy" || opts.browser === undefined) {
-        throw new BrowserError("INVALID_REQUEST", `this node does not offer ${req.command}`)
-      }
-      const params = JSON.parse(req.paramsJSON ?? "{}") as { method?: string; path?: string; query?: Record<string, unknown>; body?: Record<string, unknown> }
-      const payload = await opts.browser.handle({ method: params.method ?? "GET", path: params.path ?? "/", query: params.query, body: params.body }, req.timeoutMs ?? 30_000)
-      // OpenClaw's browser.proxy envelope ({result, files?}), so an OpenClaw Gateway can use this node too.
-      reply = { ok: true, payload: proxyEnvelope(payload) }
-    } catch (e) {
-      reply = { ok: false, error: e instanceof BrowserError ? { code: e.code, message: e.message } : { code: "UNAVAILABLE", message: String((e as Error)?.message ?? e) } }
-    }
-    await client.request("node.invoke.result", { id: req.id, nodeId: req.nodeId, ...reply }, { timeoutMs: 30_000 }).catch(() => {
-      // The link dropped; the Gateway has already failed this invoke for its caller.
-    })
-  }
-
   const sign = (nonce: string, params: ConnectParams) => {
+    // Wall time on purpose: the Gateway checks it against its own clock.
     const signedAt = Date.now()
     const payload = deviceAuthPayload({
       deviceId: identity.deviceId,
@@ -109,123 +103,131 @@ export const runNodeHost = async (opts: NodeHostOptions, signal: AbortSignal): P
     return { id: identity.deviceId, publicKey: identity.publicKey, signature: signPayload(identity, payload), signedAt, nonce }
   }
 
-  signal.addEventListener("abort", () => void current?.close())
+  /**
+   * A refused connect: pairing waits, a forgotten device token and a rate limit with a given wait
+   * are retried here ("again"), outside the backoff; the rest ends the attempt.
+   */
+  const refused = (e: ClientFailure, deviceToken: string | undefined, via: string): Effect.Effect<"again", NodeDown | NodeHostFatal> =>
+    Effect.gen(function* () {
+      if (e.kind === "pairing") {
+        const details = e.error?.details as { requestId?: string; code?: string } | undefined
+        const requestId = details?.requestId
+        if (details?.code === "PAIRING_REJECTED") {
+          return yield* new NodeHostFatal({
+            message: `an operator rejected this node's pairing request on the Gateway at ${opts.url}; if that was a mistake, start \`openclaw node run\` again to ask anew, and have the operator approve the new request (\`openclaw nodes pending\`)`
+          })
+        }
+        if (requestId !== lastRequestId) {
+          log(`waiting for approval: requestId ${requestId} (on the Gateway host: openclaw nodes approve ${requestId})`)
+          lastRequestId = requestId
+        }
+        yield* Effect.sleep(Duration.millis(opts.pairingRetryMs ?? 3_000))
+        return "again" as const
+      }
+      if (e.code === "AUTH_DEVICE_TOKEN_MISMATCH" || (e.kind === "auth" && deviceToken !== undefined)) {
+        // The Gateway no longer knows this device token (removed or re-paired): forget it.
+        storeDeviceToken(opts.stateDir, opts.url, identity.deviceId, undefined)
+        if (opts.token === undefined && opts.password === undefined) {
+          return yield* new NodeHostFatal({ message: `${e.message}; pass --token or --password to pair again` })
+        }
+        log("the Gateway rejected the stored device token; connecting with the shared secret to pair again")
+        return "again" as const
+      }
+      if (e.code === "AUTH_RATE_LIMITED") {
+        const wait = e.error?.retryAfterMs
+        // Without the Gateway's wait, the backoff decides.
+        if (wait === undefined) return yield* new NodeDown({ message: e.message, next: "retrying" })
+        log(`${e.message}; retrying in ${Math.ceil(wait / 1000)} s`)
+        yield* Effect.sleep(Duration.millis(wait))
+        return "again" as const
+      }
+      if (e.kind === "auth" || e.kind === "tls" || e.code?.startsWith("DEVICE_AUTH_") || e.code === "PROTOCOL_MISMATCH") {
+        return yield* new NodeHostFatal({ message: e.message })
+      }
+      return yield* new NodeDown({ message: `cannot reach the Gateway at ${opts.url}${via}: ${e.message}`, next: "retrying" })
+    })
 
-  while (!signal.aborted) {
+  /** One connection attempt, from opening the link to the connection's end (or a refused connect). */
+  const attempt: Effect.Effect<"again", NodeDown | NodeHostFatal, Scope.Scope> = Effect.gen(function* () {
     const deviceToken = loadDeviceToken(opts.stateDir, opts.url, identity.deviceId)
     if (deviceToken === undefined && opts.token === undefined && opts.password === undefined) {
-      throw new NodeHostFatal("no credential for this Gateway: pass --token or --password (after pairing, the device token the Gateway issues is used instead)")
+      return yield* new NodeHostFatal({ message: "no credential for this Gateway: pass --token or --password (after pairing, the device token the Gateway issues is used instead)" })
     }
-    let closed!: Promise<{ code: number; reason: string }>
-    let link: NodeLink | undefined
-    try {
-      try {
-        let onClosed!: (c: { code: number; reason: string }) => void
-        closed = new Promise((resolve) => (onClosed = resolve))
-        link = await opts.openLink?.(signal)
-        let linkDown: string | undefined
-        const client: RpcClient = await RpcClient.connect({
-          url: link?.url ?? opts.url,
-          ...(opts.token === undefined ? {} : { token: opts.token }),
-          ...(opts.password === undefined ? {} : { password: opts.password }),
-          ...(deviceToken === undefined ? {} : { deviceToken }),
-          ...(opts.tlsFingerprint === undefined ? {} : { tlsFingerprint: opts.tlsFingerprint }),
-          role: "node",
-          scopes: [],
-          caps,
-          commands,
-          client: { id: NODE_CLIENT_ID, version: VERSION, platform: process.platform, mode: "node", displayName: opts.displayName, deviceFamily: os.type() },
-          device: sign,
-          timeoutMs: 10_000,
-          onEvent: (frame: EventFrame) => {
-            if (frame.event === "node.invoke.request" && current !== undefined) void handleInvoke(current, frame.payload as InvokeRequest)
-          },
-          onClose: (code, reason) => onClosed({ code, reason }),
-          ...(opts.wsOptions === undefined ? {} : { wsOptions: opts.wsOptions })
-        })
-        current = client
-        void link?.down.then((why) => {
-          // ssh exited (killed, network gone): the WebSocket through it is dead, do not wait for the watchdog.
-          linkDown = why
-          client.ws.terminate()
-        })
-        if (client.hello.auth.deviceToken !== undefined) storeDeviceToken(opts.stateDir, opts.url, identity.deviceId, client.hello.auth.deviceToken)
-        log(
-          `${everConnected ? "reconnected" : "connected"} to ${opts.url}${link ? ` ${link.via}` : ""} as node ${identity.deviceId.slice(0, 12)} (${opts.displayName}); offering ${commands.join(", ") || "no commands (no browser found)"}`
+    const link = opts.openLink === undefined
+      ? undefined
+      : yield* Effect.catchTag(opts.openLink, "NodeLinkError", (e) => new NodeDown({ message: `cannot open the SSH tunnel to the Gateway: ${e.message}`, next: "retrying" }))
+    const via = link ? ` ${link.via}` : ""
+    let current: NodeConnection | undefined
+    const connected = yield* Effect.either(
+      connect({
+        url: link?.url ?? opts.url,
+        ...(opts.token === undefined ? {} : { token: opts.token }),
+        ...(opts.password === undefined ? {} : { password: opts.password }),
+        ...(deviceToken === undefined ? {} : { deviceToken }),
+        ...(opts.tlsFingerprint === undefined ? {} : { tlsFingerprint: opts.tlsFingerprint }),
+        role: "node",
+        scopes: [],
+        caps,
+        commands,
+        client: { id: NODE_CLIENT_ID, version: VERSION, platform: process.platform, mode: "node", displayName: opts.displayName, deviceFamily: os.type() },
+        device: sign,
+        timeoutMs: 10_000,
+        onEvent: (frame: EventFrame) => {
+          if (frame.event === "node.invoke.request" && current !== undefined) void handleInvoke(opts, current, frame.payload as InvokeRequest)
+        },
+        ...(opts.wsOptions === undefined ? {} : { wsOptions: opts.wsOptions })
+      })
+    )
+    if (connected._tag === "Left") return yield* refused(connected.left, deviceToken, via)
+    const connection = (current = connected.right)
+    let linkDown: string | undefined
+    if (link !== undefined) {
+      // ssh exited (killed, network gone): the WebSocket through it is dead, do not wait for the watchdog.
+      yield* Effect.forkScoped(
+        Effect.flatMap(link.down, (why) =>
+          Effect.sync(() => {
+            linkDown = why
+            connection.terminate()
+          })
         )
-        everConnected = true
-        lastRequestId = undefined
-        backoff = initial
-        // Two tick intervals of silence mean a dead link (a laptop that slept, a dropped tunnel).
-        const silenceMs = 2 * (client.hello.policy?.tickIntervalMs ?? 30_000)
-        let lastHeard = Date.now()
-        client.ws.on("message", () => (lastHeard = Date.now()))
-        const watchdog = setInterval(() => {
-          if (Date.now() - lastHeard > silenceMs) client.ws.terminate()
-        }, Math.min(5_000, silenceMs / 4))
-        const { code, reason } = await closed
-        clearInterval(watchdog)
-        current = undefined
-        if (signal.aborted) break
-        // The socket often closes a moment before ssh's exit is reported: give the reason a moment to arrive.
-        if (link !== undefined && linkDown === undefined) {
-          linkDown = await Promise.race([link.down, new Promise<undefined>((r) => setTimeout(() => r(undefined), 500).unref())])
-        }
-        if (reason.startsWith("replaced by a newer connection")) {
-          throw new NodeHostFatal("another node host with the same identity connected to this Gateway and replaced this one; run one node host per state directory (OPENCLAW_STATE_DIR)")
-        }
-        if (reason.startsWith("node removed")) log("an operator removed this node on the Gateway; asking to be paired again")
-        log(`connection to the Gateway lost (${linkDown !== undefined ? `SSH tunnel down: ${linkDown}` : `${code}${reason ? `: ${reason}` : ""}`}); reconnecting in ${Math.round(backoff / 1000)} s`)
-      } catch (e) {
-        if (signal.aborted) break
-        if (e instanceof NodeLinkError) {
-          log(`cannot open the SSH tunnel to the Gateway: ${e.message}; retrying in ${Math.round(backoff / 1000)} s`)
-          await sleep(backoff, signal)
-          backoff = Math.min(backoff * 2, max)
-          continue
-        }
-        if (!(e instanceof ClientFailure)) throw e
-        if (e.kind === "pairing") {
-          const details = e.error?.details as { requestId?: string; code?: string } | undefined
-          const requestId = details?.requestId
-          if (details?.code === "PAIRING_REJECTED") {
-            throw new NodeHostFatal(
-              `an operator rejected this node's pairing request on the Gateway at ${opts.url}; if that was a mistake, start \`openclaw node run\` again to ask anew, and have the operator approve the new request (\`openclaw nodes pending\`)`
-            )
-          }
-          if (requestId !== lastRequestId) {
-            log(`waiting for approval: requestId ${requestId} (on the Gateway host: openclaw nodes approve ${requestId})`)
-            lastRequestId = requestId
-          }
-          await sleep(opts.pairingRetryMs ?? 3_000, signal)
-          continue
-        }
-        if (e.code === "AUTH_DEVICE_TOKEN_MISMATCH" || (e.kind === "auth" && deviceToken !== undefined)) {
-          // The Gateway no longer knows this device token (removed or re-paired): forget it.
-          storeDeviceToken(opts.stateDir, opts.url, identity.deviceId, undefined)
-          if (opts.token === undefined && opts.password === undefined) {
-            throw new NodeHostFatal(`${e.message}; pass --token or --password to pair again`)
-          }
-          log("the Gateway rejected the stored device token; connecting with the shared secret to pair again")
-          continue
-        }
-        if (e.code === "AUTH_RATE_LIMITED") {
-          const wait = e.error?.retryAfterMs ?? backoff
-          log(`${e.message}; retrying in ${Math.ceil(wait / 1000)} s`)
-          await sleep(wait, signal)
-          continue
-        }
-        if (e.kind === "auth") throw new NodeHostFatal(e.message)
-        if (e.kind === "tls") throw new NodeHostFatal(e.message)
-        if (e.code?.startsWith("DEVICE_AUTH_") || e.code === "PROTOCOL_MISMATCH") throw new NodeHostFatal(e.message)
-        log(`cannot reach the Gateway at ${opts.url}${link ? ` ${link.via}` : ""}: ${e.message}; retrying in ${Math.round(backoff / 1000)} s`)
-      }
-    } finally {
-      // One tunnel per connection attempt: closed when the link dropped (or the attempt failed).
-      await link?.close()
+      )
     }
-    await sleep(backoff, signal)
-    backoff = Math.min(backoff * 2, max)
-  }
-  await current?.close()
+    if (connection.hello.auth.deviceToken !== undefined) storeDeviceToken(opts.stateDir, opts.url, identity.deviceId, connection.hello.auth.deviceToken)
+    log(
+      `${everConnected ? "reconnected" : "connected"} to ${opts.url}${via} as node ${identity.deviceId.slice(0, 12)} (${opts.displayName}); offering ${commands.join(", ") || "no commands (no browser found)"}`
+    )
+    everConnected = true
+    lastRequestId = undefined
+    yield* watchdog(connection)
+    const { code, reason } = yield* connection.closed
+    if (link !== undefined && linkDown === undefined) {
+      // The socket often closes a moment before ssh's exit is reported: give the reason a moment to arrive.
+      linkDown = Option.getOrUndefined(yield* Effect.option(Effect.timeout(link.down, Duration.millis(500))))
+    }
+    if (reason.startsWith("replaced by a newer connection")) {
+      return yield* new NodeHostFatal({
+        message: "another node host with the same identity connected to this Gateway and replaced this one; run one node host per state directory (OPENCLAW_STATE_DIR)"
+      })
+    }
+    if (reason.startsWith("node removed")) log("an operator removed this node on the Gateway; asking to be paired again")
+    return yield* new NodeDown({
+      message: `connection to the Gateway lost (${linkDown !== undefined ? `SSH tunnel down: ${linkDown}` : `${code}${reason ? `: ${reason}` : ""}`})`,
+      next: "reconnecting"
+    })
+  })
+
+  const policy = reconnectPolicy<NodeDown | NodeHostFatal>({
+    initial: Duration.millis(opts.backoff?.initialMs ?? 1_000),
+    max: Duration.millis(opts.backoff?.maxMs ?? 30_000),
+    stableAfter: Duration.millis(opts.backoff?.stableMs ?? 30_000),
+    retryable: (e) => e._tag === "NodeDown",
+    onRetry: (e, delay) =>
+      e._tag === "NodeDown" ? Effect.sync(() => log(`${e.message}; ${e.next} in ${Math.round(Duration.toMillis(delay) / 1000)} s`)) : Effect.void
+  })
+  // Each attempt gets its own scope: its link and connection are closed before the wait.
+  return Effect.forever(Effect.scoped(attempt)).pipe(
+    Effect.retry(policy),
+    // The policy retries every NodeDown: only NodeHostFatal gets here.
+    Effect.catchTag("NodeDown", (e) => Effect.die(e))
+  )
 }

@@ -51,6 +51,13 @@ export class SshTunnelError extends Data.TaggedError("SshTunnelError")<{
   readonly message: string
 }> {}
 
+/**
+ * ssh failures that another attempt will not fix, even after a tunnel was up: a host key that
+ * changed (or is unknown) may be a man-in-the-middle, and a refused login will not fix itself;
+ * retrying every 30 s would only hide them. Transient ones (refused, timeout, network) are retried.
+ */
+export const SSH_FATAL_AFTER_UP: ReadonlyArray<SshFailureKind> = ["host-key-changed", "host-key-unknown", "auth"]
+
 export interface TunnelOptions {
   /** Fixed local port (`gateway tunnel --local-port`); default: a free one. */
   readonly localPort?: number

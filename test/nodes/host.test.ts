@@ -6,6 +6,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
+import { Effect, Exit, Fiber } from "effect"
 import { WebSocketServer } from "ws"
 import { runNodeHost } from "../../src/node/host.js"
 import { loadOrCreateIdentity } from "../../src/node/identity.js"
@@ -37,17 +38,15 @@ describe("node host link", () => {
     expect(fs.statSync(identity.file).mode & 0o777).toBe(0o600)
     expect(loadOrCreateIdentity(stateDir).deviceId).toBe(identity.deviceId)
     const lines: Array<string> = []
-    const abort = new AbortController()
-    cleanups.push(() => abort.abort())
     const { port } = server.address() as { port: number }
-    const running = runNodeHost(
-      { url: `ws://127.0.0.1:${port}`, token: "t", stateDir, identity, displayName: "sleepy", log: (l) => lines.push(l), backoff: { initialMs: 100, maxMs: 400 } },
-      abort.signal
+    const running = Effect.runFork(
+      runNodeHost({ url: `ws://127.0.0.1:${port}`, token: "t", stateDir, identity, displayName: "sleepy", log: (l) => lines.push(l), backoff: { initialMs: 100, maxMs: 400 } })
     )
+    cleanups.push(() => void Effect.runFork(Fiber.interrupt(running)))
     const deadline = Date.now() + 8_000
     while (connects.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
-    abort.abort()
-    await running
+    const exit = await Effect.runPromise(Fiber.interrupt(running))
+    expect(Exit.isInterrupted(exit)).toBe(true)
     expect(connects.length).toBeGreaterThanOrEqual(3)
     expect(connects[0]).toMatchObject({ role: "node", client: { id: "node-host", mode: "node", displayName: "sleepy" }, device: { id: identity.deviceId, nonce: "n-1" } })
     expect(lines.filter((l) => l.startsWith("connection to the Gateway lost (1006")).length).toBeGreaterThanOrEqual(2)

@@ -9,7 +9,7 @@ import type * as net from "node:net"
 import * as tls from "node:tls"
 import { Context, Effect, Layer, Runtime, type Scope } from "effect"
 import { type WebSocket, WebSocketServer } from "ws"
-import { Connection, type ConnectionHost, connectRefusal, hasScope, type PeerInfo } from "../gateway/connection.js"
+import { Connection, type ConnectionHost, connectRefusal, hasScope, type PeerInfo, quoted } from "../gateway/connection.js"
 import { findUiDir, loadUiAssets, serveControlUi, type UiAsset } from "../gateway/control-ui.js"
 import { checkOrigin, isLocalRequest, normaliseAddress, proxyHeaders, rejectUpgrade, sendJson } from "../gateway/http.js"
 import { coreMethods, healthPayload } from "../gateway/methods.js"
@@ -306,7 +306,7 @@ export const make = Effect.gen(function* () {
       }
       const socket = connectionSocket.get(conn)
       if (socket !== undefined) leavePending(socket)
-      debug(`client connected: ${conn.client!.id} (${conn.client!.mode}, ${conn.role}) from ${conn.peer.remoteAddress}`)
+      debug(`client connected: ${quoted(conn.client!.id)} (${conn.client!.mode}, ${conn.role}) from ${conn.peer.remoteAddress}`)
       for (const l of connectionListeners) l.ready?.(conn)
       announcePresence()
     },
@@ -314,7 +314,7 @@ export const make = Effect.gen(function* () {
       ready.delete(conn)
       presenceList = undefined
       for (const l of connectionListeners) l.closed?.(conn)
-      debug(`client disconnected: ${conn.client!.id} from ${conn.peer.remoteAddress}`)
+      debug(`client disconnected: ${quoted(conn.client!.id)} from ${conn.peer.remoteAddress}`)
       if (!stopping) announcePresence()
     },
     onSocketClosed: (conn) => void connections.delete(conn),
@@ -370,7 +370,7 @@ export const make = Effect.gen(function* () {
           )
           const view = pendingView(outcome.request)
           if (outcome.created) {
-            logInfo(`pairing requested by node ${view.displayName ?? view.nodeId.slice(0, 12)} from ${view.remoteAddress}: approve with \`openclaw nodes approve ${view.requestId}\``)
+            logInfo(`pairing requested by node ${view.displayName === undefined ? view.nodeId.slice(0, 12) : quoted(view.displayName)} from ${view.remoteAddress}: approve with \`openclaw nodes approve ${view.requestId}\``)
             broadcast("node.pair.requested", view, canPair)
             broadcast("device.pair.requested", view, canPair)
           }

@@ -9,6 +9,7 @@ import type { Connection } from "../gateway/connection.js"
 import { IdempotencyCache } from "../gateway/idempotency.js"
 import { type MethodDef, RpcError } from "../gateway/rpc.js"
 import { CloseCode, ErrorCode, eventFrame, isRecord } from "../protocol/frames.js"
+import { decodeJson, MAX_JSON_DEPTH } from "../protocol/json-guard.js"
 import { canPair, Gateway, pendingView } from "./Gateway.js"
 import { GatewayConfig } from "./GatewayConfig.js"
 import { Pairing, type PairedDevice, type PairingError } from "./Pairing.js"
@@ -231,6 +232,13 @@ export const make = Effect.gen(function* () {
         resume(Effect.fail(invalid("COMMAND_NOT_DECLARED", `node ${nameOf(nodeId)} does not offer ${command} (it declared: ${live.conn.commands.join(", ") || "nothing"})`, { nodeId, command })))
         return
       }
+      let paramsJSON: string
+      try {
+        paramsJSON = JSON.stringify(params ?? {})
+      } catch (e) {
+        resume(Effect.fail(invalid("INVALID_PARAMS", `node.invoke params for ${command} cannot be sent as JSON (${e instanceof Error ? e.name : "error"})`)))
+        return
+      }
       const id = randomUUID()
       const timer = setTimeout(() => {
         if (!pending.delete(id)) return
@@ -245,7 +253,7 @@ export const make = Effect.gen(function* () {
           resume(exit)
         }
       })
-      live.conn.sendText(eventFrame("node.invoke.request", { id, nodeId, command, paramsJSON: JSON.stringify(params ?? {}), timeoutMs }))
+      live.conn.sendText(eventFrame("node.invoke.request", { id, nodeId, command, paramsJSON, timeoutMs }))
       probeWhileBusy(live.conn)
       return Effect.sync(() => {
         clearTimeout(timer)
@@ -386,10 +394,14 @@ export const make = Effect.gen(function* () {
         if (r.ok === true) {
           let payload = r.payload
           if (payload === undefined && typeof r.payloadJSON === "string") {
-            try {
-              payload = JSON.parse(r.payloadJSON)
-            } catch {
-              payload = r.payloadJSON
+            // Decoded with the same limits as a frame, less the levels the operator's answer adds around it.
+            const decoded = decodeJson(r.payloadJSON, MAX_JSON_DEPTH - 8)
+            if (decoded.ok) payload = decoded.value
+            else if (decoded.problem === "not valid JSON") payload = r.payloadJSON
+            else {
+              const problem = `payloadJSON: ${decoded.problem}`
+              p.done(Exit.fail(unavailable("NODE_INVALID_ANSWER", `node ${nameOf(p.nodeId)} answered ${p.command} with an invalid payload (${problem})`, { nodeId: p.nodeId, command: p.command })))
+              throw invalid("INVALID_PARAMS", `node.invoke.result: ${problem}`)
             }
           }
           p.done(Exit.succeed(payload ?? null))

@@ -45,6 +45,18 @@ describe("hostile input against `openclaw gateway run`", { timeout: 60_000 }, ()
     await gw.expectServing()
   })
 
+  it("an unauthenticated connect whose error would quote a long non-ASCII value closes that socket; the Gateway goes on", async () => {
+    // The close reason was the error message cut to 120 characters: 360 bytes here, and ws
+    // throws on a reason over 123 bytes (found by the fuzzer).
+    const c = await RawClient.open(gw.url)
+    await c.event("connect.challenge")
+    const res = await c.connect(connectParams({ client: { id: "x", version: "1", platform: "linux", mode: "会".repeat(60) } }))
+    const closed = await c.waitClosed()
+    await gw.expectServing()
+    expect(closed.code).toBe(1008)
+    expect(res.error.message).toBe("invalid connect params: client.mode: expected one of webchat, cli, ui, backend, node, probe, test, got a string")
+  })
+
   it("a lone UTF-16 surrogate in send's session key is INVALID_REQUEST naming params.to; the socket stays usable", async () => {
     const op = await gw.operator()
     sendRaw(op, req("s1", "send", `{"to":"main\\ud800","message":"hi","idempotencyKey":"lone-1"}`))

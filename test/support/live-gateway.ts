@@ -28,9 +28,10 @@ export interface LiveGateway {
   readonly stop: () => Promise<void>
 }
 
-export const startLiveGateway = async (args: ReadonlyArray<string> = []): Promise<LiveGateway> => {
+/** `gateway`: more of the config file's gateway section (its auth.token is TOKEN). */
+export const startLiveGateway = async (args: ReadonlyArray<string> = [], gateway: { auth?: Record<string, unknown>; [key: string]: unknown } = {}): Promise<LiveGateway> => {
   const stateDir = tempStateDir()
-  fs.writeFileSync(path.join(stateDir, "openclaw.json"), JSON.stringify({ gateway: { auth: { token: TOKEN } } }))
+  fs.writeFileSync(path.join(stateDir, "openclaw.json"), JSON.stringify({ gateway: { ...gateway, auth: { token: TOKEN, ...gateway.auth } } }))
   const nodeIdentity = newIdentity()
   writeIdentity(stateDir, nodeIdentity)
   const gw = await startGateway(["--port", String(await freePort()), ...args], cliEnv(stateDir))

@@ -3,11 +3,15 @@
  * below ended `openclaw gateway run` before. They run against the real process, so a crash shows
  * as its exit; after each, a fresh client must still be served.
  */
-import { Effect, Exit } from "effect"
+import { Effect, Exit, Layer } from "effect"
+import { gatewayServices } from "../../src/layers/index.js"
+import { AgentRuntime, echoProvider, type Provider } from "../../src/services/AgentRuntime.js"
+import { GatewayConfig } from "../../src/services/GatewayConfig.js"
+import { TailscaleExposure } from "../../src/services/TailscaleExposure.js"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { IdempotencyCache } from "../../src/gateway/idempotency.js"
 import { RpcError } from "../../src/gateway/rpc.js"
-import { connectParams, RawClient } from "../support/gateway.js"
+import { authenticated, connectParams, RawClient, settingsWith, withGateway } from "../support/gateway.js"
 import { newIdentity, nodeConnect, serveInvokes } from "../support/node.js"
 import { type LiveGateway, nestedJson, sendRaw, startLiveGateway } from "../support/live-gateway.js"
 
@@ -175,7 +179,30 @@ describe("hostile input against `openclaw gateway run`", { timeout: 60_000 }, ()
   })
 })
 
-describe("idempotent calls", () => {
+describe("in-process guards", () => {
+  it("an agent run that throws outside the provider's stream ends as an error answer, not an unhandled rejection", async () => {
+    const unhandled: Array<unknown> = []
+    const onUnhandled = (e: unknown) => void unhandled.push(e)
+    process.on("unhandledRejection", onUnhandled)
+    let broken = false
+    const base = echoProvider(1)
+    // An embedder's provider whose `kind` throws once the Gateway runs: read outside the stream's try.
+    const provider: Provider = { label: "broken", stream: base.stream, get kind(): string { if (broken) throw new TypeError("broken provider"); return "broken" } }
+    try {
+      await withGateway({}, async (gw) => {
+        broken = true
+        const c = await authenticated(gw.url, { scopes: ["operator.write"] })
+        c.send({ type: "req", id: "a1", method: "agent", params: { message: "hi", idempotencyKey: "broken-1" } })
+        const final = await c.waitFor(() => c.frames.filter((f) => f.type === "res" && f.id === "a1")[1])
+        expect(final.payload).toMatchObject({ status: "error", error: "internal error in the agent run" })
+        c.ws.close()
+      }, (o) => gatewayServices(Layer.succeed(GatewayConfig, settingsWith(o)), { agent: AgentRuntime.layerWith(provider), exposure: TailscaleExposure.layerTest() }))
+      expect(unhandled).toEqual([])
+    } finally {
+      process.off("unhandledRejection", onUnhandled)
+    }
+  })
+
   it("a defect in the first call is that call's failure and its repeats', never an unhandled rejection; a retry runs again", async () => {
     const unhandled: Array<unknown> = []
     const onUnhandled = (e: unknown) => void unhandled.push(e)

@@ -54,7 +54,8 @@ export class FuzzSocket {
       }
       const problem = isBinary ? "a binary frame" : frameProblem(frame)
       if (problem !== undefined) this.problems.push(`${problem}: ${text.slice(0, 300)}`)
-      else {
+      // Kept even with a problem (an "internal error" answer is still the answer awaited).
+      if (typeof frame === "object" && frame !== null) {
         this.frames.push(frame as Record<string, any>)
         this.onFrame?.(frame as Record<string, any>)
       }

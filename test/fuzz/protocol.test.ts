@@ -194,6 +194,13 @@ describe("protocol fuzzer against `openclaw gateway run`", () => {
     }
   }
 
+  /** Each stage starts with sockets of its own, so a failed stage's leftovers are not the next one's. */
+  const freshSockets = async () => {
+    operator?.close()
+    operator = undefined
+    bystander.close()
+    bystander = await fuzzOperator(gw.url)
+  }
   const ensureOperator = async () => {
     if (operator === undefined || !operator.open) operator = await fuzzOperator(gw.url)
     return operator
@@ -301,6 +308,7 @@ describe("protocol fuzzer against `openclaw gateway run`", () => {
   it("as an operator: every method with valid, mutated and arbitrary params", async (ctx) => {
     // A stage before ended the process: that failure is the report, not this.
     if (!gw.alive()) ctx.skip()
+    await freshSockets()
     await runStage(
       "as an operator",
       1,
@@ -320,6 +328,7 @@ describe("protocol fuzzer against `openclaw gateway run`", () => {
   it("as a paired node: answers to invokes (wrong ids, odd payloads, deep payloadJSON) and other frames", async (ctx) => {
     // A stage before ended the process: that failure is the report, not this.
     if (!gw.alive()) ctx.skip()
+    await freshSockets()
     let answer: NodeAnswer | undefined
     answerWith = (r) => {
       live.invokeId = r.id

@@ -155,7 +155,7 @@ export class Connection {
   }
 
   /**
-   * Runs a callback that handles client data. An unexpected exception (a bug, or input no check
+   * Runs a callback that handles client data (`what`: the method, or connect/message/close). An unexpected exception (a bug, or input no check
    * foresaw) becomes an error answer to request `id` (and a close while the handshake is not
    * over, or when there is no request to answer), logged once with its stack: never an uncaught
    * exception that would end the process (shared/security.md section 8).
@@ -215,7 +215,7 @@ export class Connection {
       }
       return this.guarded("connect", frame.id, () => this.onConnect(frame.id, frame.params))
     }
-    this.guarded(`method ${frame.method}`, frame.id, () => this.dispatch(frame.id, frame.method, frame.params))
+    this.guarded(frame.method, frame.id, () => this.dispatch(frame.id, frame.method, frame.params))
   }
 
   private onConnect(id: string, rawParams: unknown): void {
@@ -369,17 +369,16 @@ export class Connection {
       // Serialising the answer can throw too (it may hold a node's data): the caller's guard answers.
       return this.sendText(okResponse(id, payload))
     }
-    const what = `method ${method}`
     Runtime.runCallback(this.host.runtime)(def.handler(params, ctx), {
       onExit: (exit) =>
-        this.guarded(what, id, () => {
+        this.guarded(method, id, () => {
           if (Exit.isSuccess(exit)) return this.sendText(okResponse(id, exit.value))
           const failure = Cause.failureOption(exit.cause)
           if (failure._tag === "Some" && failure.value instanceof RpcError) return this.sendText(errorResponse(id, failure.value.shape))
           if (Cause.isInterruptedOnly(exit.cause)) {
             return this.sendText(errorResponse(id, { code: ErrorCode.unavailable, message: "gateway is shutting down", retryable: true }))
           }
-          this.unexpected(what, id, Cause.squash(exit.cause))
+          this.unexpected(method, id, Cause.squash(exit.cause))
         })
     })
   }

@@ -11,7 +11,7 @@ import { TailscaleExposure } from "../../src/services/TailscaleExposure.js"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { IdempotencyCache } from "../../src/gateway/idempotency.js"
 import { RpcError } from "../../src/gateway/rpc.js"
-import { authenticated, connectParams, RawClient, settingsWith, withGateway } from "../support/gateway.js"
+import { authenticated, connectParams, RawClient, registerScoped, settingsWith, withGateway } from "../support/gateway.js"
 import { newIdentity, nodeConnect, serveInvokes } from "../support/node.js"
 import { type LiveGateway, nestedJson, sendRaw, startLiveGateway } from "../support/live-gateway.js"
 
@@ -180,6 +180,17 @@ describe("hostile input against `openclaw gateway run`", { timeout: 60_000 }, ()
 })
 
 describe("in-process guards", () => {
+  it("an answer that cannot be serialised is an internal-error answer for that request; the socket goes on", () =>
+    withGateway({}, async (gw) => {
+      const big = registerScoped(gw, "test.bigint", { requires: "operator.read", handler: () => Effect.succeed({ n: 10n }) })
+      const c = await authenticated(gw.url)
+      const res = await c.request("test.bigint")
+      expect(res.error).toMatchObject({ code: "UNAVAILABLE", message: "internal error in test.bigint" })
+      expect((await c.request("health")).ok).toBe(true)
+      c.ws.close()
+      await big.close()
+    }))
+
   it("an agent run that throws outside the provider's stream ends as an error answer, not an unhandled rejection", async () => {
     const unhandled: Array<unknown> = []
     const onUnhandled = (e: unknown) => void unhandled.push(e)

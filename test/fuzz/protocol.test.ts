@@ -8,13 +8,14 @@
  * FUZZ_SECONDS (default 100, split between the stages), FUZZ_RUNS (a run count per stage instead)
  * and FUZZ_SEED (replay) control it; `npm run fuzz` runs it longer. The seed is printed first.
  */
-import { randomUUID } from "node:crypto"
+import { randomUUID, sign } from "node:crypto"
 import fc from "fast-check"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { deviceAuthPayload } from "../../src/protocol/device.js"
 import { ClientModes, OperatorScopes } from "../../src/protocol/frames.js"
 import { TOKEN } from "../support/gateway.js"
 import { type LiveGateway, startLiveGateway } from "../support/live-gateway.js"
-import { newIdentity, nodeConnect } from "../support/node.js"
+import { newIdentity, nodeConnect, type TestIdentity } from "../support/node.js"
 import {
   deepFragment,
   type Fragment,
@@ -51,6 +52,10 @@ const options = (stage: number, share: number): fc.Parameters<any> => ({
   },
   ...(runs === undefined ? { numRuns: 1_000_000, plugins: [fc.interruptAfterTimeLimit(seconds * 1000 * share)] } : { numRuns: runs })
 })
+/** How often each kind of answer came (shows which paths a run reached). */
+const answers = new Map<string, number>()
+const count = (kind: string) => answers.set(kind, (answers.get(kind) ?? 0) + 1)
+
 /** Runs fc.assert for one stage and prints how many runs it made. */
 const runStage = async (name: string, stage: number, share: number, arbs: Array<fc.Arbitrary<any>>, body: (...args: Array<any>) => Promise<void>, counter: () => number) => {
   const before = counter()
@@ -65,9 +70,11 @@ const runStage = async (name: string, stage: number, share: number, arbs: Array<
     })
     return inFlight
   })
+  answers.clear()
   await fc.assert(property, options(stage, share))
   await inFlight
-  console.log(`[fuzz] ${name}: ${counter() - before} runs in ${((Date.now() - started) / 1000).toFixed(1)} s (seed ${seed + stage})`)
+  const top = [...answers].sort((a, b) => b[1] - a[1]).slice(0, process.env.FUZZ_VERBOSE ? 200 : 12)
+  console.log(`[fuzz] ${name}: ${counter() - before} runs in ${((Date.now() - started) / 1000).toFixed(1)} s (seed ${seed + stage}); answers: ${top.map(([k, n]) => `${k} ${n}`).join(", ")}`)
 }
 const stageTimeout = (share: number) => (runs === undefined ? seconds * 1000 * share : runs * 2_000) + 60_000
 
@@ -90,9 +97,35 @@ const connectValid = fc.record(
   { requiredKeys: ["minProtocol", "maxProtocol", "client"] }
 )
 
-type PreAuthMessage = RawMessage | { readonly request: string }
+/** A node's connect with a valid signature over hostile fields (signed at run time, over the challenge). */
+interface SignedNodeConnect {
+  readonly node: { readonly identity: number; readonly client: Record<string, string>; readonly caps: Array<string>; readonly commands: Array<string>; readonly scopes: Array<string> }
+}
+const signedNodeConnect: fc.Arbitrary<SignedNodeConnect> = fc.record({
+  node: fc.record({
+    // 0: this machine's own node host (paired at once); 1-3: strangers (pairing requests).
+    identity: fc.integer({ min: 0, max: 3 }),
+    client: fc.record({ id: fc.oneof(fc.constant("node-host"), hostileString), version: hostileString, platform: hostileString, mode: fc.constant("node"), displayName: hostileString, deviceFamily: hostileString }),
+    caps: fc.array(hostileString, { maxLength: 4 }),
+    commands: fc.array(fc.oneof(fc.constantFrom("browser.proxy", "system.run", "echo"), hostileString), { maxLength: 6 }),
+    scopes: fc.array(hostileString, { maxLength: 2 })
+  })
+})
+
+/** The connect request text of a SignedNodeConnect, signed over this connection's challenge nonce. */
+const signedNodeText = (m: SignedNodeConnect, identity: TestIdentity, nonce: string): string => {
+  const { client, caps, commands, scopes } = m.node
+  const signedAt = Date.now()
+  const auth = { token: TOKEN }
+  const payload = deviceAuthPayload({ deviceId: identity.deviceId, clientId: client.id!, clientMode: "node", role: "node", scopes, signedAt, token: TOKEN, nonce, platform: client.platform!, deviceFamily: client.deviceFamily })
+  const device = { id: identity.deviceId, publicKey: identity.publicKey, signature: sign(null, Buffer.from(payload), identity.privateKey).toString("base64url"), signedAt, nonce }
+  return JSON.stringify({ type: "req", id: "c1", method: "connect", params: { minProtocol: 4, maxProtocol: 4, client, role: "node", scopes, caps, commands, auth, device } })
+}
+
+type PreAuthMessage = RawMessage | { readonly request: string } | SignedNodeConnect
 const preAuthMessage: fc.Arbitrary<PreAuthMessage> = fc.oneof(
   { weight: 2, arbitrary: rawMessage },
+  { weight: 1, arbitrary: signedNodeConnect },
   { weight: 5, arbitrary: fc.tuple(mutatedParams(connectValid), frameBreakage).map(([p, b]) => ({ request: requestText("c1", "connect", p, b) })) },
   { weight: 1, arbitrary: fc.tuple(fc.constantFrom(...Object.keys(METHODS)), hostileFragment).map(([m, p]) => ({ request: requestText("m1", m, p, { kind: "none" }) })) }
 )
@@ -164,6 +197,8 @@ describe("protocol fuzzer against `openclaw gateway run`", () => {
   ]
   const live = { nodeId: "", runId: "none", requestId: "none", invokeId: "none" }
   const recent = new RecentInputs()
+  /** Node identities for signed connects: this machine's own, then three strangers. */
+  const identities: Array<TestIdentity> = []
   let runCount = 0
 
   const outputTail = () =>
@@ -233,6 +268,7 @@ describe("protocol fuzzer against `openclaw gateway run`", () => {
       const res = await s.waitFor(() => s.frames.find((f) => f.type === "res" && f.id === id) ?? (s.closed === undefined ? undefined : ("closed" as const)), slow ? 300 : ANSWER_MS)
       if (res === undefined && !slow) fail(`${who}: no answer to ${c.method} (${id ?? "a frame without an id"}) within ${ANSWER_MS} ms and the socket is still open`)
       if (res === "closed") break
+      if (res !== undefined && res !== "closed") count(res.ok ? `${c.method} ok` : `${c.method} ${res.error?.details?.code ?? res.error?.code}`)
       const runId = res?.payload?.runId
       if (typeof runId === "string") live.runId = runId
     }
@@ -249,8 +285,10 @@ describe("protocol fuzzer against `openclaw gateway run`", () => {
     live.nodeId = gw.nodeIdentity.deviceId
     checkSocket(n, "the fuzz node")
     // Pending pairing requests, so approve/reject have something real to act on.
+    identities.push(gw.nodeIdentity)
     for (let i = 0; i < 3; i++) {
-      const { res, client } = await nodeConnect(gw.url, newIdentity(), { displayName: `stranger-${i}` })
+      identities.push(newIdentity())
+      const { res, client } = await nodeConnect(gw.url, identities[i + 1]!, { displayName: `stranger-${i}` })
       if (typeof res.error?.details?.requestId === "string") live.requestId = res.error.details.requestId
       client.ws.close()
     }
@@ -284,17 +322,19 @@ describe("protocol fuzzer against `openclaw gateway run`", () => {
       async (messages: Array<PreAuthMessage>) => {
         const s = await FuzzSocket.open(gw.url).catch((e: Error) => fail(`cannot open a socket: ${e.message}`))
         try {
-          await s.waitFor(() => s.frames.find((f) => f.event === "connect.challenge"), ANSWER_MS)
+          const challenge = await s.waitFor(() => s.frames.find((f) => f.event === "connect.challenge"), ANSWER_MS)
           for (const m of messages) {
             if (!s.open) break
             const before = s.frames.length
-            const text = "request" in m ? m.request : "text" in m ? m.text : `<${m.binary ? "binary" : "text"} bytes ${Buffer.from(m.bytes).toString("hex").slice(0, 200)}>`
+            const signed = "node" in m ? signedNodeText(m, identities[m.node.identity]!, String(challenge?.payload?.nonce)) : undefined
+            const text = signed ?? ("request" in m ? m.request : "text" in m ? m.text : `<${m.binary ? "binary" : "text"} bytes ${Buffer.from(m.bytes).toString("hex").slice(0, 200)}>`)
             recent.add("pre-auth", text)
-            s.send("request" in m ? m.request : "text" in m ? m.text : m)
+            s.send(signed ?? ("request" in m ? m.request : "text" in m ? m.text : m))
             // Every message is answered or closes the socket: nothing is left hanging.
             const reacted = await s.waitFor(() => (s.frames.length > before || s.closed !== undefined ? true : undefined), ANSWER_MS + 2_000)
             if (reacted === undefined) fail("a pre-auth message got neither an answer nor a close")
           }
+          for (const f of s.frames) if (f.type === "res") count(f.ok ? `ok ${f.payload?.auth?.role ?? ""}` : String(f.error?.details?.code ?? f.error?.code))
           checkSocket(s, "the pre-auth client")
         } finally {
           s.close()

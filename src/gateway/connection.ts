@@ -345,7 +345,7 @@ export class Connection {
   private dispatch(id: string, method: string, params: unknown): void {
     const def = this.host.method(method)
     if (def === undefined) {
-      return this.fail(id, { code: ErrorCode.invalidRequest, message: `unknown method: ${method}` })
+      return this.fail(id, { code: ErrorCode.invalidRequest, message: `unknown method: ${shortened(method)}` })
     }
     if (def.requires === "node" ? this.role !== "node" : this.role !== "operator") {
       return this.fail(id, {
@@ -397,7 +397,10 @@ export const hasScope = (granted: ReadonlyArray<string>, needed: string): boolea
   (needed === "operator.read" && granted.includes("operator.write"))
 
 /** A client-chosen string for a log line: quoted and escaped (JSON), cut short, so one event stays one line. */
-export const quoted = (s: string, max = 64): string => JSON.stringify(s.length > max ? `${s.slice(0, max)}...` : s)
+export const quoted = (s: string, max = 64): string => JSON.stringify(shortened(s, max))
+
+/** A client's string as error messages show it: cut short, never the whole of a large value. */
+export const shortened = (s: string, max = 100): string => (s.length > max ? `${s.slice(0, max)}...` : s)
 
 /** A WebSocket close reason is at most 123 bytes of UTF-8 (ws throws on a longer one). */
 export const closeReason = (message: string): string => {

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto"
 import { Context, Effect, Exit, Layer } from "effect"
-import type { Connection } from "../gateway/connection.js"
+import { type Connection, shortened } from "../gateway/connection.js"
 import { IdempotencyCache } from "../gateway/idempotency.js"
 import { type MethodDef, RpcError } from "../gateway/rpc.js"
 import { CloseCode, ErrorCode, eventFrame, isRecord } from "../protocol/frames.js"
@@ -217,8 +217,8 @@ export const make = Effect.gen(function* () {
       if (exact !== undefined) return Effect.succeed(exact)
       const matches = all.filter((n) => n.displayName === ref || (ref.length >= 8 && n.nodeId.startsWith(ref)))
       if (matches.length === 1) return Effect.succeed(matches[0]!)
-      if (matches.length > 1) return Effect.fail(invalid("AMBIGUOUS_NODE", `${ref} matches several nodes (${matches.map((n) => n.nodeId.slice(0, 12)).join(", ")}); use the full node id`))
-      return Effect.fail(invalid("UNKNOWN_NODE", `unknown node ${ref}: it is not paired (list nodes with \`openclaw nodes list\`, pending ones with \`openclaw nodes pending\`)`))
+      if (matches.length > 1) return Effect.fail(invalid("AMBIGUOUS_NODE", `${shortened(ref)} matches several nodes (${matches.map((n) => n.nodeId.slice(0, 12)).join(", ")}); use the full node id`))
+      return Effect.fail(invalid("UNKNOWN_NODE", `unknown node ${shortened(ref)}: it is not paired (list nodes with \`openclaw nodes list\`, pending ones with \`openclaw nodes pending\`)`))
     })
 
   const invoke = (nodeId: string, command: string, params?: unknown, timeoutMs = DEFAULT_INVOKE_TIMEOUT_MS): Effect.Effect<unknown, RpcError> =>

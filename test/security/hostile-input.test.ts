@@ -180,6 +180,17 @@ describe("hostile input against `openclaw gateway run`", { timeout: 60_000 }, ()
 })
 
 describe("in-process guards", () => {
+  it("error messages quote a client's long string cut short, not whole", () =>
+    withGateway({}, async (gw) => {
+      const c = await authenticated(gw.url, { scopes: ["operator.admin"] })
+      const unknown = await c.request("m".repeat(100_000))
+      expect(unknown.error.message).toBe(`unknown method: ${"m".repeat(100)}...`)
+      const node = await c.request("node.invoke", { nodeId: "n".repeat(100_000), command: "echo", idempotencyKey: "k" })
+      expect(node.error.details.code).toBe("UNKNOWN_NODE")
+      expect(node.error.message.length).toBeLessThan(400)
+      c.ws.close()
+    }))
+
   it("an answer that cannot be serialised is an internal-error answer for that request; the socket goes on", () =>
     withGateway({}, async (gw) => {
       const big = registerScoped(gw, "test.bigint", { requires: "operator.read", handler: () => Effect.succeed({ n: 10n }) })

@@ -406,7 +406,8 @@ export const make = Effect.gen(function* () {
           }
           p.done(Exit.succeed(payload ?? null))
         } else {
-          const code = typeof r.error?.code === "string" ? r.error.code : ErrorCode.unavailable
+          // The node's code goes out as the operator's error code: only a code-like one (found by the fuzzer: "" made a malformed error).
+          const code = typeof r.error?.code === "string" && /^[A-Z][A-Z0-9_.]{0,63}$/.test(r.error.code) ? r.error.code : ErrorCode.unavailable
           const message = typeof r.error?.message === "string" ? r.error.message : `${p.command} failed on the node`
           p.done(Exit.fail(new RpcError({ shape: { code, message, details: { code: "NODE_ERROR", nodeId: p.nodeId, command: p.command } } })))
         }

@@ -128,6 +128,26 @@ describe("hostile input against `openclaw gateway run`", { timeout: 60_000 }, ()
     await gw.expectServing()
   })
 
+  it("a node's error answer with an empty or odd code gives the operator a well-formed error", async () => {
+    const node = await gw.node(["fail"])
+    const codes = ["", "not a code\n", "INVALID_REQUEST"]
+    node.ws.on("message", (d) => {
+      const f = JSON.parse(d.toString())
+      if (f.type !== "event" || f.event !== "node.invoke.request") return
+      const code = codes[Number(JSON.parse(f.payload.paramsJSON).i)]
+      node.send({ type: "req", id: `r-${f.payload.id}`, method: "node.invoke.result", params: { id: f.payload.id, nodeId: f.payload.nodeId, ok: false, error: { code, message: "node says no" } } })
+    })
+    const op = await gw.operator()
+    const answers = []
+    for (let i = 0; i < codes.length; i++) {
+      answers.push((await op.request("node.invoke", { nodeId: gw.nodeIdentity.deviceId, command: "fail", idempotencyKey: `code-${i}`, params: { i } })).error)
+    }
+    expect(answers.map((e) => e.code)).toEqual(["UNAVAILABLE", "UNAVAILABLE", "INVALID_REQUEST"])
+    expect(answers.every((e) => e.message === "node says no" && e.details.code === "NODE_ERROR")).toBe(true)
+    op.ws.close()
+    node.ws.close()
+  })
+
   it("a `__proto__` key is INVALID_REQUEST naming it", async () => {
     const op = await gw.operator()
     sendRaw(op, req("p1", "browser.request", `{"method":"POST","path":"/x","body":{"a":{"__proto__":{"polluted":true}}}}`))

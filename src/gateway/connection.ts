@@ -17,7 +17,7 @@ import {
   LEGACY_PROTOCOL_VERSION,
   okResponse,
   OperatorScopes,
-  parseFrame,
+  decodeClientRequest,
   PROTOCOL_VERSION,
   type Role
 } from "../protocol/frames.js"
@@ -27,6 +27,7 @@ import { type DeviceVerdict, missingDevice, type VerifiedDevice, verifyDevice } 
 import type { ProxyHeaders } from "./http.js"
 import { type CallerInfo, type MethodDef, RpcError } from "./rpc.js"
 import { unknownMethodError } from "./unsupported-methods.js"
+import { quoted } from "../protocol/client-text.js"
 
 /** Shared by every send, rather than a fresh options object per frame. */
 const TEXT_FRAME = { binary: false } as const
@@ -132,12 +133,13 @@ export class Connection {
     readonly peer: PeerInfo,
     private readonly host: ConnectionHost
   ) {
-    ws.on("message", (data, isBinary) => this.onMessage(data as Buffer, isBinary))
+    // Every callback that touches client data is guarded: see `guarded`.
+    ws.on("message", (data, isBinary) => this.guarded("message", undefined, () => this.onMessage(data as Buffer, isBinary)))
     ws.on("close", () => {
-      this.onClosed()
-      host.onSocketClosed(this)
+      this.guarded("close", undefined, () => this.onClosed())
+      this.guarded("close", undefined, () => host.onSocketClosed(this))
     })
-    ws.on("error", () => this.onClosed())
+    ws.on("error", () => this.guarded("close", undefined, () => this.onClosed()))
     this.handshakeTimer = setTimeout(() => this.close(CloseCode.policy, "handshake timeout"), host.handshakeTimeoutMs)
     this.handshakeTimer.unref()
     this.sendText(eventFrame("connect.challenge", { nonce: this.nonce, ts: Date.now() }))
@@ -155,8 +157,34 @@ export class Connection {
 
   close(code: number, reason: string): void {
     if (this.state === "closed") return
-    this.ws.close(code, reason)
+    this.ws.close(code, closeReason(reason))
     this.onClosed()
+  }
+
+  /**
+   * Runs a callback that handles client data (`what`: the method, or connect/message/close). An unexpected exception (a bug, or input no check
+   * foresaw) becomes an error answer to request `id` (and a close while the handshake is not
+   * over, or when there is no request to answer), logged once with its stack: never an uncaught
+   * exception that would end the process (shared/security.md section 8).
+   */
+  guarded(what: string, id: string | undefined, f: () => void): void {
+    try {
+      f()
+    } catch (e) {
+      this.unexpected(what, id, e)
+    }
+  }
+
+  private unexpected(what: string, id: string | undefined, e: unknown): void {
+    try {
+      const client = this.client === undefined ? "" : ` of client ${quoted(this.client.id)}`
+      this.host.log(`${what} failed unexpectedly on connection ${this.connId}${client}: ${e instanceof Error ? (e.stack ?? e.message) : typeof e}`)
+      if (id !== undefined) this.sendText(errorResponse(id, { code: ErrorCode.unavailable, message: `internal error in ${what}` }))
+      if (id === undefined || this.state !== "ready") this.close(1011, "internal error")
+    } catch {
+      // Answering failed too (the socket is gone): nothing more to do for this client.
+      this.ws.terminate()
+    }
   }
 
   private onClosed(): void {
@@ -170,7 +198,7 @@ export class Connection {
 
   private fail(id: string | undefined, error: ErrorShape, closeCode?: number): void {
     if (id !== undefined) this.sendText(errorResponse(id, error))
-    if (closeCode !== undefined) this.close(closeCode, error.message.slice(0, 120))
+    if (closeCode !== undefined) this.close(closeCode, error.message)
   }
 
   private onMessage(data: Buffer, isBinary: boolean): void {
@@ -179,18 +207,22 @@ export class Connection {
     if (this.state === "handshake" && data.length > Limits.preAuthMaxPayload) {
       return this.close(CloseCode.tooLarge, "preauth payload too large")
     }
-    const frame = parseFrame(data.toString("utf8"))
-    if (frame === undefined || frame.type !== "req") {
-      const id = frame !== undefined && "id" in frame ? frame.id : undefined
-      return this.fail(id, { code: ErrorCode.invalidRequest, message: "invalid frame: expected a JSON request {type:\"req\", id, method, params}" }, CloseCode.policy)
+    const decoded = decodeClientRequest(data.toString("utf8"))
+    if (!decoded.ok) {
+      // A request that only holds an invalid field is answered like a bad param; anything else,
+      // or anything before the handshake is over, also closes the socket.
+      const answerOnly = decoded.request !== undefined && this.state === "ready"
+      const message = `${decoded.request === undefined ? "invalid frame" : "invalid request"}: ${decoded.problem}`
+      return this.fail(decoded.id, { code: ErrorCode.invalidRequest, message }, answerOnly ? undefined : CloseCode.policy)
     }
+    const frame = decoded.frame
     if (this.state === "handshake") {
       if (frame.method !== "connect") {
         return this.fail(frame.id, { code: ErrorCode.invalidRequest, message: "invalid handshake: first request must be connect" }, CloseCode.policy)
       }
-      return this.onConnect(frame.id, frame.params)
+      return this.guarded("connect", frame.id, () => this.onConnect(frame.id, frame.params))
     }
-    this.dispatch(frame.id, frame.method, frame.params)
+    this.guarded(frame.method, frame.id, () => this.dispatch(frame.id, frame.method, frame.params))
   }
 
   private onConnect(id: string, rawParams: unknown): void {
@@ -275,7 +307,7 @@ export class Connection {
       return { grant, issued }
     })
     Runtime.runCallback(this.host.runtime)(admission, {
-      onExit: (exit) => this.onAdmitted(id, params, role, exit)
+      onExit: (exit) => this.guarded("connect", id, () => this.onAdmitted(id, params, role, exit))
     })
   }
 
@@ -343,25 +375,27 @@ export class Connection {
     }
     const ctx = { caller: this.caller!, requestId: id, accept: (payload: unknown) => this.sendText(okResponse(id, payload)) }
     if ("sync" in def) {
+      let payload: unknown
       try {
-        return this.sendText(okResponse(id, def.sync(params, ctx)))
+        payload = def.sync(params, ctx)
       } catch (e) {
         if (e instanceof RpcError) return this.sendText(errorResponse(id, e.shape))
-        this.host.log(`method ${method} failed: ${String(e)}`)
-        return this.sendText(errorResponse(id, { code: ErrorCode.unavailable, message: `internal error in ${method}` }))
+        throw e
       }
+      // Serialising the answer can throw too (it may hold a node's data): the caller's guard answers.
+      return this.sendText(okResponse(id, payload))
     }
     Runtime.runCallback(this.host.runtime)(def.handler(params, ctx), {
-      onExit: (exit) => {
-        if (Exit.isSuccess(exit)) return this.sendText(okResponse(id, exit.value))
-        const failure = Cause.failureOption(exit.cause)
-        if (failure._tag === "Some" && failure.value instanceof RpcError) return this.sendText(errorResponse(id, failure.value.shape))
-        if (Cause.isInterruptedOnly(exit.cause)) {
-          return this.sendText(errorResponse(id, { code: ErrorCode.unavailable, message: "gateway is shutting down", retryable: true }))
-        }
-        this.host.log(`method ${method} failed: ${Cause.pretty(exit.cause)}`)
-        this.sendText(errorResponse(id, { code: ErrorCode.unavailable, message: `internal error in ${method}` }))
-      }
+      onExit: (exit) =>
+        this.guarded(method, id, () => {
+          if (Exit.isSuccess(exit)) return this.sendText(okResponse(id, exit.value))
+          const failure = Cause.failureOption(exit.cause)
+          if (failure._tag === "Some" && failure.value instanceof RpcError) return this.sendText(errorResponse(id, failure.value.shape))
+          if (Cause.isInterruptedOnly(exit.cause)) {
+            return this.sendText(errorResponse(id, { code: ErrorCode.unavailable, message: "gateway is shutting down", retryable: true }))
+          }
+          this.unexpected(method, id, Cause.squash(exit.cause))
+        })
     })
   }
 }
@@ -377,3 +411,10 @@ export const hasScope = (granted: ReadonlyArray<string>, needed: string): boolea
   granted.includes(needed) ||
   granted.includes("operator.admin") ||
   (needed === "operator.read" && granted.includes("operator.write"))
+
+/** A WebSocket close reason is at most 123 bytes of UTF-8 (ws throws on a longer one). */
+export const closeReason = (message: string): string => {
+  let reason = message.length > 123 ? message.slice(0, 123) : message
+  while (Buffer.byteLength(reason) > 123) reason = reason.slice(0, -1)
+  return reason
+}

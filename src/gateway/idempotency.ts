@@ -3,14 +3,16 @@
  * with the same key within the window gets the first call's result instead of acting twice.
  * The first call's promise is stored at once, so a repeat that arrives while the first is still
  * in flight waits for it; a first call that fails is forgotten, so a retry can succeed.
+ * The promise holds the call's Exit and never rejects: a defect in the first call (a bug, or
+ * input nothing checked) is an error answer for it and its repeats, never an unhandled rejection.
  */
-import { Effect, Either } from "effect"
+import { Effect, Exit } from "effect"
 import { RpcError } from "./rpc.js"
 
 export const IDEMPOTENCY_WINDOW_MS = 5 * 60_000
 
 export class IdempotencyCache {
-  private readonly entries = new Map<string, { readonly at: number; readonly result: Promise<Either.Either<unknown, RpcError>> }>()
+  private readonly entries = new Map<string, { readonly at: number; readonly result: Promise<Exit.Exit<unknown, RpcError>> }>()
 
   constructor(
     private readonly windowMs = IDEMPOTENCY_WINDOW_MS,
@@ -28,14 +30,14 @@ export class IdempotencyCache {
       const id = `${method}\u0000${key}`
       const hit = this.entries.get(id)
       const first = hit === undefined
-      const result = hit?.result ?? Effect.runPromise(Effect.either(effect))
+      const result = hit?.result ?? Effect.runPromiseExit(effect)
       if (first) {
         this.entries.set(id, { at: now, result })
-        void result.then((e) => Either.isLeft(e) && this.entries.get(id)?.result === result && this.entries.delete(id))
+        void result.then((exit) => Exit.isFailure(exit) && this.entries.get(id)?.result === result && this.entries.delete(id))
       }
       return Effect.flatMap(
         Effect.promise(() => result),
-        Either.match({ onLeft: (e) => Effect.fail(e), onRight: (value) => Effect.succeed({ value: value as A, first }) })
+        (exit) => Exit.map(exit, (value) => ({ value: value as A, first }))
       )
     })
   }

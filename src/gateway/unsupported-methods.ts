@@ -1,4 +1,5 @@
 /** OpenClaw's Gateway methods that this one does not implement, and the error a call to one gets. */
+import { shortened } from "../protocol/client-text.js"
 import { ErrorCode, type ErrorShape } from "../protocol/frames.js"
 
 /**
@@ -41,6 +42,6 @@ export const unsupportedMethod = (method: string): string | undefined => {
 export const unknownMethodError = (method: string): ErrorShape => {
   const message = unsupportedMethod(method)
   return message === undefined
-    ? { code: ErrorCode.invalidRequest, message: `unknown method: ${method}` }
+    ? { code: ErrorCode.invalidRequest, message: `unknown method: ${shortened(method)}` }
     : { code: ErrorCode.invalidRequest, message, details: { code: "METHOD_NOT_SUPPORTED", method } }
 }

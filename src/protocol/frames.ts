@@ -3,6 +3,8 @@
  * Shared by the server and the client; kept free of heavy imports because the CLI loads it.
  */
 
+import { findInvalidField, MAX_JSON_DEPTH, mayHoldInvalidField, nestingExceeds } from "./json-guard.js"
+
 export const PROTOCOL_VERSION = 4
 /** Protocol 3 is still accepted from probes and nodes (older node hosts). */
 export const LEGACY_PROTOCOL_VERSION = 3
@@ -122,17 +124,7 @@ export interface HelloOk {
 
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
-/**
- * Parses one text frame. Hand-written rather than a Schema: it runs for every message on the
- * hot path, and only the discriminating fields need checking here.
- */
-export const parseFrame = (text: string): Frame | undefined => {
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch {
-    return undefined
-  }
+const frameOf = (value: unknown): Frame | undefined => {
   if (!isRecord(value)) return undefined
   switch (value.type) {
     case "req":
@@ -146,6 +138,53 @@ export const parseFrame = (text: string): Frame | undefined => {
     default:
       return undefined
   }
+}
+
+/**
+ * Parses one text frame. Hand-written rather than a Schema: it runs for every message on the
+ * hot path, and only the discriminating fields need checking here. Nesting is bounded first.
+ */
+export const parseFrame = (text: string): Frame | undefined => {
+  if (nestingExceeds(text)) return undefined
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return undefined
+  }
+  return frameOf(value)
+}
+
+/**
+ * A request from a client as the Gateway decodes it, or why it is refused: with the request's id
+ * when one could be read, and the request itself when only a field inside it is invalid.
+ */
+export type ClientRequest =
+  | { readonly ok: true; readonly frame: RequestFrame }
+  | { readonly ok: false; readonly problem: string; readonly id?: string; readonly request?: RequestFrame }
+
+/**
+ * parseFrame for input from clients, with the rules of json-guard.ts: bounded depth, and no
+ * invalid strings or `__proto__` keys anywhere (the problem names the field, e.g. "params.to").
+ */
+export const decodeClientRequest = (text: string): ClientRequest => {
+  if (nestingExceeds(text)) return { ok: false, problem: `JSON nested deeper than ${MAX_JSON_DEPTH} levels` }
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return { ok: false, problem: "not valid JSON" }
+  }
+  const frame = frameOf(value)
+  if (frame?.type !== "req") {
+    const id = isRecord(value) && typeof value.id === "string" && value.id.length > 0 ? value.id : undefined
+    return { ok: false, problem: 'expected a JSON request {type:"req", id, method, params}', ...(id === undefined ? {} : { id }) }
+  }
+  if (mayHoldInvalidField(text)) {
+    const bad = findInvalidField(frame)
+    if (bad !== undefined) return { ok: false, problem: `${bad.path} ${bad.problem}`, id: frame.id, request: frame }
+  }
+  return { ok: true, frame }
 }
 
 export const errorShape = (

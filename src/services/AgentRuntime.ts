@@ -280,7 +280,14 @@ export const make = (provider: Provider) =>
         }
         runs.set(runId, run)
         onAccepted?.(runId)
-        void execute(run, controller.signal).then((result) => {
+        const startedAt = Date.now()
+        // A bug in a run must not become an unhandled rejection (the process would end) or leave
+        // callers waiting on `done` for ever: it ends the run with an error, logged with its stack.
+        void execute(run, controller.signal).catch((e: unknown): RunResult => {
+          Runtime.runSync(effectRuntime)(Effect.logWarning(`agent run ${runId} failed unexpectedly: ${e instanceof Error ? (e.stack ?? e.message) : typeof e}`))
+          // Nothing of the provider is read here: it may be what failed.
+          return { runId, sessionKey: input.sessionKey, status: "error", text: "", provider: "unknown", startedAt, endedAt: Date.now(), error: "internal error in the agent run" }
+        }).then((result) => {
           run.result = result
           resolveDone(result)
           setTimeout(() => runs.delete(runId), KEEP_FINISHED_MS).unref()

@@ -19,6 +19,7 @@ import { raiseFrameLimit, watchFrameLimit } from "../gateway/frame-limit.js"
 import { hostRefusal, OwnHosts } from "../gateway/own-hosts.js"
 import { PendingPool } from "../gateway/pending.js"
 import { Presence, PRESENCE_MAX } from "../gateway/presence.js"
+import { quoted } from "../protocol/client-text.js"
 import type { PresenceEntry } from "../protocol/methods.js"
 import { loadServerTls, plaintextOnTlsPortResponse, type ServerTls } from "../gateway/tls.js"
 import type { MethodDef } from "../gateway/rpc.js"
@@ -311,7 +312,7 @@ export const make = Effect.gen(function* () {
         frameLimitWarned = true
         log("this version of the ws package keeps its frame limit elsewhere: authenticated clients stay limited to 64 KiB frames (see src/gateway/frame-limit.ts)")
       }
-      debug(`client connected: ${conn.client!.id} (${conn.client!.mode}, ${conn.role}) from ${conn.peer.remoteAddress}`)
+      debug(`client connected: ${quoted(conn.client!.id)} (${conn.client!.mode}, ${conn.role}) from ${conn.peer.remoteAddress}`)
       audit.record("auth.ok", { ...connectionFields(conn), authMethod: conn.authMethod })
       for (const l of connectionListeners) l.ready?.(conn)
       presence.joined(conn)
@@ -319,7 +320,7 @@ export const make = Effect.gen(function* () {
     onClose: (conn) => {
       ready.delete(conn)
       for (const l of connectionListeners) l.closed?.(conn)
-      debug(`client disconnected: ${conn.client!.id} from ${conn.peer.remoteAddress}`)
+      debug(`client disconnected: ${quoted(conn.client!.id)} from ${conn.peer.remoteAddress}`)
       presence.left(stopping)
     },
     onSocketClosed: (conn) => void connections.delete(conn),
@@ -382,7 +383,7 @@ export const make = Effect.gen(function* () {
           )
           const view = pendingView(outcome.request)
           if (outcome.created) {
-            logInfo(`pairing requested by node ${view.displayName ?? view.nodeId.slice(0, 12)} from ${view.remoteAddress}: approve with \`openclaw nodes approve ${view.requestId}\``)
+            logInfo(`pairing requested by node ${view.displayName === undefined ? view.nodeId.slice(0, 12) : quoted(view.displayName)} from ${view.remoteAddress}: approve with \`openclaw nodes approve ${view.requestId}\``)
             broadcast("node.pair.requested", view, canPair)
             broadcast("device.pair.requested", view, canPair)
           }

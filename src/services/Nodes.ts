@@ -7,9 +7,11 @@ import { randomUUID } from "node:crypto"
 import { Context, Effect, Exit, Layer } from "effect"
 import { type Connection, hasScope } from "../gateway/connection.js"
 import { browserAnswer } from "../gateway/browser-files.js"
+import { shortened } from "../protocol/client-text.js"
 import { IdempotencyCache } from "../gateway/idempotency.js"
 import { type MethodDef, RpcError } from "../gateway/rpc.js"
 import { CloseCode, ErrorCode, eventFrame, isRecord } from "../protocol/frames.js"
+import { decodeJson, MAX_JSON_DEPTH } from "../protocol/json-guard.js"
 import { canPair, Gateway, pendingView } from "./Gateway.js"
 import { GatewayConfig } from "./GatewayConfig.js"
 import { Pairing, type PairedDevice, type PairingError, surfaceBeyond } from "./Pairing.js"
@@ -232,8 +234,8 @@ export const make = Effect.gen(function* () {
       if (exact !== undefined) return Effect.succeed(exact)
       const matches = all.filter((n) => n.displayName === ref || (ref.length >= 8 && n.nodeId.startsWith(ref)))
       if (matches.length === 1) return Effect.succeed(matches[0]!)
-      if (matches.length > 1) return Effect.fail(invalid("AMBIGUOUS_NODE", `${ref} matches several nodes (${matches.map((n) => n.nodeId.slice(0, 12)).join(", ")}); use the full node id`))
-      return Effect.fail(invalid("UNKNOWN_NODE", `unknown node ${ref}: it is not paired (list nodes with \`openclaw nodes list\`, pending ones with \`openclaw nodes pending\`)`))
+      if (matches.length > 1) return Effect.fail(invalid("AMBIGUOUS_NODE", `${shortened(ref)} matches several nodes (${matches.map((n) => n.nodeId.slice(0, 12)).join(", ")}); use the full node id`))
+      return Effect.fail(invalid("UNKNOWN_NODE", `unknown node ${shortened(ref)}: it is not paired (list nodes with \`openclaw nodes list\`, pending ones with \`openclaw nodes pending\`)`))
     })
 
   /** The commands an operator approved for the connected node (its pairing's surface). */
@@ -259,6 +261,13 @@ export const make = Effect.gen(function* () {
         resume(Effect.fail(forbidden("COMMAND_NOT_APPROVED", `node ${nameOf(nodeId)} declares ${command} but it was not approved for it; approve its pending request (\`openclaw nodes pending\`, then \`openclaw nodes approve <requestId>\`)`)))
         return
       }
+      let paramsJSON: string
+      try {
+        paramsJSON = JSON.stringify(params ?? {})
+      } catch (e) {
+        resume(Effect.fail(invalid("INVALID_PARAMS", `node.invoke params for ${command} cannot be sent as JSON (${e instanceof Error ? e.name : "error"})`)))
+        return
+      }
       const id = randomUUID()
       const timer = setTimeout(() => {
         if (!pending.delete(id)) return
@@ -273,7 +282,7 @@ export const make = Effect.gen(function* () {
           resume(exit)
         }
       })
-      live.conn.sendText(eventFrame("node.invoke.request", { id, nodeId, command, paramsJSON: JSON.stringify(params ?? {}), timeoutMs }))
+      live.conn.sendText(eventFrame("node.invoke.request", { id, nodeId, command, paramsJSON, timeoutMs }))
       probeWhileBusy(live.conn)
       return Effect.sync(() => {
         clearTimeout(timer)
@@ -433,15 +442,20 @@ export const make = Effect.gen(function* () {
         if (r.ok === true) {
           let payload = r.payload
           if (payload === undefined && typeof r.payloadJSON === "string") {
-            try {
-              payload = JSON.parse(r.payloadJSON)
-            } catch {
-              payload = r.payloadJSON
+            // Decoded with the same limits as a frame, less the levels the operator's answer adds around it.
+            const decoded = decodeJson(r.payloadJSON, MAX_JSON_DEPTH - 8)
+            if (decoded.ok) payload = decoded.value
+            else if (decoded.problem === "not valid JSON") payload = r.payloadJSON
+            else {
+              const problem = `payloadJSON: ${decoded.problem}`
+              p.done(Exit.fail(unavailable("NODE_INVALID_ANSWER", `node ${nameOf(p.nodeId)} answered ${p.command} with an invalid payload (${problem})`, { nodeId: p.nodeId, command: p.command })))
+              throw invalid("INVALID_PARAMS", `node.invoke.result: ${problem}`)
             }
           }
           p.done(Exit.succeed(payload ?? null))
         } else {
-          const code = typeof r.error?.code === "string" ? r.error.code : ErrorCode.unavailable
+          // The node's code goes out as the operator's error code: only a code-like one (found by the fuzzer: "" made a malformed error).
+          const code = typeof r.error?.code === "string" && /^[A-Z][A-Z0-9_.]{0,63}$/.test(r.error.code) ? r.error.code : ErrorCode.unavailable
           const message = typeof r.error?.message === "string" ? r.error.message : `${p.command} failed on the node`
           p.done(Exit.fail(new RpcError({ shape: { code, message, details: { code: "NODE_ERROR", nodeId: p.nodeId, command: p.command } } })))
         }

@@ -5,7 +5,7 @@
  * are read back; a torn last line (a write cut short) is skipped with a warning, never a crash.
  * A stateDir that is not an absolute path (the in-memory test settings) keeps sessions in memory.
  */
-import { randomUUID } from "node:crypto"
+import { createHash, randomUUID } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Context, Data, Effect, Layer } from "effect"
@@ -52,7 +52,7 @@ export interface SessionsService {
 
 export const MAX_SESSION_KEY_LENGTH = 200
 
-/** A sessionKey: 1-200 printable characters (it becomes a file name, percent-encoded). */
+/** A sessionKey: 1-200 printable characters of valid Unicode (it becomes a file name, percent-encoded). */
 export const invalidSessionKey = (key: string): string | undefined =>
   key.length === 0
     ? "is empty"
@@ -60,9 +60,32 @@ export const invalidSessionKey = (key: string): string | undefined =>
       ? `is longer than ${MAX_SESSION_KEY_LENGTH} characters`
       : /[\u0000-\u001f\u007f]/.test(key)
         ? "contains control characters"
-        : undefined
+        : !(key as unknown as { isWellFormed(): boolean }).isWellFormed()
+          ? "contains an unpaired UTF-16 surrogate (not valid Unicode text)"
+          : undefined
 
-const fileFor = (dir: string, key: string) => path.join(dir, `${encodeURIComponent(key).replace(/\./g, "%2E")}.jsonl`)
+/** Longest percent-encoded key used as a file name as it is (file names stop at 255 bytes). */
+const MAX_PLAIN_NAME = 200
+
+/**
+ * The session's file: its key percent-encoded, or for a key whose encoding is too long for a file
+ * name (200 non-ASCII characters encode to 1800 bytes) a readable prefix and a hash of the key,
+ * joined by a "." (which never appears in an encoded key, so the two kinds of name never meet).
+ */
+const fileFor = (dir: string, key: string) => {
+  const encoded = encodeURIComponent(key).replace(/\./g, "%2E")
+  const name = encoded.length <= MAX_PLAIN_NAME ? encoded : `${encoded.slice(0, 120)}.${createHash("sha256").update(key).digest("hex").slice(0, 32)}`
+  return path.join(dir, `${name}.jsonl`)
+}
+
+/** A key from a file name, for a file that holds no message (its key is in every message). */
+const keyOfFile = (name: string): string => {
+  try {
+    return decodeURIComponent(name.slice(0, -".jsonl".length))
+  } catch {
+    return name.slice(0, -".jsonl".length)
+  }
+}
 
 const isMessage = (v: unknown): v is SessionMessage => {
   const m = v as SessionMessage
@@ -135,7 +158,7 @@ export const make = Effect.gen(function* () {
       }
       for (const w of loaded.warnings) yield* Effect.logWarning(w)
       if (loaded.needsNewline) torn.add(file)
-      const key = loaded.messages[0]?.sessionKey ?? decodeURIComponent(name.slice(0, -".jsonl".length))
+      const key = loaded.messages[0]?.sessionKey ?? keyOfFile(name)
       sessions.set(key, loaded.messages)
     }
   }

@@ -48,7 +48,7 @@ await Promise.all([
     format: "esm",
     target: "node20",
     define,
-    // The Control UI's assets are found next to the bundle (src/gateway/control-ui.ts uses __dirname).
+    // The Control UI's assets are found next to the bundle (src/services/gateway/control-ui.ts uses __dirname).
     banner: { js: 'import { fileURLToPath as __ocFileURLToPath } from "node:url"; const __dirname = __ocFileURLToPath(new URL(".", import.meta.url));' },
     logLevel: "warning"
   }),

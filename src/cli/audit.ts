@@ -6,7 +6,7 @@ import * as fs from "node:fs"
 import { Command, Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
 import { resolvePaths } from "../config/load.js"
-import { type AuditEntry, auditFile, parseAuditText, readAuditFiles } from "../services/AuditLog.js"
+import { type AuditEntry, auditFile, parseAuditText, readAuditFiles } from "../services/audit-log/AuditLog.js"
 import { fail } from "./exit.js"
 
 const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }

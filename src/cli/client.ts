@@ -7,7 +7,7 @@ import { Console, Effect, Option } from "effect"
 import { connectTarget, type EventFrame, type GatewayClientError, type TargetConnection } from "../client/GatewayClient.js"
 import { resolveTarget, type Target } from "../client/target.js"
 import { ConfigError, loadConfig } from "../config/load.js"
-import { SshTunnel, type SshTunnelError } from "../services/SshTunnel.js"
+import { SshTunnel, type SshTunnelError } from "../services/ssh/SshTunnel.js"
 import { fail } from "./exit.js"
 import { portFlag, timeoutFlag } from "./flags.js"
 

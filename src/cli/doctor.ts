@@ -1,10 +1,10 @@
 /** `openclaw doctor`: walk the path to the Gateway step by step and say exactly what to fix. */
 import { Command } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
-import { pathSteps, type TargetSummary } from "../doctor/path.js"
-import { formatSteps, runSteps } from "../doctor/steps.js"
-import { SshTunnel } from "../services/SshTunnel.js"
-import { make as makeTailscaleCli, timeoutFromEnv } from "../services/TailscaleCli.js"
+import { pathSteps, type TargetSummary } from "../services/doctor/path.js"
+import { formatSteps, runSteps } from "../services/doctor/steps.js"
+import { SshTunnel } from "../services/ssh/SshTunnel.js"
+import { make as makeTailscaleCli, timeoutFromEnv } from "../services/tailscale/TailscaleCli.js"
 import { clientOptions } from "./client.js"
 import { fail } from "./exit.js"
 

@@ -1,7 +1,7 @@
 /**
  * `openclaw gateway token rotate|show` and `openclaw gateway password set`: a new shared secret
  * in the config file (0600). A running Gateway notices the change within a second
- * (gateway/secret-reload.ts), signs out whoever used the old secret and keeps paired devices.
+ * (services/auth/secret-reload.ts), signs out whoever used the old secret and keeps paired devices.
  * The old secret is never printed; the new one only with --show (or `token show`).
  */
 import * as fs from "node:fs"

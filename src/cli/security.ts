@@ -2,7 +2,7 @@
 import { Command, Options } from "@effect/cli"
 import { Console, Effect } from "effect"
 import { loadConfig } from "../config/load.js"
-import { auditConfig, formatAudit } from "../security/audit.js"
+import { auditConfig, formatAudit } from "../services/security/audit.js"
 import { fail } from "./exit.js"
 import { runOptions, toServerFlags } from "./gateway.js"
 import { printJson } from "./client.js"

@@ -15,7 +15,7 @@ import { readPrivateText, writePrivateJson } from "../platform/private-file.js"
 import { reconnectPolicy } from "../platform/reconnect.js"
 import { ConfigError, loadConfig } from "../config/load.js"
 import { TLS_REQUIRED_HEADER, TLS_REQUIRED_VALUE } from "../protocol/frames.js"
-import { SSH_FATAL_AFTER_UP, SshTunnel, type SshFailureKind, type SshTunnelError } from "../services/SshTunnel.js"
+import { SSH_FATAL_AFTER_UP, SshTunnel, type SshFailureKind, type SshTunnelError } from "../services/ssh/SshTunnel.js"
 import { fail } from "./exit.js"
 import { portFlag } from "./flags.js"
 

@@ -6,7 +6,7 @@ import { Data, Effect, type Scope } from "effect"
 import type { EventFrame, HelloOk } from "../protocol/frames.js"
 import type { ParamsOf, ResultOf } from "../protocol/methods.js"
 import type { ConfigError, Env } from "../config/load.js"
-import { SshTunnel, type SshTunnelError, type Tunnel } from "../services/SshTunnel.js"
+import { SshTunnel, type SshTunnelError, type Tunnel } from "../services/ssh/SshTunnel.js"
 import { ClientFailure, type ClientFailureKind, type RequestOptions, RpcClient, type RpcClientOptions } from "./rpc-client.js"
 import { checkPlaintext, type Target } from "./target.js"
 

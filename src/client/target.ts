@@ -9,9 +9,9 @@ import * as os from "node:os"
 import { ConfigError, type Env, type LoadedConfig } from "../config/load.js"
 import { readRuntimeRecord, type RuntimeRecord } from "../config/runtime-record.js"
 import { DEFAULT_PORT, effectiveTlsFiles, expandHome, parsePortEnv } from "../config/settings.js"
-import { findTailnetAddress, type InterfaceLister } from "../services/Binder.js"
-import { parseSshTarget, type SshSpec } from "../services/SshTunnel.js"
-import { certificateFingerprint } from "../gateway/tls.js"
+import { findTailnetAddress, type InterfaceLister } from "../services/binder/Binder.js"
+import { parseSshTarget, type SshSpec } from "../services/ssh/SshTunnel.js"
+import { certificateFingerprint } from "../services/gateway/tls.js"
 import { parseFingerprint } from "./tls-pin.js"
 
 export interface ClientFlags {

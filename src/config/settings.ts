@@ -110,7 +110,7 @@ export const defaultNodesSettings = (): NodesSettings => ({
   browser: { mode: "auto", node: undefined, allowFunnel: false }
 })
 
-/** Where the auto-generated TLS certificate and key live (see gateway/tls.ts). */
+/** Where the auto-generated TLS certificate and key live (see services/gateway/tls.ts). */
 export const tlsFiles = (stateDir: string) => {
   const dir = path.join(stateDir, "gateway", "tls")
   return { dir, cert: path.join(dir, "gateway-cert.pem"), key: path.join(dir, "gateway-key.pem") }

@@ -4,7 +4,7 @@ import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { resolveTarget } from "../../src/client/target.js"
 import { parseFingerprint } from "../../src/client/tls-pin.js"
-import { classifySshFailure, parseSshTarget, type SshSpec, sshArgs } from "../../src/services/SshTunnel.js"
+import { classifySshFailure, parseSshTarget, type SshSpec, sshArgs } from "../../src/services/ssh/SshTunnel.js"
 
 const FP = "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89"
 const loaded = (gateway: Record<string, any> = {}) => ({ configPath: "/cfg/openclaw.json", stateDir: "/nonexistent-state", exists: true, file: { gateway } })

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { createDefaultConfig, loadConfig, parseConfigText, resolvePaths } from "../../src/config/load.js"
 import { decodeConfigFile } from "../../src/config/schema.js"
 import { resolveServerSettings } from "../../src/config/settings.js"
-import { GatewayConfig } from "../../src/services/GatewayConfig.js"
+import { GatewayConfig } from "../../src/services/config/GatewayConfig.js"
 
 let dir: string
 beforeEach(() => {

@@ -5,9 +5,9 @@ import { describe, expect, it } from "vitest"
 import { isObviousSecret, secretWeakness } from "../../src/config/secret-strength.js"
 import { resolveServerSettings } from "../../src/config/settings.js"
 import { decodeConfigFile } from "../../src/config/schema.js"
-import { auditConfig } from "../../src/security/audit.js"
-import { autoFallbackRefusal } from "../../src/services/Binder.js"
-import { testSettings } from "../../src/services/GatewayConfig.js"
+import { auditConfig } from "../../src/services/security/audit.js"
+import { autoFallbackRefusal } from "../../src/services/binder/Binder.js"
+import { testSettings } from "../../src/services/config/GatewayConfig.js"
 
 const loaded = (gateway: Record<string, unknown>) => {
   const decoded = decodeConfigFile({ gateway })

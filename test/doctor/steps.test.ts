@@ -1,7 +1,7 @@
 /** The step engine: order, stop at the first failure, a defect is that step's failure, the table's layout. */
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { failed, formatSteps, passed, runSteps, skipped } from "../../src/doctor/steps.js"
+import { failed, formatSteps, passed, runSteps, skipped } from "../../src/services/doctor/steps.js"
 
 describe("doctor step engine", () => {
   it("runs steps in order, skips everything after the first failure, and turns a defect into a failure", async () => {

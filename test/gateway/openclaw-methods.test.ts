@@ -1,13 +1,13 @@
 /**
- * The methods and shapes OpenClaw's own clients need (src/gateway/session-methods.ts,
- * compat-methods.ts, unsupported-methods.ts, services/LogBuffer.ts), in-process.
+ * The methods and shapes OpenClaw's own clients need (src/services/sessions/methods.ts,
+ * services/compat, services/gateway/unsupported-methods.ts), in-process.
  */
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Effect, Layer } from "effect"
 import { describe, expect, it } from "vitest"
-import { LogBuffer, makeLogBuffer } from "../../src/services/LogBuffer.js"
+import { LogBuffer, makeLogBuffer } from "../../src/services/compat/LogBuffer.js"
 import { authenticated, withGateway } from "../support/gateway.js"
 
 const WRITE = { scopes: ["operator.read", "operator.write"] }

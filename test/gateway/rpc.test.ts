@@ -1,7 +1,7 @@
 import * as http from "node:http"
 import { describe, expect, it } from "vitest"
 import { Effect } from "effect"
-import { PRESENCE_MAX } from "../../src/services/Gateway.js"
+import { PRESENCE_MAX } from "../../src/services/gateway/Gateway.js"
 import { authenticated, RawClient, registerScoped, withGateway } from "../support/gateway.js"
 
 const httpGet = (url: string, headers: Record<string, string> = {}) =>

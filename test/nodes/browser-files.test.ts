@@ -1,11 +1,11 @@
-/** The files of a node's browser.proxy answer, as browser.request saves and passes them on (gateway/browser-files.ts). */
+/** The files of a node's browser.proxy answer, as browser.request saves and passes them on (services/nodes/browser-files.ts). */
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { browserAnswer, proxyFiles } from "../../src/gateway/browser-files.js"
-import type { RpcError } from "../../src/gateway/rpc.js"
-import { proxyEnvelope } from "../../src/node/browser.js"
+import { browserAnswer, proxyFiles } from "../../src/services/nodes/browser-files.js"
+import type { RpcError } from "../../src/services/gateway/rpc.js"
+import { proxyEnvelope } from "../../src/services/node-host/browser.js"
 
 /** The message of the RpcError `f` throws. */
 const refusal = (f: () => unknown): string | undefined => {

@@ -10,9 +10,9 @@ import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Deferred, Effect, Exit, Fiber, Option, Schedule, TestClock } from "effect"
 import { ClientFailure } from "../../src/client/rpc-client.js"
-import type { NodeConnection, NodeConnector } from "../../src/node/connection.js"
-import { type NodeHostOptions, type NodeLink, NodeLinkError, runNodeHost } from "../../src/node/host.js"
-import { loadOrCreateIdentity } from "../../src/node/identity.js"
+import type { NodeConnection, NodeConnector } from "../../src/services/node-host/connection.js"
+import { type NodeHostOptions, type NodeLink, NodeLinkError, runNodeHost } from "../../src/services/node-host/host.js"
+import { loadOrCreateIdentity } from "../../src/services/node-host/identity.js"
 import type { HelloOk } from "../../src/protocol/frames.js"
 
 /** What the fake Gateway does with one connect. */

@@ -8,8 +8,8 @@ import * as path from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
 import { Effect, Exit, Fiber } from "effect"
 import { WebSocketServer } from "ws"
-import { runNodeHost } from "../../src/node/host.js"
-import { loadOrCreateIdentity } from "../../src/node/identity.js"
+import { runNodeHost } from "../../src/services/node-host/host.js"
+import { loadOrCreateIdentity } from "../../src/services/node-host/identity.js"
 
 describe("node host link", () => {
   const cleanups: Array<() => void> = []

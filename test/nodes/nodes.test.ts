@@ -7,7 +7,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { defaultNodesSettings } from "../../src/config/settings.js"
-import type { GatewaySettings } from "../../src/services/GatewayConfig.js"
+import type { GatewaySettings } from "../../src/services/config/GatewayConfig.js"
 import { authenticated, RawClient, withGateway } from "../support/gateway.js"
 import { newIdentity, nodeConnect, serveInvokes, writeIdentity } from "../support/node.js"
 

@@ -4,8 +4,8 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, TestClock } from "effect"
-import { auditConfig } from "../../src/security/audit.js"
-import { fileStore, makePairing, MAX_PENDING_REQUESTS, memoryStore, PAIRING_REQUEST_TTL_MS } from "../../src/services/Pairing.js"
+import { auditConfig } from "../../src/services/security/audit.js"
+import { fileStore, makePairing, MAX_PENDING_REQUESTS, memoryStore, PAIRING_REQUEST_TTL_MS } from "../../src/services/pairing/Pairing.js"
 
 const device = (n: number) => ({ deviceId: `d${n}`, publicKey: `k${n}`, role: "node", clientId: "node-host", displayName: `node ${n}` })
 

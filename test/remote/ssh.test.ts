@@ -319,7 +319,7 @@ describe.skipIf(sshdUnavailable() !== undefined)("transport ssh through a real s
     fs.writeFileSync(record, JSON.stringify({ sshPid: other.pid, ownerPid: dead.pid, localPort, forward: `127.0.0.1:${localPort}:127.0.0.1:${gw.port}`, destination: `${sshd.user}@127.0.0.1`, since: 0 }))
     try {
       const { Effect } = await import("effect")
-      const { reapOrphanedTunnels } = await import("../../src/services/ssh-tunnel-records.js")
+      const { reapOrphanedTunnels } = await import("../../src/services/ssh/records.js")
       expect(await Effect.runPromise(reapOrphanedTunnels(stateDir))).toEqual([])
       expect(other.exitCode).toBe(null)
       expect(other.signalCode).toBe(null)
@@ -340,7 +340,7 @@ describe.skipIf(sshdUnavailable() !== undefined)("SshTunnel service (in-process)
   it("opens a forward to a port on the server's loopback, and closing the scope stops ssh", async () => {
     const { Effect } = await import("effect")
     const net = await import("node:net")
-    const { SshTunnel } = await import("../../src/services/SshTunnel.js")
+    const { SshTunnel } = await import("../../src/services/ssh/SshTunnel.js")
     const sshd = await startSshd()
     const echo = net.createServer((s) => s.pipe(s)).listen(0, "127.0.0.1")
     try {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { auditConfig } from "../../src/security/audit.js"
+import { auditConfig } from "../../src/services/security/audit.js"
 
 // A strong secret: a repeated character would itself be a weak-secret finding.
 const LONG = "8c1f0e7a9b3d5c2e4f6a8b0c1d3e5f7a"

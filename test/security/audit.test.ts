@@ -1,7 +1,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { auditConfig } from "../../src/security/audit.js"
+import { auditConfig } from "../../src/services/security/audit.js"
 import { cliEnv, runCli, startGateway, tempStateDir } from "../support/cli.js"
 
 // A strong secret: a repeated character would itself be a weak-secret finding.

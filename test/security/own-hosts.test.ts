@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { hostnameOf, hostRefusal, OwnHosts } from "../../src/gateway/own-hosts.js"
+import { hostnameOf, hostRefusal, OwnHosts } from "../../src/services/gateway/own-hosts.js"
 
 describe("OwnHosts: the DNS-rebinding guard's names", () => {
   it("parses Host headers: port, brackets, case and a trailing dot", () => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest"
-import { NEVER_EVICT, PendingPool } from "../../src/gateway/pending.js"
+import { NEVER_EVICT, PendingPool } from "../../src/services/gateway/pending.js"
 
 interface Sock {
   readonly name: string

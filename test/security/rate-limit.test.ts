@@ -1,6 +1,6 @@
 import { Redacted } from "effect"
 import { describe, expect, it } from "vitest"
-import { askerKey, AuthRateLimiter, localDelayCapMs } from "../../src/gateway/rate-limit.js"
+import { askerKey, AuthRateLimiter, localDelayCapMs } from "../../src/services/auth/rate-limit.js"
 import { authenticated, RawClient, settingsWith, TOKEN, withGateway } from "../support/gateway.js"
 
 const limits = { maxAttempts: 10, windowMs: 60_000, lockoutMs: 300_000 }

@@ -7,7 +7,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
-import { loadOrCreateIdentity, storeDeviceToken } from "../../src/node/identity.js"
+import { loadOrCreateIdentity, storeDeviceToken } from "../../src/services/node-host/identity.js"
 import { readPrivateText, writePrivateJson } from "../../src/platform/private-file.js"
 import { cliEnv, freePort, type GatewayProcess, runCli, startGateway, tempStateDir } from "../support/cli.js"
 

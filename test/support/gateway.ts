@@ -2,9 +2,9 @@
 import { Context, Effect, Exit, Layer, Redacted, Scope } from "effect"
 import WebSocket from "ws"
 import { gatewayServices } from "../../src/layers/index.js"
-import type { MethodDef } from "../../src/gateway/rpc.js"
-import { Gateway, type GatewayService } from "../../src/services/Gateway.js"
-import { GatewayConfig, type GatewaySettings, testSettings } from "../../src/services/GatewayConfig.js"
+import type { MethodDef } from "../../src/services/gateway/rpc.js"
+import { Gateway, type GatewayService } from "../../src/services/gateway/Gateway.js"
+import { GatewayConfig, type GatewaySettings, testSettings } from "../../src/services/config/GatewayConfig.js"
 
 export const TOKEN = "test-token-0123456789abcdef"
 

@@ -30,7 +30,7 @@ import {
   type TailscaleCliService,
   TailscaleExposure
 } from "../../src/index.js"
-import type { Provider } from "../../src/services/AgentRuntime.js"
+import type { Provider } from "../../src/services/agent/AgentRuntime.js"
 
 /** A connected client with every operator scope, closed when the layer is released. */
 export class TestClient extends Context.Tag("test/TestClient")<TestClient, GatewayClient.GatewayConnection>() {}

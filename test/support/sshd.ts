@@ -8,7 +8,7 @@
  *
  * Skip a suite where it cannot run with `describe.skipIf(sshdUnavailable() !== undefined)`.
  */
-import type { SshSpec } from "../../src/services/SshTunnel.js"
+import type { SshSpec } from "../../src/services/ssh/SshTunnel.js"
 import * as fixture from "./sshd-fixture.mjs"
 
 export interface SshdOptions {

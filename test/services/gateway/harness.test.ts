@@ -2,7 +2,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Layer } from "effect"
 import * as fs from "node:fs"
-import type { ServeState } from "../../../src/services/TailscaleCli.js"
+import type { ServeState } from "../../../src/services/tailscale/TailscaleCli.js"
 import { AgentRuntime, Gateway, TailscaleExposure } from "../../../src/index.js"
 import { GatewayTest, GatewayTestWith, mockProvider, mockTailscale, TestClient } from "../../support/harness.js"
 

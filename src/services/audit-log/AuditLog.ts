@@ -1,0 +1,269 @@
+/**
+ * AuditLog: who signed in, who failed, who paired, who was cut off. One JSON object per line in
+ * <stateDir>/logs/audit.jsonl (0600, directory 0700), each line written with a single write() on
+ * an O_APPEND descriptor: a crash can tear at most the last line, which readers skip. The file is
+ * rotated by size (audit.jsonl -> audit.1.jsonl -> ... -> audit.<keep>.jsonl, the oldest dropped).
+ *
+ * Entries carry addresses, client ids, roles, auth methods and codes: never a secret, never a chat.
+ */
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { Context, Effect, Layer, Runtime } from "effect"
+import { GatewayConfig } from "../config/GatewayConfig.js"
+
+export const AUDIT_EVENTS = [
+  "gateway.start",
+  "gateway.stop",
+  "auth.ok",
+  "auth.fail",
+  "auth.lockout",
+  "pair.requested",
+  "pair.approved",
+  "pair.rejected",
+  "device.revoked",
+  "device.removed",
+  "token.rotated",
+  "exposure.on",
+  "exposure.off"
+] as const
+export type AuditEvent = (typeof AUDIT_EVENTS)[number]
+
+/** What an entry may say. Strings from clients are cut short; JSON quoting keeps one entry one line. */
+export interface AuditFields {
+  readonly address?: string
+  readonly forwardedFor?: string
+  readonly clientId?: string
+  readonly clientMode?: string
+  readonly role?: string
+  readonly authMethod?: string
+  readonly code?: string
+  readonly tailscaleLogin?: string
+  readonly deviceId?: string
+  readonly displayName?: string
+  readonly requestId?: string
+  readonly what?: string
+  readonly lockedOutMs?: number
+  readonly closed?: number
+  readonly by?: string
+  readonly mode?: string
+  readonly url?: string
+  readonly reason?: string
+  readonly pid?: number
+}
+
+export interface AuditEntry extends AuditFields {
+  readonly ts: number
+  readonly event: AuditEvent
+}
+
+export interface AuditService {
+  /** Where entries go ("memory" in tests and embeddings without a state dir). */
+  readonly file: string
+  readonly record: (event: AuditEvent, fields?: AuditFields) => void
+  /** The newest entries (oldest first), at most `limit`, optionally only those at or after `since`. */
+  readonly tail: (options?: { readonly limit?: number; readonly since?: number }) => ReadonlyArray<AuditEntry>
+  /** Hears each entry as it is recorded (the Activity screen's live feed). */
+  readonly subscribe: (listener: (entry: AuditEntry) => void) => () => void
+}
+
+export const DEFAULT_AUDIT_MAX_BYTES = 5 * 1024 * 1024
+export const DEFAULT_AUDIT_KEEP = 3
+const MAX_FIELD = 200
+
+export const auditFile = (stateDir: string) => path.join(stateDir, "logs", "audit.jsonl")
+export const rotatedFile = (file: string, n: number) => file.replace(/\.jsonl$/, `.${n}.jsonl`)
+
+/** The fields with client-chosen strings cut short (a copy only when one is too long). */
+const bounded = (fields: AuditFields): AuditFields => {
+  for (const k in fields) {
+    const v = (fields as Record<string, unknown>)[k]
+    if (typeof v !== "string" || v.length <= MAX_FIELD) continue
+    const out: Record<string, unknown> = {}
+    for (const [key, value] of Object.entries(fields)) out[key] = typeof value === "string" && value.length > MAX_FIELD ? `${value.slice(0, MAX_FIELD)}…` : value
+    return out as AuditFields
+  }
+  return fields
+}
+
+/** Undefined fields vanish in JSON.stringify; listeners get the same entry the line holds. */
+const entryOf = (event: AuditEvent, fields: AuditFields, ts: number): AuditEntry => ({ ts, event, ...bounded(fields) })
+
+/** The entry's line, serialised once: the hot path of every sign-in. */
+const lineOf = (event: AuditEvent, fields: AuditFields, ts: number): string => {
+  const body = JSON.stringify(bounded(fields))
+  return `{"ts":${ts},"event":"${event}"${body.length > 2 ? `,${body.slice(1)}` : "}"}\n`
+}
+
+/** Parses JSONL text; lines that do not parse (a torn last line after a crash) are skipped. */
+export const parseAuditText = (text: string): Array<AuditEntry> => {
+  const out: Array<AuditEntry> = []
+  for (const line of text.split("\n")) {
+    if (line.length === 0) continue
+    try {
+      const v = JSON.parse(line)
+      if (typeof v === "object" && v !== null && typeof v.ts === "number" && typeof v.event === "string") out.push(v)
+    } catch {
+      // torn or foreign line
+    }
+  }
+  return out
+}
+
+/** Reads the current file and its rotated predecessors, oldest first. */
+export const readAuditFiles = (file: string, keep = DEFAULT_AUDIT_KEEP): Array<AuditEntry> => {
+  const out: Array<AuditEntry> = []
+  for (let n = keep; n >= 0; n--) {
+    const f = n === 0 ? file : rotatedFile(file, n)
+    let text: string
+    try {
+      text = fs.readFileSync(f, "utf8")
+    } catch {
+      continue
+    }
+    out.push(...parseAuditText(text))
+  }
+  return out
+}
+
+const openAppend = (file: string): number => {
+  // O_NOFOLLOW: a symlink planted at the log's path is refused, never followed.
+  const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600)
+  fs.fchmodSync(fd, 0o600)
+  return fd
+}
+
+export interface FileAuditOptions {
+  readonly maxBytes?: number
+  readonly keep?: number
+  readonly onError?: (message: string) => void
+}
+
+/** The live log: appends to `file`, rotates past maxBytes, keeps `keep` older files. */
+export const makeFileAudit = (file: string, options: FileAuditOptions = {}): AuditService & { readonly close: () => void } => {
+  const maxBytes = options.maxBytes ?? DEFAULT_AUDIT_MAX_BYTES
+  const keep = options.keep ?? DEFAULT_AUDIT_KEEP
+  const listeners = new Set<(entry: AuditEntry) => void>()
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 })
+  let fd = openAppend(file)
+  let size = fs.fstatSync(fd).size
+  // A line torn by a crash: the next entry starts on a fresh line, so only the torn one is lost.
+  if (size > 0) {
+    const last = Buffer.alloc(1)
+    const rfd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW)
+    try {
+      fs.readSync(rfd, last, 0, 1, size - 1)
+    } finally {
+      fs.closeSync(rfd)
+    }
+    if (last[0] !== 0x0a) size += fs.writeSync(fd, "\n")
+  }
+  let failed = false
+
+  const rotate = () => {
+    fs.closeSync(fd)
+    for (let n = keep; n >= 1; n--) {
+      const from = n === 1 ? file : rotatedFile(file, n - 1)
+      try {
+        fs.renameSync(from, rotatedFile(file, n))
+      } catch {
+        // that generation does not exist yet
+      }
+    }
+    fd = openAppend(file)
+    size = 0
+  }
+
+  return {
+    file,
+    record: (event, fields = {}) => {
+      const ts = Date.now()
+      const line = lineOf(event, fields, ts)
+      try {
+        if (size > 0 && size + Buffer.byteLength(line) > maxBytes) rotate()
+        // One write per entry: the kernel appends it whole, or a crash tears only this line.
+        size += fs.writeSync(fd, line)
+        failed = false
+      } catch (e) {
+        // The log must never stop the Gateway; say so once per run of failures.
+        if (!failed) options.onError?.(`cannot write the audit log ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`)
+        failed = true
+      }
+      if (listeners.size > 0) {
+        const entry = entryOf(event, fields, ts)
+        for (const l of listeners) l(entry)
+      }
+    },
+    tail: ({ limit = 200, since } = {}) => {
+      const all = readAuditFiles(file, keep)
+      const from = since === undefined ? all : all.filter((e) => e.ts >= since)
+      return from.slice(-Math.max(0, limit))
+    },
+    subscribe: (listener) => {
+      listeners.add(listener)
+      return () => void listeners.delete(listener)
+    },
+    close: () => {
+      try {
+        fs.closeSync(fd)
+      } catch {
+        // already closed
+      }
+    }
+  }
+}
+
+/** Entries in memory, bounded: for tests and embeddings without a state directory. */
+export const makeMemoryAudit = (max = 10_000): AuditService & { readonly entries: Array<AuditEntry> } => {
+  const entries: Array<AuditEntry> = []
+  const listeners = new Set<(entry: AuditEntry) => void>()
+  return {
+    file: "memory",
+    entries,
+    record: (event, fields = {}) => {
+      const entry = entryOf(event, fields, Date.now())
+      entries.push(entry)
+      if (entries.length > max) entries.shift()
+      for (const l of listeners) l(entry)
+    },
+    tail: ({ limit = 200, since } = {}) => (since === undefined ? entries : entries.filter((e) => e.ts >= since)).slice(-Math.max(0, limit)),
+    subscribe: (listener) => {
+      listeners.add(listener)
+      return () => void listeners.delete(listener)
+    }
+  }
+}
+
+const positiveInt = (s: string | undefined): number | undefined => {
+  const n = s === undefined ? NaN : Number(s)
+  return Number.isInteger(n) && n > 0 ? n : undefined
+}
+
+export class AuditLog extends Context.Tag("openclaw/AuditLog")<AuditLog, AuditService>() {
+  /**
+   * <stateDir>/logs/audit.jsonl for a real state dir, memory otherwise. OPENCLAW_AUDIT_MAX_BYTES
+   * and OPENCLAW_AUDIT_KEEP change the rotation size and the number of older files kept.
+   */
+  static layer = Layer.scoped(
+    AuditLog,
+    Effect.gen(function* () {
+      const settings = yield* GatewayConfig
+      if (!path.isAbsolute(settings.stateDir)) return makeMemoryAudit()
+      const runtime = yield* Effect.runtime<never>()
+      const audit = yield* Effect.try(() =>
+        makeFileAudit(auditFile(settings.stateDir), {
+          maxBytes: positiveInt(process.env.OPENCLAW_AUDIT_MAX_BYTES) ?? DEFAULT_AUDIT_MAX_BYTES,
+          keep: positiveInt(process.env.OPENCLAW_AUDIT_KEEP) ?? DEFAULT_AUDIT_KEEP,
+          onError: (message) => Runtime.runSync(runtime)(Effect.logWarning(message))
+        })
+      ).pipe(
+        Effect.catchAll((e) =>
+          Effect.as(Effect.logWarning(`the audit log is off: cannot open ${auditFile(settings.stateDir)} (${String((e as Error).message ?? e)}); check the state directory's permissions`), makeMemoryAudit())
+        )
+      )
+      if ("close" in audit) yield* Effect.addFinalizer(() => Effect.sync(() => audit.close()))
+      return audit
+    })
+  )
+
+  static layerTest = (audit: AuditService = makeMemoryAudit()) => Layer.succeed(AuditLog, audit)
+}

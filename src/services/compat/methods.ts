@@ -1,0 +1,180 @@
+/**
+ * Methods OpenClaw's own clients (Control UI, TUI, CLI) call, answered in OpenClaw's shapes:
+ * agents.list and agent.identity.get (our one agent as `main`), config.get (redacted),
+ * logs.tail, system.info, and OpenClaw's fields in `status`. Methods of OpenClaw
+ * parts this Gateway does not implement get a clear "not supported" error (unsupported-methods.ts).
+ */
+import { createHash } from "node:crypto"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import { Effect, Layer } from "effect"
+import { isRecord } from "../../protocol/frames.js"
+import { AgentRuntime, type AgentRuntimeService } from "../agent/AgentRuntime.js"
+import { Gateway, type GatewayService } from "../gateway/Gateway.js"
+import { GatewayConfig, type GatewaySettings } from "../config/GatewayConfig.js"
+import { LogBuffer, type LogBufferService } from "./LogBuffer.js"
+import { Sessions, type SessionsService } from "../sessions/Sessions.js"
+import { VERSION } from "../../version.js"
+import { type MethodDef, RpcError } from "../gateway/rpc.js"
+import { AGENT_ID, openclawSessionKey } from "../sessions/keys.js"
+import { sessionDefaults } from "../sessions/methods.js"
+
+export const REDACTED = "__OPENCLAW_REDACTED__"
+/** Config keys whose values are secrets (tokens, passwords, keys): config.get never sends them. */
+const SECRET_KEY = /token|password|secret|apikey|api_key|privatekey|credential|authorization|cookie/i
+
+/** A copy of a parsed config with every secret-looking value replaced. */
+export const redactConfig = (value: unknown, key = ""): unknown => {
+  if (SECRET_KEY.test(key) && value !== null && typeof value !== "object") return REDACTED
+  if (Array.isArray(value)) return value.map((v) => redactConfig(v, key))
+  if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactConfig(v, k)]))
+  return value
+}
+
+const paramsOf = (method: string, params: unknown): Record<string, unknown> => {
+  if (params === undefined || params === null) return {}
+  if (!isRecord(params)) throw RpcError.invalidRequest(`${method}: params must be an object`)
+  return params
+}
+
+const intParam = (p: Record<string, unknown>, name: string, fallback: number, max: number): number | undefined => {
+  const v = p[name]
+  if (v === undefined) return fallback
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 0) throw RpcError.invalidRequest(`params.${name} must be a non-negative integer`)
+  return Math.min(v, max)
+}
+
+const readConfigFile = (file: string): { exists: boolean; parsed: unknown } => {
+  try {
+    return { exists: true, parsed: JSON.parse(fs.readFileSync(file, "utf8")) }
+  } catch (e) {
+    return { exists: (e as NodeJS.ErrnoException).code !== "ENOENT", parsed: {} }
+  }
+}
+
+const agentEntry = (runtime: AgentRuntimeService) => {
+  const d = sessionDefaults(runtime)
+  return {
+    id: AGENT_ID,
+    name: "Assistant",
+    kind: "agent",
+    agentRuntime: d.agentRuntime,
+    thinkingLevels: d.thinkingLevels,
+    thinkingOptions: d.thinkingOptions,
+    thinkingDefault: d.thinkingDefault,
+    model: { primary: `${d.modelProvider}/${d.model}` },
+    provider: runtime.provider.label
+  }
+}
+
+export const compatMethods = (
+  gateway: GatewayService,
+  settings: GatewaySettings,
+  runtime: AgentRuntimeService,
+  logs: LogBufferService
+): Record<string, MethodDef> => ({
+  "agents.list": {
+    requires: "operator.read",
+    sync: () => ({ defaultId: AGENT_ID, mainKey: "main", scope: "per-sender", selectionRequired: false, agents: [agentEntry(runtime)] })
+  },
+  "agent.identity.get": {
+    requires: "operator.read",
+    sync: (params) => {
+      const p = paramsOf("agent.identity.get", params)
+      if (p.agentId !== undefined && p.agentId !== AGENT_ID) throw RpcError.invalidRequest(`unknown agent ${JSON.stringify(p.agentId)}: this Gateway has one agent, "${AGENT_ID}"`)
+      return { agentId: AGENT_ID, name: "Assistant", nameSource: "default", avatar: "A" }
+    }
+  },
+  // This Gateway's agent never asks the operator questions: the list is empty (the TUI polls it).
+  "question.list": { requires: "operator.read", sync: () => ({ questions: [] }) },
+  "config.get": {
+    requires: "operator.read",
+    sync: () => {
+      const { exists, parsed } = readConfigFile(settings.configPath)
+      const redacted = redactConfig(parsed)
+      const raw = `${JSON.stringify(redacted, null, 2)}\n`
+      return { path: settings.configPath, exists, valid: true, raw, parsed: redacted, config: redacted, resolved: redacted, hash: createHash("sha256").update(raw).digest("hex"), issues: [] }
+    }
+  },
+  // operator.read as in OpenClaw: its `openclaw logs` asks for no more. The lines never hold a secret.
+  "logs.tail": {
+    requires: "operator.read",
+    sync: (params) => {
+      const p = paramsOf("logs.tail", params)
+      if (p.cursor !== undefined && (typeof p.cursor !== "number" || !Number.isInteger(p.cursor) || p.cursor < 0)) {
+        throw RpcError.invalidRequest("logs.tail: params.cursor must be a non-negative integer (from the previous answer)")
+      }
+      const r = logs.tail({ ...(p.cursor === undefined ? {} : { cursor: p.cursor as number }), limit: intParam(p, "limit", 200, 5_000)!, maxBytes: intParam(p, "maxBytes", 256 * 1024, 1024 * 1024)! })
+      // Each line as OpenClaw's JSON log lines: time, message and _meta.logLevelName.
+      const lines = r.lines.map((l) =>
+        JSON.stringify({ time: new Date(l.time).toISOString(), message: l.message, _meta: { logLevelName: l.level.toUpperCase(), name: "gateway", date: new Date(l.time).toISOString() } })
+      )
+      return { file: "(gateway memory)", cursor: r.cursor, size: r.cursor, lines, truncated: r.truncated, reset: r.reset }
+    }
+  },
+  "system.info": {
+    requires: "operator.read",
+    sync: () => ({
+      machineName: os.hostname(),
+      hostname: os.hostname(),
+      platform: process.platform,
+      release: os.release(),
+      arch: process.arch,
+      osLabel: `${os.type()} ${os.release()}`,
+      port: gateway.listeners.port,
+      nodeVersion: process.version,
+      pid: process.pid,
+      uptimeMs: Date.now() - gateway.startedAt,
+      cpuCount: os.cpus().length,
+      loadAverage: os.loadavg(),
+      memoryTotalBytes: os.totalmem(),
+      memoryFreeBytes: os.freemem(),
+      version: VERSION
+    })
+  }
+})
+
+/** OpenClaw's `sessions` in `status` (its CLI's `status --json` reads sessions.byAgent). */
+const sessionsStatus = (sessions: SessionsService) => {
+  const all = sessions.list()
+  const recent = all.slice(0, 10).map((s) => ({ key: openclawSessionKey(s.key), updatedAt: s.updatedAt, age: Date.now() - s.updatedAt }))
+  return {
+    paths: sessions.dir === undefined ? [] : [sessions.dir],
+    count: all.length,
+    defaults: { model: null, contextTokens: null },
+    recent,
+    byAgent: [{ agentId: AGENT_ID, path: sessions.dir ?? "(memory)", count: all.length, recent }]
+  }
+}
+
+/** OpenClaw's fields in `status`, beside ours: constant ones, and sessions. */
+const openclawStatus = (sessions: SessionsService): Record<string, () => unknown> => {
+  const heartbeat = { defaultAgentId: AGENT_ID, agents: [] }
+  return {
+    runtimeVersion: () => VERSION,
+    heartbeat: () => heartbeat,
+    channelSummary: () => [],
+    queuedSystemEvents: () => [],
+    sessions: () => sessionsStatus(sessions)
+  }
+}
+
+/** Registers the compatibility methods and status fields for as long as the layer lives. */
+export const CompatMethods = {
+  layer: Layer.scopedDiscard(
+    Effect.gen(function* () {
+      const gateway = yield* Gateway
+      const settings = yield* GatewayConfig
+      const runtime = yield* AgentRuntime
+      const sessions = yield* Sessions
+      const logs = yield* LogBuffer
+      for (const [name, def] of Object.entries(compatMethods(gateway, settings, runtime, logs))) yield* gateway.registerMethod(name, def)
+      // Who came and went, whatever gateway.verbose says: what an operator reading `logs` looks for first.
+      yield* gateway.onConnection({
+        ready: (c) => logs.append("INFO", `${c.role} connected: ${JSON.stringify(c.client!.id.slice(0, 64))} (${c.client!.mode}) from ${c.peer.remoteAddress} (conn ${c.connId})`),
+        closed: (c) => logs.append("INFO", `${c.role} disconnected: ${JSON.stringify(c.client!.id.slice(0, 64))} (conn ${c.connId})`)
+      })
+      for (const [name, get] of Object.entries(openclawStatus(sessions))) yield* gateway.addStatusSection(name, get)
+    })
+  )
+}

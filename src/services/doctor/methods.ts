@@ -1,0 +1,57 @@
+/**
+ * The Gateway's `doctor` method (operator.read): the host checks run from the Gateway's side
+ * (its process and port, state dir, Tailscale exposure, security audit), as the Control UI's
+ * Diagnose button shows them. Same steps and result shape as `openclaw doctor`.
+ */
+import * as path from "node:path"
+import { Context, Effect, Layer } from "effect"
+import { loadConfig } from "../../config/load.js"
+import { auditConfig } from "../security/audit.js"
+import { Gateway } from "../gateway/Gateway.js"
+import { GatewayConfig } from "../config/GatewayConfig.js"
+import { TailscaleCli } from "../tailscale/TailscaleCli.js"
+import type { ExposureStatus } from "../tailscale/TailscaleExposure.js"
+import { checkAudit, checkExposure, checkProcess, checkStateDir } from "./host-checks.js"
+import { failed, runSteps, skipped, type Step } from "./steps.js"
+
+export const make = Effect.gen(function* () {
+  const gateway = yield* Gateway
+  const settings = yield* GatewayConfig
+  const cli = yield* TailscaleCli
+  const steps: Array<Step> = [
+    { id: "process", run: Effect.sync(() => checkProcess(process.pid, gateway.listeners.port)) },
+    { id: "state", run: Effect.sync(() => checkStateDir(settings.stateDir)) },
+    {
+      id: "exposure",
+      run: Effect.suspend(() => {
+        const exposure = gateway.status().exposure as ExposureStatus | undefined
+        return checkExposure(cli, {
+          mode: settings.tailscale.mode,
+          port: gateway.listeners.port,
+          tls: settings.tls.enabled,
+          ...(exposure?.reason === undefined ? {} : { reason: exposure.reason })
+        })
+      })
+    },
+    {
+      id: "audit",
+      run: Effect.gen(function* () {
+        if (!path.isAbsolute(settings.configPath)) return skipped(`no config file (${settings.configPath})`)
+        // The file this Gateway was started from; the environment is the Gateway's own.
+        const loaded = yield* Effect.either(loadConfig({ ...process.env, OPENCLAW_CONFIG_PATH: settings.configPath, OPENCLAW_STATE_DIR: settings.stateDir }))
+        if (loaded._tag === "Left") return failed(`the config file no longer loads: ${loaded.left.message}`, "fix the file before the next restart (the running Gateway keeps its settings)")
+        return checkAudit(auditConfig(loaded.right, process.env))
+      })
+    }
+  ]
+  yield* gateway.registerMethod("doctor", {
+    requires: "operator.read",
+    handler: () => Effect.map(runSteps(steps), (report) => ({ ok: report.ok, target: { url: gateway.url, pid: process.pid, local: true }, steps: report.steps }))
+  })
+  return {}
+})
+
+export class DoctorMethods extends Context.Tag("openclaw/DoctorMethods")<DoctorMethods, {}>() {
+  /** Registers `doctor` with the Gateway for the life of the layer. */
+  static layer = Layer.scoped(DoctorMethods, make)
+}

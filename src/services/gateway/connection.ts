@@ -1,0 +1,420 @@
+/**
+ * One WebSocket client of the Gateway: the handshake (challenge, connect, hello-ok), then RPC.
+ * Every failure closes only this socket, with the close code of shared/protocol.md.
+ */
+import { randomUUID } from "node:crypto"
+import { Cause, Effect, Exit, Runtime } from "effect"
+import type WebSocket from "ws"
+import {
+  CloseCode,
+  type ClientInfo,
+  type ConnectParams,
+  ErrorCode,
+  type ErrorShape,
+  errorResponse,
+  eventFrame,
+  Limits,
+  LEGACY_PROTOCOL_VERSION,
+  okResponse,
+  OperatorScopes,
+  decodeClientRequest,
+  PROTOCOL_VERSION,
+  type Role
+} from "../../protocol/frames.js"
+import type { AuthFailure, AuthGrant, AuthRequest, AuthService } from "../auth/Auth.js"
+import { decodeConnectParams } from "./connect-params.js"
+import { type DeviceVerdict, missingDevice, type VerifiedDevice, verifyDevice } from "../auth/device-auth.js"
+import type { ProxyHeaders } from "./http.js"
+import { type CallerInfo, type MethodDef, RpcError } from "./rpc.js"
+import { unknownMethodError } from "./unsupported-methods.js"
+import { quoted } from "../../protocol/client-text.js"
+
+/** Shared by every send, rather than a fresh options object per frame. */
+const TEXT_FRAME = { binary: false } as const
+
+export interface ConnectionHost {
+  readonly auth: AuthService
+  readonly runtime: Runtime.Runtime<never>
+  readonly handshakeTimeoutMs: number
+  readonly method: (name: string) => MethodDef | undefined
+  /** The whole `res` frame for connect request `id`, with the hello-ok payload, as JSON bytes. */
+  readonly helloFrame: (conn: Connection, id: string) => Buffer
+  /** The socket has taken (or dropped) a frame from helloFrame: its memory may be reused. */
+  readonly helloSent: (frame: Buffer) => void
+  readonly onReady: (conn: Connection) => void
+  readonly onClose: (conn: Connection) => void
+  /** The socket itself has closed (after the close handshake, or cut). */
+  readonly onSocketClosed: (conn: Connection) => void
+  readonly log: (message: string) => void
+  /** A connect was refused (wrong credential, rate limited, device or pairing problem): for the log, never with a credential. */
+  readonly onRefused: (conn: Connection, refused: RefusedConnect) => void
+  /** Checks a device token against the paired device (undefined: no pairing store). */
+  readonly checkDeviceToken: (deviceId: string, token: string) => Effect.Effect<boolean>
+  /**
+   * Decides whether an authenticated node may join: paired (returns a fresh device token unless
+   * it authenticated with one), or refused with NOT_PAIRED and a pending request.
+   */
+  readonly admitNode: (conn: Connection, device: VerifiedDevice, authMethod: string) => Effect.Effect<{ readonly deviceToken?: string }, ConnectRefusal>
+  /**
+   * An operator that signed its connect with a device identity (a browser's WebCrypto key): after
+   * a shared-secret sign-in it is paired and gets a device token to use instead of the secret.
+   */
+  readonly admitOperatorDevice?: (conn: Connection, device: VerifiedDevice, authMethod: string) => Effect.Effect<{ readonly deviceToken?: string }, ConnectRefusal>
+}
+
+/** A refused connect: the error answered, then the socket closed with closeCode. */
+export interface ConnectRefusal {
+  readonly _tag: "ConnectRefusal"
+  readonly shape: ErrorShape
+  readonly closeCode: number
+  /** This refusal locked the peer's address out for so long (rate limiter). */
+  readonly lockedOutMs?: number
+}
+
+/** What the Gateway may log about a refused connect: who asked, as what, and why (a code, no credential). */
+export interface RefusedConnect {
+  readonly clientId: string
+  readonly clientMode: string
+  readonly role: Role
+  /** details.code when the answer has one (AUTH_TOKEN_MISMATCH, AUTH_RATE_LIMITED, DEVICE_..., PAIRING_REQUIRED...), else the error code. */
+  readonly code: string
+  readonly lockedOutMs?: number
+}
+export const connectRefusal = (shape: ErrorShape, closeCode: number = CloseCode.policy, lockedOutMs?: number): ConnectRefusal => ({
+  _tag: "ConnectRefusal",
+  shape,
+  closeCode,
+  ...(lockedOutMs === undefined ? {} : { lockedOutMs })
+})
+
+/** A rejected credential, as the connect answer. */
+const refusalOf = (f: AuthFailure): ConnectRefusal =>
+  connectRefusal({
+    code: ErrorCode.invalidRequest,
+    message: f.message,
+    details: { code: f.code },
+    ...(f.retryAfterMs === undefined ? {} : { retryable: true, retryAfterMs: f.retryAfterMs })
+  }, CloseCode.policy, f.lockedOutMs)
+
+export interface PeerInfo {
+  readonly remoteAddress: string
+  /** Loopback peer and no proxy headers: see isLocalRequest. */
+  readonly isLocal: boolean
+  /** The upgrade carried an Origin header: a web page, which never gets the local exemption. */
+  readonly fromBrowser: boolean
+  /** Serve's headers on the upgrade request, for Tailscale identity auth. */
+  readonly proxy?: ProxyHeaders
+}
+
+export class Connection {
+  readonly connId = randomUUID()
+  /** The challenge's nonce, which a node's device signature covers. */
+  readonly nonce = randomUUID()
+  readonly since = Date.now()
+  state: "handshake" | "ready" | "closed" = "handshake"
+  client: ClientInfo | undefined
+  role: Role = "operator"
+  scopes: ReadonlyArray<string> = []
+  authMethod = "none"
+  /** Who a Tailscale-authenticated operator is (whois-confirmed login). */
+  identity: AuthGrant["identity"]
+  caller: CallerInfo | undefined
+  caps: ReadonlyArray<string> = []
+  commands: ReadonlyArray<string> = []
+  /** The verified device identity (nodes). */
+  device: VerifiedDevice | undefined
+  /** A device token issued by this handshake, sent once in hello-ok.auth.deviceToken. */
+  issuedDeviceToken: string | undefined
+  /** Dropped once the handshake is over, so an idle client does not keep a spent timer. */
+  private handshakeTimer: NodeJS.Timeout | undefined
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly peer: PeerInfo,
+    private readonly host: ConnectionHost
+  ) {
+    // Every callback that touches client data is guarded: see `guarded`.
+    ws.on("message", (data, isBinary) => this.guarded("message", undefined, () => this.onMessage(data as Buffer, isBinary)))
+    ws.on("close", () => {
+      this.guarded("close", undefined, () => this.onClosed())
+      this.guarded("close", undefined, () => host.onSocketClosed(this))
+    })
+    ws.on("error", () => this.guarded("close", undefined, () => this.onClosed()))
+    this.handshakeTimer = setTimeout(() => this.close(CloseCode.policy, "handshake timeout"), host.handshakeTimeoutMs)
+    this.handshakeTimer.unref()
+    this.sendText(eventFrame("connect.challenge", { nonce: this.nonce, ts: Date.now() }))
+  }
+
+  /** Sends a prepared frame; a client that stops reading is dropped rather than buffered forever. */
+  sendText(text: string | Buffer, done?: () => void): void {
+    if (this.state === "closed" || this.ws.readyState !== 1) return done?.()
+    if (this.ws.bufferedAmount > Limits.maxBufferedBytes) {
+      this.close(CloseCode.policy, "slow consumer")
+      return done?.()
+    }
+    this.ws.send(text, TEXT_FRAME, done)
+  }
+
+  close(code: number, reason: string): void {
+    if (this.state === "closed") return
+    this.ws.close(code, closeReason(reason))
+    this.onClosed()
+  }
+
+  /**
+   * Runs a callback that handles client data (`what`: the method, or connect/message/close). An unexpected exception (a bug, or input no check
+   * foresaw) becomes an error answer to request `id` (and a close while the handshake is not
+   * over, or when there is no request to answer), logged once with its stack: never an uncaught
+   * exception that would end the process (shared/security.md section 8).
+   */
+  guarded(what: string, id: string | undefined, f: () => void): void {
+    try {
+      f()
+    } catch (e) {
+      this.unexpected(what, id, e)
+    }
+  }
+
+  private unexpected(what: string, id: string | undefined, e: unknown): void {
+    try {
+      const client = this.client === undefined ? "" : ` of client ${quoted(this.client.id)}`
+      this.host.log(`${what} failed unexpectedly on connection ${this.connId}${client}: ${e instanceof Error ? (e.stack ?? e.message) : typeof e}`)
+      if (id !== undefined) this.sendText(errorResponse(id, { code: ErrorCode.unavailable, message: `internal error in ${what}` }))
+      if (id === undefined || this.state !== "ready") this.close(1011, "internal error")
+    } catch {
+      // Answering failed too (the socket is gone): nothing more to do for this client.
+      this.ws.terminate()
+    }
+  }
+
+  private onClosed(): void {
+    if (this.state === "closed") return
+    clearTimeout(this.handshakeTimer)
+    this.handshakeTimer = undefined
+    const wasReady = this.state === "ready"
+    this.state = "closed"
+    if (wasReady) this.host.onClose(this)
+  }
+
+  private fail(id: string | undefined, error: ErrorShape, closeCode?: number): void {
+    if (id !== undefined) this.sendText(errorResponse(id, error))
+    if (closeCode !== undefined) this.close(closeCode, error.message)
+  }
+
+  private onMessage(data: Buffer, isBinary: boolean): void {
+    if (this.state === "closed") return
+    if (isBinary) return this.close(1003, "binary frames are not supported; send JSON text frames")
+    if (this.state === "handshake" && data.length > Limits.preAuthMaxPayload) {
+      return this.close(CloseCode.tooLarge, "preauth payload too large")
+    }
+    const decoded = decodeClientRequest(data.toString("utf8"))
+    if (!decoded.ok) {
+      // A request that only holds an invalid field is answered like a bad param; anything else,
+      // or anything before the handshake is over, also closes the socket.
+      const answerOnly = decoded.request !== undefined && this.state === "ready"
+      const message = `${decoded.request === undefined ? "invalid frame" : "invalid request"}: ${decoded.problem}`
+      return this.fail(decoded.id, { code: ErrorCode.invalidRequest, message }, answerOnly ? undefined : CloseCode.policy)
+    }
+    const frame = decoded.frame
+    if (this.state === "handshake") {
+      if (frame.method !== "connect") {
+        return this.fail(frame.id, { code: ErrorCode.invalidRequest, message: "invalid handshake: first request must be connect" }, CloseCode.policy)
+      }
+      return this.guarded("connect", frame.id, () => this.onConnect(frame.id, frame.params))
+    }
+    this.guarded(frame.method, frame.id, () => this.dispatch(frame.id, frame.method, frame.params))
+  }
+
+  private onConnect(id: string, rawParams: unknown): void {
+    const decoded = decodeConnectParams(rawParams)
+    if (!decoded.ok) {
+      return this.fail(id, { code: ErrorCode.invalidRequest, message: `invalid connect params: ${decoded.problem}` }, CloseCode.policy)
+    }
+    const params = decoded.params
+    const role = params.role ?? "operator"
+    if (role !== "operator" && role !== "node") {
+      return this.fail(id, { code: ErrorCode.invalidRequest, message: "invalid role" }, CloseCode.policy)
+    }
+    const speaks = (v: number) => params.minProtocol <= v && v <= params.maxProtocol
+    const legacyOk = params.client.mode === "probe" || role === "node"
+    if (!speaks(PROTOCOL_VERSION) && !(legacyOk && speaks(LEGACY_PROTOCOL_VERSION))) {
+      return this.fail(
+        id,
+        {
+          code: ErrorCode.invalidRequest,
+          message: `protocol mismatch: this Gateway speaks protocol ${PROTOCOL_VERSION}, the client offered ${params.minProtocol}-${params.maxProtocol}`,
+          details: { code: "PROTOCOL_MISMATCH", expectedProtocol: PROTOCOL_VERSION }
+        },
+        CloseCode.protocolMismatch
+      )
+    }
+    const request: AuthRequest = {
+      credentials: params.auth,
+      clientMode: params.client.mode,
+      remoteAddress: this.peer.remoteAddress,
+      local: this.peer.isLocal && !this.peer.fromBrowser,
+      role,
+      ...(this.peer.proxy === undefined ? {} : { proxy: this.peer.proxy })
+    }
+    // An operator has no device identity to verify: most such connects are decided at once,
+    // without starting a fiber (Auth.decideNow makes the same checks as Auth.authenticate).
+    const decided = role === "operator" && params.device === undefined ? this.host.auth.decideNow?.(request) : undefined
+    if (decided !== undefined) {
+      if (Exit.isSuccess(decided)) {
+        this.client = params.client
+        this.caps = params.caps ?? []
+        this.commands = params.commands ?? []
+      }
+      return this.onAdmitted(id, params, role, Exit.mapBoth(decided, { onFailure: refusalOf, onSuccess: (grant) => ({ grant, issued: {} }) }))
+    }
+    const host = this.host
+    const nonce = this.nonce
+    const conn = this
+    const admission = Effect.gen(function* () {
+      let device: VerifiedDevice | undefined
+      // A signed identity is verified first (its device token is looked up by its id); a node
+      // without one hears about its credential first, then that it needs an identity.
+      const refuseDevice = (verdict: Extract<DeviceVerdict, { ok: false }>) =>
+        Effect.fail(connectRefusal({ code: ErrorCode.invalidRequest, message: verdict.message, details: { code: verdict.code } }))
+      if (params.device !== undefined) {
+        const verdict = verifyDevice(params, role, nonce, Date.now())
+        if (!verdict.ok) return yield* refuseDevice(verdict)
+        device = verdict.device
+        // Known before the credential check, so a refusal can say which (verified) device it was.
+        conn.device = device
+      }
+      const offeredDeviceToken = params.auth?.deviceToken
+      const deviceToken =
+        device !== undefined && offeredDeviceToken !== undefined && offeredDeviceToken.length > 0
+          ? (yield* host.checkDeviceToken(device.deviceId, offeredDeviceToken)) ? ("valid" as const) : ("invalid" as const)
+          : undefined
+      const grant = yield* host.auth
+        .authenticate({ ...request, ...(deviceToken === undefined ? {} : { deviceToken }) })
+        .pipe(Effect.mapError(refusalOf))
+      if (role === "node" && device === undefined) return yield* refuseDevice(missingDevice)
+      conn.client = params.client
+      conn.device = device
+      conn.caps = params.caps ?? []
+      conn.commands = params.commands ?? []
+      const issued =
+        device === undefined
+          ? {}
+          : role === "node"
+            ? yield* host.admitNode(conn, device, grant.method)
+            : host.admitOperatorDevice === undefined
+              ? {}
+              : yield* host.admitOperatorDevice(conn, device, grant.method)
+      return { grant, issued }
+    })
+    Runtime.runCallback(this.host.runtime)(admission, {
+      onExit: (exit) => this.guarded("connect", id, () => this.onAdmitted(id, params, role, exit))
+    })
+  }
+
+  private onAdmitted(
+    id: string,
+    params: ConnectParams,
+    role: Role,
+    exit: Exit.Exit<{ readonly grant: AuthGrant; readonly issued: { readonly deviceToken?: string } }, ConnectRefusal>
+  ): void {
+    if (this.state !== "handshake") return
+    if (Exit.isFailure(exit)) {
+      const failure = Cause.failureOption(exit.cause)
+      if (failure._tag === "Some") {
+        const { shape, closeCode, lockedOutMs } = failure.value
+        const detail = (shape.details as { code?: unknown } | undefined)?.code
+        this.host.onRefused(this, {
+          clientId: params.client.id,
+          clientMode: params.client.mode,
+          role,
+          code: typeof detail === "string" ? detail : shape.code,
+          ...(lockedOutMs === undefined ? {} : { lockedOutMs })
+        })
+        return this.fail(id, shape, closeCode)
+      }
+      this.host.log(`connect check failed unexpectedly: ${Cause.pretty(exit.cause)}`)
+      return this.fail(id, { code: ErrorCode.unavailable, message: "auth check failed" }, CloseCode.policy)
+    }
+    clearTimeout(this.handshakeTimer)
+    this.handshakeTimer = undefined
+    this.client = params.client
+    this.role = role
+    this.authMethod = exit.value.grant.method
+    this.issuedDeviceToken = exit.value.issued.deviceToken
+    this.identity = exit.value.grant.identity
+    this.scopes = role === "operator" ? grantedScopes(params.scopes) : []
+    this.caller = {
+      connId: this.connId,
+      role,
+      scopes: this.scopes,
+      clientId: params.client.id,
+      clientMode: params.client.mode,
+      ...(this.peer.proxy?.funnel ? { viaFunnel: true } : {})
+    }
+    this.state = "ready"
+    const hello = this.host.helloFrame(this, id)
+    this.sendText(hello, () => this.host.helloSent(hello))
+    this.issuedDeviceToken = undefined
+    this.host.onReady(this)
+  }
+
+  private dispatch(id: string, method: string, params: unknown): void {
+    const def = this.host.method(method)
+    if (def === undefined) {
+      return this.fail(id, unknownMethodError(method))
+    }
+    if (def.requires === "node" ? this.role !== "node" : this.role !== "operator") {
+      return this.fail(id, {
+        code: ErrorCode.forbidden,
+        message: def.requires === "node" ? `method ${method} is for nodes only` : `method ${method} needs role operator`,
+        details: { code: "ROLE_NOT_ALLOWED" }
+      })
+    }
+    if (def.requires !== "node" && !hasScope(this.scopes, def.requires)) {
+      return this.fail(id, { code: ErrorCode.forbidden, message: `missing scope: ${def.requires}`, details: { code: "MISSING_SCOPE" } })
+    }
+    const ctx = { caller: this.caller!, requestId: id, accept: (payload: unknown) => this.sendText(okResponse(id, payload)) }
+    if ("sync" in def) {
+      let payload: unknown
+      try {
+        payload = def.sync(params, ctx)
+      } catch (e) {
+        if (e instanceof RpcError) return this.sendText(errorResponse(id, e.shape))
+        throw e
+      }
+      // Serialising the answer can throw too (it may hold a node's data): the caller's guard answers.
+      return this.sendText(okResponse(id, payload))
+    }
+    Runtime.runCallback(this.host.runtime)(def.handler(params, ctx), {
+      onExit: (exit) =>
+        this.guarded(method, id, () => {
+          if (Exit.isSuccess(exit)) return this.sendText(okResponse(id, exit.value))
+          const failure = Cause.failureOption(exit.cause)
+          if (failure._tag === "Some" && failure.value instanceof RpcError) return this.sendText(errorResponse(id, failure.value.shape))
+          if (Cause.isInterruptedOnly(exit.cause)) {
+            return this.sendText(errorResponse(id, { code: ErrorCode.unavailable, message: "gateway is shutting down", retryable: true }))
+          }
+          this.unexpected(method, id, Cause.squash(exit.cause))
+        })
+    })
+  }
+}
+
+/** Operator access grants the scopes asked for (known ones only), never more; none asked: read. */
+export const grantedScopes = (requested: ReadonlyArray<string> | undefined): ReadonlyArray<string> => {
+  const known = (requested ?? []).filter((s) => (OperatorScopes as ReadonlyArray<string>).includes(s))
+  return known.length > 0 ? [...new Set(known)] : ["operator.read"]
+}
+
+/** admin implies every operator scope; write implies read. */
+export const hasScope = (granted: ReadonlyArray<string>, needed: string): boolean =>
+  granted.includes(needed) ||
+  granted.includes("operator.admin") ||
+  (needed === "operator.read" && granted.includes("operator.write"))
+
+/** A WebSocket close reason is at most 123 bytes of UTF-8 (ws throws on a longer one). */
+export const closeReason = (message: string): string => {
+  let reason = message.length > 123 ? message.slice(0, 123) : message
+  while (Buffer.byteLength(reason) > 123) reason = reason.slice(0, -1)
+  return reason
+}

@@ -1,0 +1,244 @@
+/**
+ * browser.proxy on the node host: one local Chromium, launched on first use through playwright-core
+ * (loaded lazily, so the CLI stays fast), driven by small HTTP-like routes:
+ *   GET  /                 status
+ *   GET  /tabs             list tabs          POST /tabs/open {url}     POST /tabs/close {tabId}
+ *   POST /navigate {url}   GET  /snapshot     POST /screenshot {fullPage?}
+ *   POST /click {selector} POST /type {selector, text, submit?}
+ * Every route takes an optional tabId (default: the active tab). Only http(s) and about:blank
+ * URLs are opened, so a remote operator cannot read the laptop's files through file:// URLs.
+ */
+import type { Browser, BrowserContext, Page } from "playwright-core"
+import type { ProxyFile } from "../nodes/browser-files.js"
+import { findOnPath, isExecutable } from "../../platform/executable.js"
+
+/** Flags that work in containers and on servers (no sandbox needs root-less user namespaces here). */
+export const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--no-first-run",
+  "--disable-sync"
+]
+
+const CANDIDATES = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"]
+
+/** nodeHost.browser.executablePath, else /usr/bin/chromium, else the first Chromium on PATH. */
+export const findChromium = (configured: string | undefined, envPath = process.env.PATH ?? ""): { path?: string; problem?: string } => {
+  if (configured !== undefined) {
+    return isExecutable(configured) ? { path: configured } : { problem: `nodeHost.browser.executablePath ${configured} is not an executable file` }
+  }
+  if (isExecutable("/usr/bin/chromium")) return { path: "/usr/bin/chromium" }
+  const found = findOnPath(CANDIDATES, envPath)
+  if (found !== undefined) return { path: found }
+  return { problem: "no Chromium or Chrome found (looked at /usr/bin/chromium and PATH); set nodeHost.browser.executablePath" }
+}
+
+export class BrowserError extends Error {
+  constructor(
+    readonly code: string,
+    message: string
+  ) {
+    super(message)
+  }
+}
+
+export interface BrowserRequest {
+  readonly method: string
+  readonly path: string
+  readonly query?: Record<string, unknown>
+  readonly body?: Record<string, unknown>
+}
+
+/** Playwright messages carry a multi-line call log; the first line says what went wrong. */
+const firstLine = (e: unknown) => String((e as Error)?.message ?? e).split("\n")[0]!.replace(/^[a-zA-Z.]+: /, "")
+
+const checkUrl = (raw: unknown): string => {
+  if (typeof raw !== "string" || raw.length === 0) throw new BrowserError("INVALID_REQUEST", "a url is required")
+  if (raw === "about:blank") return raw
+  let u: URL
+  try {
+    u = new URL(raw)
+  } catch {
+    throw new BrowserError("INVALID_REQUEST", `not a URL: ${raw} (include the scheme, e.g. https://example.org)`)
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") throw new BrowserError("INVALID_REQUEST", `only http(s) URLs are opened, got ${u.protocol}`)
+  return u.toString()
+}
+
+/** Where a route's answer keeps the files that go in the envelope's `files`, not in the result. */
+const FILES = Symbol("files")
+
+/** OpenClaw's browser.proxy envelope: `{result, files?}`, the files taken out of the result. */
+export const proxyEnvelope = (payload: unknown): { result: unknown; files?: ReadonlyArray<ProxyFile> } => {
+  const files = (payload as { [FILES]?: ReadonlyArray<ProxyFile> } | undefined)?.[FILES]
+  if (files === undefined) return { result: payload }
+  const { [FILES]: _, ...result } = payload as Record<string | symbol, unknown>
+  return { result, files }
+}
+
+export class BrowserController {
+  private browser: Browser | undefined
+  private context: BrowserContext | undefined
+  private launching: Promise<BrowserContext> | undefined
+  private readonly tabs = new Map<string, Page>()
+  private active: string | undefined
+  private nextId = 1
+
+  constructor(
+    readonly executablePath: string,
+    readonly headless: boolean
+  ) {}
+
+  private launch(): Promise<BrowserContext> {
+    if (this.context !== undefined) return Promise.resolve(this.context)
+    this.launching ??= (async () => {
+      try {
+        // require, not import(): the CLI bundle runs in a vm.Script (code cache), where dynamic
+        // import() is unavailable; tests run the ES module source, where require may be absent.
+        const { chromium } = (typeof require === "function" ? require("playwright-core") : await import("playwright-core")) as typeof import("playwright-core")
+        const browser = await chromium.launch({ executablePath: this.executablePath, headless: this.headless, args: CHROMIUM_ARGS, timeout: 30_000 })
+        browser.on("disconnected", () => this.reset())
+        const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+        this.browser = browser
+        this.context = context
+        return context
+      } catch (e) {
+        throw new BrowserError("UNAVAILABLE", `cannot start ${this.executablePath}: ${firstLine(e)}`)
+      } finally {
+        this.launching = undefined
+      }
+    })()
+    return this.launching
+  }
+
+  private reset() {
+    this.browser = undefined
+    this.context = undefined
+    this.tabs.clear()
+    this.active = undefined
+  }
+
+  private async newTab(): Promise<[string, Page]> {
+    const context = await this.launch()
+    const page = await context.newPage()
+    const id = `tab-${this.nextId++}`
+    this.tabs.set(id, page)
+    page.on("close", () => {
+      this.tabs.delete(id)
+      if (this.active === id) this.active = [...this.tabs.keys()].at(-1)
+    })
+    this.active = id
+    return [id, page]
+  }
+
+  /** `tabId` (ours) or `targetId` (OpenClaw's name for the same thing). */
+  private tab(tabId: unknown): [string, Page] {
+    const id = typeof tabId === "string" && tabId.length > 0 ? tabId : this.active
+    const page = id === undefined ? undefined : this.tabs.get(id)
+    if (id === undefined || page === undefined) {
+      throw new BrowserError("INVALID_REQUEST", id === undefined ? "no tab is open: open one with `openclaw browser open <url>`" : `no tab ${id} (list them with \`openclaw browser tabs\`)`)
+    }
+    return [id, page]
+  }
+
+  private async describe(id: string, page: Page) {
+    // targetId and type: the fields OpenClaw's browser answers carry, so its CLI reads ours.
+    return { tabId: id, targetId: id, url: page.url(), title: await page.title().catch(() => ""), type: "page", active: id === this.active }
+  }
+
+  async status() {
+    return {
+      running: this.context !== undefined,
+      executablePath: this.executablePath,
+      headless: this.headless,
+      tabs: this.tabs.size,
+      ...(this.active === undefined ? {} : { activeTab: this.active }),
+      ...(this.browser === undefined ? {} : { version: this.browser.version() })
+    }
+  }
+
+  async handle(req: BrowserRequest, timeoutMs: number): Promise<unknown> {
+    const given = { ...(req.query ?? {}), ...(req.body ?? {}) }
+    const args = given.tabId === undefined && given.targetId !== undefined ? { ...given, tabId: given.targetId } : given
+    const budget = Math.max(1_000, timeoutMs - 1_000)
+    const route = `${req.method.toUpperCase()} ${req.path.replace(/\/+$/, "") || "/"}`
+    try {
+      switch (route) {
+        case "GET /":
+        case "GET /status":
+          return await this.status()
+        case "GET /tabs":
+          return { running: this.context !== undefined, tabs: await Promise.all([...this.tabs].map(([id, page]) => this.describe(id, page))) }
+        case "POST /tabs/open":
+        case "POST /tabs": {
+          const url = args.url === undefined ? "about:blank" : checkUrl(args.url)
+          const [id, page] = await this.newTab()
+          await page.goto(url, { timeout: budget, waitUntil: "load" })
+          // OpenClaw answers the new tab itself; ours is under `tab`.
+          const tab = await this.describe(id, page)
+          return { ...tab, tab }
+        }
+        case "POST /tabs/close": {
+          const [id, page] = this.tab(args.tabId)
+          await page.close()
+          return { closed: id, tabs: this.tabs.size }
+        }
+        case "POST /navigate": {
+          const url = checkUrl(args.url)
+          const [id, page] = this.tabs.size === 0 && args.tabId === undefined ? await this.newTab() : this.tab(args.tabId)
+          await page.goto(url, { timeout: budget, waitUntil: "load" })
+          this.active = id
+          return { ok: true, targetId: id, url: page.url(), tab: await this.describe(id, page) }
+        }
+        case "GET /snapshot":
+        case "POST /snapshot": {
+          const [id, page] = this.tab(args.tabId)
+          const text = await page.locator("body").innerText({ timeout: budget }).catch(() => "")
+          const accessibility = await page.locator("body").ariaSnapshot({ timeout: budget })
+          // format "ai" + snapshot: OpenClaw's shape (its CLI prints `snapshot`).
+          return { ok: true, format: "ai", targetId: id, tabId: id, url: page.url(), title: await page.title(), text, accessibility, snapshot: accessibility }
+        }
+        case "GET /screenshot":
+        case "POST /screenshot": {
+          const [id, page] = this.tab(args.tabId)
+          const png = await page.screenshot({ type: "png", fullPage: args.fullPage === true, timeout: budget })
+          // As OpenClaw's: the result names the image by `path`, and its bytes travel beside the
+          // result in the browser.proxy envelope's `files` (see proxyEnvelope).
+          const file = `screenshot-${id}-${Date.now()}.png`
+          return { ok: true, path: file, targetId: id, tabId: id, url: page.url(), mimeType: "image/png", bytes: png.length, [FILES]: [{ path: file, base64: png.toString("base64"), mimeType: "image/png" }] }
+        }
+        case "POST /click": {
+          const [id, page] = this.tab(args.tabId)
+          if (typeof args.selector !== "string") throw new BrowserError("INVALID_REQUEST", "click needs a selector")
+          await page.click(args.selector, { timeout: Math.min(budget, 10_000) })
+          return { ok: true, tab: await this.describe(id, page) }
+        }
+        case "POST /type": {
+          const [id, page] = this.tab(args.tabId)
+          if (typeof args.selector !== "string" || typeof args.text !== "string") throw new BrowserError("INVALID_REQUEST", "type needs a selector and text")
+          await page.fill(args.selector, args.text, { timeout: Math.min(budget, 10_000) })
+          if (args.submit === true) await page.press(args.selector, "Enter")
+          return { ok: true, tab: await this.describe(id, page) }
+        }
+        default:
+          if (req.method.toUpperCase() === "DELETE" && req.path.startsWith("/tabs/")) {
+            const [id, page] = this.tab(decodeURIComponent(req.path.slice("/tabs/".length)))
+            await page.close()
+            return { closed: id, tabs: this.tabs.size }
+          }
+          throw new BrowserError("INVALID_REQUEST", `unknown browser route ${route} (routes: GET /, GET /tabs, POST /tabs/open, POST /tabs/close, POST /navigate, GET /snapshot, POST /screenshot, POST /click, POST /type)`)
+      }
+    } catch (e) {
+      if (e instanceof BrowserError) throw e
+      throw new BrowserError("UNAVAILABLE", `${route} failed: ${firstLine(e)}`)
+    }
+  }
+
+  async close(): Promise<void> {
+    const browser = this.browser
+    this.reset()
+    await browser?.close().catch(() => {})
+  }
+}

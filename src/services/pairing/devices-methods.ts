@@ -1,0 +1,223 @@
+/**
+ * Who can get in: the paired devices (node hosts and browsers alike) with when and where each was
+ * last seen, revoking and removing them (their live connections are closed at once), renaming,
+ * and the audit log's tail. Registers device.pair.list / device.pair.remove / device.token.revoke /
+ * device.rename / audit.tail, and writes pairing changes and device activity to the audit log.
+ */
+import { Context, Effect, Layer } from "effect"
+import { CloseCode, ErrorCode, isRecord } from "../../protocol/frames.js"
+import { AuditLog, type AuditEntry, type AuditEvent } from "../audit-log/AuditLog.js"
+import { canPair, Gateway, pendingView } from "../gateway/Gateway.js"
+import { Pairing, type PairedDevice, type PairingError, type PairingEvent } from "./Pairing.js"
+import type { Connection } from "../gateway/connection.js"
+import { hasScope } from "../gateway/connection.js"
+import { type MethodContext, type MethodDef, RpcError } from "../gateway/rpc.js"
+
+const invalid = (code: string, message: string) => new RpcError({ shape: { code: ErrorCode.invalidRequest, message, details: { code } } })
+const fromPairing = (e: PairingError) =>
+  e.code === "UNKNOWN_DEVICE" ? invalid("UNKNOWN_DEVICE", e.message) : RpcError.unavailable(e.message, { code: "PAIRING_STORE_FAILED" })
+
+const MAX_NAME = 64
+const MAX_TAIL = 1_000
+
+/** One paired device as `devices list --json` and the Devices screen show it. */
+export interface DeviceView {
+  readonly deviceId: string
+  readonly nodeId?: string
+  readonly displayName?: string
+  readonly role: string
+  readonly clientId: string
+  readonly platform?: string
+  readonly pairedAt: number
+  readonly lastSeenAt?: number
+  readonly lastAddress?: string
+  readonly connected: boolean
+  /** How it signs in now: its device token, or nothing (revoked: it must pair or sign in again). */
+  readonly signsInWith: "device-token" | "shared-secret" | "revoked"
+  readonly revoked: boolean
+  readonly revokedAt?: number
+  readonly tokenIssuedAt?: number
+}
+
+const PAIRING_AUDIT: Record<PairingEvent["type"], AuditEvent> = {
+  requested: "pair.requested",
+  approved: "pair.approved",
+  rejected: "pair.rejected",
+  revoked: "device.revoked",
+  removed: "device.removed"
+}
+
+const stringParam = (params: unknown, key: string): string | undefined => {
+  const v = isRecord(params) ? params[key] : undefined
+  return typeof v === "string" && v.length > 0 ? v : undefined
+}
+
+export const make = Effect.gen(function* () {
+  const gateway = yield* Gateway
+  const pairing = yield* Pairing
+  const audit = yield* AuditLog
+
+  /** Revocations record who did it and how many connections were cut (the store's own event lacks both). */
+  let revoking: { by: string; closed: number } | undefined
+  const unsubscribe = pairing.subscribe((e) => {
+    audit.record(PAIRING_AUDIT[e.type], {
+      deviceId: e.deviceId,
+      role: e.role,
+      clientId: e.clientId,
+      ...(e.displayName === undefined ? {} : { displayName: e.displayName }),
+      ...(e.remoteAddress === undefined ? {} : { address: e.remoteAddress }),
+      ...(e.requestId === undefined ? {} : { requestId: e.requestId }),
+      ...(revoking === undefined ? {} : revoking)
+    })
+  })
+  yield* Effect.addFinalizer(() => Effect.sync(unsubscribe))
+
+  // Admins watching the Activity screen get each entry as it is written.
+  // Counted, so that with no admin connected an entry costs no frame (a crowd of sign-ins stays cheap).
+  const isAdmin = (c: Connection) => c.role === "operator" && hasScope(c.scopes, "operator.admin")
+  let admins = 0
+  const unsubscribeFeed = audit.subscribe((entry) => {
+    if (admins > 0) gateway.broadcast("audit", entry, isAdmin)
+  })
+  yield* Effect.addFinalizer(() => Effect.sync(unsubscribeFeed))
+
+  const seen = (conn: Connection) => {
+    if (conn.device !== undefined) Effect.runSync(pairing.touch(conn.device.deviceId, conn.peer.remoteAddress))
+  }
+  yield* gateway.onConnection({
+    ready: (conn) => {
+      if (isAdmin(conn)) admins++
+      seen(conn)
+    },
+    closed: (conn) => {
+      if (isAdmin(conn)) admins--
+      seen(conn)
+    }
+  })
+
+  const liveOf = (deviceId: string) => gateway.connections().filter((c) => c.device?.deviceId === deviceId)
+
+  const view = (d: PairedDevice): DeviceView => {
+    const connected = liveOf(d.deviceId).length > 0
+    return {
+      deviceId: d.deviceId,
+      ...(d.role === "node" ? { nodeId: d.deviceId } : {}),
+      ...(d.displayName === undefined ? {} : { displayName: d.displayName }),
+      role: d.role,
+      clientId: d.clientId,
+      ...(d.platform === undefined ? {} : { platform: d.platform }),
+      pairedAt: d.pairedAt,
+      ...(connected ? { lastSeenAt: Date.now() } : d.lastSeenAt === undefined ? {} : { lastSeenAt: d.lastSeenAt }),
+      ...(d.lastAddress ?? d.remoteAddress ? { lastAddress: (d.lastAddress ?? d.remoteAddress)! } : {}),
+      connected,
+      signsInWith: d.revokedAt !== undefined ? "revoked" : d.tokenDigest !== undefined ? "device-token" : "shared-secret",
+      revoked: d.revokedAt !== undefined,
+      ...(d.revokedAt === undefined ? {} : { revokedAt: d.revokedAt }),
+      ...(d.tokenIssuedAt === undefined ? {} : { tokenIssuedAt: d.tokenIssuedAt })
+    }
+  }
+
+  const list = Effect.map(pairing.list, ({ pending, paired }) => ({ pending: pending.map(pendingView), paired: paired.map(view) }))
+
+  /** A paired device by id, unique id prefix (4+ characters) or display name (any case). */
+  const resolve = (params: unknown, method: string) =>
+    Effect.gen(function* () {
+      const ref = stringParam(params, "deviceId") ?? stringParam(params, "nodeId")
+      if (ref === undefined) return yield* invalid("INVALID_PARAMS", `${method} needs params.deviceId (an id, a unique id prefix, or a display name)`)
+      const { paired } = yield* pairing.list
+      const exact = paired.find((d) => d.deviceId === ref)
+      if (exact !== undefined) return exact
+      const lower = ref.toLowerCase()
+      const matches = paired.filter((d) => d.displayName?.toLowerCase() === lower || (ref.length >= 4 && d.deviceId.startsWith(lower)))
+      if (matches.length === 1) return matches[0]!
+      if (matches.length > 1) {
+        return yield* invalid("AMBIGUOUS_DEVICE", `${ref} matches ${matches.length} devices (${matches.map((d) => `${d.displayName ?? "?"} ${d.deviceId.slice(0, 12)}`).join(", ")}); use more of the device id`)
+      }
+      return yield* invalid("UNKNOWN_DEVICE", `no paired device ${ref}; \`openclaw devices list\` shows the paired devices and their ids`)
+    })
+
+  /** Closes the device's live connections; the caller's own one after its answer has gone out. */
+  const cutOff = (deviceId: string, callerConnId: string, reason: string): number => {
+    const live = liveOf(deviceId)
+    for (const c of live) {
+      if (c.connId === callerConnId) setTimeout(() => c.close(CloseCode.policy, reason), 50).unref()
+      else c.close(CloseCode.policy, reason)
+    }
+    return live.length
+  }
+
+  const byOf = (caller: { readonly clientId: string; readonly connId: string }) => `${caller.clientId} (${caller.connId.slice(0, 8)})`
+
+  /** Revoke or remove: the store change (its audit entry names the caller and the connections cut), then the cut. */
+  const cut = (
+    params: unknown,
+    ctx: MethodContext,
+    method: string,
+    change: (d: PairedDevice) => Effect.Effect<PairedDevice, PairingError>,
+    reason: (d: PairedDevice) => string
+  ) =>
+    Effect.gen(function* () {
+      const target = yield* resolve(params, method)
+      const closed = liveOf(target.deviceId).length
+      revoking = { by: byOf(ctx.caller), closed }
+      const device = yield* Effect.ensuring(Effect.mapError(change(target), fromPairing), Effect.sync(() => (revoking = undefined)))
+      cutOff(target.deviceId, ctx.caller.connId, reason(target))
+      return { device, closed }
+    })
+
+  const methods: Record<string, MethodDef> = {
+    "device.pair.list": { requires: "operator.pairing", handler: () => list },
+    "device.token.revoke": {
+      requires: "operator.pairing",
+      handler: (params, ctx) =>
+        Effect.map(cut(params, ctx, "device.token.revoke", (d) => pairing.revoke(d.deviceId), () => "device revoked"), ({ device, closed }) => ({
+          deviceId: device.deviceId,
+          role: device.role,
+          revoked: true,
+          revokedAt: device.revokedAt,
+          closed
+        }))
+    },
+    "device.pair.remove": {
+      requires: "operator.pairing",
+      handler: (params, ctx) =>
+        Effect.map(
+          cut(params, ctx, "device.pair.remove", (d) => pairing.remove(d.deviceId), (d) => (d.role === "node" ? "node removed: pairing revoked" : "device removed")),
+          ({ device, closed }) => {
+            gateway.broadcast("device.pair.resolved", { deviceId: device.deviceId, decision: "removed", ts: Date.now() }, canPair)
+            return { deviceId: device.deviceId, ...(device.role === "node" ? { nodeId: device.deviceId } : {}), removed: true, closed }
+          }
+        )
+    },
+    "device.rename": {
+      requires: "operator.pairing",
+      handler: (params) =>
+        Effect.gen(function* () {
+          const device = yield* resolve(params, "device.rename")
+          const name = stringParam(params, "displayName")?.trim()
+          if (name === undefined || name.length === 0 || name.length > MAX_NAME || /[\u0000-\u001f\u007f]/.test(name)) {
+            return yield* invalid("INVALID_PARAMS", `device.rename needs params.displayName: 1 to ${MAX_NAME} characters, no control characters`)
+          }
+          const renamed = yield* Effect.mapError(pairing.rename(device.deviceId, name), fromPairing)
+          return view(renamed)
+        })
+    },
+    "audit.tail": {
+      requires: "operator.admin",
+      handler: (params) =>
+        Effect.sync(() => {
+          const limit = isRecord(params) && typeof params.limit === "number" && Number.isFinite(params.limit) ? Math.max(1, Math.min(MAX_TAIL, Math.floor(params.limit))) : 200
+          const since = isRecord(params) && typeof params.since === "number" && Number.isFinite(params.since) ? params.since : undefined
+          const entries: ReadonlyArray<AuditEntry> = audit.tail({ limit, ...(since === undefined ? {} : { since }) })
+          return { file: audit.file, entries }
+        })
+    }
+  }
+  for (const [name, def] of Object.entries(methods)) yield* gateway.registerMethod(name, def)
+  return { list }
+})
+
+export class DeviceAccess extends Context.Tag("openclaw/DeviceAccess")<DeviceAccess, { readonly list: Effect.Effect<{ pending: ReadonlyArray<unknown>; paired: ReadonlyArray<DeviceView> }> }>() {
+  /** Needs Gateway, Pairing and AuditLog. */
+  static layer = Layer.scoped(DeviceAccess, make)
+}

@@ -1,0 +1,173 @@
+/**
+ * Session methods in the shapes OpenClaw's own clients (Control UI, TUI) read: sessions.list with
+ * `defaults`, sessions.describe, chat.startup, and sessions.subscribe/unsubscribe (subscribers hear
+ * `sessions.changed` whenever a session gets a message). Our single agent is OpenClaw's `main`.
+ */
+import { Effect, type Scope } from "effect"
+import type { AgentRuntimeService } from "../agent/AgentRuntime.js"
+import type { Connection } from "../gateway/connection.js"
+import type { GatewayService } from "../gateway/Gateway.js"
+import { invalidSessionKey, type SessionsService, type SessionSummary } from "./Sessions.js"
+import { isRecord } from "../../protocol/frames.js"
+import { chatMessage, DEFAULT_SESSION_KEY } from "../agent/methods.js"
+import { type MethodDef, RpcError } from "../gateway/rpc.js"
+import { AGENT_ID, ourSessionKey } from "./keys.js"
+
+const paramsOf = (method: string, params: unknown): Record<string, unknown> => {
+  if (params === undefined || params === null) return {}
+  if (!isRecord(params)) throw RpcError.invalidRequest(`${method}: params must be an object`)
+  return params
+}
+
+/** A session key from params[name] in either form (`main` or `agent:main:main`), as ours. */
+const keyParam = (method: string, p: Record<string, unknown>, name: string, fallback?: string): string => {
+  const v = p[name]
+  if (v === undefined && fallback !== undefined) return fallback
+  if (typeof v !== "string") throw RpcError.invalidRequest(`${method} needs params.${name} (a session key such as "${DEFAULT_SESSION_KEY}")`)
+  const problem = invalidSessionKey(v)
+  if (problem !== undefined) throw RpcError.invalidRequest(`${method}: params.${name} ${problem}`)
+  return ourSessionKey(v)
+}
+
+const limitParam = (p: Record<string, unknown>, fallback: number, max: number): number => {
+  const v = p.limit
+  if (v === undefined) return fallback
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 0) throw RpcError.invalidRequest("params.limit must be a non-negative integer")
+  return Math.min(v, max)
+}
+
+/** The runtime facts OpenClaw's clients show next to a session: provider, model, no thinking levels. */
+export const sessionDefaults = (runtime: AgentRuntimeService) => ({
+  modelProvider: runtime.provider.kind,
+  model: runtime.provider.model ?? runtime.provider.kind,
+  contextTokens: null,
+  agentRuntime: { id: "openclaw-gateway-effect", cloudPlacementSupported: false, devicePlacementSupported: false, source: "implicit" },
+  thinkingLevels: [],
+  thinkingOptions: [],
+  thinkingDefault: "off",
+  modelSelectionTarget: "session"
+})
+
+/** One session as a row: our own fields (key, messageCount, ...) plus the ones OpenClaw's rows have. */
+const sessionRow = (runtime: AgentRuntimeService, s: SessionSummary) => {
+  const active = runtime.activeRuns(s.key)
+  return {
+    ...s,
+    agentId: AGENT_ID,
+    kind: "direct",
+    sessionId: s.key,
+    displayName: s.key,
+    ...(s.lastMessage === undefined ? {} : { derivedTitle: s.lastMessage.text.slice(0, 60), lastMessagePreview: s.lastMessage.text }),
+    modelProvider: runtime.provider.kind,
+    model: runtime.provider.model ?? runtime.provider.kind,
+    status: active.length > 0 ? "running" : "idle",
+    hasActiveRun: active.length > 0,
+    activeRunIds: active
+  }
+}
+
+const emptySummary = (key: string): SessionSummary => ({ key, messageCount: 0, createdAt: 0, updatedAt: 0 })
+
+export const sessionMethods = (
+  runtime: AgentRuntimeService,
+  sessions: SessionsService,
+  subscribers: Set<string>
+): Record<string, MethodDef> => {
+  const rowFor = (key: string) => {
+    const found = sessions.list().find((s) => s.key === key)
+    return found === undefined ? undefined : sessionRow(runtime, found)
+  }
+  const list = () => {
+    const rows = sessions.list().map((s) => sessionRow(runtime, s))
+    return { ts: Date.now(), path: sessions.dir ?? "(memory)", count: rows.length, totalCount: rows.length, hasMore: false, nextOffset: null, defaults: sessionDefaults(runtime), sessions: rows }
+  }
+  const subscribe = (ctx: { caller: { connId: string } }) => void subscribers.add(ctx.caller.connId)
+
+  return {
+    "sessions.list": { requires: "operator.read", sync: (params) => (paramsOf("sessions.list", params), list()) },
+    "sessions.subscribe": {
+      requires: "operator.read",
+      sync: (params, ctx) => {
+        const p = paramsOf("sessions.subscribe", params)
+        subscribe(ctx)
+        return Object.keys(p).length === 0 ? { subscribed: true } : { subscribed: true, list: list() }
+      }
+    },
+    "sessions.unsubscribe": {
+      requires: "operator.read",
+      sync: (params, ctx) => {
+        paramsOf("sessions.unsubscribe", params)
+        subscribers.delete(ctx.caller.connId)
+        return { subscribed: false }
+      }
+    },
+    // Session events already reach every operator; this records the interest and answers as OpenClaw does.
+    "sessions.messages.subscribe": {
+      requires: "operator.read",
+      sync: (params, ctx) => {
+        const key = keyParam("sessions.messages.subscribe", paramsOf("sessions.messages.subscribe", params), "key")
+        subscribe(ctx)
+        return { subscribed: true, key }
+      }
+    },
+    "sessions.messages.unsubscribe": {
+      requires: "operator.read",
+      sync: (params) => ({ subscribed: false, key: keyParam("sessions.messages.unsubscribe", paramsOf("sessions.messages.unsubscribe", params), "key") })
+    },
+    "sessions.describe": {
+      requires: "operator.read",
+      sync: (params) => {
+        const key = keyParam("sessions.describe", paramsOf("sessions.describe", params), "key")
+        const row = rowFor(key) ?? (key === DEFAULT_SESSION_KEY ? sessionRow(runtime, emptySummary(key)) : undefined)
+        return { session: row ?? null }
+      }
+    },
+    "chat.startup": {
+      requires: "operator.read",
+      sync: (params, ctx) => {
+        const p = paramsOf("chat.startup", params)
+        const requested = typeof p.sessionKey === "string" ? p.sessionKey : DEFAULT_SESSION_KEY
+        const key = keyParam("chat.startup", p, "sessionKey", DEFAULT_SESSION_KEY)
+        subscribe(ctx)
+        const sessionInfo = rowFor(key) ?? sessionRow(runtime, emptySummary(key))
+        return {
+          sessionKey: requested,
+          sessionId: key,
+          messages: sessions.history(key, limitParam(p, 200, 1000)).map(chatMessage),
+          defaults: sessionDefaults(runtime),
+          sessionInfo,
+          thinkingLevel: "off",
+          verboseLevel: "off",
+          ...(p.sessionKey === undefined ? { resolution: { ok: true, key: requested, agentId: AGENT_ID } } : {})
+        }
+      }
+    }
+  }
+}
+
+/** Registers the methods and pushes `sessions.changed` to subscribers, for as long as the scope lives. */
+export const registerSessionMethods = (
+  gateway: GatewayService,
+  runtime: AgentRuntimeService,
+  sessions: SessionsService
+): Effect.Effect<void, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const subscribers = new Set<string>()
+    yield* gateway.onConnection({ closed: (conn: Connection) => void subscribers.delete(conn.connId) })
+    yield* Effect.acquireRelease(
+      Effect.sync(() =>
+        sessions.onAppend((m) => {
+          if (subscribers.size === 0) return
+          // As OpenClaw's: a run's stored prompt is its "start", its stored reply its "end" (clients then
+          // reconcile what they streamed with the transcript); a message without a run is a "message".
+          const phase = m.runId === undefined ? "message" : m.role === "user" ? "start" : m.error === undefined ? "end" : "error"
+          const event = { sessionKey: m.sessionKey, agentId: AGENT_ID, phase, ...(m.runId === undefined ? {} : { runId: m.runId }), ts: m.ts }
+          gateway.broadcast("sessions.changed", event, (c) => subscribers.has(c.connId))
+        })
+      ),
+      (stop) => Effect.sync(stop)
+    )
+    yield* Effect.forEach(Object.entries(sessionMethods(runtime, sessions, subscribers)), ([name, def]) => gateway.registerMethod(name, def), {
+      discard: true
+    })
+  })

@@ -1,0 +1,242 @@
+/**
+ * TailscaleCli: the one place that runs the `tailscale` binary (shared/tailscale.md).
+ *
+ * Every call has a timeout; every failure is a TailscaleError of a known kind whose message says
+ * what to do. Raw stderr is only matched against known phrases and never copied into a message
+ * (it can hold auth keys). Exit 0 does not prove that a route exists, so callers read
+ * `serve status --json` back (see TailscaleExposure).
+ */
+import { execFile } from "node:child_process"
+import { Context, Data, Effect, Either, Layer, type Schema } from "effect"
+import { findOnPath, isExecutable } from "../../platform/executable.js"
+import { decodeTailscaleJson, ServeStatusJson, StatusJson, WhoisJson } from "./json.js"
+
+export type TailscaleErrorKind =
+  | "binary-missing"
+  | "daemon-down"
+  | "logged-out"
+  | "https-disabled"
+  | "funnel-not-allowed"
+  | "permission-denied"
+  | "route-conflict"
+  | "not-confirmed"
+  | "peer-not-found"
+  | "timeout"
+  | "bad-output"
+  | "failed"
+
+export class TailscaleError extends Data.TaggedError("TailscaleError")<{
+  readonly kind: TailscaleErrorKind
+  readonly message: string
+}> {}
+
+export type ExposureMode = "serve" | "funnel"
+
+export interface TailscaleStatus {
+  readonly backendState: string
+  /** MagicDNS name without the trailing dot, e.g. gw.tail1234.ts.net ("" when unknown). */
+  readonly dnsName: string
+  readonly tailscaleIps: ReadonlyArray<string>
+  /** Empty when HTTPS certificates are not enabled for the tailnet. */
+  readonly certDomains: ReadonlyArray<string>
+  readonly funnelAllowed: boolean
+}
+
+export interface WhoisResult {
+  readonly loginName: string
+  readonly displayName: string | undefined
+  readonly tagged: boolean
+}
+
+/** One web route of `serve status --json`: host:port, mount path, proxy target, funnel on/off. */
+export interface ServeRoute {
+  readonly host: string
+  readonly httpsPort: number
+  readonly path: string
+  /** Proxy target, or a description of a non-proxy handler (path/text). */
+  readonly target: string
+  readonly funnel: boolean
+}
+
+export interface ServeState {
+  readonly routes: ReadonlyArray<ServeRoute>
+  /** TCP ports forwarded as raw TCP (not HTTPS web routes), with their target. */
+  readonly tcpForwards: ReadonlyArray<{ readonly port: number; readonly target: string }>
+}
+
+export interface TailscaleCliService {
+  readonly status: Effect.Effect<TailscaleStatus, TailscaleError>
+  readonly whois: (address: string) => Effect.Effect<WhoisResult, TailscaleError>
+  readonly serveStatus: Effect.Effect<ServeState, TailscaleError>
+  /** `tailscale <mode> --bg --yes --https=<port> <target>` */
+  readonly enable: (mode: ExposureMode, httpsPort: number, target: string) => Effect.Effect<void, TailscaleError>
+  /** `tailscale <mode> --https=<port> off --yes`: only that route, never `reset`. */
+  readonly disable: (mode: ExposureMode, httpsPort: number) => Effect.Effect<void, TailscaleError>
+}
+
+export const MAC_APP_PATH = "/Applications/Tailscale.app/Contents/MacOS/Tailscale"
+
+/** OPENCLAW_TAILSCALE_BIN, else `tailscale` on PATH, else the macOS app's CLI. */
+export const findTailscaleBinary = (env: NodeJS.ProcessEnv = process.env): string | undefined => {
+  const override = env.OPENCLAW_TAILSCALE_BIN?.trim()
+  if (override) return isExecutable(override) ? override : undefined
+  return findOnPath(["tailscale"], env.PATH) ?? (isExecutable(MAC_APP_PATH) ? MAC_APP_PATH : undefined)
+}
+
+/** What to do about each failure: shared by classification here and by TailscaleExposure's status checks. */
+export const FIX = {
+  binaryMissing: (env: NodeJS.ProcessEnv) =>
+    env.OPENCLAW_TAILSCALE_BIN?.trim()
+      ? `OPENCLAW_TAILSCALE_BIN (${env.OPENCLAW_TAILSCALE_BIN.trim()}) is not an executable file: point it at the tailscale CLI or unset it`
+      : `the tailscale CLI was not found (looked on PATH and at ${MAC_APP_PATH}): install Tailscale (https://tailscale.com/download) or set OPENCLAW_TAILSCALE_BIN to its path`,
+  daemonDown: "tailscaled is not running: start it (`sudo systemctl start tailscaled`, or open the Tailscale app)",
+  loggedOut: "Tailscale is logged out: run `tailscale up` (or `sudo tailscale up`) and log in",
+  permission: "this user may not change Tailscale Serve settings: run `sudo tailscale set --operator=$USER` once, then restart the Gateway",
+  funnel: 'Funnel is not allowed for this node by the tailnet policy: add the "funnel" node attribute in the Tailscale admin console (Access controls), or use gateway.tailscale.mode "serve"',
+  https: "HTTPS certificates are not enabled for this tailnet, so Serve cannot publish an https:// URL: enable HTTPS on the DNS page of the Tailscale admin console (https://login.tailscale.com/admin/dns)"
+}
+
+/** Maps a failed run to a kind by known phrases only; nothing from stderr is copied. */
+export const classifyFailure = (what: string, exitCode: number | string, output: string): TailscaleError => {
+  const o = output.toLowerCase()
+  const e = (kind: TailscaleErrorKind, message: string) => new TailscaleError({ kind, message })
+  if (o.includes("failed to connect to local tailscaled") || o.includes("failed to connect to local tailscale daemon") || o.includes("doesn't appear to be running")) {
+    return e("daemon-down", FIX.daemonDown)
+  }
+  if (o.includes("access denied") || o.includes("permission denied") || o.includes("operator")) return e("permission-denied", FIX.permission)
+  if (o.includes("logged out") || o.includes("needslogin") || o.includes("not logged in")) return e("logged-out", FIX.loggedOut)
+  if (o.includes("funnel not available") || o.includes("not allowed for funnel") || o.includes('"funnel" node attribute')) {
+    return e("funnel-not-allowed", FIX.funnel)
+  }
+  if (o.includes("peer not found") || o.includes("no match for ip")) return e("peer-not-found", `${what}: peer not found in the tailnet`)
+  if (o.includes("already serving") || o.includes("already in use") || o.includes("would overwrite")) {
+    return e("route-conflict", `${what}: the HTTPS port already holds another Serve route; see \`tailscale serve status\``)
+  }
+  if (o.includes("https") && (o.includes("not enabled") || o.includes("cert"))) return e("https-disabled", FIX.https)
+  return e("failed", `${what} failed (exit ${exitCode}); run it by hand to see why`)
+}
+
+const parseJson = <A, I>(what: string, stdout: string, schema: Schema.Schema<A, I>): Effect.Effect<A, TailscaleError> =>
+  Effect.flatMap(
+    Effect.try({
+      try: () => JSON.parse(stdout.trim() === "" ? "{}" : stdout) as unknown,
+      catch: () => new TailscaleError({ kind: "bad-output", message: `${what} did not print JSON; is this the tailscale CLI?` })
+    }),
+    (json) =>
+      Either.match(decodeTailscaleJson(schema, json), {
+        onLeft: (field) => Effect.fail(new TailscaleError({ kind: "bad-output", message: `${what} printed JSON of an unexpected shape (${field}); is this a supported tailscale version?` })),
+        onRight: Effect.succeed
+      })
+  )
+
+export const parseStatus = (json: typeof StatusJson.Type): TailscaleStatus => {
+  const self = json.Self ?? {}
+  const caps = self.Capabilities ?? []
+  return {
+    backendState: json.BackendState ?? "NoState",
+    dnsName: (self.DNSName ?? "").replace(/\.$/, ""),
+    tailscaleIps: [...(self.TailscaleIPs ?? [])],
+    certDomains: [...(json.CertDomains ?? [])],
+    funnelAllowed: "funnel" in (self.CapMap ?? {}) || caps.includes("funnel") || caps.some((c) => c.endsWith("/funnel"))
+  }
+}
+
+export const parseWhois = (json: typeof WhoisJson.Type): WhoisResult => {
+  const login = json.UserProfile?.LoginName
+  return { loginName: login ?? "", displayName: json.UserProfile?.DisplayName, tagged: (json.Node?.Tags ?? []).length > 0 || login === "tagged-devices" }
+}
+
+const handlerTarget = (h: { readonly Proxy?: string; readonly Path?: string; readonly Text?: unknown }): string =>
+  h.Proxy ?? (h.Path !== undefined ? `path ${h.Path}` : h.Text !== undefined ? "a text handler" : "a handler")
+
+export const parseServeStatus = (json: typeof ServeStatusJson.Type): ServeState => {
+  const funnelOn = json.AllowFunnel ?? {}
+  const routes: Array<ServeRoute> = []
+  for (const [hostPort, cfg] of Object.entries(json.Web ?? {})) {
+    const i = hostPort.lastIndexOf(":")
+    const host = i < 0 ? hostPort : hostPort.slice(0, i)
+    const httpsPort = i < 0 ? 443 : Number(hostPort.slice(i + 1))
+    for (const [mount, handler] of Object.entries(cfg.Handlers ?? {})) {
+      routes.push({ host, httpsPort, path: mount, target: handlerTarget(handler), funnel: funnelOn[hostPort] === true })
+    }
+  }
+  const tcpForwards: Array<{ port: number; target: string }> = []
+  for (const [port, cfg] of Object.entries(json.TCP ?? {})) {
+    if (cfg.TCPForward !== undefined) tcpForwards.push({ port: Number(port), target: `tcp ${cfg.TCPForward}` })
+  }
+  return { routes, tcpForwards }
+}
+
+export interface RunOptions {
+  readonly env?: NodeJS.ProcessEnv
+  readonly timeoutMs?: number
+}
+
+/** Runs the binary; resolves stdout on exit 0, a classified error otherwise. Interruption kills it. */
+const run = (args: ReadonlyArray<string>, options: RunOptions): Effect.Effect<string, TailscaleError> =>
+  Effect.suspend(() => {
+    const env = options.env ?? process.env
+    const bin = findTailscaleBinary(env)
+    const what = `\`tailscale ${args.filter((a) => a !== "--json").join(" ")}\``
+    if (bin === undefined) return Effect.fail(new TailscaleError({ kind: "binary-missing", message: FIX.binaryMissing(env) }))
+    const timeoutMs = options.timeoutMs ?? 10_000
+    return Effect.async<string, TailscaleError>((resume) => {
+      const child = execFile(bin, [...args], { env, timeout: timeoutMs, killSignal: "SIGKILL", maxBuffer: 4 * 1024 * 1024, windowsHide: true }, (error, stdout, stderr) => {
+        if (error === null) return resume(Effect.succeed(stdout))
+        const err = error as NodeJS.ErrnoException & { killed?: boolean; signal?: string | null; code?: number | string }
+        if (err.killed || err.signal === "SIGKILL") {
+          return resume(
+            Effect.fail(
+              new TailscaleError({ kind: "timeout", message: `${what} did not finish within ${Math.round(timeoutMs / 1000)} s (tailscaled may be stuck, or waiting for an admin to approve): check \`tailscale status\`` })
+            )
+          )
+        }
+        if (err.code === "ENOENT" || err.code === "EACCES") return resume(Effect.fail(new TailscaleError({ kind: "binary-missing", message: FIX.binaryMissing(env) })))
+        resume(Effect.fail(classifyFailure(what, err.code ?? "?", `${stderr}\n${stdout}`)))
+      })
+      child.stdin?.end()
+      return Effect.sync(() => void child.kill("SIGKILL"))
+    })
+  })
+
+export const make = (options: RunOptions = {}): TailscaleCliService => {
+  const json = <A, I>(args: ReadonlyArray<string>, schema: Schema.Schema<A, I>) =>
+    Effect.flatMap(run(args, options), (out) => parseJson(`\`tailscale ${args.join(" ")}\``, out, schema))
+  return {
+    status: Effect.map(json(["status", "--json"], StatusJson), parseStatus),
+    whois: (address) =>
+      Effect.flatMap(json(["whois", "--json", address], WhoisJson), (j) => {
+        const w = parseWhois(j)
+        return w.loginName === "" && !w.tagged
+          ? Effect.fail(new TailscaleError({ kind: "peer-not-found", message: `\`tailscale whois ${address}\` returned no user` }))
+          : Effect.succeed(w)
+      }),
+    serveStatus: Effect.map(json(["serve", "status", "--json"], ServeStatusJson), parseServeStatus),
+    enable: (mode, httpsPort, target) => Effect.asVoid(run([mode, "--bg", "--yes", `--https=${httpsPort}`, target], options)),
+    disable: (mode, httpsPort) => Effect.asVoid(run([mode, `--https=${httpsPort}`, "off", "--yes"], options))
+  }
+}
+
+/** Environment knob for the per-call timeout (tests use short ones). */
+export const timeoutFromEnv = (env: NodeJS.ProcessEnv = process.env): number => {
+  const n = Number(env.OPENCLAW_TAILSCALE_TIMEOUT_MS)
+  return Number.isFinite(n) && n > 0 ? n : 10_000
+}
+
+export class TailscaleCli extends Context.Tag("openclaw/TailscaleCli")<TailscaleCli, TailscaleCliService>() {
+  static layer = Layer.sync(TailscaleCli, () => make({ timeoutMs: timeoutFromEnv() }))
+
+  /**
+   * A scripted Tailscale for tests and embedders: `partial` replaces any call; the rest answer as
+   * a logged-in node gw.tail1234.ts.net with no routes, and `whois` finds nobody.
+   */
+  static layerTest = (partial: Partial<TailscaleCliService> = {}) =>
+    Layer.succeed(TailscaleCli, {
+      status: Effect.succeed({ backendState: "Running", dnsName: "gw.tail1234.ts.net", tailscaleIps: ["100.101.102.103"], certDomains: ["gw.tail1234.ts.net"], funnelAllowed: true }),
+      whois: () => Effect.fail(new TailscaleError({ kind: "peer-not-found", message: "peer not found" })),
+      serveStatus: Effect.succeed({ routes: [], tcpForwards: [] }),
+      enable: () => Effect.void,
+      disable: () => Effect.void,
+      ...partial
+    })
+}

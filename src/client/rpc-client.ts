@@ -8,7 +8,6 @@ import WebSocket from "ws"
 import {
   type ClientInfo,
   type ConnectParams,
-  type ErrorShape,
   type EventFrame,
   type HelloOk,
   Limits,
@@ -20,21 +19,10 @@ import {
   TLS_REQUIRED_VALUE
 } from "../protocol/frames.js"
 import { VERSION } from "../version.js"
+import { ClientFailure, type ClientFailureKind } from "./failure.js"
 import { pinnedTlsConnect } from "./tls-pin.js"
 
-export type ClientFailureKind = "unreachable" | "auth" | "pairing" | "protocol" | "timeout" | "closed" | "tls"
-
-/** Why a connection or call failed; `code` is the server's details.code when it gave one. */
-export class ClientFailure extends Error {
-  constructor(
-    readonly kind: ClientFailureKind,
-    message: string,
-    readonly code?: string,
-    readonly error?: ErrorShape
-  ) {
-    super(message)
-  }
-}
+export { ClientFailure, type ClientFailureKind }
 
 export interface RpcClientOptions {
   readonly url: string

@@ -9,9 +9,9 @@ import * as os from "node:os"
 import { ConfigError, type Env, type LoadedConfig } from "../config/load.js"
 import { readRuntimeRecord, type RuntimeRecord } from "../config/runtime-record.js"
 import { DEFAULT_PORT, effectiveTlsFiles, expandHome, parsePortEnv } from "../config/settings.js"
-import { findTailnetAddress, type InterfaceLister } from "../services/binder/Binder.js"
+import { findTailnetAddress, type InterfaceLister } from "../platform/tailnet-address.js"
 import { parseSshTarget, type SshSpec } from "../services/ssh/SshTunnel.js"
-import { certificateFingerprint } from "../services/gateway/tls.js"
+import { certificateFingerprint } from "../platform/tls-fingerprint.js"
 import { parseFingerprint } from "./tls-pin.js"
 
 export interface ClientFlags {

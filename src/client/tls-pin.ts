@@ -7,7 +7,7 @@
  */
 import * as tls from "node:tls"
 import { ConfigError } from "../config/load.js"
-import { ClientFailure } from "./rpc-client.js"
+import { ClientFailure } from "./failure.js"
 
 const COLON_HEX = /^([0-9a-f]{2}:){31}[0-9a-f]{2}$/i
 const PLAIN_HEX = /^[0-9a-f]{64}$/i

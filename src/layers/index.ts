@@ -9,6 +9,8 @@ import { DoctorMethods } from "../services/doctor/methods.js"
 import { CompatMethods } from "../services/compat/methods.js"
 import { LogBuffer } from "../services/compat/LogBuffer.js"
 import { AgentRuntime } from "../services/agent/AgentRuntime.js"
+import { AgentMethods } from "../services/agent/methods.js"
+import { SessionMethods } from "../services/sessions/methods.js"
 import { DeviceAccess } from "../services/pairing/devices-methods.js"
 import { SecretReload } from "../services/auth/secret-reload.js"
 import { AuditLog } from "../services/audit-log/AuditLog.js"
@@ -37,7 +39,7 @@ export const gatewayServices = <E, R, E2 = never, R2 = never, E3 = never, R3 = n
   config: Layer.Layer<GatewayConfig, E, R>,
   overrides: GatewayOverrides<E2, R2, E3, R3> = {}
 ) =>
-  CompatMethods.layer.pipe(
+  Layer.mergeAll(CompatMethods.layer, AgentMethods.layer, SessionMethods.layer).pipe(
     Layer.provideMerge(
       Layer.mergeAll(
         overrides.exposure ?? (TailscaleExposure.layer as Layer.Layer<TailscaleExposure, E2 | ExposureConflict, R2 | Gateway | GatewayConfig | TailscaleCli>),

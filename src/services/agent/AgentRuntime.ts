@@ -11,8 +11,6 @@
 import { randomUUID } from "node:crypto"
 import { Context, Data, Effect, Layer, Runtime } from "effect"
 import type { AgentProviderSettings } from "../../config/settings.js"
-import { registerAgentMethods } from "./methods.js"
-import { registerSessionMethods } from "../sessions/methods.js"
 import { abortableSleep as sleep } from "../../platform/sleep.js"
 import { Gateway } from "../gateway/Gateway.js"
 import { GatewayConfig } from "../config/GatewayConfig.js"
@@ -326,8 +324,6 @@ export const make = (provider: Provider) =>
       abort,
       activeRuns
     }
-    yield* registerAgentMethods(gateway, service, sessions)
-    yield* registerSessionMethods(gateway, service, sessions)
     yield* gateway.addStatusSection("agent", () => ({
       provider: provider.kind,
       label: provider.label,
@@ -340,7 +336,7 @@ export const make = (provider: Provider) =>
   })
 
 export class AgentRuntime extends Context.Tag("openclaw/AgentRuntime")<AgentRuntime, AgentRuntimeService>() {
-  /** The provider of agent.provider; needs Gateway, Sessions and GatewayConfig. Registers the agent/chat methods. */
+  /** The provider of agent.provider; needs Gateway, Sessions and GatewayConfig (its methods: AgentMethods, SessionMethods). */
   static layer = Layer.scoped(
     AgentRuntime,
     Effect.flatMap(GatewayConfig, (settings) => make(providerFor(settings.agent.provider)))

@@ -4,10 +4,10 @@
  * Side-effecting methods take an idempotencyKey; read methods need operator.read, the others
  * operator.write.
  */
-import { Effect, type Scope } from "effect"
-import type { AgentRuntimeService, RunResult } from "./AgentRuntime.js"
-import type { GatewayService } from "../gateway/Gateway.js"
-import { invalidSessionKey, type SessionMessage, type SessionsService, type SessionWriteError } from "../sessions/Sessions.js"
+import { Effect, Layer, type Scope } from "effect"
+import { AgentRuntime, type AgentRuntimeService, type RunResult } from "./AgentRuntime.js"
+import { Gateway, type GatewayService } from "../gateway/Gateway.js"
+import { invalidSessionKey, type SessionMessage, Sessions, type SessionsService, type SessionWriteError } from "../sessions/Sessions.js"
 import { isRecord } from "../../protocol/frames.js"
 import { IdempotencyCache, idempotencyKeyOf } from "../gateway/idempotency.js"
 import { ourSessionKey } from "../sessions/keys.js"
@@ -184,3 +184,12 @@ export const registerAgentMethods = (
   sessions: SessionsService
 ): Effect.Effect<void, never, Scope.Scope> =>
   Effect.forEach(Object.entries(agentMethods(gateway, runtime, sessions)), ([name, def]) => gateway.registerMethod(name, def), { discard: true })
+
+/** The agent and chat methods, registered for as long as this layer lives (needs AgentRuntime). */
+export const AgentMethods = {
+  layer: Layer.scopedDiscard(
+    Effect.gen(function* () {
+      yield* registerAgentMethods(yield* Gateway, yield* AgentRuntime, yield* Sessions)
+    })
+  )
+}

@@ -4,6 +4,7 @@
  * several addresses (127.0.0.1 and ::1) on the same port.
  */
 import * as net from "node:net"
+import { findTailnetAddress, type InterfaceLister, isTailscaleAddress } from "../../platform/tailnet-address.js"
 import * as os from "node:os"
 import { Context, Data, Effect, Layer, Option, Redacted } from "effect"
 import type { BindMode } from "../../config/schema.js"
@@ -36,22 +37,7 @@ export interface BinderService {
   ) => Effect.Effect<Listeners, BindError, import("effect").Scope.Scope>
 }
 
-export type InterfaceLister = () => NodeJS.Dict<Array<os.NetworkInterfaceInfo>>
-
-/** Tailscale's ranges: 100.64.0.0/10 (CGNAT) and fd7a:115c:a1e0::/48. */
-export const isTailscaleAddress = (address: string): boolean => {
-  if (net.isIPv4(address)) {
-    const [a, b] = address.split(".").map(Number)
-    return a === 100 && b! >= 64 && b! <= 127
-  }
-  return address.toLowerCase().startsWith("fd7a:115c:a1e0:")
-}
-
-export const findTailnetAddress = (list: InterfaceLister): string | undefined => {
-  const all = Object.values(list()).flatMap((infos) => infos ?? [])
-  const candidates = all.filter((i) => !i.internal && isTailscaleAddress(i.address))
-  return (candidates.find((i) => i.family === "IPv4") ?? candidates[0])?.address
-}
+export { findTailnetAddress, type InterfaceLister, isTailscaleAddress }
 
 /** IPv4 first (what a user types and what most clients reach), then IPv6, each in Tailscale's order. */
 const ipv4First = (ips: ReadonlyArray<string>): Array<string> => [...ips.filter((ip) => net.isIPv4(ip)), ...ips.filter((ip) => net.isIPv6(ip))]

@@ -1,7 +1,13 @@
 /** The Gateway's own methods: health, status, system-presence. */
 import { VERSION } from "../../version.js"
-import type { GatewayService } from "./Gateway.js"
 import type { MethodDef } from "./rpc.js"
+
+/** What the core methods read of the Gateway. */
+export interface CoreMethodsSource {
+  readonly startedAt: number
+  readonly status: () => unknown
+  readonly presence: () => unknown
+}
 
 export const healthPayload = (startedAt: number, now: number, durationMs = 0) => ({
   ok: true,
@@ -11,7 +17,7 @@ export const healthPayload = (startedAt: number, now: number, durationMs = 0) =>
   uptimeMs: now - startedAt
 })
 
-export const coreMethods = (gateway: GatewayService): Record<string, MethodDef> => ({
+export const coreMethods = (gateway: CoreMethodsSource): Record<string, MethodDef> => ({
   health: { requires: "operator.read", sync: () => healthPayload(gateway.startedAt, Date.now()) },
   status: { requires: "operator.read", sync: () => gateway.status() },
   "system-presence": { requires: "operator.read", sync: () => gateway.presence() }

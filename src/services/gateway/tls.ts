@@ -5,10 +5,11 @@
  * certificate (it gets file paths, never a secret, on its command line).
  */
 import { execFile } from "node:child_process"
-import { generateKeyPairSync, X509Certificate } from "node:crypto"
+import { generateKeyPairSync } from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import { certificateFingerprint } from "../../platform/tls-fingerprint.js"
 import * as tls from "node:tls"
 import { Data, Effect } from "effect"
 import { tlsFiles } from "../../config/settings.js"
@@ -30,8 +31,7 @@ export interface ServerTls {
   readonly source: string
 }
 
-/** The SHA-256 fingerprint of a PEM certificate, uppercase colon hex. */
-export const certificateFingerprint = (pem: string | Buffer): string => new X509Certificate(pem).fingerprint256
+export { certificateFingerprint }
 
 const errorCode = (e: unknown) => (e as NodeJS.ErrnoException).code ?? String(e)
 

@@ -3,11 +3,11 @@
  * `defaults`, sessions.describe, chat.startup, and sessions.subscribe/unsubscribe (subscribers hear
  * `sessions.changed` whenever a session gets a message). Our single agent is OpenClaw's `main`.
  */
-import { Effect, type Scope } from "effect"
-import type { AgentRuntimeService } from "../agent/AgentRuntime.js"
+import { Effect, Layer, type Scope } from "effect"
+import { AgentRuntime, type AgentRuntimeService } from "../agent/AgentRuntime.js"
 import type { Connection } from "../gateway/connection.js"
-import type { GatewayService } from "../gateway/Gateway.js"
-import { invalidSessionKey, type SessionsService, type SessionSummary } from "./Sessions.js"
+import { Gateway, type GatewayService } from "../gateway/Gateway.js"
+import { invalidSessionKey, Sessions, type SessionsService, type SessionSummary } from "./Sessions.js"
 import { isRecord } from "../../protocol/frames.js"
 import { chatMessage, DEFAULT_SESSION_KEY } from "../agent/methods.js"
 import { type MethodDef, RpcError } from "../gateway/rpc.js"
@@ -171,3 +171,12 @@ export const registerSessionMethods = (
       discard: true
     })
   })
+
+/** The session methods OpenClaw's clients use, registered for as long as this layer lives. */
+export const SessionMethods = {
+  layer: Layer.scopedDiscard(
+    Effect.gen(function* () {
+      yield* registerSessionMethods(yield* Gateway, yield* AgentRuntime, yield* Sessions)
+    })
+  )
+}

@@ -101,4 +101,4 @@ export const auditCommand = Command.make("audit", { follow, since, json }, (flag
       return Effect.sync(() => clearInterval(timer))
     })
   })
-).pipe(Command.withDescription("Who signed in, who failed, who paired, who was revoked: the Gateway's audit log on this machine"))
+).pipe(Command.withDescription("The audit log: sign-ins, failures, pairing, revocations"))

@@ -14,7 +14,7 @@ import { portFlag, timeoutFlag } from "./flags.js"
 export const clientOptions = {
   url: Options.text("url").pipe(Options.withDescription("Gateway URL (ws:// or wss://); needs --token or --password"), Options.optional),
   port: portFlag("port").pipe(Options.withDescription("Port of a Gateway on this machine (default: the running one)"), Options.optional),
-  token: Options.text("token").pipe(Options.withDescription("Gateway token (default: config; prefer OPENCLAW_GATEWAY_TOKEN: ps shows flags)"), Options.optional),
+  token: Options.text("token").pipe(Options.withDescription("Gateway token (default: config; OPENCLAW_GATEWAY_TOKEN is safer)"), Options.optional),
   password: Options.text("password").pipe(Options.withDescription("Gateway password (default: config, OPENCLAW_GATEWAY_PASSWORD)"), Options.optional),
   tlsFingerprint: Options.text("tls-fingerprint").pipe(Options.withPseudoName("sha256"), Options.withDescription("Pin the certificate's SHA-256 (wss:// only)"), Options.optional),
   timeout: timeoutFlag().pipe(Options.withDescription("Timeout in milliseconds (default 10000)"), Options.withDefault(10_000)),

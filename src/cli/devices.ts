@@ -93,7 +93,7 @@ const list = Command.make("list", clientOptions, (flags) =>
   call("Listing devices failed", flags, (conn) =>
     Effect.flatMap(conn.request("device.pair.list", {}, { timeoutMs: flags.timeout }), (p) => (flags.json ? printJson(p) : Console.log(renderDevices(p as DeviceList))))
   )
-).pipe(Command.withDescription("Pending pairing requests and paired devices (nodes and browsers): last seen, from where, connected now"))
+).pipe(Command.withDescription("Pairing requests and paired devices: last seen, from where, connected"))
 
 const requestArg = Args.text({ name: "requestId" }).pipe(Args.withDescription("The request id from `openclaw devices list`, or a unique prefix of it"))
 const deviceArg = Args.text({ name: "device" }).pipe(Args.withDescription("Device id, a unique prefix of it (4+ characters), or its name"))

@@ -37,4 +37,4 @@ export const doctorCommand = Command.make("doctor", clientOptions, (flags) =>
     }
     if (!report.ok) return yield* fail(1, "")
   })
-).pipe(Command.withDescription("Check every link from here to the Gateway (config, DNS, TCP, TLS, HTTP, WebSocket, auth, scopes, RPC) and say what to fix"))
+).pipe(Command.withDescription("Check each link from here to the Gateway, in order, and say what to fix"))

@@ -22,11 +22,11 @@ export const runOptions = {
   bind: Options.choice("bind", BindModes).pipe(Options.withDescription("Where to listen (gateway.bind)"), Options.optional),
   auth: Options.choice("auth", AuthModes).pipe(Options.withDescription("Auth mode (gateway.auth.mode)"), Options.optional),
   token: Options.text("token").pipe(
-    Options.withDescription("Shared token (gateway.auth.token); prefer --token-file or OPENCLAW_GATEWAY_TOKEN (ps shows flags)"),
+    Options.withDescription("Shared token (gateway.auth.token); prefer --token-file (ps shows flags)"),
     Options.optional
   ),
   tokenFile: Options.file("token-file", { exists: "yes" }).pipe(Options.withDescription("Read the token from a file (its first line)"), Options.optional),
-  password: Options.text("password").pipe(Options.withDescription("Shared password (gateway.auth.password); prefer --password-file or the env var"), Options.optional),
+  password: Options.text("password").pipe(Options.withDescription("Shared password (gateway.auth.password); prefer --password-file"), Options.optional),
   passwordFile: Options.file("password-file", { exists: "yes" }).pipe(Options.withDescription("Read the password from a file (its first line)"), Options.optional),
   tailscale: Options.choice("tailscale", TailscaleModes).pipe(Options.withDescription("Tailscale exposure (gateway.tailscale.mode)"), Options.optional),
   tailscaleResetOnExit: Options.boolean("tailscale-reset-on-exit").pipe(Options.withDescription("Withdraw the Serve route on exit (Funnel always is)")),

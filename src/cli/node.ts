@@ -17,7 +17,7 @@ const runOptions = {
   host: Options.text("host").pipe(Options.withDescription("Gateway host (instead of --url)"), Options.optional),
   port: portFlag("port").pipe(Options.withDescription(`Gateway port with --host (default ${DEFAULT_PORT})`), Options.optional),
   tls: Options.boolean("tls").pipe(Options.withDescription("Use wss:// with --host")),
-  token: Options.text("token").pipe(Options.withDescription("The Gateway's token (gateway.auth.token), needed only until paired; prefer OPENCLAW_GATEWAY_URL and OPENCLAW_GATEWAY_TOKEN: a flag's value can be seen by other local users while the command starts"), Options.optional),
+  token: Options.text("token").pipe(Options.withDescription("Gateway token, needed until paired (OPENCLAW_GATEWAY_TOKEN is safer)"), Options.optional),
   password: Options.text("password").pipe(Options.withDescription("The Gateway's password (gateway.auth.password)"), Options.optional),
   tlsFingerprint: Options.text("tls-fingerprint").pipe(Options.withPseudoName("sha256"), Options.withDescription("Pin the certificate's SHA-256 (wss:// only)"), Options.optional),
   displayName: Options.text("display-name").pipe(Options.withDescription("Name operators see (nodeHost.displayName, default: the host name)"), Options.optional)

@@ -48,7 +48,7 @@ const setSecret = (kind: "token" | "password", value: string, printIt: boolean) 
   }).pipe(Effect.catchTag("ConfigError", configFailure))
 
 const rotate = Command.make("rotate", { show }, ({ show }) => setSecret("token", generateToken(), show)).pipe(
-  Command.withDescription("Write a new random gateway.auth.token (256 bits) to the config file; a running Gateway switches to it without a restart")
+  Command.withDescription("New random gateway.auth.token; a running Gateway switches at once")
 )
 
 const showToken = Command.make("show", {}, () =>
@@ -78,7 +78,7 @@ const passwordSet = Command.make("set", { passwordFile, show }, ({ passwordFile,
     if (value.length < 16) return yield* fail(2, `the password in ${file} has ${value.length} characters; use at least 16 (a Funnel-exposed Gateway is guessed at from the whole internet)`)
     yield* setSecret("password", value, show)
   })
-).pipe(Command.withDescription("Write a new gateway.auth.password (from --password-file, or random) to the config file; a running Gateway in password mode switches without a restart"))
+).pipe(Command.withDescription("New gateway.auth.password (--password-file or random); applied at once"))
 
 export const passwordCommand = Command.make("password").pipe(
   Command.withDescription("The Gateway's shared password (password mode)"),

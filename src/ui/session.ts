@@ -1,0 +1,112 @@
+/** The page's one connection to the Gateway: what its state changes and events do to the views. */
+import { addActivity } from "./activity.js"
+import { address, forgetCredentials, loadCredentials, notices } from "./address.js"
+import { type Credentials, GatewayConnection } from "./connection.js"
+import { forgetDeviceToken, loadDeviceToken, loadOrCreateIdentity, saveDeviceToken } from "./device-identity.js"
+import { h, replaceChildren } from "./dom.js"
+import { refresh, render, renderNav } from "./router.js"
+import { banner, main, renderConnState, renderNotices } from "./shell.js"
+import { defaultUrl, mode, state, webchatOnly } from "./state.js"
+import { onChat, renderChatControls } from "./views/chat.js"
+import { renderOverview } from "./views/overview.js"
+import { refreshPendingCount } from "./views/pairing.js"
+import { showLogin } from "./views/signin.js"
+
+export const connect = (credentials: Credentials) => {
+  state.conn?.stop()
+  const conn = new GatewayConnection({
+    url: state.url,
+    credentials,
+    mode,
+    ...(state.identity === undefined
+      ? {}
+      : {
+          identity: state.identity,
+          deviceToken: () => loadDeviceToken(state.url, state.identity!.deviceId),
+          // From now on this browser signs in with its own device token and no longer keeps the shared secret.
+          onDeviceToken: (token: string) => (saveDeviceToken(state.url, state.identity!.deviceId, token), forgetCredentials())
+        }),
+    onState: (s) => {
+      state.connState = s
+      renderConnState()
+      renderChatControls()
+      if (s.kind === "connected") {
+        state.shutdown = undefined
+        state.hello = s.hello
+        state.presence = [...((s.hello.snapshot.presence as Array<any>) ?? [])]
+        if (!webchatOnly) renderNav()
+        render()
+        void refresh()
+        if (!webchatOnly && state.view !== "pairing") void refreshPendingCount()
+      } else if (s.kind === "auth-failed") {
+        state.hello = undefined
+        if (s.error.details?.code === "AUTH_DEVICE_TOKEN_MISMATCH") {
+          forgetDeviceToken()
+          return showLogin(
+            "This browser was signed out: its device was revoked or removed on the Gateway. Sign in again with the Gateway's token or password.",
+            connect
+          )
+        }
+        showLogin(s.error.details?.code?.endsWith("_MISSING") && credentials.kind === "none" ? undefined : s.error.message, connect)
+      } else if (state.view === "overview" && main.querySelector("#overview") !== null) {
+        // "Reachable" must not keep saying yes while the page is disconnected.
+        renderOverview()
+      }
+    },
+    onEvent
+  })
+  state.conn = conn
+  conn.start()
+}
+
+export const onEvent = (event: string, payload: any) => {
+  switch (event) {
+    case "presence":
+      state.presence = payload?.presence ?? []
+      if (state.view === "presence") render()
+      // A node connecting or leaving changes the paired list's "Connected" column.
+      else if (state.view === "pairing" || state.view === "devices") void refresh()
+      return
+    case "chat":
+      return onChat(payload)
+    case "audit":
+      addActivity(payload)
+      if (state.view === "activity") render()
+      else if (state.view === "devices" && /^(device|pair)\./.test(payload?.event ?? "")) void refresh()
+      return
+    case "device.pair.resolved":
+      if (state.view === "devices") void refresh()
+      return
+    case "node.pair.requested":
+    case "node.pair.resolved":
+      if (state.view === "pairing") void refresh()
+      else if (!webchatOnly) void refreshPendingCount()
+      return
+    case "shutdown":
+      state.shutdown = typeof payload?.reason === "string" && payload.reason.length > 0 ? payload.reason : "no reason given"
+      replaceChildren(banner, `The Gateway is shutting down (${state.shutdown}); this page will reconnect when it is back.`)
+      banner.hidden = false
+      return
+  }
+}
+
+export const start = (url: string) => {
+  let valid = true
+  try {
+    valid = ["ws:", "wss:"].includes(new URL(url).protocol)
+  } catch {
+    valid = false
+  }
+  if (!valid) {
+    notices.push(`Ignored gatewayUrl ${url}: it is not a ws:// or wss:// URL.`)
+    renderNotices()
+    url = defaultUrl
+  }
+  state.url = url
+  address.pendingGatewayUrl = undefined
+  replaceChildren(main, h("p", { className: "muted" }, "Connecting…"))
+  void loadOrCreateIdentity().then((id) => {
+    state.identity = id
+    connect(loadCredentials())
+  })
+}

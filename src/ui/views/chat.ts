@@ -1,0 +1,201 @@
+/** The WebChat screen: sessions, the message list with streamed agent replies, send and abort. */
+import { type GatewayConnection, RequestError, uuid } from "../connection.js"
+import { h, replaceChildren } from "../dom.js"
+import { render } from "../router.js"
+import { main } from "../shell.js"
+import { state } from "../state.js"
+
+const loadSessions = async () => {
+  const r = await state.conn!.request("sessions.list")
+  state.sessions = r?.sessions ?? []
+}
+
+const loadHistory = async () => {
+  const r = await state.conn!.request("chat.history", { sessionKey: state.session, limit: 200 })
+  state.lines = (r?.messages ?? []).map((m: any) => ({
+    id: m.id,
+    role: m.role,
+    text: m.text ?? m.content?.[0]?.text ?? "",
+    runId: m.runId,
+    source: m.source,
+    state: m.aborted ? "aborted" : m.error ? "error" : "final"
+  }))
+  state.activeRuns = new Set(r?.activeRunIds ?? [])
+}
+
+export const onChat = (p: any) => {
+  if (p === undefined || p === null) return
+  if (p.sessionKey !== state.session) {
+    if (state.view === "chat" && (p.state === "final" || p.state === "aborted")) void loadSessions().then(render)
+    return
+  }
+  if (p.source === "send") {
+    const m = p.message ?? {}
+    if (!state.lines.some((l) => l.id === m.id)) state.lines.push({ id: m.id ?? uuid(), role: "user", text: m.text ?? "", source: "send", state: "final" })
+  } else {
+    let line = state.lines.find((l) => l.role !== "user" && l.runId === p.runId)
+    if (line === undefined) {
+      line = { id: uuid(), role: "assistant", text: "", runId: p.runId, state: "streaming" }
+      state.lines.push(line)
+    }
+    const text = p.deltaText ?? p.message?.text ?? p.message?.content?.[0]?.text
+    if (typeof text === "string") line.text = text
+    if (p.state === "delta") {
+      line.state = "streaming"
+      state.activeRuns.add(p.runId)
+    } else {
+      state.activeRuns.delete(p.runId)
+      line.state = p.state === "final" ? "final" : p.state === "aborted" ? "aborted" : "error"
+      if (p.state === "error") {
+        line.role = "error"
+        line.text = p.errorMessage ?? "the agent run failed"
+      }
+      if (p.message?.id) line.id = p.message.id
+    }
+  }
+  if (state.view === "chat") renderChatMessages()
+  if (p.state !== "delta" && state.view === "chat") void loadSessions().then(renderSessionList)
+}
+
+const sendChat = async (input: HTMLTextAreaElement) => {
+  const message = input.value.trim()
+  if (message.length === 0 || state.conn === undefined) return
+  input.value = ""
+  state.chatError = undefined
+  state.lines.push({ id: uuid(), role: "user", text: message, state: "final" })
+  renderChatMessages()
+  try {
+    const r = await state.conn.request("chat.send", { sessionKey: state.session, message, idempotencyKey: uuid() })
+    state.activeRuns.add(r.runId)
+    renderChatControls()
+  } catch (e) {
+    state.chatError = e instanceof RequestError ? e.error.message : String(e)
+    renderChatMessages()
+  }
+}
+
+const abortChat = async () => {
+  try {
+    await state.conn?.request("chat.abort", { sessionKey: state.session })
+  } catch (e) {
+    state.chatError = (e as Error).message
+    renderChatMessages()
+  }
+}
+
+const chatMessages = h("div", { id: "chat-messages", className: "messages", "aria-live": "polite" })
+const sessionList = h("ul", { id: "session-list", className: "sessions" })
+const chatInput = h("textarea", {
+  id: "chat-input",
+  rows: 3,
+  placeholder: "Message the agent (Enter sends, Shift+Enter for a new line)",
+  onkeydown: (e: KeyboardEvent) => {
+    if (e.key === "Enter" && !e.shiftKey) {
+      e.preventDefault()
+      void sendChat(chatInput)
+    }
+  }
+})
+const sendButton = h("button", { id: "chat-send", className: "primary", onclick: () => void sendChat(chatInput) }, "Send")
+const abortButton = h("button", { id: "chat-abort", className: "danger", onclick: () => void abortChat() }, "Abort")
+
+const renderChatMessages = () => {
+  const atBottom = chatMessages.scrollHeight - chatMessages.scrollTop - chatMessages.clientHeight < 40
+  replaceChildren(
+    chatMessages,
+    state.lines.length === 0 ? h("p", { className: "muted empty" }, "No messages in this session yet. Say hello.") : null,
+    state.lines.map((l) =>
+      h(
+        "div",
+        { className: `msg ${l.role} ${l.state ?? ""}`, "data-run": l.runId, "data-state": l.state },
+        h("div", { className: "who" }, l.role === "user" ? (l.source === "send" ? "delivered (send)" : "you") : l.role === "error" ? "error" : "agent", l.state === "streaming" ? " · typing…" : l.state === "aborted" ? " · aborted" : ""),
+        h("div", { className: "text" }, l.text)
+      )
+    ),
+    state.chatError ? h("p", { id: "chat-error", className: "error" }, state.chatError) : null
+  )
+  if (atBottom) chatMessages.scrollTop = chatMessages.scrollHeight
+  renderChatControls()
+}
+
+export const renderChatControls = () => {
+  abortButton.hidden = state.activeRuns.size === 0
+  sendButton.disabled = !(state.conn?.connected ?? false)
+}
+
+const renderSessionList = () => {
+  const keys = new Set(state.sessions.map((s) => s.key))
+  const all = keys.has(state.session) ? state.sessions : [{ key: state.session, messageCount: 0 }, ...state.sessions]
+  replaceChildren(
+    sessionList,
+    all.map((s) =>
+      h(
+        "li",
+        {},
+        h(
+          "button",
+          {
+            className: s.key === state.session ? "session active" : "session",
+            "data-session": s.key,
+            onclick: () => selectSession(s.key)
+          },
+          h("span", { className: "key" }, s.key),
+          h("span", { className: "count" }, `${s.messageCount}`),
+          s.lastMessage ? h("span", { className: "preview" }, s.lastMessage.text) : null
+        )
+      )
+    )
+  )
+}
+
+const selectSession = (key: string) => {
+  state.session = key
+  sessionStorage.setItem("openclaw.controlUi.session", key)
+  state.lines = []
+  state.chatError = undefined
+  renderChat()
+  void loadHistory().then(renderChatMessages, (e) => ((state.chatError = (e as Error).message), renderChatMessages()))
+}
+
+export const renderChat = () => {
+  const newKey = h("input", { id: "new-session", placeholder: "new session key", maxlength: 200 })
+  replaceChildren(
+    main,
+    h(
+      "section",
+      { id: "chat", className: "chat" },
+      h(
+        "aside",
+        { className: "chat-side" },
+        h("h3", {}, "Sessions"),
+        sessionList,
+        h(
+          "form",
+          { className: "row", onsubmit: (e: Event) => (e.preventDefault(), newKey.value.trim() && selectSession(newKey.value.trim())) },
+          newKey,
+          h("button", { type: "submit" }, "Open")
+        )
+      ),
+      h(
+        "div",
+        { className: "chat-main" },
+        h("div", { className: "chat-head" }, h("h2", {}, "Session ", h("code", { id: "chat-session" }, state.session)), providerBadge()),
+        chatMessages,
+        h("div", { className: "composer" }, chatInput, h("div", { className: "composer-buttons" }, sendButton, abortButton))
+      )
+    )
+  )
+  renderSessionList()
+  renderChatMessages()
+}
+
+const providerBadge = () => {
+  const agent = state.status?.agent
+  return agent ? h("span", { className: "badge", title: agent.label }, agent.provider === "echo" ? "echo provider (built-in test default)" : agent.label) : null
+}
+
+export const loadChat = async (conn: GatewayConnection) => {
+  state.status ??= await conn.request("status")
+  await loadSessions()
+  await loadHistory()
+}

@@ -12,7 +12,7 @@ import { ConfigError, generateToken, loadConfig } from "../config/load.js"
 import { isUnusableSecret } from "../config/settings.js"
 import { fail } from "./exit.js"
 
-const show = Options.boolean("show").pipe(Options.withDescription("Also print the new secret (it is a secret: mind your terminal's scrollback)"))
+const show = Options.boolean("show").pipe(Options.withDescription("Also print the new secret (mind the scrollback)"))
 
 const configFailure = (e: ConfigError) => fail(e.exitCode, `Config error: ${e.message}`)
 

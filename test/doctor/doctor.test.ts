@@ -264,15 +264,20 @@ describe("openclaw doctor", { timeout: 120_000 }, () => {
   })
 
   it("audit: a critical finding stops the walk with its fix", async () => {
-    // Weak token on a LAN bind: critical short-token (the Gateway itself refuses nothing here).
-    const weak = withConfig({ port: await freePort(), bind: "lan", auth: { mode: "token", token: "short-SECRET" } })
-    const g = await startGateway([], weak.env)
+    // A config file other users can read, holding the token (kept outside the state dir, whose own
+    // check comes first): critical config-permissions. A weak secret on a LAN bind no longer starts.
+    const configDir = tempStateDir()
+    const configPath = path.join(configDir, "openclaw.json")
+    fs.writeFileSync(configPath, JSON.stringify({ gateway: { port: await freePort(), auth: { mode: "token", token: TOKEN } } }))
+    fs.chmodSync(configPath, 0o644)
+    const env = cliEnv(tempStateDir(), { OPENCLAW_CONFIG_PATH: configPath })
+    const g = await startGateway([], env)
     try {
-      const { report } = await doctor([], weak.env, ["short-SECRET"])
+      const { report } = await doctor([], env, [TOKEN])
       const f = firstFailure(report)
       expect(f.id).toBe("audit")
-      expect(f.detail).toMatch(/^1 critical: gateway.auth.token is 12 characters/)
-      expect(f.fix).toContain("openssl rand -hex 32")
+      expect(f.detail).toMatch(/^1 critical: .*openclaw\.json is readable by every user/)
+      expect(f.fix).toContain(`chmod 600 ${configPath}`)
     } finally {
       await g.stop()
     }

@@ -187,7 +187,7 @@ describe.skipIf(sshdUnavailable() !== undefined)("transport ssh through a real s
       // The usual case: this machine's own Gateway (here the one standing for the remote host) on that port.
       const own = await runCli(["gateway", "tunnel", "--local-port", String(gw.port)], env, 25_000)
       expect(own.code).toBe(1)
-      expect(own.stderr).toContain(`local port ${gw.port} is already in use on 127.0.0.1 by "node" (PID ${gw.child.pid}, an openclaw Gateway)`)
+      expect(own.stderr).toContain(`local port ${gw.port} is already in use on 127.0.0.1 by "openclaw gateway run" (PID ${gw.child.pid}, an openclaw Gateway)`)
     } finally {
       squatter.close()
     }

@@ -134,7 +134,8 @@ export const describePortHolder = (port: number, stateDir: string | undefined): 
   if (record !== undefined && recordState(record) === "owned") {
     return `ssh (PID ${holder.pid}), the SSH tunnel to ${record.destination} of openclaw PID ${record.ownerPid}, which is still running`
   }
-  const argv = argvOf(holder.pid) ?? []
-  const openclawGateway = argv.slice(0, 3).some((a) => path.basename(a) === "openclaw") && argv.includes("gateway")
+  // Split on spaces too: a Gateway replaces its title (so ps shows no secret) with "openclaw gateway run".
+  const words = (argvOf(holder.pid) ?? []).flatMap((a) => a.split(" "))
+  const openclawGateway = words.slice(0, 3).some((a) => path.basename(a) === "openclaw") && words.includes("gateway")
   return `${holder.name === undefined ? "a process" : JSON.stringify(holder.name)} (PID ${holder.pid}${openclawGateway ? ", an openclaw Gateway" : ""})`
 }

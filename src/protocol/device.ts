@@ -45,6 +45,13 @@ export const deviceAuthPayload = (f: DeviceAuthFields): string =>
     normaliseDeviceMetadata(f.deviceFamily)
   ].join("|")
 
+/**
+ * `v2|<deviceId>|<clientId>|<clientMode>|<role>|<scopes>|<signedAt>|<token>|<nonce>`: what OpenClaw's
+ * Control UI still signs; its Gateway accepts it when the v3 string does not verify, and so do we.
+ */
+export const deviceAuthPayloadV2 = (f: DeviceAuthFields): string =>
+  ["v2", f.deviceId, f.clientId, f.clientMode, f.role, f.scopes.join(","), String(f.signedAt), f.token ?? "", f.nonce].join("|")
+
 /** The token a connect request's signature covers. */
 export const signatureToken = (auth: { readonly token?: string; readonly deviceToken?: string } | undefined): string | undefined =>
   auth?.token !== undefined && auth.token.trim() !== "" ? auth.token : auth?.deviceToken

@@ -5,7 +5,7 @@
  */
 import { verify } from "node:crypto"
 import type { ConnectParams } from "../../protocol/frames.js"
-import { DEVICE_SIGNATURE_SKEW_MS, deviceAuthPayload, deviceIdOf, publicKeyFromRaw, signatureToken } from "../../protocol/device.js"
+import { DEVICE_SIGNATURE_SKEW_MS, deviceAuthPayload, deviceAuthPayloadV2, deviceIdOf, publicKeyFromRaw, signatureToken } from "../../protocol/device.js"
 
 export type DeviceAuthCode =
   | "DEVICE_AUTH_INVALID"
@@ -51,7 +51,7 @@ export const verifyDevice = (params: ConnectParams, role: string, challengeNonce
   if (!Number.isFinite(device.signedAt) || Math.abs(now - device.signedAt) > DEVICE_SIGNATURE_SKEW_MS) {
     return refuse("DEVICE_AUTH_SIGNATURE_EXPIRED", `signedAt is more than ${DEVICE_SIGNATURE_SKEW_MS / 1000} s from the Gateway's clock (check the node's clock)`)
   }
-  const payload = deviceAuthPayload({
+  const fields = {
     deviceId: device.id,
     clientId: params.client.id,
     clientMode: params.client.mode,
@@ -62,14 +62,17 @@ export const verifyDevice = (params: ConnectParams, role: string, challengeNonce
     nonce: device.nonce,
     platform: params.client.platform,
     deviceFamily: params.client.deviceFamily
-  })
-  const signature = B64URL.test(device.signature) ? Buffer.from(device.signature, "base64url") : Buffer.alloc(0)
-  let valid = false
-  try {
-    valid = signature.length === 64 && verify(null, Buffer.from(payload, "utf8"), key, signature)
-  } catch {
-    valid = false
   }
+  const signature = B64URL.test(device.signature) ? Buffer.from(device.signature, "base64url") : Buffer.alloc(0)
+  const signs = (payload: string) => {
+    try {
+      return signature.length === 64 && verify(null, Buffer.from(payload, "utf8"), key, signature)
+    } catch {
+      return false
+    }
+  }
+  // v3 first (our node host, OpenClaw's current clients), then v2 (OpenClaw's Control UI), as OpenClaw's Gateway does.
+  const valid = signs(deviceAuthPayload(fields)) || signs(deviceAuthPayloadV2(fields))
   if (!valid) return refuse("DEVICE_AUTH_SIGNATURE_INVALID", "the signature does not match this connect request")
   return { ok: true, device: { deviceId: device.id, publicKey: device.publicKey } }
 }

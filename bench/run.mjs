@@ -58,7 +58,8 @@ const openClient = (url, onEvent = () => {}) =>
       if (f.type === "event" && f.event === "connect.challenge") {
         ws.send(JSON.stringify({ type: "req", id: "c", method: "connect", params: { minProtocol: 4, maxProtocol: 4, client: { id: "bench", version: "1", platform: "linux", mode: "test" }, scopes: ["operator.write"], auth: { token: TOKEN } } }))
       } else if (f.type === "res" && f.id === "c") {
-        f.ok ? resolve({ ws, call }) : reject(new Error(JSON.stringify(f.error)))
+        if (f.ok) resolve({ ws, call })
+        else reject(new Error(JSON.stringify(f.error)))
       } else if (f.type === "res") {
         waiting.get(f.id)?.(f)
         waiting.delete(f.id)
@@ -113,7 +114,8 @@ const waitHealthz = (port) =>
       http
         .get({ host: "127.0.0.1", port, path: "/healthz" }, (res) => {
           res.resume()
-          res.statusCode === 200 ? resolve() : setTimeout(attempt, 5)
+          if (res.statusCode === 200) resolve()
+          else setTimeout(attempt, 5)
         })
         .on("error", () => setTimeout(attempt, 5))
     attempt()

@@ -91,7 +91,7 @@ export const onEvent = (event: string, payload: any) => {
 }
 
 export const start = (url: string) => {
-  let valid = true
+  let valid: boolean
   try {
     valid = ["ws:", "wss:"].includes(new URL(url).protocol)
   } catch {

@@ -88,7 +88,7 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
 /** Params as text: a valid object, or one mutation of it. undefined: the frame has no params. */
 export const mutatedParams = (valid: fc.Arbitrary<Record<string, unknown>>): fc.Arbitrary<Fragment | undefined> =>
   fc.tuple(valid, fc.array(mutation, { minLength: 1, maxLength: 2 })).map(([params, mutations]) => {
-    let entries: Array<[string, Fragment]> = Object.entries(params).map(([k, v]) => [k, JSON.stringify(v)])
+    const entries: Array<[string, Fragment]> = Object.entries(params).map(([k, v]) => [k, JSON.stringify(v)])
     for (const m of mutations) {
       const at = "at" in m && entries.length > 0 ? m.at % entries.length : -1
       switch (m.kind) {

@@ -4,7 +4,7 @@
  * Diagnose button shows them. Same steps and result shape as `openclaw doctor`.
  */
 import * as path from "node:path"
-import { Context, Effect, Layer } from "effect"
+import { Effect, Layer } from "effect"
 import { loadConfig } from "../../config/load.js"
 import { auditConfig } from "../security/audit.js"
 import { Gateway } from "../gateway/Gateway.js"
@@ -48,10 +48,7 @@ export const make = Effect.gen(function* () {
     requires: "operator.read",
     handler: () => Effect.map(runSteps(steps), (report) => ({ ok: report.ok, target: { url: gateway.url, pid: process.pid, local: true }, steps: report.steps }))
   })
-  return {}
 })
 
-export class DoctorMethods extends Context.Tag("openclaw/DoctorMethods")<DoctorMethods, {}>() {
-  /** Registers `doctor` with the Gateway for the life of the layer. */
-  static layer = Layer.scoped(DoctorMethods, make)
-}
+/** Registers `doctor` with the Gateway for the life of the layer. */
+export const DoctorMethods = { layer: Layer.scopedDiscard(make) }

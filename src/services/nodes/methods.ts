@@ -41,7 +41,6 @@ const timeoutOf = (params: unknown): number | undefined => {
   return typeof v === "number" && Number.isFinite(v) && v > 0 ? Math.min(Math.floor(v), MAX_INVOKE_TIMEOUT_MS) : undefined
 }
 
-
 export const make = Effect.gen(function* () {
   const gateway = yield* Gateway
   const pairing = yield* Pairing

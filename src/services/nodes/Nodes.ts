@@ -293,5 +293,7 @@ export class NodeLinks extends Context.Tag("openclaw/NodeLinks")<NodeLinks, Node
 
 export class Nodes extends Context.Tag("openclaw/Nodes")<Nodes, NodesService>() {
   /** Needs Gateway, Pairing and GatewayConfig; also provides NodeLinks, which NodesMethods.layer (methods.ts) needs. */
-  static layer = Layer.scopedContext(Effect.map(make, ({ links, service }) => Context.make(Nodes, service).pipe(Context.add(NodeLinks, links))))
+  static layer = Layer.scopedContext(
+    Effect.map(make, ({ links, service }) => Context.make(Nodes, service).pipe(Context.add(NodeLinks, links)))
+  )
 }

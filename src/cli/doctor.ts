@@ -1,7 +1,8 @@
 /** `openclaw doctor`: walk the path to the Gateway step by step and say exactly what to fix. */
 import { Command } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
-import { pathSteps, type TargetSummary } from "../services/doctor/path.js"
+import { pathSteps } from "../services/doctor/path.js"
+import type { TargetSummary } from "../services/doctor/path-context.js"
 import { formatSteps, runSteps } from "../services/doctor/steps.js"
 import { SshTunnel } from "../services/ssh/SshTunnel.js"
 import { make as makeTailscaleCli, timeoutFromEnv } from "../services/tailscale/TailscaleCli.js"

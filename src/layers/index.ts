@@ -1,7 +1,7 @@
 /**
  * The composed application: GatewayConfig, TailscaleCli -> Auth, Pairing, Binder, Sessions ->
- * Gateway -> Nodes, TailscaleExposure, AgentRuntime. Layers acquire in that order and release in
- * reverse, so the Tailscale route is withdrawn first, then clients are told "shutdown" and closed,
+ * Gateway -> Nodes (and its methods), TailscaleExposure, AgentRuntime. Layers acquire in that
+ * order and release in reverse, so the Tailscale route is withdrawn first, then clients are told "shutdown" and closed,
  * then the listeners close.
  */
 import { Layer } from "effect"
@@ -19,6 +19,7 @@ import { Binder } from "../services/binder/Binder.js"
 import { Gateway } from "../services/gateway/Gateway.js"
 import { GatewayConfig, type LoadOptions } from "../services/config/GatewayConfig.js"
 import { Nodes } from "../services/nodes/Nodes.js"
+import { NodesMethods } from "../services/nodes/methods.js"
 import { Pairing } from "../services/pairing/Pairing.js"
 import { Sessions } from "../services/sessions/Sessions.js"
 import { TailscaleCli } from "../services/tailscale/TailscaleCli.js"
@@ -44,7 +45,7 @@ export const gatewayServices = <E, R, E2 = never, R2 = never, E3 = never, R3 = n
       Layer.mergeAll(
         overrides.exposure ?? (TailscaleExposure.layer as Layer.Layer<TailscaleExposure, E2 | ExposureConflict, R2 | Gateway | GatewayConfig | TailscaleCli>),
         overrides.agent ?? AgentRuntime.layer,
-        Nodes.layer,
+        NodesMethods.layer.pipe(Layer.provideMerge(Nodes.layer)),
         DoctorMethods.layer,
         DeviceAccess.layer,
         SecretReload.layer

@@ -5,7 +5,8 @@ import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, TestClock } from "effect"
 import { auditConfig } from "../../src/services/security/audit.js"
-import { fileStore, makePairing, MAX_PENDING_REQUESTS, memoryStore, PAIRING_REQUEST_TTL_MS } from "../../src/services/pairing/Pairing.js"
+import { makePairing, MAX_PENDING_REQUESTS, PAIRING_REQUEST_TTL_MS } from "../../src/services/pairing/Pairing.js"
+import { fileStore, memoryStore } from "../../src/services/pairing/store.js"
 
 const device = (n: number) => ({ deviceId: `d${n}`, publicKey: `k${n}`, role: "node", clientId: "node-host", displayName: `node ${n}` })
 

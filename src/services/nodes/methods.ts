@@ -1,0 +1,260 @@
+/**
+ * The RPC methods of node hosts: node.list/describe/invoke (idempotency keys), the node's
+ * node.invoke.result and node.event, the operator's pairing methods (node.pair.*, device.pair.*),
+ * and browser.request routed to a browser-capable node (gateway.nodes.browser).
+ */
+import { Context, Effect, Exit, Layer } from "effect"
+import { hasScope } from "../gateway/connection.js"
+import { IdempotencyCache } from "../gateway/idempotency.js"
+import { type MethodDef, RpcError } from "../gateway/rpc.js"
+import { canPair, Gateway, pendingView } from "../gateway/Gateway.js"
+import { ErrorCode, isRecord } from "../../protocol/frames.js"
+import { decodeJson, MAX_JSON_DEPTH } from "../../protocol/json-guard.js"
+import { GatewayConfig } from "../config/GatewayConfig.js"
+import { Pairing, type PairingError } from "../pairing/Pairing.js"
+import { browserAnswer } from "./browser-files.js"
+import { BROWSER_COMMAND, forbidden, invalid, isNode, MAX_INVOKE_TIMEOUT_MS, NodeLinks, Nodes, unavailable } from "./Nodes.js"
+
+const fromPairing = (e: PairingError) =>
+  e.code === "APPROVAL_NOT_FOUND"
+    ? new RpcError({ shape: { code: ErrorCode.approvalNotFound, message: e.message, details: { code: e.code } } })
+    : e.code === "UNKNOWN_DEVICE"
+      ? invalid("UNKNOWN_NODE", e.message)
+      : unavailable("PAIRING_STORE_FAILED", e.message)
+
+const str = (params: unknown, key: string): string | undefined => {
+  const v = isRecord(params) ? params[key] : undefined
+  return typeof v === "string" && v.length > 0 ? v : undefined
+}
+/** Node commands that need operator.admin through node.invoke (OpenClaw's list, plus our browser.*). */
+const ADMIN_ONLY_NODE_COMMANDS = new Set(["browser.proxy", "browser.proxy.upload.v1", "fs.listDir", "terminal.upload"])
+export const isAdminOnlyNodeCommand = (command: string) => ADMIN_ONLY_NODE_COMMANDS.has(command) || command.startsWith("browser.")
+
+const need = (params: unknown, key: string, method: string) =>
+  Effect.suspend(() => {
+    const v = str(params, key)
+    return v === undefined ? Effect.fail(invalid("INVALID_PARAMS", `${method} needs params.${key} (a non-empty string)`)) : Effect.succeed(v)
+  })
+
+const timeoutOf = (params: unknown): number | undefined => {
+  const v = isRecord(params) ? params.timeoutMs : undefined
+  return typeof v === "number" && Number.isFinite(v) && v > 0 ? Math.min(Math.floor(v), MAX_INVOKE_TIMEOUT_MS) : undefined
+}
+
+export const make = Effect.gen(function* () {
+  const gateway = yield* Gateway
+  const pairing = yield* Pairing
+  const settings = yield* GatewayConfig
+  const nodes = yield* Nodes
+  const links = yield* NodeLinks
+  const { nameOf, resolveNode } = links
+  // Same key within 5 minutes: the first call's answer (a failed call may be retried with its key).
+  const idempotency = new IdempotencyCache()
+
+  const resolved = (requestId: string, nodeId: string, decision: "approved" | "rejected") => {
+    const payload = { requestId, nodeId, deviceId: nodeId, decision, ts: Date.now() }
+    gateway.broadcast("node.pair.resolved", payload, canPair)
+    gateway.broadcast("device.pair.resolved", payload, canPair)
+  }
+
+  const pairList = Effect.gen(function* () {
+    const { pending: open, paired } = yield* pairing.list
+    return {
+      pending: open.map(pendingView),
+      paired: paired.filter(isNode).map((d) => ({
+        nodeId: d.deviceId,
+        deviceId: d.deviceId,
+        ...(d.displayName === undefined ? {} : { displayName: d.displayName }),
+        ...(d.platform === undefined ? {} : { platform: d.platform }),
+        role: d.role,
+        pairedAt: d.pairedAt,
+        caps: d.caps,
+        commands: d.commands,
+        connected: links.isConnected(d.deviceId)
+      }))
+    }
+  })
+
+  const approve: MethodDef = {
+    requires: "operator.pairing",
+    handler: (params) =>
+      Effect.gen(function* () {
+        const requestId = yield* need(params, "requestId", "approve")
+        const { device, request } = yield* Effect.mapError(pairing.approve(requestId), fromPairing)
+        resolved(requestId, device.deviceId, "approved")
+        return {
+          requestId,
+          nodeId: device.deviceId,
+          deviceId: device.deviceId,
+          decision: "approved",
+          ...(device.displayName === undefined ? {} : { displayName: device.displayName }),
+          pairedAt: device.pairedAt,
+          caps: device.caps,
+          commands: device.commands,
+          ...(request.upgrade === undefined ? {} : { upgrade: request.upgrade })
+        }
+      })
+  }
+  const reject: MethodDef = {
+    requires: "operator.pairing",
+    handler: (params) =>
+      Effect.gen(function* () {
+        const requestId = yield* need(params, "requestId", "reject")
+        const request = yield* Effect.mapError(pairing.reject(requestId), fromPairing)
+        resolved(requestId, request.deviceId, "rejected")
+        return { requestId, nodeId: request.deviceId, deviceId: request.deviceId, decision: "rejected" }
+      })
+  }
+  const remove: MethodDef = {
+    requires: "operator.pairing",
+    handler: (params) =>
+      Effect.gen(function* () {
+        const ref = str(params, "nodeId") ?? str(params, "deviceId")
+        if (ref === undefined) return yield* invalid("INVALID_PARAMS", "remove needs params.nodeId")
+        const node = yield* resolveNode(ref)
+        const device = yield* Effect.mapError(pairing.remove(node.nodeId), fromPairing)
+        links.disconnect(node.nodeId, "node removed: pairing revoked")
+        return { nodeId: device.deviceId, deviceId: device.deviceId, removed: true }
+      })
+  }
+  const list: MethodDef = { requires: "operator.pairing", handler: () => pairList }
+
+  const pickBrowserNode = Effect.gen(function* () {
+    const browser = settings.nodes.browser
+    if (browser.mode === "off") {
+      return yield* forbidden("BROWSER_DISABLED", 'browser control is off on this Gateway (gateway.nodes.browser.mode is "off"); set it to "auto" or "manual" to use a node\'s browser')
+    }
+    if (browser.mode === "manual") {
+      if (browser.node === undefined) {
+        return yield* invalid("BROWSER_NODE_UNSET", 'gateway.nodes.browser.mode is "manual" but gateway.nodes.browser.node is not set; set it to a node id or display name (see `openclaw nodes list`)')
+      }
+      const node = yield* resolveNode(browser.node)
+      if (!node.connected) {
+        return yield* unavailable("NOT_CONNECTED", `the browser node ${browser.node} (gateway.nodes.browser.node) is paired but not connected; start \`openclaw node run\` on it`, { nodeId: node.nodeId })
+      }
+      return node.nodeId
+    }
+    // Only nodes approved for browser.proxy count; one that merely declares it waits for approval.
+    const capable = (yield* nodes.list).filter((n) => n.connected && n.commands.includes(BROWSER_COMMAND)).map((n) => n.nodeId)
+    if (capable.length === 1) return capable[0]!
+    if (capable.length > 1) {
+      const names = capable.map(nameOf)
+      return yield* invalid(
+        "MULTIPLE_BROWSER_NODES",
+        `several browser-capable nodes are connected (${names.join(", ")}); set gateway.nodes.browser.mode "manual" and gateway.nodes.browser.node to one of them`,
+        { nodes: capable }
+      )
+    }
+    const { pending: open } = yield* pairing.list
+    const waiting = open.length > 0 ? `; ${open.length} node(s) wait for approval: \`openclaw nodes pending\`, then \`openclaw nodes approve <requestId>\`` : ""
+    return yield* unavailable(
+      "NO_BROWSER_NODE",
+      `no browser-capable node is connected: run \`openclaw node run --url <gateway url> --token <token>\` on the machine with the browser, then approve it${waiting}`
+    )
+  })
+
+  const funnelGate = (caller: { readonly viaFunnel?: boolean }) =>
+    caller.viaFunnel && !settings.nodes.browser.allowFunnel
+      ? Effect.fail(
+          forbidden(
+            "BROWSER_FUNNEL_REFUSED",
+            "browser control is refused for connections that come through Tailscale Funnel (the public internet); use Tailscale Serve, an SSH tunnel or the tailnet, or set gateway.nodes.browser.allowFunnel true"
+          )
+        )
+      : Effect.void
+
+  const methods: Record<string, MethodDef> = {
+    "node.list": { requires: "operator.read", handler: () => Effect.map(nodes.list, (list) => ({ ts: Date.now(), nodes: list })) },
+    "node.describe": {
+      requires: "operator.read",
+      handler: (params) => Effect.flatMap(need(params, "nodeId", "node.describe"), resolveNode)
+    },
+    // Commands run on another machine (a browser, or an OpenClaw node's system.run): admin only.
+    // operator.write as in OpenClaw; the browser and the commands OpenClaw keeps for admins need operator.admin.
+    "node.invoke": {
+      requires: "operator.write",
+      handler: (params, ctx) =>
+        Effect.gen(function* () {
+          const ref = yield* need(params, "nodeId", "node.invoke")
+          const command = yield* need(params, "command", "node.invoke")
+          if (isAdminOnlyNodeCommand(command) && !hasScope(ctx.caller.scopes, "operator.admin")) {
+            return yield* Effect.fail(
+              new RpcError({ shape: { code: ErrorCode.forbidden, message: "missing scope: operator.admin", details: { code: "MISSING_SCOPE", command } } })
+            )
+          }
+          // The browser reached directly is still browser control: same Funnel gate as browser.request.
+          if (command.startsWith("browser.")) yield* funnelGate(ctx.caller)
+          const key = yield* need(params, "idempotencyKey", "node.invoke")
+          const node = yield* resolveNode(ref)
+          const args = isRecord(params) ? params.params : undefined
+          // Keys are scoped to the node and command, so one caller's key never answers for another call.
+          const { value: payload } = yield* idempotency.once("node.invoke", `${node.nodeId}\u0000${command}\u0000${key}`, nodes.invoke(node.nodeId, command, args, timeoutOf(params)))
+          return { ok: true, nodeId: node.nodeId, command, payload }
+        })
+    },
+    "node.invoke.result": {
+      requires: "node",
+      sync: (params, ctx) => {
+        const id = str(params, "id")
+        const p = id === undefined ? undefined : links.takePending(id, ctx.caller.connId)
+        if (p === undefined) return { ok: true, ignored: true }
+        const r = params as { ok?: unknown; payload?: unknown; payloadJSON?: unknown; error?: { code?: unknown; message?: unknown } }
+        if (r.ok === true) {
+          let payload = r.payload
+          if (payload === undefined && typeof r.payloadJSON === "string") {
+            // Decoded with the same limits as a frame, less the levels the operator's answer adds around it.
+            const decoded = decodeJson(r.payloadJSON, MAX_JSON_DEPTH - 8)
+            if (decoded.ok) payload = decoded.value
+            else if (decoded.problem === "not valid JSON") payload = r.payloadJSON
+            else {
+              const problem = `payloadJSON: ${decoded.problem}`
+              p.done(Exit.fail(unavailable("NODE_INVALID_ANSWER", `node ${nameOf(p.nodeId)} answered ${p.command} with an invalid payload (${problem})`, { nodeId: p.nodeId, command: p.command })))
+              throw invalid("INVALID_PARAMS", `node.invoke.result: ${problem}`)
+            }
+          }
+          p.done(Exit.succeed(payload ?? null))
+        } else {
+          // The node's code goes out as the operator's error code: only a code-like one (found by the fuzzer: "" made a malformed error).
+          const code = typeof r.error?.code === "string" && /^[A-Z][A-Z0-9_.]{0,63}$/.test(r.error.code) ? r.error.code : ErrorCode.unavailable
+          const message = typeof r.error?.message === "string" ? r.error.message : `${p.command} failed on the node`
+          p.done(Exit.fail(new RpcError({ shape: { code, message, details: { code: "NODE_ERROR", nodeId: p.nodeId, command: p.command } } })))
+        }
+        return { ok: true }
+      }
+    },
+    "node.event": { requires: "node", sync: () => ({ ok: true }) },
+    "node.pair.list": list,
+    "node.pair.approve": approve,
+    "node.pair.reject": reject,
+    "node.pair.remove": remove,
+    "node.remove": remove,
+    "device.pair.approve": approve,
+    "device.pair.reject": reject,
+    "browser.request": {
+      requires: "operator.admin",
+      handler: (params, ctx) =>
+        Effect.gen(function* () {
+          yield* funnelGate(ctx.caller)
+          const method = str(params, "method") ?? "GET"
+          if (!["GET", "POST", "DELETE"].includes(method)) return yield* invalid("INVALID_PARAMS", `browser.request method must be GET, POST or DELETE, got ${method}`)
+          const path = yield* need(params, "path", "browser.request")
+          const nodeId = yield* pickBrowserNode
+          const p = params as { query?: unknown; body?: unknown }
+          const reply = yield* nodes.invoke(nodeId, BROWSER_COMMAND, { method, path, query: p.query, body: p.body }, timeoutOf(params))
+          // Node hosts (ours and OpenClaw's) answer browser.proxy with the envelope {result, files?}.
+          if (!isRecord(reply) || !("result" in reply)) return reply
+          return yield* Effect.try({
+            try: () => browserAnswer(reply.result, reply.files, settings.stateDir),
+            catch: (e) => (e instanceof RpcError ? e : RpcError.unavailable(`cannot save the node's browser file: ${(e as NodeJS.ErrnoException).code ?? String(e)} (check that ${settings.stateDir} is writable)`))
+          })
+        })
+    }
+  }
+  for (const [name, def] of Object.entries(methods)) yield* gateway.registerMethod(name, def)
+  return {}
+})
+
+export class NodesMethods extends Context.Tag("openclaw/NodesMethods")<NodesMethods, {}>() {
+  /** Registers the node methods with the Gateway for the life of the layer; needs Nodes and NodeLinks (Nodes.layer). */
+  static layer = Layer.scoped(NodesMethods, make)
+}

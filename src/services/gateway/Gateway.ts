@@ -1,25 +1,27 @@
 /**
  * Gateway: the HTTP + WebSocket server on one port. It owns the connections, the method
  * registry and the tick; listeners come from Binder. Release order (reverse of acquisition):
- * the `shutdown` event, every socket closed with 1012, then the listeners closed.
+ * the `shutdown` event, every socket closed with 1012, then the listeners closed. Features plug
+ * in through the Tags of hooks.ts (pairing admission, audit entries, tailnet names), never imported.
  */
 import { Context, Effect, Layer, Runtime, type Scope } from "effect"
 import type { WebSocket } from "ws"
-import { Connection, type ConnectionHost, connectRefusal, type PeerInfo } from "./connection.js"
+import { Connection, type ConnectionHost, type PeerInfo } from "./connection.js"
 import { coreMethods } from "./methods.js"
 import { makeAcceptor } from "./accept.js"
 import type { AcceptedSocket } from "./admission.js"
 import { makeFront } from "./front.js"
 import { makeHello } from "./hello.js"
-import { type ConnectionAdmission, DeviceAdmission, GatewayAudit, HostDiscovery } from "./hooks.js"
+import { DeviceAdmission, GatewayAudit, HostDiscovery, withoutPairing } from "./hooks.js"
+import { closeAll } from "./shutdown.js"
+import { statusOf } from "./status.js"
 import { raiseFrameLimit, watchFrameLimit } from "./frame-limit.js"
 import { Presence, PRESENCE_MAX } from "./presence.js"
 import { quoted } from "../../protocol/client-text.js"
 import type { PresenceEntry } from "../../protocol/methods.js"
 import { loadServerTls, type ServerTls } from "./tls.js"
 import type { MethodDef } from "./rpc.js"
-import { CloseCode, ErrorCode, eventFrame, PROTOCOL_VERSION } from "../../protocol/frames.js"
-import { VERSION } from "../../version.js"
+import { eventFrame } from "../../protocol/frames.js"
 import { Auth } from "../auth/Auth.js"
 import { Binder, type Listeners } from "../binder/Binder.js"
 import { GatewayConfig, type GatewaySettings } from "../config/GatewayConfig.js"
@@ -77,23 +79,7 @@ export const GATEWAY_EVENTS = [
 // Until services/nodes imports them from services/pairing/admission.ts (being split on i12-split).
 export { canPair, pendingView } from "../pairing/admission.js"
 
-/** How long shutdown waits for clients to acknowledge the close before cutting them off. */
-const CLOSE_GRACE_MS = 750
-
 const formatHost = (host: string) => (host.includes(":") ? `[${host}]` : host)
-
-/** Without DeviceAdmission (an embedder's own composition): no pairing, so no node joins. */
-const withoutPairing: ConnectionAdmission = {
-  checkDeviceToken: () => Effect.succeed(false),
-  admitNode: () =>
-    Effect.fail(
-      connectRefusal({
-        code: ErrorCode.unavailable,
-        message: "this Gateway has no node pairing: compose it with gatewayServices (or provide DeviceAdmission) to let nodes join",
-        retryable: false
-      })
-    )
-}
 
 export const make = Effect.gen(function* () {
   const settings = yield* GatewayConfig
@@ -215,49 +201,23 @@ export const make = Effect.gen(function* () {
   tick.unref()
 
   // Runs before Binder's finalizers (added earlier), so clients hear "shutdown" before listeners close.
-  yield* Effect.addFinalizer(() =>
-    Effect.async<void>((resume) => {
-      stopping = true
-      audit?.stopped()
-      clearInterval(tick)
-      presence.stop()
-      acceptor.pending.close()
-      broadcast("shutdown", { reason: "gateway stopping" })
-      for (const c of connections) c.close(CloseCode.serviceRestart, "service restart")
-      const deadline = Date.now() + CLOSE_GRACE_MS
-      const finish = () => {
-        for (const c of connections) c.ws.terminate()
-        for (const a of acceptor.accepted) a.destroy()
-        front.wss.close()
-        resume(Effect.void)
-      }
-      const poll = () => (connections.size === 0 || Date.now() >= deadline ? finish() : setTimeout(poll, 10))
-      poll()
+  yield* Effect.addFinalizer(() => {
+    stopping = true
+    audit?.stopped()
+    clearInterval(tick)
+    presence.stop()
+    acceptor.pending.close()
+    broadcast("shutdown", { reason: "gateway stopping" })
+    return closeAll(connections, () => {
+      for (const a of acceptor.accepted) a.destroy()
+      front.wss.close()
     })
-  )
+  })
 
   const url = `${settings.tls.enabled ? "wss" : "ws"}://${formatHost(listeners.primaryHost === "0.0.0.0" || listeners.primaryHost === "::" ? "127.0.0.1" : listeners.primaryHost)}:${listeners.port}`
-
   /** What status and embedders see of the certificate (not its secure context). */
   const tlsInfo = serverTls === undefined ? undefined : { fingerprint: serverTls.fingerprint, certPath: serverTls.certPath, source: serverTls.source }
-
-  const status = (): Record<string, unknown> => ({
-    ok: true,
-    version: VERSION,
-    protocol: PROTOCOL_VERSION,
-    pid: process.pid,
-    startedAt,
-    uptimeMs: Date.now() - startedAt,
-    url,
-    bind: { mode: settings.bind, effectiveMode: listeners.effectiveMode, addresses: listeners.addresses.map((a) => a.host), port: listeners.port },
-    auth: { mode: settings.auth.mode, secretSet: settings.auth.mode !== "none", secretSource: settings.auth.secretSource, allowTailscale: settings.auth.allowTailscale },
-    tls: tlsInfo === undefined ? { enabled: false } : { enabled: true, ...tlsInfo },
-    controlUi: { enabled: settings.controlUi.enabled, basePath: settings.controlUi.basePath || "/" },
-    clients: [...ready].filter((c) => c.role === "operator").length,
-    nodes: [...ready].filter((c) => c.role === "node").length,
-    tailscaleUsers: [...new Set([...ready].flatMap((c) => (c.identity === undefined ? [] : [c.identity.login])))],
-    ...Object.fromEntries([...statusSections].map(([name, get]) => [name, get()]))
-  })
+  const status = statusOf({ settings, listeners, url, tls: tlsInfo, startedAt, ready, sections: statusSections })
 
   const service: GatewayService = {
     settings,

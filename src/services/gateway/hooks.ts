@@ -2,9 +2,10 @@
  * What features plug into the core: small Tags the Gateway asks for with Effect.serviceOption, so
  * the core never imports a feature. src/layers/index.ts provides them (pairing, audit-log).
  */
-import { Context, type Effect } from "effect"
+import { Context, Effect } from "effect"
+import { ErrorCode } from "../../protocol/frames.js"
 import type { VerifiedDevice } from "../auth/device-auth.js"
-import type { Connection, ConnectRefusal, RefusedConnect } from "./connection.js"
+import { type Connection, type ConnectRefusal, connectRefusal, type RefusedConnect } from "./connection.js"
 
 /** Device checks a connect makes once its credential is known (see ConnectionHost). */
 export interface ConnectionAdmission {
@@ -42,3 +43,16 @@ export class HostDiscovery extends Context.Tag("openclaw/HostDiscovery")<
   HostDiscovery,
   { readonly discover: (() => Promise<ReadonlyArray<string>>) | undefined }
 >() {}
+
+/** Without DeviceAdmission (an embedder's own composition): no pairing, so no node joins. */
+export const withoutPairing: ConnectionAdmission = {
+  checkDeviceToken: () => Effect.succeed(false),
+  admitNode: () =>
+    Effect.fail(
+      connectRefusal({
+        code: ErrorCode.unavailable,
+        message: "this Gateway has no node pairing: compose it with gatewayServices (or provide DeviceAdmission) to let nodes join",
+        retryable: false
+      })
+    )
+}

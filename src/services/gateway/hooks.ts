@@ -5,7 +5,8 @@
 import { Context, Effect } from "effect"
 import { ErrorCode } from "../../protocol/frames.js"
 import type { VerifiedDevice } from "../auth/device-auth.js"
-import { type Connection, type ConnectRefusal, connectRefusal, type RefusedConnect } from "./connection.js"
+import type { Connection } from "./connection.js"
+import { type ConnectRefusal, connectRefusal, type RefusedConnect } from "./refusal.js"
 
 /** Device checks a connect makes once its credential is known (see ConnectionHost). */
 export interface ConnectionAdmission {

@@ -14,15 +14,18 @@ import { SessionMethods } from "../services/sessions/methods.js"
 import { DeviceAccess } from "../services/pairing/devices-methods.js"
 import { SecretReload } from "../services/auth/secret-reload.js"
 import { AuditLog } from "../services/audit-log/AuditLog.js"
+import { AuditGateway } from "../services/audit-log/gateway-audit.js"
 import { Auth } from "../services/auth/Auth.js"
 import { Binder } from "../services/binder/Binder.js"
 import { Gateway } from "../services/gateway/Gateway.js"
 import { GatewayConfig, type LoadOptions } from "../services/config/GatewayConfig.js"
 import { Nodes } from "../services/nodes/Nodes.js"
 import { NodesMethods } from "../services/nodes/methods.js"
+import { PairingAdmission } from "../services/pairing/admission.js"
 import { Pairing } from "../services/pairing/Pairing.js"
 import { Sessions } from "../services/sessions/Sessions.js"
 import { TailscaleCli } from "../services/tailscale/TailscaleCli.js"
+import { TailscaleHostNames } from "../services/tailscale/host-names.js"
 import { type ExposureConflict, TailscaleExposure } from "../services/tailscale/TailscaleExposure.js"
 
 /** Layers that replace the live ones, e.g. in an embedder's tests. */
@@ -51,7 +54,8 @@ export const gatewayServices = <E, R, E2 = never, R2 = never, E3 = never, R3 = n
         SecretReload.layer
       )
     ),
-    Layer.provideMerge(Gateway.layer),
+    // The features the core asks for (gateway/hooks.ts): pairing admission, audit entries, tailnet names.
+    Layer.provideMerge(Gateway.layer.pipe(Layer.provide(Layer.mergeAll(PairingAdmission, AuditGateway, TailscaleHostNames)))),
     Layer.provideMerge(Layer.mergeAll(Auth.layer, Binder.layer, Sessions.layer, Pairing.layer, AuditLog.layer)),
     // LogBuffer first: its logger then hears every service built above it (logs.tail).
     Layer.provideMerge(Layer.mergeAll(config, overrides.tailscale ?? TailscaleCli.layer, LogBuffer.layer))

@@ -16,18 +16,23 @@ import {
   Limits,
   LEGACY_PROTOCOL_VERSION,
   okResponse,
-  OperatorScopes,
   decodeClientRequest,
   PROTOCOL_VERSION,
   type Role
 } from "../../protocol/frames.js"
-import type { AuthFailure, AuthGrant, AuthRequest, AuthService } from "../auth/Auth.js"
+import type { AuthGrant, AuthRequest, AuthService } from "../auth/Auth.js"
 import { decodeConnectParams } from "./connect-params.js"
 import { type DeviceVerdict, missingDevice, type VerifiedDevice, verifyDevice } from "../auth/device-auth.js"
 import type { ProxyHeaders } from "./http.js"
 import { type CallerInfo, type MethodDef, RpcError } from "./rpc.js"
 import { unknownMethodError } from "./unsupported-methods.js"
+import { type ConnectRefusal, connectRefusal, type RefusedConnect, refusalOf } from "./refusal.js"
+import { grantedScopes, hasScope } from "./scopes.js"
 import { quoted } from "../../protocol/client-text.js"
+
+// Their home used to be here; features still import them from connection.ts.
+export { type ConnectRefusal, connectRefusal, type RefusedConnect } from "./refusal.js"
+export { grantedScopes, hasScope } from "./scopes.js"
 
 /** Shared by every send, rather than a fresh options object per frame. */
 const TEXT_FRAME = { binary: false } as const
@@ -61,40 +66,6 @@ export interface ConnectionHost {
    */
   readonly admitOperatorDevice?: (conn: Connection, device: VerifiedDevice, authMethod: string) => Effect.Effect<{ readonly deviceToken?: string }, ConnectRefusal>
 }
-
-/** A refused connect: the error answered, then the socket closed with closeCode. */
-export interface ConnectRefusal {
-  readonly _tag: "ConnectRefusal"
-  readonly shape: ErrorShape
-  readonly closeCode: number
-  /** This refusal locked the peer's address out for so long (rate limiter). */
-  readonly lockedOutMs?: number
-}
-
-/** What the Gateway may log about a refused connect: who asked, as what, and why (a code, no credential). */
-export interface RefusedConnect {
-  readonly clientId: string
-  readonly clientMode: string
-  readonly role: Role
-  /** details.code when the answer has one (AUTH_TOKEN_MISMATCH, AUTH_RATE_LIMITED, DEVICE_..., PAIRING_REQUIRED...), else the error code. */
-  readonly code: string
-  readonly lockedOutMs?: number
-}
-export const connectRefusal = (shape: ErrorShape, closeCode: number = CloseCode.policy, lockedOutMs?: number): ConnectRefusal => ({
-  _tag: "ConnectRefusal",
-  shape,
-  closeCode,
-  ...(lockedOutMs === undefined ? {} : { lockedOutMs })
-})
-
-/** A rejected credential, as the connect answer. */
-const refusalOf = (f: AuthFailure): ConnectRefusal =>
-  connectRefusal({
-    code: ErrorCode.invalidRequest,
-    message: f.message,
-    details: { code: f.code },
-    ...(f.retryAfterMs === undefined ? {} : { retryable: true, retryAfterMs: f.retryAfterMs })
-  }, CloseCode.policy, f.lockedOutMs)
 
 export interface PeerInfo {
   readonly remoteAddress: string
@@ -399,18 +370,6 @@ export class Connection {
     })
   }
 }
-
-/** Operator access grants the scopes asked for (known ones only), never more; none asked: read. */
-export const grantedScopes = (requested: ReadonlyArray<string> | undefined): ReadonlyArray<string> => {
-  const known = (requested ?? []).filter((s) => (OperatorScopes as ReadonlyArray<string>).includes(s))
-  return known.length > 0 ? [...new Set(known)] : ["operator.read"]
-}
-
-/** admin implies every operator scope; write implies read. */
-export const hasScope = (granted: ReadonlyArray<string>, needed: string): boolean =>
-  granted.includes(needed) ||
-  granted.includes("operator.admin") ||
-  (needed === "operator.read" && granted.includes("operator.write"))
 
 /** A WebSocket close reason is at most 123 bytes of UTF-8 (ws throws on a longer one). */
 export const closeReason = (message: string): string => {

@@ -1,21 +1,13 @@
 /** The Gateway's own methods: health, status, system-presence. */
-import { VERSION } from "../../version.js"
+import { healthPayload } from "./health.js"
 import type { MethodDef } from "./rpc.js"
 
-/** What the core methods read of the Gateway. */
+/** What the core methods read of the Gateway (a narrow view, so this module does not import Gateway.ts). */
 export interface CoreMethodsSource {
   readonly startedAt: number
   readonly status: () => unknown
   readonly presence: () => unknown
 }
-
-export const healthPayload = (startedAt: number, now: number, durationMs = 0) => ({
-  ok: true,
-  ts: now,
-  durationMs,
-  version: VERSION,
-  uptimeMs: now - startedAt
-})
 
 export const coreMethods = (gateway: CoreMethodsSource): Record<string, MethodDef> => ({
   health: { requires: "operator.read", sync: () => healthPayload(gateway.startedAt, Date.now()) },

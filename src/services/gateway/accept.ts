@@ -1,0 +1,96 @@
+/**
+ * Every socket the listeners accept, until it is an HTTP request or a WebSocket: deadlines
+ * (admission.ts), the pool of unauthenticated sockets (pending.ts), and with TLS the sniff that
+ * answers a plaintext client and wraps the rest in a TLSSocket.
+ */
+import type * as http from "node:http"
+import type * as net from "node:net"
+import * as tls from "node:tls"
+import { AcceptedSocket } from "./admission.js"
+import { normaliseAddress } from "./http.js"
+import { PendingPool } from "./pending.js"
+import { plaintextOnTlsPortResponse, type ServerTls } from "./tls.js"
+
+export interface AcceptOptions {
+  readonly handshakeTimeoutMs: number
+  readonly serverTls: ServerTls | undefined
+  readonly httpServer: http.Server
+  readonly stopping: () => boolean
+  readonly log: (message: string) => void
+  readonly debug: (message: string) => void
+}
+
+export const makeAcceptor = ({ handshakeTimeoutMs, serverTls, httpServer, stopping, log, debug }: AcceptOptions) => {
+  /** Every accepted socket until it closes; `acceptedBy` finds one from its (TLS) socket. */
+  const accepted = new Set<AcceptedSocket>()
+  const acceptedBy = new WeakMap<net.Socket, AcceptedSocket>()
+  let evictedSince = 0
+  /** Unauthenticated sockets: a full pool evicts the least advanced, oldest one (pending.ts). */
+  const pending = new PendingPool<AcceptedSocket>(
+    (a) => a.progress(),
+    (a) => {
+      a.destroy()
+      // One line per burst, not one per evicted socket.
+      if (evictedSince++ === 0) {
+        log(`too many unauthenticated connections (from ${a.address} or in total): closing the oldest idle ones so that clients that sign in promptly still get in`)
+        setTimeout(() => (evictedSince = 0), 10_000).unref()
+      }
+    }
+  )
+
+  /** With TLS the same port speaks https/wss: each accepted socket is wrapped in a server-side TLSSocket (TLS 1.3 only). */
+  const secure = (raw: net.Socket, acc: AcceptedSocket): net.Socket => {
+    const socket = new tls.TLSSocket(raw, { isServer: true, secureContext: serverTls!.context, requestCert: false })
+    acc.tlsWrapped(socket)
+    acceptedBy.set(socket, acc)
+    socket.on("error", (err) => {
+      debug(`TLS connection from ${acc.address} failed: ${err.message}`)
+      socket.destroy()
+    })
+    return socket
+  }
+
+  const accept = (raw: net.Socket) => {
+    if (stopping()) return raw.destroy()
+    const address = normaliseAddress(raw.remoteAddress)
+    // Deadlines from accept: first byte, TLS handshake, request head (admission.ts).
+    const acc = new AcceptedSocket(raw, address, handshakeTimeoutMs, serverTls !== undefined, (a) =>
+      debug(`closed a connection from ${a.address}: no ${a.expired} within the handshake timeout`)
+    )
+    accepted.add(acc)
+    acceptedBy.set(raw, acc)
+    raw.once("close", () => {
+      accepted.delete(acc)
+      pending.release(acc)
+    })
+    pending.admit(acc, address)
+    raw.on("error", () => raw.destroy())
+    // Nothing more is spent on a socket until it sends something: a flood of silent sockets costs
+    // a socket and two timers each, and the HTTP parser is attached with the first bytes.
+    if (serverTls === undefined) {
+      return void raw.once("data", (chunk: Buffer) => {
+        raw.pause()
+        httpServer.emit("connection", raw)
+        // The server reads the socket itself from now on; this first chunk is handed over as its first data.
+        raw.emit("data", chunk)
+        raw.resume()
+      })
+    }
+    // TLS: look at the first bytes. A plaintext http:// or ws:// client gets an HTTP answer that
+    // says to use TLS, not a reset; a TLS handshake goes on (the bytes are put back for TLSSocket).
+    raw.once("data", (chunk: Buffer) => {
+      const refusal = plaintextOnTlsPortResponse(chunk)
+      if (refusal !== undefined) {
+        // The head deadline stays: it cuts a client that never closes its end.
+        debug(`plaintext connection from ${address} to the TLS port: answered "use https:// or wss://"`)
+        raw.resume()
+        return void raw.end(refusal)
+      }
+      raw.pause()
+      raw.unshift(chunk)
+      httpServer.emit("connection", secure(raw, acc))
+    })
+  }
+
+  return { accept, accepted, acceptedBy, pending }
+}

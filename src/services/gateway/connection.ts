@@ -240,6 +240,8 @@ export class Connection {
     }
     const host = this.host
     const nonce = this.nonce
+    // A generator function has no lexical `this`.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const conn = this
     const admission = Effect.gen(function* () {
       let device: VerifiedDevice | undefined

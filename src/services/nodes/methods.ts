@@ -3,7 +3,7 @@
  * node.invoke.result and node.event, the operator's pairing methods (node.pair.*, device.pair.*),
  * and browser.request routed to a browser-capable node (gateway.nodes.browser).
  */
-import { Context, Effect, Exit, Layer } from "effect"
+import { Effect, Exit, Layer } from "effect"
 import { hasScope } from "../gateway/connection.js"
 import { IdempotencyCache } from "../gateway/idempotency.js"
 import { type MethodDef, RpcError } from "../gateway/rpc.js"
@@ -252,10 +252,7 @@ export const make = Effect.gen(function* () {
     }
   }
   for (const [name, def] of Object.entries(methods)) yield* gateway.registerMethod(name, def)
-  return {}
 })
 
-export class NodesMethods extends Context.Tag("openclaw/NodesMethods")<NodesMethods, {}>() {
-  /** Registers the node methods with the Gateway for the life of the layer; needs Nodes and NodeLinks (Nodes.layer). */
-  static layer = Layer.scoped(NodesMethods, make)
-}
+/** Registers the node methods with the Gateway for the life of the layer; needs Nodes and NodeLinks (Nodes.layer). */
+export const NodesMethods = { layer: Layer.scopedDiscard(make) }

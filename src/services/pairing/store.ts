@@ -124,7 +124,7 @@ export const fileStore = (dir: string): PairingStore => {
       if (text === undefined) return new Map()
       value = JSON.parse(text)
     } catch (e) {
-      throw new Error(`cannot read ${file}: ${(e as Error).message} (fix or delete the file)`)
+      throw new Error(`cannot read ${file}: ${(e as Error).message} (fix or delete the file)`, { cause: e })
     }
     const out = new Map<string, A>()
     if (typeof value !== "object" || value === null || Array.isArray(value)) return out

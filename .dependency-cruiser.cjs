@@ -20,7 +20,8 @@ module.exports = {
     {
       name: "core-not-features",
       severity: "error",
-      comment: "The Gateway core knows nothing of features: they plug in through Tags it offers (registerMethod, hooks).",
+      comment:
+        "The Gateway core knows nothing of features: they plug in through Tags it offers (registerMethod, hooks).",
       from: { path: "^src/services/gateway/" },
       to: { path: "^src/services/", pathNot: "^src/services/(gateway|config|auth|binder)/" }
     }

@@ -5,14 +5,26 @@ import globals from "globals"
 import tseslint from "typescript-eslint"
 
 export default tseslint.config(
-  { ignores: ["dist/", ".compat/", "node_modules/", "examples/*/dist/", "examples/*/node_modules/", "bench/results*.json"] },
+  {
+    ignores: [
+      "dist/",
+      ".compat/",
+      "node_modules/",
+      "examples/*/dist/",
+      "examples/*/node_modules/",
+      "bench/results*.json"
+    ]
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     languageOptions: { globals: { ...globals.node } },
     rules: {
       "@typescript-eslint/no-explicit-any": "off",
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }
+      ],
       "@typescript-eslint/no-require-imports": "off",
       "no-constant-condition": ["error", { checkLoops: false }],
       // Input validation rejects control characters on purpose.

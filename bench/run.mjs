@@ -17,7 +17,8 @@ const smoke = process.argv.includes("--smoke")
 const BENCHES = ["rpc", "cli", "start", "crowd", "audit", "tunnel"]
 const onlyAt = process.argv.indexOf("--only")
 const only = onlyAt < 0 ? BENCHES : (process.argv[onlyAt + 1] ?? "").split(",").filter(Boolean)
-for (const name of only) if (!BENCHES.includes(name)) throw new Error(`--only: unknown benchmark ${name} (known: ${BENCHES.join(", ")})`)
+for (const name of only)
+  if (!BENCHES.includes(name)) throw new Error(`--only: unknown benchmark ${name} (known: ${BENCHES.join(", ")})`)
 const runs = (name) => only.includes(name)
 const N = smoke
   ? { rpc: 200, pipelined: 640, cli: 2, start: 2, crowd: 50, fanout: 2, audit: 500 }
@@ -45,7 +46,8 @@ const startServer = (cmd, args, extraEnv = {}) =>
     child.once("exit", (code) => reject(new Error(`${cmd} exited ${code}: ${out}`)))
   })
 
-const stop = (child) => new Promise((r) => (child.exitCode !== null ? r() : (child.once("exit", r), child.kill("SIGTERM"))))
+const stop = (child) =>
+  new Promise((r) => (child.exitCode !== null ? r() : (child.once("exit", r), child.kill("SIGTERM"))))
 
 /** An authenticated raw client: the same frames against either server; `onEvent` sees every event frame's text. */
 const openClient = (url, onEvent = () => {}) =>
@@ -56,7 +58,20 @@ const openClient = (url, onEvent = () => {}) =>
     ws.on("message", (d) => {
       const f = JSON.parse(d.toString())
       if (f.type === "event" && f.event === "connect.challenge") {
-        ws.send(JSON.stringify({ type: "req", id: "c", method: "connect", params: { minProtocol: 4, maxProtocol: 4, client: { id: "bench", version: "1", platform: "linux", mode: "test" }, scopes: ["operator.write"], auth: { token: TOKEN } } }))
+        ws.send(
+          JSON.stringify({
+            type: "req",
+            id: "c",
+            method: "connect",
+            params: {
+              minProtocol: 4,
+              maxProtocol: 4,
+              client: { id: "bench", version: "1", platform: "linux", mode: "test" },
+              scopes: ["operator.write"],
+              auth: { token: TOKEN }
+            }
+          })
+        )
       } else if (f.type === "res" && f.id === "c") {
         if (f.ok) resolve({ ws, call })
         else reject(new Error(JSON.stringify(f.error)))
@@ -133,7 +148,10 @@ const freePort = () =>
 const startToHealthz = async (cmd, args) => {
   const port = await freePort()
   const t = performance.now()
-  const child = spawn(cmd, [...args, ...(cmd === BIN ? ["--port", String(port)] : [String(port)])], { env, stdio: "ignore" })
+  const child = spawn(cmd, [...args, ...(cmd === BIN ? ["--port", String(port)] : [String(port)])], {
+    env,
+    stdio: "ignore"
+  })
   await waitHealthz(port)
   const s = (performance.now() - t) / 1000
   await stop(child)
@@ -144,8 +162,15 @@ const results = []
 const record = (name, value, unit, baselineName, baseline, budget) => {
   const ratio = baseline ? value / baseline : undefined
   results.push({ name, value, unit, baselineName, baseline, ratio, budget })
-  const fmt = (v) => (v === undefined ? "-" : typeof v === "object" ? `${v.median.toFixed(3)} (min ${v.min.toFixed(3)}, max ${v.max.toFixed(3)})` : v.toFixed(unit === "calls/s" ? 0 : 3))
-  console.log(`${name.padEnd(34)} ${fmt(value)} ${unit}   baseline ${baselineName}: ${fmt(baseline)} ${unit}   ratio ${ratio === undefined ? "-" : (typeof value === "object" ? value.median / baseline.median : ratio).toFixed(2)}   budget ${budget}`)
+  const fmt = (v) =>
+    v === undefined
+      ? "-"
+      : typeof v === "object"
+        ? `${v.median.toFixed(3)} (min ${v.min.toFixed(3)}, max ${v.max.toFixed(3)})`
+        : v.toFixed(unit === "calls/s" ? 0 : 3)
+  console.log(
+    `${name.padEnd(34)} ${fmt(value)} ${unit}   baseline ${baselineName}: ${fmt(baseline)} ${unit}   ratio ${ratio === undefined ? "-" : (typeof value === "object" ? value.median / baseline.median : ratio).toFixed(2)}   budget ${budget}`
+  )
 }
 
 // 1. RPC round trips, against a bare ws server in the same run (alternating, best of 3 each).
@@ -161,8 +186,22 @@ if (runs("rpc") || runs("cli")) {
     pipe.ours.push(await pipelined(ours.url, N.pipelined))
   }
   if (runs("rpc")) {
-    record("rpc sequential health", Math.max(...seq.ours), "calls/s", "bare ws server", Math.max(...seq.bare), ">= 0.8x")
-    record("rpc pipelined health (64 in flight)", Math.max(...pipe.ours), "calls/s", "bare ws server", Math.max(...pipe.bare), ">= 0.8x")
+    record(
+      "rpc sequential health",
+      Math.max(...seq.ours),
+      "calls/s",
+      "bare ws server",
+      Math.max(...seq.bare),
+      ">= 0.8x"
+    )
+    record(
+      "rpc pipelined health (64 in flight)",
+      Math.max(...pipe.ours),
+      "calls/s",
+      "bare ws server",
+      Math.max(...pipe.bare),
+      ">= 0.8x"
+    )
   }
   // 2. CLI cold start: a whole `openclaw gateway call health` process.
   const port = new URL(ours.url).port
@@ -172,7 +211,8 @@ if (runs("rpc") || runs("cli")) {
     bareNode.push(timeCommand(process.execPath, ["-e", "0"]))
     cli.push(timeCommand(BIN, ["gateway", "call", "health"], { OPENCLAW_GATEWAY_PORT: port }))
   }
-  if (runs("cli")) record("cli: gateway call health", stats(cli), "s", "node -e 0", stats(bareNode), "median <= 0.25 s and <= 5x")
+  if (runs("cli"))
+    record("cli: gateway call health", stats(cli), "s", "node -e 0", stats(bareNode), "median <= 0.25 s and <= 5x")
   await stop(ours.child)
   await stop(bare.child)
 }
@@ -203,7 +243,9 @@ const crowdBench = async (server, count, rounds) => {
   const crowd = []
   // In batches, so the unauthenticated-socket cap (per address) never drops a bench client.
   for (let i = 0; i < count; i += 50) {
-    const batch = Array.from({ length: Math.min(50, count - i) }, () => openClient(server.url, (f) => f.event === "chat" && arrived()))
+    const batch = Array.from({ length: Math.min(50, count - i) }, () =>
+      openClient(server.url, (f) => f.event === "chat" && arrived())
+    )
     crowd.push(...(await Promise.all(batch)))
   }
   await sleep(1_000)
@@ -213,7 +255,11 @@ const crowdBench = async (server, count, rounds) => {
   for (let round = 0; round < rounds; round++) {
     const done = new Promise((resolve) => (waitingFor = { left: count, done: resolve }))
     const t = performance.now()
-    const res = await sender.call("send", { to: "bench", message: `fan-out ${round}`, idempotencyKey: `bench-${Date.now()}-${round}` })
+    const res = await sender.call("send", {
+      to: "bench",
+      message: `fan-out ${round}`,
+      idempotencyKey: `bench-${Date.now()}-${round}`
+    })
     if (!res.ok) throw new Error(`send failed: ${JSON.stringify(res.error)}`)
     fanout.push((await done) - t)
     await sleep(50)
@@ -239,7 +285,14 @@ if (runs("crowd")) {
 if (runs("audit")) {
   const { makeFileAudit } = await import(path.join(root, "dist/index.mjs"))
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "oc-bench-audit-"))
-  const fields = { address: "127.0.0.1", clientId: "openclaw-control-ui", clientMode: "ui", role: "operator", authMethod: "device-token", deviceId: "29e16e817fac22b3a1c0d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5" }
+  const fields = {
+    address: "127.0.0.1",
+    clientId: "openclaw-control-ui",
+    clientMode: "ui",
+    role: "operator",
+    authMethod: "device-token",
+    deviceId: "29e16e817fac22b3a1c0d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5"
+  }
   const line = `${JSON.stringify({ ts: Date.now(), event: "auth.ok", ...fields })}\n`
   const ours = []
   const plain = []
@@ -256,18 +309,38 @@ if (runs("audit")) {
     audit.close()
   }
   fs.rmSync(dir, { recursive: true, force: true })
-  record("audit write per event", Math.min(...ours), "us", "fs.appendFileSync of the line", Math.min(...plain), "<= 20 us (and about appendFileSync)")
+  record(
+    "audit write per event",
+    Math.min(...ours),
+    "us",
+    "fs.appendFileSync of the line",
+    Math.min(...plain),
+    "<= 20 us (and about appendFileSync)"
+  )
 }
 
 // 7. `openclaw health` through the managed SSH tunnel against the same command direct (needs sshd).
 if (runs("tunnel")) {
   const t = await benchTunnel({ smoke })
-  if (t === null) console.log("cli: health through ssh tunnel      skipped: no sshd on this machine (apt-get install openssh-server)")
+  if (t === null)
+    console.log("cli: health through ssh tunnel      skipped: no sshd on this machine (apt-get install openssh-server)")
   else record(t.name, t.value, t.unit, t.baselineName, t.baseline, "(no budget: the cost of a tunnel per command)")
 }
 
-const resultsFile = path.join(root, onlyAt >= 0 ? "bench/results.only.json" : smoke ? "bench/results.smoke.json" : "bench/results.json")
-fs.writeFileSync(resultsFile, JSON.stringify({ date: new Date().toISOString(), smoke, only, node: process.version, cpus: os.cpus().length, results }, null, 2) + "\n")
+const resultsFile = path.join(
+  root,
+  onlyAt >= 0 ? "bench/results.only.json" : smoke ? "bench/results.smoke.json" : "bench/results.json"
+)
+fs.writeFileSync(
+  resultsFile,
+  JSON.stringify(
+    { date: new Date().toISOString(), smoke, only, node: process.version, cpus: os.cpus().length, results },
+    null,
+    2
+  ) + "\n"
+)
 fs.rmSync(stateDir, { recursive: true, force: true })
-console.log(`\nwrote ${path.relative(root, resultsFile)}${smoke ? " (smoke run: counts too small for real figures)" : ""}`)
+console.log(
+  `\nwrote ${path.relative(root, resultsFile)}${smoke ? " (smoke run: counts too small for real figures)" : ""}`
+)
 await sleep(0)

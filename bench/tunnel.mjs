@@ -35,7 +35,8 @@ const startGateway = (port, env) =>
     child.once("exit", (code) => reject(new Error(`gateway exited ${code}: ${out}`)))
   })
 
-const stop = (child) => new Promise((r) => (child.exitCode !== null ? r() : (child.once("exit", r), child.kill("SIGTERM"))))
+const stop = (child) =>
+  new Promise((r) => (child.exitCode !== null ? r() : (child.once("exit", r), child.kill("SIGTERM"))))
 
 const timeHealth = (env) => {
   const t = performance.now()
@@ -55,7 +56,14 @@ export async function benchTunnel({ smoke = false } = {}) {
     const direct = stateDir({ mode: "remote", remote: { url: `ws://127.0.0.1:${port}`, token: TOKEN } })
     const tunnelled = stateDir({
       mode: "remote",
-      remote: { transport: "ssh", token: TOKEN, sshTarget: sshd.sshTarget, sshIdentity: sshd.identity, sshKnownHostsFile: sshd.knownHostsFile, remotePort: port }
+      remote: {
+        transport: "ssh",
+        token: TOKEN,
+        sshTarget: sshd.sshTarget,
+        sshIdentity: sshd.identity,
+        sshKnownHostsFile: sshd.knownHostsFile,
+        remotePort: port
+      }
     })
     // Warm-up: the V8 code cache, the page cache for ssh and sshd.
     timeHealth(direct.env)
@@ -67,7 +75,13 @@ export async function benchTunnel({ smoke = false } = {}) {
       viaSsh.push(timeHealth(tunnelled.env))
     }
     for (const d of [direct, tunnelled]) fs.rmSync(d.dir, { recursive: true, force: true })
-    return { name: "cli: health through ssh tunnel", value: stats(viaSsh), unit: "s", baselineName: "direct health", baseline: stats(viaDirect) }
+    return {
+      name: "cli: health through ssh tunnel",
+      value: stats(viaSsh),
+      unit: "s",
+      baselineName: "direct health",
+      baseline: stats(viaDirect)
+    }
   } finally {
     if (gateway) await stop(gateway)
     await sshd.stop()

@@ -49,7 +49,9 @@ await Promise.all([
     target: "node20",
     define,
     // The Control UI's assets are found next to the bundle (src/services/gateway/control-ui.ts uses __dirname).
-    banner: { js: 'import { fileURLToPath as __ocFileURLToPath } from "node:url"; const __dirname = __ocFileURLToPath(new URL(".", import.meta.url));' },
+    banner: {
+      js: 'import { fileURLToPath as __ocFileURLToPath } from "node:url"; const __dirname = __ocFileURLToPath(new URL(".", import.meta.url));'
+    },
     logLevel: "warning"
   }),
   // The Control UI: one script and one stylesheet, served by the Gateway (no CDN, no inline script).
@@ -65,7 +67,13 @@ await Promise.all([
     define,
     logLevel: "warning"
   }),
-  build({ entryPoints: { app: "src/ui/styles.css" }, outdir: "dist/ui", bundle: true, minify: true, logLevel: "warning" })
+  build({
+    entryPoints: { app: "src/ui/styles.css" },
+    outdir: "dist/ui",
+    bundle: true,
+    minify: true,
+    logLevel: "warning"
+  })
 ])
 mkdirSync("dist/ui", { recursive: true })
 copyFileSync("src/ui/index.html", "dist/ui/index.html")
@@ -75,12 +83,19 @@ copyFileSync("src/ui/favicon.svg", "dist/ui/favicon.svg")
 // call against it (scripts/warm-cache.cjs). Should that fail, bin/openclaw writes one on first use.
 rmSync("dist/main.cjs.cache", { force: true })
 try {
-  execFileSync(process.execPath, ["scripts/warm-cache.cjs"], { stdio: ["ignore", "ignore", "inherit"], timeout: 60_000 })
+  execFileSync(process.execPath, ["scripts/warm-cache.cjs"], {
+    stdio: ["ignore", "ignore", "inherit"],
+    timeout: 60_000
+  })
 } catch (e) {
   console.warn(`warning: could not warm the code cache (${e.message}); the first CLI run will`)
 }
 
 if (!process.argv.includes("--no-types")) {
-  execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json", "--emitDeclarationOnly"], { stdio: "inherit" })
-  execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "src/ui/tsconfig.json"], { stdio: "inherit" })
+  execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json", "--emitDeclarationOnly"], {
+    stdio: "inherit"
+  })
+  execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "src/ui/tsconfig.json"], {
+    stdio: "inherit"
+  })
 }

@@ -17,7 +17,10 @@ const cacheFile = `${file}.cache`
 const script = new vm.Script(Module.wrap(fs.readFileSync(file, "utf8")), { filename: file })
 
 const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "openclaw-warm-"))
-fs.writeFileSync(path.join(stateDir, "openclaw.json"), JSON.stringify({ gateway: { auth: { token: "warm-cache-token-0123456789" } } }))
+fs.writeFileSync(
+  path.join(stateDir, "openclaw.json"),
+  JSON.stringify({ gateway: { auth: { token: "warm-cache-token-0123456789" } } })
+)
 for (const name of Object.keys(process.env)) if (name.startsWith("OPENCLAW_")) delete process.env[name]
 Object.assign(process.env, { HOME: stateDir, OPENCLAW_STATE_DIR: stateDir })
 

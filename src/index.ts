@@ -11,10 +11,24 @@
 export { Auth, AuthFailure, type AuthService } from "./services/auth/Auth.js"
 export { Binder, BindError, type BinderService, type Listeners } from "./services/binder/Binder.js"
 export { Gateway, type GatewayService } from "./services/gateway/Gateway.js"
-export { ConfigError, type ConfigFile, GatewayConfig, type GatewaySettings, type LoadOptions } from "./services/config/GatewayConfig.js"
+export {
+  ConfigError,
+  type ConfigFile,
+  GatewayConfig,
+  type GatewaySettings,
+  type LoadOptions
+} from "./services/config/GatewayConfig.js"
 export { Pairing, PairingError, type PairingService, type PairingStore } from "./services/pairing/Pairing.js"
 export { Nodes, type NodesService, type NodeView } from "./services/nodes/Nodes.js"
-export { AUDIT_EVENTS, type AuditEntry, type AuditEvent, AuditLog, type AuditService, makeFileAudit, makeMemoryAudit } from "./services/audit-log/AuditLog.js"
+export {
+  AUDIT_EVENTS,
+  type AuditEntry,
+  type AuditEvent,
+  AuditLog,
+  type AuditService,
+  makeFileAudit,
+  makeMemoryAudit
+} from "./services/audit-log/AuditLog.js"
 export { DeviceAccess, type DeviceView } from "./services/pairing/devices-methods.js"
 export { ExposureConflict, type ExposureStatus, TailscaleExposure } from "./services/tailscale/TailscaleExposure.js"
 export { TailscaleCli, type TailscaleCliService, TailscaleError } from "./services/tailscale/TailscaleCli.js"

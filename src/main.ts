@@ -55,7 +55,9 @@ const exitCodeOf = (exit: Exit.Exit<unknown, unknown>): number => {
   }
   // A bug, not an input: one line, and the trace only when asked for.
   const squashed = Cause.squash(exit.cause)
-  process.stderr.write(`openclaw: unexpected error: ${squashed instanceof Error ? squashed.message : String(squashed)}\n`)
+  process.stderr.write(
+    `openclaw: unexpected error: ${squashed instanceof Error ? squashed.message : String(squashed)}\n`
+  )
   if (process.env.OPENCLAW_DEBUG === "1") process.stderr.write(`${Cause.pretty(exit.cause)}\n`)
   else process.stderr.write("(set OPENCLAW_DEBUG=1 for the stack trace)\n")
   return 1
@@ -66,7 +68,16 @@ const withUsageConsole = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effec
   Console.consoleWith((console) =>
     Effect.withConsole(effect, {
       ...console,
-      error: (...args: ReadonlyArray<unknown>): Effect.Effect<void> => Effect.sync(() => process.stderr.write(`${args.map(String).join(" ").replace(/\x1b\[[0-9;]*m/g, "").trimEnd()}\n`))
+      error: (...args: ReadonlyArray<unknown>): Effect.Effect<void> =>
+        Effect.sync(() =>
+          process.stderr.write(
+            `${args
+              .map(String)
+              .join(" ")
+              .replace(/\x1b\[[0-9;]*m/g, "")
+              .trimEnd()}\n`
+          )
+        )
     })
   )
 

@@ -6,7 +6,11 @@ import { expect, it } from "vitest"
 
 it("npm run bench works (smoke counts) and writes every figure with its baseline", () => {
   const root = path.resolve(__dirname, "..")
-  execFileSync(process.execPath, [path.join(root, "bench/run.mjs"), "--smoke"], { cwd: root, stdio: "pipe", timeout: 60_000 })
+  execFileSync(process.execPath, [path.join(root, "bench/run.mjs"), "--smoke"], {
+    cwd: root,
+    stdio: "pipe",
+    timeout: 60_000
+  })
   const { results, smoke } = JSON.parse(fs.readFileSync(path.join(root, "bench/results.smoke.json"), "utf8"))
   expect(smoke).toBe(true)
   expect(results.map((r: any) => r.name)).toEqual([

@@ -3,7 +3,15 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import * as net from "node:net"
 import WebSocket from "ws"
-import { Auth, Binder, Gateway, GatewayClient, GatewayConfig, gatewayServices, TailscaleExposure } from "../src/index.js"
+import {
+  Auth,
+  Binder,
+  Gateway,
+  GatewayClient,
+  GatewayConfig,
+  gatewayServices,
+  TailscaleExposure
+} from "../src/index.js"
 
 const portAccepts = (port: number) =>
   new Promise<boolean>((resolve) => {
@@ -15,19 +23,27 @@ const portAccepts = (port: number) =>
   })
 
 describe("embedding", () => {
-  it.scoped("runs the Gateway in-process on a random port with a mock Tailscale layer, and talks to it with the client", () =>
-    Effect.gen(function* () {
-      const gateway = yield* Gateway
-      const conn = yield* GatewayClient.connect({ url: gateway.url, token: "test-token", scopes: ["operator.read"] })
-      expect(conn.hello.protocol).toBe(4)
-      const status = yield* conn.request("status")
-      expect(status.exposure).toEqual({ mode: "serve", state: "active", url: "https://gw.tail1234.ts.net/" })
-      expect(status.bind.port).toBe(gateway.listeners.port)
-    }).pipe(
-      Effect.provide(
-        gatewayServices(GatewayConfig.layerTest(), { exposure: TailscaleExposure.layerTest({ mode: "serve", state: "active", url: "https://gw.tail1234.ts.net/" }) })
+  it.scoped(
+    "runs the Gateway in-process on a random port with a mock Tailscale layer, and talks to it with the client",
+    () =>
+      Effect.gen(function* () {
+        const gateway = yield* Gateway
+        const conn = yield* GatewayClient.connect({ url: gateway.url, token: "test-token", scopes: ["operator.read"] })
+        expect(conn.hello.protocol).toBe(4)
+        const status = yield* conn.request("status")
+        expect(status.exposure).toEqual({ mode: "serve", state: "active", url: "https://gw.tail1234.ts.net/" })
+        expect(status.bind.port).toBe(gateway.listeners.port)
+      }).pipe(
+        Effect.provide(
+          gatewayServices(GatewayConfig.layerTest(), {
+            exposure: TailscaleExposure.layerTest({
+              mode: "serve",
+              state: "active",
+              url: "https://gw.tail1234.ts.net/"
+            })
+          })
+        )
       )
-    )
   )
 
   it.effect("releases in reverse order: Tailscale route, then clients (shutdown, 1012), then listeners", () =>
@@ -40,12 +56,16 @@ describe("embedding", () => {
         Effect.map(Binder, (real) => ({
           bind: (p, onConnection) =>
             Effect.tap(real.bind(p, onConnection), (l) =>
-              Effect.sync(() => (port = l.port)).pipe(Effect.zipRight(Effect.addFinalizer(() => Effect.sync(() => log.push("listeners closing")))))
+              Effect.sync(() => (port = l.port)).pipe(
+                Effect.zipRight(Effect.addFinalizer(() => Effect.sync(() => log.push("listeners closing"))))
+              )
             )
         }))
       ).pipe(Layer.provide(Binder.layer))
       const config = GatewayConfig.layerTest()
-      const app = TailscaleExposure.layerTest({ mode: "serve", state: "active" }, () => log.push("route withdrawn")).pipe(
+      const app = TailscaleExposure.layerTest({ mode: "serve", state: "active" }, () =>
+        log.push("route withdrawn")
+      ).pipe(
         Layer.provideMerge(Gateway.layer),
         Layer.provideMerge(Layer.mergeAll(Auth.layer, binder)),
         Layer.provideMerge(config)
@@ -59,8 +79,22 @@ describe("embedding", () => {
           })
           socket.on("close", (code) => log.push(`client closed ${code}`))
           yield* Effect.promise(() => new Promise((r) => socket.once("open", r)))
-          socket.send(JSON.stringify({ type: "req", id: "1", method: "connect", params: { minProtocol: 4, maxProtocol: 4, client: { id: "t", version: "1", platform: "linux", mode: "test" }, auth: { token: "test-token" } } }))
-          yield* Effect.promise(() => new Promise((r) => socket.on("message", (d) => JSON.parse(d.toString()).type === "res" && r(null))))
+          socket.send(
+            JSON.stringify({
+              type: "req",
+              id: "1",
+              method: "connect",
+              params: {
+                minProtocol: 4,
+                maxProtocol: 4,
+                client: { id: "t", version: "1", platform: "linux", mode: "test" },
+                auth: { token: "test-token" }
+              }
+            })
+          )
+          yield* Effect.promise(
+            () => new Promise((r) => socket.on("message", (d) => JSON.parse(d.toString()).type === "res" && r(null)))
+          )
           return socket
         }).pipe(Effect.provide(app))
       )
@@ -89,8 +123,12 @@ describe("embedding", () => {
       console.log(JSON.stringify(process.getActiveResourcesInfo().filter((r) => r === "Timeout" || r === "TCPSocketWrap")))
     `
     const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-      execFile(process.execPath, ["--input-type=module", "-e", script], { cwd: path.resolve(__dirname, ".."), timeout: 30_000 }, (error, stdout, stderr) =>
-        resolve({ code: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr })
+      execFile(
+        process.execPath,
+        ["--input-type=module", "-e", script],
+        { cwd: path.resolve(__dirname, ".."), timeout: 30_000 },
+        (error, stdout, stderr) =>
+          resolve({ code: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr })
       )
     )
     expect(out.stderr).toBe("")
@@ -100,14 +138,26 @@ describe("embedding", () => {
     expect(JSON.parse(leftovers!)).toEqual([])
   }, 30_000)
 
-  it.effect("layerConfig decodes a config object like the file: defaults fill the rest, unknown keys and unsafe combinations fail", () =>
-    Effect.gen(function* () {
-      const ok = yield* GatewayConfig.fromConfig({ gateway: { auth: { mode: "token", token: "x".repeat(32) } } }, { env: {}, stateDir: "/tmp/oc-embed" })
-      expect(ok).toMatchObject({ port: 18789, bind: "loopback", stateDir: "/tmp/oc-embed", configPath: "(in memory)" })
-      const unknown = yield* Effect.flip(GatewayConfig.fromConfig({ gateway: { prot: 1 } } as never, { env: {} }))
-      expect(unknown.message).toContain("gateway.prot: unknown key")
-      const unsafe = yield* Effect.flip(GatewayConfig.fromConfig({ gateway: { bind: "lan", auth: { mode: "none" } } }, { env: {} }))
-      expect(unsafe._tag).toBe("ConfigError")
-    })
+  it.effect(
+    "layerConfig decodes a config object like the file: defaults fill the rest, unknown keys and unsafe combinations fail",
+    () =>
+      Effect.gen(function* () {
+        const ok = yield* GatewayConfig.fromConfig(
+          { gateway: { auth: { mode: "token", token: "x".repeat(32) } } },
+          { env: {}, stateDir: "/tmp/oc-embed" }
+        )
+        expect(ok).toMatchObject({
+          port: 18789,
+          bind: "loopback",
+          stateDir: "/tmp/oc-embed",
+          configPath: "(in memory)"
+        })
+        const unknown = yield* Effect.flip(GatewayConfig.fromConfig({ gateway: { prot: 1 } } as never, { env: {} }))
+        expect(unknown.message).toContain("gateway.prot: unknown key")
+        const unsafe = yield* Effect.flip(
+          GatewayConfig.fromConfig({ gateway: { bind: "lan", auth: { mode: "none" } } }, { env: {} })
+        )
+        expect(unsafe._tag).toBe("ConfigError")
+      })
   )
 })

@@ -14,7 +14,10 @@ const WRITE = ["operator.read", "operator.write"]
 /** A model may take a while: the reply is awaited this long (--timeout is for connecting). */
 const AGENT_REPLY_TIMEOUT_MS = 10 * 60_000
 
-const sessionOption = Options.text("session").pipe(Options.withDescription("Session key (default: main)"), Options.optional)
+const sessionOption = Options.text("session").pipe(
+  Options.withDescription("Session key (default: main)"),
+  Options.optional
+)
 
 interface FinalPayload {
   readonly status?: string
@@ -70,17 +73,20 @@ export const agentCommand = Command.make(
               Effect.onInterrupt(() =>
                 runId === undefined
                   ? Effect.void
-                  : conn.request("chat.abort", { sessionKey: params.sessionKey ?? "main", runId }, { timeoutMs: 2_000 }).pipe(
-                      Effect.andThen(Effect.sync(() => process.stderr.write(`\nAborted the run ${runId}.\n`))),
-                      Effect.ignore
-                    )
+                  : conn
+                      .request("chat.abort", { sessionKey: params.sessionKey ?? "main", runId }, { timeoutMs: 2_000 })
+                      .pipe(
+                        Effect.andThen(Effect.sync(() => process.stderr.write(`\nAborted the run ${runId}.\n`))),
+                        Effect.ignore
+                      )
               )
             )) as FinalPayload
           if (flags.json) yield* printJson(final)
           else {
             const text = final.result?.text ?? ""
             // Deltas missed (or none sent): print what is left of the final text.
-            if (text !== printed) process.stdout.write(text.startsWith(printed) ? text.slice(printed.length) : `\n${text}`)
+            if (text !== printed)
+              process.stdout.write(text.startsWith(printed) ? text.slice(printed.length) : `\n${text}`)
             if (printed.length > 0 || text.length > 0) yield* Console.log("")
           }
           return final
@@ -90,7 +96,10 @@ export const agentCommand = Command.make(
       Effect.flatMap((final) =>
         final.status === "ok"
           ? Effect.void
-          : fail(1, `The agent run ${final.runId ?? ""} ${final.result?.aborted ? "was aborted" : "failed"}: ${final.error ?? "no reason given"}`)
+          : fail(
+              1,
+              `The agent run ${final.runId ?? ""} ${final.result?.aborted ? "was aborted" : "failed"}: ${final.error ?? "no reason given"}`
+            )
       )
     )
   }
@@ -106,11 +115,17 @@ export const sendCommand = Command.make(
   (flags) =>
     withGateway(flags, WRITE, "Gateway send failed", (conn) =>
       Effect.gen(function* () {
-        const result = (yield* conn.request("send", { to: flags.to, message: flags.message, idempotencyKey: randomUUID() }, { timeoutMs: flags.timeout })) as {
+        const result = (yield* conn.request(
+          "send",
+          { to: flags.to, message: flags.message, idempotencyKey: randomUUID() },
+          { timeoutMs: flags.timeout }
+        )) as {
           messageId?: string
         }
         if (flags.json) return yield* printJson(result)
-        yield* Console.log(`Delivered to session ${flags.to} (message ${result.messageId ?? "?"}); the agent was not run.`)
+        yield* Console.log(
+          `Delivered to session ${flags.to} (message ${result.messageId ?? "?"}); the agent was not run.`
+        )
       })
     )
 ).pipe(Command.withDescription("Deliver a message into a session without running the agent (operator.write)"))

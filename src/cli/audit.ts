@@ -47,8 +47,14 @@ export const formatEntry = (e: AuditEntry): string => {
   return parts.join("  ")
 }
 
-const follow = Options.boolean("follow").pipe(Options.withAlias("f"), Options.withDescription("Keep printing new entries as they are written (Ctrl-C stops)"))
-const since = Options.text("since").pipe(Options.withDescription("Only entries newer than this: 30s, 10m, 2h, 7d, or a date"), Options.optional)
+const follow = Options.boolean("follow").pipe(
+  Options.withAlias("f"),
+  Options.withDescription("Keep printing new entries as they are written (Ctrl-C stops)")
+)
+const since = Options.text("since").pipe(
+  Options.withDescription("Only entries newer than this: 30s, 10m, 2h, 7d, or a date"),
+  Options.optional
+)
 const json = Options.boolean("json").pipe(Options.withDescription("One JSON object per line, as stored"))
 
 export const auditCommand = Command.make("audit", { follow, since, json }, (flags) =>
@@ -56,14 +62,21 @@ export const auditCommand = Command.make("audit", { follow, since, json }, (flag
     const file = auditFile(resolvePaths(process.env).stateDir)
     const sinceText = Option.getOrUndefined(flags.since)
     const from = sinceText === undefined ? undefined : parseSince(sinceText)
-    if (sinceText !== undefined && from === undefined) return yield* fail(2, `--since ${JSON.stringify(sinceText)}: expected a duration like 30s, 10m, 2h, 7d, or a date`)
+    if (sinceText !== undefined && from === undefined)
+      return yield* fail(
+        2,
+        `--since ${JSON.stringify(sinceText)}: expected a duration like 30s, 10m, 2h, 7d, or a date`
+      )
     const print = (entries: ReadonlyArray<AuditEntry>) => {
       const shown = from === undefined ? entries : entries.filter((e) => e.ts >= from)
-      if (shown.length > 0) process.stdout.write(shown.map((e) => (flags.json ? JSON.stringify(e) : formatEntry(e))).join("\n") + "\n")
+      if (shown.length > 0)
+        process.stdout.write(shown.map((e) => (flags.json ? JSON.stringify(e) : formatEntry(e))).join("\n") + "\n")
     }
     const exists = fs.existsSync(file)
     if (!exists && !flags.follow) {
-      return yield* Console.error(`No audit log yet at ${file}: the Gateway writes it once it has run (\`openclaw gateway run\`).`)
+      return yield* Console.error(
+        `No audit log yet at ${file}: the Gateway writes it once it has run (\`openclaw gateway run\`).`
+      )
     }
     print(readAuditFiles(file))
     if (!flags.follow) return

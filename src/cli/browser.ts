@@ -14,7 +14,10 @@ import { timeoutFlag } from "./flags.js"
 
 const options = {
   ...clientOptions,
-  timeout: timeoutFlag().pipe(Options.withDescription("Timeout in milliseconds (default 30000)"), Options.withDefault(30_000)),
+  timeout: timeoutFlag().pipe(
+    Options.withDescription("Timeout in milliseconds (default 30000)"),
+    Options.withDefault(30_000)
+  ),
   tab: Options.text("tab").pipe(Options.withDescription("Tab id (default: the active tab)"), Options.optional)
 }
 type Flags = { readonly [K in keyof typeof options]: (typeof options)[K] extends Options.Options<infer A> ? A : never }
@@ -33,7 +36,12 @@ const request = <A>(
       const payload = yield* conn.request(
         "browser.request",
         // targetId: OpenClaw's node hosts name tabs so.
-        { method, path, body: tab === undefined ? body : { ...body, tabId: tab, targetId: tab }, timeoutMs: flags.timeout },
+        {
+          method,
+          path,
+          body: tab === undefined ? body : { ...body, tabId: tab, targetId: tab },
+          timeoutMs: flags.timeout
+        },
         // The Gateway answers (TIMEOUT) before this client gives up.
         { timeoutMs: flags.timeout + 5_000 }
       )
@@ -72,10 +80,21 @@ const tabs = Command.make("tabs", options, (flags) =>
   )
 ).pipe(Command.withDescription("List the browser's tabs"))
 
-const close = Command.make("close", { ...options, tabId: Args.text({ name: "tabId" }).pipe(Args.withDescription("Tab id from `openclaw browser tabs`"), Args.optional) }, (flags) =>
-  request(flags, "Closing the tab failed", "POST", "/tabs/close", Option.isSome(flags.tabId) ? { tabId: flags.tabId.value } : {}, (p) =>
-    Console.log(`Closed ${p.closed}; ${p.tabs} tab(s) left.`)
-  )
+const close = Command.make(
+  "close",
+  {
+    ...options,
+    tabId: Args.text({ name: "tabId" }).pipe(Args.withDescription("Tab id from `openclaw browser tabs`"), Args.optional)
+  },
+  (flags) =>
+    request(
+      flags,
+      "Closing the tab failed",
+      "POST",
+      "/tabs/close",
+      Option.isSome(flags.tabId) ? { tabId: flags.tabId.value } : {},
+      (p) => Console.log(`Closed ${p.closed}; ${p.tabs} tab(s) left.`)
+    )
 ).pipe(Command.withDescription("Close a tab (default: the active one)"))
 
 const urlArg = Args.text({ name: "url" })
@@ -98,7 +117,13 @@ const snapshot = Command.make("snapshot", options, (flags) =>
   request(flags, "Snapshot failed", "GET", "/snapshot", {}, (p) =>
     // Ours has text and accessibility; OpenClaw's node hosts send the tree as `snapshot` only.
     Console.log(
-      [`# ${p.title || "(untitled)"}  ${p.url}`, ...(typeof p.text === "string" ? ["", p.text] : []), "", "## Accessibility tree", p.accessibility ?? p.snapshot ?? ""].join("\n")
+      [
+        `# ${p.title || "(untitled)"}  ${p.url}`,
+        ...(typeof p.text === "string" ? ["", p.text] : []),
+        "",
+        "## Accessibility tree",
+        p.accessibility ?? p.snapshot ?? ""
+      ].join("\n")
     )
   )
 ).pipe(Command.withDescription("Print the page's text and accessibility tree"))
@@ -108,51 +133,76 @@ const screenshot = Command.make(
   {
     ...options,
     out: Options.text("out").pipe(Options.withDescription("PNG file to write")),
-    fullPage: Options.boolean("full-page").pipe(Options.withDescription("Capture the whole page, not just the viewport"))
+    fullPage: Options.boolean("full-page").pipe(
+      Options.withDescription("Capture the whole page, not just the viewport")
+    )
   },
   (flags) =>
-    request(flags, "Screenshot failed", "POST", "/screenshot", { fullPage: flags.fullPage }, (p: { data?: string; files?: Array<{ base64: string }>; url: string }) => {
-      // The bytes come in `files` (OpenClaw's envelope, passed on by the Gateway), or as `data` from older node hosts.
-      const base64 = p.files?.[0]?.base64 ?? p.data
-      if (base64 === undefined) return fail(1, "Screenshot failed: the node's answer carried no image")
-      return Effect.try({
-        try: () => {
-          const bytes = Buffer.from(base64, "base64")
-          fs.writeFileSync(flags.out, bytes)
-          return bytes.length
-        },
-        catch: (e) => e as NodeJS.ErrnoException
-      }).pipe(
-        Effect.flatMap((bytes) => Console.log(`Saved ${bytes} bytes (PNG) of ${p.url} to ${flags.out}`)),
-        Effect.catchAll((e) =>
-          fail(
-            1,
-            `cannot write ${flags.out}: ${
-              e.code === "ENOENT"
-                ? `the directory ${path.dirname(path.resolve(flags.out))} does not exist; create it, or pass another --out`
-                : e.code === "EACCES" || e.code === "EPERM"
-                  ? "permission denied; pass an --out you can write to"
-                  : e.code === "EISDIR"
-                    ? "it is a directory; pass a file name such as page.png"
-                    : (e.code ?? e.message)
-            }`
+    request(
+      flags,
+      "Screenshot failed",
+      "POST",
+      "/screenshot",
+      { fullPage: flags.fullPage },
+      (p: { data?: string; files?: Array<{ base64: string }>; url: string }) => {
+        // The bytes come in `files` (OpenClaw's envelope, passed on by the Gateway), or as `data` from older node hosts.
+        const base64 = p.files?.[0]?.base64 ?? p.data
+        if (base64 === undefined) return fail(1, "Screenshot failed: the node's answer carried no image")
+        return Effect.try({
+          try: () => {
+            const bytes = Buffer.from(base64, "base64")
+            fs.writeFileSync(flags.out, bytes)
+            return bytes.length
+          },
+          catch: (e) => e as NodeJS.ErrnoException
+        }).pipe(
+          Effect.flatMap((bytes) => Console.log(`Saved ${bytes} bytes (PNG) of ${p.url} to ${flags.out}`)),
+          Effect.catchAll((e) =>
+            fail(
+              1,
+              `cannot write ${flags.out}: ${
+                e.code === "ENOENT"
+                  ? `the directory ${path.dirname(path.resolve(flags.out))} does not exist; create it, or pass another --out`
+                  : e.code === "EACCES" || e.code === "EPERM"
+                    ? "permission denied; pass an --out you can write to"
+                    : e.code === "EISDIR"
+                      ? "it is a directory; pass a file name such as page.png"
+                      : (e.code ?? e.message)
+              }`
+            )
           )
         )
-      )
-    }).pipe(Effect.map(() => undefined))
+      }
+    ).pipe(Effect.map(() => undefined))
 ).pipe(Command.withDescription("Save a PNG screenshot of the active tab"))
 
-const selectorArg = Args.text({ name: "selector" }).pipe(Args.withDescription("CSS or Playwright selector, e.g. 'text=Sign in' or '#q'"))
+const selectorArg = Args.text({ name: "selector" }).pipe(
+  Args.withDescription("CSS or Playwright selector, e.g. 'text=Sign in' or '#q'")
+)
 
 const click = Command.make("click", { ...options, selector: selectorArg }, (flags) =>
-  request(flags, "Click failed", "POST", "/click", { selector: flags.selector }, (p) => Console.log(`Clicked ${flags.selector} (${tabOf(p).url ?? ""})`))
+  request(flags, "Click failed", "POST", "/click", { selector: flags.selector }, (p) =>
+    Console.log(`Clicked ${flags.selector} (${tabOf(p).url ?? ""})`)
+  )
 ).pipe(Command.withDescription("Click an element"))
 
 const type = Command.make(
   "type",
-  { ...options, selector: selectorArg, text: Args.text({ name: "text" }), submit: Options.boolean("submit").pipe(Options.withDescription("Press Enter afterwards")) },
+  {
+    ...options,
+    selector: selectorArg,
+    text: Args.text({ name: "text" }),
+    submit: Options.boolean("submit").pipe(Options.withDescription("Press Enter afterwards"))
+  },
   (flags) =>
-    request(flags, "Typing failed", "POST", "/type", { selector: flags.selector, text: flags.text, submit: flags.submit }, (p) => Console.log(`Typed into ${flags.selector} (${tabOf(p).url ?? ""})`))
+    request(
+      flags,
+      "Typing failed",
+      "POST",
+      "/type",
+      { selector: flags.selector, text: flags.text, submit: flags.submit },
+      (p) => Console.log(`Typed into ${flags.selector} (${tabOf(p).url ?? ""})`)
+    )
 ).pipe(Command.withDescription("Fill an input with text"))
 
 export const browserCommand = Command.make("browser").pipe(

@@ -4,7 +4,12 @@
  */
 import { Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
-import { connectTarget, type EventFrame, type GatewayClientError, type TargetConnection } from "../client/GatewayClient.js"
+import {
+  connectTarget,
+  type EventFrame,
+  type GatewayClientError,
+  type TargetConnection
+} from "../client/GatewayClient.js"
 import { resolveTarget, type Target } from "../client/target.js"
 import { ConfigError, loadConfig } from "../config/load.js"
 import { SshTunnel, type SshTunnelError } from "../services/ssh/SshTunnel.js"
@@ -12,12 +17,31 @@ import { fail } from "./exit.js"
 import { portFlag, timeoutFlag } from "./flags.js"
 
 export const clientOptions = {
-  url: Options.text("url").pipe(Options.withDescription("Gateway URL (ws:// or wss://); needs --token or --password"), Options.optional),
-  port: portFlag("port").pipe(Options.withDescription("Port of a Gateway on this machine (default: the running one)"), Options.optional),
-  token: Options.text("token").pipe(Options.withDescription("Gateway token (default: config; OPENCLAW_GATEWAY_TOKEN is safer)"), Options.optional),
-  password: Options.text("password").pipe(Options.withDescription("Gateway password (default: config, OPENCLAW_GATEWAY_PASSWORD)"), Options.optional),
-  tlsFingerprint: Options.text("tls-fingerprint").pipe(Options.withPseudoName("sha256"), Options.withDescription("Pin the certificate's SHA-256 (wss:// only)"), Options.optional),
-  timeout: timeoutFlag().pipe(Options.withDescription("Timeout in milliseconds (default 10000)"), Options.withDefault(10_000)),
+  url: Options.text("url").pipe(
+    Options.withDescription("Gateway URL (ws:// or wss://); needs --token or --password"),
+    Options.optional
+  ),
+  port: portFlag("port").pipe(
+    Options.withDescription("Port of a Gateway on this machine (default: the running one)"),
+    Options.optional
+  ),
+  token: Options.text("token").pipe(
+    Options.withDescription("Gateway token (default: config; OPENCLAW_GATEWAY_TOKEN is safer)"),
+    Options.optional
+  ),
+  password: Options.text("password").pipe(
+    Options.withDescription("Gateway password (default: config, OPENCLAW_GATEWAY_PASSWORD)"),
+    Options.optional
+  ),
+  tlsFingerprint: Options.text("tls-fingerprint").pipe(
+    Options.withPseudoName("sha256"),
+    Options.withDescription("Pin the certificate's SHA-256 (wss:// only)"),
+    Options.optional
+  ),
+  timeout: timeoutFlag().pipe(
+    Options.withDescription("Timeout in milliseconds (default 10000)"),
+    Options.withDefault(10_000)
+  ),
   json: Options.boolean("json").pipe(Options.withDescription("Print machine-readable JSON"))
 }
 
@@ -53,33 +77,51 @@ export const resolveClientTarget = (flags: ClientFlags) => Effect.map(loadClient
 
 /** Hints for the node and browser failures a method answers with (details.code). */
 const codeHints: Record<string, string> = {
-  NO_BROWSER_NODE: "on the machine with the browser run `openclaw node run --url <gateway url> --token <token>`, then `openclaw nodes pending` and `openclaw nodes approve <requestId>` here",
-  MULTIPLE_BROWSER_NODES: 'pick one: set gateway.nodes.browser.mode "manual" and gateway.nodes.browser.node to its id or name (`openclaw nodes list`)',
-  BROWSER_DISABLED: 'set gateway.nodes.browser.mode to "auto" (or "manual" with gateway.nodes.browser.node) and restart the Gateway',
+  NO_BROWSER_NODE:
+    "on the machine with the browser run `openclaw node run --url <gateway url> --token <token>`, then `openclaw nodes pending` and `openclaw nodes approve <requestId>` here",
+  MULTIPLE_BROWSER_NODES:
+    'pick one: set gateway.nodes.browser.mode "manual" and gateway.nodes.browser.node to its id or name (`openclaw nodes list`)',
+  BROWSER_DISABLED:
+    'set gateway.nodes.browser.mode to "auto" (or "manual" with gateway.nodes.browser.node) and restart the Gateway',
   BROWSER_FUNNEL_REFUSED: "connect through Tailscale Serve, the tailnet or an SSH tunnel instead of Funnel",
   NOT_CONNECTED: "start `openclaw node run` on that machine; `openclaw nodes list` shows which nodes are connected",
   NODE_DISCONNECTED: "the node host dropped its link (sleep, network); it reconnects by itself, then retry",
   TIMEOUT: "pass a larger --timeout, or look at the node host's output",
-  NODE_ERROR: "this came from the browser on the node host (a page that does not load there, a selector that matches nothing); its output on that machine may say more",
+  NODE_ERROR:
+    "this came from the browser on the node host (a page that does not load there, a selector that matches nothing); its output on that machine may say more",
   AMBIGUOUS_REQUEST: "give more of the request id, as `openclaw nodes pending` shows it",
   UNKNOWN_NODE: "`openclaw nodes list` shows paired nodes, `openclaw nodes pending` the ones waiting for approval",
-  COMMAND_NOT_APPROVED: "the node declares this command but its pairing does not cover it: `openclaw nodes pending` shows what it asks for, `openclaw nodes approve <requestId>` allows it",
-  APPROVAL_NOT_FOUND: "requests expire after 5 minutes; the node asks again on its next retry: `openclaw nodes pending`",
+  COMMAND_NOT_APPROVED:
+    "the node declares this command but its pairing does not cover it: `openclaw nodes pending` shows what it asks for, `openclaw nodes approve <requestId>` allows it",
+  APPROVAL_NOT_FOUND:
+    "requests expire after 5 minutes; the node asks again on its next retry: `openclaw nodes pending`",
   MISSING_SCOPE: "this command needs a scope the connection was not granted",
   UNKNOWN_DEVICE: "`openclaw devices list` shows the paired devices with their ids and names",
   AMBIGUOUS_DEVICE: "give more characters of the device id (`openclaw devices list`)"
 }
 
 /** The connection a client command runs on: tunnel (transport "ssh"), TLS pin, plaintext guard, handshake. */
-export const connectClient = (target: Target, flags: ClientFlags, scopes: ReadonlyArray<string>, onEvent?: (event: EventFrame) => void) =>
-  connectTarget(target, { scopes, timeoutMs: flags.timeout, ...(onEvent ? { onEvent } : {}) }).pipe(Effect.provide(SshTunnel.layer))
+export const connectClient = (
+  target: Target,
+  flags: ClientFlags,
+  scopes: ReadonlyArray<string>,
+  onEvent?: (event: EventFrame) => void
+) =>
+  connectTarget(target, { scopes, timeoutMs: flags.timeout, ...(onEvent ? { onEvent } : {}) }).pipe(
+    Effect.provide(SshTunnel.layer)
+  )
 
 /** Where the target is, for messages: the URL, and for transport "ssh" the host it is reached through. */
 export const describeTarget = (target: Target): string =>
   target.ssh === undefined ? target.url : `${target.url} on ${target.ssh.target} (through an SSH tunnel)`
 
 export const describeTunnelFailure = (error: SshTunnelError, target: Target, what: string): string =>
-  [`${what}: SSH tunnel failed: ${error.message}`, `Gateway target: ${describeTarget(target)}`, `Source: ${target.source}`, `Config: ${target.configPath}`].join("\n")
+  [
+    `${what}: SSH tunnel failed: ${error.message}`,
+    `Gateway target: ${describeTarget(target)}`,
+    `Source: ${target.source}`,
+    `Config: ${target.configPath}`
+  ].join("\n")
 
 const hintFor = (error: GatewayClientError, target: Target): string => {
   switch (error.kind) {
@@ -88,17 +130,20 @@ const hintFor = (error: GatewayClientError, target: Target): string => {
       return target.ssh !== undefined
         ? `start the Gateway on ${target.ssh.host} (\`openclaw gateway run\`), and check gateway.remote.remotePort (${target.ssh.remotePort}) is its port`
         : target.remote
-        ? "check that the Gateway host is reachable and, for an SSH tunnel, that `ssh -N -L 18789:127.0.0.1:18789 user@host` is running"
-        : target.running !== undefined
-        ? `the Gateway recorded as running (PID ${target.running.pid}) does not answer on ${target.url}: look at its terminal, or restart it with \`openclaw gateway run\``
-        : "start the Gateway with `openclaw gateway run`; if it runs on another port, pass --port N (or set OPENCLAW_GATEWAY_PORT or gateway.port)"
+          ? "check that the Gateway host is reachable and, for an SSH tunnel, that `ssh -N -L 18789:127.0.0.1:18789 user@host` is running"
+          : target.running !== undefined
+            ? `the Gateway recorded as running (PID ${target.running.pid}) does not answer on ${target.url}: look at its terminal, or restart it with \`openclaw gateway run\``
+            : "start the Gateway with `openclaw gateway run`; if it runs on another port, pass --port N (or set OPENCLAW_GATEWAY_PORT or gateway.port)"
     case "auth": {
-      if (error.code === "AUTH_RATE_LIMITED") return "too many wrong attempts from this address; wait, then retry with the right credential"
+      if (error.code === "AUTH_RATE_LIMITED")
+        return "too many wrong attempts from this address; wait, then retry with the right credential"
       const kind = error.code?.includes("PASSWORD") ? "password" : "token"
       const other = kind === "token" ? "password" : "token"
-      if (wrongKind(error, target)) return `pass --${kind} with the Gateway's gateway.auth.${kind} instead of --${other}`
+      if (wrongKind(error, target))
+        return `pass --${kind} with the Gateway's gateway.auth.${kind} instead of --${other}`
       const flagged = target.running?.secretSource?.startsWith("--") ? target.running.secretSource : undefined
-      if (!target.remote && flagged !== undefined) return `the running Gateway (PID ${target.running!.pid}) took its ${kind} from ${flagged}: pass the same value with --${kind}`
+      if (!target.remote && flagged !== undefined)
+        return `the running Gateway (PID ${target.running!.pid}) took its ${kind} from ${flagged}: pass the same value with --${kind}`
       return target.remote
         ? `set gateway.remote.${kind} (or pass --${kind}) to the Gateway host's gateway.auth.${kind}; gateway.remote.${kind} is only this CLI's credential and never configures a Gateway's own auth`
         : `pass --${kind}, or make OPENCLAW_GATEWAY_${kind.toUpperCase()} / gateway.auth.${kind} match the running Gateway's ${kind}`
@@ -119,7 +164,10 @@ const hintFor = (error: GatewayClientError, target: Target): string => {
         : "check that the Gateway serves wss:// (gateway.tls.enabled) and pin its certificate with gateway.remote.tlsFingerprint or --tls-fingerprint"
     default:
       // The code comes from the Gateway: an own key only (a code such as "__proto__" has no hint).
-      return (Object.hasOwn(codeHints, error.code ?? "") ? codeHints[error.code!] : undefined) ?? "run with --json for the raw error, or check the Gateway's log"
+      return (
+        (Object.hasOwn(codeHints, error.code ?? "") ? codeHints[error.code!] : undefined) ??
+        "run with --json for the raw error, or check the Gateway's log"
+      )
   }
 }
 
@@ -136,7 +184,9 @@ const failureMessage = (error: GatewayClientError, target: Target): string => {
     return `unauthorized: this Gateway expects a ${kind} (gateway.auth.mode "${kind}"), and a ${kind === "token" ? "password" : "token"} was given`
   }
   // The server's own advice in brackets is for a remote CLI; the Hint line below fits this target.
-  return error.kind === "auth" && !target.remote ? error.message.replace(/ \(set gateway\.remote\.[a-z]+ to match [^)]*\)$/, "") : error.message
+  return error.kind === "auth" && !target.remote
+    ? error.message.replace(/ \(set gateway\.remote\.[a-z]+ to match [^)]*\)$/, "")
+    : error.message
 }
 
 export const describeFailure = (error: GatewayClientError, target: Target, what: string): string =>
@@ -161,14 +211,25 @@ export const withGateway = <A>(
     const base = { ok: false, target: target.url, source: target.source, config: target.configPath }
     // With --json a script gets a JSON error object on stdout too; the message stays on stderr.
     const jsonError = (error: Record<string, unknown>) => (flags.json ? printJson({ ...base, error }) : Effect.void)
-    return yield* Effect.scoped(Effect.flatMap(connectClient(target, flags, scopes, onEvent), (conn) => body(conn, target))).pipe(
+    return yield* Effect.scoped(
+      Effect.flatMap(connectClient(target, flags, scopes, onEvent), (conn) => body(conn, target))
+    ).pipe(
       Effect.catchTags({
         GatewayClientError: (error) =>
           Effect.zipRight(
-            jsonError({ kind: error.kind, ...(error.code ? { code: error.code } : {}), ...(error.serverCode ? { serverCode: error.serverCode } : {}), message: failureMessage(error, target) }),
+            jsonError({
+              kind: error.kind,
+              ...(error.code ? { code: error.code } : {}),
+              ...(error.serverCode ? { serverCode: error.serverCode } : {}),
+              message: failureMessage(error, target)
+            }),
             fail(1, describeFailure(error, target, what))
           ),
-        SshTunnelError: (error) => Effect.zipRight(jsonError({ kind: "ssh", code: error.kind, message: error.message }), fail(1, describeTunnelFailure(error, target, what)))
+        SshTunnelError: (error) =>
+          Effect.zipRight(
+            jsonError({ kind: "ssh", code: error.kind, message: error.message }),
+            fail(1, describeTunnelFailure(error, target, what))
+          )
       })
     )
   }).pipe(Effect.catchTag("ConfigError", (error) => fail(error.exitCode, `Config error: ${error.message}`)))

@@ -46,33 +46,69 @@ export const dashboardCommand = Command.make(
   "dashboard",
   {
     noOpen: Options.boolean("no-open").pipe(Options.withDescription("Only print the link, do not open a browser")),
-    port: portFlag("port").pipe(Options.withDescription("Port of a Gateway on this machine (default: the running one)"), Options.optional),
+    port: portFlag("port").pipe(
+      Options.withDescription("Port of a Gateway on this machine (default: the running one)"),
+      Options.optional
+    ),
     json: Options.boolean("json").pipe(Options.withDescription("Print the link as JSON (never opens a browser)"))
   },
   (flags) =>
     Effect.gen(function* () {
       const none = Option.none<string>()
-      const { loaded, target } = yield* loadClientTarget({ url: none, port: flags.port, token: none, password: none, tlsFingerprint: none, timeout: 10_000, json: flags.json })
+      const { loaded, target } = yield* loadClientTarget({
+        url: none,
+        port: flags.port,
+        token: none,
+        password: none,
+        tlsFingerprint: none,
+        timeout: 10_000,
+        json: flags.json
+      })
       if (target.ssh !== undefined) {
-        return yield* fail(1, `The Gateway is reached through an SSH tunnel (${target.source}) that closes when a command ends: run \`openclaw gateway tunnel\` and open the Control UI address it prints`)
+        return yield* fail(
+          1,
+          `The Gateway is reached through an SSH tunnel (${target.source}) that closes when a command ends: run \`openclaw gateway tunnel\` and open the Control UI address it prints`
+        )
       }
       const base = controlUiUrl(target, loaded)
-      if (base === undefined) return yield* fail(1, "The Control UI is off on this Gateway: set gateway.controlUi.enabled to true and restart it")
+      if (base === undefined)
+        return yield* fail(
+          1,
+          "The Control UI is off on this Gateway: set gateway.controlUi.enabled to true and restart it"
+        )
       const link = target.token !== undefined ? `${base}#token=${encodeURIComponent(target.token)}` : base
       const signIn = target.token !== undefined ? "token" : target.password !== undefined ? "password" : "none"
       const notRunning = !target.remote && target.running === undefined
       if (flags.json) {
-        return yield* printJson({ url: link, controlUiUrl: base, signIn, source: target.source, ...(target.running ? { pid: target.running.pid } : {}), running: target.running !== undefined })
+        return yield* printJson({
+          url: link,
+          controlUiUrl: base,
+          signIn,
+          source: target.source,
+          ...(target.running ? { pid: target.running.pid } : {}),
+          running: target.running !== undefined
+        })
       }
       const lines = [`Control UI: ${link}`]
-      if (signIn === "token") lines.push("  The link signs this browser in once; the page keeps the token and removes it from the address bar.")
-      if (signIn === "password") lines.push("  Sign in on the page with the Gateway's password (gateway.auth.password).")
+      if (signIn === "token")
+        lines.push(
+          "  The link signs this browser in once; the page keeps the token and removes it from the address bar."
+        )
+      if (signIn === "password")
+        lines.push("  Sign in on the page with the Gateway's password (gateway.auth.password).")
       lines.push(`  Gateway: ${target.source}`)
-      if (notRunning) lines.push(`  No running Gateway recorded in ${runtimeRecordPath(loaded.stateDir)}: start one with \`openclaw gateway run\`.`)
+      if (notRunning)
+        lines.push(
+          `  No running Gateway recorded in ${runtimeRecordPath(loaded.stateDir)}: start one with \`openclaw gateway run\`.`
+        )
       const command = flags.noOpen ? undefined : opener(process.env)
       if (!flags.noOpen) {
         const opened = command === undefined ? false : yield* openLink(command, link)
-        lines.push(opened ? `  Opened in your browser (${command}).` : "  No browser to open here (no xdg-open/open or no graphical session): open the link yourself.")
+        lines.push(
+          opened
+            ? `  Opened in your browser (${command}).`
+            : "  No browser to open here (no xdg-open/open or no graphical session): open the link yourself."
+        )
       }
       yield* Console.log(lines.join("\n"))
     }).pipe(Effect.catchTag("ConfigError", (e) => fail(e.exitCode, `Config error: ${e.message}`)))

@@ -39,7 +39,13 @@ interface DeviceList {
 
 const ago = (ms: number) => {
   const s = Math.max(0, Math.round(ms / 1000))
-  return s < 90 ? `${s}s` : s < 5400 ? `${Math.round(s / 60)}m` : s < 172_800 ? `${Math.round(s / 3600)}h` : `${Math.round(s / 86_400)}d`
+  return s < 90
+    ? `${s}s`
+    : s < 5400
+      ? `${Math.round(s / 60)}m`
+      : s < 172_800
+        ? `${Math.round(s / 3600)}h`
+        : `${Math.round(s / 86_400)}d`
 }
 
 const table = (rows: Array<Array<string>>): string => {
@@ -48,7 +54,8 @@ const table = (rows: Array<Array<string>>): string => {
 }
 
 /** Client-chosen names are shown quoted when they hold anything unusual, so they cannot fake columns. */
-const label = (s: string | undefined) => (s === undefined ? "-" : /^[\w .@()-]{1,40}$/.test(s) ? s : JSON.stringify(s.slice(0, 40)))
+const label = (s: string | undefined) =>
+  s === undefined ? "-" : /^[\w .@()-]{1,40}$/.test(s) ? s : JSON.stringify(s.slice(0, 40))
 
 export const renderDevices = (p: DeviceList, now = Date.now()): string => {
   const out: Array<string> = []
@@ -57,7 +64,15 @@ export const renderDevices = (p: DeviceList, now = Date.now()): string => {
     out.push(
       table([
         ["REQUEST", "DEVICE", "NAME", "ROLE", "FROM", "ASKED", "EXPIRES"],
-        ...p.pending.map((r) => [r.requestId.slice(0, 8), r.deviceId.slice(0, 12), label(r.displayName), r.role, r.remoteAddress ?? "-", `${ago(now - r.requestedAt)} ago`, `in ${ago(r.expiresAt - now)}`])
+        ...p.pending.map((r) => [
+          r.requestId.slice(0, 8),
+          r.deviceId.slice(0, 12),
+          label(r.displayName),
+          r.role,
+          r.remoteAddress ?? "-",
+          `${ago(now - r.requestedAt)} ago`,
+          `in ${ago(r.expiresAt - now)}`
+        ])
       ])
     )
     out.push("Approve with `openclaw devices approve <request>` (an 8-character prefix is enough), or reject it.", "")
@@ -86,17 +101,26 @@ export const renderDevices = (p: DeviceList, now = Date.now()): string => {
   return out.join("\n")
 }
 
-const call = <A>(what: string, flags: Parameters<typeof withGateway>[0], body: (conn: TargetConnection) => Effect.Effect<A, GatewayClientError>) =>
-  withGateway(flags, SCOPES, what, body)
+const call = <A>(
+  what: string,
+  flags: Parameters<typeof withGateway>[0],
+  body: (conn: TargetConnection) => Effect.Effect<A, GatewayClientError>
+) => withGateway(flags, SCOPES, what, body)
 
 const list = Command.make("list", clientOptions, (flags) =>
   call("Listing devices failed", flags, (conn) =>
-    Effect.flatMap(conn.request("device.pair.list", {}, { timeoutMs: flags.timeout }), (p) => (flags.json ? printJson(p) : Console.log(renderDevices(p as DeviceList))))
+    Effect.flatMap(conn.request("device.pair.list", {}, { timeoutMs: flags.timeout }), (p) =>
+      flags.json ? printJson(p) : Console.log(renderDevices(p as DeviceList))
+    )
   )
 ).pipe(Command.withDescription("Pairing requests and paired devices: last seen, from where, connected"))
 
-const requestArg = Args.text({ name: "requestId" }).pipe(Args.withDescription("The request id from `openclaw devices list`, or a unique prefix of it"))
-const deviceArg = Args.text({ name: "device" }).pipe(Args.withDescription("Device id, a unique prefix of it (4+ characters), or its name"))
+const requestArg = Args.text({ name: "requestId" }).pipe(
+  Args.withDescription("The request id from `openclaw devices list`, or a unique prefix of it")
+)
+const deviceArg = Args.text({ name: "device" }).pipe(
+  Args.withDescription("Device id, a unique prefix of it (4+ characters), or its name")
+)
 
 /** A pending request by full id or unique prefix. */
 const pendingRequest = (conn: TargetConnection, ref: string, timeoutMs: number) =>
@@ -120,7 +144,11 @@ const resolveRequest = (verb: "approve" | "reject") =>
     call(`${verb === "approve" ? "Approving" : "Rejecting"} the request failed`, flags, (conn) =>
       Effect.gen(function* () {
         const request = yield* pendingRequest(conn, flags.requestId, flags.timeout)
-        const r = yield* conn.request(`device.pair.${verb}`, { requestId: request.requestId }, { timeoutMs: flags.timeout })
+        const r = yield* conn.request(
+          `device.pair.${verb}`,
+          { requestId: request.requestId },
+          { timeoutMs: flags.timeout }
+        )
         if (flags.json) return yield* printJson(r)
         yield* Console.log(
           verb === "approve"
@@ -129,39 +157,61 @@ const resolveRequest = (verb: "approve" | "reject") =>
         )
       })
     )
-  ).pipe(Command.withDescription(verb === "approve" ? "Approve a pending pairing request" : "Reject a pending pairing request"))
+  ).pipe(
+    Command.withDescription(
+      verb === "approve" ? "Approve a pending pairing request" : "Reject a pending pairing request"
+    )
+  )
 
 const nameArg = Args.text({ name: "name" }).pipe(Args.withDescription("The new display name (1-64 characters)"))
 
 const rename = Command.make("rename", { ...clientOptions, device: deviceArg, name: nameArg }, (flags) =>
   call("Renaming the device failed", flags, (conn) =>
-    Effect.flatMap(conn.request("device.rename", { deviceId: flags.device, displayName: flags.name }, { timeoutMs: flags.timeout }), (d) =>
-      flags.json ? printJson(d) : Console.log(`Renamed ${(d as Paired).deviceId.slice(0, 12)} to ${label((d as Paired).displayName)}.`)
+    Effect.flatMap(
+      conn.request("device.rename", { deviceId: flags.device, displayName: flags.name }, { timeoutMs: flags.timeout }),
+      (d) =>
+        flags.json
+          ? printJson(d)
+          : Console.log(`Renamed ${(d as Paired).deviceId.slice(0, 12)} to ${label((d as Paired).displayName)}.`)
     )
   )
 ).pipe(Command.withDescription("Give a paired device a name"))
 
 const revoke = Command.make("revoke", { ...clientOptions, device: deviceArg }, (flags) =>
   call("Revoking the device failed", flags, (conn) =>
-    Effect.flatMap(conn.request("device.token.revoke", { deviceId: flags.device }, { timeoutMs: flags.timeout }), (r) => {
-      const p = r as { deviceId: string; role: string; closed: number }
-      return flags.json
-        ? printJson(r)
-        : Console.log(
-            `Revoked ${p.deviceId.slice(0, 12)} (${p.role}): its device token no longer works${p.closed > 0 ? ` and its ${p.closed} live connection(s) were closed` : ""}. ${
-              p.role === "node" ? "It must be approved again to reconnect." : "That browser or client is signed out and needs the shared secret to sign in again."
-            } If the shared secret may have leaked too: \`openclaw gateway token rotate\`.`
-          )
-    })
+    Effect.flatMap(
+      conn.request("device.token.revoke", { deviceId: flags.device }, { timeoutMs: flags.timeout }),
+      (r) => {
+        const p = r as { deviceId: string; role: string; closed: number }
+        return flags.json
+          ? printJson(r)
+          : Console.log(
+              `Revoked ${p.deviceId.slice(0, 12)} (${p.role}): its device token no longer works${p.closed > 0 ? ` and its ${p.closed} live connection(s) were closed` : ""}. ${
+                p.role === "node"
+                  ? "It must be approved again to reconnect."
+                  : "That browser or client is signed out and needs the shared secret to sign in again."
+              } If the shared secret may have leaked too: \`openclaw gateway token rotate\`.`
+            )
+      }
+    )
   )
-).pipe(Command.withDescription("Cut a device off now: its token stops working and its connections close (it stays listed)"))
+).pipe(
+  Command.withDescription("Cut a device off now: its token stops working and its connections close (it stays listed)")
+)
 
 const remove = Command.make("remove", { ...clientOptions, device: deviceArg }, (flags) =>
   call("Removing the device failed", flags, (conn) =>
-    Effect.flatMap(conn.request("device.pair.remove", { deviceId: flags.device }, { timeoutMs: flags.timeout }), (r) => {
-      const p = r as { deviceId: string; closed: number }
-      return flags.json ? printJson(r) : Console.log(`Removed ${p.deviceId.slice(0, 12)}: revoked and forgotten${p.closed > 0 ? `; ${p.closed} live connection(s) closed` : ""}.`)
-    })
+    Effect.flatMap(
+      conn.request("device.pair.remove", { deviceId: flags.device }, { timeoutMs: flags.timeout }),
+      (r) => {
+        const p = r as { deviceId: string; closed: number }
+        return flags.json
+          ? printJson(r)
+          : Console.log(
+              `Removed ${p.deviceId.slice(0, 12)}: revoked and forgotten${p.closed > 0 ? `; ${p.closed} live connection(s) closed` : ""}.`
+            )
+      }
+    )
   )
 ).pipe(Command.withDescription("Revoke a device and forget it"))
 

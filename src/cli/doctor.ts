@@ -30,10 +30,19 @@ export const doctorCommand = Command.make("doctor", clientOptions, (flags) =>
     if (flags.json) {
       yield* Console.log(JSON.stringify({ ok: report.ok, target: summary, steps: report.steps }, null, 2))
     } else {
-      const where = summary.url === undefined ? "" : ` ${summary.url}${summary.sshTarget === undefined ? "" : ` on ${summary.sshTarget} (SSH)`}${summary.source === undefined ? "" : ` (${summary.source})`}`
+      const where =
+        summary.url === undefined
+          ? ""
+          : ` ${summary.url}${summary.sshTarget === undefined ? "" : ` on ${summary.sshTarget} (SSH)`}${summary.source === undefined ? "" : ` (${summary.source})`}`
       const failedStep = report.steps.find((s) => s.ok === false)
       yield* Console.log(
-        [`openclaw doctor:${where}`, formatSteps(report.steps), failedStep === undefined ? "All checks passed." : `Stopped at ${failedStep.id}: fix it and run openclaw doctor again.`].join("\n")
+        [
+          `openclaw doctor:${where}`,
+          formatSteps(report.steps),
+          failedStep === undefined
+            ? "All checks passed."
+            : `Stopped at ${failedStep.id}: fix it and run openclaw doctor again.`
+        ].join("\n")
       )
     }
     if (!report.ok) return yield* fail(1, "")

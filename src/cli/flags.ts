@@ -12,7 +12,8 @@ const checked = (name: string, pseudo: string, min: number, max: number, what: s
       (text) => {
         const trimmed = text.trim()
         const n = /^[+-]?\d+$/.test(trimmed) ? Number(trimmed) : Number.NaN
-        if (!Number.isSafeInteger(n) || n < min || n > max) throw new RangeError(`--${name}: expected ${what}, got ${JSON.stringify(text)}`)
+        if (!Number.isSafeInteger(n) || n < min || n > max)
+          throw new RangeError(`--${name}: expected ${what}, got ${JSON.stringify(text)}`)
         return n
       },
       (e) => HelpDoc.p(e instanceof RangeError ? e.message : `--${name}: ${String(e)}`)
@@ -21,7 +22,10 @@ const checked = (name: string, pseudo: string, min: number, max: number, what: s
 
 /** A TCP port, 1-65535; `anyFree` also takes 0 (the Gateway then listens on a free port and records it). */
 export const portFlag = (name: string, anyFree = false) =>
-  anyFree ? checked(name, "port", 0, 65_535, "a port between 1 and 65535 (or 0 for any free port)") : checked(name, "port", 1, 65_535, "a port between 1 and 65535")
+  anyFree
+    ? checked(name, "port", 0, 65_535, "a port between 1 and 65535 (or 0 for any free port)")
+    : checked(name, "port", 1, 65_535, "a port between 1 and 65535")
 
 /** A positive number of milliseconds (at most a day: setTimeout's limit is about 24.8 days). */
-export const timeoutFlag = (name = "timeout") => checked(name, "ms", 1, 86_400_000, "a timeout in milliseconds between 1 and 86400000")
+export const timeoutFlag = (name = "timeout") =>
+  checked(name, "ms", 1, 86_400_000, "a timeout in milliseconds between 1 and 86400000")

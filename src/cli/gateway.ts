@@ -18,18 +18,41 @@ import { passwordCommand, tokenCommand } from "./secret.js"
 import { tunnelCommand } from "./tunnel.js"
 
 export const runOptions = {
-  port: portFlag("port", true).pipe(Options.withDescription("Port for WebSocket and HTTP (gateway.port, default 18789)"), Options.optional),
-  bind: Options.choice("bind", BindModes).pipe(Options.withDescription("Where to listen (gateway.bind)"), Options.optional),
-  auth: Options.choice("auth", AuthModes).pipe(Options.withDescription("Auth mode (gateway.auth.mode)"), Options.optional),
+  port: portFlag("port", true).pipe(
+    Options.withDescription("Port for WebSocket and HTTP (gateway.port, default 18789)"),
+    Options.optional
+  ),
+  bind: Options.choice("bind", BindModes).pipe(
+    Options.withDescription("Where to listen (gateway.bind)"),
+    Options.optional
+  ),
+  auth: Options.choice("auth", AuthModes).pipe(
+    Options.withDescription("Auth mode (gateway.auth.mode)"),
+    Options.optional
+  ),
   token: Options.text("token").pipe(
     Options.withDescription("Shared token (gateway.auth.token); prefer --token-file (ps shows flags)"),
     Options.optional
   ),
-  tokenFile: Options.file("token-file", { exists: "yes" }).pipe(Options.withDescription("Read the token from a file (its first line)"), Options.optional),
-  password: Options.text("password").pipe(Options.withDescription("Shared password (gateway.auth.password); prefer --password-file"), Options.optional),
-  passwordFile: Options.file("password-file", { exists: "yes" }).pipe(Options.withDescription("Read the password from a file (its first line)"), Options.optional),
-  tailscale: Options.choice("tailscale", TailscaleModes).pipe(Options.withDescription("Tailscale exposure (gateway.tailscale.mode)"), Options.optional),
-  tailscaleResetOnExit: Options.boolean("tailscale-reset-on-exit").pipe(Options.withDescription("Withdraw the Serve route on exit (Funnel always is)")),
+  tokenFile: Options.file("token-file", { exists: "yes" }).pipe(
+    Options.withDescription("Read the token from a file (its first line)"),
+    Options.optional
+  ),
+  password: Options.text("password").pipe(
+    Options.withDescription("Shared password (gateway.auth.password); prefer --password-file"),
+    Options.optional
+  ),
+  passwordFile: Options.file("password-file", { exists: "yes" }).pipe(
+    Options.withDescription("Read the password from a file (its first line)"),
+    Options.optional
+  ),
+  tailscale: Options.choice("tailscale", TailscaleModes).pipe(
+    Options.withDescription("Tailscale exposure (gateway.tailscale.mode)"),
+    Options.optional
+  ),
+  tailscaleResetOnExit: Options.boolean("tailscale-reset-on-exit").pipe(
+    Options.withDescription("Withdraw the Serve route on exit (Funnel always is)")
+  ),
   verbose: Options.boolean("verbose").pipe(Options.withDescription("Log connections and refusals"))
 }
 
@@ -76,7 +99,9 @@ const runGateway = (flags: RunFlags) =>
       Effect.catchTag("ConfigError", (e) => fail(e.exitCode, `Config error: ${e.message}`))
     )
     if (settings.auth.mode === "none") {
-      yield* Effect.logWarning("gateway.auth.mode is \"none\": any local process or web page can control this Gateway; use token auth unless you know why")
+      yield* Effect.logWarning(
+        'gateway.auth.mode is "none": any local process or web page can control this Gateway; use token auth unless you know why'
+      )
     }
     const program = Effect.gen(function* () {
       const gateway = yield* Gateway
@@ -87,8 +112,18 @@ const runGateway = (flags: RunFlags) =>
         `  Config:     ${settings.configPath}`,
         `  Auth:       ${settings.auth.mode}${settings.auth.secretSource ? ` (from ${settings.auth.secretSource})` : ""}`,
         `  Bind:       ${settings.bind} (${gateway.listeners.addresses.map((a) => a.host).join(", ")})`,
-        ...(gateway.listeners.effectiveMode === "lan" ? lanLines(gateway.listeners.port, { tls: gateway.tls !== undefined, controlUiPath: settings.controlUi.enabled ? settings.controlUi.basePath : undefined }) : []),
-        ...(gateway.tls ? [`  TLS:        TLS 1.3, certificate sha256 ${gateway.tls.fingerprint}`, `              (${gateway.tls.source}: ${gateway.tls.certPath})`] : []),
+        ...(gateway.listeners.effectiveMode === "lan"
+          ? lanLines(gateway.listeners.port, {
+              tls: gateway.tls !== undefined,
+              controlUiPath: settings.controlUi.enabled ? settings.controlUi.basePath : undefined
+            })
+          : []),
+        ...(gateway.tls
+          ? [
+              `  TLS:        TLS 1.3, certificate sha256 ${gateway.tls.fingerprint}`,
+              `              (${gateway.tls.source}: ${gateway.tls.certPath})`
+            ]
+          : []),
         ...(settings.controlUi.enabled ? [`  Control UI: ${http}${settings.controlUi.basePath}/`] : []),
         `  Health:     ${http}/healthz`,
         `  Agent:      ${agent.provider.label}`,
@@ -113,7 +148,9 @@ const runGateway = (flags: RunFlags) =>
               startedAt: new Date().toISOString()
             })
           } catch (e) {
-            process.stderr.write(`[gateway] warning: cannot write ${runtimeRecordPath(settings.stateDir)} (${(e as NodeJS.ErrnoException).code ?? e}); local commands will not find this port by themselves\n`)
+            process.stderr.write(
+              `[gateway] warning: cannot write ${runtimeRecordPath(settings.stateDir)} (${(e as NodeJS.ErrnoException).code ?? e}); local commands will not find this port by themselves\n`
+            )
           }
         }),
         () => Effect.sync(() => removeRuntimeRecord(settings.stateDir))
@@ -139,5 +176,15 @@ const runCommand = Command.make("run", runOptions, runGateway).pipe(
 
 export const gatewayCommand = Command.make("gateway", runOptions, runGateway).pipe(
   Command.withDescription("Run the Gateway (default: run), or query one"),
-  Command.withSubcommands([runCommand, statusCommand("status"), healthCommand("health"), callCommand, agentCommand, sendCommand, tunnelCommand, tokenCommand, passwordCommand])
+  Command.withSubcommands([
+    runCommand,
+    statusCommand("status"),
+    healthCommand("health"),
+    callCommand,
+    agentCommand,
+    sendCommand,
+    tunnelCommand,
+    tokenCommand,
+    passwordCommand
+  ])
 )

@@ -61,7 +61,8 @@ const toFlag = (usage: string, description: string): Flag => {
   const names = words.filter((w) => w.startsWith("-")).map((w) => w.replace(/,$/, ""))
   const rest = words.filter((w) => !w.startsWith("-")).join(" ")
   const long = (names.find((n) => n.startsWith("--")) ?? names[0] ?? "").replace(/^-+/, "")
-  if (rest.includes(" | ")) return { names, value: "<mode>", description: `${description}: ${rest.replace(/ \| /g, "|")}` }
+  if (rest.includes(" | "))
+    return { names, value: "<mode>", description: `${description}: ${rest.replace(/ \| /g, "|")}` }
   const value = rest === "" ? undefined : `<${rest === "text" ? long : rest === "integer" ? "n" : rest}>`
   return { names, value, description }
 }
@@ -74,11 +75,18 @@ export const commandTree = (command: Command.Command<any, any, any, any>): Comma
 const toNode = (d: any): CommandNode => {
   if (d._tag === "Map") return toNode(d.command)
   if (d._tag === "Subcommands") return { ...toNode(d.parent), children: (d.children as Array<unknown>).map(toNode) }
-  const node = { name: String(d.name), description: "", flags: [] as Array<Flag>, args: [] as Array<{ name: string; description: string }>, children: [] }
+  const node = {
+    name: String(d.name),
+    description: "",
+    flags: [] as Array<Flag>,
+    args: [] as Array<{ name: string; description: string }>,
+    children: []
+  }
   let section = ""
   for (const block of blocks(Descriptor.getHelp(d, noBuiltIns))) {
     if (block._tag === "Header") section = spanText(block.value)
-    else if (block._tag === "Paragraph" && section === "DESCRIPTION" && node.description === "") node.description = spanText(block.value)
+    else if (block._tag === "Paragraph" && section === "DESCRIPTION" && node.description === "")
+      node.description = spanText(block.value)
     else if (block._tag === "DescriptionList") {
       for (const [span, doc] of block.definitions) {
         if (section === "OPTIONS") node.flags.push(toFlag(spanText(span), ownDescription(doc)))
@@ -124,12 +132,18 @@ export const renderHelp = (node: CommandNode, path: ReadonlyArray<string>, versi
     if (!isPureGroup(node)) usage.push(`${full}${path.length === 0 ? "" : ` [${node.children[0]!.name}]`} [options]`)
     usage.push(`${full} <command> [options]`)
   } else usage.push(`${full}${argsUsage === "" ? "" : ` ${argsUsage}`} [options]`)
-  const lines = [path.length === 0 ? `openclaw ${version}: ${node.description}` : node.description, "", `${h("Usage:")} ${usage[0]}`]
+  const lines = [
+    path.length === 0 ? `openclaw ${version}: ${node.description}` : node.description,
+    "",
+    `${h("Usage:")} ${usage[0]}`
+  ]
   for (const u of usage.slice(1)) lines.push(`       ${u}`)
   if (node.children.length > 0) lines.push("", h("Commands:"), ...table(commandRows(node)))
-  if (node.args.length > 0) lines.push("", h("Arguments:"), ...table(node.args.map((a) => [a.name, a.description] as const)))
+  if (node.args.length > 0)
+    lines.push("", h("Arguments:"), ...table(node.args.map((a) => [a.name, a.description] as const)))
   const flags = path.length === 0 ? rootFlags : [...node.flags, helpFlag]
-  const title = node.children.length > 0 && node.flags.length > 0 ? `Options (${full} ${node.children[0]!.name}):` : "Options:"
+  const title =
+    node.children.length > 0 && node.flags.length > 0 ? `Options (${full} ${node.children[0]!.name}):` : "Options:"
   lines.push("", h(title), ...table(flagRows(flags)))
   if (node.children.length > 0) lines.push("", `Run \`${full} <command> --help\` for a command's options.`)
   return lines.join("\n") + "\n"
@@ -143,7 +157,9 @@ export interface Answer {
 
 const takesValue = (node: CommandNode, arg: string, atRoot: boolean): boolean => {
   if (arg.includes("=")) return false
-  const flags = atRoot ? [...node.flags, { names: ["--completions", "--log-level"], value: "x", description: "" }] : node.flags
+  const flags = atRoot
+    ? [...node.flags, { names: ["--completions", "--log-level"], value: "x", description: "" }]
+    : node.flags
   return flags.some((f) => f.value !== undefined && f.names.includes(arg))
 }
 
@@ -151,7 +167,12 @@ const takesValue = (node: CommandNode, arg: string, atRoot: boolean): boolean =>
  * What to answer before @effect/cli parses `argv` (the words after `openclaw`), or undefined to
  * let it run the command.
  */
-export const preflight = (root: CommandNode, argv: ReadonlyArray<string>, version: string, color: boolean): Answer | undefined => {
+export const preflight = (
+  root: CommandNode,
+  argv: ReadonlyArray<string>,
+  version: string,
+  color: boolean
+): Answer | undefined => {
   const end = argv.indexOf("--")
   const args = end < 0 ? argv : argv.slice(0, end)
   let node = root
@@ -185,7 +206,12 @@ export const preflight = (root: CommandNode, argv: ReadonlyArray<string>, versio
   if (stray !== undefined) {
     return {
       code: 2,
-      stderr: [`${full}: unknown command "${stray}". Commands:`, ...table(commandRows(node)), `Run \`${full} --help\` for more.`].join("\n") + "\n"
+      stderr:
+        [
+          `${full}: unknown command "${stray}". Commands:`,
+          ...table(commandRows(node)),
+          `Run \`${full} --help\` for more.`
+        ].join("\n") + "\n"
     }
   }
   if (isPureGroup(node) && !["--completions", "--log-level"].some((f) => flags.has(f))) {

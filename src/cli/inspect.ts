@@ -6,7 +6,16 @@ import type { Target } from "../client/target.js"
 import type { SshTunnelError } from "../services/ssh/SshTunnel.js"
 import { OperatorScopes } from "../protocol/frames.js"
 import { auditConfig } from "../services/security/audit.js"
-import { clientOptions, connectClient, describeFailure, describeTarget, describeTunnelFailure, loadClientTarget, printJson, withGateway } from "./client.js"
+import {
+  clientOptions,
+  connectClient,
+  describeFailure,
+  describeTarget,
+  describeTunnelFailure,
+  loadClientTarget,
+  printJson,
+  withGateway
+} from "./client.js"
 import { fail } from "./exit.js"
 import { readTunnelState } from "./tunnel.js"
 
@@ -43,19 +52,34 @@ interface StatusPayload {
 
 const formatUptime = (ms: number) => {
   const s = Math.floor(ms / 1000)
-  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m ${s % 60}s` : `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`
+  return s < 60
+    ? `${s}s`
+    : s < 3600
+      ? `${Math.floor(s / 60)}m ${s % 60}s`
+      : `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`
 }
 
 /** How the CLI reaches the target: direct, or through an SSH tunnel (and its state), plus the TLS pin. */
-const transportOf = (target: Target, tunnel: { localPort: number; pid: number } | undefined, failed?: SshTunnelError) =>
+const transportOf = (
+  target: Target,
+  tunnel: { localPort: number; pid: number } | undefined,
+  failed?: SshTunnelError
+) =>
   target.ssh === undefined
-    ? { kind: "direct" as const, ...(target.tlsFingerprint ? { tlsPin: target.tlsFingerprint, pinSource: target.pinSource } : {}) }
+    ? {
+        kind: "direct" as const,
+        ...(target.tlsFingerprint ? { tlsPin: target.tlsFingerprint, pinSource: target.pinSource } : {})
+      }
     : {
         kind: "ssh" as const,
         sshTarget: target.ssh.target,
         remotePort: target.ssh.remotePort,
         hostKeyPolicy: target.ssh.hostKeyPolicy,
-        tunnel: failed ? { state: "failed", reason: failed.kind, message: failed.message } : tunnel ? { state: "up", localPort: tunnel.localPort, pid: tunnel.pid } : { state: "not opened" },
+        tunnel: failed
+          ? { state: "failed", reason: failed.kind, message: failed.message }
+          : tunnel
+            ? { state: "up", localPort: tunnel.localPort, pid: tunnel.pid }
+            : { state: "not opened" },
         ...(target.tlsFingerprint ? { tlsPin: target.tlsFingerprint, pinSource: target.pinSource } : {})
       }
 
@@ -63,47 +87,78 @@ const transportLine = (t: ReturnType<typeof transportOf>) =>
   t.kind === "direct"
     ? "direct"
     : `ssh ${t.sshTarget} -> 127.0.0.1:${t.remotePort} (host keys: ${t.hostKeyPolicy}); tunnel ${
-        t.tunnel.state === "up" ? `up on 127.0.0.1:${(t.tunnel as { localPort: number }).localPort}, closed when this command ends` : t.tunnel.state
+        t.tunnel.state === "up"
+          ? `up on 127.0.0.1:${(t.tunnel as { localPort: number }).localPort}, closed when this command ends`
+          : t.tunnel.state
       }`
 
 export const statusCommand = (name: "status") =>
   Command.make(
     name,
-    { ...clientOptions, deep: Options.boolean("deep").pipe(Options.withDescription("Also list connected clients and run a health probe")) },
+    {
+      ...clientOptions,
+      deep: Options.boolean("deep").pipe(Options.withDescription("Also list connected clients and run a health probe"))
+    },
     (flags) =>
       Effect.gen(function* () {
-        const { loaded, target } = yield* loadClientTarget(flags).pipe(Effect.catchTag("ConfigError", (e) => fail(e.exitCode, `Config error: ${e.message}`)))
+        const { loaded, target } = yield* loadClientTarget(flags).pipe(
+          Effect.catchTag("ConfigError", (e) => fail(e.exitCode, `Config error: ${e.message}`))
+        )
         const started = performance.now()
         const result = yield* Effect.scoped(
           Effect.gen(function* () {
             const conn = yield* connectClient(target, flags, READ)
             const status = (yield* conn.request("status", undefined, { timeoutMs: flags.timeout })) as StatusPayload
             const latencyMs = Math.round(performance.now() - started)
-            const presence = flags.deep ? yield* conn.request("system-presence", undefined, { timeoutMs: flags.timeout }) : undefined
-            const health = flags.deep ? yield* conn.request("health", { probe: true }, { timeoutMs: flags.timeout }) : undefined
+            const presence = flags.deep
+              ? yield* conn.request("system-presence", undefined, { timeoutMs: flags.timeout })
+              : undefined
+            const health = flags.deep
+              ? yield* conn.request("health", { probe: true }, { timeoutMs: flags.timeout })
+              : undefined
             return { status, latencyMs, presence, health, hello: conn.hello, tunnel: conn.tunnel }
           })
         ).pipe(Effect.either)
 
         const base = { target: target.url, source: target.source, config: target.configPath }
-        if (result._tag === "Left" && result.left._tag === "ConfigError") return yield* fail(result.left.exitCode, `Config error: ${result.left.message}`)
+        if (result._tag === "Left" && result.left._tag === "ConfigError")
+          return yield* fail(result.left.exitCode, `Config error: ${result.left.message}`)
         if (result._tag === "Left" && result.left._tag === "SshTunnelError") {
           const error = result.left
-          if (flags.json) yield* printJson({ ...base, reachable: false, transport: transportOf(target, undefined, error), error: { kind: "ssh", code: error.kind, message: error.message } })
+          if (flags.json)
+            yield* printJson({
+              ...base,
+              reachable: false,
+              transport: transportOf(target, undefined, error),
+              error: { kind: "ssh", code: error.kind, message: error.message }
+            })
           return yield* fail(1, describeTunnelFailure(error, target, "Gateway unreachable"))
         }
         // The audit reads this machine's config, so it only describes a local Gateway.
         const audit = flags.deep && !target.remote ? auditConfig(loaded, process.env) : undefined
         if (result._tag === "Left") {
           const error = result.left as GatewayClientError
-          if (flags.json) yield* printJson({ ...base, reachable: false, error: { kind: error.kind, code: error.code, message: error.message } })
+          if (flags.json)
+            yield* printJson({
+              ...base,
+              reachable: false,
+              error: { kind: error.kind, code: error.code, message: error.message }
+            })
           return yield* fail(1, describeFailure(error, target, "Gateway unreachable"))
         }
         const { status, latencyMs, presence, health, hello, tunnel } = result.right
         const transport = transportOf(target, tunnel)
         const foreground = readTunnelState(loaded.stateDir)
         if (flags.json) {
-          return yield* printJson({ ...base, reachable: true, latencyMs, transport, ...(foreground ? { tunnelCommand: foreground } : {}), status, ...(flags.deep ? { presence, health, audit } : {}) })
+          return yield* printJson({
+            ...base,
+            reachable: true,
+            latencyMs,
+            transport,
+            ...(foreground ? { tunnelCommand: foreground } : {}),
+            status,
+            ...(flags.deep ? { presence, health, audit } : {})
+          })
         }
         const exposure = status.exposure
         const snapshot = (hello.snapshot ?? {}) as { uptimeMs?: number; authMode?: string }
@@ -113,43 +168,85 @@ export const statusCommand = (name: "status") =>
           line("Config", target.configPath),
           line("Transport", transportLine(transport)),
           ...(foreground
-            ? [line("Tunnel", `\`openclaw gateway tunnel\` (PID ${foreground.pid}) ${foreground.state} on 127.0.0.1:${foreground.localPort} -> ${foreground.sshTarget}${foreground.reason && foreground.state !== "up" ? ` (${foreground.reason})` : ""}`)]
+            ? [
+                line(
+                  "Tunnel",
+                  `\`openclaw gateway tunnel\` (PID ${foreground.pid}) ${foreground.state} on 127.0.0.1:${foreground.localPort} -> ${foreground.sshTarget}${foreground.reason && foreground.state !== "up" ? ` (${foreground.reason})` : ""}`
+                )
+              ]
             : []),
           ...(target.tlsFingerprint ? [line("TLS pin", `sha256 ${target.tlsFingerprint} (${target.pinSource})`)] : []),
           line("Reachable", `yes (${latencyMs}ms)`),
           // Fields an OpenClaw Gateway does not put in `status` come from its hello-ok instead.
-          line("Version", `${status.version ?? hello.server.version} (protocol ${hello.protocol}), up ${formatUptime(status.uptimeMs ?? snapshot.uptimeMs ?? 0)}`),
-          line("Auth", `${status.auth?.mode ?? snapshot.authMode ?? hello.auth.method}${status.auth?.secretSource ? ` (from ${status.auth.secretSource})` : ""}`),
+          line(
+            "Version",
+            `${status.version ?? hello.server.version} (protocol ${hello.protocol}), up ${formatUptime(status.uptimeMs ?? snapshot.uptimeMs ?? 0)}`
+          ),
+          line(
+            "Auth",
+            `${status.auth?.mode ?? snapshot.authMode ?? hello.auth.method}${status.auth?.secretSource ? ` (from ${status.auth.secretSource})` : ""}`
+          ),
           line(
             "Bind",
             status.bind === undefined
               ? "not reported by this Gateway"
               : `${status.bind.mode}${status.bind.effectiveMode && status.bind.effectiveMode !== status.bind.mode ? ` -> ${status.bind.effectiveMode}` : ""} on ${(status.bind.addresses ?? []).join(", ")} port ${status.bind.port}`
           ),
-          line("TLS", status.tls?.enabled ? `on${status.tls.fingerprint ? ` (certificate sha256 ${status.tls.fingerprint}${status.tls.source ? `, ${status.tls.source}` : ""})` : ""}` : "off"),
+          line(
+            "TLS",
+            status.tls?.enabled
+              ? `on${status.tls.fingerprint ? ` (certificate sha256 ${status.tls.fingerprint}${status.tls.source ? `, ${status.tls.source}` : ""})` : ""}`
+              : "off"
+          ),
           line(
             "Exposure",
             exposure === undefined || exposure.mode === "off"
               ? status.bind === undefined
                 ? "none"
                 : (status.bind.effectiveMode ?? status.bind.mode) === "loopback"
-                ? "none (loopback only)"
-                : `no Tailscale Serve or Funnel (reachable directly on the ${status.bind.effectiveMode ?? status.bind.mode} bind above)`
+                  ? "none (loopback only)"
+                  : `no Tailscale Serve or Funnel (reachable directly on the ${status.bind.effectiveMode ?? status.bind.mode} bind above)`
               : `tailscale ${exposure.mode}: ${exposure.state}${exposure.url ? ` ${exposure.url}` : ""}${exposure.wsUrl ? ` (WebSocket ${exposure.wsUrl})` : ""}${exposure.reason ? ` (${exposure.reason})` : ""}`
           ),
-          ...(status.tailscaleUsers && status.tailscaleUsers.length > 0 ? [line("Tailnet", `signed in via Tailscale: ${status.tailscaleUsers.join(", ")}`)] : []),
-          ...(status.clients === undefined ? [] : [line("Clients", `${status.clients} operator(s), ${status.nodes ?? 0} node(s)`)]),
-          ...(status.agent?.label === undefined ? [] : [line("Agent", status.agent.provider === "echo" ? `${status.agent.label} (the default; set agent.provider for a model)` : status.agent.label)])
+          ...(status.tailscaleUsers && status.tailscaleUsers.length > 0
+            ? [line("Tailnet", `signed in via Tailscale: ${status.tailscaleUsers.join(", ")}`)]
+            : []),
+          ...(status.clients === undefined
+            ? []
+            : [line("Clients", `${status.clients} operator(s), ${status.nodes ?? 0} node(s)`)]),
+          ...(status.agent?.label === undefined
+            ? []
+            : [
+                line(
+                  "Agent",
+                  status.agent.provider === "echo"
+                    ? `${status.agent.label} (the default; set agent.provider for a model)`
+                    : status.agent.label
+                )
+              ])
         ]
         if (flags.deep) {
           lines.push(line("Health", (health as { ok?: boolean })?.ok ? "OK" : "NOT OK"))
           if (audit !== undefined) {
-            lines.push(line("Audit", `${audit.summary.critical} critical, ${audit.summary.warn} warning(s)${audit.findings.length > 0 ? " (details: openclaw security audit)" : ""}`))
+            lines.push(
+              line(
+                "Audit",
+                `${audit.summary.critical} critical, ${audit.summary.warn} warning(s)${audit.findings.length > 0 ? " (details: openclaw security audit)" : ""}`
+              )
+            )
           }
           const entries = (presence as Array<unknown> | undefined) ?? []
           lines.push(line("Presence", `${entries.length} connection(s)`))
-          for (const p of (presence as ReadonlyArray<{ client: { id: string; mode: string; version: string }; role: string; host: string; since: number; user?: { login: string } }>) ?? []) {
-            lines.push(`    - ${p.client.id} (${p.client.mode} ${p.client.version}, ${p.role}) from ${p.host}${p.user ? ` as ${p.user.login} (tailscale)` : ""}, connected ${formatUptime(Date.now() - p.since)} ago`)
+          for (const p of (presence as ReadonlyArray<{
+            client: { id: string; mode: string; version: string }
+            role: string
+            host: string
+            since: number
+            user?: { login: string }
+          }>) ?? []) {
+            lines.push(
+              `    - ${p.client.id} (${p.client.mode} ${p.client.version}, ${p.role}) from ${p.host}${p.user ? ` as ${p.user.login} (tailscale)` : ""}, connected ${formatUptime(Date.now() - p.since)} ago`
+            )
           }
         }
         yield* Console.log(lines.join("\n"))
@@ -160,9 +257,13 @@ export const callCommand = Command.make(
   "call",
   {
     ...clientOptions,
-    method: Args.text({ name: "method" }).pipe(Args.withDescription("RPC method, e.g. health, status, system-presence")),
+    method: Args.text({ name: "method" }).pipe(
+      Args.withDescription("RPC method, e.g. health, status, system-presence")
+    ),
     params: Options.text("params").pipe(Options.withDescription("Method params as JSON"), Options.optional),
-    expectFinal: Options.boolean("expect-final").pipe(Options.withDescription("For two-phase methods (agent): wait for the final response"))
+    expectFinal: Options.boolean("expect-final").pipe(
+      Options.withDescription("For two-phase methods (agent): wait for the final response")
+    )
   },
   (flags) =>
     Effect.gen(function* () {
@@ -175,7 +276,10 @@ export const callCommand = Command.make(
         }
       }
       yield* withGateway(flags, OperatorScopes, `Gateway call ${flags.method} failed`, (conn) =>
-        Effect.flatMap(conn.request(flags.method, params, { expectFinal: flags.expectFinal, timeoutMs: flags.timeout }), printJson)
+        Effect.flatMap(
+          conn.request(flags.method, params, { expectFinal: flags.expectFinal, timeoutMs: flags.timeout }),
+          printJson
+        )
       )
     })
 ).pipe(Command.withDescription("Call any Gateway method and print its JSON result"))

@@ -7,23 +7,50 @@ import { ConfigError, loadConfig } from "../config/load.js"
 import { DEFAULT_PORT } from "../config/settings.js"
 import { BrowserController, findChromium } from "../services/node-host/browser.js"
 import { NodeHostFatal, type NodeLink, NodeLinkError, runNodeHost } from "../services/node-host/host.js"
-import { SSH_FATAL_AFTER_UP, type SshFailureKind, type SshSpec, SshTunnel, type SshTunnelService } from "../services/ssh/SshTunnel.js"
+import {
+  SSH_FATAL_AFTER_UP,
+  type SshFailureKind,
+  type SshSpec,
+  SshTunnel,
+  type SshTunnelService
+} from "../services/ssh/SshTunnel.js"
 import { loadDeviceToken, loadOrCreateIdentity } from "../services/node-host/identity.js"
 import { fail } from "./exit.js"
 import { portFlag } from "./flags.js"
 
 const runOptions = {
-  url: Options.text("url").pipe(Options.withDescription("Gateway URL (ws:// or wss://); needs --token or --password to pair"), Options.optional),
+  url: Options.text("url").pipe(
+    Options.withDescription("Gateway URL (ws:// or wss://); needs --token or --password to pair"),
+    Options.optional
+  ),
   host: Options.text("host").pipe(Options.withDescription("Gateway host (instead of --url)"), Options.optional),
-  port: portFlag("port").pipe(Options.withDescription(`Gateway port with --host (default ${DEFAULT_PORT})`), Options.optional),
+  port: portFlag("port").pipe(
+    Options.withDescription(`Gateway port with --host (default ${DEFAULT_PORT})`),
+    Options.optional
+  ),
   tls: Options.boolean("tls").pipe(Options.withDescription("Use wss:// with --host")),
-  token: Options.text("token").pipe(Options.withDescription("Gateway token, needed until paired (OPENCLAW_GATEWAY_TOKEN is safer)"), Options.optional),
-  password: Options.text("password").pipe(Options.withDescription("The Gateway's password (gateway.auth.password)"), Options.optional),
-  tlsFingerprint: Options.text("tls-fingerprint").pipe(Options.withPseudoName("sha256"), Options.withDescription("Pin the certificate's SHA-256 (wss:// only)"), Options.optional),
-  displayName: Options.text("display-name").pipe(Options.withDescription("Name operators see (nodeHost.displayName, default: the host name)"), Options.optional)
+  token: Options.text("token").pipe(
+    Options.withDescription("Gateway token, needed until paired (OPENCLAW_GATEWAY_TOKEN is safer)"),
+    Options.optional
+  ),
+  password: Options.text("password").pipe(
+    Options.withDescription("The Gateway's password (gateway.auth.password)"),
+    Options.optional
+  ),
+  tlsFingerprint: Options.text("tls-fingerprint").pipe(
+    Options.withPseudoName("sha256"),
+    Options.withDescription("Pin the certificate's SHA-256 (wss:// only)"),
+    Options.optional
+  ),
+  displayName: Options.text("display-name").pipe(
+    Options.withDescription("Name operators see (nodeHost.displayName, default: the host name)"),
+    Options.optional
+  )
 }
 
-type Flags = { readonly [K in keyof typeof runOptions]: (typeof runOptions)[K] extends Options.Options<infer A> ? A : never }
+type Flags = {
+  readonly [K in keyof typeof runOptions]: (typeof runOptions)[K] extends Options.Options<infer A> ? A : never
+}
 
 /** ssh failures another attempt will not fix: the node host stops (like `gateway tunnel` once it was up). */
 const SSH_FATAL: ReadonlyArray<SshFailureKind> = [...SSH_FATAL_AFTER_UP, "spawn"]
@@ -33,10 +60,16 @@ const SSH_FATAL: ReadonlyArray<SshFailureKind> = [...SSH_FATAL_AFTER_UP, "spawn"
  * free local port, stopped when the attempt's scope closes) and dials the Gateway URL with the
  * tunnel's local port.
  */
-const sshLink = (ssh: SshTunnelService, spec: SshSpec, gatewayUrl: string): Effect.Effect<NodeLink, NodeLinkError | NodeHostFatal, Scope.Scope> =>
+const sshLink = (
+  ssh: SshTunnelService,
+  spec: SshSpec,
+  gatewayUrl: string
+): Effect.Effect<NodeLink, NodeLinkError | NodeHostFatal, Scope.Scope> =>
   ssh.open(spec, { serverAliveIntervalS: 5 }).pipe(
     Effect.mapError((e) =>
-      SSH_FATAL.includes(e.kind) ? new NodeHostFatal({ message: `cannot open the SSH tunnel: ${e.message}` }) : new NodeLinkError({ message: e.message })
+      SSH_FATAL.includes(e.kind)
+        ? new NodeHostFatal({ message: `cannot open the SSH tunnel: ${e.message}` })
+        : new NodeLinkError({ message: e.message })
     ),
     Effect.map((tunnel) => {
       const local = new URL(gatewayUrl)
@@ -55,13 +88,18 @@ const runNode = (flags: Flags) =>
   Effect.gen(function* () {
     const loaded = yield* loadConfig(process.env)
     const host = Option.getOrUndefined(flags.host)
-    const explicitUrl = Option.getOrUndefined(flags.url) ?? (host === undefined ? undefined : `${flags.tls ? "wss" : "ws"}://${host.includes(":") ? `[${host}]` : host}:${Option.getOrElse(flags.port, () => DEFAULT_PORT)}`)
+    const explicitUrl =
+      Option.getOrUndefined(flags.url) ??
+      (host === undefined
+        ? undefined
+        : `${flags.tls ? "wss" : "ws"}://${host.includes(":") ? `[${host}]` : host}:${Option.getOrElse(flags.port, () => DEFAULT_PORT)}`)
     const token = Option.getOrUndefined(flags.token)
     const password = Option.getOrUndefined(flags.password)
     const tlsFingerprint = Option.getOrUndefined(flags.tlsFingerprint)
     const identity = yield* Effect.try({
       try: () => loadOrCreateIdentity(loaded.stateDir),
-      catch: (e) => new ConfigError({ message: `device identity in ${loaded.stateDir}/identity: ${(e as Error).message}` })
+      catch: (e) =>
+        new ConfigError({ message: `device identity in ${loaded.stateDir}/identity: ${(e as Error).message}` })
     })
     const target = yield* Effect.try({
       try: () => {
@@ -84,7 +122,9 @@ const runNode = (flags: Flags) =>
       else log(`browser control disabled: ${found.problem}`)
     }
     const displayName = Option.getOrUndefined(flags.displayName) ?? nodeHost.displayName ?? os.hostname()
-    log(`node ${identity.deviceId} (${displayName}); identity ${identity.file}${browser ? `; browser ${browser.executablePath}` : ""}`)
+    log(
+      `node ${identity.deviceId} (${displayName}); identity ${identity.file}${browser ? `; browser ${browser.executablePath}` : ""}`
+    )
     const ssh = yield* SshTunnel
     // The host closes its connection and SSH tunnel when it ends or is interrupted: no ssh outlives it.
     return yield* runNodeHost({
@@ -101,7 +141,10 @@ const runNode = (flags: Flags) =>
     }).pipe(
       Effect.ensuring(Effect.promise(async () => browser?.close())),
       Effect.catchTag("NodeHostFatal", (e) =>
-        fail(1, `node host stopped: ${e.message}\nGateway target: ${target.url} (${target.source})${target.pinSource ? `\nTLS pin: ${target.pinSource}` : ""}`)
+        fail(
+          1,
+          `node host stopped: ${e.message}\nGateway target: ${target.url} (${target.source})${target.pinSource ? `\nTLS pin: ${target.pinSource}` : ""}`
+        )
       )
     )
   }).pipe(

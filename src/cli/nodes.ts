@@ -54,11 +54,20 @@ const awaiting = (n: NodeView) =>
     ? []
     : [`    awaiting approval (not routed): commands: ${listed(n.pendingCommands)}; caps: ${listed(n.pendingCaps)}`]
 
-const name = (n: { displayName?: string; nodeId: string }) => (n.displayName === undefined ? n.nodeId.slice(0, 12) : `${n.displayName} (${n.nodeId.slice(0, 12)})`)
+const name = (n: { displayName?: string; nodeId: string }) =>
+  n.displayName === undefined ? n.nodeId.slice(0, 12) : `${n.displayName} (${n.nodeId.slice(0, 12)})`
 
-const call = (what: string, method: string, params: unknown, flags: Parameters<typeof withGateway>[0], print: (payload: any) => string) =>
+const call = (
+  what: string,
+  method: string,
+  params: unknown,
+  flags: Parameters<typeof withGateway>[0],
+  print: (payload: any) => string
+) =>
   withGateway(flags, SCOPES, what, (conn) =>
-    Effect.flatMap(conn.request(method, params, { timeoutMs: flags.timeout }), (payload) => (flags.json ? printJson(payload) : Console.log(print(payload))))
+    Effect.flatMap(conn.request(method, params, { timeoutMs: flags.timeout }), (payload) =>
+      flags.json ? printJson(payload) : Console.log(print(payload))
+    )
   )
 
 const pending = Command.make("pending", clientOptions, (flags) =>
@@ -76,34 +85,55 @@ const pending = Command.make("pending", clientOptions, (flags) =>
   })
 ).pipe(Command.withDescription("List nodes waiting for pairing approval (operator.pairing)"))
 
-const requestIdArg = Args.text({ name: "requestId" }).pipe(Args.withDescription("Request id from `openclaw nodes pending`, a unique prefix, or the node's name"))
+const requestIdArg = Args.text({ name: "requestId" }).pipe(
+  Args.withDescription("Request id from `openclaw nodes pending`, a unique prefix, or the node's name")
+)
 
 /**
  * A pending request by its id, a unique prefix (of the request or node id, 8+ characters) or the
  * node's display name, as `describe` takes a node. No match: the text goes to the Gateway as given,
  * which says there is no such request.
  */
-export const matchPending = (pending: ReadonlyArray<PendingView>, ref: string): { requestId: string } | { ambiguous: Array<PendingView> } => {
+export const matchPending = (
+  pending: ReadonlyArray<PendingView>,
+  ref: string
+): { requestId: string } | { ambiguous: Array<PendingView> } => {
   if (pending.some((r) => r.requestId === ref)) return { requestId: ref }
-  const matches = pending.filter((r) => r.displayName === ref || (ref.length >= 8 && (r.requestId.startsWith(ref) || r.nodeId.startsWith(ref))))
+  const matches = pending.filter(
+    (r) => r.displayName === ref || (ref.length >= 8 && (r.requestId.startsWith(ref) || r.nodeId.startsWith(ref)))
+  )
   if (matches.length > 1) return { ambiguous: matches }
   return { requestId: matches[0]?.requestId ?? ref }
 }
 
-const resolveAndCall = (what: string, method: string, ref: string, flags: Parameters<typeof withGateway>[0], print: (payload: any) => string) =>
+const resolveAndCall = (
+  what: string,
+  method: string,
+  ref: string,
+  flags: Parameters<typeof withGateway>[0],
+  print: (payload: any) => string
+) =>
   withGateway(flags, SCOPES, what, (conn) =>
     Effect.gen(function* () {
-      const { pending } = (yield* conn.request("node.pair.list", {}, { timeoutMs: flags.timeout })) as { pending: Array<PendingView> }
+      const { pending } = (yield* conn.request("node.pair.list", {}, { timeoutMs: flags.timeout })) as {
+        pending: Array<PendingView>
+      }
       const match = matchPending(pending, ref)
       if ("ambiguous" in match) {
         const which = match.ambiguous.map((r) => `${r.requestId.slice(0, 8)} ${name(r)}`).join(", ")
-        return yield* new GatewayClientError({ kind: "protocol", code: "AMBIGUOUS_REQUEST", message: `"${ref}" matches ${match.ambiguous.length} pending requests (${which})` })
+        return yield* new GatewayClientError({
+          kind: "protocol",
+          code: "AMBIGUOUS_REQUEST",
+          message: `"${ref}" matches ${match.ambiguous.length} pending requests (${which})`
+        })
       }
       const payload = yield* conn.request(method, { requestId: match.requestId }, { timeoutMs: flags.timeout })
       yield* flags.json ? printJson(payload) : Console.log(print(payload))
     })
   )
-const nodeIdArg = Args.text({ name: "nodeId" }).pipe(Args.withDescription("Node id (or a unique prefix of 8+ characters, or its display name)"))
+const nodeIdArg = Args.text({ name: "nodeId" }).pipe(
+  Args.withDescription("Node id (or a unique prefix of 8+ characters, or its display name)")
+)
 
 const approve = Command.make("approve", { ...clientOptions, requestId: requestIdArg }, (flags) =>
   resolveAndCall("Approving the pairing request failed", "node.pair.approve", flags.requestId, flags, (p) =>
@@ -114,12 +144,20 @@ const approve = Command.make("approve", { ...clientOptions, requestId: requestId
 ).pipe(Command.withDescription("Approve a pending node (operator.pairing)"))
 
 const reject = Command.make("reject", { ...clientOptions, requestId: requestIdArg }, (flags) =>
-  resolveAndCall("Rejecting the pairing request failed", "node.pair.reject", flags.requestId, flags, (p) => `Rejected pairing request ${p.requestId} (node ${p.nodeId.slice(0, 12)}). The node is told on its next retry and stops asking; it can ask again only by restarting \`openclaw node run\`.`)
+  resolveAndCall(
+    "Rejecting the pairing request failed",
+    "node.pair.reject",
+    flags.requestId,
+    flags,
+    (p) =>
+      `Rejected pairing request ${p.requestId} (node ${p.nodeId.slice(0, 12)}). The node is told on its next retry and stops asking; it can ask again only by restarting \`openclaw node run\`.`
+  )
 ).pipe(Command.withDescription("Reject a pending node (operator.pairing)"))
 
 const list = Command.make("list", clientOptions, (flags) =>
   call("Listing nodes failed", "node.list", {}, flags, (p: { nodes: Array<NodeView> }) => {
-    if (p.nodes.length === 0) return "No nodes are paired. Start `openclaw node run` on a machine, then approve it (`openclaw nodes pending`)."
+    if (p.nodes.length === 0)
+      return "No nodes are paired. Start `openclaw node run` on a machine, then approve it (`openclaw nodes pending`)."
     const now = Date.now()
     return p.nodes
       .map((n) =>
@@ -145,14 +183,21 @@ const describe = Command.make("describe", { ...clientOptions, nodeId: nodeIdArg 
       `  Caps:      ${n.caps.join(", ") || "none"}`,
       ...(n.pendingCommands === undefined && n.pendingCaps === undefined
         ? []
-        : [`  Awaiting:  commands: ${listed(n.pendingCommands)}; caps: ${listed(n.pendingCaps)} (declared, not approved, not routed; \`openclaw nodes pending\`)`])
+        : [
+            `  Awaiting:  commands: ${listed(n.pendingCommands)}; caps: ${listed(n.pendingCaps)} (declared, not approved, not routed; \`openclaw nodes pending\`)`
+          ])
     ].join("\n")
   )
 ).pipe(Command.withDescription("Show one node (operator.read)"))
 
 const remove = Command.make("remove", { ...clientOptions, nodeId: nodeIdArg }, (flags) =>
-  call("Removing the node failed", "node.remove", { nodeId: flags.nodeId }, flags, (p) =>
-    `Removed node ${p.nodeId.slice(0, 12)}: its pairing and device token are revoked; it must be approved again to reconnect.`
+  call(
+    "Removing the node failed",
+    "node.remove",
+    { nodeId: flags.nodeId },
+    flags,
+    (p) =>
+      `Removed node ${p.nodeId.slice(0, 12)}: its pairing and device token are revoked; it must be approved again to reconnect.`
   )
 ).pipe(Command.withDescription("Unpair a node and revoke its device token (operator.pairing)"))
 

@@ -35,13 +35,18 @@ const setSecret = (kind: "token" | "password", value: string, printIt: boolean) 
     const auth = loaded.file.gateway?.auth
     // Unset mode: password when only a password is set (config/settings.ts).
     const mode = auth?.mode ?? (auth?.password !== undefined && auth?.token === undefined ? "password" : "token")
-    const written = yield* Effect.try({ try: () => writeSecret(loaded.configPath, kind, value), catch: (e) => (e instanceof ConfigError ? e : new ConfigError({ message: String(e) })) })
+    const written = yield* Effect.try({
+      try: () => writeSecret(loaded.configPath, kind, value),
+      catch: (e) => (e instanceof ConfigError ? e : new ConfigError({ message: String(e) }))
+    })
     const lines = [
       `${kind === "token" ? "Rotated" : "Set"} gateway.auth.${kind} in ${loaded.configPath} (mode 0600)${written.inPlace ? "" : "; the file was rewritten from its parsed value, so its comments were not kept"}.`,
       mode === kind
         ? `A running Gateway switches to it within a second, without a restart: clients that signed in with the old ${kind} are signed out; paired devices and browsers (device tokens) stay connected.`
         : `Note: gateway.auth.mode is ${JSON.stringify(mode)}, so this ${kind} is not the one the Gateway checks; set gateway.auth.mode to "${kind}" and restart the Gateway to use it.`,
-      printIt ? `New ${kind}: ${value}` : `Show it with \`openclaw gateway ${kind === "token" ? "token show" : "password set --show"}\`${kind === "token" ? "" : " next time"}, or read gateway.auth.${kind} in that file.`,
+      printIt
+        ? `New ${kind}: ${value}`
+        : `Show it with \`openclaw gateway ${kind === "token" ? "token show" : "password set --show"}\`${kind === "token" ? "" : " next time"}, or read gateway.auth.${kind} in that file.`,
       `Other machines that use the old ${kind} (gateway.remote.${kind} on a laptop) need the new one.`
     ]
     yield* Console.log(lines.join("\n"))
@@ -55,7 +60,11 @@ const showToken = Command.make("show", {}, () =>
   Effect.gen(function* () {
     const loaded = yield* loadConfig(process.env)
     const token = loaded.file.gateway?.auth?.token
-    if (isUnusableSecret(token)) return yield* fail(1, `no gateway.auth.token in ${loaded.configPath}; create one with \`openclaw gateway token rotate\``)
+    if (isUnusableSecret(token))
+      return yield* fail(
+        1,
+        `no gateway.auth.token in ${loaded.configPath}; create one with \`openclaw gateway token rotate\``
+      )
     yield* Console.log(token!)
   }).pipe(Effect.catchTag("ConfigError", configFailure))
 ).pipe(Command.withDescription("Print gateway.auth.token from the config file"))
@@ -74,8 +83,13 @@ const passwordSet = Command.make("set", { passwordFile, show }, ({ passwordFile,
   Effect.gen(function* () {
     const file = Option.getOrUndefined(passwordFile)
     const value = file === undefined ? generateToken() : fs.readFileSync(file, "utf8").replace(/\r?\n$/, "")
-    if (isUnusableSecret(value)) return yield* fail(2, `${file} is empty or holds a placeholder; put the new password in it`)
-    if (value.length < 16) return yield* fail(2, `the password in ${file} has ${value.length} characters; use at least 16 (a Funnel-exposed Gateway is guessed at from the whole internet)`)
+    if (isUnusableSecret(value))
+      return yield* fail(2, `${file} is empty or holds a placeholder; put the new password in it`)
+    if (value.length < 16)
+      return yield* fail(
+        2,
+        `the password in ${file} has ${value.length} characters; use at least 16 (a Funnel-exposed Gateway is guessed at from the whole internet)`
+      )
     yield* setSecret("password", value, show)
   })
 ).pipe(Command.withDescription("New gateway.auth.password (--password-file or random); applied at once"))

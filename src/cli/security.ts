@@ -19,7 +19,9 @@ const auditCommand = Command.make(
   },
   (flags) =>
     Effect.gen(function* () {
-      const loaded = yield* loadConfig(process.env).pipe(Effect.catchTag("ConfigError", (e) => fail(e.exitCode, `Config error: ${e.message}`)))
+      const loaded = yield* loadConfig(process.env).pipe(
+        Effect.catchTag("ConfigError", (e) => fail(e.exitCode, `Config error: ${e.message}`))
+      )
       const report = auditConfig(loaded, process.env, toServerFlags(flags))
       yield* flags.json ? printJson(report) : Console.log(formatAudit(report))
       if (report.summary.critical > 0) return yield* fail(1, "")

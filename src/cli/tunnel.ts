@@ -76,12 +76,15 @@ const STABLE_MS = 30_000
  */
 const probeGateway = (secure: boolean, port: number) =>
   Effect.async<"answers" | "tls-only" | "silent">((resume) => {
-    const req = (secure ? https : http).get({ host: "127.0.0.1", port, path: "/healthz", timeout: 3_000, rejectUnauthorized: false }, (res) => {
-      res.resume()
-      // A TLS Gateway answers plaintext with this header (no pin configured, so we guessed http).
-      const tlsOnly = !secure && res.headers[TLS_REQUIRED_HEADER] === TLS_REQUIRED_VALUE
-      resume(Effect.succeed(res.statusCode === 200 ? "answers" : tlsOnly ? "tls-only" : "silent"))
-    })
+    const req = (secure ? https : http).get(
+      { host: "127.0.0.1", port, path: "/healthz", timeout: 3_000, rejectUnauthorized: false },
+      (res) => {
+        res.resume()
+        // A TLS Gateway answers plaintext with this header (no pin configured, so we guessed http).
+        const tlsOnly = !secure && res.headers[TLS_REQUIRED_HEADER] === TLS_REQUIRED_VALUE
+        resume(Effect.succeed(res.statusCode === 200 ? "answers" : tlsOnly ? "tls-only" : "silent"))
+      }
+    )
     req.on("timeout", () => req.destroy())
     req.on("error", () => resume(Effect.succeed("silent" as const)))
   })
@@ -134,8 +137,8 @@ export const tunnelCommand = Command.make(
           const gatewayLine = answers
             ? "  Gateway:    answers (/healthz OK)"
             : probe === "tls-only"
-            ? "  Gateway:    answers with TLS only (gateway.tls.enabled there): use the https:// and wss:// addresses; CLI commands need gateway.remote.tlsFingerprint (`openclaw gateway status` on the Gateway host shows it)"
-            : `  Gateway:    not answering on 127.0.0.1:${spec.remotePort} of ${spec.host}: start it there (openclaw gateway run) or check gateway.remote.remotePort`
+              ? "  Gateway:    answers with TLS only (gateway.tls.enabled there): use the https:// and wss:// addresses; CLI commands need gateway.remote.tlsFingerprint (`openclaw gateway status` on the Gateway host shows it)"
+              : `  Gateway:    not answering on 127.0.0.1:${spec.remotePort} of ${spec.host}: start it there (openclaw gateway run) or check gateway.remote.remotePort`
           if (!everUp) {
             const ws = `${tls ? "wss" : "ws"}://127.0.0.1:${localPort}`
             const web = `${tls ? "https" : "http"}://127.0.0.1:${localPort}`
@@ -151,7 +154,9 @@ export const tunnelCommand = Command.make(
               ].join("\n")
             )
           } else {
-            yield* Console.log(`[${stamp()}] tunnel up again: ${where} (ssh pid ${tunnel.pid})${probe === "silent" ? `\n${gatewayLine}` : ""}`)
+            yield* Console.log(
+              `[${stamp()}] tunnel up again: ${where} (ssh pid ${tunnel.pid})${probe === "silent" ? `\n${gatewayLine}` : ""}`
+            )
           }
           everUp = true
           return yield* Effect.fail(yield* tunnel.exited)
@@ -170,13 +175,18 @@ export const tunnelCommand = Command.make(
             onRetry: (reason, delay) =>
               Effect.gen(function* () {
                 yield* writeState(file, { ...base, state: "down", since: Date.now(), reason: reason.message })
-                yield* Console.log(`[${stamp()}] tunnel down: ${reason.message}; reconnecting in ${(Duration.toMillis(delay) / 1000).toFixed(1)} s`)
+                yield* Console.log(
+                  `[${stamp()}] tunnel down: ${reason.message}; reconnecting in ${(Duration.toMillis(delay) / 1000).toFixed(1)} s`
+                )
               })
           })
         )
       )
       if (!everUp) return yield* fail(1, `Cannot open the SSH tunnel: ${reason.message}`)
-      const what = reason.kind === "auth" ? "the SSH login was refused on reconnect" : "the SSH host key changed since the tunnel was opened"
+      const what =
+        reason.kind === "auth"
+          ? "the SSH login was refused on reconnect"
+          : "the SSH host key changed since the tunnel was opened"
       return yield* fail(1, `Stopped the SSH tunnel (${what}; not retrying): ${reason.message}`)
     }).pipe(
       Effect.scoped,

@@ -7,7 +7,13 @@ import type { EventFrame, HelloOk } from "../protocol/frames.js"
 import type { ParamsOf, ResultOf } from "../protocol/methods.js"
 import type { ConfigError, Env } from "../config/load.js"
 import { SshTunnel, type SshTunnelError, type Tunnel } from "../services/ssh/SshTunnel.js"
-import { ClientFailure, type ClientFailureKind, type RequestOptions, RpcClient, type RpcClientOptions } from "./rpc-client.js"
+import {
+  ClientFailure,
+  type ClientFailureKind,
+  type RequestOptions,
+  RpcClient,
+  type RpcClientOptions
+} from "./rpc-client.js"
 import { checkPlaintext, type Target } from "./target.js"
 
 export { ClientFailure, RpcClient, type RpcClientOptions }
@@ -38,9 +44,8 @@ export interface GatewayConnection {
 
 /** Opens an authenticated connection for the lifetime of the current scope. */
 export const connect = (options: RpcClientOptions): Effect.Effect<GatewayConnection, GatewayClientError, Scope.Scope> =>
-  Effect.acquireRelease(
-    Effect.tryPromise({ try: () => RpcClient.connect(options), catch: toError }),
-    (client) => Effect.promise(() => client.close())
+  Effect.acquireRelease(Effect.tryPromise({ try: () => RpcClient.connect(options), catch: toError }), (client) =>
+    Effect.promise(() => client.close())
   ).pipe(
     Effect.map((client) => ({
       hello: client.hello,
@@ -72,13 +77,21 @@ export const connectTarget = (
     let tunnel: Tunnel | undefined
     if (target.ssh !== undefined) {
       const ssh = yield* SshTunnel
-      tunnel = yield* ssh.open(target.ssh, { connectTimeoutS: Math.max(1, Math.ceil((options.timeoutMs ?? 10_000) / 1000)) })
+      tunnel = yield* ssh.open(target.ssh, {
+        connectTimeoutS: Math.max(1, Math.ceil((options.timeoutMs ?? 10_000) / 1000))
+      })
       const local = new URL(target.url)
       local.port = String(tunnel.localPort)
       url = local.toString().replace(/\/$/, "")
     }
     yield* Effect.try({ try: () => checkPlaintext(url, env), catch: (e) => e as ConfigError })
-    const conn = yield* connect({ ...options, url, token: target.token, password: target.password, tlsFingerprint: target.tlsFingerprint }).pipe(
+    const conn = yield* connect({
+      ...options,
+      url,
+      token: target.token,
+      password: target.password,
+      tlsFingerprint: target.tlsFingerprint
+    }).pipe(
       Effect.mapError((e) =>
         tunnel !== undefined && (e.kind === "unreachable" || e.kind === "closed")
           ? new GatewayClientError({

@@ -105,7 +105,11 @@ const answersPlainHttp = (host: string, port: number, timeoutMs: number): Promis
       resolve(answer)
     }
     const timer = setTimeout(() => done(false), timeoutMs)
-    socket.once("connect", () => socket.write(`HEAD /healthz HTTP/1.1\r\nHost: ${host.includes(":") ? `[${host}]` : host}:${port}\r\nConnection: close\r\n\r\n`))
+    socket.once("connect", () =>
+      socket.write(
+        `HEAD /healthz HTTP/1.1\r\nHost: ${host.includes(":") ? `[${host}]` : host}:${port}\r\nConnection: close\r\n\r\n`
+      )
+    )
     socket.once("data", (chunk: Buffer) => done(chunk.subarray(0, 7).toString("latin1") === "HTTP/1."))
     socket.once("error", () => done(false))
     socket.once("close", () => done(false))
@@ -126,20 +130,35 @@ export class RpcClient {
       return await RpcClient.connectOnce(options)
     } catch (e) {
       // A TLS hello sent to a plaintext Gateway is reset or garbled: say so, if plain HTTP answers there.
-      if (!(e instanceof ClientFailure) || !options.url.startsWith("wss:") || !/^(ECONNRESET|EPROTO|ERR_SSL)/.test(e.code ?? "")) throw e
+      if (
+        !(e instanceof ClientFailure) ||
+        !options.url.startsWith("wss:") ||
+        !/^(ECONNRESET|EPROTO|ERR_SSL)/.test(e.code ?? "")
+      )
+        throw e
       const url = new URL(options.url)
       const host = url.hostname.replace(/^\[|\]$/g, "")
       const port = Number(url.port || 443)
       if (!(await answersPlainHttp(host, port, Math.min(options.timeoutMs ?? 10_000, 3_000)))) throw e
-      throw new ClientFailure("tls", `${host}:${port} answers without TLS: that Gateway serves plaintext ws://, not wss://`, "ERR_TLS_PLAINTEXT_SERVER")
+      throw new ClientFailure(
+        "tls",
+        `${host}:${port} answers without TLS: that Gateway serves plaintext ws://, not wss://`,
+        "ERR_TLS_PLAINTEXT_SERVER"
+      )
     }
   }
 
   private static async connectOnce(options: RpcClientOptions): Promise<RpcClient> {
     if (options.tlsFingerprint === undefined) return RpcClient.open(options)
     const url = new URL(options.url)
-    if (url.protocol !== "wss:") throw new ClientFailure("tls", `a TLS fingerprint pin needs a wss:// URL, got ${options.url}`)
-    const socket = await pinnedTlsConnect(url.hostname.replace(/^\[|\]$/g, ""), Number(url.port || 443), options.tlsFingerprint, options.timeoutMs ?? 10_000)
+    if (url.protocol !== "wss:")
+      throw new ClientFailure("tls", `a TLS fingerprint pin needs a wss:// URL, got ${options.url}`)
+    const socket = await pinnedTlsConnect(
+      url.hostname.replace(/^\[|\]$/g, ""),
+      Number(url.port || 443),
+      options.tlsFingerprint,
+      options.timeoutMs ?? 10_000
+    )
     return RpcClient.open({ ...options, wsOptions: { ...options.wsOptions, createConnection: () => socket } })
   }
 
@@ -153,7 +172,10 @@ export class RpcClient {
         handshakeTimeout: timeoutMs,
         ...options.wsOptions
       })
-      const timer = setTimeout(() => finish(new ClientFailure("timeout", `no answer from the Gateway within ${timeoutMs} ms`)), timeoutMs)
+      const timer = setTimeout(
+        () => finish(new ClientFailure("timeout", `no answer from the Gateway within ${timeoutMs} ms`)),
+        timeoutMs
+      )
       const finish = (result: ClientFailure | RpcClient) => {
         if (settled) return
         settled = true
@@ -166,19 +188,38 @@ export class RpcClient {
         } else resolve(result)
       }
       const connectId = randomUUID()
-      ws.on("error", (err: NodeJS.ErrnoException) => finish(new ClientFailure(isTlsError(err) ? "tls" : "unreachable", describeSocketError(err), err.code)))
+      ws.on("error", (err: NodeJS.ErrnoException) =>
+        finish(new ClientFailure(isTlsError(err) ? "tls" : "unreachable", describeSocketError(err), err.code))
+      )
       ws.on("unexpected-response", (_req, res) => {
         if (res.headers[TLS_REQUIRED_HEADER] === TLS_REQUIRED_VALUE) {
-          return finish(new ClientFailure("tls", "this Gateway only speaks TLS: connect with wss://, not plaintext ws://", "ERR_TLS_REQUIRED"))
+          return finish(
+            new ClientFailure(
+              "tls",
+              "this Gateway only speaks TLS: connect with wss://, not plaintext ws://",
+              "ERR_TLS_REQUIRED"
+            )
+          )
         }
-        finish(new ClientFailure(res.statusCode === 403 ? "auth" : "protocol", `the Gateway refused the WebSocket upgrade (HTTP ${res.statusCode})`))
+        finish(
+          new ClientFailure(
+            res.statusCode === 403 ? "auth" : "protocol",
+            `the Gateway refused the WebSocket upgrade (HTTP ${res.statusCode})`
+          )
+        )
       })
       ws.on("close", (code, reason) => {
-        finish(new ClientFailure("closed", `the Gateway closed the connection (${code}${reason.length > 0 ? `: ${reason.toString()}` : ""})`))
+        finish(
+          new ClientFailure(
+            "closed",
+            `the Gateway closed the connection (${code}${reason.length > 0 ? `: ${reason.toString()}` : ""})`
+          )
+        )
       })
       ws.on("message", (data) => {
         const frame = parseFrame(data.toString())
-        if (frame === undefined) return finish(new ClientFailure("protocol", "the server sent a frame that is not protocol v4 JSON"))
+        if (frame === undefined)
+          return finish(new ClientFailure("protocol", "the server sent a frame that is not protocol v4 JSON"))
         if (frame.type === "event" && frame.event === "connect.challenge") {
           const auth = {
             ...(options.token !== undefined ? { token: options.token } : {}),
@@ -202,7 +243,10 @@ export class RpcClient {
             ...(Object.keys(auth).length > 0 ? { auth } : {})
           }
           const nonce = (frame.payload as { nonce?: unknown } | undefined)?.nonce
-          const signed = options.device === undefined ? params : { ...params, device: options.device(typeof nonce === "string" ? nonce : "", params) }
+          const signed =
+            options.device === undefined
+              ? params
+              : { ...params, device: options.device(typeof nonce === "string" ? nonce : "", params) }
           ws.send(JSON.stringify({ type: "req", id: connectId, method: "connect", params: signed }))
           return
         }
@@ -210,8 +254,11 @@ export class RpcClient {
           if (!frame.ok) {
             const error = frame.error ?? { code: "UNAVAILABLE", message: "connect failed" }
             const code = (error.details as { code?: string } | undefined)?.code
-            const kind: ClientFailureKind =
-              error.message.startsWith("unauthorized") ? "auth" : error.code === "NOT_PAIRED" ? "pairing" : "protocol"
+            const kind: ClientFailureKind = error.message.startsWith("unauthorized")
+              ? "auth"
+              : error.code === "NOT_PAIRED"
+                ? "pairing"
+                : "protocol"
             return finish(new ClientFailure(kind, error.message, code, error))
           }
           const client = new RpcClient(ws, frame.payload as HelloOk)
@@ -237,19 +284,30 @@ export class RpcClient {
     if (p === undefined) return
     if (frame.ok) {
       // Two-phase methods answer "accepted" first and the final result later with the same id.
-      if (p.expectFinal && (frame.payload as { status?: string } | undefined)?.status === "accepted") return p.onAccepted?.(frame.payload)
+      if (p.expectFinal && (frame.payload as { status?: string } | undefined)?.status === "accepted")
+        return p.onAccepted?.(frame.payload)
       this.settle(frame.id)
       p.resolve(frame.payload)
     } else {
       this.settle(frame.id)
       const error = frame.error ?? { code: "UNAVAILABLE", message: "request failed" }
-      p.reject(new ClientFailure("protocol", `${error.code}: ${error.message}`, (error.details as { code?: string } | undefined)?.code, error))
+      p.reject(
+        new ClientFailure(
+          "protocol",
+          `${error.code}: ${error.message}`,
+          (error.details as { code?: string } | undefined)?.code,
+          error
+        )
+      )
     }
   }
 
   private onClose(code: number, reason: string): void {
     this.closed = true
-    this.closeReason = new ClientFailure("closed", `the Gateway closed the connection (${code}${reason ? `: ${reason}` : ""})`)
+    this.closeReason = new ClientFailure(
+      "closed",
+      `the Gateway closed the connection (${code}${reason ? `: ${reason}` : ""})`
+    )
     for (const [id, p] of this.pending) {
       this.settle(id)
       p.reject(this.closeReason)
@@ -274,8 +332,16 @@ export class RpcClient {
               this.pending.delete(id)
               reject(new ClientFailure("timeout", `no answer to ${method} within ${opts.timeoutMs} ms`))
             }, opts.timeoutMs)
-      this.pending.set(id, { resolve, reject, expectFinal: opts.expectFinal ?? false, onAccepted: opts.onAccepted, timer })
-      this.ws.send(JSON.stringify(params === undefined ? { type: "req", id, method } : { type: "req", id, method, params }))
+      this.pending.set(id, {
+        resolve,
+        reject,
+        expectFinal: opts.expectFinal ?? false,
+        onAccepted: opts.onAccepted,
+        timer
+      })
+      this.ws.send(
+        JSON.stringify(params === undefined ? { type: "req", id, method } : { type: "req", id, method, params })
+      )
     })
   }
 

@@ -48,7 +48,11 @@ export interface Target {
 const first = <A>(...values: Array<A | undefined>): A | undefined => values.find((v) => v !== undefined && v !== "")
 
 /** --token / --password first; a credential flag replaces the configured secret of the other kind rather than travelling next to it. */
-const credentialsFrom = (flags: ClientFlags, tokens: Array<string | undefined>, passwords: Array<string | undefined>) => ({
+const credentialsFrom = (
+  flags: ClientFlags,
+  tokens: Array<string | undefined>,
+  passwords: Array<string | undefined>
+) => ({
   token: flags.password !== undefined && flags.token === undefined ? undefined : first(flags.token, ...tokens),
   password: flags.token !== undefined && flags.password === undefined ? undefined : first(flags.password, ...passwords)
 })
@@ -58,10 +62,14 @@ const validateUrl = (url: string, from: string): string => {
   try {
     parsed = new URL(url)
   } catch {
-    throw new ConfigError({ message: `${from}: not a URL: ${JSON.stringify(url)} (expected ws://host:port or wss://host)` })
+    throw new ConfigError({
+      message: `${from}: not a URL: ${JSON.stringify(url)} (expected ws://host:port or wss://host)`
+    })
   }
   if (parsed.protocol !== "ws:" && parsed.protocol !== "wss:") {
-    throw new ConfigError({ message: `${from}: expected a ws:// or wss:// URL, got ${parsed.protocol}// (e.g. ws://127.0.0.1:18789)` })
+    throw new ConfigError({
+      message: `${from}: expected a ws:// or wss:// URL, got ${parsed.protocol}// (e.g. ws://127.0.0.1:18789)`
+    })
   }
   return url
 }
@@ -70,15 +78,26 @@ const validateUrl = (url: string, from: string): string => {
  * Where a Gateway on this machine answers: 127.0.0.1, except for binds that leave loopback
  * unbound (tailnet: the Tailscale address; custom: customBindHost).
  */
-const localHost = (g: NonNullable<LoadedConfig["file"]["gateway"]>, interfaces: InterfaceLister): { host: string; why?: string } => {
+const localHost = (
+  g: NonNullable<LoadedConfig["file"]["gateway"]>,
+  interfaces: InterfaceLister
+): { host: string; why?: string } => {
   if (g.bind === "tailnet") {
     const address = findTailnetAddress(interfaces)
     if (address === undefined) {
-      throw new ConfigError({ message: 'gateway.bind is "tailnet" but this machine has no Tailscale address, so the local Gateway cannot be reached: start Tailscale, or pass --url' })
+      throw new ConfigError({
+        message:
+          'gateway.bind is "tailnet" but this machine has no Tailscale address, so the local Gateway cannot be reached: start Tailscale, or pass --url'
+      })
     }
     return { host: address, why: 'gateway.bind "tailnet"' }
   }
-  if (g.bind === "custom" && g.customBindHost !== undefined && net.isIP(g.customBindHost) !== 0 && !["0.0.0.0", "::"].includes(g.customBindHost)) {
+  if (
+    g.bind === "custom" &&
+    g.customBindHost !== undefined &&
+    net.isIP(g.customBindHost) !== 0 &&
+    !["0.0.0.0", "::"].includes(g.customBindHost)
+  ) {
     return { host: g.customBindHost, why: 'gateway.bind "custom"' }
   }
   return { host: "127.0.0.1" }
@@ -88,7 +107,10 @@ const localHost = (g: NonNullable<LoadedConfig["file"]["gateway"]>, interfaces: 
 export const resolveSshSpec = (loaded: LoadedConfig, env: Env): SshSpec => {
   const r = loaded.file.gateway?.remote ?? {}
   if (r.sshTarget === undefined) {
-    const why = r.transport === "ssh" ? `gateway.remote.transport is "ssh" but` : "`openclaw gateway tunnel` needs gateway.remote.sshTarget (the SSH server the Gateway runs on), and"
+    const why =
+      r.transport === "ssh"
+        ? `gateway.remote.transport is "ssh" but`
+        : "`openclaw gateway tunnel` needs gateway.remote.sshTarget (the SSH server the Gateway runs on), and"
     throw new ConfigError({
       message: `${why} gateway.remote.sshTarget is not set in ${loaded.configPath}: set it to user@host or user@host:port`
     })
@@ -117,11 +139,17 @@ export const resolveSshSpec = (loaded: LoadedConfig, env: Env): SshSpec => {
  * Target plus TLS pin. The pin comes from --tls-fingerprint, else gateway.remote.tlsFingerprint
  * (remote mode), else, for a local TLS Gateway, its own certificate. A pin with ws:// is an error.
  */
-export const resolveTarget = (loaded: LoadedConfig, env: Env, flags: ClientFlags, interfaces: InterfaceLister = os.networkInterfaces): Target => {
+export const resolveTarget = (
+  loaded: LoadedConfig,
+  env: Env,
+  flags: ClientFlags,
+  interfaces: InterfaceLister = os.networkInterfaces
+): Target => {
   const configured = loaded.file.gateway?.remote?.tlsFingerprint
   // Validated whenever present, so a typo is reported before it matters.
   const configPin = configured === undefined ? undefined : parseFingerprint(configured, "gateway.remote.tlsFingerprint")
-  const flagPin = flags.tlsFingerprint === undefined ? undefined : parseFingerprint(flags.tlsFingerprint, "--tls-fingerprint")
+  const flagPin =
+    flags.tlsFingerprint === undefined ? undefined : parseFingerprint(flags.tlsFingerprint, "--tls-fingerprint")
   const base = resolveBase(loaded, env, flags, interfaces)
   // The configured pin belongs to the configured remote, never to a URL from a flag or the environment.
   const configuredRemote = base.source === "gateway.remote.url" || base.ssh !== undefined
@@ -132,7 +160,10 @@ export const resolveTarget = (loaded: LoadedConfig, env: Env, flags: ClientFlags
         ? { value: configPin, source: "gateway.remote.tlsFingerprint" }
         : undefined
   if (pin === undefined && base.running?.tlsFingerprint !== undefined && base.url.startsWith("wss:")) {
-    pin = { value: base.running.tlsFingerprint, source: `local certificate ${base.running.tlsCertPath ?? `of the running Gateway (PID ${base.running.pid})`}` }
+    pin = {
+      value: base.running.tlsFingerprint,
+      source: `local certificate ${base.running.tlsCertPath ?? `of the running Gateway (PID ${base.running.pid})`}`
+    }
   }
   if (pin === undefined && !base.remote && base.url.startsWith("wss:")) {
     const g = loaded.file.gateway ?? {}
@@ -158,10 +189,18 @@ const resolveBase = (loaded: LoadedConfig, env: Env, flags: ClientFlags, interfa
     // Never send the configured secret to a URL given on the command line.
     if (flags.token === undefined && flags.password === undefined) {
       throw new ConfigError({
-        message: "gateway url override requires explicit credentials: pass --token or --password with --url (the configured token is never sent to an overridden URL)"
+        message:
+          "gateway url override requires explicit credentials: pass --token or --password with --url (the configured token is never sent to an overridden URL)"
       })
     }
-    return { url: validateUrl(flags.url, "--url"), source: "--url", token: flags.token, password: flags.password, configPath, remote: true }
+    return {
+      url: validateUrl(flags.url, "--url"),
+      source: "--url",
+      token: flags.token,
+      password: flags.password,
+      configPath,
+      remote: true
+    }
   }
   if (flags.port !== undefined) return localTarget(loaded, env, flags, interfaces)
   if (env.OPENCLAW_GATEWAY_URL !== undefined && env.OPENCLAW_GATEWAY_URL !== "") {
@@ -180,7 +219,11 @@ const resolveBase = (loaded: LoadedConfig, env: Env, flags: ClientFlags, interfa
     return {
       url: `${scheme}://127.0.0.1:${ssh.remotePort}`,
       source: `gateway.remote.transport "ssh" (${ssh.target})`,
-      ...credentialsFrom(flags, [g.remote.token, env.OPENCLAW_GATEWAY_TOKEN, g.auth?.token], [g.remote.password, env.OPENCLAW_GATEWAY_PASSWORD, g.auth?.password]),
+      ...credentialsFrom(
+        flags,
+        [g.remote.token, env.OPENCLAW_GATEWAY_TOKEN, g.auth?.token],
+        [g.remote.password, env.OPENCLAW_GATEWAY_PASSWORD, g.auth?.password]
+      ),
       configPath,
       remote: true,
       ssh
@@ -195,7 +238,11 @@ const resolveBase = (loaded: LoadedConfig, env: Env, flags: ClientFlags, interfa
     return {
       url: validateUrl(g.remote.url, "gateway.remote.url"),
       source: "gateway.remote.url",
-      ...credentialsFrom(flags, [g.remote.token, env.OPENCLAW_GATEWAY_TOKEN, g.auth?.token], [g.remote.password, env.OPENCLAW_GATEWAY_PASSWORD, g.auth?.password]),
+      ...credentialsFrom(
+        flags,
+        [g.remote.token, env.OPENCLAW_GATEWAY_TOKEN, g.auth?.token],
+        [g.remote.password, env.OPENCLAW_GATEWAY_PASSWORD, g.auth?.password]
+      ),
       configPath,
       remote: true
     }
@@ -212,16 +259,32 @@ const localTarget = (loaded: LoadedConfig, env: Env, flags: ClientFlags, interfa
   const g = loaded.file.gateway ?? {}
   const configPath = loaded.configPath
   const credentials = {
-    ...credentialsFrom(flags, [env.OPENCLAW_GATEWAY_TOKEN, g.auth?.token], [env.OPENCLAW_GATEWAY_PASSWORD, g.auth?.password]),
+    ...credentialsFrom(
+      flags,
+      [env.OPENCLAW_GATEWAY_TOKEN, g.auth?.token],
+      [env.OPENCLAW_GATEWAY_PASSWORD, g.auth?.password]
+    ),
     configPath,
     remote: false
   }
   const explicitPort = flags.port ?? parsePortEnv(env.OPENCLAW_GATEWAY_PORT, "OPENCLAW_GATEWAY_PORT")
-  const portFrom = flags.port !== undefined ? "--port" : env.OPENCLAW_GATEWAY_PORT ? "OPENCLAW_GATEWAY_PORT" : g.port !== undefined ? "gateway.port" : "default port"
+  const portFrom =
+    flags.port !== undefined
+      ? "--port"
+      : env.OPENCLAW_GATEWAY_PORT
+        ? "OPENCLAW_GATEWAY_PORT"
+        : g.port !== undefined
+          ? "gateway.port"
+          : "default port"
   const running = readRuntimeRecord(loaded.stateDir)
-  if (running !== undefined && running.configPath === configPath && (explicitPort === undefined || explicitPort === running.port)) {
+  if (
+    running !== undefined &&
+    running.configPath === configPath &&
+    (explicitPort === undefined || explicitPort === running.port)
+  ) {
     // The record knows the host (tailnet, custom) and the certificate; an explicit port still names the source.
-    const source = explicitPort === undefined ? `running Gateway, PID ${running.pid}, port ${running.port}` : `local (${portFrom})`
+    const source =
+      explicitPort === undefined ? `running Gateway, PID ${running.pid}, port ${running.port}` : `local (${portFrom})`
     return { url: running.url, source, ...credentials, running }
   }
   const port = explicitPort ?? g.port ?? DEFAULT_PORT
@@ -239,7 +302,14 @@ export const isPrivateAddress = (address: string): boolean => {
   const a = address.toLowerCase().replace(/^::ffff:/, "")
   if (net.isIPv4(a)) {
     const [x, y] = a.split(".").map(Number) as [number, number]
-    return x === 127 || x === 10 || (x === 172 && y >= 16 && y <= 31) || (x === 192 && y === 168) || (x === 169 && y === 254) || (x === 100 && y >= 64 && y <= 127)
+    return (
+      x === 127 ||
+      x === 10 ||
+      (x === 172 && y >= 16 && y <= 31) ||
+      (x === 192 && y === 168) ||
+      (x === 169 && y === 254) ||
+      (x === 100 && y >= 64 && y <= 127)
+    )
   }
   if (net.isIPv6(a)) return a === "::1" || /^f[cd]/.test(a) || /^fe[89ab]/.test(a)
   return false

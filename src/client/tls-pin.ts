@@ -29,7 +29,12 @@ export const parseFingerprint = (raw: string, from: string): string => {
  * Opens a TLS connection to host:port and resolves with it only when the peer certificate's
  * SHA-256 equals `expected` (uppercase colon hex). Fails with ClientFailure kind "tls" (final: no retry).
  */
-export const pinnedTlsConnect = (host: string, port: number, expected: string, timeoutMs: number): Promise<tls.TLSSocket> =>
+export const pinnedTlsConnect = (
+  host: string,
+  port: number,
+  expected: string,
+  timeoutMs: number
+): Promise<tls.TLSSocket> =>
   new Promise((resolve, reject) => {
     const socket = tls.connect({
       host,
@@ -39,14 +44,18 @@ export const pinnedTlsConnect = (host: string, port: number, expected: string, t
       minVersion: "TLSv1.2",
       ...(host.length > 0 && !/^[\d.]+$|:/.test(host) ? { servername: host } : {})
     })
-    const timer = setTimeout(() => fail(new ClientFailure("timeout", `no TLS handshake with ${host}:${port} within ${timeoutMs} ms`)), timeoutMs)
+    const timer = setTimeout(
+      () => fail(new ClientFailure("timeout", `no TLS handshake with ${host}:${port} within ${timeoutMs} ms`)),
+      timeoutMs
+    )
     const fail = (failure: ClientFailure) => {
       clearTimeout(timer)
       socket.destroy()
       reject(failure)
     }
     socket.once("error", (err: NodeJS.ErrnoException) => {
-      const tlsLevel = err.code?.startsWith("ERR_SSL") || /wrong version number|packet length too long/i.test(err.message)
+      const tlsLevel =
+        err.code?.startsWith("ERR_SSL") || /wrong version number|packet length too long/i.test(err.message)
       fail(
         new ClientFailure(
           tlsLevel ? "tls" : "unreachable",

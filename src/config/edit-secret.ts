@@ -34,9 +34,12 @@ export const writeSecret = (configPath: string, kind: "token" | "password", valu
   try {
     raw = text.trim() === "" ? {} : JSON5.parse(text)
   } catch (e) {
-    throw new ConfigError({ message: `${configPath} is not valid JSON5 (${(e as Error).message}); fix it by hand first, it was not changed` })
+    throw new ConfigError({
+      message: `${configPath} is not valid JSON5 (${(e as Error).message}); fix it by hand first, it was not changed`
+    })
   }
-  if (!isObject(raw)) throw new ConfigError({ message: `${configPath}: the top level must be an object; it was not changed` })
+  if (!isObject(raw))
+    throw new ConfigError({ message: `${configPath}: the top level must be an object; it was not changed` })
   const gateway = isObject(raw.gateway) ? raw.gateway : (raw.gateway = {})
   const auth = isObject(gateway.auth) ? gateway.auth : (gateway.auth = {})
   const old = auth[kind]
@@ -63,7 +66,11 @@ export const writeSecret = (configPath: string, kind: "token" | "password", valu
   }
   const tmp = path.join(path.dirname(configPath), `.${path.basename(configPath)}.${process.pid}.tmp`)
   try {
-    const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_NOFOLLOW, 0o600)
+    const fd = fs.openSync(
+      tmp,
+      fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_NOFOLLOW,
+      0o600
+    )
     try {
       fs.writeSync(fd, next)
       fs.fsyncSync(fd)
@@ -74,7 +81,9 @@ export const writeSecret = (configPath: string, kind: "token" | "password", valu
     fs.renameSync(tmp, configPath)
   } catch (e) {
     fs.rmSync(tmp, { force: true })
-    throw new ConfigError({ message: `cannot write ${configPath}: ${(e as NodeJS.ErrnoException).code ?? String(e)}; it was not changed` })
+    throw new ConfigError({
+      message: `cannot write ${configPath}: ${(e as NodeJS.ErrnoException).code ?? String(e)}; it was not changed`
+    })
   }
   return { inPlace }
 }

@@ -71,7 +71,9 @@ export const parseConfigText = (text: string, file: string, env: Env): ConfigFil
   } catch (e) {
     const err = e as SyntaxError & { lineNumber?: number; columnNumber?: number }
     const where = err.lineNumber !== undefined ? `${file}:${err.lineNumber}:${err.columnNumber}` : file
-    const reason = String(err.message).replace(/^JSON5: /, "").replace(/ at \d+:\d+$/, "")
+    const reason = String(err.message)
+      .replace(/^JSON5: /, "")
+      .replace(/ at \d+:\d+$/, "")
     throw new ConfigError({
       message: `${where}: invalid JSON5 (line ${err.lineNumber ?? "?"}, column ${err.columnNumber ?? "?"}): ${reason}. Fix the file by hand; it was not changed.`
     })

@@ -30,7 +30,8 @@ export interface RuntimeRecord {
 
 export const runtimeRecordPath = (stateDir: string) => path.join(stateDir, "gateway-runtime.json")
 
-export const writeRuntimeRecord = (stateDir: string, record: RuntimeRecord): void => writePrivateJson(runtimeRecordPath(stateDir), record)
+export const writeRuntimeRecord = (stateDir: string, record: RuntimeRecord): void =>
+  writePrivateJson(runtimeRecordPath(stateDir), record)
 
 /** Removes the record if it is this process's own (a second Gateway that failed to start must not remove the first one's). */
 export const removeRuntimeRecord = (stateDir: string, pid: number = process.pid): void => {
@@ -71,7 +72,10 @@ const readRecordFile = (file: string): RuntimeRecord | undefined => {
 }
 
 /** The record of a Gateway that is running now, or undefined (none, unreadable, or its process is gone). */
-export const readRuntimeRecord = (stateDir: string, alive: (pid: number) => boolean = isProcessAlive): RuntimeRecord | undefined => {
+export const readRuntimeRecord = (
+  stateDir: string,
+  alive: (pid: number) => boolean = isProcessAlive
+): RuntimeRecord | undefined => {
   const record = readRecordFile(runtimeRecordPath(stateDir))
   return record !== undefined && alive(record.pid) ? record : undefined
 }

@@ -160,19 +160,20 @@ export type GatewaySection = typeof GatewaySection.Type
 const decode = Schema.decodeUnknownEither(ConfigFile, { errors: "all", onExcessProperty: "error" })
 
 const keyPath = (path: ReadonlyArray<PropertyKey>): string =>
-  path.map((k, i) => (typeof k === "number" ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`)).join("") || "(top level)"
+  path.map((k, i) => (typeof k === "number" ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`)).join("") ||
+  "(top level)"
 
 /** Decodes a parsed config value; on failure returns one line per problem, each naming its key path. */
-export const decodeConfigFile = (value: unknown): { ok: true; config: ConfigFile } | { ok: false; problems: Array<string> } => {
+export const decodeConfigFile = (
+  value: unknown
+): { ok: true; config: ConfigFile } | { ok: false; problems: Array<string> } => {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return { ok: false, problems: [`(top level): expected an object like { gateway: { ... } }, got ${show(value)}`] }
   }
   const result = decode(value)
   if (result._tag === "Right") return { ok: true, config: result.right }
   const problems = ParseResult.ArrayFormatter.formatErrorSync(result.left).map((issue) =>
-    issue._tag === "Unexpected"
-      ? `${keyPath(issue.path)}: unknown key`
-      : `${keyPath(issue.path)}: ${issue.message}`
+    issue._tag === "Unexpected" ? `${keyPath(issue.path)}: unknown key` : `${keyPath(issue.path)}: ${issue.message}`
   )
   return { ok: false, problems }
 }

@@ -16,9 +16,35 @@ export const GENERATE_ADVICE = {
 // Values people type when asked for "a password"; compared case-insensitively, and also as a
 // stem followed by digits or punctuation only ("Password123!").
 const OBVIOUS = [
-  "password", "passw0rd", "changeme", "change-me", "changeit", "admin", "administrator", "root", "openclaw", "gateway",
-  "secret", "token", "test", "testing", "default", "letmein", "welcome", "qwerty", "qwertyuiop", "asdf", "iloveyou",
-  "monkey", "dragon", "abc", "abcdef", "abcdefgh", "trustno1", "hunter2", "example"
+  "password",
+  "passw0rd",
+  "changeme",
+  "change-me",
+  "changeit",
+  "admin",
+  "administrator",
+  "root",
+  "openclaw",
+  "gateway",
+  "secret",
+  "token",
+  "test",
+  "testing",
+  "default",
+  "letmein",
+  "welcome",
+  "qwerty",
+  "qwertyuiop",
+  "asdf",
+  "iloveyou",
+  "monkey",
+  "dragon",
+  "abc",
+  "abcdef",
+  "abcdefgh",
+  "trustno1",
+  "hunter2",
+  "example"
 ]
 
 /** 1234..., 9876..., abcd... (each character one after the previous, wrapping 9 -> 0). */

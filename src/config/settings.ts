@@ -35,7 +35,12 @@ export interface RateLimitSettings {
 /** The agent's provider: the built-in offline `echo`, or an OpenAI-compatible chat-completions endpoint. */
 export type AgentProviderSettings =
   | { readonly kind: "echo" }
-  | { readonly kind: "openai"; readonly baseUrl: string; readonly model: string; readonly apiKeyEnv: string | undefined }
+  | {
+      readonly kind: "openai"
+      readonly baseUrl: string
+      readonly model: string
+      readonly apiKeyEnv: string | undefined
+    }
 
 export interface AgentSettings {
   readonly provider: AgentProviderSettings
@@ -57,15 +62,23 @@ export const resolveAgentSettings = (file: ConfigFile, configPath: string): Agen
   try {
     url = new URL(p.baseUrl!)
   } catch {
-    throw new ConfigError({ message: `agent.provider.baseUrl: expected an http(s) URL like "https://api.openai.com/v1", got ${JSON.stringify(p.baseUrl)}` })
+    throw new ConfigError({
+      message: `agent.provider.baseUrl: expected an http(s) URL like "https://api.openai.com/v1", got ${JSON.stringify(p.baseUrl)}`
+    })
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new ConfigError({ message: `agent.provider.baseUrl: expected an http(s) URL, got ${JSON.stringify(p.baseUrl)}` })
+    throw new ConfigError({
+      message: `agent.provider.baseUrl: expected an http(s) URL, got ${JSON.stringify(p.baseUrl)}`
+    })
   }
   if (p.apiKeyEnv !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(p.apiKeyEnv)) {
-    throw new ConfigError({ message: `agent.provider.apiKeyEnv: expected the name of an environment variable (like OPENAI_API_KEY), got ${JSON.stringify(p.apiKeyEnv)}; never put the key itself in the config` })
+    throw new ConfigError({
+      message: `agent.provider.apiKeyEnv: expected the name of an environment variable (like OPENAI_API_KEY), got ${JSON.stringify(p.apiKeyEnv)}; never put the key itself in the config`
+    })
   }
-  return { provider: { kind: "openai", baseUrl: p.baseUrl!.replace(/\/+$/, ""), model: p.model!, apiKeyEnv: p.apiKeyEnv } }
+  return {
+    provider: { kind: "openai", baseUrl: p.baseUrl!.replace(/\/+$/, ""), model: p.model!, apiKeyEnv: p.apiKeyEnv }
+  }
 }
 
 export interface GatewaySettings {
@@ -84,8 +97,17 @@ export interface GatewaySettings {
     readonly secretSource: string | undefined
   }
   readonly tailscale: { readonly mode: TailscaleMode; readonly resetOnExit: boolean }
-  readonly controlUi: { readonly enabled: boolean; readonly basePath: string; readonly allowedOrigins: ReadonlyArray<string> }
-  readonly tls: { readonly enabled: boolean; readonly autoGenerate: boolean; readonly certPath?: string; readonly keyPath?: string }
+  readonly controlUi: {
+    readonly enabled: boolean
+    readonly basePath: string
+    readonly allowedOrigins: ReadonlyArray<string>
+  }
+  readonly tls: {
+    readonly enabled: boolean
+    readonly autoGenerate: boolean
+    readonly certPath?: string
+    readonly keyPath?: string
+  }
   readonly nodes: NodesSettings
   readonly handshakeTimeoutMs: number
   readonly tickIntervalMs: number
@@ -102,7 +124,11 @@ export interface NodesSettings {
      */
     readonly autoApproveLocal: boolean
   }
-  readonly browser: { readonly mode: "auto" | "manual" | "off"; readonly node: string | undefined; readonly allowFunnel: boolean }
+  readonly browser: {
+    readonly mode: "auto" | "manual" | "off"
+    readonly node: string | undefined
+    readonly allowFunnel: boolean
+  }
 }
 
 export const defaultNodesSettings = (): NodesSettings => ({
@@ -117,7 +143,11 @@ export const tlsFiles = (stateDir: string) => {
 }
 
 /** The certificate and key the Gateway uses: gateway.tls.certPath/keyPath as given in the file, else the auto-generated pair. */
-export const effectiveTlsFiles = (tls: { readonly certPath?: string; readonly keyPath?: string } | undefined, stateDir: string, env: Env) => {
+export const effectiveTlsFiles = (
+  tls: { readonly certPath?: string; readonly keyPath?: string } | undefined,
+  stateDir: string,
+  env: Env
+) => {
   const auto = tlsFiles(stateDir)
   return {
     cert: tls?.certPath !== undefined ? expandHome(tls.certPath, env) : auto.cert,
@@ -127,7 +157,11 @@ export const effectiveTlsFiles = (tls: { readonly certPath?: string; readonly ke
 
 /** `~/x` -> $HOME/x; other paths as given, made absolute. */
 export const expandHome = (p: string, env: Env): string =>
-  path.resolve(p === "~" || p.startsWith("~/") ? path.join(env.HOME && env.HOME.length > 0 ? env.HOME : os.homedir(), p.slice(1)) : p)
+  path.resolve(
+    p === "~" || p.startsWith("~/")
+      ? path.join(env.HOME && env.HOME.length > 0 ? env.HOME : os.homedir(), p.slice(1))
+      : p
+  )
 
 /** Empty, blank, or the strings a shell or template leaves behind when a variable was unset. */
 export const isUnusableSecret = (s: string | undefined): boolean =>
@@ -143,7 +177,9 @@ export const parsePortEnv = (value: string | undefined, name: string): number | 
   if (value === undefined || value.trim() === "") return undefined
   const n = Number(value)
   if (!Number.isInteger(n) || n < 1 || n > 65535) {
-    throw new ConfigError({ message: `${name}: expected an integer port between 1 and 65535, got ${JSON.stringify(value)}` })
+    throw new ConfigError({
+      message: `${name}: expected an integer port between 1 and 65535, got ${JSON.stringify(value)}`
+    })
   }
   return n
 }
@@ -153,7 +189,9 @@ const readSecretFile = (file: string, flag: string): string => {
   try {
     return fs.readFileSync(file, "utf8").replace(/\r?\n$/, "")
   } catch (e) {
-    throw new ConfigError({ message: `${flag}: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}` })
+    throw new ConfigError({
+      message: `${flag}: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`
+    })
   }
 }
 
@@ -177,7 +215,10 @@ export const resolveServerSettings = (loaded: LoadedConfig, env: Env, flags: Ser
   )
   const [password, passwordSource] = firstOf<string>(
     [flags.password, "--password"],
-    [flags.passwordFile === undefined ? undefined : readSecretFile(flags.passwordFile, "--password-file"), "--password-file"],
+    [
+      flags.passwordFile === undefined ? undefined : readSecretFile(flags.passwordFile, "--password-file"),
+      "--password-file"
+    ],
     [env.OPENCLAW_GATEWAY_PASSWORD, "OPENCLAW_GATEWAY_PASSWORD"],
     [g.auth?.password, "gateway.auth.password"]
   )
@@ -234,12 +275,22 @@ export const resolveServerSettings = (loaded: LoadedConfig, env: Env, flags: Ser
   // Binder, only if it falls back to every interface).
   const customHost = g.customBindHost?.trim() ?? ""
   const customLoopback = bind === "custom" && (/^127\./.test(customHost) || customHost === "::1")
-  if ((exposed || bind === "lan" || bind === "tailnet" || (bind === "custom" && !customLoopback)) && (authMode === "token" || authMode === "password")) {
+  if (
+    (exposed || bind === "lan" || bind === "tailnet" || (bind === "custom" && !customLoopback)) &&
+    (authMode === "token" || authMode === "password")
+  ) {
     const secret = authMode === "token" ? token! : password!
     const weakness = secretWeakness(authMode, secret)
     if (weakness !== undefined) {
       const source = (authMode === "token" ? tokenSource : passwordSource)!
-      throw new ConfigError({ message: weakSecretMessage(authMode, source, weakness, exposurePhrase(bind, tailscaleMode, g.customBindHost?.trim())) })
+      throw new ConfigError({
+        message: weakSecretMessage(
+          authMode,
+          source,
+          weakness,
+          exposurePhrase(bind, tailscaleMode, g.customBindHost?.trim())
+        )
+      })
     }
   }
 
@@ -275,7 +326,10 @@ export const resolveServerSettings = (loaded: LoadedConfig, env: Env, flags: Ser
       secretSource: authMode === "token" ? tokenSource : authMode === "password" ? passwordSource : undefined
     },
     // A public Funnel route never outlives the Gateway; a Serve route is kept unless asked (the tailnet is private).
-    tailscale: { mode: tailscaleMode, resetOnExit: tailscaleMode === "funnel" || (flags.tailscaleResetOnExit ?? g.tailscale?.resetOnExit ?? false) },
+    tailscale: {
+      mode: tailscaleMode,
+      resetOnExit: tailscaleMode === "funnel" || (flags.tailscaleResetOnExit ?? g.tailscale?.resetOnExit ?? false)
+    },
     controlUi: {
       enabled: g.controlUi?.enabled ?? true,
       basePath: normaliseBasePath(g.controlUi?.basePath),

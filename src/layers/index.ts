@@ -46,7 +46,12 @@ export const gatewayServices = <E, R, E2 = never, R2 = never, E3 = never, R3 = n
   Layer.mergeAll(CompatMethods.layer, AgentMethods.layer, SessionMethods.layer).pipe(
     Layer.provideMerge(
       Layer.mergeAll(
-        overrides.exposure ?? (TailscaleExposure.layer as Layer.Layer<TailscaleExposure, E2 | ExposureConflict, R2 | Gateway | GatewayConfig | TailscaleCli>),
+        overrides.exposure ??
+          (TailscaleExposure.layer as Layer.Layer<
+            TailscaleExposure,
+            E2 | ExposureConflict,
+            R2 | Gateway | GatewayConfig | TailscaleCli
+          >),
         overrides.agent ?? AgentRuntime.layer,
         NodesMethods.layer.pipe(Layer.provideMerge(Nodes.layer)),
         DoctorMethods.layer,
@@ -55,7 +60,9 @@ export const gatewayServices = <E, R, E2 = never, R2 = never, E3 = never, R3 = n
       )
     ),
     // The features the core asks for (gateway/hooks.ts): pairing admission, audit entries, tailnet names.
-    Layer.provideMerge(Gateway.layer.pipe(Layer.provide(Layer.mergeAll(PairingAdmission, AuditGateway, TailscaleHostNames)))),
+    Layer.provideMerge(
+      Gateway.layer.pipe(Layer.provide(Layer.mergeAll(PairingAdmission, AuditGateway, TailscaleHostNames)))
+    ),
     Layer.provideMerge(Layer.mergeAll(Auth.layer, Binder.layer, Sessions.layer, Pairing.layer, AuditLog.layer)),
     // LogBuffer first: its logger then hears every service built above it (logs.tail).
     Layer.provideMerge(Layer.mergeAll(config, overrides.tailscale ?? TailscaleCli.layer, LogBuffer.layer))

@@ -14,7 +14,9 @@ export class UnsafeStateFile extends Error {
 }
 
 const refuse = (file: string, why: string) =>
-  new UnsafeStateFile(`refusing ${file}: ${why}; state files are never followed through links (move it away, or check who created it)`)
+  new UnsafeStateFile(
+    `refusing ${file}: ${why}; state files are never followed through links (move it away, or check who created it)`
+  )
 
 /** Turns ELOOP (the last component is a symlink) into a clear refusal. */
 const explain = (file: string, e: unknown): unknown =>
@@ -24,7 +26,8 @@ const explain = (file: string, e: unknown): unknown =>
 const checkOpened = (file: string, st: fs.Stats) => {
   if (!st.isFile()) throw refuse(file, "it is not a regular file")
   const uid = process.getuid?.()
-  if (uid !== undefined && st.uid !== uid) throw refuse(file, `it is owned by uid ${st.uid}, not this user (uid ${uid})`)
+  if (uid !== undefined && st.uid !== uid)
+    throw refuse(file, `it is owned by uid ${st.uid}, not this user (uid ${uid})`)
 }
 
 /** A state file's text, or undefined when there is none; throws UnsafeStateFile for a link or a foreign file. */

@@ -79,7 +79,11 @@ const listeningInodes = (port: number): Array<{ inode: string; uid: number }> | 
 /** `ss -ltnpH` where /proc/net is not readable: `users:(("ssh",pid=123,fd=4))`. */
 const fromSs = (port: number): PortListener | undefined => {
   try {
-    const out = execFileSync("ss", ["-ltnpH", `sport = :${port}`], { encoding: "utf8", timeout: 2_000, stdio: ["ignore", "pipe", "ignore"] })
+    const out = execFileSync("ss", ["-ltnpH", `sport = :${port}`], {
+      encoding: "utf8",
+      timeout: 2_000,
+      stdio: ["ignore", "pipe", "ignore"]
+    })
     const m = /users:\(\("([^"]*)",pid=(\d+)/.exec(out)
     return m ? { pid: Number(m[2]), name: m[1], uid: undefined } : undefined
   } catch {
@@ -108,7 +112,8 @@ export const listenerOnPort = (port: number): PortListener | undefined => {
     }
     for (const fd of fds) {
       try {
-        if (wanted.has(fs.readlinkSync(`/proc/${pid}/fd/${fd}`))) return { pid: Number(pid), name: nameOf(Number(pid)), uid: inodes[0]!.uid }
+        if (wanted.has(fs.readlinkSync(`/proc/${pid}/fd/${fd}`)))
+          return { pid: Number(pid), name: nameOf(Number(pid)), uid: inodes[0]!.uid }
       } catch {
         // closed meanwhile
       }

@@ -25,21 +25,30 @@ interface State {
 }
 
 /** A Schedule for `Effect.retry`; its output is the delay it chose. */
-export const reconnectPolicy = <E, R = never>(options: ReconnectOptions<E, R>): Schedule.Schedule<Duration.Duration, E, R> => {
+export const reconnectPolicy = <E, R = never>(
+  options: ReconnectOptions<E, R>
+): Schedule.Schedule<Duration.Duration, E, R> => {
   const initial = Duration.toMillis(options.initial)
   const max = Duration.toMillis(options.max)
   const stable = Duration.toMillis(options.stableAfter)
-  return Schedule.makeWithState<State, E, Duration.Duration, R>({ attempt: 0, reopenedAt: undefined }, (now, error, state) => {
-    if (options.retryable !== undefined && !options.retryable(error)) {
-      return Effect.succeed([state, Duration.zero, ScheduleDecision.done] as const)
+  return Schedule.makeWithState<State, E, Duration.Duration, R>(
+    { attempt: 0, reopenedAt: undefined },
+    (now, error, state) => {
+      if (options.retryable !== undefined && !options.retryable(error)) {
+        return Effect.succeed([state, Duration.zero, ScheduleDecision.done] as const)
+      }
+      const attempt = state.reopenedAt !== undefined && now - state.reopenedAt >= stable ? 0 : state.attempt
+      return Effect.gen(function* () {
+        const jitter = 0.8 + (yield* Random.next) * 0.4
+        const delay = Duration.millis(Math.min(max, Math.round(Math.min(max, initial * 2 ** attempt) * jitter)))
+        if (options.onRetry !== undefined) yield* options.onRetry(error, delay)
+        const next = now + Duration.toMillis(delay)
+        return [
+          { attempt: attempt + 1, reopenedAt: next },
+          delay,
+          ScheduleDecision.continueWith(ScheduleInterval.after(next))
+        ] as const
+      })
     }
-    const attempt = state.reopenedAt !== undefined && now - state.reopenedAt >= stable ? 0 : state.attempt
-    return Effect.gen(function* () {
-      const jitter = 0.8 + (yield* Random.next) * 0.4
-      const delay = Duration.millis(Math.min(max, Math.round(Math.min(max, initial * 2 ** attempt) * jitter)))
-      if (options.onRetry !== undefined) yield* options.onRetry(error, delay)
-      const next = now + Duration.toMillis(delay)
-      return [{ attempt: attempt + 1, reopenedAt: next }, delay, ScheduleDecision.continueWith(ScheduleInterval.after(next))] as const
-    })
-  })
+  )
 }

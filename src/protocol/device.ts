@@ -50,11 +50,22 @@ export const deviceAuthPayload = (f: DeviceAuthFields): string =>
  * Control UI still signs; its Gateway accepts it when the v3 string does not verify, and so do we.
  */
 export const deviceAuthPayloadV2 = (f: DeviceAuthFields): string =>
-  ["v2", f.deviceId, f.clientId, f.clientMode, f.role, f.scopes.join(","), String(f.signedAt), f.token ?? "", f.nonce].join("|")
+  [
+    "v2",
+    f.deviceId,
+    f.clientId,
+    f.clientMode,
+    f.role,
+    f.scopes.join(","),
+    String(f.signedAt),
+    f.token ?? "",
+    f.nonce
+  ].join("|")
 
 /** The token a connect request's signature covers. */
-export const signatureToken = (auth: { readonly token?: string; readonly deviceToken?: string } | undefined): string | undefined =>
-  auth?.token !== undefined && auth.token.trim() !== "" ? auth.token : auth?.deviceToken
+export const signatureToken = (
+  auth: { readonly token?: string; readonly deviceToken?: string } | undefined
+): string | undefined => (auth?.token !== undefined && auth.token.trim() !== "" ? auth.token : auth?.deviceToken)
 
 export const rawPublicKey = (key: KeyObject): Buffer => {
   const der = key.export({ format: "der", type: "spki" })

@@ -118,7 +118,12 @@ export interface HelloOk {
   readonly server: { readonly version: string; readonly connId: string }
   readonly features: { readonly methods: ReadonlyArray<string>; readonly events: ReadonlyArray<string> }
   readonly snapshot: unknown
-  readonly auth: { readonly method: AuthMethod; readonly role: Role; readonly scopes: ReadonlyArray<string>; readonly deviceToken?: string }
+  readonly auth: {
+    readonly method: AuthMethod
+    readonly role: Role
+    readonly scopes: ReadonlyArray<string>
+    readonly deviceToken?: string
+  }
   readonly policy: { readonly maxPayload: number; readonly maxBufferedBytes: number; readonly tickIntervalMs: number }
 }
 
@@ -132,7 +137,9 @@ const frameOf = (value: unknown): Frame | undefined => {
         ? (value as unknown as RequestFrame)
         : undefined
     case "res":
-      return typeof value.id === "string" && typeof value.ok === "boolean" ? (value as unknown as ResponseFrame) : undefined
+      return typeof value.id === "string" && typeof value.ok === "boolean"
+        ? (value as unknown as ResponseFrame)
+        : undefined
     case "event":
       return typeof value.event === "string" ? (value as unknown as EventFrame) : undefined
     default:
@@ -178,7 +185,11 @@ export const decodeClientRequest = (text: string): ClientRequest => {
   const frame = frameOf(value)
   if (frame?.type !== "req") {
     const id = isRecord(value) && typeof value.id === "string" && value.id.length > 0 ? value.id : undefined
-    return { ok: false, problem: 'expected a JSON request {type:"req", id, method, params}', ...(id === undefined ? {} : { id }) }
+    return {
+      ok: false,
+      problem: 'expected a JSON request {type:"req", id, method, params}',
+      ...(id === undefined ? {} : { id })
+    }
   }
   if (mayHoldInvalidField(text)) {
     const bad = findInvalidField(frame)

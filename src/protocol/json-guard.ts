@@ -44,7 +44,8 @@ const wellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): bo
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/
 /** A path segment for messages: `.name`, or `["odd key"]` quoted and cut short. */
-const segment = (key: string): string => (IDENTIFIER.test(key) && key.length <= 64 ? `.${key}` : `[${JSON.stringify(key.slice(0, 40))}]`)
+const segment = (key: string): string =>
+  IDENTIFIER.test(key) && key.length <= 64 ? `.${key}` : `[${JSON.stringify(key.slice(0, 40))}]`
 
 export interface InvalidField {
   /** Where, e.g. "params.to" or "params.items[2]". */
@@ -58,7 +59,9 @@ export interface InvalidField {
  */
 export const findInvalidField = (value: unknown, path = ""): InvalidField | undefined => {
   if (typeof value === "string") {
-    return wellFormed(value) ? undefined : { path: path || "value", problem: "contains an unpaired UTF-16 surrogate (not valid Unicode text)" }
+    return wellFormed(value)
+      ? undefined
+      : { path: path || "value", problem: "contains an unpaired UTF-16 surrogate (not valid Unicode text)" }
   }
   if (typeof value !== "object" || value === null) return undefined
   if (Array.isArray(value)) {
@@ -71,7 +74,8 @@ export const findInvalidField = (value: unknown, path = ""): InvalidField | unde
   for (const key of Object.keys(value)) {
     const at = path === "" ? segment(key).replace(/^\./, "") : `${path}${segment(key)}`
     if (key === "__proto__") return { path: at, problem: 'is not allowed (the key "__proto__")' }
-    if (!wellFormed(key)) return { path: at, problem: "is a key with an unpaired UTF-16 surrogate (not valid Unicode text)" }
+    if (!wellFormed(key))
+      return { path: at, problem: "is a key with an unpaired UTF-16 surrogate (not valid Unicode text)" }
     const bad = findInvalidField((value as Record<string, unknown>)[key], at)
     if (bad !== undefined) return bad
   }
@@ -85,7 +89,8 @@ export const findInvalidField = (value: unknown, path = ""): InvalidField | unde
  */
 export const mayHoldInvalidField = (text: string): boolean => text.includes("\\u") || text.includes("__proto__")
 
-export type JsonDecoded = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly problem: string }
+export type JsonDecoded =
+  { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly problem: string }
 
 /** JSON.parse with the limits above: depth, then valid strings and keys. */
 export const decodeJson = (text: string, max: number = MAX_JSON_DEPTH): JsonDecoded => {

@@ -47,8 +47,18 @@ export interface StatusResult {
     readonly addresses: ReadonlyArray<string>
     readonly port: number
   }
-  readonly auth: { readonly mode: string; readonly secretSet: boolean; readonly secretSource?: string; readonly allowTailscale: boolean }
-  readonly tls: { readonly enabled: boolean; readonly fingerprint?: string; readonly certPath?: string; readonly source?: string }
+  readonly auth: {
+    readonly mode: string
+    readonly secretSet: boolean
+    readonly secretSource?: string
+    readonly allowTailscale: boolean
+  }
+  readonly tls: {
+    readonly enabled: boolean
+    readonly fingerprint?: string
+    readonly certPath?: string
+    readonly source?: string
+  }
   readonly controlUi: { readonly enabled: boolean; readonly basePath: string }
   readonly clients: number
   readonly nodes: number

@@ -58,15 +58,36 @@ export const renderActivity = (reload: () => void): HTMLElement =>
   h(
     "section",
     { id: "activity" },
-    h("div", { className: "view-head" }, h("h2", {}, "Activity"), h("button", { id: "refresh", onclick: reload }, "Refresh")),
-    h("p", { className: "muted" }, "Who signed in, who failed, who paired, who was cut off: the Gateway's audit log (also `openclaw audit` on the Gateway host). Never a secret, never a chat."),
+    h(
+      "div",
+      { className: "view-head" },
+      h("h2", {}, "Activity"),
+      h("button", { id: "refresh", onclick: reload }, "Refresh")
+    ),
+    h(
+      "p",
+      { className: "muted" },
+      "Who signed in, who failed, who paired, who was cut off: the Gateway's audit log (also `openclaw audit` on the Gateway host). Never a secret, never a chat."
+    ),
     activityState.error ? h("p", { className: "error", id: "activity-error" }, activityState.error) : null,
     activityState.entries.length === 0
-      ? h("p", { className: "muted", id: "activity-empty" }, activityState.loaded ? "Nothing recorded yet." : "Loading…")
+      ? h(
+          "p",
+          { className: "muted", id: "activity-empty" },
+          activityState.loaded ? "Nothing recorded yet." : "Loading…"
+        )
       : h(
           "table",
           { className: "table", id: "activity-table" },
-          h("thead", {}, h("tr", {}, ["Time", "Event", "From", "Client", "Role", "Details"].map((t) => h("th", {}, t)))),
+          h(
+            "thead",
+            {},
+            h(
+              "tr",
+              {},
+              ["Time", "Event", "From", "Client", "Role", "Details"].map((t) => h("th", {}, t))
+            )
+          ),
           h(
             "tbody",
             {},

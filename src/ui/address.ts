@@ -11,7 +11,8 @@ const AUTH_KEY = "openclaw.controlUi.auth"
 export const loadCredentials = (): Credentials => {
   try {
     const c = JSON.parse(localStorage.getItem(AUTH_KEY) ?? "null") as Credentials | null
-    if (c && (c.kind === "token" || c.kind === "password") && typeof c.secret === "string" && c.secret.length > 0) return c
+    if (c && (c.kind === "token" || c.kind === "password") && typeof c.secret === "string" && c.secret.length > 0)
+      return c
   } catch {
     // unreadable: fall through
   }
@@ -39,7 +40,9 @@ export const readAddress = () => {
     if (url.searchParams.has(name)) {
       url.searchParams.delete(name)
       changed = true
-      notices.push(`A ${name} in the address's query string was ignored and removed: query strings end up in logs and history. Use the form below, or a #token=… link.`)
+      notices.push(
+        `A ${name} in the address's query string was ignored and removed: query strings end up in logs and history. Use the form below, or a #token=… link.`
+      )
     }
   }
   const gw = url.searchParams.get("gatewayUrl")

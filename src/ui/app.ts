@@ -24,7 +24,8 @@ import { loadPresence, renderPresence } from "./views/presence.js"
 import { showConfirm, showLogin } from "./views/signin.js"
 
 const devicesContext: DevicesContext = {
-  request: (method, params) => (state.conn === undefined ? Promise.reject(new Error("not connected")) : state.conn.request(method, params)),
+  request: (method, params) =>
+    state.conn === undefined ? Promise.reject(new Error("not connected")) : state.conn.request(method, params),
   get ownDeviceId() {
     return state.identity?.deviceId
   },
@@ -35,9 +36,17 @@ registerViews({
   overview: { render: renderOverview, load: loadOverview },
   presence: { render: renderPresence, load: loadPresence },
   pairing: { render: renderPairing, load: loadPairing, fail: (m) => (state.pairingError = m) },
-  devices: { render: () => replaceChildren(main, renderDevices(devicesContext)), load: () => loadDevices(devicesContext), fail: (m) => (devicesState.error = m) },
+  devices: {
+    render: () => replaceChildren(main, renderDevices(devicesContext)),
+    load: () => loadDevices(devicesContext),
+    fail: (m) => (devicesState.error = m)
+  },
   activity: {
-    render: () => replaceChildren(main, renderActivity(() => void refresh())),
+    render: () =>
+      replaceChildren(
+        main,
+        renderActivity(() => void refresh())
+      ),
     load: (conn) => loadActivity((m, p) => conn.request(m, p)),
     fail: (m) => (activityState.error = m)
   },
@@ -53,7 +62,10 @@ if (!webchatOnly) renderNav()
 // Overview's uptime, "connected for" columns and the pairing countdowns tick along.
 window.setInterval(() => {
   const pairingTicks = state.view === "pairing" && (state.pairing?.pending.length ?? 0) > 0
-  if (state.hello !== undefined && (pairingTicks || state.view === "presence" || (state.view === "overview" && state.status))) {
+  if (
+    state.hello !== undefined &&
+    (pairingTicks || state.view === "presence" || (state.view === "overview" && state.status))
+  ) {
     if (state.view === "overview" && state.status) state.status.uptimeMs += 1000
     render()
   }

@@ -11,8 +11,17 @@ export interface HelloOk {
   readonly protocol: number
   readonly server: { readonly version: string; readonly connId: string }
   readonly features: { readonly methods: ReadonlyArray<string>; readonly events: ReadonlyArray<string> }
-  readonly snapshot: { readonly presence?: ReadonlyArray<unknown>; readonly uptimeMs?: number; readonly authMode?: string }
-  readonly auth: { readonly method: string; readonly role: string; readonly scopes: ReadonlyArray<string>; readonly deviceToken?: string }
+  readonly snapshot: {
+    readonly presence?: ReadonlyArray<unknown>
+    readonly uptimeMs?: number
+    readonly authMode?: string
+  }
+  readonly auth: {
+    readonly method: string
+    readonly role: string
+    readonly scopes: ReadonlyArray<string>
+    readonly deviceToken?: string
+  }
   readonly policy: { readonly tickIntervalMs: number }
 }
 
@@ -194,7 +203,8 @@ export class GatewayConnection {
       this.ws = undefined
       this.hello = undefined
       clearInterval(this.watchdog)
-      for (const [, p] of this.pending) p.reject(new RequestError({ code: "UNAVAILABLE", message: "the connection to the Gateway was lost" }))
+      for (const [, p] of this.pending)
+        p.reject(new RequestError({ code: "UNAVAILABLE", message: "the connection to the Gateway was lost" }))
       this.pending.clear()
       if (authFailed || this.stopped) return
       // Cut off on purpose (this device revoked, or the shared secret rotated): signed out, no retry loop.
@@ -205,19 +215,22 @@ export class GatewayConnection {
           kind: "auth-failed",
           error: {
             code: "INVALID_REQUEST",
-            message: revoked ? "unauthorized: this browser's device was revoked on the Gateway" : `unauthorized: ${e.reason}`,
+            message: revoked
+              ? "unauthorized: this browser's device was revoked on the Gateway"
+              : `unauthorized: ${e.reason}`,
             details: { code: revoked ? "AUTH_DEVICE_TOKEN_MISMATCH" : "AUTH_TOKEN_MISMATCH" }
           }
         })
         return
       }
-      const why = connectError !== undefined
-        ? `the Gateway refused the connection: ${connectError}`
-        : e.code === 1012
-          ? "the Gateway is restarting"
-          : e.code === 1006
-            ? "the Gateway cannot be reached, or refused the WebSocket"
-            : `the connection closed (${e.code}${e.reason ? `: ${e.reason}` : ""})`
+      const why =
+        connectError !== undefined
+          ? `the Gateway refused the connection: ${connectError}`
+          : e.code === 1012
+            ? "the Gateway is restarting"
+            : e.code === 1006
+              ? "the Gateway cannot be reached, or refused the WebSocket"
+              : `the connection closed (${e.code}${e.reason ? `: ${e.reason}` : ""})`
       this.lost(why)
     }
   }
@@ -233,13 +246,27 @@ export class GatewayConnection {
         : credentials.kind === "none" || !credentials.secret
           ? undefined
           : { [credentials.kind]: credentials.secret }
-    const client = { id: "openclaw-control-ui", version: UI_VERSION, platform: navigator.platform || "web", mode, displayName: mode === "webchat" ? "WebChat" : "Control UI" }
+    const client = {
+      id: "openclaw-control-ui",
+      version: UI_VERSION,
+      platform: navigator.platform || "web",
+      mode,
+      displayName: mode === "webchat" ? "WebChat" : "Control UI"
+    }
     let device: unknown
     if (identity !== undefined) {
       try {
         // The signature covers auth.token, else auth.deviceToken (protocol/device.ts signatureToken).
         const token = auth?.token !== undefined && auth.token.trim() !== "" ? auth.token : deviceToken
-        device = await signConnect(identity, { clientId: client.id, clientMode: mode, role: "operator", scopes: UI_SCOPES, token, nonce, platform: client.platform })
+        device = await signConnect(identity, {
+          clientId: client.id,
+          clientMode: mode,
+          role: "operator",
+          scopes: UI_SCOPES,
+          token,
+          nonce,
+          platform: client.platform
+        })
       } catch {
         device = undefined
       }
@@ -277,8 +304,11 @@ export class GatewayConnection {
   private startWatchdog(tickIntervalMs: number): void {
     clearInterval(this.watchdog)
     this.lastFrameAt = Date.now()
-    this.watchdog = window.setInterval(() => {
-      if (Date.now() - this.lastFrameAt > 2 * tickIntervalMs) this.ws?.close(4000, "tick timeout")
-    }, Math.min(tickIntervalMs, 5_000))
+    this.watchdog = window.setInterval(
+      () => {
+        if (Date.now() - this.lastFrameAt > 2 * tickIntervalMs) this.ws?.close(4000, "tick timeout")
+      },
+      Math.min(tickIntervalMs, 5_000)
+    )
   }
 }

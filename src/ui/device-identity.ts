@@ -18,7 +18,11 @@ const STORE = "device"
 const KEY = "identity"
 const TOKEN_KEY = "openclaw.controlUi.deviceToken"
 
-const b64url = (bytes: Uint8Array): string => btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")
+const b64url = (bytes: Uint8Array): string =>
+  btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "")
 const hex = (bytes: Uint8Array): string => [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("")
 
 const openDb = (): Promise<IDBDatabase> =>
@@ -41,7 +45,8 @@ const idb = <T>(mode: IDBTransactionMode, run: (store: IDBObjectStore) => IDBReq
 
 /** The stored identity, or a new one; undefined where WebCrypto Ed25519 or IndexedDB is missing. */
 export const loadOrCreateIdentity = async (): Promise<DeviceIdentity | undefined> => {
-  if (!globalThis.isSecureContext || globalThis.crypto?.subtle === undefined || globalThis.indexedDB === undefined) return undefined
+  if (!globalThis.isSecureContext || globalThis.crypto?.subtle === undefined || globalThis.indexedDB === undefined)
+    return undefined
   try {
     const stored = await idb<DeviceIdentity | undefined>("readonly", (s) => s.get(KEY))
     if (stored?.privateKey !== undefined && typeof stored.deviceId === "string") return stored
@@ -64,23 +69,57 @@ const normalise = (s: string | undefined) => (s ?? "").trim().replace(/[A-Z]/g, 
 /** The connect's `device` field: the v3 string of shared/protocol.md, signed. */
 export const signConnect = async (
   identity: DeviceIdentity,
-  f: { clientId: string; clientMode: string; role: string; scopes: ReadonlyArray<string>; token: string | undefined; nonce: string; platform: string; deviceFamily?: string }
+  f: {
+    clientId: string
+    clientMode: string
+    role: string
+    scopes: ReadonlyArray<string>
+    token: string | undefined
+    nonce: string
+    platform: string
+    deviceFamily?: string
+  }
 ) => {
   const signedAt = Date.now()
-  const payload = ["v3", identity.deviceId, f.clientId, f.clientMode, f.role, f.scopes.join(","), String(signedAt), f.token ?? "", f.nonce, normalise(f.platform), normalise(f.deviceFamily)].join("|")
-  const signature = new Uint8Array(await crypto.subtle.sign({ name: "Ed25519" }, identity.privateKey, new TextEncoder().encode(payload)))
-  return { id: identity.deviceId, publicKey: identity.publicKey, signature: b64url(signature), signedAt, nonce: f.nonce }
+  const payload = [
+    "v3",
+    identity.deviceId,
+    f.clientId,
+    f.clientMode,
+    f.role,
+    f.scopes.join(","),
+    String(signedAt),
+    f.token ?? "",
+    f.nonce,
+    normalise(f.platform),
+    normalise(f.deviceFamily)
+  ].join("|")
+  const signature = new Uint8Array(
+    await crypto.subtle.sign({ name: "Ed25519" }, identity.privateKey, new TextEncoder().encode(payload))
+  )
+  return {
+    id: identity.deviceId,
+    publicKey: identity.publicKey,
+    signature: b64url(signature),
+    signedAt,
+    nonce: f.nonce
+  }
 }
 
 /** The device token the Gateway at `url` issued to this browser. */
 export const loadDeviceToken = (url: string, deviceId: string): string | undefined => {
   try {
-    const t = JSON.parse(localStorage.getItem(TOKEN_KEY) ?? "null") as { url?: string; deviceId?: string; token?: string } | null
+    const t = JSON.parse(localStorage.getItem(TOKEN_KEY) ?? "null") as {
+      url?: string
+      deviceId?: string
+      token?: string
+    } | null
     return t?.url === url && t.deviceId === deviceId && typeof t.token === "string" ? t.token : undefined
   } catch {
     return undefined
   }
 }
 
-export const saveDeviceToken = (url: string, deviceId: string, token: string) => localStorage.setItem(TOKEN_KEY, JSON.stringify({ url, deviceId, token }))
+export const saveDeviceToken = (url: string, deviceId: string, token: string) =>
+  localStorage.setItem(TOKEN_KEY, JSON.stringify({ url, deviceId, token }))
 export const forgetDeviceToken = () => localStorage.removeItem(TOKEN_KEY)

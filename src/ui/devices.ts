@@ -58,19 +58,35 @@ const confirmRow = (ctx: DevicesContext, question: string, yes: string, run: () 
     { className: "actions" },
     h("span", { className: "muted small" }, question),
     h("button", { className: "danger", "data-action": "confirm", onclick: () => void run() }, yes),
-    h("button", { "data-action": "cancel", onclick: () => ((devicesState.confirm = undefined), ctx.rerender()) }, "Cancel")
+    h(
+      "button",
+      { "data-action": "cancel", onclick: () => ((devicesState.confirm = undefined), ctx.rerender()) },
+      "Cancel"
+    )
   )
 
 const actionsCell = (ctx: DevicesContext, d: any) => {
   const c = devicesState.confirm
   if (c === `revoke:${d.deviceId}`) {
-    return confirmRow(ctx, `Revoke ${nameOf(d)}?`, "Yes, revoke", () => act(ctx, async () => (await ctx.request("device.token.revoke", { deviceId: d.deviceId }), `Revoked ${nameOf(d)}.`)))
+    return confirmRow(ctx, `Revoke ${nameOf(d)}?`, "Yes, revoke", () =>
+      act(
+        ctx,
+        async () => (await ctx.request("device.token.revoke", { deviceId: d.deviceId }), `Revoked ${nameOf(d)}.`)
+      )
+    )
   }
   if (c === `remove:${d.deviceId}`) {
-    return confirmRow(ctx, `Remove ${nameOf(d)}?`, "Yes, remove", () => act(ctx, async () => (await ctx.request("device.pair.remove", { deviceId: d.deviceId }), `Removed ${nameOf(d)}.`)))
+    return confirmRow(ctx, `Remove ${nameOf(d)}?`, "Yes, remove", () =>
+      act(ctx, async () => (await ctx.request("device.pair.remove", { deviceId: d.deviceId }), `Removed ${nameOf(d)}.`))
+    )
   }
   if (devicesState.renaming === d.deviceId) {
-    const input = h("input", { className: "rename", value: d.displayName ?? "", maxlength: 64, "aria-label": "New name" })
+    const input = h("input", {
+      className: "rename",
+      value: d.displayName ?? "",
+      maxlength: 64,
+      "aria-label": "New name"
+    })
     setTimeout(() => input.focus(), 0)
     return h(
       "form",
@@ -79,7 +95,14 @@ const actionsCell = (ctx: DevicesContext, d: any) => {
         onsubmit: (e: Event) => {
           e.preventDefault()
           const name = input.value.trim()
-          if (name) void act(ctx, async () => (await ctx.request("device.rename", { deviceId: d.deviceId, displayName: name }), `Renamed to ${name}.`))
+          if (name)
+            void act(
+              ctx,
+              async () => (
+                await ctx.request("device.rename", { deviceId: d.deviceId, displayName: name }),
+                `Renamed to ${name}.`
+              )
+            )
         }
       },
       input,
@@ -91,7 +114,11 @@ const actionsCell = (ctx: DevicesContext, d: any) => {
   return h(
     "div",
     { className: "actions" },
-    h("button", { "data-action": "rename", onclick: () => ((devicesState.renaming = d.deviceId), ctx.rerender()) }, "Rename"),
+    h(
+      "button",
+      { "data-action": "rename", onclick: () => ((devicesState.renaming = d.deviceId), ctx.rerender()) },
+      "Rename"
+    ),
     d.revoked ? null : h("button", { className: "danger", "data-action": "revoke", onclick: ask("revoke") }, "Revoke"),
     h("button", { className: "danger", "data-action": "remove", onclick: ask("remove") }, "Remove")
   )
@@ -113,21 +140,48 @@ export const renderDevices = (ctx: DevicesContext): HTMLElement => {
         "div",
         { className: "actions" },
         devicesState.confirm === "others"
-          ? confirmRow(ctx, `Revoke ${others.length} other device(s)?`, "Yes, revoke all others", () => revokeOthers(ctx))
-          : h("button", { id: "revoke-others", className: "danger", disabled: others.length === 0, onclick: () => ((devicesState.confirm = "others"), ctx.rerender()) }, "Revoke all others"),
+          ? confirmRow(ctx, `Revoke ${others.length} other device(s)?`, "Yes, revoke all others", () =>
+              revokeOthers(ctx)
+            )
+          : h(
+              "button",
+              {
+                id: "revoke-others",
+                className: "danger",
+                disabled: others.length === 0,
+                onclick: () => ((devicesState.confirm = "others"), ctx.rerender())
+              },
+              "Revoke all others"
+            ),
         h("button", { id: "refresh", onclick: () => void act(ctx, async () => "") }, "Refresh")
       )
     ),
-    h("p", { className: "muted" }, "Everything that can sign in with a device token: node hosts and browsers. Revoking one stops its token at once and closes its connections; it must pair (a node) or sign in with the shared secret (a browser) again."),
+    h(
+      "p",
+      { className: "muted" },
+      "Everything that can sign in with a device token: node hosts and browsers. Revoking one stops its token at once and closes its connections; it must pair (a node) or sign in with the shared secret (a browser) again."
+    ),
     devicesState.error ? h("p", { className: "error", id: "devices-error" }, devicesState.error) : null,
     devicesState.notice ? h("p", { className: "notice-line", id: "devices-notice" }, devicesState.notice) : null,
-    list !== undefined && list.pending.length > 0 ? h("p", { className: "muted" }, `${list.pending.length} pairing request(s) wait on the Pairing screen.`) : null,
+    list !== undefined && list.pending.length > 0
+      ? h("p", { className: "muted" }, `${list.pending.length} pairing request(s) wait on the Pairing screen.`)
+      : null,
     paired.length === 0
       ? h("p", { className: "muted", id: "devices-empty" }, list === undefined ? "Loading…" : "No paired devices.")
       : h(
           "table",
           { className: "table", id: "devices-table" },
-          h("thead", {}, h("tr", {}, ["Device", "Role", "Platform", "Paired", "Last seen", "From", "Signs in with", "Connected", ""].map((t) => h("th", {}, t)))),
+          h(
+            "thead",
+            {},
+            h(
+              "tr",
+              {},
+              ["Device", "Role", "Platform", "Paired", "Last seen", "From", "Signs in with", "Connected", ""].map((t) =>
+                h("th", {}, t)
+              )
+            )
+          ),
           h(
             "tbody",
             {},
@@ -135,7 +189,13 @@ export const renderDevices = (ctx: DevicesContext): HTMLElement => {
               h(
                 "tr",
                 { "data-device": d.deviceId, "data-role": d.role, className: d.revoked ? "revoked" : "" },
-                h("td", {}, nameOf(d), d.deviceId === ctx.ownDeviceId ? h("span", { className: "badge" }, "this browser") : null, h("div", { className: "muted small" }, d.deviceId.slice(0, 16))),
+                h(
+                  "td",
+                  {},
+                  nameOf(d),
+                  d.deviceId === ctx.ownDeviceId ? h("span", { className: "badge" }, "this browser") : null,
+                  h("div", { className: "muted small" }, d.deviceId.slice(0, 16))
+                ),
                 h("td", {}, d.role),
                 h("td", {}, d.platform ?? ""),
                 h("td", {}, `${ago(now - d.pairedAt)} ago`),

@@ -24,27 +24,52 @@ const table = (report: DoctorReport) =>
   h(
     "table",
     { className: "table doctor-table", id: "doctor-table" },
-    h("thead", {}, h("tr", {}, h("th", {}, ""), h("th", {}, "Check"), h("th", {}, "Time"), h("th", {}, "What was seen"))),
+    h(
+      "thead",
+      {},
+      h("tr", {}, h("th", {}, ""), h("th", {}, "Check"), h("th", {}, "Time"), h("th", {}, "What was seen"))
+    ),
     h(
       "tbody",
       {},
       report.steps.flatMap((s) => [
         h(
           "tr",
-          { "data-step": s.id, "data-ok": String(s.ok), className: s.ok === false ? "doctor-fail" : s.ok === true ? "doctor-ok" : "doctor-skip" },
+          {
+            "data-step": s.id,
+            "data-ok": String(s.ok),
+            className: s.ok === false ? "doctor-fail" : s.ok === true ? "doctor-ok" : "doctor-skip"
+          },
           h("td", { className: "doctor-mark" }, mark(s.ok)),
           h("td", {}, s.id),
           h("td", {}, s.ok === null ? "" : `${s.ms} ms`),
           h("td", {}, s.detail)
         ),
-        s.fix === undefined ? null : h("tr", { className: "doctor-fix", "data-fix": s.id }, h("td", {}, ""), h("td", {}, "fix"), h("td", {}, ""), h("td", {}, s.fix))
+        s.fix === undefined
+          ? null
+          : h(
+              "tr",
+              { className: "doctor-fix", "data-fix": s.id },
+              h("td", {}, ""),
+              h("td", {}, "fix"),
+              h("td", {}, ""),
+              h("td", {}, s.fix)
+            )
       ])
     )
   )
 
 /** The card, made once so a re-rendered Overview keeps the last result. */
 export const doctorCard = (run: () => Promise<DoctorReport>): HTMLElement => {
-  const result = h("div", { id: "doctor-result" }, h("p", { className: "muted small" }, "Checks this Gateway's process and port, its state directory, its Tailscale exposure and the security audit, from the Gateway's side."))
+  const result = h(
+    "div",
+    { id: "doctor-result" },
+    h(
+      "p",
+      { className: "muted small" },
+      "Checks this Gateway's process and port, its state directory, its Tailscale exposure and the security audit, from the Gateway's side."
+    )
+  )
   let busy = false
   const button = h("button", { id: "diagnose" }, "Diagnose")
   button.addEventListener("click", async () => {
@@ -57,15 +82,27 @@ export const doctorCard = (run: () => Promise<DoctorReport>): HTMLElement => {
       const failed = report.steps.find((s) => s.ok === false)
       replaceChildren(
         result,
-        h("p", { id: "doctor-summary", className: failed ? "error" : "" }, failed ? `Stopped at ${failed.id}: fix it and diagnose again.` : "All checks passed."),
+        h(
+          "p",
+          { id: "doctor-summary", className: failed ? "error" : "" },
+          failed ? `Stopped at ${failed.id}: fix it and diagnose again.` : "All checks passed."
+        ),
         table(report)
       )
     } catch (e) {
-      replaceChildren(result, h("p", { id: "doctor-summary", className: "error" }, `Diagnose failed: ${(e as Error).message}`))
+      replaceChildren(
+        result,
+        h("p", { id: "doctor-summary", className: "error" }, `Diagnose failed: ${(e as Error).message}`)
+      )
     } finally {
       busy = false
       button.removeAttribute("disabled")
     }
   })
-  return h("section", { className: "card doctor", id: "doctor" }, h("div", { className: "view-head" }, h("h3", {}, "Diagnose"), button), result)
+  return h(
+    "section",
+    { className: "card doctor", id: "doctor" },
+    h("div", { className: "view-head" }, h("h3", {}, "Diagnose"), button),
+    result
+  )
 }

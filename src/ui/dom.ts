@@ -3,7 +3,11 @@
 type Child = Node | string | number | false | null | undefined
 type Attrs = Record<string, string | number | boolean | ((e: any) => void) | undefined>
 
-export const h = <K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Array<Child | Array<Child>>): HTMLElementTagNameMap[K] => {
+export const h = <K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  ...children: Array<Child | Array<Child>>
+): HTMLElementTagNameMap[K] => {
   const el = document.createElement(tag)
   for (const [k, v] of Object.entries(attrs)) {
     if (v === undefined || v === false) continue

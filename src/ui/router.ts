@@ -51,7 +51,11 @@ export const renderNav = () => {
         { className: view === state.view ? "tab active" : "tab", "data-view": view, onclick: () => go(view) },
         label,
         view === "pairing" && state.pendingCount > 0
-          ? h("span", { id: "pairing-count", className: "badge", title: "pairing requests waiting for approval" }, String(state.pendingCount))
+          ? h(
+              "span",
+              { id: "pairing-count", className: "badge", title: "pairing requests waiting for approval" },
+              String(state.pendingCount)
+            )
           : null
       )
     )

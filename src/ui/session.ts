@@ -24,7 +24,10 @@ export const connect = (credentials: Credentials) => {
           identity: state.identity,
           deviceToken: () => loadDeviceToken(state.url, state.identity!.deviceId),
           // From now on this browser signs in with its own device token and no longer keeps the shared secret.
-          onDeviceToken: (token: string) => (saveDeviceToken(state.url, state.identity!.deviceId, token), forgetCredentials())
+          onDeviceToken: (token: string) => (
+            saveDeviceToken(state.url, state.identity!.deviceId, token),
+            forgetCredentials()
+          )
         }),
     onState: (s) => {
       state.connState = s
@@ -47,7 +50,10 @@ export const connect = (credentials: Credentials) => {
             connect
           )
         }
-        showLogin(s.error.details?.code?.endsWith("_MISSING") && credentials.kind === "none" ? undefined : s.error.message, connect)
+        showLogin(
+          s.error.details?.code?.endsWith("_MISSING") && credentials.kind === "none" ? undefined : s.error.message,
+          connect
+        )
       } else if (state.view === "overview" && main.querySelector("#overview") !== null) {
         // "Reachable" must not keep saying yes while the page is disconnected.
         renderOverview()
@@ -83,8 +89,12 @@ export const onEvent = (event: string, payload: any) => {
       else if (!webchatOnly) void refreshPendingCount()
       return
     case "shutdown":
-      state.shutdown = typeof payload?.reason === "string" && payload.reason.length > 0 ? payload.reason : "no reason given"
-      replaceChildren(banner, `The Gateway is shutting down (${state.shutdown}); this page will reconnect when it is back.`)
+      state.shutdown =
+        typeof payload?.reason === "string" && payload.reason.length > 0 ? payload.reason : "no reason given"
+      replaceChildren(
+        banner,
+        `The Gateway is shutting down (${state.shutdown}); this page will reconnect when it is back.`
+      )
       banner.hidden = false
       return
   }

@@ -16,7 +16,12 @@ export const shell = (onForget: () => void) =>
     h(
       "header",
       { className: "topbar" },
-      h("div", { className: "brand" }, h("span", { className: "logo", "aria-hidden": "true" }), webchatOnly ? "OpenClaw WebChat" : "OpenClaw Gateway"),
+      h(
+        "div",
+        { className: "brand" },
+        h("span", { className: "logo", "aria-hidden": "true" }),
+        webchatOnly ? "OpenClaw WebChat" : "OpenClaw Gateway"
+      ),
       pill,
       h("div", { className: "spacer" }),
       h("button", { id: "forget", className: "ghost", onclick: onForget }, "Forget credentials")
@@ -28,7 +33,10 @@ export const shell = (onForget: () => void) =>
 
 export const renderNotices = () => {
   noticeBox.hidden = notices.length === 0
-  replaceChildren(noticeBox, notices.map((n) => h("p", {}, n)))
+  replaceChildren(
+    noticeBox,
+    notices.map((n) => h("p", {}, n))
+  )
 }
 
 let bannerTimer: number | undefined
@@ -36,14 +44,29 @@ export const renderConnState = () => {
   const s = state.connState
   clearInterval(bannerTimer)
   pill.className = `pill ${s.kind}`
-  pill.textContent = s.kind === "connected" ? "connected" : s.kind === "auth-failed" ? "not signed in" : s.kind === "waiting" ? "disconnected" : "connecting…"
+  pill.textContent =
+    s.kind === "connected"
+      ? "connected"
+      : s.kind === "auth-failed"
+        ? "not signed in"
+        : s.kind === "waiting"
+          ? "disconnected"
+          : "connecting…"
   if (s.kind === "waiting") {
     const paint = () => {
       const secs = Math.max(0, Math.ceil((s.retryAt - Date.now()) / 1000))
       // A clean stop says why; the failed reconnects after it must not hide that.
       replaceChildren(
         banner,
-        h("strong", {}, state.shutdown !== undefined ? `The Gateway shut down (${state.shutdown}). ` : s.everConnected ? "Connection to the Gateway lost. " : "Cannot connect to the Gateway. "),
+        h(
+          "strong",
+          {},
+          state.shutdown !== undefined
+            ? `The Gateway shut down (${state.shutdown}). `
+            : s.everConnected
+              ? "Connection to the Gateway lost. "
+              : "Cannot connect to the Gateway. "
+        ),
         `${state.shutdown !== undefined ? "It is not back yet" : s.reason}. Reconnecting in ${secs}s… `,
         h("button", { className: "link", onclick: () => state.conn?.retryNow() }, "Retry now")
       )
@@ -52,7 +75,12 @@ export const renderConnState = () => {
     bannerTimer = window.setInterval(paint, 1000)
     banner.hidden = false
   } else if (s.kind === "connecting" && s.attempt > 1) {
-    replaceChildren(banner, state.shutdown !== undefined ? `The Gateway shut down (${state.shutdown}). Reconnecting…` : "Reconnecting to the Gateway…")
+    replaceChildren(
+      banner,
+      state.shutdown !== undefined
+        ? `The Gateway shut down (${state.shutdown}). Reconnecting…`
+        : "Reconnecting to the Gateway…"
+    )
     banner.hidden = false
   } else banner.hidden = true
 }

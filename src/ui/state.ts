@@ -26,7 +26,9 @@ export interface ChatLine {
 }
 
 export const state = {
-  view: (webchatOnly ? "chat" : (sessionStorage.getItem("openclaw.controlUi.view") as View | null) ?? "overview") as View,
+  view: (webchatOnly
+    ? "chat"
+    : ((sessionStorage.getItem("openclaw.controlUi.view") as View | null) ?? "overview")) as View,
   url: defaultUrl,
   /** This browser's device identity (none without WebCrypto Ed25519 on a secure page). */
   identity: undefined as DeviceIdentity | undefined,

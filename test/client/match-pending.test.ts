@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest"
 import { matchPending } from "../../src/cli/nodes.js"
 
-const req = (requestId: string, nodeId: string, displayName?: string) => ({ requestId, nodeId, ...(displayName ? { displayName } : {}), requestedAt: 0, expiresAt: 1 })
+const req = (requestId: string, nodeId: string, displayName?: string) => ({
+  requestId,
+  nodeId,
+  ...(displayName ? { displayName } : {}),
+  requestedAt: 0,
+  expiresAt: 1
+})
 const pending = [
   req("3f0c1a2b-0000-4000-8000-000000000001", "aaaaaaaa11111111", "laptop"),
   req("3f0c1a2b-1111-4000-8000-000000000002", "bbbbbbbb22222222", "phone"),
@@ -10,7 +16,9 @@ const pending = [
 
 describe("nodes approve|reject: which pending request a reference means", () => {
   it("the full id, a unique 8+ character prefix of the request or node id, or the display name", () => {
-    expect(matchPending(pending, "9e8d7c6b-2222-4000-8000-000000000003")).toEqual({ requestId: "9e8d7c6b-2222-4000-8000-000000000003" })
+    expect(matchPending(pending, "9e8d7c6b-2222-4000-8000-000000000003")).toEqual({
+      requestId: "9e8d7c6b-2222-4000-8000-000000000003"
+    })
     expect(matchPending(pending, "9e8d7c6b")).toEqual({ requestId: "9e8d7c6b-2222-4000-8000-000000000003" })
     expect(matchPending(pending, "3f0c1a2b-1")).toEqual({ requestId: "3f0c1a2b-1111-4000-8000-000000000002" })
     expect(matchPending(pending, "bbbbbbbb")).toEqual({ requestId: "3f0c1a2b-1111-4000-8000-000000000002" })

@@ -3,7 +3,12 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { resolveTarget } from "../../src/client/target.js"
-import { readRuntimeRecord, removeRuntimeRecord, runtimeRecordPath, writeRuntimeRecord } from "../../src/config/runtime-record.js"
+import {
+  readRuntimeRecord,
+  removeRuntimeRecord,
+  runtimeRecordPath,
+  writeRuntimeRecord
+} from "../../src/config/runtime-record.js"
 import { tempStateDir } from "../support/cli.js"
 
 const setup = (gateway: Record<string, any> = {}, record: Record<string, any> = {}) => {
@@ -21,32 +26,60 @@ const setup = (gateway: Record<string, any> = {}, record: Record<string, any> = 
     startedAt: new Date().toISOString(),
     ...record
   })
-  return { stateDir, loaded: { configPath, stateDir, exists: true, file: { gateway: { auth: { token: "file" }, ...gateway } } } }
+  return {
+    stateDir,
+    loaded: { configPath, stateDir, exists: true, file: { gateway: { auth: { token: "file" }, ...gateway } } }
+  }
 }
 
 describe("the runtime record in target resolution", () => {
   it("beats gateway.port and the default port in local mode, and says so", () => {
     const { loaded } = setup({ port: 19000 })
-    expect(resolveTarget(loaded, {}, {})).toMatchObject({ url: "ws://127.0.0.1:41300", source: `running Gateway, PID ${process.pid}, port 41300`, token: "file", remote: false })
+    expect(resolveTarget(loaded, {}, {})).toMatchObject({
+      url: "ws://127.0.0.1:41300",
+      source: `running Gateway, PID ${process.pid}, port 41300`,
+      token: "file",
+      remote: false
+    })
   })
 
   it("loses to an explicit other port (--port, OPENCLAW_GATEWAY_PORT), to --url, to OPENCLAW_GATEWAY_URL and to remote mode", () => {
     const { loaded } = setup()
-    expect(resolveTarget(loaded, { OPENCLAW_GATEWAY_PORT: "19001" }, {})).toMatchObject({ url: "ws://127.0.0.1:19001", source: "local (OPENCLAW_GATEWAY_PORT)" })
-    expect(resolveTarget(loaded, {}, { port: 19002 })).toMatchObject({ url: "ws://127.0.0.1:19002", source: "local (--port)", token: "file" })
+    expect(resolveTarget(loaded, { OPENCLAW_GATEWAY_PORT: "19001" }, {})).toMatchObject({
+      url: "ws://127.0.0.1:19001",
+      source: "local (OPENCLAW_GATEWAY_PORT)"
+    })
+    expect(resolveTarget(loaded, {}, { port: 19002 })).toMatchObject({
+      url: "ws://127.0.0.1:19002",
+      source: "local (--port)",
+      token: "file"
+    })
     expect(resolveTarget(loaded, {}, { url: "ws://127.0.0.1:2", token: "x" }).source).toBe("--url")
     expect(resolveTarget(loaded, { OPENCLAW_GATEWAY_URL: "ws://127.0.0.1:3" }, {}).source).toBe("OPENCLAW_GATEWAY_URL")
-    const remote = { ...loaded, file: { gateway: { mode: "remote" as const, remote: { url: "ws://10.0.0.5:18789" }, auth: { token: "f" } } } }
+    const remote = {
+      ...loaded,
+      file: { gateway: { mode: "remote" as const, remote: { url: "ws://10.0.0.5:18789" }, auth: { token: "f" } } }
+    }
     expect(resolveTarget(remote, {}, {}).source).toBe("gateway.remote.url")
     // --port beats a remote config: it names a Gateway on this machine.
-    expect(resolveTarget(remote, {}, { port: 41300 })).toMatchObject({ url: "ws://127.0.0.1:41300", source: "local (--port)" })
+    expect(resolveTarget(remote, {}, { port: 41300 })).toMatchObject({
+      url: "ws://127.0.0.1:41300",
+      source: "local (--port)"
+    })
   })
 
   it("the record's URL carries the host a tailnet bind uses, and its fingerprint pins a TLS Gateway", () => {
     const fp = "AB:".repeat(31) + "AB"
-    const { loaded } = setup({ bind: "tailnet" }, { url: "wss://100.101.102.103:41300", tlsFingerprint: fp, tlsCertPath: "/state/gateway/tls/gateway-cert.pem" })
+    const { loaded } = setup(
+      { bind: "tailnet" },
+      { url: "wss://100.101.102.103:41300", tlsFingerprint: fp, tlsCertPath: "/state/gateway/tls/gateway-cert.pem" }
+    )
     // No Tailscale interface is needed: the record says where the Gateway listens.
-    expect(resolveTarget(loaded, {}, {}, () => ({}))).toMatchObject({ url: "wss://100.101.102.103:41300", tlsFingerprint: fp, pinSource: "local certificate /state/gateway/tls/gateway-cert.pem" })
+    expect(resolveTarget(loaded, {}, {}, () => ({}))).toMatchObject({
+      url: "wss://100.101.102.103:41300",
+      tlsFingerprint: fp,
+      pinSource: "local certificate /state/gateway/tls/gateway-cert.pem"
+    })
   })
 
   it("is ignored for another config file or a process that is gone", () => {

@@ -23,7 +23,8 @@ describe.skipIf(!installed)("OpenClaw's node host against our Gateway", () => {
   const waitFor = async (what: () => Promise<boolean>, timeoutMs: number, label: string) => {
     const deadline = Date.now() + timeoutMs
     while (!(await what())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${label}; OpenClaw node host output:\n${log.slice(-3000)}`)
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${label}; OpenClaw node host output:\n${log.slice(-3000)}`)
       await new Promise((r) => setTimeout(r, 500))
     }
   }
@@ -31,24 +32,31 @@ describe.skipIf(!installed)("OpenClaw's node host against our Gateway", () => {
   beforeAll(async () => {
     const stateDir = tempStateDir()
     const port = await freePort()
-    fs.writeFileSync(path.join(stateDir, "openclaw.json"), JSON.stringify({ gateway: { port, auth: { token: TOKEN } } }))
+    fs.writeFileSync(
+      path.join(stateDir, "openclaw.json"),
+      JSON.stringify({ gateway: { port, auth: { token: TOKEN } } })
+    )
     env = cliEnv(stateDir)
     gw = await startGateway([], env)
     const home = tempStateDir()
-    theirs = spawn(NODE24, [OPENCLAW, "node", "run", "--host", "127.0.0.1", "--port", String(port), "--display-name", "their-node"], {
-      env: {
-        PATH: `${path.dirname(NODE24)}:${process.env.PATH}`,
-        HOME: home,
-        OPENCLAW_STATE_DIR: path.join(home, ".openclaw"),
-        OPENCLAW_GATEWAY_TOKEN: TOKEN,
-        OPENCLAW_NO_AUTO_UPDATE: "1",
-        OPENCLAW_DISABLE_BONJOUR: "1",
-        OPENCLAW_OFFLINE: "1",
-        NO_COLOR: "1"
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true
-    })
+    theirs = spawn(
+      NODE24,
+      [OPENCLAW, "node", "run", "--host", "127.0.0.1", "--port", String(port), "--display-name", "their-node"],
+      {
+        env: {
+          PATH: `${path.dirname(NODE24)}:${process.env.PATH}`,
+          HOME: home,
+          OPENCLAW_STATE_DIR: path.join(home, ".openclaw"),
+          OPENCLAW_GATEWAY_TOKEN: TOKEN,
+          OPENCLAW_NO_AUTO_UPDATE: "1",
+          OPENCLAW_DISABLE_BONJOUR: "1",
+          OPENCLAW_OFFLINE: "1",
+          NO_COLOR: "1"
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+        detached: true
+      }
+    )
     theirs.stdout!.on("data", (d) => (log += d))
     theirs.stderr!.on("data", (d) => (log += d))
   }, 30_000)
@@ -77,11 +85,29 @@ describe.skipIf(!installed)("OpenClaw's node host against our Gateway", () => {
     expect(log).not.toContain("reconnect paused")
     expect((await runCli(["nodes", "approve", requestId!], env)).code).toBe(0)
     await waitFor(
-      async () => JSON.parse((await runCli(["nodes", "list", "--json"], env)).stdout).nodes.some((n: any) => n.connected && n.displayName === "their-node"),
+      async () =>
+        JSON.parse((await runCli(["nodes", "list", "--json"], env)).stdout).nodes.some(
+          (n: any) => n.connected && n.displayName === "their-node"
+        ),
       60_000,
       "OpenClaw's node host to connect after approval"
     )
-    const which = await runCli(["gateway", "call", "node.invoke", "--params", JSON.stringify({ nodeId: "their-node", command: "system.which", params: { bins: ["sh"] }, idempotencyKey: "compat-1" })], env, 40_000)
+    const which = await runCli(
+      [
+        "gateway",
+        "call",
+        "node.invoke",
+        "--params",
+        JSON.stringify({
+          nodeId: "their-node",
+          command: "system.which",
+          params: { bins: ["sh"] },
+          idempotencyKey: "compat-1"
+        })
+      ],
+      env,
+      40_000
+    )
     expect(which.code).toBe(0)
     expect(JSON.parse(which.stdout).payload.bins.sh).toMatch(/\/sh$/)
     const status = await runCli(["browser", "status", "--json"], env, 40_000)

@@ -25,14 +25,23 @@ const hasTmux = (() => {
   }
 })()
 
-const TYPES: Record<string, string> = { ".js": "text/javascript", ".css": "text/css", ".html": "text/html", ".svg": "image/svg+xml", ".json": "application/json", ".png": "image/png", ".woff2": "font/woff2" }
+const TYPES: Record<string, string> = {
+  ".js": "text/javascript",
+  ".css": "text/css",
+  ".html": "text/html",
+  ".svg": "image/svg+xml",
+  ".json": "application/json",
+  ".png": "image/png",
+  ".woff2": "font/woff2"
+}
 
 /** OpenClaw's built Control UI from a plain static server (any unknown path gets index.html, as an SPA host does). */
 const serveControlUi = () =>
   new Promise<http.Server>((resolve) => {
     const server = http.createServer((req, res) => {
       let file = path.join(CONTROL_UI, decodeURIComponent((req.url ?? "/").split("?")[0]!))
-      if (!file.startsWith(CONTROL_UI) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) file = path.join(CONTROL_UI, "index.html")
+      if (!file.startsWith(CONTROL_UI) || !fs.existsSync(file) || fs.statSync(file).isDirectory())
+        file = path.join(CONTROL_UI, "index.html")
       res.writeHead(200, { "content-type": TYPES[path.extname(file)] ?? "application/octet-stream" })
       fs.createReadStream(file).pipe(res)
     })
@@ -66,7 +75,9 @@ describe.skipIf(!compatInstalled)("OpenClaw's own clients against our Gateway", 
     ui = await serveControlUi()
     uiOrigin = `http://127.0.0.1:${(ui.address() as AddressInfo).port}`
     const stateDir = tempStateDir()
-    const config = { gateway: { port: await freePort(), auth: { token: TOKEN }, controlUi: { allowedOrigins: [uiOrigin] } } }
+    const config = {
+      gateway: { port: await freePort(), auth: { token: TOKEN }, controlUi: { allowedOrigins: [uiOrigin] } }
+    }
     fs.writeFileSync(path.join(stateDir, "openclaw.json"), JSON.stringify(config))
     gw = await startGateway([], cliEnv(stateDir))
     home = tempStateDir()
@@ -82,60 +93,71 @@ describe.skipIf(!compatInstalled)("OpenClaw's own clients against our Gateway", 
     ui?.close()
   })
 
-  it.skipIf(!chromiumInstalled)("its Control UI connects, and chat sends and shows our agent's reply", async () => {
-    const { browser, close } = await launchBrowser()
-    try {
-      const page = await browser.newPage()
-      const errors: Array<string> = []
-      page.on("pageerror", (e) => errors.push(e.message))
-      await page.goto(`${uiOrigin}/chat?gatewayUrl=${encodeURIComponent(`ws://127.0.0.1:${gw.port}`)}#token=${TOKEN}`)
-      // The UI asks before it talks to a Gateway other than the one it was served from.
-      await page.getByRole("button", { name: /^Switch to / }).click({ timeout: 30_000 })
-      const input = page.getByPlaceholder(/^Message /)
-      await input.waitFor({ timeout: 30_000 })
-      await page.getByText(/^Connected$/).first().waitFor({ timeout: 30_000 })
-      await input.fill("hello from the control ui")
-      await input.press("Enter")
-      await page.getByText("Echo: hello from the control ui").first().waitFor({ timeout: 30_000 })
-      await screenshot(page, "openclaw-control-ui-chat")
-      expect(errors).toEqual([])
-    } finally {
-      await close()
-    }
-  }, 120_000)
+  it.skipIf(!chromiumInstalled)(
+    "its Control UI connects, and chat sends and shows our agent's reply",
+    async () => {
+      const { browser, close } = await launchBrowser()
+      try {
+        const page = await browser.newPage()
+        const errors: Array<string> = []
+        page.on("pageerror", (e) => errors.push(e.message))
+        await page.goto(`${uiOrigin}/chat?gatewayUrl=${encodeURIComponent(`ws://127.0.0.1:${gw.port}`)}#token=${TOKEN}`)
+        // The UI asks before it talks to a Gateway other than the one it was served from.
+        await page.getByRole("button", { name: /^Switch to / }).click({ timeout: 30_000 })
+        const input = page.getByPlaceholder(/^Message /)
+        await input.waitFor({ timeout: 30_000 })
+        await page
+          .getByText(/^Connected$/)
+          .first()
+          .waitFor({ timeout: 30_000 })
+        await input.fill("hello from the control ui")
+        await input.press("Enter")
+        await page.getByText("Echo: hello from the control ui").first().waitFor({ timeout: 30_000 })
+        await screenshot(page, "openclaw-control-ui-chat")
+        expect(errors).toEqual([])
+      } finally {
+        await close()
+      }
+    },
+    120_000
+  )
 
-  it.skipIf(!hasTmux)("its TUI connects, sends and shows the reply", async () => {
-    const socket = `oc-compat-${process.pid}`
-    const tmux = (...args: Array<string>) => execFileSync("tmux", ["-L", socket, ...args], { encoding: "utf8" })
-    const screen = () => tmux("capture-pane", "-p", "-t", "tui")
-    const waitScreen = async (re: RegExp, timeoutMs: number) => {
-      const deadline = Date.now() + timeoutMs
-      while (!re.test(screen())) {
-        if (Date.now() > deadline) throw new Error(`TUI screen never matched ${re}:\n${screen()}`)
-        await new Promise((r) => setTimeout(r, 300))
+  it.skipIf(!hasTmux)(
+    "its TUI connects, sends and shows the reply",
+    async () => {
+      const socket = `oc-compat-${process.pid}`
+      const tmux = (...args: Array<string>) => execFileSync("tmux", ["-L", socket, ...args], { encoding: "utf8" })
+      const screen = () => tmux("capture-pane", "-p", "-t", "tui")
+      const waitScreen = async (re: RegExp, timeoutMs: number) => {
+        const deadline = Date.now() + timeoutMs
+        while (!re.test(screen())) {
+          if (Date.now() > deadline) throw new Error(`TUI screen never matched ${re}:\n${screen()}`)
+          await new Promise((r) => setTimeout(r, 300))
+        }
       }
-    }
-    const env = Object.entries(openclawEnv()).map(([k, v]) => `${k}=${JSON.stringify(v)}`)
-    const command = `env ${env.join(" ")} ${NODE24} ${OPENCLAW} tui --url ws://127.0.0.1:${gw.port} --token ${TOKEN}`
-    tmux("new-session", "-d", "-s", "tui", "-x", "160", "-y", "40", command)
-    try {
-      await waitScreen(/\bconnected \| idle/, 90_000)
-      expect(screen()).toMatch(/agent main/)
-      tmux("send-keys", "-t", "tui", "-l", "hello from the tui")
-      // An Enter can land while the TUI is still loading the session (it then keeps the text in the
-      // editor); an Enter on an empty editor does nothing, so press it until the reply shows.
-      const deadline = Date.now() + 30_000
-      while (!/Echo: hello from the tui/.test(screen())) {
-        if (Date.now() > deadline) throw new Error(`no reply on the TUI screen:\n${screen()}`)
-        tmux("send-keys", "-t", "tui", "Enter")
-        await new Promise((r) => setTimeout(r, 2_000))
+      const env = Object.entries(openclawEnv()).map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+      const command = `env ${env.join(" ")} ${NODE24} ${OPENCLAW} tui --url ws://127.0.0.1:${gw.port} --token ${TOKEN}`
+      tmux("new-session", "-d", "-s", "tui", "-x", "160", "-y", "40", command)
+      try {
+        await waitScreen(/\bconnected \| idle/, 90_000)
+        expect(screen()).toMatch(/agent main/)
+        tmux("send-keys", "-t", "tui", "-l", "hello from the tui")
+        // An Enter can land while the TUI is still loading the session (it then keeps the text in the
+        // editor); an Enter on an empty editor does nothing, so press it until the reply shows.
+        const deadline = Date.now() + 30_000
+        while (!/Echo: hello from the tui/.test(screen())) {
+          if (Date.now() > deadline) throw new Error(`no reply on the TUI screen:\n${screen()}`)
+          tmux("send-keys", "-t", "tui", "Enter")
+          await new Promise((r) => setTimeout(r, 2_000))
+        }
+        expect(screen().match(/Echo: hello from the tui/g)).toHaveLength(1)
+        expect(screen()).not.toMatch(/not connected|refresh failed/)
+      } finally {
+        tmux("kill-server")
       }
-      expect(screen().match(/Echo: hello from the tui/g)).toHaveLength(1)
-      expect(screen()).not.toMatch(/not connected|refresh failed/)
-    } finally {
-      tmux("kill-server")
-    }
-  }, 150_000)
+    },
+    150_000
+  )
 
   describe("its CLI", () => {
     it("gateway probe: connect and read probe ok", async () => {
@@ -163,7 +185,16 @@ describe.skipIf(!compatInstalled)("OpenClaw's own clients against our Gateway", 
     }, 60_000)
 
     it("gateway call of an OpenClaw method we do not implement says so", async () => {
-      const r = await openclaw(["gateway", "call", "cron.list", "--url", `ws://127.0.0.1:${gw.port}`, "--token", TOKEN, "--json"])
+      const r = await openclaw([
+        "gateway",
+        "call",
+        "cron.list",
+        "--url",
+        `ws://127.0.0.1:${gw.port}`,
+        "--token",
+        TOKEN,
+        "--json"
+      ])
       expect(r.code).not.toBe(0)
       expect(r.stdout + r.stderr).toContain("cron.list is not supported by this Gateway")
     }, 60_000)

@@ -21,15 +21,26 @@ const openclaw = (args: ReadonlyArray<string>) => {
     execFile(
       NODE24,
       [OPENCLAW, ...args],
-      { env: { PATH: `${path.dirname(NODE24)}:${process.env.PATH}`, HOME: home, OPENCLAW_STATE_DIR: path.join(home, ".openclaw"), NO_COLOR: "1" }, timeout: 60_000 },
-      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr })
+      {
+        env: {
+          PATH: `${path.dirname(NODE24)}:${process.env.PATH}`,
+          HOME: home,
+          OPENCLAW_STATE_DIR: path.join(home, ".openclaw"),
+          NO_COLOR: "1"
+        },
+        timeout: 60_000
+      },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr })
     )
   })
 }
 
 const httpStatus = (port: number, p: string) =>
   new Promise<number>((resolve) => {
-    http.get({ host: "127.0.0.1", port, path: p, timeout: 2_000 }, (res) => (res.resume(), resolve(res.statusCode ?? 0))).on("error", () => resolve(0))
+    http
+      .get({ host: "127.0.0.1", port, path: p, timeout: 2_000 }, (res) => (res.resume(), resolve(res.statusCode ?? 0)))
+      .on("error", () => resolve(0))
   })
 
 /** JSON printed by a CLI, tolerating log lines before it. */
@@ -43,36 +54,57 @@ describe.skipIf(!installed)("OpenClaw 2026.9.x compatibility", () => {
 
   beforeAll(async () => {
     const stateDir = tempStateDir()
-    fs.writeFileSync(path.join(stateDir, "openclaw.json"), JSON.stringify({ gateway: { port: await freePort(), auth: { token: TOKEN } } }))
+    fs.writeFileSync(
+      path.join(stateDir, "openclaw.json"),
+      JSON.stringify({ gateway: { port: await freePort(), auth: { token: TOKEN } } })
+    )
     ours = await startGateway([], cliEnv(stateDir))
 
     // A real OpenClaw gateway, offline: no channels, providers, cron or update checks.
     theirPort = await freePort()
     const home = tempStateDir()
-    theirs = spawn(NODE24, [OPENCLAW, "gateway", "run", "--port", String(theirPort), "--bind", "loopback", "--auth", "token", "--token", TOKEN, "--allow-unconfigured"], {
-      env: {
-        PATH: `${path.dirname(NODE24)}:${process.env.PATH}`,
-        HOME: home,
-        OPENCLAW_STATE_DIR: path.join(home, ".openclaw"),
-        OPENCLAW_SKIP_CHANNELS: "1",
-        OPENCLAW_SKIP_PROVIDERS: "1",
-        OPENCLAW_SKIP_CRON: "1",
-        OPENCLAW_SKIP_GMAIL_WATCHER: "1",
-        OPENCLAW_SKIP_CANVAS_HOST: "1",
-        OPENCLAW_SKIP_BROWSER_CONTROL_SERVER: "1",
-        OPENCLAW_SKIP_STARTUP_MODEL_PREWARM: "1",
-        OPENCLAW_NO_AUTO_UPDATE: "1",
-        OPENCLAW_DISABLE_BONJOUR: "1",
-        OPENCLAW_OFFLINE: "1",
-        NO_COLOR: "1"
-      },
-      stdio: ["ignore", "pipe", "pipe"]
-    })
+    theirs = spawn(
+      NODE24,
+      [
+        OPENCLAW,
+        "gateway",
+        "run",
+        "--port",
+        String(theirPort),
+        "--bind",
+        "loopback",
+        "--auth",
+        "token",
+        "--token",
+        TOKEN,
+        "--allow-unconfigured"
+      ],
+      {
+        env: {
+          PATH: `${path.dirname(NODE24)}:${process.env.PATH}`,
+          HOME: home,
+          OPENCLAW_STATE_DIR: path.join(home, ".openclaw"),
+          OPENCLAW_SKIP_CHANNELS: "1",
+          OPENCLAW_SKIP_PROVIDERS: "1",
+          OPENCLAW_SKIP_CRON: "1",
+          OPENCLAW_SKIP_GMAIL_WATCHER: "1",
+          OPENCLAW_SKIP_CANVAS_HOST: "1",
+          OPENCLAW_SKIP_BROWSER_CONTROL_SERVER: "1",
+          OPENCLAW_SKIP_STARTUP_MODEL_PREWARM: "1",
+          OPENCLAW_NO_AUTO_UPDATE: "1",
+          OPENCLAW_DISABLE_BONJOUR: "1",
+          OPENCLAW_OFFLINE: "1",
+          NO_COLOR: "1"
+        },
+        stdio: ["ignore", "pipe", "pipe"]
+      }
+    )
     theirs.stdout!.on("data", (d) => (theirLog += d))
     theirs.stderr!.on("data", (d) => (theirLog += d))
     const deadline = Date.now() + 90_000
     while ((await httpStatus(theirPort, "/readyz")) !== 200) {
-      if (theirs.exitCode !== null || Date.now() > deadline) throw new Error(`OpenClaw gateway did not become ready:\n${theirLog.slice(-3000)}`)
+      if (theirs.exitCode !== null || Date.now() > deadline)
+        throw new Error(`OpenClaw gateway did not become ready:\n${theirLog.slice(-3000)}`)
       await new Promise((r) => setTimeout(r, 200))
     }
   }, 120_000)
@@ -89,13 +121,31 @@ describe.skipIf(!installed)("OpenClaw 2026.9.x compatibility", () => {
 
   describe("OpenClaw's CLI against our Gateway", () => {
     it("gateway call health --json", async () => {
-      const r = await openclaw(["gateway", "call", "health", "--url", `ws://127.0.0.1:${ours.port}`, "--token", TOKEN, "--json"])
+      const r = await openclaw([
+        "gateway",
+        "call",
+        "health",
+        "--url",
+        `ws://127.0.0.1:${ours.port}`,
+        "--token",
+        TOKEN,
+        "--json"
+      ])
       expect(r.code, r.stderr).toBe(0)
       expect(jsonOf(r.stdout)).toMatchObject({ ok: true })
     }, 60_000)
 
     it("gateway call status --json", async () => {
-      const r = await openclaw(["gateway", "call", "status", "--url", `ws://127.0.0.1:${ours.port}`, "--token", TOKEN, "--json"])
+      const r = await openclaw([
+        "gateway",
+        "call",
+        "status",
+        "--url",
+        `ws://127.0.0.1:${ours.port}`,
+        "--token",
+        TOKEN,
+        "--json"
+      ])
       expect(r.code, r.stderr).toBe(0)
       expect(jsonOf(r.stdout)).toMatchObject({ protocol: 4, bind: { port: ours.port } })
     }, 60_000)
@@ -108,13 +158,37 @@ describe.skipIf(!installed)("OpenClaw 2026.9.x compatibility", () => {
 
     it("gateway call agent --expect-final waits for the second response and prints the final reply", async () => {
       const params = JSON.stringify({ message: "hi from openclaw", idempotencyKey: "compat-k1" })
-      const r = await openclaw(["gateway", "call", "agent", "--url", `ws://127.0.0.1:${ours.port}`, "--token", TOKEN, "--params", params, "--expect-final", "--json"])
+      const r = await openclaw([
+        "gateway",
+        "call",
+        "agent",
+        "--url",
+        `ws://127.0.0.1:${ours.port}`,
+        "--token",
+        TOKEN,
+        "--params",
+        params,
+        "--expect-final",
+        "--json"
+      ])
       expect(r.code, r.stderr).toBe(0)
-      expect(jsonOf(r.stdout)).toMatchObject({ status: "ok", result: { text: "Echo: hi from openclaw", payloads: [{ text: "Echo: hi from openclaw" }] } })
+      expect(jsonOf(r.stdout)).toMatchObject({
+        status: "ok",
+        result: { text: "Echo: hi from openclaw", payloads: [{ text: "Echo: hi from openclaw" }] }
+      })
     }, 60_000)
 
     it("a wrong token is refused with an unauthorized error", async () => {
-      const r = await openclaw(["gateway", "call", "health", "--url", `ws://127.0.0.1:${ours.port}`, "--token", "wrong", "--json"])
+      const r = await openclaw([
+        "gateway",
+        "call",
+        "health",
+        "--url",
+        `ws://127.0.0.1:${ours.port}`,
+        "--token",
+        "wrong",
+        "--json"
+      ])
       expect(r.code).not.toBe(0)
       expect(r.stdout + r.stderr).toMatch(/unauthorized|token mismatch/i)
     }, 60_000)
@@ -124,7 +198,10 @@ describe.skipIf(!installed)("OpenClaw 2026.9.x compatibility", () => {
     const env = () => cliEnv(tempStateDir())
 
     it("gateway call health --url --token --json", async () => {
-      const r = await runCli(["gateway", "call", "health", "--url", `ws://127.0.0.1:${theirPort}`, "--token", TOKEN, "--json"], env())
+      const r = await runCli(
+        ["gateway", "call", "health", "--url", `ws://127.0.0.1:${theirPort}`, "--token", TOKEN, "--json"],
+        env()
+      )
       expect(r.code, r.stderr).toBe(0)
       expect(JSON.parse(r.stdout)).toMatchObject({ ok: true })
     }, 30_000)
@@ -140,7 +217,10 @@ describe.skipIf(!installed)("OpenClaw 2026.9.x compatibility", () => {
     }, 30_000)
 
     it("a wrong token gets the unauthorized message and exit 1", async () => {
-      const r = await runCli(["gateway", "call", "health", "--url", `ws://127.0.0.1:${theirPort}`, "--token", "wrong"], env())
+      const r = await runCli(
+        ["gateway", "call", "health", "--url", `ws://127.0.0.1:${theirPort}`, "--token", "wrong"],
+        env()
+      )
       expect(r.code).toBe(1)
       expect(r.stderr).toMatch(/unauthorized/)
     }, 30_000)

@@ -34,8 +34,13 @@ const configError = (f: () => unknown): string => {
 
 describe("config file paths", () => {
   it("OPENCLAW_CONFIG_PATH, else OPENCLAW_STATE_DIR/openclaw.json, else ~/.openclaw/openclaw.json", () => {
-    expect(resolvePaths({ HOME: "/h", OPENCLAW_CONFIG_PATH: "/x/c.json", OPENCLAW_STATE_DIR: "/s" }).configPath).toBe("/x/c.json")
-    expect(resolvePaths({ HOME: "/h", OPENCLAW_STATE_DIR: "/s" })).toEqual({ configPath: "/s/openclaw.json", stateDir: "/s" })
+    expect(resolvePaths({ HOME: "/h", OPENCLAW_CONFIG_PATH: "/x/c.json", OPENCLAW_STATE_DIR: "/s" }).configPath).toBe(
+      "/x/c.json"
+    )
+    expect(resolvePaths({ HOME: "/h", OPENCLAW_STATE_DIR: "/s" })).toEqual({
+      configPath: "/s/openclaw.json",
+      stateDir: "/s"
+    })
     expect(resolvePaths({ HOME: "/h" })).toEqual({ configPath: "/h/.openclaw/openclaw.json", stateDir: "/h/.openclaw" })
   })
 })
@@ -47,7 +52,9 @@ describe("decoding", () => {
   })
 
   it("names unknown keys and wrong types, all at once", () => {
-    const msg = configError(() => parseConfigText(`{gateway: {prot: 1, port: "80", auth: {mode: "token", tokn: "x"}}}`, "f.json", {}))
+    const msg = configError(() =>
+      parseConfigText(`{gateway: {prot: 1, port: "80", auth: {mode: "token", tokn: "x"}}}`, "f.json", {})
+    )
     expect(msg).toContain("gateway.prot: unknown key")
     expect(msg).toContain("gateway.auth.tokn: unknown key")
     expect(msg).toContain(`gateway.port: expected an integer port between 1 and 65535, got "80"`)
@@ -64,7 +71,9 @@ describe("decoding", () => {
   })
 
   it("substitutes ${VAR} in strings, keeps $${VAR} literal, and names the key of a missing variable", () => {
-    const cfg = parseConfigText(`{gateway: {auth: {token: "\${MY_TOKEN}"}, remote: {url: "ws://h:1/$\${X}"}}}`, "f", { MY_TOKEN: "abc" })
+    const cfg = parseConfigText(`{gateway: {auth: {token: "\${MY_TOKEN}"}, remote: {url: "ws://h:1/$\${X}"}}}`, "f", {
+      MY_TOKEN: "abc"
+    })
     expect(cfg.gateway?.auth?.token).toBe("abc")
     expect(cfg.gateway?.remote?.url).toBe("ws://h:1/${X}")
     const msg = configError(() => parseConfigText(`{gateway: {auth: {token: "\${NOPE}"}}}`, "f", {}))
@@ -75,7 +84,9 @@ describe("decoding", () => {
     const file = path.join(dir, "openclaw.json")
     const text = `{gateway: {bind: "everywhere"}}`
     fs.writeFileSync(file, text)
-    const result = await Effect.runPromise(Effect.either(GatewayConfig.load({ env: { OPENCLAW_STATE_DIR: dir }, createIfMissing: true })))
+    const result = await Effect.runPromise(
+      Effect.either(GatewayConfig.load({ env: { OPENCLAW_STATE_DIR: dir }, createIfMissing: true }))
+    )
     expect(Either.isLeft(result)).toBe(true)
     expect(fs.readFileSync(file, "utf8")).toBe(text)
   })
@@ -92,14 +103,18 @@ describe("first run", () => {
     expect(written.gateway.mode).toBe("local")
     expect(written.gateway.auth.token).toMatch(/^[0-9a-f]{64}$/)
     expect(cfg.file.gateway?.auth?.token).toBe(written.gateway.auth.token)
-    const again = await Effect.runPromise(createDefaultConfig(resolvePaths({ OPENCLAW_STATE_DIR: path.join(dir, "other") })))
+    const again = await Effect.runPromise(
+      createDefaultConfig(resolvePaths({ OPENCLAW_STATE_DIR: path.join(dir, "other") }))
+    )
     expect(again.file.gateway?.auth?.token).not.toBe(written.gateway.auth.token)
   })
 
   it("never overwrites an existing file", async () => {
     const file = path.join(dir, "openclaw.json")
     fs.writeFileSync(file, "{}")
-    const result = await Effect.runPromise(Effect.either(createDefaultConfig(resolvePaths({ OPENCLAW_STATE_DIR: dir }))))
+    const result = await Effect.runPromise(
+      Effect.either(createDefaultConfig(resolvePaths({ OPENCLAW_STATE_DIR: dir })))
+    )
     expect(Either.isLeft(result)).toBe(true)
     expect(fs.readFileSync(file, "utf8")).toBe("{}")
   })
@@ -114,9 +129,19 @@ describe("precedence: flag > environment > file > default", () => {
   it("port", () => {
     expect(resolveServerSettings(loaded({ auth: { token: "file-token" } }), {}, {}).port).toBe(18789)
     expect(resolveServerSettings(loaded({ port: 1001, auth: { token: "t" } }), {}, {}).port).toBe(1001)
-    expect(resolveServerSettings(loaded({ port: 1001, auth: { token: "t" } }), { OPENCLAW_GATEWAY_PORT: "1002" }, {}).port).toBe(1002)
-    expect(resolveServerSettings(loaded({ port: 1001, auth: { token: "t" } }), { OPENCLAW_GATEWAY_PORT: "1002" }, { port: 1003 }).port).toBe(1003)
-    expect(configError(() => resolveServerSettings(loaded({ auth: { token: "t" } }), { OPENCLAW_GATEWAY_PORT: "http" }, {}))).toContain("OPENCLAW_GATEWAY_PORT")
+    expect(
+      resolveServerSettings(loaded({ port: 1001, auth: { token: "t" } }), { OPENCLAW_GATEWAY_PORT: "1002" }, {}).port
+    ).toBe(1002)
+    expect(
+      resolveServerSettings(
+        loaded({ port: 1001, auth: { token: "t" } }),
+        { OPENCLAW_GATEWAY_PORT: "1002" },
+        { port: 1003 }
+      ).port
+    ).toBe(1003)
+    expect(
+      configError(() => resolveServerSettings(loaded({ auth: { token: "t" } }), { OPENCLAW_GATEWAY_PORT: "http" }, {}))
+    ).toContain("OPENCLAW_GATEWAY_PORT")
   })
 
   it("token and bind", () => {
@@ -128,7 +153,9 @@ describe("precedence: flag > environment > file > default", () => {
     expect(t({ OPENCLAW_GATEWAY_TOKEN: "env-token" }, {})).toEqual(["env-token", "OPENCLAW_GATEWAY_TOKEN"])
     expect(t({ OPENCLAW_GATEWAY_TOKEN: "env-token" }, { token: "flag-token" })).toEqual(["flag-token", "--token"])
     expect(resolveServerSettings(loaded({ auth: { token: "t" } }), {}, {}).bind).toBe("loopback")
-    expect(resolveServerSettings(loaded({ bind: "lan", auth: { token: "t" } }), {}, { bind: "loopback" }).bind).toBe("loopback")
+    expect(resolveServerSettings(loaded({ bind: "lan", auth: { token: "t" } }), {}, { bind: "loopback" }).bind).toBe(
+      "loopback"
+    )
   })
 
   it("password from OPENCLAW_GATEWAY_PASSWORD and --password-file; mode inferred from the secret given", () => {
@@ -137,7 +164,11 @@ describe("precedence: flag > environment > file > default", () => {
     const s = resolveServerSettings(loaded({}), { OPENCLAW_GATEWAY_PASSWORD: "env-pw" }, {})
     expect(s.auth.mode).toBe("password")
     expect(Redacted.value(s.auth.password!)).toBe("env-pw")
-    const f = resolveServerSettings(loaded({}), { OPENCLAW_GATEWAY_PASSWORD: "env-pw" }, { auth: "password", passwordFile: pwFile })
+    const f = resolveServerSettings(
+      loaded({}),
+      { OPENCLAW_GATEWAY_PASSWORD: "env-pw" },
+      { auth: "password", passwordFile: pwFile }
+    )
     expect(Redacted.value(f.auth.password!)).toBe("from-file")
   })
 
@@ -155,12 +186,42 @@ describe("fail-closed start-up (exit 78, naming the key)", () => {
     ['the literal "undefined"', { auth: { token: "undefined" } }, {}, "placeholder"],
     ['the literal "null" password', { auth: { mode: "password", password: "null" } }, {}, "placeholder"],
     ["password mode without a password", { auth: { mode: "password" } }, {}, "gateway.auth.password"],
-    ["auth none on a LAN bind", { bind: "lan", auth: { mode: "none" } }, {}, `gateway.auth.mode "none" is only allowed with gateway.bind "loopback"`],
-    ["funnel without password auth", { auth: { token: "t" }, tailscale: { mode: "funnel" } }, {}, `needs gateway.auth.mode "password"`],
-    ["serve with auth none", { auth: { mode: "none" }, tailscale: { mode: "serve" } }, {}, `cannot be used with gateway.tailscale.mode "serve"`],
-    ["serve with a LAN bind", { bind: "lan", auth: { token: "t" }, tailscale: { mode: "serve" } }, {}, `needs gateway.bind "loopback"`],
-    ["custom bind without customBindHost", { bind: "custom", auth: { token: "t" } }, {}, "gateway.customBindHost must be an IP address"],
-    ["custom bind with a hostname", { bind: "custom", customBindHost: "myhost", auth: { token: "t" } }, {}, "gateway.customBindHost must be an IP address"]
+    [
+      "auth none on a LAN bind",
+      { bind: "lan", auth: { mode: "none" } },
+      {},
+      `gateway.auth.mode "none" is only allowed with gateway.bind "loopback"`
+    ],
+    [
+      "funnel without password auth",
+      { auth: { token: "t" }, tailscale: { mode: "funnel" } },
+      {},
+      `needs gateway.auth.mode "password"`
+    ],
+    [
+      "serve with auth none",
+      { auth: { mode: "none" }, tailscale: { mode: "serve" } },
+      {},
+      `cannot be used with gateway.tailscale.mode "serve"`
+    ],
+    [
+      "serve with a LAN bind",
+      { bind: "lan", auth: { token: "t" }, tailscale: { mode: "serve" } },
+      {},
+      `needs gateway.bind "loopback"`
+    ],
+    [
+      "custom bind without customBindHost",
+      { bind: "custom", auth: { token: "t" } },
+      {},
+      "gateway.customBindHost must be an IP address"
+    ],
+    [
+      "custom bind with a hostname",
+      { bind: "custom", customBindHost: "myhost", auth: { token: "t" } },
+      {},
+      "gateway.customBindHost must be an IP address"
+    ]
   ])("refuses %s", (_name, gateway, env, expected) => {
     expect(configError(() => resolveServerSettings(loaded(gateway), env, {}))).toContain(expected)
   })

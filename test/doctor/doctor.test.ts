@@ -49,7 +49,20 @@ const firstFailure = (report: Report): Step => {
 
 const ids = (report: Report) => report.steps.map((s) => s.id)
 
-const PATH_STEPS = ["config", "target", "ssh", "dns", "tcp", "tls", "http", "upgrade", "challenge", "auth", "scopes", "rpc"]
+const PATH_STEPS = [
+  "config",
+  "target",
+  "ssh",
+  "dns",
+  "tcp",
+  "tls",
+  "http",
+  "upgrade",
+  "challenge",
+  "auth",
+  "scopes",
+  "rpc"
+]
 
 const withConfig = (gateway: Record<string, unknown>, extra: Record<string, string> = {}) => {
   const dir = tempStateDir()
@@ -57,7 +70,10 @@ const withConfig = (gateway: Record<string, unknown>, extra: Record<string, stri
   return { dir, env: cliEnv(dir, extra) }
 }
 
-const listen = (server: net.Server) => new Promise<number>((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as net.AddressInfo).port)))
+const listen = (server: net.Server) =>
+  new Promise<number>((resolve) =>
+    server.listen(0, "127.0.0.1", () => resolve((server.address() as net.AddressInfo).port))
+  )
 
 describe("openclaw doctor", { timeout: 120_000 }, () => {
   let gw: GatewayProcess
@@ -79,7 +95,12 @@ describe("openclaw doctor", { timeout: 120_000 }, () => {
     expect(report.ok).toBe(true)
     expect(ids(report)).toEqual([...PATH_STEPS, "process", "state", "exposure", "audit"])
     for (const s of report.steps) expect(s.ok, `${s.id}: ${s.detail}`).toBe(["ssh", "tls"].includes(s.id) ? null : true)
-    expect(report.target).toMatchObject({ url: `ws://127.0.0.1:${port}`, transport: "direct", credential: "token (from gateway.auth.token)", local: true })
+    expect(report.target).toMatchObject({
+      url: `ws://127.0.0.1:${port}`,
+      transport: "direct",
+      credential: "token (from gateway.auth.token)",
+      local: true
+    })
     expect(report.steps.find((s) => s.id === "process")!.detail).toContain(`PID ${gw.child.pid}`)
     expect(report.steps.find((s) => s.id === "process")!.detail).toContain(`listens on port ${port}`)
     expect(report.steps.find((s) => s.id === "rpc")!.detail).toMatch(/^health ok, round trip \d+ ms/)
@@ -137,14 +158,18 @@ describe("openclaw doctor", { timeout: 120_000 }, () => {
     })
     server.on("upgrade", (_req, socket) => {
       const body = JSON.stringify({ ok: false, error: 'host "gw.example" is not one of this Gateway\'s names' })
-      socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`)
+      socket.end(
+        `HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`
+      )
     })
     const p = await listen(server)
     try {
       const { report } = await doctor(["--url", `ws://127.0.0.1:${p}`, "--token", TOKEN], local.env)
       const f = firstFailure(report)
       expect(f.id).toBe("upgrade")
-      expect(f.detail).toBe('the upgrade was refused with HTTP 403: host "gw.example" is not one of this Gateway\'s names')
+      expect(f.detail).toBe(
+        'the upgrade was refused with HTTP 403: host "gw.example" is not one of this Gateway\'s names'
+      )
       expect(f.fix).toContain("connect with a name the Gateway knows as its own")
     } finally {
       server.close()
@@ -161,7 +186,10 @@ describe("openclaw doctor", { timeout: 120_000 }, () => {
     wss.on("connection", (ws) => ws.send(JSON.stringify({ hello: "world" })))
     const p = await listen(server)
     try {
-      const { report } = await doctor(["--url", `ws://127.0.0.1:${p}`, "--token", TOKEN, "--timeout", "3000"], local.env)
+      const { report } = await doctor(
+        ["--url", `ws://127.0.0.1:${p}`, "--token", TOKEN, "--timeout", "3000"],
+        local.env
+      )
       const f = firstFailure(report)
       expect(f.id).toBe("challenge")
       expect(f.detail).toBe("the first frame was not protocol JSON, not connect.challenge")
@@ -173,13 +201,22 @@ describe("openclaw doctor", { timeout: 120_000 }, () => {
   })
 
   it("auth: a wrong token names where it came from and the setting to change, never the value", async () => {
-    const remote = withConfig({ mode: "remote", remote: { url: `ws://127.0.0.1:${port}`, token: "wrong-remote-token-SECRET" } })
+    const remote = withConfig({
+      mode: "remote",
+      remote: { url: `ws://127.0.0.1:${port}`, token: "wrong-remote-token-SECRET" }
+    })
     const { report } = await doctor([], remote.env, ["wrong-remote-token-SECRET"])
     const f = firstFailure(report)
     expect(f.id).toBe("auth")
-    expect(f.detail).toBe("token mismatch: sent token (from gateway.remote.token), the Gateway has another (AUTH_TOKEN_MISMATCH)")
+    expect(f.detail).toBe(
+      "token mismatch: sent token (from gateway.remote.token), the Gateway has another (AUTH_TOKEN_MISMATCH)"
+    )
     expect(f.fix).toContain("set gateway.remote.token to the server's gateway.auth.token (or pass --token)")
-    expect(report.target).toMatchObject({ source: "gateway.remote.url", credential: "token (from gateway.remote.token)", local: false })
+    expect(report.target).toMatchObject({
+      source: "gateway.remote.url",
+      credential: "token (from gateway.remote.token)",
+      local: false
+    })
   })
 
   it("auth: no credential at all is 'missing', not 'mismatch'", async () => {
@@ -195,10 +232,16 @@ describe("openclaw doctor", { timeout: 120_000 }, () => {
     const pw = withConfig({ port: await freePort(), auth: { mode: "password", password: PASSWORD } })
     const g = await startGateway([], pw.env)
     try {
-      const { report } = await doctor(["--url", `ws://127.0.0.1:${g.port}`, "--password", "not-the-password-SECRET"], local.env, ["not-the-password-SECRET"])
+      const { report } = await doctor(
+        ["--url", `ws://127.0.0.1:${g.port}`, "--password", "not-the-password-SECRET"],
+        local.env,
+        ["not-the-password-SECRET"]
+      )
       const f = firstFailure(report)
       expect(f.id).toBe("auth")
-      expect(f.detail).toBe("password mismatch: sent password (from --password), the Gateway has another (AUTH_PASSWORD_MISMATCH)")
+      expect(f.detail).toBe(
+        "password mismatch: sent password (from --password), the Gateway has another (AUTH_PASSWORD_MISMATCH)"
+      )
       expect(f.fix).toContain("set gateway.remote.password to the server's gateway.auth.password (or pass --password)")
     } finally {
       await g.stop()
@@ -208,7 +251,10 @@ describe("openclaw doctor", { timeout: 120_000 }, () => {
   it("auth: a client locked out by the rate limiter is told to wait, even with the right token", async () => {
     // Behind a same-host proxy (as Tailscale Serve forwards) clients are not local, so wrong
     // secrets lock the address out rather than slow it down.
-    const limited = withConfig({ port: await freePort(), auth: { mode: "token", token: TOKEN, rateLimit: { maxAttempts: 2, windowMs: 60_000, lockoutMs: 120_000 } } })
+    const limited = withConfig({
+      port: await freePort(),
+      auth: { mode: "token", token: TOKEN, rateLimit: { maxAttempts: 2, windowMs: 60_000, lockoutMs: 120_000 } }
+    })
     const g = await startGateway([], limited.env)
     const proxy = net.createServer((client) => {
       const upstream = net.connect({ host: "127.0.0.1", port: g.port })
@@ -233,7 +279,9 @@ describe("openclaw doctor", { timeout: 120_000 }, () => {
       const { report } = await doctor(["--url", `ws://127.0.0.1:${p}`, "--token", TOKEN], local.env)
       const f = firstFailure(report)
       expect(f.id).toBe("auth")
-      expect(f.detail).toMatch(/^rate-limited: too many wrong attempts from this address; the Gateway refuses every try for 1[12]\d s \(AUTH_RATE_LIMITED\)$/)
+      expect(f.detail).toMatch(
+        /^rate-limited: too many wrong attempts from this address; the Gateway refuses every try for 1[12]\d s \(AUTH_RATE_LIMITED\)$/
+      )
       expect(f.fix).toMatch(/^wait for 1[12]\d s, then retry with the right credential/)
     } finally {
       proxy.close()
@@ -268,7 +316,10 @@ describe("openclaw doctor", { timeout: 120_000 }, () => {
     // check comes first): critical config-permissions. A weak secret on a LAN bind no longer starts.
     const configDir = tempStateDir()
     const configPath = path.join(configDir, "openclaw.json")
-    fs.writeFileSync(configPath, JSON.stringify({ gateway: { port: await freePort(), auth: { mode: "token", token: TOKEN } } }))
+    fs.writeFileSync(
+      configPath,
+      JSON.stringify({ gateway: { port: await freePort(), auth: { mode: "token", token: TOKEN } } })
+    )
     fs.chmodSync(configPath, 0o644)
     const env = cliEnv(tempStateDir(), { OPENCLAW_CONFIG_PATH: configPath })
     const g = await startGateway([], env)

@@ -23,7 +23,6 @@ import { authenticated, settingsWith, TOKEN, withGateway } from "../support/gate
 import { newIdentity, nodeConnect } from "../support/node.js"
 import { type FakeState, fakeTailscale, foreignRoute, HOST } from "../support/tailscale.js"
 
-
 const PORT = 18789
 const ours = (port: number, funnel = false) => ({
   TCP: { "443": { HTTPS: true } },
@@ -40,20 +39,38 @@ const exposure = (state: FakeState, input: Partial<ExposureInput> = {}, timeoutM
 
 describe("exposure check against the fake tailscale", { timeout: 60_000 }, () => {
   it("passes with our route on :443, HTTPS certificates on (and Funnel on and allowed in funnel mode)", async () => {
-    expect(await exposure({ serve: ours(PORT) })).toEqual({ ok: true, detail: `serve https://${HOST}/ -> http://127.0.0.1:${PORT}; HTTPS certificates on` })
-    expect(await exposure({ serve: ours(PORT, true) }, { mode: "funnel" })).toMatchObject({ ok: true, detail: expect.stringContaining("Funnel allowed and on") })
+    expect(await exposure({ serve: ours(PORT) })).toEqual({
+      ok: true,
+      detail: `serve https://${HOST}/ -> http://127.0.0.1:${PORT}; HTTPS certificates on`
+    })
+    expect(await exposure({ serve: ours(PORT, true) }, { mode: "funnel" })).toMatchObject({
+      ok: true,
+      detail: expect.stringContaining("Funnel allowed and on")
+    })
   })
 
   it("tailscaled not running", async () => {
-    expect(await exposure({ fail: "daemon-down", serve: ours(PORT) })).toEqual({ ok: false, detail: "tailscale: daemon-down", fix: FIX.daemonDown })
+    expect(await exposure({ fail: "daemon-down", serve: ours(PORT) })).toEqual({
+      ok: false,
+      detail: "tailscale: daemon-down",
+      fix: FIX.daemonDown
+    })
   })
 
   it("logged out", async () => {
-    expect(await exposure({ fail: "logged-out", serve: ours(PORT) })).toEqual({ ok: false, detail: "Tailscale is logged out (BackendState NeedsLogin)", fix: FIX.loggedOut })
+    expect(await exposure({ fail: "logged-out", serve: ours(PORT) })).toEqual({
+      ok: false,
+      detail: "Tailscale is logged out (BackendState NeedsLogin)",
+      fix: FIX.loggedOut
+    })
   })
 
   it("HTTPS certificates not enabled for the tailnet", async () => {
-    expect(await exposure({ fail: "https-disabled", failOnly: ["status"] })).toEqual({ ok: false, detail: "HTTPS certificates are not enabled for this tailnet", fix: FIX.https })
+    expect(await exposure({ fail: "https-disabled", failOnly: ["status"] })).toEqual({
+      ok: false,
+      detail: "HTTPS certificates are not enabled for this tailnet",
+      fix: FIX.https
+    })
   })
 
   it("Funnel on but the funnel attribute missing", async () => {
@@ -66,17 +83,27 @@ describe("exposure check against the fake tailscale", { timeout: 60_000 }, () =>
 
   it("Funnel mode with a route that is not public", async () => {
     const r = await exposure({ serve: ours(PORT) }, { mode: "funnel" })
-    expect(r).toMatchObject({ ok: false, detail: `the route https://${HOST}/ -> http://127.0.0.1:${PORT} is not public (Funnel is off for it)` })
+    expect(r).toMatchObject({
+      ok: false,
+      detail: `the route https://${HOST}/ -> http://127.0.0.1:${PORT} is not public (Funnel is off for it)`
+    })
   })
 
   it("permission denied: no route, and the Gateway's own reason is the fix", async () => {
     const r = await exposure({ fail: "permission-denied" }, { reason: FIX.permission })
-    expect(r).toEqual({ ok: false, detail: `no Tailscale serve route to this Gateway (http://127.0.0.1:${PORT})`, fix: FIX.permission })
+    expect(r).toEqual({
+      ok: false,
+      detail: `no Tailscale serve route to this Gateway (http://127.0.0.1:${PORT})`,
+      fix: FIX.permission
+    })
   })
 
   it("the route points somewhere else", async () => {
     const r = await exposure({ serve: foreignRoute(443, "http://127.0.0.1:3000") })
-    expect(r).toMatchObject({ ok: false, detail: `https:443 on ${HOST} routes to / -> http://127.0.0.1:3000, not to this Gateway (http://127.0.0.1:${PORT})` })
+    expect(r).toMatchObject({
+      ok: false,
+      detail: `https:443 on ${HOST} routes to / -> http://127.0.0.1:3000, not to this Gateway (http://127.0.0.1:${PORT})`
+    })
   })
 
   it("tailscale hangs: the call is cut at its timeout", async () => {
@@ -88,18 +115,32 @@ describe("exposure check against the fake tailscale", { timeout: 60_000 }, () =>
 describe("process check", () => {
   it("a port held by another process, and a PID that is gone", async () => {
     const server = net.createServer()
-    const port = await new Promise<number>((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as net.AddressInfo).port)))
+    const port = await new Promise<number>((resolve) =>
+      server.listen(0, "127.0.0.1", () => resolve((server.address() as net.AddressInfo).port))
+    )
     const child = spawn("sleep", ["30"], { stdio: "ignore" })
     try {
-      expect(checkProcess(process.pid, port)).toEqual({ ok: true, detail: `PID ${process.pid} is alive and listens on port ${port}` })
-      expect(checkProcess(child.pid!, port)).toMatchObject({ ok: false, detail: `port ${port} is held by PID ${process.pid}, not by the Gateway (PID ${child.pid})` })
-      expect(checkProcess(process.pid, port, { pid: child.pid!, port, file: "/state/gateway.json" })).toMatchObject({ ok: false, fix: expect.stringContaining("two Gateways share the state dir") })
+      expect(checkProcess(process.pid, port)).toEqual({
+        ok: true,
+        detail: `PID ${process.pid} is alive and listens on port ${port}`
+      })
+      expect(checkProcess(child.pid!, port)).toMatchObject({
+        ok: false,
+        detail: `port ${port} is held by PID ${process.pid}, not by the Gateway (PID ${child.pid})`
+      })
+      expect(checkProcess(process.pid, port, { pid: child.pid!, port, file: "/state/gateway.json" })).toMatchObject({
+        ok: false,
+        fix: expect.stringContaining("two Gateways share the state dir")
+      })
     } finally {
       child.kill()
       await new Promise((r) => child.once("exit", r))
       server.close()
     }
-    expect(checkProcess(child.pid!, port)).toMatchObject({ ok: false, detail: `the Gateway reports PID ${child.pid}, which is not running on this machine` })
+    expect(checkProcess(child.pid!, port)).toMatchObject({
+      ok: false,
+      detail: `the Gateway reports PID ${child.pid}, which is not running on this machine`
+    })
   })
 })
 
@@ -110,7 +151,11 @@ describe("openclaw doctor next to a Gateway on Tailscale Serve", { timeout: 60_0
 
   beforeAll(async () => {
     const dir = tempStateDir()
-    fs.writeFileSync(path.join(dir, "openclaw.json"), JSON.stringify({ gateway: { port: await freePort(), auth: { token: TOKEN }, tailscale: { mode: "serve" } } }), { mode: 0o600 })
+    fs.writeFileSync(
+      path.join(dir, "openclaw.json"),
+      JSON.stringify({ gateway: { port: await freePort(), auth: { token: TOKEN }, tailscale: { mode: "serve" } } }),
+      { mode: 0o600 }
+    )
     // The fake keeps its state outside the Gateway's state dir (its files there would be flagged).
     fake = fakeTailscale(tempStateDir())
     env = cliEnv(dir, { ...fake.env, OPENCLAW_TAILSCALE_TIMEOUT_MS: "8000" })
@@ -122,14 +167,20 @@ describe("openclaw doctor next to a Gateway on Tailscale Serve", { timeout: 60_0
 
   const exposureStep = async () => {
     const r = await runCli(["doctor", "--json"], env, 30_000)
-    const report = JSON.parse(r.stdout) as { ok: boolean; steps: Array<{ id: string; ok: boolean | null; detail: string; fix?: string }> }
+    const report = JSON.parse(r.stdout) as {
+      ok: boolean
+      steps: Array<{ id: string; ok: boolean | null; detail: string; fix?: string }>
+    }
     const failedAt = report.steps.find((s) => s.ok === false)
     return { code: r.code, report, failedAt, step: report.steps.find((s) => s.id === "exposure")! }
   }
 
   it("passes with the route the Gateway made", async () => {
     const { code, step } = await exposureStep()
-    expect(step).toMatchObject({ ok: true, detail: `serve https://${HOST}/ -> http://127.0.0.1:${gw.port}; HTTPS certificates on` })
+    expect(step).toMatchObject({
+      ok: true,
+      detail: `serve https://${HOST}/ -> http://127.0.0.1:${gw.port}; HTTPS certificates on`
+    })
     expect(code).toBe(0)
   })
 
@@ -138,7 +189,13 @@ describe("openclaw doctor next to a Gateway on Tailscale Serve", { timeout: 60_0
     try {
       const { code, failedAt } = await exposureStep()
       expect(code).toBe(1)
-      expect(failedAt).toEqual({ id: "exposure", ok: false, ms: expect.any(Number), detail: "Tailscale is logged out (BackendState NeedsLogin)", fix: FIX.loggedOut })
+      expect(failedAt).toEqual({
+        id: "exposure",
+        ok: false,
+        ms: expect.any(Number),
+        detail: "Tailscale is logged out (BackendState NeedsLogin)",
+        fix: FIX.loggedOut
+      })
     } finally {
       fake.update((s) => void (s.fail = null))
     }
@@ -149,7 +206,10 @@ describe("openclaw doctor next to a Gateway on Tailscale Serve", { timeout: 60_0
     fake.update((s) => void (s.serve = {}))
     try {
       const { failedAt } = await exposureStep()
-      expect(failedAt).toMatchObject({ id: "exposure", detail: `no Tailscale serve route to this Gateway (http://127.0.0.1:${gw.port})` })
+      expect(failedAt).toMatchObject({
+        id: "exposure",
+        detail: `no Tailscale serve route to this Gateway (http://127.0.0.1:${gw.port})`
+      })
     } finally {
       fake.update((s) => void (s.serve = saved))
     }
@@ -167,7 +227,9 @@ describe("the doctor RPC and the scopes step", { timeout: 30_000 }, () => {
       expect(res.ok).toBe(true)
       expect(res.payload.ok).toBe(true)
       expect(res.payload.steps.map((s: { id: string }) => s.id)).toEqual(["process", "state", "exposure", "audit"])
-      expect(res.payload.steps[0].detail).toBe(`PID ${process.pid} is alive and listens on port ${gateway.listeners.port}`)
+      expect(res.payload.steps[0].detail).toBe(
+        `PID ${process.pid} is alive and listens on port ${gateway.listeners.port}`
+      )
       // A state dir opened up is reported from the Gateway's side too.
       fs.chmodSync(stateDir, 0o750)
       const after = await client.request("doctor")
@@ -185,16 +247,25 @@ describe("the doctor RPC and the scopes step", { timeout: 30_000 }, () => {
       // Today a shared secret grants exactly the scopes asked for: ask for read only, as
       // OpenClaw's CLI does for a health call.
       const steps = pathSteps(
-        { env: cliEnv(dir), flags: { url: gateway.url, token: TOKEN }, timeoutMs: 5_000, scopes: ["operator.read"], tailscale: () => makeTailscaleCli() },
+        {
+          env: cliEnv(dir),
+          flags: { url: gateway.url, token: TOKEN },
+          timeoutMs: 5_000,
+          scopes: ["operator.read"],
+          tailscale: () => makeTailscaleCli()
+        },
         summary
       )
       const report = await Effect.runPromise(Effect.scoped(runSteps(steps)).pipe(Effect.provide(SshTunnel.layer)))
       const i = report.steps.findIndex((s) => s.ok === false)
       expect(report.steps[i]).toMatchObject({
         id: "scopes",
-        detail: "granted operator.read: may read, not write, admin, pairing (agent and send need write; browser and node.invoke need admin; nodes approve/reject need pairing)"
+        detail:
+          "granted operator.read: may read, not write, admin, pairing (agent and send need write; browser and node.invoke need admin; nodes approve/reject need pairing)"
       })
-      expect(report.steps[i]!.fix).toContain("connect with the Gateway's shared token (gateway.remote.token or --token)")
+      expect(report.steps[i]!.fix).toContain(
+        "connect with the Gateway's shared token (gateway.remote.token or --token)"
+      )
       expect(report.steps.slice(i + 1).every((s) => s.ok === null)).toBe(true)
     })
   })
@@ -205,14 +276,23 @@ describe("the doctor RPC and the scopes step", { timeout: 30_000 }, () => {
       const id = newIdentity()
       const first = await nodeConnect(gateway.url, id)
       expect(first.res.error.details.code).toBe("PAIRING_REQUIRED")
-      expect((await operator.request("node.pair.approve", { requestId: first.res.error.details.requestId })).ok).toBe(true)
+      expect((await operator.request("node.pair.approve", { requestId: first.res.error.details.requestId })).ok).toBe(
+        true
+      )
       const paired = await nodeConnect(gateway.url, id)
       const deviceToken = paired.res.payload.auth.deviceToken as string
       expect(deviceToken.length).toBeGreaterThan(20)
       // The operator removes the node: its device token stops working.
       expect((await operator.request("node.pair.remove", { nodeId: id.deviceId })).ok).toBe(true)
 
-      const client = { id: "node-host", version: "1.0.0", platform: "Linux", mode: "node" as const, displayName: "laptop", deviceFamily: "Linux" }
+      const client = {
+        id: "node-host",
+        version: "1.0.0",
+        platform: "Linux",
+        mode: "node" as const,
+        displayName: "laptop",
+        deviceFamily: "Linux"
+      }
       const steps = pathSteps(
         {
           // OPENCLAW_GATEWAY_URL takes credentials from flags and environment only: here none but the device token.
@@ -227,8 +307,25 @@ describe("the doctor RPC and the scopes step", { timeout: 30_000 }, () => {
             deviceTokenSource: "identity/device-auth.json",
             device: (nonce, params) => {
               const signedAt = Date.now()
-              const payload = deviceAuthPayload({ deviceId: id.deviceId, clientId: client.id, clientMode: client.mode, role: "node", scopes: [], signedAt, token: signatureToken(params.auth), nonce, platform: client.platform, deviceFamily: client.deviceFamily })
-              return { id: id.deviceId, publicKey: id.publicKey, signature: sign(null, Buffer.from(payload), id.privateKey).toString("base64url"), signedAt, nonce }
+              const payload = deviceAuthPayload({
+                deviceId: id.deviceId,
+                clientId: client.id,
+                clientMode: client.mode,
+                role: "node",
+                scopes: [],
+                signedAt,
+                token: signatureToken(params.auth),
+                nonce,
+                platform: client.platform,
+                deviceFamily: client.deviceFamily
+              })
+              return {
+                id: id.deviceId,
+                publicKey: id.publicKey,
+                signature: sign(null, Buffer.from(payload), id.privateKey).toString("base64url"),
+                signedAt,
+                nonce
+              }
             }
           }
         },
@@ -238,11 +335,16 @@ describe("the doctor RPC and the scopes step", { timeout: 30_000 }, () => {
       const i = report.steps.findIndex((s) => s.ok === false)
       expect(report.steps[i]).toMatchObject({
         id: "auth",
-        detail: "device token revoked or stale: the Gateway no longer accepts this device's token (AUTH_DEVICE_TOKEN_MISMATCH)"
+        detail:
+          "device token revoked or stale: the Gateway no longer accepts this device's token (AUTH_DEVICE_TOKEN_MISMATCH)"
       })
-      expect(report.steps[i]!.fix).toContain("this device was removed or re-paired on the Gateway: connect once with the Gateway's token to pair again")
+      expect(report.steps[i]!.fix).toContain(
+        "this device was removed or re-paired on the Gateway: connect once with the Gateway's token to pair again"
+      )
       expect(JSON.stringify(report)).not.toContain(deviceToken)
-      expect(report.steps.find((s) => s.id === "target")!.detail).toContain("device token (from identity/device-auth.json)")
+      expect(report.steps.find((s) => s.id === "target")!.detail).toContain(
+        "device token (from identity/device-auth.json)"
+      )
       operator.ws.close()
       paired.client.ws.close()
     })

@@ -6,7 +6,13 @@ import { failed, formatSteps, passed, runSteps, skipped } from "../../src/servic
 describe("doctor step engine", () => {
   it("runs steps in order, skips everything after the first failure, and turns a defect into a failure", async () => {
     const ran: Array<string> = []
-    const step = (id: string, run: Effect.Effect<ReturnType<typeof passed>>) => ({ id, run: Effect.tap(Effect.sync(() => ran.push(id)), () => Effect.void).pipe(Effect.zipRight(run)) })
+    const step = (id: string, run: Effect.Effect<ReturnType<typeof passed>>) => ({
+      id,
+      run: Effect.tap(
+        Effect.sync(() => ran.push(id)),
+        () => Effect.void
+      ).pipe(Effect.zipRight(run))
+    })
     const report = await Effect.runPromise(
       runSteps([
         step("a", Effect.succeed(passed("fine", 7))),
@@ -20,7 +26,13 @@ describe("doctor step engine", () => {
     expect(report.steps).toEqual([
       { id: "a", ok: true, ms: 7, detail: "fine" },
       { id: "b", ok: null, ms: expect.any(Number), detail: "n/a" },
-      { id: "c", ok: false, ms: expect.any(Number), detail: "unexpected error: boom", fix: "this is a bug in openclaw doctor; please report it with the output of --json" },
+      {
+        id: "c",
+        ok: false,
+        ms: expect.any(Number),
+        detail: "unexpected error: boom",
+        fix: "this is a bug in openclaw doctor; please report it with the output of --json"
+      },
       { id: "d", ok: null, ms: 0, detail: "not run: c failed" }
     ])
     expect(formatSteps(report.steps).split("\n")).toEqual([

@@ -19,7 +19,10 @@ describe("gateway agent / send / call agent", () => {
 
   beforeAll(async () => {
     stateDir = tempStateDir()
-    fs.writeFileSync(path.join(stateDir, "openclaw.json"), JSON.stringify({ gateway: { port: await freePort(), auth: { token: TOKEN } } }))
+    fs.writeFileSync(
+      path.join(stateDir, "openclaw.json"),
+      JSON.stringify({ gateway: { port: await freePort(), auth: { token: TOKEN } } })
+    )
     env = cliEnv(stateDir)
     gw = await startGateway([], env)
   })
@@ -28,7 +31,10 @@ describe("gateway agent / send / call agent", () => {
   })
 
   it("gateway agent streams the reply to the terminal in pieces as it arrives", async () => {
-    const child = spawn(BIN, ["gateway", "agent", "--message", "stream this reply to me please", "--session", "cli"], { env, stdio: ["ignore", "pipe", "pipe"] })
+    const child = spawn(BIN, ["gateway", "agent", "--message", "stream this reply to me please", "--session", "cli"], {
+      env,
+      stdio: ["ignore", "pipe", "pipe"]
+    })
     const chunks: Array<{ at: number; text: string }> = []
     let stderr = ""
     child.stdout.on("data", (d) => chunks.push({ at: Date.now(), text: d.toString() }))
@@ -45,18 +51,30 @@ describe("gateway agent / send / call agent", () => {
   it("gateway agent --json prints the final response", async () => {
     const r = await runCli(["gateway", "agent", "--message", "json please", "--json"], env)
     expect(r.code).toBe(0)
-    expect(JSON.parse(r.stdout)).toMatchObject({ status: "ok", result: { text: "Echo: json please", sessionKey: "main" } })
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      status: "ok",
+      result: { text: "Echo: json please", sessionKey: "main" }
+    })
   })
 
   it("gateway call agent --expect-final returns the final reply; without it, the accepted answer", async () => {
-    const final = await runCli(["gateway", "call", "agent", "--params", '{"message":"hi","idempotencyKey":"k1"}', "--expect-final", "--json"], env)
+    const final = await runCli(
+      ["gateway", "call", "agent", "--params", '{"message":"hi","idempotencyKey":"k1"}', "--expect-final", "--json"],
+      env
+    )
     expect(final.code).toBe(0)
     const payload = JSON.parse(final.stdout)
     expect(payload).toMatchObject({ status: "ok", result: { text: "Echo: hi" } })
-    const accepted = await runCli(["gateway", "call", "agent", "--params", '{"message":"hi","idempotencyKey":"k2"}', "--json"], env)
+    const accepted = await runCli(
+      ["gateway", "call", "agent", "--params", '{"message":"hi","idempotencyKey":"k2"}', "--json"],
+      env
+    )
     expect(JSON.parse(accepted.stdout)).toMatchObject({ status: "accepted" })
     // The same key again: the first run's result, not a second run.
-    const repeat = await runCli(["gateway", "call", "agent", "--params", '{"message":"hi","idempotencyKey":"k1"}', "--expect-final", "--json"], env)
+    const repeat = await runCli(
+      ["gateway", "call", "agent", "--params", '{"message":"hi","idempotencyKey":"k1"}', "--expect-final", "--json"],
+      env
+    )
     expect(JSON.parse(repeat.stdout)).toEqual(payload)
   })
 
@@ -64,8 +82,13 @@ describe("gateway agent / send / call agent", () => {
     const r = await runCli(["gateway", "send", "--to", "inbox", "--message", "hello inbox"], env)
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(/^Delivered to session inbox \(message [0-9a-f-]{36}\); the agent was not run\.\n$/)
-    const history = await runCli(["gateway", "call", "chat.history", "--params", '{"sessionKey":"inbox"}', "--json"], env)
-    expect(JSON.parse(history.stdout).messages.map((m: any) => [m.role, m.text, m.source])).toEqual([["user", "hello inbox", "send"]])
+    const history = await runCli(
+      ["gateway", "call", "chat.history", "--params", '{"sessionKey":"inbox"}', "--json"],
+      env
+    )
+    expect(JSON.parse(history.stdout).messages.map((m: any) => [m.role, m.text, m.source])).toEqual([
+      ["user", "hello inbox", "send"]
+    ])
   })
 
   it("a wrong token: exit 1 with the Gateway's message", async () => {
@@ -80,9 +103,14 @@ describe("gateway agent / send / call agent", () => {
     await gw.stop()
     fs.appendFileSync(file, '{"id":"torn","sessionKey":"cli","ro')
     gw = await startGateway([], env)
-    expect(gw.output()).toMatch(/\[gateway\] warning: .*cli\.jsonl: skipped a torn last line \(\d+ bytes, a write that was cut short\); the 2 message\(s\) before it are kept/)
+    expect(gw.output()).toMatch(
+      /\[gateway\] warning: .*cli\.jsonl: skipped a torn last line \(\d+ bytes, a write that was cut short\); the 2 message\(s\) before it are kept/
+    )
     const history = await runCli(["gateway", "call", "chat.history", "--params", '{"sessionKey":"cli"}', "--json"], env)
-    expect(JSON.parse(history.stdout).messages.map((m: any) => m.text)).toEqual(["stream this reply to me please", "Echo: stream this reply to me please"])
+    expect(JSON.parse(history.stdout).messages.map((m: any) => m.text)).toEqual([
+      "stream this reply to me please",
+      "Echo: stream this reply to me please"
+    ])
     const again = await runCli(["gateway", "agent", "--message", "after restart", "--session", "cli"], env)
     expect(again.stdout).toBe("Echo: after restart\n")
     const list = await runCli(["gateway", "call", "sessions.list", "--json"], env)
@@ -118,7 +146,10 @@ describe("gateway agent with an OpenAI-compatible model", () => {
     expect(status.stdout).toMatch(/Agent:\s+openai-compatible slow/)
     expect(gw.output() + status.stdout).not.toContain("sk-e2e-secret-key")
 
-    const child = spawn(BIN, ["gateway", "agent", "--message", "count slowly", "--session", "slow"], { env, stdio: ["ignore", "pipe", "pipe"] })
+    const child = spawn(BIN, ["gateway", "agent", "--message", "count slowly", "--session", "slow"], {
+      env,
+      stdio: ["ignore", "pipe", "pipe"]
+    })
     let stdout = ""
     let stderr = ""
     child.stdout.on("data", (d) => (stdout += d))
@@ -131,7 +162,10 @@ describe("gateway agent with an OpenAI-compatible model", () => {
     await exited
     expect(stderr).toMatch(/Aborted the run [0-9a-f-]{36}\./)
     expect(model.authorizations).toEqual(["Bearer sk-e2e-secret-key"])
-    const history = await runCli(["gateway", "call", "chat.history", "--params", '{"sessionKey":"slow"}', "--json"], env)
+    const history = await runCli(
+      ["gateway", "call", "chat.history", "--params", '{"sessionKey":"slow"}', "--json"],
+      env
+    )
     const messages = JSON.parse(history.stdout).messages
     expect(messages).toHaveLength(2)
     expect(messages[1]).toMatchObject({ role: "assistant", aborted: true })

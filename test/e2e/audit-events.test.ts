@@ -43,21 +43,41 @@ describe("audit events", { timeout: 90_000 }, () => {
     expect(readAudit(dir).map((e) => e.event)).toEqual(["gateway.start", "exposure.on"])
     expect(readAudit(dir)[1]).toMatchObject({ mode: "serve", url: `https://${HOST}/` })
     const c = await RawClient.open(url, {
-      headers: { "Tailscale-User-Login": "alice@example.com", "Tailscale-User-Name": "Alice", "X-Forwarded-For": "100.101.102.103", "X-Forwarded-Proto": "https", "X-Forwarded-Host": HOST }
+      headers: {
+        "Tailscale-User-Login": "alice@example.com",
+        "Tailscale-User-Name": "Alice",
+        "X-Forwarded-For": "100.101.102.103",
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": HOST
+      }
     })
     await c.event("connect.challenge")
     const res = await c.connect({ auth: undefined })
     expect(res.ok).toBe(true)
     // Written as the hello-ok goes out (this test reads from another process, so it may look a moment early).
-    await expect.poll(() => readAudit(dir).at(-1)).toMatchObject({ event: "auth.ok", address: "127.0.0.1", forwardedFor: "100.101.102.103", authMethod: "tailscale", tailscaleLogin: "alice@example.com" })
+    await expect
+      .poll(() => readAudit(dir).at(-1))
+      .toMatchObject({
+        event: "auth.ok",
+        address: "127.0.0.1",
+        forwardedFor: "100.101.102.103",
+        authMethod: "tailscale",
+        tailscaleLogin: "alice@example.com"
+      })
     c.ws.close()
     running.splice(running.indexOf(gw), 1)
     await gw.stop()
-    expect(readAudit(dir).slice(-2).map((e) => e.event)).toEqual(["exposure.off", "gateway.stop"])
+    expect(
+      readAudit(dir)
+        .slice(-2)
+        .map((e) => e.event)
+    ).toEqual(["exposure.off", "gateway.stop"])
   })
 
   it("auth.lockout is written once, when the lock-out starts; the refusals after it are auth.fail AUTH_RATE_LIMITED", async () => {
-    const { dir, url, port } = await start({ auth: { token: TOKEN, rateLimit: { maxAttempts: 3, windowMs: 60_000, lockoutMs: 60_000 } } })
+    const { dir, url, port } = await start({
+      auth: { token: TOKEN, rateLimit: { maxAttempts: 3, windowMs: 60_000, lockoutMs: 60_000 } }
+    })
     // A web page on loopback is not "local": it is locked out, not slowed down.
     const origin = `http://127.0.0.1:${port}`
     for (let i = 0; i < 5; i++) {
@@ -92,14 +112,20 @@ describe("audit events", { timeout: 90_000 }, () => {
     expect(set.stdout).toContain("Set gateway.auth.password in")
     expect(set.stdout + set.stderr).not.toContain(OLD)
     expect(set.stdout).not.toContain(NEW)
-    expect(await signedIn.waitClosed(3_000)).toEqual({ code: 1008, reason: "gateway password rotated: sign in with the new password" })
+    expect(await signedIn.waitClosed(3_000)).toEqual({
+      code: 1008,
+      reason: "gateway password rotated: sign in with the new password"
+    })
     const old = await RawClient.open(url)
     expect((await old.connect({ auth: { password: OLD } })).error.details.code).toBe("AUTH_PASSWORD_MISMATCH")
     const fresh = await RawClient.open(url)
     expect((await fresh.connect({ auth: { password: NEW } })).ok).toBe(true)
     fresh.ws.close()
     expect(gw.child.exitCode).toBeNull()
-    expect(readAudit(dir).find((e) => e.event === "token.rotated")).toMatchObject({ what: "gateway.auth.password", closed: 1 })
+    expect(readAudit(dir).find((e) => e.event === "token.rotated")).toMatchObject({
+      what: "gateway.auth.password",
+      closed: 1
+    })
     const log = fs.readFileSync(path.join(dir, "logs", "audit.jsonl"), "utf8")
     for (const s of [OLD, NEW]) expect(log).not.toContain(s)
     // A short password is refused before anything is written.

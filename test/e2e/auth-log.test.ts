@@ -40,14 +40,23 @@ describe("gateway run: refused connects in the log", { timeout: 60_000 }, () => 
     const r = await runCli(["health", "--url", url, "--token", WRONG], env)
     expect(r.code).toBe(1)
     await waitFor(`the refusal line:\n${gw.output()}`, () => /refused connect from/.test(gw!.output()))
-    const lines = gw.output().split("\n").filter((l) => l.includes("refused connect from"))
+    const lines = gw
+      .output()
+      .split("\n")
+      .filter((l) => l.includes("refused connect from"))
     expect(lines).toHaveLength(1)
     expect(lines[0]).toMatch(/refused connect from 127\.0\.0\.1: "[^"]+" \("[^"]+", operator\): AUTH_TOKEN_MISMATCH/)
     // A node without a device identity: its own code, its role.
     const node = await RawClient.open(url)
-    const res = await node.connect({ role: "node", client: { id: "node-x", version: "1", platform: "linux", mode: "node" }, auth: { token: TOKEN } })
+    const res = await node.connect({
+      role: "node",
+      client: { id: "node-x", version: "1", platform: "linux", mode: "node" },
+      auth: { token: TOKEN }
+    })
     expect(res.ok).toBe(false)
-    await waitFor(`the node's refusal line:\n${gw.output()}`, () => /"node-x" \("node", node\): DEVICE_/.test(gw!.output()))
+    await waitFor(`the node's refusal line:\n${gw.output()}`, () =>
+      /"node-x" \("node", node\): DEVICE_/.test(gw!.output())
+    )
     node.ws.close()
     await gw.stop()
     for (const text of [gw.output(), r.stdout, r.stderr]) expect(text).not.toContain(WRONG)
@@ -76,7 +85,9 @@ describe("gateway run: refused connects in the log", { timeout: 60_000 }, () => 
     expect(out).not.toContain("refused connect")
     const warnings = out.split("\n").filter((l) => l.includes("locked out"))
     expect(warnings).toHaveLength(1)
-    expect(warnings[0]).toMatch(/auth: 127\.0\.0\.1 locked out for 300 s after 10 failed attempts \(last: AUTH_TOKEN_MISMATCH\)/)
+    expect(warnings[0]).toMatch(
+      /auth: 127\.0\.0\.1 locked out for 300 s after 10 failed attempts \(last: AUTH_TOKEN_MISMATCH\)/
+    )
     expect(out).not.toContain(WRONG)
   })
 })

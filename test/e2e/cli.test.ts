@@ -26,7 +26,9 @@ describe("first run and the local CLI", () => {
     expect(fs.statSync(path.join(stateDir, "openclaw.json")).mode & 0o777).toBe(0o600)
     expect(token).toMatch(/^[0-9a-f]{64}$/)
     expect(gw.output()).toContain(`Created ${path.join(stateDir, "openclaw.json")}`)
-    expect(gw.output()).toMatch(new RegExp(`^listening on ws://127\\.0\\.0\\.1:${gw.port} \\(PID ${gw.child.pid}\\)$`, "m"))
+    expect(gw.output()).toMatch(
+      new RegExp(`^listening on ws://127\\.0\\.0\\.1:${gw.port} \\(PID ${gw.child.pid}\\)$`, "m")
+    )
     expect(gw.output()).not.toContain(token)
   })
 
@@ -51,7 +53,12 @@ describe("first run and the local CLI", () => {
     expect(r.stdout).not.toContain(token)
     const deep = await runCli(["gateway", "status", "--deep", "--json"], env)
     const parsed = JSON.parse(deep.stdout)
-    expect(parsed).toMatchObject({ reachable: true, source: "local (OPENCLAW_GATEWAY_PORT)", status: { bind: { mode: "loopback" } }, health: { ok: true } })
+    expect(parsed).toMatchObject({
+      reachable: true,
+      source: "local (OPENCLAW_GATEWAY_PORT)",
+      status: { bind: { mode: "loopback" } },
+      health: { ok: true }
+    })
     expect(parsed.presence.some((p: any) => p.client.id === "cli")).toBe(true)
   })
 
@@ -130,7 +137,10 @@ describe("errors a user meets", () => {
   it("an unsafe combination is refused at start-up with exit 78 and nothing listening", async () => {
     const stateDir = tempStateDir()
     const port = await freePort()
-    fs.writeFileSync(path.join(stateDir, "openclaw.json"), `{gateway: {port: ${port}, tailscale: {mode: "funnel"}, auth: {token: "abc"}}}`)
+    fs.writeFileSync(
+      path.join(stateDir, "openclaw.json"),
+      `{gateway: {port: ${port}, tailscale: {mode: "funnel"}, auth: {token: "abc"}}}`
+    )
     const r = await runCli(["gateway", "run"], cliEnv(stateDir))
     expect(r.code).toBe(78)
     expect(r.stderr).toContain('needs gateway.auth.mode "password"')
@@ -140,14 +150,26 @@ describe("errors a user meets", () => {
   it("flags beat environment beat file: --port and --token", async () => {
     const stateDir = tempStateDir()
     const [filePort, envPort, flagPort] = [await freePort(), await freePort(), await freePort()]
-    fs.writeFileSync(path.join(stateDir, "openclaw.json"), `{gateway: {port: ${filePort}, auth: {token: "file-token"}}}`)
-    const gw = await startGateway(["--port", String(flagPort), "--token", "flag-token"], cliEnv(stateDir, { OPENCLAW_GATEWAY_PORT: String(envPort), OPENCLAW_GATEWAY_TOKEN: "env-token" }))
+    fs.writeFileSync(
+      path.join(stateDir, "openclaw.json"),
+      `{gateway: {port: ${filePort}, auth: {token: "file-token"}}}`
+    )
+    const gw = await startGateway(
+      ["--port", String(flagPort), "--token", "flag-token"],
+      cliEnv(stateDir, { OPENCLAW_GATEWAY_PORT: String(envPort), OPENCLAW_GATEWAY_TOKEN: "env-token" })
+    )
     try {
       expect(gw.port).toBe(flagPort)
       expect(gw.output()).toContain("Auth:       token (from --token)")
-      const ok = await runCli(["health", "--token", "flag-token"], cliEnv(stateDir, { OPENCLAW_GATEWAY_PORT: String(flagPort) }))
+      const ok = await runCli(
+        ["health", "--token", "flag-token"],
+        cliEnv(stateDir, { OPENCLAW_GATEWAY_PORT: String(flagPort) })
+      )
       expect(ok.code).toBe(0)
-      const envOnly = await runCli(["health"], cliEnv(stateDir, { OPENCLAW_GATEWAY_PORT: String(flagPort), OPENCLAW_GATEWAY_TOKEN: "env-token" }))
+      const envOnly = await runCli(
+        ["health"],
+        cliEnv(stateDir, { OPENCLAW_GATEWAY_PORT: String(flagPort), OPENCLAW_GATEWAY_TOKEN: "env-token" })
+      )
       expect(envOnly.code).toBe(1)
     } finally {
       await gw.stop()
@@ -155,7 +177,14 @@ describe("errors a user meets", () => {
   })
 
   it("--help works on every command", async () => {
-    for (const args of [["--help"], ["gateway", "--help"], ["gateway", "run", "--help"], ["gateway", "call", "--help"], ["health", "--help"], ["status", "--help"]]) {
+    for (const args of [
+      ["--help"],
+      ["gateway", "--help"],
+      ["gateway", "run", "--help"],
+      ["gateway", "call", "--help"],
+      ["health", "--help"],
+      ["status", "--help"]
+    ]) {
       const r = await runCli(args, cliEnv(tempStateDir()))
       expect(r.code, args.join(" ")).toBe(0)
       expect(r.stdout).toContain("Usage: openclaw")
@@ -164,22 +193,25 @@ describe("errors a user meets", () => {
 })
 
 describe("shutdown", () => {
-  it.each(["SIGINT", "SIGTERM"] as const)("%s: shutdown event, sockets closed 1012, exit 0 within 2 s with clients connected", async (signal) => {
-    const stateDir = tempStateDir()
-    const port = await freePort()
-    fs.writeFileSync(path.join(stateDir, "openclaw.json"), `{gateway: {port: ${port}, auth: {token: "tok-123456"}}}`)
-    const gw = await startGateway([], cliEnv(stateDir))
-    const url = `ws://127.0.0.1:${port}`
-    const clients = await Promise.all([1, 2, 3].map(() => authenticated(url, { auth: { token: "tok-123456" } })))
-    const idle = await RawClient.open(url)
-    const { code, ms } = await gw.stop(signal)
-    expect(code).toBe(0)
-    expect(ms).toBeLessThan(2_000)
-    for (const c of clients) {
-      expect(c.frames.some((f) => f.type === "event" && f.event === "shutdown")).toBe(true)
-      expect((await c.waitClosed()).code).toBe(1012)
+  it.each(["SIGINT", "SIGTERM"] as const)(
+    "%s: shutdown event, sockets closed 1012, exit 0 within 2 s with clients connected",
+    async (signal) => {
+      const stateDir = tempStateDir()
+      const port = await freePort()
+      fs.writeFileSync(path.join(stateDir, "openclaw.json"), `{gateway: {port: ${port}, auth: {token: "tok-123456"}}}`)
+      const gw = await startGateway([], cliEnv(stateDir))
+      const url = `ws://127.0.0.1:${port}`
+      const clients = await Promise.all([1, 2, 3].map(() => authenticated(url, { auth: { token: "tok-123456" } })))
+      const idle = await RawClient.open(url)
+      const { code, ms } = await gw.stop(signal)
+      expect(code).toBe(0)
+      expect(ms).toBeLessThan(2_000)
+      for (const c of clients) {
+        expect(c.frames.some((f) => f.type === "event" && f.event === "shutdown")).toBe(true)
+        expect((await c.waitClosed()).code).toBe(1012)
+      }
+      expect((await idle.waitClosed()).code).toBe(1012)
+      await expect(RawClient.open(url)).rejects.toThrow()
     }
-    expect((await idle.waitClosed()).code).toBe(1012)
-    await expect(RawClient.open(url)).rejects.toThrow()
-  })
+  )
 })

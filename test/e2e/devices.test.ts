@@ -21,7 +21,8 @@ describe("devices, revocation, rotation and the audit log (scenario H)", { timeo
   let url: string
   const secrets = [TOKEN, WRONG]
   /** A node signing in with this file's shared token unless told otherwise. */
-  const nodeConnect = (at: string, id: TestIdentity, o: NodeConnectOptions = {}) => connectNode(at, id, { auth: { token: TOKEN }, ...o })
+  const nodeConnect = (at: string, id: TestIdentity, o: NodeConnectOptions = {}) =>
+    connectNode(at, id, { auth: { token: TOKEN }, ...o })
   const cli = (args: ReadonlyArray<string>) => runCli(args, env, 30_000)
   const auditFile = () => path.join(dir, "logs", "audit.jsonl")
   const entries = (): Array<any> =>
@@ -31,12 +32,19 @@ describe("devices, revocation, rotation and the audit log (scenario H)", { timeo
       .filter(Boolean)
       .map((l) => JSON.parse(l))
   /** The events logged since `from` (an index into entries()). */
-  const since = (from: number) => entries().slice(from).map((e) => e.event)
+  const since = (from: number) =>
+    entries()
+      .slice(from)
+      .map((e) => e.event)
 
   beforeAll(async () => {
     dir = tempStateDir()
     const port = await freePort()
-    fs.writeFileSync(path.join(dir, "openclaw.json"), `// test config\n{\n  gateway: {\n    port: ${port},\n    auth: { token: "${TOKEN}" }, // the shared token\n  },\n}\n`, { mode: 0o600 })
+    fs.writeFileSync(
+      path.join(dir, "openclaw.json"),
+      `// test config\n{\n  gateway: {\n    port: ${port},\n    auth: { token: "${TOKEN}" }, // the shared token\n  },\n}\n`,
+      { mode: 0o600 }
+    )
     env = cliEnv(dir)
     gw = await startGateway([], env)
     url = `ws://127.0.0.1:${gw.port}`
@@ -59,7 +67,9 @@ describe("devices, revocation, rotation and the audit log (scenario H)", { timeo
     expect(entries().at(-1)).toMatchObject({ deviceId: id.deviceId, role: "node", address: "127.0.0.1", requestId })
 
     const pending = JSON.parse((await cli(["devices", "list", "--json"])).stdout)
-    expect(pending.pending).toEqual([expect.objectContaining({ requestId, deviceId: id.deviceId, role: "node", displayName: "laptop-node" })])
+    expect(pending.pending).toEqual([
+      expect.objectContaining({ requestId, deviceId: id.deviceId, role: "node", displayName: "laptop-node" })
+    ])
     expect(pending.paired).toEqual([])
 
     mark = entries().length
@@ -81,7 +91,15 @@ describe("devices, revocation, rotation and the audit log (scenario H)", { timeo
 
     const listed = JSON.parse((await cli(["devices", "list", "--json"])).stdout)
     expect(listed.paired).toEqual([
-      expect.objectContaining({ deviceId: id.deviceId, displayName: "laptop-node", role: "node", platform: "Linux", connected: true, lastAddress: "127.0.0.1", signsInWith: "device-token" })
+      expect.objectContaining({
+        deviceId: id.deviceId,
+        displayName: "laptop-node",
+        role: "node",
+        platform: "Linux",
+        connected: true,
+        lastAddress: "127.0.0.1",
+        signsInWith: "device-token"
+      })
     ])
     expect(typeof listed.paired[0].pairedAt).toBe("number")
     expect(Math.abs(listed.paired[0].lastSeenAt - Date.now())).toBeLessThan(5_000)
@@ -111,7 +129,12 @@ describe("devices, revocation, rotation and the audit log (scenario H)", { timeo
     expect(since(mark)).toEqual(["auth.fail", "pair.requested"])
     expect(entries().at(-2)).toMatchObject({ code: "AUTH_DEVICE_TOKEN_MISMATCH", deviceId: id.deviceId })
     const after = JSON.parse((await cli(["devices", "list", "--json"])).stdout)
-    expect(after.paired[0]).toMatchObject({ deviceId: id.deviceId, revoked: true, connected: false, signsInWith: "revoked" })
+    expect(after.paired[0]).toMatchObject({
+      deviceId: id.deviceId,
+      revoked: true,
+      connected: false,
+      signsInWith: "revoked"
+    })
 
     mark = entries().length
     await cli(["devices", "reject", asks.res.error.details.requestId])
@@ -150,14 +173,19 @@ describe("devices, revocation, rotation and the audit log (scenario H)", { timeo
     expect(text).toContain(`"${fresh}"`)
 
     // The token session is closed; the node on its device token is not.
-    expect(await operator.waitClosed(3_000)).toEqual({ code: 1008, reason: "gateway token rotated: sign in with the new token" })
+    expect(await operator.waitClosed(3_000)).toEqual({
+      code: 1008,
+      reason: "gateway token rotated: sign in with the new token"
+    })
     const old = await RawClient.open(url)
     expect((await old.connect({ auth: { token: TOKEN } })).error.details.code).toBe("AUTH_TOKEN_MISMATCH")
     const now = await authenticated(url, { auth: { token: fresh } })
     now.ws.close()
     expect((await cli(["health"])).code).toBe(0)
     expect(node.client.closed).toBeUndefined()
-    expect(JSON.parse((await cli(["devices", "list", "--json"])).stdout).paired).toEqual([expect.objectContaining({ deviceId: id.deviceId, connected: true })])
+    expect(JSON.parse((await cli(["devices", "list", "--json"])).stdout).paired).toEqual([
+      expect.objectContaining({ deviceId: id.deviceId, connected: true })
+    ])
     expect(gw.child.exitCode).toBeNull()
     expect(gw.output()).toContain("closed 1 connection(s) that signed in with the old one")
     const events = since(mark)
@@ -181,14 +209,22 @@ describe("devices, revocation, rotation and the audit log (scenario H)", { timeo
     await bad.connect({ auth: { token: WRONG } })
     const human = await cli(["audit", "--since", "10m"])
     expect(human.code).toBe(0)
-    expect(human.stdout).toMatch(/auth\.fail\s+from=127\.0\.0\.1\s+client="test"\s+mode=test\s+role=operator\s+code=AUTH_TOKEN_MISMATCH/)
+    expect(human.stdout).toMatch(
+      /auth\.fail\s+from=127\.0\.0\.1\s+client="test"\s+mode=test\s+role=operator\s+code=AUTH_TOKEN_MISMATCH/
+    )
     expect(human.stdout).toMatch(/device\.revoked .*closed=1/)
-    const json = (await cli(["audit", "--json"])).stdout.trim().split("\n").map((l) => JSON.parse(l))
+    const json = (await cli(["audit", "--json"])).stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l))
     expect(json.length).toBe(entries().length)
     expect((await cli(["audit", "--since", "yesterday-ish"])).code).toBe(2)
     await gw.stop()
     expect(entries().at(-1)).toMatchObject({ event: "gateway.stop" })
-    const everything = fs.readdirSync(path.join(dir, "logs")).map((f) => fs.readFileSync(path.join(dir, "logs", f), "utf8")).join("\n")
+    const everything = fs
+      .readdirSync(path.join(dir, "logs"))
+      .map((f) => fs.readFileSync(path.join(dir, "logs", f), "utf8"))
+      .join("\n")
     for (const s of secrets) expect(everything).not.toContain(s)
     for (const e of entries()) expect(Object.keys(e)).not.toContain("token")
   })
@@ -201,9 +237,18 @@ describe("devices, revocation, rotation and the audit log (scenario H)", { timeo
     fs.appendFileSync(auditFile(), '{"ts":1795000000000,"event":"auth.ok","address":"127.0')
     const read = await cli(["audit", "--json"])
     expect(read.code).toBe(0)
-    expect(read.stdout.trim().split("\n").map((l) => JSON.parse(l).event).slice(before)).toEqual(["gateway.start"])
+    expect(
+      read.stdout
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l).event)
+        .slice(before)
+    ).toEqual(["gateway.start"])
     gw = await startGateway([], env)
-    const after = (await cli(["audit", "--json"])).stdout.trim().split("\n").map((l) => JSON.parse(l).event)
+    const after = (await cli(["audit", "--json"])).stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l).event)
     expect(after.slice(before)).toEqual(["gateway.start", "gateway.start"])
   })
 })

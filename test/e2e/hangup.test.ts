@@ -15,32 +15,39 @@ const PASSWORD = "hangup-password-correct-horse-battery"
 const setup = async (gateway: Record<string, unknown>) => {
   const dir = tempStateDir()
   const port = await freePort()
-  fs.writeFileSync(path.join(dir, "openclaw.json"), JSON.stringify({ gateway: { port, auth: { mode: "password", password: PASSWORD }, ...gateway } }))
+  fs.writeFileSync(
+    path.join(dir, "openclaw.json"),
+    JSON.stringify({ gateway: { port, auth: { mode: "password", password: PASSWORD }, ...gateway } })
+  )
   const fake = fakeTailscale(dir)
   const env = cliEnv(dir, { ...fake.env, OPENCLAW_TAILSCALE_TIMEOUT_MS: "8000" })
   return { dir, port, fake, env }
 }
 
 describe("stopping the Gateway", () => {
-  it.each(["SIGHUP", "SIGINT", "SIGTERM"] as const)("%s with Serve (resetOnExit): shutdown event, route withdrawn, record removed, exit 0", async (signal) => {
-    const s = await setup({ tailscale: { mode: "serve", resetOnExit: true } })
-    const gw = await startGateway([], s.env)
-    try {
-      expect(s.fake.route443()).toBe(`http://127.0.0.1:${s.port}`)
-      expect(fs.existsSync(path.join(s.dir, "gateway-runtime.json"))).toBe(true)
-      const client = await authenticated(`ws://127.0.0.1:${s.port}`, { auth: { password: PASSWORD } })
-      const { code } = await gw.stop(signal)
-      expect(code).toBe(0)
-      expect(client.frames.some((f) => f.type === "event" && f.event === "shutdown")).toBe(true)
-      expect((await client.waitClosed()).code).toBe(1012)
-      expect(s.fake.route443()).toBeUndefined()
-      expect(s.fake.calls()).toContain("serve --https=443 off --yes")
-      expect(fs.existsSync(path.join(s.dir, "gateway-runtime.json"))).toBe(false)
-      await expect(RawClient.open(`ws://127.0.0.1:${s.port}`)).rejects.toThrow()
-    } finally {
-      await gw.stop("SIGKILL")
-    }
-  }, 30_000)
+  it.each(["SIGHUP", "SIGINT", "SIGTERM"] as const)(
+    "%s with Serve (resetOnExit): shutdown event, route withdrawn, record removed, exit 0",
+    async (signal) => {
+      const s = await setup({ tailscale: { mode: "serve", resetOnExit: true } })
+      const gw = await startGateway([], s.env)
+      try {
+        expect(s.fake.route443()).toBe(`http://127.0.0.1:${s.port}`)
+        expect(fs.existsSync(path.join(s.dir, "gateway-runtime.json"))).toBe(true)
+        const client = await authenticated(`ws://127.0.0.1:${s.port}`, { auth: { password: PASSWORD } })
+        const { code } = await gw.stop(signal)
+        expect(code).toBe(0)
+        expect(client.frames.some((f) => f.type === "event" && f.event === "shutdown")).toBe(true)
+        expect((await client.waitClosed()).code).toBe(1012)
+        expect(s.fake.route443()).toBeUndefined()
+        expect(s.fake.calls()).toContain("serve --https=443 off --yes")
+        expect(fs.existsSync(path.join(s.dir, "gateway-runtime.json"))).toBe(false)
+        await expect(RawClient.open(`ws://127.0.0.1:${s.port}`)).rejects.toThrow()
+      } finally {
+        await gw.stop("SIGKILL")
+      }
+    },
+    30_000
+  )
 
   it("Funnel withdraws its public route on exit even when resetOnExit is not set (or set false)", async () => {
     for (const tailscale of [{ mode: "funnel" }, { mode: "funnel", resetOnExit: false }]) {

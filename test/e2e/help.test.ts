@@ -29,7 +29,12 @@ const allPaths = async (): Promise<Array<Array<string>>> => {
 /** Runs the CLI under a pseudo-terminal (util-linux `script`), as a user at a terminal would. */
 const inTerminal = (args: string, extra: Record<string, string>) =>
   new Promise<string>((resolve) => {
-    execFile("script", ["-qec", `${BIN} ${args}`, "/dev/null"], { env: { ...env(), TERM: "xterm-256color", ...extra }, timeout: 15_000 }, (_e, stdout) => resolve(stdout))
+    execFile(
+      "script",
+      ["-qec", `${BIN} ${args}`, "/dev/null"],
+      { env: { ...env(), TERM: "xterm-256color", ...extra }, timeout: 15_000 },
+      (_e, stdout) => resolve(stdout)
+    )
   })
 
 describe("help", () => {
@@ -47,7 +52,11 @@ describe("help", () => {
       expect(r.stdout, name).toMatch(new RegExp(`^Usage: ${name.replace(/ /g, " ")}( |$)`, "m"))
       expect(r.stdout, name).not.toMatch(/A true or false value|This setting is optional|One of the following|--wizard/)
       // One line per flag: after "Options", every line is a flag with its description.
-      const options = r.stdout.split(/\nOptions[^\n]*:\n/)[1]!.split("\n\n")[0]!.trimEnd().split("\n")
+      const options = r.stdout
+        .split(/\nOptions[^\n]*:\n/)[1]!
+        .split("\n\n")[0]!
+        .trimEnd()
+        .split("\n")
       for (const line of options) expect(line, name).toMatch(/^  --?\w[^ ]*(, --[\w-]+)?( <[\w-]+>)?\s+\S/)
     }
   }, 120_000)
@@ -114,13 +123,19 @@ describe("help", () => {
   it("`openclaw gateway --port N` still runs the Gateway, as OpenClaw's CLI does", async () => {
     const stateDir = tempStateDir()
     const port = await freePort()
-    const child = spawn(BIN, ["gateway", "--port", String(port)], { env: cliEnv(stateDir), stdio: ["ignore", "pipe", "pipe"] })
+    const child = spawn(BIN, ["gateway", "--port", String(port)], {
+      env: cliEnv(stateDir),
+      stdio: ["ignore", "pipe", "pipe"]
+    })
     let out = ""
     child.stdout.on("data", (d) => (out += d))
     try {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(out)), 15_000)
-        child.stdout.on("data", () => out.includes(`listening on ws://127.0.0.1:${port}`) && (clearTimeout(timer), resolve()))
+        child.stdout.on(
+          "data",
+          () => out.includes(`listening on ws://127.0.0.1:${port}`) && (clearTimeout(timer), resolve())
+        )
       })
     } finally {
       child.kill("SIGTERM")
@@ -131,12 +146,18 @@ describe("help", () => {
 
 describe("flag values", () => {
   it.each([
-    [["gateway", "run", "--port", "70000"], "--port: expected a port between 1 and 65535 (or 0 for any free port), got \"70000\""],
-    [["gateway", "--port", "-1"], "--port: expected a port between 1 and 65535 (or 0 for any free port), got \"-1\""],
-    [["gateway", "run", "--port", "80x"], "--port: expected a port between 1 and 65535 (or 0 for any free port), got \"80x\""],
-    [["health", "--timeout", "-5"], "--timeout: expected a timeout in milliseconds between 1 and 86400000, got \"-5\""],
+    [
+      ["gateway", "run", "--port", "70000"],
+      '--port: expected a port between 1 and 65535 (or 0 for any free port), got "70000"'
+    ],
+    [["gateway", "--port", "-1"], '--port: expected a port between 1 and 65535 (or 0 for any free port), got "-1"'],
+    [
+      ["gateway", "run", "--port", "80x"],
+      '--port: expected a port between 1 and 65535 (or 0 for any free port), got "80x"'
+    ],
+    [["health", "--timeout", "-5"], '--timeout: expected a timeout in milliseconds between 1 and 86400000, got "-5"'],
     [["status", "--timeout", "0"], "--timeout: expected a timeout in milliseconds between 1 and 86400000"],
-    [["health", "--port", "0"], "--port: expected a port between 1 and 65535, got \"0\""],
+    [["health", "--port", "0"], '--port: expected a port between 1 and 65535, got "0"'],
     [["browser", "status", "--timeout", "1.5"], "--timeout: expected a timeout in milliseconds"],
     [["node", "run", "--host", "127.0.0.1", "--port", "65536"], "--port: expected a port between 1 and 65535"],
     [["gateway", "tunnel", "--local-port", "99999"], "--local-port: expected a port between 1 and 65535"],

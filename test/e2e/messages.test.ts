@@ -23,7 +23,10 @@ describe("client messages against a plaintext token Gateway", () => {
   })
 
   it("--password to a token Gateway says it expects a token, not to set gateway.remote.token", async () => {
-    for (const args of [["health", "--password", "some-password-value"], ["health", "--url", `ws://127.0.0.1:${port}`, "--password", "some-password-value"]]) {
+    for (const args of [
+      ["health", "--password", "some-password-value"],
+      ["health", "--url", `ws://127.0.0.1:${port}`, "--password", "some-password-value"]
+    ]) {
       const r = await runCli(args, env)
       expect(r.code, args.join(" ")).toBe(1)
       expect(r.stderr).toContain('this Gateway expects a token (gateway.auth.mode "token"), and a password was given')
@@ -45,7 +48,9 @@ describe("client messages against a plaintext token Gateway", () => {
     for (const extra of [[], ["--tls-fingerprint", pin]]) {
       const r = await runCli(["health", "--url", `wss://127.0.0.1:${port}`, "--token", TOKEN, ...extra], env)
       expect(r.code, extra.join(" ")).toBe(1)
-      expect(r.stderr).toContain(`127.0.0.1:${port} answers without TLS: that Gateway serves plaintext ws://, not wss://`)
+      expect(r.stderr).toContain(
+        `127.0.0.1:${port} answers without TLS: that Gateway serves plaintext ws://, not wss://`
+      )
       expect(r.stderr).toContain(`Hint: use a ws:// URL for it (e.g. ws://127.0.0.1:${port})`)
       expect(r.stderr).not.toMatch(/connection reset|ssh -N/)
     }
@@ -54,11 +59,19 @@ describe("client messages against a plaintext token Gateway", () => {
   it("health --json prints a JSON error object on failure (and the message on stderr)", async () => {
     const wrong = await runCli(["health", "--json", "--token", "not-the-token"], env)
     expect(wrong.code).toBe(1)
-    expect(JSON.parse(wrong.stdout)).toMatchObject({ ok: false, target: `ws://127.0.0.1:${port}`, error: { kind: "auth", code: "AUTH_TOKEN_MISMATCH" } })
+    expect(JSON.parse(wrong.stdout)).toMatchObject({
+      ok: false,
+      target: `ws://127.0.0.1:${port}`,
+      error: { kind: "auth", code: "AUTH_TOKEN_MISMATCH" }
+    })
     expect(wrong.stderr).toContain("Gateway health check failed")
     const nobody = await freePort()
     const down = await runCli(["health", "--json", "--port", String(nobody)], env)
     expect(down.code).toBe(1)
-    expect(JSON.parse(down.stdout)).toMatchObject({ ok: false, source: "local (--port)", error: { kind: "unreachable", code: "ECONNREFUSED" } })
+    expect(JSON.parse(down.stdout)).toMatchObject({
+      ok: false,
+      source: "local (--port)",
+      error: { kind: "unreachable", code: "ECONNREFUSED" }
+    })
   }, 30_000)
 })

@@ -24,14 +24,22 @@ describe.skipIf(!fs.existsSync("/usr/bin/chromium"))("a paired node host that la
   it("is held as a pending request for browser.proxy, is not routed browser commands, and is once approved", async () => {
     const gwState = tempStateDir()
     const port = await freePort()
-    fs.writeFileSync(path.join(gwState, "openclaw.json"), JSON.stringify({ gateway: { port, auth: { token: TOKEN } } }), { mode: 0o600 })
+    fs.writeFileSync(
+      path.join(gwState, "openclaw.json"),
+      JSON.stringify({ gateway: { port, auth: { token: TOKEN } } }),
+      { mode: 0o600 }
+    )
     const gwEnv = cliEnv(gwState)
     const cli = (args: ReadonlyArray<string>) => runCli(args, gwEnv, 40_000)
     gw = await startGateway([], gwEnv)
 
     const nodeState = tempStateDir()
     const nodeConfig = (enabled: boolean) =>
-      fs.writeFileSync(path.join(nodeState, "openclaw.json"), JSON.stringify({ nodeHost: { browser: { enabled, executablePath: "/usr/bin/chromium" } } }), { mode: 0o600 })
+      fs.writeFileSync(
+        path.join(nodeState, "openclaw.json"),
+        JSON.stringify({ nodeHost: { browser: { enabled, executablePath: "/usr/bin/chromium" } } }),
+        { mode: 0o600 }
+      )
     const nodeArgs = ["--url", `ws://127.0.0.1:${port}`, "--token", TOKEN, "--display-name", "laptop"]
 
     // Paired while it offers nothing.
@@ -52,7 +60,9 @@ describe.skipIf(!fs.existsSync("/usr/bin/chromium"))("a paired node host that la
     expect(pending.code).toBe(0)
     const [, requestId] = pending.stdout.match(/ {2}([0-9a-f-]{36}) {2}node laptop/)!
     expect(pending.stdout).toContain("already paired, asks for more: commands browser.proxy; caps browser")
-    expect(gw.output()).toContain(`now declares command "browser.proxy", cap "browser" beyond its approval; not routed until approved: \`openclaw nodes approve ${requestId}\``)
+    expect(gw.output()).toContain(
+      `now declares command "browser.proxy", cap "browser" beyond its approval; not routed until approved: \`openclaw nodes approve ${requestId}\``
+    )
 
     // The Control UI's pending list says the same.
     const { browser, close } = await launchBrowser()
@@ -76,7 +86,18 @@ describe.skipIf(!fs.existsSync("/usr/bin/chromium"))("a paired node host that la
     expect(refused.code).toBe(1)
     expect(refused.stderr).toContain("no browser-capable node is connected")
     expect(refused.stderr).toContain("1 node(s) wait for approval")
-    const direct = await cli(["gateway", "call", "node.invoke", "--params", JSON.stringify({ nodeId: "laptop", command: "browser.proxy", params: { method: "GET", path: "/" }, idempotencyKey: "e2e-1" })])
+    const direct = await cli([
+      "gateway",
+      "call",
+      "node.invoke",
+      "--params",
+      JSON.stringify({
+        nodeId: "laptop",
+        command: "browser.proxy",
+        params: { method: "GET", path: "/" },
+        idempotencyKey: "e2e-1"
+      })
+    ])
     expect(direct.code).toBe(1)
     expect(direct.stderr).toContain("declares browser.proxy but it was not approved for it")
 

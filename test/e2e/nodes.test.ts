@@ -47,7 +47,11 @@ describe.skipIf(!fs.existsSync("/usr/bin/chromium"))("browser control through a 
     siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}`
     gwState = tempStateDir()
     port = await freePort()
-    fs.writeFileSync(path.join(gwState, "openclaw.json"), JSON.stringify({ gateway: { port, auth: { token: TOKEN } } }), { mode: 0o600 })
+    fs.writeFileSync(
+      path.join(gwState, "openclaw.json"),
+      JSON.stringify({ gateway: { port, auth: { token: TOKEN } } }),
+      { mode: 0o600 }
+    )
     gwEnv = cliEnv(gwState)
     nodeEnv = cliEnv(tempStateDir())
     gw = await startGateway([], gwEnv)
@@ -82,11 +86,22 @@ describe.skipIf(!fs.existsSync("/usr/bin/chromium"))("browser control through a 
     const approved = await cli(["nodes", "approve", requestId!])
     expect(approved.code).toBe(0)
     expect(approved.stdout).toContain("Approved node laptop")
-    await node.waitFor(/connected to ws:\/\/127\.0\.0\.1:\d+ as node [0-9a-f]{12} \(laptop\); offering browser\.proxy/, from)
+    await node.waitFor(
+      /connected to ws:\/\/127\.0\.0\.1:\d+ as node [0-9a-f]{12} \(laptop\); offering browser\.proxy/,
+      from
+    )
 
     const list = await cli(["nodes", "list", "--json"])
     const nodes = JSON.parse(list.stdout).nodes
-    expect(nodes).toEqual([expect.objectContaining({ displayName: "laptop", connected: true, paired: true, commands: ["browser.proxy"], caps: ["browser"] })])
+    expect(nodes).toEqual([
+      expect.objectContaining({
+        displayName: "laptop",
+        connected: true,
+        paired: true,
+        commands: ["browser.proxy"],
+        caps: ["browser"]
+      })
+    ])
     const describeOut = await cli(["nodes", "describe", "laptop"])
     expect(describeOut.stdout).toContain("Commands:  browser.proxy")
   }, 60_000)
@@ -126,7 +141,9 @@ describe.skipIf(!fs.existsSync("/usr/bin/chromium"))("browser control through a 
     expect(shot.stdout).toContain(`Saved ${png.length} bytes (PNG)`)
     const nowhere = await cli(["browser", "screenshot", "--out", path.join(gwState, "no-such-dir", "page.png")])
     expect(nowhere.code).toBe(1)
-    expect(nowhere.stderr).toContain(`the directory ${path.join(gwState, "no-such-dir")} does not exist; create it, or pass another --out`)
+    expect(nowhere.stderr).toContain(
+      `the directory ${path.join(gwState, "no-such-dir")} does not exist; create it, or pass another --out`
+    )
 
     const tabs = await cli(["browser", "tabs"])
     expect(tabs.stdout).toMatch(/\* tab-\d+ {2}Node test page/)
@@ -144,7 +161,11 @@ describe.skipIf(!fs.existsSync("/usr/bin/chromium"))("browser control through a 
       const times: Array<number> = []
       for (let i = 0; i < 10; i++) {
         const started = performance.now()
-        const r = (await op.request("browser.request", { method: "POST", path: "/screenshot", body: {} }, { timeoutMs: 30_000 })) as { bytes: number; path: string; files: Array<{ base64: string }> }
+        const r = (await op.request(
+          "browser.request",
+          { method: "POST", path: "/screenshot", body: {} },
+          { timeoutMs: 30_000 }
+        )) as { bytes: number; path: string; files: Array<{ base64: string }> }
         times.push(performance.now() - started)
         expect(Buffer.from(r.files[0]!.base64, "base64").length).toBe(r.bytes)
         // As OpenClaw's Gateway: the file is saved on the Gateway host and the answer names it.
@@ -154,7 +175,9 @@ describe.skipIf(!fs.existsSync("/usr/bin/chromium"))("browser control through a 
       }
       times.sort((a, b) => a - b)
       const median = (times[4]! + times[5]!) / 2
-      console.log(`screenshot round trip through the node: median ${median.toFixed(1)} ms, min ${times[0]!.toFixed(1)} ms, max ${times[9]!.toFixed(1)} ms (n=10)`)
+      console.log(
+        `screenshot round trip through the node: median ${median.toFixed(1)} ms, min ${times[0]!.toFixed(1)} ms, max ${times[9]!.toFixed(1)} ms (n=10)`
+      )
       expect(median).toBeLessThan(5_000)
     } finally {
       await op.close()
@@ -165,7 +188,11 @@ describe.skipIf(!fs.existsSync("/usr/bin/chromium"))("browser control through a 
     const op = await operator()
     try {
       const requested = new Promise<void>((r) => (slowRequested = r))
-      const call = op.request("browser.request", { method: "POST", path: "/navigate", body: { url: `${siteUrl}/slow` }, timeoutMs: 60_000 }, { timeoutMs: 70_000 })
+      const call = op.request(
+        "browser.request",
+        { method: "POST", path: "/navigate", body: { url: `${siteUrl}/slow` }, timeoutMs: 60_000 },
+        { timeoutMs: 70_000 }
+      )
       const outcome = call.then(
         () => undefined,
         (e) => e
@@ -231,13 +258,22 @@ describe("node host and nodes/browser CLI errors", () => {
   it("a wrong token stops the node host with the setting to fix; --url without a credential is refused; --help works", async () => {
     const gwState = tempStateDir()
     const port = await freePort()
-    fs.writeFileSync(path.join(gwState, "openclaw.json"), JSON.stringify({ gateway: { port, auth: { token: TOKEN } } }), { mode: 0o600 })
+    fs.writeFileSync(
+      path.join(gwState, "openclaw.json"),
+      JSON.stringify({ gateway: { port, auth: { token: TOKEN } } }),
+      { mode: 0o600 }
+    )
     const gw = await startGateway([], cliEnv(gwState))
     try {
       const env = cliEnv(tempStateDir())
-      const wrong = await runCli(["node", "run", "--url", `ws://127.0.0.1:${port}`, "--token", "wrong-token-value"], env)
+      const wrong = await runCli(
+        ["node", "run", "--url", `ws://127.0.0.1:${port}`, "--token", "wrong-token-value"],
+        env
+      )
       expect(wrong.code).toBe(1)
-      expect(wrong.stderr).toContain("node host stopped: unauthorized: gateway token mismatch (pass the Gateway's gateway.auth.token to `openclaw node run --token`)")
+      expect(wrong.stderr).toContain(
+        "node host stopped: unauthorized: gateway token mismatch (pass the Gateway's gateway.auth.token to `openclaw node run --token`)"
+      )
       expect(wrong.stderr + wrong.stdout).not.toContain("wrong-token-value")
       const bare = await runCli(["node", "run", "--url", `ws://127.0.0.1:${port}`], env)
       expect(bare.code).toBe(78)
@@ -248,7 +284,13 @@ describe("node host and nodes/browser CLI errors", () => {
     } finally {
       await gw.stop()
     }
-    for (const args of [["node", "run", "--help"], ["nodes", "--help"], ["nodes", "approve", "--help"], ["browser", "--help"], ["browser", "screenshot", "--help"]]) {
+    for (const args of [
+      ["node", "run", "--help"],
+      ["nodes", "--help"],
+      ["nodes", "approve", "--help"],
+      ["browser", "--help"],
+      ["browser", "screenshot", "--help"]
+    ]) {
       const r = await runCli(args, cliEnv(tempStateDir()))
       expect(r.code, args.join(" ")).toBe(0)
       expect(r.stdout).toContain("Usage: openclaw")
@@ -260,7 +302,11 @@ describe("a node host over wss:// with a pinned certificate", () => {
   it("pairs through the pinned connection; a wrong pin stops it before anything is sent", async () => {
     const gwState = tempStateDir()
     const port = await freePort()
-    fs.writeFileSync(path.join(gwState, "openclaw.json"), JSON.stringify({ gateway: { port, auth: { token: TOKEN }, tls: { enabled: true } } }), { mode: 0o600 })
+    fs.writeFileSync(
+      path.join(gwState, "openclaw.json"),
+      JSON.stringify({ gateway: { port, auth: { token: TOKEN }, tls: { enabled: true } } }),
+      { mode: 0o600 }
+    )
     const gwEnv = cliEnv(gwState)
     const gw = await startGateway([], gwEnv)
     let node: NodeHostProcess | undefined
@@ -268,14 +314,20 @@ describe("a node host over wss:// with a pinned certificate", () => {
       const fp = gw.output().match(/certificate sha256 ([0-9A-F:]{95})/)![1]!
       const url = `wss://127.0.0.1:${port}`
       const wrongPin = fp.replace(/^../, fp.startsWith("00") ? "11" : "00")
-      const refused = await runCli(["node", "run", "--url", url, "--token", TOKEN, "--tls-fingerprint", wrongPin], cliEnv(tempStateDir()))
+      const refused = await runCli(
+        ["node", "run", "--url", url, "--token", TOKEN, "--tls-fingerprint", wrongPin],
+        cliEnv(tempStateDir())
+      )
       expect(refused.code).toBe(1)
       expect(refused.stderr).toContain(`expected sha256 ${wrongPin}, the server presented ${fp}; nothing was sent`)
       expect(refused.stderr).toContain("TLS pin: --tls-fingerprint")
       const pending = JSON.parse((await runCli(["nodes", "pending", "--json"], gwEnv)).stdout).pending
       expect(pending).toEqual([])
 
-      node = startNodeHost(["--url", url, "--token", TOKEN, "--tls-fingerprint", fp, "--display-name", "pinned"], cliEnv(tempStateDir()))
+      node = startNodeHost(
+        ["--url", url, "--token", TOKEN, "--tls-fingerprint", fp, "--display-name", "pinned"],
+        cliEnv(tempStateDir())
+      )
       const [, requestId] = await node.waitFor(/waiting for approval: requestId ([0-9a-f-]{36})/)
       expect((await runCli(["nodes", "approve", requestId!], gwEnv)).code).toBe(0)
       await node.waitFor(/connected to wss:\/\/127\.0\.0\.1:\d+ as node [0-9a-f]{12} \(pinned\)/)

@@ -16,7 +16,9 @@ const RECORD = "gateway-runtime.json"
 /** A state dir whose config has the token but no port, as after a first run. */
 const stateWithToken = () => {
   const dir = tempStateDir()
-  fs.writeFileSync(path.join(dir, "openclaw.json"), JSON.stringify({ gateway: { auth: { token: TOKEN } } }), { mode: 0o600 })
+  fs.writeFileSync(path.join(dir, "openclaw.json"), JSON.stringify({ gateway: { auth: { token: TOKEN } } }), {
+    mode: 0o600
+  })
   return dir
 }
 
@@ -59,7 +61,9 @@ describe("gateway run --port N, then plain local commands", () => {
   it("status shows the running Gateway as the source; health and gateway call reach it", async () => {
     const status = await runCli(["status"], env)
     expect(status.code, status.stderr).toBe(0)
-    expect(status.stdout).toContain(`Target:     ws://127.0.0.1:${port} (running Gateway, PID ${gw.child.pid}, port ${port})`)
+    expect(status.stdout).toContain(
+      `Target:     ws://127.0.0.1:${port} (running Gateway, PID ${gw.child.pid}, port ${port})`
+    )
     const json = JSON.parse((await runCli(["status", "--json"], env)).stdout)
     expect(json).toMatchObject({ reachable: true, source: `running Gateway, PID ${gw.child.pid}, port ${port}` })
     expect((await runCli(["health"], env)).code).toBe(0)
@@ -80,7 +84,10 @@ describe("gateway run --port N, then plain local commands", () => {
   }, 30_000)
 
   it("the node host's advice works: `nodes approve` by name or unique prefix, on the remembered port", async () => {
-    node = startNodeHost(["--url", `ws://127.0.0.1:${port}`, "--token", TOKEN, "--display-name", "rr-laptop"], cliEnv(tempStateDir()))
+    node = startNodeHost(
+      ["--url", `ws://127.0.0.1:${port}`, "--token", TOKEN, "--display-name", "rr-laptop"],
+      cliEnv(tempStateDir())
+    )
     const [, requestId] = await node.waitFor(/waiting for approval: requestId ([0-9a-f-]{36})/)
     const pending = await runCli(["nodes", "pending"], env)
     expect(pending.stdout).toContain(requestId)
@@ -94,7 +101,9 @@ describe("gateway run --port N, then plain local commands", () => {
     const bin = path.join(dir, "bin")
     const opened = path.join(dir, "opened.txt")
     fs.mkdirSync(bin, { recursive: true })
-    fs.writeFileSync(path.join(bin, "xdg-open"), `#!/bin/sh\nprintf '%s\\n' "$1" >> ${JSON.stringify(opened)}\n`, { mode: 0o755 })
+    fs.writeFileSync(path.join(bin, "xdg-open"), `#!/bin/sh\nprintf '%s\\n' "$1" >> ${JSON.stringify(opened)}\n`, {
+      mode: 0o755
+    })
     const withOpener = { ...env, PATH: `${bin}${path.delimiter}${env.PATH}`, DISPLAY: ":99" }
     const link = `http://127.0.0.1:${port}/#token=${TOKEN}`
 
@@ -118,7 +127,13 @@ describe("gateway run --port N, then plain local commands", () => {
     expect(none.stdout).toContain("No browser to open here")
 
     const json = JSON.parse((await runCli(["dashboard", "--json"], withOpener)).stdout)
-    expect(json).toMatchObject({ url: link, controlUiUrl: `http://127.0.0.1:${port}/`, signIn: "token", pid: gw.child.pid, running: true })
+    expect(json).toMatchObject({
+      url: link,
+      controlUiUrl: `http://127.0.0.1:${port}/`,
+      signIn: "token",
+      pid: gw.child.pid,
+      running: true
+    })
   }, 30_000)
 
   it("the record is removed when the Gateway stops", async () => {
@@ -143,7 +158,10 @@ describe("a stale record", () => {
     expect(r.stderr).toContain("Source: local (default port)")
     // A record written by hand with the PID of a process that has exited is ignored too.
     const dead = spawnSync(process.execPath, ["-e", "0"]).pid
-    fs.writeFileSync(path.join(dir, RECORD), JSON.stringify({ pid: dead, port, url: `ws://127.0.0.1:${port}`, configPath: path.join(dir, "openclaw.json") }))
+    fs.writeFileSync(
+      path.join(dir, RECORD),
+      JSON.stringify({ pid: dead, port, url: `ws://127.0.0.1:${port}`, configPath: path.join(dir, "openclaw.json") })
+    )
     expect((await runCli(["health"], cliEnv(dir))).stderr).toContain("Source: local (default port)")
   }, 30_000)
 

@@ -29,7 +29,13 @@ interface ServeView {
   readonly omit?: ReadonlyArray<string>
 }
 
-const STRIPPED = ["tailscale-user-login", "tailscale-user-name", "tailscale-user-profile-pic", "tailscale-funnel-request", "tailscale-headers-info"]
+const STRIPPED = [
+  "tailscale-user-login",
+  "tailscale-user-name",
+  "tailscale-user-profile-pic",
+  "tailscale-funnel-request",
+  "tailscale-headers-info"
+]
 
 /** Acts as Tailscale Serve for WebSocket upgrades; the test says who the client is in X-Test-Serve-View. */
 const startServeProxy = (gatewayPort: number) =>
@@ -54,7 +60,11 @@ const startServeProxy = (gatewayPort: number) =>
       }
       for (const h of view.omit ?? []) delete headers[h]
       const upstream = net.connect({ host: "127.0.0.1", port: gatewayPort }, () => {
-        upstream.write(`GET ${req.url} HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join("\r\n")}\r\n\r\n`)
+        upstream.write(
+          `GET ${req.url} HTTP/1.1\r\n${Object.entries(headers)
+            .map(([k, v]) => `${k}: ${v}`)
+            .join("\r\n")}\r\n\r\n`
+        )
         upstream.write(head)
         socket.pipe(upstream).pipe(socket)
       })
@@ -84,7 +94,10 @@ describe("Tailscale identity through Serve", () => {
   beforeAll(async () => {
     const dir = tempStateDir()
     const port = await freePort()
-    fs.writeFileSync(path.join(dir, "openclaw.json"), JSON.stringify({ gateway: { port, auth: { token: TOKEN }, tailscale: { mode: "serve", resetOnExit: true } } }))
+    fs.writeFileSync(
+      path.join(dir, "openclaw.json"),
+      JSON.stringify({ gateway: { port, auth: { token: TOKEN }, tailscale: { mode: "serve", resetOnExit: true } } })
+    )
     fake = fakeTailscale(dir, {
       whois: { [ALICE_IP]: { login: "alice@example.com", name: "Alice" }, [TAGGED_IP]: { tags: ["tag:server"] } }
     })
@@ -99,8 +112,14 @@ describe("Tailscale identity through Serve", () => {
 
   const whoisCalls = (ip: string) => fake.calls().filter((c) => c === `whois --json ${ip}`).length
 
-  const viaServe = async (view: ServeView, params: Record<string, unknown> = {}, extraHeaders: Record<string, string> = {}) => {
-    const c = await RawClient.open(`ws://127.0.0.1:${proxy.port}`, { headers: { "X-Test-Serve-View": JSON.stringify(view), ...extraHeaders } })
+  const viaServe = async (
+    view: ServeView,
+    params: Record<string, unknown> = {},
+    extraHeaders: Record<string, string> = {}
+  ) => {
+    const c = await RawClient.open(`ws://127.0.0.1:${proxy.port}`, {
+      headers: { "X-Test-Serve-View": JSON.stringify(view), ...extraHeaders }
+    })
     await c.event("connect.challenge")
     return { client: c, res: await c.connect({ auth: undefined, ...params }) }
   }
@@ -111,11 +130,16 @@ describe("Tailscale identity through Serve", () => {
   })
 
   it("whois confirms the login (case-insensitively): connected as tailscale, without a token; presence and status show the login", async () => {
-    const { client, res } = await viaServe({ ip: ALICE_IP, login: "Alice@Example.COM", name: "=?utf-8?q?Alic=C3=A9?=" }, { scopes: ["operator.read"] })
+    const { client, res } = await viaServe(
+      { ip: ALICE_IP, login: "Alice@Example.COM", name: "=?utf-8?q?Alic=C3=A9?=" },
+      { scopes: ["operator.read"] }
+    )
     expect(res.ok).toBe(true)
     expect(res.payload.auth).toMatchObject({ method: "tailscale", role: "operator", scopes: ["operator.read"] })
     const presence = await client.request("system-presence")
-    expect(presence.payload.some((p: any) => p.user?.login === "alice@example.com" && p.authMethod === "tailscale")).toBe(true)
+    expect(
+      presence.payload.some((p: any) => p.user?.login === "alice@example.com" && p.authMethod === "tailscale")
+    ).toBe(true)
     const status = await client.request("status")
     expect(status.payload.tailscaleUsers).toEqual(["alice@example.com"])
     const human = await runCli(["gateway", "status", "--deep"], env)
@@ -130,7 +154,11 @@ describe("Tailscale identity through Serve", () => {
   })
 
   it("a browser (Control UI) through Serve: its https origin passes and identity connects it", async () => {
-    const { client, res } = await viaServe({ ip: ALICE_IP, login: "alice@example.com" }, { client: { id: "control-ui", version: "1", platform: "web", mode: "ui" } }, { Origin: `https://${HOST}` })
+    const { client, res } = await viaServe(
+      { ip: ALICE_IP, login: "alice@example.com" },
+      { client: { id: "control-ui", version: "1", platform: "web", mode: "ui" } },
+      { Origin: `https://${HOST}` }
+    )
     expect(res.payload?.auth?.method).toBe("tailscale")
     client.ws.close()
   })
@@ -167,7 +195,13 @@ describe("Tailscale identity through Serve", () => {
 
   it("a client-sent Funnel header with a forged login (Serve would strip the login): still refused", async () => {
     const c = await RawClient.open(`ws://127.0.0.1:${gw.port}`, {
-      headers: { "Tailscale-Funnel-Request": "?1", "Tailscale-User-Login": "alice@example.com", "X-Forwarded-For": ALICE_IP, "X-Forwarded-Proto": "https", "X-Forwarded-Host": HOST }
+      headers: {
+        "Tailscale-Funnel-Request": "?1",
+        "Tailscale-User-Login": "alice@example.com",
+        "X-Forwarded-For": ALICE_IP,
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": HOST
+      }
     })
     await c.event("connect.challenge")
     expect((await c.connect({ auth: undefined })).error.details.code).toBe("AUTH_TAILSCALE_IDENTITY_MISSING")
@@ -179,13 +213,18 @@ describe("Tailscale identity through Serve", () => {
   })
 
   it("identity headers sent straight to the Gateway, not through Serve: AUTH_TAILSCALE_PROXY_MISSING", async () => {
-    const c = await RawClient.open(`ws://127.0.0.1:${gw.port}`, { headers: { "Tailscale-User-Login": "alice@example.com", "Tailscale-User-Name": "Alice" } })
+    const c = await RawClient.open(`ws://127.0.0.1:${gw.port}`, {
+      headers: { "Tailscale-User-Login": "alice@example.com", "Tailscale-User-Name": "Alice" }
+    })
     await c.event("connect.challenge")
     expect((await c.connect({ auth: undefined })).error.details.code).toBe("AUTH_TAILSCALE_PROXY_MISSING")
   })
 
   it("a node never authenticates by identity: it is told it needs the token", async () => {
-    const { res } = await viaServe({ ip: ALICE_IP, login: "alice@example.com" }, { role: "node", scopes: [], client: { id: "node-host", version: "1", platform: "linux", mode: "node" } })
+    const { res } = await viaServe(
+      { ip: ALICE_IP, login: "alice@example.com" },
+      { role: "node", scopes: [], client: { id: "node-host", version: "1", platform: "linux", mode: "node" } }
+    )
     expect(res.error.details.code).toBe("AUTH_TOKEN_MISSING")
     expect(res.error.message).toContain("operators only, never a node")
   })
@@ -194,7 +233,10 @@ describe("Tailscale identity through Serve", () => {
     const ok = await viaServe({ ip: ALICE_IP, login: "alice@example.com" }, { auth: { token: TOKEN } })
     expect(ok.res.payload.auth.method).toBe("token")
     ok.client.ws.close()
-    const bad = await viaServe({ ip: ALICE_IP, login: "alice@example.com" }, { auth: { token: "wrong-token-000000000000" } })
+    const bad = await viaServe(
+      { ip: ALICE_IP, login: "alice@example.com" },
+      { auth: { token: "wrong-token-000000000000" } }
+    )
     expect(bad.res.error.details.code).toBe("AUTH_TOKEN_MISMATCH")
   })
 
@@ -207,12 +249,23 @@ describe("Tailscale identity is off for password mode and Funnel", () => {
   it("serve with password auth: identity headers through Serve are ignored (AUTH_PASSWORD_MISSING)", async () => {
     const dir = tempStateDir()
     const port = await freePort()
-    fs.writeFileSync(path.join(dir, "openclaw.json"), JSON.stringify({ gateway: { port, auth: { mode: "password", password: "correct horse battery staple" }, tailscale: { mode: "serve" } } }))
+    fs.writeFileSync(
+      path.join(dir, "openclaw.json"),
+      JSON.stringify({
+        gateway: {
+          port,
+          auth: { mode: "password", password: "correct horse battery staple" },
+          tailscale: { mode: "serve" }
+        }
+      })
+    )
     const fake = fakeTailscale(dir, { whois: { [ALICE_IP]: { login: "alice@example.com" } } })
     const gw = await startGateway([], cliEnv(dir, fake.env))
     const proxy = await startServeProxy(gw.port)
     try {
-      const c = await RawClient.open(`ws://127.0.0.1:${proxy.port}`, { headers: { "X-Test-Serve-View": JSON.stringify({ ip: ALICE_IP, login: "alice@example.com" }) } })
+      const c = await RawClient.open(`ws://127.0.0.1:${proxy.port}`, {
+        headers: { "X-Test-Serve-View": JSON.stringify({ ip: ALICE_IP, login: "alice@example.com" }) }
+      })
       await c.event("connect.challenge")
       expect((await c.connect({ auth: undefined })).error.details.code).toBe("AUTH_PASSWORD_MISSING")
       expect(fake.calls().some((x) => x.startsWith("whois"))).toBe(false)
@@ -224,12 +277,18 @@ describe("Tailscale identity is off for password mode and Funnel", () => {
 
   it("allowTailscale defaults: serve+token on; serve+password, funnel and off are off; an explicit setting wins", () => {
     const resolve = (gateway: Record<string, unknown>) =>
-      resolveServerSettings({ configPath: "/x/openclaw.json", stateDir: "/x", exists: true, file: { gateway } as any }, {}, {}).auth.allowTailscale
+      resolveServerSettings(
+        { configPath: "/x/openclaw.json", stateDir: "/x", exists: true, file: { gateway } as any },
+        {},
+        {}
+      ).auth.allowTailscale
     expect(resolve({ auth: { token: TOKEN }, tailscale: { mode: "serve" } })).toBe(true)
     expect(resolve({ auth: { mode: "password", password: PASSWORD }, tailscale: { mode: "serve" } })).toBe(false)
     expect(resolve({ auth: { mode: "password", password: PASSWORD }, tailscale: { mode: "funnel" } })).toBe(false)
     expect(resolve({ auth: { token: TOKEN } })).toBe(false)
     expect(resolve({ auth: { token: TOKEN, allowTailscale: false }, tailscale: { mode: "serve" } })).toBe(false)
-    expect(resolve({ auth: { mode: "password", password: PASSWORD, allowTailscale: true }, tailscale: { mode: "serve" } })).toBe(true)
+    expect(
+      resolve({ auth: { mode: "password", password: PASSWORD, allowTailscale: true }, tailscale: { mode: "serve" } })
+    ).toBe(true)
   })
 })

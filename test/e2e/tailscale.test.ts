@@ -28,10 +28,18 @@ interface Setup {
   readonly status: () => Promise<any>
 }
 
-const setup = async (gateway: Record<string, unknown>, fake: FakeState = {}, extraEnv: Record<string, string> = {}, onPath = true): Promise<Setup> => {
+const setup = async (
+  gateway: Record<string, unknown>,
+  fake: FakeState = {},
+  extraEnv: Record<string, string> = {},
+  onPath = true
+): Promise<Setup> => {
   const dir = tempStateDir()
   const port = await freePort()
-  fs.writeFileSync(path.join(dir, "openclaw.json"), JSON.stringify({ gateway: { port, auth: { token: TOKEN }, ...gateway } }))
+  fs.writeFileSync(
+    path.join(dir, "openclaw.json"),
+    JSON.stringify({ gateway: { port, auth: { token: TOKEN }, ...gateway } })
+  )
   const f = fakeTailscale(dir, fake, { onPath })
   const env = cliEnv(dir, { ...f.env, OPENCLAW_TAILSCALE_TIMEOUT_MS: "8000", ...extraEnv })
   return {
@@ -74,9 +82,13 @@ describe("tailscale serve: the route as a scoped resource", () => {
     expect(record).toMatchObject({ mode: "serve", host: HOST, httpsPort: 443, target, pid: gw.child.pid })
     expect(fs.statSync(path.join(s.dir, RECORD)).mode & 0o777).toBe(0o600)
 
-    expect(await s.status()).toMatchObject({ exposure: { mode: "serve", state: "active", url: `https://${HOST}/ui/`, wsUrl: `wss://${HOST}` } })
+    expect(await s.status()).toMatchObject({
+      exposure: { mode: "serve", state: "active", url: `https://${HOST}/ui/`, wsUrl: `wss://${HOST}` }
+    })
     const human = await runCli(["gateway", "status"], s.env)
-    expect(human.stdout).toMatch(new RegExp(`Exposure:\\s+tailscale serve: active https://${HOST.replace(/\./g, "\\.")}/ui/ \\(WebSocket wss://`))
+    expect(human.stdout).toMatch(
+      new RegExp(`Exposure:\\s+tailscale serve: active https://${HOST.replace(/\./g, "\\.")}/ui/ \\(WebSocket wss://`)
+    )
 
     const { code } = await stop(gw)
     expect(code).toBe(0)
@@ -156,7 +168,10 @@ describe("tailscale serve: the route as a scoped resource", () => {
   })
 
   it("a foreign route on 443 is a conflict: exit 78 saying what holds the port and how to free it; nothing overwritten, nothing listening", async () => {
-    const s = await setup({ tailscale: { mode: "serve", resetOnExit: true } }, { serve: foreignRoute(443, "http://127.0.0.1:3000") })
+    const s = await setup(
+      { tailscale: { mode: "serve", resetOnExit: true } },
+      { serve: foreignRoute(443, "http://127.0.0.1:3000") }
+    )
     const r = await runCli(["gateway", "run"], s.env)
     expect(r.code).toBe(78)
     expect(r.stderr).toContain(`https://${HOST}/ -> http://127.0.0.1:3000`)
@@ -169,7 +184,10 @@ describe("tailscale serve: the route as a scoped resource", () => {
   })
 
   it("funnel (password auth): the route is enabled with Funnel and withdrawn with `funnel --https=443 off`", async () => {
-    const s = await setup({ auth: { mode: "password", password: "correct horse battery staple" }, tailscale: { mode: "funnel", resetOnExit: true } })
+    const s = await setup({
+      auth: { mode: "password", password: "correct horse battery staple" },
+      tailscale: { mode: "funnel", resetOnExit: true }
+    })
     const gw = await s.start()
     expect(s.fake.read().serve.AllowFunnel).toEqual({ [`${HOST}:443`]: true })
     expect(s.fake.calls()).toContain(`funnel --bg --yes --https=443 http://127.0.0.1:${s.port}`)
@@ -186,7 +204,11 @@ describe("tailscale failures at start: the Gateway stays up on loopback, says wh
     ["logged out", { fail: "logged-out" }, "Tailscale is logged out: run `tailscale up`"],
     ["permission denied", { fail: "permission-denied" }, "sudo tailscale set --operator=$USER"],
     ["HTTPS not enabled for the tailnet", { fail: "https-disabled" }, "HTTPS certificates are not enabled"],
-    ["serve exits 0 but creates nothing", { fail: "https-disabled", failOnly: ["serve"] }, "reported success but the route is not in `tailscale serve status`"],
+    [
+      "serve exits 0 but creates nothing",
+      { fail: "https-disabled", failOnly: ["serve"] },
+      "reported success but the route is not in `tailscale serve status`"
+    ],
     ["tailscale hangs", { fail: "hang", failOnly: ["serve"] }, "did not finish within 1 s"],
     [
       "funnel not allowed by the tailnet policy",
@@ -199,12 +221,18 @@ describe("tailscale failures at start: the Gateway stays up on loopback, says wh
     it(`${name}: warning, status failed with the reason, loopback works, no raw stderr`, async () => {
       // A short call timeout only where the hang is the point: this machine is busy, and a slow start
       // of the fake must not turn into a different failure.
-      const s = await setup(config ?? { tailscale: { mode: "serve", resetOnExit: true } }, { ...fake, stderrExtra: SECRET_IN_STDERR }, {
-        OPENCLAW_TAILSCALE_TIMEOUT_MS: fake.fail === "hang" ? "1000" : "8000",
-        OPENCLAW_TAILSCALE_RETRY_MS: "400"
-      })
+      const s = await setup(
+        config ?? { tailscale: { mode: "serve", resetOnExit: true } },
+        { ...fake, stderrExtra: SECRET_IN_STDERR },
+        {
+          OPENCLAW_TAILSCALE_TIMEOUT_MS: fake.fail === "hang" ? "1000" : "8000",
+          OPENCLAW_TAILSCALE_RETRY_MS: "400"
+        }
+      )
       const gw = await s.start()
-      expect(gw.output()).toMatch(/\[gateway\] warning: Tailscale (serve|funnel) is not available, so the Gateway serves on loopback only/)
+      expect(gw.output()).toMatch(
+        /\[gateway\] warning: Tailscale (serve|funnel) is not available, so the Gateway serves on loopback only/
+      )
       expect(gw.output()).toContain(reason)
       const status = await s.status()
       expect(status.exposure).toMatchObject({ state: "failed" })
@@ -219,9 +247,16 @@ describe("tailscale failures at start: the Gateway stays up on loopback, says wh
   }
 
   it("missing tailscale binary: one warning, a working loopback Gateway, status failed + reason; installing it later is picked up", async () => {
-    const s = await setup({ tailscale: { mode: "serve", resetOnExit: true } }, {}, { OPENCLAW_TAILSCALE_RETRY_MS: "300" }, false)
+    const s = await setup(
+      { tailscale: { mode: "serve", resetOnExit: true } },
+      {},
+      { OPENCLAW_TAILSCALE_RETRY_MS: "300" },
+      false
+    )
     const gw = await s.start()
-    expect(gw.output()).toContain("the tailscale CLI was not found (looked on PATH and at /Applications/Tailscale.app/Contents/MacOS/Tailscale)")
+    expect(gw.output()).toContain(
+      "the tailscale CLI was not found (looked on PATH and at /Applications/Tailscale.app/Contents/MacOS/Tailscale)"
+    )
     const health = await runCli(["health"], s.env)
     expect(health.code).toBe(0)
     const status = await s.status()
@@ -237,7 +272,11 @@ describe("tailscale failures at start: the Gateway stays up on loopback, says wh
   })
 
   it("the daemon comes back: the failed exposure is claimed by a later retry", async () => {
-    const s = await setup({ tailscale: { mode: "serve" } }, { fail: "daemon-down" }, { OPENCLAW_TAILSCALE_RETRY_MS: "300" })
+    const s = await setup(
+      { tailscale: { mode: "serve" } },
+      { fail: "daemon-down" },
+      { OPENCLAW_TAILSCALE_RETRY_MS: "300" }
+    )
     await s.start()
     s.fake.update((st) => (st.fail = null))
     await eventually(() => s.fake.route443() === `http://127.0.0.1:${s.port}`, 15_000, "route after daemon start")
@@ -246,7 +285,11 @@ describe("tailscale failures at start: the Gateway stays up on loopback, says wh
 
 describe("re-claim", () => {
   it("a route that disappears (tailscaled restarted and lost it) is re-claimed", async () => {
-    const s = await setup({ tailscale: { mode: "serve", resetOnExit: true } }, {}, { OPENCLAW_TAILSCALE_CHECK_MS: "300", OPENCLAW_TAILSCALE_RETRY_MS: "300" })
+    const s = await setup(
+      { tailscale: { mode: "serve", resetOnExit: true } },
+      {},
+      { OPENCLAW_TAILSCALE_CHECK_MS: "300", OPENCLAW_TAILSCALE_RETRY_MS: "300" }
+    )
     const gw = await s.start()
     const target = `http://127.0.0.1:${s.port}`
     expect(s.fake.route443()).toBe(target)
@@ -262,16 +305,24 @@ describe("re-claim", () => {
   })
 
   it("while tailscaled is down the route is reported failed, and re-claimed when it is back", async () => {
-    const s = await setup({ tailscale: { mode: "serve" } }, {}, { OPENCLAW_TAILSCALE_CHECK_MS: "300", OPENCLAW_TAILSCALE_RETRY_MS: "300" })
+    const s = await setup(
+      { tailscale: { mode: "serve" } },
+      {},
+      { OPENCLAW_TAILSCALE_CHECK_MS: "300", OPENCLAW_TAILSCALE_RETRY_MS: "300" }
+    )
     await s.start()
     s.fake.update((st) => {
       st.fail = "daemon-down"
       st.serve = {}
     })
-    const exposure = await eventually(async () => {
-      const e = (await s.status()).exposure
-      return e.state === "failed" ? e : undefined
-    }, 10_000, "failed state")
+    const exposure = await eventually(
+      async () => {
+        const e = (await s.status()).exposure
+        return e.state === "failed" ? e : undefined
+      },
+      10_000,
+      "failed state"
+    )
     expect(exposure.reason).toContain("tailscaled is not running")
     s.fake.update((st) => (st.fail = null))
     await eventually(() => s.fake.route443() === `http://127.0.0.1:${s.port}`, 15_000, "re-claimed route")
@@ -281,10 +332,26 @@ describe("re-claim", () => {
 describe("fail-closed refusals (exit 78) leave nothing behind", () => {
   const refusals: Array<[string, Record<string, unknown>, string]> = [
     ["funnel without password auth", { tailscale: { mode: "funnel" } }, 'needs gateway.auth.mode "password"'],
-    ["serve with auth none", { auth: { mode: "none" }, tailscale: { mode: "serve" } }, 'cannot be used with gateway.tailscale.mode "serve"'],
-    ["funnel with auth none", { auth: { mode: "none" }, tailscale: { mode: "funnel" } }, 'cannot be used with gateway.tailscale.mode "funnel"'],
+    [
+      "serve with auth none",
+      { auth: { mode: "none" }, tailscale: { mode: "serve" } },
+      'cannot be used with gateway.tailscale.mode "serve"'
+    ],
+    [
+      "funnel with auth none",
+      { auth: { mode: "none" }, tailscale: { mode: "funnel" } },
+      'cannot be used with gateway.tailscale.mode "funnel"'
+    ],
     ["serve with a LAN bind", { bind: "lan", tailscale: { mode: "serve" } }, 'needs gateway.bind "loopback"'],
-    ["funnel with a tailnet bind", { bind: "tailnet", auth: { mode: "password", password: "correct horse battery staple" }, tailscale: { mode: "funnel" } }, 'needs gateway.bind "loopback"']
+    [
+      "funnel with a tailnet bind",
+      {
+        bind: "tailnet",
+        auth: { mode: "password", password: "correct horse battery staple" },
+        tailscale: { mode: "funnel" }
+      },
+      'needs gateway.bind "loopback"'
+    ]
   ]
   for (const [name, config, message] of refusals) {
     it(name, async () => {

@@ -9,13 +9,46 @@ import fc from "fast-check"
 export type Fragment = string
 
 /** Any UTF-16 code units, lone surrogates included (fast-check's "binary" unit never makes those). */
-const codeUnits = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 24 })
+const codeUnits = fc.string({
+  unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)),
+  maxLength: 24
+})
 
 export const oddStrings = [
-  "", " ", "__proto__", "constructor", "prototype", "toString", "hasOwnProperty", "valueOf",
-  "\ud800", "\udc00x", "a\ud83d", "\ud83d\ude00", "\u0000", "\u001b[31mred", "line\nbreak\r\n[gateway] warning: forged",
-  "../../../etc/passwd", "%", "%E4%B8", "%00", ".", "..", "main", "\u2028\u2029", "\ufeff", "💥".repeat(40), "会".repeat(200),
-  "node.invoke", "connect", "operator.admin", "null", "undefined", "NaN", "-0", "1e999"
+  "",
+  " ",
+  "__proto__",
+  "constructor",
+  "prototype",
+  "toString",
+  "hasOwnProperty",
+  "valueOf",
+  "\ud800",
+  "\udc00x",
+  "a\ud83d",
+  "\ud83d\ude00",
+  "\u0000",
+  "\u001b[31mred",
+  "line\nbreak\r\n[gateway] warning: forged",
+  "../../../etc/passwd",
+  "%",
+  "%E4%B8",
+  "%00",
+  ".",
+  "..",
+  "main",
+  "\u2028\u2029",
+  "\ufeff",
+  "💥".repeat(40),
+  "会".repeat(200),
+  "node.invoke",
+  "connect",
+  "operator.admin",
+  "null",
+  "undefined",
+  "NaN",
+  "-0",
+  "1e999"
 ]
 
 /** Strings a hostile client sends: any code units, odd names, control characters, large ones. */
@@ -48,7 +81,10 @@ export const hostileJson: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>(
 
 /** Nesting around the decoder's limit (128) and far beyond it, of arrays, objects or both. */
 export const deepFragment: fc.Arbitrary<Fragment> = fc
-  .tuple(fc.oneof(fc.integer({ min: 120, max: 140 }), fc.integer({ min: 500, max: 30_000 })), fc.constantFrom("array", "object", "mixed"))
+  .tuple(
+    fc.oneof(fc.integer({ min: 120, max: 140 }), fc.integer({ min: 500, max: 30_000 })),
+    fc.constantFrom("array", "object", "mixed")
+  )
   .map(([depth, shape]) => {
     const open = shape === "array" ? "[" : shape === "object" ? '{"a":' : '[{"a":'
     const close = shape === "array" ? "]" : shape === "object" ? "}" : "}]"
@@ -60,7 +96,18 @@ export const deepFragment: fc.Arbitrary<Fragment> = fc
 export const hostileFragment: fc.Arbitrary<Fragment> = fc.oneof(
   { weight: 8, arbitrary: hostileJson.map((v) => JSON.stringify(v)) },
   { weight: 2, arbitrary: deepFragment },
-  { weight: 1, arbitrary: fc.constantFrom('{"__proto__":{"polluted":true}}', '{"a":1,"a":2}', '"\\ud800"', '{"\\u005f_proto__":1}', "[]", "{}", '"\\u0000"') }
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '{"__proto__":{"polluted":true}}',
+      '{"a":1,"a":2}',
+      '"\\ud800"',
+      '{"\\u005f_proto__":1}',
+      "[]",
+      "{}",
+      '"\\u0000"'
+    )
+  }
 )
 
 /** An object written as text from [key, fragment] entries (duplicate and `__proto__` keys stay). */
@@ -79,8 +126,14 @@ type Mutation =
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   { weight: 3, arbitrary: fc.constant({ kind: "none" as const }) },
   { weight: 2, arbitrary: fc.nat().map((at) => ({ kind: "drop" as const, at })) },
-  { weight: 5, arbitrary: fc.tuple(fc.nat(), hostileFragment).map(([at, value]) => ({ kind: "replace" as const, at, value })) },
-  { weight: 2, arbitrary: fc.tuple(hostileString, hostileFragment).map(([key, value]) => ({ kind: "add" as const, key, value })) },
+  {
+    weight: 5,
+    arbitrary: fc.tuple(fc.nat(), hostileFragment).map(([at, value]) => ({ kind: "replace" as const, at, value }))
+  },
+  {
+    weight: 2,
+    arbitrary: fc.tuple(hostileString, hostileFragment).map(([key, value]) => ({ kind: "add" as const, key, value }))
+  },
   { weight: 2, arbitrary: hostileFragment.map((value) => ({ kind: "whole" as const, value })) },
   { weight: 1, arbitrary: fc.constant({ kind: "absent" as const }) }
 )
@@ -113,8 +166,17 @@ export const mutatedParams = (valid: fc.Arbitrary<Record<string, unknown>>): fc.
   })
 
 /** A request frame as text, sometimes broken at the frame level (truncated, wrong field types, extra keys). */
-export const requestText = (id: string, method: string, params: Fragment | undefined, breakage: FrameBreakage): string => {
-  const fields: Array<[string, Fragment]> = [["type", '"req"'], ["id", JSON.stringify(id)], ["method", JSON.stringify(method)]]
+export const requestText = (
+  id: string,
+  method: string,
+  params: Fragment | undefined,
+  breakage: FrameBreakage
+): string => {
+  const fields: Array<[string, Fragment]> = [
+    ["type", '"req"'],
+    ["id", JSON.stringify(id)],
+    ["method", JSON.stringify(method)]
+  ]
   if (params !== undefined) fields.push(["params", params])
   switch (breakage.kind) {
     case "none":
@@ -142,9 +204,20 @@ export type FrameBreakage =
 export const frameBreakage: fc.Arbitrary<FrameBreakage> = fc.oneof(
   { weight: 20, arbitrary: fc.constant({ kind: "none" as const }) },
   { weight: 1, arbitrary: fc.nat().map((at) => ({ kind: "truncate" as const, at })) },
-  { weight: 1, arbitrary: fc.tuple(fc.constantFrom("type" as const, "id" as const, "method" as const), hostileFragment).map(([field, value]) => ({ kind: "field" as const, field, value })) },
-  { weight: 1, arbitrary: fc.tuple(hostileString, hostileFragment).map(([key, value]) => ({ kind: "extra" as const, key, value })) },
-  { weight: 1, arbitrary: fc.constantFrom("}", "]", ",", " x", "\u0000", "{}").map((tail) => ({ kind: "garbage" as const, tail })) }
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.constantFrom("type" as const, "id" as const, "method" as const), hostileFragment)
+      .map(([field, value]) => ({ kind: "field" as const, field, value }))
+  },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(hostileString, hostileFragment).map(([key, value]) => ({ kind: "extra" as const, key, value }))
+  },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom("}", "]", ",", " x", "\u0000", "{}").map((tail) => ({ kind: "garbage" as const, tail }))
+  }
 )
 
 /** A WebSocket message that is not a request at all: raw bytes as text or binary, or other JSON. */
@@ -154,6 +227,18 @@ export const rawMessage: fc.Arbitrary<RawMessage> = fc.oneof(
   hostileFragment.map((text) => ({ text })),
   fc.uint8Array({ maxLength: 300 }).map((bytes) => ({ bytes, binary: false })),
   fc.uint8Array({ maxLength: 300 }).map((bytes) => ({ bytes, binary: true })),
-  fc.constantFrom('{"type":"res","id":"x","ok":true}', '{"type":"event","event":"tick"}', '{"type":"req"}', '{"type":"req","id":"","method":"connect"}', "null", "[]", '"req"').map((text) => ({ text })),
-  fc.integer({ min: 60 * 1024, max: 80 * 1024 }).map((n) => ({ text: `{"type":"req","id":"big","method":"connect","params":{"pad":"${"x".repeat(n)}"}}` }))
+  fc
+    .constantFrom(
+      '{"type":"res","id":"x","ok":true}',
+      '{"type":"event","event":"tick"}',
+      '{"type":"req"}',
+      '{"type":"req","id":"","method":"connect"}',
+      "null",
+      "[]",
+      '"req"'
+    )
+    .map((text) => ({ text })),
+  fc
+    .integer({ min: 60 * 1024, max: 80 * 1024 })
+    .map((n) => ({ text: `{"type":"req","id":"big","method":"connect","params":{"pad":"${"x".repeat(n)}"}}` }))
 )

@@ -9,7 +9,10 @@ import { connectParams } from "../support/gateway.js"
 export const fuzzConfig = () => {
   const seconds = Number(process.env.FUZZ_SECONDS ?? 100)
   const runs = process.env.FUZZ_RUNS === undefined ? undefined : Number(process.env.FUZZ_RUNS)
-  const seed = process.env.FUZZ_SEED === undefined ? (Date.now() ^ (Math.random() * 0x7fffffff)) | 0 : Number(process.env.FUZZ_SEED)
+  const seed =
+    process.env.FUZZ_SEED === undefined
+      ? (Date.now() ^ (Math.random() * 0x7fffffff)) | 0
+      : Number(process.env.FUZZ_SEED)
   return { seconds, runs, seed }
 }
 
@@ -17,13 +20,23 @@ export const fuzzConfig = () => {
 export const frameProblem = (f: unknown): string | undefined => {
   if (typeof f !== "object" || f === null || Array.isArray(f)) return "not a JSON object"
   const o = f as Record<string, unknown>
-  if (o.type === "event") return typeof o.event === "string" && (o.seq === undefined || Number.isInteger(o.seq)) ? undefined : "event without a string event name"
+  if (o.type === "event")
+    return typeof o.event === "string" && (o.seq === undefined || Number.isInteger(o.seq))
+      ? undefined
+      : "event without a string event name"
   if (o.type !== "res") return `unknown frame type ${JSON.stringify(o.type)}`
   if (typeof o.id !== "string" || o.id.length === 0) return "res without an id"
   if (typeof o.ok !== "boolean") return "res without a boolean ok"
   if (o.ok) return o.error === undefined ? undefined : "ok res with an error"
   const e = o.error as Record<string, unknown> | undefined
-  if (typeof e !== "object" || e === null || typeof e.code !== "string" || e.code.length === 0 || typeof e.message !== "string") return "error res without error {code, message}"
+  if (
+    typeof e !== "object" ||
+    e === null ||
+    typeof e.code !== "string" ||
+    e.code.length === 0 ||
+    typeof e.message !== "string"
+  )
+    return "error res without error {code, message}"
   if (e.retryAfterMs !== undefined && typeof e.retryAfterMs !== "number") return "retryAfterMs is not a number"
   // The guard's answer to an unexpected exception: the process survived, but it is a bug all the same.
   if (/^internal error in /.test(e.message)) return `unexpected error in the Gateway: ${e.message}`
@@ -132,7 +145,14 @@ export class FuzzSocket {
 /** An authenticated operator with every scope. */
 export const fuzzOperator = async (url: string): Promise<FuzzSocket> => {
   const s = await FuzzSocket.open(url)
-  s.send(JSON.stringify({ type: "req", id: "connect", method: "connect", params: connectParams({ scopes: ["operator.admin"] }) }))
+  s.send(
+    JSON.stringify({
+      type: "req",
+      id: "connect",
+      method: "connect",
+      params: connectParams({ scopes: ["operator.admin"] })
+    })
+  )
   const res = await s.response("connect", 10_000)
   if (res?.ok !== true) throw new Error(`operator connect failed: ${JSON.stringify(res ?? s.problems)}`)
   return s
@@ -140,7 +160,9 @@ export const fuzzOperator = async (url: string): Promise<FuzzSocket> => {
 
 /** Replaces the placeholders of methods.ts ("$nodeId", ...) with live values, anywhere in a text. */
 export const fillPlaceholders = (text: string, values: Readonly<Record<string, string>>): string =>
-  text.replace(/"\$(nodeId|runId|requestId|invokeId)"/g, (whole, name: string) => (values[name] === undefined ? whole : JSON.stringify(values[name])))
+  text.replace(/"\$(nodeId|runId|requestId|invokeId)"/g, (whole, name: string) =>
+    values[name] === undefined ? whole : JSON.stringify(values[name])
+  )
 
 /** The last few inputs, for the failure report (a crash may come from an earlier input's after-effects). */
 export class RecentInputs {

@@ -40,8 +40,16 @@ export const METHODS: Record<string, MethodFuzz> = {
   health: { valid: fc.record({ probe: fc.boolean() }, { requiredKeys: [] }) },
   status: { valid: none },
   "system-presence": { valid: none },
-  agent: { valid: fc.record({ message, sessionKey, idempotencyKey: key }, { requiredKeys: ["message", "idempotencyKey"] }) },
-  "agent.wait": { valid: fc.record({ runId: fc.oneof(fc.constant("$runId"), hostileString), timeoutMs: fc.integer({ min: 0, max: 500 }) }), slow: true },
+  agent: {
+    valid: fc.record({ message, sessionKey, idempotencyKey: key }, { requiredKeys: ["message", "idempotencyKey"] })
+  },
+  "agent.wait": {
+    valid: fc.record({
+      runId: fc.oneof(fc.constant("$runId"), hostileString),
+      timeoutMs: fc.integer({ min: 0, max: 500 })
+    }),
+    slow: true
+  },
   "chat.send": { valid: fc.record({ sessionKey, message, idempotencyKey: key }) },
   "chat.history": { valid: fc.record({ sessionKey, limit: fc.integer({ min: 0, max: 1000 }) }, { requiredKeys: [] }) },
   "chat.abort": { valid: fc.record({ sessionKey, runId: fc.constant("$runId") }, { requiredKeys: [] }) },
@@ -50,13 +58,37 @@ export const METHODS: Record<string, MethodFuzz> = {
   "node.list": { valid: none },
   "node.describe": { valid: fc.record({ nodeId: nodeRef }) },
   "node.invoke": {
-    valid: fc.record({ nodeId: nodeRef, command: fc.constantFrom("echo", "browser.proxy", "undeclared"), params: hostileJson, idempotencyKey: key, timeoutMs }, { requiredKeys: ["nodeId", "command", "idempotencyKey", "timeoutMs"] })
+    valid: fc.record(
+      {
+        nodeId: nodeRef,
+        command: fc.constantFrom("echo", "browser.proxy", "undeclared"),
+        params: hostileJson,
+        idempotencyKey: key,
+        timeoutMs
+      },
+      { requiredKeys: ["nodeId", "command", "idempotencyKey", "timeoutMs"] }
+    )
   },
   "node.invoke.result": {
     role: "node",
-    valid: fc.record({ id: fc.constant("$invokeId"), nodeId: fc.constant("$nodeId"), ok: fc.boolean(), payload: hostileJson, error: fc.record({ code: hostileString, message: hostileString }) }, { requiredKeys: ["id", "ok"] })
+    valid: fc.record(
+      {
+        id: fc.constant("$invokeId"),
+        nodeId: fc.constant("$nodeId"),
+        ok: fc.boolean(),
+        payload: hostileJson,
+        error: fc.record({ code: hostileString, message: hostileString })
+      },
+      { requiredKeys: ["id", "ok"] }
+    )
   },
-  "node.event": { role: "node", valid: fc.record({ event: hostileString, payload: hostileJson, payloadJSON: hostileString }, { requiredKeys: ["event"] }) },
+  "node.event": {
+    role: "node",
+    valid: fc.record(
+      { event: hostileString, payload: hostileJson, payloadJSON: hostileString },
+      { requiredKeys: ["event"] }
+    )
+  },
   "node.pair.list": pairing.list,
   "node.pair.approve": pairing.approve,
   "node.pair.reject": pairing.reject,
@@ -68,8 +100,15 @@ export const METHODS: Record<string, MethodFuzz> = {
   "device.pair.remove": pairing.remove,
   // Devices (i15): revoking the fuzz node would need a new approval, so only hostile ids are revoked.
   "device.token.revoke": { valid: fc.record({ deviceId: hostileString }) },
-  "device.rename": { valid: fc.record({ deviceId: nodeRef, displayName: fc.oneof({ weight: 3, arbitrary: fc.constantFrom("laptop", "pi") }, hostileString) }) },
-  "audit.tail": { valid: fc.record({ limit: fc.integer({ min: 0, max: 500 }), since: fc.integer({ min: 0 }) }, { requiredKeys: [] }) },
+  "device.rename": {
+    valid: fc.record({
+      deviceId: nodeRef,
+      displayName: fc.oneof({ weight: 3, arbitrary: fc.constantFrom("laptop", "pi") }, hostileString)
+    })
+  },
+  "audit.tail": {
+    valid: fc.record({ limit: fc.integer({ min: 0, max: 500 }), since: fc.integer({ min: 0 }) }, { requiredKeys: [] })
+  },
   doctor: { valid: none },
   // OpenClaw's clients (i16)
   "sessions.subscribe": { valid: none },
@@ -77,16 +116,34 @@ export const METHODS: Record<string, MethodFuzz> = {
   "sessions.messages.subscribe": { valid: fc.record({ key: sessionKey }) },
   "sessions.messages.unsubscribe": { valid: fc.record({ key: sessionKey }) },
   "sessions.describe": { valid: fc.record({ key: sessionKey }) },
-  "chat.startup": { valid: fc.record({ sessionKey, limit: fc.integer({ min: 0, max: 1000 }), maxBytes: fc.integer({ min: 0, max: 1 << 20 }) }, { requiredKeys: [] }) },
+  "chat.startup": {
+    valid: fc.record(
+      { sessionKey, limit: fc.integer({ min: 0, max: 1000 }), maxBytes: fc.integer({ min: 0, max: 1 << 20 }) },
+      { requiredKeys: [] }
+    )
+  },
   "agents.list": { valid: none },
-  "agent.identity.get": { valid: fc.record({ agentId: fc.oneof(fc.constant("main"), hostileString) }, { requiredKeys: [] }) },
+  "agent.identity.get": {
+    valid: fc.record({ agentId: fc.oneof(fc.constant("main"), hostileString) }, { requiredKeys: [] })
+  },
   "config.get": { valid: none },
-  "logs.tail": { valid: fc.record({ cursor: fc.nat(), limit: fc.nat({ max: 5000 }), maxBytes: fc.nat({ max: 1 << 20 }) }, { requiredKeys: [] }) },
+  "logs.tail": {
+    valid: fc.record(
+      { cursor: fc.nat(), limit: fc.nat({ max: 5000 }), maxBytes: fc.nat({ max: 1 << 20 }) },
+      { requiredKeys: [] }
+    )
+  },
   "system.info": { valid: none },
   "question.list": { valid: none },
   "browser.request": {
     valid: fc.record(
-      { method: fc.constantFrom("GET", "POST", "DELETE"), path: fc.constantFrom("/", "/tabs", "/snapshot", "/navigate"), query: hostileJson, body: hostileJson, timeoutMs },
+      {
+        method: fc.constantFrom("GET", "POST", "DELETE"),
+        path: fc.constantFrom("/", "/tabs", "/snapshot", "/navigate"),
+        query: hostileJson,
+        body: hostileJson,
+        timeoutMs
+      },
       { requiredKeys: ["method", "path", "timeoutMs"] }
     )
   }

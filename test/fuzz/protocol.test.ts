@@ -48,16 +48,27 @@ const options = (stage: number, share: number): fc.Parameters<any> => ({
   reporter: (details) => {
     if (!details.failed) return
     const why = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance)
-    throw new Error(`fuzz stage ${stage} failed at run ${details.numRuns} (FUZZ_SEED=${seed}; this stage's fast-check seed ${details.seed}, path "${details.counterexamplePath}")\n${why}`)
+    throw new Error(
+      `fuzz stage ${stage} failed at run ${details.numRuns} (FUZZ_SEED=${seed}; this stage's fast-check seed ${details.seed}, path "${details.counterexamplePath}")\n${why}`
+    )
   },
-  ...(runs === undefined ? { numRuns: 1_000_000, plugins: [fc.interruptAfterTimeLimit(seconds * 1000 * share)] } : { numRuns: runs })
+  ...(runs === undefined
+    ? { numRuns: 1_000_000, plugins: [fc.interruptAfterTimeLimit(seconds * 1000 * share)] }
+    : { numRuns: runs })
 })
 /** How often each kind of answer came (shows which paths a run reached). */
 const answers = new Map<string, number>()
 const count = (kind: string) => answers.set(kind, (answers.get(kind) ?? 0) + 1)
 
 /** Runs fc.assert for one stage and prints how many runs it made. */
-const runStage = async (name: string, stage: number, share: number, arbs: Array<fc.Arbitrary<any>>, body: (...args: Array<any>) => Promise<void>, counter: () => number) => {
+const runStage = async (
+  name: string,
+  stage: number,
+  share: number,
+  arbs: Array<fc.Arbitrary<any>>,
+  body: (...args: Array<any>) => Promise<void>,
+  counter: () => number
+) => {
   const before = counter()
   const started = Date.now()
   // The run in flight when the time limit interrupts fc.assert is not awaited by it: its outcome
@@ -74,7 +85,9 @@ const runStage = async (name: string, stage: number, share: number, arbs: Array<
   await fc.assert(property, options(stage, share))
   await inFlight
   const top = [...answers].sort((a, b) => b[1] - a[1]).slice(0, process.env.FUZZ_VERBOSE ? 200 : 12)
-  console.log(`[fuzz] ${name}: ${counter() - before} runs in ${((Date.now() - started) / 1000).toFixed(1)} s (seed ${seed + stage}); answers: ${top.map(([k, n]) => `${k} ${n}`).join(", ")}`)
+  console.log(
+    `[fuzz] ${name}: ${counter() - before} runs in ${((Date.now() - started) / 1000).toFixed(1)} s (seed ${seed + stage}); answers: ${top.map(([k, n]) => `${k} ${n}`).join(", ")}`
+  )
 }
 const stageTimeout = (share: number) => (runs === undefined ? seconds * 1000 * share : runs * 2_000) + 60_000
 
@@ -84,30 +97,62 @@ const connectValid = fc.record(
     minProtocol: fc.constantFrom(3, 4, 5),
     maxProtocol: fc.constantFrom(3, 4, 5),
     client: fc.record(
-      { id: fc.oneof(fc.constant("cli"), hostileString), version: fc.constant("1.0.0"), platform: fc.constant("linux"), mode: fc.constantFrom(...ClientModes, "spaceship"), displayName: hostileString, instanceId: hostileString },
+      {
+        id: fc.oneof(fc.constant("cli"), hostileString),
+        version: fc.constant("1.0.0"),
+        platform: fc.constant("linux"),
+        mode: fc.constantFrom(...ClientModes, "spaceship"),
+        displayName: hostileString,
+        instanceId: hostileString
+      },
       { requiredKeys: ["id", "version", "platform", "mode"] }
     ),
     role: fc.constantFrom("operator", "node", "admin"),
     scopes: fc.array(fc.oneof(fc.constantFrom(...OperatorScopes), hostileString), { maxLength: 4 }),
     caps: fc.array(hostileString, { maxLength: 3 }),
     commands: fc.array(hostileString, { maxLength: 3 }),
-    auth: fc.oneof(fc.constant({ token: TOKEN }), fc.constant({ password: TOKEN }), fc.record({ token: hostileString, deviceToken: hostileString }, { requiredKeys: [] })),
-    device: fc.record({ id: hostileString, publicKey: hostileString, signature: hostileString, signedAt: fc.integer(), nonce: hostileString })
+    auth: fc.oneof(
+      fc.constant({ token: TOKEN }),
+      fc.constant({ password: TOKEN }),
+      fc.record({ token: hostileString, deviceToken: hostileString }, { requiredKeys: [] })
+    ),
+    device: fc.record({
+      id: hostileString,
+      publicKey: hostileString,
+      signature: hostileString,
+      signedAt: fc.integer(),
+      nonce: hostileString
+    })
   },
   { requiredKeys: ["minProtocol", "maxProtocol", "client"] }
 )
 
 /** A node's connect with a valid signature over hostile fields (signed at run time, over the challenge). */
 interface SignedNodeConnect {
-  readonly node: { readonly identity: number; readonly client: Record<string, string>; readonly caps: Array<string>; readonly commands: Array<string>; readonly scopes: Array<string> }
+  readonly node: {
+    readonly identity: number
+    readonly client: Record<string, string>
+    readonly caps: Array<string>
+    readonly commands: Array<string>
+    readonly scopes: Array<string>
+  }
 }
 const signedNodeConnect: fc.Arbitrary<SignedNodeConnect> = fc.record({
   node: fc.record({
     // 0: this machine's own node host (paired at once); 1-3: strangers (pairing requests).
     identity: fc.integer({ min: 0, max: 3 }),
-    client: fc.record({ id: fc.oneof(fc.constant("node-host"), hostileString), version: hostileString, platform: hostileString, mode: fc.constant("node"), displayName: hostileString, deviceFamily: hostileString }),
+    client: fc.record({
+      id: fc.oneof(fc.constant("node-host"), hostileString),
+      version: hostileString,
+      platform: hostileString,
+      mode: fc.constant("node"),
+      displayName: hostileString,
+      deviceFamily: hostileString
+    }),
     caps: fc.array(hostileString, { maxLength: 4 }),
-    commands: fc.array(fc.oneof(fc.constantFrom("browser.proxy", "system.run", "echo"), hostileString), { maxLength: 6 }),
+    commands: fc.array(fc.oneof(fc.constantFrom("browser.proxy", "system.run", "echo"), hostileString), {
+      maxLength: 6
+    }),
     scopes: fc.array(hostileString, { maxLength: 2 })
   })
 })
@@ -117,17 +162,49 @@ const signedNodeText = (m: SignedNodeConnect, identity: TestIdentity, nonce: str
   const { client, caps, commands, scopes } = m.node
   const signedAt = Date.now()
   const auth = { token: TOKEN }
-  const payload = deviceAuthPayload({ deviceId: identity.deviceId, clientId: client.id!, clientMode: "node", role: "node", scopes, signedAt, token: TOKEN, nonce, platform: client.platform!, deviceFamily: client.deviceFamily })
-  const device = { id: identity.deviceId, publicKey: identity.publicKey, signature: sign(null, Buffer.from(payload), identity.privateKey).toString("base64url"), signedAt, nonce }
-  return JSON.stringify({ type: "req", id: "c1", method: "connect", params: { minProtocol: 4, maxProtocol: 4, client, role: "node", scopes, caps, commands, auth, device } })
+  const payload = deviceAuthPayload({
+    deviceId: identity.deviceId,
+    clientId: client.id!,
+    clientMode: "node",
+    role: "node",
+    scopes,
+    signedAt,
+    token: TOKEN,
+    nonce,
+    platform: client.platform!,
+    deviceFamily: client.deviceFamily
+  })
+  const device = {
+    id: identity.deviceId,
+    publicKey: identity.publicKey,
+    signature: sign(null, Buffer.from(payload), identity.privateKey).toString("base64url"),
+    signedAt,
+    nonce
+  }
+  return JSON.stringify({
+    type: "req",
+    id: "c1",
+    method: "connect",
+    params: { minProtocol: 4, maxProtocol: 4, client, role: "node", scopes, caps, commands, auth, device }
+  })
 }
 
 type PreAuthMessage = RawMessage | { readonly request: string } | SignedNodeConnect
 const preAuthMessage: fc.Arbitrary<PreAuthMessage> = fc.oneof(
   { weight: 2, arbitrary: rawMessage },
   { weight: 1, arbitrary: signedNodeConnect },
-  { weight: 5, arbitrary: fc.tuple(mutatedParams(connectValid), frameBreakage).map(([p, b]) => ({ request: requestText("c1", "connect", p, b) })) },
-  { weight: 1, arbitrary: fc.tuple(fc.constantFrom(...Object.keys(METHODS)), hostileFragment).map(([m, p]) => ({ request: requestText("m1", m, p, { kind: "none" }) })) }
+  {
+    weight: 5,
+    arbitrary: fc
+      .tuple(mutatedParams(connectValid), frameBreakage)
+      .map(([p, b]) => ({ request: requestText("c1", "connect", p, b) }))
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.constantFrom(...Object.keys(METHODS)), hostileFragment)
+      .map(([m, p]) => ({ request: requestText("m1", m, p, { kind: "none" }) }))
+  }
 )
 
 interface Call {
@@ -140,13 +217,22 @@ const methodNames = Object.keys(METHODS)
 const call: fc.Arbitrary<Call> = fc.oneof(
   {
     weight: 12,
-    arbitrary: fc
-      .constantFrom(...methodNames)
-      .chain((method) =>
-        fc.record({ method: fc.constant(method), params: fc.oneof({ weight: 3, arbitrary: mutatedParams(METHODS[method]!.valid) }, hostileFragment), breakage: frameBreakage })
-      )
+    arbitrary: fc.constantFrom(...methodNames).chain((method) =>
+      fc.record({
+        method: fc.constant(method),
+        params: fc.oneof({ weight: 3, arbitrary: mutatedParams(METHODS[method]!.valid) }, hostileFragment),
+        breakage: frameBreakage
+      })
+    )
   },
-  { weight: 1, arbitrary: fc.record({ method: hostileString, params: fc.option(hostileFragment, { nil: undefined }), breakage: frameBreakage }) }
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      method: hostileString,
+      params: fc.option(hostileFragment, { nil: undefined }),
+      breakage: frameBreakage
+    })
+  }
 )
 
 /** How the fuzz node answers one node.invoke.request. */
@@ -162,7 +248,12 @@ const nodeAnswer: fc.Arbitrary<NodeAnswer> = fc.record({
   nodeId: fc.constantFrom("right", "right", "wrong", "missing"),
   body: mutatedParams(
     fc.record(
-      { ok: fc.oneof({ weight: 4, arbitrary: fc.boolean() }, hostileJson), payload: hostileJson, payloadJSON: payloadJson, error: fc.oneof(fc.record({ code: hostileString, message: hostileString }), hostileJson) },
+      {
+        ok: fc.oneof({ weight: 4, arbitrary: fc.boolean() }, hostileJson),
+        payload: hostileJson,
+        payloadJSON: payloadJson,
+        error: fc.oneof(fc.record({ code: hostileString, message: hostileString }), hostileJson)
+      },
       { requiredKeys: ["ok"] }
     )
   ),
@@ -192,8 +283,23 @@ describe("protocol fuzzer against `openclaw gateway run`", () => {
   let operator: FuzzSocket | undefined
   let node: FuzzSocket | undefined
   /** How the node answers invokes; the operator stage's node echoes. */
-  let answerWith: (request: { id: string; nodeId: string; command: string; paramsJSON: string }) => ReadonlyArray<string> = (r) => [
-    JSON.stringify({ type: "req", id: `echo-${r.id}`, method: "node.invoke.result", params: { id: r.id, nodeId: r.nodeId, ok: true, payload: { command: r.command, paramsJSON: r.paramsJSON.slice(0, 1000) } } })
+  let answerWith: (request: {
+    id: string
+    nodeId: string
+    command: string
+    paramsJSON: string
+  }) => ReadonlyArray<string> = (r) => [
+    JSON.stringify({
+      type: "req",
+      id: `echo-${r.id}`,
+      method: "node.invoke.result",
+      params: {
+        id: r.id,
+        nodeId: r.nodeId,
+        ok: true,
+        payload: { command: r.command, paramsJSON: r.paramsJSON.slice(0, 1000) }
+      }
+    })
   ]
   const live = { nodeId: "", runId: "none", requestId: "none", invokeId: "none" }
   const recent = new RecentInputs()
@@ -202,23 +308,33 @@ describe("protocol fuzzer against `openclaw gateway run`", () => {
   let runCount = 0
 
   const outputTail = () =>
-    gw.process.output().split("\n").slice(-40).map((l) => (l.length > 300 ? `${l.slice(0, 300)}...` : l)).join("\n")
+    gw.process
+      .output()
+      .split("\n")
+      .slice(-40)
+      .map((l) => (l.length > 300 ? `${l.slice(0, 300)}...` : l))
+      .join("\n")
   const fail = (what: string): never => {
-    throw new Error(`${what}\nseed ${seed} (replay: FUZZ_SEED=${seed})\nrecent inputs:\n${recent}\ngateway output (tail):\n${outputTail()}`)
+    throw new Error(
+      `${what}\nseed ${seed} (replay: FUZZ_SEED=${seed})\nrecent inputs:\n${recent}\ngateway output (tail):\n${outputTail()}`
+    )
   }
   const checkSocket = (s: FuzzSocket, who: string) => {
-    if (s.problems.length > 0) fail(`${who} got ${s.problems.length} bad frame(s) or close(s): ${s.problems.slice(0, 3).join("\n")}`)
+    if (s.problems.length > 0)
+      fail(`${who} got ${s.problems.length} bad frame(s) or close(s): ${s.problems.slice(0, 3).join("\n")}`)
   }
 
   /** The process is alive, the bystander gets a health answer, and every 25th run a new client gets in. */
   const checkGateway = async () => {
-    if (!gw.alive()) fail(`the Gateway process exited (code ${gw.process.child.exitCode}, signal ${gw.process.child.signalCode})`)
+    if (!gw.alive())
+      fail(`the Gateway process exited (code ${gw.process.child.exitCode}, signal ${gw.process.child.signalCode})`)
     const id = `health-${++runCount}`
     bystander.send(JSON.stringify({ type: "req", id, method: "health" }))
     const res = await bystander.response(id, ANSWER_MS)
     if (res?.ok !== true) {
       await new Promise((r) => setTimeout(r, 200))
-      if (!gw.alive()) fail(`the Gateway process exited (code ${gw.process.child.exitCode}, signal ${gw.process.child.signalCode})`)
+      if (!gw.alive())
+        fail(`the Gateway process exited (code ${gw.process.child.exitCode}, signal ${gw.process.child.signalCode})`)
       fail(`the bystander got no health answer within ${ANSWER_MS} ms (${JSON.stringify(res)})`)
     }
     checkSocket(bystander, "the bystander")
@@ -242,7 +358,10 @@ describe("protocol fuzzer against `openclaw gateway run`", () => {
   }
   const ensureNode = async () => {
     if (node !== undefined && node.open) return node
-    const { client, res } = await nodeConnect(gw.url, gw.nodeIdentity, { commands: NODE_COMMANDS, displayName: "fuzz-node" })
+    const { client, res } = await nodeConnect(gw.url, gw.nodeIdentity, {
+      commands: NODE_COMMANDS,
+      displayName: "fuzz-node"
+    })
     if (!res.ok) fail(`the fuzz node could not connect: ${JSON.stringify(res.error)}`)
     const s = FuzzSocket.adopt(client.ws)
     s.onFrame = (f) => {
@@ -257,7 +376,10 @@ describe("protocol fuzzer against `openclaw gateway run`", () => {
   const sendCalls = async (s: FuzzSocket, calls: ReadonlyArray<Call>, who: string) => {
     const sent: Array<{ id: string | undefined; call: Call }> = []
     for (const c of calls) {
-      const text = fillPlaceholders(requestText(`${who}-${runCount}-${sent.length}-${randomUUID().slice(0, 8)}`, c.method, c.params, c.breakage), live)
+      const text = fillPlaceholders(
+        requestText(`${who}-${runCount}-${sent.length}-${randomUUID().slice(0, 8)}`, c.method, c.params, c.breakage),
+        live
+      )
       recent.add(`${who} ${c.method}`, text)
       s.send(text)
       sent.push({ id: answeredId(text), call: c })
@@ -265,10 +387,19 @@ describe("protocol fuzzer against `openclaw gateway run`", () => {
     for (const { id, call: c } of sent) {
       // A frame broken so that it has no id is never answered: the socket must close instead.
       const slow = id !== undefined && METHODS[c.method]?.slow === true
-      const res = await s.waitFor(() => s.frames.find((f) => f.type === "res" && f.id === id) ?? (s.closed === undefined ? undefined : ("closed" as const)), slow ? 300 : ANSWER_MS)
-      if (res === undefined && !slow) fail(`${who}: no answer to ${c.method} (${id ?? "a frame without an id"}) within ${ANSWER_MS} ms and the socket is still open`)
+      const res = await s.waitFor(
+        () =>
+          s.frames.find((f) => f.type === "res" && f.id === id) ??
+          (s.closed === undefined ? undefined : ("closed" as const)),
+        slow ? 300 : ANSWER_MS
+      )
+      if (res === undefined && !slow)
+        fail(
+          `${who}: no answer to ${c.method} (${id ?? "a frame without an id"}) within ${ANSWER_MS} ms and the socket is still open`
+        )
       if (typeof res === "string") break
-      if (res !== undefined) count(res.ok ? `${c.method} ok` : `${c.method} ${res.error?.details?.code ?? res.error?.code}`)
+      if (res !== undefined)
+        count(res.ok ? `${c.method} ok` : `${c.method} ${res.error?.details?.code ?? res.error?.code}`)
       const runId = res?.payload?.runId
       if (typeof runId === "string") live.runId = runId
     }
@@ -276,7 +407,9 @@ describe("protocol fuzzer against `openclaw gateway run`", () => {
   }
 
   beforeAll(async () => {
-    console.log(`[fuzz] seed ${seed}, ${runs === undefined ? `${seconds} s` : `${runs} runs per stage`} (replay: FUZZ_SEED=${seed} npx vitest run test/fuzz)`)
+    console.log(
+      `[fuzz] seed ${seed}, ${runs === undefined ? `${seconds} s` : `${runs} runs per stage`} (replay: FUZZ_SEED=${seed} npx vitest run test/fuzz)`
+    )
     // A high failed-auth limit: the fuzzer sends thousands of wrong tokens from 127.0.0.1, and the
     // local slow-down would only make it slower (the limiter has tests of its own).
     gw = await startLiveGateway([], { auth: { rateLimit: { maxAttempts: 1_000_000 } } })
@@ -313,100 +446,144 @@ describe("protocol fuzzer against `openclaw gateway run`", () => {
     expect(missing, `add these methods to test/fuzz/methods.ts: ${missing.join(", ")}`).toEqual([])
   })
 
-  it("before auth: raw bytes, malformed JSON, deep nesting, huge strings, wrong types in connect", async () => {
-    await runStage(
-      "before auth",
-      0,
-      STAGES.preAuth,
-      [fc.array(preAuthMessage, { minLength: 1, maxLength: 3 })],
-      async (messages: Array<PreAuthMessage>) => {
-        const s = await FuzzSocket.open(gw.url).catch((e: Error) => fail(`cannot open a socket: ${e.message}`))
-        try {
-          const challenge = await s.waitFor(() => s.frames.find((f) => f.event === "connect.challenge"), ANSWER_MS)
-          for (const m of messages) {
-            if (!s.open) break
-            const before = s.frames.length
-            const signed = "node" in m ? signedNodeText(m, identities[m.node.identity]!, String(challenge?.payload?.nonce)) : undefined
-            // Signed node connects were turned into text above; what is left is a request or raw bytes.
-            const raw = m as Exclude<PreAuthMessage, SignedNodeConnect>
-            const text = signed ?? ("request" in raw ? raw.request : "text" in raw ? raw.text : `<${raw.binary ? "binary" : "text"} bytes ${Buffer.from(raw.bytes).toString("hex").slice(0, 200)}>`)
-            recent.add("pre-auth", text)
-            s.send(signed ?? ("request" in raw ? raw.request : "text" in raw ? raw.text : raw))
-            // Every message is answered or closes the socket: nothing is left hanging.
-            const reacted = await s.waitFor(() => (s.frames.length > before || s.closed !== undefined ? true : undefined), ANSWER_MS + 2_000)
-            if (reacted === undefined) fail("a pre-auth message got neither an answer nor a close")
+  it(
+    "before auth: raw bytes, malformed JSON, deep nesting, huge strings, wrong types in connect",
+    async () => {
+      await runStage(
+        "before auth",
+        0,
+        STAGES.preAuth,
+        [fc.array(preAuthMessage, { minLength: 1, maxLength: 3 })],
+        async (messages: Array<PreAuthMessage>) => {
+          const s = await FuzzSocket.open(gw.url).catch((e: Error) => fail(`cannot open a socket: ${e.message}`))
+          try {
+            const challenge = await s.waitFor(() => s.frames.find((f) => f.event === "connect.challenge"), ANSWER_MS)
+            for (const m of messages) {
+              if (!s.open) break
+              const before = s.frames.length
+              const signed =
+                "node" in m
+                  ? signedNodeText(m, identities[m.node.identity]!, String(challenge?.payload?.nonce))
+                  : undefined
+              // Signed node connects were turned into text above; what is left is a request or raw bytes.
+              const raw = m as Exclude<PreAuthMessage, SignedNodeConnect>
+              const text =
+                signed ??
+                ("request" in raw
+                  ? raw.request
+                  : "text" in raw
+                    ? raw.text
+                    : `<${raw.binary ? "binary" : "text"} bytes ${Buffer.from(raw.bytes).toString("hex").slice(0, 200)}>`)
+              recent.add("pre-auth", text)
+              s.send(signed ?? ("request" in raw ? raw.request : "text" in raw ? raw.text : raw))
+              // Every message is answered or closes the socket: nothing is left hanging.
+              const reacted = await s.waitFor(
+                () => (s.frames.length > before || s.closed !== undefined ? true : undefined),
+                ANSWER_MS + 2_000
+              )
+              if (reacted === undefined) fail("a pre-auth message got neither an answer nor a close")
+            }
+            for (const f of s.frames)
+              if (f.type === "res")
+                count(f.ok ? `ok ${f.payload?.auth?.role ?? ""}` : String(f.error?.details?.code ?? f.error?.code))
+            checkSocket(s, "the pre-auth client")
+          } finally {
+            s.close()
           }
-          for (const f of s.frames) if (f.type === "res") count(f.ok ? `ok ${f.payload?.auth?.role ?? ""}` : String(f.error?.details?.code ?? f.error?.code))
-          checkSocket(s, "the pre-auth client")
-        } finally {
-          s.close()
-        }
-        await checkGateway()
-      },
-      () => runCount
-    )
-  }, stageTimeout(STAGES.preAuth))
+          await checkGateway()
+        },
+        () => runCount
+      )
+    },
+    stageTimeout(STAGES.preAuth)
+  )
 
-  it("as an operator: every method with valid, mutated and arbitrary params", async (ctx) => {
-    // A stage before ended the process: that failure is the report, not this.
-    if (!gw.alive()) ctx.skip()
-    await freshSockets()
-    await runStage(
-      "as an operator",
-      1,
-      STAGES.operator,
-      [fc.array(call, { minLength: 1, maxLength: 4 })],
-      async (calls: Array<Call>) => {
-        await ensureNode()
-        const s = await ensureOperator()
-        await sendCalls(s, calls, "operator")
-        s.drain()
-        await checkGateway()
-      },
-      () => runCount
-    )
-  }, stageTimeout(STAGES.operator))
+  it(
+    "as an operator: every method with valid, mutated and arbitrary params",
+    async (ctx) => {
+      // A stage before ended the process: that failure is the report, not this.
+      if (!gw.alive()) ctx.skip()
+      await freshSockets()
+      await runStage(
+        "as an operator",
+        1,
+        STAGES.operator,
+        [fc.array(call, { minLength: 1, maxLength: 4 })],
+        async (calls: Array<Call>) => {
+          await ensureNode()
+          const s = await ensureOperator()
+          await sendCalls(s, calls, "operator")
+          s.drain()
+          await checkGateway()
+        },
+        () => runCount
+      )
+    },
+    stageTimeout(STAGES.operator)
+  )
 
-  it("as a paired node: answers to invokes (wrong ids, odd payloads, deep payloadJSON) and other frames", async (ctx) => {
-    // A stage before ended the process: that failure is the report, not this.
-    if (!gw.alive()) ctx.skip()
-    await freshSockets()
-    let answer: NodeAnswer | undefined
-    answerWith = (r) => {
-      live.invokeId = r.id
-      const a = answer
-      if (a === undefined) return []
-      const fields = [
-        ...(a.id === "missing" ? [] : [`"id":${JSON.stringify(a.id === "wrong" ? randomUUID() : r.id)}`]),
-        ...(a.nodeId === "missing" ? [] : [`"nodeId":${JSON.stringify(a.nodeId === "wrong" ? "not-this-node" : r.nodeId)}`])
-      ]
-      const text = requestText(`answer-${r.id}`, "node.invoke.result", withFields(a.body, fields), a.breakage)
-      recent.add("node answer", text)
-      return a.id === "twice" ? [text, text] : [text]
-    }
-    await runStage(
-      "as a paired node",
-      2,
-      STAGES.node,
-      [nodeAnswer, fc.boolean(), hostileJson, fc.array(call, { maxLength: 2 })],
-      async (a: NodeAnswer, viaBrowser: boolean, args: unknown, extra: Array<Call>) => {
-        answer = a
-        const n = await ensureNode()
-        const s = await ensureOperator()
-        const params = viaBrowser
-          ? { method: "POST", path: "/snapshot", body: args, timeoutMs: INVOKE_MS }
-          : { nodeId: live.nodeId, command: "fuzz", params: args, idempotencyKey: randomUUID(), timeoutMs: INVOKE_MS }
-        await sendCalls(s, [{ method: viaBrowser ? "browser.request" : "node.invoke", params: JSON.stringify(params), breakage: { kind: "none" } }], "operator")
-        // The node's own calls: node methods, operator methods it may not call, unknown ones.
-        await sendCalls(n, extra, "node")
-        // The node's answers to its node.invoke.result requests are checked frame by frame.
-        await n.waitFor(() => (n.closed !== undefined || n.frames.some((f) => f.type === "res" && String(f.id).startsWith("answer-")) ? true : undefined), 200)
-        checkSocket(n, "the fuzz node")
-        n.drain()
-        s.drain()
-        await checkGateway()
-      },
-      () => runCount
-    )
-  }, stageTimeout(STAGES.node))
+  it(
+    "as a paired node: answers to invokes (wrong ids, odd payloads, deep payloadJSON) and other frames",
+    async (ctx) => {
+      // A stage before ended the process: that failure is the report, not this.
+      if (!gw.alive()) ctx.skip()
+      await freshSockets()
+      let answer: NodeAnswer | undefined
+      answerWith = (r) => {
+        live.invokeId = r.id
+        const a = answer
+        if (a === undefined) return []
+        const fields = [
+          ...(a.id === "missing" ? [] : [`"id":${JSON.stringify(a.id === "wrong" ? randomUUID() : r.id)}`]),
+          ...(a.nodeId === "missing"
+            ? []
+            : [`"nodeId":${JSON.stringify(a.nodeId === "wrong" ? "not-this-node" : r.nodeId)}`])
+        ]
+        const text = requestText(`answer-${r.id}`, "node.invoke.result", withFields(a.body, fields), a.breakage)
+        recent.add("node answer", text)
+        return a.id === "twice" ? [text, text] : [text]
+      }
+      await runStage(
+        "as a paired node",
+        2,
+        STAGES.node,
+        [nodeAnswer, fc.boolean(), hostileJson, fc.array(call, { maxLength: 2 })],
+        async (a: NodeAnswer, viaBrowser: boolean, args: unknown, extra: Array<Call>) => {
+          answer = a
+          const n = await ensureNode()
+          const s = await ensureOperator()
+          const params = viaBrowser
+            ? { method: "POST", path: "/snapshot", body: args, timeoutMs: INVOKE_MS }
+            : { nodeId: live.nodeId, command: "fuzz", params: args, idempotencyKey: randomUUID(), timeoutMs: INVOKE_MS }
+          await sendCalls(
+            s,
+            [
+              {
+                method: viaBrowser ? "browser.request" : "node.invoke",
+                params: JSON.stringify(params),
+                breakage: { kind: "none" }
+              }
+            ],
+            "operator"
+          )
+          // The node's own calls: node methods, operator methods it may not call, unknown ones.
+          await sendCalls(n, extra, "node")
+          // The node's answers to its node.invoke.result requests are checked frame by frame.
+          await n.waitFor(
+            () =>
+              n.closed !== undefined || n.frames.some((f) => f.type === "res" && String(f.id).startsWith("answer-"))
+                ? true
+                : undefined,
+            200
+          )
+          checkSocket(n, "the fuzz node")
+          n.drain()
+          s.drain()
+          await checkGateway()
+        },
+        () => runCount
+      )
+    },
+    stageTimeout(STAGES.node)
+  )
 })

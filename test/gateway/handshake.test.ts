@@ -27,7 +27,13 @@ describe("handshake", () => {
   it("accepts the shared secret in auth.password too, and ignores unknown connect params", () =>
     withGateway({}, async (gw) => {
       const c = await RawClient.open(gw.url)
-      const res = await c.connect({ auth: { password: TOKEN }, locale: "en", userAgent: "x", permissions: {}, caps: ["a"] })
+      const res = await c.connect({
+        auth: { password: TOKEN },
+        locale: "en",
+        userAgent: "x",
+        permissions: {},
+        caps: ["a"]
+      })
       expect(res.ok).toBe(true)
       expect(res.payload.auth.method).toBe("token")
       c.ws.close()
@@ -45,7 +51,12 @@ describe("handshake", () => {
 
   it.each([
     ["no credentials", { auth: undefined }, "AUTH_TOKEN_MISSING", /^unauthorized: gateway token missing/],
-    ["a wrong token", { auth: { token: "nope" } }, "AUTH_TOKEN_MISMATCH", /^unauthorized: gateway token mismatch \(set gateway\.remote\.token to match gateway\.auth\.token\)/]
+    [
+      "a wrong token",
+      { auth: { token: "nope" } },
+      "AUTH_TOKEN_MISMATCH",
+      /^unauthorized: gateway token mismatch \(set gateway\.remote\.token to match gateway\.auth\.token\)/
+    ]
   ])("rejects %s with details.code and closes 1008", (_name, params, code, message) =>
     withGateway({}, async (gw) => {
       const c = await RawClient.open(gw.url)
@@ -55,11 +66,21 @@ describe("handshake", () => {
       expect(res.error.message).toMatch(message)
       expect(res.error.message).not.toContain(TOKEN)
       expect((await c.waitClosed()).code).toBe(1008)
-    }))
+    })
+  )
 
   it("password mode: reports PASSWORD codes", () =>
     withGateway(
-      { auth: { mode: "password", token: undefined, password: Redacted.make("pw-secret-value"), allowTailscale: false, rateLimit: { maxAttempts: 10, windowMs: 60000, lockoutMs: 300000 }, secretSource: "test" } },
+      {
+        auth: {
+          mode: "password",
+          token: undefined,
+          password: Redacted.make("pw-secret-value"),
+          allowTailscale: false,
+          rateLimit: { maxAttempts: 10, windowMs: 60000, lockoutMs: 300000 },
+          secretSource: "test"
+        }
+      },
       async (gw) => {
         const missing = await RawClient.open(gw.url)
         expect((await missing.connect({ auth: {} })).error.details.code).toBe("AUTH_PASSWORD_MISSING")
@@ -86,7 +107,11 @@ describe("handshake", () => {
       expect((await old.waitClosed()).code).toBe(1002)
 
       const probe = await RawClient.open(gw.url)
-      const p = await probe.connect({ minProtocol: 3, maxProtocol: 3, client: { id: "probe", version: "1", platform: "linux", mode: "probe" } })
+      const p = await probe.connect({
+        minProtocol: 3,
+        maxProtocol: 3,
+        client: { id: "probe", version: "1", platform: "linux", mode: "probe" }
+      })
       expect(p.ok).toBe(true)
       probe.ws.close()
     }))
@@ -104,7 +129,10 @@ describe("handshake", () => {
       const c = await RawClient.open(gw.url)
       c.send({ type: "req", id: "x", method: "health" })
       const res = await c.response("x")
-      expect(res.error).toMatchObject({ code: "INVALID_REQUEST", message: "invalid handshake: first request must be connect" })
+      expect(res.error).toMatchObject({
+        code: "INVALID_REQUEST",
+        message: "invalid handshake: first request must be connect"
+      })
       expect((await c.waitClosed()).code).toBe(1008)
     }))
 

@@ -26,7 +26,14 @@ describe("methods", () => {
       expect(typeof health.payload.durationMs).toBe("number")
 
       const status = (await c.request("status")).payload
-      expect(status).toMatchObject({ version: expect.any(String), protocol: 4, bind: { mode: "loopback", port: gw.listeners.port }, auth: { mode: "token", secretSet: true }, clients: 1, nodes: 0 })
+      expect(status).toMatchObject({
+        version: expect.any(String),
+        protocol: 4,
+        bind: { mode: "loopback", port: gw.listeners.port },
+        auth: { mode: "token", secretSet: true },
+        clients: 1,
+        nodes: 0
+      })
       expect(JSON.stringify(status)).not.toContain("test-token")
       expect(status.exposure).toEqual({ mode: "off", state: "off" })
 
@@ -47,10 +54,17 @@ describe("methods", () => {
 
   it("a method without its scope: FORBIDDEN missing scope", () =>
     withGateway({}, async (gw) => {
-      const scope = registerScoped(gw, "test.write", { requires: "operator.write", handler: () => Effect.succeed({ wrote: true }) })
+      const scope = registerScoped(gw, "test.write", {
+        requires: "operator.write",
+        handler: () => Effect.succeed({ wrote: true })
+      })
       const c = await authenticated(gw.url, { scopes: ["operator.read"] })
       const res = await c.request("test.write")
-      expect(res.error).toEqual({ code: "FORBIDDEN", message: "missing scope: operator.write", details: { code: "MISSING_SCOPE" } })
+      expect(res.error).toEqual({
+        code: "FORBIDDEN",
+        message: "missing scope: operator.write",
+        details: { code: "MISSING_SCOPE" }
+      })
       const w = await authenticated(gw.url, { scopes: ["operator.write"] })
       expect((await w.request("test.write")).payload).toEqual({ wrote: true })
       c.ws.close()
@@ -85,7 +99,9 @@ describe("methods", () => {
   it("broadcasts presence when clients come and go", () =>
     withGateway({}, async (gw) => {
       const watcher = await authenticated(gw.url)
-      const other = await authenticated(gw.url, { client: { id: "other", version: "1", platform: "linux", mode: "cli" } })
+      const other = await authenticated(gw.url, {
+        client: { id: "other", version: "1", platform: "linux", mode: "cli" }
+      })
       await watcher.waitFor(() => watcher.frames.find((f) => f.event === "presence" && f.payload.presence.length === 2))
       other.ws.close()
       await watcher.waitFor(() => watcher.frames.findLast((f) => f.event === "presence")?.payload.presence.length === 1)
@@ -94,20 +110,25 @@ describe("methods", () => {
 
   it(`presence lists at most ${PRESENCE_MAX} clients, the newest, in hello-ok, events and system-presence`, () =>
     withGateway({}, async (gw) => {
-      const first = await authenticated(gw.url, { client: { id: "first", version: "1", platform: "linux", mode: "test" } })
+      const first = await authenticated(gw.url, {
+        client: { id: "first", version: "1", platform: "linux", mode: "test" }
+      })
       const crowd: Array<RawClient> = []
       for (let i = 0; i < PRESENCE_MAX + 4; i += 34) {
         crowd.push(...(await Promise.all(Array.from({ length: 34 }, () => authenticated(gw.url)))))
       }
       const last = await RawClient.open(gw.url)
       await last.event("connect.challenge")
-      const hello = (await last.connect({ client: { id: "last", version: "1", platform: "linux", mode: "test" } })).payload
+      const hello = (await last.connect({ client: { id: "last", version: "1", platform: "linux", mode: "test" } }))
+        .payload
       const listed = hello.snapshot.presence.map((p: any) => p.client.id)
       // The joining client is appended to the capped list for its own hello-ok.
       expect(listed).toHaveLength(PRESENCE_MAX + 1)
       expect(listed.at(-1)).toBe("last")
       expect(listed).not.toContain("first")
-      await first.waitFor(() => first.frames.findLast((f) => f.event === "presence")?.payload.presence.some((p: any) => p.client.id === "last"))
+      await first.waitFor(() =>
+        first.frames.findLast((f) => f.event === "presence")?.payload.presence.some((p: any) => p.client.id === "last")
+      )
       expect(first.frames.findLast((f) => f.event === "presence").payload.presence).toHaveLength(PRESENCE_MAX)
       const presence = (await first.request("system-presence")).payload
       expect(presence).toHaveLength(PRESENCE_MAX)
@@ -148,17 +169,22 @@ describe("browser origin gate", () => {
     }))
 
   it("accepts the gateway's own origin from a local client, and allow-listed origins", () =>
-    withGateway({ controlUi: { enabled: true, basePath: "", allowedOrigins: ["https://control.example"] } }, async (gw) => {
-      const own = gw.url.replace("ws://", "http://")
-      const a = await RawClient.open(gw.url, { origin: own })
-      const b = await RawClient.open(gw.url, { origin: "https://control.example" })
-      a.ws.close()
-      b.ws.close()
-    }))
+    withGateway(
+      { controlUi: { enabled: true, basePath: "", allowedOrigins: ["https://control.example"] } },
+      async (gw) => {
+        const own = gw.url.replace("ws://", "http://")
+        const a = await RawClient.open(gw.url, { origin: own })
+        const b = await RawClient.open(gw.url, { origin: "https://control.example" })
+        a.ws.close()
+        b.ws.close()
+      }
+    ))
 
   it("a loopback own-origin with proxy headers is not local, so it is refused", () =>
     withGateway({}, async (gw) => {
       const own = gw.url.replace("ws://", "http://")
-      await expect(RawClient.open(gw.url, { origin: own, headers: { "X-Forwarded-For": "203.0.113.9" } })).rejects.toThrow("HTTP 403")
+      await expect(
+        RawClient.open(gw.url, { origin: own, headers: { "X-Forwarded-For": "203.0.113.9" } })
+      ).rejects.toThrow("HTTP 403")
     }))
 })

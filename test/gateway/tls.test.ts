@@ -20,7 +20,11 @@ describe("Gateway with TLS (in-process)", () => {
       expect(gw.url).toMatch(/^wss:\/\/127\.0\.0\.1:\d+$/)
       expect(gw.tls?.fingerprint).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/)
       const health = await Effect.runPromise(
-        Effect.scoped(Effect.flatMap(connect({ url: gw.url, token: TOKEN, tlsFingerprint: gw.tls!.fingerprint }), (c) => c.request("status")))
+        Effect.scoped(
+          Effect.flatMap(connect({ url: gw.url, token: TOKEN, tlsFingerprint: gw.tls!.fingerprint }), (c) =>
+            c.request("status")
+          )
+        )
       )
       expect(health).toMatchObject({ tls: { enabled: true, fingerprint: gw.tls!.fingerprint } })
     })
@@ -38,7 +42,15 @@ describe("Gateway with TLS (in-process)", () => {
   })
 
   it("an unreadable own certificate stops the start, naming the setting", async () => {
-    const err = await withGateway({ ...tlsSettings(), tls: { enabled: true, autoGenerate: false, certPath: "/nonexistent/c.pem", keyPath: "/nonexistent/k.pem" } }, async () => "started").catch((e) => e)
-    expect(String(err.message ?? err)).toContain("cannot read gateway.tls.certPath /nonexistent/c.pem: no such file (ENOENT); point gateway.tls.certPath and gateway.tls.keyPath at readable PEM files")
+    const err = await withGateway(
+      {
+        ...tlsSettings(),
+        tls: { enabled: true, autoGenerate: false, certPath: "/nonexistent/c.pem", keyPath: "/nonexistent/k.pem" }
+      },
+      async () => "started"
+    ).catch((e) => e)
+    expect(String(err.message ?? err)).toContain(
+      "cannot read gateway.tls.certPath /nonexistent/c.pem: no such file (ENOENT); point gateway.tls.certPath and gateway.tls.keyPath at readable PEM files"
+    )
   })
 })

@@ -23,7 +23,9 @@ describe("a TLS Gateway on a LAN bind (scenario D's server)", { timeout: 60_000 
 
   beforeAll(async () => {
     const port = await freePort()
-    env = stateWith({ gateway: { port, bind: "lan", auth: { mode: "token", token: TOKEN }, tls: { enabled: true } } }).env
+    env = stateWith({
+      gateway: { port, bind: "lan", auth: { mode: "token", token: TOKEN }, tls: { enabled: true } }
+    }).env
     gw = await startGateway([], env)
   })
   afterAll(async () => {
@@ -47,73 +49,98 @@ describe("a TLS Gateway on a LAN bind (scenario D's server)", { timeout: 60_000 
   })
 })
 
-describe.skipIf(sshdUnavailable() !== undefined)("a laptop reaching a TLS Gateway over transport ssh (scenarios B + D)", { timeout: 90_000 }, () => {
-  let sshd: Sshd
-  let gw: GatewayProcess
-  let fp: string
-  let remote: Record<string, unknown>
-  const laptop = (extra: Record<string, unknown> = {}) => stateWith({ gateway: { mode: "remote", remote: { ...remote, ...extra } } }).env
+describe.skipIf(sshdUnavailable() !== undefined)(
+  "a laptop reaching a TLS Gateway over transport ssh (scenarios B + D)",
+  { timeout: 90_000 },
+  () => {
+    let sshd: Sshd
+    let gw: GatewayProcess
+    let fp: string
+    let remote: Record<string, unknown>
+    const laptop = (extra: Record<string, unknown> = {}) =>
+      stateWith({ gateway: { mode: "remote", remote: { ...remote, ...extra } } }).env
 
-  beforeAll(async () => {
-    sshd = await startSshd()
-    const server = stateWith({ gateway: { port: await freePort(), auth: { token: TOKEN }, tls: { enabled: true } } })
-    gw = await startGateway([], server.env)
-    fp = /certificate sha256 ([0-9A-F:]{95})/.exec(gw.output())![1]!
-    remote = { transport: "ssh", sshTarget: sshd.sshTarget, sshIdentity: sshd.identity, sshKnownHostsFile: sshd.knownHostsFile, remotePort: gw.port, token: TOKEN }
-  })
-  afterAll(async () => {
-    await gw?.stop()
-    await sshd?.stop()
-  })
+    beforeAll(async () => {
+      sshd = await startSshd()
+      const server = stateWith({ gateway: { port: await freePort(), auth: { token: TOKEN }, tls: { enabled: true } } })
+      gw = await startGateway([], server.env)
+      fp = /certificate sha256 ([0-9A-F:]{95})/.exec(gw.output())![1]!
+      remote = {
+        transport: "ssh",
+        sshTarget: sshd.sshTarget,
+        sshIdentity: sshd.identity,
+        sshKnownHostsFile: sshd.knownHostsFile,
+        remotePort: gw.port,
+        token: TOKEN
+      }
+    })
+    afterAll(async () => {
+      await gw?.stop()
+      await sshd?.stop()
+    })
 
-  it("without a pin: health says the Gateway only speaks TLS and names gateway.remote.tlsFingerprint (not 'start the Gateway')", async () => {
-    const r = await runCli(["health"], laptop())
-    expect(r.code).toBe(1)
-    expect(r.stderr).toContain("this Gateway only speaks TLS")
-    expect(r.stderr).toContain("set gateway.remote.tlsFingerprint")
-    expect(r.stderr).not.toContain("nothing answered")
-    expect(r.stderr).not.toContain(TOKEN)
-  })
+    it("without a pin: health says the Gateway only speaks TLS and names gateway.remote.tlsFingerprint (not 'start the Gateway')", async () => {
+      const r = await runCli(["health"], laptop())
+      expect(r.code).toBe(1)
+      expect(r.stderr).toContain("this Gateway only speaks TLS")
+      expect(r.stderr).toContain("set gateway.remote.tlsFingerprint")
+      expect(r.stderr).not.toContain("nothing answered")
+      expect(r.stderr).not.toContain(TOKEN)
+    })
 
-  it("without a pin: gateway tunnel prints https:// and wss:// addresses and says the Gateway answers with TLS", async () => {
-    const localPort = await freePort()
-    const child = spawn(BIN, ["gateway", "tunnel", "--local-port", String(localPort)], { env: laptop(), stdio: ["ignore", "pipe", "pipe"] })
-    let out = ""
-    child.stdout!.on("data", (d) => (out += d))
-    child.stderr!.on("data", (d) => (out += d))
-    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)))
-    try {
-      const deadline = Date.now() + 30_000
-      while (!/Ctrl-C closes the tunnel/.test(out) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50))
-      expect(out).toContain(`WebSocket:  wss://127.0.0.1:${localPort}`)
-      expect(out).toContain(`Control UI: https://127.0.0.1:${localPort}/`)
-      expect(out).toContain("Gateway:    answers with TLS only")
-      expect(out).not.toContain("not answering")
-    } finally {
-      child.kill("SIGTERM")
-    }
-    expect(await exited).toBe(0)
-    expect(await sshClientPids(`-p ${sshd.port}`)).toEqual([])
-  })
+    it("without a pin: gateway tunnel prints https:// and wss:// addresses and says the Gateway answers with TLS", async () => {
+      const localPort = await freePort()
+      const child = spawn(BIN, ["gateway", "tunnel", "--local-port", String(localPort)], {
+        env: laptop(),
+        stdio: ["ignore", "pipe", "pipe"]
+      })
+      let out = ""
+      child.stdout!.on("data", (d) => (out += d))
+      child.stderr!.on("data", (d) => (out += d))
+      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)))
+      try {
+        const deadline = Date.now() + 30_000
+        while (!/Ctrl-C closes the tunnel/.test(out) && Date.now() < deadline && child.exitCode === null)
+          await new Promise((r) => setTimeout(r, 50))
+        expect(out).toContain(`WebSocket:  wss://127.0.0.1:${localPort}`)
+        expect(out).toContain(`Control UI: https://127.0.0.1:${localPort}/`)
+        expect(out).toContain("Gateway:    answers with TLS only")
+        expect(out).not.toContain("not answering")
+      } finally {
+        child.kill("SIGTERM")
+      }
+      expect(await exited).toBe(0)
+      expect(await sshClientPids(`-p ${sshd.port}`)).toEqual([])
+    })
 
-  it("with the pin: status shows transport, pin and TLS together; agent and send work through the tunnel", async () => {
-    const env = laptop({ tlsFingerprint: fp })
-    const status = await runCli(["status"], env)
-    expect(status.code).toBe(0)
-    expect(status.stdout).toContain(`Target:     wss://127.0.0.1:${gw.port} on ${sshd.sshTarget} (through an SSH tunnel)`)
-    expect(status.stdout).toMatch(/Transport:\s+ssh .* tunnel up on 127\.0\.0\.1:\d+/)
-    expect(status.stdout).toContain(`TLS pin:    sha256 ${fp} (gateway.remote.tlsFingerprint)`)
-    expect(status.stdout).toContain(`TLS:        on (certificate sha256 ${fp}`)
-    const agent = await runCli(["gateway", "agent", "--message", "over ssh and tls", "--session", "seams"], env)
-    expect(agent.stderr).toBe("")
-    expect(agent.code).toBe(0)
-    expect(agent.stdout).toContain("Echo: over ssh and tls")
-    const send = await runCli(["gateway", "send", "--to", "seams", "--message", "a note"], env)
-    expect(send.code).toBe(0)
-    expect(send.stdout).toMatch(/^Delivered to session seams \(message [0-9a-f-]+\); the agent was not run\.\n$/)
-    const history = JSON.parse((await runCli(["gateway", "call", "chat.history", "--params", JSON.stringify({ sessionKey: "seams" })], env)).stdout)
-    expect(history.messages.map((m: { text: string }) => m.text)).toEqual(["over ssh and tls", "Echo: over ssh and tls", "a note"])
-    expect(status.stdout + agent.stdout + send.stdout).not.toContain(TOKEN)
-    expect(await sshClientPids(`-p ${sshd.port}`)).toEqual([])
-  })
-})
+    it("with the pin: status shows transport, pin and TLS together; agent and send work through the tunnel", async () => {
+      const env = laptop({ tlsFingerprint: fp })
+      const status = await runCli(["status"], env)
+      expect(status.code).toBe(0)
+      expect(status.stdout).toContain(
+        `Target:     wss://127.0.0.1:${gw.port} on ${sshd.sshTarget} (through an SSH tunnel)`
+      )
+      expect(status.stdout).toMatch(/Transport:\s+ssh .* tunnel up on 127\.0\.0\.1:\d+/)
+      expect(status.stdout).toContain(`TLS pin:    sha256 ${fp} (gateway.remote.tlsFingerprint)`)
+      expect(status.stdout).toContain(`TLS:        on (certificate sha256 ${fp}`)
+      const agent = await runCli(["gateway", "agent", "--message", "over ssh and tls", "--session", "seams"], env)
+      expect(agent.stderr).toBe("")
+      expect(agent.code).toBe(0)
+      expect(agent.stdout).toContain("Echo: over ssh and tls")
+      const send = await runCli(["gateway", "send", "--to", "seams", "--message", "a note"], env)
+      expect(send.code).toBe(0)
+      expect(send.stdout).toMatch(/^Delivered to session seams \(message [0-9a-f-]+\); the agent was not run\.\n$/)
+      const history = JSON.parse(
+        (await runCli(["gateway", "call", "chat.history", "--params", JSON.stringify({ sessionKey: "seams" })], env))
+          .stdout
+      )
+      expect(history.messages.map((m: { text: string }) => m.text)).toEqual([
+        "over ssh and tls",
+        "Echo: over ssh and tls",
+        "a note"
+      ])
+      expect(status.stdout + agent.stdout + send.stdout).not.toContain(TOKEN)
+      expect(await sshClientPids(`-p ${sshd.port}`)).toEqual([])
+    })
+  }
+)

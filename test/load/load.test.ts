@@ -15,7 +15,10 @@ describe("load and faults", () => {
 
   beforeAll(async () => {
     const stateDir = tempStateDir()
-    fs.writeFileSync(path.join(stateDir, "openclaw.json"), JSON.stringify({ gateway: { port: await freePort(), auth: { token: TOKEN } } }))
+    fs.writeFileSync(
+      path.join(stateDir, "openclaw.json"),
+      JSON.stringify({ gateway: { port: await freePort(), auth: { token: TOKEN } } })
+    )
     gw = await startGateway([], cliEnv(stateDir))
     url = `ws://127.0.0.1:${gw.port}`
   })
@@ -26,7 +29,11 @@ describe("load and faults", () => {
   it("500 concurrent authenticated clients x 200 health calls: every call answered, no socket dropped", async () => {
     const clients: Array<RpcClient> = []
     for (let i = 0; i < 500; i += 25) {
-      clients.push(...(await Promise.all(Array.from({ length: 25 }, () => RpcClient.connect({ url, token: TOKEN, scopes: ["operator.read"] })))))
+      clients.push(
+        ...(await Promise.all(
+          Array.from({ length: 25 }, () => RpcClient.connect({ url, token: TOKEN, scopes: ["operator.read"] }))
+        ))
+      )
     }
     let closed = 0
     for (const c of clients) c.ws.on("close", () => closed++)
@@ -39,7 +46,9 @@ describe("load and faults", () => {
       })
     )
     const seconds = (performance.now() - started) / 1000
-    console.log(`load: 100000 health calls from 500 clients in ${seconds.toFixed(2)} s (${Math.round(100_000 / seconds)} calls/s)`)
+    console.log(
+      `load: 100000 health calls from 500 clients in ${seconds.toFixed(2)} s (${Math.round(100_000 / seconds)} calls/s)`
+    )
     expect(answered.reduce((a, b) => a + b, 0)).toBe(100_000)
     expect(closed).toBe(0)
     await Promise.all(clients.map((c) => c.close()))
@@ -59,23 +68,35 @@ describe("load and faults", () => {
     const before = gatewaySockets()
     const idle: Array<net.Socket> = []
     await Promise.all(
-      Array.from({ length: 2000 }, () => new Promise<void>((resolve) => {
-        const s = net.connect({ host: "127.0.0.1", port: gw.port }, () => resolve())
-        s.on("error", () => resolve())
-        s.on("close", () => resolve())
-        idle.push(s)
-      }))
+      Array.from(
+        { length: 2000 },
+        () =>
+          new Promise<void>((resolve) => {
+            const s = net.connect({ host: "127.0.0.1", port: gw.port }, () => resolve())
+            s.on("error", () => resolve())
+            s.on("close", () => resolve())
+            idle.push(s)
+          })
+      )
     )
     // Let the Gateway accept (and drop) what the kernel queued.
-    for (let last = -1, now = gatewaySockets(); now !== last; last = now, now = gatewaySockets()) await new Promise((r) => setTimeout(r, 300))
+    for (let last = -1, now = gatewaySockets(); now !== last; last = now, now = gatewaySockets())
+      await new Promise((r) => setTimeout(r, 300))
     const held = gatewaySockets() - before
     const started = performance.now()
     // The legitimate user is on another address than the flood.
     const client = await authenticated(url, { auth: { token: TOKEN } }).catch(() => undefined)
-    const viaOther = await RpcClient.connect({ url, token: TOKEN, scopes: ["operator.read"], wsOptions: { localAddress: "127.0.0.2" } })
+    const viaOther = await RpcClient.connect({
+      url,
+      token: TOKEN,
+      scopes: ["operator.read"],
+      wsOptions: { localAddress: "127.0.0.2" }
+    })
     const health = (await viaOther.request("health")) as { ok: boolean }
     const ms = performance.now() - started
-    console.log(`flood: 2000 idle sockets from 127.0.0.1, ${held} held open by the Gateway; client from 127.0.0.2 answered in ${ms.toFixed(0)} ms`)
+    console.log(
+      `flood: 2000 idle sockets from 127.0.0.1, ${held} held open by the Gateway; client from 127.0.0.2 answered in ${ms.toFixed(0)} ms`
+    )
     expect(health.ok).toBe(true)
     expect(ms).toBeLessThan(1_000)
     expect(held).toBeLessThanOrEqual(64)

@@ -33,10 +33,14 @@ if (!canUnshare) console.warn("netns tests skipped: this machine does not allow 
 
 const run = (scenario: string, options: Setup = {}) =>
   JSON.parse(
-    execFileSync("unshare", ["--net", "sh", "-c", `${setup(options)} && exec "${process.execPath}" "${SCENARIO}" ${scenario}`], {
-      encoding: "utf8",
-      timeout: 60_000
-    })
+    execFileSync(
+      "unshare",
+      ["--net", "sh", "-c", `${setup(options)} && exec "${process.execPath}" "${SCENARIO}" ${scenario}`],
+      {
+        encoding: "utf8",
+        timeout: 60_000
+      }
+    )
   )
 
 describe.skipIf(!canUnshare)("bind modes in a network namespace", () => {
@@ -57,7 +61,10 @@ describe.skipIf(!canUnshare)("bind modes in a network namespace", () => {
     const r = run("lan")
     expect(r.bindLine).toMatch(/^lan \(0\.0\.0\.0/)
     // The addresses another machine should use, LAN first, the tailnet one marked.
-    expect(r.lanLines).toEqual(["From LAN:   ws://10.77.0.2:18790  (Control UI http://10.77.0.2:18790/)", "ws://100.101.102.103:18790  (Control UI http://100.101.102.103:18790/) via Tailscale"])
+    expect(r.lanLines).toEqual([
+      "From LAN:   ws://10.77.0.2:18790  (Control UI http://10.77.0.2:18790/)",
+      "ws://100.101.102.103:18790  (Control UI http://100.101.102.103:18790/) via Tailscale"
+    ])
     expect(r.viaTailnet).toEqual({ ok: true, peer: "10.77.0.2" })
     expect(r.viaLoopback.ok).toBe(true)
   }, 60_000)
@@ -100,14 +107,18 @@ describe.skipIf(!canUnshare)("bind modes in a network namespace", () => {
   it("lan refuses a short token with exit 78 and says how to make one", () => {
     const r = run("lan-weak")
     expect(r.run.code).toBe(78)
-    expect(r.run.out).toContain('the token from --token is 3 characters, too short (at least 24) for gateway.bind "lan"')
+    expect(r.run.out).toContain(
+      'the token from --token is 3 characters, too short (at least 24) for gateway.bind "lan"'
+    )
     expect(r.run.out).toContain("openssl rand -hex 24")
   }, 60_000)
 
   it("auto that would fall back to every interface refuses a weak token (exit 78); with a strong one it binds and lists the LAN address", () => {
     const weak = run("auto-weak", { noLoopback: true })
     expect(weak.run.code).toBe(78)
-    expect(weak.run.out).toContain('the token from gateway.auth.token is 11 characters, too short (at least 24) for gateway.bind "auto", which fell back to every interface')
+    expect(weak.run.out).toContain(
+      'the token from gateway.auth.token is 11 characters, too short (at least 24) for gateway.bind "auto", which fell back to every interface'
+    )
     expect(weak.onRemote.error).toBe("ECONNREFUSED")
     const strong = run("auto-strong", { noLoopback: true })
     expect(strong.out).toContain('gateway.bind "auto": loopback could not be bound')

@@ -24,12 +24,19 @@ const envWith = (stateDir, ips) => {
   fs.mkdirSync(binDir, { recursive: true })
   fs.symlinkSync(FAKE_TAILSCALE, path.join(binDir, "tailscale"))
   fs.writeFileSync(path.join(stateDir, "fake-tailscale.json"), JSON.stringify({ ips }))
-  return { ...env, PATH: `${binDir}:${process.env.PATH}`, FAKE_TAILSCALE_STATE: path.join(stateDir, "fake-tailscale.json") }
+  return {
+    ...env,
+    PATH: `${binDir}:${process.env.PATH}`,
+    FAKE_TAILSCALE_STATE: path.join(stateDir, "fake-tailscale.json")
+  }
 }
 
 const startGateway = (stateDir, gateway, env = envWith(stateDir)) =>
   new Promise((resolve, reject) => {
-    fs.writeFileSync(path.join(stateDir, "openclaw.json"), JSON.stringify({ gateway: { auth: { token: TOKEN }, ...gateway } }))
+    fs.writeFileSync(
+      path.join(stateDir, "openclaw.json"),
+      JSON.stringify({ gateway: { auth: { token: TOKEN }, ...gateway } })
+    )
     const child = spawn(BIN, ["gateway", "run"], { env, stdio: ["ignore", "pipe", "pipe"] })
     let out = ""
     child.stdout.on("data", (d) => {
@@ -50,7 +57,19 @@ const tryConnect = (url, token, localAddress) =>
     ws.on("message", (d) => {
       const f = JSON.parse(d.toString())
       if (f.event === "connect.challenge") {
-        ws.send(JSON.stringify({ type: "req", id: "c", method: "connect", params: { minProtocol: 4, maxProtocol: 4, client: { id: "netns", version: "1", platform: "linux", mode: "test" }, auth: { token } } }))
+        ws.send(
+          JSON.stringify({
+            type: "req",
+            id: "c",
+            method: "connect",
+            params: {
+              minProtocol: 4,
+              maxProtocol: 4,
+              client: { id: "netns", version: "1", platform: "linux", mode: "test" },
+              auth: { token }
+            }
+          })
+        )
       } else if (f.type === "res") {
         ws.close()
         resolve(f.ok ? { ok: true, peer: f.payload.snapshot.presence.at(-1)?.host } : { code: f.error.details?.code })
@@ -79,7 +98,8 @@ if (scenario === "tailnet") {
   result.cliStatus = cli(stateDir, ["status"])
   // Brute force from the remote address: locked out by attempt 11; another address still gets in.
   result.bruteForce = []
-  for (let i = 0; i < 11; i++) result.bruteForce.push((await tryConnect(`ws://${TAILNET}:18789`, `guess-${i}`, REMOTE)).code)
+  for (let i = 0; i < 11; i++)
+    result.bruteForce.push((await tryConnect(`ws://${TAILNET}:18789`, `guess-${i}`, REMOTE)).code)
   result.rightTokenFromLockedAddress = await tryConnect(`ws://${TAILNET}:18789`, TOKEN, REMOTE)
   result.otherAddressDuringLockout = await tryConnect(`ws://${TAILNET}:18789`, TOKEN, TAILNET)
   await stop(gw.child)
@@ -87,7 +107,11 @@ if (scenario === "tailnet") {
   const gw = await startGateway(stateDir, { bind: "lan", port: 18790 })
   result.listening = gw.out().match(/listening on (\S+)/)[1]
   result.bindLine = gw.out().match(/Bind:\s+(.*)/)[1]
-  result.lanLines = gw.out().split("\n").filter((l) => /^ {2}(From LAN: | {11})\s*wss?:\/\//.test(l)).map((l) => l.trim())
+  result.lanLines = gw
+    .out()
+    .split("\n")
+    .filter((l) => /^ {2}(From LAN: | {11})\s*wss?:\/\//.test(l))
+    .map((l) => l.trim())
   result.viaTailnet = await tryConnect(`ws://${TAILNET}:18790`, TOKEN, REMOTE)
   result.viaLoopback = await tryConnect("ws://127.0.0.1:18790", TOKEN)
   await stop(gw.child)
@@ -100,7 +124,10 @@ if (scenario === "tailnet") {
   await stop(gw.child)
 } else if (scenario === "no-tailnet") {
   // Run with the Tailscale address removed: a clear error, never a fallback.
-  fs.writeFileSync(path.join(stateDir, "openclaw.json"), JSON.stringify({ gateway: { bind: "tailnet", auth: { token: TOKEN } } }))
+  fs.writeFileSync(
+    path.join(stateDir, "openclaw.json"),
+    JSON.stringify({ gateway: { bind: "tailnet", auth: { token: TOKEN } } })
+  )
   result.run = cli(stateDir, ["gateway", "run"])
 } else if (scenario === "tailnet-reported") {
   // Tailscale says this node is 100.101.102.103 (its IPv6 address listed first, and not on any
@@ -121,14 +148,23 @@ if (scenario === "tailnet") {
   await stop(gw.child)
 } else if (scenario === "tailnet-not-held") {
   // Tailscale reports an address no interface holds (userspace networking): an error, not the range scan.
-  fs.writeFileSync(path.join(stateDir, "openclaw.json"), JSON.stringify({ gateway: { bind: "tailnet", port: 18794, auth: { token: TOKEN } } }))
+  fs.writeFileSync(
+    path.join(stateDir, "openclaw.json"),
+    JSON.stringify({ gateway: { bind: "tailnet", port: 18794, auth: { token: TOKEN } } })
+  )
   result.run = cli(stateDir, ["gateway", "run"], envWith(stateDir, ["100.99.99.99"]))
 } else if (scenario === "lan-weak") {
-  fs.writeFileSync(path.join(stateDir, "openclaw.json"), JSON.stringify({ gateway: { bind: "lan", port: 18795, auth: { token: TOKEN } } }))
+  fs.writeFileSync(
+    path.join(stateDir, "openclaw.json"),
+    JSON.stringify({ gateway: { bind: "lan", port: 18795, auth: { token: TOKEN } } })
+  )
   result.run = cli(stateDir, ["gateway", "run", "--token", "abc"])
 } else if (scenario === "auto-weak") {
   // Loopback cannot be bound here (netns.test.ts removed its addresses), so "auto" would fall back to every interface.
-  fs.writeFileSync(path.join(stateDir, "openclaw.json"), JSON.stringify({ gateway: { bind: "auto", port: 18796, auth: { token: "short-token" } } }))
+  fs.writeFileSync(
+    path.join(stateDir, "openclaw.json"),
+    JSON.stringify({ gateway: { bind: "auto", port: 18796, auth: { token: "short-token" } } })
+  )
   result.run = cli(stateDir, ["gateway", "run"])
   result.onRemote = await tryConnect(`ws://${REMOTE}:18796`, TOKEN)
 } else if (scenario === "auto-strong") {

@@ -21,10 +21,14 @@ const setup = [
   "ip link set ts1 up"
 ].join(" && ")
 
-
 describe.skipIf(!canUnshare)("tailnet bind: whois of the TCP peer identifies the operator", () => {
   it("a tailnet user connects without a token; tagged, unknown, nodes and forged headers are refused with their codes", () => {
-    const r = JSON.parse(execFileSync("unshare", ["--net", "sh", "-c", `${setup} && exec "${process.execPath}" "${SCENARIO}"`], { encoding: "utf8", timeout: 60_000 }))
+    const r = JSON.parse(
+      execFileSync("unshare", ["--net", "sh", "-c", `${setup} && exec "${process.execPath}" "${SCENARIO}"`], {
+        encoding: "utf8",
+        timeout: 60_000
+      })
+    )
     expect(r.alice).toEqual({ ok: true, method: "tailscale", user: "alice@example.com" })
     expect(r.tagged).toEqual({ code: "AUTH_TAILSCALE_IDENTITY_MISSING" })
     expect(r.unknown).toEqual({ code: "AUTH_TAILSCALE_WHOIS_FAILED" })

@@ -22,7 +22,11 @@ const png = Buffer.from("89504e470d0a1a0a0000", "hex").toString("base64")
 describe("browser proxy files", () => {
   it("saves each file under stateDir/media/browser (0600), names it in the result, and passes the bytes on", () => {
     const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "oc-files-"))
-    const out = browserAnswer({ ok: true, path: "/node/media/shot.png", url: "http://x/" }, [{ path: "/node/media/shot.png", base64: png, mimeType: "image/png" }], stateDir) as any
+    const out = browserAnswer(
+      { ok: true, path: "/node/media/shot.png", url: "http://x/" },
+      [{ path: "/node/media/shot.png", base64: png, mimeType: "image/png" }],
+      stateDir
+    ) as any
     expect(out.path).toMatch(new RegExp(`^${path.join(stateDir, "media", "browser")}/[0-9a-f-]{36}\\.png$`))
     expect(fs.readFileSync(out.path).toString("base64")).toBe(png)
     expect(fs.statSync(out.path).mode & 0o777).toBe(0o600)
@@ -41,7 +45,14 @@ describe("browser proxy files", () => {
     expect(refusal(() => proxyFiles({ path: "a.png" }, [{ path: "b.png", base64: png }]))).toMatch(/invalid file list/)
     expect(refusal(() => proxyFiles({ path: "a.png" }, "nope"))).toMatch(/invalid file list/)
     expect(refusal(() => proxyFiles({ path: "a.png" }, [{ path: "a.png" }]))).toMatch(/invalid file list/)
-    expect(refusal(() => proxyFiles({ path: "a.png" }, Array.from({ length: 9 }, () => ({ path: "a.png", base64: png }))))).toMatch(/invalid file list/)
+    expect(
+      refusal(() =>
+        proxyFiles(
+          { path: "a.png" },
+          Array.from({ length: 9 }, () => ({ path: "a.png", base64: png }))
+        )
+      )
+    ).toMatch(/invalid file list/)
   })
 
   it("our node host's envelope for an answer without files is just {result} (screenshots: test/e2e/nodes.test.ts)", () => {

@@ -18,7 +18,13 @@ import type { HelloOk } from "../../src/protocol/frames.js"
 /** What the fake Gateway does with one connect. */
 type Step =
   | { readonly fail: ClientFailure }
-  | { readonly tickMs: number; readonly beatMs?: number; readonly closeAfterMs?: number; readonly code?: number; readonly reason?: string }
+  | {
+      readonly tickMs: number
+      readonly beatMs?: number
+      readonly closeAfterMs?: number
+      readonly code?: number
+      readonly reason?: string
+    }
 
 const refused = { fail: new ClientFailure("unreachable", "connection refused: nothing is listening there") }
 
@@ -48,10 +54,20 @@ const fakeGateway = (script: ReadonlyArray<Step>) => {
       const listeners: Array<() => void> = []
       yield* Effect.addFinalizer(() => Deferred.succeed(closed, { code: 1000, reason: "done" }))
       if (step.beatMs !== undefined) {
-        yield* Effect.forkScoped(Effect.repeat(Effect.sync(() => listeners.forEach((f) => f())), Schedule.spaced(step.beatMs)))
+        yield* Effect.forkScoped(
+          Effect.repeat(
+            Effect.sync(() => listeners.forEach((f) => f())),
+            Schedule.spaced(step.beatMs)
+          )
+        )
       }
       if (step.closeAfterMs !== undefined) {
-        yield* Effect.forkScoped(Effect.delay(Deferred.succeed(closed, { code: step.code ?? 1006, reason: step.reason ?? "" }), step.closeAfterMs))
+        yield* Effect.forkScoped(
+          Effect.delay(
+            Deferred.succeed(closed, { code: step.code ?? 1006, reason: step.reason ?? "" }),
+            step.closeAfterMs
+          )
+        )
       }
       return {
         hello: hello(step.tickMs),
@@ -64,9 +80,22 @@ const fakeGateway = (script: ReadonlyArray<Step>) => {
   return { connects, urls, connector }
 }
 
-const hostOptions = (connector: NodeConnector, lines: Array<string>, more: Partial<NodeHostOptions> = {}): NodeHostOptions => {
+const hostOptions = (
+  connector: NodeConnector,
+  lines: Array<string>,
+  more: Partial<NodeHostOptions> = {}
+): NodeHostOptions => {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "oc-supervision-"))
-  return { url: "ws://gw.test:18789", token: "t", stateDir, identity: loadOrCreateIdentity(stateDir), displayName: "fake", log: (l) => void lines.push(l), connect: connector, ...more }
+  return {
+    url: "ws://gw.test:18789",
+    token: "t",
+    stateDir,
+    identity: loadOrCreateIdentity(stateDir),
+    displayName: "fake",
+    log: (l) => void lines.push(l),
+    connect: connector,
+    ...more
+  }
 }
 
 /** Moves TestClock forward in small steps so every woken fiber gets to run. */
@@ -94,11 +123,14 @@ describe("node host supervision (TestClock)", () => {
       yield* advance(150_000)
       const delays = gaps(gw.connects)
       ;[1, 2, 4, 8, 16, 30, 30, 30].forEach((s, i) => expectDelay(delays[i], s * 1000))
-      expect(lines[0]).toMatch(/^cannot reach the Gateway at ws:\/\/gw\.test:18789: connection refused: nothing is listening there; retrying in 1 s$/)
+      expect(lines[0]).toMatch(
+        /^cannot reach the Gateway at ws:\/\/gw\.test:18789: connection refused: nothing is listening there; retrying in 1 s$/
+      )
       expect(lines.every((l) => l.startsWith("cannot reach the Gateway at ws://gw.test:18789: "))).toBe(true)
       expect(Option.isNone(yield* Fiber.poll(fiber))).toBe(true)
       yield* Fiber.interrupt(fiber)
-    }))
+    })
+  )
 
   it.effect("a stable connection starts the backoff over; a silent one is dropped after two tick intervals", () =>
     Effect.gen(function* () {
@@ -123,61 +155,109 @@ describe("node host supervision (TestClock)", () => {
       // 2.5 s up (not stable), then the next step of the backoff
       expectDelay(delays[4], 2_000, 2_500)
       expect(lines.filter((l) => !l.startsWith("cannot reach"))).toEqual([
-        expect.stringMatching(/^connected to ws:\/\/gw\.test:18789 as node [0-9a-f]{12} \(fake\); offering no commands \(no browser found\)$/),
+        expect.stringMatching(
+          /^connected to ws:\/\/gw\.test:18789 as node [0-9a-f]{12} \(fake\); offering no commands \(no browser found\)$/
+        ),
         "connection to the Gateway lost (1012: service restart); reconnecting in 1 s",
         expect.stringMatching(/^reconnected to ws:\/\/gw\.test:18789 as node /),
         "connection to the Gateway lost (1006); reconnecting in 2 s"
       ])
       yield* Fiber.interrupt(fiber)
-    }))
+    })
+  )
 
   it.effect("pairing and rate-limit waits retry outside the backoff; a replaced connection stops the host", () =>
     Effect.gen(function* () {
       const lines: Array<string> = []
-      const pairing = { fail: new ClientFailure("pairing", "pairing required", "PAIRING_REQUIRED", { code: "NOT_PAIRED", message: "pairing required", details: { code: "PAIRING_REQUIRED", requestId: "r1" } }) }
-      const limited = { fail: new ClientFailure("auth", "unauthorized: too many failed attempts from 127.0.0.1; try again in 7 s", "AUTH_RATE_LIMITED", { code: "UNAUTHORIZED", message: "", retryAfterMs: 7_000 }) }
-      const gw = fakeGateway([pairing, pairing, pairing, limited, { tickMs: 30_000, closeAfterMs: 1_000, code: 1008, reason: "replaced by a newer connection" }])
+      const pairing = {
+        fail: new ClientFailure("pairing", "pairing required", "PAIRING_REQUIRED", {
+          code: "NOT_PAIRED",
+          message: "pairing required",
+          details: { code: "PAIRING_REQUIRED", requestId: "r1" }
+        })
+      }
+      const limited = {
+        fail: new ClientFailure(
+          "auth",
+          "unauthorized: too many failed attempts from 127.0.0.1; try again in 7 s",
+          "AUTH_RATE_LIMITED",
+          { code: "UNAUTHORIZED", message: "", retryAfterMs: 7_000 }
+        )
+      }
+      const gw = fakeGateway([
+        pairing,
+        pairing,
+        pairing,
+        limited,
+        { tickMs: 30_000, closeAfterMs: 1_000, code: 1008, reason: "replaced by a newer connection" }
+      ])
       const fiber = yield* Effect.fork(runNodeHost(hostOptions(gw.connector, lines, { pairingRetryMs: 3_000 })))
       yield* advance(20_000)
       expect(gw.connects).toEqual([0, 3_000, 6_000, 9_000, 16_000])
-      expect(lines.filter((l) => l.startsWith("waiting for approval"))).toEqual(["waiting for approval: requestId r1 (on the Gateway host: openclaw nodes approve r1)"])
-      expect(lines).toContain("unauthorized: too many failed attempts from 127.0.0.1; try again in 7 s; retrying in 7 s")
+      expect(lines.filter((l) => l.startsWith("waiting for approval"))).toEqual([
+        "waiting for approval: requestId r1 (on the Gateway host: openclaw nodes approve r1)"
+      ])
+      expect(lines).toContain(
+        "unauthorized: too many failed attempts from 127.0.0.1; try again in 7 s; retrying in 7 s"
+      )
       const exit = yield* Fiber.await(fiber)
       expect(Exit.isFailure(exit) && Cause.failureOption(exit.cause)).toEqual(
-        Option.some(expect.objectContaining({ _tag: "NodeHostFatal", message: expect.stringContaining("replaced this one; run one node host per state directory") }))
+        Option.some(
+          expect.objectContaining({
+            _tag: "NodeHostFatal",
+            message: expect.stringContaining("replaced this one; run one node host per state directory")
+          })
+        )
       )
-    }))
+    })
+  )
 
-  it.effect("each attempt opens its own link and closes it before the wait; a link that goes down drops the connection", () =>
-    Effect.gen(function* () {
-      const lines: Array<string> = []
-      const events: Array<string> = []
-      const gw = fakeGateway([{ tickMs: 30_000 }, { tickMs: 30_000 }])
-      let opens = 0
-      const openLink = Effect.gen(function* () {
-        const n = ++opens
-        const clock = yield* Effect.clock
-        const at = () => clock.unsafeCurrentTimeMillis()
-        if (n === 1) return yield* new NodeLinkError({ message: "ssh to me@gw: connection refused" })
-        events.push(`open ${n} at ${at()}`)
-        yield* Effect.addFinalizer(() => Effect.sync(() => events.push(`close ${n} at ${at()}`)))
-        const down = yield* Deferred.make<string>()
-        // the first tunnel's ssh dies after 5 s
-        if (n === 2) yield* Effect.forkScoped(Effect.delay(Deferred.succeed(down, "ssh to me@gw exited (code 255)"), "5 seconds"))
-        return { url: `ws://127.0.0.1:${40_000 + n}`, via: `through the SSH tunnel to me@gw (ssh pid ${n})`, down: Deferred.await(down) } satisfies NodeLink
+  it.effect(
+    "each attempt opens its own link and closes it before the wait; a link that goes down drops the connection",
+    () =>
+      Effect.gen(function* () {
+        const lines: Array<string> = []
+        const events: Array<string> = []
+        const gw = fakeGateway([{ tickMs: 30_000 }, { tickMs: 30_000 }])
+        let opens = 0
+        const openLink = Effect.gen(function* () {
+          const n = ++opens
+          const clock = yield* Effect.clock
+          const at = () => clock.unsafeCurrentTimeMillis()
+          if (n === 1) return yield* new NodeLinkError({ message: "ssh to me@gw: connection refused" })
+          events.push(`open ${n} at ${at()}`)
+          yield* Effect.addFinalizer(() => Effect.sync(() => events.push(`close ${n} at ${at()}`)))
+          const down = yield* Deferred.make<string>()
+          // the first tunnel's ssh dies after 5 s
+          if (n === 2)
+            yield* Effect.forkScoped(
+              Effect.delay(Deferred.succeed(down, "ssh to me@gw exited (code 255)"), "5 seconds")
+            )
+          return {
+            url: `ws://127.0.0.1:${40_000 + n}`,
+            via: `through the SSH tunnel to me@gw (ssh pid ${n})`,
+            down: Deferred.await(down)
+          } satisfies NodeLink
+        })
+        const fiber = yield* Effect.fork(runNodeHost(hostOptions(gw.connector, lines, { openLink })))
+        yield* advance(10_000)
+        expect(lines[0]).toBe(
+          "cannot open the SSH tunnel to the Gateway: ssh to me@gw: connection refused; retrying in 1 s"
+        )
+        expect(lines[1]).toMatch(
+          /^connected to ws:\/\/gw\.test:18789 through the SSH tunnel to me@gw \(ssh pid 2\) as node /
+        )
+        expect(lines[2]).toBe(
+          "connection to the Gateway lost (SSH tunnel down: ssh to me@gw exited (code 255)); reconnecting in 2 s"
+        )
+        expect(gw.urls).toEqual(["ws://127.0.0.1:40002", "ws://127.0.0.1:40003"])
+        const [open2, close2, open3] = events.map((e) => Number(e.split(" at ")[1]))
+        expect(events.map((e) => e.split(" at ")[0])).toEqual(["open 2", "close 2", "open 3"])
+        expect(close2! - open2!).toBe(5_000)
+        expectDelay(open3! - close2!, 2_000)
+        // Interrupting the host closes the open link.
+        yield* Fiber.interrupt(fiber)
+        expect(events.at(-1)).toMatch(/^close 3 at /)
       })
-      const fiber = yield* Effect.fork(runNodeHost(hostOptions(gw.connector, lines, { openLink })))
-      yield* advance(10_000)
-      expect(lines[0]).toBe("cannot open the SSH tunnel to the Gateway: ssh to me@gw: connection refused; retrying in 1 s")
-      expect(lines[1]).toMatch(/^connected to ws:\/\/gw\.test:18789 through the SSH tunnel to me@gw \(ssh pid 2\) as node /)
-      expect(lines[2]).toBe("connection to the Gateway lost (SSH tunnel down: ssh to me@gw exited (code 255)); reconnecting in 2 s")
-      expect(gw.urls).toEqual(["ws://127.0.0.1:40002", "ws://127.0.0.1:40003"])
-      const [open2, close2, open3] = events.map((e) => Number(e.split(" at ")[1]))
-      expect(events.map((e) => e.split(" at ")[0])).toEqual(["open 2", "close 2", "open 3"])
-      expect(close2! - open2!).toBe(5_000)
-      expectDelay(open3! - close2!, 2_000)
-      // Interrupting the host closes the open link.
-      yield* Fiber.interrupt(fiber)
-      expect(events.at(-1)).toMatch(/^close 3 at /)
-    }))
+  )
 })

@@ -29,7 +29,22 @@ describe("node host link", () => {
         if (f.method !== "connect") return
         connects.push(f.params)
         // hello-ok with a 200 ms tick, then silence (no ticks, no answers).
-        ws.send(JSON.stringify({ type: "res", id: f.id, ok: true, payload: { type: "hello-ok", protocol: 4, server: { version: "x", connId: "c" }, features: { methods: [], events: [] }, snapshot: {}, auth: { method: "token", role: "node", scopes: [] }, policy: { maxPayload: 1, maxBufferedBytes: 1, tickIntervalMs: 200 } } }))
+        ws.send(
+          JSON.stringify({
+            type: "res",
+            id: f.id,
+            ok: true,
+            payload: {
+              type: "hello-ok",
+              protocol: 4,
+              server: { version: "x", connId: "c" },
+              features: { methods: [], events: [] },
+              snapshot: {},
+              auth: { method: "token", role: "node", scopes: [] },
+              policy: { maxPayload: 1, maxBufferedBytes: 1, tickIntervalMs: 200 }
+            }
+          })
+        )
       })
     })
     const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "oc-host-"))
@@ -40,7 +55,15 @@ describe("node host link", () => {
     const lines: Array<string> = []
     const { port } = server.address() as { port: number }
     const running = Effect.runFork(
-      runNodeHost({ url: `ws://127.0.0.1:${port}`, token: "t", stateDir, identity, displayName: "sleepy", log: (l) => lines.push(l), backoff: { initialMs: 100, maxMs: 400 } })
+      runNodeHost({
+        url: `ws://127.0.0.1:${port}`,
+        token: "t",
+        stateDir,
+        identity,
+        displayName: "sleepy",
+        log: (l) => lines.push(l),
+        backoff: { initialMs: 100, maxMs: 400 }
+      })
     )
     cleanups.push(() => void Effect.runFork(Fiber.interrupt(running)))
     const deadline = Date.now() + 8_000
@@ -48,7 +71,11 @@ describe("node host link", () => {
     const exit = await Effect.runPromise(Fiber.interrupt(running))
     expect(Exit.isInterrupted(exit)).toBe(true)
     expect(connects.length).toBeGreaterThanOrEqual(3)
-    expect(connects[0]).toMatchObject({ role: "node", client: { id: "node-host", mode: "node", displayName: "sleepy" }, device: { id: identity.deviceId, nonce: "n-1" } })
+    expect(connects[0]).toMatchObject({
+      role: "node",
+      client: { id: "node-host", mode: "node", displayName: "sleepy" },
+      device: { id: identity.deviceId, nonce: "n-1" }
+    })
     expect(lines.filter((l) => l.startsWith("connection to the Gateway lost (1006")).length).toBeGreaterThanOrEqual(2)
     expect(lines.some((l) => l.startsWith("reconnected to"))).toBe(true)
   })

@@ -12,7 +12,10 @@ import { authenticated, RawClient, withGateway } from "../support/gateway.js"
 import { newIdentity, nodeConnect, serveInvokes, writeIdentity } from "../support/node.js"
 
 const stateDir = () => fs.mkdtempSync(path.join(os.tmpdir(), "oc-nodes-"))
-const nodesWith = (browser: Partial<GatewaySettings["nodes"]["browser"]> = {}, autoApproveLocal = true): GatewaySettings["nodes"] => ({
+const nodesWith = (
+  browser: Partial<GatewaySettings["nodes"]["browser"]> = {},
+  autoApproveLocal = true
+): GatewaySettings["nodes"] => ({
   pairing: { autoApproveLocal },
   browser: { ...defaultNodesSettings().browser, ...browser }
 })
@@ -70,11 +73,21 @@ describe("pairing", () => {
       const reader = await authenticated(gw.url, { scopes: ["operator.read"] })
       const id = newIdentity()
       const first = await nodeConnect(gw.url, id, { displayName: "laptop" })
-      expect(first.res.error).toMatchObject({ code: "NOT_PAIRED", message: "pairing required", details: { code: "PAIRING_REQUIRED" } })
+      expect(first.res.error).toMatchObject({
+        code: "NOT_PAIRED",
+        message: "pairing required",
+        details: { code: "PAIRING_REQUIRED" }
+      })
       expect((await first.client.waitClosed()).code).toBe(1008)
       const requestId = first.res.error.details.requestId
       const event = await pairer.event("node.pair.requested")
-      expect(event.payload).toMatchObject({ requestId, nodeId: id.deviceId, displayName: "laptop", platform: "Linux", remoteAddress: "127.0.0.1" })
+      expect(event.payload).toMatchObject({
+        requestId,
+        nodeId: id.deviceId,
+        displayName: "laptop",
+        platform: "Linux",
+        remoteAddress: "127.0.0.1"
+      })
       expect(event.payload.expiresAt - event.payload.requestedAt).toBe(5 * 60_000)
       await pairer.event("device.pair.requested")
       expect(reader.frames.some((f) => f.event === "node.pair.requested")).toBe(false)
@@ -91,7 +104,13 @@ describe("pairing", () => {
 
       const list = (await pairer.request("node.pair.list")).payload
       expect(list.pending).toHaveLength(1)
-      expect(list.pending[0]).toMatchObject({ requestId, nodeId: id.deviceId, displayName: "laptop", platform: "Linux", remoteAddress: "127.0.0.1" })
+      expect(list.pending[0]).toMatchObject({
+        requestId,
+        nodeId: id.deviceId,
+        displayName: "laptop",
+        platform: "Linux",
+        remoteAddress: "127.0.0.1"
+      })
       expect(list.paired).toEqual([])
 
       // operator.read cannot approve.
@@ -100,7 +119,11 @@ describe("pairing", () => {
 
       const approved = await pairer.request("node.pair.approve", { requestId })
       expect(approved.payload).toMatchObject({ requestId, nodeId: id.deviceId, decision: "approved" })
-      expect((await pairer.event("node.pair.resolved")).payload).toMatchObject({ requestId, nodeId: id.deviceId, decision: "approved" })
+      expect((await pairer.event("node.pair.resolved")).payload).toMatchObject({
+        requestId,
+        nodeId: id.deviceId,
+        decision: "approved"
+      })
       const again = await pairer.request("node.pair.approve", { requestId })
       expect(again.error.code).toBe("APPROVAL_NOT_FOUND")
 
@@ -112,7 +135,9 @@ describe("pairing", () => {
       // Only a digest of the token is stored.
       expect(fs.readFileSync(path.join(dir, "devices", "paired.json"), "utf8")).not.toContain(deviceToken)
       const paired = (await pairer.request("node.pair.list")).payload.paired
-      expect(paired).toEqual([expect.objectContaining({ nodeId: id.deviceId, displayName: "laptop", platform: "Linux", connected: true })])
+      expect(paired).toEqual([
+        expect.objectContaining({ nodeId: id.deviceId, displayName: "laptop", platform: "Linux", connected: true })
+      ])
       await ok.client.ws.close()
 
       // The device token alone is a credential; a wrong one is not.
@@ -133,7 +158,10 @@ describe("pairing", () => {
       const op = await admin(gw.url)
       const stranger = await nodeConnect(gw.url, newIdentity())
       const requestId = stranger.res.error.details.requestId
-      expect((await op.request("node.pair.reject", { requestId })).payload).toMatchObject({ requestId, decision: "rejected" })
+      expect((await op.request("node.pair.reject", { requestId })).payload).toMatchObject({
+        requestId,
+        decision: "rejected"
+      })
       expect((await op.event("node.pair.resolved")).payload.decision).toBe("rejected")
       expect((await op.request("node.pair.list")).payload.pending).toEqual([])
 
@@ -159,7 +187,12 @@ describe("pairing", () => {
       const told = await nodeConnect(gw.url, id)
       expect(told.res.error.code).toBe("NOT_PAIRED")
       expect(told.res.error.message).toBe("pairing rejected by an operator")
-      expect(told.res.error.details).toMatchObject({ code: "PAIRING_REJECTED", reason: "rejected", requestId, pauseReconnect: true })
+      expect(told.res.error.details).toMatchObject({
+        code: "PAIRING_REJECTED",
+        reason: "rejected",
+        requestId,
+        pauseReconnect: true
+      })
       expect(told.res.error.details.remediationHint).toContain("openclaw node run")
       expect((await op.request("node.pair.list")).payload.pending).toEqual([])
       const again = await nodeConnect(gw.url, id)
@@ -211,35 +244,73 @@ describe("node.invoke", () => {
       const seen = serveInvokes(node)
 
       const listed = (await op.request("node.list")).payload.nodes
-      expect(listed).toEqual([expect.objectContaining({ nodeId: id.deviceId, connected: true, paired: true, commands: ["browser.proxy", "echo", "slow", "fail"], caps: ["browser"] })])
+      expect(listed).toEqual([
+        expect.objectContaining({
+          nodeId: id.deviceId,
+          connected: true,
+          paired: true,
+          commands: ["browser.proxy", "echo", "slow", "fail"],
+          caps: ["browser"]
+        })
+      ])
       expect((await op.request("node.describe", { nodeId: id.deviceId.slice(0, 10) })).payload.nodeId).toBe(id.deviceId)
       expect((await op.request("node.describe", { nodeId: "test-node" })).payload.nodeId).toBe(id.deviceId)
 
-      const r = await op.request("node.invoke", { nodeId: id.deviceId, command: "echo", params: { a: 1 }, idempotencyKey: "k1" })
-      expect(r.payload).toEqual({ ok: true, nodeId: id.deviceId, command: "echo", payload: { command: "echo", params: { a: 1 } } })
+      const r = await op.request("node.invoke", {
+        nodeId: id.deviceId,
+        command: "echo",
+        params: { a: 1 },
+        idempotencyKey: "k1"
+      })
+      expect(r.payload).toEqual({
+        ok: true,
+        nodeId: id.deviceId,
+        command: "echo",
+        payload: { command: "echo", params: { a: 1 } }
+      })
       expect(seen[0]).toMatchObject({ nodeId: id.deviceId, command: "echo", paramsJSON: '{"a":1}', timeoutMs: 30_000 })
       expect(typeof seen[0].id).toBe("string")
 
       // The same key: the first answer, without asking the node again.
-      const repeat = await op.request("node.invoke", { nodeId: id.deviceId, command: "echo", params: { a: 2 }, idempotencyKey: "k1" })
+      const repeat = await op.request("node.invoke", {
+        nodeId: id.deviceId,
+        command: "echo",
+        params: { a: 2 },
+        idempotencyKey: "k1"
+      })
       expect(repeat.payload.payload.params).toEqual({ a: 1 })
       expect(seen).toHaveLength(1)
 
-      const undeclared = await op.request("node.invoke", { nodeId: id.deviceId, command: "system.run", idempotencyKey: "k2" })
+      const undeclared = await op.request("node.invoke", {
+        nodeId: id.deviceId,
+        command: "system.run",
+        idempotencyKey: "k2"
+      })
       expect(undeclared.error).toMatchObject({ code: "INVALID_REQUEST", details: { code: "COMMAND_NOT_DECLARED" } })
       const noKey = await op.request("node.invoke", { nodeId: id.deviceId, command: "echo" })
       expect(noKey.error.message).toContain("idempotencyKey")
 
       const failed = await op.request("node.invoke", { nodeId: id.deviceId, command: "fail", idempotencyKey: "k-fail" })
-      expect(failed.error).toMatchObject({ code: "INVALID_REQUEST", message: "nope", details: { code: "NODE_ERROR", command: "fail" } })
+      expect(failed.error).toMatchObject({
+        code: "INVALID_REQUEST",
+        message: "nope",
+        details: { code: "NODE_ERROR", command: "fail" }
+      })
 
       const started = Date.now()
-      const slow = await op.request("node.invoke", { nodeId: id.deviceId, command: "slow", timeoutMs: 300, idempotencyKey: "k3" })
+      const slow = await op.request("node.invoke", {
+        nodeId: id.deviceId,
+        command: "slow",
+        timeoutMs: 300,
+        idempotencyKey: "k3"
+      })
       expect(slow.error).toMatchObject({ code: "UNAVAILABLE", details: { code: "TIMEOUT" } })
       expect(Date.now() - started).toBeLessThan(3_000)
 
       // A node cannot answer for invokes it was not sent; operators cannot call node methods.
-      expect((await op.request("node.invoke.result", { id: seen[0].id, nodeId: id.deviceId, ok: true })).error.details.code).toBe("ROLE_NOT_ALLOWED")
+      expect(
+        (await op.request("node.invoke.result", { id: seen[0].id, nodeId: id.deviceId, ok: true })).error.details.code
+      ).toBe("ROLE_NOT_ALLOWED")
     })
   })
 
@@ -249,7 +320,12 @@ describe("node.invoke", () => {
       const { id, node } = await pairNode(gw.url, op)
       const seen = serveInvokes(node)
       const reqId = "slow-1"
-      op.send({ type: "req", id: reqId, method: "node.invoke", params: { nodeId: id.deviceId, command: "slow", idempotencyKey: "k-slow" } })
+      op.send({
+        type: "req",
+        id: reqId,
+        method: "node.invoke",
+        params: { nodeId: id.deviceId, command: "slow", idempotencyKey: "k-slow" }
+      })
       await node.waitFor(() => seen.length > 0 || undefined)
       const dropped = Date.now()
       node.ws.terminate()
@@ -259,7 +335,11 @@ describe("node.invoke", () => {
       expect(res.error.message).toContain("disconnected while running slow")
       const after = await op.request("node.invoke", { nodeId: id.deviceId, command: "echo", idempotencyKey: "k-after" })
       expect(after.error.details.code).toBe("NOT_CONNECTED")
-      const unknown = await op.request("node.invoke", { nodeId: "f".repeat(64), command: "echo", idempotencyKey: "k-u" })
+      const unknown = await op.request("node.invoke", {
+        nodeId: "f".repeat(64),
+        command: "echo",
+        idempotencyKey: "k-u"
+      })
       expect(unknown.error.details.code).toBe("UNKNOWN_NODE")
     })
   })
@@ -271,7 +351,12 @@ describe("node.invoke", () => {
       const seen = serveInvokes(node)
       // A sleeping laptop: the socket stays open but nothing answers, not even pings.
       node.ws.pause()
-      op.send({ type: "req", id: "asleep", method: "node.invoke", params: { nodeId: id.deviceId, command: "echo", idempotencyKey: "k-asleep", timeoutMs: 20_000 } })
+      op.send({
+        type: "req",
+        id: "asleep",
+        method: "node.invoke",
+        params: { nodeId: id.deviceId, command: "echo", idempotencyKey: "k-asleep", timeoutMs: 20_000 }
+      })
       const started = Date.now()
       const res = await op.response("asleep")
       expect(res.error.details.code).toBe("NODE_DISCONNECTED")
@@ -286,11 +371,21 @@ describe("node.invoke", () => {
       const op = await admin(gw.url)
       const { id, node } = await pairNode(gw.url, op)
       serveInvokes(node)
-      const ok = await op.request("node.invoke", { nodeId: id.deviceId, command: "echo", idempotencyKey: "k-awake", params: { x: 1 } })
+      const ok = await op.request("node.invoke", {
+        nodeId: id.deviceId,
+        command: "echo",
+        idempotencyKey: "k-awake",
+        params: { x: 1 }
+      })
       expect(ok.ok).toBe(true)
       // The laptop goes to sleep: the socket stays open, nothing answers, not even pings.
       node.ws.pause()
-      op.send({ type: "req", id: "asleep", method: "node.invoke", params: { nodeId: id.deviceId, command: "echo", idempotencyKey: "k-asleep", timeoutMs: 30_000 } })
+      op.send({
+        type: "req",
+        id: "asleep",
+        method: "node.invoke",
+        params: { nodeId: id.deviceId, command: "echo", idempotencyKey: "k-asleep", timeoutMs: 30_000 }
+      })
       const started = Date.now()
       const res = await op.waitFor(() => op.frames.find((f) => f.type === "res" && f.id === "asleep"), 40_000)
       expect(res.error.details.code).toBe("NODE_DISCONNECTED")
@@ -321,8 +416,15 @@ describe("browser.request routing", () => {
       const op = await admin(gw.url)
       const a = await pairNode(gw.url, op, newIdentity(), "alpha")
       serveInvokes(a.node)
-      const r = await op.request("browser.request", { method: "POST", path: "/navigate", body: { url: "https://example.org" } })
-      expect(r.payload).toEqual({ command: "browser.proxy", params: { method: "POST", path: "/navigate", body: { url: "https://example.org" } } })
+      const r = await op.request("browser.request", {
+        method: "POST",
+        path: "/navigate",
+        body: { url: "https://example.org" }
+      })
+      expect(r.payload).toEqual({
+        command: "browser.proxy",
+        params: { method: "POST", path: "/navigate", body: { url: "https://example.org" } }
+      })
       const b = await pairNode(gw.url, op, newIdentity(), "beta")
       serveInvokes(b.node)
       const several = await op.request("browser.request", { method: "GET", path: "/" })
@@ -330,19 +432,36 @@ describe("browser.request routing", () => {
       expect(several.error.message).toContain("alpha")
       expect(several.error.message).toContain("beta")
       const writer = await authenticated(gw.url, { scopes: ["operator.write", "operator.pairing"] })
-      expect((await writer.request("browser.request", { method: "GET", path: "/" })).error.message).toBe("missing scope: operator.admin")
+      expect((await writer.request("browser.request", { method: "GET", path: "/" })).error.message).toBe(
+        "missing scope: operator.admin"
+      )
       // Nor can operator.write reach the browser (or any node command) through node.invoke.
-      const invoke = await writer.request("node.invoke", { nodeId: "alpha", command: "browser.proxy", params: { method: "GET", path: "/" }, idempotencyKey: "w" })
+      const invoke = await writer.request("node.invoke", {
+        nodeId: "alpha",
+        command: "browser.proxy",
+        params: { method: "GET", path: "/" },
+        idempotencyKey: "w"
+      })
       expect(invoke.error.message).toBe("missing scope: operator.admin")
       // Any other command needs operator.write only, as in OpenClaw (its `nodes invoke` asks for no more).
-      const which = await writer.request("node.invoke", { nodeId: "alpha", command: "echo", params: { x: 1 }, idempotencyKey: "w2" })
+      const which = await writer.request("node.invoke", {
+        nodeId: "alpha",
+        command: "echo",
+        params: { x: 1 },
+        idempotencyKey: "w2"
+      })
       expect(which.error).toBeUndefined()
       expect(which.payload).toMatchObject({ ok: true, command: "echo", payload: { command: "echo", params: { x: 1 } } })
       for (const command of ["fs.listDir", "terminal.upload", "browser.proxy.upload.v1"]) {
-        expect((await writer.request("node.invoke", { nodeId: "alpha", command, idempotencyKey: `w-${command}` })).error.message).toBe("missing scope: operator.admin")
+        expect(
+          (await writer.request("node.invoke", { nodeId: "alpha", command, idempotencyKey: `w-${command}` })).error
+            .message
+        ).toBe("missing scope: operator.admin")
       }
       const reader = await authenticated(gw.url, { scopes: ["operator.read"] })
-      expect((await reader.request("node.invoke", { nodeId: "alpha", command: "echo", idempotencyKey: "r" })).error.message).toBe("missing scope: operator.write")
+      expect(
+        (await reader.request("node.invoke", { nodeId: "alpha", command: "echo", idempotencyKey: "r" })).error.message
+      ).toBe("missing scope: operator.write")
     })
     await withGateway({ stateDir: dir, nodes: nodesWith({ mode: "manual", node: "beta" }) }, async (gw) => {
       const op = await admin(gw.url)
@@ -384,7 +503,12 @@ describe("browser.request routing", () => {
         if (allowFunnel) expect(r.ok).toBe(true)
         else expect(r.error).toMatchObject({ code: "FORBIDDEN", details: { code: "BROWSER_FUNNEL_REFUSED" } })
         // node.invoke of browser.proxy is browser control too.
-        const direct = await viaFunnel.request("node.invoke", { nodeId: "test-node", command: "browser.proxy", params: { method: "GET", path: "/" }, idempotencyKey: `f-${allowFunnel}` })
+        const direct = await viaFunnel.request("node.invoke", {
+          nodeId: "test-node",
+          command: "browser.proxy",
+          params: { method: "GET", path: "/" },
+          idempotencyKey: `f-${allowFunnel}`
+        })
         if (allowFunnel) expect(direct.ok).toBe(true)
         else expect(direct.error.details.code).toBe("BROWSER_FUNNEL_REFUSED")
         // The same request without Funnel is fine either way.

@@ -8,7 +8,13 @@ import { auditConfig } from "../../src/services/security/audit.js"
 import { makePairing, MAX_PENDING_REQUESTS, PAIRING_REQUEST_TTL_MS } from "../../src/services/pairing/Pairing.js"
 import { fileStore, memoryStore } from "../../src/services/pairing/store.js"
 
-const device = (n: number) => ({ deviceId: `d${n}`, publicKey: `k${n}`, role: "node", clientId: "node-host", displayName: `node ${n}` })
+const device = (n: number) => ({
+  deviceId: `d${n}`,
+  publicKey: `k${n}`,
+  role: "node",
+  clientId: "node-host",
+  displayName: `node ${n}`
+})
 
 describe("Pairing", () => {
   it.effect("a pending request expires after 5 minutes; approving it then is APPROVAL_NOT_FOUND", () =>
@@ -77,48 +83,73 @@ describe("Pairing store keys and files", () => {
       const { paired, pending } = yield* pairing.list
       expect(paired).toEqual([])
       expect(pending.map((r) => r.deviceId)).toEqual(["d1"])
-      expect(fs.existsSync(path.join(dir, "paired.json")) ? fs.readFileSync(path.join(dir, "paired.json"), "utf8") : "").not.toContain("undefined")
+      expect(
+        fs.existsSync(path.join(dir, "paired.json")) ? fs.readFileSync(path.join(dir, "paired.json"), "utf8") : ""
+      ).not.toContain("undefined")
     })
   )
 
-  it.effect("a store file is decoded entry by entry: a __proto__ key, malformed entries and old entries without a surface", () =>
-    Effect.gen(function* () {
-      const dir = tmp()
-      fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
-      const old = { deviceId: "d9", publicKey: "k9", role: "node", clientId: "node-host", pairedAt: 1 }
-      // Written by hand: JSON.parse makes "__proto__" an own key; it must not become a prototype or an entry.
-      // "undefined": {pairedAt} is what approving request "__proto__" used to leave behind.
-      fs.writeFileSync(path.join(dir, "paired.json"), `{"__proto__": {"deviceId": 5}, "constructor": "x", "undefined": {"pairedAt": 1}, "zz": ${JSON.stringify(old)}}`, { mode: 0o600 })
-      fs.writeFileSync(path.join(dir, "pending.json"), `{"__proto__": {"polluted": true}}`, { mode: 0o600 })
-      const pairing = makePairing(fileStore(dir))
-      expect(({} as any).polluted).toBeUndefined()
-      const { paired, pending } = yield* pairing.list
-      expect(pending).toEqual([])
-      // Keyed by its own deviceId; written before surfaces were recorded, it approves nothing.
-      expect(paired).toEqual([expect.objectContaining({ deviceId: "d9", commands: [], caps: [] })])
-      const { request } = yield* pairing.request({ ...device(9), commands: ["browser.proxy"] })
-      expect(request.upgrade).toEqual({ commands: ["browser.proxy"], caps: [] })
-    })
+  it.effect(
+    "a store file is decoded entry by entry: a __proto__ key, malformed entries and old entries without a surface",
+    () =>
+      Effect.gen(function* () {
+        const dir = tmp()
+        fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
+        const old = { deviceId: "d9", publicKey: "k9", role: "node", clientId: "node-host", pairedAt: 1 }
+        // Written by hand: JSON.parse makes "__proto__" an own key; it must not become a prototype or an entry.
+        // "undefined": {pairedAt} is what approving request "__proto__" used to leave behind.
+        fs.writeFileSync(
+          path.join(dir, "paired.json"),
+          `{"__proto__": {"deviceId": 5}, "constructor": "x", "undefined": {"pairedAt": 1}, "zz": ${JSON.stringify(old)}}`,
+          { mode: 0o600 }
+        )
+        fs.writeFileSync(path.join(dir, "pending.json"), `{"__proto__": {"polluted": true}}`, { mode: 0o600 })
+        const pairing = makePairing(fileStore(dir))
+        expect(({} as any).polluted).toBeUndefined()
+        const { paired, pending } = yield* pairing.list
+        expect(pending).toEqual([])
+        // Keyed by its own deviceId; written before surfaces were recorded, it approves nothing.
+        expect(paired).toEqual([expect.objectContaining({ deviceId: "d9", commands: [], caps: [] })])
+        const { request } = yield* pairing.request({ ...device(9), commands: ["browser.proxy"] })
+        expect(request.upgrade).toEqual({ commands: ["browser.proxy"], caps: [] })
+      })
   )
 
   it("a symlink planted at a store file is refused, not followed", () => {
     const dir = tmp()
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
     const elsewhere = path.join(path.dirname(dir), "elsewhere.json")
-    fs.writeFileSync(elsewhere, JSON.stringify({ d1: { deviceId: "d1", publicKey: "k1", role: "node", clientId: "c", pairedAt: 1 } }))
+    fs.writeFileSync(
+      elsewhere,
+      JSON.stringify({ d1: { deviceId: "d1", publicKey: "k1", role: "node", clientId: "c", pairedAt: 1 } })
+    )
     fs.symlinkSync(elsewhere, path.join(dir, "paired.json"))
     expect(() => makePairing(fileStore(dir))).toThrow(/paired\.json: refusing .*it is a symbolic link/)
   })
 })
 
 describe("security audit of node settings", () => {
-  const loaded = (gateway: Record<string, any>) => ({ configPath: "/s/openclaw.json", stateDir: "/s", exists: true, file: { gateway } })
-  const ids = (gateway: Record<string, any>) => auditConfig(loaded(gateway), {}, {}, () => 0o600).findings.map((f) => `${f.severity}:${f.id}`)
+  const loaded = (gateway: Record<string, any>) => ({
+    configPath: "/s/openclaw.json",
+    stateDir: "/s",
+    exists: true,
+    file: { gateway }
+  })
+  const ids = (gateway: Record<string, any>) =>
+    auditConfig(loaded(gateway), {}, {}, () => 0o600).findings.map((f) => `${f.severity}:${f.id}`)
   // A strong secret: a repeated character would itself be a weak-secret finding.
   const LONG = "8c1f0e7a9b3d5c2e4f6a8b0c1d3e5f7a"
   it("flags gateway.nodes.browser.allowFunnel, critical when Funnel is on", () => {
     expect(ids({ auth: { token: LONG } })).toEqual([])
-    expect(ids({ auth: { token: LONG }, nodes: { browser: { allowFunnel: true } } })).toEqual(["warn:browser-allow-funnel"])
-    expect(ids({ auth: { mode: "password", password: LONG }, tailscale: { mode: "funnel" }, nodes: { browser: { allowFunnel: true } } })).toContain("critical:browser-allow-funnel")
+    expect(ids({ auth: { token: LONG }, nodes: { browser: { allowFunnel: true } } })).toEqual([
+      "warn:browser-allow-funnel"
+    ])
+    expect(
+      ids({
+        auth: { mode: "password", password: LONG },
+        tailscale: { mode: "funnel" },
+        nodes: { browser: { allowFunnel: true } }
+      })
+    ).toContain("critical:browser-allow-funnel")
   })
 })

@@ -34,22 +34,55 @@ describe("pairing covers commands and capabilities", () => {
       await paired.client.waitClosed()
 
       // It comes back declaring browser.proxy and a browser cap: it gets in (with its device token) ...
-      const back = await nodeConnect(gw.url, id, { commands: ["echo", "browser.proxy"], caps: ["browser"], auth: { deviceToken } })
+      const back = await nodeConnect(gw.url, id, {
+        commands: ["echo", "browser.proxy"],
+        caps: ["browser"],
+        auth: { deviceToken }
+      })
       expect(back.res.ok).toBe(true)
       const seen = serveInvokes(back.client)
       // ... the operator hears of a request for what is new only ...
-      const event = await op.waitFor(() => op.frames.find((f) => f.event === "node.pair.requested" && f.payload.upgrade !== undefined))
-      expect(event.payload).toMatchObject({ nodeId: id.deviceId, isRepair: true, upgrade: { commands: ["browser.proxy"], caps: ["browser"] }, commands: ["echo", "browser.proxy"] })
+      const event = await op.waitFor(() =>
+        op.frames.find((f) => f.event === "node.pair.requested" && f.payload.upgrade !== undefined)
+      )
+      expect(event.payload).toMatchObject({
+        nodeId: id.deviceId,
+        isRepair: true,
+        upgrade: { commands: ["browser.proxy"], caps: ["browser"] },
+        commands: ["echo", "browser.proxy"]
+      })
       const listed = (await op.request("node.pair.list")).payload
-      expect(listed.pending).toEqual([expect.objectContaining({ requestId: event.payload.requestId, upgrade: { commands: ["browser.proxy"], caps: ["browser"] } })])
-      expect(listed.paired).toEqual([expect.objectContaining({ nodeId: id.deviceId, commands: ["echo"], caps: [], connected: true })])
+      expect(listed.pending).toEqual([
+        expect.objectContaining({
+          requestId: event.payload.requestId,
+          upgrade: { commands: ["browser.proxy"], caps: ["browser"] }
+        })
+      ])
+      expect(listed.paired).toEqual([
+        expect.objectContaining({ nodeId: id.deviceId, commands: ["echo"], caps: [], connected: true })
+      ])
       const view = (await op.request("node.describe", { nodeId: id.deviceId })).payload
-      expect(view).toMatchObject({ commands: ["echo"], caps: [], pendingCommands: ["browser.proxy"], pendingCaps: ["browser"] })
+      expect(view).toMatchObject({
+        commands: ["echo"],
+        caps: [],
+        pendingCommands: ["browser.proxy"],
+        pendingCaps: ["browser"]
+      })
 
       // ... its approved command still works; the new one is not routed: neither directly nor by browser.request.
-      const echo = await op.request("node.invoke", { nodeId: id.deviceId, command: "echo", params: { a: 1 }, idempotencyKey: "k1" })
+      const echo = await op.request("node.invoke", {
+        nodeId: id.deviceId,
+        command: "echo",
+        params: { a: 1 },
+        idempotencyKey: "k1"
+      })
       expect(echo.payload.payload).toEqual({ command: "echo", params: { a: 1 } })
-      const direct = await op.request("node.invoke", { nodeId: id.deviceId, command: "browser.proxy", params: {}, idempotencyKey: "k2" })
+      const direct = await op.request("node.invoke", {
+        nodeId: id.deviceId,
+        command: "browser.proxy",
+        params: {},
+        idempotencyKey: "k2"
+      })
       expect(direct.error).toMatchObject({ code: "FORBIDDEN", details: { code: "COMMAND_NOT_APPROVED" } })
       const routed = await op.request("browser.request", { method: "GET", path: "/" })
       expect(routed.error.details.code).toBe("NO_BROWSER_NODE")
@@ -58,14 +91,22 @@ describe("pairing covers commands and capabilities", () => {
 
       // Approval adds the difference, keeps the pairing and its device token.
       const upgrade = await op.request("node.pair.approve", { requestId: event.payload.requestId })
-      expect(upgrade.payload).toMatchObject({ commands: ["echo", "browser.proxy"], caps: ["browser"], upgrade: { commands: ["browser.proxy"] } })
+      expect(upgrade.payload).toMatchObject({
+        commands: ["echo", "browser.proxy"],
+        caps: ["browser"],
+        upgrade: { commands: ["browser.proxy"] }
+      })
       const now = await op.request("browser.request", { method: "GET", path: "/" })
       expect(now.ok).toBe(true)
       expect(seen.map((s) => s.command)).toEqual(["echo", "browser.proxy"])
       expect((await op.request("node.describe", { nodeId: id.deviceId })).payload.pendingCommands).toBeUndefined()
       back.client.ws.close()
       await back.client.waitClosed()
-      const again = await nodeConnect(gw.url, id, { commands: ["echo", "browser.proxy"], caps: ["browser"], auth: { deviceToken } })
+      const again = await nodeConnect(gw.url, id, {
+        commands: ["echo", "browser.proxy"],
+        caps: ["browser"],
+        auth: { deviceToken }
+      })
       expect(again.res.ok).toBe(true)
       expect((await op.request("node.pair.list")).payload.pending).toEqual([])
     })
@@ -84,8 +125,13 @@ describe("pairing covers commands and capabilities", () => {
       expect(request.upgrade).toEqual({ commands: ["fail"], caps: [] })
       expect((await op.request("node.pair.reject", { requestId: request.requestId })).ok).toBe(true)
       serveInvokes(more.client)
-      expect((await op.request("node.invoke", { nodeId: id.deviceId, command: "echo", idempotencyKey: "a" })).ok).toBe(true)
-      expect((await op.request("node.invoke", { nodeId: id.deviceId, command: "fail", idempotencyKey: "b" })).error.details.code).toBe("COMMAND_NOT_APPROVED")
+      expect((await op.request("node.invoke", { nodeId: id.deviceId, command: "echo", idempotencyKey: "a" })).ok).toBe(
+        true
+      )
+      expect(
+        (await op.request("node.invoke", { nodeId: id.deviceId, command: "fail", idempotencyKey: "b" })).error.details
+          .code
+      ).toBe("COMMAND_NOT_APPROVED")
     })
     const stored = JSON.parse(fs.readFileSync(path.join(dir, "devices", "paired.json"), "utf8"))
     expect(stored[id.deviceId]).toMatchObject({ commands: ["echo"], caps: ["browser"] })
@@ -94,8 +140,13 @@ describe("pairing covers commands and capabilities", () => {
       const op = await authenticated(gw.url, { scopes: ["operator.admin", "operator.pairing"] })
       const back = await nodeConnect(gw.url, id, { commands: ["echo", "fail"] })
       expect(back.res.ok).toBe(true)
-      expect((await op.request("node.describe", { nodeId: id.deviceId })).payload).toMatchObject({ commands: ["echo"], pendingCommands: ["fail"] })
-      expect((await op.request("node.pair.list")).payload.pending).toEqual([expect.objectContaining({ upgrade: { commands: ["fail"], caps: [] } })])
+      expect((await op.request("node.describe", { nodeId: id.deviceId })).payload).toMatchObject({
+        commands: ["echo"],
+        pendingCommands: ["fail"]
+      })
+      expect((await op.request("node.pair.list")).payload.pending).toEqual([
+        expect.objectContaining({ upgrade: { commands: ["fail"], caps: [] } })
+      ])
     })
   }, 30_000)
 })
@@ -122,27 +173,31 @@ describe("this machine's own node host (gateway.nodes.pairing.autoApproveLocal)"
 })
 
 describe("pairing ids are only strings", () => {
-  it.each(["__proto__", "constructor", "toString", "hasOwnProperty"])("approving or rejecting request id %s is APPROVAL_NOT_FOUND and writes nothing", async (requestId) => {
-    const dir = stateDir()
-    await withGateway({ stateDir: dir, nodes }, async (gw) => {
-      const op = await authenticated(gw.url, { scopes: ["operator.admin", "operator.pairing"] })
-      const id = newIdentity()
-      await nodeConnect(gw.url, id, { commands: ["echo"] })
-      for (const method of ["node.pair.approve", "node.pair.reject", "device.pair.approve"]) {
-        const res = await op.request(method, { requestId })
-        expect(res.ok).toBe(false)
-        expect(res.error.details.code).toBe("APPROVAL_NOT_FOUND")
-      }
-      const removed = await op.request("node.pair.remove", { nodeId: requestId })
-      expect(removed.error.details.code).toBe("UNKNOWN_NODE")
-      expect((await op.request("node.list")).payload.nodes).toEqual([])
-      const paired = path.join(dir, "devices", "paired.json")
-      expect(fs.existsSync(paired) ? fs.readFileSync(paired, "utf8") : "{}").not.toContain("undefined")
-      // The real request is still there and still works.
-      const list = (await op.request("node.pair.list")).payload
-      expect(list.pending).toHaveLength(1)
-      expect((await op.request("node.pair.approve", { requestId: list.pending[0].requestId })).ok).toBe(true)
-      expect((await nodeConnect(gw.url, id, { commands: ["echo"] })).res.ok).toBe(true)
-    })
-  }, 30_000)
+  it.each(["__proto__", "constructor", "toString", "hasOwnProperty"])(
+    "approving or rejecting request id %s is APPROVAL_NOT_FOUND and writes nothing",
+    async (requestId) => {
+      const dir = stateDir()
+      await withGateway({ stateDir: dir, nodes }, async (gw) => {
+        const op = await authenticated(gw.url, { scopes: ["operator.admin", "operator.pairing"] })
+        const id = newIdentity()
+        await nodeConnect(gw.url, id, { commands: ["echo"] })
+        for (const method of ["node.pair.approve", "node.pair.reject", "device.pair.approve"]) {
+          const res = await op.request(method, { requestId })
+          expect(res.ok).toBe(false)
+          expect(res.error.details.code).toBe("APPROVAL_NOT_FOUND")
+        }
+        const removed = await op.request("node.pair.remove", { nodeId: requestId })
+        expect(removed.error.details.code).toBe("UNKNOWN_NODE")
+        expect((await op.request("node.list")).payload.nodes).toEqual([])
+        const paired = path.join(dir, "devices", "paired.json")
+        expect(fs.existsSync(paired) ? fs.readFileSync(paired, "utf8") : "{}").not.toContain("undefined")
+        // The real request is still there and still works.
+        const list = (await op.request("node.pair.list")).payload
+        expect(list.pending).toHaveLength(1)
+        expect((await op.request("node.pair.approve", { requestId: list.pending[0].requestId })).ok).toBe(true)
+        expect((await nodeConnect(gw.url, id, { commands: ["echo"] })).res.ok).toBe(true)
+      })
+    },
+    30_000
+  )
 })

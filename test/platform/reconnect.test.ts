@@ -39,7 +39,8 @@ describe("reconnectPolicy", () => {
         expect(d).toBeGreaterThanOrEqual(Math.min(nominal[i]! * 0.8, 30000))
         expect(d).toBeLessThanOrEqual(Math.min(nominal[i]! * 1.2, 30000))
       })
-    }))
+    })
+  )
 
   it.effect("starts over after the link stayed up for the stable period", () =>
     Effect.gen(function* () {
@@ -47,7 +48,8 @@ describe("reconnectPolicy", () => {
       expect(delays[2]).toBeGreaterThanOrEqual(3200)
       // the fourth failure came 120 s after the third: back to the initial delay
       expect(delays[3]).toBeLessThanOrEqual(1200)
-    }))
+    })
+  )
 
   it.effect("stops at once on a failure retrying cannot fix", () =>
     Effect.gen(function* () {
@@ -55,5 +57,6 @@ describe("reconnectPolicy", () => {
       expect(result).toMatchObject({ _tag: "Left", left: { fatal: true, n: 2 } })
       expect(attempts).toBe(2)
       expect(delays).toHaveLength(1)
-    }))
+    })
+  )
 })

@@ -13,7 +13,10 @@ const RTOKEN = "remote-token-0123456789abcdef"
 
 const laptop = (remote: Record<string, unknown>, extra: Record<string, unknown> = {}) => {
   const dir = tempStateDir()
-  fs.writeFileSync(path.join(dir, "openclaw.json"), JSON.stringify({ gateway: { mode: "remote", remote: { transport: "ssh", token: RTOKEN, ...remote }, ...extra } }))
+  fs.writeFileSync(
+    path.join(dir, "openclaw.json"),
+    JSON.stringify({ gateway: { mode: "remote", remote: { transport: "ssh", token: RTOKEN, ...remote }, ...extra } })
+  )
   return cliEnv(dir)
 }
 
@@ -36,7 +39,12 @@ describe.skipIf(sshdUnavailable() !== undefined)("transport ssh through a real s
     const serverDir = tempStateDir()
     fs.writeFileSync(path.join(serverDir, "openclaw.json"), JSON.stringify({ gateway: { auth: { token: RTOKEN } } }))
     gw = await startGateway(["--port", String(await freePort())], cliEnv(serverDir))
-    good = { sshTarget: sshd.sshTarget, sshIdentity: sshd.identity, sshKnownHostsFile: sshd.knownHostsFile, remotePort: gw.port }
+    good = {
+      sshTarget: sshd.sshTarget,
+      sshIdentity: sshd.identity,
+      sshKnownHostsFile: sshd.knownHostsFile,
+      remotePort: gw.port
+    }
     env = laptop(good)
   })
   afterAll(async () => {
@@ -60,10 +68,17 @@ describe.skipIf(sshdUnavailable() !== undefined)("transport ssh through a real s
 
     const status = await runCli(["status"], env)
     expect(status.code).toBe(0)
-    expect(status.stdout).toMatch(new RegExp(`Transport:\\s+ssh ${sshd.sshTarget.replace(/\./g, "\\.")} -> 127\\.0\\.0\\.1:${gw.port} \\(host keys: strict\\); tunnel up on 127\\.0\\.0\\.1:\\d+`))
+    expect(status.stdout).toMatch(
+      new RegExp(
+        `Transport:\\s+ssh ${sshd.sshTarget.replace(/\./g, "\\.")} -> 127\\.0\\.0\\.1:${gw.port} \\(host keys: strict\\); tunnel up on 127\\.0\\.0\\.1:\\d+`
+      )
+    )
     expect(status.stdout).toContain(`(through an SSH tunnel)`)
     const json = JSON.parse((await runCli(["gateway", "status", "--json"], env)).stdout)
-    expect(json).toMatchObject({ reachable: true, transport: { kind: "ssh", sshTarget: sshd.sshTarget, remotePort: gw.port, tunnel: { state: "up" } } })
+    expect(json).toMatchObject({
+      reachable: true,
+      transport: { kind: "ssh", sshTarget: sshd.sshTarget, remotePort: gw.port, tunnel: { state: "up" } }
+    })
     expect(logins()).toBe(before + 4)
     expect(await sshClientPids(`-p ${sshd.port}`)).toEqual([])
     expect(status.stdout + call.stdout).not.toContain(RTOKEN)
@@ -72,7 +87,9 @@ describe.skipIf(sshdUnavailable() !== undefined)("transport ssh through a real s
   it("a changed host key is reported as such, in one line, without ssh's banner", async () => {
     const r = await runCli(["health"], laptop({ ...good, sshKnownHostsFile: sshd.wrongKnownHostsFile() }))
     expect(r.code).toBe(1)
-    expect(r.stderr).toMatch(/SSH tunnel failed: the SSH host key of 127\.0\.0\.1 port \d+ does not match the one in .*known_hosts\.wrong/)
+    expect(r.stderr).toMatch(
+      /SSH tunnel failed: the SSH host key of 127\.0\.0\.1 port \d+ does not match the one in .*known_hosts\.wrong/
+    )
     expect(r.stderr).not.toContain("@@@@")
     expect(r.stderr).toContain(`Gateway target: ws://127.0.0.1:${gw.port} on ${sshd.sshTarget} (through an SSH tunnel)`)
     expect(await sshClientPids(`-p ${sshd.port}`)).toEqual([])
@@ -84,13 +101,19 @@ describe.skipIf(sshdUnavailable() !== undefined)("transport ssh through a real s
     const unknown = await runCli(["health"], laptop({ ...good, sshKnownHostsFile: empty }))
     expect(unknown.code).toBe(1)
     // The advice names gateway.remote.sshKnownHostsFile, and its command records the key there (not in ~/.ssh/known_hosts).
-    expect(unknown.stderr).toContain(`is not in ${empty} (gateway.remote.sshKnownHostsFile) and gateway.remote.sshHostKeyPolicy is "strict"`)
-    expect(unknown.stderr).toContain(`connect once with \`ssh -o UserKnownHostsFile=${empty} -p ${sshd.port} ${sshd.user}@127.0.0.1\``)
+    expect(unknown.stderr).toContain(
+      `is not in ${empty} (gateway.remote.sshKnownHostsFile) and gateway.remote.sshHostKeyPolicy is "strict"`
+    )
+    expect(unknown.stderr).toContain(
+      `connect once with \`ssh -o UserKnownHostsFile=${empty} -p ${sshd.port} ${sshd.user}@127.0.0.1\``
+    )
     expect(unknown.stderr).not.toContain("~/.ssh/known_hosts")
 
     const refusedKey = await runCli(["status"], laptop({ ...good, sshIdentity: sshd.strangerIdentity() }))
     expect(refusedKey.code).toBe(1)
-    expect(refusedKey.stderr).toContain(`refused the login for ${sshd.user}@127.0.0.1: check gateway.remote.sshIdentity`)
+    expect(refusedKey.stderr).toContain(
+      `refused the login for ${sshd.user}@127.0.0.1: check gateway.remote.sshIdentity`
+    )
 
     const closed = await freePort()
     const refused = await runCli(["health"], laptop({ ...good, sshTarget: `${sshd.user}@127.0.0.1:${closed}` }))
@@ -114,7 +137,13 @@ describe.skipIf(sshdUnavailable() !== undefined)("transport ssh through a real s
   })
 
   it("unsafe sshTarget values and a missing sshTarget are config errors (exit 78) naming the key", async () => {
-    for (const target of ["-oProxyCommand=touch /tmp/x", "root@host;id", "root@host name", "root@$(id)", "me@host:99999"]) {
+    for (const target of [
+      "-oProxyCommand=touch /tmp/x",
+      "root@host;id",
+      "root@host name",
+      "root@$(id)",
+      "me@host:99999"
+    ]) {
       const r = await runCli(["health"], laptop({ ...good, sshTarget: target }))
       expect(r.code, target).toBe(78)
       expect(r.stderr, target).toContain("gateway.remote.sshTarget:")
@@ -124,7 +153,10 @@ describe.skipIf(sshdUnavailable() !== undefined)("transport ssh through a real s
     expect(missing.stderr).toContain('gateway.remote.transport is "ssh" but gateway.remote.sshTarget is not set')
     // `gateway tunnel` on a laptop set up for a direct URL (transport not "ssh"): name what it needs, not a transport it does not use.
     const dir = tempStateDir()
-    fs.writeFileSync(path.join(dir, "openclaw.json"), JSON.stringify({ gateway: { mode: "remote", remote: { url: "wss://gw.example:18789", token: RTOKEN } } }))
+    fs.writeFileSync(
+      path.join(dir, "openclaw.json"),
+      JSON.stringify({ gateway: { mode: "remote", remote: { url: "wss://gw.example:18789", token: RTOKEN } } })
+    )
     const tunnel = await runCli(["gateway", "tunnel"], cliEnv(dir))
     expect(tunnel.code).toBe(78)
     expect(tunnel.stderr).toContain("`openclaw gateway tunnel` needs gateway.remote.sshTarget")
@@ -133,7 +165,10 @@ describe.skipIf(sshdUnavailable() !== undefined)("transport ssh through a real s
 
   it("gateway tunnel: prints the local URLs, survives a killed ssh, shows in status, and releases everything on SIGTERM", async () => {
     const localPort = await freePort()
-    const child = spawn(BIN, ["gateway", "tunnel", "--local-port", String(localPort)], { env, stdio: ["ignore", "pipe", "pipe"] })
+    const child = spawn(BIN, ["gateway", "tunnel", "--local-port", String(localPort)], {
+      env,
+      stdio: ["ignore", "pipe", "pipe"]
+    })
     let out = ""
     child.stdout!.on("data", (d) => (out += d))
     child.stderr!.on("data", (d) => (out += d))
@@ -146,7 +181,9 @@ describe.skipIf(sshdUnavailable() !== undefined)("transport ssh through a real s
       const health = await runCli(["health", "--url", `ws://127.0.0.1:${localPort}`, "--token", RTOKEN], env)
       expect(health.code).toBe(0)
       const status = await runCli(["status"], env)
-      expect(status.stdout).toMatch(new RegExp(`Tunnel:\\s+\`openclaw gateway tunnel\` \\(PID ${child.pid}\\) up on 127\\.0\\.0\\.1:${localPort}`))
+      expect(status.stdout).toMatch(
+        new RegExp(`Tunnel:\\s+\`openclaw gateway tunnel\` \\(PID ${child.pid}\\) up on 127\\.0\\.0\\.1:${localPort}`)
+      )
 
       const sshPid = Number(/\(ssh pid (\d+)\)/.exec(out)![1])
       // ssh's command line: our options, the key file path, never the token.
@@ -155,7 +192,10 @@ describe.skipIf(sshdUnavailable() !== undefined)("transport ssh through a real s
       expect(argv).toContain(`127.0.0.1:${localPort}:127.0.0.1:${gw.port}`)
       expect(argv.join(" ")).not.toContain(RTOKEN)
       process.kill(sshPid, "SIGKILL")
-      await waitFor(`tunnel down + up again:\n${out}`, () => /tunnel down: .*reconnecting in/.test(out) && /tunnel up again: /.test(out))
+      await waitFor(
+        `tunnel down + up again:\n${out}`,
+        () => /tunnel down: .*reconnecting in/.test(out) && /tunnel up again: /.test(out)
+      )
       const again = await runCli(["health", "--url", `ws://127.0.0.1:${localPort}`, "--token", RTOKEN], env)
       expect(again.code).toBe(0)
       const newPid = Number(/tunnel up again: .*\(ssh pid (\d+)\)/.exec(out)![1])
@@ -182,12 +222,18 @@ describe.skipIf(sshdUnavailable() !== undefined)("transport ssh through a real s
       expect(r.stdout).not.toContain("tunnel up")
       expect(r.code).toBe(1)
       // The holder is named (this test process), not guessed.
-      expect(r.stderr).toMatch(new RegExp(`Cannot open the SSH tunnel: local port ${taken} is already in use on 127\\.0\\.0\\.1 by "[^"]+" \\(PID ${process.pid}\\): choose another with --local-port, or stop that process`))
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `Cannot open the SSH tunnel: local port ${taken} is already in use on 127\\.0\\.0\\.1 by "[^"]+" \\(PID ${process.pid}\\): choose another with --local-port, or stop that process`
+        )
+      )
       expect(await sshClientPids(`-p ${sshd.port}`)).toEqual([])
       // The usual case: this machine's own Gateway (here the one standing for the remote host) on that port.
       const own = await runCli(["gateway", "tunnel", "--local-port", String(gw.port)], env, 25_000)
       expect(own.code).toBe(1)
-      expect(own.stderr).toContain(`local port ${gw.port} is already in use on 127.0.0.1 by "openclaw gateway run" (PID ${gw.child.pid}, an openclaw Gateway)`)
+      expect(own.stderr).toContain(
+        `local port ${gw.port} is already in use on 127.0.0.1 by "openclaw gateway run" (PID ${gw.child.pid}, an openclaw Gateway)`
+      )
     } finally {
       squatter.close()
     }
@@ -203,7 +249,10 @@ describe.skipIf(sshdUnavailable() !== undefined)("transport ssh through a real s
       fs.copyFileSync(sshd.identity, identity)
       fs.chmodSync(identity, 0o600)
       const tunnelEnv = laptop({ ...good, sshKnownHostsFile: knownHosts, sshIdentity: identity })
-      const child = spawn(BIN, ["gateway", "tunnel", "--local-port", String(await freePort())], { env: tunnelEnv, stdio: ["ignore", "pipe", "pipe"] })
+      const child = spawn(BIN, ["gateway", "tunnel", "--local-port", String(await freePort())], {
+        env: tunnelEnv,
+        stdio: ["ignore", "pipe", "pipe"]
+      })
       let out = ""
       let err = ""
       child.stdout!.on("data", (d) => (out += d))
@@ -215,7 +264,10 @@ describe.skipIf(sshdUnavailable() !== undefined)("transport ssh through a real s
         if (change === "host-key") fs.copyFileSync(sshd.wrongKnownHostsFile(), knownHosts)
         else fs.copyFileSync(sshd.strangerIdentity(), identity)
         process.kill(sshPid, "SIGKILL")
-        const code = await Promise.race([exited, new Promise<"still running">((r) => setTimeout(() => r("still running"), 30_000))])
+        const code = await Promise.race([
+          exited,
+          new Promise<"still running">((r) => setTimeout(() => r("still running"), 30_000))
+        ])
         expect(code, `${change}:\n${out}${err}`).toBe(1)
       } finally {
         child.kill("SIGTERM")
@@ -223,13 +275,17 @@ describe.skipIf(sshdUnavailable() !== undefined)("transport ssh through a real s
       const lines = err.trim().split("\n")
       expect(lines, err).toHaveLength(1)
       if (change === "host-key") {
-        expect(err).toContain("Stopped the SSH tunnel (the SSH host key changed since the tunnel was opened; not retrying): the SSH host key of 127.0.0.1 port")
+        expect(err).toContain(
+          "Stopped the SSH tunnel (the SSH host key changed since the tunnel was opened; not retrying): the SSH host key of 127.0.0.1 port"
+        )
         expect(err).toContain(`does not match the one in ${knownHosts} (gateway.remote.sshKnownHostsFile)`)
         expect(err).toContain(`ssh-keygen -f ${knownHosts} -R "[127.0.0.1]:${sshd.port}"`)
         expect(err).toContain("check its new fingerprint out of band")
         expect(err).not.toContain("@@@@")
       } else {
-        expect(err).toContain(`Stopped the SSH tunnel (the SSH login was refused on reconnect; not retrying): the SSH server 127.0.0.1 port ${sshd.port} refused the login`)
+        expect(err).toContain(
+          `Stopped the SSH tunnel (the SSH login was refused on reconnect; not retrying): the SSH server 127.0.0.1 port ${sshd.port} refused the login`
+        )
       }
       // The kill itself is reported as down once; the refused reconnect is never retried.
       expect((out.match(/tunnel up/g) ?? []).length).toBe(1)
@@ -241,7 +297,10 @@ describe.skipIf(sshdUnavailable() !== undefined)("transport ssh through a real s
 
   /** Starts `gateway tunnel` on `localPort` and waits for "tunnel up". */
   const startTunnel = async (tunnelEnv: NodeJS.ProcessEnv, localPort: number) => {
-    const child = spawn(BIN, ["gateway", "tunnel", "--local-port", String(localPort)], { env: tunnelEnv, stdio: ["ignore", "pipe", "pipe"] })
+    const child = spawn(BIN, ["gateway", "tunnel", "--local-port", String(localPort)], {
+      env: tunnelEnv,
+      stdio: ["ignore", "pipe", "pipe"]
+    })
     let out = ""
     child.stdout!.on("data", (d) => (out += d))
     child.stderr!.on("data", (d) => (out += d))
@@ -250,19 +309,34 @@ describe.skipIf(sshdUnavailable() !== undefined)("transport ssh through a real s
     const sshPid = Number(/\(ssh pid (\d+)\)/.exec(out)?.[1])
     return { child, sshPid, out: () => out, exited }
   }
-  const healthVia = (localPort: number, tunnelEnv: NodeJS.ProcessEnv) => runCli(["health", "--url", `ws://127.0.0.1:${localPort}`, "--token", RTOKEN], tunnelEnv)
+  const healthVia = (localPort: number, tunnelEnv: NodeJS.ProcessEnv) =>
+    runCli(["health", "--url", `ws://127.0.0.1:${localPort}`, "--token", RTOKEN], tunnelEnv)
 
   it("kill -9 of gateway tunnel: its ssh dies with it (setpriv --pdeathsig), and the next gateway tunnel on that port comes up", async () => {
     const tunnelEnv = laptop(good)
     const localPort = await freePort()
     const first = await startTunnel(tunnelEnv, localPort)
     expect(first.sshPid).toBeGreaterThan(0)
-    const record = JSON.parse(fs.readFileSync(path.join(tunnelEnv.OPENCLAW_STATE_DIR!, "ssh-tunnels", `${localPort}.json`), "utf8"))
-    expect(record).toMatchObject({ sshPid: first.sshPid, ownerPid: first.child.pid, localPort, forward: `127.0.0.1:${localPort}:127.0.0.1:${gw.port}`, destination: `${sshd.user}@127.0.0.1` })
-    expect(fs.statSync(path.join(tunnelEnv.OPENCLAW_STATE_DIR!, "ssh-tunnels", `${localPort}.json`)).mode & 0o777).toBe(0o600)
+    const record = JSON.parse(
+      fs.readFileSync(path.join(tunnelEnv.OPENCLAW_STATE_DIR!, "ssh-tunnels", `${localPort}.json`), "utf8")
+    )
+    expect(record).toMatchObject({
+      sshPid: first.sshPid,
+      ownerPid: first.child.pid,
+      localPort,
+      forward: `127.0.0.1:${localPort}:127.0.0.1:${gw.port}`,
+      destination: `${sshd.user}@127.0.0.1`
+    })
+    expect(fs.statSync(path.join(tunnelEnv.OPENCLAW_STATE_DIR!, "ssh-tunnels", `${localPort}.json`)).mode & 0o777).toBe(
+      0o600
+    )
     first.child.kill("SIGKILL")
     await first.exited
-    await waitFor("the orphaned ssh to die with its owner", async () => !(await sshClientPids(`-p ${sshd.port}`)).includes(first.sshPid), 5_000)
+    await waitFor(
+      "the orphaned ssh to die with its owner",
+      async () => !(await sshClientPids(`-p ${sshd.port}`)).includes(first.sshPid),
+      5_000
+    )
     const second = await startTunnel(tunnelEnv, localPort)
     try {
       expect(second.out()).toContain(`tunnel up: 127.0.0.1:${localPort}`)
@@ -289,7 +363,9 @@ describe.skipIf(sshdUnavailable() !== undefined)("transport ssh through a real s
 
     const second = await startTunnel(tunnelEnv, localPort)
     try {
-      expect(second.out()).toContain(`stopped ssh (PID ${first.sshPid}) left on 127.0.0.1:${localPort} by an earlier openclaw process (PID ${first.child.pid}) that no longer runs`)
+      expect(second.out()).toContain(
+        `stopped ssh (PID ${first.sshPid}) left on 127.0.0.1:${localPort} by an earlier openclaw process (PID ${first.child.pid}) that no longer runs`
+      )
       expect(second.out()).toContain(`tunnel up: 127.0.0.1:${localPort}`)
       expect(await sshClientPids(`-p ${sshd.port}`)).toEqual([second.sshPid])
       expect((await healthVia(localPort, tunnelEnv)).code).toBe(0)
@@ -316,7 +392,17 @@ describe.skipIf(sshdUnavailable() !== undefined)("transport ssh through a real s
     await new Promise((r) => dead.once("exit", r))
     fs.mkdirSync(path.join(stateDir, "ssh-tunnels"), { recursive: true })
     const record = path.join(stateDir, "ssh-tunnels", `${localPort}.json`)
-    fs.writeFileSync(record, JSON.stringify({ sshPid: other.pid, ownerPid: dead.pid, localPort, forward: `127.0.0.1:${localPort}:127.0.0.1:${gw.port}`, destination: `${sshd.user}@127.0.0.1`, since: 0 }))
+    fs.writeFileSync(
+      record,
+      JSON.stringify({
+        sshPid: other.pid,
+        ownerPid: dead.pid,
+        localPort,
+        forward: `127.0.0.1:${localPort}:127.0.0.1:${gw.port}`,
+        destination: `${sshd.user}@127.0.0.1`,
+        since: 0
+      })
+    )
     try {
       const { Effect } = await import("effect")
       const { reapOrphanedTunnels } = await import("../../src/services/ssh/records.js")
@@ -330,44 +416,51 @@ describe.skipIf(sshdUnavailable() !== undefined)("transport ssh through a real s
   })
 
   it("gateway tunnel with a changed host key ends at once with the reason", async () => {
-    const r = await runCli(["gateway", "tunnel", "--local-port", String(await freePort())], laptop({ ...good, sshKnownHostsFile: sshd.wrongKnownHostsFile() }))
+    const r = await runCli(
+      ["gateway", "tunnel", "--local-port", String(await freePort())],
+      laptop({ ...good, sshKnownHostsFile: sshd.wrongKnownHostsFile() })
+    )
     expect(r.code).toBe(1)
     expect(r.stderr).toContain("Cannot open the SSH tunnel: the SSH host key of 127.0.0.1")
   })
 })
 
-describe.skipIf(sshdUnavailable() !== undefined)("SshTunnel service (in-process) with the sshd fixture", { timeout: 60_000 }, () => {
-  it("opens a forward to a port on the server's loopback, and closing the scope stops ssh", async () => {
-    const { Effect } = await import("effect")
-    const net = await import("node:net")
-    const { SshTunnel } = await import("../../src/services/ssh/SshTunnel.js")
-    const sshd = await startSshd()
-    const echo = net.createServer((s) => s.pipe(s)).listen(0, "127.0.0.1")
-    try {
-      await new Promise((r) => echo.once("listening", r))
-      const remotePort = (echo.address() as { port: number }).port
-      const program = Effect.scoped(
-        Effect.gen(function* () {
-          const tunnel = yield* (yield* SshTunnel).open(sshSpecFor(sshd, remotePort))
-          const reply = yield* Effect.promise(
-            () =>
-              new Promise<string>((resolve) => {
-                const c = net.connect(tunnel.localPort, "127.0.0.1", () => c.write("ping"))
-                c.once("data", (d) => {
-                  c.destroy()
-                  resolve(d.toString())
+describe.skipIf(sshdUnavailable() !== undefined)(
+  "SshTunnel service (in-process) with the sshd fixture",
+  { timeout: 60_000 },
+  () => {
+    it("opens a forward to a port on the server's loopback, and closing the scope stops ssh", async () => {
+      const { Effect } = await import("effect")
+      const net = await import("node:net")
+      const { SshTunnel } = await import("../../src/services/ssh/SshTunnel.js")
+      const sshd = await startSshd()
+      const echo = net.createServer((s) => s.pipe(s)).listen(0, "127.0.0.1")
+      try {
+        await new Promise((r) => echo.once("listening", r))
+        const remotePort = (echo.address() as { port: number }).port
+        const program = Effect.scoped(
+          Effect.gen(function* () {
+            const tunnel = yield* (yield* SshTunnel).open(sshSpecFor(sshd, remotePort))
+            const reply = yield* Effect.promise(
+              () =>
+                new Promise<string>((resolve) => {
+                  const c = net.connect(tunnel.localPort, "127.0.0.1", () => c.write("ping"))
+                  c.once("data", (d) => {
+                    c.destroy()
+                    resolve(d.toString())
+                  })
                 })
-              })
-          )
-          return { reply, pid: tunnel.pid }
-        })
-      ).pipe(Effect.provide(SshTunnel.layer))
-      const { reply, pid } = await Effect.runPromise(program)
-      expect(reply).toBe("ping")
-      expect(await sshClientPids(`-p ${sshd.port}`)).not.toContain(pid)
-    } finally {
-      echo.close()
-      await sshd.stop()
-    }
-  })
-})
+            )
+            return { reply, pid: tunnel.pid }
+          })
+        ).pipe(Effect.provide(SshTunnel.layer))
+        const { reply, pid } = await Effect.runPromise(program)
+        expect(reply).toBe("ping")
+        expect(await sshClientPids(`-p ${sshd.port}`)).not.toContain(pid)
+      } finally {
+        echo.close()
+        await sshd.stop()
+      }
+    })
+  }
+)

@@ -14,7 +14,9 @@ import { cliEnv, freePort, type GatewayProcess, runCli, startGateway, tempStateD
 const TOKEN = "tls-token-0123456789abcdef"
 
 const opensslFingerprint = (certFile: string) =>
-  execFileSync("openssl", ["x509", "-in", certFile, "-noout", "-fingerprint", "-sha256"], { encoding: "utf8" }).trim().split("=")[1]!
+  execFileSync("openssl", ["x509", "-in", certFile, "-noout", "-fingerprint", "-sha256"], { encoding: "utf8" })
+    .trim()
+    .split("=")[1]!
 
 const laptop = (gateway: Record<string, unknown>) => {
   const dir = tempStateDir()
@@ -25,16 +27,46 @@ const laptop = (gateway: Record<string, unknown>) => {
 /** A TLS server with its own certificate that counts the application bytes it receives. */
 const impostor = async () => {
   const dir = tempStateDir()
-  execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", path.join(dir, "k.pem"), "-out", path.join(dir, "c.pem"), "-subj", "/CN=impostor", "-days", "2"], { stdio: "ignore" })
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      path.join(dir, "k.pem"),
+      "-out",
+      path.join(dir, "c.pem"),
+      "-subj",
+      "/CN=impostor",
+      "-days",
+      "2"
+    ],
+    { stdio: "ignore" }
+  )
   const counts = { connections: 0, bytes: 0 }
-  const server = tls.createServer({ key: fs.readFileSync(path.join(dir, "k.pem")), cert: fs.readFileSync(path.join(dir, "c.pem")) }, (socket) => {
-    socket.on("data", (d) => (counts.bytes += d.length))
-    socket.on("error", () => {})
-  })
+  const server = tls.createServer(
+    { key: fs.readFileSync(path.join(dir, "k.pem")), cert: fs.readFileSync(path.join(dir, "c.pem")) },
+    (socket) => {
+      socket.on("data", (d) => (counts.bytes += d.length))
+      socket.on("error", () => {})
+    }
+  )
   server.on("connection", () => counts.connections++)
   server.on("tlsClientError", () => {})
-  const port = await new Promise<number>((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as { port: number }).port)))
-  return { port, counts, fingerprint: opensslFingerprint(path.join(dir, "c.pem")), close: () => new Promise<void>((r) => server.close(() => r())) }
+  const port = await new Promise<number>((resolve) =>
+    server.listen(0, "127.0.0.1", () => resolve((server.address() as { port: number }).port))
+  )
+  return {
+    port,
+    counts,
+    fingerprint: opensslFingerprint(path.join(dir, "c.pem")),
+    close: () => new Promise<void>((r) => server.close(() => r()))
+  }
 }
 
 describe("wss:// and certificate pinning", { timeout: 60_000 }, () => {
@@ -45,7 +77,10 @@ describe("wss:// and certificate pinning", { timeout: 60_000 }, () => {
 
   beforeAll(async () => {
     stateDir = tempStateDir()
-    fs.writeFileSync(path.join(stateDir, "openclaw.json"), JSON.stringify({ gateway: { port: await freePort(), auth: { token: TOKEN }, tls: { enabled: true } } }))
+    fs.writeFileSync(
+      path.join(stateDir, "openclaw.json"),
+      JSON.stringify({ gateway: { port: await freePort(), auth: { token: TOKEN }, tls: { enabled: true } } })
+    )
     env = cliEnv(stateDir)
     gw = await startGateway([], env)
     fp = opensslFingerprint(path.join(stateDir, "gateway/tls/gateway-cert.pem"))
@@ -92,13 +127,24 @@ describe("wss:// and certificate pinning", { timeout: 60_000 }, () => {
 
   it("a remote CLI with the pin in any accepted format reaches the Gateway over wss://", async () => {
     const plain = fp.replace(/:/g, "")
-    for (const pin of [fp, plain.toLowerCase(), `SHA256:${plain.slice(0, 20).toLowerCase()}${plain.slice(20)}`, `sha256:${fp.toLowerCase()}`]) {
-      const remote = laptop({ mode: "remote", remote: { url: `wss://127.0.0.1:${gw.port}`, token: TOKEN, tlsFingerprint: pin } })
+    for (const pin of [
+      fp,
+      plain.toLowerCase(),
+      `SHA256:${plain.slice(0, 20).toLowerCase()}${plain.slice(20)}`,
+      `sha256:${fp.toLowerCase()}`
+    ]) {
+      const remote = laptop({
+        mode: "remote",
+        remote: { url: `wss://127.0.0.1:${gw.port}`, token: TOKEN, tlsFingerprint: pin }
+      })
       const r = await runCli(["health"], remote)
       expect(r.stderr, pin).toBe("")
       expect(r.code, pin).toBe(0)
     }
-    const flag = await runCli(["health", "--url", `wss://127.0.0.1:${gw.port}`, "--token", TOKEN, "--tls-fingerprint", plain], env)
+    const flag = await runCli(
+      ["health", "--url", `wss://127.0.0.1:${gw.port}`, "--token", TOKEN, "--tls-fingerprint", plain],
+      env
+    )
     expect(flag.code).toBe(0)
   })
 
@@ -111,7 +157,9 @@ describe("wss:// and certificate pinning", { timeout: 60_000 }, () => {
   it("plaintext ws:// or http:// to the TLS port is told to use wss:// / https://, not 'connection reset'", async () => {
     const r = await runCli(["health", "--url", `ws://127.0.0.1:${gw.port}`, "--token", TOKEN], env)
     expect(r.code).toBe(1)
-    expect(r.stderr).toContain("Gateway health check failed: this Gateway only speaks TLS: connect with wss://, not plaintext ws://")
+    expect(r.stderr).toContain(
+      "Gateway health check failed: this Gateway only speaks TLS: connect with wss://, not plaintext ws://"
+    )
     expect(r.stderr).toContain("gateway.remote.tlsFingerprint or --tls-fingerprint")
     expect(r.stderr).not.toContain("connection reset")
     expect(r.stderr).not.toContain(TOKEN)
@@ -132,38 +180,75 @@ describe("wss:// and certificate pinning", { timeout: 60_000 }, () => {
   })
 
   it("garbage pins are config errors (exit 78) naming the key or flag", async () => {
-    for (const pin of ["nope", "sha1:" + "ab".repeat(20), "AB:CD", fp.slice(0, -3), `${fp}:00`, "sha256:" + "zz".repeat(32)]) {
-      const r = await runCli(["health"], laptop({ mode: "remote", remote: { url: `wss://127.0.0.1:${gw.port}`, token: TOKEN, tlsFingerprint: pin } }))
+    for (const pin of [
+      "nope",
+      "sha1:" + "ab".repeat(20),
+      "AB:CD",
+      fp.slice(0, -3),
+      `${fp}:00`,
+      "sha256:" + "zz".repeat(32)
+    ]) {
+      const r = await runCli(
+        ["health"],
+        laptop({ mode: "remote", remote: { url: `wss://127.0.0.1:${gw.port}`, token: TOKEN, tlsFingerprint: pin } })
+      )
       expect(r.code, pin).toBe(78)
       expect(r.stderr, pin).toContain("gateway.remote.tlsFingerprint: expected a SHA-256 certificate fingerprint")
     }
-    const flag = await runCli(["health", "--url", `wss://127.0.0.1:${gw.port}`, "--token", TOKEN, "--tls-fingerprint", "12:34"], env)
+    const flag = await runCli(
+      ["health", "--url", `wss://127.0.0.1:${gw.port}`, "--token", TOKEN, "--tls-fingerprint", "12:34"],
+      env
+    )
     expect(flag.code).toBe(78)
     expect(flag.stderr).toContain("--tls-fingerprint: expected a SHA-256")
   })
 
   it("a pin with a ws:// URL is refused", async () => {
-    const r = await runCli(["health"], laptop({ mode: "remote", remote: { url: `ws://127.0.0.1:${gw.port}`, token: TOKEN, tlsFingerprint: fp } }))
+    const r = await runCli(
+      ["health"],
+      laptop({ mode: "remote", remote: { url: `ws://127.0.0.1:${gw.port}`, token: TOKEN, tlsFingerprint: fp } })
+    )
     expect(r.code).toBe(78)
     expect(r.stderr).toContain("gateway.remote.tlsFingerprint pins a TLS certificate, but the target ws://127.0.0.1")
-    const flag = await runCli(["health", "--url", `ws://127.0.0.1:${gw.port}`, "--token", TOKEN, "--tls-fingerprint", fp], env)
+    const flag = await runCli(
+      ["health", "--url", `ws://127.0.0.1:${gw.port}`, "--token", TOKEN, "--tls-fingerprint", fp],
+      env
+    )
     expect(flag.code).toBe(78)
   })
 
   it("a server with another certificate is refused with both fingerprints and receives zero bytes of application data", async () => {
     const evil = await impostor()
     try {
-      const remote = laptop({ mode: "remote", remote: { url: `wss://127.0.0.1:${evil.port}`, token: TOKEN, tlsFingerprint: fp } })
+      const remote = laptop({
+        mode: "remote",
+        remote: { url: `wss://127.0.0.1:${evil.port}`, token: TOKEN, tlsFingerprint: fp }
+      })
       const r = await runCli(["health"], remote)
       expect(r.code).toBe(1)
       expect(r.stderr).toContain(`expected sha256 ${fp}, the server presented ${evil.fingerprint}; nothing was sent`)
-      expect(r.stderr).toContain("Hint: nothing was sent. If the Gateway's certificate was replaced on purpose, set gateway.remote.tlsFingerprint")
+      expect(r.stderr).toContain(
+        "Hint: nothing was sent. If the Gateway's certificate was replaced on purpose, set gateway.remote.tlsFingerprint"
+      )
       await new Promise((res) => setTimeout(res, 200))
       // It was reached (the client saw its certificate, above) and got nothing but the TLS handshake.
       expect(evil.counts.connections).toBe(1)
       expect(evil.counts.bytes).toBe(0)
       // Control: with that server's own fingerprint the client does send (the upgrade request), so the counter works.
-      const trusting = await runCli(["health", "--url", `wss://127.0.0.1:${evil.port}`, "--token", TOKEN, "--tls-fingerprint", evil.fingerprint, "--timeout", "1500"], env)
+      const trusting = await runCli(
+        [
+          "health",
+          "--url",
+          `wss://127.0.0.1:${evil.port}`,
+          "--token",
+          TOKEN,
+          "--tls-fingerprint",
+          evil.fingerprint,
+          "--timeout",
+          "1500"
+        ],
+        env
+      )
       expect(trusting.code).toBe(1)
       expect(evil.counts.bytes).toBeGreaterThan(0)
     } finally {
@@ -181,7 +266,10 @@ describe("wss:// and certificate pinning", { timeout: 60_000 }, () => {
   })
 
   it("a regenerated certificate: the laptop with the old pin refuses, showing both fingerprints; the local CLI follows", async () => {
-    const remote = laptop({ mode: "remote", remote: { url: `wss://127.0.0.1:${gw.port}`, token: TOKEN, tlsFingerprint: fp } })
+    const remote = laptop({
+      mode: "remote",
+      remote: { url: `wss://127.0.0.1:${gw.port}`, token: TOKEN, tlsFingerprint: fp }
+    })
     await gw.stop()
     fs.rmSync(path.join(stateDir, "gateway/tls"), { recursive: true })
     gw = await startGateway([], env)
@@ -197,8 +285,32 @@ describe("wss:// and certificate pinning", { timeout: 60_000 }, () => {
 
   it("the user's own certificate: certPath and keyPath together, or a config error", async () => {
     const dir = tempStateDir()
-    execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", path.join(dir, "k.pem"), "-out", path.join(dir, "c.pem"), "-subj", "/CN=own", "-days", "2"], { stdio: "ignore" })
-    const own = laptop({ port: await freePort(), auth: { token: TOKEN }, tls: { enabled: true, certPath: path.join(dir, "c.pem"), keyPath: path.join(dir, "k.pem") } })
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        path.join(dir, "k.pem"),
+        "-out",
+        path.join(dir, "c.pem"),
+        "-subj",
+        "/CN=own",
+        "-days",
+        "2"
+      ],
+      { stdio: "ignore" }
+    )
+    const own = laptop({
+      port: await freePort(),
+      auth: { token: TOKEN },
+      tls: { enabled: true, certPath: path.join(dir, "c.pem"), keyPath: path.join(dir, "k.pem") }
+    })
     const g = await startGateway([], own)
     try {
       expect(g.output()).toContain(`certificate sha256 ${opensslFingerprint(path.join(dir, "c.pem"))}`)
@@ -208,15 +320,25 @@ describe("wss:// and certificate pinning", { timeout: 60_000 }, () => {
     } finally {
       await g.stop()
     }
-    const half = laptop({ port: await freePort(), auth: { token: TOKEN }, tls: { enabled: true, certPath: path.join(dir, "c.pem") } })
+    const half = laptop({
+      port: await freePort(),
+      auth: { token: TOKEN },
+      tls: { enabled: true, certPath: path.join(dir, "c.pem") }
+    })
     const r = await runCli(["gateway", "run"], half)
     expect(r.code).toBe(78)
     expect(r.stderr).toContain("gateway.tls.certPath and gateway.tls.keyPath go together")
     // A configured file that is not there: a configuration error (78) naming the key, with no stack trace.
-    const missing = laptop({ port: await freePort(), auth: { token: TOKEN }, tls: { enabled: true, certPath: path.join(dir, "nope.pem"), keyPath: path.join(dir, "k.pem") } })
+    const missing = laptop({
+      port: await freePort(),
+      auth: { token: TOKEN },
+      tls: { enabled: true, certPath: path.join(dir, "nope.pem"), keyPath: path.join(dir, "k.pem") }
+    })
     const m = await runCli(["gateway", "run"], missing)
     expect(m.code).toBe(78)
-    expect(m.stderr).toContain(`Cannot start the Gateway: cannot read gateway.tls.certPath ${path.join(dir, "nope.pem")}: no such file`)
+    expect(m.stderr).toContain(
+      `Cannot start the Gateway: cannot read gateway.tls.certPath ${path.join(dir, "nope.pem")}: no such file`
+    )
     expect(m.stderr).not.toMatch(/\n\s+at /)
   })
 })

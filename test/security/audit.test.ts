@@ -6,10 +6,18 @@ import { cliEnv, runCli, startGateway, tempStateDir } from "../support/cli.js"
 
 // A strong secret: a repeated character would itself be a weak-secret finding.
 const LONG = "8c1f0e7a9b3d5c2e4f6a8b0c1d3e5f7a"
-const loaded = (gateway: Record<string, any>) => ({ configPath: "/s/openclaw.json", stateDir: "/s", exists: true, file: { gateway } })
+const loaded = (gateway: Record<string, any>) => ({
+  configPath: "/s/openclaw.json",
+  stateDir: "/s",
+  exists: true,
+  file: { gateway }
+})
 const secure = () => 0o600
-const ids = (gateway: Record<string, any>, env: Record<string, string> = {}, modes = secure as (p: string) => number | undefined) =>
-  auditConfig(loaded(gateway), env, {}, modes).findings.map((f) => `${f.severity}:${f.id}`)
+const ids = (
+  gateway: Record<string, any>,
+  env: Record<string, string> = {},
+  modes = secure as (p: string) => number | undefined
+) => auditConfig(loaded(gateway), env, {}, modes).findings.map((f) => `${f.severity}:${f.id}`)
 
 describe("security audit findings", () => {
   it("a default local setup is clean", () => {
@@ -20,14 +28,34 @@ describe("security audit findings", () => {
     ["non-loopback bind without auth", { bind: "lan", auth: { mode: "none" } }, "critical:bind-without-auth"],
     ["non-loopback bind with an empty token", { bind: "lan", auth: { token: "" } }, "critical:bind-without-auth"],
     ["auth none on loopback", { auth: { mode: "none" } }, "warn:auth-none"],
-    ["funnel without password", { auth: { token: LONG }, tailscale: { mode: "funnel" } }, "critical:funnel-without-password"],
-    ["serve with a non-loopback bind", { bind: "lan", auth: { token: LONG }, tailscale: { mode: "serve" } }, "critical:exposure-with-non-loopback-bind"],
+    [
+      "funnel without password",
+      { auth: { token: LONG }, tailscale: { mode: "funnel" } },
+      "critical:funnel-without-password"
+    ],
+    [
+      "serve with a non-loopback bind",
+      { bind: "lan", auth: { token: LONG }, tailscale: { mode: "serve" } },
+      "critical:exposure-with-non-loopback-bind"
+    ],
     ["serve with no auth", { auth: { mode: "none" }, tailscale: { mode: "serve" } }, "critical:exposure-without-auth"],
-    ["a short token on a LAN bind", { bind: "lan", auth: { token: "short-token" }, tls: { enabled: true } }, "critical:short-token"],
+    [
+      "a short token on a LAN bind",
+      { bind: "lan", auth: { token: "short-token" }, tls: { enabled: true } },
+      "critical:short-token"
+    ],
     ["a short token on loopback", { auth: { token: "short-token" } }, "warn:short-token"],
-    ["allowTailscale with a LAN bind", { bind: "lan", auth: { token: LONG, allowTailscale: true }, tls: { enabled: true } }, "warn:tailscale-identity-with-non-loopback-bind"],
+    [
+      "allowTailscale with a LAN bind",
+      { bind: "lan", auth: { token: LONG, allowTailscale: true }, tls: { enabled: true } },
+      "warn:tailscale-identity-with-non-loopback-bind"
+    ],
     ["TLS off on a LAN bind", { bind: "lan", auth: { token: LONG } }, "warn:plaintext-non-loopback"],
-    ["remote.url ws:// to a public host", { auth: { token: LONG }, remote: { url: "ws://203.0.113.9:18789" } }, "warn:remote-plaintext-public"]
+    [
+      "remote.url ws:// to a public host",
+      { auth: { token: LONG }, remote: { url: "ws://203.0.113.9:18789" } },
+      "warn:remote-plaintext-public"
+    ]
   ])("%s", (_name, gateway, expected) => {
     expect(ids(gateway)).toContain(expected)
   })
@@ -36,7 +64,17 @@ describe("security audit findings", () => {
     // Tailnet bind: identity comes from `tailscale whois` of the real TCP peer, which no header can forge.
     expect(ids({ bind: "tailnet", auth: { token: LONG, allowTailscale: true } })).toEqual([])
     // LAN/custom bind: identity is only honoured from a proxy on this host, so LAN clients still need the token.
-    const lan = auditConfig(loaded({ bind: "custom", customBindHost: "10.0.0.5", auth: { token: LONG, allowTailscale: true }, tls: { enabled: true } }), {}, {}, secure)
+    const lan = auditConfig(
+      loaded({
+        bind: "custom",
+        customBindHost: "10.0.0.5",
+        auth: { token: LONG, allowTailscale: true },
+        tls: { enabled: true }
+      }),
+      {},
+      {},
+      secure
+    )
     const finding = lan.findings.find((f) => f.id === "tailscale-identity-with-non-loopback-bind")!
     expect(finding.severity).toBe("warn")
     expect(finding.message).not.toContain("only trustworthy through")
@@ -45,17 +83,39 @@ describe("security audit findings", () => {
   })
 
   it("a short password: critical on any reachable bind or exposure (start-up refuses it), nothing on loopback", () => {
-    expect(ids({ auth: { mode: "password", password: "hunter2" }, tailscale: { mode: "funnel" } })).toContain("critical:short-password")
-    expect(ids({ bind: "lan", auth: { mode: "password", password: "hunter2" }, tls: { enabled: true } })).toContain("critical:short-password")
+    expect(ids({ auth: { mode: "password", password: "hunter2" }, tailscale: { mode: "funnel" } })).toContain(
+      "critical:short-password"
+    )
+    expect(ids({ bind: "lan", auth: { mode: "password", password: "hunter2" }, tls: { enabled: true } })).toContain(
+      "critical:short-password"
+    )
     expect(ids({ auth: { mode: "password", password: "hunter2" } })).toEqual([])
-    expect(ids({ auth: { mode: "password", password: "correct horse battery staple" }, tailscale: { mode: "funnel" } })).toEqual([])
-    const r = auditConfig(loaded({ auth: { mode: "password", password: "hunter2" }, tailscale: { mode: "funnel" } }), {}, {}, secure)
+    expect(
+      ids({ auth: { mode: "password", password: "correct horse battery staple" }, tailscale: { mode: "funnel" } })
+    ).toEqual([])
+    const r = auditConfig(
+      loaded({ auth: { mode: "password", password: "hunter2" }, tailscale: { mode: "funnel" } }),
+      {},
+      {},
+      secure
+    )
     expect(JSON.stringify(r)).not.toContain("hunter2")
   })
 
   it("an agent API key sent over plain http to a non-private host", () => {
     const withAgent = (baseUrl: string, apiKeyEnv?: string) =>
-      auditConfig({ ...loaded({ auth: { token: LONG } }), file: { gateway: { auth: { token: LONG } }, agent: { provider: { kind: "openai", baseUrl, model: "m", apiKeyEnv } } } }, {}, {}, secure).findings.map((f) => `${f.severity}:${f.id}`)
+      auditConfig(
+        {
+          ...loaded({ auth: { token: LONG } }),
+          file: {
+            gateway: { auth: { token: LONG } },
+            agent: { provider: { kind: "openai", baseUrl, model: "m", apiKeyEnv } }
+          }
+        },
+        {},
+        {},
+        secure
+      ).findings.map((f) => `${f.severity}:${f.id}`)
     expect(withAgent("http://api.example.com/v1", "OPENAI_API_KEY")).toEqual(["warn:agent-key-plaintext"])
     expect(withAgent("https://api.example.com/v1", "OPENAI_API_KEY")).toEqual([])
     expect(withAgent("http://127.0.0.1:11434/v1", "OPENAI_API_KEY")).toEqual([])
@@ -64,7 +124,10 @@ describe("security audit findings", () => {
 
   it("config and state files readable by others", () => {
     const modes = (p: string) => (p.endsWith(".json") ? 0o644 : 0o755)
-    expect(ids({ auth: { token: LONG } }, {}, modes)).toEqual(["critical:config-permissions", "warn:state-dir-permissions"])
+    expect(ids({ auth: { token: LONG } }, {}, modes)).toEqual([
+      "critical:config-permissions",
+      "warn:state-dir-permissions"
+    ])
   })
 
   it("reads the environment and flags too, not just the file", () => {
@@ -96,7 +159,11 @@ describe("openclaw security audit", () => {
   it("status --deep includes the audit summary", async () => {
     const stateDir = tempStateDir()
     fs.chmodSync(stateDir, 0o700)
-    fs.writeFileSync(path.join(stateDir, "openclaw.json"), JSON.stringify({ gateway: { auth: { token: "short-token-12" } } }), { mode: 0o600 })
+    fs.writeFileSync(
+      path.join(stateDir, "openclaw.json"),
+      JSON.stringify({ gateway: { auth: { token: "short-token-12" } } }),
+      { mode: 0o600 }
+    )
     const gw = await startGateway(["--port", "0"], cliEnv(stateDir))
     try {
       const r = await runCli(["status", "--deep"], cliEnv(stateDir, { OPENCLAW_GATEWAY_PORT: String(gw.port) }))

@@ -11,11 +11,19 @@ import { TailscaleExposure } from "../../src/services/tailscale/TailscaleExposur
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { IdempotencyCache } from "../../src/services/gateway/idempotency.js"
 import { RpcError } from "../../src/services/gateway/rpc.js"
-import { authenticated, connectParams, RawClient, registerScoped, settingsWith, withGateway } from "../support/gateway.js"
+import {
+  authenticated,
+  connectParams,
+  RawClient,
+  registerScoped,
+  settingsWith,
+  withGateway
+} from "../support/gateway.js"
 import { newIdentity, nodeConnect, serveInvokes } from "../support/node.js"
 import { type LiveGateway, nestedJson, sendRaw, startLiveGateway } from "../support/live-gateway.js"
 
-const req = (id: string, method: string, paramsJson: string) => `{"type":"req","id":${JSON.stringify(id)},"method":${JSON.stringify(method)},"params":${paramsJson}}`
+const req = (id: string, method: string, paramsJson: string) =>
+  `{"type":"req","id":${JSON.stringify(id)},"method":${JSON.stringify(method)},"params":${paramsJson}}`
 
 // A Gateway process per test, so each case shows its own failure on code without the fix.
 describe("hostile input against `openclaw gateway run`", { timeout: 60_000 }, () => {
@@ -42,9 +50,15 @@ describe("hostile input against `openclaw gateway run`", { timeout: 60_000 }, ()
   it("connect errors name the field and the kind of value, never the value itself", async () => {
     const c = await RawClient.open(gw.url)
     await c.event("connect.challenge")
-    sendRaw(c, `{"type":"req","id":"c1","method":"connect","params":{"minProtocol":4,"maxProtocol":4,"client":${nestedJson(100, '"secret-looking-leaf"')}}}`)
+    sendRaw(
+      c,
+      `{"type":"req","id":"c1","method":"connect","params":{"minProtocol":4,"maxProtocol":4,"client":${nestedJson(100, '"secret-looking-leaf"')}}}`
+    )
     const res = await c.response("c1")
-    expect(res.error).toMatchObject({ code: "INVALID_REQUEST", message: "invalid connect params: client: expected an object, got an array" })
+    expect(res.error).toMatchObject({
+      code: "INVALID_REQUEST",
+      message: "invalid connect params: client: expected an object, got an array"
+    })
     expect((await c.waitClosed()).code).toBe(1008)
     await gw.expectServing()
   })
@@ -54,11 +68,15 @@ describe("hostile input against `openclaw gateway run`", { timeout: 60_000 }, ()
     // throws on a reason over 123 bytes (found by the fuzzer).
     const c = await RawClient.open(gw.url)
     await c.event("connect.challenge")
-    const res = await c.connect(connectParams({ client: { id: "x", version: "1", platform: "linux", mode: "会".repeat(60) } }))
+    const res = await c.connect(
+      connectParams({ client: { id: "x", version: "1", platform: "linux", mode: "会".repeat(60) } })
+    )
     const closed = await c.waitClosed()
     await gw.expectServing()
     expect(closed.code).toBe(1008)
-    expect(res.error.message).toBe("invalid connect params: client.mode: expected one of webchat, cli, ui, backend, node, probe, test, got a string")
+    expect(res.error.message).toBe(
+      "invalid connect params: client.mode: expected one of webchat, cli, ui, backend, node, probe, test, got a string"
+    )
   })
 
   it("a lone UTF-16 surrogate in send's session key is INVALID_REQUEST naming params.to; the socket stays usable", async () => {
@@ -90,13 +108,25 @@ describe("hostile input against `openclaw gateway run`", { timeout: 60_000 }, ()
     const node = await gw.node(["echo"])
     serveInvokes(node)
     const op = await gw.operator()
-    sendRaw(op, req("i1", "node.invoke", `{"nodeId":${JSON.stringify(gw.nodeIdentity.deviceId)},"command":"echo","idempotencyKey":"deep-1","params":${nestedJson(100_000)}}`))
+    sendRaw(
+      op,
+      req(
+        "i1",
+        "node.invoke",
+        `{"nodeId":${JSON.stringify(gw.nodeIdentity.deviceId)},"command":"echo","idempotencyKey":"deep-1","params":${nestedJson(100_000)}}`
+      )
+    )
     const closed = await op.waitClosed()
     expect(closed.code).toBe(1008)
     await gw.expectServing()
     // Nesting within the limit still goes through, there and back.
     const op2 = await gw.operator()
-    const res = await op2.request("node.invoke", { nodeId: gw.nodeIdentity.deviceId, command: "echo", idempotencyKey: "deep-2", params: JSON.parse(nestedJson(100)) })
+    const res = await op2.request("node.invoke", {
+      nodeId: gw.nodeIdentity.deviceId,
+      command: "echo",
+      idempotencyKey: "deep-2",
+      params: JSON.parse(nestedJson(100))
+    })
     expect(res.ok).toBe(true)
     expect(JSON.stringify(res.payload.payload.params)).toBe(nestedJson(100))
     op2.ws.close()
@@ -110,18 +140,37 @@ describe("hostile input against `openclaw gateway run`", { timeout: 60_000 }, ()
       if (f.type !== "event" || f.event !== "node.invoke.request") return
       const { id, nodeId, command } = f.payload
       const deep = nestedJson(50_000)
-      sendRaw(node, command === "deep"
-        ? req(`r-${id}`, "node.invoke.result", `{"id":"${id}","nodeId":"${nodeId}","ok":true,"payload":${deep}}`)
-        : req(`r-${id}`, "node.invoke.result", `{"id":"${id}","nodeId":"${nodeId}","ok":true,"payloadJSON":${JSON.stringify(deep)}}`))
+      sendRaw(
+        node,
+        command === "deep"
+          ? req(`r-${id}`, "node.invoke.result", `{"id":"${id}","nodeId":"${nodeId}","ok":true,"payload":${deep}}`)
+          : req(
+              `r-${id}`,
+              "node.invoke.result",
+              `{"id":"${id}","nodeId":"${nodeId}","ok":true,"payloadJSON":${JSON.stringify(deep)}}`
+            )
+      )
     })
     const op = await gw.operator()
-    const viaJson = await op.request("node.invoke", { nodeId: gw.nodeIdentity.deviceId, command: "deepjson", idempotencyKey: "answer-1", timeoutMs: 10_000 })
+    const viaJson = await op.request("node.invoke", {
+      nodeId: gw.nodeIdentity.deviceId,
+      command: "deepjson",
+      idempotencyKey: "answer-1",
+      timeoutMs: 10_000
+    })
     expect(viaJson.error).toMatchObject({ code: "UNAVAILABLE", details: { code: "NODE_INVALID_ANSWER" } })
     expect(viaJson.error.message).toMatch(/nested deeper than/)
-    const nodeHeard = await node.waitFor(() => node.frames.find((f) => f.type === "res" && String(f.id).startsWith("r-") && f.ok === false))
+    const nodeHeard = await node.waitFor(() =>
+      node.frames.find((f) => f.type === "res" && String(f.id).startsWith("r-") && f.ok === false)
+    )
     expect(nodeHeard.error.message).toMatch(/^node\.invoke\.result: payloadJSON: JSON nested deeper than/)
     // A frame nested too deep closes the node's socket; its call fails at once.
-    const direct = await op.request("node.invoke", { nodeId: gw.nodeIdentity.deviceId, command: "deep", idempotencyKey: "answer-2", timeoutMs: 10_000 })
+    const direct = await op.request("node.invoke", {
+      nodeId: gw.nodeIdentity.deviceId,
+      command: "deep",
+      idempotencyKey: "answer-2",
+      timeoutMs: 10_000
+    })
     expect(direct.error).toMatchObject({ code: "UNAVAILABLE", details: { code: "NODE_DISCONNECTED" } })
     expect((await node.waitClosed()).code).toBe(1008)
     op.ws.close()
@@ -135,12 +184,26 @@ describe("hostile input against `openclaw gateway run`", { timeout: 60_000 }, ()
       const f = JSON.parse(d.toString())
       if (f.type !== "event" || f.event !== "node.invoke.request") return
       const code = codes[Number(JSON.parse(f.payload.paramsJSON).i)]
-      node.send({ type: "req", id: `r-${f.payload.id}`, method: "node.invoke.result", params: { id: f.payload.id, nodeId: f.payload.nodeId, ok: false, error: { code, message: "node says no" } } })
+      node.send({
+        type: "req",
+        id: `r-${f.payload.id}`,
+        method: "node.invoke.result",
+        params: { id: f.payload.id, nodeId: f.payload.nodeId, ok: false, error: { code, message: "node says no" } }
+      })
     })
     const op = await gw.operator()
     const answers = []
     for (let i = 0; i < codes.length; i++) {
-      answers.push((await op.request("node.invoke", { nodeId: gw.nodeIdentity.deviceId, command: "fail", idempotencyKey: `code-${i}`, params: { i } })).error)
+      answers.push(
+        (
+          await op.request("node.invoke", {
+            nodeId: gw.nodeIdentity.deviceId,
+            command: "fail",
+            idempotencyKey: `code-${i}`,
+            params: { i }
+          })
+        ).error
+      )
     }
     expect(answers.map((e) => e.code)).toEqual(["UNAVAILABLE", "UNAVAILABLE", "INVALID_REQUEST"])
     expect(answers.every((e) => e.message === "node says no" && e.details.code === "NODE_ERROR")).toBe(true)
@@ -150,9 +213,15 @@ describe("hostile input against `openclaw gateway run`", { timeout: 60_000 }, ()
 
   it("a `__proto__` key is INVALID_REQUEST naming it", async () => {
     const op = await gw.operator()
-    sendRaw(op, req("p1", "browser.request", `{"method":"POST","path":"/x","body":{"a":{"__proto__":{"polluted":true}}}}`))
+    sendRaw(
+      op,
+      req("p1", "browser.request", `{"method":"POST","path":"/x","body":{"a":{"__proto__":{"polluted":true}}}}`)
+    )
     const res = await op.response("p1")
-    expect(res.error).toMatchObject({ code: "INVALID_REQUEST", message: 'invalid request: params.body.a.__proto__ is not allowed (the key "__proto__")' })
+    expect(res.error).toMatchObject({
+      code: "INVALID_REQUEST",
+      message: 'invalid request: params.body.a.__proto__ is not allowed (the key "__proto__")'
+    })
     op.ws.close()
   })
 
@@ -170,13 +239,18 @@ describe("hostile input against `openclaw gateway run`", { timeout: 60_000 }, ()
     const forged = "evil\n[gateway] warning: forged line"
     const c = await RawClient.open(gw.url)
     await c.event("connect.challenge")
-    expect((await c.connect(connectParams({ client: { id: forged, version: "1", platform: "linux", mode: "cli" } }))).ok).toBe(true)
+    expect(
+      (await c.connect(connectParams({ client: { id: forged, version: "1", platform: "linux", mode: "cli" } }))).ok
+    ).toBe(true)
     c.ws.close()
     // A node that is not this machine's own: its pairing request is logged with its display name.
     const stranger = await nodeConnect(gw.url, newIdentity(), { displayName: `laptop\n[gateway] warning: forged name` })
     expect(stranger.res.error.details.code).toBe("PAIRING_REQUIRED")
     const deadline = Date.now() + 10_000
-    while (!/pairing requested by node/.test(gw.process.output()) || !/client connected: "evil/.test(gw.process.output())) {
+    while (
+      !/pairing requested by node/.test(gw.process.output()) ||
+      !/client connected: "evil/.test(gw.process.output())
+    ) {
       if (Date.now() > deadline) throw new Error(`no log lines:\n${gw.process.output()}`)
       await new Promise((r) => setTimeout(r, 50))
     }
@@ -213,7 +287,10 @@ describe("in-process guards", () => {
 
   it("an answer that cannot be serialised is an internal-error answer for that request; the socket goes on", () =>
     withGateway({}, async (gw) => {
-      const big = registerScoped(gw, "test.bigint", { requires: "operator.read", handler: () => Effect.succeed({ n: 10n }) })
+      const big = registerScoped(gw, "test.bigint", {
+        requires: "operator.read",
+        handler: () => Effect.succeed({ n: 10n })
+      })
       const c = await authenticated(gw.url)
       const res = await c.request("test.bigint")
       expect(res.error).toMatchObject({ code: "UNAVAILABLE", message: "internal error in test.bigint" })
@@ -229,16 +306,31 @@ describe("in-process guards", () => {
     let broken = false
     const base = echoProvider(1)
     // An embedder's provider whose `kind` throws once the Gateway runs: read outside the stream's try.
-    const provider: Provider = { label: "broken", stream: base.stream, get kind(): string { if (broken) throw new TypeError("broken provider"); return "broken" } }
+    const provider: Provider = {
+      label: "broken",
+      stream: base.stream,
+      get kind(): string {
+        if (broken) throw new TypeError("broken provider")
+        return "broken"
+      }
+    }
     try {
-      await withGateway({}, async (gw) => {
-        broken = true
-        const c = await authenticated(gw.url, { scopes: ["operator.write"] })
-        c.send({ type: "req", id: "a1", method: "agent", params: { message: "hi", idempotencyKey: "broken-1" } })
-        const final = await c.waitFor(() => c.frames.filter((f) => f.type === "res" && f.id === "a1")[1])
-        expect(final.payload).toMatchObject({ status: "error", error: "internal error in the agent run" })
-        c.ws.close()
-      }, (o) => gatewayServices(Layer.succeed(GatewayConfig, settingsWith(o)), { agent: AgentRuntime.layerWith(provider), exposure: TailscaleExposure.layerTest() }))
+      await withGateway(
+        {},
+        async (gw) => {
+          broken = true
+          const c = await authenticated(gw.url, { scopes: ["operator.write"] })
+          c.send({ type: "req", id: "a1", method: "agent", params: { message: "hi", idempotencyKey: "broken-1" } })
+          const final = await c.waitFor(() => c.frames.filter((f) => f.type === "res" && f.id === "a1")[1])
+          expect(final.payload).toMatchObject({ status: "error", error: "internal error in the agent run" })
+          c.ws.close()
+        },
+        (o) =>
+          gatewayServices(Layer.succeed(GatewayConfig, settingsWith(o)), {
+            agent: AgentRuntime.layerWith(provider),
+            exposure: TailscaleExposure.layerTest()
+          })
+      )
       expect(unhandled).toEqual([])
     } finally {
       process.off("unhandledRejection", onUnhandled)

@@ -13,7 +13,12 @@ describe("PendingPool: fair admission", () => {
   const pools: Array<PendingPool<Sock>> = []
   const make = (l = limits) => {
     const evicted: Array<string> = []
-    const pool = new PendingPool<Sock>((s) => s.progress, (s) => evicted.push(s.name), l, () => now)
+    const pool = new PendingPool<Sock>(
+      (s) => s.progress,
+      (s) => evicted.push(s.name),
+      l,
+      () => now
+    )
     pools.push(pool)
     return { pool, evicted }
   }

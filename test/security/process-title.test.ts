@@ -35,7 +35,11 @@ describe.skipIf(process.platform !== "linux")("secrets given as flags are not in
   })
 
   it("control: without a new title, a child's --token is readable in /proc/PID/cmdline", async () => {
-    const child = spawn(process.execPath, ["-e", "setTimeout(() => {}, 10000)", "--", "--token", "control-secret-0123456789"], { stdio: "ignore" })
+    const child = spawn(
+      process.execPath,
+      ["-e", "setTimeout(() => {}, 10000)", "--", "--token", "control-secret-0123456789"],
+      { stdio: "ignore" }
+    )
     try {
       await new Promise((r) => setTimeout(r, 300))
       expect(cmdline(child.pid!)).toContain("control-secret-0123456789")
@@ -54,7 +58,11 @@ describe.skipIf(process.platform !== "linux")("secrets given as flags are not in
     expect(line).not.toContain("--token")
     expect(line.replace(/\0+$/, "")).toBe("openclaw gateway run")
     expect(ps(pid)).toBe("openclaw gateway run")
-    const health = await runCli(["health"], { ...env, OPENCLAW_GATEWAY_URL: `ws://127.0.0.1:${gw.port}`, OPENCLAW_GATEWAY_TOKEN: secret })
+    const health = await runCli(["health"], {
+      ...env,
+      OPENCLAW_GATEWAY_URL: `ws://127.0.0.1:${gw.port}`,
+      OPENCLAW_GATEWAY_TOKEN: secret
+    })
     expect(health.stdout).toContain("OK")
   }, 30_000)
 
@@ -68,15 +76,22 @@ describe.skipIf(process.platform !== "linux")("secrets given as flags are not in
     expect(gw.output()).toContain("Auth:       token (from --token-file)")
     expect(gw.output()).not.toContain(secret)
     const url = `ws://127.0.0.1:${gw.port}`
-    expect((await runCli(["health"], { ...env, OPENCLAW_GATEWAY_URL: url, OPENCLAW_GATEWAY_TOKEN: secret })).code).toBe(0)
-    expect((await runCli(["health"], { ...env, OPENCLAW_GATEWAY_URL: url, OPENCLAW_GATEWAY_TOKEN: `${secret}x` })).code).toBe(1)
+    expect((await runCli(["health"], { ...env, OPENCLAW_GATEWAY_URL: url, OPENCLAW_GATEWAY_TOKEN: secret })).code).toBe(
+      0
+    )
+    expect(
+      (await runCli(["health"], { ...env, OPENCLAW_GATEWAY_URL: url, OPENCLAW_GATEWAY_TOKEN: `${secret}x` })).code
+    ).toBe(1)
   }, 30_000)
 
   it("node run --token: the node host's cmdline shows `openclaw node run` only", async () => {
     const secret = `node-secret-${Math.random().toString(36).slice(2)}-0123456789`
     const port = await freePort()
     gw = await startGateway(["--port", String(port), "--token", secret], cliEnv(tempStateDir()))
-    node = startNodeHost(["--url", `ws://127.0.0.1:${port}`, "--token", secret, "--display-name", "title-test"], cliEnv(tempStateDir()))
+    node = startNodeHost(
+      ["--url", `ws://127.0.0.1:${port}`, "--token", secret, "--display-name", "title-test"],
+      cliEnv(tempStateDir())
+    )
     await node.waitFor(/waiting for approval/)
     expect(cmdline(node.child.pid!).replace(/\0+$/, "")).toBe("openclaw node run")
     expect(ps(node.child.pid!)).toBe("openclaw node run")

@@ -64,11 +64,17 @@ describe("askerKey: who is asking", () => {
   })
 
   it("the forwarded client address behind the trusted proxy; the socket address otherwise; all of loopback as one", () => {
-    expect(askerKey({ remoteAddress: "127.0.0.1", local: false, proxy: serve("100.64.0.9, 10.0.0.1") }, true)).toBe("via proxy 100.64.0.9")
-    expect(askerKey({ remoteAddress: "127.0.0.1", local: false, proxy: serve("::ffff:100.64.0.9") }, true)).toBe("via proxy 100.64.0.9")
+    expect(askerKey({ remoteAddress: "127.0.0.1", local: false, proxy: serve("100.64.0.9, 10.0.0.1") }, true)).toBe(
+      "via proxy 100.64.0.9"
+    )
+    expect(askerKey({ remoteAddress: "127.0.0.1", local: false, proxy: serve("::ffff:100.64.0.9") }, true)).toBe(
+      "via proxy 100.64.0.9"
+    )
     // Not trusted (no Serve in front), or not from this host: the headers name nobody.
     expect(askerKey({ remoteAddress: "127.0.0.1", local: false, proxy: serve("100.64.0.9") }, false)).toBe("loopback")
-    expect(askerKey({ remoteAddress: "203.0.113.4", local: false, proxy: serve("100.64.0.9", false) }, true)).toBe("203.0.113.4")
+    expect(askerKey({ remoteAddress: "203.0.113.4", local: false, proxy: serve("100.64.0.9", false) }, true)).toBe(
+      "203.0.113.4"
+    )
     expect(askerKey({ remoteAddress: "127.0.0.2", local: false }, true)).toBe("loopback")
     expect(askerKey({ remoteAddress: "::1", local: false }, true)).toBe("loopback")
     // The owner's own programs are a client of their own, apart from pages and proxies on loopback.
@@ -107,22 +113,40 @@ describe("rate limiting in the Gateway", () => {
     }))
 
   it("local CLI guesses past the limit are delayed, not locked out, and success resets", () =>
-    withGateway({ auth: { ...settingsWith().auth, rateLimit: { maxAttempts: 2, windowMs: 60_000, lockoutMs: 300_000 } } }, async (gw) => {
-      for (let i = 0; i < 2; i++) expect((await (await RawClient.open(gw.url)).connect({ auth: { token: "x" } })).error.details.code).toBe("AUTH_TOKEN_MISMATCH")
-      const started = Date.now()
-      const slowed = await (await RawClient.open(gw.url)).connect({ auth: { token: "x" } })
-      expect(slowed.error.details.code).toBe("AUTH_TOKEN_MISMATCH")
-      expect(Date.now() - started).toBeGreaterThanOrEqual(240)
-      const ok = await authenticated(gw.url)
-      ok.ws.close()
-      const fresh = Date.now()
-      await (await RawClient.open(gw.url)).connect({ auth: { token: "x" } })
-      expect(Date.now() - fresh).toBeLessThan(200)
-    }))
+    withGateway(
+      { auth: { ...settingsWith().auth, rateLimit: { maxAttempts: 2, windowMs: 60_000, lockoutMs: 300_000 } } },
+      async (gw) => {
+        for (let i = 0; i < 2; i++)
+          expect((await (await RawClient.open(gw.url)).connect({ auth: { token: "x" } })).error.details.code).toBe(
+            "AUTH_TOKEN_MISMATCH"
+          )
+        const started = Date.now()
+        const slowed = await (await RawClient.open(gw.url)).connect({ auth: { token: "x" } })
+        expect(slowed.error.details.code).toBe("AUTH_TOKEN_MISMATCH")
+        expect(Date.now() - started).toBeGreaterThanOrEqual(240)
+        const ok = await authenticated(gw.url)
+        ok.ws.close()
+        const fresh = Date.now()
+        await (await RawClient.open(gw.url)).connect({ auth: { token: "x" } })
+        expect(Date.now() - fresh).toBeLessThan(200)
+      }
+    ))
 
   it("a missing token is not counted as a guess", () =>
-    withGateway({ auth: { ...settingsWith().auth, token: Redacted.make(TOKEN), rateLimit: { maxAttempts: 1, windowMs: 60_000, lockoutMs: 300_000 } } }, async (gw) => {
-      const origin = gw.url.replace("ws://", "http://")
-      for (let i = 0; i < 3; i++) expect((await (await RawClient.open(gw.url, { origin })).connect({ auth: {} })).error.details.code).toBe("AUTH_TOKEN_MISSING")
-    }))
+    withGateway(
+      {
+        auth: {
+          ...settingsWith().auth,
+          token: Redacted.make(TOKEN),
+          rateLimit: { maxAttempts: 1, windowMs: 60_000, lockoutMs: 300_000 }
+        }
+      },
+      async (gw) => {
+        const origin = gw.url.replace("ws://", "http://")
+        for (let i = 0; i < 3; i++)
+          expect((await (await RawClient.open(gw.url, { origin })).connect({ auth: {} })).error.details.code).toBe(
+            "AUTH_TOKEN_MISSING"
+          )
+      }
+    ))
 })

@@ -12,14 +12,26 @@ describe("loopback is not an identity (section 1)", () => {
     }))
 
   it("forwarded loopback requests get no local exemption from lock-out", () =>
-    withGateway({ auth: { mode: "token", token: Redacted.make(TOKEN), password: undefined, allowTailscale: false, secretSource: "test", rateLimit: { maxAttempts: 2, windowMs: 60_000, lockoutMs: 60_000 } } }, async (gw) => {
-      const codes: Array<string> = []
-      for (let i = 0; i < 3; i++) {
-        const c = await RawClient.open(gw.url, { headers: { "X-Forwarded-For": "198.51.100.7" } })
-        codes.push((await c.connect({ auth: { token: "guess" } })).error.details.code)
+    withGateway(
+      {
+        auth: {
+          mode: "token",
+          token: Redacted.make(TOKEN),
+          password: undefined,
+          allowTailscale: false,
+          secretSource: "test",
+          rateLimit: { maxAttempts: 2, windowMs: 60_000, lockoutMs: 60_000 }
+        }
+      },
+      async (gw) => {
+        const codes: Array<string> = []
+        for (let i = 0; i < 3; i++) {
+          const c = await RawClient.open(gw.url, { headers: { "X-Forwarded-For": "198.51.100.7" } })
+          codes.push((await c.connect({ auth: { token: "guess" } })).error.details.code)
+        }
+        expect(codes).toEqual(["AUTH_TOKEN_MISMATCH", "AUTH_TOKEN_MISMATCH", "AUTH_RATE_LIMITED"])
       }
-      expect(codes).toEqual(["AUTH_TOKEN_MISMATCH", "AUTH_TOKEN_MISMATCH", "AUTH_RATE_LIMITED"])
-    }))
+    ))
 
   it("addresses are normalised before they are judged or counted", () => {
     expect(normaliseAddress("::ffff:1.2.3.4")).toBe("1.2.3.4")
@@ -34,7 +46,13 @@ describe("identity headers are not credentials (section 3)", () => {
   it("forged Tailscale-User-Login headers do not authenticate", () =>
     withGateway({}, async (gw) => {
       const c = await RawClient.open(gw.url, {
-        headers: { "Tailscale-User-Login": "alice@example.com", "Tailscale-User-Name": "Alice", "X-Forwarded-For": "100.64.0.7", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "gw.tail1234.ts.net" }
+        headers: {
+          "Tailscale-User-Login": "alice@example.com",
+          "Tailscale-User-Name": "Alice",
+          "X-Forwarded-For": "100.64.0.7",
+          "X-Forwarded-Proto": "https",
+          "X-Forwarded-Host": "gw.tail1234.ts.net"
+        }
       })
       expect((await c.connect({ auth: undefined })).error.details.code).toBe("AUTH_TOKEN_MISSING")
     }))
@@ -49,13 +67,19 @@ describe("no credentials in query strings (section 4)", () => {
 })
 
 describe("resource limits (section 8)", () => {
-  it("a frame over 25 MiB after auth closes 1009, and only that socket", () =>
-    withGateway({}, async (gw) => {
-      const bystander = await authenticated(gw.url)
-      const big = await authenticated(gw.url)
-      big.send(JSON.stringify({ type: "req", id: "x", method: "health", params: { pad: "x".repeat(26 * 1024 * 1024) } }))
-      expect((await big.waitClosed(10_000)).code).toBe(1009)
-      expect((await bystander.request("health")).ok).toBe(true)
-      bystander.ws.close()
-    }), 30_000)
+  it(
+    "a frame over 25 MiB after auth closes 1009, and only that socket",
+    () =>
+      withGateway({}, async (gw) => {
+        const bystander = await authenticated(gw.url)
+        const big = await authenticated(gw.url)
+        big.send(
+          JSON.stringify({ type: "req", id: "x", method: "health", params: { pad: "x".repeat(26 * 1024 * 1024) } })
+        )
+        expect((await big.waitClosed(10_000)).code).toBe(1009)
+        expect((await bystander.request("health")).ok).toBe(true)
+        bystander.ws.close()
+      }),
+    30_000
+  )
 })

@@ -18,9 +18,16 @@ import { fakeTailscale, HOST as MAGIC_DNS } from "../support/tailscale.js"
 
 const TOKEN = "sockets-token-0123456789abcdef"
 
-const start = async (gateway: Record<string, unknown> = {}, extraEnv: Record<string, string> = {}, dir = tempStateDir()) => {
+const start = async (
+  gateway: Record<string, unknown> = {},
+  extraEnv: Record<string, string> = {},
+  dir = tempStateDir()
+) => {
   const port = await freePort()
-  fs.writeFileSync(path.join(dir, "openclaw.json"), JSON.stringify({ gateway: { port, auth: { token: TOKEN }, ...gateway } }))
+  fs.writeFileSync(
+    path.join(dir, "openclaw.json"),
+    JSON.stringify({ gateway: { port, auth: { token: TOKEN }, ...gateway } })
+  )
   const env = cliEnv(dir, extraEnv)
   const gw = await startGateway(["--verbose"], env, 30_000)
   return { gw, env, dir, url: `ws://127.0.0.1:${gw.port}` }
@@ -39,14 +46,23 @@ const rawSocket = (port: number, options: { tls?: boolean; localAddress?: string
   socket.on("data", (d) => (received = Buffer.concat([received, d])))
   socket.on("error", () => {})
   const closed = new Promise<number>((resolve) => socket.on("close", () => resolve((closedAt = Date.now()) - started)))
-  return { socket, closed, received: () => received, text: () => received.toString("latin1"), isClosed: () => closedAt !== undefined }
+  return {
+    socket,
+    closed,
+    received: () => received,
+    text: () => received.toString("latin1"),
+    isClosed: () => closedAt !== undefined
+  }
 }
 
 /** Writes `chunks` one every `everyMs` until the socket closes. */
 const trickle = (socket: net.Socket, first: string, everyMs = 500) => {
   socket.write(first)
   let n = 0
-  const timer = setInterval(() => (socket.writable ? socket.write(`X-Slow-${n++}: a\r\n`) : clearInterval(timer)), everyMs)
+  const timer = setInterval(
+    () => (socket.writable ? socket.write(`X-Slow-${n++}: a\r\n`) : clearInterval(timer)),
+    everyMs
+  )
   socket.on("close", () => clearInterval(timer))
 }
 
@@ -131,11 +147,21 @@ describe("every stage has a deadline", { timeout: 60_000 }, () => {
     keepAlive.socket.write(`GET /health HTTP/1.1\r\nHost: 127.0.0.1:${g.gw.port}\r\n\r\n`)
     await new Promise((r) => keepAlive.socket.once("data", r))
     trickle(keepAlive.socket, `GET / HTTP/1.1\r\nHost: 127.0.0.1:${g.gw.port}\r\n`)
-    const [silentMs, httpMs, upgradeMs, keepAliveMs] = await Promise.all([silent.closed, http.closed, upgrade.closed, keepAlive.closed])
-    console.log(`[figures] deadlines: silent socket cut after ${silentMs} ms; trickled heads cut after ${httpMs} (HTTP), ${upgradeMs} (upgrade), ${keepAliveMs} ms (keep-alive)`)
+    const [silentMs, httpMs, upgradeMs, keepAliveMs] = await Promise.all([
+      silent.closed,
+      http.closed,
+      upgrade.closed,
+      keepAlive.closed
+    ])
+    console.log(
+      `[figures] deadlines: silent socket cut after ${silentMs} ms; trickled heads cut after ${httpMs} (HTTP), ${upgradeMs} (upgrade), ${keepAliveMs} ms (keep-alive)`
+    )
     expect(silentMs).toBeLessThan(9_000)
     expect(silent.received().length).toBe(0)
-    for (const [c, ms] of [[http, httpMs], [upgrade, upgradeMs]] as const) {
+    for (const [c, ms] of [
+      [http, httpMs],
+      [upgrade, upgradeMs]
+    ] as const) {
       expect(ms).toBeLessThan(15_000)
       expect(c.text()).toMatch(/^HTTP\/1\.1 408 Request Timeout/)
       expect(c.text()).toContain("gateway.handshakeTimeoutMs")
@@ -154,7 +180,9 @@ describe("every stage has a deadline", { timeout: 60_000 }, () => {
       const session = rawSocket(t.gw.port, { tls: true })
       await new Promise((r) => session.socket.once("secureConnect", r))
       const [helloMs, sessionMs] = await Promise.all([partialHello.closed, session.closed])
-      console.log(`[figures] deadlines (TLS): stalled handshake cut after ${helloMs} ms, silent TLS session after ${sessionMs} ms`)
+      console.log(
+        `[figures] deadlines (TLS): stalled handshake cut after ${helloMs} ms, silent TLS session after ${sessionMs} ms`
+      )
       expect(helloMs).toBeLessThan(15_000)
       expect(sessionMs).toBeLessThan(15_000)
       expect(session.text()).toMatch(/^HTTP\/1\.1 408/)
@@ -174,12 +202,25 @@ describe("fair admission under a flood", { timeout: 120_000 }, () => {
   const flood = (port: number, count: number) =>
     new Promise<{ child: ChildProcess; stats: () => string }>((resolve, reject) => {
       const script = path.resolve(__dirname, "../support/flood.mjs")
-      const child = spawn("bash", ["-c", `ulimit -n ${count + 256} 2>/dev/null || true; exec "${process.execPath}" "${script}" ${port} ${count}`], { stdio: ["ignore", "pipe", "pipe"] })
+      const child = spawn(
+        "bash",
+        ["-c", `ulimit -n ${count + 256} 2>/dev/null || true; exec "${process.execPath}" "${script}" ${port} ${count}`],
+        { stdio: ["ignore", "pipe", "pipe"] }
+      )
       children.push(child)
       let out = ""
       child.stdout!.on("data", (d) => {
         out += d
-        if (out.includes("open ")) resolve({ child, stats: () => out.trim().split("\n").filter((l) => l.startsWith("stats")).pop() ?? "" })
+        if (out.includes("open "))
+          resolve({
+            child,
+            stats: () =>
+              out
+                .trim()
+                .split("\n")
+                .filter((l) => l.startsWith("stats"))
+                .pop() ?? ""
+          })
       })
       child.stderr!.on("data", (d) => (out += d))
       child.once("exit", (code) => reject(new Error(`flooder exited with ${code}: ${out}`)))
@@ -192,7 +233,7 @@ describe("fair admission under a flood", { timeout: 120_000 }, () => {
       // A sustained flood: every one of the 2,000 has been closed and reopened twice. (A client that
       // arrives with the very first burst of 2,000 connects queues behind them in the kernel.)
       const closedSoFar = () => Number(f.stats().split(" ")[2] ?? 0)
-      for (const until = Date.now() + 30_000; closedSoFar() < 4_000 && Date.now() < until; ) await sleep(100)
+      for (const until = Date.now() + 30_000; closedSoFar() < 4_000 && Date.now() < until;) await sleep(100)
       expect(closedSoFar()).toBeGreaterThanOrEqual(4_000)
       const times: Array<number> = []
       for (let i = 0; i < 20; i++) {
@@ -205,7 +246,9 @@ describe("fair admission under a flood", { timeout: 120_000 }, () => {
       const stats = f.stats()
       f.child.kill("SIGKILL")
       const sorted = [...times].sort((a, b) => a - b)
-      console.log(`[figures] flood of 2000 idle sockets (${stats}: opened, closed by the Gateway, live): connect times ms ${times.join(",")}; median ${sorted[10]}, max ${sorted[19]}`)
+      console.log(
+        `[figures] flood of 2000 idle sockets (${stats}: opened, closed by the Gateway, live): connect times ms ${times.join(",")}; median ${sorted[10]}, max ${sorted[19]}`
+      )
       expect(sorted[19]).toBeLessThan(1_000)
       expect(g.gw.output()).toContain("too many unauthenticated connections")
       expect(g.gw.child.exitCode).toBeNull()
@@ -267,7 +310,11 @@ describe("Host allow-list before the upgrade and for the Control UI (DNS rebindi
   beforeAll(async () => {
     const dir = tempStateDir()
     fake = fakeTailscale(dir, { dnsName: `${MAGIC_DNS}.` })
-    g = await start({ controlUi: { allowedOrigins: ["https://ui.example.com"] }, tailscale: { mode: "serve" } }, fake.env, dir)
+    g = await start(
+      { controlUi: { allowedOrigins: ["https://ui.example.com"] }, tailscale: { mode: "serve" } },
+      fake.env,
+      dir
+    )
   })
   afterAll(async () => void (await g?.gw.stop()))
 
@@ -281,7 +328,13 @@ describe("Host allow-list before the upgrade and for the Control UI (DNS rebindi
     RawClient.open(g.url, { headers: { Host: host, ...headers }, origin })
 
   it("the Control UI is served for own names only; another name gets 403 naming gateway.controlUi.allowedOrigins; /health answers any", async () => {
-    for (const host of [`127.0.0.1:${g.gw.port}`, `localhost:${g.gw.port}`, `[::1]:${g.gw.port}`, "ui.example.com", MAGIC_DNS]) {
+    for (const host of [
+      `127.0.0.1:${g.gw.port}`,
+      `localhost:${g.gw.port}`,
+      `[::1]:${g.gw.port}`,
+      "ui.example.com",
+      MAGIC_DNS
+    ]) {
       expect(await get(host), host).toMatch(/^HTTP\/1\.1 200/)
     }
     const refused = await get(`rebind.attacker.example:${g.gw.port}`)
@@ -294,9 +347,19 @@ describe("Host allow-list before the upgrade and for the Control UI (DNS rebindi
   it("a browser upgrade whose Host is an attacker's name is refused (403), even with the matching Origin; own names and the MagicDNS name pass", async () => {
     const evil = `rebind.attacker.example:${g.gw.port}`
     await expect(browserUpgrade(evil, `http://${evil}`)).rejects.toThrow("HTTP 403")
-    await expect(browserUpgrade("other.tail9999.ts.net", "https://other.tail9999.ts.net", { "X-Forwarded-For": "100.64.0.9", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "other.tail9999.ts.net" })).rejects.toThrow("HTTP 403")
+    await expect(
+      browserUpgrade("other.tail9999.ts.net", "https://other.tail9999.ts.net", {
+        "X-Forwarded-For": "100.64.0.9",
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "other.tail9999.ts.net"
+      })
+    ).rejects.toThrow("HTTP 403")
     const own = await browserUpgrade(`127.0.0.1:${g.gw.port}`, `http://127.0.0.1:${g.gw.port}`)
-    const serve = await browserUpgrade(MAGIC_DNS, `https://${MAGIC_DNS}`, { "X-Forwarded-For": "100.64.0.9", "X-Forwarded-Proto": "https", "X-Forwarded-Host": MAGIC_DNS })
+    const serve = await browserUpgrade(MAGIC_DNS, `https://${MAGIC_DNS}`, {
+      "X-Forwarded-For": "100.64.0.9",
+      "X-Forwarded-Proto": "https",
+      "X-Forwarded-Host": MAGIC_DNS
+    })
     await own.event("connect.challenge")
     await serve.event("connect.challenge")
     own.ws.close()
@@ -311,13 +374,32 @@ describe("rate limits keyed on who is asking", { timeout: 90_000 }, () => {
   beforeAll(async () => {
     const dir = tempStateDir()
     const fake = fakeTailscale(dir, { dnsName: `${MAGIC_DNS}.` })
-    g = await start({ tailscale: { mode: "serve" }, auth: { token: TOKEN, allowTailscale: false, rateLimit: { maxAttempts: 3, windowMs: 60_000, lockoutMs: 300_000 } }, handshakeTimeoutMs: 3_000 }, fake.env, dir)
+    g = await start(
+      {
+        tailscale: { mode: "serve" },
+        auth: {
+          token: TOKEN,
+          allowTailscale: false,
+          rateLimit: { maxAttempts: 3, windowMs: 60_000, lockoutMs: 300_000 }
+        },
+        handshakeTimeoutMs: 3_000
+      },
+      fake.env,
+      dir
+    )
   })
   afterAll(async () => void (await g?.gw.stop()))
 
   /** A connect as Tailscale Serve forwards it: loopback peer with X-Forwarded-For/-Proto/-Host. */
   const viaServe = async (clientIp: string, token: string) => {
-    const c = await RawClient.open(g.url, { headers: { Host: MAGIC_DNS, "X-Forwarded-For": clientIp, "X-Forwarded-Proto": "https", "X-Forwarded-Host": MAGIC_DNS } })
+    const c = await RawClient.open(g.url, {
+      headers: {
+        Host: MAGIC_DNS,
+        "X-Forwarded-For": clientIp,
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": MAGIC_DNS
+      }
+    })
     await c.event("connect.challenge")
     const res = await c.connect(params({ auth: { token } }))
     c.ws.close()
@@ -342,7 +424,8 @@ describe("rate limits keyed on who is asking", { timeout: 90_000 }, () => {
 
   it("127.0.0.0/8 counts as one: a browser page locked out on 127.0.0.1 is locked out on 127.0.0.2 too; the local CLI's success does not wipe that", async () => {
     const origin = `http://127.0.0.1:${g.gw.port}`
-    for (let i = 0; i < 3; i++) expect((await direct(`guess-${i}`, { origin })).error.details.code).toBe("AUTH_TOKEN_MISMATCH")
+    for (let i = 0; i < 3; i++)
+      expect((await direct(`guess-${i}`, { origin })).error.details.code).toBe("AUTH_TOKEN_MISMATCH")
     expect((await direct(TOKEN, { origin, localAddress: "127.0.0.2" })).error.details.code).toBe("AUTH_RATE_LIMITED")
     expect((await direct(TOKEN)).ok).toBe(true)
     expect((await direct(TOKEN, { origin })).error.details.code).toBe("AUTH_RATE_LIMITED")
@@ -350,11 +433,14 @@ describe("rate limits keyed on who is asking", { timeout: 90_000 }, () => {
 
   it("after a local brute force the owner's right token still connects: the escalating delay stays below the handshake timeout (3 s here)", async () => {
     // Wrong guesses from this machine, in parallel as an attacker would: delays 250 ms doubling.
-    for (let round = 0; round < 3; round++) await Promise.all(Array.from({ length: 4 }, (_, i) => direct(`local-guess-${round}-${i}`).catch(() => undefined)))
+    for (let round = 0; round < 3; round++)
+      await Promise.all(Array.from({ length: 4 }, (_, i) => direct(`local-guess-${round}-${i}`).catch(() => undefined)))
     const t0 = Date.now()
     const res = await direct(TOKEN)
     const ms = Date.now() - t0
-    console.log(`[figures] owner's connect after 12 wrong local guesses: ${ms} ms (handshake timeout 3000 ms, delay cap 1500 ms)`)
+    console.log(
+      `[figures] owner's connect after 12 wrong local guesses: ${ms} ms (handshake timeout 3000 ms, delay cap 1500 ms)`
+    )
     expect(res.ok).toBe(true)
     expect(ms).toBeLessThan(3_000)
     expect(g.gw.child.exitCode).toBeNull()

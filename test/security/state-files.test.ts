@@ -52,7 +52,9 @@ describe("private files", () => {
     fs.symlinkSync(target, path.join(dir, "identity", "device-auth.json"))
     storeDeviceToken(dir, "__proto__", "d1", "t1")
     expect(fs.readFileSync(target, "utf8")).toBe("precious\n")
-    expect(JSON.parse(fs.readFileSync(path.join(dir, "identity", "device-auth.json"), "utf8")).tokens).toEqual({ __proto__: expect.anything() })
+    expect(JSON.parse(fs.readFileSync(path.join(dir, "identity", "device-auth.json"), "utf8")).tokens).toEqual({
+      __proto__: expect.anything()
+    })
   })
 })
 
@@ -71,9 +73,15 @@ describe("session files through a real Gateway", () => {
     fs.mkdirSync(sessions, { recursive: true, mode: 0o700 })
     // One planted before start (read at start-up), one for a session the Gateway will write.
     fs.symlinkSync(target, path.join(sessions, "main.jsonl"))
-    const env = { ...cliEnv(stateDir), OPENCLAW_GATEWAY_TOKEN: "state-files-token-0123456789", OPENCLAW_GATEWAY_PORT: String(await freePort()) }
+    const env = {
+      ...cliEnv(stateDir),
+      OPENCLAW_GATEWAY_TOKEN: "state-files-token-0123456789",
+      OPENCLAW_GATEWAY_PORT: String(await freePort())
+    }
     gw = await startGateway([], env)
-    expect(gw.output()).toMatch(/warning: cannot read session file .*main\.jsonl: refusing .*main\.jsonl: it is a symbolic link/)
+    expect(gw.output()).toMatch(
+      /warning: cannot read session file .*main\.jsonl: refusing .*main\.jsonl: it is a symbolic link/
+    )
 
     const sent = await runCli(["gateway", "send", "--to", "main", "--message", "into the link?"], env)
     expect(sent.code).toBe(1)
@@ -83,8 +91,10 @@ describe("session files through a real Gateway", () => {
     expect(later.code).toBe(1)
     const deadline = Date.now() + 5_000
     // Logged as an error (the connection fibers log with Effect's default format: level=ERROR).
-    const logged = (file: string) => new RegExp(`(error: |level=ERROR .*)cannot write session file: refusing .*${file}: it is a symbolic link`)
-    while (!logged("later\\.jsonl").test(gw.output()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+    const logged = (file: string) =>
+      new RegExp(`(error: |level=ERROR .*)cannot write session file: refusing .*${file}: it is a symbolic link`)
+    while (!logged("later\\.jsonl").test(gw.output()) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50))
     expect(gw.output()).toMatch(logged("main\\.jsonl"))
     expect(gw.output()).toMatch(logged("later\\.jsonl"))
     expect(fs.readFileSync(target, "utf8")).toBe("precious\n")

@@ -51,7 +51,11 @@ export interface GatewayProcess {
 }
 
 /** Starts `openclaw gateway run` and waits for its `listening on` line. */
-export const startGateway = async (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv, timeoutMs = 15_000): Promise<GatewayProcess> => {
+export const startGateway = async (
+  args: ReadonlyArray<string>,
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 15_000
+): Promise<GatewayProcess> => {
   const child = spawn(BIN, ["gateway", "run", ...args], { env, stdio: ["ignore", "pipe", "pipe"] })
   let out = ""
   child.stdout!.on("data", (d) => (out += d))

@@ -35,7 +35,13 @@ import type { Provider } from "../../src/services/agent/AgentRuntime.js"
 /** A connected client with every operator scope, closed when the layer is released. */
 export class TestClient extends Context.Tag("test/TestClient")<TestClient, GatewayClient.GatewayConnection>() {}
 
-export const ALL_OPERATOR_SCOPES = ["operator.read", "operator.write", "operator.admin", "operator.pairing", "operator.approvals"]
+export const ALL_OPERATOR_SCOPES = [
+  "operator.read",
+  "operator.write",
+  "operator.admin",
+  "operator.pairing",
+  "operator.approvals"
+]
 
 const unprovided = (service: string, call: string) =>
   Effect.dieMessage(`${service}.${call} was called, but the test's mock does not provide it`)
@@ -82,7 +88,12 @@ export const GatewayTestWith = (options: GatewayTestOptions = {}) => {
   const client = Layer.scoped(
     TestClient,
     Effect.flatMap(Gateway, (gateway) =>
-      GatewayClient.connect({ url: gateway.url, token: "test-token", scopes: ALL_OPERATOR_SCOPES, client: { id: "test-client", mode: "test" } })
+      GatewayClient.connect({
+        url: gateway.url,
+        token: "test-token",
+        scopes: ALL_OPERATOR_SCOPES,
+        client: { id: "test-client", mode: "test" }
+      })
     )
   )
   return Layer.provideMerge(client, services)

@@ -10,7 +10,13 @@ import { cliEnv, freePort, type GatewayProcess, startGateway, tempStateDir } fro
 import { authenticated, RawClient, TOKEN } from "./gateway.js"
 import { newIdentity, nodeConnect, type TestIdentity, writeIdentity } from "./node.js"
 
-export const ALL_SCOPES = ["operator.read", "operator.write", "operator.admin", "operator.pairing", "operator.approvals"]
+export const ALL_SCOPES = [
+  "operator.read",
+  "operator.write",
+  "operator.admin",
+  "operator.pairing",
+  "operator.approvals"
+]
 
 export interface LiveGateway {
   readonly process: GatewayProcess
@@ -29,9 +35,15 @@ export interface LiveGateway {
 }
 
 /** `gateway`: more of the config file's gateway section (its auth.token is TOKEN). */
-export const startLiveGateway = async (args: ReadonlyArray<string> = [], gateway: { auth?: Record<string, unknown>; [key: string]: unknown } = {}): Promise<LiveGateway> => {
+export const startLiveGateway = async (
+  args: ReadonlyArray<string> = [],
+  gateway: { auth?: Record<string, unknown>; [key: string]: unknown } = {}
+): Promise<LiveGateway> => {
   const stateDir = tempStateDir()
-  fs.writeFileSync(path.join(stateDir, "openclaw.json"), JSON.stringify({ gateway: { ...gateway, auth: { token: TOKEN, ...gateway.auth } } }))
+  fs.writeFileSync(
+    path.join(stateDir, "openclaw.json"),
+    JSON.stringify({ gateway: { ...gateway, auth: { token: TOKEN, ...gateway.auth } } })
+  )
   const nodeIdentity = newIdentity()
   writeIdentity(stateDir, nodeIdentity)
   const gw = await startGateway(["--port", String(await freePort()), ...args], cliEnv(stateDir))
@@ -50,7 +62,10 @@ export const startLiveGateway = async (args: ReadonlyArray<string> = [], gateway
       return client
     },
     expectServing: async () => {
-      expect(alive(), `the Gateway exited (code ${gw.child.exitCode}, signal ${gw.child.signalCode}):\n${gw.output().slice(-4000)}`).toBe(true)
+      expect(
+        alive(),
+        `the Gateway exited (code ${gw.child.exitCode}, signal ${gw.child.signalCode}):\n${gw.output().slice(-4000)}`
+      ).toBe(true)
       const c = await authenticated(url)
       try {
         expect((await c.request("health")).ok).toBe(true)

@@ -22,7 +22,12 @@ export const writeIdentity = (stateDir: string, id: TestIdentity) => {
   fs.mkdirSync(path.join(stateDir, "identity"), { recursive: true, mode: 0o700 })
   fs.writeFileSync(
     path.join(stateDir, "identity", "device.json"),
-    JSON.stringify({ version: 1, deviceId: id.deviceId, publicKey: id.publicKey, privateKeyPem: id.privateKey.export({ format: "pem", type: "pkcs8" }) }),
+    JSON.stringify({
+      version: 1,
+      deviceId: id.deviceId,
+      publicKey: id.publicKey,
+      privateKeyPem: id.privateKey.export({ format: "pem", type: "pkcs8" })
+    }),
     { mode: 0o600 }
   )
 }
@@ -45,7 +50,14 @@ export interface NodeConnectOptions {
 export const nodeConnect = async (url: string, id: TestIdentity, o: NodeConnectOptions = {}) => {
   const client = await RawClient.open(url, o.headers === undefined ? {} : { headers: o.headers })
   const challenge = (await client.event("connect.challenge")).payload.nonce as string
-  const client_ = { id: "node-host", version: "1.0.0", platform: "Linux", mode: "node", displayName: o.displayName ?? "test-node", deviceFamily: "Linux" }
+  const client_ = {
+    id: "node-host",
+    version: "1.0.0",
+    platform: "Linux",
+    mode: "node",
+    displayName: o.displayName ?? "test-node",
+    deviceFamily: "Linux"
+  }
   const auth = o.auth ?? { token: TOKEN }
   const signedAt = o.signedAt ?? Date.now()
   const nonce = o.nonce ? o.nonce(challenge) : challenge
@@ -61,7 +73,13 @@ export const nodeConnect = async (url: string, id: TestIdentity, o: NodeConnectO
     platform: client_.platform,
     deviceFamily: client_.deviceFamily
   })
-  const device = { id: o.deviceId ?? id.deviceId, publicKey: o.publicKey ?? id.publicKey, signature: sign(null, Buffer.from(payload), id.privateKey).toString("base64url"), signedAt, nonce }
+  const device = {
+    id: o.deviceId ?? id.deviceId,
+    publicKey: o.publicKey ?? id.publicKey,
+    signature: sign(null, Buffer.from(payload), id.privateKey).toString("base64url"),
+    signedAt,
+    nonce
+  }
   const res = await client.connect(
     connectParams({
       role: "node",
@@ -89,7 +107,10 @@ export const serveInvokes = (client: RawClient) => {
     const { id, nodeId, command, paramsJSON } = f.payload
     if (command === "slow") return
     const params = JSON.parse(paramsJSON)
-    const reply = command === "fail" ? { ok: false, error: { code: "INVALID_REQUEST", message: "nope" } } : { ok: true, payload: { command, params } }
+    const reply =
+      command === "fail"
+        ? { ok: false, error: { code: "INVALID_REQUEST", message: "nope" } }
+        : { ok: true, payload: { command, params } }
     client.send({ type: "req", id: `result-${id}`, method: "node.invoke.result", params: { id, nodeId, ...reply } })
   })
   return seen

@@ -87,7 +87,10 @@ export async function startSshd(options = {}) {
   })
   const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve(code ?? signal)))
   await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`sshd did not start within ${options.readyTimeoutMs ?? 10_000} ms:\n${log}`)), options.readyTimeoutMs ?? 10_000)
+    const timer = setTimeout(
+      () => reject(new Error(`sshd did not start within ${options.readyTimeoutMs ?? 10_000} ms:\n${log}`)),
+      options.readyTimeoutMs ?? 10_000
+    )
     const check = () => {
       if (/Server listening on 127\.0\.0\.1 port/.test(log)) {
         clearTimeout(timer)
@@ -117,7 +120,8 @@ export async function startSshd(options = {}) {
     /** A known_hosts file that lists ANOTHER key for this server (a changed host key). */
     wrongKnownHostsFile() {
       const file = path.join(dir, "known_hosts.wrong")
-      if (!fs.existsSync(file)) fs.writeFileSync(file, knownHostsLine(port, keygen(path.join(dir, "other_host_ed25519"), "not-this-host")))
+      if (!fs.existsSync(file))
+        fs.writeFileSync(file, knownHostsLine(port, keygen(path.join(dir, "other_host_ed25519"), "not-this-host")))
       return file
     },
     /** A key the server does not accept. */

@@ -29,7 +29,11 @@ export interface FakeTailscale {
   readonly route443: () => string | undefined
 }
 
-export const fakeTailscale = (dir: string, initial: FakeState = {}, options: { onPath?: boolean } = {}): FakeTailscale => {
+export const fakeTailscale = (
+  dir: string,
+  initial: FakeState = {},
+  options: { onPath?: boolean } = {}
+): FakeTailscale => {
   const file = path.join(dir, "fake-tailscale-state.json")
   const binDir = path.join(dir, "bin")
   fs.mkdirSync(binDir, { recursive: true })
@@ -60,7 +64,11 @@ export const foreignRoute = (httpsPort: number, target: string) => ({
 })
 
 /** Polls until `f` returns a truthy value, or throws after timeoutMs. */
-export const eventually = async <T>(f: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000, what = "condition"): Promise<T> => {
+export const eventually = async <T>(
+  f: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 10_000,
+  what = "condition"
+): Promise<T> => {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const v = await f()

@@ -6,7 +6,9 @@ import type { Browser, Page } from "playwright-core"
 export const CHROMIUM = "/usr/bin/chromium"
 export const chromiumInstalled = fs.existsSync(CHROMIUM)
 
-export const launchBrowser = async (extraArgs: ReadonlyArray<string> = []): Promise<{ browser: Browser; close: () => Promise<void> }> => {
+export const launchBrowser = async (
+  extraArgs: ReadonlyArray<string> = []
+): Promise<{ browser: Browser; close: () => Promise<void> }> => {
   const { chromium } = await import("playwright-core")
   const browser = await chromium.launch({
     executablePath: CHROMIUM,

@@ -19,7 +19,8 @@ import { slowModel } from "../support/fake-model.js"
 import { TOKEN as IN_PROCESS_TOKEN, withGateway } from "../support/gateway.js"
 import { chromiumInstalled, launchBrowser, screenshot } from "./browser.js"
 
-if (!chromiumInstalled && process.env.CI) throw new Error("chromium missing: .ci/run installs it (apt-get install chromium)")
+if (!chromiumInstalled && process.env.CI)
+  throw new Error("chromium missing: .ci/run installs it (apt-get install chromium)")
 
 const TOKEN = "ui-test-token-7c3e9a1f5b2d4e6a"
 const PROXY_HOST = "gateway.tailnet.test"
@@ -49,7 +50,12 @@ describe.skipIf(!chromiumInstalled)("Control UI in Chromium", { timeout: 60_000 
     const stateDir = tempStateDir()
     port = await freePort()
     // The reverse-proxy test reaches the Gateway by PROXY_HOST, a name it only knows from allowedOrigins (DNS-rebinding guard).
-    fs.writeFileSync(path.join(stateDir, "openclaw.json"), JSON.stringify({ gateway: { port, auth: { token: TOKEN }, controlUi: { allowedOrigins: [`https://${PROXY_HOST}`] } } }))
+    fs.writeFileSync(
+      path.join(stateDir, "openclaw.json"),
+      JSON.stringify({
+        gateway: { port, auth: { token: TOKEN }, controlUi: { allowedOrigins: [`https://${PROXY_HOST}`] } }
+      })
+    )
     env = cliEnv(stateDir)
     gw = await startGateway([], env)
     base = `http://127.0.0.1:${port}`
@@ -161,15 +167,23 @@ describe.skipIf(!chromiumInstalled)("Control UI in Chromium", { timeout: 60_000 
     await screenshot(page, "02-overview")
     // The next visit signs in with this browser's own device token; the shared token is not kept (nor in the URL).
     expect(await page.evaluate(() => localStorage.getItem("openclaw.controlUi.auth"))).toBeNull()
-    expect(await page.evaluate(() => localStorage.getItem("openclaw.controlUi.deviceToken"))).toMatch(/"token":"[A-Za-z0-9_-]{43}"/)
+    expect(await page.evaluate(() => localStorage.getItem("openclaw.controlUi.deviceToken"))).toMatch(
+      /"token":"[A-Za-z0-9_-]{43}"/
+    )
   })
 
   it("shows presence: this page as openclaw-control-ui (ui), a WebChat page as webchat", async () => {
     const chatPage = await signedIn("/webchat")
     const page = await signedIn()
     await page.click('[data-view="presence"]')
-    await page.locator('#presence-table tr[data-client="openclaw-control-ui"][data-mode="ui"]').first().waitFor({ timeout: 10_000 })
-    await page.locator('#presence-table tr[data-client="openclaw-control-ui"][data-mode="webchat"]').first().waitFor({ timeout: 10_000 })
+    await page
+      .locator('#presence-table tr[data-client="openclaw-control-ui"][data-mode="ui"]')
+      .first()
+      .waitFor({ timeout: 10_000 })
+    await page
+      .locator('#presence-table tr[data-client="openclaw-control-ui"][data-mode="webchat"]')
+      .first()
+      .waitFor({ timeout: 10_000 })
     expect(await page.locator("#presence-table .badge", { hasText: "this page" }).count()).toBe(1)
     await screenshot(page, "03-presence")
     await chatPage.close()
@@ -182,7 +196,10 @@ describe.skipIf(!chromiumInstalled)("Control UI in Chromium", { timeout: 60_000 
     const page = await signedIn()
     await page.click('[data-view="pairing"]')
     if (offersPairing) await page.locator("#pairing-pending").waitFor({ timeout: 10_000 })
-    else expect(await page.locator("#pairing-unavailable").textContent()).toContain("Pairing is not available on this Gateway")
+    else
+      expect(await page.locator("#pairing-unavailable").textContent()).toContain(
+        "Pairing is not available on this Gateway"
+      )
     await screenshot(page, "04-pairing")
   })
 
@@ -203,7 +220,9 @@ describe.skipIf(!chromiumInstalled)("Control UI in Chromium", { timeout: 60_000 
     })
     await page.fill("#chat-input", "hello from the browser, how are you today")
     await page.press("#chat-input", "Enter")
-    const final = page.locator('#chat-messages .msg.assistant[data-state="final"]', { hasText: "Echo: hello from the browser, how are you today" })
+    const final = page.locator('#chat-messages .msg.assistant[data-state="final"]', {
+      hasText: "Echo: hello from the browser, how are you today"
+    })
     await final.waitFor({ timeout: 15_000 })
     const seen: Array<string> = await page.evaluate(() => (window as any).__seen)
     const partial = seen.filter((t) => t.length > 0 && t !== "Echo: hello from the browser, how are you today")
@@ -212,7 +231,9 @@ describe.skipIf(!chromiumInstalled)("Control UI in Chromium", { timeout: 60_000 
     expect(await page.locator("#chat-messages .msg.user", { hasText: "hello from the browser" }).count()).toBe(1)
     await screenshot(page, "05-webchat")
     await page.reload()
-    await page.locator('#chat-messages .msg.assistant[data-state="final"]', { hasText: "Echo: hello from the browser" }).waitFor({ timeout: 15_000 })
+    await page
+      .locator('#chat-messages .msg.assistant[data-state="final"]', { hasText: "Echo: hello from the browser" })
+      .waitFor({ timeout: 15_000 })
     expect(await page.locator('#session-list [data-session="main"]').count()).toBe(1)
   })
 
@@ -275,10 +296,14 @@ describe.skipIf(!chromiumInstalled)("Control UI in Chromium", { timeout: 60_000 
     await page.locator("#conn-pill.connected").waitFor({ timeout: 45_000 })
     expect(await page.locator("#banner").isHidden()).toBe(true)
     // The session's history came back from disk.
-    await page.locator('#chat-messages .msg.assistant[data-state="final"]', { hasText: "Echo: hello from the browser" }).waitFor({ timeout: 15_000 })
+    await page
+      .locator('#chat-messages .msg.assistant[data-state="final"]', { hasText: "Echo: hello from the browser" })
+      .waitFor({ timeout: 15_000 })
     await page.fill("#chat-input", "still there?")
     await page.press("#chat-input", "Enter")
-    await page.locator('#chat-messages .msg.assistant[data-state="final"]', { hasText: "Echo: still there?" }).waitFor({ timeout: 15_000 })
+    await page
+      .locator('#chat-messages .msg.assistant[data-state="final"]', { hasText: "Echo: still there?" })
+      .waitFor({ timeout: 15_000 })
   }, 90_000)
 
   it("works under a basePath: /x redirects to /x/, assets and the WebSocket resolve under it", () =>
@@ -295,24 +320,55 @@ describe.skipIf(!chromiumInstalled)("Control UI in Chromium", { timeout: 60_000 
 
   it("works behind an https reverse proxy under a path prefix (like Tailscale Serve): assets and a same-origin wss://", async () => {
     const dir = tempStateDir()
-    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem"), "-days", "1", "-subj", `/CN=${PROXY_HOST}`], { stdio: "ignore" })
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        path.join(dir, "key.pem"),
+        "-out",
+        path.join(dir, "cert.pem"),
+        "-days",
+        "1",
+        "-subj",
+        `/CN=${PROXY_HOST}`
+      ],
+      { stdio: "ignore" }
+    )
     const prefix = "/oc"
     const strip = (url: string | undefined) => (url ?? "/").slice(prefix.length) || "/"
-    const forwarded = (req: http.IncomingMessage) => ({ ...req.headers, "x-forwarded-proto": "https", "x-forwarded-host": req.headers.host!, "x-forwarded-for": "100.64.0.7" })
-    let upgrades: Array<string> = []
-    const proxy = https.createServer({ key: fs.readFileSync(path.join(dir, "key.pem")), cert: fs.readFileSync(path.join(dir, "cert.pem")) }, (req, res) => {
-      if (!req.url?.startsWith(`${prefix}/`) && req.url !== prefix) return void res.writeHead(404).end()
-      const upstream = http.request({ host: "127.0.0.1", port: gw.port, path: strip(req.url), method: req.method, headers: forwarded(req) }, (r) => {
-        res.writeHead(r.statusCode ?? 502, r.headers)
-        r.pipe(res)
-      })
-      upstream.on("error", (e) => res.writeHead(502).end(String(e)))
-      req.pipe(upstream)
+    const forwarded = (req: http.IncomingMessage) => ({
+      ...req.headers,
+      "x-forwarded-proto": "https",
+      "x-forwarded-host": req.headers.host!,
+      "x-forwarded-for": "100.64.0.7"
     })
+    let upgrades: Array<string> = []
+    const proxy = https.createServer(
+      { key: fs.readFileSync(path.join(dir, "key.pem")), cert: fs.readFileSync(path.join(dir, "cert.pem")) },
+      (req, res) => {
+        if (!req.url?.startsWith(`${prefix}/`) && req.url !== prefix) return void res.writeHead(404).end()
+        const upstream = http.request(
+          { host: "127.0.0.1", port: gw.port, path: strip(req.url), method: req.method, headers: forwarded(req) },
+          (r) => {
+            res.writeHead(r.statusCode ?? 502, r.headers)
+            r.pipe(res)
+          }
+        )
+        upstream.on("error", (e) => res.writeHead(502).end(String(e)))
+        req.pipe(upstream)
+      }
+    )
     proxy.on("upgrade", (req, client: net.Socket, head) => {
       upgrades.push(req.url ?? "")
       const upstream = net.connect(gw.port, "127.0.0.1", () => {
-        const headers = Object.entries(forwarded(req)).map(([k, v]) => `${k}: ${v}`).join("\r\n")
+        const headers = Object.entries(forwarded(req))
+          .map(([k, v]) => `${k}: ${v}`)
+          .join("\r\n")
         upstream.write(`GET ${strip(req.url)} HTTP/1.1\r\n${headers}\r\n\r\n`)
         upstream.write(head)
         upstream.pipe(client)
@@ -342,27 +398,40 @@ describe.skipIf(!chromiumInstalled)("Control UI in Chromium", { timeout: 60_000 
     const model = await slowModel(["This ", "reply ", "takes ", "a ", "long ", "time ", "to ", "finish."], 700)
     extraServers.push(model)
     const baseUrl = model.baseUrl
-    await withGateway({ agent: { provider: { kind: "openai", baseUrl, model: "slow-model", apiKeyEnv: undefined } } }, async (inProcess) => {
-      const page = await newPage()
-      await page.goto(`${inProcess.url.replace("ws://", "http://")}/webchat#token=${IN_PROCESS_TOKEN}`)
-      await page.locator("#conn-pill.connected").waitFor({ timeout: 15_000 })
-      await page.fill("#chat-input", "tell me a long story")
-      await page.click("#chat-send")
-      await page.locator('#chat-messages .msg.assistant[data-state="streaming"]', { hasText: "This" }).waitFor({ timeout: 10_000 })
-      await page.locator("#chat-abort").click()
-      const aborted = page.locator('#chat-messages .msg.assistant[data-state="aborted"]')
-      await aborted.waitFor({ timeout: 10_000 })
-      expect((await aborted.textContent())!).toContain("This ")
-      expect((await aborted.textContent())!).not.toContain("finish.")
-      expect(await page.locator("#chat-abort").isHidden()).toBe(true)
-      await screenshot(page, "08-webchat-aborted")
-      await page.close()
-    })
+    await withGateway(
+      { agent: { provider: { kind: "openai", baseUrl, model: "slow-model", apiKeyEnv: undefined } } },
+      async (inProcess) => {
+        const page = await newPage()
+        await page.goto(`${inProcess.url.replace("ws://", "http://")}/webchat#token=${IN_PROCESS_TOKEN}`)
+        await page.locator("#conn-pill.connected").waitFor({ timeout: 15_000 })
+        await page.fill("#chat-input", "tell me a long story")
+        await page.click("#chat-send")
+        await page
+          .locator('#chat-messages .msg.assistant[data-state="streaming"]', { hasText: "This" })
+          .waitFor({ timeout: 10_000 })
+        await page.locator("#chat-abort").click()
+        const aborted = page.locator('#chat-messages .msg.assistant[data-state="aborted"]')
+        await aborted.waitFor({ timeout: 10_000 })
+        expect((await aborted.textContent())!).toContain("This ")
+        expect((await aborted.textContent())!).not.toContain("finish.")
+        expect(await page.locator("#chat-abort").isHidden()).toBe(true)
+        await screenshot(page, "08-webchat-aborted")
+        await page.close()
+      }
+    )
   })
 
   it("password auth: the form signs in with a password; a wrong one shows the Gateway's message", () =>
     withGateway(
-      { auth: { ...testSettings().auth, mode: "password", token: undefined, password: Redacted.make("correct horse battery"), secretSource: "test" } },
+      {
+        auth: {
+          ...testSettings().auth,
+          mode: "password",
+          token: undefined,
+          password: Redacted.make("correct horse battery"),
+          secretSource: "test"
+        }
+      },
       async (inProcess) => {
         const page = await newPage()
         await page.goto(inProcess.url.replace("ws://", "http://") + "/")
@@ -372,7 +441,9 @@ describe.skipIf(!chromiumInstalled)("Control UI in Chromium", { timeout: 60_000 
         await page.check("#auth-kind-password")
         await page.fill("#auth-secret", "wrong horse")
         await page.click("#auth-submit")
-        await page.locator("#auth-error", { hasText: "unauthorized: gateway password mismatch" }).waitFor({ timeout: 10_000 })
+        await page
+          .locator("#auth-error", { hasText: "unauthorized: gateway password mismatch" })
+          .waitFor({ timeout: 10_000 })
         await page.check("#auth-kind-password")
         await page.fill("#auth-secret", "correct horse battery")
         await page.click("#auth-submit")

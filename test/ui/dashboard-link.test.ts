@@ -54,7 +54,11 @@ describe.skipIf(!chromiumInstalled)("the dashboard link in the Control UI", () =
       expect(page.url()).toBe(controlUiUrl)
       // Signed in with the link's token, the page became a device of its own: it keeps the device
       // token the Gateway issued, never the shared token (see "Operator devices" in the README).
-      const stored = await page.waitForFunction(() => localStorage.getItem("openclaw.controlUi.deviceToken"), undefined, { timeout: 10_000 })
+      const stored = await page.waitForFunction(
+        () => localStorage.getItem("openclaw.controlUi.deviceToken"),
+        undefined,
+        { timeout: 10_000 }
+      )
       expect(await stored.jsonValue()).toBeTruthy()
       expect(await page.evaluate(() => JSON.stringify({ ...localStorage }))).not.toContain(TOKEN)
     } finally {

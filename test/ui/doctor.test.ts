@@ -19,7 +19,11 @@ describe.skipIf(!chromiumInstalled)("Control UI: Diagnose", { timeout: 60_000 },
 
   beforeAll(async () => {
     stateDir = tempStateDir()
-    fs.writeFileSync(path.join(stateDir, "openclaw.json"), JSON.stringify({ gateway: { port: await freePort(), auth: { token: TOKEN } } }), { mode: 0o600 })
+    fs.writeFileSync(
+      path.join(stateDir, "openclaw.json"),
+      JSON.stringify({ gateway: { port: await freePort(), auth: { token: TOKEN } } }),
+      { mode: 0o600 }
+    )
     gw = await startGateway([], cliEnv(stateDir))
     const launched = await launchBrowser()
     browser = launched.browser
@@ -34,21 +38,29 @@ describe.skipIf(!chromiumInstalled)("Control UI: Diagnose", { timeout: 60_000 },
     const page = await browser.newPage()
     await page.goto(`http://127.0.0.1:${gw.port}/#token=${TOKEN}`)
     await page.locator("#diagnose").click({ timeout: 15_000 })
-    await expect.poll(() => page.locator("#doctor-summary").textContent(), { timeout: 15_000 }).toBe("All checks passed.")
+    await expect
+      .poll(() => page.locator("#doctor-summary").textContent(), { timeout: 15_000 })
+      .toBe("All checks passed.")
     const rows = page.locator("#doctor-table tbody tr[data-step]")
-    expect(await rows.evaluateAll((trs) => trs.map((tr) => [tr.getAttribute("data-step"), tr.getAttribute("data-ok")]))).toEqual([
+    expect(
+      await rows.evaluateAll((trs) => trs.map((tr) => [tr.getAttribute("data-step"), tr.getAttribute("data-ok")]))
+    ).toEqual([
       ["process", "true"],
       ["state", "true"],
       ["exposure", "true"],
       ["audit", "true"]
     ])
-    expect(await page.locator('tr[data-step="process"]').textContent()).toContain(`PID ${gw.child.pid} is alive and listens on port ${gw.port}`)
+    expect(await page.locator('tr[data-step="process"]').textContent()).toContain(
+      `PID ${gw.child.pid} is alive and listens on port ${gw.port}`
+    )
     await screenshot(page, "doctor-01-healthy")
 
     fs.chmodSync(stateDir, 0o755)
     try {
       await page.locator("#diagnose").click()
-      await expect.poll(() => page.locator("#doctor-summary").textContent(), { timeout: 15_000 }).toBe("Stopped at state: fix it and diagnose again.")
+      await expect
+        .poll(() => page.locator("#doctor-summary").textContent(), { timeout: 15_000 })
+        .toBe("Stopped at state: fix it and diagnose again.")
       expect(await page.locator('tr[data-step="state"]').getAttribute("data-ok")).toBe("false")
       expect(await page.locator('tr[data-fix="state"]').textContent()).toContain(`chmod 700 ${stateDir}`)
       expect(await page.locator('tr[data-step="exposure"]').getAttribute("data-ok")).toBe("null")

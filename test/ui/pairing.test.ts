@@ -13,7 +13,8 @@ import { cliEnv, freePort, type GatewayProcess, runCli, startGateway, tempStateD
 import { type NodeHostProcess, startNodeHost } from "../support/node-host.js"
 import { chromiumInstalled, launchBrowser, screenshot } from "./browser.js"
 
-if (!chromiumInstalled && process.env.CI) throw new Error("chromium missing: .ci/run installs it (apt-get install chromium)")
+if (!chromiumInstalled && process.env.CI)
+  throw new Error("chromium missing: .ci/run installs it (apt-get install chromium)")
 
 const TOKEN = "ui-pairing-token-5e1b7d3c9a0f2468"
 
@@ -30,7 +31,10 @@ describe.skipIf(!chromiumInstalled)("Control UI pairing with real node hosts", {
 
   const cli = (args: ReadonlyArray<string>) => runCli(args, gwEnv, 40_000)
   const startNode = (name: string, stateDir = tempStateDir()) => {
-    const node = startNodeHost(["--url", `ws://127.0.0.1:${port}`, "--token", TOKEN, "--display-name", name], cliEnv(stateDir))
+    const node = startNodeHost(
+      ["--url", `ws://127.0.0.1:${port}`, "--token", TOKEN, "--display-name", name],
+      cliEnv(stateDir)
+    )
     nodes.push(node)
     return node
   }
@@ -44,7 +48,11 @@ describe.skipIf(!chromiumInstalled)("Control UI pairing with real node hosts", {
     siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}/`
     const stateDir = tempStateDir()
     port = await freePort()
-    fs.writeFileSync(path.join(stateDir, "openclaw.json"), JSON.stringify({ gateway: { port, auth: { token: TOKEN } } }), { mode: 0o600 })
+    fs.writeFileSync(
+      path.join(stateDir, "openclaw.json"),
+      JSON.stringify({ gateway: { port, auth: { token: TOKEN } } }),
+      { mode: 0o600 }
+    )
     gwEnv = cliEnv(stateDir)
     gw = await startGateway([], gwEnv)
     const launched = await launchBrowser()
@@ -86,7 +94,10 @@ describe.skipIf(!chromiumInstalled)("Control UI pairing with real node hosts", {
 
     const from = node.output().length
     await row.locator("button", { hasText: "Approve" }).click()
-    await node.waitFor(/connected to ws:\/\/127\.0\.0\.1:\d+ as node [0-9a-f]{12} \(laptop\); offering browser\.proxy/, from)
+    await node.waitFor(
+      /connected to ws:\/\/127\.0\.0\.1:\d+ as node [0-9a-f]{12} \(laptop\); offering browser\.proxy/,
+      from
+    )
     await page.locator("#pairing-pending", { hasText: "No pending requests." }).waitFor({ timeout: 10_000 })
     expect(await page.locator("#pairing-count").count()).toBe(0)
     // The paired list follows the node's connection by itself.
@@ -95,7 +106,9 @@ describe.skipIf(!chromiumInstalled)("Control UI pairing with real node hosts", {
     await screenshot(page, "pairing-02-approved")
 
     await page.click('[data-view="presence"]')
-    await page.locator('#nodes-table tr[data-client="node-host"][data-mode="node"]', { hasText: "laptop" }).waitFor({ timeout: 10_000 })
+    await page
+      .locator('#nodes-table tr[data-client="node-host"][data-mode="node"]', { hasText: "laptop" })
+      .waitFor({ timeout: 10_000 })
     await screenshot(page, "pairing-03-presence")
 
     const open = await cli(["browser", "open", siteUrl])
@@ -144,7 +157,10 @@ describe.skipIf(!chromiumInstalled)("Control UI pairing with real node hosts", {
     const row = page.locator(`#pairing-pending tr[data-request="${requestId}"]`)
     await row.waitFor({ timeout: 10_000 })
     await row.locator("button", { hasText: "Reject" }).click()
-    const code = await Promise.race([node.exited, new Promise<"running">((r) => setTimeout(() => r("running"), 20_000))])
+    const code = await Promise.race([
+      node.exited,
+      new Promise<"running">((r) => setTimeout(() => r("running"), 20_000))
+    ])
     expect(code, node.output()).toBe(1)
     expect(node.output()).toContain("an operator rejected this node's pairing request")
     expect(node.output()).toContain("openclaw node run")
@@ -165,7 +181,10 @@ describe.skipIf(!chromiumInstalled)("Control UI pairing with real node hosts", {
   it("a pending request whose expiresAt passes leaves the list on the page's own clock, with no server round trip", async () => {
     const node = startNode("sleepy")
     const [, requestId] = await node.waitFor(/waiting for approval: requestId ([0-9a-f-]{36})/)
-    const pending = JSON.parse((await cli(["nodes", "pending", "--json"])).stdout).pending as Array<{ requestId: string; expiresAt: number }>
+    const pending = JSON.parse((await cli(["nodes", "pending", "--json"])).stdout).pending as Array<{
+      requestId: string
+      expiresAt: number
+    }>
     const expiresAt = pending.find((p) => p.requestId === requestId)!.expiresAt
     expect(expiresAt).toBeGreaterThan(Date.now())
     // A page whose clock playwright controls (the Gateway's clock is untouched): jump past expiresAt.
@@ -181,7 +200,9 @@ describe.skipIf(!chromiumInstalled)("Control UI pairing with real node hosts", {
       const before = await row.textContent()
       await p2.clock.setSystemTime(expiresAt - 3_000)
       // The countdown ticks instead of staying frozen.
-      await p2.waitForFunction((prev) => document.querySelector(`#pairing-pending tr`)?.textContent !== prev, before, { timeout: 10_000 })
+      await p2.waitForFunction((prev) => document.querySelector(`#pairing-pending tr`)?.textContent !== prev, before, {
+        timeout: 10_000
+      })
       await p2.clock.setSystemTime(expiresAt + 1_000)
       await row.waitFor({ state: "detached", timeout: 10_000 })
       await p2.locator("#pairing-pending", { hasText: "No pending requests." }).waitFor({ timeout: 10_000 })

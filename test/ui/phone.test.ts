@@ -13,7 +13,8 @@ import { chromiumInstalled, launchBrowser, screenshot } from "./browser.js"
 const TOKEN = "ui-phone-token-2b7e4f9a1c3d5e60"
 
 /** How many line boxes an element's text occupies (1: it did not wrap). */
-const lineCount = (page: Page, selector: string) => page.locator(selector).evaluate((el) => new Set([...el.getClientRects()].map((r) => Math.round(r.top))).size)
+const lineCount = (page: Page, selector: string) =>
+  page.locator(selector).evaluate((el) => new Set([...el.getClientRects()].map((r) => Math.round(r.top))).size)
 
 describe.skipIf(!chromiumInstalled)("Control UI at phone width", { timeout: 90_000 }, () => {
   let gw: GatewayProcess
@@ -25,7 +26,10 @@ describe.skipIf(!chromiumInstalled)("Control UI at phone width", { timeout: 90_0
   beforeAll(async () => {
     const dir = tempStateDir()
     const port = await freePort()
-    fs.writeFileSync(path.join(dir, "openclaw.json"), JSON.stringify({ gateway: { port, auth: { token: TOKEN }, tls: { enabled: true } } }))
+    fs.writeFileSync(
+      path.join(dir, "openclaw.json"),
+      JSON.stringify({ gateway: { port, auth: { token: TOKEN }, tls: { enabled: true } } })
+    )
     env = cliEnv(dir)
     gw = await startGateway([], env)
     base = `https://127.0.0.1:${port}`
@@ -53,9 +57,17 @@ describe.skipIf(!chromiumInstalled)("Control UI at phone width", { timeout: 90_0
     const text = await page.locator('[data-field="tls-fingerprint"]').textContent()
     expect(text).toMatch(/^sha256 ([0-9A-F]{2}:){31}[0-9A-F]{2}$/)
     // It does wrap at this width (so the check below means something), and every byte is on one line.
-    const lines = await page.locator('[data-field="tls-fingerprint"] .byte').evaluateAll((spans) => new Set(spans.map((s) => Math.round(s.getBoundingClientRect().top))).size)
+    const lines = await page
+      .locator('[data-field="tls-fingerprint"] .byte')
+      .evaluateAll((spans) => new Set(spans.map((s) => Math.round(s.getBoundingClientRect().top))).size)
     expect(lines).toBeGreaterThan(1)
-    const split = await page.locator('[data-field="tls-fingerprint"] .byte').evaluateAll((spans) => spans.filter((s) => new Set([...s.getClientRects()].map((r) => Math.round(r.top))).size > 1).map((s) => s.textContent))
+    const split = await page
+      .locator('[data-field="tls-fingerprint"] .byte')
+      .evaluateAll((spans) =>
+        spans
+          .filter((s) => new Set([...s.getClientRects()].map((r) => Math.round(r.top))).size > 1)
+          .map((s) => s.textContent)
+      )
     expect(split).toEqual([])
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375)
     await screenshot(page, "phone-overview")
@@ -100,7 +112,9 @@ describe.skipIf(!chromiumInstalled)("Control UI at phone width", { timeout: 90_0
     await page.locator("#banner", { hasText: "It is not back yet" }).waitFor({ timeout: 15_000 })
     await page.waitForTimeout(2_500)
     expect(await page.locator("#banner").textContent()).toContain("The Gateway shut down (gateway stopping)")
-    expect(await page.locator('[data-field="reachable"]').textContent()).toBe("no: the Gateway shut down (gateway stopping)")
+    expect(await page.locator('[data-field="reachable"]').textContent()).toBe(
+      "no: the Gateway shut down (gateway stopping)"
+    )
     await screenshot(page, "phone-after-shutdown")
     gw = await startGateway([], env)
     await page.locator("#conn-pill.connected").waitFor({ timeout: 45_000 })

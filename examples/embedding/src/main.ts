@@ -14,12 +14,17 @@ const program = Effect.gen(function* () {
   // `health` is typed: result is HealthResult, not unknown.
   const health = yield* conn.request("health")
   const status = yield* conn.request("status")
-  console.log(`Gateway ${health.version} at ${gateway.url}: ok=${health.ok}, protocol ${status.protocol}, exposure ${JSON.stringify(status.exposure)}`)
+  console.log(
+    `Gateway ${health.version} at ${gateway.url}: ok=${health.ok}, protocol ${status.protocol}, exposure ${JSON.stringify(status.exposure)}`
+  )
 })
 
 const services = gatewayServices(
   // flags win over the file, as on the command line; port 0 takes any free port.
-  GatewayConfig.layerConfig({ gateway: { auth: { mode: "token", token } } }, { flags: { port: 0 }, stateDir: "/tmp/openclaw-embedding-example" }),
+  GatewayConfig.layerConfig(
+    { gateway: { auth: { mode: "token", token } } },
+    { flags: { port: 0 }, stateDir: "/tmp/openclaw-embedding-example" }
+  ),
   { exposure: TailscaleExposure.layerTest({ mode: "serve", state: "active", url: "https://gateway.example.ts.net/" }) }
 )
 

@@ -33,7 +33,6 @@ export interface Provider {
   readonly stream: (turns: ReadonlyArray<ChatTurn>, signal: AbortSignal) => AsyncIterable<string>
 }
 
-
 /** Splits text into `parts` pieces at spaces (deterministic), keeping every character. */
 export const splitIntoChunks = (text: string, parts: number): Array<string> => {
   const words = text.split(/(?<= )/)
@@ -63,7 +62,10 @@ const describeFetchError = (e: unknown): string => {
 }
 
 /** An OpenAI-compatible `POST {baseUrl}/chat/completions` with `stream: true`, read as SSE. */
-export const openaiProvider = (settings: Extract<AgentProviderSettings, { kind: "openai" }>, env: NodeJS.ProcessEnv = process.env): Provider => ({
+export const openaiProvider = (
+  settings: Extract<AgentProviderSettings, { kind: "openai" }>,
+  env: NodeJS.ProcessEnv = process.env
+): Provider => ({
   kind: "openai",
   label: `openai-compatible ${settings.model} at ${settings.baseUrl}`,
   model: settings.model,
@@ -85,12 +87,18 @@ export const openaiProvider = (settings: Extract<AgentProviderSettings, { kind: 
           accept: "text/event-stream",
           ...(key ? { authorization: `Bearer ${key}` } : {})
         },
-        body: JSON.stringify({ model: settings.model, stream: true, messages: turns.map((t) => ({ role: t.role, content: t.content })) }),
+        body: JSON.stringify({
+          model: settings.model,
+          stream: true,
+          messages: turns.map((t) => ({ role: t.role, content: t.content }))
+        }),
         signal
       })
     } catch (e) {
       if (signal.aborted) return
-      throw new AgentError({ message: `cannot reach the agent provider at ${url}: ${redact(describeFetchError(e))} (check agent.provider.baseUrl and that the server is running)` })
+      throw new AgentError({
+        message: `cannot reach the agent provider at ${url}: ${redact(describeFetchError(e))} (check agent.provider.baseUrl and that the server is running)`
+      })
     }
     if (!res.ok) {
       const body = redact((await res.text().catch(() => "")).slice(0, 500))
@@ -106,7 +114,9 @@ export const openaiProvider = (settings: Extract<AgentProviderSettings, { kind: 
           : res.status === 404
             ? " (check agent.provider.baseUrl, which should end in /v1 for most servers, and agent.provider.model)"
             : ""
-      throw new AgentError({ message: `the agent provider answered HTTP ${res.status}${detail ? `: ${detail.trim()}` : ""}${hint}` })
+      throw new AgentError({
+        message: `the agent provider answered HTTP ${res.status}${detail ? `: ${detail.trim()}` : ""}${hint}`
+      })
     }
     if (res.body === null) throw new AgentError({ message: "the agent provider sent an empty response" })
     const decoder = new TextDecoder()
@@ -127,7 +137,10 @@ export const openaiProvider = (settings: Extract<AgentProviderSettings, { kind: 
           } catch {
             continue
           }
-          if (json.error !== undefined) throw new AgentError({ message: `the agent provider reported an error: ${redact(json.error.message ?? "unknown")}` })
+          if (json.error !== undefined)
+            throw new AgentError({
+              message: `the agent provider reported an error: ${redact(json.error.message ?? "unknown")}`
+            })
           const content = json.choices?.[0]?.delta?.content
           if (typeof content === "string" && content.length > 0) yield content
         }
@@ -179,11 +192,18 @@ export interface AgentRuntimeService {
    * starts streaming the reply. Fails only when the message cannot be written.
    */
   readonly start: (
-    input: { readonly sessionKey: string; readonly message: string; readonly source: MessageSource; readonly runId?: string },
+    input: {
+      readonly sessionKey: string
+      readonly message: string
+      readonly source: MessageSource
+      readonly runId?: string
+    },
     onAccepted?: (runId: string) => void
   ) => Effect.Effect<RunHandle, SessionWriteError>
   /** The run's result, or undefined when it is unknown (never started, or forgotten after 10 min). */
-  readonly run: (runId: string) => { readonly done: Promise<RunResult>; readonly result: RunResult | undefined } | undefined
+  readonly run: (
+    runId: string
+  ) => { readonly done: Promise<RunResult>; readonly result: RunResult | undefined } | undefined
   /** Aborts the session's running runs (or just `runId`); returns the ids it aborted. */
   readonly abort: (sessionKey: string, runId?: string) => ReadonlyArray<string>
   readonly activeRuns: (sessionKey?: string) => ReadonlyArray<string>
@@ -211,7 +231,9 @@ export const make = (provider: Provider) =>
         if (chat !== undefined) gateway.broadcast("chat", { runId, sessionKey, seq, ...chat })
       }
       emit(undefined, { stream: "lifecycle", data: { phase: "start", provider: provider.kind } })
-      const turns: Array<ChatTurn> = sessions.history(sessionKey, MAX_TURNS).map((m) => ({ role: m.role, content: m.text }))
+      const turns: Array<ChatTurn> = sessions
+        .history(sessionKey, MAX_TURNS)
+        .map((m) => ({ role: m.role, content: m.text }))
       let text = ""
       let error: string | undefined
       try {
@@ -219,7 +241,13 @@ export const make = (provider: Provider) =>
           if (signal.aborted) break
           text += delta
           emit(
-            { state: "delta", delta, deltaText: text, replace: true, message: { role: "assistant", content: [{ type: "text", text }] } },
+            {
+              state: "delta",
+              delta,
+              deltaText: text,
+              replace: true,
+              message: { role: "assistant", content: [{ type: "text", text }] }
+            },
             { stream: "assistant", data: { text, delta } }
           )
         }
@@ -254,11 +282,23 @@ export const make = (provider: Provider) =>
         ...(error === undefined ? {} : { error }),
         ...(saved === undefined ? {} : { messageId: saved.id })
       }
-      const message = { role: "assistant", content: [{ type: "text", text }], text, timestamp: result.endedAt, ...(saved ? { id: saved.id } : {}) }
+      const message = {
+        role: "assistant",
+        content: [{ type: "text", text }],
+        text,
+        timestamp: result.endedAt,
+        ...(saved ? { id: saved.id } : {})
+      }
       if (finalStatus === "ok") emit({ state: "final", message }, { stream: "lifecycle", data: { phase: "end", text } })
-      else if (finalStatus === "aborted") emit({ state: "aborted", message }, { stream: "lifecycle", data: { phase: "aborted", text } })
-      else emit({ state: "error", errorMessage: error, ...(text ? { message } : {}) }, { stream: "lifecycle", data: { phase: "error", error } })
-      if (error !== undefined) Runtime.runSync(effectRuntime)(Effect.logWarning(`agent run ${runId} (session ${sessionKey}) failed: ${error}`))
+      else if (finalStatus === "aborted")
+        emit({ state: "aborted", message }, { stream: "lifecycle", data: { phase: "aborted", text } })
+      else
+        emit(
+          { state: "error", errorMessage: error, ...(text ? { message } : {}) },
+          { stream: "lifecycle", data: { phase: "error", error } }
+        )
+      if (error !== undefined)
+        Runtime.runSync(effectRuntime)(Effect.logWarning(`agent run ${runId} (session ${sessionKey}) failed: ${error}`))
       return result
     }
 
@@ -266,7 +306,13 @@ export const make = (provider: Provider) =>
       Effect.gen(function* () {
         // A caller-chosen run id (chat.send's idempotencyKey, as OpenClaw's clients expect) unless it is taken.
         const runId = input.runId !== undefined && !runs.has(input.runId) ? input.runId : randomUUID()
-        const userMessage = yield* sessions.append({ sessionKey: input.sessionKey, role: "user", text: input.message, source: input.source, runId })
+        const userMessage = yield* sessions.append({
+          sessionKey: input.sessionKey,
+          role: "user",
+          text: input.message,
+          source: input.source,
+          runId
+        })
         const controller = new AbortController()
         let resolveDone!: (r: RunResult) => void
         const run: Run = {
@@ -281,20 +327,37 @@ export const make = (provider: Provider) =>
         const startedAt = Date.now()
         // A bug in a run must not become an unhandled rejection (the process would end) or leave
         // callers waiting on `done` for ever: it ends the run with an error, logged with its stack.
-        void execute(run, controller.signal).catch((e: unknown): RunResult => {
-          Runtime.runSync(effectRuntime)(Effect.logWarning(`agent run ${runId} failed unexpectedly: ${e instanceof Error ? (e.stack ?? e.message) : typeof e}`))
-          // Nothing of the provider is read here: it may be what failed.
-          return { runId, sessionKey: input.sessionKey, status: "error", text: "", provider: "unknown", startedAt, endedAt: Date.now(), error: "internal error in the agent run" }
-        }).then((result) => {
-          run.result = result
-          resolveDone(result)
-          setTimeout(() => runs.delete(runId), KEEP_FINISHED_MS).unref()
-        })
+        void execute(run, controller.signal)
+          .catch((e: unknown): RunResult => {
+            Runtime.runSync(effectRuntime)(
+              Effect.logWarning(
+                `agent run ${runId} failed unexpectedly: ${e instanceof Error ? (e.stack ?? e.message) : typeof e}`
+              )
+            )
+            // Nothing of the provider is read here: it may be what failed.
+            return {
+              runId,
+              sessionKey: input.sessionKey,
+              status: "error",
+              text: "",
+              provider: "unknown",
+              startedAt,
+              endedAt: Date.now(),
+              error: "internal error in the agent run"
+            }
+          })
+          .then((result) => {
+            run.result = result
+            resolveDone(result)
+            setTimeout(() => runs.delete(runId), KEEP_FINISHED_MS).unref()
+          })
         return { runId, sessionKey: input.sessionKey, userMessage, done: run.done }
       })
 
     const activeRuns = (sessionKey?: string) =>
-      [...runs.values()].filter((r) => r.result === undefined && (sessionKey === undefined || r.sessionKey === sessionKey)).map((r) => r.runId)
+      [...runs.values()]
+        .filter((r) => r.result === undefined && (sessionKey === undefined || r.sessionKey === sessionKey))
+        .map((r) => r.runId)
 
     const abort = (sessionKey: string, runId?: string) => {
       const ids = activeRuns(sessionKey).filter((id) => runId === undefined || id === runId)
@@ -310,7 +373,10 @@ export const make = (provider: Provider) =>
         if (running.length === 0) return Promise.resolve()
         // At most 2 s; the timer must not keep an embedding program alive once the runs are done.
         let timer: ReturnType<typeof setTimeout> | undefined
-        return Promise.race([Promise.all(running.map((r) => r.done)), new Promise((resolve) => (timer = setTimeout(resolve, 2_000)))]).finally(() => clearTimeout(timer))
+        return Promise.race([
+          Promise.all(running.map((r) => r.done)),
+          new Promise((resolve) => (timer = setTimeout(resolve, 2_000)))
+        ]).finally(() => clearTimeout(timer))
       })
     )
 

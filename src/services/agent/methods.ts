@@ -7,7 +7,13 @@
 import { Effect, Layer, type Scope } from "effect"
 import { AgentRuntime, type AgentRuntimeService, type RunResult } from "./AgentRuntime.js"
 import { Gateway, type GatewayService } from "../gateway/Gateway.js"
-import { invalidSessionKey, type SessionMessage, Sessions, type SessionsService, type SessionWriteError } from "../sessions/Sessions.js"
+import {
+  invalidSessionKey,
+  type SessionMessage,
+  Sessions,
+  type SessionsService,
+  type SessionWriteError
+} from "../sessions/Sessions.js"
 import { isRecord } from "../../protocol/frames.js"
 import { IdempotencyCache, idempotencyKeyOf } from "../gateway/idempotency.js"
 import { ourSessionKey } from "../sessions/keys.js"
@@ -25,15 +31,23 @@ const paramsOf = (method: string, params: unknown): Record<string, unknown> => {
 
 const textParam = (method: string, params: Record<string, unknown>, name: string): string => {
   const v = params[name]
-  if (typeof v !== "string" || v.trim().length === 0) throw RpcError.invalidRequest(`${method} needs params.${name} (a non-empty string)`)
-  if (v.length > MAX_MESSAGE_CHARS) throw RpcError.invalidRequest(`${method}: params.${name} is longer than ${MAX_MESSAGE_CHARS} characters`)
+  if (typeof v !== "string" || v.trim().length === 0)
+    throw RpcError.invalidRequest(`${method} needs params.${name} (a non-empty string)`)
+  if (v.length > MAX_MESSAGE_CHARS)
+    throw RpcError.invalidRequest(`${method}: params.${name} is longer than ${MAX_MESSAGE_CHARS} characters`)
   return v
 }
 
-const sessionKeyParam = (method: string, params: Record<string, unknown>, name = "sessionKey", required = false): string => {
+const sessionKeyParam = (
+  method: string,
+  params: Record<string, unknown>,
+  name = "sessionKey",
+  required = false
+): string => {
   const v = params[name]
   if (v === undefined && !required) return DEFAULT_SESSION_KEY
-  if (typeof v !== "string") throw RpcError.invalidRequest(`${method} needs params.${name} (a session key such as "${DEFAULT_SESSION_KEY}")`)
+  if (typeof v !== "string")
+    throw RpcError.invalidRequest(`${method} needs params.${name} (a session key such as "${DEFAULT_SESSION_KEY}")`)
   const problem = invalidSessionKey(v)
   if (problem !== undefined) throw RpcError.invalidRequest(`${method}: params.${name} ${problem}`)
   return ourSessionKey(v)
@@ -42,7 +56,8 @@ const sessionKeyParam = (method: string, params: Record<string, unknown>, name =
 const intParam = (params: Record<string, unknown>, name: string, fallback: number, max: number): number => {
   const v = params[name]
   if (v === undefined) return fallback
-  if (typeof v !== "number" || !Number.isInteger(v) || v < 0) throw RpcError.invalidRequest(`params.${name} must be a non-negative integer`)
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 0)
+    throw RpcError.invalidRequest(`params.${name} must be a non-negative integer`)
   return Math.min(v, max)
 }
 
@@ -82,20 +97,38 @@ export const finalPayload = (r: RunResult) => ({
   ...(r.error === undefined ? {} : { error: r.error })
 })
 
-export const agentMethods = (gateway: GatewayService, runtime: AgentRuntimeService, sessions: SessionsService): Record<string, MethodDef> => {
+export const agentMethods = (
+  gateway: GatewayService,
+  runtime: AgentRuntimeService,
+  sessions: SessionsService
+): Record<string, MethodDef> => {
   const idempotency = new IdempotencyCache()
 
   const startRun = (method: string, params: unknown, onAccepted?: (runId: string) => void) =>
     Effect.gen(function* () {
       const { message, sessionKey, key } = yield* parsed(() => {
         const p = paramsOf(method, params)
-        return { message: textParam(method, p, "message"), sessionKey: sessionKeyParam(method, p), key: idempotencyKeyOf(method, p) }
+        return {
+          message: textParam(method, p, "message"),
+          sessionKey: sessionKeyParam(method, p),
+          key: idempotencyKeyOf(method, p)
+        }
       })
       return yield* idempotency.once(
         method,
         key,
         // OpenClaw's clients match chat events by run id, which they take to be their idempotencyKey.
-        runtime.start({ sessionKey, message, source: method === "agent" ? "agent" : "chat", ...(method === "chat.send" ? { runId: key } : {}) }, onAccepted).pipe(Effect.mapError(unavailable))
+        runtime
+          .start(
+            {
+              sessionKey,
+              message,
+              source: method === "agent" ? "agent" : "chat",
+              ...(method === "chat.send" ? { runId: key } : {})
+            },
+            onAccepted
+          )
+          .pipe(Effect.mapError(unavailable))
       )
     })
 
@@ -117,23 +150,33 @@ export const agentMethods = (gateway: GatewayService, runtime: AgentRuntimeServi
         Effect.gen(function* () {
           const { runId, timeoutMs } = yield* parsed(() => {
             const p = paramsOf("agent.wait", params)
-            if (typeof p.runId !== "string" || p.runId.length === 0) throw RpcError.invalidRequest("agent.wait needs params.runId (from agent or chat.send)")
+            if (typeof p.runId !== "string" || p.runId.length === 0)
+              throw RpcError.invalidRequest("agent.wait needs params.runId (from agent or chat.send)")
             return { runId: p.runId, timeoutMs: intParam(p, "timeoutMs", 30_000, MAX_WAIT_MS) }
           })
           const run = runtime.run(runId)
           if (run === undefined) {
             return yield* Effect.fail(
-              RpcError.invalidRequest(`unknown runId ${runId} (runs are kept for 10 minutes after they finish)`, { code: "RUN_NOT_FOUND" })
+              RpcError.invalidRequest(`unknown runId ${runId} (runs are kept for 10 minutes after they finish)`, {
+                code: "RUN_NOT_FOUND"
+              })
             )
           }
-          const result = yield* Effect.promise(() => run.done).pipe(Effect.timeoutTo({ duration: timeoutMs, onTimeout: () => undefined, onSuccess: (r) => r }))
+          const result = yield* Effect.promise(() => run.done).pipe(
+            Effect.timeoutTo({ duration: timeoutMs, onTimeout: () => undefined, onSuccess: (r) => r })
+          )
           return result === undefined ? { runId, status: "timeout" } : finalPayload(result)
         })
     },
     "chat.send": {
       requires: "operator.write",
       handler: (params) =>
-        Effect.map(startRun("chat.send", params), ({ value }) => ({ runId: value.runId, status: "started", sessionKey: value.sessionKey, messageId: value.userMessage.id }))
+        Effect.map(startRun("chat.send", params), ({ value }) => ({
+          runId: value.runId,
+          status: "started",
+          sessionKey: value.sessionKey,
+          messageId: value.userMessage.id
+        }))
     },
     "chat.history": {
       requires: "operator.read",
@@ -149,7 +192,8 @@ export const agentMethods = (gateway: GatewayService, runtime: AgentRuntimeServi
       sync: (params) => {
         const p = paramsOf("chat.abort", params)
         const sessionKey = sessionKeyParam("chat.abort", p)
-        if (p.runId !== undefined && typeof p.runId !== "string") throw RpcError.invalidRequest("chat.abort: params.runId must be a string")
+        if (p.runId !== undefined && typeof p.runId !== "string")
+          throw RpcError.invalidRequest("chat.abort: params.runId must be a string")
         const runIds = runtime.abort(sessionKey, p.runId as string | undefined)
         return { ok: true, aborted: runIds.length > 0, runIds }
       }
@@ -160,14 +204,27 @@ export const agentMethods = (gateway: GatewayService, runtime: AgentRuntimeServi
         Effect.gen(function* () {
           const { to, message, key } = yield* parsed(() => {
             const p = paramsOf("send", params)
-            return { to: sessionKeyParam("send", p, "to", true), message: textParam("send", p, "message"), key: idempotencyKeyOf("send", p) }
+            return {
+              to: sessionKeyParam("send", p, "to", true),
+              message: textParam("send", p, "message"),
+              key: idempotencyKeyOf("send", p)
+            }
           })
           const { value } = yield* idempotency.once(
             "send",
             key,
             Effect.gen(function* () {
-              const saved = yield* sessions.append({ sessionKey: to, role: "user", text: message, source: "send" }).pipe(Effect.mapError(unavailable))
-              gateway.broadcast("chat", { runId: saved.id, sessionKey: to, seq: 1, state: "final", source: "send", message: chatMessage(saved) })
+              const saved = yield* sessions
+                .append({ sessionKey: to, role: "user", text: message, source: "send" })
+                .pipe(Effect.mapError(unavailable))
+              gateway.broadcast("chat", {
+                runId: saved.id,
+                sessionKey: to,
+                seq: 1,
+                state: "final",
+                source: "send",
+                message: chatMessage(saved)
+              })
               return { messageId: saved.id, sessionKey: to, ts: saved.ts }
             })
           )
@@ -183,7 +240,11 @@ export const registerAgentMethods = (
   runtime: AgentRuntimeService,
   sessions: SessionsService
 ): Effect.Effect<void, never, Scope.Scope> =>
-  Effect.forEach(Object.entries(agentMethods(gateway, runtime, sessions)), ([name, def]) => gateway.registerMethod(name, def), { discard: true })
+  Effect.forEach(
+    Object.entries(agentMethods(gateway, runtime, sessions)),
+    ([name, def]) => gateway.registerMethod(name, def),
+    { discard: true }
+  )
 
 /** The agent and chat methods, registered for as long as this layer lives (needs AgentRuntime). */
 export const AgentMethods = {

@@ -79,7 +79,8 @@ const bounded = (fields: AuditFields): AuditFields => {
     const v = (fields as Record<string, unknown>)[k]
     if (typeof v !== "string" || v.length <= MAX_FIELD) continue
     const out: Record<string, unknown> = {}
-    for (const [key, value] of Object.entries(fields)) out[key] = typeof value === "string" && value.length > MAX_FIELD ? `${value.slice(0, MAX_FIELD)}…` : value
+    for (const [key, value] of Object.entries(fields))
+      out[key] = typeof value === "string" && value.length > MAX_FIELD ? `${value.slice(0, MAX_FIELD)}…` : value
     return out as AuditFields
   }
   return fields
@@ -127,7 +128,11 @@ export const readAuditFiles = (file: string, keep = DEFAULT_AUDIT_KEEP): Array<A
 
 const openAppend = (file: string): number => {
   // O_NOFOLLOW: a symlink planted at the log's path is refused, never followed.
-  const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600)
+  const fd = fs.openSync(
+    file,
+    fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW,
+    0o600
+  )
   fs.fchmodSync(fd, 0o600)
   return fd
 }
@@ -139,7 +144,10 @@ export interface FileAuditOptions {
 }
 
 /** The live log: appends to `file`, rotates past maxBytes, keeps `keep` older files. */
-export const makeFileAudit = (file: string, options: FileAuditOptions = {}): AuditService & { readonly close: () => void } => {
+export const makeFileAudit = (
+  file: string,
+  options: FileAuditOptions = {}
+): AuditService & { readonly close: () => void } => {
   const maxBytes = options.maxBytes ?? DEFAULT_AUDIT_MAX_BYTES
   const keep = options.keep ?? DEFAULT_AUDIT_KEEP
   const listeners = new Set<(entry: AuditEntry) => void>()
@@ -185,7 +193,8 @@ export const makeFileAudit = (file: string, options: FileAuditOptions = {}): Aud
         failed = false
       } catch (e) {
         // The log must never stop the Gateway; say so once per run of failures.
-        if (!failed) options.onError?.(`cannot write the audit log ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`)
+        if (!failed)
+          options.onError?.(`cannot write the audit log ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`)
         failed = true
       }
       if (listeners.size > 0) {
@@ -225,7 +234,8 @@ export const makeMemoryAudit = (max = 10_000): AuditService & { readonly entries
       if (entries.length > max) entries.shift()
       for (const l of listeners) l(entry)
     },
-    tail: ({ limit = 200, since } = {}) => (since === undefined ? entries : entries.filter((e) => e.ts >= since)).slice(-Math.max(0, limit)),
+    tail: ({ limit = 200, since } = {}) =>
+      (since === undefined ? entries : entries.filter((e) => e.ts >= since)).slice(-Math.max(0, limit)),
     subscribe: (listener) => {
       listeners.add(listener)
       return () => void listeners.delete(listener)
@@ -257,7 +267,12 @@ export class AuditLog extends Context.Tag("openclaw/AuditLog")<AuditLog, AuditSe
         })
       ).pipe(
         Effect.catchAll((e) =>
-          Effect.as(Effect.logWarning(`the audit log is off: cannot open ${auditFile(settings.stateDir)} (${String((e as Error).message ?? e)}); check the state directory's permissions`), makeMemoryAudit())
+          Effect.as(
+            Effect.logWarning(
+              `the audit log is off: cannot open ${auditFile(settings.stateDir)} (${String((e as Error).message ?? e)}); check the state directory's permissions`
+            ),
+            makeMemoryAudit()
+          )
         )
       )
       if ("close" in audit) yield* Effect.addFinalizer(() => Effect.sync(() => audit.close()))

@@ -2,7 +2,12 @@
 import type { AuditFields } from "./AuditLog.js"
 import type { Connection } from "../gateway/connection.js"
 
-export const connectionFields = (conn: Connection, clientId?: string, clientMode?: string, role?: string): AuditFields => ({
+export const connectionFields = (
+  conn: Connection,
+  clientId?: string,
+  clientMode?: string,
+  role?: string
+): AuditFields => ({
   address: conn.peer.remoteAddress,
   ...(conn.peer.proxy?.forwardedFor === undefined ? {} : { forwardedFor: conn.peer.proxy.forwardedFor }),
   clientId: clientId ?? conn.client?.id,

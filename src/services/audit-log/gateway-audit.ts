@@ -13,7 +13,12 @@ export const gatewayAuditFor = (audit: AuditService): GatewayAudit["Type"] => ({
     if (r.code !== "PAIRING_REQUIRED" && r.code !== "PAIRING_REJECTED") {
       audit.record("auth.fail", { ...connectionFields(conn, r.clientId, r.clientMode, r.role), code: r.code })
     }
-    if (r.lockedOutMs !== undefined) audit.record("auth.lockout", { ...connectionFields(conn, r.clientId, r.clientMode, r.role), code: r.code, lockedOutMs: r.lockedOutMs })
+    if (r.lockedOutMs !== undefined)
+      audit.record("auth.lockout", {
+        ...connectionFields(conn, r.clientId, r.clientMode, r.role),
+        code: r.code,
+        lockedOutMs: r.lockedOutMs
+      })
   }
 })
 

@@ -76,11 +76,13 @@ export type Whois = (address: string) => Effect.Effect<WhoisResult, TailscaleErr
 /** How long whois answers are trusted (security.md section 3). */
 export const WHOIS_CACHE_MS = { success: 60_000, failure: 5_000 }
 
-const noWhois: Whois = () => Effect.fail(new TailscaleError({ kind: "binary-missing", message: "this Gateway has no Tailscale CLI to ask" }))
+const noWhois: Whois = () =>
+  Effect.fail(new TailscaleError({ kind: "binary-missing", message: "this Gateway has no Tailscale CLI to ask" }))
 
 type CachedWhois = (address: string) => Effect.Effect<Either.Either<WhoisResult, TailscaleError>>
 
-const reject = (code: AuthFailureCode, message: string) => Effect.fail(new AuthFailure({ code, message: `unauthorized: ${message}` }))
+const reject = (code: AuthFailureCode, message: string) =>
+  Effect.fail(new AuthFailure({ code, message: `unauthorized: ${message}` }))
 
 /** Identity authenticates operator connections only: a node is told which secret it needs. */
 const refuseNode = (request: AuthRequest, secretKind: "token" | "password") =>
@@ -95,7 +97,10 @@ const refuseNode = (request: AuthRequest, secretKind: "token" | "password") =>
 const whoisOrReject = (whois: CachedWhois, address: string) =>
   Effect.flatMap(whois(address), (who) =>
     Either.isLeft(who)
-      ? reject("AUTH_TAILSCALE_WHOIS_FAILED", `could not confirm the Tailscale identity (tailscale whois ${address}: ${who.left.message})`)
+      ? reject(
+          "AUTH_TAILSCALE_WHOIS_FAILED",
+          `could not confirm the Tailscale identity (tailscale whois ${address}: ${who.left.message})`
+        )
       : Effect.succeed(who.right)
   )
 
@@ -116,13 +121,24 @@ const tailscaleIdentity = (
 ): Effect.Effect<AuthGrant, AuthFailure> =>
   Effect.gen(function* () {
     if (proxy.funnel) {
-      return yield* reject("AUTH_TAILSCALE_IDENTITY_MISSING", `Tailscale Funnel requests never carry an identity; send the gateway ${secretKind}`)
+      return yield* reject(
+        "AUTH_TAILSCALE_IDENTITY_MISSING",
+        `Tailscale Funnel requests never carry an identity; send the gateway ${secretKind}`
+      )
     }
     if (proxy.login === undefined) {
-      return yield* reject("AUTH_TAILSCALE_IDENTITY_MISSING", `no Tailscale identity on this request (tagged devices get none); send the gateway ${secretKind}`)
+      return yield* reject(
+        "AUTH_TAILSCALE_IDENTITY_MISSING",
+        `no Tailscale identity on this request (tagged devices get none); send the gateway ${secretKind}`
+      )
     }
     yield* refuseNode(request, secretKind)
-    if (!proxy.peerLoopback || proxy.forwardedFor === undefined || proxy.forwardedProto === undefined || proxy.forwardedHost === undefined) {
+    if (
+      !proxy.peerLoopback ||
+      proxy.forwardedFor === undefined ||
+      proxy.forwardedProto === undefined ||
+      proxy.forwardedHost === undefined
+    ) {
       return yield* reject(
         "AUTH_TAILSCALE_PROXY_MISSING",
         `Tailscale identity headers are only accepted from Tailscale Serve on this host (loopback peer with X-Forwarded-For, -Proto and -Host); send the gateway ${secretKind}`
@@ -131,7 +147,10 @@ const tailscaleIdentity = (
     const address = normaliseAddress(proxy.forwardedFor.split(",")[0]!.trim())
     const who = yield* whoisOrReject(whois, address)
     if (who.tagged || who.loginName.toLowerCase() !== proxy.login.toLowerCase()) {
-      return yield* reject("AUTH_TAILSCALE_IDENTITY_MISMATCH", `the Tailscale identity header does not match tailscale whois for ${address}`)
+      return yield* reject(
+        "AUTH_TAILSCALE_IDENTITY_MISMATCH",
+        `the Tailscale identity header does not match tailscale whois for ${address}`
+      )
     }
     return tailscaleGrant(who)
   })
@@ -160,12 +179,19 @@ const hint = (kind: "token" | "password", problem: "missing" | "mismatch", mode:
  * forge, so `tailscale whois <peer>` itself says who connects. Operators only; tagged devices
  * have no user.
  */
-const tailnetPeerIdentity = (request: AuthRequest, whois: CachedWhois, secretKind: "token" | "password"): Effect.Effect<AuthGrant, AuthFailure> =>
+const tailnetPeerIdentity = (
+  request: AuthRequest,
+  whois: CachedWhois,
+  secretKind: "token" | "password"
+): Effect.Effect<AuthGrant, AuthFailure> =>
   Effect.gen(function* () {
     yield* refuseNode(request, secretKind)
     const who = yield* whoisOrReject(whois, request.remoteAddress)
     if (who.tagged || who.loginName === "") {
-      return yield* reject("AUTH_TAILSCALE_IDENTITY_MISSING", `${request.remoteAddress} is a tagged Tailscale device with no user identity; send the gateway ${secretKind}`)
+      return yield* reject(
+        "AUTH_TAILSCALE_IDENTITY_MISSING",
+        `${request.remoteAddress} is a tagged Tailscale device with no user identity; send the gateway ${secretKind}`
+      )
     }
     return tailscaleGrant(who)
   })
@@ -183,8 +209,15 @@ export interface AuthOptions {
 }
 
 export class Auth extends Context.Tag("openclaw/Auth")<Auth, AuthService>() {
-  static make = (settings: GatewayConfig["Type"]["auth"], whois: Whois = noWhois, options: AuthOptions = {}): AuthService => {
-    const whoisCache = new Map<string, { readonly until: number; readonly result: Either.Either<WhoisResult, TailscaleError> }>()
+  static make = (
+    settings: GatewayConfig["Type"]["auth"],
+    whois: Whois = noWhois,
+    options: AuthOptions = {}
+  ): AuthService => {
+    const whoisCache = new Map<
+      string,
+      { readonly until: number; readonly result: Either.Either<WhoisResult, TailscaleError> }
+    >()
     const cachedWhois = (address: string) =>
       Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
@@ -192,57 +225,97 @@ export class Auth extends Context.Tag("openclaw/Auth")<Auth, AuthService>() {
         if (hit !== undefined && hit.until > now) return hit.result
         const result = yield* Effect.either(whois(address))
         if (whoisCache.size > 1000) whoisCache.clear()
-        whoisCache.set(address, { until: now + (Either.isRight(result) ? WHOIS_CACHE_MS.success : WHOIS_CACHE_MS.failure), result })
+        whoisCache.set(address, {
+          until: now + (Either.isRight(result) ? WHOIS_CACHE_MS.success : WHOIS_CACHE_MS.failure),
+          result
+        })
         return result
       })
-    const secret = settings.mode === "token" ? settings.token : settings.mode === "password" ? settings.password : undefined
+    const secret =
+      settings.mode === "token" ? settings.token : settings.mode === "password" ? settings.password : undefined
     let secretDigest = secret === undefined ? undefined : digest(Redacted.value(secret))
     const limiter = new AuthRateLimiter(settings.rateLimit, localDelayCapMs(options.handshakeTimeoutMs ?? 10_000))
     /** Who is asking (rate-limit.ts askerKey): a success clears only this client's own record. */
     const keyOf = (request: AuthRequest) => askerKey(request, options.trustServeProxy ?? settings.allowTailscale)
 
-    const check = (kind: "token" | "password", credentials: AuthRequest["credentials"], clientMode: ClientMode): AuthFailure | undefined => {
+    const check = (
+      kind: "token" | "password",
+      credentials: AuthRequest["credentials"],
+      clientMode: ClientMode
+    ): AuthFailure | undefined => {
       const upper = kind.toUpperCase() as "TOKEN" | "PASSWORD"
       // The shared secret is accepted in either field; the mode only says which one is configured.
-      const offered = [credentials?.token, credentials?.password].filter((s): s is string => typeof s === "string" && s.length > 0)
+      const offered = [credentials?.token, credentials?.password].filter(
+        (s): s is string => typeof s === "string" && s.length > 0
+      )
       if (offered.length === 0) {
-        return new AuthFailure({ code: `AUTH_${upper}_MISSING`, message: `unauthorized: gateway ${kind} missing (${hint(kind, "missing", clientMode)})` })
+        return new AuthFailure({
+          code: `AUTH_${upper}_MISSING`,
+          message: `unauthorized: gateway ${kind} missing (${hint(kind, "missing", clientMode)})`
+        })
       }
       // Compare every offered value so timing does not reveal which field matched.
       let ok = false
       for (const candidate of offered) ok = timingSafeEqual(digest(candidate), secretDigest!) || ok
       return ok
         ? undefined
-        : new AuthFailure({ code: `AUTH_${upper}_MISMATCH`, message: `unauthorized: gateway ${kind} mismatch (${hint(kind, "mismatch", clientMode)})` })
+        : new AuthFailure({
+            code: `AUTH_${upper}_MISMATCH`,
+            message: `unauthorized: gateway ${kind} mismatch (${hint(kind, "mismatch", clientMode)})`
+          })
     }
 
     /** The identity paths (Tailscale Serve headers, tailnet peer), when one applies to `request`. */
-    const identityPath = (request: AuthRequest, kind: "token" | "password"): Effect.Effect<AuthGrant, AuthFailure> | undefined => {
+    const identityPath = (
+      request: AuthRequest,
+      kind: "token" | "password"
+    ): Effect.Effect<AuthGrant, AuthFailure> | undefined => {
       const { credentials, deviceToken, remoteAddress, proxy } = request
       // A token or password, when offered, is checked as always; identity is for those without one.
       // A device token (nodes) counts as an offered credential too: it is checked, never replaced by identity.
       const offersSecret =
-        [credentials?.token, credentials?.password].some((s) => typeof s === "string" && s.length > 0) || deviceToken !== undefined
+        [credentials?.token, credentials?.password].some((s) => typeof s === "string" && s.length > 0) ||
+        deviceToken !== undefined
       const viaServe =
         proxy !== undefined &&
-        (proxy.login !== undefined || proxy.funnel || (proxy.forwardedFor !== undefined && proxy.forwardedProto !== undefined && proxy.forwardedHost !== undefined))
-      if (settings.allowTailscale && !offersSecret && viaServe) return tailscaleIdentity(request, proxy, cachedWhois, kind)
+        (proxy.login !== undefined ||
+          proxy.funnel ||
+          (proxy.forwardedFor !== undefined && proxy.forwardedProto !== undefined && proxy.forwardedHost !== undefined))
+      if (settings.allowTailscale && !offersSecret && viaServe)
+        return tailscaleIdentity(request, proxy, cachedWhois, kind)
       const anyProxyHeader =
-        proxy !== undefined && (proxy.login !== undefined || proxy.funnel || proxy.forwardedFor !== undefined || proxy.forwardedProto !== undefined || proxy.forwardedHost !== undefined)
-      if (settings.allowTailscale && options.peerWhois && !offersSecret && !anyProxyHeader && isTailscaleAddress(remoteAddress)) {
+        proxy !== undefined &&
+        (proxy.login !== undefined ||
+          proxy.funnel ||
+          proxy.forwardedFor !== undefined ||
+          proxy.forwardedProto !== undefined ||
+          proxy.forwardedHost !== undefined)
+      if (
+        settings.allowTailscale &&
+        options.peerWhois &&
+        !offersSecret &&
+        !anyProxyHeader &&
+        isTailscaleAddress(remoteAddress)
+      ) {
         return tailnetPeerIdentity(request, cachedWhois, kind)
       }
       return undefined
     }
 
     /** The shared-secret check once the rate limiter let it proceed, recording the outcome. */
-    const checkSecret = (kind: "token" | "password", request: AuthRequest, now: number): Exit.Exit<AuthGrant, AuthFailure> => {
+    const checkSecret = (
+      kind: "token" | "password",
+      request: AuthRequest,
+      now: number
+    ): Exit.Exit<AuthGrant, AuthFailure> => {
       const { credentials, deviceToken } = request
       if (deviceToken === "valid") {
         limiter.recordSuccess(keyOf(request))
         return Exit.succeed({ method: "device-token" })
       }
-      const sharedOffered = [credentials?.token, credentials?.password].some((s) => typeof s === "string" && s.length > 0)
+      const sharedOffered = [credentials?.token, credentials?.password].some(
+        (s) => typeof s === "string" && s.length > 0
+      )
       if (deviceToken === "invalid" && !sharedOffered) {
         const lockedOut = limiter.recordFailure(keyOf(request), request.local, now)
         return Exit.fail(
@@ -260,7 +333,9 @@ export class Auth extends Context.Tag("openclaw/Auth")<Auth, AuthService>() {
       }
       // A missing credential is a client that has none, not a guess; only wrong secrets count.
       if (failure.code.endsWith("_MISMATCH") && limiter.recordFailure(keyOf(request), request.local, now)) {
-        return Exit.fail(new AuthFailure({ code: failure.code, message: failure.message, lockedOutMs: settings.rateLimit.lockoutMs }))
+        return Exit.fail(
+          new AuthFailure({ code: failure.code, message: failure.message, lockedOutMs: settings.rateLimit.lockoutMs })
+        )
       }
       return Exit.fail(failure)
     }
@@ -268,7 +343,9 @@ export class Auth extends Context.Tag("openclaw/Auth")<Auth, AuthService>() {
     /** The socket address, or the forwarded one when the limiter keys on it. */
     const shownAsker = (request: AuthRequest) => {
       const key = keyOf(request)
-      return key.startsWith(VIA_PROXY) ? `${key.slice(VIA_PROXY.length)} (through Tailscale Serve)` : request.remoteAddress
+      return key.startsWith(VIA_PROXY)
+        ? `${key.slice(VIA_PROXY.length)} (through Tailscale Serve)`
+        : request.remoteAddress
     }
     const locked = (request: AuthRequest, retryAfterMs: number) =>
       new AuthFailure({

@@ -5,7 +5,14 @@
  */
 import { verify } from "node:crypto"
 import type { ConnectParams } from "../../protocol/frames.js"
-import { DEVICE_SIGNATURE_SKEW_MS, deviceAuthPayload, deviceAuthPayloadV2, deviceIdOf, publicKeyFromRaw, signatureToken } from "../../protocol/device.js"
+import {
+  DEVICE_SIGNATURE_SKEW_MS,
+  deviceAuthPayload,
+  deviceAuthPayloadV2,
+  deviceIdOf,
+  publicKeyFromRaw,
+  signatureToken
+} from "../../protocol/device.js"
 
 export type DeviceAuthCode =
   | "DEVICE_AUTH_INVALID"
@@ -22,34 +29,52 @@ export interface VerifiedDevice {
   readonly publicKey: string
 }
 
-export type DeviceVerdict = { readonly ok: true; readonly device: VerifiedDevice } | { readonly ok: false; readonly code: DeviceAuthCode; readonly message: string }
+export type DeviceVerdict =
+  | { readonly ok: true; readonly device: VerifiedDevice }
+  | { readonly ok: false; readonly code: DeviceAuthCode; readonly message: string }
 
 const B64URL = /^[A-Za-z0-9_-]+$/
 
-const refuse = (code: DeviceAuthCode, message: string): DeviceVerdict => ({ ok: false, code, message: `device identity rejected: ${message}` })
+const refuse = (code: DeviceAuthCode, message: string): DeviceVerdict => ({
+  ok: false,
+  code,
+  message: `device identity rejected: ${message}`
+})
 
 /** A node that sent no device identity at all. */
-export const missingDevice = refuse("DEVICE_AUTH_INVALID", "a node must send a device identity (device {id, publicKey, signature, signedAt, nonce})") as Extract<
-  DeviceVerdict,
-  { ok: false }
->
+export const missingDevice = refuse(
+  "DEVICE_AUTH_INVALID",
+  "a node must send a device identity (device {id, publicKey, signature, signedAt, nonce})"
+) as Extract<DeviceVerdict, { ok: false }>
 
-export const verifyDevice = (params: ConnectParams, role: string, challengeNonce: string, now: number): DeviceVerdict => {
+export const verifyDevice = (
+  params: ConnectParams,
+  role: string,
+  challengeNonce: string,
+  now: number
+): DeviceVerdict => {
   const device = params.device
   if (device === undefined) return missingDevice
   const raw = B64URL.test(device.publicKey) ? Buffer.from(device.publicKey, "base64url") : Buffer.alloc(0)
-  if (raw.length !== 32) return refuse("DEVICE_AUTH_PUBLIC_KEY_INVALID", "publicKey must be the base64url raw 32-byte Ed25519 key")
+  if (raw.length !== 32)
+    return refuse("DEVICE_AUTH_PUBLIC_KEY_INVALID", "publicKey must be the base64url raw 32-byte Ed25519 key")
   let key
   try {
     key = publicKeyFromRaw(raw)
   } catch {
     return refuse("DEVICE_AUTH_PUBLIC_KEY_INVALID", "publicKey is not an Ed25519 key")
   }
-  if (device.id !== deviceIdOf(raw)) return refuse("DEVICE_AUTH_DEVICE_ID_MISMATCH", "device.id is not the SHA-256 of its public key")
-  if (device.nonce.length === 0) return refuse("DEVICE_AUTH_NONCE_REQUIRED", "device.nonce must be the connect.challenge nonce")
-  if (device.nonce !== challengeNonce) return refuse("DEVICE_AUTH_NONCE_MISMATCH", "device.nonce is not this connection's connect.challenge nonce")
+  if (device.id !== deviceIdOf(raw))
+    return refuse("DEVICE_AUTH_DEVICE_ID_MISMATCH", "device.id is not the SHA-256 of its public key")
+  if (device.nonce.length === 0)
+    return refuse("DEVICE_AUTH_NONCE_REQUIRED", "device.nonce must be the connect.challenge nonce")
+  if (device.nonce !== challengeNonce)
+    return refuse("DEVICE_AUTH_NONCE_MISMATCH", "device.nonce is not this connection's connect.challenge nonce")
   if (!Number.isFinite(device.signedAt) || Math.abs(now - device.signedAt) > DEVICE_SIGNATURE_SKEW_MS) {
-    return refuse("DEVICE_AUTH_SIGNATURE_EXPIRED", `signedAt is more than ${DEVICE_SIGNATURE_SKEW_MS / 1000} s from the Gateway's clock (check the node's clock)`)
+    return refuse(
+      "DEVICE_AUTH_SIGNATURE_EXPIRED",
+      `signedAt is more than ${DEVICE_SIGNATURE_SKEW_MS / 1000} s from the Gateway's clock (check the node's clock)`
+    )
   }
   const fields = {
     deviceId: device.id,

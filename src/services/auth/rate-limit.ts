@@ -61,7 +61,8 @@ interface Entry {
   lockedUntil: number
 }
 
-export type Verdict = { readonly kind: "allow"; readonly delayMs: number } | { readonly kind: "locked"; readonly retryAfterMs: number }
+export type Verdict =
+  { readonly kind: "allow"; readonly delayMs: number } | { readonly kind: "locked"; readonly retryAfterMs: number }
 
 export class AuthRateLimiter {
   private readonly entries = new Map<string, Entry>()

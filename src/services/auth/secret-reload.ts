@@ -36,7 +36,13 @@ export const SecretReload = {
       const audit = yield* AuditLog
       const runtime = yield* Effect.runtime<never>()
       const mode = settings.auth.mode
-      if (mode === "none" || settings.auth.secretSource !== `gateway.auth.${mode}` || !path.isAbsolute(settings.configPath) || auth.replaceSecret === undefined) return
+      if (
+        mode === "none" ||
+        settings.auth.secretSource !== `gateway.auth.${mode}` ||
+        !path.isAbsolute(settings.configPath) ||
+        auth.replaceSecret === undefined
+      )
+        return
       const replace = auth.replaceSecret
       const secret = mode === "token" ? settings.auth.token : settings.auth.password
       if (secret === undefined) return
@@ -57,10 +63,14 @@ export const SecretReload = {
           const file = parseConfigText(text, settings.configPath, process.env)
           next = mode === "token" ? file.gateway?.auth?.token : file.gateway?.auth?.password
         } catch (e) {
-          return logWarning(`${settings.configPath} changed but cannot be read (${(e as Error).message.split("\n")[0]}); the ${mode} in force stays until it is fixed`)
+          return logWarning(
+            `${settings.configPath} changed but cannot be read (${(e as Error).message.split("\n")[0]}); the ${mode} in force stays until it is fixed`
+          )
         }
         if (isUnusableSecret(next)) {
-          return logWarning(`${settings.configPath} changed and ${key} is now missing or blank; the ${mode} in force stays (set a new one with \`openclaw gateway ${mode} ${mode === "token" ? "rotate" : "set"}\`)`)
+          return logWarning(
+            `${settings.configPath} changed and ${key} is now missing or blank; the ${mode} in force stays (set a new one with \`openclaw gateway ${mode} ${mode === "token" ? "rotate" : "set"}\`)`
+          )
         }
         const digest = fingerprint(next!)
         if (digest === current) return
@@ -74,7 +84,9 @@ export const SecretReload = {
           closed++
         }
         audit.record("token.rotated", { mode, what: key, closed })
-        logInfo(`${key} changed in ${settings.configPath}: the new ${mode} is in force; closed ${closed} connection(s) that signed in with the old one (paired devices stay connected)`)
+        logInfo(
+          `${key} changed in ${settings.configPath}: the new ${mode} is in force; closed ${closed} connection(s) that signed in with the old one (paired devices stay connected)`
+        )
       }
 
       let timer: NodeJS.Timeout | undefined
@@ -85,7 +97,16 @@ export const SecretReload = {
           clearTimeout(timer)
           timer = setTimeout(reload, SETTLE_MS)
         })
-      ).pipe(Effect.catchAll((e) => Effect.as(Effect.logWarning(`cannot watch ${settings.configPath} for a rotated ${mode} (${String(e)}); restart the Gateway after changing it`), undefined)))
+      ).pipe(
+        Effect.catchAll((e) =>
+          Effect.as(
+            Effect.logWarning(
+              `cannot watch ${settings.configPath} for a rotated ${mode} (${String(e)}); restart the Gateway after changing it`
+            ),
+            undefined
+          )
+        )
+      )
       if (watcher === undefined) return
       watcher.on("error", () => watcher.close())
       yield* Effect.addFinalizer(() =>

@@ -13,7 +13,11 @@ import { GatewayConfig, type GatewaySettings } from "../config/GatewayConfig.js"
 import { TailscaleCli, type TailscaleCliService } from "../tailscale/TailscaleCli.js"
 
 /** `config`: the settings are at fault (exit 78 like a ConfigError), not the machine. */
-export class BindError extends Data.TaggedError("BindError")<{ readonly message: string; readonly code?: string; readonly config?: boolean }> {}
+export class BindError extends Data.TaggedError("BindError")<{
+  readonly message: string
+  readonly code?: string
+  readonly config?: boolean
+}> {}
 
 export interface BoundAddress {
   readonly host: string
@@ -40,7 +44,10 @@ export interface BinderService {
 export { findTailnetAddress, type InterfaceLister, isTailscaleAddress }
 
 /** IPv4 first (what a user types and what most clients reach), then IPv6, each in Tailscale's order. */
-const ipv4First = (ips: ReadonlyArray<string>): Array<string> => [...ips.filter((ip) => net.isIPv4(ip)), ...ips.filter((ip) => net.isIPv6(ip))]
+const ipv4First = (ips: ReadonlyArray<string>): Array<string> => [
+  ...ips.filter((ip) => net.isIPv4(ip)),
+  ...ips.filter((ip) => net.isIPv6(ip))
+]
 
 const NO_TAILNET_ADDRESS =
   'gateway.bind is "tailnet" but this machine has no Tailscale address (100.64.0.0/10 or fd7a:115c:a1e0::/48): start Tailscale (`tailscale up`) or choose another gateway.bind'
@@ -69,7 +76,9 @@ export const resolveTailnetAddress = (
     const status = yield* Effect.either(tailscale.status)
     if (status._tag === "Left") {
       if (status.left.kind === "binary-missing") return yield* scan("the tailscale CLI was not found")
-      return yield* new BindError({ message: `gateway.bind is "tailnet" but Tailscale could not say which address is this node's: ${status.left.message}` })
+      return yield* new BindError({
+        message: `gateway.bind is "tailnet" but Tailscale could not say which address is this node's: ${status.left.message}`
+      })
     }
     const reported = ipv4First(status.right.tailscaleIps)
     if (reported.length === 0) {
@@ -77,7 +86,9 @@ export const resolveTailnetAddress = (
         message: `gateway.bind is "tailnet" but \`tailscale status\` reports no address for this node (state ${status.right.backendState}): run \`tailscale up\` and log in, or choose another gateway.bind`
       })
     }
-    const held = new Set(Object.values(interfaces()).flatMap((infos) => (infos ?? []).map((i) => i.address.toLowerCase())))
+    const held = new Set(
+      Object.values(interfaces()).flatMap((infos) => (infos ?? []).map((i) => i.address.toLowerCase()))
+    )
     const address = reported.find((ip) => held.has(ip.toLowerCase()))
     if (address === undefined) {
       return yield* new BindError({
@@ -100,7 +111,14 @@ export const autoFallbackRefusal = (s: GatewaySettings): string | undefined => {
   const secret = s.auth.mode === "token" ? s.auth.token : s.auth.password
   if (secret === undefined) return undefined
   const weakness = secretWeakness(s.auth.mode, Redacted.value(secret))
-  return weakness === undefined ? undefined : weakSecretMessage(s.auth.mode, s.auth.secretSource ?? `gateway.auth.${s.auth.mode}`, weakness, exposurePhrase("auto", "off"))
+  return weakness === undefined
+    ? undefined
+    : weakSecretMessage(
+        s.auth.mode,
+        s.auth.secretSource ?? `gateway.auth.${s.auth.mode}`,
+        weakness,
+        exposurePhrase("auto", "off")
+      )
 }
 
 interface Planned {
@@ -139,18 +157,38 @@ const describeBindError = (err: NodeJS.ErrnoException, host: string, port: numbe
   }
 }
 
-export const makeBinder = (mode: BindMode, customHost: string | undefined, interfaces: InterfaceLister, options: BinderOptions = {}): BinderService => {
+export const makeBinder = (
+  mode: BindMode,
+  customHost: string | undefined,
+  interfaces: InterfaceLister,
+  options: BinderOptions = {}
+): BinderService => {
   const plan = (): Effect.Effect<Planned, BindError> => {
     switch (mode) {
       case "loopback":
       case "auto":
-        return Effect.succeed({ mode: "loopback", hosts: [{ host: "127.0.0.1", required: true }, { host: "::1", required: false }] })
+        return Effect.succeed({
+          mode: "loopback",
+          hosts: [
+            { host: "127.0.0.1", required: true },
+            { host: "::1", required: false }
+          ]
+        })
       case "lan":
-        return Effect.succeed({ mode: "lan", hosts: [{ host: "0.0.0.0", required: true }, { host: "::", required: false }] })
+        return Effect.succeed({
+          mode: "lan",
+          hosts: [
+            { host: "0.0.0.0", required: true },
+            { host: "::", required: false }
+          ]
+        })
       case "custom":
         return Effect.succeed({ mode: "custom", hosts: [{ host: customHost!, required: true }] })
       case "tailnet":
-        return Effect.map(resolveTailnetAddress(interfaces, options.tailscale), (address): Planned => ({ mode: "tailnet", hosts: [{ host: address, required: true }] }))
+        return Effect.map(resolveTailnetAddress(interfaces, options.tailscale), (address): Planned => ({
+          mode: "tailnet",
+          hosts: [{ host: address, required: true }]
+        }))
     }
   }
 
@@ -171,7 +209,12 @@ export const makeBinder = (mode: BindMode, customHost: string | undefined, inter
         yield* Effect.addFinalizer(() => closeServer(server))
         addresses.push({ host, port: actualPort, family: net.isIPv6(host) ? "IPv6" : "IPv4" })
       }
-      return { port: actualPort, addresses, primaryHost: addresses[0]!.host, effectiveMode: planned.mode } satisfies Listeners
+      return {
+        port: actualPort,
+        addresses,
+        primaryHost: addresses[0]!.host,
+        effectiveMode: planned.mode
+      } satisfies Listeners
     })
 
   return {
@@ -183,9 +226,22 @@ export const makeBinder = (mode: BindMode, customHost: string | undefined, inter
         const loopback = yield* Effect.either(bindPlanned(planned, port, onConnection))
         if (loopback._tag === "Right") return loopback.right
         if (loopback.left.code !== "EADDRNOTAVAIL" && loopback.left.code !== "EAFNOSUPPORT") return yield* loopback.left
-        if (options.lanFallbackRefusal !== undefined) return yield* new BindError({ message: options.lanFallbackRefusal, config: true })
-        yield* Effect.logWarning(`gateway.bind "auto": loopback could not be bound (${loopback.left.message}); binding all interfaces instead`)
-        return yield* bindPlanned({ mode: "lan", hosts: [{ host: "0.0.0.0", required: true }, { host: "::", required: false }] }, port, onConnection)
+        if (options.lanFallbackRefusal !== undefined)
+          return yield* new BindError({ message: options.lanFallbackRefusal, config: true })
+        yield* Effect.logWarning(
+          `gateway.bind "auto": loopback could not be bound (${loopback.left.message}); binding all interfaces instead`
+        )
+        return yield* bindPlanned(
+          {
+            mode: "lan",
+            hosts: [
+              { host: "0.0.0.0", required: true },
+              { host: "::", required: false }
+            ]
+          },
+          port,
+          onConnection
+        )
       }).pipe(Effect.withSpan("Binder.bind"))
   }
 }

@@ -27,7 +27,10 @@ export const lanLines = (
   if (addresses.length === 0) return ["  From LAN:   no network address on this machine yet (only loopback)"]
   return addresses.map((a, i) => {
     const host = net.isIPv6(a) ? `[${a}]` : a
-    const ui = options.controlUiPath === undefined ? "" : `  (Control UI ${options.tls ? "https" : "http"}://${host}:${port}${options.controlUiPath}/)`
+    const ui =
+      options.controlUiPath === undefined
+        ? ""
+        : `  (Control UI ${options.tls ? "https" : "http"}://${host}:${port}${options.controlUiPath}/)`
     return `  ${i === 0 ? "From LAN:  " : "           "} ${options.tls ? "wss" : "ws"}://${host}:${port}${ui}${isTailscaleAddress(a) ? " via Tailscale" : ""}`
   })
 }

@@ -23,7 +23,12 @@ export interface TailOptions {
 export interface LogBufferService {
   readonly append: (level: string, message: string) => void
   /** Lines after `cursor` (all kept lines when absent), the newest `limit` of them within `maxBytes`. */
-  readonly tail: (options: TailOptions) => { readonly lines: ReadonlyArray<LogLine>; readonly cursor: number; readonly truncated: boolean; readonly reset: boolean }
+  readonly tail: (options: TailOptions) => {
+    readonly lines: ReadonlyArray<LogLine>
+    readonly cursor: number
+    readonly truncated: boolean
+    readonly reset: boolean
+  }
 }
 
 export const MAX_LINES = 2_000

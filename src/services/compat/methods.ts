@@ -40,7 +40,8 @@ const paramsOf = (method: string, params: unknown): Record<string, unknown> => {
 const intParam = (p: Record<string, unknown>, name: string, fallback: number, max: number): number | undefined => {
   const v = p[name]
   if (v === undefined) return fallback
-  if (typeof v !== "number" || !Number.isInteger(v) || v < 0) throw RpcError.invalidRequest(`params.${name} must be a non-negative integer`)
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 0)
+    throw RpcError.invalidRequest(`params.${name} must be a non-negative integer`)
   return Math.min(v, max)
 }
 
@@ -75,13 +76,22 @@ export const compatMethods = (
 ): Record<string, MethodDef> => ({
   "agents.list": {
     requires: "operator.read",
-    sync: () => ({ defaultId: AGENT_ID, mainKey: "main", scope: "per-sender", selectionRequired: false, agents: [agentEntry(runtime)] })
+    sync: () => ({
+      defaultId: AGENT_ID,
+      mainKey: "main",
+      scope: "per-sender",
+      selectionRequired: false,
+      agents: [agentEntry(runtime)]
+    })
   },
   "agent.identity.get": {
     requires: "operator.read",
     sync: (params) => {
       const p = paramsOf("agent.identity.get", params)
-      if (p.agentId !== undefined && p.agentId !== AGENT_ID) throw RpcError.invalidRequest(`unknown agent ${JSON.stringify(p.agentId)}: this Gateway has one agent, "${AGENT_ID}"`)
+      if (p.agentId !== undefined && p.agentId !== AGENT_ID)
+        throw RpcError.invalidRequest(
+          `unknown agent ${JSON.stringify(p.agentId)}: this Gateway has one agent, "${AGENT_ID}"`
+        )
       return { agentId: AGENT_ID, name: "Assistant", nameSource: "default", avatar: "A" }
     }
   },
@@ -93,7 +103,17 @@ export const compatMethods = (
       const { exists, parsed } = readConfigFile(settings.configPath)
       const redacted = redactConfig(parsed)
       const raw = `${JSON.stringify(redacted, null, 2)}\n`
-      return { path: settings.configPath, exists, valid: true, raw, parsed: redacted, config: redacted, resolved: redacted, hash: createHash("sha256").update(raw).digest("hex"), issues: [] }
+      return {
+        path: settings.configPath,
+        exists,
+        valid: true,
+        raw,
+        parsed: redacted,
+        config: redacted,
+        resolved: redacted,
+        hash: createHash("sha256").update(raw).digest("hex"),
+        issues: []
+      }
     }
   },
   // operator.read as in OpenClaw: its `openclaw logs` asks for no more. The lines never hold a secret.
@@ -102,14 +122,31 @@ export const compatMethods = (
     sync: (params) => {
       const p = paramsOf("logs.tail", params)
       if (p.cursor !== undefined && (typeof p.cursor !== "number" || !Number.isInteger(p.cursor) || p.cursor < 0)) {
-        throw RpcError.invalidRequest("logs.tail: params.cursor must be a non-negative integer (from the previous answer)")
+        throw RpcError.invalidRequest(
+          "logs.tail: params.cursor must be a non-negative integer (from the previous answer)"
+        )
       }
-      const r = logs.tail({ ...(p.cursor === undefined ? {} : { cursor: p.cursor as number }), limit: intParam(p, "limit", 200, 5_000)!, maxBytes: intParam(p, "maxBytes", 256 * 1024, 1024 * 1024)! })
+      const r = logs.tail({
+        ...(p.cursor === undefined ? {} : { cursor: p.cursor as number }),
+        limit: intParam(p, "limit", 200, 5_000)!,
+        maxBytes: intParam(p, "maxBytes", 256 * 1024, 1024 * 1024)!
+      })
       // Each line as OpenClaw's JSON log lines: time, message and _meta.logLevelName.
       const lines = r.lines.map((l) =>
-        JSON.stringify({ time: new Date(l.time).toISOString(), message: l.message, _meta: { logLevelName: l.level.toUpperCase(), name: "gateway", date: new Date(l.time).toISOString() } })
+        JSON.stringify({
+          time: new Date(l.time).toISOString(),
+          message: l.message,
+          _meta: { logLevelName: l.level.toUpperCase(), name: "gateway", date: new Date(l.time).toISOString() }
+        })
       )
-      return { file: "(gateway memory)", cursor: r.cursor, size: r.cursor, lines, truncated: r.truncated, reset: r.reset }
+      return {
+        file: "(gateway memory)",
+        cursor: r.cursor,
+        size: r.cursor,
+        lines,
+        truncated: r.truncated,
+        reset: r.reset
+      }
     }
   },
   "system.info": {
@@ -137,7 +174,9 @@ export const compatMethods = (
 /** OpenClaw's `sessions` in `status` (its CLI's `status --json` reads sessions.byAgent). */
 const sessionsStatus = (sessions: SessionsService) => {
   const all = sessions.list()
-  const recent = all.slice(0, 10).map((s) => ({ key: openclawSessionKey(s.key), updatedAt: s.updatedAt, age: Date.now() - s.updatedAt }))
+  const recent = all
+    .slice(0, 10)
+    .map((s) => ({ key: openclawSessionKey(s.key), updatedAt: s.updatedAt, age: Date.now() - s.updatedAt }))
   return {
     paths: sessions.dir === undefined ? [] : [sessions.dir],
     count: all.length,
@@ -168,11 +207,17 @@ export const CompatMethods = {
       const runtime = yield* AgentRuntime
       const sessions = yield* Sessions
       const logs = yield* LogBuffer
-      for (const [name, def] of Object.entries(compatMethods(gateway, settings, runtime, logs))) yield* gateway.registerMethod(name, def)
+      for (const [name, def] of Object.entries(compatMethods(gateway, settings, runtime, logs)))
+        yield* gateway.registerMethod(name, def)
       // Who came and went, whatever gateway.verbose says: what an operator reading `logs` looks for first.
       yield* gateway.onConnection({
-        ready: (c) => logs.append("INFO", `${c.role} connected: ${JSON.stringify(c.client!.id.slice(0, 64))} (${c.client!.mode}) from ${c.peer.remoteAddress} (conn ${c.connId})`),
-        closed: (c) => logs.append("INFO", `${c.role} disconnected: ${JSON.stringify(c.client!.id.slice(0, 64))} (conn ${c.connId})`)
+        ready: (c) =>
+          logs.append(
+            "INFO",
+            `${c.role} connected: ${JSON.stringify(c.client!.id.slice(0, 64))} (${c.client!.mode}) from ${c.peer.remoteAddress} (conn ${c.connId})`
+          ),
+        closed: (c) =>
+          logs.append("INFO", `${c.role} disconnected: ${JSON.stringify(c.client!.id.slice(0, 64))} (conn ${c.connId})`)
       })
       for (const [name, get] of Object.entries(openclawStatus(sessions))) yield* gateway.addStatusSection(name, get)
     })

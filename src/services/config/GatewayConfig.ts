@@ -5,7 +5,14 @@
 import { Console, Context, Effect, Layer, Redacted } from "effect"
 import { ConfigError, createDefaultConfig, type Env, loadConfig, resolvePaths } from "../../config/load.js"
 import { type ConfigFile, decodeConfigFile } from "../../config/schema.js"
-import { DEFAULT_AGENT, DEFAULT_PORT, defaultNodesSettings, type GatewaySettings, resolveServerSettings, type ServerFlags } from "../../config/settings.js"
+import {
+  DEFAULT_AGENT,
+  DEFAULT_PORT,
+  defaultNodesSettings,
+  type GatewaySettings,
+  resolveServerSettings,
+  type ServerFlags
+} from "../../config/settings.js"
 
 export { ConfigError, type ConfigFile, type GatewaySettings, type ServerFlags }
 export type { Env } from "../../config/load.js"
@@ -42,21 +49,31 @@ export class GatewayConfig extends Context.Tag("openclaw/GatewayConfig")<Gateway
    * (defaults fill the rest), and it is decoded and checked for unsafe combinations exactly like
    * the file. Nothing is read from disk; the state dir is `stateDir`, else what the environment says.
    */
-  static fromConfig = (config: ConfigFile, options: Omit<LoadOptions, "createIfMissing"> & { readonly stateDir?: string } = {}) =>
+  static fromConfig = (
+    config: ConfigFile,
+    options: Omit<LoadOptions, "createIfMissing"> & { readonly stateDir?: string } = {}
+  ) =>
     Effect.try({
       try: () => {
         const env = options.env ?? process.env
         const decoded = decodeConfigFile(config)
-        if (!decoded.ok) throw new ConfigError({ message: `invalid config:\n${decoded.problems.map((p) => `  ${p}`).join("\n")}` })
+        if (!decoded.ok)
+          throw new ConfigError({ message: `invalid config:\n${decoded.problems.map((p) => `  ${p}`).join("\n")}` })
         const stateDir = options.stateDir ?? resolvePaths(env).stateDir
-        return resolveServerSettings({ configPath: "(in memory)", stateDir, exists: true, file: decoded.config }, env, options.flags ?? {})
+        return resolveServerSettings(
+          { configPath: "(in memory)", stateDir, exists: true, file: decoded.config },
+          env,
+          options.flags ?? {}
+        )
       },
       catch: (e) => (e instanceof ConfigError ? e : new ConfigError({ message: String(e) }))
     })
 
   /** The layer of `fromConfig`. */
-  static layerConfig = (config: ConfigFile, options: Omit<LoadOptions, "createIfMissing"> & { readonly stateDir?: string } = {}) =>
-    Layer.effect(GatewayConfig, GatewayConfig.fromConfig(config, options))
+  static layerConfig = (
+    config: ConfigFile,
+    options: Omit<LoadOptions, "createIfMissing"> & { readonly stateDir?: string } = {}
+  ) => Layer.effect(GatewayConfig, GatewayConfig.fromConfig(config, options))
 
   /** Settings for tests and embedding: token auth on loopback, a random port, nothing read from disk. */
   static layerTest = (overrides: Partial<GatewaySettings> = {}) =>

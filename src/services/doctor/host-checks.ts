@@ -128,12 +128,24 @@ export const checkStateDir = (stateDir: string): Outcome => {
   try {
     st = fs.lstatSync(stateDir)
   } catch {
-    return failed(`${stateDir} does not exist`, "start the Gateway once with `openclaw gateway run` (it creates it), or set OPENCLAW_STATE_DIR to where it lives")
+    return failed(
+      `${stateDir} does not exist`,
+      "start the Gateway once with `openclaw gateway run` (it creates it), or set OPENCLAW_STATE_DIR to where it lives"
+    )
   }
-  if (!st.isDirectory()) return failed(`${stateDir} is not a directory${st.isSymbolicLink() ? " (a symlink)" : ""}`, `point OPENCLAW_STATE_DIR at a real directory of your own (mode 0700)`)
+  if (!st.isDirectory())
+    return failed(
+      `${stateDir} is not a directory${st.isSymbolicLink() ? " (a symlink)" : ""}`,
+      `point OPENCLAW_STATE_DIR at a real directory of your own (mode 0700)`
+    )
   const uid = process.getuid?.()
-  if (uid !== undefined && st.uid !== uid) return failed(`${stateDir} belongs to uid ${st.uid}, not to this user (uid ${uid})`, `run the Gateway as its owner, or \`chown -R $USER ${stateDir}\``)
-  if ((st.mode & 0o077) !== 0) return failed(`${stateDir} is open to other users (mode ${(st.mode & 0o777).toString(8)})`, `chmod 700 ${stateDir}`)
+  if (uid !== undefined && st.uid !== uid)
+    return failed(
+      `${stateDir} belongs to uid ${st.uid}, not to this user (uid ${uid})`,
+      `run the Gateway as its owner, or \`chown -R $USER ${stateDir}\``
+    )
+  if ((st.mode & 0o077) !== 0)
+    return failed(`${stateDir} is open to other users (mode ${(st.mode & 0o777).toString(8)})`, `chmod 700 ${stateDir}`)
   const open: Array<string> = []
   const links: Array<string> = []
   let count = 0
@@ -168,7 +180,10 @@ export const checkStateDir = (stateDir: string): Outcome => {
     )
   }
   if (links.length > 0) {
-    return failed(`${stateDir} holds symlinks (${links.slice(0, 3).join(", ")}); the Gateway never follows them`, `replace them with the real files, or remove them`)
+    return failed(
+      `${stateDir} holds symlinks (${links.slice(0, 3).join(", ")}); the Gateway never follows them`,
+      `replace them with the real files, or remove them`
+    )
   }
   return passed(`${stateDir} is yours, mode 700, no file open to others`)
 }
@@ -184,7 +199,12 @@ export interface ExposureInput {
   readonly reason?: string
 }
 
-const normalise = (t: string) => t.trim().replace(/\/+$/, "").replace(/^(https?(?:\+insecure)?:\/\/)localhost(?=[:/]|$)/i, "$1127.0.0.1").toLowerCase()
+const normalise = (t: string) =>
+  t
+    .trim()
+    .replace(/\/+$/, "")
+    .replace(/^(https?(?:\+insecure)?:\/\/)localhost(?=[:/]|$)/i, "$1127.0.0.1")
+    .toLowerCase()
 
 const tailscaleFailed = (what: string, e: TailscaleError): Outcome => failed(`${what}: ${e.kind}`, e.message)
 
@@ -193,10 +213,13 @@ export const checkExposure = (cli: TailscaleCliService, input: ExposureInput): E
   Effect.gen(function* () {
     if (input.mode === "off") return passed('no Tailscale Serve or Funnel (gateway.tailscale.mode "off")')
     const st = yield* cli.status
-    if (st.backendState === "NeedsLogin" || st.backendState === "NeedsMachineAuth") return failed(`Tailscale is logged out (BackendState ${st.backendState})`, FIX.loggedOut)
-    if (st.backendState !== "Running") return failed(`Tailscale is not running (BackendState ${st.backendState})`, FIX.daemonDown)
+    if (st.backendState === "NeedsLogin" || st.backendState === "NeedsMachineAuth")
+      return failed(`Tailscale is logged out (BackendState ${st.backendState})`, FIX.loggedOut)
+    if (st.backendState !== "Running")
+      return failed(`Tailscale is not running (BackendState ${st.backendState})`, FIX.daemonDown)
     if (st.certDomains.length === 0) return failed("HTTPS certificates are not enabled for this tailnet", FIX.https)
-    if (input.mode === "funnel" && !st.funnelAllowed) return failed('the tailnet policy does not give this node the "funnel" attribute', FIX.funnel)
+    if (input.mode === "funnel" && !st.funnelAllowed)
+      return failed('the tailnet policy does not give this node the "funnel" attribute', FIX.funnel)
     const serve = yield* cli.serveStatus
     const target = `${input.tls ? "https+insecure" : "http"}://127.0.0.1:${input.port}`
     const on443 = serve.routes.filter((r) => r.httpsPort === 443)
@@ -205,11 +228,23 @@ export const checkExposure = (cli: TailscaleCliService, input: ExposureInput): E
     if (own === undefined) {
       const others = on443.map((r) => `${r.path} -> ${r.target}`).join(", ")
       return others.length > 0
-        ? failed(`https:443 on ${st.dnsName} routes to ${others}, not to this Gateway (${target})`, `free the port (\`tailscale serve --https=443 off\`) if that route is stale, then restart the Gateway; or set gateway.tailscale.mode "off"`)
-        : failed(`no Tailscale ${input.mode} route to this Gateway (${target})`, input.reason ?? `restart the Gateway (it makes the route itself), or run \`${enable}\``)
+        ? failed(
+            `https:443 on ${st.dnsName} routes to ${others}, not to this Gateway (${target})`,
+            `free the port (\`tailscale serve --https=443 off\`) if that route is stale, then restart the Gateway; or set gateway.tailscale.mode "off"`
+          )
+        : failed(
+            `no Tailscale ${input.mode} route to this Gateway (${target})`,
+            input.reason ?? `restart the Gateway (it makes the route itself), or run \`${enable}\``
+          )
     }
-    if (input.mode === "funnel" && !own.funnel) return failed(`the route https://${own.host}/ -> ${own.target} is not public (Funnel is off for it)`, `restart the Gateway, or run \`${enable}\``)
-    return passed(`${input.mode} https://${own.host}/ -> ${own.target}; HTTPS certificates on${input.mode === "funnel" ? "; Funnel allowed and on" : ""}`)
+    if (input.mode === "funnel" && !own.funnel)
+      return failed(
+        `the route https://${own.host}/ -> ${own.target} is not public (Funnel is off for it)`,
+        `restart the Gateway, or run \`${enable}\``
+      )
+    return passed(
+      `${input.mode} https://${own.host}/ -> ${own.target}; HTTPS certificates on${input.mode === "funnel" ? "; Funnel allowed and on" : ""}`
+    )
   }).pipe(Effect.catchTag("TailscaleError", (e) => Effect.succeed(tailscaleFailed("tailscale", e))))
 
 // ---------------------------------------------------------------- audit
@@ -217,9 +252,15 @@ export const checkExposure = (cli: TailscaleCliService, input: ExposureInput): E
 export const checkAudit = (report: AuditReport): Outcome => {
   const critical = report.findings.filter((f) => f.severity === "critical")
   const warnings = report.findings.filter((f) => f.severity === "warn")
-  const warned = warnings.length === 0 ? "no warnings" : `${warnings.length} warning(s): ${warnings.map((f) => f.id).join(", ")} (openclaw security audit)`
+  const warned =
+    warnings.length === 0
+      ? "no warnings"
+      : `${warnings.length} warning(s): ${warnings.map((f) => f.id).join(", ")} (openclaw security audit)`
   if (critical.length > 0) {
-    return failed(`${critical.length} critical: ${critical[0]!.message}${critical.length > 1 ? ` (and ${critical.length - 1} more)` : ""}; ${warned}`, `${critical[0]!.fix} (all findings: openclaw security audit)`)
+    return failed(
+      `${critical.length} critical: ${critical[0]!.message}${critical.length > 1 ? ` (and ${critical.length - 1} more)` : ""}; ${warned}`,
+      `${critical[0]!.fix} (all findings: openclaw security audit)`
+    )
   }
   return passed(`no critical findings, ${warned}`)
 }

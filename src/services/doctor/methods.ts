@@ -38,15 +38,30 @@ export const make = Effect.gen(function* () {
       run: Effect.gen(function* () {
         if (!path.isAbsolute(settings.configPath)) return skipped(`no config file (${settings.configPath})`)
         // The file this Gateway was started from; the environment is the Gateway's own.
-        const loaded = yield* Effect.either(loadConfig({ ...process.env, OPENCLAW_CONFIG_PATH: settings.configPath, OPENCLAW_STATE_DIR: settings.stateDir }))
-        if (loaded._tag === "Left") return failed(`the config file no longer loads: ${loaded.left.message}`, "fix the file before the next restart (the running Gateway keeps its settings)")
+        const loaded = yield* Effect.either(
+          loadConfig({
+            ...process.env,
+            OPENCLAW_CONFIG_PATH: settings.configPath,
+            OPENCLAW_STATE_DIR: settings.stateDir
+          })
+        )
+        if (loaded._tag === "Left")
+          return failed(
+            `the config file no longer loads: ${loaded.left.message}`,
+            "fix the file before the next restart (the running Gateway keeps its settings)"
+          )
         return checkAudit(auditConfig(loaded.right, process.env))
       })
     }
   ]
   yield* gateway.registerMethod("doctor", {
     requires: "operator.read",
-    handler: () => Effect.map(runSteps(steps), (report) => ({ ok: report.ok, target: { url: gateway.url, pid: process.pid, local: true }, steps: report.steps }))
+    handler: () =>
+      Effect.map(runSteps(steps), (report) => ({
+        ok: report.ok,
+        target: { url: gateway.url, pid: process.pid, local: true },
+        steps: report.steps
+      }))
   })
 })
 

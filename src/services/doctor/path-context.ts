@@ -60,7 +60,8 @@ export interface Credential {
   readonly describe: string
 }
 
-export type ConnectAnswer = { ok: true; hello: HelloOk } | { ok: false; error: ErrorShape } | { ok: false; closed: string }
+export type ConnectAnswer =
+  { ok: true; hello: HelloOk } | { ok: false; error: ErrorShape } | { ok: false; closed: string }
 
 /** The walk's state, filled in step by step. */
 export interface PathWalk {
@@ -76,7 +77,12 @@ export interface PathWalk {
   probe?: FrameProbe
   connectAnswer?: ConnectAnswer
   connectMs: number
-  gatewayStatus?: { pid?: number; bind?: { port?: number }; tls?: { enabled?: boolean }; exposure?: { mode?: string; reason?: string } }
+  gatewayStatus?: {
+    pid?: number
+    bind?: { port?: number }
+    tls?: { enabled?: boolean }
+    exposure?: { mode?: string; reason?: string }
+  }
 }
 
 export const newWalk = (input: PathInput, summary: TargetSummary): PathWalk => ({
@@ -107,10 +113,12 @@ export const dialOf = (w: PathWalk) => {
         : "gateway.port (or OPENCLAW_GATEWAY_PORT)"
   /** A socket to the Gateway: plain, or TLS checked against the certificate the tls step accepted. */
   const openSocket = (): Promise<net.Socket> =>
-    secure() ? pinnedTlsConnect(host(), port(), w.fingerprint!, timeoutMs) : new Promise((resolve, reject) => {
-      const s = net.connect({ host: w.address, port: port() })
-      s.once("connect", () => resolve(s))
-      s.once("error", reject)
-    })
+    secure()
+      ? pinnedTlsConnect(host(), port(), w.fingerprint!, timeoutMs)
+      : new Promise((resolve, reject) => {
+          const s = net.connect({ host: w.address, port: port() })
+          s.once("connect", () => resolve(s))
+          s.once("error", reject)
+        })
   return { host, port, secure, where, via, addressSetting, openSocket }
 }

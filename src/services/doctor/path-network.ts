@@ -25,15 +25,23 @@ export const networkSteps = (w: PathWalk): Array<Step> => {
       try {
         const found = await Promise.race([
           dns.promises.lookup(name, { all: true }),
-          new Promise<never>((_, reject) => setTimeout(() => reject(Object.assign(new Error("timeout"), { code: "ETIMEOUT" })), timeoutMs).unref())
+          new Promise<never>((_, reject) =>
+            setTimeout(() => reject(Object.assign(new Error("timeout"), { code: "ETIMEOUT" })), timeoutMs).unref()
+          )
         ])
         w.addresses = found.map((a) => a.address)
         return passed(`${name} -> ${w.addresses.join(", ")}`)
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code ?? "ERROR"
         return code === "ENOTFOUND"
-          ? failed(`${name} does not resolve (ENOTFOUND)`, `check the host name in ${w.target!.source}; for a tailnet name, is MagicDNS on and Tailscale up here?`)
-          : failed(`no answer resolving ${name} (${code})`, "this machine's DNS did not answer: check its network and resolver, or use an IP address")
+          ? failed(
+              `${name} does not resolve (ENOTFOUND)`,
+              `check the host name in ${w.target!.source}; for a tailnet name, is MagicDNS on and Tailscale up here?`
+            )
+          : failed(
+              `no answer resolving ${name} (${code})`,
+              "this machine's DNS did not answer: check its network and resolver, or use an IP address"
+            )
       }
     })
   }
@@ -56,11 +64,21 @@ export const networkSteps = (w: PathWalk): Array<Step> => {
       if (r.why === "refused") {
         return failed(
           `${at} refused the connection (ECONNREFUSED): nothing listens there`,
-          w.target!.remote ? `start the Gateway there, check ${addressSetting()}, and that its gateway.bind lets this machine in (a loopback Gateway needs an SSH tunnel or Tailscale Serve)` : `start the Gateway (\`openclaw gateway run\`), or check ${addressSetting()}`
+          w.target!.remote
+            ? `start the Gateway there, check ${addressSetting()}, and that its gateway.bind lets this machine in (a loopback Gateway needs an SSH tunnel or Tailscale Serve)`
+            : `start the Gateway (\`openclaw gateway run\`), or check ${addressSetting()}`
         )
       }
-      if (r.why === "timeout") return failed(`no answer from ${at} within ${timeoutMs} ms (timed out: packets dropped, or the host is down)`, `check firewalls between here and ${host()}, and ${addressSetting()}`)
-      if (r.why === "unreachable") return failed(`${at} is unreachable (${r.code}): no route to the host`, `check this machine's network (VPN or Tailscale up?) and ${addressSetting()}`)
+      if (r.why === "timeout")
+        return failed(
+          `no answer from ${at} within ${timeoutMs} ms (timed out: packets dropped, or the host is down)`,
+          `check firewalls between here and ${host()}, and ${addressSetting()}`
+        )
+      if (r.why === "unreachable")
+        return failed(
+          `${at} is unreachable (${r.code}): no route to the host`,
+          `check this machine's network (VPN or Tailscale up?) and ${addressSetting()}`
+        )
       return failed(`cannot connect to ${at} (${r.code})`, `check ${addressSetting()}`)
     })
   }
@@ -86,8 +104,14 @@ export const networkSteps = (w: PathWalk): Array<Step> => {
       const r = await tlsHandshake(w.address, net.isIP(name) === 0 ? name : undefined, port(), timeoutMs)
       if (!r.ok) {
         return r.plaintextPeer
-          ? failed(`${where()} does not speak TLS (${r.message}): it is a plaintext port`, "use ws:// for this Gateway (through an SSH tunnel or on a private address), or set gateway.tls.enabled true on it and restart it")
-          : failed(`TLS handshake with ${where()} failed (${r.message})`, "check that the Gateway serves wss:// (gateway.tls.enabled) on this port")
+          ? failed(
+              `${where()} does not speak TLS (${r.message}): it is a plaintext port`,
+              "use ws:// for this Gateway (through an SSH tunnel or on a private address), or set gateway.tls.enabled true on it and restart it"
+            )
+          : failed(
+              `TLS handshake with ${where()} failed (${r.message})`,
+              "check that the Gateway serves wss:// (gateway.tls.enabled) on this port"
+            )
       }
       const pin = w.target!.tlsFingerprint
       if (pin !== undefined && r.fingerprint !== pin) {
@@ -105,7 +129,9 @@ export const networkSteps = (w: PathWalk): Array<Step> => {
         )
       }
       w.fingerprint = r.fingerprint
-      return passed(`${r.protocol}, certificate sha256 ${r.fingerprint} ${pin !== undefined ? `matches the pin (${w.target!.pinSource})` : "trusted by the system CAs"}`)
+      return passed(
+        `${r.protocol}, certificate sha256 ${r.fingerprint} ${pin !== undefined ? `matches the pin (${w.target!.pinSource})` : "trusted by the system CAs"}`
+      )
     })
   }
 
@@ -124,7 +150,8 @@ export const networkSteps = (w: PathWalk): Array<Step> => {
           } catch {
             // not JSON
           }
-          if (r.status === 200 && body.ok === true && body.status === "live") return passed(`GET /healthz: 200 {"ok":true,"status":"live"}`)
+          if (r.status === 200 && body.ok === true && body.status === "live")
+            return passed(`GET /healthz: 200 {"ok":true,"status":"live"}`)
           const server = r.headers.server === undefined ? "" : ` from ${JSON.stringify(r.headers.server.slice(0, 60))}`
           const type = r.headers["content-type"] === undefined ? "" : ` (${r.headers["content-type"].split(";")[0]})`
           return failed(`GET /healthz answered HTTP ${r.status}${type}${server}: not an OpenClaw Gateway`, elsewhere)
@@ -132,7 +159,10 @@ export const networkSteps = (w: PathWalk): Array<Step> => {
         case "tls":
           return failed(`${where()} answered plaintext HTTP with TLS`, "use wss://")
         case "other":
-          return failed(`${where()} does not speak HTTP: it sent ${r.banner}${r.banner.startsWith('"SSH-') ? " (an SSH server)" : ""}`, elsewhere)
+          return failed(
+            `${where()} does not speak HTTP: it sent ${r.banner}${r.banner.startsWith('"SSH-') ? " (an SSH server)" : ""}`,
+            elsewhere
+          )
         case "closed":
         case "error":
           return failed(

@@ -5,7 +5,13 @@
 import { randomUUID } from "node:crypto"
 import { Effect, type Scope } from "effect"
 import type { Target } from "../../client/target.js"
-import { type ConnectParams, type ErrorShape, type HelloOk, OperatorScopes, PROTOCOL_VERSION } from "../../protocol/frames.js"
+import {
+  type ConnectParams,
+  type ErrorShape,
+  type HelloOk,
+  OperatorScopes,
+  PROTOCOL_VERSION
+} from "../../protocol/frames.js"
 import { VERSION } from "../../version.js"
 import { hasScope } from "../gateway/connection.js"
 import { dialOf, type Credential, type PathWalk } from "./path-context.js"
@@ -38,7 +44,8 @@ export const protocolSteps = (w: PathWalk): Array<Step<Scope.Scope>> => {
       w.probe = opened.probe
       const u = opened.upgrade
       if (u.ok) return passed("HTTP 101: WebSocket accepted")
-      if (u.status === undefined) return failed(`the WebSocket upgrade failed (${u.reason})`, `check ${addressSetting()}`)
+      if (u.status === undefined)
+        return failed(`the WebSocket upgrade failed (${u.reason})`, `check ${addressSetting()}`)
       const reason = u.reason.length > 0 ? `: ${u.reason}` : ""
       const fix = /origin/i.test(u.reason)
         ? "add the page's origin to gateway.controlUi.allowedOrigins on the Gateway (the CLI itself sends no Origin)"
@@ -58,11 +65,19 @@ export const protocolSteps = (w: PathWalk): Array<Step<Scope.Scope>> => {
       const started = performance.now()
       const first = await p.next(timeoutMs)
       const waited = Math.round(performance.now() - started)
-      const notV4 = "point the target at an OpenClaw Gateway (protocol v4): an older Gateway does not send connect.challenge; update it"
+      const notV4 =
+        "point the target at an OpenClaw Gateway (protocol v4): an older Gateway does not send connect.challenge; update it"
       if (first === "timeout") return failed(`no connect.challenge within ${timeoutMs} ms`, notV4)
-      if (first === "closed") return failed(`the server closed the WebSocket (${p.closed!.code}${p.closed!.reason ? `: ${p.closed!.reason}` : ""}) before connect.challenge`, notV4)
+      if (first === "closed")
+        return failed(
+          `the server closed the WebSocket (${p.closed!.code}${p.closed!.reason ? `: ${p.closed!.reason}` : ""}) before connect.challenge`,
+          notV4
+        )
       if (first === "invalid" || first.type !== "event" || first.event !== "connect.challenge") {
-        return failed(`the first frame was ${first === "invalid" ? "not protocol JSON" : `${first.type} ${"event" in first ? first.event : ""}`.trim()}, not connect.challenge`, notV4)
+        return failed(
+          `the first frame was ${first === "invalid" ? "not protocol JSON" : `${first.type} ${"event" in first ? first.event : ""}`.trim()}, not connect.challenge`,
+          notV4
+        )
       }
       const id = randomUUID()
       const as = input.connectAs
@@ -74,7 +89,13 @@ export const protocolSteps = (w: PathWalk): Array<Step<Scope.Scope>> => {
       const params: ConnectParams = {
         minProtocol: PROTOCOL_VERSION,
         maxProtocol: PROTOCOL_VERSION,
-        client: as?.client ?? { id: "cli", version: VERSION, platform: process.platform, mode: "cli", displayName: "openclaw doctor" },
+        client: as?.client ?? {
+          id: "cli",
+          version: VERSION,
+          platform: process.platform,
+          mode: "cli",
+          displayName: "openclaw doctor"
+        },
         role: as?.role ?? "operator",
         scopes: as?.role === "node" ? [] : [...(input.scopes ?? OperatorScopes)],
         caps: [],
@@ -82,22 +103,45 @@ export const protocolSteps = (w: PathWalk): Array<Step<Scope.Scope>> => {
       }
       const nonce = (first.payload as { nonce?: unknown } | undefined)?.nonce
       const sent = performance.now()
-      p.send({ type: "req", id, method: "connect", params: as === undefined ? params : { ...params, device: as.device(typeof nonce === "string" ? nonce : "", params) } })
+      p.send({
+        type: "req",
+        id,
+        method: "connect",
+        params:
+          as === undefined ? params : { ...params, device: as.device(typeof nonce === "string" ? nonce : "", params) }
+      })
       const res = await p.next(timeoutMs, (f) => f !== "invalid" && f.type === "res" && f.id === id)
       w.connectMs = Math.round(performance.now() - sent)
-      if (res === "timeout") return failed(`no answer to connect within ${timeoutMs} ms`, "the Gateway accepted the socket but does not answer: it may be overloaded; check its log")
+      if (res === "timeout")
+        return failed(
+          `no answer to connect within ${timeoutMs} ms`,
+          "the Gateway accepted the socket but does not answer: it may be overloaded; check its log"
+        )
       if (res === "closed" || res === "invalid" || res.type !== "res") {
-        if (p.closed?.code === 1002) return failed(`the Gateway closed with 1002 (protocol mismatch): ${p.closed.reason}`, `update openclaw here or on the Gateway: this CLI speaks protocol ${PROTOCOL_VERSION}`)
-        w.connectAnswer = { ok: false, closed: `${p.closed?.code ?? "?"}${p.closed?.reason ? `: ${p.closed.reason}` : ""}` }
+        if (p.closed?.code === 1002)
+          return failed(
+            `the Gateway closed with 1002 (protocol mismatch): ${p.closed.reason}`,
+            `update openclaw here or on the Gateway: this CLI speaks protocol ${PROTOCOL_VERSION}`
+          )
+        w.connectAnswer = {
+          ok: false,
+          closed: `${p.closed?.code ?? "?"}${p.closed?.reason ? `: ${p.closed.reason}` : ""}`
+        }
       } else if (res.ok) w.connectAnswer = { ok: true, hello: res.payload as HelloOk }
       else {
         const error = res.error ?? { code: "UNAVAILABLE", message: "connect failed" }
         if ((error.details as { code?: string } | undefined)?.code === "PROTOCOL_MISMATCH") {
-          return failed(`protocol mismatch: ${error.message}`, `update openclaw here or on the Gateway: this CLI speaks protocol ${PROTOCOL_VERSION}`)
+          return failed(
+            `protocol mismatch: ${error.message}`,
+            `update openclaw here or on the Gateway: this CLI speaks protocol ${PROTOCOL_VERSION}`
+          )
         }
         w.connectAnswer = { ok: false, error }
       }
-      return passed(`connect.challenge received; protocol ${w.connectAnswer.ok ? w.connectAnswer.hello.protocol : PROTOCOL_VERSION} agreed`, waited)
+      return passed(
+        `connect.challenge received; protocol ${w.connectAnswer.ok ? w.connectAnswer.hello.protocol : PROTOCOL_VERSION} agreed`,
+        waited
+      )
     })
   }
 
@@ -105,8 +149,17 @@ export const protocolSteps = (w: PathWalk): Array<Step<Scope.Scope>> => {
     id: "auth",
     run: Effect.sync(() => {
       const a = w.connectAnswer!
-      if (a.ok) return passed(`accepted: sent ${w.credential.describe}; signed in by ${a.hello.auth.method} as ${a.hello.auth.role}`, w.connectMs)
-      if ("closed" in a) return failed(`the Gateway closed the connection during connect (${a.closed}); sent ${w.credential.describe}`, "check the Gateway's log (`openclaw gateway run --verbose` logs every refused connect)", w.connectMs)
+      if (a.ok)
+        return passed(
+          `accepted: sent ${w.credential.describe}; signed in by ${a.hello.auth.method} as ${a.hello.auth.role}`,
+          w.connectMs
+        )
+      if ("closed" in a)
+        return failed(
+          `the Gateway closed the connection during connect (${a.closed}); sent ${w.credential.describe}`,
+          "check the Gateway's log (`openclaw gateway run --verbose` logs every refused connect)",
+          w.connectMs
+        )
       const { detail, fix } = authFailure(a.error, w.target!, w.credential)
       return failed(detail, fix, w.connectMs)
     })
@@ -137,11 +190,21 @@ export const protocolSteps = (w: PathWalk): Array<Step<Scope.Scope>> => {
       const res = await p.next(timeoutMs, (f) => f !== "invalid" && f.type === "res" && f.id === id)
       const ms = Math.round(performance.now() - started)
       const hello = (w.connectAnswer as { hello: HelloOk }).hello
-      if (res === "timeout") return failed(`no answer to health within ${timeoutMs} ms`, "the Gateway is connected but does not answer: it may be overloaded or stuck; restart it")
-      if (res === "closed" || res === "invalid" || res.type !== "res") return failed(`the connection closed during health (${p.closed?.code ?? "?"})`, "check the Gateway's log")
+      if (res === "timeout")
+        return failed(
+          `no answer to health within ${timeoutMs} ms`,
+          "the Gateway is connected but does not answer: it may be overloaded or stuck; restart it"
+        )
+      if (res === "closed" || res === "invalid" || res.type !== "res")
+        return failed(`the connection closed during health (${p.closed?.code ?? "?"})`, "check the Gateway's log")
       if (!res.ok) {
         const code = (res.error?.details as { code?: string } | undefined)?.code
-        return failed(`health failed: ${res.error?.code}: ${res.error?.message}`, code === "MISSING_SCOPE" ? "this credential may not even read: connect with the Gateway's shared token or password" : "check the Gateway's log")
+        return failed(
+          `health failed: ${res.error?.code}: ${res.error?.message}`,
+          code === "MISSING_SCOPE"
+            ? "this credential may not even read: connect with the Gateway's shared token or password"
+            : "check the Gateway's log"
+        )
       }
       return passed(`health ok, round trip ${ms} ms (Gateway ${hello.server.version}, protocol ${hello.protocol})`, ms)
     })
@@ -157,17 +220,24 @@ const USES: Record<string, string> = {
   "operator.pairing": "nodes approve/reject need pairing"
 }
 
-export const authFailure = (error: ErrorShape, target: Target, credential: Credential): { detail: string; fix: string } => {
+export const authFailure = (
+  error: ErrorShape,
+  target: Target,
+  credential: Credential
+): { detail: string; fix: string } => {
   const code = (error.details as { code?: string } | undefined)?.code ?? error.code
   const sent = `sent ${credential.describe}`
-  const kind = code.includes("PASSWORD") ? "password" : code.includes("TOKEN") ? "token" : credential.kind ?? "token"
+  const kind = code.includes("PASSWORD") ? "password" : code.includes("TOKEN") ? "token" : (credential.kind ?? "token")
   const setting = target.remote
     ? `set gateway.remote.${kind} to the server's gateway.auth.${kind} (or pass --${kind}); gateway.remote.${kind} is only this CLI's credential and never configures a Gateway`
     : `make gateway.auth.${kind} in ${target.configPath} (or OPENCLAW_GATEWAY_${kind.toUpperCase()}) match the running Gateway's ${kind}, or pass --${kind}; a Gateway started with --${kind} keeps that one until restarted`
   switch (code) {
     case "AUTH_TOKEN_MISSING":
     case "AUTH_PASSWORD_MISSING":
-      return { detail: `${kind} missing: the Gateway wants its ${kind} and got ${credential.kind === undefined ? "none" : `a ${credential.kind}`} (${code})`, fix: setting }
+      return {
+        detail: `${kind} missing: the Gateway wants its ${kind} and got ${credential.kind === undefined ? "none" : `a ${credential.kind}`} (${code})`,
+        fix: setting
+      }
     case "AUTH_TOKEN_MISMATCH":
     case "AUTH_PASSWORD_MISMATCH":
       return { detail: `${kind} mismatch: ${sent}, the Gateway has another (${code})`, fix: setting }
@@ -184,13 +254,22 @@ export const authFailure = (error: ErrorShape, target: Target, credential: Crede
         fix: `this device was removed or re-paired on the Gateway: connect once with the Gateway's ${kind === "password" ? "password" : "token"} to pair again, and ask its operator to approve it (\`openclaw nodes pending\`)`
       }
     case "PAIRING_REQUIRED":
-      return { detail: `this device is waiting for approval (${code})`, fix: "approve it on the Gateway host: `openclaw nodes pending`, then `openclaw nodes approve <requestId>`" }
+      return {
+        detail: `this device is waiting for approval (${code})`,
+        fix: "approve it on the Gateway host: `openclaw nodes pending`, then `openclaw nodes approve <requestId>`"
+      }
     case "AUTH_TAILSCALE_IDENTITY_MISSING":
     case "AUTH_TAILSCALE_PROXY_MISSING":
     case "AUTH_TAILSCALE_WHOIS_FAILED":
     case "AUTH_TAILSCALE_IDENTITY_MISMATCH":
-      return { detail: `Tailscale identity refused: ${error.message} (${code})`, fix: `${setting.split(";")[0]}, or come through Tailscale Serve with gateway.auth.allowTailscale on` }
+      return {
+        detail: `Tailscale identity refused: ${error.message} (${code})`,
+        fix: `${setting.split(";")[0]}, or come through Tailscale Serve with gateway.auth.allowTailscale on`
+      }
     default:
-      return { detail: `refused: ${error.message} (${code})`, fix: "check the Gateway's log (`openclaw gateway run --verbose` logs every refused connect)" }
+      return {
+        detail: `refused: ${error.message} (${code})`,
+        fix: "check the Gateway's log (`openclaw gateway run --verbose` logs every refused connect)"
+      }
   }
 }

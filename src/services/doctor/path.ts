@@ -32,8 +32,14 @@ const credentialOf = (t: Target, loaded: LoadedConfig, env: Env, flags: ClientFl
     ]
     return `${kind} (from ${places.find(([, v]) => v === value)?.[0] ?? "the target's record"})`
   }
-  const sent = [t.token === undefined ? undefined : from("token", t.token), t.password === undefined ? undefined : from("password", t.password)].filter((s) => s !== undefined)
-  return { kind: t.token !== undefined ? "token" : t.password !== undefined ? "password" : undefined, describe: sent.length > 0 ? sent.join(" and ") : "no credential" }
+  const sent = [
+    t.token === undefined ? undefined : from("token", t.token),
+    t.password === undefined ? undefined : from("password", t.password)
+  ].filter((s) => s !== undefined)
+  return {
+    kind: t.token !== undefined ? "token" : t.password !== undefined ? "password" : undefined,
+    describe: sent.length > 0 ? sent.join(" and ") : "no credential"
+  }
 }
 
 export const pathSteps = (input: PathInput, summary: TargetSummary): Array<Step<SshTunnel | Scope.Scope>> => {
@@ -45,10 +51,18 @@ export const pathSteps = (input: PathInput, summary: TargetSummary): Array<Step<
     id: "config",
     run: Effect.gen(function* () {
       const result = yield* Effect.either(loadConfig(env))
-      if (result._tag === "Left") return failed(result.left.message, "fix the file as the message says (doctor never changes it), or point OPENCLAW_CONFIG_PATH at another one")
+      if (result._tag === "Left")
+        return failed(
+          result.left.message,
+          "fix the file as the message says (doctor never changes it), or point OPENCLAW_CONFIG_PATH at another one"
+        )
       w.loaded = result.right
       summary.config = w.loaded.configPath
-      return passed(w.loaded.exists ? `${w.loaded.configPath} parses and validates` : `${w.loaded.configPath} does not exist: defaults apply`)
+      return passed(
+        w.loaded.exists
+          ? `${w.loaded.configPath} parses and validates`
+          : `${w.loaded.configPath} does not exist: defaults apply`
+      )
     })
   }
 
@@ -63,14 +77,19 @@ export const pathSteps = (input: PathInput, summary: TargetSummary): Array<Step<
       w.credential = credentialOf(w.target, w.loaded!, env, flags)
       if (input.connectAs !== undefined) {
         const device = `device token (from ${input.connectAs.deviceTokenSource})`
-        w.credential = { kind: w.credential.kind, describe: w.credential.kind === undefined ? device : `${w.credential.describe} and ${device}` }
+        w.credential = {
+          kind: w.credential.kind,
+          describe: w.credential.kind === undefined ? device : `${w.credential.describe} and ${device}`
+        }
       }
       Object.assign(summary, {
         url: w.target.url,
         source: w.target.source,
         transport: w.target.ssh === undefined ? "direct" : "ssh",
         ...(w.target.ssh === undefined ? {} : { sshTarget: w.target.ssh.target }),
-        ...(w.target.tlsFingerprint === undefined ? {} : { tlsPin: w.target.tlsFingerprint, pinSource: w.target.pinSource }),
+        ...(w.target.tlsFingerprint === undefined
+          ? {}
+          : { tlsPin: w.target.tlsFingerprint, pinSource: w.target.pinSource }),
         credential: w.credential.describe,
         local: !w.target.remote
       })
@@ -79,11 +98,16 @@ export const pathSteps = (input: PathInput, summary: TargetSummary): Array<Step<
         try {
           checkPlaintext(w.target.url, env)
         } catch (e) {
-          return failed(`${w.target.url} (${w.target.source}) is plaintext ws:// to a public address; the client refuses it`, (e as ConfigError).message)
+          return failed(
+            `${w.target.url} (${w.target.source}) is plaintext ws:// to a public address; the client refuses it`,
+            (e as ConfigError).message
+          )
         }
       }
       const pin = w.target.tlsFingerprint === undefined ? "" : `; TLS pin from ${w.target.pinSource}`
-      return passed(`${w.target.url}${w.target.ssh === undefined ? "" : ` on ${w.target.ssh.target} (SSH)`} from ${w.target.source}; ${w.credential.describe}${pin}`)
+      return passed(
+        `${w.target.url}${w.target.ssh === undefined ? "" : ` on ${w.target.ssh.target} (SSH)`} from ${w.target.source}; ${w.credential.describe}${pin}`
+      )
     })
   }
 
@@ -91,13 +115,21 @@ export const pathSteps = (input: PathInput, summary: TargetSummary): Array<Step<
     id: "ssh",
     run: Effect.gen(function* () {
       const spec = w.target!.ssh
-      if (spec === undefined) return skipped("direct connection (gateway.remote.transport is not \"ssh\")")
-      if (findOnPath(["ssh"], env.PATH) === undefined) return failed("ssh is not installed (not on PATH)", "install the OpenSSH client (apt-get install openssh-client, or your system's package)")
-      const tunnel = yield* Effect.either((yield* SshTunnel).open(spec, { connectTimeoutS: Math.max(1, Math.ceil(timeoutMs / 1000)) }))
+      if (spec === undefined) return skipped('direct connection (gateway.remote.transport is not "ssh")')
+      if (findOnPath(["ssh"], env.PATH) === undefined)
+        return failed(
+          "ssh is not installed (not on PATH)",
+          "install the OpenSSH client (apt-get install openssh-client, or your system's package)"
+        )
+      const tunnel = yield* Effect.either(
+        (yield* SshTunnel).open(spec, { connectTimeoutS: Math.max(1, Math.ceil(timeoutMs / 1000)) })
+      )
       if (tunnel._tag === "Left") return failed(sshDetail(tunnel.left, spec.target), tunnel.left.message)
       w.dial!.port = String(tunnel.right.localPort)
       summary.dialled = w.dial!.toString().replace(/\/$/, "")
-      return passed(`${spec.target}: host key known and matching, login accepted, forward 127.0.0.1:${tunnel.right.localPort} -> 127.0.0.1:${spec.remotePort} open (ssh pid ${tunnel.right.pid})`)
+      return passed(
+        `${spec.target}: host key known and matching, login accepted, forward 127.0.0.1:${tunnel.right.localPort} -> 127.0.0.1:${spec.remotePort} open (ssh pid ${tunnel.right.pid})`
+      )
     })
   }
 
@@ -108,17 +140,22 @@ export const pathSteps = (input: PathInput, summary: TargetSummary): Array<Step<
       const id = randomUUID()
       w.probe!.send({ type: "req", id, method: "status" })
       const res = await w.probe!.next(timeoutMs, (f) => f !== "invalid" && f.type === "res" && f.id === id)
-      w.gatewayStatus = res !== "timeout" && res !== "closed" && res !== "invalid" && res.type === "res" && res.ok ? (res.payload as typeof w.gatewayStatus) : {}
+      w.gatewayStatus =
+        res !== "timeout" && res !== "closed" && res !== "invalid" && res.type === "res" && res.ok
+          ? (res.payload as typeof w.gatewayStatus)
+          : {}
       return w.gatewayStatus!
     })
-  const localOnly = (why: string) => skipped(`${why}: runs on the Gateway's own machine (\`openclaw doctor\` there, or the Control UI's Diagnose)`)
+  const localOnly = (why: string) =>
+    skipped(`${why}: runs on the Gateway's own machine (\`openclaw doctor\` there, or the Control UI's Diagnose)`)
 
   const processStep: Step = {
     id: "process",
     run: Effect.gen(function* () {
       if (w.target!.remote) return localOnly("remote target")
       const st = yield* status()
-      if (typeof st.pid !== "number" || typeof st.bind?.port !== "number") return skipped("this Gateway does not report its PID and port in status")
+      if (typeof st.pid !== "number" || typeof st.bind?.port !== "number")
+        return skipped("this Gateway does not report its PID and port in status")
       return checkProcess(st.pid, st.bind.port, input.runtimeRecord?.(w.loaded!.stateDir))
     })
   }

@@ -8,7 +8,9 @@ import * as tls from "node:tls"
 import WebSocket from "ws"
 import { Limits, parseFrame, type Frame } from "../../protocol/frames.js"
 
-export type TcpResult = { readonly ok: true } | { readonly ok: false; readonly why: "refused" | "timeout" | "unreachable" | "other"; readonly code: string }
+export type TcpResult =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly why: "refused" | "timeout" | "unreachable" | "other"; readonly code: string }
 
 export const tcpConnect = (host: string, port: number, timeoutMs: number): Promise<TcpResult> =>
   new Promise((resolve) => {
@@ -24,14 +26,27 @@ export const tcpConnect = (host: string, port: number, timeoutMs: number): Promi
       const code = e.code ?? "ERROR"
       done({
         ok: false,
-        why: code === "ECONNREFUSED" ? "refused" : code === "ETIMEDOUT" ? "timeout" : ["EHOSTUNREACH", "ENETUNREACH", "EHOSTDOWN", "EADDRNOTAVAIL"].includes(code) ? "unreachable" : "other",
+        why:
+          code === "ECONNREFUSED"
+            ? "refused"
+            : code === "ETIMEDOUT"
+              ? "timeout"
+              : ["EHOSTUNREACH", "ENETUNREACH", "EHOSTDOWN", "EADDRNOTAVAIL"].includes(code)
+                ? "unreachable"
+                : "other",
         code
       })
     })
   })
 
 export type TlsResult =
-  | { readonly ok: true; readonly fingerprint: string; readonly authorized: boolean; readonly authError?: string; readonly protocol: string }
+  | {
+      readonly ok: true
+      readonly fingerprint: string
+      readonly authorized: boolean
+      readonly authError?: string
+      readonly protocol: string
+    }
   | { readonly ok: false; readonly plaintextPeer: boolean; readonly message: string }
 
 const CERT_ERRORS: Record<string, string> = {
@@ -44,37 +59,65 @@ const CERT_ERRORS: Record<string, string> = {
 }
 
 /** A TLS handshake that accepts any certificate and reports its SHA-256 and whether CAs trust it; nothing else is sent. */
-export const tlsHandshake = (address: string, servername: string | undefined, port: number, timeoutMs: number): Promise<TlsResult> =>
+export const tlsHandshake = (
+  address: string,
+  servername: string | undefined,
+  port: number,
+  timeoutMs: number
+): Promise<TlsResult> =>
   new Promise((resolve) => {
-    const socket = tls.connect({ host: address, port, rejectUnauthorized: false, minVersion: "TLSv1.2", ...(servername === undefined ? {} : { servername }) })
+    const socket = tls.connect({
+      host: address,
+      port,
+      rejectUnauthorized: false,
+      minVersion: "TLSv1.2",
+      ...(servername === undefined ? {} : { servername })
+    })
     const done = (r: TlsResult) => {
       clearTimeout(timer)
       socket.destroy()
       resolve(r)
     }
-    const timer = setTimeout(() => done({ ok: false, plaintextPeer: false, message: `no TLS handshake within ${timeoutMs} ms` }), timeoutMs)
+    const timer = setTimeout(
+      () => done({ ok: false, plaintextPeer: false, message: `no TLS handshake within ${timeoutMs} ms` }),
+      timeoutMs
+    )
     socket.once("secureConnect", () => {
       const cert = socket.getPeerCertificate()
       // Chain trust says nothing about the name: check it as a default client would.
-      const nameError = socket.authorized && servername !== undefined ? tls.checkServerIdentity(servername, cert) : undefined
-      const code = (nameError as NodeJS.ErrnoException | undefined)?.code ?? (socket.authorizationError === null || socket.authorizationError === undefined ? undefined : String(socket.authorizationError))
+      const nameError =
+        socket.authorized && servername !== undefined ? tls.checkServerIdentity(servername, cert) : undefined
+      const code =
+        (nameError as NodeJS.ErrnoException | undefined)?.code ??
+        (socket.authorizationError === null || socket.authorizationError === undefined
+          ? undefined
+          : String(socket.authorizationError))
       done({
         ok: true,
         fingerprint: cert?.fingerprint256 ?? "",
         authorized: socket.authorized && nameError === undefined,
-        ...(code === undefined ? {} : { authError: `${code}${CERT_ERRORS[code] === undefined ? "" : `: ${CERT_ERRORS[code]}`}` }),
+        ...(code === undefined
+          ? {}
+          : { authError: `${code}${CERT_ERRORS[code] === undefined ? "" : `: ${CERT_ERRORS[code]}`}` }),
         protocol: socket.getProtocol() ?? "TLS"
       })
     })
     socket.once("error", (e: NodeJS.ErrnoException) => {
       // A plaintext server answers the ClientHello with HTTP ("wrong version number") or closes.
-      const plaintextPeer = /wrong version number|packet length too long|http request|unknown protocol/i.test(e.message) || e.code === "ECONNRESET"
+      const plaintextPeer =
+        /wrong version number|packet length too long|http request|unknown protocol/i.test(e.message) ||
+        e.code === "ECONNRESET"
       done({ ok: false, plaintextPeer, message: e.code ?? e.message })
     })
   })
 
 export type GetResult =
-  | { readonly kind: "http"; readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly body: string }
+  | {
+      readonly kind: "http"
+      readonly status: number
+      readonly headers: Readonly<Record<string, string>>
+      readonly body: string
+    }
   | { readonly kind: "tls" }
   | { readonly kind: "other"; readonly banner: string }
   | { readonly kind: "closed" }
@@ -94,7 +137,13 @@ const dechunk = (raw: string): string => {
   }
 }
 
-const printable = (b: Buffer) => JSON.stringify(b.subarray(0, 40).toString("latin1").replace(/[^\x20-\x7e]/g, "."))
+const printable = (b: Buffer) =>
+  JSON.stringify(
+    b
+      .subarray(0, 40)
+      .toString("latin1")
+      .replace(/[^\x20-\x7e]/g, ".")
+  )
 
 /** GET `path` on a connected socket by hand, so a TLS alert or an SSH banner is recognised as such. */
 export const rawGet = (socket: net.Socket, hostHeader: string, path: string, timeoutMs: number): Promise<GetResult> =>
@@ -112,7 +161,8 @@ export const rawGet = (socket: net.Socket, hostHeader: string, path: string, tim
       if (data.length === 0) return final ? done({ kind: "closed" }) : undefined
       // 0x15 alert / 0x16 handshake: a TLS server answering plaintext.
       if (data[0] === 0x15 || data[0] === 0x16) return done({ kind: "tls" })
-      if (data.length >= 5 && data.subarray(0, 5).toString("latin1") !== "HTTP/") return done({ kind: "other", banner: printable(data) })
+      if (data.length >= 5 && data.subarray(0, 5).toString("latin1") !== "HTTP/")
+        return done({ kind: "other", banner: printable(data) })
       const text = data.toString("utf8")
       const end = text.indexOf("\r\n\r\n")
       if (end < 0) return final ? done({ kind: "other", banner: printable(data) }) : undefined
@@ -125,9 +175,18 @@ export const rawGet = (socket: net.Socket, hostHeader: string, path: string, tim
       const raw = text.slice(end + 4)
       const chunked = /chunked/i.test(headers["transfer-encoding"] ?? "")
       const length = Number(headers["content-length"])
-      const complete = chunked ? /(^|\r\n)0\r\n\r\n$/.test(raw) : Number.isFinite(length) ? Buffer.byteLength(raw) >= length : data.length >= 16_384
+      const complete = chunked
+        ? /(^|\r\n)0\r\n\r\n$/.test(raw)
+        : Number.isFinite(length)
+          ? Buffer.byteLength(raw) >= length
+          : data.length >= 16_384
       if (!final && !complete) return
-      done({ kind: "http", status: Number(statusLine!.split(" ")[1]), headers, body: (chunked ? dechunk(raw) : raw).slice(0, 2_000) })
+      done({
+        kind: "http",
+        status: Number(statusLine!.split(" ")[1]),
+        headers,
+        body: (chunked ? dechunk(raw) : raw).slice(0, 2_000)
+      })
     }
     const timer = setTimeout(() => (data.length > 0 ? judge(true) : done({ kind: "timeout" })), timeoutMs)
     socket.on("data", (chunk: Buffer) => {
@@ -136,13 +195,16 @@ export const rawGet = (socket: net.Socket, hostHeader: string, path: string, tim
     })
     socket.once("end", () => judge(true))
     socket.once("close", () => judge(true))
-    socket.once("error", (e: NodeJS.ErrnoException) => (data.length > 0 ? judge(true) : done({ kind: "error", message: e.code ?? e.message })))
-    socket.write(`GET ${path} HTTP/1.1\r\nHost: ${hostHeader}\r\nUser-Agent: openclaw-doctor\r\nAccept: application/json\r\nConnection: close\r\n\r\n`)
+    socket.once("error", (e: NodeJS.ErrnoException) =>
+      data.length > 0 ? judge(true) : done({ kind: "error", message: e.code ?? e.message })
+    )
+    socket.write(
+      `GET ${path} HTTP/1.1\r\nHost: ${hostHeader}\r\nUser-Agent: openclaw-doctor\r\nAccept: application/json\r\nConnection: close\r\n\r\n`
+    )
   })
 
 export type UpgradeResult =
-  | { readonly ok: true }
-  | { readonly ok: false; readonly status?: number; readonly reason: string }
+  { readonly ok: true } | { readonly ok: false; readonly status?: number; readonly reason: string }
 
 /** A WebSocket whose frames queue up from the first byte (the challenge arrives at once). */
 export class FrameProbe {
@@ -162,7 +224,11 @@ export class FrameProbe {
     ws.on("error", () => {})
   }
 
-  static open(url: string, timeoutMs: number, createConnection?: () => net.Socket): Promise<{ probe: FrameProbe; upgrade: UpgradeResult }> {
+  static open(
+    url: string,
+    timeoutMs: number,
+    createConnection?: () => net.Socket
+  ): Promise<{ probe: FrameProbe; upgrade: UpgradeResult }> {
     return new Promise((resolve) => {
       const ws = new WebSocket(url, {
         perMessageDeflate: false,
@@ -210,7 +276,10 @@ export class FrameProbe {
   }
 
   /** The next frame matching `accept` (others are dropped), "closed", or "timeout". */
-  next(timeoutMs: number, accept: (f: Frame | "invalid") => boolean = () => true): Promise<Frame | "invalid" | "closed" | "timeout"> {
+  next(
+    timeoutMs: number,
+    accept: (f: Frame | "invalid") => boolean = () => true
+  ): Promise<Frame | "invalid" | "closed" | "timeout"> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.waiter = undefined
@@ -239,7 +308,8 @@ export class FrameProbe {
   }
 
   close() {
-    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(1000, "done")
+    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING)
+      this.ws.close(1000, "done")
     setTimeout(() => this.ws.terminate(), 500).unref()
   }
 }

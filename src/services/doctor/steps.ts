@@ -30,8 +30,10 @@ export interface DoctorReport {
   readonly steps: ReadonlyArray<StepResult>
 }
 
-export const passed = (detail: string, ms?: number): Outcome => (ms === undefined ? { ok: true, detail } : { ok: true, detail, ms })
-export const failed = (detail: string, fix: string, ms?: number): Outcome => (ms === undefined ? { ok: false, detail, fix } : { ok: false, detail, fix, ms })
+export const passed = (detail: string, ms?: number): Outcome =>
+  ms === undefined ? { ok: true, detail } : { ok: true, detail, ms }
+export const failed = (detail: string, fix: string, ms?: number): Outcome =>
+  ms === undefined ? { ok: false, detail, fix } : { ok: false, detail, fix, ms }
 export const skipped = (detail: string): Outcome => ({ ok: null, detail })
 
 /** Runs `steps` in order, stopping at the first failure; a defect in a step is that step's failure. */
@@ -48,11 +50,22 @@ export const runSteps = <R>(steps: ReadonlyArray<Step<R>>): Effect.Effect<Doctor
       const outcome = yield* step.run.pipe(
         Effect.catchAllCause((cause) => {
           const e = Cause.squash(cause)
-          return Effect.succeed(failed(`unexpected error: ${e instanceof Error ? e.message : String(e)}`, "this is a bug in openclaw doctor; please report it with the output of --json"))
+          return Effect.succeed(
+            failed(
+              `unexpected error: ${e instanceof Error ? e.message : String(e)}`,
+              "this is a bug in openclaw doctor; please report it with the output of --json"
+            )
+          )
         })
       )
       const ms = "ms" in outcome && outcome.ms !== undefined ? outcome.ms : Math.round(performance.now() - started)
-      results.push({ id: step.id, ok: outcome.ok, ms, detail: outcome.detail, ...(outcome.ok === false ? { fix: outcome.fix } : {}) })
+      results.push({
+        id: step.id,
+        ok: outcome.ok,
+        ms,
+        detail: outcome.detail,
+        ...(outcome.ok === false ? { fix: outcome.fix } : {})
+      })
       if (outcome.ok === false) broken = step.id
     }
     return { ok: broken === undefined, steps: results }

@@ -123,7 +123,8 @@ export const make = Effect.gen(function* () {
   let features: string | undefined
   const featuresJson = () => (features ??= JSON.stringify({ methods: [...methods.keys()], events: GATEWAY_EVENTS }))
   const { helloFrame, helloSent } = makeHello(settings, startedAt, presence, featuresJson, () => seq)
-  const admission = admissionHook._tag === "Some" ? admissionHook.value.forGateway({ broadcast, logInfo }) : withoutPairing
+  const admission =
+    admissionHook._tag === "Some" ? admissionHook.value.forGateway({ broadcast, logInfo }) : withoutPairing
 
   const front = makeFront({
     settings,
@@ -134,7 +135,14 @@ export const make = Effect.gen(function* () {
     log,
     debug
   })
-  const acceptor = makeAcceptor({ handshakeTimeoutMs: settings.handshakeTimeoutMs, serverTls, httpServer: front.httpServer, stopping: isStopping, log, debug })
+  const acceptor = makeAcceptor({
+    handshakeTimeoutMs: settings.handshakeTimeoutMs,
+    serverTls,
+    httpServer: front.httpServer,
+    stopping: isStopping,
+    log,
+    debug
+  })
   let frameLimitWarned = false
 
   const host: ConnectionHost = {
@@ -150,9 +158,13 @@ export const make = Effect.gen(function* () {
       if (acc !== undefined) acceptor.pending.release(acc)
       if (!raiseFrameLimit(conn.ws) && !frameLimitWarned) {
         frameLimitWarned = true
-        log("this version of the ws package keeps its frame limit elsewhere: authenticated clients stay limited to 64 KiB frames (see src/services/gateway/frame-limit.ts)")
+        log(
+          "this version of the ws package keeps its frame limit elsewhere: authenticated clients stay limited to 64 KiB frames (see src/services/gateway/frame-limit.ts)"
+        )
       }
-      debug(`client connected: ${quoted(conn.client!.id)} (${conn.client!.mode}, ${conn.role}) from ${conn.peer.remoteAddress}`)
+      debug(
+        `client connected: ${quoted(conn.client!.id)} (${conn.client!.mode}, ${conn.role}) from ${conn.peer.remoteAddress}`
+      )
       audit?.signedIn(conn)
       for (const l of connectionListeners) l.ready?.(conn)
       presence.joined(conn)
@@ -171,7 +183,9 @@ export const make = Effect.gen(function* () {
       debug(`refused connect from ${conn.peer.remoteAddress}: ${who}: ${r.code}`)
       audit?.refused(conn, r)
       if (r.lockedOutMs !== undefined) {
-        log(`auth: ${conn.peer.remoteAddress} locked out for ${Math.ceil(r.lockedOutMs / 1000)} s after ${settings.auth.rateLimit.maxAttempts} failed attempts (last: ${r.code})`)
+        log(
+          `auth: ${conn.peer.remoteAddress} locked out for ${Math.ceil(r.lockedOutMs / 1000)} s after ${settings.auth.rateLimit.maxAttempts} failed attempts (last: ${r.code})`
+        )
       }
     },
     checkDeviceToken: admission.checkDeviceToken,
@@ -215,7 +229,10 @@ export const make = Effect.gen(function* () {
 
   const url = `${settings.tls.enabled ? "wss" : "ws"}://${formatHost(listeners.primaryHost === "0.0.0.0" || listeners.primaryHost === "::" ? "127.0.0.1" : listeners.primaryHost)}:${listeners.port}`
   /** What status and embedders see of the certificate (not its secure context). */
-  const tlsInfo = serverTls === undefined ? undefined : { fingerprint: serverTls.fingerprint, certPath: serverTls.certPath, source: serverTls.source }
+  const tlsInfo =
+    serverTls === undefined
+      ? undefined
+      : { fingerprint: serverTls.fingerprint, certPath: serverTls.certPath, source: serverTls.source }
   const status = statusOf({ settings, listeners, url, tls: tlsInfo, startedAt, ready, sections: statusSections })
 
   const service: GatewayService = {

@@ -32,7 +32,9 @@ export const makeAcceptor = ({ handshakeTimeoutMs, serverTls, httpServer, stoppi
       a.destroy()
       // One line per burst, not one per evicted socket.
       if (evictedSince++ === 0) {
-        log(`too many unauthenticated connections (from ${a.address} or in total): closing the oldest idle ones so that clients that sign in promptly still get in`)
+        log(
+          `too many unauthenticated connections (from ${a.address} or in total): closing the oldest idle ones so that clients that sign in promptly still get in`
+        )
         setTimeout(() => (evictedSince = 0), 10_000).unref()
       }
     }

@@ -13,7 +13,8 @@ import { NEVER_EVICT } from "./pending.js"
 /** A socket that has sent nothing at all by then is cut. */
 export const FIRST_BYTE_MS = 5_000
 
-const TIMEOUT_BODY = "request timeout: the request head must arrive within the handshake timeout (gateway.handshakeTimeoutMs)\n"
+const TIMEOUT_BODY =
+  "request timeout: the request head must arrive within the handshake timeout (gateway.handshakeTimeoutMs)\n"
 const REQUEST_TIMEOUT =
   "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n" +
   `Content-Length: ${Buffer.byteLength(TIMEOUT_BODY)}\r\n\r\n${TIMEOUT_BODY}`
@@ -44,10 +45,13 @@ export class AcceptedSocket {
   ) {
     this.socket = raw
     this.speaksHttp = !tls
-    this.firstByteTimer = setTimeout(() => {
-      this.firstByteTimer = undefined
-      if (raw.bytesRead === 0) this.expire("first byte")
-    }, Math.min(FIRST_BYTE_MS, headMs))
+    this.firstByteTimer = setTimeout(
+      () => {
+        this.firstByteTimer = undefined
+        if (raw.bytesRead === 0) this.expire("first byte")
+      },
+      Math.min(FIRST_BYTE_MS, headMs)
+    )
     this.armHead()
     raw.once("close", () => this.clearTimers())
   }

@@ -56,19 +56,31 @@ export const decodeConnectParams = (
  * formatters print the offending value, which is the client's and may be huge or nested deep
  * enough to overflow the stack while being printed (shared/security.md section 8).
  */
-const firstProblem = (issue: ParseResult.ParseIssue, path: Array<PropertyKey>): { path: Array<PropertyKey>; message: string } => {
+const firstProblem = (
+  issue: ParseResult.ParseIssue,
+  path: Array<PropertyKey>
+): { path: Array<PropertyKey>; message: string } => {
   switch (issue._tag) {
     case "Pointer":
       return firstProblem(issue.issue, [...path, ...(Array.isArray(issue.path) ? issue.path : [issue.path])])
     case "Composite": {
-      const issues: ReadonlyArray<ParseResult.ParseIssue> = Array.isArray(issue.issues) ? issue.issues : [issue.issues as ParseResult.ParseIssue]
+      const issues: ReadonlyArray<ParseResult.ParseIssue> = Array.isArray(issue.issues)
+        ? issue.issues
+        : [issue.issues as ParseResult.ParseIssue]
       // An optional field is a union with undefined: its problem is the other member's.
-      const members = issue.ast._tag === "Union" ? issues.filter((i) => !(i._tag === "Type" && i.ast._tag === "UndefinedKeyword")) : issues
+      const members =
+        issue.ast._tag === "Union"
+          ? issues.filter((i) => !(i._tag === "Type" && i.ast._tag === "UndefinedKeyword"))
+          : issues
       const inner = issue.ast._tag !== "Union" || members.length === 1 ? members[0] : undefined
-      return inner === undefined ? { path, message: `expected ${expected(issue.ast)}, got ${kindOf(issue.actual)}` } : firstProblem(inner, path)
+      return inner === undefined
+        ? { path, message: `expected ${expected(issue.ast)}, got ${kindOf(issue.actual)}` }
+        : firstProblem(inner, path)
     }
     case "Refinement":
-      return issue.kind === "From" ? firstProblem(issue.issue, path) : { path, message: `expected ${expected(issue.ast)}, got ${kindOf(issue.actual)}` }
+      return issue.kind === "From"
+        ? firstProblem(issue.issue, path)
+        : { path, message: `expected ${expected(issue.ast)}, got ${kindOf(issue.actual)}` }
     case "Transformation":
       return firstProblem(issue.issue, path)
     case "Missing":
@@ -90,7 +102,10 @@ const expected = (ast: SchemaAST.AST): string => {
     case "Literal":
       return JSON.stringify(ast.literal)
     case "Union":
-      return `one of ${ast.types.filter((t) => t._tag !== "UndefinedKeyword").map((t) => (t._tag === "Literal" ? String(t.literal) : expected(t))).join(", ")}`
+      return `one of ${ast.types
+        .filter((t) => t._tag !== "UndefinedKeyword")
+        .map((t) => (t._tag === "Literal" ? String(t.literal) : expected(t)))
+        .join(", ")}`
     default:
       return Option.getOrElse(SchemaAST.getDescriptionAnnotation(ast), () => String(ast))
   }
@@ -98,4 +113,12 @@ const expected = (ast: SchemaAST.AST): string => {
 
 /** What kind of value came, never the value itself. */
 const kindOf = (u: unknown): string =>
-  u === null ? "null" : Array.isArray(u) ? "an array" : typeof u === "object" ? "an object" : u === undefined ? "nothing" : `a ${typeof u}`
+  u === null
+    ? "null"
+    : Array.isArray(u)
+      ? "an array"
+      : typeof u === "object"
+        ? "an object"
+        : u === undefined
+          ? "nothing"
+          : `a ${typeof u}`

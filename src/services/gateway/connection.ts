@@ -59,12 +59,20 @@ export interface ConnectionHost {
    * Decides whether an authenticated node may join: paired (returns a fresh device token unless
    * it authenticated with one), or refused with NOT_PAIRED and a pending request.
    */
-  readonly admitNode: (conn: Connection, device: VerifiedDevice, authMethod: string) => Effect.Effect<{ readonly deviceToken?: string }, ConnectRefusal>
+  readonly admitNode: (
+    conn: Connection,
+    device: VerifiedDevice,
+    authMethod: string
+  ) => Effect.Effect<{ readonly deviceToken?: string }, ConnectRefusal>
   /**
    * An operator that signed its connect with a device identity (a browser's WebCrypto key): after
    * a shared-secret sign-in it is paired and gets a device token to use instead of the secret.
    */
-  readonly admitOperatorDevice?: (conn: Connection, device: VerifiedDevice, authMethod: string) => Effect.Effect<{ readonly deviceToken?: string }, ConnectRefusal>
+  readonly admitOperatorDevice?: (
+    conn: Connection,
+    device: VerifiedDevice,
+    authMethod: string
+  ) => Effect.Effect<{ readonly deviceToken?: string }, ConnectRefusal>
 }
 
 export interface PeerInfo {
@@ -105,7 +113,9 @@ export class Connection {
     private readonly host: ConnectionHost
   ) {
     // Every callback that touches client data is guarded: see `guarded`.
-    ws.on("message", (data, isBinary) => this.guarded("message", undefined, () => this.onMessage(data as Buffer, isBinary)))
+    ws.on("message", (data, isBinary) =>
+      this.guarded("message", undefined, () => this.onMessage(data as Buffer, isBinary))
+    )
     ws.on("close", () => {
       this.guarded("close", undefined, () => this.onClosed())
       this.guarded("close", undefined, () => host.onSocketClosed(this))
@@ -149,8 +159,11 @@ export class Connection {
   private unexpected(what: string, id: string | undefined, e: unknown): void {
     try {
       const client = this.client === undefined ? "" : ` of client ${quoted(this.client.id)}`
-      this.host.log(`${what} failed unexpectedly on connection ${this.connId}${client}: ${e instanceof Error ? (e.stack ?? e.message) : typeof e}`)
-      if (id !== undefined) this.sendText(errorResponse(id, { code: ErrorCode.unavailable, message: `internal error in ${what}` }))
+      this.host.log(
+        `${what} failed unexpectedly on connection ${this.connId}${client}: ${e instanceof Error ? (e.stack ?? e.message) : typeof e}`
+      )
+      if (id !== undefined)
+        this.sendText(errorResponse(id, { code: ErrorCode.unavailable, message: `internal error in ${what}` }))
       if (id === undefined || this.state !== "ready") this.close(1011, "internal error")
     } catch {
       // Answering failed too (the socket is gone): nothing more to do for this client.
@@ -184,12 +197,20 @@ export class Connection {
       // or anything before the handshake is over, also closes the socket.
       const answerOnly = decoded.request !== undefined && this.state === "ready"
       const message = `${decoded.request === undefined ? "invalid frame" : "invalid request"}: ${decoded.problem}`
-      return this.fail(decoded.id, { code: ErrorCode.invalidRequest, message }, answerOnly ? undefined : CloseCode.policy)
+      return this.fail(
+        decoded.id,
+        { code: ErrorCode.invalidRequest, message },
+        answerOnly ? undefined : CloseCode.policy
+      )
     }
     const frame = decoded.frame
     if (this.state === "handshake") {
       if (frame.method !== "connect") {
-        return this.fail(frame.id, { code: ErrorCode.invalidRequest, message: "invalid handshake: first request must be connect" }, CloseCode.policy)
+        return this.fail(
+          frame.id,
+          { code: ErrorCode.invalidRequest, message: "invalid handshake: first request must be connect" },
+          CloseCode.policy
+        )
       }
       return this.guarded("connect", frame.id, () => this.onConnect(frame.id, frame.params))
     }
@@ -199,7 +220,11 @@ export class Connection {
   private onConnect(id: string, rawParams: unknown): void {
     const decoded = decodeConnectParams(rawParams)
     if (!decoded.ok) {
-      return this.fail(id, { code: ErrorCode.invalidRequest, message: `invalid connect params: ${decoded.problem}` }, CloseCode.policy)
+      return this.fail(
+        id,
+        { code: ErrorCode.invalidRequest, message: `invalid connect params: ${decoded.problem}` },
+        CloseCode.policy
+      )
     }
     const params = decoded.params
     const role = params.role ?? "operator"
@@ -236,7 +261,12 @@ export class Connection {
         this.caps = params.caps ?? []
         this.commands = params.commands ?? []
       }
-      return this.onAdmitted(id, params, role, Exit.mapBoth(decided, { onFailure: refusalOf, onSuccess: (grant) => ({ grant, issued: {} }) }))
+      return this.onAdmitted(
+        id,
+        params,
+        role,
+        Exit.mapBoth(decided, { onFailure: refusalOf, onSuccess: (grant) => ({ grant, issued: {} }) })
+      )
     }
     const host = this.host
     const nonce = this.nonce
@@ -248,7 +278,9 @@ export class Connection {
       // A signed identity is verified first (its device token is looked up by its id); a node
       // without one hears about its credential first, then that it needs an identity.
       const refuseDevice = (verdict: Extract<DeviceVerdict, { ok: false }>) =>
-        Effect.fail(connectRefusal({ code: ErrorCode.invalidRequest, message: verdict.message, details: { code: verdict.code } }))
+        Effect.fail(
+          connectRefusal({ code: ErrorCode.invalidRequest, message: verdict.message, details: { code: verdict.code } })
+        )
       if (params.device !== undefined) {
         const verdict = verifyDevice(params, role, nonce, Date.now())
         if (!verdict.ok) return yield* refuseDevice(verdict)
@@ -259,7 +291,9 @@ export class Connection {
       const offeredDeviceToken = params.auth?.deviceToken
       const deviceToken =
         device !== undefined && offeredDeviceToken !== undefined && offeredDeviceToken.length > 0
-          ? (yield* host.checkDeviceToken(device.deviceId, offeredDeviceToken)) ? ("valid" as const) : ("invalid" as const)
+          ? (yield* host.checkDeviceToken(device.deviceId, offeredDeviceToken))
+            ? ("valid" as const)
+            : ("invalid" as const)
           : undefined
       const grant = yield* host.auth
         .authenticate({ ...request, ...(deviceToken === undefined ? {} : { deviceToken }) })
@@ -339,14 +373,23 @@ export class Connection {
     if (def.requires === "node" ? this.role !== "node" : this.role !== "operator") {
       return this.fail(id, {
         code: ErrorCode.forbidden,
-        message: def.requires === "node" ? `method ${method} is for nodes only` : `method ${method} needs role operator`,
+        message:
+          def.requires === "node" ? `method ${method} is for nodes only` : `method ${method} needs role operator`,
         details: { code: "ROLE_NOT_ALLOWED" }
       })
     }
     if (def.requires !== "node" && !hasScope(this.scopes, def.requires)) {
-      return this.fail(id, { code: ErrorCode.forbidden, message: `missing scope: ${def.requires}`, details: { code: "MISSING_SCOPE" } })
+      return this.fail(id, {
+        code: ErrorCode.forbidden,
+        message: `missing scope: ${def.requires}`,
+        details: { code: "MISSING_SCOPE" }
+      })
     }
-    const ctx = { caller: this.caller!, requestId: id, accept: (payload: unknown) => this.sendText(okResponse(id, payload)) }
+    const ctx = {
+      caller: this.caller!,
+      requestId: id,
+      accept: (payload: unknown) => this.sendText(okResponse(id, payload))
+    }
     if ("sync" in def) {
       let payload: unknown
       try {
@@ -363,9 +406,12 @@ export class Connection {
         this.guarded(method, id, () => {
           if (Exit.isSuccess(exit)) return this.sendText(okResponse(id, exit.value))
           const failure = Cause.failureOption(exit.cause)
-          if (failure._tag === "Some" && failure.value instanceof RpcError) return this.sendText(errorResponse(id, failure.value.shape))
+          if (failure._tag === "Some" && failure.value instanceof RpcError)
+            return this.sendText(errorResponse(id, failure.value.shape))
           if (Cause.isInterruptedOnly(exit.cause)) {
-            return this.sendText(errorResponse(id, { code: ErrorCode.unavailable, message: "gateway is shutting down", retryable: true }))
+            return this.sendText(
+              errorResponse(id, { code: ErrorCode.unavailable, message: "gateway is shutting down", retryable: true })
+            )
           }
           this.unexpected(method, id, Cause.squash(exit.cause))
         })

@@ -25,7 +25,9 @@ export interface UiAsset {
 
 /** dist/ui next to the bundle (dist/main.cjs, dist/index.mjs), or the repo's dist/ui when run from src. */
 export const findUiDir = (): string | undefined =>
-  [path.join(__dirname, "ui"), path.resolve(__dirname, "../../../dist/ui")].find((d) => fs.existsSync(path.join(d, "index.html")))
+  [path.join(__dirname, "ui"), path.resolve(__dirname, "../../../dist/ui")].find((d) =>
+    fs.existsSync(path.join(d, "index.html"))
+  )
 
 export const loadUiAssets = (dir: string | undefined): Map<string, UiAsset> => {
   const assets = new Map<string, UiAsset>()
@@ -77,7 +79,11 @@ export const serveControlUi = (
     return true
   }
   const body = asset?.body ?? missingAssetsPage()
-  res.writeHead(200, { "Content-Type": asset?.type ?? TYPES[".html"]!, "Content-Length": body.length, ...SECURITY_HEADERS })
+  res.writeHead(200, {
+    "Content-Type": asset?.type ?? TYPES[".html"]!,
+    "Content-Length": body.length,
+    ...SECURITY_HEADERS
+  })
   res.end(req.method === "HEAD" ? undefined : body)
   return true
 }

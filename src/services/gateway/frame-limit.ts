@@ -17,7 +17,8 @@ interface ReceiverInternals {
   prependListener?: (event: "error", listener: (err: Error & { code?: string }) => void) => unknown
 }
 
-const receiverOf = (ws: WebSocket): ReceiverInternals | undefined => (ws as unknown as { _receiver?: ReceiverInternals })._receiver
+const receiverOf = (ws: WebSocket): ReceiverInternals | undefined =>
+  (ws as unknown as { _receiver?: ReceiverInternals })._receiver
 
 /** How long a refused client has to read the close frame before its socket is dropped. */
 const REFUSED_LINGER_MS = 1_000
@@ -28,7 +29,11 @@ const REFUSED_LINGER_MS = 1_000
  * read and discard it while waiting 30 s for the client's close): `socket` stops reading and is
  * dropped a moment later. Call right after the upgrade.
  */
-export const watchFrameLimit = (ws: WebSocket, authenticated: () => boolean, socket?: { pause(): unknown; destroy(): unknown }): void => {
+export const watchFrameLimit = (
+  ws: WebSocket,
+  authenticated: () => boolean,
+  socket?: { pause(): unknown; destroy(): unknown }
+): void => {
   const receiver = receiverOf(ws)
   receiver?.prependListener?.("error", (err) => {
     if (err.code !== "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH") return

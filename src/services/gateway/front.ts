@@ -28,7 +28,8 @@ export interface FrontOptions {
 export const makeFront = ({ settings, acceptedBy, startConnection, stopping, discover, log, debug }: FrontOptions) => {
   const basePath = settings.controlUi.basePath
   const uiAssets = settings.controlUi.enabled ? loadUiAssets(findUiDir()) : new Map<string, UiAsset>()
-  if (settings.controlUi.enabled && uiAssets.size === 0) log("the Control UI's files (dist/ui) were not found; run `npm run build` to build them")
+  if (settings.controlUi.enabled && uiAssets.size === 0)
+    log("the Control UI's files (dist/ui) were not found; run `npm run build` to build them")
   // The DNS-rebinding guard (own-hosts.ts); its bind addresses are known once bound.
   let ownHosts: OwnHosts | undefined
   /** Calls `then` with whether `host` is one of this Gateway's names: at once, or after asking Tailscale. */
@@ -50,8 +51,15 @@ export const makeFront = ({ settings, acceptedBy, startConnection, stopping, dis
     }
     checkHost(req.headers.host, (own) => {
       if (!own) {
-        debug(`refused HTTP request from ${normaliseAddress(req.socket.remoteAddress)}: ${hostRefusal(req.headers.host)}`)
-        return sendJson(res, 403, { ok: false, error: hostRefusal(req.headers.host) }, { "X-Content-Type-Options": "nosniff" })
+        debug(
+          `refused HTTP request from ${normaliseAddress(req.socket.remoteAddress)}: ${hostRefusal(req.headers.host)}`
+        )
+        return sendJson(
+          res,
+          403,
+          { ok: false, error: hostRefusal(req.headers.host) },
+          { "X-Content-Type-Options": "nosniff" }
+        )
       }
       if (settings.controlUi.enabled && serveControlUi(req, res, path, basePath, uiAssets)) return
       sendJson(res, 404, { ok: false, error: "not found" }, { "X-Content-Type-Options": "nosniff" })
@@ -63,7 +71,12 @@ export const makeFront = ({ settings, acceptedBy, startConnection, stopping, dis
   httpServer.on("clientError", (_err, socket) => socket.destroy())
 
   // The pre-auth frame limit, enforced by the parser; authentication raises it (frame-limit.ts).
-  const wss = new WebSocketServer({ noServer: true, maxPayload: Limits.preAuthMaxPayload, perMessageDeflate: false, clientTracking: false })
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: Limits.preAuthMaxPayload,
+    perMessageDeflate: false,
+    clientTracking: false
+  })
 
   httpServer.on("upgrade", (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
     acceptedBy(socket)?.upgradeStarted()
@@ -73,7 +86,9 @@ export const makeFront = ({ settings, acceptedBy, startConnection, stopping, dis
     if (req.headers.origin === undefined) return upgrade(req, socket, head)
     checkHost(req.headers.host, (own) => {
       if (own) return upgrade(req, socket, head)
-      debug(`refused browser upgrade from ${normaliseAddress(req.socket.remoteAddress)}: ${hostRefusal(req.headers.host)}`)
+      debug(
+        `refused browser upgrade from ${normaliseAddress(req.socket.remoteAddress)}: ${hostRefusal(req.headers.host)}`
+      )
       rejectUpgrade(socket, 403, hostRefusal(req.headers.host))
     })
   })
@@ -97,7 +112,11 @@ export const makeFront = ({ settings, acceptedBy, startConnection, stopping, dis
 
   /** Once bound: the names this Gateway answers to start with its bind addresses. */
   const bound = (bindHosts: ReadonlyArray<string>) => {
-    ownHosts = new OwnHosts({ bindHosts, allowedOrigins: settings.controlUi.allowedOrigins, ...(discover === undefined ? {} : { discover }) })
+    ownHosts = new OwnHosts({
+      bindHosts,
+      allowedOrigins: settings.controlUi.allowedOrigins,
+      ...(discover === undefined ? {} : { discover })
+    })
   }
 
   return { httpServer, wss, bound }

@@ -6,7 +6,13 @@ import type { Connection } from "./connection.js"
 import { healthPayload } from "./health.js"
 import type { Presence } from "./presence.js"
 
-export const makeHello = (settings: GatewaySettings, startedAt: number, presence: Presence, featuresJson: () => string, stateVersion: () => number) => {
+export const makeHello = (
+  settings: GatewaySettings,
+  startedAt: number,
+  presence: Presence,
+  featuresJson: () => string,
+  stateVersion: () => number
+) => {
   // A hello-ok is large (up to PRESENCE_MAX entries) and one is sent per connect: its memory is
   // reused once the socket has taken the frame, instead of being allocated afresh each time (that
   // churn alone left the process several MiB larger after a crowd of clients connected).
@@ -16,7 +22,11 @@ export const makeHello = (settings: GatewaySettings, startedAt: number, presence
     if (memory === undefined || memory.byteLength < length) memory = new ArrayBuffer(Math.max(length, 64 * 1024))
     return Buffer.from(memory, 0, length)
   }
-  const policyJson = JSON.stringify({ maxPayload: Limits.maxPayload, maxBufferedBytes: Limits.maxBufferedBytes, tickIntervalMs: settings.tickIntervalMs })
+  const policyJson = JSON.stringify({
+    maxPayload: Limits.maxPayload,
+    maxBufferedBytes: Limits.maxBufferedBytes,
+    tickIntervalMs: settings.tickIntervalMs
+  })
   return {
     // One frame written around the cached presence list (see Presence.frame): the JSON of
     // okResponse(id, { type: "hello-ok", protocol, server, features, auth, policy, snapshot }).

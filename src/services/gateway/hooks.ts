@@ -11,8 +11,16 @@ import { type ConnectRefusal, connectRefusal, type RefusedConnect } from "./refu
 /** Device checks a connect makes once its credential is known (see ConnectionHost). */
 export interface ConnectionAdmission {
   readonly checkDeviceToken: (deviceId: string, token: string) => Effect.Effect<boolean>
-  readonly admitNode: (conn: Connection, device: VerifiedDevice, authMethod: string) => Effect.Effect<{ readonly deviceToken?: string }, ConnectRefusal>
-  readonly admitOperatorDevice?: (conn: Connection, device: VerifiedDevice, authMethod: string) => Effect.Effect<{ readonly deviceToken?: string }, ConnectRefusal>
+  readonly admitNode: (
+    conn: Connection,
+    device: VerifiedDevice,
+    authMethod: string
+  ) => Effect.Effect<{ readonly deviceToken?: string }, ConnectRefusal>
+  readonly admitOperatorDevice?: (
+    conn: Connection,
+    device: VerifiedDevice,
+    authMethod: string
+  ) => Effect.Effect<{ readonly deviceToken?: string }, ConnectRefusal>
 }
 
 /** What the core lends an admission: events to operators, and the Gateway's info log. */
@@ -52,7 +60,8 @@ export const withoutPairing: ConnectionAdmission = {
     Effect.fail(
       connectRefusal({
         code: ErrorCode.unavailable,
-        message: "this Gateway has no node pairing: compose it with gatewayServices (or provide DeviceAdmission) to let nodes join",
+        message:
+          "this Gateway has no node pairing: compose it with gatewayServices (or provide DeviceAdmission) to let nodes join",
         retryable: false
       })
     )

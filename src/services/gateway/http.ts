@@ -64,7 +64,9 @@ export const proxyHeaders = (req: http.IncomingMessage): ProxyHeaders | undefine
   if (
     login === undefined &&
     name === undefined &&
-    ["tailscale-funnel-request", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"].every((h) => header(req.headers, h) === undefined)
+    ["tailscale-funnel-request", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"].every(
+      (h) => header(req.headers, h) === undefined
+    )
   ) {
     return undefined
   }
@@ -109,7 +111,8 @@ export const checkOrigin = (
   const raw = req.headers.origin
   if (raw === undefined) return { ok: true }
   const origin = normaliseOrigin(raw)
-  if (origin === undefined || raw === "null") return { ok: false, reason: `origin ${JSON.stringify(raw)} is not allowed` }
+  if (origin === undefined || raw === "null")
+    return { ok: false, reason: `origin ${JSON.stringify(raw)} is not allowed` }
   if (allowedOrigins.some((a) => normaliseOrigin(a) === origin)) return { ok: true }
   const host = req.headers.host
   const own = host === undefined ? undefined : `${secure ? "https" : "http"}://${host}`.toLowerCase()
@@ -137,9 +140,18 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   "Cache-Control": "no-store"
 }
 
-export const sendJson = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+export const sendJson = (
+  res: http.ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {}
+) => {
   const text = JSON.stringify(body)
-  res.writeHead(status, { "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(text), ...headers })
+  res.writeHead(status, {
+    "Content-Type": "application/json; charset=utf-8",
+    "Content-Length": Buffer.byteLength(text),
+    ...headers
+  })
   res.end(text)
 }
 

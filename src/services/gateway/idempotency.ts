@@ -12,7 +12,10 @@ import { RpcError } from "./rpc.js"
 export const IDEMPOTENCY_WINDOW_MS = 5 * 60_000
 
 export class IdempotencyCache {
-  private readonly entries = new Map<string, { readonly at: number; readonly result: Promise<Exit.Exit<unknown, RpcError>> }>()
+  private readonly entries = new Map<
+    string,
+    { readonly at: number; readonly result: Promise<Exit.Exit<unknown, RpcError>> }
+  >()
 
   constructor(
     private readonly windowMs = IDEMPOTENCY_WINDOW_MS,
@@ -23,7 +26,11 @@ export class IdempotencyCache {
    * Runs `effect` once per (method, key) within the window. `first` tells the caller whether this
    * call did the work (true) or got a remembered result (false).
    */
-  once<A>(method: string, key: string, effect: Effect.Effect<A, RpcError>): Effect.Effect<{ readonly value: A; readonly first: boolean }, RpcError> {
+  once<A>(
+    method: string,
+    key: string,
+    effect: Effect.Effect<A, RpcError>
+  ): Effect.Effect<{ readonly value: A; readonly first: boolean }, RpcError> {
     return Effect.suspend(() => {
       const now = Date.now()
       this.prune(now)
@@ -33,7 +40,9 @@ export class IdempotencyCache {
       const result = hit?.result ?? Effect.runPromiseExit(effect)
       if (first) {
         this.entries.set(id, { at: now, result })
-        void result.then((exit) => Exit.isFailure(exit) && this.entries.get(id)?.result === result && this.entries.delete(id))
+        void result.then(
+          (exit) => Exit.isFailure(exit) && this.entries.get(id)?.result === result && this.entries.delete(id)
+        )
       }
       return Effect.flatMap(
         Effect.promise(() => result),

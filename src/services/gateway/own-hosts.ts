@@ -49,7 +49,8 @@ export class OwnHosts {
     for (const host of options.bindHosts) {
       if (!WILDCARDS.has(host)) this.add(host)
       else {
-        for (const infos of Object.values((options.interfaces ?? os.networkInterfaces)())) for (const i of infos ?? []) this.add(i.address)
+        for (const infos of Object.values((options.interfaces ?? os.networkInterfaces)()))
+          for (const i of infos ?? []) this.add(i.address)
         const name = options.hostname ?? os.hostname()
         this.add(name)
         this.add(`${name.split(".")[0]}.local`)
@@ -78,7 +79,12 @@ export class OwnHosts {
   /** Whether to ask Tailscale before deciding about `host`. */
   mayDiscover(host: string | undefined): boolean {
     const name = hostnameOf(host)
-    return this.options.discover !== undefined && name !== undefined && name.endsWith(".ts.net") && Date.now() - this.discoveredAt >= DISCOVER_EVERY_MS
+    return (
+      this.options.discover !== undefined &&
+      name !== undefined &&
+      name.endsWith(".ts.net") &&
+      Date.now() - this.discoveredAt >= DISCOVER_EVERY_MS
+    )
   }
 
   /** Asks Tailscale (one question at a time, at most every 10 s), then answers `knows`. */

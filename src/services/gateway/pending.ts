@@ -129,7 +129,11 @@ export class PendingPool<T> {
       this.drop(victim)
       budget--
     }
-    if (this.entries.size > this.limits.total || [...this.byAddress.values()].some((set) => set.size > this.limits.perAddress)) this.scheduleTrim()
+    if (
+      this.entries.size > this.limits.total ||
+      [...this.byAddress.values()].some((set) => set.size > this.limits.perAddress)
+    )
+      this.scheduleTrim()
   }
 
   /** The oldest of the least advanced sockets admitted before `bornBefore`, never one past its connect. */

@@ -73,11 +73,20 @@ export class Presence {
    * `head` + the presence list's items joined by commas + `tail`, as one Buffer. `joining`: a
    * connection about to be admitted, appended so that its own hello-ok lists it.
    */
-  frame(head: string, tail: string, joining?: Connection, alloc: (length: number) => Buffer = Buffer.allocUnsafe): Buffer {
+  frame(
+    head: string,
+    tail: string,
+    joining?: Connection,
+    alloc: (length: number) => Buffer = Buffer.allocUnsafe
+  ): Buffer {
     const items = (this.list ??= this.listed()).map((c) => this.jsonOf(c))
     const own = joining === undefined ? undefined : this.jsonOf(joining)
     const count = items.length + (own === undefined ? 0 : 1)
-    let length = Buffer.byteLength(head) + Buffer.byteLength(tail) + Math.max(0, count - 1) + (own === undefined ? 0 : Buffer.byteLength(own))
+    let length =
+      Buffer.byteLength(head) +
+      Buffer.byteLength(tail) +
+      Math.max(0, count - 1) +
+      (own === undefined ? 0 : Buffer.byteLength(own))
     for (const item of items) length += Buffer.byteLength(item)
     const frame = alloc(length)
     let at = frame.write(head)
@@ -109,7 +118,9 @@ export class Presence {
   private announce(): void {
     this.timer ??= setTimeout(() => {
       this.timer = undefined
-      this.announceFrame((n) => this.frame(`{"type":"event","event":"presence","seq":${n},"payload":{"presence":[`, "]}}"))
+      this.announceFrame((n) =>
+        this.frame(`{"type":"event","event":"presence","seq":${n},"payload":{"presence":[`, "]}}")
+      )
     }, PRESENCE_COALESCE_MS)
   }
 

@@ -20,7 +20,11 @@ export interface RefusedConnect {
   readonly code: string
   readonly lockedOutMs?: number
 }
-export const connectRefusal = (shape: ErrorShape, closeCode: number = CloseCode.policy, lockedOutMs?: number): ConnectRefusal => ({
+export const connectRefusal = (
+  shape: ErrorShape,
+  closeCode: number = CloseCode.policy,
+  lockedOutMs?: number
+): ConnectRefusal => ({
   _tag: "ConnectRefusal",
   shape,
   closeCode,
@@ -29,9 +33,13 @@ export const connectRefusal = (shape: ErrorShape, closeCode: number = CloseCode.
 
 /** A rejected credential, as the connect answer. */
 export const refusalOf = (f: AuthFailure): ConnectRefusal =>
-  connectRefusal({
-    code: ErrorCode.invalidRequest,
-    message: f.message,
-    details: { code: f.code },
-    ...(f.retryAfterMs === undefined ? {} : { retryable: true, retryAfterMs: f.retryAfterMs })
-  }, CloseCode.policy, f.lockedOutMs)
+  connectRefusal(
+    {
+      code: ErrorCode.invalidRequest,
+      message: f.message,
+      details: { code: f.code },
+      ...(f.retryAfterMs === undefined ? {} : { retryable: true, retryAfterMs: f.retryAfterMs })
+    },
+    CloseCode.policy,
+    f.lockedOutMs
+  )

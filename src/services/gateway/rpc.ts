@@ -7,10 +7,13 @@ export class RpcError extends Data.TaggedError("RpcError")<{ readonly shape: Err
   static invalidRequest = (message: string, details?: unknown) =>
     new RpcError({ shape: { code: ErrorCode.invalidRequest, message, ...(details === undefined ? {} : { details }) } })
   static unavailable = (message: string, details?: unknown) =>
-    new RpcError({ shape: { code: ErrorCode.unavailable, message, retryable: true, ...(details === undefined ? {} : { details }) } })
+    new RpcError({
+      shape: { code: ErrorCode.unavailable, message, retryable: true, ...(details === undefined ? {} : { details }) }
+    })
 }
 
-export type OperatorScope = "operator.read" | "operator.write" | "operator.admin" | "operator.pairing" | "operator.approvals"
+export type OperatorScope =
+  "operator.read" | "operator.write" | "operator.admin" | "operator.pairing" | "operator.approvals"
 
 export interface CallerInfo {
   readonly connId: string

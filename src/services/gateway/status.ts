@@ -17,20 +17,32 @@ export interface StatusSource {
   readonly sections: ReadonlyMap<string, () => unknown>
 }
 
-export const statusOf = ({ settings, listeners, url, tls, startedAt, ready, sections }: StatusSource) => (): Record<string, unknown> => ({
-  ok: true,
-  version: VERSION,
-  protocol: PROTOCOL_VERSION,
-  pid: process.pid,
-  startedAt,
-  uptimeMs: Date.now() - startedAt,
-  url,
-  bind: { mode: settings.bind, effectiveMode: listeners.effectiveMode, addresses: listeners.addresses.map((a) => a.host), port: listeners.port },
-  auth: { mode: settings.auth.mode, secretSet: settings.auth.mode !== "none", secretSource: settings.auth.secretSource, allowTailscale: settings.auth.allowTailscale },
-  tls: tls === undefined ? { enabled: false } : { enabled: true, ...tls },
-  controlUi: { enabled: settings.controlUi.enabled, basePath: settings.controlUi.basePath || "/" },
-  clients: [...ready].filter((c) => c.role === "operator").length,
-  nodes: [...ready].filter((c) => c.role === "node").length,
-  tailscaleUsers: [...new Set([...ready].flatMap((c) => (c.identity === undefined ? [] : [c.identity.login])))],
-  ...Object.fromEntries([...sections].map(([name, get]) => [name, get()]))
-})
+export const statusOf =
+  ({ settings, listeners, url, tls, startedAt, ready, sections }: StatusSource) =>
+  (): Record<string, unknown> => ({
+    ok: true,
+    version: VERSION,
+    protocol: PROTOCOL_VERSION,
+    pid: process.pid,
+    startedAt,
+    uptimeMs: Date.now() - startedAt,
+    url,
+    bind: {
+      mode: settings.bind,
+      effectiveMode: listeners.effectiveMode,
+      addresses: listeners.addresses.map((a) => a.host),
+      port: listeners.port
+    },
+    auth: {
+      mode: settings.auth.mode,
+      secretSet: settings.auth.mode !== "none",
+      secretSource: settings.auth.secretSource,
+      allowTailscale: settings.auth.allowTailscale
+    },
+    tls: tls === undefined ? { enabled: false } : { enabled: true, ...tls },
+    controlUi: { enabled: settings.controlUi.enabled, basePath: settings.controlUi.basePath || "/" },
+    clients: [...ready].filter((c) => c.role === "operator").length,
+    nodes: [...ready].filter((c) => c.role === "node").length,
+    tailscaleUsers: [...new Set([...ready].flatMap((c) => (c.identity === undefined ? [] : [c.identity.login])))],
+    ...Object.fromEntries([...sections].map(([name, get]) => [name, get()]))
+  })

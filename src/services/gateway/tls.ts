@@ -37,7 +37,13 @@ const errorCode = (e: unknown) => (e as NodeJS.ErrnoException).code ?? String(e)
 
 const describeFileError = (e: unknown) => {
   const code = errorCode(e)
-  return code === "ENOENT" ? "no such file (ENOENT)" : code === "EACCES" ? `permission denied for this user (EACCES)` : code === "EISDIR" ? "it is a directory (EISDIR)" : code
+  return code === "ENOENT"
+    ? "no such file (ENOENT)"
+    : code === "EACCES"
+      ? `permission denied for this user (EACCES)`
+      : code === "EISDIR"
+        ? "it is a directory (EISDIR)"
+        : code
 }
 
 const runOpenssl = (args: ReadonlyArray<string>) =>
@@ -81,9 +87,22 @@ const generate = (dir: string, certPath: string, keyPath: string) =>
     })
     const host = os.hostname().replace(/[^A-Za-z0-9.-]/g, "")
     const san = ["DNS:localhost", ...(host ? [`DNS:${host}`] : []), "IP:127.0.0.1", "IP:::1"].join(",")
-    yield* runOpenssl(["req", "-x509", "-new", "-sha256", "-days", "3650", "-key", tmpKey, "-out", tmpCert, "-subj", "/CN=openclaw-gateway", "-addext", `subjectAltName=${san}`]).pipe(
-      Effect.tapError(() => Effect.sync(() => fs.rmSync(tmpKey, { force: true })))
-    )
+    yield* runOpenssl([
+      "req",
+      "-x509",
+      "-new",
+      "-sha256",
+      "-days",
+      "3650",
+      "-key",
+      tmpKey,
+      "-out",
+      tmpCert,
+      "-subj",
+      "/CN=openclaw-gateway",
+      "-addext",
+      `subjectAltName=${san}`
+    ]).pipe(Effect.tapError(() => Effect.sync(() => fs.rmSync(tmpKey, { force: true }))))
     yield* Effect.try({
       try: () => {
         fs.renameSync(tmpKey, keyPath)
@@ -110,16 +129,27 @@ const readPair = (certPath: string, keyPath: string, certKey: string, keyKey: st
 export const loadServerTls = (settings: GatewaySettings): Effect.Effect<ServerTls, TlsSetupError> =>
   Effect.gen(function* () {
     const own = settings.tls.certPath !== undefined && settings.tls.keyPath !== undefined
-    const files = own ? { dir: "", cert: settings.tls.certPath!, key: settings.tls.keyPath! } : tlsFiles(settings.stateDir)
+    const files = own
+      ? { dir: "", cert: settings.tls.certPath!, key: settings.tls.keyPath! }
+      : tlsFiles(settings.stateDir)
     let source = own ? "gateway.tls.certPath" : "auto-generated, reused"
     if (!own && !(fs.existsSync(files.cert) && fs.existsSync(files.key))) {
       yield* generate(files.dir, files.cert, files.key)
       source = "auto-generated"
     }
-    const { cert, key } = yield* readPair(files.cert, files.key, own ? "gateway.tls.certPath" : "the generated certificate", own ? "gateway.tls.keyPath" : "the generated key")
+    const { cert, key } = yield* readPair(
+      files.cert,
+      files.key,
+      own ? "gateway.tls.certPath" : "the generated certificate",
+      own ? "gateway.tls.keyPath" : "the generated key"
+    )
     const fingerprint = yield* Effect.try({
       try: () => certificateFingerprint(cert),
-      catch: () => new TlsSetupError({ message: `${files.cert} is not a PEM certificate${own ? " (gateway.tls.certPath)" : ""}`, config: own })
+      catch: () =>
+        new TlsSetupError({
+          message: `${files.cert} is not a PEM certificate${own ? " (gateway.tls.certPath)" : ""}`,
+          config: own
+        })
     })
     const context = yield* Effect.try({
       try: () => tls.createSecureContext({ cert, key, minVersion: "TLSv1.3" }),
@@ -134,7 +164,6 @@ export const loadServerTls = (settings: GatewaySettings): Effect.Effect<ServerTl
 
 /** The first byte of every TLS connection: a handshake record. */
 const TLS_HANDSHAKE_RECORD = 0x16
-
 
 /**
  * For a connection to the TLS port whose first bytes are not a TLS handshake (plain http:// or

@@ -25,14 +25,21 @@ export const CHROMIUM_ARGS = [
 const CANDIDATES = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"]
 
 /** nodeHost.browser.executablePath, else /usr/bin/chromium, else the first Chromium on PATH. */
-export const findChromium = (configured: string | undefined, envPath = process.env.PATH ?? ""): { path?: string; problem?: string } => {
+export const findChromium = (
+  configured: string | undefined,
+  envPath = process.env.PATH ?? ""
+): { path?: string; problem?: string } => {
   if (configured !== undefined) {
-    return isExecutable(configured) ? { path: configured } : { problem: `nodeHost.browser.executablePath ${configured} is not an executable file` }
+    return isExecutable(configured)
+      ? { path: configured }
+      : { problem: `nodeHost.browser.executablePath ${configured} is not an executable file` }
   }
   if (isExecutable("/usr/bin/chromium")) return { path: "/usr/bin/chromium" }
   const found = findOnPath(CANDIDATES, envPath)
   if (found !== undefined) return { path: found }
-  return { problem: "no Chromium or Chrome found (looked at /usr/bin/chromium and PATH); set nodeHost.browser.executablePath" }
+  return {
+    problem: "no Chromium or Chrome found (looked at /usr/bin/chromium and PATH); set nodeHost.browser.executablePath"
+  }
 }
 
 export class BrowserError extends Error {
@@ -52,7 +59,10 @@ export interface BrowserRequest {
 }
 
 /** Playwright messages carry a multi-line call log; the first line says what went wrong. */
-const firstLine = (e: unknown) => String((e as Error)?.message ?? e).split("\n")[0]!.replace(/^[a-zA-Z.]+: /, "")
+const firstLine = (e: unknown) =>
+  String((e as Error)?.message ?? e)
+    .split("\n")[0]!
+    .replace(/^[a-zA-Z.]+: /, "")
 
 const checkUrl = (raw: unknown): string => {
   if (typeof raw !== "string" || raw.length === 0) throw new BrowserError("INVALID_REQUEST", "a url is required")
@@ -63,7 +73,8 @@ const checkUrl = (raw: unknown): string => {
   } catch {
     throw new BrowserError("INVALID_REQUEST", `not a URL: ${raw} (include the scheme, e.g. https://example.org)`)
   }
-  if (u.protocol !== "http:" && u.protocol !== "https:") throw new BrowserError("INVALID_REQUEST", `only http(s) URLs are opened, got ${u.protocol}`)
+  if (u.protocol !== "http:" && u.protocol !== "https:")
+    throw new BrowserError("INVALID_REQUEST", `only http(s) URLs are opened, got ${u.protocol}`)
   return u.toString()
 }
 
@@ -97,8 +108,15 @@ export class BrowserController {
       try {
         // require, not import(): the CLI bundle runs in a vm.Script (code cache), where dynamic
         // import() is unavailable; tests run the ES module source, where require may be absent.
-        const { chromium } = (typeof require === "function" ? require("playwright-core") : await import("playwright-core")) as typeof import("playwright-core")
-        const browser = await chromium.launch({ executablePath: this.executablePath, headless: this.headless, args: CHROMIUM_ARGS, timeout: 30_000 })
+        const { chromium } = (
+          typeof require === "function" ? require("playwright-core") : await import("playwright-core")
+        ) as typeof import("playwright-core")
+        const browser = await chromium.launch({
+          executablePath: this.executablePath,
+          headless: this.headless,
+          args: CHROMIUM_ARGS,
+          timeout: 30_000
+        })
         browser.on("disconnected", () => this.reset())
         const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
         this.browser = browser
@@ -138,14 +156,26 @@ export class BrowserController {
     const id = typeof tabId === "string" && tabId.length > 0 ? tabId : this.active
     const page = id === undefined ? undefined : this.tabs.get(id)
     if (id === undefined || page === undefined) {
-      throw new BrowserError("INVALID_REQUEST", id === undefined ? "no tab is open: open one with `openclaw browser open <url>`" : `no tab ${id} (list them with \`openclaw browser tabs\`)`)
+      throw new BrowserError(
+        "INVALID_REQUEST",
+        id === undefined
+          ? "no tab is open: open one with `openclaw browser open <url>`"
+          : `no tab ${id} (list them with \`openclaw browser tabs\`)`
+      )
     }
     return [id, page]
   }
 
   private async describe(id: string, page: Page) {
     // targetId and type: the fields OpenClaw's browser answers carry, so its CLI reads ours.
-    return { tabId: id, targetId: id, url: page.url(), title: await page.title().catch(() => ""), type: "page", active: id === this.active }
+    return {
+      tabId: id,
+      targetId: id,
+      url: page.url(),
+      title: await page.title().catch(() => ""),
+      type: "page",
+      active: id === this.active
+    }
   }
 
   async status() {
@@ -170,7 +200,10 @@ export class BrowserController {
         case "GET /status":
           return await this.status()
         case "GET /tabs":
-          return { running: this.context !== undefined, tabs: await Promise.all([...this.tabs].map(([id, page]) => this.describe(id, page))) }
+          return {
+            running: this.context !== undefined,
+            tabs: await Promise.all([...this.tabs].map(([id, page]) => this.describe(id, page)))
+          }
         case "POST /tabs/open":
         case "POST /tabs": {
           const url = args.url === undefined ? "about:blank" : checkUrl(args.url)
@@ -187,7 +220,8 @@ export class BrowserController {
         }
         case "POST /navigate": {
           const url = checkUrl(args.url)
-          const [id, page] = this.tabs.size === 0 && args.tabId === undefined ? await this.newTab() : this.tab(args.tabId)
+          const [id, page] =
+            this.tabs.size === 0 && args.tabId === undefined ? await this.newTab() : this.tab(args.tabId)
           await page.goto(url, { timeout: budget, waitUntil: "load" })
           this.active = id
           return { ok: true, targetId: id, url: page.url(), tab: await this.describe(id, page) }
@@ -195,10 +229,23 @@ export class BrowserController {
         case "GET /snapshot":
         case "POST /snapshot": {
           const [id, page] = this.tab(args.tabId)
-          const text = await page.locator("body").innerText({ timeout: budget }).catch(() => "")
+          const text = await page
+            .locator("body")
+            .innerText({ timeout: budget })
+            .catch(() => "")
           const accessibility = await page.locator("body").ariaSnapshot({ timeout: budget })
           // format "ai" + snapshot: OpenClaw's shape (its CLI prints `snapshot`).
-          return { ok: true, format: "ai", targetId: id, tabId: id, url: page.url(), title: await page.title(), text, accessibility, snapshot: accessibility }
+          return {
+            ok: true,
+            format: "ai",
+            targetId: id,
+            tabId: id,
+            url: page.url(),
+            title: await page.title(),
+            text,
+            accessibility,
+            snapshot: accessibility
+          }
         }
         case "GET /screenshot":
         case "POST /screenshot": {
@@ -207,7 +254,16 @@ export class BrowserController {
           // As OpenClaw's: the result names the image by `path`, and its bytes travel beside the
           // result in the browser.proxy envelope's `files` (see proxyEnvelope).
           const file = `screenshot-${id}-${Date.now()}.png`
-          return { ok: true, path: file, targetId: id, tabId: id, url: page.url(), mimeType: "image/png", bytes: png.length, [FILES]: [{ path: file, base64: png.toString("base64"), mimeType: "image/png" }] }
+          return {
+            ok: true,
+            path: file,
+            targetId: id,
+            tabId: id,
+            url: page.url(),
+            mimeType: "image/png",
+            bytes: png.length,
+            [FILES]: [{ path: file, base64: png.toString("base64"), mimeType: "image/png" }]
+          }
         }
         case "POST /click": {
           const [id, page] = this.tab(args.tabId)
@@ -217,7 +273,8 @@ export class BrowserController {
         }
         case "POST /type": {
           const [id, page] = this.tab(args.tabId)
-          if (typeof args.selector !== "string" || typeof args.text !== "string") throw new BrowserError("INVALID_REQUEST", "type needs a selector and text")
+          if (typeof args.selector !== "string" || typeof args.text !== "string")
+            throw new BrowserError("INVALID_REQUEST", "type needs a selector and text")
           await page.fill(args.selector, args.text, { timeout: Math.min(budget, 10_000) })
           if (args.submit === true) await page.press(args.selector, "Enter")
           return { ok: true, tab: await this.describe(id, page) }
@@ -228,7 +285,10 @@ export class BrowserController {
             await page.close()
             return { closed: id, tabs: this.tabs.size }
           }
-          throw new BrowserError("INVALID_REQUEST", `unknown browser route ${route} (routes: GET /, GET /tabs, POST /tabs/open, POST /tabs/close, POST /navigate, GET /snapshot, POST /screenshot, POST /click, POST /type)`)
+          throw new BrowserError(
+            "INVALID_REQUEST",
+            `unknown browser route ${route} (routes: GET /, GET /tabs, POST /tabs/open, POST /tabs/close, POST /navigate, GET /snapshot, POST /screenshot, POST /click, POST /type)`
+          )
       }
     } catch (e) {
       if (e instanceof BrowserError) throw e

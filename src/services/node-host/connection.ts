@@ -17,14 +17,19 @@ export interface NodeConnection {
   readonly request: RpcClient["request"]
 }
 
-export type NodeConnector = (options: Omit<RpcClientOptions, "onClose">) => Effect.Effect<NodeConnection, ClientFailure, Scope.Scope>
+export type NodeConnector = (
+  options: Omit<RpcClientOptions, "onClose">
+) => Effect.Effect<NodeConnection, ClientFailure, Scope.Scope>
 
 export const rpcConnector: NodeConnector = (options) =>
   Effect.gen(function* () {
     const closed = yield* Deferred.make<{ readonly code: number; readonly reason: string }>()
     const connect = Effect.tryPromise({
       try: (signal) =>
-        RpcClient.connect({ ...options, onClose: (code, reason) => Deferred.unsafeDone(closed, Exit.succeed({ code, reason })) }).then((client) => {
+        RpcClient.connect({
+          ...options,
+          onClose: (code, reason) => Deferred.unsafeDone(closed, Exit.succeed({ code, reason }))
+        }).then((client) => {
           // Interrupted while the handshake was in flight: nobody will close it otherwise.
           if (signal.aborted) void client.close()
           return client

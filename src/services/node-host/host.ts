@@ -62,7 +62,10 @@ export class NodeLinkError extends Data.TaggedError("NodeLinkError")<{ readonly 
 export class NodeHostFatal extends Data.TaggedError("NodeHostFatal")<{ readonly message: string }> {}
 
 /** Why one attempt ended: the reconnect policy logs `<message>; <next> in N s`, waits, tries again. */
-class NodeDown extends Data.TaggedError("NodeDown")<{ readonly message: string; readonly next: "reconnecting" | "retrying" }> {}
+class NodeDown extends Data.TaggedError("NodeDown")<{
+  readonly message: string
+  readonly next: "reconnecting" | "retrying"
+}> {}
 
 /** Two tick intervals of silence mean a dead link (a laptop that slept, a dropped tunnel). */
 const watchdog = (connection: NodeConnection) =>
@@ -100,14 +103,24 @@ export const runNodeHost = (opts: NodeHostOptions): Effect.Effect<never, NodeHos
       platform: params.client.platform,
       deviceFamily: params.client.deviceFamily
     })
-    return { id: identity.deviceId, publicKey: identity.publicKey, signature: signPayload(identity, payload), signedAt, nonce }
+    return {
+      id: identity.deviceId,
+      publicKey: identity.publicKey,
+      signature: signPayload(identity, payload),
+      signedAt,
+      nonce
+    }
   }
 
   /**
    * A refused connect: pairing waits, a forgotten device token and a rate limit with a given wait
    * are retried here ("again"), outside the backoff; the rest ends the attempt.
    */
-  const refused = (e: ClientFailure, deviceToken: string | undefined, via: string): Effect.Effect<"again", NodeDown | NodeHostFatal> =>
+  const refused = (
+    e: ClientFailure,
+    deviceToken: string | undefined,
+    via: string
+  ): Effect.Effect<"again", NodeDown | NodeHostFatal> =>
     Effect.gen(function* () {
       if (e.kind === "pairing") {
         const details = e.error?.details as { requestId?: string; code?: string } | undefined
@@ -141,21 +154,38 @@ export const runNodeHost = (opts: NodeHostOptions): Effect.Effect<never, NodeHos
         yield* Effect.sleep(Duration.millis(wait))
         return "again" as const
       }
-      if (e.kind === "auth" || e.kind === "tls" || e.code?.startsWith("DEVICE_AUTH_") || e.code === "PROTOCOL_MISMATCH") {
+      if (
+        e.kind === "auth" ||
+        e.kind === "tls" ||
+        e.code?.startsWith("DEVICE_AUTH_") ||
+        e.code === "PROTOCOL_MISMATCH"
+      ) {
         return yield* new NodeHostFatal({ message: e.message })
       }
-      return yield* new NodeDown({ message: `cannot reach the Gateway at ${opts.url}${via}: ${e.message}`, next: "retrying" })
+      return yield* new NodeDown({
+        message: `cannot reach the Gateway at ${opts.url}${via}: ${e.message}`,
+        next: "retrying"
+      })
     })
 
   /** One connection attempt, from opening the link to the connection's end (or a refused connect). */
   const attempt: Effect.Effect<"again", NodeDown | NodeHostFatal, Scope.Scope> = Effect.gen(function* () {
     const deviceToken = loadDeviceToken(opts.stateDir, opts.url, identity.deviceId)
     if (deviceToken === undefined && opts.token === undefined && opts.password === undefined) {
-      return yield* new NodeHostFatal({ message: "no credential for this Gateway: pass --token or --password (after pairing, the device token the Gateway issues is used instead)" })
+      return yield* new NodeHostFatal({
+        message:
+          "no credential for this Gateway: pass --token or --password (after pairing, the device token the Gateway issues is used instead)"
+      })
     }
-    const link = opts.openLink === undefined
-      ? undefined
-      : yield* Effect.catchTag(opts.openLink, "NodeLinkError", (e) => new NodeDown({ message: `cannot open the SSH tunnel to the Gateway: ${e.message}`, next: "retrying" }))
+    const link =
+      opts.openLink === undefined
+        ? undefined
+        : yield* Effect.catchTag(
+            opts.openLink,
+            "NodeLinkError",
+            (e) =>
+              new NodeDown({ message: `cannot open the SSH tunnel to the Gateway: ${e.message}`, next: "retrying" })
+          )
     const via = link ? ` ${link.via}` : ""
     let current: NodeConnection | undefined
     const connected = yield* Effect.either(
@@ -169,11 +199,19 @@ export const runNodeHost = (opts: NodeHostOptions): Effect.Effect<never, NodeHos
         scopes: [],
         caps,
         commands,
-        client: { id: NODE_CLIENT_ID, version: VERSION, platform: process.platform, mode: "node", displayName: opts.displayName, deviceFamily: os.type() },
+        client: {
+          id: NODE_CLIENT_ID,
+          version: VERSION,
+          platform: process.platform,
+          mode: "node",
+          displayName: opts.displayName,
+          deviceFamily: os.type()
+        },
         device: sign,
         timeoutMs: 10_000,
         onEvent: (frame: EventFrame) => {
-          if (frame.event === "node.invoke.request" && current !== undefined) void handleInvoke(opts, current, frame.payload as InvokeRequest)
+          if (frame.event === "node.invoke.request" && current !== undefined)
+            void handleInvoke(opts, current, frame.payload as InvokeRequest)
         },
         ...(opts.wsOptions === undefined ? {} : { wsOptions: opts.wsOptions })
       })
@@ -192,7 +230,8 @@ export const runNodeHost = (opts: NodeHostOptions): Effect.Effect<never, NodeHos
         )
       )
     }
-    if (connection.hello.auth.deviceToken !== undefined) storeDeviceToken(opts.stateDir, opts.url, identity.deviceId, connection.hello.auth.deviceToken)
+    if (connection.hello.auth.deviceToken !== undefined)
+      storeDeviceToken(opts.stateDir, opts.url, identity.deviceId, connection.hello.auth.deviceToken)
     log(
       `${everConnected ? "reconnected" : "connected"} to ${opts.url}${via} as node ${identity.deviceId.slice(0, 12)} (${opts.displayName}); offering ${commands.join(", ") || "no commands (no browser found)"}`
     )
@@ -206,10 +245,12 @@ export const runNodeHost = (opts: NodeHostOptions): Effect.Effect<never, NodeHos
     }
     if (reason.startsWith("replaced by a newer connection")) {
       return yield* new NodeHostFatal({
-        message: "another node host with the same identity connected to this Gateway and replaced this one; run one node host per state directory (OPENCLAW_STATE_DIR)"
+        message:
+          "another node host with the same identity connected to this Gateway and replaced this one; run one node host per state directory (OPENCLAW_STATE_DIR)"
       })
     }
-    if (reason.startsWith("node removed")) log("an operator removed this node on the Gateway; asking to be paired again")
+    if (reason.startsWith("node removed"))
+      log("an operator removed this node on the Gateway; asking to be paired again")
     return yield* new NodeDown({
       message: `connection to the Gateway lost (${linkDown !== undefined ? `SSH tunnel down: ${linkDown}` : `${code}${reason ? `: ${reason}` : ""}`})`,
       next: "reconnecting"
@@ -222,7 +263,9 @@ export const runNodeHost = (opts: NodeHostOptions): Effect.Effect<never, NodeHos
     stableAfter: Duration.millis(opts.backoff?.stableMs ?? 30_000),
     retryable: (e) => e._tag === "NodeDown",
     onRetry: (e, delay) =>
-      e._tag === "NodeDown" ? Effect.sync(() => log(`${e.message}; ${e.next} in ${Math.round(Duration.toMillis(delay) / 1000)} s`)) : Effect.void
+      e._tag === "NodeDown"
+        ? Effect.sync(() => log(`${e.message}; ${e.next} in ${Math.round(Duration.toMillis(delay) / 1000)} s`))
+        : Effect.void
   })
   // Each attempt gets its own scope: its link and connection are closed before the wait.
   return Effect.forever(Effect.scoped(attempt)).pipe(

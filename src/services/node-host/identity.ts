@@ -36,7 +36,10 @@ export const loadOrCreateIdentity = (stateDir: string): DeviceIdentity => {
   const text = readPrivateText(file)
   if (text !== undefined) {
     const value = JSON.parse(text) as { privateKeyPem?: string } | null
-    if (typeof value?.privateKeyPem !== "string") throw new Error(`${file} has no privateKeyPem; move it away to create a new identity (the node must then be paired again)`)
+    if (typeof value?.privateKeyPem !== "string")
+      throw new Error(
+        `${file} has no privateKeyPem; move it away to create a new identity (the node must then be paired again)`
+      )
     const privateKey = createPrivateKey(value.privateKeyPem)
     const raw = rawPublicKey(createPublicKey(privateKey))
     return { deviceId: deviceIdOf(raw), publicKey: raw.toString("base64url"), privateKey, file }
@@ -71,7 +74,8 @@ const readTokens = (stateDir: string): Map<string, TokenEntry> => {
     const raw = value?.tokens
     if (typeof raw !== "object" || raw === null) return tokens
     for (const [url, e] of Object.entries(raw)) {
-      if (typeof e?.token === "string" && typeof e.deviceId === "string") tokens.set(url, { token: e.token, deviceId: e.deviceId, issuedAt: String(e.issuedAt ?? "") })
+      if (typeof e?.token === "string" && typeof e.deviceId === "string")
+        tokens.set(url, { token: e.token, deviceId: e.deviceId, issuedAt: String(e.issuedAt ?? "") })
     }
   } catch {
     // Unreadable: the node pairs with its shared secret and is issued a new token.
@@ -85,7 +89,12 @@ export const loadDeviceToken = (stateDir: string, gatewayUrl: string, deviceId: 
   return entry !== undefined && entry.deviceId === deviceId ? entry.token : undefined
 }
 
-export const storeDeviceToken = (stateDir: string, gatewayUrl: string, deviceId: string, token: string | undefined): void => {
+export const storeDeviceToken = (
+  stateDir: string,
+  gatewayUrl: string,
+  deviceId: string,
+  token: string | undefined
+): void => {
   const tokens = readTokens(stateDir)
   if (token === undefined) tokens.delete(gatewayUrl)
   else tokens.set(gatewayUrl, { token, deviceId, issuedAt: new Date().toISOString() })

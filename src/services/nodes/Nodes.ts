@@ -41,7 +41,12 @@ export interface NodeView {
 export interface NodesService {
   readonly list: Effect.Effect<ReadonlyArray<NodeView>>
   /** Runs a command a connected node declared; fails with UNAVAILABLE (details.code NOT_CONNECTED, TIMEOUT, NODE_DISCONNECTED). */
-  readonly invoke: (nodeId: string, command: string, params?: unknown, timeoutMs?: number) => Effect.Effect<unknown, RpcError>
+  readonly invoke: (
+    nodeId: string,
+    command: string,
+    params?: unknown,
+    timeoutMs?: number
+  ) => Effect.Effect<unknown, RpcError>
 }
 
 /** The live links behind Nodes, for its RPC methods (methods.ts); not part of the public service. */
@@ -68,7 +73,8 @@ export const unavailable = (code: string, message: string, extra: Record<string,
   new RpcError({ shape: { code: ErrorCode.unavailable, message, retryable: true, details: { code, ...extra } } })
 export const invalid = (code: string, message: string, extra: Record<string, unknown> = {}) =>
   new RpcError({ shape: { code: ErrorCode.invalidRequest, message, details: { code, ...extra } } })
-export const forbidden = (code: string, message: string) => new RpcError({ shape: { code: ErrorCode.forbidden, message, details: { code } } })
+export const forbidden = (code: string, message: string) =>
+  new RpcError({ shape: { code: ErrorCode.forbidden, message, details: { code } } })
 
 export const isNode = (d: PairedDevice) => d.role === "node"
 
@@ -91,7 +97,8 @@ export const make = Effect.gen(function* () {
       const previous = connected.get(nodeId)
       connected.set(nodeId, { conn, connectedAt: Date.now() })
       // The newer link wins (a laptop back from sleep); the old one's invokes fail at once.
-      if (previous !== undefined && previous.conn !== conn) previous.conn.close(CloseCode.policy, "replaced by a newer connection of this node")
+      if (previous !== undefined && previous.conn !== conn)
+        previous.conn.close(CloseCode.policy, "replaced by a newer connection of this node")
     },
     closed: (conn) => {
       if (conn.role !== "node" || conn.device === undefined) return
@@ -100,7 +107,15 @@ export const make = Effect.gen(function* () {
       for (const [id, p] of pending) {
         if (p.connId !== conn.connId) continue
         pending.delete(id)
-        p.done(Exit.fail(unavailable("NODE_DISCONNECTED", `node ${conn.client?.displayName ?? nodeId.slice(0, 12)} disconnected while running ${p.command}; nothing was returned (retry when it reconnects)`, { nodeId })))
+        p.done(
+          Exit.fail(
+            unavailable(
+              "NODE_DISCONNECTED",
+              `node ${conn.client?.displayName ?? nodeId.slice(0, 12)} disconnected while running ${p.command}; nothing was returned (retry when it reconnects)`,
+              { nodeId }
+            )
+          )
+        )
       }
     }
   })
@@ -111,22 +126,25 @@ export const make = Effect.gen(function* () {
   const unanswered = new WeakSet<Connection>()
   yield* Effect.acquireRelease(
     Effect.sync(() => {
-      const timer = setInterval(() => {
-        for (const { conn } of connected.values()) {
-          if (unanswered.has(conn)) {
-            conn.close(CloseCode.policy, "node did not answer ping")
-            conn.ws.terminate()
-            continue
+      const timer = setInterval(
+        () => {
+          for (const { conn } of connected.values()) {
+            if (unanswered.has(conn)) {
+              conn.close(CloseCode.policy, "node did not answer ping")
+              conn.ws.terminate()
+              continue
+            }
+            unanswered.add(conn)
+            conn.ws.once("pong", () => unanswered.delete(conn))
+            try {
+              conn.ws.ping()
+            } catch {
+              // Closing already; the close handler cleans up.
+            }
           }
-          unanswered.add(conn)
-          conn.ws.once("pong", () => unanswered.delete(conn))
-          try {
-            conn.ws.ping()
-          } catch {
-            // Closing already; the close handler cleans up.
-          }
-        }
-      }, Math.max(100, settings.tickIntervalMs / 2))
+        },
+        Math.max(100, settings.tickIntervalMs / 2)
+      )
       timer.unref()
       return timer
     }),
@@ -216,61 +234,119 @@ export const make = Effect.gen(function* () {
       if (exact !== undefined) return Effect.succeed(exact)
       const matches = all.filter((n) => n.displayName === ref || (ref.length >= 8 && n.nodeId.startsWith(ref)))
       if (matches.length === 1) return Effect.succeed(matches[0]!)
-      if (matches.length > 1) return Effect.fail(invalid("AMBIGUOUS_NODE", `${shortened(ref)} matches several nodes (${matches.map((n) => n.nodeId.slice(0, 12)).join(", ")}); use the full node id`))
-      return Effect.fail(invalid("UNKNOWN_NODE", `unknown node ${shortened(ref)}: it is not paired (list nodes with \`openclaw nodes list\`, pending ones with \`openclaw nodes pending\`)`))
+      if (matches.length > 1)
+        return Effect.fail(
+          invalid(
+            "AMBIGUOUS_NODE",
+            `${shortened(ref)} matches several nodes (${matches.map((n) => n.nodeId.slice(0, 12)).join(", ")}); use the full node id`
+          )
+        )
+      return Effect.fail(
+        invalid(
+          "UNKNOWN_NODE",
+          `unknown node ${shortened(ref)}: it is not paired (list nodes with \`openclaw nodes list\`, pending ones with \`openclaw nodes pending\`)`
+        )
+      )
     })
 
   /** The commands an operator approved for the connected node (its pairing's surface). */
   const approvedCommands = (nodeId: string): Effect.Effect<ReadonlyArray<string>> =>
     Effect.suspend(() => {
       const device = connected.get(nodeId)?.conn.device
-      return device === undefined ? Effect.succeed([]) : Effect.map(pairing.paired(nodeId, device.publicKey), (d) => d?.commands ?? [])
+      return device === undefined
+        ? Effect.succeed([])
+        : Effect.map(pairing.paired(nodeId, device.publicKey), (d) => d?.commands ?? [])
     })
 
-  const invoke = (nodeId: string, command: string, params?: unknown, timeoutMs = DEFAULT_INVOKE_TIMEOUT_MS): Effect.Effect<unknown, RpcError> =>
-    Effect.flatMap(approvedCommands(nodeId), (approved) => Effect.async<unknown, RpcError>((resume) => {
-      const live = connected.get(nodeId)
-      if (live === undefined) {
-        resume(Effect.fail(unavailable("NOT_CONNECTED", `node ${nodeId.slice(0, 12)} is not connected (start \`openclaw node run\` on it; \`openclaw nodes list\` shows which nodes are connected)`, { nodeId })))
-        return
-      }
-      if (!live.conn.commands.includes(command)) {
-        resume(Effect.fail(invalid("COMMAND_NOT_DECLARED", `node ${nameOf(nodeId)} does not offer ${command} (it declared: ${live.conn.commands.join(", ") || "nothing"})`, { nodeId, command })))
-        return
-      }
-      // Declared is not enough: pairing approves a node's commands, and a new one needs a new approval.
-      if (!approved.includes(command)) {
-        resume(Effect.fail(forbidden("COMMAND_NOT_APPROVED", `node ${nameOf(nodeId)} declares ${command} but it was not approved for it; approve its pending request (\`openclaw nodes pending\`, then \`openclaw nodes approve <requestId>\`)`)))
-        return
-      }
-      let paramsJSON: string
-      try {
-        paramsJSON = JSON.stringify(params ?? {})
-      } catch (e) {
-        resume(Effect.fail(invalid("INVALID_PARAMS", `node.invoke params for ${command} cannot be sent as JSON (${e instanceof Error ? e.name : "error"})`)))
-        return
-      }
-      const id = randomUUID()
-      const timer = setTimeout(() => {
-        if (!pending.delete(id)) return
-        resume(Effect.fail(unavailable("TIMEOUT", `node ${nameOf(nodeId)} did not answer ${command} within ${timeoutMs} ms (pass a larger timeoutMs, or check the node host's output)`, { nodeId })))
-      }, timeoutMs)
-      pending.set(id, {
-        nodeId,
-        connId: live.conn.connId,
-        command,
-        done: (exit) => {
-          clearTimeout(timer)
-          resume(exit)
+  const invoke = (
+    nodeId: string,
+    command: string,
+    params?: unknown,
+    timeoutMs = DEFAULT_INVOKE_TIMEOUT_MS
+  ): Effect.Effect<unknown, RpcError> =>
+    Effect.flatMap(approvedCommands(nodeId), (approved) =>
+      Effect.async<unknown, RpcError>((resume) => {
+        const live = connected.get(nodeId)
+        if (live === undefined) {
+          resume(
+            Effect.fail(
+              unavailable(
+                "NOT_CONNECTED",
+                `node ${nodeId.slice(0, 12)} is not connected (start \`openclaw node run\` on it; \`openclaw nodes list\` shows which nodes are connected)`,
+                { nodeId }
+              )
+            )
+          )
+          return
         }
+        if (!live.conn.commands.includes(command)) {
+          resume(
+            Effect.fail(
+              invalid(
+                "COMMAND_NOT_DECLARED",
+                `node ${nameOf(nodeId)} does not offer ${command} (it declared: ${live.conn.commands.join(", ") || "nothing"})`,
+                { nodeId, command }
+              )
+            )
+          )
+          return
+        }
+        // Declared is not enough: pairing approves a node's commands, and a new one needs a new approval.
+        if (!approved.includes(command)) {
+          resume(
+            Effect.fail(
+              forbidden(
+                "COMMAND_NOT_APPROVED",
+                `node ${nameOf(nodeId)} declares ${command} but it was not approved for it; approve its pending request (\`openclaw nodes pending\`, then \`openclaw nodes approve <requestId>\`)`
+              )
+            )
+          )
+          return
+        }
+        let paramsJSON: string
+        try {
+          paramsJSON = JSON.stringify(params ?? {})
+        } catch (e) {
+          resume(
+            Effect.fail(
+              invalid(
+                "INVALID_PARAMS",
+                `node.invoke params for ${command} cannot be sent as JSON (${e instanceof Error ? e.name : "error"})`
+              )
+            )
+          )
+          return
+        }
+        const id = randomUUID()
+        const timer = setTimeout(() => {
+          if (!pending.delete(id)) return
+          resume(
+            Effect.fail(
+              unavailable(
+                "TIMEOUT",
+                `node ${nameOf(nodeId)} did not answer ${command} within ${timeoutMs} ms (pass a larger timeoutMs, or check the node host's output)`,
+                { nodeId }
+              )
+            )
+          )
+        }, timeoutMs)
+        pending.set(id, {
+          nodeId,
+          connId: live.conn.connId,
+          command,
+          done: (exit) => {
+            clearTimeout(timer)
+            resume(exit)
+          }
+        })
+        live.conn.sendText(eventFrame("node.invoke.request", { id, nodeId, command, paramsJSON, timeoutMs }))
+        probeWhileBusy(live.conn)
+        return Effect.sync(() => {
+          clearTimeout(timer)
+          pending.delete(id)
+        })
       })
-      live.conn.sendText(eventFrame("node.invoke.request", { id, nodeId, command, paramsJSON, timeoutMs }))
-      probeWhileBusy(live.conn)
-      return Effect.sync(() => {
-        clearTimeout(timer)
-        pending.delete(id)
-      })
-    }))
+    )
 
   yield* gateway.addStatusSection("nodeHosts", () => ({ connected: connected.size, pendingInvokes: pending.size }))
 

@@ -25,19 +25,26 @@ const PATH_FIELDS = ["path", "imagePath"] as const
 
 const EXTENSIONS: Record<string, string> = { "image/png": ".png", "image/jpeg": ".jpg", "application/pdf": ".pdf" }
 
-const invalid = () => RpcError.unavailable("the node's browser answer had an invalid file list (each file needs a path named in the result and base64 data)")
+const invalid = () =>
+  RpcError.unavailable(
+    "the node's browser answer had an invalid file list (each file needs a path named in the result and base64 data)"
+  )
 
 /** The envelope's files, checked: each names a path the result refers to. */
 export const proxyFiles = (result: unknown, files: unknown): ReadonlyArray<ProxyFile> => {
   if (files === undefined) return []
   if (!Array.isArray(files) || files.length > MAX_FILES) throw invalid()
-  const referenced = new Set(PATH_FIELDS.map((k) => (isRecord(result) ? result[k] : undefined)).filter((v): v is string => typeof v === "string"))
+  const referenced = new Set(
+    PATH_FIELDS.map((k) => (isRecord(result) ? result[k] : undefined)).filter((v): v is string => typeof v === "string")
+  )
   let total = 0
   return files.map((f: unknown) => {
-    if (!isRecord(f) || typeof f.path !== "string" || typeof f.base64 !== "string" || !referenced.has(f.path)) throw invalid()
+    if (!isRecord(f) || typeof f.path !== "string" || typeof f.base64 !== "string" || !referenced.has(f.path))
+      throw invalid()
     if (f.mimeType !== undefined && typeof f.mimeType !== "string") throw invalid()
     total += Math.floor((f.base64.length * 3) / 4)
-    if (total > MAX_TOTAL_BYTES) throw RpcError.unavailable(`the node's browser answer carried more than ${MAX_TOTAL_BYTES} bytes of files`)
+    if (total > MAX_TOTAL_BYTES)
+      throw RpcError.unavailable(`the node's browser answer carried more than ${MAX_TOTAL_BYTES} bytes of files`)
     return { path: f.path, base64: f.base64, ...(f.mimeType === undefined ? {} : { mimeType: f.mimeType }) }
   })
 }

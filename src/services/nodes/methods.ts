@@ -14,7 +14,16 @@ import { decodeJson, MAX_JSON_DEPTH } from "../../protocol/json-guard.js"
 import { GatewayConfig } from "../config/GatewayConfig.js"
 import { Pairing, type PairingError } from "../pairing/Pairing.js"
 import { browserAnswer } from "./browser-files.js"
-import { BROWSER_COMMAND, forbidden, invalid, isNode, MAX_INVOKE_TIMEOUT_MS, NodeLinks, Nodes, unavailable } from "./Nodes.js"
+import {
+  BROWSER_COMMAND,
+  forbidden,
+  invalid,
+  isNode,
+  MAX_INVOKE_TIMEOUT_MS,
+  NodeLinks,
+  Nodes,
+  unavailable
+} from "./Nodes.js"
 
 const fromPairing = (e: PairingError) =>
   e.code === "APPROVAL_NOT_FOUND"
@@ -29,17 +38,22 @@ const str = (params: unknown, key: string): string | undefined => {
 }
 /** Node commands that need operator.admin through node.invoke (OpenClaw's list, plus our browser.*). */
 const ADMIN_ONLY_NODE_COMMANDS = new Set(["browser.proxy", "browser.proxy.upload.v1", "fs.listDir", "terminal.upload"])
-export const isAdminOnlyNodeCommand = (command: string) => ADMIN_ONLY_NODE_COMMANDS.has(command) || command.startsWith("browser.")
+export const isAdminOnlyNodeCommand = (command: string) =>
+  ADMIN_ONLY_NODE_COMMANDS.has(command) || command.startsWith("browser.")
 
 const need = (params: unknown, key: string, method: string) =>
   Effect.suspend(() => {
     const v = str(params, key)
-    return v === undefined ? Effect.fail(invalid("INVALID_PARAMS", `${method} needs params.${key} (a non-empty string)`)) : Effect.succeed(v)
+    return v === undefined
+      ? Effect.fail(invalid("INVALID_PARAMS", `${method} needs params.${key} (a non-empty string)`))
+      : Effect.succeed(v)
   })
 
 const timeoutOf = (params: unknown): number | undefined => {
   const v = isRecord(params) ? params.timeoutMs : undefined
-  return typeof v === "number" && Number.isFinite(v) && v > 0 ? Math.min(Math.floor(v), MAX_INVOKE_TIMEOUT_MS) : undefined
+  return typeof v === "number" && Number.isFinite(v) && v > 0
+    ? Math.min(Math.floor(v), MAX_INVOKE_TIMEOUT_MS)
+    : undefined
 }
 
 export const make = Effect.gen(function* () {
@@ -123,20 +137,32 @@ export const make = Effect.gen(function* () {
   const pickBrowserNode = Effect.gen(function* () {
     const browser = settings.nodes.browser
     if (browser.mode === "off") {
-      return yield* forbidden("BROWSER_DISABLED", 'browser control is off on this Gateway (gateway.nodes.browser.mode is "off"); set it to "auto" or "manual" to use a node\'s browser')
+      return yield* forbidden(
+        "BROWSER_DISABLED",
+        'browser control is off on this Gateway (gateway.nodes.browser.mode is "off"); set it to "auto" or "manual" to use a node\'s browser'
+      )
     }
     if (browser.mode === "manual") {
       if (browser.node === undefined) {
-        return yield* invalid("BROWSER_NODE_UNSET", 'gateway.nodes.browser.mode is "manual" but gateway.nodes.browser.node is not set; set it to a node id or display name (see `openclaw nodes list`)')
+        return yield* invalid(
+          "BROWSER_NODE_UNSET",
+          'gateway.nodes.browser.mode is "manual" but gateway.nodes.browser.node is not set; set it to a node id or display name (see `openclaw nodes list`)'
+        )
       }
       const node = yield* resolveNode(browser.node)
       if (!node.connected) {
-        return yield* unavailable("NOT_CONNECTED", `the browser node ${browser.node} (gateway.nodes.browser.node) is paired but not connected; start \`openclaw node run\` on it`, { nodeId: node.nodeId })
+        return yield* unavailable(
+          "NOT_CONNECTED",
+          `the browser node ${browser.node} (gateway.nodes.browser.node) is paired but not connected; start \`openclaw node run\` on it`,
+          { nodeId: node.nodeId }
+        )
       }
       return node.nodeId
     }
     // Only nodes approved for browser.proxy count; one that merely declares it waits for approval.
-    const capable = (yield* nodes.list).filter((n) => n.connected && n.commands.includes(BROWSER_COMMAND)).map((n) => n.nodeId)
+    const capable = (yield* nodes.list)
+      .filter((n) => n.connected && n.commands.includes(BROWSER_COMMAND))
+      .map((n) => n.nodeId)
     if (capable.length === 1) return capable[0]!
     if (capable.length > 1) {
       const names = capable.map(nameOf)
@@ -147,7 +173,10 @@ export const make = Effect.gen(function* () {
       )
     }
     const { pending: open } = yield* pairing.list
-    const waiting = open.length > 0 ? `; ${open.length} node(s) wait for approval: \`openclaw nodes pending\`, then \`openclaw nodes approve <requestId>\`` : ""
+    const waiting =
+      open.length > 0
+        ? `; ${open.length} node(s) wait for approval: \`openclaw nodes pending\`, then \`openclaw nodes approve <requestId>\``
+        : ""
     return yield* unavailable(
       "NO_BROWSER_NODE",
       `no browser-capable node is connected: run \`openclaw node run --url <gateway url> --token <token>\` on the machine with the browser, then approve it${waiting}`
@@ -165,7 +194,10 @@ export const make = Effect.gen(function* () {
       : Effect.void
 
   const methods: Record<string, MethodDef> = {
-    "node.list": { requires: "operator.read", handler: () => Effect.map(nodes.list, (list) => ({ ts: Date.now(), nodes: list })) },
+    "node.list": {
+      requires: "operator.read",
+      handler: () => Effect.map(nodes.list, (list) => ({ ts: Date.now(), nodes: list }))
+    },
     "node.describe": {
       requires: "operator.read",
       handler: (params) => Effect.flatMap(need(params, "nodeId", "node.describe"), resolveNode)
@@ -180,7 +212,13 @@ export const make = Effect.gen(function* () {
           const command = yield* need(params, "command", "node.invoke")
           if (isAdminOnlyNodeCommand(command) && !hasScope(ctx.caller.scopes, "operator.admin")) {
             return yield* Effect.fail(
-              new RpcError({ shape: { code: ErrorCode.forbidden, message: "missing scope: operator.admin", details: { code: "MISSING_SCOPE", command } } })
+              new RpcError({
+                shape: {
+                  code: ErrorCode.forbidden,
+                  message: "missing scope: operator.admin",
+                  details: { code: "MISSING_SCOPE", command }
+                }
+              })
             )
           }
           // The browser reached directly is still browser control: same Funnel gate as browser.request.
@@ -189,7 +227,11 @@ export const make = Effect.gen(function* () {
           const node = yield* resolveNode(ref)
           const args = isRecord(params) ? params.params : undefined
           // Keys are scoped to the node and command, so one caller's key never answers for another call.
-          const { value: payload } = yield* idempotency.once("node.invoke", `${node.nodeId}\u0000${command}\u0000${key}`, nodes.invoke(node.nodeId, command, args, timeoutOf(params)))
+          const { value: payload } = yield* idempotency.once(
+            "node.invoke",
+            `${node.nodeId}\u0000${command}\u0000${key}`,
+            nodes.invoke(node.nodeId, command, args, timeoutOf(params))
+          )
           return { ok: true, nodeId: node.nodeId, command, payload }
         })
     },
@@ -199,7 +241,12 @@ export const make = Effect.gen(function* () {
         const id = str(params, "id")
         const p = id === undefined ? undefined : links.takePending(id, ctx.caller.connId)
         if (p === undefined) return { ok: true, ignored: true }
-        const r = params as { ok?: unknown; payload?: unknown; payloadJSON?: unknown; error?: { code?: unknown; message?: unknown } }
+        const r = params as {
+          ok?: unknown
+          payload?: unknown
+          payloadJSON?: unknown
+          error?: { code?: unknown; message?: unknown }
+        }
         if (r.ok === true) {
           let payload = r.payload
           if (payload === undefined && typeof r.payloadJSON === "string") {
@@ -209,16 +256,33 @@ export const make = Effect.gen(function* () {
             else if (decoded.problem === "not valid JSON") payload = r.payloadJSON
             else {
               const problem = `payloadJSON: ${decoded.problem}`
-              p.done(Exit.fail(unavailable("NODE_INVALID_ANSWER", `node ${nameOf(p.nodeId)} answered ${p.command} with an invalid payload (${problem})`, { nodeId: p.nodeId, command: p.command })))
+              p.done(
+                Exit.fail(
+                  unavailable(
+                    "NODE_INVALID_ANSWER",
+                    `node ${nameOf(p.nodeId)} answered ${p.command} with an invalid payload (${problem})`,
+                    { nodeId: p.nodeId, command: p.command }
+                  )
+                )
+              )
               throw invalid("INVALID_PARAMS", `node.invoke.result: ${problem}`)
             }
           }
           p.done(Exit.succeed(payload ?? null))
         } else {
           // The node's code goes out as the operator's error code: only a code-like one (found by the fuzzer: "" made a malformed error).
-          const code = typeof r.error?.code === "string" && /^[A-Z][A-Z0-9_.]{0,63}$/.test(r.error.code) ? r.error.code : ErrorCode.unavailable
+          const code =
+            typeof r.error?.code === "string" && /^[A-Z][A-Z0-9_.]{0,63}$/.test(r.error.code)
+              ? r.error.code
+              : ErrorCode.unavailable
           const message = typeof r.error?.message === "string" ? r.error.message : `${p.command} failed on the node`
-          p.done(Exit.fail(new RpcError({ shape: { code, message, details: { code: "NODE_ERROR", nodeId: p.nodeId, command: p.command } } })))
+          p.done(
+            Exit.fail(
+              new RpcError({
+                shape: { code, message, details: { code: "NODE_ERROR", nodeId: p.nodeId, command: p.command } }
+              })
+            )
+          )
         }
         return { ok: true }
       }
@@ -237,16 +301,27 @@ export const make = Effect.gen(function* () {
         Effect.gen(function* () {
           yield* funnelGate(ctx.caller)
           const method = str(params, "method") ?? "GET"
-          if (!["GET", "POST", "DELETE"].includes(method)) return yield* invalid("INVALID_PARAMS", `browser.request method must be GET, POST or DELETE, got ${method}`)
+          if (!["GET", "POST", "DELETE"].includes(method))
+            return yield* invalid("INVALID_PARAMS", `browser.request method must be GET, POST or DELETE, got ${method}`)
           const path = yield* need(params, "path", "browser.request")
           const nodeId = yield* pickBrowserNode
           const p = params as { query?: unknown; body?: unknown }
-          const reply = yield* nodes.invoke(nodeId, BROWSER_COMMAND, { method, path, query: p.query, body: p.body }, timeoutOf(params))
+          const reply = yield* nodes.invoke(
+            nodeId,
+            BROWSER_COMMAND,
+            { method, path, query: p.query, body: p.body },
+            timeoutOf(params)
+          )
           // Node hosts (ours and OpenClaw's) answer browser.proxy with the envelope {result, files?}.
           if (!isRecord(reply) || !("result" in reply)) return reply
           return yield* Effect.try({
             try: () => browserAnswer(reply.result, reply.files, settings.stateDir),
-            catch: (e) => (e instanceof RpcError ? e : RpcError.unavailable(`cannot save the node's browser file: ${(e as NodeJS.ErrnoException).code ?? String(e)} (check that ${settings.stateDir} is writable)`))
+            catch: (e) =>
+              e instanceof RpcError
+                ? e
+                : RpcError.unavailable(
+                    `cannot save the node's browser file: ${(e as NodeJS.ErrnoException).code ?? String(e)} (check that ${settings.stateDir} is writable)`
+                  )
           })
         })
     }

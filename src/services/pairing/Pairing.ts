@@ -13,7 +13,15 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypt
 import * as path from "node:path"
 import { Clock, Context, Data, Effect, Layer } from "effect"
 import { GatewayConfig } from "../config/GatewayConfig.js"
-import { type DeviceInfo, fileStore, memoryStore, type PairedDevice, type PairingStore, type PendingRequest, type Surface } from "./store.js"
+import {
+  type DeviceInfo,
+  fileStore,
+  memoryStore,
+  type PairedDevice,
+  type PairingStore,
+  type PendingRequest,
+  type Surface
+} from "./store.js"
 
 export const PAIRING_REQUEST_TTL_MS = 5 * 60_000
 /** Open requests at most; anyone holding the shared secret can ask, so the list is bounded. */
@@ -43,12 +51,16 @@ export interface PairingService {
    * A pending request for this device: the existing one if still open, else a new one. For a
    * device paired with this key it asks for the surface beyond the approved one (`upgrade`).
    */
-  readonly request: (device: DeviceInfo) => Effect.Effect<{ readonly request: PendingRequest; readonly created: boolean }, PairingError>
+  readonly request: (
+    device: DeviceInfo
+  ) => Effect.Effect<{ readonly request: PendingRequest; readonly created: boolean }, PairingError>
   readonly paired: (deviceId: string, publicKey: string) => Effect.Effect<PairedDevice | undefined>
   /** Marks a device paired with the surface it declares, without a request (local auto-approval). */
   readonly pairDirectly: (device: DeviceInfo) => Effect.Effect<PairedDevice, PairingError>
   /** Pairs the device, or for an upgrade request adds its surface to the approved one (token kept). */
-  readonly approve: (requestId: string) => Effect.Effect<{ readonly request: PendingRequest; readonly device: PairedDevice }, PairingError>
+  readonly approve: (
+    requestId: string
+  ) => Effect.Effect<{ readonly request: PendingRequest; readonly device: PairedDevice }, PairingError>
   readonly reject: (requestId: string) => Effect.Effect<PendingRequest, PairingError>
   /**
    * The request an operator rejected for this device within the last 5 minutes, handed out once:
@@ -56,7 +68,10 @@ export interface PairingService {
    */
   readonly takeRejection: (deviceId: string) => Effect.Effect<string | undefined>
   readonly remove: (deviceId: string) => Effect.Effect<PairedDevice, PairingError>
-  readonly list: Effect.Effect<{ readonly pending: ReadonlyArray<PendingRequest>; readonly paired: ReadonlyArray<PairedDevice> }>
+  readonly list: Effect.Effect<{
+    readonly pending: ReadonlyArray<PendingRequest>
+    readonly paired: ReadonlyArray<PairedDevice>
+  }>
   /** A fresh device token for a paired device (the previous one stops working). */
   readonly issueToken: (deviceId: string) => Effect.Effect<string, PairingError>
   readonly checkToken: (deviceId: string, token: string) => Effect.Effect<boolean>
@@ -84,7 +99,11 @@ export const makePairing = (store: PairingStore): PairingService => {
   const { pending, paired } = state
   const persist = Effect.try({
     try: () => store.save(state),
-    catch: (e) => new PairingError({ code: "STORE_FAILED", message: `cannot save pairing state in ${store.describe}: ${String(e)}` })
+    catch: (e) =>
+      new PairingError({
+        code: "STORE_FAILED",
+        message: `cannot save pairing state in ${store.describe}: ${String(e)}`
+      })
   })
   const prune = (now: number) => {
     let changed = false
@@ -139,7 +158,10 @@ export const makePairing = (store: PairingStore): PairingService => {
     for (const l of listeners) l(event)
   }
   const unknownDevice = (deviceId: string) =>
-    new PairingError({ code: "UNKNOWN_DEVICE", message: `no paired device ${deviceId}; list them with \`openclaw devices list\`` })
+    new PairingError({
+      code: "UNKNOWN_DEVICE",
+      message: `no paired device ${deviceId}; list them with \`openclaw devices list\``
+    })
 
   return {
     store: store.describe,
@@ -159,7 +181,12 @@ export const makePairing = (store: PairingStore): PairingService => {
             message: `${MAX_PENDING_REQUESTS} pairing requests are already waiting; reject the ones you do not know (\`openclaw nodes pending\`), or wait 5 minutes for them to expire`
           })
         }
-        const request = withUpgrade({ ...info(device), requestId: randomUUID(), requestedAt: t, expiresAt: t + PAIRING_REQUEST_TTL_MS })
+        const request = withUpgrade({
+          ...info(device),
+          requestId: randomUUID(),
+          requestedAt: t,
+          expiresAt: t + PAIRING_REQUEST_TTL_MS
+        })
         pending.set(request.requestId, request)
         yield* persist
         emit("requested", request, request.requestId)
@@ -227,7 +254,10 @@ export const makePairing = (store: PairingStore): PairingService => {
       Effect.gen(function* () {
         const device = paired.get(deviceId)
         if (device === undefined) {
-          return yield* new PairingError({ code: "UNKNOWN_DEVICE", message: `no paired node ${deviceId.slice(0, 80)}; list them with \`openclaw nodes list\`` })
+          return yield* new PairingError({
+            code: "UNKNOWN_DEVICE",
+            message: `no paired node ${deviceId.slice(0, 80)}; list them with \`openclaw nodes list\``
+          })
         }
         paired.delete(deviceId)
         yield* persist
@@ -242,7 +272,11 @@ export const makePairing = (store: PairingStore): PairingService => {
       Effect.gen(function* () {
         const t = yield* Clock.currentTimeMillis
         const device = paired.get(deviceId)
-        if (device === undefined) return yield* new PairingError({ code: "UNKNOWN_DEVICE", message: `device ${deviceId.slice(0, 80)} is not paired` })
+        if (device === undefined)
+          return yield* new PairingError({
+            code: "UNKNOWN_DEVICE",
+            message: `device ${deviceId.slice(0, 80)} is not paired`
+          })
         const token = randomBytes(32).toString("base64url")
         paired.set(deviceId, { ...device, tokenDigest: digest(token), tokenIssuedAt: t })
         yield* persist

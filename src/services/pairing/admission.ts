@@ -14,7 +14,15 @@ import { type AdmissionContext, type ConnectionAdmission, DeviceAdmission } from
 import { readIdentityPublicKey } from "../node-host/identity.js"
 import { ErrorCode } from "../../protocol/frames.js"
 import { quoted } from "../../protocol/client-text.js"
-import { type DeviceInfo, isEmptySurface, type PairedDevice, Pairing, type PairingService, type PendingRequest, surfaceBeyond } from "./Pairing.js"
+import {
+  type DeviceInfo,
+  isEmptySurface,
+  type PairedDevice,
+  Pairing,
+  type PairingService,
+  type PendingRequest,
+  surfaceBeyond
+} from "./Pairing.js"
 
 /** What operators see of a pending pairing request (node.pair.list, node.pair.requested). */
 export const pendingView = (r: PendingRequest) => ({
@@ -48,7 +56,11 @@ const deviceInfo = (conn: Connection, device: VerifiedDevice, role: "node" | "op
   ...(conn.client!.displayName === undefined ? {} : { displayName: conn.client!.displayName })
 })
 
-export const admissionFor = (settings: GatewaySettings, pairing: PairingService, { broadcast, logInfo }: AdmissionContext): ConnectionAdmission => {
+export const admissionFor = (
+  settings: GatewaySettings,
+  pairing: PairingService,
+  { broadcast, logInfo }: AdmissionContext
+): ConnectionAdmission => {
   /** Pairs a node at once only when it is this machine's own node host (see NodesSettings). */
   const isOwnLocalNode = (conn: Connection, publicKey: string) =>
     settings.nodes.pairing.autoApproveLocal &&
@@ -73,9 +85,14 @@ export const admissionFor = (settings: GatewaySettings, pairing: PairingService,
       if (outcome._tag === "None" || !outcome.value.created) return
       const view = pendingView(outcome.value.request)
       // Client-chosen names: quoted, and a long list cut short (one event, one line).
-      const all = [...extra.commands.map((c) => `command ${JSON.stringify(c.slice(0, 64))}`), ...extra.caps.map((c) => `cap ${JSON.stringify(c.slice(0, 64))}`)]
+      const all = [
+        ...extra.commands.map((c) => `command ${JSON.stringify(c.slice(0, 64))}`),
+        ...extra.caps.map((c) => `cap ${JSON.stringify(c.slice(0, 64))}`)
+      ]
       const what = all.length > 8 ? `${all.slice(0, 8).join(", ")} and ${all.length - 8} more` : all.join(", ")
-      logInfo(`paired node ${info.deviceId.slice(0, 12)} now declares ${what} beyond its approval; not routed until approved: \`openclaw nodes approve ${view.requestId}\``)
+      logInfo(
+        `paired node ${info.deviceId.slice(0, 12)} now declares ${what} beyond its approval; not routed until approved: \`openclaw nodes approve ${view.requestId}\``
+      )
       broadcast("node.pair.requested", view, canPair)
       broadcast("device.pair.requested", view, canPair)
     })
@@ -86,7 +103,9 @@ export const admissionFor = (settings: GatewaySettings, pairing: PairingService,
       Effect.gen(function* () {
         // Only a shared-secret sign-in turns into a device token; the browser then forgets the secret.
         if (authMethod !== "token" && authMethod !== "password") return {}
-        const paired = yield* pairing.pairDirectly(deviceInfo(conn, device, "operator")).pipe(Effect.orElseSucceed(() => undefined))
+        const paired = yield* pairing
+          .pairDirectly(deviceInfo(conn, device, "operator"))
+          .pipe(Effect.orElseSucceed(() => undefined))
         if (paired === undefined) return {}
         const deviceToken = yield* pairing.issueToken(device.deviceId).pipe(Effect.orElseSucceed(() => undefined))
         return deviceToken === undefined ? {} : { deviceToken }
@@ -98,7 +117,10 @@ export const admissionFor = (settings: GatewaySettings, pairing: PairingService,
         let paired = yield* pairing.paired(device.deviceId, device.publicKey)
         if (paired === undefined && isOwnLocalNode(conn, device.publicKey)) {
           paired = yield* pairing.pairDirectly(info).pipe(Effect.orElseSucceed(() => undefined))
-          if (paired !== undefined) logInfo(`paired this machine's own node host ${device.deviceId.slice(0, 12)} automatically (gateway.nodes.pairing.autoApproveLocal)`)
+          if (paired !== undefined)
+            logInfo(
+              `paired this machine's own node host ${device.deviceId.slice(0, 12)} automatically (gateway.nodes.pairing.autoApproveLocal)`
+            )
         }
         if (paired === undefined) {
           const rejectedRequest = yield* pairing.takeRejection(device.deviceId)
@@ -114,19 +136,26 @@ export const admissionFor = (settings: GatewaySettings, pairing: PairingService,
                   reason: "rejected",
                   deviceId: device.deviceId,
                   requestedRole: "node",
-                  remediationHint: "An operator rejected this device's pairing request; if that was a mistake, start `openclaw node run` again to ask anew",
+                  remediationHint:
+                    "An operator rejected this device's pairing request; if that was a mistake, start `openclaw node run` again to ask anew",
                   pauseReconnect: true,
                   retryable: false
                 }
               })
             )
           }
-          const outcome = yield* pairing.request(info).pipe(
-            Effect.mapError((e) => connectRefusal({ code: ErrorCode.unavailable, message: e.message, retryable: true }))
-          )
+          const outcome = yield* pairing
+            .request(info)
+            .pipe(
+              Effect.mapError((e) =>
+                connectRefusal({ code: ErrorCode.unavailable, message: e.message, retryable: true })
+              )
+            )
           const view = pendingView(outcome.request)
           if (outcome.created) {
-            logInfo(`pairing requested by node ${view.displayName === undefined ? view.nodeId.slice(0, 12) : quoted(view.displayName)} from ${view.remoteAddress}: approve with \`openclaw nodes approve ${view.requestId}\``)
+            logInfo(
+              `pairing requested by node ${view.displayName === undefined ? view.nodeId.slice(0, 12) : quoted(view.displayName)} from ${view.remoteAddress}: approve with \`openclaw nodes approve ${view.requestId}\``
+            )
             broadcast("node.pair.requested", view, canPair)
             broadcast("device.pair.requested", view, canPair)
           }
@@ -162,5 +191,7 @@ export const admissionFor = (settings: GatewaySettings, pairing: PairingService,
 /** The pairing store as the Gateway's DeviceAdmission. */
 export const PairingAdmission = Layer.effect(
   DeviceAdmission,
-  Effect.map(Effect.all([GatewayConfig, Pairing]), ([settings, pairing]) => ({ forGateway: (gateway: AdmissionContext) => admissionFor(settings, pairing, gateway) }))
+  Effect.map(Effect.all([GatewayConfig, Pairing]), ([settings, pairing]) => ({
+    forGateway: (gateway: AdmissionContext) => admissionFor(settings, pairing, gateway)
+  }))
 )

@@ -14,9 +14,12 @@ import type { Connection } from "../gateway/connection.js"
 import { hasScope } from "../gateway/connection.js"
 import { type MethodContext, type MethodDef, RpcError } from "../gateway/rpc.js"
 
-const invalid = (code: string, message: string) => new RpcError({ shape: { code: ErrorCode.invalidRequest, message, details: { code } } })
+const invalid = (code: string, message: string) =>
+  new RpcError({ shape: { code: ErrorCode.invalidRequest, message, details: { code } } })
 const fromPairing = (e: PairingError) =>
-  e.code === "UNKNOWN_DEVICE" ? invalid("UNKNOWN_DEVICE", e.message) : RpcError.unavailable(e.message, { code: "PAIRING_STORE_FAILED" })
+  e.code === "UNKNOWN_DEVICE"
+    ? invalid("UNKNOWN_DEVICE", e.message)
+    : RpcError.unavailable(e.message, { code: "PAIRING_STORE_FAILED" })
 
 const MAX_NAME = 64
 const MAX_TAIL = 1_000
@@ -109,32 +112,48 @@ export const make = Effect.gen(function* () {
       ...(d.platform === undefined ? {} : { platform: d.platform }),
       pairedAt: d.pairedAt,
       ...(connected ? { lastSeenAt: Date.now() } : d.lastSeenAt === undefined ? {} : { lastSeenAt: d.lastSeenAt }),
-      ...(d.lastAddress ?? d.remoteAddress ? { lastAddress: (d.lastAddress ?? d.remoteAddress)! } : {}),
+      ...((d.lastAddress ?? d.remoteAddress) ? { lastAddress: (d.lastAddress ?? d.remoteAddress)! } : {}),
       connected,
-      signsInWith: d.revokedAt !== undefined ? "revoked" : d.tokenDigest !== undefined ? "device-token" : "shared-secret",
+      signsInWith:
+        d.revokedAt !== undefined ? "revoked" : d.tokenDigest !== undefined ? "device-token" : "shared-secret",
       revoked: d.revokedAt !== undefined,
       ...(d.revokedAt === undefined ? {} : { revokedAt: d.revokedAt }),
       ...(d.tokenIssuedAt === undefined ? {} : { tokenIssuedAt: d.tokenIssuedAt })
     }
   }
 
-  const list = Effect.map(pairing.list, ({ pending, paired }) => ({ pending: pending.map(pendingView), paired: paired.map(view) }))
+  const list = Effect.map(pairing.list, ({ pending, paired }) => ({
+    pending: pending.map(pendingView),
+    paired: paired.map(view)
+  }))
 
   /** A paired device by id, unique id prefix (4+ characters) or display name (any case). */
   const resolve = (params: unknown, method: string) =>
     Effect.gen(function* () {
       const ref = stringParam(params, "deviceId") ?? stringParam(params, "nodeId")
-      if (ref === undefined) return yield* invalid("INVALID_PARAMS", `${method} needs params.deviceId (an id, a unique id prefix, or a display name)`)
+      if (ref === undefined)
+        return yield* invalid(
+          "INVALID_PARAMS",
+          `${method} needs params.deviceId (an id, a unique id prefix, or a display name)`
+        )
       const { paired } = yield* pairing.list
       const exact = paired.find((d) => d.deviceId === ref)
       if (exact !== undefined) return exact
       const lower = ref.toLowerCase()
-      const matches = paired.filter((d) => d.displayName?.toLowerCase() === lower || (ref.length >= 4 && d.deviceId.startsWith(lower)))
+      const matches = paired.filter(
+        (d) => d.displayName?.toLowerCase() === lower || (ref.length >= 4 && d.deviceId.startsWith(lower))
+      )
       if (matches.length === 1) return matches[0]!
       if (matches.length > 1) {
-        return yield* invalid("AMBIGUOUS_DEVICE", `${ref} matches ${matches.length} devices (${matches.map((d) => `${d.displayName ?? "?"} ${d.deviceId.slice(0, 12)}`).join(", ")}); use more of the device id`)
+        return yield* invalid(
+          "AMBIGUOUS_DEVICE",
+          `${ref} matches ${matches.length} devices (${matches.map((d) => `${d.displayName ?? "?"} ${d.deviceId.slice(0, 12)}`).join(", ")}); use more of the device id`
+        )
       }
-      return yield* invalid("UNKNOWN_DEVICE", `no paired device ${ref}; \`openclaw devices list\` shows the paired devices and their ids`)
+      return yield* invalid(
+        "UNKNOWN_DEVICE",
+        `no paired device ${ref}; \`openclaw devices list\` shows the paired devices and their ids`
+      )
     })
 
   /** Closes the device's live connections; the caller's own one after its answer has gone out. */
@@ -147,7 +166,8 @@ export const make = Effect.gen(function* () {
     return live.length
   }
 
-  const byOf = (caller: { readonly clientId: string; readonly connId: string }) => `${caller.clientId} (${caller.connId.slice(0, 8)})`
+  const byOf = (caller: { readonly clientId: string; readonly connId: string }) =>
+    `${caller.clientId} (${caller.connId.slice(0, 8)})`
 
   /** Revoke or remove: the store change (its audit entry names the caller and the connections cut), then the cut. */
   const cut = (
@@ -161,7 +181,10 @@ export const make = Effect.gen(function* () {
       const target = yield* resolve(params, method)
       const closed = liveOf(target.deviceId).length
       revoking = { by: byOf(ctx.caller), closed }
-      const device = yield* Effect.ensuring(Effect.mapError(change(target), fromPairing), Effect.sync(() => (revoking = undefined)))
+      const device = yield* Effect.ensuring(
+        Effect.mapError(change(target), fromPairing),
+        Effect.sync(() => (revoking = undefined))
+      )
       cutOff(target.deviceId, ctx.caller.connId, reason(target))
       return { device, closed }
     })
@@ -171,22 +194,46 @@ export const make = Effect.gen(function* () {
     "device.token.revoke": {
       requires: "operator.pairing",
       handler: (params, ctx) =>
-        Effect.map(cut(params, ctx, "device.token.revoke", (d) => pairing.revoke(d.deviceId), () => "device revoked"), ({ device, closed }) => ({
-          deviceId: device.deviceId,
-          role: device.role,
-          revoked: true,
-          revokedAt: device.revokedAt,
-          closed
-        }))
+        Effect.map(
+          cut(
+            params,
+            ctx,
+            "device.token.revoke",
+            (d) => pairing.revoke(d.deviceId),
+            () => "device revoked"
+          ),
+          ({ device, closed }) => ({
+            deviceId: device.deviceId,
+            role: device.role,
+            revoked: true,
+            revokedAt: device.revokedAt,
+            closed
+          })
+        )
     },
     "device.pair.remove": {
       requires: "operator.pairing",
       handler: (params, ctx) =>
         Effect.map(
-          cut(params, ctx, "device.pair.remove", (d) => pairing.remove(d.deviceId), (d) => (d.role === "node" ? "node removed: pairing revoked" : "device removed")),
+          cut(
+            params,
+            ctx,
+            "device.pair.remove",
+            (d) => pairing.remove(d.deviceId),
+            (d) => (d.role === "node" ? "node removed: pairing revoked" : "device removed")
+          ),
           ({ device, closed }) => {
-            gateway.broadcast("device.pair.resolved", { deviceId: device.deviceId, decision: "removed", ts: Date.now() }, canPair)
-            return { deviceId: device.deviceId, ...(device.role === "node" ? { nodeId: device.deviceId } : {}), removed: true, closed }
+            gateway.broadcast(
+              "device.pair.resolved",
+              { deviceId: device.deviceId, decision: "removed", ts: Date.now() },
+              canPair
+            )
+            return {
+              deviceId: device.deviceId,
+              ...(device.role === "node" ? { nodeId: device.deviceId } : {}),
+              removed: true,
+              closed
+            }
           }
         )
     },
@@ -197,7 +244,10 @@ export const make = Effect.gen(function* () {
           const device = yield* resolve(params, "device.rename")
           const name = stringParam(params, "displayName")?.trim()
           if (name === undefined || name.length === 0 || name.length > MAX_NAME || /[\u0000-\u001f\u007f]/.test(name)) {
-            return yield* invalid("INVALID_PARAMS", `device.rename needs params.displayName: 1 to ${MAX_NAME} characters, no control characters`)
+            return yield* invalid(
+              "INVALID_PARAMS",
+              `device.rename needs params.displayName: 1 to ${MAX_NAME} characters, no control characters`
+            )
           }
           const renamed = yield* Effect.mapError(pairing.rename(device.deviceId, name), fromPairing)
           return view(renamed)
@@ -207,8 +257,14 @@ export const make = Effect.gen(function* () {
       requires: "operator.admin",
       handler: (params) =>
         Effect.sync(() => {
-          const limit = isRecord(params) && typeof params.limit === "number" && Number.isFinite(params.limit) ? Math.max(1, Math.min(MAX_TAIL, Math.floor(params.limit))) : 200
-          const since = isRecord(params) && typeof params.since === "number" && Number.isFinite(params.since) ? params.since : undefined
+          const limit =
+            isRecord(params) && typeof params.limit === "number" && Number.isFinite(params.limit)
+              ? Math.max(1, Math.min(MAX_TAIL, Math.floor(params.limit)))
+              : 200
+          const since =
+            isRecord(params) && typeof params.since === "number" && Number.isFinite(params.since)
+              ? params.since
+              : undefined
           const entries: ReadonlyArray<AuditEntry> = audit.tail({ limit, ...(since === undefined ? {} : { since }) })
           return { file: audit.file, entries }
         })
@@ -218,7 +274,10 @@ export const make = Effect.gen(function* () {
   return { list }
 })
 
-export class DeviceAccess extends Context.Tag("openclaw/DeviceAccess")<DeviceAccess, { readonly list: Effect.Effect<{ pending: ReadonlyArray<unknown>; paired: ReadonlyArray<DeviceView> }> }>() {
+export class DeviceAccess extends Context.Tag("openclaw/DeviceAccess")<
+  DeviceAccess,
+  { readonly list: Effect.Effect<{ pending: ReadonlyArray<unknown>; paired: ReadonlyArray<DeviceView> }> }
+>() {
   /** Needs Gateway, Pairing and AuditLog. */
   static layer = Layer.scoped(DeviceAccess, make)
 }

@@ -76,7 +76,15 @@ const strings = (v: unknown): Array<string> | undefined => (Array.isArray(v) && 
 
 /** The fields of a stored entry this version knows, checked; undefined for anything malformed. */
 const decodeDevice = (v: any): DeviceInfo | undefined => {
-  if (typeof v !== "object" || v === null || !isStr(v.deviceId) || !isStr(v.publicKey) || !isStr(v.role) || !isStr(v.clientId)) return undefined
+  if (
+    typeof v !== "object" ||
+    v === null ||
+    !isStr(v.deviceId) ||
+    !isStr(v.publicKey) ||
+    !isStr(v.role) ||
+    !isStr(v.clientId)
+  )
+    return undefined
   const caps = strings(v.caps)
   const commands = strings(v.commands)
   return {
@@ -93,9 +101,19 @@ const decodeDevice = (v: any): DeviceInfo | undefined => {
 }
 export const decodePending = (v: any): PendingRequest | undefined => {
   const d = decodeDevice(v)
-  if (d === undefined || !isStr(v.requestId) || typeof v.requestedAt !== "number" || typeof v.expiresAt !== "number") return undefined
-  const upgrade = typeof v.upgrade === "object" && v.upgrade !== null ? { caps: strings(v.upgrade.caps) ?? [], commands: strings(v.upgrade.commands) ?? [] } : undefined
-  return { ...d, requestId: v.requestId, requestedAt: v.requestedAt, expiresAt: v.expiresAt, ...(upgrade === undefined ? {} : { upgrade }) }
+  if (d === undefined || !isStr(v.requestId) || typeof v.requestedAt !== "number" || typeof v.expiresAt !== "number")
+    return undefined
+  const upgrade =
+    typeof v.upgrade === "object" && v.upgrade !== null
+      ? { caps: strings(v.upgrade.caps) ?? [], commands: strings(v.upgrade.commands) ?? [] }
+      : undefined
+  return {
+    ...d,
+    requestId: v.requestId,
+    requestedAt: v.requestedAt,
+    expiresAt: v.expiresAt,
+    ...(upgrade === undefined ? {} : { upgrade })
+  }
 }
 export const decodePaired = (v: any): PairedDevice | undefined => {
   const d = decodeDevice(v)
@@ -136,7 +154,10 @@ export const fileStore = (dir: string): PairingStore => {
     return out
   }
   return {
-    load: () => ({ pending: read(files.pending, decodePending, (r) => r.requestId), paired: read(files.paired, decodePaired, (d) => d.deviceId) }),
+    load: () => ({
+      pending: read(files.pending, decodePending, (r) => r.requestId),
+      paired: read(files.paired, decodePaired, (d) => d.deviceId)
+    }),
     save: (s) => {
       writePrivateJson(files.pending, Object.fromEntries(s.pending))
       writePrivateJson(files.paired, Object.fromEntries(s.paired))

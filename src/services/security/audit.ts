@@ -6,7 +6,12 @@
 import * as fs from "node:fs"
 import * as net from "node:net"
 import type { Env, LoadedConfig } from "../../config/load.js"
-import { GENERATE_ADVICE, isObviousSecret, MIN_PASSWORD_LENGTH, MIN_TOKEN_LENGTH } from "../../config/secret-strength.js"
+import {
+  GENERATE_ADVICE,
+  isObviousSecret,
+  MIN_PASSWORD_LENGTH,
+  MIN_TOKEN_LENGTH
+} from "../../config/secret-strength.js"
 import { effectiveTlsFiles, isUnusableSecret, type ServerFlags } from "../../config/settings.js"
 import { isPrivateAddress } from "../../client/target.js"
 
@@ -36,10 +41,16 @@ const statMode: StatMode = (p) => {
   }
 }
 
-export const auditConfig = (loaded: LoadedConfig, env: Env, flags: ServerFlags = {}, modeOf: StatMode = statMode): AuditReport => {
+export const auditConfig = (
+  loaded: LoadedConfig,
+  env: Env,
+  flags: ServerFlags = {},
+  modeOf: StatMode = statMode
+): AuditReport => {
   const g = loaded.file.gateway ?? {}
   const findings: Array<Finding> = []
-  const add = (id: string, severity: Severity, message: string, fix: string) => findings.push({ id, severity, message, fix })
+  const add = (id: string, severity: Severity, message: string, fix: string) =>
+    findings.push({ id, severity, message, fix })
 
   const bind = flags.bind ?? g.bind ?? "loopback"
   const tailscale = flags.tailscale ?? g.tailscale?.mode ?? "off"
@@ -52,29 +63,69 @@ export const auditConfig = (loaded: LoadedConfig, env: Env, flags: ServerFlags =
   const nonLoopback = bind !== "loopback"
 
   if (nonLoopback && !hasAuth) {
-    add("bind-without-auth", "critical", `gateway.bind "${bind}" exposes the Gateway beyond this machine with no usable ${authMode === "none" ? "auth (gateway.auth.mode is \"none\")" : authMode}`, `set gateway.auth.mode "token" and a long random gateway.auth.token, or gateway.bind "loopback"`)
+    add(
+      "bind-without-auth",
+      "critical",
+      `gateway.bind "${bind}" exposes the Gateway beyond this machine with no usable ${authMode === "none" ? 'auth (gateway.auth.mode is "none")' : authMode}`,
+      `set gateway.auth.mode "token" and a long random gateway.auth.token, or gateway.bind "loopback"`
+    )
   }
   if (exposed && !hasAuth) {
-    add("exposure-without-auth", "critical", `gateway.tailscale.mode "${tailscale}" with no usable auth`, `set gateway.auth.mode "${tailscale === "funnel" ? "password" : "token"}" and its secret`)
+    add(
+      "exposure-without-auth",
+      "critical",
+      `gateway.tailscale.mode "${tailscale}" with no usable auth`,
+      `set gateway.auth.mode "${tailscale === "funnel" ? "password" : "token"}" and its secret`
+    )
   }
   if (authMode === "none" && !nonLoopback && !exposed) {
-    add("auth-none", "warn", 'gateway.auth.mode is "none": any local process or web page can drive this Gateway', 'set gateway.auth.mode "token" (openclaw gateway run creates a token on first run)')
+    add(
+      "auth-none",
+      "warn",
+      'gateway.auth.mode is "none": any local process or web page can drive this Gateway',
+      'set gateway.auth.mode "token" (openclaw gateway run creates a token on first run)'
+    )
   }
   if (tailscale === "funnel" && authMode !== "password") {
-    add("funnel-without-password", "critical", `gateway.tailscale.mode "funnel" makes the Gateway public, but gateway.auth.mode is "${authMode}"`, 'set gateway.auth.mode "password" and a strong gateway.auth.password')
+    add(
+      "funnel-without-password",
+      "critical",
+      `gateway.tailscale.mode "funnel" makes the Gateway public, but gateway.auth.mode is "${authMode}"`,
+      'set gateway.auth.mode "password" and a strong gateway.auth.password'
+    )
   }
   if (exposed && nonLoopback) {
-    add("exposure-with-non-loopback-bind", "critical", `gateway.tailscale.mode "${tailscale}" with gateway.bind "${bind}": the port is reachable around the proxy`, 'set gateway.bind "loopback"')
+    add(
+      "exposure-with-non-loopback-bind",
+      "critical",
+      `gateway.tailscale.mode "${tailscale}" with gateway.bind "${bind}": the port is reachable around the proxy`,
+      'set gateway.bind "loopback"'
+    )
   }
   // Start-up refuses these once other machines can reach the Gateway (config/secret-strength.ts).
   const reachable = nonLoopback || exposed
-  const refused = !reachable ? "" : bind === "auto" && !exposed ? ' (gateway run refuses it if "auto" falls back to every interface)' : " (gateway run refuses to start with it)"
+  const refused = !reachable
+    ? ""
+    : bind === "auto" && !exposed
+      ? ' (gateway run refuses it if "auto" falls back to every interface)'
+      : " (gateway run refuses to start with it)"
   if (authMode === "token" && token !== undefined && !isUnusableSecret(token) && token.length < MIN_TOKEN_LENGTH) {
-    add("short-token", reachable ? "critical" : "warn", `gateway.auth.token is ${token.length} characters (fewer than ${MIN_TOKEN_LENGTH})${reachable ? ` on a Gateway reachable from other machines${refused}` : ""}`, `use a long random token, e.g. ${GENERATE_ADVICE.token}`)
+    add(
+      "short-token",
+      reachable ? "critical" : "warn",
+      `gateway.auth.token is ${token.length} characters (fewer than ${MIN_TOKEN_LENGTH})${reachable ? ` on a Gateway reachable from other machines${refused}` : ""}`,
+      `use a long random token, e.g. ${GENERATE_ADVICE.token}`
+    )
   }
   // Tailnet bind: identity is `tailscale whois` of the real TCP peer (nothing to forge), so no finding.
   // Other non-loopback binds: identity headers count only from a proxy on this host (Serve needs loopback).
-  if (authMode === "password" && password !== undefined && !isUnusableSecret(password) && password.length < MIN_PASSWORD_LENGTH && reachable) {
+  if (
+    authMode === "password" &&
+    password !== undefined &&
+    !isUnusableSecret(password) &&
+    password.length < MIN_PASSWORD_LENGTH &&
+    reachable
+  ) {
     add(
       "short-password",
       "critical",
@@ -84,7 +135,12 @@ export const auditConfig = (loaded: LoadedConfig, env: Env, flags: ServerFlags =
   }
   const long = secret !== undefined && secret.length >= (authMode === "token" ? MIN_TOKEN_LENGTH : MIN_PASSWORD_LENGTH)
   if ((authMode === "token" || authMode === "password") && long && isObviousSecret(secret!)) {
-    add("weak-secret", reachable ? "critical" : "warn", `gateway.auth.${authMode} is a well-known, repeated or sequential value${refused}`, `use a random one, e.g. ${GENERATE_ADVICE[authMode]}`)
+    add(
+      "weak-secret",
+      reachable ? "critical" : "warn",
+      `gateway.auth.${authMode} is a well-known, repeated or sequential value${refused}`,
+      `use a random one, e.g. ${GENERATE_ADVICE[authMode]}`
+    )
   }
   if ((g.auth?.allowTailscale ?? false) && nonLoopback && bind !== "tailnet") {
     add(
@@ -95,7 +151,12 @@ export const auditConfig = (loaded: LoadedConfig, env: Env, flags: ServerFlags =
     )
   }
   if (nonLoopback && bind !== "tailnet" && !(g.tls?.enabled ?? false)) {
-    add("plaintext-non-loopback", "warn", `gateway.bind "${bind}" without TLS: tokens and chats cross the network in the clear`, "set gateway.tls.enabled true, or use an SSH tunnel or Tailscale Serve with gateway.bind \"loopback\"")
+    add(
+      "plaintext-non-loopback",
+      "warn",
+      `gateway.bind "${bind}" without TLS: tokens and chats cross the network in the clear`,
+      'set gateway.tls.enabled true, or use an SSH tunnel or Tailscale Serve with gateway.bind "loopback"'
+    )
   }
   if (g.nodes?.browser?.allowFunnel === true) {
     add(
@@ -111,7 +172,12 @@ export const auditConfig = (loaded: LoadedConfig, env: Env, flags: ServerFlags =
       const u = new URL(remoteUrl)
       const host = u.hostname.replace(/^\[|\]$/g, "")
       if (u.protocol === "ws:" && net.isIP(host) !== 0 && !isPrivateAddress(host)) {
-        add("remote-plaintext-public", "warn", `gateway.remote.url ${remoteUrl} is plaintext ws:// to a public address (the CLI refuses to send the token there)`, "use wss:// with gateway.remote.tlsFingerprint, an SSH tunnel, or Tailscale Serve")
+        add(
+          "remote-plaintext-public",
+          "warn",
+          `gateway.remote.url ${remoteUrl} is plaintext ws:// to a public address (the CLI refuses to send the token there)`,
+          "use wss:// with gateway.remote.tlsFingerprint, an SSH tunnel, or Tailscale Serve"
+        )
       }
     } catch {
       // An invalid URL is reported by the commands that use it.
@@ -122,45 +188,77 @@ export const auditConfig = (loaded: LoadedConfig, env: Env, flags: ServerFlags =
     try {
       const u = new URL(provider.baseUrl)
       const host = u.hostname.replace(/^\[|\]$/g, "")
-      const local = /(^|\.)(localhost|local|lan|ts\.net|internal)$/i.test(host) || (net.isIP(host) !== 0 && isPrivateAddress(host))
+      const local =
+        /(^|\.)(localhost|local|lan|ts\.net|internal)$/i.test(host) || (net.isIP(host) !== 0 && isPrivateAddress(host))
       if (u.protocol === "http:" && !local) {
-        add("agent-key-plaintext", "warn", `agent.provider.baseUrl ${provider.baseUrl} is plain http:// to a non-private host: the API key in ${provider.apiKeyEnv} crosses the network in the clear`, "use an https:// baseUrl")
+        add(
+          "agent-key-plaintext",
+          "warn",
+          `agent.provider.baseUrl ${provider.baseUrl} is plain http:// to a non-private host: the API key in ${provider.apiKeyEnv} crosses the network in the clear`,
+          "use an https:// baseUrl"
+        )
       }
     } catch {
       // An invalid URL is refused at start-up with its own message.
     }
   }
   if (g.remote?.transport === "ssh" && g.remote.sshHostKeyPolicy === "openssh") {
-    add("ssh-host-key-policy-openssh", "warn", 'gateway.remote.sshHostKeyPolicy "openssh": the SSH host key is checked only as your ssh config says (it may accept an unknown key)', 'set gateway.remote.sshHostKeyPolicy "strict" after recording the host key (connect once with ssh and verify the fingerprint)')
+    add(
+      "ssh-host-key-policy-openssh",
+      "warn",
+      'gateway.remote.sshHostKeyPolicy "openssh": the SSH host key is checked only as your ssh config says (it may accept an unknown key)',
+      'set gateway.remote.sshHostKeyPolicy "strict" after recording the host key (connect once with ssh and verify the fingerprint)'
+    )
   }
   if (g.tls?.enabled) {
     const keyFile = effectiveTlsFiles(g.tls, loaded.stateDir, env).key
     const keyMode = modeOf(keyFile)
     if (keyMode !== undefined && (keyMode & 0o077) !== 0) {
-      add("tls-key-permissions", (keyMode & 0o004) !== 0 ? "critical" : "warn", `the Gateway's TLS key ${keyFile} is readable by other users (mode ${keyMode.toString(8)})`, `chmod 600 ${keyFile}`)
+      add(
+        "tls-key-permissions",
+        (keyMode & 0o004) !== 0 ? "critical" : "warn",
+        `the Gateway's TLS key ${keyFile} is readable by other users (mode ${keyMode.toString(8)})`,
+        `chmod 600 ${keyFile}`
+      )
     }
   }
   const configMode = modeOf(loaded.configPath)
   if (configMode !== undefined && (configMode & 0o077) !== 0) {
     const worldReadable = (configMode & 0o004) !== 0
-    add("config-permissions", worldReadable && (token !== undefined || password !== undefined) ? "critical" : "warn", `${loaded.configPath} is readable by ${worldReadable ? "every user" : "its group"} (mode ${configMode.toString(8)})`, `chmod 600 ${loaded.configPath}`)
+    add(
+      "config-permissions",
+      worldReadable && (token !== undefined || password !== undefined) ? "critical" : "warn",
+      `${loaded.configPath} is readable by ${worldReadable ? "every user" : "its group"} (mode ${configMode.toString(8)})`,
+      `chmod 600 ${loaded.configPath}`
+    )
   }
   const stateMode = modeOf(loaded.stateDir)
   if (stateMode !== undefined && (stateMode & 0o077) !== 0) {
-    add("state-dir-permissions", "warn", `${loaded.stateDir} is open to other users (mode ${stateMode.toString(8)})`, `chmod 700 ${loaded.stateDir}`)
+    add(
+      "state-dir-permissions",
+      "warn",
+      `${loaded.stateDir} is open to other users (mode ${stateMode.toString(8)})`,
+      `chmod 700 ${loaded.stateDir}`
+    )
   }
 
   return {
     configPath: loaded.configPath,
     effective: { bind, authMode, tailscale },
     findings,
-    summary: { critical: findings.filter((f) => f.severity === "critical").length, warn: findings.filter((f) => f.severity === "warn").length }
+    summary: {
+      critical: findings.filter((f) => f.severity === "critical").length,
+      warn: findings.filter((f) => f.severity === "warn").length
+    }
   }
 }
 
 export const formatAudit = (report: AuditReport): string => {
   const head = `Security audit of ${report.configPath} (bind ${report.effective.bind}, auth ${report.effective.authMode}, tailscale ${report.effective.tailscale})`
   if (report.findings.length === 0) return `${head}\n  No problems found.`
-  const lines = report.findings.flatMap((f) => [`  ${f.severity.toUpperCase().padEnd(8)} ${f.message}`, `           fix: ${f.fix}`])
+  const lines = report.findings.flatMap((f) => [
+    `  ${f.severity.toUpperCase().padEnd(8)} ${f.message}`,
+    `           fix: ${f.fix}`
+  ])
   return [head, ...lines, `${report.summary.critical} critical, ${report.summary.warn} warning(s)`].join("\n")
 }

@@ -43,7 +43,9 @@ export interface SessionsService {
   /** Where transcripts live, or undefined when they are kept in memory only. */
   readonly dir: string | undefined
   /** Appends a message; resolves only after it is on disk. */
-  readonly append: (message: Omit<SessionMessage, "id" | "ts"> & { readonly id?: string }) => Effect.Effect<SessionMessage, SessionWriteError>
+  readonly append: (
+    message: Omit<SessionMessage, "id" | "ts"> & { readonly id?: string }
+  ) => Effect.Effect<SessionMessage, SessionWriteError>
   readonly history: (sessionKey: string, limit?: number) => ReadonlyArray<SessionMessage>
   readonly list: () => ReadonlyArray<SessionSummary>
   /** Hears every message once it is stored; returns the function that stops listening. */
@@ -74,7 +76,10 @@ const MAX_PLAIN_NAME = 200
  */
 const fileFor = (dir: string, key: string) => {
   const encoded = encodeURIComponent(key).replace(/\./g, "%2E")
-  const name = encoded.length <= MAX_PLAIN_NAME ? encoded : `${encoded.slice(0, 120)}.${createHash("sha256").update(key).digest("hex").slice(0, 32)}`
+  const name =
+    encoded.length <= MAX_PLAIN_NAME
+      ? encoded
+      : `${encoded.slice(0, 120)}.${createHash("sha256").update(key).digest("hex").slice(0, 32)}`
   return path.join(dir, `${name}.jsonl`)
 }
 
@@ -89,8 +94,15 @@ const keyOfFile = (name: string): string => {
 
 const isMessage = (v: unknown): v is SessionMessage => {
   const m = v as SessionMessage
-  return typeof m === "object" && m !== null && typeof m.id === "string" && typeof m.sessionKey === "string" &&
-    (m.role === "user" || m.role === "assistant") && typeof m.text === "string" && typeof m.ts === "number"
+  return (
+    typeof m === "object" &&
+    m !== null &&
+    typeof m.id === "string" &&
+    typeof m.sessionKey === "string" &&
+    (m.role === "user" || m.role === "assistant") &&
+    typeof m.text === "string" &&
+    typeof m.ts === "number"
+  )
 }
 
 interface LoadedFile {
@@ -146,13 +158,16 @@ export const make = Effect.gen(function* () {
   const appendListeners = new Set<(message: SessionMessage) => void>()
 
   if (dir !== undefined && fs.existsSync(dir)) {
-    for (const name of fs.readdirSync(dir).filter((n) => n.endsWith(".jsonl")).sort()) {
+    for (const name of fs
+      .readdirSync(dir)
+      .filter((n) => n.endsWith(".jsonl"))
+      .sort()) {
       const file = path.join(dir, name)
       let loaded: LoadedFile
       try {
         loaded = readTranscript(file)
       } catch (e) {
-        const why = e instanceof UnsafeStateFile ? e.message : (e as NodeJS.ErrnoException).code ?? String(e)
+        const why = e instanceof UnsafeStateFile ? e.message : ((e as NodeJS.ErrnoException).code ?? String(e))
         yield* Effect.logWarning(`cannot read session file ${file}: ${why}; that session starts empty`)
         continue
       }
@@ -201,16 +216,20 @@ export const make = Effect.gen(function* () {
   }
 
   const list = (): Array<SessionSummary> =>
-    [...sessions].map(([key, messages]) => {
-      const last = messages[messages.length - 1]
-      return {
-        key,
-        messageCount: messages.length,
-        createdAt: messages[0]?.ts ?? 0,
-        updatedAt: last?.ts ?? 0,
-        ...(last === undefined ? {} : { lastMessage: { role: last.role, text: last.text.slice(0, 160), ts: last.ts } })
-      }
-    }).sort((a, b) => b.updatedAt - a.updatedAt)
+    [...sessions]
+      .map(([key, messages]) => {
+        const last = messages[messages.length - 1]
+        return {
+          key,
+          messageCount: messages.length,
+          createdAt: messages[0]?.ts ?? 0,
+          updatedAt: last?.ts ?? 0,
+          ...(last === undefined
+            ? {}
+            : { lastMessage: { role: last.role, text: last.text.slice(0, 160), ts: last.ts } })
+        }
+      })
+      .sort((a, b) => b.updatedAt - a.updatedAt)
 
   const onAppend = (listener: (message: SessionMessage) => void) => {
     appendListeners.add(listener)

@@ -7,7 +7,8 @@ export const AGENT_ID = "main"
 const PREFIX = `agent:${AGENT_ID}:`
 
 /** Our key for a key in either form. */
-export const ourSessionKey = (key: string): string => (key.startsWith(PREFIX) && key.length > PREFIX.length ? key.slice(PREFIX.length) : key)
+export const ourSessionKey = (key: string): string =>
+  key.startsWith(PREFIX) && key.length > PREFIX.length ? key.slice(PREFIX.length) : key
 
 /** OpenClaw's long form of one of our keys. */
 export const openclawSessionKey = (key: string): string => `${PREFIX}${key}`

@@ -23,7 +23,8 @@ const paramsOf = (method: string, params: unknown): Record<string, unknown> => {
 const keyParam = (method: string, p: Record<string, unknown>, name: string, fallback?: string): string => {
   const v = p[name]
   if (v === undefined && fallback !== undefined) return fallback
-  if (typeof v !== "string") throw RpcError.invalidRequest(`${method} needs params.${name} (a session key such as "${DEFAULT_SESSION_KEY}")`)
+  if (typeof v !== "string")
+    throw RpcError.invalidRequest(`${method} needs params.${name} (a session key such as "${DEFAULT_SESSION_KEY}")`)
   const problem = invalidSessionKey(v)
   if (problem !== undefined) throw RpcError.invalidRequest(`${method}: params.${name} ${problem}`)
   return ourSessionKey(v)
@@ -32,7 +33,8 @@ const keyParam = (method: string, p: Record<string, unknown>, name: string, fall
 const limitParam = (p: Record<string, unknown>, fallback: number, max: number): number => {
   const v = p.limit
   if (v === undefined) return fallback
-  if (typeof v !== "number" || !Number.isInteger(v) || v < 0) throw RpcError.invalidRequest("params.limit must be a non-negative integer")
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 0)
+    throw RpcError.invalidRequest("params.limit must be a non-negative integer")
   return Math.min(v, max)
 }
 
@@ -41,7 +43,12 @@ export const sessionDefaults = (runtime: AgentRuntimeService) => ({
   modelProvider: runtime.provider.kind,
   model: runtime.provider.model ?? runtime.provider.kind,
   contextTokens: null,
-  agentRuntime: { id: "openclaw-gateway-effect", cloudPlacementSupported: false, devicePlacementSupported: false, source: "implicit" },
+  agentRuntime: {
+    id: "openclaw-gateway-effect",
+    cloudPlacementSupported: false,
+    devicePlacementSupported: false,
+    source: "implicit"
+  },
   thinkingLevels: [],
   thinkingOptions: [],
   thinkingDefault: "off",
@@ -57,7 +64,9 @@ const sessionRow = (runtime: AgentRuntimeService, s: SessionSummary) => {
     kind: "direct",
     sessionId: s.key,
     displayName: s.key,
-    ...(s.lastMessage === undefined ? {} : { derivedTitle: s.lastMessage.text.slice(0, 60), lastMessagePreview: s.lastMessage.text }),
+    ...(s.lastMessage === undefined
+      ? {}
+      : { derivedTitle: s.lastMessage.text.slice(0, 60), lastMessagePreview: s.lastMessage.text }),
     modelProvider: runtime.provider.kind,
     model: runtime.provider.model ?? runtime.provider.kind,
     status: active.length > 0 ? "running" : "idle",
@@ -79,7 +88,16 @@ export const sessionMethods = (
   }
   const list = () => {
     const rows = sessions.list().map((s) => sessionRow(runtime, s))
-    return { ts: Date.now(), path: sessions.dir ?? "(memory)", count: rows.length, totalCount: rows.length, hasMore: false, nextOffset: null, defaults: sessionDefaults(runtime), sessions: rows }
+    return {
+      ts: Date.now(),
+      path: sessions.dir ?? "(memory)",
+      count: rows.length,
+      totalCount: rows.length,
+      hasMore: false,
+      nextOffset: null,
+      defaults: sessionDefaults(runtime),
+      sessions: rows
+    }
   }
   const subscribe = (ctx: { caller: { connId: string } }) => void subscribers.add(ctx.caller.connId)
 
@@ -112,7 +130,10 @@ export const sessionMethods = (
     },
     "sessions.messages.unsubscribe": {
       requires: "operator.read",
-      sync: (params) => ({ subscribed: false, key: keyParam("sessions.messages.unsubscribe", paramsOf("sessions.messages.unsubscribe", params), "key") })
+      sync: (params) => ({
+        subscribed: false,
+        key: keyParam("sessions.messages.unsubscribe", paramsOf("sessions.messages.unsubscribe", params), "key")
+      })
     },
     "sessions.describe": {
       requires: "operator.read",
@@ -160,16 +181,27 @@ export const registerSessionMethods = (
           if (subscribers.size === 0) return
           // As OpenClaw's: a run's stored prompt is its "start", its stored reply its "end" (clients then
           // reconcile what they streamed with the transcript); a message without a run is a "message".
-          const phase = m.runId === undefined ? "message" : m.role === "user" ? "start" : m.error === undefined ? "end" : "error"
-          const event = { sessionKey: m.sessionKey, agentId: AGENT_ID, phase, ...(m.runId === undefined ? {} : { runId: m.runId }), ts: m.ts }
+          const phase =
+            m.runId === undefined ? "message" : m.role === "user" ? "start" : m.error === undefined ? "end" : "error"
+          const event = {
+            sessionKey: m.sessionKey,
+            agentId: AGENT_ID,
+            phase,
+            ...(m.runId === undefined ? {} : { runId: m.runId }),
+            ts: m.ts
+          }
           gateway.broadcast("sessions.changed", event, (c) => subscribers.has(c.connId))
         })
       ),
       (stop) => Effect.sync(stop)
     )
-    yield* Effect.forEach(Object.entries(sessionMethods(runtime, sessions, subscribers)), ([name, def]) => gateway.registerMethod(name, def), {
-      discard: true
-    })
+    yield* Effect.forEach(
+      Object.entries(sessionMethods(runtime, sessions, subscribers)),
+      ([name, def]) => gateway.registerMethod(name, def),
+      {
+        discard: true
+      }
+    )
   })
 
 /** The session methods OpenClaw's clients use, registered for as long as this layer lives. */

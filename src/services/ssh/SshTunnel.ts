@@ -88,15 +88,20 @@ const UNSAFE_TARGET = /[^A-Za-z0-9._@:%+\-[\]]/
  * Parses `user@host[:port]` (IPv6 as `user@[::1]:22`). Refuses a leading `-` (it would be an ssh
  * option), whitespace and shell metacharacters. Returns an error message naming `key` instead.
  */
-export const parseSshTarget = (raw: string, key = "gateway.remote.sshTarget"): { destination: string; host: string; port: number | undefined } | string => {
-  const bad = (why: string) => `${key}: ${why}, got ${JSON.stringify(raw.length > 80 ? `${raw.slice(0, 77)}...` : raw)} (expected user@host or user@host:port)`
+export const parseSshTarget = (
+  raw: string,
+  key = "gateway.remote.sshTarget"
+): { destination: string; host: string; port: number | undefined } | string => {
+  const bad = (why: string) =>
+    `${key}: ${why}, got ${JSON.stringify(raw.length > 80 ? `${raw.slice(0, 77)}...` : raw)} (expected user@host or user@host:port)`
   if (raw.length === 0) return bad("empty")
   if (raw.startsWith("-")) return bad("must not start with '-' (ssh would read it as an option)")
   if (UNSAFE_TARGET.test(raw)) return bad("must not contain whitespace, quotes or shell metacharacters")
   const at = raw.lastIndexOf("@")
   const user = at >= 0 ? raw.slice(0, at) : undefined
   const rest = at >= 0 ? raw.slice(at + 1) : raw
-  if (user !== undefined && (user.length === 0 || user.includes("@"))) return bad("the user name is empty or has an '@'")
+  if (user !== undefined && (user.length === 0 || user.includes("@")))
+    return bad("the user name is empty or has an '@'")
   let host = rest
   let port: number | undefined
   const bracket = /^\[([0-9a-fA-F:.%A-Za-z]+)\](?::(\d+))?$/.exec(rest)
@@ -112,23 +117,30 @@ export const parseSshTarget = (raw: string, key = "gateway.remote.sshTarget"): {
     return bad("write an IPv6 address in brackets, as user@[::1]:22")
   }
   if (host.length === 0 || host.startsWith("-")) return bad("the host is empty or starts with '-'")
-  if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)) return bad("the port must be between 1 and 65535")
+  if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535))
+    return bad("the port must be between 1 and 65535")
   return { destination: user === undefined ? host : `${user}@${host}`, host, port }
 }
 
 /** The complete argv after `ssh`, built fresh for every start. */
 export const sshArgs = (spec: SshSpec, localPort: number, options: TunnelOptions = {}): Array<string> => [
   "-N",
-  "-o", "BatchMode=yes",
-  "-o", "ExitOnForwardFailure=yes",
-  "-o", `ServerAliveInterval=${options.serverAliveIntervalS ?? 5}`,
-  "-o", "ServerAliveCountMax=2",
-  "-o", `ConnectTimeout=${options.connectTimeoutS ?? 10}`,
+  "-o",
+  "BatchMode=yes",
+  "-o",
+  "ExitOnForwardFailure=yes",
+  "-o",
+  `ServerAliveInterval=${options.serverAliveIntervalS ?? 5}`,
+  "-o",
+  "ServerAliveCountMax=2",
+  "-o",
+  `ConnectTimeout=${options.connectTimeoutS ?? 10}`,
   ...(spec.hostKeyPolicy === "strict" ? ["-o", "StrictHostKeyChecking=yes"] : []),
   ...(spec.knownHostsFile !== undefined ? ["-o", `UserKnownHostsFile=${spec.knownHostsFile}`] : []),
   ...(spec.identity !== undefined ? ["-o", "IdentitiesOnly=yes", "-i", spec.identity] : []),
   ...(spec.port !== undefined ? ["-p", String(spec.port)] : []),
-  "-L", `127.0.0.1:${localPort}:127.0.0.1:${spec.remotePort}`,
+  "-L",
+  `127.0.0.1:${localPort}:127.0.0.1:${spec.remotePort}`,
   "--",
   spec.destination
 ]
@@ -144,7 +156,13 @@ const localPortInUse = (localPort: number, stateDir?: string) => {
 const hostLabel = (spec: SshSpec) => (spec.port === undefined ? spec.host : `${spec.host} port ${spec.port}`)
 
 /** One line per failure, saying what to check. `stderr` is read, never echoed whole. */
-export const classifySshFailure = (stderr: string, exitCode: number | null, spec: SshSpec, localPort: number, signal?: string | null): SshTunnelError => {
+export const classifySshFailure = (
+  stderr: string,
+  exitCode: number | null,
+  spec: SshSpec,
+  localPort: number,
+  signal?: string | null
+): SshTunnelError => {
   const make = (kind: SshFailureKind, message: string) => new SshTunnelError({ kind, message })
   // The fix commands must touch the file ssh actually reads: gateway.remote.sshKnownHostsFile when set.
   const own = spec.knownHostsFile
@@ -171,21 +189,39 @@ export const classifySshFailure = (stderr: string, exitCode: number | null, spec
     return make("auth", `ssh cannot read the identity file ${spec.identity ?? ""}: check gateway.remote.sshIdentity`)
   }
   if (/Could not resolve hostname/.test(stderr)) {
-    return make("host-not-found", `the SSH host ${spec.host} was not found: check the host name in gateway.remote.sshTarget`)
+    return make(
+      "host-not-found",
+      `the SSH host ${spec.host} was not found: check the host name in gateway.remote.sshTarget`
+    )
   }
   if (/Connection refused/.test(stderr) && /connect to host/.test(stderr)) {
-    return make("refused", `nothing accepts SSH connections at ${hostLabel(spec)}: check the host and port in gateway.remote.sshTarget and that sshd runs there`)
+    return make(
+      "refused",
+      `nothing accepts SSH connections at ${hostLabel(spec)}: check the host and port in gateway.remote.sshTarget and that sshd runs there`
+    )
   }
   if (/Connection timed out|Operation timed out|No route to host|Network is unreachable/.test(stderr)) {
-    return make("timeout", `no SSH connection to ${hostLabel(spec)} (timed out or unreachable): check the network and gateway.remote.sshTarget`)
+    return make(
+      "timeout",
+      `no SSH connection to ${hostLabel(spec)} (timed out or unreachable): check the network and gateway.remote.sshTarget`
+    )
   }
   if (/cannot listen to port|Address already in use|Could not request local forwarding/.test(stderr)) {
     return make("local-port-in-use", localPortInUse(localPort, spec.stateDir))
   }
   if (/forwarding failed|administratively prohibited/.test(stderr)) {
-    return make("forward", `the SSH server ${hostLabel(spec)} refused the port forward: check AllowTcpForwarding in its sshd_config`)
+    return make(
+      "forward",
+      `the SSH server ${hostLabel(spec)} refused the port forward: check AllowTcpForwarding in its sshd_config`
+    )
   }
-  const last = stderr.trim().split("\n").filter((l) => !/^Warning: Permanently added/.test(l)).pop()?.trim().slice(0, 160)
+  const last = stderr
+    .trim()
+    .split("\n")
+    .filter((l) => !/^Warning: Permanently added/.test(l))
+    .pop()
+    ?.trim()
+    .slice(0, 160)
   const how = exitCode === null ? `was stopped by ${signal ?? "a signal"}` : `exited (code ${exitCode})`
   return make("exited", `ssh to ${hostLabel(spec)} ${how}${last ? `: ${last}` : ""}`)
 }
@@ -194,7 +230,9 @@ export const classifySshFailure = (stderr: string, exitCode: number | null, spec
 export const freeLocalPort = () =>
   Effect.async<number, SshTunnelError>((resume) => {
     const server = net.createServer()
-    server.once("error", (e) => resume(Effect.fail(new SshTunnelError({ kind: "spawn", message: `cannot find a free local port: ${e.message}` }))))
+    server.once("error", (e) =>
+      resume(Effect.fail(new SshTunnelError({ kind: "spawn", message: `cannot find a free local port: ${e.message}` })))
+    )
     server.listen({ host: "127.0.0.1", port: 0 }, () => {
       const { port } = server.address() as net.AddressInfo
       server.close(() => resume(Effect.succeed(port)))
@@ -230,7 +268,11 @@ const setprivPath = (): string | undefined => {
   if (found === undefined) return undefined
   if (pdeathsig === undefined) {
     try {
-      pdeathsig = execFileSync(found, ["--help"], { encoding: "utf8", timeout: 2_000, stdio: ["ignore", "pipe", "ignore"] }).includes("--pdeathsig")
+      pdeathsig = execFileSync(found, ["--help"], {
+        encoding: "utf8",
+        timeout: 2_000,
+        stdio: ["ignore", "pipe", "ignore"]
+      }).includes("--pdeathsig")
     } catch {
       pdeathsig = false
     }
@@ -241,7 +283,9 @@ const setprivPath = (): string | undefined => {
 /** ssh, under `setpriv --pdeathsig SIGTERM` where it exists and ssh is installed (else spawn reports ENOENT itself). */
 const spawnSsh = (binary: string, args: Array<string>) => {
   const setpriv = setprivPath()
-  const sshExists = path.isAbsolute(binary) ? isExecutable(binary) : findOnPath([binary], process.env.PATH) !== undefined
+  const sshExists = path.isAbsolute(binary)
+    ? isExecutable(binary)
+    : findOnPath([binary], process.env.PATH) !== undefined
   return setpriv !== undefined && sshExists
     ? spawn(setpriv, ["--pdeathsig", "SIGTERM", "--", binary, ...args], { stdio: ["ignore", "ignore", "pipe"] })
     : spawn(binary, args, { stdio: ["ignore", "ignore", "pipe"] })
@@ -282,7 +326,9 @@ const startOnce = (binary: string, spec: SshSpec, localPort: number, options: Tu
       (c) =>
         Effect.zipRight(
           stopChild(c),
-          Effect.sync(() => stateDir !== undefined && c.pid !== undefined && removeTunnelRecord(stateDir, localPort, c.pid))
+          Effect.sync(
+            () => stateDir !== undefined && c.pid !== undefined && removeTunnelRecord(stateDir, localPort, c.pid)
+          )
         )
     )
     // Safety net: a CLI that exits without running finalizers still takes its ssh with it.
@@ -296,10 +342,20 @@ const startOnce = (binary: string, spec: SshSpec, localPort: number, options: Tu
     child.once("error", (e: NodeJS.ErrnoException) =>
       Deferred.unsafeDone(
         exitedDeferred,
-        Effect.succeed(new SshTunnelError({ kind: "spawn", message: e.code === "ENOENT" ? "ssh is not installed (apt-get install openssh-client)" : `cannot run ssh: ${e.message}` }))
+        Effect.succeed(
+          new SshTunnelError({
+            kind: "spawn",
+            message:
+              e.code === "ENOENT"
+                ? "ssh is not installed (apt-get install openssh-client)"
+                : `cannot run ssh: ${e.message}`
+          })
+        )
       )
     )
-    child.once("close", (code, signal) => Deferred.unsafeDone(exitedDeferred, Effect.succeed(classifySshFailure(stderr, code, spec, localPort, signal))))
+    child.once("close", (code, signal) =>
+      Deferred.unsafeDone(exitedDeferred, Effect.succeed(classifySshFailure(stderr, code, spec, localPort, signal)))
+    )
 
     const budgetMs = ((options.connectTimeoutS ?? 10) + 5) * 1000
     const deadline = Date.now() + budgetMs
@@ -307,7 +363,10 @@ const startOnce = (binary: string, spec: SshSpec, localPort: number, options: Tu
       if (yield* Deferred.isDone(exitedDeferred)) return yield* Effect.flip(Deferred.await(exitedDeferred))
       if (yield* Effect.promise(() => probe(localPort))) break
       if (Date.now() > deadline) {
-        return yield* new SshTunnelError({ kind: "timeout", message: `the SSH tunnel to ${hostLabel(spec)} did not come up within ${budgetMs / 1000} s: check gateway.remote.sshTarget and the network` })
+        return yield* new SshTunnelError({
+          kind: "timeout",
+          message: `the SSH tunnel to ${hostLabel(spec)} did not come up within ${budgetMs / 1000} s: check gateway.remote.sshTarget and the network`
+        })
       }
       yield* Effect.sleep("50 millis")
     }
@@ -330,7 +389,8 @@ export const makeSshTunnel = (binary = "ssh"): SshTunnelService => ({
         yield* Scope.close(child, result)
         const failure = Cause.failureOption(result.cause)
         if (failure._tag === "None") return yield* Effect.failCause(result.cause)
-        if (failure.value.kind !== "local-port-in-use" || options.localPort !== undefined || attempt >= 3) return yield* failure.value
+        if (failure.value.kind !== "local-port-in-use" || options.localPort !== undefined || attempt >= 3)
+          return yield* failure.value
       }
     }).pipe(Effect.withSpan("SshTunnel.open"))
 })

@@ -48,7 +48,11 @@ const readRecord = (file: string): TunnelRecord | undefined => {
     const stat = fs.lstatSync(file)
     if (!stat.isFile()) return undefined
     const r = JSON.parse(fs.readFileSync(file, "utf8")) as TunnelRecord
-    return Number.isInteger(r.sshPid) && Number.isInteger(r.ownerPid) && Number.isInteger(r.localPort) && typeof r.forward === "string" && typeof r.destination === "string"
+    return Number.isInteger(r.sshPid) &&
+      Number.isInteger(r.ownerPid) &&
+      Number.isInteger(r.localPort) &&
+      typeof r.forward === "string" &&
+      typeof r.destination === "string"
       ? r
       : undefined
   } catch {
@@ -66,7 +70,8 @@ export const readTunnelRecords = (stateDir: string): Array<TunnelRecord> => {
   return names.flatMap((n) => readRecord(path.join(tunnelRecordsDir(stateDir), n)) ?? [])
 }
 
-const sameProcess = (pid: number, start: string | undefined) => isAlive(pid) && (start === undefined || startTicks(pid) === start)
+const sameProcess = (pid: number, start: string | undefined) =>
+  isAlive(pid) && (start === undefined || startTicks(pid) === start)
 
 /** The recorded ssh is still running as that ssh: same process, ssh, our forward and destination. */
 export const isRecordedSsh = (r: TunnelRecord): boolean => {
@@ -115,7 +120,9 @@ export const reapOrphanedTunnels = (stateDir: string): Effect.Effect<Array<strin
       if (state === "owned") continue
       if (state === "orphaned") {
         yield* stopProcess(r.sshPid)
-        stopped.push(`stopped ssh (PID ${r.sshPid}) left on 127.0.0.1:${r.localPort} by an earlier openclaw process (PID ${r.ownerPid}) that no longer runs`)
+        stopped.push(
+          `stopped ssh (PID ${r.sshPid}) left on 127.0.0.1:${r.localPort} by an earlier openclaw process (PID ${r.ownerPid}) that no longer runs`
+        )
       }
       removeTunnelRecord(stateDir, r.localPort, r.sshPid)
     }
@@ -129,8 +136,14 @@ export const reapOrphanedTunnels = (stateDir: string): Effect.Effect<Array<strin
 export const describePortHolder = (port: number, stateDir: string | undefined): string | undefined => {
   const holder = listenerOnPort(port)
   if (holder === undefined) return undefined
-  if (holder.pid === undefined) return holder.uid !== undefined && holder.uid !== process.getuid?.() ? `a process of another user (uid ${holder.uid})` : undefined
-  const record = stateDir === undefined ? undefined : readTunnelRecords(stateDir).find((r) => r.sshPid === holder.pid && r.localPort === port)
+  if (holder.pid === undefined)
+    return holder.uid !== undefined && holder.uid !== process.getuid?.()
+      ? `a process of another user (uid ${holder.uid})`
+      : undefined
+  const record =
+    stateDir === undefined
+      ? undefined
+      : readTunnelRecords(stateDir).find((r) => r.sshPid === holder.pid && r.localPort === port)
   if (record !== undefined && recordState(record) === "owned") {
     return `ssh (PID ${holder.pid}), the SSH tunnel to ${record.destination} of openclaw PID ${record.ownerPid}, which is still running`
   }

@@ -91,26 +91,43 @@ export const FIX = {
       : `the tailscale CLI was not found (looked on PATH and at ${MAC_APP_PATH}): install Tailscale (https://tailscale.com/download) or set OPENCLAW_TAILSCALE_BIN to its path`,
   daemonDown: "tailscaled is not running: start it (`sudo systemctl start tailscaled`, or open the Tailscale app)",
   loggedOut: "Tailscale is logged out: run `tailscale up` (or `sudo tailscale up`) and log in",
-  permission: "this user may not change Tailscale Serve settings: run `sudo tailscale set --operator=$USER` once, then restart the Gateway",
-  funnel: 'Funnel is not allowed for this node by the tailnet policy: add the "funnel" node attribute in the Tailscale admin console (Access controls), or use gateway.tailscale.mode "serve"',
-  https: "HTTPS certificates are not enabled for this tailnet, so Serve cannot publish an https:// URL: enable HTTPS on the DNS page of the Tailscale admin console (https://login.tailscale.com/admin/dns)"
+  permission:
+    "this user may not change Tailscale Serve settings: run `sudo tailscale set --operator=$USER` once, then restart the Gateway",
+  funnel:
+    'Funnel is not allowed for this node by the tailnet policy: add the "funnel" node attribute in the Tailscale admin console (Access controls), or use gateway.tailscale.mode "serve"',
+  https:
+    "HTTPS certificates are not enabled for this tailnet, so Serve cannot publish an https:// URL: enable HTTPS on the DNS page of the Tailscale admin console (https://login.tailscale.com/admin/dns)"
 }
 
 /** Maps a failed run to a kind by known phrases only; nothing from stderr is copied. */
 export const classifyFailure = (what: string, exitCode: number | string, output: string): TailscaleError => {
   const o = output.toLowerCase()
   const e = (kind: TailscaleErrorKind, message: string) => new TailscaleError({ kind, message })
-  if (o.includes("failed to connect to local tailscaled") || o.includes("failed to connect to local tailscale daemon") || o.includes("doesn't appear to be running")) {
+  if (
+    o.includes("failed to connect to local tailscaled") ||
+    o.includes("failed to connect to local tailscale daemon") ||
+    o.includes("doesn't appear to be running")
+  ) {
     return e("daemon-down", FIX.daemonDown)
   }
-  if (o.includes("access denied") || o.includes("permission denied") || o.includes("operator")) return e("permission-denied", FIX.permission)
-  if (o.includes("logged out") || o.includes("needslogin") || o.includes("not logged in")) return e("logged-out", FIX.loggedOut)
-  if (o.includes("funnel not available") || o.includes("not allowed for funnel") || o.includes('"funnel" node attribute')) {
+  if (o.includes("access denied") || o.includes("permission denied") || o.includes("operator"))
+    return e("permission-denied", FIX.permission)
+  if (o.includes("logged out") || o.includes("needslogin") || o.includes("not logged in"))
+    return e("logged-out", FIX.loggedOut)
+  if (
+    o.includes("funnel not available") ||
+    o.includes("not allowed for funnel") ||
+    o.includes('"funnel" node attribute')
+  ) {
     return e("funnel-not-allowed", FIX.funnel)
   }
-  if (o.includes("peer not found") || o.includes("no match for ip")) return e("peer-not-found", `${what}: peer not found in the tailnet`)
+  if (o.includes("peer not found") || o.includes("no match for ip"))
+    return e("peer-not-found", `${what}: peer not found in the tailnet`)
   if (o.includes("already serving") || o.includes("already in use") || o.includes("would overwrite")) {
-    return e("route-conflict", `${what}: the HTTPS port already holds another Serve route; see \`tailscale serve status\``)
+    return e(
+      "route-conflict",
+      `${what}: the HTTPS port already holds another Serve route; see \`tailscale serve status\``
+    )
   }
   if (o.includes("https") && (o.includes("not enabled") || o.includes("cert"))) return e("https-disabled", FIX.https)
   return e("failed", `${what} failed (exit ${exitCode}); run it by hand to see why`)
@@ -120,11 +137,18 @@ const parseJson = <A, I>(what: string, stdout: string, schema: Schema.Schema<A, 
   Effect.flatMap(
     Effect.try({
       try: () => JSON.parse(stdout.trim() === "" ? "{}" : stdout) as unknown,
-      catch: () => new TailscaleError({ kind: "bad-output", message: `${what} did not print JSON; is this the tailscale CLI?` })
+      catch: () =>
+        new TailscaleError({ kind: "bad-output", message: `${what} did not print JSON; is this the tailscale CLI?` })
     }),
     (json) =>
       Either.match(decodeTailscaleJson(schema, json), {
-        onLeft: (field) => Effect.fail(new TailscaleError({ kind: "bad-output", message: `${what} printed JSON of an unexpected shape (${field}); is this a supported tailscale version?` })),
+        onLeft: (field) =>
+          Effect.fail(
+            new TailscaleError({
+              kind: "bad-output",
+              message: `${what} printed JSON of an unexpected shape (${field}); is this a supported tailscale version?`
+            })
+          ),
         onRight: Effect.succeed
       })
   )
@@ -143,7 +167,11 @@ export const parseStatus = (json: typeof StatusJson.Type): TailscaleStatus => {
 
 export const parseWhois = (json: typeof WhoisJson.Type): WhoisResult => {
   const login = json.UserProfile?.LoginName
-  return { loginName: login ?? "", displayName: json.UserProfile?.DisplayName, tagged: (json.Node?.Tags ?? []).length > 0 || login === "tagged-devices" }
+  return {
+    loginName: login ?? "",
+    displayName: json.UserProfile?.DisplayName,
+    tagged: (json.Node?.Tags ?? []).length > 0 || login === "tagged-devices"
+  }
 }
 
 const handlerTarget = (h: { readonly Proxy?: string; readonly Path?: string; readonly Text?: unknown }): string =>
@@ -178,22 +206,36 @@ const run = (args: ReadonlyArray<string>, options: RunOptions): Effect.Effect<st
     const env = options.env ?? process.env
     const bin = findTailscaleBinary(env)
     const what = `\`tailscale ${args.filter((a) => a !== "--json").join(" ")}\``
-    if (bin === undefined) return Effect.fail(new TailscaleError({ kind: "binary-missing", message: FIX.binaryMissing(env) }))
+    if (bin === undefined)
+      return Effect.fail(new TailscaleError({ kind: "binary-missing", message: FIX.binaryMissing(env) }))
     const timeoutMs = options.timeoutMs ?? 10_000
     return Effect.async<string, TailscaleError>((resume) => {
-      const child = execFile(bin, [...args], { env, timeout: timeoutMs, killSignal: "SIGKILL", maxBuffer: 4 * 1024 * 1024, windowsHide: true }, (error, stdout, stderr) => {
-        if (error === null) return resume(Effect.succeed(stdout))
-        const err = error as NodeJS.ErrnoException & { killed?: boolean; signal?: string | null; code?: number | string }
-        if (err.killed || err.signal === "SIGKILL") {
-          return resume(
-            Effect.fail(
-              new TailscaleError({ kind: "timeout", message: `${what} did not finish within ${Math.round(timeoutMs / 1000)} s (tailscaled may be stuck, or waiting for an admin to approve): check \`tailscale status\`` })
+      const child = execFile(
+        bin,
+        [...args],
+        { env, timeout: timeoutMs, killSignal: "SIGKILL", maxBuffer: 4 * 1024 * 1024, windowsHide: true },
+        (error, stdout, stderr) => {
+          if (error === null) return resume(Effect.succeed(stdout))
+          const err = error as NodeJS.ErrnoException & {
+            killed?: boolean
+            signal?: string | null
+            code?: number | string
+          }
+          if (err.killed || err.signal === "SIGKILL") {
+            return resume(
+              Effect.fail(
+                new TailscaleError({
+                  kind: "timeout",
+                  message: `${what} did not finish within ${Math.round(timeoutMs / 1000)} s (tailscaled may be stuck, or waiting for an admin to approve): check \`tailscale status\``
+                })
+              )
             )
-          )
+          }
+          if (err.code === "ENOENT" || err.code === "EACCES")
+            return resume(Effect.fail(new TailscaleError({ kind: "binary-missing", message: FIX.binaryMissing(env) })))
+          resume(Effect.fail(classifyFailure(what, err.code ?? "?", `${stderr}\n${stdout}`)))
         }
-        if (err.code === "ENOENT" || err.code === "EACCES") return resume(Effect.fail(new TailscaleError({ kind: "binary-missing", message: FIX.binaryMissing(env) })))
-        resume(Effect.fail(classifyFailure(what, err.code ?? "?", `${stderr}\n${stdout}`)))
-      })
+      )
       child.stdin?.end()
       return Effect.sync(() => void child.kill("SIGKILL"))
     })
@@ -208,11 +250,14 @@ export const make = (options: RunOptions = {}): TailscaleCliService => {
       Effect.flatMap(json(["whois", "--json", address], WhoisJson), (j) => {
         const w = parseWhois(j)
         return w.loginName === "" && !w.tagged
-          ? Effect.fail(new TailscaleError({ kind: "peer-not-found", message: `\`tailscale whois ${address}\` returned no user` }))
+          ? Effect.fail(
+              new TailscaleError({ kind: "peer-not-found", message: `\`tailscale whois ${address}\` returned no user` })
+            )
           : Effect.succeed(w)
       }),
     serveStatus: Effect.map(json(["serve", "status", "--json"], ServeStatusJson), parseServeStatus),
-    enable: (mode, httpsPort, target) => Effect.asVoid(run([mode, "--bg", "--yes", `--https=${httpsPort}`, target], options)),
+    enable: (mode, httpsPort, target) =>
+      Effect.asVoid(run([mode, "--bg", "--yes", `--https=${httpsPort}`, target], options)),
     disable: (mode, httpsPort) => Effect.asVoid(run([mode, `--https=${httpsPort}`, "off", "--yes"], options))
   }
 }
@@ -232,7 +277,13 @@ export class TailscaleCli extends Context.Tag("openclaw/TailscaleCli")<Tailscale
    */
   static layerTest = (partial: Partial<TailscaleCliService> = {}) =>
     Layer.succeed(TailscaleCli, {
-      status: Effect.succeed({ backendState: "Running", dnsName: "gw.tail1234.ts.net", tailscaleIps: ["100.101.102.103"], certDomains: ["gw.tail1234.ts.net"], funnelAllowed: true }),
+      status: Effect.succeed({
+        backendState: "Running",
+        dnsName: "gw.tail1234.ts.net",
+        tailscaleIps: ["100.101.102.103"],
+        certDomains: ["gw.tail1234.ts.net"],
+        funnelAllowed: true
+      }),
       whois: () => Effect.fail(new TailscaleError({ kind: "peer-not-found", message: "peer not found" })),
       serveStatus: Effect.succeed({ routes: [], tcpForwards: [] }),
       enable: () => Effect.void,

@@ -21,7 +21,15 @@ import { reconnectPolicy } from "../../platform/reconnect.js"
 import { AuditLog } from "../audit-log/AuditLog.js"
 import { Gateway } from "../gateway/Gateway.js"
 import { GatewayConfig } from "../config/GatewayConfig.js"
-import { type ExposureMode, FIX, type ServeRoute, type ServeState, TailscaleCli, type TailscaleCliService, TailscaleError } from "./TailscaleCli.js"
+import {
+  type ExposureMode,
+  FIX,
+  type ServeRoute,
+  type ServeState,
+  TailscaleCli,
+  type TailscaleCliService,
+  TailscaleError
+} from "./TailscaleCli.js"
 
 export interface ExposureStatus {
   readonly mode: TailscaleMode
@@ -82,10 +90,13 @@ const routesOn = (serve: ServeState, httpsPort: number) => ({
 /** Our route: exactly one "/" handler on the port, proxying to `target`. */
 const findOwn = (serve: ServeState, httpsPort: number, target: string): ServeRoute | undefined => {
   const { web, tcp } = routesOn(serve, httpsPort)
-  return tcp.length === 0 && web.length === 1 && web[0]!.path === "/" && sameTarget(web[0]!.target, target) ? web[0] : undefined
+  return tcp.length === 0 && web.length === 1 && web[0]!.path === "/" && sameTarget(web[0]!.target, target)
+    ? web[0]
+    : undefined
 }
 
-const describeRoute = (r: ServeRoute) => `https://${r.host}${r.httpsPort === 443 ? "" : `:${r.httpsPort}`}${r.path} -> ${r.target}${r.funnel ? " (funnel)" : ""}`
+const describeRoute = (r: ServeRoute) =>
+  `https://${r.host}${r.httpsPort === 443 ? "" : `:${r.httpsPort}`}${r.path} -> ${r.target}${r.funnel ? " (funnel)" : ""}`
 
 const envMs = (name: string, fallback: number) => {
   const n = Number(process.env[name])
@@ -95,7 +106,11 @@ const envMs = (name: string, fallback: number) => {
 export const readRecord = (file: string): ExposureRecord | undefined => {
   try {
     const r = JSON.parse(readPrivateText(file) ?? "null") as ExposureRecord
-    return typeof r.target === "string" && typeof r.httpsPort === "number" && (r.mode === "serve" || r.mode === "funnel") ? r : undefined
+    return typeof r.target === "string" &&
+      typeof r.httpsPort === "number" &&
+      (r.mode === "serve" || r.mode === "funnel")
+      ? r
+      : undefined
   } catch {
     return undefined
   }
@@ -132,7 +147,11 @@ export const make = Effect.gen(function* () {
 
   const audit = Option.getOrUndefined(yield* Effect.serviceOption(AuditLog))
   const exposed = (on: boolean, reason: string) =>
-    audit?.record(on ? "exposure.on" : "exposure.off", { mode, reason, ...(on && current.url !== undefined ? { url: current.url } : {}) })
+    audit?.record(on ? "exposure.on" : "exposure.off", {
+      mode,
+      reason,
+      ...(on && current.url !== undefined ? { url: current.url } : {})
+    })
 
   let current: ExposureStatus = { mode, state: "starting", route, resetOnExit }
   /** Whether a route of ours may exist now (what release must undo). */
@@ -155,7 +174,9 @@ export const make = Effect.gen(function* () {
       if (record === undefined || record.instance === instance) return serve
       const stale = findOwn(serve, record.httpsPort, record.target)
       if (stale !== undefined && (resetOnExit || !sameTarget(record.target, target))) {
-        yield* Effect.logInfo(`removing the Tailscale ${record.mode} route left by an earlier run (PID ${record.pid}): ${describeRoute(stale)}`)
+        yield* Effect.logInfo(
+          `removing the Tailscale ${record.mode} route left by an earlier run (PID ${record.pid}): ${describeRoute(stale)}`
+        )
         yield* cli.disable(record.mode, record.httpsPort)
         serve = yield* cli.serveStatus
       }
@@ -168,13 +189,17 @@ export const make = Effect.gen(function* () {
     if (st.backendState === "NeedsLogin" || st.backendState === "NeedsMachineAuth") {
       return yield* new TailscaleError({
         kind: "logged-out",
-        message: st.backendState === "NeedsMachineAuth"
-          ? "this machine waits for approval in the Tailscale admin console (BackendState NeedsMachineAuth)"
-          : FIX.loggedOut
+        message:
+          st.backendState === "NeedsMachineAuth"
+            ? "this machine waits for approval in the Tailscale admin console (BackendState NeedsMachineAuth)"
+            : FIX.loggedOut
       })
     }
     if (st.backendState !== "Running" || st.dnsName === "") {
-      return yield* new TailscaleError({ kind: "daemon-down", message: `Tailscale is not running (BackendState ${st.backendState}): run \`tailscale up\`` })
+      return yield* new TailscaleError({
+        kind: "daemon-down",
+        message: `Tailscale is not running (BackendState ${st.backendState}): run \`tailscale up\``
+      })
     }
     if (st.certDomains.length === 0) {
       return yield* new TailscaleError({
@@ -198,7 +223,15 @@ export const make = Effect.gen(function* () {
         message: `Tailscale HTTPS port ${HTTPS_PORT} is already in use by another route (${holders}), not this Gateway (${target}); nothing was changed. Free it with \`${off}\` if it is no longer needed (see \`tailscale serve status\`), or set gateway.tailscale.mode to "off" and reach this Gateway another way`
       })
     }
-    const record: ExposureRecord = { mode, host: st.dnsName, httpsPort: HTTPS_PORT, target, pid: process.pid, instance, at: new Date().toISOString() }
+    const record: ExposureRecord = {
+      mode,
+      host: st.dnsName,
+      httpsPort: HTTPS_PORT,
+      target,
+      pid: process.pid,
+      instance,
+      at: new Date().toISOString()
+    }
     yield* writeRecord(recordFile, record)
     holding = true
     if (own !== undefined && own.funnel === (mode === "funnel")) {
@@ -241,7 +274,10 @@ export const make = Effect.gen(function* () {
   yield* Effect.addFinalizer(() =>
     Effect.gen(function* () {
       if (!resetOnExit) {
-        if (holding) yield* Effect.logInfo(`Tailscale ${mode} route left in place (gateway.tailscale.resetOnExit is off): ${route}`)
+        if (holding)
+          yield* Effect.logInfo(
+            `Tailscale ${mode} route left in place (gateway.tailscale.resetOnExit is off): ${route}`
+          )
         return
       }
       // Nothing of ours was exposed; a record left by an earlier run stays for the next start to clean.
@@ -257,7 +293,9 @@ export const make = Effect.gen(function* () {
         exposed(false, "gateway stopped")
         yield* Effect.logInfo(`Tailscale ${mode} route removed: ${route}`)
       } else {
-        yield* Effect.logWarning(`could not remove the Tailscale ${mode} route ${route}: ${result.left.message}; the next start removes it (record: ${recordFile})`)
+        yield* Effect.logWarning(
+          `could not remove the Tailscale ${mode} route ${route}: ${result.left.message}; the next start removes it (record: ${recordFile})`
+        )
       }
     })
   )
@@ -286,7 +324,9 @@ export const make = Effect.gen(function* () {
       yield* Effect.sleep(Duration.millis(checkMs))
       const check = yield* Effect.either(cli.serveStatus)
       if (check._tag === "Right" && findOwn(check.right, HTTPS_PORT, target) !== undefined) continue
-      return check._tag === "Left" ? check.left.message : "the route disappeared from `tailscale serve status` (tailscaled restarted or someone removed it)"
+      return check._tag === "Left"
+        ? check.left.message
+        : "the route disappeared from `tailscale serve status` (tailscaled restarted or someone removed it)"
     }
   })
 
@@ -310,7 +350,10 @@ export const make = Effect.gen(function* () {
   return { status: Effect.sync(() => current) } satisfies TailscaleExposureService
 })
 
-export class TailscaleExposure extends Context.Tag("openclaw/TailscaleExposure")<TailscaleExposure, TailscaleExposureService>() {
+export class TailscaleExposure extends Context.Tag("openclaw/TailscaleExposure")<
+  TailscaleExposure,
+  TailscaleExposureService
+>() {
   /** Needs GatewayConfig, Gateway and TailscaleCli. Fails with ExposureConflict (exit 78). */
   static layer = Layer.scoped(TailscaleExposure, make)
 

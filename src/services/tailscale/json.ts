@@ -7,7 +7,8 @@
 import { Either, ParseResult, Schema } from "effect"
 
 const List = Schema.optional(Schema.NullishOr(Schema.Array(Schema.String)))
-const Map = <V extends Schema.Schema.Any>(value: V) => Schema.optional(Schema.NullishOr(Schema.Record({ key: Schema.String, value })))
+const Map = <V extends Schema.Schema.Any>(value: V) =>
+  Schema.optional(Schema.NullishOr(Schema.Record({ key: Schema.String, value })))
 
 export const StatusJson = Schema.Struct({
   BackendState: Schema.optional(Schema.String),
@@ -26,12 +27,18 @@ export const StatusJson = Schema.Struct({
 
 export const WhoisJson = Schema.Struct({
   UserProfile: Schema.optional(
-    Schema.NullishOr(Schema.Struct({ LoginName: Schema.optional(Schema.String), DisplayName: Schema.optional(Schema.String) }))
+    Schema.NullishOr(
+      Schema.Struct({ LoginName: Schema.optional(Schema.String), DisplayName: Schema.optional(Schema.String) })
+    )
   ),
   Node: Schema.optional(Schema.NullishOr(Schema.Struct({ Tags: List })))
 })
 
-const Handler = Schema.Struct({ Proxy: Schema.optional(Schema.String), Path: Schema.optional(Schema.String), Text: Schema.optional(Schema.Unknown) })
+const Handler = Schema.Struct({
+  Proxy: Schema.optional(Schema.String),
+  Path: Schema.optional(Schema.String),
+  Text: Schema.optional(Schema.Unknown)
+})
 
 export const ServeStatusJson = Schema.Struct({
   Web: Map(Schema.Struct({ Handlers: Map(Handler) })),

@@ -31,7 +31,8 @@ export const onChat = (p: any) => {
   }
   if (p.source === "send") {
     const m = p.message ?? {}
-    if (!state.lines.some((l) => l.id === m.id)) state.lines.push({ id: m.id ?? uuid(), role: "user", text: m.text ?? "", source: "send", state: "final" })
+    if (!state.lines.some((l) => l.id === m.id))
+      state.lines.push({ id: m.id ?? uuid(), role: "user", text: m.text ?? "", source: "send", state: "final" })
   } else {
     let line = state.lines.find((l) => l.role !== "user" && l.runId === p.runId)
     if (line === undefined) {
@@ -96,19 +97,36 @@ const chatInput = h("textarea", {
     }
   }
 })
-const sendButton = h("button", { id: "chat-send", className: "primary", onclick: () => void sendChat(chatInput) }, "Send")
+const sendButton = h(
+  "button",
+  { id: "chat-send", className: "primary", onclick: () => void sendChat(chatInput) },
+  "Send"
+)
 const abortButton = h("button", { id: "chat-abort", className: "danger", onclick: () => void abortChat() }, "Abort")
 
 const renderChatMessages = () => {
   const atBottom = chatMessages.scrollHeight - chatMessages.scrollTop - chatMessages.clientHeight < 40
   replaceChildren(
     chatMessages,
-    state.lines.length === 0 ? h("p", { className: "muted empty" }, "No messages in this session yet. Say hello.") : null,
+    state.lines.length === 0
+      ? h("p", { className: "muted empty" }, "No messages in this session yet. Say hello.")
+      : null,
     state.lines.map((l) =>
       h(
         "div",
         { className: `msg ${l.role} ${l.state ?? ""}`, "data-run": l.runId, "data-state": l.state },
-        h("div", { className: "who" }, l.role === "user" ? (l.source === "send" ? "delivered (send)" : "you") : l.role === "error" ? "error" : "agent", l.state === "streaming" ? " · typing…" : l.state === "aborted" ? " · aborted" : ""),
+        h(
+          "div",
+          { className: "who" },
+          l.role === "user"
+            ? l.source === "send"
+              ? "delivered (send)"
+              : "you"
+            : l.role === "error"
+              ? "error"
+              : "agent",
+          l.state === "streaming" ? " · typing…" : l.state === "aborted" ? " · aborted" : ""
+        ),
         h("div", { className: "text" }, l.text)
       )
     ),
@@ -171,7 +189,10 @@ export const renderChat = () => {
         sessionList,
         h(
           "form",
-          { className: "row", onsubmit: (e: Event) => (e.preventDefault(), newKey.value.trim() && selectSession(newKey.value.trim())) },
+          {
+            className: "row",
+            onsubmit: (e: Event) => (e.preventDefault(), newKey.value.trim() && selectSession(newKey.value.trim()))
+          },
           newKey,
           h("button", { type: "submit" }, "Open")
         )
@@ -179,9 +200,19 @@ export const renderChat = () => {
       h(
         "div",
         { className: "chat-main" },
-        h("div", { className: "chat-head" }, h("h2", {}, "Session ", h("code", { id: "chat-session" }, state.session)), providerBadge()),
+        h(
+          "div",
+          { className: "chat-head" },
+          h("h2", {}, "Session ", h("code", { id: "chat-session" }, state.session)),
+          providerBadge()
+        ),
         chatMessages,
-        h("div", { className: "composer" }, chatInput, h("div", { className: "composer-buttons" }, sendButton, abortButton))
+        h(
+          "div",
+          { className: "composer" },
+          chatInput,
+          h("div", { className: "composer-buttons" }, sendButton, abortButton)
+        )
       )
     )
   )
@@ -191,7 +222,13 @@ export const renderChat = () => {
 
 const providerBadge = () => {
   const agent = state.status?.agent
-  return agent ? h("span", { className: "badge", title: agent.label }, agent.provider === "echo" ? "echo provider (built-in test default)" : agent.label) : null
+  return agent
+    ? h(
+        "span",
+        { className: "badge", title: agent.label },
+        agent.provider === "echo" ? "echo provider (built-in test default)" : agent.label
+      )
+    : null
 }
 
 export const loadChat = async (conn: GatewayConnection) => {

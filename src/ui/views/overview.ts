@@ -6,7 +6,8 @@ import { refresh } from "../router.js"
 import { main } from "../shell.js"
 import { hasMethod, state } from "../state.js"
 
-const kv = (label: string, value: Node | string, field?: string) => h("div", { className: "kv" }, h("dt", {}, label), h("dd", { "data-field": field }, value))
+const kv = (label: string, value: Node | string, field?: string) =>
+  h("div", { className: "kv" }, h("dt", {}, label), h("dd", { "data-field": field }, value))
 
 const reachability = (): string => {
   const c = state.connState
@@ -14,12 +15,21 @@ const reachability = (): string => {
     if (state.shutdown !== undefined) return `no: the Gateway shut down (${state.shutdown})`
     return c.kind === "waiting" ? `no: ${c.reason}` : "connecting…"
   }
-  return state.healthOk === undefined ? "checking…" : state.healthOk ? `yes (health ${state.healthMs} ms)` : "answers, but health is NOT OK"
+  return state.healthOk === undefined
+    ? "checking…"
+    : state.healthOk
+      ? `yes (health ${state.healthMs} ms)`
+      : "answers, but health is NOT OK"
 }
 
 /** AB:CD:...: a line may break only between bytes, never inside one (each byte is one span). */
 const fingerprintCode = (fp: string) =>
-  h("code", { className: "fingerprint" }, "sha256 ", fp.split(":").flatMap((b, i, all) => [h("span", { className: "byte" }, i < all.length - 1 ? `${b}:` : b), h("wbr")]))
+  h(
+    "code",
+    { className: "fingerprint" },
+    "sha256 ",
+    fp.split(":").flatMap((b, i, all) => [h("span", { className: "byte" }, i < all.length - 1 ? `${b}:` : b), h("wbr")])
+  )
 
 export const renderOverview = () => {
   const s = state.status ?? {}
@@ -31,7 +41,12 @@ export const renderOverview = () => {
     h(
       "section",
       { id: "overview" },
-      h("div", { className: "view-head" }, h("h2", {}, "Overview"), h("button", { id: "refresh", onclick: () => void refresh() }, "Refresh")),
+      h(
+        "div",
+        { className: "view-head" },
+        h("h2", {}, "Overview"),
+        h("button", { id: "refresh", onclick: () => void refresh() }, "Refresh")
+      ),
       h(
         "div",
         { className: "grid" },
@@ -50,16 +65,44 @@ export const renderOverview = () => {
           h("h3", {}, "Gateway"),
           kv("Version", `${s.version ?? hello?.server.version ?? "?"} (protocol ${hello?.protocol ?? "?"})`, "version"),
           kv("Uptime", s.uptimeMs === undefined ? "—" : ago(s.uptimeMs), "uptime"),
-          kv("Bind", s.bind ? `${s.bind.mode}${s.bind.effectiveMode && s.bind.effectiveMode !== s.bind.mode ? ` → ${s.bind.effectiveMode}` : ""} on ${(s.bind.addresses ?? []).join(", ")} port ${s.bind.port}` : "not reported", "bind"),
-          kv("Auth", s.auth ? `${s.auth.mode}${s.auth.secretSource ? ` (from ${s.auth.secretSource})` : ""}${s.auth.allowTailscale ? ", Tailscale identity allowed" : ""}` : hello?.snapshot.authMode ?? "—", "auth"),
+          kv(
+            "Bind",
+            s.bind
+              ? `${s.bind.mode}${s.bind.effectiveMode && s.bind.effectiveMode !== s.bind.mode ? ` → ${s.bind.effectiveMode}` : ""} on ${(s.bind.addresses ?? []).join(", ")} port ${s.bind.port}`
+              : "not reported",
+            "bind"
+          ),
+          kv(
+            "Auth",
+            s.auth
+              ? `${s.auth.mode}${s.auth.secretSource ? ` (from ${s.auth.secretSource})` : ""}${s.auth.allowTailscale ? ", Tailscale identity allowed" : ""}`
+              : (hello?.snapshot.authMode ?? "—"),
+            "auth"
+          ),
           kv("Clients", s.clients === undefined ? "—" : `${s.clients} operator(s), ${s.nodes ?? 0} node(s)`, "clients")
         ),
         h(
           "dl",
           { className: "card" },
           h("h3", {}, "Exposure"),
-          kv("Tailscale", !exposure || exposure.mode === "off" ? "off (not exposed beyond the bind)" : `${exposure.mode}: ${exposure.state}`, "exposure"),
-          urls.length > 0 ? kv("URLs", h("span", {}, urls.map((u: string) => h("div", {}, h("code", {}, u)))), "exposure-urls") : null,
+          kv(
+            "Tailscale",
+            !exposure || exposure.mode === "off"
+              ? "off (not exposed beyond the bind)"
+              : `${exposure.mode}: ${exposure.state}`,
+            "exposure"
+          ),
+          urls.length > 0
+            ? kv(
+                "URLs",
+                h(
+                  "span",
+                  {},
+                  urls.map((u: string) => h("div", {}, h("code", {}, u)))
+                ),
+                "exposure-urls"
+              )
+            : null,
           exposure?.reason ? kv("Reason", exposure.reason, "exposure-reason") : null,
           kv("TLS", s.tls?.enabled ? "on" : "off", "tls"),
           s.tls?.fingerprint ? kv("Fingerprint", fingerprintCode(s.tls.fingerprint), "tls-fingerprint") : null
@@ -68,8 +111,18 @@ export const renderOverview = () => {
           "dl",
           { className: "card" },
           h("h3", {}, "Agent"),
-          kv("Provider", s.agent ? (s.agent.provider === "echo" ? `${s.agent.label} — the default` : s.agent.label) : "—", "agent-provider"),
-          kv("Sessions", s.agent ? `${s.agent.sessions} (${s.agent.persistence === "jsonl" ? "saved on the Gateway host" : "in memory"})` : "—", "agent-sessions"),
+          kv(
+            "Provider",
+            s.agent ? (s.agent.provider === "echo" ? `${s.agent.label} — the default` : s.agent.label) : "—",
+            "agent-provider"
+          ),
+          kv(
+            "Sessions",
+            s.agent
+              ? `${s.agent.sessions} (${s.agent.persistence === "jsonl" ? "saved on the Gateway host" : "in memory"})`
+              : "—",
+            "agent-sessions"
+          ),
           kv("Running", s.agent ? String(s.agent.activeRuns) : "—", "agent-runs")
         )
       ),

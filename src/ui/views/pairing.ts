@@ -35,7 +35,8 @@ const pairingAsks = (p: any): string => {
 }
 
 /** A request whose expiresAt has passed is gone on the Gateway too: it leaves the list on the page's own clock. */
-const livePending = (): Array<any> => (state.pairing?.pending ?? []).filter((p: any) => typeof p.expiresAt !== "number" || p.expiresAt > Date.now())
+const livePending = (): Array<any> =>
+  (state.pairing?.pending ?? []).filter((p: any) => typeof p.expiresAt !== "number" || p.expiresAt > Date.now())
 
 const removeCell = (p: any) => {
   if (!hasMethod("node.pair.remove")) return h("td", {})
@@ -52,7 +53,11 @@ const removeCell = (p: any) => {
           "div",
           { className: "actions" },
           h("span", { className: "muted small" }, `Remove ${name}?`),
-          h("button", { className: "danger", "data-action": "confirm-remove", onclick: () => void removeNode(p.nodeId) }, "Yes, remove"),
+          h(
+            "button",
+            { className: "danger", "data-action": "confirm-remove", onclick: () => void removeNode(p.nodeId) },
+            "Yes, remove"
+          ),
           h("button", { "data-action": "cancel-remove", onclick: rerender(undefined) }, "Cancel")
         )
       : h("button", { className: "danger", "data-action": "remove", onclick: rerender(p.nodeId) }, "Remove")
@@ -67,7 +72,11 @@ export const renderPairing = () => {
         "section",
         { id: "pairing" },
         h("h2", {}, "Pairing"),
-        h("p", { id: "pairing-unavailable", className: "card muted" }, "Pairing is not available on this Gateway: it does not offer node.pair.list. Nodes and devices cannot be approved from here.")
+        h(
+          "p",
+          { id: "pairing-unavailable", className: "card muted" },
+          "Pairing is not available on this Gateway: it does not offer node.pair.list. Nodes and devices cannot be approved from here."
+        )
       )
     )
   }
@@ -78,7 +87,12 @@ export const renderPairing = () => {
     h(
       "section",
       { id: "pairing" },
-      h("div", { className: "view-head" }, h("h2", {}, "Pairing"), h("button", { id: "refresh", onclick: () => void refresh() }, "Refresh")),
+      h(
+        "div",
+        { className: "view-head" },
+        h("h2", {}, "Pairing"),
+        h("button", { id: "refresh", onclick: () => void refresh() }, "Refresh")
+      ),
       state.pairingError ? h("p", { className: "error" }, state.pairingError) : null,
       h("h3", {}, "Pending requests"),
       pending.length === 0
@@ -86,7 +100,15 @@ export const renderPairing = () => {
         : h(
             "table",
             { className: "table", id: "pairing-pending" },
-            h("thead", {}, h("tr", {}, ["Node", "Platform", "From", "Requested", "Expires in", ""].map((t) => h("th", {}, t)))),
+            h(
+              "thead",
+              {},
+              h(
+                "tr",
+                {},
+                ["Node", "Platform", "From", "Requested", "Expires in", ""].map((t) => h("th", {}, t))
+              )
+            ),
             h(
               "tbody",
               {},
@@ -94,7 +116,13 @@ export const renderPairing = () => {
                 h(
                   "tr",
                   { "data-request": p.requestId },
-                  h("td", {}, p.displayName ?? p.nodeId, h("div", { className: "muted small" }, p.nodeId), h("div", { className: "small", "data-field": "asks" }, pairingAsks(p))),
+                  h(
+                    "td",
+                    {},
+                    p.displayName ?? p.nodeId,
+                    h("div", { className: "muted small" }, p.nodeId),
+                    h("div", { className: "small", "data-field": "asks" }, pairingAsks(p))
+                  ),
                   h("td", {}, p.platform ?? ""),
                   h("td", {}, p.remoteAddress ?? ""),
                   h("td", {}, p.requestedAt ? `${ago(Date.now() - p.requestedAt)} ago` : ""),
@@ -105,8 +133,16 @@ export const renderPairing = () => {
                     h(
                       "div",
                       { className: "actions" },
-                      h("button", { className: "primary", onclick: () => void resolvePairing("node.pair.approve", p.requestId) }, "Approve"),
-                      h("button", { className: "danger", onclick: () => void resolvePairing("node.pair.reject", p.requestId) }, "Reject")
+                      h(
+                        "button",
+                        { className: "primary", onclick: () => void resolvePairing("node.pair.approve", p.requestId) },
+                        "Approve"
+                      ),
+                      h(
+                        "button",
+                        { className: "danger", onclick: () => void resolvePairing("node.pair.reject", p.requestId) },
+                        "Reject"
+                      )
                     )
                   )
                 )
@@ -119,7 +155,15 @@ export const renderPairing = () => {
         : h(
             "table",
             { className: "table", id: "pairing-paired" },
-            h("thead", {}, h("tr", {}, ["Node", "Platform", "Paired", "Connected", ""].map((t) => h("th", {}, t)))),
+            h(
+              "thead",
+              {},
+              h(
+                "tr",
+                {},
+                ["Node", "Platform", "Paired", "Connected", ""].map((t) => h("th", {}, t))
+              )
+            ),
             h(
               "tbody",
               {},

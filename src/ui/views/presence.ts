@@ -11,7 +11,12 @@ export const renderPresence = () => {
     h(
       "tr",
       { "data-client": p.client?.id, "data-mode": p.client?.mode },
-      h("td", {}, p.client?.displayName ?? p.client?.id, p.connId === own ? h("span", { className: "badge" }, "this page") : null),
+      h(
+        "td",
+        {},
+        p.client?.displayName ?? p.client?.id,
+        p.connId === own ? h("span", { className: "badge" }, "this page") : null
+      ),
       h("td", {}, p.client?.id ?? "?"),
       h("td", {}, p.client?.mode ?? "?"),
       h("td", {}, p.role),
@@ -25,7 +30,15 @@ export const renderPresence = () => {
       : h(
           "table",
           { id, className: "table" },
-          h("thead", {}, h("tr", {}, ["Name", "Client id", "Mode", "Role", "Version", "From", "Connected for"].map((t) => h("th", {}, t)))),
+          h(
+            "thead",
+            {},
+            h(
+              "tr",
+              {},
+              ["Name", "Client id", "Mode", "Role", "Version", "From", "Connected for"].map((t) => h("th", {}, t))
+            )
+          ),
           h("tbody", {}, list.map(row))
         )
   replaceChildren(
@@ -33,11 +46,24 @@ export const renderPresence = () => {
     h(
       "section",
       { id: "presence" },
-      h("div", { className: "view-head" }, h("h2", {}, "Presence"), h("button", { id: "refresh", onclick: () => void refresh() }, "Refresh")),
+      h(
+        "div",
+        { className: "view-head" },
+        h("h2", {}, "Presence"),
+        h("button", { id: "refresh", onclick: () => void refresh() }, "Refresh")
+      ),
       h("h3", {}, "Operator clients"),
-      table("presence-table", state.presence.filter((p) => p.role !== "node"), "No operator clients."),
+      table(
+        "presence-table",
+        state.presence.filter((p) => p.role !== "node"),
+        "No operator clients."
+      ),
       h("h3", {}, "Nodes"),
-      table("nodes-table", state.presence.filter((p) => p.role === "node"), "No nodes connected.")
+      table(
+        "nodes-table",
+        state.presence.filter((p) => p.role === "node"),
+        "No nodes connected."
+      )
     )
   )
 }

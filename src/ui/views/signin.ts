@@ -9,12 +9,25 @@ import { defaultUrl, state, webchatOnly } from "../state.js"
 export const showLogin = (error: string | undefined, connect: (c: Credentials) => void) => {
   const current = loadCredentials()
   let kind: "token" | "password" = current.kind === "password" ? "password" : "token"
-  const secret = h("input", { id: "auth-secret", type: "password", autocomplete: "off", placeholder: "paste the gateway token", required: true })
+  const secret = h("input", {
+    id: "auth-secret",
+    type: "password",
+    autocomplete: "off",
+    placeholder: "paste the gateway token",
+    required: true
+  })
   const radio = (k: "token" | "password", label: string) =>
     h(
       "label",
       { className: "radio" },
-      h("input", { type: "radio", name: "auth-kind", id: `auth-kind-${k}`, value: k, checked: kind === k, onchange: () => ((kind = k), (secret.placeholder = `paste the gateway ${k}`)) }),
+      h("input", {
+        type: "radio",
+        name: "auth-kind",
+        id: `auth-kind-${k}`,
+        value: k,
+        checked: kind === k,
+        onchange: () => ((kind = k), (secret.placeholder = `paste the gateway ${k}`))
+      }),
       label
     )
   const form = h(
@@ -67,7 +80,11 @@ export const showConfirm = (url: string, start: (url: string) => void) => {
         "div",
         { className: "row" },
         h("button", { id: "confirm-yes", className: "danger", onclick: () => start(url) }, "Connect to it"),
-        h("button", { id: "confirm-no", className: "primary", onclick: () => start(defaultUrl) }, "Stay on this Gateway")
+        h(
+          "button",
+          { id: "confirm-no", className: "primary", onclick: () => start(defaultUrl) },
+          "Stay on this Gateway"
+        )
       )
     )
   )

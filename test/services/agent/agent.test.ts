@@ -23,20 +23,30 @@ const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), "oc-agent-"))
 const nthResponse = (c: RawClient, id: string, n: number, timeoutMs = 10_000) =>
   c.waitFor(() => c.frames.filter((f) => f.type === "res" && f.id === id)[n - 1], timeoutMs)
 
-const chatEvents = (c: RawClient, runId: string) => c.frames.filter((f) => f.type === "event" && f.event === "chat" && f.payload.runId === runId)
+const chatEvents = (c: RawClient, runId: string) =>
+  c.frames.filter((f) => f.type === "event" && f.event === "chat" && f.payload.runId === runId)
 
 describe("agent: two-phase protocol and streaming (echo provider)", () => {
   it("answers accepted, streams deltas as agent and chat events, then a final response with the same id", () =>
     withGateway({}, async (gw) => {
       const c = await authenticated(gw.url, WRITE)
-      c.send({ type: "req", id: "a1", method: "agent", params: { message: "one two three four five six", idempotencyKey: "k-a1" } })
+      c.send({
+        type: "req",
+        id: "a1",
+        method: "agent",
+        params: { message: "one two three four five six", idempotencyKey: "k-a1" }
+      })
       const first = await nthResponse(c, "a1", 1)
       expect(first).toMatchObject({ ok: true, payload: { status: "accepted" } })
       const runId = first.payload.runId as string
       const second = await nthResponse(c, "a1", 2)
       expect(second).toMatchObject({
         ok: true,
-        payload: { status: "ok", runId, result: { text: "Echo: one two three four five six", sessionKey: "main", provider: "echo" } }
+        payload: {
+          status: "ok",
+          runId,
+          result: { text: "Echo: one two three four five six", sessionKey: "main", provider: "echo" }
+        }
       })
       const firstIndex = c.frames.indexOf(first)
       const chats = chatEvents(c, runId)
@@ -45,7 +55,11 @@ describe("agent: two-phase protocol and streaming (echo provider)", () => {
       // Every event comes after "accepted"; the final event before the final response.
       expect(Math.min(...chats.map((f) => c.frames.indexOf(f)))).toBeGreaterThan(firstIndex)
       const finalEvent = chats.find((f) => f.payload.state === "final")
-      expect(finalEvent.payload).toMatchObject({ runId, sessionKey: "main", message: { role: "assistant", text: "Echo: one two three four five six" } })
+      expect(finalEvent.payload).toMatchObject({
+        runId,
+        sessionKey: "main",
+        message: { role: "assistant", text: "Echo: one two three four five six" }
+      })
       expect(c.frames.indexOf(finalEvent)).toBeLessThan(c.frames.indexOf(second))
       // Deltas carry the piece and the text so far.
       expect(deltas.map((d) => d.payload.delta).join("")).toBe("Echo: one two three four five six")
@@ -62,7 +76,17 @@ describe("agent: two-phase protocol and streaming (echo provider)", () => {
       const c = await authenticated(gw.url)
       const hello = c.frames.find((f) => f.type === "res" && f.ok)!.payload
       expect(hello.features.events).toEqual(expect.arrayContaining(["agent", "chat"]))
-      expect(hello.features.methods).toEqual(expect.arrayContaining(["agent", "agent.wait", "chat.send", "chat.history", "chat.abort", "sessions.list", "send"]))
+      expect(hello.features.methods).toEqual(
+        expect.arrayContaining([
+          "agent",
+          "agent.wait",
+          "chat.send",
+          "chat.history",
+          "chat.abort",
+          "sessions.list",
+          "send"
+        ])
+      )
       c.ws.close()
     }))
 
@@ -90,7 +114,11 @@ describe("agent: two-phase protocol and streaming (echo provider)", () => {
       const main = await c.request("chat.history", { sessionKey: "main" })
       expect(main.payload.messages.filter((m: any) => m.role === "user").map((m: any) => m.text)).toEqual(["once"])
       const idem = await c.request("chat.history", { sessionKey: "idem" })
-      expect(idem.payload.messages.map((m: any) => `${m.role}:${m.text}`)).toEqual(["user:hi", "assistant:Echo: hi", "user:note"])
+      expect(idem.payload.messages.map((m: any) => `${m.role}:${m.text}`)).toEqual([
+        "user:hi",
+        "assistant:Echo: hi",
+        "user:note"
+      ])
       // A different key acts again.
       const other = await c.request("send", { to: "idem", message: "note", idempotencyKey: "s-2" })
       expect(other.payload.messageId).not.toBe(sent1.payload.messageId)
@@ -124,12 +152,21 @@ describe("agent: two-phase protocol and streaming (echo provider)", () => {
       const watcher = await authenticated(gw.url)
       const res = await c.request("send", { to: "inbox", message: "from a script", idempotencyKey: "send-1" })
       expect(res.payload).toMatchObject({ sessionKey: "inbox" })
-      const ev = await watcher.waitFor(() => watcher.frames.find((f) => f.event === "chat" && f.payload.sessionKey === "inbox"))
-      expect(ev.payload).toMatchObject({ state: "final", source: "send", message: { role: "user", text: "from a script", id: res.payload.messageId } })
+      const ev = await watcher.waitFor(() =>
+        watcher.frames.find((f) => f.event === "chat" && f.payload.sessionKey === "inbox")
+      )
+      expect(ev.payload).toMatchObject({
+        state: "final",
+        source: "send",
+        message: { role: "user", text: "from a script", id: res.payload.messageId }
+      })
       await new Promise((r) => setTimeout(r, 300))
       expect(c.frames.some((f) => f.event === "agent")).toBe(false)
       const list = await c.request("sessions.list")
-      expect(list.payload.sessions.find((s: any) => s.key === "inbox")).toMatchObject({ messageCount: 1, hasActiveRun: false })
+      expect(list.payload.sessions.find((s: any) => s.key === "inbox")).toMatchObject({
+        messageCount: 1,
+        hasActiveRun: false
+      })
       c.ws.close()
       watcher.ws.close()
     }))
@@ -140,7 +177,11 @@ describe("agent: two-phase protocol and streaming (echo provider)", () => {
       const sent = await c.request("chat.send", { sessionKey: "w", message: "wait for me", idempotencyKey: "w-1" })
       expect(sent.payload).toMatchObject({ status: "started", sessionKey: "w" })
       const waited = await c.request("agent.wait", { runId: sent.payload.runId, timeoutMs: 10_000 })
-      expect(waited.payload).toMatchObject({ status: "ok", runId: sent.payload.runId, result: { text: "Echo: wait for me" } })
+      expect(waited.payload).toMatchObject({
+        status: "ok",
+        runId: sent.payload.runId,
+        result: { text: "Echo: wait for me" }
+      })
       const unknown = await c.request("agent.wait", { runId: "nope" })
       expect(unknown.error).toMatchObject({ code: "INVALID_REQUEST", details: { code: "RUN_NOT_FOUND" } })
       c.ws.close()
@@ -152,7 +193,12 @@ describe("sessions on disk", () => {
     const stateDir = tempDir()
     await withGateway({ stateDir }, async (gw) => {
       const c = await authenticated(gw.url, WRITE)
-      c.send({ type: "req", id: "p", method: "agent", params: { sessionKey: "keep", message: "remember this", idempotencyKey: "p1" } })
+      c.send({
+        type: "req",
+        id: "p",
+        method: "agent",
+        params: { sessionKey: "keep", message: "remember this", idempotencyKey: "p1" }
+      })
       await nthResponse(c, "p", 2)
       await c.request("send", { to: "keep", message: "and this", idempotencyKey: "p2" })
       c.ws.close()
@@ -167,13 +213,22 @@ describe("sessions on disk", () => {
     await withGateway({ stateDir }, async (gw) => {
       const c = await authenticated(gw.url, WRITE)
       const history = await c.request("chat.history", { sessionKey: "keep" })
-      expect(history.payload.messages.map((m: any) => m.text)).toEqual(["remember this", "Echo: remember this", "and this"])
+      expect(history.payload.messages.map((m: any) => m.text)).toEqual([
+        "remember this",
+        "Echo: remember this",
+        "and this"
+      ])
       // The next append starts on a fresh line, so the file stays readable.
       await c.request("send", { to: "keep", message: "after the crash", idempotencyKey: "p3" })
       c.ws.close()
     })
     const after = readTranscript(file)
-    expect(after.messages.map((m) => m.text)).toEqual(["remember this", "Echo: remember this", "and this", "after the crash"])
+    expect(after.messages.map((m) => m.text)).toEqual([
+      "remember this",
+      "Echo: remember this",
+      "and this",
+      "after the crash"
+    ])
     expect(after.warnings).toEqual([expect.stringContaining("skipped line 4")])
   })
 
@@ -211,7 +266,8 @@ describe("openai-compatible provider against a local fake SSE server", () => {
           return res.end(JSON.stringify({ error: { message: "Incorrect API key provided: sk-test-secret-value" } }))
         }
         res.writeHead(200, { "content-type": "text/event-stream" })
-        const pieces = behaviour === "slow" ? ["slow ", "reply ", "that ", "never ", "ends ", "soon"] : ["Hello", ", ", "world"]
+        const pieces =
+          behaviour === "slow" ? ["slow ", "reply ", "that ", "never ", "ends ", "soon"] : ["Hello", ", ", "world"]
         for (const p of pieces) {
           if (res.destroyed) return
           res.write(`data: ${JSON.stringify({ choices: [{ delta: { content: p } }] })}\n\n`)
@@ -229,7 +285,9 @@ describe("openai-compatible provider against a local fake SSE server", () => {
     delete process.env.OC_TEST_OPENAI_KEY
   })
 
-  const openai = (apiKeyEnv = "OC_TEST_OPENAI_KEY") => ({ agent: { provider: { kind: "openai" as const, baseUrl, model: "test-model", apiKeyEnv } } })
+  const openai = (apiKeyEnv = "OC_TEST_OPENAI_KEY") => ({
+    agent: { provider: { kind: "openai" as const, baseUrl, model: "test-model", apiKeyEnv } }
+  })
 
   it("streams the model's SSE reply; sends the model, history and the key from the environment only", () =>
     withGateway(openai(), async (gw) => {
@@ -239,7 +297,11 @@ describe("openai-compatible provider against a local fake SSE server", () => {
       const final = await nthResponse(c, "o1", 2)
       expect(final.payload).toMatchObject({ status: "ok", result: { text: "Hello, world", provider: "openai" } })
       const runId = final.payload.runId
-      expect(chatEvents(c, runId).filter((f) => f.payload.state === "delta").map((f) => f.payload.delta)).toEqual(["Hello", ", ", "world"])
+      expect(
+        chatEvents(c, runId)
+          .filter((f) => f.payload.state === "delta")
+          .map((f) => f.payload.delta)
+      ).toEqual(["Hello", ", ", "world"])
       c.send({ type: "req", id: "o2", method: "agent", params: { message: "again", idempotencyKey: "o2" } })
       await nthResponse(c, "o2", 2)
       const last = requests[requests.length - 1]!
@@ -277,17 +339,28 @@ describe("openai-compatible provider against a local fake SSE server", () => {
       const c = await authenticated(gw.url, WRITE)
       c.send({ type: "req", id: "m1", method: "agent", params: { message: "hi", idempotencyKey: "m1" } })
       const final = await nthResponse(c, "m1", 2)
-      expect(final.payload.error).toContain("agent.provider.apiKeyEnv names OC_TEST_UNSET_KEY, but that environment variable is not set")
+      expect(final.payload.error).toContain(
+        "agent.provider.apiKeyEnv names OC_TEST_UNSET_KEY, but that environment variable is not set"
+      )
       c.ws.close()
     })
     const closed = await freePort()
-    await withGateway({ agent: { provider: { kind: "openai", baseUrl: `http://127.0.0.1:${closed}/v1`, model: "m", apiKeyEnv: undefined } } }, async (gw) => {
-      const c = await authenticated(gw.url, WRITE)
-      c.send({ type: "req", id: "u1", method: "agent", params: { message: "hi", idempotencyKey: "u1" } })
-      const final = await nthResponse(c, "u1", 2)
-      expect(final.payload.error).toContain(`cannot reach the agent provider at http://127.0.0.1:${closed}/v1/chat/completions: ECONNREFUSED (check agent.provider.baseUrl`)
-      c.ws.close()
-    })
+    await withGateway(
+      {
+        agent: {
+          provider: { kind: "openai", baseUrl: `http://127.0.0.1:${closed}/v1`, model: "m", apiKeyEnv: undefined }
+        }
+      },
+      async (gw) => {
+        const c = await authenticated(gw.url, WRITE)
+        c.send({ type: "req", id: "u1", method: "agent", params: { message: "hi", idempotencyKey: "u1" } })
+        const final = await nthResponse(c, "u1", 2)
+        expect(final.payload.error).toContain(
+          `cannot reach the agent provider at http://127.0.0.1:${closed}/v1/chat/completions: ECONNREFUSED (check agent.provider.baseUrl`
+        )
+        c.ws.close()
+      }
+    )
   })
 
   it("chat.abort stops a streaming run; the partial reply is kept, marked aborted", () =>
@@ -298,7 +371,10 @@ describe("openai-compatible provider against a local fake SSE server", () => {
       const runId = sent.payload.runId
       await c.waitFor(() => chatEvents(c, runId).find((f) => f.payload.state === "delta"))
       const listed = await c.request("sessions.list")
-      expect(listed.payload.sessions.find((s: any) => s.key === "ab")).toMatchObject({ hasActiveRun: true, activeRunIds: [runId] })
+      expect(listed.payload.sessions.find((s: any) => s.key === "ab")).toMatchObject({
+        hasActiveRun: true,
+        activeRunIds: [runId]
+      })
       const aborted = await c.request("chat.abort", { sessionKey: "ab" })
       expect(aborted.payload).toEqual({ ok: true, aborted: true, runIds: [runId] })
       const waited = await c.request("agent.wait", { runId })
@@ -313,18 +389,29 @@ describe("openai-compatible provider against a local fake SSE server", () => {
 })
 
 describe("agent config", () => {
-  const resolve = (agent: unknown) => resolveAgentSettings(parseConfigText(JSON.stringify({ agent }), "/x/openclaw.json", {}), "/x/openclaw.json")
+  const resolve = (agent: unknown) =>
+    resolveAgentSettings(parseConfigText(JSON.stringify({ agent }), "/x/openclaw.json", {}), "/x/openclaw.json")
 
   it("defaults to echo; an openai provider needs baseUrl and model, and apiKeyEnv is a variable name", () => {
     expect(resolve(undefined)).toEqual({ provider: { kind: "echo" } })
     expect(resolve({ provider: { kind: "openai", baseUrl: "http://127.0.0.1:11434/v1/", model: "llama3" } })).toEqual({
       provider: { kind: "openai", baseUrl: "http://127.0.0.1:11434/v1", model: "llama3", apiKeyEnv: undefined }
     })
-    expect(() => resolve({ provider: { kind: "openai" } })).toThrow(/agent\.provider\.baseUrl and agent\.provider\.model are not set in \/x\/openclaw\.json/)
-    expect(() => resolve({ provider: { kind: "openai", baseUrl: "ftp://x", model: "m" } })).toThrow(/agent\.provider\.baseUrl: expected an http\(s\) URL/)
-    expect(() => resolve({ provider: { kind: "openai", baseUrl: "http://x/v1", model: "m", apiKeyEnv: "sk-abc def" } })).toThrow(/never put the key itself in the config/)
-    expect(() => resolve({ provider: { kind: "claude" } })).toThrow(/agent\.provider\.kind: expected one of echo\|openai/)
-    expect(() => resolve({ provider: { kind: "echo", apiKey: "sk-x" } })).toThrow(/agent\.provider\.apiKey: unknown key/)
+    expect(() => resolve({ provider: { kind: "openai" } })).toThrow(
+      /agent\.provider\.baseUrl and agent\.provider\.model are not set in \/x\/openclaw\.json/
+    )
+    expect(() => resolve({ provider: { kind: "openai", baseUrl: "ftp://x", model: "m" } })).toThrow(
+      /agent\.provider\.baseUrl: expected an http\(s\) URL/
+    )
+    expect(() =>
+      resolve({ provider: { kind: "openai", baseUrl: "http://x/v1", model: "m", apiKeyEnv: "sk-abc def" } })
+    ).toThrow(/never put the key itself in the config/)
+    expect(() => resolve({ provider: { kind: "claude" } })).toThrow(
+      /agent\.provider\.kind: expected one of echo\|openai/
+    )
+    expect(() => resolve({ provider: { kind: "echo", apiKey: "sk-x" } })).toThrow(
+      /agent\.provider\.apiKey: unknown key/
+    )
   })
 })
 

@@ -13,7 +13,8 @@ describe("AuditLog file", () => {
     const dir = tmp()
     const file = path.join(dir, "logs", "audit.jsonl")
     const audit = makeFileAudit(file, { maxBytes: 1_000, keep: 2 })
-    for (let i = 0; i < 60; i++) audit.record("auth.fail", { address: "10.0.0.1", clientId: `client-${i}`, code: "AUTH_TOKEN_MISMATCH" })
+    for (let i = 0; i < 60; i++)
+      audit.record("auth.fail", { address: "10.0.0.1", clientId: `client-${i}`, code: "AUTH_TOKEN_MISMATCH" })
     audit.close()
     expect(fs.statSync(path.join(dir, "logs")).mode & 0o777).toBe(0o700)
     for (const f of [file, rotatedFile(file, 1), rotatedFile(file, 2)]) {
@@ -63,7 +64,7 @@ describe("AuditLog file", () => {
     const file = path.join(dir, "audit.jsonl")
     const errors: Array<string> = []
     const a = makeFileAudit(file, { onError: (m) => errors.push(m) })
-    a.record("auth.fail", { clientId: "evil\n{\"event\":\"auth.ok\"}" + "x".repeat(500) })
+    a.record("auth.fail", { clientId: 'evil\n{"event":"auth.ok"}' + "x".repeat(500) })
     expect(lines(file)).toHaveLength(1)
     expect(readAuditFiles(file)[0]!.clientId!.length).toBeLessThanOrEqual(201)
     a.close()

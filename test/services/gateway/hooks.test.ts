@@ -13,18 +13,26 @@ import { newIdentity, nodeConnect } from "../../support/node.js"
 const coreOnly =
   (hooks: Layer.Layer<DeviceAdmission | GatewayAudit> | Layer.Layer<never> = Layer.empty) =>
   () =>
-    Gateway.layer.pipe(Layer.provide(hooks), Layer.provideMerge(Layer.mergeAll(Auth.layer, Binder.layer)), Layer.provideMerge(Layer.succeed(GatewayConfig, settingsWith())))
+    Gateway.layer.pipe(
+      Layer.provide(hooks),
+      Layer.provideMerge(Layer.mergeAll(Auth.layer, Binder.layer)),
+      Layer.provideMerge(Layer.succeed(GatewayConfig, settingsWith()))
+    )
 
 describe("Gateway hooks", { timeout: 30_000 }, () => {
   it("without DeviceAdmission, a signed node is refused with a message that says how to compose pairing; operators still sign in", async () => {
-    await withGateway({}, async (gw) => {
-      const { res } = await nodeConnect(gw.url, newIdentity())
-      expect(res.ok).toBe(false)
-      expect(res.error.code).toBe("UNAVAILABLE")
-      expect(res.error.message).toContain("provide DeviceAdmission")
-      const op = await authenticated(gw.url)
-      op.ws.close()
-    }, coreOnly())
+    await withGateway(
+      {},
+      async (gw) => {
+        const { res } = await nodeConnect(gw.url, newIdentity())
+        expect(res.ok).toBe(false)
+        expect(res.error.code).toBe("UNAVAILABLE")
+        expect(res.error.message).toContain("provide DeviceAdmission")
+        const op = await authenticated(gw.url)
+        op.ws.close()
+      },
+      coreOnly()
+    )
   })
 
   it("asks DeviceAdmission about nodes, and tells GatewayAudit of start, sign-ins, refusals and stop", async () => {
@@ -47,16 +55,20 @@ describe("Gateway hooks", { timeout: 30_000 }, () => {
       })
     })
     const id = newIdentity()
-    await withGateway({}, async (gw) => {
-      const { client, res } = await nodeConnect(gw.url, id)
-      expect(res.ok).toBe(true)
-      expect(res.payload.auth.deviceToken).toBe("from-the-hook")
-      expect(admitted).toEqual([id.deviceId])
-      client.ws.close()
-      const bad = await RawClient.open(gw.url)
-      await bad.event("connect.challenge")
-      expect((await bad.connect({ auth: { token: "wrong" } })).ok).toBe(false)
-    }, coreOnly(Layer.mergeAll(admission, Layer.succeed(GatewayAudit, audit))))
+    await withGateway(
+      {},
+      async (gw) => {
+        const { client, res } = await nodeConnect(gw.url, id)
+        expect(res.ok).toBe(true)
+        expect(res.payload.auth.deviceToken).toBe("from-the-hook")
+        expect(admitted).toEqual([id.deviceId])
+        client.ws.close()
+        const bad = await RawClient.open(gw.url)
+        await bad.event("connect.challenge")
+        expect((await bad.connect({ auth: { token: "wrong" } })).ok).toBe(false)
+      },
+      coreOnly(Layer.mergeAll(admission, Layer.succeed(GatewayAudit, audit)))
+    )
     expect(heard).toEqual(["started token", "signedIn node", "refused AUTH_TOKEN_MISMATCH", "stopped"])
   })
 })

@@ -1,8 +1,9 @@
 /**
- * The composed application: GatewayConfig, TailscaleCli -> Auth, Pairing, Binder, Sessions ->
- * Gateway -> Nodes (and its methods), TailscaleExposure, AgentRuntime. Layers acquire in that
- * order and release in reverse, so the Tailscale route is withdrawn first, then clients are told "shutdown" and closed,
- * then the listeners close.
+ * The composition root: GatewayConfig, TailscaleCli, LogBuffer -> Auth, Binder, Sessions, Pairing,
+ * AuditLog -> the Gateway core (given its hooks: pairing admission, audit entries, tailnet names)
+ * -> the features and their method layers. Layers acquire in that order and release in reverse, so
+ * the Tailscale route is withdrawn first, then clients are told "shutdown" and closed, then the
+ * listeners close.
  */
 import { Layer } from "effect"
 import { DoctorMethods } from "../services/doctor/methods.js"

@@ -1,6 +1,7 @@
 /** `openclaw doctor`: walk the path to the Gateway step by step and say exactly what to fix. */
 import { Command } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
+import { readRuntimeRecord, runtimeRecordPath } from "../config/runtime-record.js"
 import { pathSteps } from "../services/doctor/path.js"
 import type { TargetSummary } from "../services/doctor/path-context.js"
 import { formatSteps, runSteps } from "../services/doctor/steps.js"
@@ -17,12 +18,20 @@ export const doctorCommand = Command.make("doctor", clientOptions, (flags) =>
         env: process.env,
         flags: {
           url: Option.getOrUndefined(flags.url),
+          port: Option.getOrUndefined(flags.port),
           token: Option.getOrUndefined(flags.token),
           password: Option.getOrUndefined(flags.password),
           tlsFingerprint: Option.getOrUndefined(flags.tlsFingerprint)
         },
         timeoutMs: flags.timeout,
-        tailscale: () => makeTailscaleCli({ timeoutMs: timeoutFromEnv() })
+        tailscale: () => makeTailscaleCli({ timeoutMs: timeoutFromEnv() }),
+        // The running Gateway's record, dead PID or not: the process check names a stale one.
+        runtimeRecord: (stateDir) => {
+          const record = readRuntimeRecord(stateDir, () => true)
+          return record === undefined
+            ? undefined
+            : { pid: record.pid, port: record.port, file: runtimeRecordPath(stateDir) }
+        }
       },
       summary
     )

@@ -103,9 +103,27 @@ describe("openclaw doctor", { timeout: 120_000 }, () => {
     })
     expect(report.steps.find((s) => s.id === "process")!.detail).toContain(`PID ${gw.child.pid}`)
     expect(report.steps.find((s) => s.id === "process")!.detail).toContain(`listens on port ${port}`)
+    expect(report.steps.find((s) => s.id === "process")!.detail).toContain(
+      `matches ${path.join(local.dir, "gateway-runtime.json")}`
+    )
     expect(report.steps.find((s) => s.id === "rpc")!.detail).toMatch(/^health ok, round trip \d+ ms/)
     expect(text).toContain("All checks passed.")
     expect(text.split("\n").filter((l) => /^\s+ok\s/.test(l))).toHaveLength(14)
+  })
+
+  it("finds a Gateway started with --port through its runtime record, as every client command does", async () => {
+    const p = await freePort()
+    const remembered = withConfig({ auth: { mode: "token", token: TOKEN } })
+    const g = await startGateway(["--port", String(p)], remembered.env)
+    try {
+      const { report, code } = await doctor([], remembered.env)
+      expect(code).toBe(0)
+      expect(report.target).toMatchObject({ url: `ws://127.0.0.1:${p}` })
+      expect(String(report.target.source)).toContain(`running Gateway, PID ${g.child.pid}, port ${p}`)
+      expect(report.steps.find((s) => s.id === "process")!.detail).toContain("matches")
+    } finally {
+      await g.stop()
+    }
   })
 
   it("tcp: a closed port is refused, told apart from a timeout, with the setting to check", async () => {

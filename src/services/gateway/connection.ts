@@ -37,22 +37,8 @@ export { grantedScopes, hasScope } from "./scopes.js"
 /** Shared by every send, rather than a fresh options object per frame. */
 const TEXT_FRAME = { binary: false } as const
 
-export interface ConnectionHost {
-  readonly auth: AuthService
-  readonly runtime: Runtime.Runtime<never>
-  readonly handshakeTimeoutMs: number
-  readonly method: (name: string) => MethodDef | undefined
-  /** The whole `res` frame for connect request `id`, with the hello-ok payload, as JSON bytes. */
-  readonly helloFrame: (conn: Connection, id: string) => Buffer
-  /** The socket has taken (or dropped) a frame from helloFrame: its memory may be reused. */
-  readonly helloSent: (frame: Buffer) => void
-  readonly onReady: (conn: Connection) => void
-  readonly onClose: (conn: Connection) => void
-  /** The socket itself has closed (after the close handshake, or cut). */
-  readonly onSocketClosed: (conn: Connection) => void
-  readonly log: (message: string) => void
-  /** A connect was refused (wrong credential, rate limited, device or pairing problem): for the log, never with a credential. */
-  readonly onRefused: (conn: Connection, refused: RefusedConnect) => void
+/** Device checks a connect makes once its credential is known (a feature provides them: gateway/hooks.ts). */
+export interface ConnectionAdmission {
   /** Checks a device token against the paired device (undefined: no pairing store). */
   readonly checkDeviceToken: (deviceId: string, token: string) => Effect.Effect<boolean>
   /**
@@ -73,6 +59,24 @@ export interface ConnectionHost {
     device: VerifiedDevice,
     authMethod: string
   ) => Effect.Effect<{ readonly deviceToken?: string }, ConnectRefusal>
+}
+
+export interface ConnectionHost extends ConnectionAdmission {
+  readonly auth: AuthService
+  readonly runtime: Runtime.Runtime<never>
+  readonly handshakeTimeoutMs: number
+  readonly method: (name: string) => MethodDef | undefined
+  /** The whole `res` frame for connect request `id`, with the hello-ok payload, as JSON bytes. */
+  readonly helloFrame: (conn: Connection, id: string) => Buffer
+  /** The socket has taken (or dropped) a frame from helloFrame: its memory may be reused. */
+  readonly helloSent: (frame: Buffer) => void
+  readonly onReady: (conn: Connection) => void
+  readonly onClose: (conn: Connection) => void
+  /** The socket itself has closed (after the close handshake, or cut). */
+  readonly onSocketClosed: (conn: Connection) => void
+  readonly log: (message: string) => void
+  /** A connect was refused (wrong credential, rate limited, device or pairing problem): for the log, never with a credential. */
+  readonly onRefused: (conn: Connection, refused: RefusedConnect) => void
 }
 
 export interface PeerInfo {

@@ -4,24 +4,10 @@
  */
 import { Context, Effect } from "effect"
 import { ErrorCode } from "../../protocol/frames.js"
-import type { VerifiedDevice } from "../auth/device-auth.js"
-import type { Connection } from "./connection.js"
-import { type ConnectRefusal, connectRefusal, type RefusedConnect } from "./refusal.js"
+import type { Connection, ConnectionAdmission } from "./connection.js"
+import { connectRefusal, type RefusedConnect } from "./refusal.js"
 
-/** Device checks a connect makes once its credential is known (see ConnectionHost). */
-export interface ConnectionAdmission {
-  readonly checkDeviceToken: (deviceId: string, token: string) => Effect.Effect<boolean>
-  readonly admitNode: (
-    conn: Connection,
-    device: VerifiedDevice,
-    authMethod: string
-  ) => Effect.Effect<{ readonly deviceToken?: string }, ConnectRefusal>
-  readonly admitOperatorDevice?: (
-    conn: Connection,
-    device: VerifiedDevice,
-    authMethod: string
-  ) => Effect.Effect<{ readonly deviceToken?: string }, ConnectRefusal>
-}
+export type { ConnectionAdmission }
 
 /** What the core lends an admission: events to operators, and the Gateway's info log. */
 export interface AdmissionContext {

@@ -79,7 +79,9 @@ describe("load and faults", () => {
           })
       )
     )
-    // Let the Gateway accept (and drop) what the kernel queued.
+    // Let the Gateway accept what the kernel queued and then evict down to its caps: a new socket is
+    // spared for a second (so a real client in the same burst is read first), then trimmed in steps.
+    await new Promise((r) => setTimeout(r, 1_500))
     for (let last = -1, now = gatewaySockets(); now !== last; last = now, now = gatewaySockets())
       await new Promise((r) => setTimeout(r, 300))
     const held = gatewaySockets() - before

@@ -313,9 +313,10 @@ export const makePairing = (store: PairingStore): PairingService => {
       }),
     touch: (deviceId, address) =>
       Effect.gen(function* () {
+        const t = yield* Clock.currentTimeMillis
+        // Read after the last yield: a rename or revoke in between must not be overwritten.
         const device = paired.get(deviceId)
         if (device === undefined) return
-        const t = yield* Clock.currentTimeMillis
         paired.set(deviceId, { ...device, lastSeenAt: t, ...(address === undefined ? {} : { lastAddress: address }) })
         yield* Effect.ignore(persist)
       }),

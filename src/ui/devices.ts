@@ -18,7 +18,9 @@ export const devicesState = {
   notice: undefined as string | undefined,
   /** "<action>:<deviceId>" awaiting "Yes", or "others". */
   confirm: undefined as string | undefined,
-  renaming: undefined as string | undefined
+  renaming: undefined as string | undefined,
+  /** The name being typed: kept here, so a re-render (a presence event, a refresh) does not lose it. */
+  draft: "" as string
 }
 
 export const loadDevices = async (ctx: DevicesContext) => {
@@ -83,9 +85,10 @@ const actionsCell = (ctx: DevicesContext, d: any) => {
   if (devicesState.renaming === d.deviceId) {
     const input = h("input", {
       className: "rename",
-      value: d.displayName ?? "",
+      value: devicesState.draft,
       maxlength: 64,
-      "aria-label": "New name"
+      "aria-label": "New name",
+      oninput: () => (devicesState.draft = input.value)
     })
     setTimeout(() => input.focus(), 0)
     return h(
@@ -116,7 +119,14 @@ const actionsCell = (ctx: DevicesContext, d: any) => {
     { className: "actions" },
     h(
       "button",
-      { "data-action": "rename", onclick: () => ((devicesState.renaming = d.deviceId), ctx.rerender()) },
+      {
+        "data-action": "rename",
+        onclick: () => (
+          (devicesState.renaming = d.deviceId),
+          (devicesState.draft = d.displayName ?? ""),
+          ctx.rerender()
+        )
+      },
       "Rename"
     ),
     d.revoked ? null : h("button", { className: "danger", "data-action": "revoke", onclick: ask("revoke") }, "Revoke"),

@@ -156,6 +156,13 @@ describe("devices, revocation, rotation and the audit log (scenario H)", { timeo
     const node = await nodeConnect(url, id, { auth: { deviceToken, token: TOKEN }, displayName: "stays" })
     expect(node.res.ok).toBe(true)
     const operator = await authenticated(url, { auth: { token: TOKEN } })
+    // auth.ok is written just after hello-ok goes out: wait for the operator's before taking the mark.
+    const signedIn = Date.now()
+    while (
+      !entries().some((e) => e.event === "auth.ok" && e.clientId === "test" && e.authMethod === "token") &&
+      Date.now() - signedIn < 3_000
+    )
+      await new Promise((r) => setTimeout(r, 20))
 
     const mark = entries().length
     const rotated = await cli(["gateway", "token", "rotate"])

@@ -92,7 +92,7 @@ export const dashboardCommand = Command.make(
       const lines = [`Control UI: ${link}`]
       if (signIn === "token")
         lines.push(
-          "  The link signs this browser in once; the page keeps the token and removes it from the address bar."
+          "  The link signs this browser in once and leaves the address bar (the page then keeps a device token of its own, or the token on plain http to a LAN address)."
         )
       if (signIn === "password")
         lines.push("  Sign in on the page with the Gateway's password (gateway.auth.password).")

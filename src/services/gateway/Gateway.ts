@@ -76,8 +76,6 @@ export const GATEWAY_EVENTS = [
   "audit"
 ] as const
 
-// Until services/nodes imports them from services/pairing/admission.ts (being split on i12-split).
-
 const formatHost = (host: string) => (host.includes(":") ? `[${host}]` : host)
 
 export const make = Effect.gen(function* () {

@@ -234,7 +234,7 @@ describe.skipIf(!chromiumInstalled)("Control UI in Chromium", { timeout: 60_000 
     await page.reload()
     await page
       .locator('#chat-messages .msg.assistant[data-state="final"]', { hasText: "Echo: hello from the browser" })
-      .waitFor({ timeout: 15_000 })
+      .waitFor({ timeout: 30_000 })
     expect(await page.locator('#session-list [data-session="main"]').count()).toBe(1)
   }, 60_000)
 

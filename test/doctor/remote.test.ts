@@ -7,10 +7,10 @@
 import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import * as tls from "node:tls"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { cliEnv, freePort, type GatewayProcess, runCli, startGateway, tempStateDir } from "../support/cli.js"
 import { type Sshd, sshdUnavailable, startSshd } from "../support/sshd.js"
+import { impostor } from "../support/tls.js"
 
 const TOKEN = "doctor-remote-token-0123456789-SECRET"
 
@@ -97,47 +97,17 @@ describe("openclaw doctor over wss://", { timeout: 90_000 }, () => {
   })
 
   it("tls: a server with another certificate receives no application byte when the pin does not match", async () => {
-    const dir = tempStateDir()
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-keyout",
-        path.join(dir, "k.pem"),
-        "-out",
-        path.join(dir, "c.pem"),
-        "-subj",
-        "/CN=impostor",
-        "-days",
-        "2"
-      ],
-      { stdio: "ignore" }
-    )
-    let bytes = 0
-    const server = tls.createServer(
-      { key: fs.readFileSync(path.join(dir, "k.pem")), cert: fs.readFileSync(path.join(dir, "c.pem")) },
-      (socket) => {
-        socket.on("data", (d) => (bytes += d.length))
-        socket.on("error", () => {})
-      }
-    )
-    server.on("tlsClientError", () => {})
-    const port = await new Promise<number>((resolve) =>
-      server.listen(0, "127.0.0.1", () => resolve((server.address() as { port: number }).port))
-    )
+    const evil = await impostor()
     try {
-      const report = await doctor(["--url", `wss://127.0.0.1:${port}`, "--token", TOKEN, "--tls-fingerprint", fp], env)
+      const report = await doctor(
+        ["--url", `wss://127.0.0.1:${evil.port}`, "--token", TOKEN, "--tls-fingerprint", fp],
+        env
+      )
       expect(firstFailure(report.steps).id).toBe("tls")
       await new Promise((r) => setTimeout(r, 200))
-      expect(bytes).toBe(0)
+      expect(evil.counts.bytes).toBe(0)
     } finally {
-      server.close()
+      await evil.close()
     }
   })
 

@@ -3,70 +3,20 @@
  * certificate, the local CLI's automatic pin, remote pins in every accepted format, and a wrong
  * pin against a TLS server with another certificate that must receive zero bytes of application data.
  */
-import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as http from "node:http"
 import * as path from "node:path"
 import * as tls from "node:tls"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { cliEnv, freePort, type GatewayProcess, runCli, startGateway, tempStateDir } from "../support/cli.js"
+import { impostor, opensslFingerprint, selfSignedCertificate } from "../support/tls.js"
 
 const TOKEN = "tls-token-0123456789abcdef"
-
-const opensslFingerprint = (certFile: string) =>
-  execFileSync("openssl", ["x509", "-in", certFile, "-noout", "-fingerprint", "-sha256"], { encoding: "utf8" })
-    .trim()
-    .split("=")[1]!
 
 const laptop = (gateway: Record<string, unknown>) => {
   const dir = tempStateDir()
   fs.writeFileSync(path.join(dir, "openclaw.json"), JSON.stringify({ gateway }))
   return cliEnv(dir)
-}
-
-/** A TLS server with its own certificate that counts the application bytes it receives. */
-const impostor = async () => {
-  const dir = tempStateDir()
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-keyout",
-      path.join(dir, "k.pem"),
-      "-out",
-      path.join(dir, "c.pem"),
-      "-subj",
-      "/CN=impostor",
-      "-days",
-      "2"
-    ],
-    { stdio: "ignore" }
-  )
-  const counts = { connections: 0, bytes: 0 }
-  const server = tls.createServer(
-    { key: fs.readFileSync(path.join(dir, "k.pem")), cert: fs.readFileSync(path.join(dir, "c.pem")) },
-    (socket) => {
-      socket.on("data", (d) => (counts.bytes += d.length))
-      socket.on("error", () => {})
-    }
-  )
-  server.on("connection", () => counts.connections++)
-  server.on("tlsClientError", () => {})
-  const port = await new Promise<number>((resolve) =>
-    server.listen(0, "127.0.0.1", () => resolve((server.address() as { port: number }).port))
-  )
-  return {
-    port,
-    counts,
-    fingerprint: opensslFingerprint(path.join(dir, "c.pem")),
-    close: () => new Promise<void>((r) => server.close(() => r()))
-  }
 }
 
 describe("wss:// and certificate pinning", { timeout: 60_000 }, () => {
@@ -284,28 +234,7 @@ describe("wss:// and certificate pinning", { timeout: 60_000 }, () => {
   })
 
   it("the user's own certificate: certPath and keyPath together, or a config error", async () => {
-    const dir = tempStateDir()
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-keyout",
-        path.join(dir, "k.pem"),
-        "-out",
-        path.join(dir, "c.pem"),
-        "-subj",
-        "/CN=own",
-        "-days",
-        "2"
-      ],
-      { stdio: "ignore" }
-    )
+    const dir = selfSignedCertificate("own")
     const own = laptop({
       port: await freePort(),
       auth: { token: TOKEN },

@@ -12,7 +12,7 @@ import { activityState, loadActivity, renderActivity } from "./activity.js"
 import { address, forgetCredentials, loadCredentials, readAddress } from "./address.js"
 import { forgetDeviceToken } from "./device-identity.js"
 import { type DevicesContext, devicesState, loadDevices, renderDevices } from "./devices.js"
-import { replaceChildren } from "./dom.js"
+import { redraw, replaceChildren } from "./dom.js"
 import { refresh, registerViews, render, renderNav } from "./router.js"
 import { connect, start } from "./session.js"
 import { main, renderNotices, shell } from "./shell.js"
@@ -37,7 +37,7 @@ registerViews({
   presence: { render: renderPresence, load: loadPresence },
   pairing: { render: renderPairing, load: loadPairing, fail: (m) => (state.pairingError = m) },
   devices: {
-    render: () => replaceChildren(main, renderDevices(devicesContext)),
+    render: () => redraw(main, () => renderDevices(devicesContext)),
     load: () => loadDevices(devicesContext),
     fail: (m) => (devicesState.error = m)
   },

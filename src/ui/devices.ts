@@ -19,8 +19,24 @@ export const devicesState = {
   /** "<action>:<deviceId>" awaiting "Yes", or "others". */
   confirm: undefined as string | undefined,
   renaming: undefined as string | undefined,
-  /** The name being typed: kept here, so a re-render (a presence event, a refresh) does not lose it. */
-  draft: "" as string
+  /**
+   * The name field while renaming: the same element across re-renders (a presence event, a refresh),
+   * so what is typed, the caret and the focus survive them.
+   */
+  nameField: undefined as HTMLInputElement | undefined
+}
+
+const startRenaming = (ctx: DevicesContext, d: any) => {
+  devicesState.renaming = d.deviceId
+  const field = h("input", { className: "rename", value: d.displayName ?? "", maxlength: 64, "aria-label": "New name" })
+  devicesState.nameField = field
+  ctx.rerender()
+  field.focus()
+}
+
+const stopRenaming = () => {
+  devicesState.renaming = undefined
+  devicesState.nameField = undefined
 }
 
 export const loadDevices = async (ctx: DevicesContext) => {
@@ -30,7 +46,7 @@ export const loadDevices = async (ctx: DevicesContext) => {
 
 const act = async (ctx: DevicesContext, run: () => Promise<string>) => {
   devicesState.confirm = undefined
-  devicesState.renaming = undefined
+  stopRenaming()
   try {
     devicesState.notice = await run()
     devicesState.error = undefined
@@ -82,15 +98,8 @@ const actionsCell = (ctx: DevicesContext, d: any) => {
       act(ctx, async () => (await ctx.request("device.pair.remove", { deviceId: d.deviceId }), `Removed ${nameOf(d)}.`))
     )
   }
-  if (devicesState.renaming === d.deviceId) {
-    const input = h("input", {
-      className: "rename",
-      value: devicesState.draft,
-      maxlength: 64,
-      "aria-label": "New name",
-      oninput: () => (devicesState.draft = input.value)
-    })
-    setTimeout(() => input.focus(), 0)
+  const input = devicesState.nameField
+  if (devicesState.renaming === d.deviceId && input) {
     return h(
       "form",
       {
@@ -110,25 +119,14 @@ const actionsCell = (ctx: DevicesContext, d: any) => {
       },
       input,
       h("button", { type: "submit", className: "primary", "data-action": "save-name" }, "Save"),
-      h("button", { type: "button", onclick: () => ((devicesState.renaming = undefined), ctx.rerender()) }, "Cancel")
+      h("button", { type: "button", onclick: () => (stopRenaming(), ctx.rerender()) }, "Cancel")
     )
   }
   const ask = (what: string) => () => ((devicesState.confirm = `${what}:${d.deviceId}`), ctx.rerender())
   return h(
     "div",
     { className: "actions" },
-    h(
-      "button",
-      {
-        "data-action": "rename",
-        onclick: () => (
-          (devicesState.renaming = d.deviceId),
-          (devicesState.draft = d.displayName ?? ""),
-          ctx.rerender()
-        )
-      },
-      "Rename"
-    ),
+    h("button", { "data-action": "rename", onclick: () => startRenaming(ctx, d) }, "Rename"),
     d.revoked ? null : h("button", { className: "danger", "data-action": "revoke", onclick: ask("revoke") }, "Revoke"),
     h("button", { className: "danger", "data-action": "remove", onclick: ask("remove") }, "Remove")
   )

@@ -31,6 +31,23 @@ export const replaceChildren = (el: Element, ...children: Array<Child | Array<Ch
   append(el, children)
 }
 
+/**
+ * Redraws `el` with what `draw` builds. A text field that had focus and comes back in the new tree
+ * (a view keeps the element being edited) gets its focus and selection back, so a live event
+ * arriving mid-typing neither steals the caret nor turns "replace the selection" into "append".
+ * The focus is read before drawing: moving the field into the new tree already blurs it.
+ */
+export const redraw = (el: Element, draw: () => Child | Array<Child>) => {
+  const field = document.activeElement
+  const editing = field instanceof HTMLInputElement && el.contains(field) ? field : undefined
+  const [start, end] = [editing?.selectionStart ?? null, editing?.selectionEnd ?? null]
+  replaceChildren(el, draw())
+  if (editing?.isConnected && document.activeElement !== editing) {
+    editing.focus()
+    if (start !== null && end !== null) editing.setSelectionRange(start, end)
+  }
+}
+
 export const ago = (ms: number): string => {
   const s = Math.max(0, Math.floor(ms / 1000))
   if (s < 60) return `${s}s`

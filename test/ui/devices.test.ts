@@ -97,7 +97,14 @@ describe.skipIf(!chromiumInstalled)(
       const nodeRow = page.locator(`#devices-table tr[data-device="${id.deviceId}"]`)
       await nodeRow.waitFor()
       await own.locator('[data-action="rename"]').click()
-      await own.locator("input.rename").fill("my laptop browser")
+      // A live event re-renders the screen mid-edit: the field keeps its focus and selection, so
+      // typing still replaces the old name (it used to land nowhere, or after "Control UI").
+      await own.locator("input.rename").selectText()
+      const marked = await own.evaluate((row) => ((row as any).drawnBefore = true))
+      expect(marked).toBe(true)
+      expect((await runCli(["health", "--url", wsUrl, "--token", TOKEN], env)).code).toBe(0)
+      await expect.poll(() => own.evaluate((row) => (row as any).drawnBefore ?? false), { timeout: 10_000 }).toBe(false)
+      await page.keyboard.type("my laptop browser")
       await own.locator('[data-action="save-name"]').click()
       await own.locator("td", { hasText: "my laptop browser" }).first().waitFor({ timeout: 5_000 })
       fs.mkdirSync(DOCS, { recursive: true })

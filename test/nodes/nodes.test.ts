@@ -324,13 +324,14 @@ describe("node.invoke", () => {
         type: "req",
         id: reqId,
         method: "node.invoke",
-        params: { nodeId: id.deviceId, command: "slow", idempotencyKey: "k-slow" }
+        params: { nodeId: id.deviceId, command: "slow", idempotencyKey: "k-slow", timeoutMs: 60_000 }
       })
       await node.waitFor(() => seen.length > 0 || undefined)
       const dropped = Date.now()
       node.ws.terminate()
       const res = await op.response(reqId)
-      expect(Date.now() - dropped).toBeLessThan(1_000)
+      // Answered on the disconnect, not by the 60 s invoke timeout (the bound is loose: CI is loaded).
+      expect(Date.now() - dropped).toBeLessThan(15_000)
       expect(res.error).toMatchObject({ code: "UNAVAILABLE", details: { code: "NODE_DISCONNECTED" } })
       expect(res.error.message).toContain("disconnected while running slow")
       const after = await op.request("node.invoke", { nodeId: id.deviceId, command: "echo", idempotencyKey: "k-after" })

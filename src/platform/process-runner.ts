@@ -131,7 +131,10 @@ const keepTail = (acc: string, chunk: string, max: number) => {
   return s.length > max ? s.slice(s.length - max) : s
 }
 
-/** The file that would run, or why none would (spawn's ENOENT arrives late and says little). */
+/**
+ * Checks that argv[0] would run (spawn's ENOENT arrives late and says little); the child still
+ * gets argv[0] as given, so it sees the name it was called by (`ssh`, not `/usr/bin/ssh`).
+ */
 const locate = (argv: ReadonlyArray<string>, env: NodeJS.ProcessEnv): Effect.Effect<string, ProcessNotFound> => {
   const program = argv[0] ?? ""
   const file = program.includes("/") ? (isExecutable(program) ? program : undefined) : findOnPath([program], env.PATH)
@@ -165,9 +168,9 @@ const setprivPath = (env: NodeJS.ProcessEnv): string | undefined => {
 const exec: ProcessBackend["exec"] = (argv, options) =>
   Effect.suspend(() => {
     const env = options.env ?? process.env
-    return Effect.flatMap(locate(argv, env), (file) =>
+    return Effect.flatMap(locate(argv, env), () =>
       Effect.async<ProcessExit, ProcessNotFound>((resume) => {
-        const child = nodeSpawn(file, argv.slice(1), { env, stdio: ["pipe", "pipe", "pipe"], windowsHide: true })
+        const child = nodeSpawn(argv[0]!, argv.slice(1), { env, stdio: ["pipe", "pipe", "pipe"], windowsHide: true })
         let stdout = ""
         let stderr = ""
         child.stdout.setEncoding("utf8").on("data", (d: string) => {
@@ -187,7 +190,7 @@ const exec: ProcessBackend["exec"] = (argv, options) =>
 const spawn: ProcessBackend["spawn"] = (argv, options = {}) =>
   Effect.gen(function* () {
     const env = options.env ?? process.env
-    const file = yield* locate(argv, env)
+    yield* locate(argv, env)
     const setpriv = options.dieWithParent ? setprivPath(env) : undefined
     const exited = yield* Deferred.make<ProcessExit, ProcessNotFound>()
     let stderr = ""
@@ -195,8 +198,8 @@ const spawn: ProcessBackend["spawn"] = (argv, options = {}) =>
       Effect.try({
         try: () =>
           setpriv === undefined
-            ? nodeSpawn(file, argv.slice(1), { env, stdio: ["ignore", "ignore", "pipe"] })
-            : nodeSpawn(setpriv, ["--pdeathsig", "SIGTERM", "--", file, ...argv.slice(1)], {
+            ? nodeSpawn(argv[0]!, argv.slice(1), { env, stdio: ["ignore", "ignore", "pipe"] })
+            : nodeSpawn(setpriv, ["--pdeathsig", "SIGTERM", "--", ...argv], {
                 env,
                 stdio: ["ignore", "ignore", "pipe"]
               }),

@@ -38,13 +38,10 @@ export interface GatewayOverrides<E2, R2, E3, R3> {
   readonly agent?: Layer.Layer<AgentRuntime, E3, R3 | Gateway | Sessions | GatewayConfig>
   /** The boundary that runs the `tailscale` binary (e.g. TailscaleCli.layerTest()). */
   readonly tailscale?: Layer.Layer<TailscaleCli>
-  /** The process boundary under the real TailscaleCli (e.g. ProcessRunner.layerTest(script)). */
-  readonly processes?: Layer.Layer<ProcessRunner>
 }
 
-/** The given TailscaleCli, else the real one over the given (else the live) process boundary. */
-const tailscaleCli = (overrides: GatewayOverrides<unknown, unknown, unknown, unknown>) =>
-  overrides.tailscale ?? TailscaleCli.layerProcesses().pipe(Layer.provide(overrides.processes ?? ProcessRunner.layer))
+/** `tailscale` run as a real process, through the one process boundary. */
+const TailscaleLive = TailscaleCli.layerProcesses().pipe(Layer.provide(ProcessRunner.layer))
 
 /** Every Gateway service over a given GatewayConfig layer. */
 export const gatewayServices = <E, R, E2 = never, R2 = never, E3 = never, R3 = never>(
@@ -73,7 +70,7 @@ export const gatewayServices = <E, R, E2 = never, R2 = never, E3 = never, R3 = n
     ),
     Layer.provideMerge(Layer.mergeAll(Auth.layer, Binder.layer, Sessions.layer, Pairing.layer, AuditLog.layer)),
     // LogBuffer first: its logger then hears every service built above it (logs.tail).
-    Layer.provideMerge(Layer.mergeAll(config, tailscaleCli(overrides), LogBuffer.layer))
+    Layer.provideMerge(Layer.mergeAll(config, overrides.tailscale ?? TailscaleLive, LogBuffer.layer))
   )
 
 /** The live Gateway, reading the config file and environment like `openclaw gateway run`. */

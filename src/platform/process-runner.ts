@@ -178,8 +178,15 @@ const exec: ProcessBackend["exec"] = (argv, options) =>
           if (stdout.length > STDOUT_MAX) child.kill("SIGKILL")
         })
         child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr = keepTail(stderr, d, STDERR_TAIL)))
-        child.once("error", (e) => resume(Effect.fail(new ProcessNotFound({ argv, reason: e.message }))))
-        child.once("close", (code, signal) => resume(Effect.succeed({ code, signal, stdout, stderr })))
+        // A child that cannot start emits "error" and may still emit "close": the first one counts.
+        let ended = false
+        const end = (result: Effect.Effect<ProcessExit, ProcessNotFound>) => {
+          if (ended) return
+          ended = true
+          resume(result)
+        }
+        child.once("error", (e) => end(Effect.fail(new ProcessNotFound({ argv, reason: e.message }))))
+        child.once("close", (code, signal) => end(Effect.succeed({ code, signal, stdout, stderr })))
         child.stdin.on("error", () => {})
         child.stdin.end(options.stdin ?? "")
         return Effect.sync(() => void child.kill("SIGKILL"))
@@ -205,14 +212,22 @@ const spawn: ProcessBackend["spawn"] = (argv, options = {}) =>
               }),
         catch: (e) => new ProcessNotFound({ argv, reason: (e as Error).message })
       }),
-      // SIGTERM, then SIGKILL if it is still there 2 s later.
-      (c) =>
-        c.exitCode !== null || c.signalCode !== null
+      // SIGTERM, then SIGKILL if it is still there 2 s later; done once it is gone.
+      (c) => {
+        const gone = Effect.ignore(Deferred.await(exited))
+        return c.pid === undefined || c.exitCode !== null || c.signalCode !== null
           ? Effect.void
           : Effect.sync(() => c.kill("SIGTERM")).pipe(
-              Effect.zipRight(Effect.timeout(Effect.ignore(Deferred.await(exited)), "2 seconds")),
-              Effect.catchAll(() => Effect.sync(() => c.kill("SIGKILL")))
+              // Finalizers are uninterruptible: the wait must be made interruptible for the timeout to end it.
+              Effect.zipRight(Effect.timeout(Effect.interruptible(gone), "2 seconds")),
+              Effect.catchAll(() =>
+                Effect.zipRight(
+                  Effect.sync(() => c.kill("SIGKILL")),
+                  gone
+                )
+              )
             )
+      }
     )
     // Safety net: a program that exits without running finalizers still takes its child with it.
     const onExit = () => child.kill("SIGTERM")
@@ -225,8 +240,13 @@ const spawn: ProcessBackend["spawn"] = (argv, options = {}) =>
     child.once("close", (code, signal) =>
       Deferred.unsafeDone(exited, Effect.succeed({ code, signal, stdout: "", stderr }))
     )
+    // No PID: it did not start, and "error" says why.
+    if (child.pid === undefined)
+      return yield* Effect.flatMap(Deferred.await(exited), () =>
+        Effect.fail(new ProcessNotFound({ argv, reason: "it did not start" }))
+      )
     return {
-      pid: child.pid ?? -1,
+      pid: child.pid,
       exit: Deferred.await(exited),
       stderrLines: Effect.sync(() => stderr.split("\n").filter((l) => l.length > 0))
     } satisfies LongLived

@@ -83,6 +83,21 @@ describe("ProcessRunner (live)", () => {
     })
   )
 
+  it.live("spawn: a child that ignores SIGTERM gets SIGKILL 2 s later, and the scope closes once it is gone", () =>
+    Effect.gen(function* () {
+      const scope = yield* Scope.make()
+      const child = yield* Scope.extend(
+        liveProcesses.spawn(sh("trap '' TERM; echo ready >&2; while :; do sleep 0.1; done")),
+        scope
+      )
+      for (let i = 0; i < 100 && (yield* child.stderrLines).length === 0; i++) yield* Effect.sleep("20 millis")
+      const started = Date.now()
+      yield* Scope.close(scope, Exit.void)
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1_900)
+      expect(yield* child.exit).toMatchObject({ code: null, signal: "SIGKILL" })
+    })
+  )
+
   it.live("spawn: a program that exits reports its code and stderr", () =>
     Effect.scoped(
       Effect.gen(function* () {

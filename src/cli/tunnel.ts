@@ -79,7 +79,8 @@ const probeGateway = (secure: boolean, port: number) =>
     req.on("error", () => resume(Effect.succeed("silent" as const)))
   })
 
-const stamp = () => new Date().toISOString().slice(11, 19)
+/** HH:MM:SS (UTC) of Effect's Clock, for the state-change lines. */
+const stamp = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms).toISOString().slice(11, 19))
 
 export const tunnelCommand = Command.make(
   "tunnel",
@@ -104,10 +105,12 @@ export const tunnelCommand = Command.make(
       const file = tunnelStateFile(loaded.stateDir)
       const base = { pid: process.pid, sshTarget: spec.target, localPort, remotePort: spec.remotePort }
       yield* Effect.addFinalizer(() =>
-        Effect.sync(() => {
-          fs.rmSync(file, { force: true })
-          process.stdout.write(`[${stamp()}] tunnel closed\n`)
-        })
+        Effect.flatMap(stamp, (at) =>
+          Effect.sync(() => {
+            fs.rmSync(file, { force: true })
+            process.stdout.write(`[${at}] tunnel closed\n`)
+          })
+        )
       )
       yield* writeState(file, { ...base, state: "starting", since: yield* Clock.currentTimeMillis })
 
@@ -117,7 +120,7 @@ export const tunnelCommand = Command.make(
         {
           onUp: (tunnel, again) =>
             Effect.gen(function* () {
-              for (const line of tunnel.cleanedUp) yield* Console.log(`[${stamp()}] ${line}`)
+              for (const line of tunnel.cleanedUp) yield* Console.log(`[${yield* stamp}] ${line}`)
               yield* writeState(file, {
                 ...base,
                 state: "up",
@@ -138,7 +141,7 @@ export const tunnelCommand = Command.make(
                 const web = `${tls ? "https" : "http"}://127.0.0.1:${localPort}`
                 yield* Console.log(
                   [
-                    `[${stamp()}] tunnel up: ${where} (ssh pid ${tunnel.pid})`,
+                    `[${yield* stamp}] tunnel up: ${where} (ssh pid ${tunnel.pid})`,
                     `  WebSocket:  ${ws}`,
                     `  Control UI: ${web}/`,
                     `  Health:     ${web}/healthz`,
@@ -149,7 +152,7 @@ export const tunnelCommand = Command.make(
                 )
               } else {
                 yield* Console.log(
-                  `[${stamp()}] tunnel up again: ${where} (ssh pid ${tunnel.pid})${probe === "silent" ? `\n${gatewayLine}` : ""}`
+                  `[${yield* stamp}] tunnel up again: ${where} (ssh pid ${tunnel.pid})${probe === "silent" ? `\n${gatewayLine}` : ""}`
                 )
               }
             }),
@@ -162,7 +165,7 @@ export const tunnelCommand = Command.make(
                 reason: reason.message
               })
               yield* Console.log(
-                `[${stamp()}] tunnel down: ${reason.message}; reconnecting in ${(Duration.toMillis(delay) / 1000).toFixed(1)} s`
+                `[${yield* stamp}] tunnel down: ${reason.message}; reconnecting in ${(Duration.toMillis(delay) / 1000).toFixed(1)} s`
               )
             })
         }

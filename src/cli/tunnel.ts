@@ -1,7 +1,7 @@
 /**
  * `openclaw gateway tunnel [--local-port N]`: keeps an SSH tunnel to the remote Gateway up in the
  * foreground for other tools (a browser on the Control UI, WebChat), restarting ssh with backoff
- * when it dies, printing each state change, and releasing everything on Ctrl-C / SIGTERM.
+ * when it dies (services/ssh/keep-up.ts), printing each state change, and releasing everything on Ctrl-C / SIGTERM.
  * Its state is kept in <stateDir>/gateway/tunnel.json so `openclaw gateway status` can show it.
  */
 import { Command, Options } from "@effect/cli"
@@ -9,13 +9,13 @@ import * as fs from "node:fs"
 import * as http from "node:http"
 import * as https from "node:https"
 import * as path from "node:path"
-import { Console, Duration, Effect, Option } from "effect"
+import { Clock, Console, Duration, Effect, Option } from "effect"
 import { resolveSshSpec } from "../client/target.js"
 import { readPrivateText, writePrivateJson } from "../platform/private-file.js"
-import { reconnectPolicy } from "../platform/reconnect.js"
 import { ConfigError, loadConfig } from "../config/load.js"
 import { TLS_REQUIRED_HEADER, TLS_REQUIRED_VALUE } from "../protocol/frames.js"
-import { SSH_FATAL_AFTER_UP, SshTunnel, type SshFailureKind, type SshTunnelError } from "../services/ssh/SshTunnel.js"
+import { keepTunnelUp } from "../services/ssh/keep-up.js"
+import { SshTunnel } from "../services/ssh/SshTunnel.js"
 import { fail } from "./exit.js"
 import { portFlag } from "./flags.js"
 
@@ -60,16 +60,6 @@ export const readTunnelState = (stateDir: string): TunnelState | undefined => {
   }
 }
 
-/** Failures that another attempt will not fix: reported and the command ends (before the first success). */
-const FATAL: ReadonlyArray<SshFailureKind> = [...SSH_FATAL_AFTER_UP, "local-port-in-use", "host-not-found", "spawn"]
-/** Once the tunnel was up, only these end the command (SshTunnel.ts says why). */
-const FATAL_AFTER_UP = SSH_FATAL_AFTER_UP
-
-const MIN_BACKOFF_MS = 500
-const MAX_BACKOFF_MS = 30_000
-/** A tunnel that stayed up this long starts the backoff over. */
-const STABLE_MS = 30_000
-
 /**
  * GET /healthz through the tunnel: says whether a Gateway answers at the far end. Sends no
  * credential, so for wss it does not need the pin (a liveness probe, nothing to protect).
@@ -89,7 +79,8 @@ const probeGateway = (secure: boolean, port: number) =>
     req.on("error", () => resume(Effect.succeed("silent" as const)))
   })
 
-const stamp = () => new Date().toISOString().slice(11, 19)
+/** HH:MM:SS (UTC) of Effect's Clock, for the state-change lines. */
+const stamp = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms).toISOString().slice(11, 19))
 
 export const tunnelCommand = Command.make(
   "tunnel",
@@ -111,76 +102,73 @@ export const tunnelCommand = Command.make(
         return yield* fail(2, `--local-port: expected a port between 1 and 65535, got ${localPort}`)
       }
       const secure = loaded.file.gateway?.remote?.tlsFingerprint !== undefined
-      const ssh = yield* SshTunnel
       const file = tunnelStateFile(loaded.stateDir)
       const base = { pid: process.pid, sshTarget: spec.target, localPort, remotePort: spec.remotePort }
       yield* Effect.addFinalizer(() =>
-        Effect.sync(() => {
-          fs.rmSync(file, { force: true })
-          process.stdout.write(`[${stamp()}] tunnel closed\n`)
-        })
-      )
-      yield* writeState(file, { ...base, state: "starting", since: Date.now() })
-
-      let everUp = false
-      // One run of the tunnel: it always ends in a failure (ssh exited, or could not start).
-      const run: Effect.Effect<never, SshTunnelError> = Effect.scoped(
-        Effect.gen(function* () {
-          const tunnel = yield* ssh.open(spec, { localPort, serverAliveIntervalS: 5 })
-          for (const line of tunnel.cleanedUp) yield* Console.log(`[${stamp()}] ${line}`)
-          const upAt = Date.now()
-          yield* writeState(file, { ...base, state: "up", sshPid: tunnel.pid, since: upAt })
-          const where = `127.0.0.1:${localPort} -> ${spec.target} -> 127.0.0.1:${spec.remotePort}`
-          const probe = yield* probeGateway(secure, localPort)
-          const answers = probe === "answers"
-          const tls = secure || probe === "tls-only"
-          const gatewayLine = answers
-            ? "  Gateway:    answers (/healthz OK)"
-            : probe === "tls-only"
-              ? "  Gateway:    answers with TLS only (gateway.tls.enabled there): use the https:// and wss:// addresses; CLI commands need gateway.remote.tlsFingerprint (`openclaw gateway status` on the Gateway host shows it)"
-              : `  Gateway:    not answering on 127.0.0.1:${spec.remotePort} of ${spec.host}: start it there (openclaw gateway run) or check gateway.remote.remotePort`
-          if (!everUp) {
-            const ws = `${tls ? "wss" : "ws"}://127.0.0.1:${localPort}`
-            const web = `${tls ? "https" : "http"}://127.0.0.1:${localPort}`
-            yield* Console.log(
-              [
-                `[${stamp()}] tunnel up: ${where} (ssh pid ${tunnel.pid})`,
-                `  WebSocket:  ${ws}`,
-                `  Control UI: ${web}/`,
-                `  Health:     ${web}/healthz`,
-                gatewayLine,
-                `  CLI:        openclaw health --url ${ws} --token <the remote gateway.auth.token>${tls && !secure ? " --tls-fingerprint <its sha256 fingerprint>" : ""}`,
-                "Ctrl-C closes the tunnel."
-              ].join("\n")
-            )
-          } else {
-            yield* Console.log(
-              `[${stamp()}] tunnel up again: ${where} (ssh pid ${tunnel.pid})${probe === "silent" ? `\n${gatewayLine}` : ""}`
-            )
-          }
-          everUp = true
-          return yield* Effect.fail(yield* tunnel.exited)
-        })
-      )
-      /** Failures another attempt will not fix end the command (fewer once the tunnel was up). */
-      const retryable = (reason: SshTunnelError) => !(everUp ? FATAL_AFTER_UP : FATAL).includes(reason.kind)
-      const reason = yield* Effect.flip(
-        Effect.retry(
-          run,
-          reconnectPolicy<SshTunnelError>({
-            initial: Duration.millis(MIN_BACKOFF_MS),
-            max: Duration.millis(MAX_BACKOFF_MS),
-            stableAfter: Duration.millis(STABLE_MS),
-            retryable,
-            onRetry: (reason, delay) =>
-              Effect.gen(function* () {
-                yield* writeState(file, { ...base, state: "down", since: Date.now(), reason: reason.message })
-                yield* Console.log(
-                  `[${stamp()}] tunnel down: ${reason.message}; reconnecting in ${(Duration.toMillis(delay) / 1000).toFixed(1)} s`
-                )
-              })
+        Effect.flatMap(stamp, (at) =>
+          Effect.sync(() => {
+            fs.rmSync(file, { force: true })
+            process.stdout.write(`[${at}] tunnel closed\n`)
           })
         )
+      )
+      yield* writeState(file, { ...base, state: "starting", since: yield* Clock.currentTimeMillis })
+
+      const { reason, everUp } = yield* keepTunnelUp(
+        spec,
+        { localPort, serverAliveIntervalS: 5 },
+        {
+          onUp: (tunnel, again) =>
+            Effect.gen(function* () {
+              for (const line of tunnel.cleanedUp) yield* Console.log(`[${yield* stamp}] ${line}`)
+              yield* writeState(file, {
+                ...base,
+                state: "up",
+                sshPid: tunnel.pid,
+                since: yield* Clock.currentTimeMillis
+              })
+              const where = `127.0.0.1:${localPort} -> ${spec.target} -> 127.0.0.1:${spec.remotePort}`
+              const probe = yield* probeGateway(secure, localPort)
+              const answers = probe === "answers"
+              const tls = secure || probe === "tls-only"
+              const gatewayLine = answers
+                ? "  Gateway:    answers (/healthz OK)"
+                : probe === "tls-only"
+                  ? "  Gateway:    answers with TLS only (gateway.tls.enabled there): use the https:// and wss:// addresses; CLI commands need gateway.remote.tlsFingerprint (`openclaw gateway status` on the Gateway host shows it)"
+                  : `  Gateway:    not answering on 127.0.0.1:${spec.remotePort} of ${spec.host}: start it there (openclaw gateway run) or check gateway.remote.remotePort`
+              if (!again) {
+                const ws = `${tls ? "wss" : "ws"}://127.0.0.1:${localPort}`
+                const web = `${tls ? "https" : "http"}://127.0.0.1:${localPort}`
+                yield* Console.log(
+                  [
+                    `[${yield* stamp}] tunnel up: ${where} (ssh pid ${tunnel.pid})`,
+                    `  WebSocket:  ${ws}`,
+                    `  Control UI: ${web}/`,
+                    `  Health:     ${web}/healthz`,
+                    gatewayLine,
+                    `  CLI:        openclaw health --url ${ws} --token <the remote gateway.auth.token>${tls && !secure ? " --tls-fingerprint <its sha256 fingerprint>" : ""}`,
+                    "Ctrl-C closes the tunnel."
+                  ].join("\n")
+                )
+              } else {
+                yield* Console.log(
+                  `[${yield* stamp}] tunnel up again: ${where} (ssh pid ${tunnel.pid})${probe === "silent" ? `\n${gatewayLine}` : ""}`
+                )
+              }
+            }),
+          onDown: (reason, delay) =>
+            Effect.gen(function* () {
+              yield* writeState(file, {
+                ...base,
+                state: "down",
+                since: yield* Clock.currentTimeMillis,
+                reason: reason.message
+              })
+              yield* Console.log(
+                `[${yield* stamp}] tunnel down: ${reason.message}; reconnecting in ${(Duration.toMillis(delay) / 1000).toFixed(1)} s`
+              )
+            })
+        }
       )
       if (!everUp) return yield* fail(1, `Cannot open the SSH tunnel: ${reason.message}`)
       const what =

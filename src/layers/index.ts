@@ -1,11 +1,12 @@
 /**
- * The composition root: GatewayConfig, TailscaleCli, LogBuffer -> Auth, Binder, Sessions, Pairing,
+ * The composition root: GatewayConfig, TailscaleCli (over ProcessRunner), LogBuffer -> Auth, Binder, Sessions, Pairing,
  * AuditLog -> the Gateway core (given its hooks: pairing admission, audit entries, tailnet names)
  * -> the features and their method layers. Layers acquire in that order and release in reverse, so
  * the Tailscale route is withdrawn first, then clients are told "shutdown" and closed, then the
  * listeners close.
  */
 import { Layer } from "effect"
+import { ProcessRunner } from "../platform/process-runner.js"
 import { DoctorMethods } from "../services/doctor/methods.js"
 import { CompatMethods } from "../services/compat/methods.js"
 import { LogBuffer } from "../services/compat/LogBuffer.js"
@@ -39,6 +40,9 @@ export interface GatewayOverrides<E2, R2, E3, R3> {
   readonly tailscale?: Layer.Layer<TailscaleCli>
 }
 
+/** `tailscale` run as a real process, through the one process boundary. */
+const TailscaleLive = TailscaleCli.layerProcesses().pipe(Layer.provide(ProcessRunner.layer))
+
 /** Every Gateway service over a given GatewayConfig layer. */
 export const gatewayServices = <E, R, E2 = never, R2 = never, E3 = never, R3 = never>(
   config: Layer.Layer<GatewayConfig, E, R>,
@@ -66,7 +70,7 @@ export const gatewayServices = <E, R, E2 = never, R2 = never, E3 = never, R3 = n
     ),
     Layer.provideMerge(Layer.mergeAll(Auth.layer, Binder.layer, Sessions.layer, Pairing.layer, AuditLog.layer)),
     // LogBuffer first: its logger then hears every service built above it (logs.tail).
-    Layer.provideMerge(Layer.mergeAll(config, overrides.tailscale ?? TailscaleCli.layer, LogBuffer.layer))
+    Layer.provideMerge(Layer.mergeAll(config, overrides.tailscale ?? TailscaleLive, LogBuffer.layer))
   )
 
 /** The live Gateway, reading the config file and environment like `openclaw gateway run`. */

@@ -4,8 +4,8 @@
  * - `GatewayTest`: every Gateway service, on 127.0.0.1 port 0, with Tailscale exposure mocked, plus
  *   `TestClient`: a client already connected to it with every operator scope (in the style of
  *   @effect/platform-node's `NodeHttpServer.layerTest`). `GatewayTestWith({...})` swaps boundaries.
- * - Partial mocks for the boundaries (Tailscale, ssh, the agent's model provider): a call the test did
- *   not provide dies loudly, naming the call, instead of answering something plausible.
+ * - Partial mocks for the boundaries (Tailscale, ssh, processes by argv, the agent's model provider): a
+ *   call the test did not provide dies loudly, naming the call, instead of answering something plausible.
  *
  *   it.layer(GatewayTest)("my feature", (it) => {
  *     it.effect("answers", () => Effect.gen(function* () {
@@ -31,6 +31,7 @@ import {
   TailscaleExposure
 } from "../../src/index.js"
 import type { Provider } from "../../src/services/agent/AgentRuntime.js"
+import { ProcessRunner, type ScriptedProcess } from "../../src/platform/process-runner.js"
 
 /** A connected client with every operator scope, closed when the layer is released. */
 export class TestClient extends Context.Tag("test/TestClient")<TestClient, GatewayClient.GatewayConnection>() {}
@@ -60,6 +61,18 @@ export const mockTailscale = (partial: Partial<TailscaleCliService>): Layer.Laye
 /** SshTunnel whose `open` is the given one, or dies when none is given. */
 export const mockSsh = (partial: Partial<SshTunnelService>): Layer.Layer<SshTunnel> =>
   SshTunnel.layerTest({ open: () => unprovided("SshTunnel", "open"), ...partial })
+
+/**
+ * ProcessRunner answering by argv: `script` returns what the program does (`exits({ stdout })`,
+ * `Effect.never`, a delay then an exit, ...), or undefined for an argv the test did not expect,
+ * which then dies naming the argv. Timeouts run on Effect's Clock, so TestClock drives them.
+ * TailscaleCli.layerProcesses({ binary: "tailscale" }) and SshTunnel.layerProcesses() run over it.
+ */
+export const mockProcesses = (
+  script: (argv: ReadonlyArray<string>) => ScriptedProcess | undefined
+): Layer.Layer<ProcessRunner> => ProcessRunner.layerTest(script)
+
+export { exits, type ScriptedProcess } from "../../src/platform/process-runner.js"
 
 /** A model provider that streams the given chunks (or throws the given error) for every turn. */
 export const mockProvider = (reply: ReadonlyArray<string> | Error): Provider => ({

@@ -1,14 +1,14 @@
 /**
  * TailscaleCli: the one place that runs the `tailscale` binary (shared/tailscale.md).
  *
- * Every call has a timeout; every failure is a TailscaleError of a known kind whose message says
+ * Every call goes through the ProcessRunner boundary with a timeout on Effect's Clock; every failure is a TailscaleError of a known kind whose message says
  * what to do. Raw stderr is only matched against known phrases and never copied into a message
  * (it can hold auth keys). Exit 0 does not prove that a route exists, so callers read
  * `serve status --json` back (see TailscaleExposure).
  */
-import { execFile } from "node:child_process"
-import { Context, Data, Effect, Either, Layer, type Schema } from "effect"
+import { Context, Data, Duration, Effect, Either, Layer, type Schema } from "effect"
 import { findOnPath, isExecutable } from "../../platform/executable.js"
+import { liveProcesses, ProcessRunner, type ProcessRunnerService } from "../../platform/process-runner.js"
 import { decodeTailscaleJson, ServeStatusJson, StatusJson, WhoisJson } from "./json.js"
 
 export type TailscaleErrorKind =
@@ -198,52 +198,45 @@ export const parseServeStatus = (json: typeof ServeStatusJson.Type): ServeState 
 export interface RunOptions {
   readonly env?: NodeJS.ProcessEnv
   readonly timeoutMs?: number
+  /** The tailscale executable; default: findTailscaleBinary(env). Tests over mockProcesses pass "tailscale". */
+  readonly binary?: string
 }
 
-/** Runs the binary; resolves stdout on exit 0, a classified error otherwise. Interruption kills it. */
-const run = (args: ReadonlyArray<string>, options: RunOptions): Effect.Effect<string, TailscaleError> =>
-  Effect.suspend(() => {
-    const env = options.env ?? process.env
-    const bin = findTailscaleBinary(env)
-    const what = `\`tailscale ${args.filter((a) => a !== "--json").join(" ")}\``
-    if (bin === undefined)
-      return Effect.fail(new TailscaleError({ kind: "binary-missing", message: FIX.binaryMissing(env) }))
-    const timeoutMs = options.timeoutMs ?? 10_000
-    return Effect.async<string, TailscaleError>((resume) => {
-      const child = execFile(
-        bin,
-        [...args],
-        { env, timeout: timeoutMs, killSignal: "SIGKILL", maxBuffer: 4 * 1024 * 1024, windowsHide: true },
-        (error, stdout, stderr) => {
-          if (error === null) return resume(Effect.succeed(stdout))
-          const err = error as NodeJS.ErrnoException & {
-            killed?: boolean
-            signal?: string | null
-            code?: number | string
+/** Runs the binary through the process boundary: stdout on exit 0, a classified error otherwise. */
+const runWith =
+  (processes: ProcessRunnerService, options: RunOptions) =>
+  (args: ReadonlyArray<string>): Effect.Effect<string, TailscaleError> =>
+    Effect.suspend(() => {
+      const env = options.env ?? process.env
+      const bin = options.binary ?? findTailscaleBinary(env)
+      const what = `\`tailscale ${args.filter((a) => a !== "--json").join(" ")}\``
+      const missing = new TailscaleError({ kind: "binary-missing", message: FIX.binaryMissing(env) })
+      if (bin === undefined) return Effect.fail(missing)
+      const timeoutMs = options.timeoutMs ?? 10_000
+      return processes.run([bin, ...args], { env, timeout: Duration.millis(timeoutMs) }).pipe(
+        Effect.mapError((e) => {
+          switch (e._tag) {
+            case "ProcessNotFound":
+              return missing
+            case "ProcessTimedOut":
+              return new TailscaleError({
+                kind: "timeout",
+                message: `${what} did not finish within ${Math.round(timeoutMs / 1000)} s (tailscaled may be stuck, or waiting for an admin to approve): check \`tailscale status\``
+              })
+            case "ProcessExitedNonZero":
+              return classifyFailure(what, e.code, `${e.stderr}\n${e.stdout}`)
+            case "ProcessKilled":
+              return classifyFailure(what, e.signal, `${e.stderr}\n${e.stdout}`)
           }
-          if (err.killed || err.signal === "SIGKILL") {
-            return resume(
-              Effect.fail(
-                new TailscaleError({
-                  kind: "timeout",
-                  message: `${what} did not finish within ${Math.round(timeoutMs / 1000)} s (tailscaled may be stuck, or waiting for an admin to approve): check \`tailscale status\``
-                })
-              )
-            )
-          }
-          if (err.code === "ENOENT" || err.code === "EACCES")
-            return resume(Effect.fail(new TailscaleError({ kind: "binary-missing", message: FIX.binaryMissing(env) })))
-          resume(Effect.fail(classifyFailure(what, err.code ?? "?", `${stderr}\n${stdout}`)))
-        }
+        })
       )
-      child.stdin?.end()
-      return Effect.sync(() => void child.kill("SIGKILL"))
     })
-  })
 
-export const make = (options: RunOptions = {}): TailscaleCliService => {
+/** TailscaleCli over a ProcessRunner (the live one, or a test's mockProcesses). */
+export const makeWith = (processes: ProcessRunnerService, options: RunOptions = {}): TailscaleCliService => {
+  const run = runWith(processes, options)
   const json = <A, I>(args: ReadonlyArray<string>, schema: Schema.Schema<A, I>) =>
-    Effect.flatMap(run(args, options), (out) => parseJson(`\`tailscale ${args.join(" ")}\``, out, schema))
+    Effect.flatMap(run(args), (out) => parseJson(`\`tailscale ${args.join(" ")}\``, out, schema))
   return {
     status: Effect.map(json(["status", "--json"], StatusJson), parseStatus),
     whois: (address) =>
@@ -256,11 +249,13 @@ export const make = (options: RunOptions = {}): TailscaleCliService => {
           : Effect.succeed(w)
       }),
     serveStatus: Effect.map(json(["serve", "status", "--json"], ServeStatusJson), parseServeStatus),
-    enable: (mode, httpsPort, target) =>
-      Effect.asVoid(run([mode, "--bg", "--yes", `--https=${httpsPort}`, target], options)),
-    disable: (mode, httpsPort) => Effect.asVoid(run([mode, `--https=${httpsPort}`, "off", "--yes"], options))
+    enable: (mode, httpsPort, target) => Effect.asVoid(run([mode, "--bg", "--yes", `--https=${httpsPort}`, target])),
+    disable: (mode, httpsPort) => Effect.asVoid(run([mode, `--https=${httpsPort}`, "off", "--yes"]))
   }
 }
+
+/** Runs the real binary (for callers outside a Layer, such as `openclaw doctor`). */
+export const make = (options: RunOptions = {}): TailscaleCliService => makeWith(liveProcesses, options)
 
 /** Environment knob for the per-call timeout (tests use short ones). */
 export const timeoutFromEnv = (env: NodeJS.ProcessEnv = process.env): number => {
@@ -269,7 +264,15 @@ export const timeoutFromEnv = (env: NodeJS.ProcessEnv = process.env): number => 
 }
 
 export class TailscaleCli extends Context.Tag("openclaw/TailscaleCli")<TailscaleCli, TailscaleCliService>() {
-  static layer = Layer.sync(TailscaleCli, () => make({ timeoutMs: timeoutFromEnv() }))
+  /** Runs `tailscale` through the ProcessRunner it is given (src/layers/index.ts gives the live one). */
+  static layerProcesses = (options: RunOptions = {}) =>
+    Layer.effect(
+      TailscaleCli,
+      Effect.map(ProcessRunner, (processes) => makeWith(processes, { timeoutMs: timeoutFromEnv(), ...options }))
+    )
+
+  /** Runs the real binary. */
+  static layer = TailscaleCli.layerProcesses().pipe(Layer.provide(ProcessRunner.layer))
 
   /**
    * A scripted Tailscale for tests and embedders: `partial` replaces any call; the rest answer as

@@ -230,7 +230,7 @@ export const make = Effect.gen(function* () {
       target,
       pid: process.pid,
       instance,
-      at: new Date().toISOString()
+      at: new Date(yield* Clock.currentTimeMillis).toISOString()
     }
     yield* writeRecord(recordFile, record)
     holding = true

@@ -23,7 +23,11 @@ export const describeParseError = (error: ParseResult.ParseError, max = 3): stri
     if (seen === undefined) byPath.set(where, [what])
     else if (!seen.includes(what)) seen.push(what)
   }
-  const parts = [...byPath].map(([where, whats]) => `${where === "" ? "" : `${where}: `}${whats.join(" or ")}`)
+  // An optional field's "or undefined" says nothing to someone editing a file: it may be left out.
+  const parts = [...byPath].map(([where, whats]) => {
+    const said = whats.length > 1 ? whats.filter((w) => w !== "expected undefined") : whats
+    return `${where === "" ? "" : `${where}: `}${said.join(" or ")}`
+  })
   return parts.length > max ? `${parts.slice(0, max).join("; ")} (and ${parts.length - max} more)` : parts.join("; ")
 }
 

@@ -135,14 +135,15 @@ export const fileStore = (dir: string, options: FileStoreOptions = {}): PairingS
   const files = { pending: path.join(dir, "pending.json"), paired: path.join(dir, "paired.json") }
   const report = options.report ?? (() => {})
   const now = options.now ?? Date.now
-  /** Renames `file` to a sibling named for now; the new name, or why it could not be moved. */
-  const moveAside = (file: string): string => {
+  /** Renames `file` to a sibling named for now, saying where (or why not: the next save then replaces it). */
+  const moveAside = (file: string): { readonly moved: boolean; readonly said: string } => {
     const aside = `${file}.bad-${new Date(now()).toISOString().replace(/[:.]/g, "-")}`
     try {
       fs.renameSync(file, aside)
-      return `moved it to ${aside}`
+      return { moved: true, said: `moved it to ${aside}` }
     } catch (e) {
-      return `could not move it aside (${(e as NodeJS.ErrnoException).code ?? String(e)})`
+      const code = (e as NodeJS.ErrnoException).code ?? String(e)
+      return { moved: false, said: `could not move it aside (${code}: copy it now, the next change replaces it)` }
     }
   }
   const read = <A>(
@@ -168,17 +169,24 @@ export const fileStore = (dir: string, options: FileStoreOptions = {}): PairingS
     const decoded = Either.isRight(parsed) ? decodeEntries(schema, parsed.right) : undefined
     if (decoded === undefined) {
       const problem = Either.isLeft(parsed) ? parsed.left : "is not a JSON object of entries"
-      report(`${file} ${problem}; ${moveAside(file)} and started with no ${what}: ${redo}`)
+      report(`${file} ${problem}; ${moveAside(file).said} and started with no ${what}: ${redo}`)
       return new Map()
     }
     // Entries are keyed by their own id, never by whatever key the file used.
     const out = new Map<string, A>()
     for (const [, a] of decoded.entries) out.set(keyOf(a), a)
     if (decoded.problems.length > 0) {
-      const moved = moveAside(file)
-      writePrivateJson(file, Object.fromEntries(out))
+      const aside = moveAside(file)
+      // Written back at once, so the next start does not report the same entries again (failing that, the next save does).
+      if (aside.moved) {
+        try {
+          writePrivateJson(file, Object.fromEntries(out))
+        } catch {
+          // the next save writes it
+        }
+      }
       report(
-        `${file}: ignored ${decoded.problems.length} of its ${what} (${decoded.problems.join("; ")}); ${moved} and kept the rest: ${redo}`
+        `${file}: ignored ${decoded.problems.length} of its ${what} (${decoded.problems.join("; ")}); ${aside.said} and kept the rest: ${redo}`
       )
     }
     return out

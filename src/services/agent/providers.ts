@@ -35,7 +35,10 @@ export const splitIntoChunks = (text: string, parts: number): Array<string> => {
   return chunks
 }
 
-/** The built-in provider: replies "Echo: <your message>" in a few deltas, offline. */
+/**
+ * The built-in provider: replies "Echo: <your message>" in a few deltas, offline. Its pause
+ * between deltas is its own pacing, like a model's network, so it is a timer, not the Clock.
+ */
 export const echoProvider = (chunkDelayMs = 60): Provider => ({
   kind: "echo",
   label: "echo (built-in offline test provider: it repeats your message)",

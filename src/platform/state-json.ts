@@ -26,7 +26,10 @@ export const describeParseError = (error: ParseResult.ParseError, max = 3): stri
   // An optional field's "or undefined" says nothing to someone editing a file: it may be left out.
   const parts = [...byPath].map(([where, whats]) => {
     const said = whats.length > 1 ? whats.filter((w) => w !== "expected undefined") : whats
-    return `${where === "" ? "" : `${where}: `}${said.join(" or ")}`
+    const joined = said.every((w) => w.startsWith("expected "))
+      ? `expected ${said.map((w) => w.slice("expected ".length)).join(" or ")}`
+      : said.join(" or ")
+    return `${where === "" ? "" : `${where}: `}${joined}`
   })
   return parts.length > max ? `${parts.slice(0, max).join("; ")} (and ${parts.length - max} more)` : parts.join("; ")
 }

@@ -32,7 +32,7 @@ describe("session transcripts", () => {
       [JSON.parse(message(1)), JSON.parse(message(3))].map(({ reactions: _r, model: _m, ...m }) => m)
     )
     expect(loaded.warnings).toEqual([
-      `${file}: skipped line 2, which is not a session message (role: expected "user" or expected "assistant"; ts: expected number); the other lines are kept (remove that line while the Gateway is stopped to silence this)`,
+      `${file}: skipped line 2, which is not a session message (role: expected "user" or "assistant"; ts: expected number); the other lines are kept (remove that line while the Gateway is stopped to silence this)`,
       `${file}: skipped a torn last line (30 bytes, a write that was cut short); the 2 message(s) before it are kept`
     ])
     expect(loaded.needsNewline).toBe(true)

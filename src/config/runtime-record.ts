@@ -6,7 +6,9 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
+import { Either, Schema } from "effect"
 import { writePrivateJson } from "../platform/private-file.js"
+import { decodeStateText } from "../platform/state-json.js"
 
 export interface RuntimeRecord {
   readonly pid: number
@@ -49,9 +51,29 @@ export const isProcessAlive = (pid: number): boolean => {
   }
 }
 
-const isPort = (n: unknown): n is number => typeof n === "number" && Number.isInteger(n) && n >= 1 && n <= 65535
+/** The record on disk; fields a newer version adds are ignored. */
+export const RuntimeRecordJson = Schema.Struct({
+  pid: Schema.Int.pipe(Schema.positive()),
+  port: Schema.Int.pipe(Schema.between(1, 65535)),
+  bind: Schema.String,
+  addresses: Schema.Array(Schema.String),
+  url: Schema.String.pipe(Schema.pattern(/^wss?:\/\//)),
+  controlUiUrl: Schema.optional(Schema.String),
+  healthUrl: Schema.String,
+  tlsFingerprint: Schema.optional(Schema.String),
+  tlsCertPath: Schema.optional(Schema.String),
+  authMode: Schema.String,
+  secretSource: Schema.optional(Schema.String),
+  configPath: Schema.String,
+  startedAt: Schema.String
+})
 
-const readRecordFile = (file: string): RuntimeRecord | undefined => {
+/**
+ * The record in `file`: undefined when there is none, else the record or what is wrong with it
+ * (a link, not JSON, or which fields). Readers ignore a record they cannot use: the next Gateway
+ * start replaces it, and a guess would send the CLI to the wrong port.
+ */
+export const readRuntimeRecordFile = (file: string): Either.Either<RuntimeRecord, string> | undefined => {
   let text: string
   try {
     // Never through a symlink (shared/security.md section 8).
@@ -61,14 +83,18 @@ const readRecordFile = (file: string): RuntimeRecord | undefined => {
     } finally {
       fs.closeSync(fd)
     }
-    const r = JSON.parse(text) as Partial<RuntimeRecord> | null
-    if (r === null || typeof r !== "object") return undefined
-    if (!Number.isInteger(r.pid) || (r.pid as number) <= 0 || !isPort(r.port)) return undefined
-    if (typeof r.url !== "string" || !/^wss?:\/\//.test(r.url) || typeof r.configPath !== "string") return undefined
-    return r as RuntimeRecord
-  } catch {
-    return undefined
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    return code === "ENOENT"
+      ? undefined
+      : Either.left(code === "ELOOP" ? "is a symbolic link" : `cannot be read (${code})`)
   }
+  return decodeStateText(RuntimeRecordJson, text)
+}
+
+const readRecordFile = (file: string): RuntimeRecord | undefined => {
+  const read = readRuntimeRecordFile(file)
+  return read === undefined ? undefined : Either.getOrUndefined(read)
 }
 
 /** The record of a Gateway that is running now, or undefined (none, unreadable, or its process is gone). */

@@ -1,10 +1,15 @@
-/** Where the running Gateway's runtime record fits in target resolution, and the record file itself. */
+/**
+ * Where the running Gateway's runtime record fits in target resolution, and the record file
+ * itself (decoded with Schema: what is wrong is named, newer fields ignored, a bad record unused).
+ */
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
+import { Either } from "effect"
 import { resolveTarget } from "../../src/client/target.js"
 import {
   readRuntimeRecord,
+  readRuntimeRecordFile,
   removeRuntimeRecord,
   runtimeRecordPath,
   writeRuntimeRecord
@@ -111,5 +116,42 @@ describe("the runtime record in target resolution", () => {
     const { loaded } = setup()
     expect(resolveTarget(loaded, {}, { password: "p" })).toMatchObject({ token: undefined, password: "p" })
     expect(resolveTarget(loaded, {}, { token: "t" })).toMatchObject({ token: "t", password: undefined })
+  })
+})
+
+describe("the runtime record file decoded", () => {
+  const rewrite = (file: string, change: (r: Record<string, unknown>) => unknown) =>
+    fs.writeFileSync(file, JSON.stringify(change(JSON.parse(fs.readFileSync(file, "utf8")))))
+
+  it("fields a newer version wrote are ignored; a missing file is no record", () => {
+    const { stateDir } = setup()
+    const file = runtimeRecordPath(stateDir)
+    const before = readRuntimeRecord(stateDir)
+    rewrite(file, (r) => ({ ...r, features: { v5: true }, hostname: "box" }))
+    expect(readRuntimeRecord(stateDir)).toEqual(before)
+    fs.rmSync(file)
+    expect(readRuntimeRecordFile(file)).toBeUndefined()
+  })
+
+  it("wrong-typed fields are named, without their values, and the record is not used", () => {
+    const { stateDir } = setup()
+    const file = runtimeRecordPath(stateDir)
+    rewrite(file, ({ addresses: _a, ...r }) => ({ ...r, port: "41300", url: "http://127.0.0.1:41300" }))
+    expect(readRuntimeRecordFile(file)).toEqual(
+      Either.left(
+        "port: expected number; addresses: is missing; url: expected a string matching the pattern ^wss?:\\/\\/"
+      )
+    )
+    expect(readRuntimeRecord(stateDir)).toBeUndefined()
+  })
+
+  it("a truncated record says so and is not used", () => {
+    const { stateDir } = setup()
+    const file = runtimeRecordPath(stateDir)
+    fs.writeFileSync(file, fs.readFileSync(file, "utf8").slice(0, 50))
+    expect(readRuntimeRecordFile(file)).toEqual(
+      Either.left("is not valid JSON: it ends mid-value (cut short by a crash or a full disk?)")
+    )
+    expect(readRuntimeRecord(stateDir)).toBeUndefined()
   })
 })

@@ -8,7 +8,8 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { Context, Effect, Layer, Runtime } from "effect"
+import { Clock, Context, Effect, Either, Layer, Runtime, Schema } from "effect"
+import { decodeStateText } from "../../platform/state-json.js"
 import { GatewayConfig } from "../config/GatewayConfig.js"
 
 export const AUDIT_EVENTS = [
@@ -53,8 +54,34 @@ export interface AuditFields {
 
 export interface AuditEntry extends AuditFields {
   readonly ts: number
-  readonly event: AuditEvent
+  /** One of AUDIT_EVENTS, or on reading an event a newer version wrote (kept: readers print it). */
+  readonly event: AuditEvent | (string & {})
 }
+
+/** A line of audit.jsonl: `ts` and `event`, and the fields this version knows (others are ignored). */
+export const AuditEntryJson = Schema.Struct({
+  ts: Schema.Number,
+  event: Schema.String,
+  address: Schema.optional(Schema.String),
+  forwardedFor: Schema.optional(Schema.String),
+  clientId: Schema.optional(Schema.String),
+  clientMode: Schema.optional(Schema.String),
+  role: Schema.optional(Schema.String),
+  authMethod: Schema.optional(Schema.String),
+  code: Schema.optional(Schema.String),
+  tailscaleLogin: Schema.optional(Schema.String),
+  deviceId: Schema.optional(Schema.String),
+  displayName: Schema.optional(Schema.String),
+  requestId: Schema.optional(Schema.String),
+  what: Schema.optional(Schema.String),
+  lockedOutMs: Schema.optional(Schema.Number),
+  closed: Schema.optional(Schema.Number),
+  by: Schema.optional(Schema.String),
+  mode: Schema.optional(Schema.String),
+  url: Schema.optional(Schema.String),
+  reason: Schema.optional(Schema.String),
+  pid: Schema.optional(Schema.Number)
+})
 
 export interface AuditService {
   /** Where entries go ("memory" in tests and embeddings without a state dir). */
@@ -95,23 +122,27 @@ const lineOf = (event: AuditEvent, fields: AuditFields, ts: number): string => {
   return `{"ts":${ts},"event":"${event}"${body.length > 2 ? `,${body.slice(1)}` : "}"}\n`
 }
 
-/** Parses JSONL text; lines that do not parse (a torn last line after a crash) are skipped. */
-export const parseAuditText = (text: string): Array<AuditEntry> => {
+/**
+ * Parses JSONL text. A line that does not decode (a torn last line after a crash, a hand edit) is
+ * skipped and, when `skipped` is given, described there ("line 3: ts: expected number").
+ */
+export const parseAuditText = (text: string, skipped?: Array<string>): Array<AuditEntry> => {
   const out: Array<AuditEntry> = []
-  for (const line of text.split("\n")) {
-    if (line.length === 0) continue
-    try {
-      const v = JSON.parse(line)
-      if (typeof v === "object" && v !== null && typeof v.ts === "number" && typeof v.event === "string") out.push(v)
-    } catch {
-      // torn or foreign line
-    }
-  }
+  const lines = text.split("\n")
+  lines.forEach((line, i) => {
+    if (line.length === 0) return
+    const entry = decodeStateText(AuditEntryJson, line)
+    if (Either.isRight(entry)) out.push(entry.right)
+    else skipped?.push(`line ${i + 1}: ${entry.left}`)
+  })
   return out
 }
 
-/** Reads the current file and its rotated predecessors, oldest first. */
-export const readAuditFiles = (file: string, keep = DEFAULT_AUDIT_KEEP): Array<AuditEntry> => {
+/**
+ * Reads the current file and its rotated predecessors, oldest first. Lines that do not decode are
+ * skipped; `skipped` (when given) hears each as "<file> line N: what is wrong".
+ */
+export const readAuditFiles = (file: string, keep = DEFAULT_AUDIT_KEEP, skipped?: Array<string>): Array<AuditEntry> => {
   const out: Array<AuditEntry> = []
   for (let n = keep; n >= 0; n--) {
     const f = n === 0 ? file : rotatedFile(file, n)
@@ -121,9 +152,39 @@ export const readAuditFiles = (file: string, keep = DEFAULT_AUDIT_KEEP): Array<A
     } catch {
       continue
     }
-    out.push(...parseAuditText(text))
+    const bad: Array<string> = []
+    out.push(...parseAuditText(text, skipped === undefined ? undefined : bad))
+    for (const b of bad) skipped?.push(`${f} ${b}`)
   }
   return out
+}
+
+/**
+ * The newest `limit` entries at or after `since`, oldest first, decoding from the end of the
+ * newest file backwards: a tail of a full log (4 files of 5 MB) decodes only what it returns.
+ */
+export const tailAuditFiles = (
+  file: string,
+  keep: number,
+  { limit = 200, since }: { readonly limit?: number; readonly since?: number }
+): Array<AuditEntry> => {
+  const newestFirst: Array<AuditEntry> = []
+  const want = Math.max(0, limit)
+  for (let n = 0; n <= keep && newestFirst.length < want; n++) {
+    let text: string
+    try {
+      text = fs.readFileSync(n === 0 ? file : rotatedFile(file, n), "utf8")
+    } catch {
+      continue
+    }
+    const lines = text.split("\n")
+    for (let i = lines.length - 1; i >= 0 && newestFirst.length < want; i--) {
+      if (lines[i]!.length === 0) continue
+      const entry = decodeStateText(AuditEntryJson, lines[i]!)
+      if (Either.isRight(entry) && (since === undefined || entry.right.ts >= since)) newestFirst.push(entry.right)
+    }
+  }
+  return newestFirst.reverse()
 }
 
 const openAppend = (file: string): number => {
@@ -141,6 +202,8 @@ export interface FileAuditOptions {
   readonly maxBytes?: number
   readonly keep?: number
   readonly onError?: (message: string) => void
+  /** Entries' timestamps (the layer passes its Clock: `record` runs outside any fiber, on every sign-in). */
+  readonly clock?: Clock.Clock
 }
 
 /** The live log: appends to `file`, rotates past maxBytes, keeps `keep` older files. */
@@ -151,6 +214,7 @@ export const makeFileAudit = (
   const maxBytes = options.maxBytes ?? DEFAULT_AUDIT_MAX_BYTES
   const keep = options.keep ?? DEFAULT_AUDIT_KEEP
   const listeners = new Set<(entry: AuditEntry) => void>()
+  const clock = options.clock ?? Clock.make()
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 })
   let fd = openAppend(file)
   let size = fs.fstatSync(fd).size
@@ -184,7 +248,7 @@ export const makeFileAudit = (
   return {
     file,
     record: (event, fields = {}) => {
-      const ts = Date.now()
+      const ts = clock.unsafeCurrentTimeMillis()
       const line = lineOf(event, fields, ts)
       try {
         if (size > 0 && size + Buffer.byteLength(line) > maxBytes) rotate()
@@ -202,11 +266,7 @@ export const makeFileAudit = (
         for (const l of listeners) l(entry)
       }
     },
-    tail: ({ limit = 200, since } = {}) => {
-      const all = readAuditFiles(file, keep)
-      const from = since === undefined ? all : all.filter((e) => e.ts >= since)
-      return from.slice(-Math.max(0, limit))
-    },
+    tail: (options = {}) => tailAuditFiles(file, keep, options),
     subscribe: (listener) => {
       listeners.add(listener)
       return () => void listeners.delete(listener)
@@ -222,14 +282,17 @@ export const makeFileAudit = (
 }
 
 /** Entries in memory, bounded: for tests and embeddings without a state directory. */
-export const makeMemoryAudit = (max = 10_000): AuditService & { readonly entries: Array<AuditEntry> } => {
+export const makeMemoryAudit = (
+  max = 10_000,
+  clock: Clock.Clock = Clock.make()
+): AuditService & { readonly entries: Array<AuditEntry> } => {
   const entries: Array<AuditEntry> = []
   const listeners = new Set<(entry: AuditEntry) => void>()
   return {
     file: "memory",
     entries,
     record: (event, fields = {}) => {
-      const entry = entryOf(event, fields, Date.now())
+      const entry = entryOf(event, fields, clock.unsafeCurrentTimeMillis())
       entries.push(entry)
       if (entries.length > max) entries.shift()
       for (const l of listeners) l(entry)
@@ -257,13 +320,15 @@ export class AuditLog extends Context.Tag("openclaw/AuditLog")<AuditLog, AuditSe
     AuditLog,
     Effect.gen(function* () {
       const settings = yield* GatewayConfig
-      if (!path.isAbsolute(settings.stateDir)) return makeMemoryAudit()
+      const clock = yield* Effect.clock
+      if (!path.isAbsolute(settings.stateDir)) return makeMemoryAudit(undefined, clock)
       const runtime = yield* Effect.runtime<never>()
       const audit = yield* Effect.try(() =>
         makeFileAudit(auditFile(settings.stateDir), {
           maxBytes: positiveInt(process.env.OPENCLAW_AUDIT_MAX_BYTES) ?? DEFAULT_AUDIT_MAX_BYTES,
           keep: positiveInt(process.env.OPENCLAW_AUDIT_KEEP) ?? DEFAULT_AUDIT_KEEP,
-          onError: (message) => Runtime.runSync(runtime)(Effect.logWarning(message))
+          onError: (message) => Runtime.runSync(runtime)(Effect.logWarning(message)),
+          clock
         })
       ).pipe(
         Effect.catchAll((e) =>
@@ -271,7 +336,7 @@ export class AuditLog extends Context.Tag("openclaw/AuditLog")<AuditLog, AuditSe
             Effect.logWarning(
               `the audit log is off: cannot open ${auditFile(settings.stateDir)} (${String((e as Error).message ?? e)}); check the state directory's permissions`
             ),
-            makeMemoryAudit()
+            makeMemoryAudit(undefined, clock)
           )
         )
       )
@@ -280,5 +345,12 @@ export class AuditLog extends Context.Tag("openclaw/AuditLog")<AuditLog, AuditSe
     })
   )
 
-  static layerTest = (audit: AuditService = makeMemoryAudit()) => Layer.succeed(AuditLog, audit)
+  /** The given log, or one in memory stamped by the Effect Clock (TestClock in tests). */
+  static layerTest = (audit?: AuditService) =>
+    audit === undefined
+      ? Layer.effect(
+          AuditLog,
+          Effect.map(Effect.clock, (clock) => makeMemoryAudit(undefined, clock))
+        )
+      : Layer.succeed(AuditLog, audit)
 }

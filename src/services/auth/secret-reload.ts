@@ -12,7 +12,7 @@
 import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { Effect, Layer, Redacted, Runtime } from "effect"
+import { Effect, FiberHandle, Layer, Redacted, Runtime } from "effect"
 import { parseConfigText } from "../../config/load.js"
 import { isUnusableSecret } from "../../config/settings.js"
 import { CloseCode } from "../../protocol/frames.js"
@@ -89,13 +89,14 @@ export const SecretReload = {
         )
       }
 
-      let timer: NodeJS.Timeout | undefined
+      // The settle wait is a fiber on the Clock: each change event restarts it, the scope ends it.
+      const settle = yield* FiberHandle.make()
+      const restartSettle = yield* FiberHandle.runtime(settle)<never>()
       const watcher = yield* Effect.try(() =>
         // The directory, not the file: an atomic rename replaces the file (and its inode).
         fs.watch(path.dirname(settings.configPath), { persistent: false }, (_event, name) => {
           if (name !== null && name !== path.basename(settings.configPath)) return
-          clearTimeout(timer)
-          timer = setTimeout(reload, SETTLE_MS)
+          restartSettle(Effect.andThen(Effect.sleep(SETTLE_MS), reload))
         })
       ).pipe(
         Effect.catchAll((e) =>
@@ -109,12 +110,7 @@ export const SecretReload = {
       )
       if (watcher === undefined) return
       watcher.on("error", () => watcher.close())
-      yield* Effect.addFinalizer(() =>
-        Effect.sync(() => {
-          clearTimeout(timer)
-          watcher.close()
-        })
-      )
+      yield* Effect.addFinalizer(() => Effect.sync(() => watcher.close()))
     })
   )
 }

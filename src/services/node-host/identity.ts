@@ -5,8 +5,11 @@
  * public key to recognise its own machine's node host.
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign } from "node:crypto"
+import * as fs from "node:fs"
 import * as path from "node:path"
+import { Either, Schema } from "effect"
 import { readPrivateText, writePrivateJson } from "../../platform/private-file.js"
+import { decodeEntries, decodeStateText } from "../../platform/state-json.js"
 import { deviceIdOf, rawPublicKey } from "../../protocol/device.js"
 
 export interface DeviceIdentity {
@@ -21,26 +24,59 @@ const identityDir = (stateDir: string) => path.join(stateDir, "identity")
 const identityFile = (stateDir: string) => path.join(identityDir(stateDir), "device.json")
 const tokenFile = (stateDir: string) => path.join(identityDir(stateDir), "device-auth.json")
 
-/** The public key of this state dir's identity, or undefined when there is none. */
+/** device.json: the key pair (the private key is what counts; the rest is for readers). Other fields are ignored. */
+export const DeviceIdentityJson = Schema.Struct({
+  version: Schema.optional(Schema.Number),
+  deviceId: Schema.optional(Schema.String),
+  publicKey: Schema.optional(Schema.String),
+  privateKeyPem: Schema.String,
+  createdAt: Schema.optional(Schema.String)
+})
+
+/** An entry of device-auth.json's `tokens`, keyed by Gateway URL. */
+export const DeviceTokenJson = Schema.Struct({
+  token: Schema.String,
+  deviceId: Schema.String,
+  issuedAt: Schema.optionalWith(Schema.String, { default: () => "" })
+}).annotations({ identifier: "a device token entry (an object)" })
+
+const DeviceAuthJson = Schema.Struct({ tokens: Schema.optional(Schema.Unknown) }).annotations({
+  identifier: "a device token file (an object)"
+})
+
+/** All the Gateway reads of device.json. */
+const PublicKeyJson = Schema.Struct({ publicKey: Schema.String })
+
+/**
+ * The public key of this state dir's identity, or undefined when there is none or it cannot be
+ * read (the Gateway then treats its own node host like any other: pairing says what is wrong).
+ */
 export const readIdentityPublicKey = (stateDir: string): string | undefined => {
   try {
-    const value = JSON.parse(readPrivateText(identityFile(stateDir)) ?? "{}") as { publicKey?: unknown }
-    return typeof value?.publicKey === "string" ? value.publicKey : undefined
+    const text = readPrivateText(identityFile(stateDir))
+    const value = text === undefined ? undefined : Either.getOrUndefined(decodeStateText(PublicKeyJson, text))
+    return value?.publicKey
   } catch {
     return undefined
   }
 }
 
+/** The identity in <stateDir>/identity/device.json, created when there is none; throws, saying what to do, for a file it cannot use. */
 export const loadOrCreateIdentity = (stateDir: string): DeviceIdentity => {
   const file = identityFile(stateDir)
   const text = readPrivateText(file)
   if (text !== undefined) {
-    const value = JSON.parse(text) as { privateKeyPem?: string } | null
-    if (typeof value?.privateKeyPem !== "string")
-      throw new Error(
-        `${file} has no privateKeyPem; move it away to create a new identity (the node must then be paired again)`
-      )
-    const privateKey = createPrivateKey(value.privateKeyPem)
+    const unusable = (problem: string) =>
+      new Error(`${file} ${problem}; move it away to create a new identity (the node must then be paired again)`)
+    const value = decodeStateText(DeviceIdentityJson, text)
+    if (Either.isLeft(value))
+      throw unusable(value.left.startsWith("is not") ? value.left : `is not an identity (${value.left})`)
+    let privateKey: KeyObject
+    try {
+      privateKey = createPrivateKey(value.right.privateKeyPem)
+    } catch {
+      throw unusable("holds a privateKeyPem that is not a private key")
+    }
     const raw = rawPublicKey(createPublicKey(privateKey))
     return { deviceId: deviceIdOf(raw), publicKey: raw.toString("base64url"), privateKey, file }
   }
@@ -66,26 +102,62 @@ interface TokenEntry {
   readonly issuedAt: string
 }
 
-/** Keyed by Gateway URL: a Map, so no URL can reach an object's prototype. */
-const readTokens = (stateDir: string): Map<string, TokenEntry> => {
+/** Where what was wrong with device-auth.json goes by default: the node host's stderr. */
+const warn = (warning: string) => void process.stderr.write(`warning: ${warning}\n`)
+
+const writeTokens = (file: string, tokens: Map<string, TokenEntry>) =>
+  writePrivateJson(file, { version: 1, tokens: Object.fromEntries(tokens) })
+
+/**
+ * Keyed by Gateway URL: a Map, so no URL can reach an object's prototype. A file or entries that
+ * cannot be read are moved aside (once, reported): without its token the node pairs again with
+ * its shared secret and is issued a new one.
+ */
+const readTokens = (stateDir: string, report: (warning: string) => void): Map<string, TokenEntry> => {
+  const file = tokenFile(stateDir)
   const tokens = new Map<string, TokenEntry>()
+  let text: string | undefined
   try {
-    const value = JSON.parse(readPrivateText(tokenFile(stateDir)) ?? "{}") as { tokens?: unknown } | null
-    const raw = value?.tokens
-    if (typeof raw !== "object" || raw === null) return tokens
-    for (const [url, e] of Object.entries(raw)) {
-      if (typeof e?.token === "string" && typeof e.deviceId === "string")
-        tokens.set(url, { token: e.token, deviceId: e.deviceId, issuedAt: String(e.issuedAt ?? "") })
+    text = readPrivateText(file)
+  } catch (e) {
+    report(`cannot read ${file}: ${(e as Error).message}; connecting without a stored device token`)
+    return tokens
+  }
+  if (text === undefined) return tokens
+  const value = decodeStateText(DeviceAuthJson, text)
+  const entries = Either.isRight(value) ? decodeEntries(DeviceTokenJson, value.right.tokens ?? {}) : undefined
+  if (entries !== undefined) for (const [url, e] of entries.entries) tokens.set(url, e)
+  const problem =
+    entries === undefined
+      ? Either.isLeft(value)
+        ? value.left
+        : "is not a device token file (tokens: expected an object keyed by Gateway URL)"
+      : entries.problems.length > 0
+        ? `has device tokens this version cannot read (${entries.problems.join("; ")})`
+        : undefined
+  if (problem !== undefined) {
+    const aside = `${file}.bad-${new Date().toISOString().replace(/[:.]/g, "-")}`
+    try {
+      fs.renameSync(file, aside)
+      writeTokens(file, tokens)
+      report(`${file} ${problem}; moved it to ${aside}: pass --token or --password to pair those Gateways again`)
+    } catch (e) {
+      report(
+        `${file} ${problem}; ignoring it (cannot move it aside: ${(e as NodeJS.ErrnoException).code ?? String(e)})`
+      )
     }
-  } catch {
-    // Unreadable: the node pairs with its shared secret and is issued a new token.
   }
   return tokens
 }
 
 /** The device token a Gateway (by URL) issued to this identity, if any. */
-export const loadDeviceToken = (stateDir: string, gatewayUrl: string, deviceId: string): string | undefined => {
-  const entry = readTokens(stateDir).get(gatewayUrl)
+export const loadDeviceToken = (
+  stateDir: string,
+  gatewayUrl: string,
+  deviceId: string,
+  report: (warning: string) => void = warn
+): string | undefined => {
+  const entry = readTokens(stateDir, report).get(gatewayUrl)
   return entry !== undefined && entry.deviceId === deviceId ? entry.token : undefined
 }
 
@@ -93,10 +165,11 @@ export const storeDeviceToken = (
   stateDir: string,
   gatewayUrl: string,
   deviceId: string,
-  token: string | undefined
+  token: string | undefined,
+  report: (warning: string) => void = warn
 ): void => {
-  const tokens = readTokens(stateDir)
+  const tokens = readTokens(stateDir, report)
   if (token === undefined) tokens.delete(gatewayUrl)
   else tokens.set(gatewayUrl, { token, deviceId, issuedAt: new Date().toISOString() })
-  writePrivateJson(tokenFile(stateDir), { version: 1, tokens: Object.fromEntries(tokens) })
+  writeTokens(tokenFile(stateDir), tokens)
 }

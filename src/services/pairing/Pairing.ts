@@ -327,12 +327,28 @@ export const makePairing = (store: PairingStore): PairingService => {
   }
 }
 
-/** File store under <stateDir>/devices when the state dir is a real path; memory otherwise. */
+/**
+ * File store under <stateDir>/devices when the state dir is a real path; memory otherwise. What
+ * was wrong with its files is logged as warnings (a file that cannot be decoded never stops the
+ * Gateway; a symlink planted there does: it is refused).
+ */
 export const pairingFor = (settings: GatewayConfig["Type"]): Effect.Effect<PairingService, PairingError> =>
   path.isAbsolute(settings.stateDir)
-    ? Effect.try({
-        try: () => makePairing(fileStore(path.join(settings.stateDir, "devices"))),
-        catch: (e) => new PairingError({ code: "STORE_FAILED", message: (e as Error).message })
+    ? Effect.gen(function* () {
+        const clock = yield* Effect.clock
+        const warnings: Array<string> = []
+        const pairing = yield* Effect.try({
+          try: () =>
+            makePairing(
+              fileStore(path.join(settings.stateDir, "devices"), {
+                report: (w) => warnings.push(w),
+                now: () => clock.unsafeCurrentTimeMillis()
+              })
+            ),
+          catch: (e) => new PairingError({ code: "STORE_FAILED", message: (e as Error).message })
+        })
+        yield* Effect.forEach(warnings, (w) => Effect.logWarning(w), { discard: true })
+        return pairing
       })
     : Effect.sync(() => makePairing(memoryStore()))
 

@@ -1,10 +1,13 @@
 /**
  * Where pairing state lives (a boundary): a JSON file pair in <stateDir>/devices/ (0600 files,
- * 0700 directory) for the live Gateway, memory for tests. Entries read from a file are checked
- * one by one; a malformed one is dropped, never trusted.
+ * 0700 directory) for the live Gateway, memory for tests. Entries read from a file are decoded
+ * one by one with Schema; a malformed one is dropped and reported, never trusted.
  */
+import * as fs from "node:fs"
 import * as path from "node:path"
-import { readPrivateText, writePrivateJson } from "../../platform/private-file.js"
+import { Either, Schema } from "effect"
+import { readPrivateText, UnsafeStateFile, writePrivateJson } from "../../platform/private-file.js"
+import { decodeEntries, parseStateText } from "../../platform/state-json.js"
 
 export interface DeviceInfo {
   readonly deviceId: string
@@ -71,92 +74,139 @@ export const memoryStore = (initial: PairingState = emptyState()): PairingStore 
   return { load: () => structuredClone(state), save: (s) => void (state = structuredClone(s)), describe: "memory" }
 }
 
-const isStr = (v: unknown): v is string => typeof v === "string"
-const strings = (v: unknown): Array<string> | undefined => (Array.isArray(v) && v.every(isStr) ? [...v] : undefined)
+const Strings = Schema.Array(Schema.String)
 
-/** The fields of a stored entry this version knows, checked; undefined for anything malformed. */
-const decodeDevice = (v: any): DeviceInfo | undefined => {
-  if (
-    typeof v !== "object" ||
-    v === null ||
-    !isStr(v.deviceId) ||
-    !isStr(v.publicKey) ||
-    !isStr(v.role) ||
-    !isStr(v.clientId)
+/** The fields every stored entry has; others (a newer version's) are ignored. */
+const deviceFields = {
+  deviceId: Schema.String,
+  publicKey: Schema.String,
+  role: Schema.String,
+  clientId: Schema.String,
+  displayName: Schema.optional(Schema.String),
+  platform: Schema.optional(Schema.String),
+  remoteAddress: Schema.optional(Schema.String),
+  caps: Schema.optional(Strings),
+  commands: Schema.optional(Strings)
+}
+
+/** An entry of pending.json. */
+export const PendingRequestJson = Schema.Struct({
+  ...deviceFields,
+  requestId: Schema.String,
+  requestedAt: Schema.Number,
+  expiresAt: Schema.Number,
+  upgrade: Schema.optional(
+    Schema.Struct({
+      caps: Schema.optionalWith(Strings, { default: () => [] }),
+      commands: Schema.optionalWith(Strings, { default: () => [] })
+    })
   )
-    return undefined
-  const caps = strings(v.caps)
-  const commands = strings(v.commands)
-  return {
-    deviceId: v.deviceId,
-    publicKey: v.publicKey,
-    role: v.role,
-    clientId: v.clientId,
-    ...(isStr(v.displayName) ? { displayName: v.displayName } : {}),
-    ...(isStr(v.platform) ? { platform: v.platform } : {}),
-    ...(isStr(v.remoteAddress) ? { remoteAddress: v.remoteAddress } : {}),
-    ...(caps === undefined ? {} : { caps }),
-    ...(commands === undefined ? {} : { commands })
-  }
-}
-export const decodePending = (v: any): PendingRequest | undefined => {
-  const d = decodeDevice(v)
-  if (d === undefined || !isStr(v.requestId) || typeof v.requestedAt !== "number" || typeof v.expiresAt !== "number")
-    return undefined
-  const upgrade =
-    typeof v.upgrade === "object" && v.upgrade !== null
-      ? { caps: strings(v.upgrade.caps) ?? [], commands: strings(v.upgrade.commands) ?? [] }
-      : undefined
-  return {
-    ...d,
-    requestId: v.requestId,
-    requestedAt: v.requestedAt,
-    expiresAt: v.expiresAt,
-    ...(upgrade === undefined ? {} : { upgrade })
-  }
-}
-export const decodePaired = (v: any): PairedDevice | undefined => {
-  const d = decodeDevice(v)
-  if (d === undefined || typeof v.pairedAt !== "number") return undefined
-  return {
-    ...d,
-    // An entry written before surfaces were recorded approves nothing: the node asks for it again.
-    caps: d.caps ?? [],
-    commands: d.commands ?? [],
-    pairedAt: v.pairedAt,
-    ...(isStr(v.tokenDigest) ? { tokenDigest: v.tokenDigest } : {}),
-    ...(typeof v.tokenIssuedAt === "number" ? { tokenIssuedAt: v.tokenIssuedAt } : {}),
-    ...(typeof v.lastSeenAt === "number" ? { lastSeenAt: v.lastSeenAt } : {}),
-    ...(isStr(v.lastAddress) ? { lastAddress: v.lastAddress } : {}),
-    ...(typeof v.revokedAt === "number" ? { revokedAt: v.revokedAt } : {})
-  }
+}).annotations({ identifier: "a pending request (an object)" })
+
+/** An entry of paired.json. */
+export const PairedDeviceJson = Schema.Struct({
+  ...deviceFields,
+  // An entry written before surfaces were recorded approves nothing: the node asks for it again.
+  caps: Schema.optionalWith(Strings, { default: () => [] }),
+  commands: Schema.optionalWith(Strings, { default: () => [] }),
+  pairedAt: Schema.Number,
+  tokenDigest: Schema.optional(Schema.String),
+  tokenIssuedAt: Schema.optional(Schema.Number),
+  lastSeenAt: Schema.optional(Schema.Number),
+  lastAddress: Schema.optional(Schema.String),
+  revokedAt: Schema.optional(Schema.Number)
+}).annotations({ identifier: "a paired device (an object)" })
+
+export interface FileStoreOptions {
+  /** Hears, once per load, what was wrong with a file and what was done about it (the Gateway logs it). */
+  readonly report?: (warning: string) => void
+  /** Milliseconds since the epoch, for the names of files moved aside (the Gateway passes its Clock). */
+  readonly now?: () => number
 }
 
-/** <dir>/pending.json and <dir>/paired.json, written atomically with mode 0600, read without following symlinks. */
-export const fileStore = (dir: string): PairingStore => {
+/**
+ * <dir>/pending.json and <dir>/paired.json, written atomically with mode 0600, read without
+ * following symlinks (a link is refused: load throws). A file that is not JSON (cut short by a
+ * crash) is moved aside and its state starts empty; entries that do not decode are dropped, the
+ * file as it was is moved aside and the rest written back. Either way `report` says which file,
+ * which fields, and what to do; the Gateway starts.
+ */
+export const fileStore = (dir: string, options: FileStoreOptions = {}): PairingStore => {
   const files = { pending: path.join(dir, "pending.json"), paired: path.join(dir, "paired.json") }
-  const read = <A>(file: string, decode: (v: unknown) => A | undefined, keyOf: (a: A) => string): Map<string, A> => {
-    let value: unknown
+  const report = options.report ?? (() => {})
+  const now = options.now ?? Date.now
+  /** Renames `file` to a sibling named for now, saying where (or why not: the next save then replaces it). */
+  const moveAside = (file: string): { readonly moved: boolean; readonly said: string } => {
+    const aside = `${file}.bad-${new Date(now()).toISOString().replace(/[:.]/g, "-")}`
     try {
-      const text = readPrivateText(file)
-      if (text === undefined) return new Map()
-      value = JSON.parse(text)
+      fs.renameSync(file, aside)
+      return { moved: true, said: `moved it to ${aside}` }
     } catch (e) {
-      throw new Error(`cannot read ${file}: ${(e as Error).message} (fix or delete the file)`, { cause: e })
+      const code = (e as NodeJS.ErrnoException).code ?? String(e)
+      return { moved: false, said: `could not move it aside (${code}: copy it now, the next change replaces it)` }
     }
+  }
+  const read = <A>(
+    file: string,
+    schema: Schema.Schema<A, any>,
+    keyOf: (a: A) => string,
+    what: string,
+    redo: string
+  ): Map<string, A> => {
+    let text: string | undefined
+    try {
+      text = readPrivateText(file)
+    } catch (e) {
+      // A link or a foreign file (UnsafeStateFile says what to do), or no permission: refused, never guessed around.
+      const why =
+        e instanceof UnsafeStateFile
+          ? e.message
+          : `${(e as NodeJS.ErrnoException).code ?? String(e)}; check its permissions`
+      throw new Error(`cannot read ${file}: ${why}`, { cause: e })
+    }
+    if (text === undefined) return new Map()
+    const parsed = parseStateText(text)
+    const decoded = Either.isRight(parsed) ? decodeEntries(schema, parsed.right) : undefined
+    if (decoded === undefined) {
+      const problem = Either.isLeft(parsed) ? parsed.left : "is not a JSON object of entries"
+      report(`${file} ${problem}; ${moveAside(file).said} and started with no ${what}: ${redo}`)
+      return new Map()
+    }
+    // Entries are keyed by their own id, never by whatever key the file used.
     const out = new Map<string, A>()
-    if (typeof value !== "object" || value === null || Array.isArray(value)) return out
-    // Entries are checked one by one and keyed by their own id, never by whatever key the file used.
-    for (const entry of Object.values(value)) {
-      const a = decode(entry)
-      if (a !== undefined) out.set(keyOf(a), a)
+    for (const [, a] of decoded.entries) out.set(keyOf(a), a)
+    if (decoded.problems.length > 0) {
+      const aside = moveAside(file)
+      // Written back at once, so the next start does not report the same entries again (failing that, the next save does).
+      if (aside.moved) {
+        try {
+          writePrivateJson(file, Object.fromEntries(out))
+        } catch {
+          // the next save writes it
+        }
+      }
+      report(
+        `${file}: ignored ${decoded.problems.length} of its ${what} (${decoded.problems.join("; ")}); ${aside.said} and kept the rest: ${redo}`
+      )
     }
     return out
   }
   return {
     load: () => ({
-      pending: read(files.pending, decodePending, (r) => r.requestId),
-      paired: read(files.paired, decodePaired, (d) => d.deviceId)
+      pending: read(
+        files.pending,
+        PendingRequestJson,
+        (r) => r.requestId,
+        "pending requests",
+        "those devices ask again when they next connect"
+      ),
+      paired: read(
+        files.paired,
+        PairedDeviceJson,
+        (d) => d.deviceId,
+        "paired devices",
+        "pair those nodes again (`openclaw nodes pending`, then approve), or stop the Gateway, fix the file and move it back"
+      )
     }),
     save: (s) => {
       writePrivateJson(files.pending, Object.fromEntries(s.pending))

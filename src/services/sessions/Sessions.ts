@@ -8,8 +8,9 @@
 import { createHash, randomUUID } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { Context, Data, Effect, Layer } from "effect"
+import { Clock, Context, Data, Effect, Either, Layer, Schema } from "effect"
 import { openPrivateAppend, readPrivateText, UnsafeStateFile } from "../../platform/private-file.js"
+import { decodeStateText } from "../../platform/state-json.js"
 import { GatewayConfig } from "../config/GatewayConfig.js"
 
 export type MessageRole = "user" | "assistant"
@@ -92,18 +93,20 @@ const keyOfFile = (name: string): string => {
   }
 }
 
-const isMessage = (v: unknown): v is SessionMessage => {
-  const m = v as SessionMessage
-  return (
-    typeof m === "object" &&
-    m !== null &&
-    typeof m.id === "string" &&
-    typeof m.sessionKey === "string" &&
-    (m.role === "user" || m.role === "assistant") &&
-    typeof m.text === "string" &&
-    typeof m.ts === "number"
-  )
-}
+/** A line of a transcript; fields a newer version added are ignored. */
+export const SessionMessageJson = Schema.Struct({
+  id: Schema.String,
+  sessionKey: Schema.String,
+  role: Schema.Literal("user", "assistant"),
+  text: Schema.String,
+  ts: Schema.Number,
+  source: Schema.Literal("chat", "agent", "send"),
+  runId: Schema.optional(Schema.String),
+  aborted: Schema.optional(Schema.Boolean),
+  error: Schema.optional(Schema.String)
+})
+const decodeMessage: (line: string) => Either.Either<SessionMessage, string> = (line) =>
+  decodeStateText(SessionMessageJson, line)
 
 interface LoadedFile {
   readonly messages: Array<SessionMessage>
@@ -121,17 +124,12 @@ export const readTranscript = (file: string): LoadedFile => {
   lines.forEach((line, i) => {
     if (line.trim().length === 0) return
     const last = i === lines.length - 1
-    let value: unknown
-    try {
-      value = JSON.parse(line)
-    } catch {
-      value = undefined
-    }
-    if (isMessage(value)) return void messages.push(value)
+    const message = decodeMessage(line)
+    if (Either.isRight(message)) return void messages.push(message.right)
     warnings.push(
       last
         ? `${file}: skipped a torn last line (${Buffer.byteLength(line)} bytes, a write that was cut short); the ${messages.length} message(s) before it are kept`
-        : `${file}: skipped line ${i + 1}, which is not a session message`
+        : `${file}: skipped line ${i + 1}, which is not a session message (${message.left}); the other lines are kept (remove that line while the Gateway is stopped to silence this)`
     )
   })
   return { messages, warnings, needsNewline: text.length > 0 && !text.endsWith("\n") }
@@ -180,7 +178,7 @@ export const make = Effect.gen(function* () {
 
   const append: SessionsService["append"] = (input) =>
     Effect.gen(function* () {
-      const message: SessionMessage = { ...input, id: input.id ?? randomUUID(), ts: Date.now() }
+      const message: SessionMessage = { ...input, id: input.id ?? randomUUID(), ts: yield* Clock.currentTimeMillis }
       if (dir !== undefined) {
         const file = fileFor(dir, message.sessionKey)
         const line = `${torn.delete(file) ? "\n" : ""}${JSON.stringify(message)}\n`

@@ -1,9 +1,16 @@
-/** The audit log's file: 0600 appends, rotation at its size limit, torn lines, symlinks. */
+/** The audit log's file: 0600 appends, rotation at its size limit, torn lines, symlinks, lines decoded with Schema, the Clock. */
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { describe, expect, it } from "vitest"
-import { makeFileAudit, parseAuditText, readAuditFiles, rotatedFile } from "../../../src/services/audit-log/AuditLog.js"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, TestClock } from "effect"
+import {
+  AuditLog,
+  makeFileAudit,
+  parseAuditText,
+  readAuditFiles,
+  rotatedFile
+} from "../../../src/services/audit-log/AuditLog.js"
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "oc-audit-"))
 const lines = (file: string) => fs.readFileSync(file, "utf8").split("\n").filter(Boolean)
@@ -73,4 +80,50 @@ describe("AuditLog file", () => {
     expect(() => a.record("auth.ok", {})).not.toThrow()
     expect(errors).toHaveLength(1)
   })
+})
+
+describe("AuditLog lines decoded with Schema", () => {
+  it("a wrong-typed field is named and its line skipped; fields of a newer version are ignored; a torn line skipped", () => {
+    const text = [
+      JSON.stringify({ ts: 1, event: "auth.ok", clientId: "cli" }),
+      JSON.stringify({ ts: "yesterday", event: "auth.fail", lockedOutMs: "long" }),
+      JSON.stringify({ ts: 3, event: "auth.fail", clientId: "x", severity: { level: 9 }, event2: [] }),
+      JSON.stringify({ ts: 4, event: "future.event", address: "10.0.0.1" }),
+      '{"ts":5,"event":"auth.o'
+    ].join("\n")
+    const skipped: Array<string> = []
+    const entries = parseAuditText(text, skipped)
+    expect(entries).toEqual([
+      { ts: 1, event: "auth.ok", clientId: "cli" },
+      { ts: 3, event: "auth.fail", clientId: "x" },
+      { ts: 4, event: "future.event", address: "10.0.0.1" }
+    ])
+    expect(skipped).toEqual([
+      "line 2: ts: expected number; lockedOutMs: expected number",
+      "line 5: is not valid JSON: it ends mid-value (cut short by a crash or a full disk?)"
+    ])
+  })
+
+  it("a tail decodes from the newest entry backwards, across rotated files, honouring since and limit", () => {
+    const dir = tmp()
+    const file = path.join(dir, "audit.jsonl")
+    fs.writeFileSync(rotatedFile(file, 1), [1, 2, 3].map((ts) => JSON.stringify({ ts, event: "auth.ok" })).join("\n"))
+    fs.writeFileSync(file, `${[4, 5].map((ts) => JSON.stringify({ ts, event: "auth.ok" })).join("\n")}\n{"ts":"bad"}\n`)
+    const audit = makeFileAudit(file, { keep: 1 })
+    expect(audit.tail({ limit: 3 }).map((e) => e.ts)).toEqual([3, 4, 5])
+    expect(audit.tail({ limit: 10, since: 2 }).map((e) => e.ts)).toEqual([2, 3, 4, 5])
+    expect(readAuditFiles(file, 1).map((e) => e.ts)).toEqual([1, 2, 3, 4, 5])
+    audit.close()
+  })
+
+  it.effect("entries are stamped by the Effect Clock", () =>
+    Effect.gen(function* () {
+      yield* TestClock.adjust(1_234)
+      const audit = yield* AuditLog
+      audit.record("gateway.start", { pid: 1 })
+      yield* TestClock.adjust(1)
+      audit.record("gateway.stop", { pid: 1 })
+      expect(audit.tail().map((e) => e.ts)).toEqual([1_234, 1_235])
+    }).pipe(Effect.provide(AuditLog.layerTest()))
+  )
 })

@@ -5,7 +5,7 @@
  *   gatewayServices(GatewayConfig.layerConfig({ gateway: { port: 0 } }), { exposure: TailscaleExposure.layerTest(...) })
  *
  * Flat: the service Tags (each with its `layer` / `layerTest`), their errors, and the composed
- * graph. Namespaced: the client (`GatewayClient`), the wire protocol (`Protocol`), SSH tunnels
+ * graph; `ProcessRunner.layerTest` scripts `tailscale` and `ssh` by argv for `TailscaleCli.layerProcesses`. Namespaced: the client (`GatewayClient`), the wire protocol (`Protocol`), SSH tunnels
  * (`Ssh`) and the agent's providers (`Agent`).
  */
 export { Auth, AuthFailure, type AuthService } from "./services/auth/Auth.js"
@@ -35,6 +35,13 @@ export { TailscaleCli, type TailscaleCliService, TailscaleError } from "./servic
 export { AgentError, AgentRuntime, type AgentRuntimeService } from "./services/agent/AgentRuntime.js"
 export { Sessions, type SessionMessage, type SessionsService, SessionWriteError } from "./services/sessions/Sessions.js"
 export { SshTunnel, SshTunnelError, type SshTunnelService } from "./services/ssh/SshTunnel.js"
+export {
+  exits,
+  type ProcessError,
+  ProcessRunner,
+  type ProcessRunnerService,
+  type ScriptedProcess
+} from "./platform/process-runner.js"
 export { GatewayLive, type GatewayOverrides, gatewayServices } from "./layers/index.js"
 export { type MethodContext, type MethodDef, RpcError } from "./services/gateway/rpc.js"
 

@@ -9,6 +9,7 @@ import {
   NodeInvokeParams,
   SendParams
 } from "../../../src/protocol/params.js"
+import type { ParamsOf } from "../../../src/protocol/methods.js"
 
 const errorOf = <A, I>(method: string, schema: Schema.Schema<A, I, never>, params: unknown) => {
   const r = paramsDecoder(method, schema)(params)
@@ -81,5 +82,17 @@ describe("method params", () => {
     expect(decoded).toEqual(
       Either.right({ nodeId: "n", command: "echo", params: { a: [1] }, idempotencyKey: "k", timeoutMs: 600_000 })
     )
+  })
+})
+
+describe("typed requests take their params from the same schemas", () => {
+  it("ParamsOf is what the server accepts (checked by the typecheck of the tests)", () => {
+    const send: ParamsOf<"chat.send"> = { message: "hi", idempotencyKey: "k" }
+    // @ts-expect-error: sessionKey is a string on the wire
+    const wrong: ParamsOf<"chat.send"> = { message: "hi", idempotencyKey: "k", sessionKey: 1 }
+    const invoke: ParamsOf<"node.invoke"> = { nodeId: "n", command: "echo", idempotencyKey: "k", params: [1] }
+    expect(Either.isRight(paramsDecoder("chat.send", AgentParams)(send))).toBe(true)
+    expect(Either.isLeft(paramsDecoder("chat.send", AgentParams)(wrong))).toBe(true)
+    expect(Either.isRight(paramsDecoder("node.invoke", NodeInvokeParams)(invoke))).toBe(true)
   })
 })

@@ -220,6 +220,8 @@ export const make = Effect.gen(function* () {
           return { ok: true, nodeId: node.nodeId, command, payload }
         })
     }),
+    // No params Schema: a node's answer is read field by field, so even a malformed one settles the
+    // operator's pending call at once (an error for it) instead of leaving it to time out.
     "node.invoke.result": {
       requires: "node",
       sync: (params, ctx) => {

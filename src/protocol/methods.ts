@@ -1,8 +1,22 @@
 /**
  * Typed RPC: method name -> params and result, shared by the server and the client. A method not
  * listed here is still callable (its params and result are `unknown`); list one when its shape is
- * part of the public API.
+ * part of the public API. Params of the methods whose requests the Gateway decodes with a Schema
+ * are that Schema's encoded side (params.ts): what a client sends is what the server accepts.
  */
+import type { Schema } from "effect"
+import type {
+  AgentParams,
+  AgentWaitParams,
+  BrowserRequestParams,
+  ChatAbortParams,
+  ChatHistoryParams,
+  NodeInvokeParams,
+  SendParams
+} from "./params.js"
+
+/** What a client sends for a params Schema (defaults make fields optional on this side). */
+type Wire<S extends Schema.Schema.Any> = Schema.Schema.Encoded<S>
 
 /** The `health` answer. */
 export interface HealthResult {
@@ -72,6 +86,15 @@ export interface GatewayMethods {
   readonly health: { readonly params: { readonly probe?: boolean } | void; readonly result: HealthResult }
   readonly status: { readonly params: void; readonly result: StatusResult }
   readonly "system-presence": { readonly params: void; readonly result: ReadonlyArray<PresenceEntry> }
+  /** Two-phase: an interim {status: "accepted", runId}, then the run's final answer. */
+  readonly agent: { readonly params: Wire<typeof AgentParams>; readonly result: unknown }
+  readonly "agent.wait": { readonly params: Wire<typeof AgentWaitParams>; readonly result: unknown }
+  readonly "chat.send": { readonly params: Wire<typeof AgentParams>; readonly result: unknown }
+  readonly "chat.history": { readonly params: Wire<typeof ChatHistoryParams> | void; readonly result: unknown }
+  readonly "chat.abort": { readonly params: Wire<typeof ChatAbortParams> | void; readonly result: unknown }
+  readonly send: { readonly params: Wire<typeof SendParams>; readonly result: unknown }
+  readonly "node.invoke": { readonly params: Wire<typeof NodeInvokeParams>; readonly result: unknown }
+  readonly "browser.request": { readonly params: Wire<typeof BrowserRequestParams>; readonly result: unknown }
 }
 
 export type MethodName = keyof GatewayMethods

@@ -7,63 +7,13 @@
 import { Effect, Layer, type Scope } from "effect"
 import { AgentRuntime, type AgentRuntimeService, type RunResult } from "./AgentRuntime.js"
 import { Gateway, type GatewayService } from "../gateway/Gateway.js"
-import {
-  invalidSessionKey,
-  type SessionMessage,
-  Sessions,
-  type SessionsService,
-  type SessionWriteError
-} from "../sessions/Sessions.js"
-import { isRecord } from "../../protocol/frames.js"
-import { IdempotencyCache, idempotencyKeyOf } from "../gateway/idempotency.js"
+import { type SessionMessage, Sessions, type SessionsService, type SessionWriteError } from "../sessions/Sessions.js"
+import { AgentParams, AgentWaitParams, ChatAbortParams, ChatHistoryParams, SendParams } from "../../protocol/params.js"
+import { IdempotencyCache } from "../gateway/idempotency.js"
 import { ourSessionKey } from "../sessions/keys.js"
-import { type MethodDef, RpcError } from "../gateway/rpc.js"
+import { defineMethod, type MethodDef, RpcError } from "../gateway/rpc.js"
 
-export const DEFAULT_SESSION_KEY = "main"
-const MAX_MESSAGE_CHARS = 200_000
-const MAX_WAIT_MS = 10 * 60_000
-
-const paramsOf = (method: string, params: unknown): Record<string, unknown> => {
-  if (params === undefined) return {}
-  if (!isRecord(params)) throw RpcError.invalidRequest(`${method}: params must be an object`)
-  return params
-}
-
-const textParam = (method: string, params: Record<string, unknown>, name: string): string => {
-  const v = params[name]
-  if (typeof v !== "string" || v.trim().length === 0)
-    throw RpcError.invalidRequest(`${method} needs params.${name} (a non-empty string)`)
-  if (v.length > MAX_MESSAGE_CHARS)
-    throw RpcError.invalidRequest(`${method}: params.${name} is longer than ${MAX_MESSAGE_CHARS} characters`)
-  return v
-}
-
-const sessionKeyParam = (
-  method: string,
-  params: Record<string, unknown>,
-  name = "sessionKey",
-  required = false
-): string => {
-  const v = params[name]
-  if (v === undefined && !required) return DEFAULT_SESSION_KEY
-  if (typeof v !== "string")
-    throw RpcError.invalidRequest(`${method} needs params.${name} (a session key such as "${DEFAULT_SESSION_KEY}")`)
-  const problem = invalidSessionKey(v)
-  if (problem !== undefined) throw RpcError.invalidRequest(`${method}: params.${name} ${problem}`)
-  return ourSessionKey(v)
-}
-
-const intParam = (params: Record<string, unknown>, name: string, fallback: number, max: number): number => {
-  const v = params[name]
-  if (v === undefined) return fallback
-  if (typeof v !== "number" || !Number.isInteger(v) || v < 0)
-    throw RpcError.invalidRequest(`params.${name} must be a non-negative integer`)
-  return Math.min(v, max)
-}
-
-/** Parses params synchronously; a thrown RpcError becomes the method's failure. */
-const parsed = <A>(f: () => A): Effect.Effect<A, RpcError> =>
-  Effect.try({ try: f, catch: (e) => (e instanceof RpcError ? e : RpcError.invalidRequest(String(e))) })
+export { DEFAULT_SESSION_KEY } from "../../protocol/params.js"
 
 const unavailable = (e: SessionWriteError) => RpcError.unavailable(e.message)
 
@@ -104,17 +54,11 @@ export const agentMethods = (
 ): Record<string, MethodDef> => {
   const idempotency = new IdempotencyCache()
 
-  const startRun = (method: string, params: unknown, onAccepted?: (runId: string) => void) =>
-    Effect.gen(function* () {
-      const { message, sessionKey, key } = yield* parsed(() => {
-        const p = paramsOf(method, params)
-        return {
-          message: textParam(method, p, "message"),
-          sessionKey: sessionKeyParam(method, p),
-          key: idempotencyKeyOf(method, p)
-        }
-      })
-      return yield* idempotency.once(
+  const startRun = (method: string, params: typeof AgentParams.Type, onAccepted?: (runId: string) => void) =>
+    Effect.suspend(() => {
+      const { message, idempotencyKey: key } = params
+      const sessionKey = ourSessionKey(params.sessionKey)
+      return idempotency.once(
         method,
         key,
         // OpenClaw's clients match chat events by run id, which they take to be their idempotencyKey.
@@ -133,8 +77,9 @@ export const agentMethods = (
     })
 
   return {
-    agent: {
+    agent: defineMethod({
       requires: "operator.write",
+      params: AgentParams,
       handler: (params, ctx) =>
         Effect.gen(function* () {
           const accept = (runId: string) => ctx.accept({ status: "accepted", runId, acceptedAt: Date.now() })
@@ -143,17 +88,12 @@ export const agentMethods = (
           if (!first) accept(handle.runId)
           return finalPayload(yield* Effect.promise(() => handle.done))
         })
-    },
-    "agent.wait": {
+    }),
+    "agent.wait": defineMethod({
       requires: "operator.read",
-      handler: (params) =>
+      params: AgentWaitParams,
+      handler: ({ runId, timeoutMs }) =>
         Effect.gen(function* () {
-          const { runId, timeoutMs } = yield* parsed(() => {
-            const p = paramsOf("agent.wait", params)
-            if (typeof p.runId !== "string" || p.runId.length === 0)
-              throw RpcError.invalidRequest("agent.wait needs params.runId (from agent or chat.send)")
-            return { runId: p.runId, timeoutMs: intParam(p, "timeoutMs", 30_000, MAX_WAIT_MS) }
-          })
           const run = runtime.run(runId)
           if (run === undefined) {
             return yield* Effect.fail(
@@ -167,9 +107,10 @@ export const agentMethods = (
           )
           return result === undefined ? { runId, status: "timeout" } : finalPayload(result)
         })
-    },
-    "chat.send": {
+    }),
+    "chat.send": defineMethod({
       requires: "operator.write",
+      params: AgentParams,
       handler: (params) =>
         Effect.map(startRun("chat.send", params), ({ value }) => ({
           runId: value.runId,
@@ -177,39 +118,31 @@ export const agentMethods = (
           sessionKey: value.sessionKey,
           messageId: value.userMessage.id
         }))
-    },
-    "chat.history": {
+    }),
+    "chat.history": defineMethod({
       requires: "operator.read",
+      params: ChatHistoryParams,
       sync: (params) => {
-        const p = paramsOf("chat.history", params)
-        const sessionKey = sessionKeyParam("chat.history", p)
-        const messages = sessions.history(sessionKey, intParam(p, "limit", 200, 1000)).map(chatMessage)
+        const sessionKey = ourSessionKey(params.sessionKey)
+        const messages = sessions.history(sessionKey, params.limit).map(chatMessage)
         return { sessionKey, messages, activeRunIds: runtime.activeRuns(sessionKey) }
       }
-    },
-    "chat.abort": {
+    }),
+    "chat.abort": defineMethod({
       requires: "operator.write",
+      params: ChatAbortParams,
       sync: (params) => {
-        const p = paramsOf("chat.abort", params)
-        const sessionKey = sessionKeyParam("chat.abort", p)
-        if (p.runId !== undefined && typeof p.runId !== "string")
-          throw RpcError.invalidRequest("chat.abort: params.runId must be a string")
-        const runIds = runtime.abort(sessionKey, p.runId as string | undefined)
+        const runIds = runtime.abort(ourSessionKey(params.sessionKey), params.runId)
         return { ok: true, aborted: runIds.length > 0, runIds }
       }
-    },
-    send: {
+    }),
+    send: defineMethod({
       requires: "operator.write",
+      params: SendParams,
       handler: (params) =>
         Effect.gen(function* () {
-          const { to, message, key } = yield* parsed(() => {
-            const p = paramsOf("send", params)
-            return {
-              to: sessionKeyParam("send", p, "to", true),
-              message: textParam("send", p, "message"),
-              key: idempotencyKeyOf("send", p)
-            }
-          })
+          const { message, idempotencyKey: key } = params
+          const to = ourSessionKey(params.to)
           const { value } = yield* idempotency.once(
             "send",
             key,
@@ -230,7 +163,7 @@ export const agentMethods = (
           )
           return value
         })
-    }
+    })
   }
 }
 

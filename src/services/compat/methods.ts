@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Schema } from "effect"
 import { isRecord } from "../../protocol/frames.js"
 import { AgentRuntime, type AgentRuntimeService } from "../agent/AgentRuntime.js"
 import { Gateway, type GatewayService } from "../gateway/Gateway.js"
@@ -15,7 +15,8 @@ import { GatewayConfig, type GatewaySettings } from "../config/GatewayConfig.js"
 import { LogBuffer, type LogBufferService } from "./LogBuffer.js"
 import { Sessions, type SessionsService } from "../sessions/Sessions.js"
 import { VERSION } from "../../version.js"
-import { type MethodDef, RpcError } from "../gateway/rpc.js"
+import { Count } from "../../protocol/params.js"
+import { defineMethod, type MethodDef, RpcError } from "../gateway/rpc.js"
 import { AGENT_ID, openclawSessionKey } from "../sessions/keys.js"
 import { sessionDefaults } from "../sessions/methods.js"
 
@@ -31,19 +32,13 @@ export const redactConfig = (value: unknown, key = ""): unknown => {
   return value
 }
 
-const paramsOf = (method: string, params: unknown): Record<string, unknown> => {
-  if (params === undefined || params === null) return {}
-  if (!isRecord(params)) throw RpcError.invalidRequest(`${method}: params must be an object`)
-  return params
-}
-
-const intParam = (p: Record<string, unknown>, name: string, fallback: number, max: number): number | undefined => {
-  const v = p[name]
-  if (v === undefined) return fallback
-  if (typeof v !== "number" || !Number.isInteger(v) || v < 0)
-    throw RpcError.invalidRequest(`params.${name} must be a non-negative integer`)
-  return Math.min(v, max)
-}
+const IdentityParams = Schema.Struct({ agentId: Schema.optionalWith(Schema.String, { exact: true }) })
+const LogsTailParams = Schema.Struct({
+  /** From the previous answer. */
+  cursor: Schema.optionalWith(Count(Number.MAX_SAFE_INTEGER), { exact: true }),
+  limit: Schema.optionalWith(Count(5_000), { exact: true, default: () => 200 }),
+  maxBytes: Schema.optionalWith(Count(1024 * 1024), { exact: true, default: () => 256 * 1024 })
+})
 
 const readConfigFile = (file: string): { exists: boolean; parsed: unknown } => {
   try {
@@ -84,17 +79,19 @@ export const compatMethods = (
       agents: [agentEntry(runtime)]
     })
   },
-  "agent.identity.get": {
+  "agent.identity.get": defineMethod({
     requires: "operator.read",
+    params: IdentityParams,
     sync: (params) => {
-      const p = paramsOf("agent.identity.get", params)
-      if (p.agentId !== undefined && p.agentId !== AGENT_ID)
-        throw RpcError.invalidRequest(
-          `unknown agent ${JSON.stringify(p.agentId)}: this Gateway has one agent, "${AGENT_ID}"`
-        )
+      // The client's id is not quoted back (error texts never reflect input).
+      if (params.agentId !== undefined && params.agentId !== AGENT_ID)
+        throw RpcError.invalidRequest(`unknown agent in params.agentId: this Gateway has one agent, "${AGENT_ID}"`, {
+          code: "UNKNOWN_AGENT",
+          field: "agentId"
+        })
       return { agentId: AGENT_ID, name: "Assistant", nameSource: "default", avatar: "A" }
     }
-  },
+  }),
   // This Gateway's agent never asks the operator questions: the list is empty (the TUI polls it).
   "question.list": { requires: "operator.read", sync: () => ({ questions: [] }) },
   "config.get": {
@@ -117,20 +114,11 @@ export const compatMethods = (
     }
   },
   // operator.read as in OpenClaw: its `openclaw logs` asks for no more. The lines never hold a secret.
-  "logs.tail": {
+  "logs.tail": defineMethod({
     requires: "operator.read",
-    sync: (params) => {
-      const p = paramsOf("logs.tail", params)
-      if (p.cursor !== undefined && (typeof p.cursor !== "number" || !Number.isInteger(p.cursor) || p.cursor < 0)) {
-        throw RpcError.invalidRequest(
-          "logs.tail: params.cursor must be a non-negative integer (from the previous answer)"
-        )
-      }
-      const r = logs.tail({
-        ...(p.cursor === undefined ? {} : { cursor: p.cursor as number }),
-        limit: intParam(p, "limit", 200, 5_000)!,
-        maxBytes: intParam(p, "maxBytes", 256 * 1024, 1024 * 1024)!
-      })
+    params: LogsTailParams,
+    sync: ({ cursor, limit, maxBytes }) => {
+      const r = logs.tail({ ...(cursor === undefined ? {} : { cursor }), limit, maxBytes })
       // Each line as OpenClaw's JSON log lines: time, message and _meta.logLevelName.
       const lines = r.lines.map((l) =>
         JSON.stringify({
@@ -148,7 +136,7 @@ export const compatMethods = (
         reset: r.reset
       }
     }
-  },
+  }),
   "system.info": {
     requires: "operator.read",
     sync: () => ({

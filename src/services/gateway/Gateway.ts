@@ -20,7 +20,7 @@ import { Presence, PRESENCE_MAX } from "./presence.js"
 import { quoted } from "../../protocol/client-text.js"
 import type { PresenceEntry } from "../../protocol/methods.js"
 import { loadServerTls, type ServerTls } from "./tls.js"
-import type { MethodDef } from "./rpc.js"
+import { compileMethod, type MethodDef } from "./rpc.js"
 import { eventFrame } from "../../protocol/frames.js"
 import { Auth } from "../auth/Auth.js"
 import { Binder, type Listeners } from "../binder/Binder.js"
@@ -250,7 +250,7 @@ export const make = Effect.gen(function* () {
     registerMethod: (name, def) =>
       Effect.acquireRelease(
         Effect.sync(() => {
-          methods.set(name, def)
+          methods.set(name, compileMethod(name, def))
           features = undefined
         }),
         () =>

@@ -3,7 +3,7 @@
  * Every failure closes only this socket, with the close code of shared/protocol.md.
  */
 import { randomUUID } from "node:crypto"
-import { Cause, Effect, Exit, Runtime } from "effect"
+import { Cause, Exit, Runtime } from "effect"
 import type WebSocket from "ws"
 import {
   CloseCode,
@@ -14,19 +14,17 @@ import {
   errorResponse,
   eventFrame,
   Limits,
-  LEGACY_PROTOCOL_VERSION,
   okResponse,
   decodeClientRequest,
-  PROTOCOL_VERSION,
   type Role
 } from "../../protocol/frames.js"
 import type { AuthGrant, AuthRequest, AuthService } from "../auth/Auth.js"
-import { decodeConnectParams } from "./connect-params.js"
-import { type DeviceVerdict, missingDevice, type VerifiedDevice, verifyDevice } from "../auth/device-auth.js"
+import type { VerifiedDevice } from "../auth/device-auth.js"
+import { type Admission, admit, type Admitted, checkConnect } from "./handshake.js"
 import type { ProxyHeaders } from "./http.js"
 import { type CallerInfo, type MethodDef, RpcError } from "./rpc.js"
 import { unknownMethodError } from "./unsupported-methods.js"
-import { type ConnectRefusal, connectRefusal, type RefusedConnect, refusalOf } from "./refusal.js"
+import { type ConnectRefusal, type RefusedConnect, refusalOf } from "./refusal.js"
 import { grantedScopes, hasScope } from "./scopes.js"
 import { quoted } from "../../protocol/client-text.js"
 
@@ -37,29 +35,8 @@ export { grantedScopes, hasScope } from "./scopes.js"
 /** Shared by every send, rather than a fresh options object per frame. */
 const TEXT_FRAME = { binary: false } as const
 
-/** Device checks a connect makes once its credential is known (a feature provides them: gateway/hooks.ts). */
-export interface ConnectionAdmission {
-  /** Checks a device token against the paired device (undefined: no pairing store). */
-  readonly checkDeviceToken: (deviceId: string, token: string) => Effect.Effect<boolean>
-  /**
-   * Decides whether an authenticated node may join: paired (returns a fresh device token unless
-   * it authenticated with one), or refused with NOT_PAIRED and a pending request.
-   */
-  readonly admitNode: (
-    conn: Connection,
-    device: VerifiedDevice,
-    authMethod: string
-  ) => Effect.Effect<{ readonly deviceToken?: string }, ConnectRefusal>
-  /**
-   * An operator that signed its connect with a device identity (a browser's WebCrypto key): after
-   * a shared-secret sign-in it is paired and gets a device token to use instead of the secret.
-   */
-  readonly admitOperatorDevice?: (
-    conn: Connection,
-    device: VerifiedDevice,
-    authMethod: string
-  ) => Effect.Effect<{ readonly deviceToken?: string }, ConnectRefusal>
-}
+/** Device checks a connect makes once its credential is known (handshake.ts; a feature provides them: gateway/hooks.ts). */
+export type ConnectionAdmission = Admission<Connection>
 
 export interface ConnectionHost extends ConnectionAdmission {
   readonly auth: AuthService
@@ -222,32 +199,9 @@ export class Connection {
   }
 
   private onConnect(id: string, rawParams: unknown): void {
-    const decoded = decodeConnectParams(rawParams)
-    if (!decoded.ok) {
-      return this.fail(
-        id,
-        { code: ErrorCode.invalidRequest, message: `invalid connect params: ${decoded.problem}` },
-        CloseCode.policy
-      )
-    }
-    const params = decoded.params
-    const role = params.role ?? "operator"
-    if (role !== "operator" && role !== "node") {
-      return this.fail(id, { code: ErrorCode.invalidRequest, message: "invalid role" }, CloseCode.policy)
-    }
-    const speaks = (v: number) => params.minProtocol <= v && v <= params.maxProtocol
-    const legacyOk = params.client.mode === "probe" || role === "node"
-    if (!speaks(PROTOCOL_VERSION) && !(legacyOk && speaks(LEGACY_PROTOCOL_VERSION))) {
-      return this.fail(
-        id,
-        {
-          code: ErrorCode.invalidRequest,
-          message: `protocol mismatch: this Gateway speaks protocol ${PROTOCOL_VERSION}, the client offered ${params.minProtocol}-${params.maxProtocol}`,
-          details: { code: "PROTOCOL_MISMATCH", expectedProtocol: PROTOCOL_VERSION }
-        },
-        CloseCode.protocolMismatch
-      )
-    }
+    const checked = checkConnect(rawParams)
+    if (!checked.ok) return this.fail(id, checked.error, checked.closeCode)
+    const { params, role } = checked
     const request: AuthRequest = {
       credentials: params.auth,
       clientMode: params.client.mode,
@@ -272,62 +226,12 @@ export class Connection {
         Exit.mapBoth(decided, { onFailure: refusalOf, onSuccess: (grant) => ({ grant, issued: {} }) })
       )
     }
-    const host = this.host
-    const nonce = this.nonce
-    // A generator function has no lexical `this`.
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
-    const conn = this
-    const admission = Effect.gen(function* () {
-      let device: VerifiedDevice | undefined
-      // A signed identity is verified first (its device token is looked up by its id); a node
-      // without one hears about its credential first, then that it needs an identity.
-      const refuseDevice = (verdict: Extract<DeviceVerdict, { ok: false }>) =>
-        Effect.fail(
-          connectRefusal({ code: ErrorCode.invalidRequest, message: verdict.message, details: { code: verdict.code } })
-        )
-      if (params.device !== undefined) {
-        const verdict = verifyDevice(params, role, nonce, Date.now())
-        if (!verdict.ok) return yield* refuseDevice(verdict)
-        device = verdict.device
-        // Known before the credential check, so a refusal can say which (verified) device it was.
-        conn.device = device
-      }
-      const offeredDeviceToken = params.auth?.deviceToken
-      const deviceToken =
-        device !== undefined && offeredDeviceToken !== undefined && offeredDeviceToken.length > 0
-          ? (yield* host.checkDeviceToken(device.deviceId, offeredDeviceToken))
-            ? ("valid" as const)
-            : ("invalid" as const)
-          : undefined
-      const grant = yield* host.auth
-        .authenticate({ ...request, ...(deviceToken === undefined ? {} : { deviceToken }) })
-        .pipe(Effect.mapError(refusalOf))
-      if (role === "node" && device === undefined) return yield* refuseDevice(missingDevice)
-      conn.client = params.client
-      conn.device = device
-      conn.caps = params.caps ?? []
-      conn.commands = params.commands ?? []
-      const issued =
-        device === undefined
-          ? {}
-          : role === "node"
-            ? yield* host.admitNode(conn, device, grant.method)
-            : host.admitOperatorDevice === undefined
-              ? {}
-              : yield* host.admitOperatorDevice(conn, device, grant.method)
-      return { grant, issued }
-    })
-    Runtime.runCallback(this.host.runtime)(admission, {
+    Runtime.runCallback(this.host.runtime)(admit(this.host, this, params, role, request, this.nonce), {
       onExit: (exit) => this.guarded("connect", id, () => this.onAdmitted(id, params, role, exit))
     })
   }
 
-  private onAdmitted(
-    id: string,
-    params: ConnectParams,
-    role: Role,
-    exit: Exit.Exit<{ readonly grant: AuthGrant; readonly issued: { readonly deviceToken?: string } }, ConnectRefusal>
-  ): void {
+  private onAdmitted(id: string, params: ConnectParams, role: Role, exit: Exit.Exit<Admitted, ConnectRefusal>): void {
     if (this.state !== "handshake") return
     if (Exit.isFailure(exit)) {
       const failure = Cause.failureOption(exit.cause)

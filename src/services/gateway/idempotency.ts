@@ -58,15 +58,3 @@ export class IdempotencyCache {
     }
   }
 }
-
-/** params.idempotencyKey, required: a non-empty string of at most 200 characters. */
-export const idempotencyKeyOf = (method: string, params: Record<string, unknown>): string => {
-  const key = params.idempotencyKey
-  if (typeof key !== "string" || key.trim().length === 0 || key.length > 200) {
-    throw RpcError.invalidRequest(
-      `${method} needs params.idempotencyKey: a unique string (at most 200 characters) per request; a retry with the same key within 5 minutes returns the first result instead of acting twice`,
-      { code: "IDEMPOTENCY_KEY_REQUIRED" }
-    )
-  }
-  return key
-}

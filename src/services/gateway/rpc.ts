@@ -1,6 +1,7 @@
-/** What a Gateway method is: its required scope (or role), and a handler that is an Effect. */
-import { Data, type Effect } from "effect"
+/** What a Gateway method is: its required scope (or role), its params' Schema, and a handler that is an Effect. */
+import { Data, Effect, Either, type Schema } from "effect"
 import { type ErrorShape, ErrorCode, type Role } from "../../protocol/frames.js"
+import { paramsDecoder } from "./params.js"
 
 /** An error a method answers with; it goes over the wire as the response's `error`. */
 export class RpcError extends Data.TaggedError("RpcError")<{ readonly shape: ErrorShape }> {
@@ -35,11 +36,48 @@ export interface MethodContext {
 /**
  * A method: an Effect handler, or for cheap synchronous answers (health, status) a plain
  * function, which skips starting a fiber on the hottest path; it may throw an RpcError.
+ * With a `params` Schema the handler gets the decoded params; a request whose params do not
+ * decode is answered INVALID_REQUEST naming the field (params.ts), and the handler never runs.
+ * Without one (health, status) the params go to the handler as they came, at no cost.
  */
-export type MethodDef = {
+export type MethodDef<P = unknown> = {
   /** An operator scope, or "node" for methods only node hosts may call. */
   readonly requires: OperatorScope | "node"
+  /** Any Schema in an untyped def (P unknown), as a registry holds them; defineMethod types the handler by it. */
+  readonly params?: Schema.Schema<unknown extends P ? any : P, any, never>
 } & (
-  | { readonly handler: (params: unknown, ctx: MethodContext) => Effect.Effect<unknown, RpcError> }
-  | { readonly sync: (params: unknown, ctx: MethodContext) => unknown }
+  | { readonly handler: (params: P, ctx: MethodContext) => Effect.Effect<unknown, RpcError> }
+  | { readonly sync: (params: P, ctx: MethodContext) => unknown }
 )
+
+/** A method whose handler's params are typed by its `params` Schema (a registry holds them as MethodDef). */
+export const defineMethod = <P>(def: MethodDef<P> & { readonly params: Schema.Schema<P, any, never> }): MethodDef =>
+  def as unknown as MethodDef
+
+/**
+ * The method as the registry keeps it: with a params Schema, its decoder is compiled once here and
+ * runs before the handler (the dispatcher then calls every method alike); without one, the def itself.
+ */
+export const compileMethod = (name: string, def: MethodDef): MethodDef => {
+  if (def.params === undefined) return def
+  const decode = paramsDecoder(name, def.params)
+  if ("sync" in def) {
+    const sync = def.sync
+    return {
+      requires: def.requires,
+      sync: (params, ctx) => {
+        const decoded = decode(params)
+        if (Either.isLeft(decoded)) throw new RpcError({ shape: decoded.left })
+        return sync(decoded.right, ctx)
+      }
+    }
+  }
+  const handler = def.handler
+  return {
+    requires: def.requires,
+    handler: (params, ctx) => {
+      const decoded = decode(params)
+      return Either.isLeft(decoded) ? Effect.fail(new RpcError({ shape: decoded.left })) : handler(decoded.right, ctx)
+    }
+  }
+}

@@ -14,7 +14,7 @@ import { GatewayConfig } from "../config/GatewayConfig.js"
 import { Pairing, type PairedDevice, surfaceBeyond } from "../pairing/Pairing.js"
 
 export const DEFAULT_INVOKE_TIMEOUT_MS = 30_000
-export const MAX_INVOKE_TIMEOUT_MS = 10 * 60_000
+export { MAX_INVOKE_TIMEOUT_MS } from "../../protocol/params.js"
 export const BROWSER_COMMAND = "browser.proxy"
 /** While a node runs a call, it is pinged this often, and dropped after this many unanswered pings in a row. */
 export const BUSY_PING_MS = 2_000

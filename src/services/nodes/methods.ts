@@ -3,27 +3,19 @@
  * node.invoke.result and node.event, the operator's pairing methods (node.pair.*, device.pair.*),
  * and browser.request routed to a browser-capable node (gateway.nodes.browser).
  */
-import { Effect, Exit, Layer } from "effect"
+import { Effect, Exit, Layer, Schema } from "effect"
 import { hasScope } from "../gateway/connection.js"
 import { IdempotencyCache } from "../gateway/idempotency.js"
-import { type MethodDef, RpcError } from "../gateway/rpc.js"
+import { defineMethod, type MethodDef, RpcError } from "../gateway/rpc.js"
 import { Gateway } from "../gateway/Gateway.js"
 import { canPair, pendingView } from "../pairing/admission.js"
 import { ErrorCode, isRecord } from "../../protocol/frames.js"
 import { decodeJson, MAX_JSON_DEPTH } from "../../protocol/json-guard.js"
+import { BrowserRequestParams, NodeInvokeParams, NonEmptyString } from "../../protocol/params.js"
 import { GatewayConfig } from "../config/GatewayConfig.js"
 import { Pairing, type PairingError } from "../pairing/Pairing.js"
 import { browserAnswer } from "./browser-files.js"
-import {
-  BROWSER_COMMAND,
-  forbidden,
-  invalid,
-  isNode,
-  MAX_INVOKE_TIMEOUT_MS,
-  NodeLinks,
-  Nodes,
-  unavailable
-} from "./Nodes.js"
+import { BROWSER_COMMAND, forbidden, invalid, isNode, NodeLinks, Nodes, unavailable } from "./Nodes.js"
 
 const fromPairing = (e: PairingError) =>
   e.code === "APPROVAL_NOT_FOUND"
@@ -41,20 +33,13 @@ const ADMIN_ONLY_NODE_COMMANDS = new Set(["browser.proxy", "browser.proxy.upload
 export const isAdminOnlyNodeCommand = (command: string) =>
   ADMIN_ONLY_NODE_COMMANDS.has(command) || command.startsWith("browser.")
 
-const need = (params: unknown, key: string, method: string) =>
-  Effect.suspend(() => {
-    const v = str(params, key)
-    return v === undefined
-      ? Effect.fail(invalid("INVALID_PARAMS", `${method} needs params.${key} (a non-empty string)`))
-      : Effect.succeed(v)
-  })
-
-const timeoutOf = (params: unknown): number | undefined => {
-  const v = isRecord(params) ? params.timeoutMs : undefined
-  return typeof v === "number" && Number.isFinite(v) && v > 0
-    ? Math.min(Math.floor(v), MAX_INVOKE_TIMEOUT_MS)
-    : undefined
-}
+const RequestIdParams = Schema.Struct({ requestId: NonEmptyString })
+const NodeIdParams = Schema.Struct({ nodeId: NonEmptyString })
+/** A node by either name (OpenClaw's clients say nodeId, device screens deviceId). */
+const NodeRefParams = Schema.Struct({
+  nodeId: Schema.optionalWith(NonEmptyString, { exact: true }),
+  deviceId: Schema.optionalWith(NonEmptyString, { exact: true })
+})
 
 export const make = Effect.gen(function* () {
   const gateway = yield* Gateway
@@ -90,11 +75,11 @@ export const make = Effect.gen(function* () {
     }
   })
 
-  const approve: MethodDef = {
+  const approve = defineMethod({
     requires: "operator.pairing",
-    handler: (params) =>
+    params: RequestIdParams,
+    handler: ({ requestId }) =>
       Effect.gen(function* () {
-        const requestId = yield* need(params, "requestId", "approve")
         const { device, request } = yield* Effect.mapError(pairing.approve(requestId), fromPairing)
         resolved(requestId, device.deviceId, "approved")
         return {
@@ -109,29 +94,31 @@ export const make = Effect.gen(function* () {
           ...(request.upgrade === undefined ? {} : { upgrade: request.upgrade })
         }
       })
-  }
-  const reject: MethodDef = {
+  })
+  const reject = defineMethod({
     requires: "operator.pairing",
-    handler: (params) =>
+    params: RequestIdParams,
+    handler: ({ requestId }) =>
       Effect.gen(function* () {
-        const requestId = yield* need(params, "requestId", "reject")
         const request = yield* Effect.mapError(pairing.reject(requestId), fromPairing)
         resolved(requestId, request.deviceId, "rejected")
         return { requestId, nodeId: request.deviceId, deviceId: request.deviceId, decision: "rejected" }
       })
-  }
-  const remove: MethodDef = {
+  })
+  const remove = defineMethod({
     requires: "operator.pairing",
+    params: NodeRefParams,
     handler: (params) =>
       Effect.gen(function* () {
-        const ref = str(params, "nodeId") ?? str(params, "deviceId")
-        if (ref === undefined) return yield* invalid("INVALID_PARAMS", "remove needs params.nodeId")
+        const ref = params.nodeId ?? params.deviceId
+        if (ref === undefined)
+          return yield* invalid("INVALID_PARAMS", "node.remove needs params.nodeId (a non-empty string)")
         const node = yield* resolveNode(ref)
         const device = yield* Effect.mapError(pairing.remove(node.nodeId), fromPairing)
         links.disconnect(node.nodeId, "node removed: pairing revoked")
         return { nodeId: device.deviceId, deviceId: device.deviceId, removed: true }
       })
-  }
+  })
   const list: MethodDef = { requires: "operator.pairing", handler: () => pairList }
 
   const pickBrowserNode = Effect.gen(function* () {
@@ -198,18 +185,18 @@ export const make = Effect.gen(function* () {
       requires: "operator.read",
       handler: () => Effect.map(nodes.list, (list) => ({ ts: Date.now(), nodes: list }))
     },
-    "node.describe": {
+    "node.describe": defineMethod({
       requires: "operator.read",
-      handler: (params) => Effect.flatMap(need(params, "nodeId", "node.describe"), resolveNode)
-    },
+      params: NodeIdParams,
+      handler: ({ nodeId }) => resolveNode(nodeId)
+    }),
     // Commands run on another machine (a browser, or an OpenClaw node's system.run): admin only.
     // operator.write as in OpenClaw; the browser and the commands OpenClaw keeps for admins need operator.admin.
-    "node.invoke": {
+    "node.invoke": defineMethod({
       requires: "operator.write",
-      handler: (params, ctx) =>
+      params: NodeInvokeParams,
+      handler: ({ nodeId: ref, command, params: args, timeoutMs, idempotencyKey: key }, ctx) =>
         Effect.gen(function* () {
-          const ref = yield* need(params, "nodeId", "node.invoke")
-          const command = yield* need(params, "command", "node.invoke")
           if (isAdminOnlyNodeCommand(command) && !hasScope(ctx.caller.scopes, "operator.admin")) {
             return yield* Effect.fail(
               new RpcError({
@@ -223,18 +210,18 @@ export const make = Effect.gen(function* () {
           }
           // The browser reached directly is still browser control: same Funnel gate as browser.request.
           if (command.startsWith("browser.")) yield* funnelGate(ctx.caller)
-          const key = yield* need(params, "idempotencyKey", "node.invoke")
           const node = yield* resolveNode(ref)
-          const args = isRecord(params) ? params.params : undefined
           // Keys are scoped to the node and command, so one caller's key never answers for another call.
           const { value: payload } = yield* idempotency.once(
             "node.invoke",
             `${node.nodeId}\u0000${command}\u0000${key}`,
-            nodes.invoke(node.nodeId, command, args, timeoutOf(params))
+            nodes.invoke(node.nodeId, command, args, timeoutMs)
           )
           return { ok: true, nodeId: node.nodeId, command, payload }
         })
-    },
+    }),
+    // No params Schema: a node's answer is read field by field, so even a malformed one settles the
+    // operator's pending call at once (an error for it) instead of leaving it to time out.
     "node.invoke.result": {
       requires: "node",
       sync: (params, ctx) => {
@@ -295,23 +282,14 @@ export const make = Effect.gen(function* () {
     "node.remove": remove,
     "device.pair.approve": approve,
     "device.pair.reject": reject,
-    "browser.request": {
+    "browser.request": defineMethod({
       requires: "operator.admin",
-      handler: (params, ctx) =>
+      params: BrowserRequestParams,
+      handler: ({ method, path, query, body, timeoutMs }, ctx) =>
         Effect.gen(function* () {
           yield* funnelGate(ctx.caller)
-          const method = str(params, "method") ?? "GET"
-          if (!["GET", "POST", "DELETE"].includes(method))
-            return yield* invalid("INVALID_PARAMS", `browser.request method must be GET, POST or DELETE, got ${method}`)
-          const path = yield* need(params, "path", "browser.request")
           const nodeId = yield* pickBrowserNode
-          const p = params as { query?: unknown; body?: unknown }
-          const reply = yield* nodes.invoke(
-            nodeId,
-            BROWSER_COMMAND,
-            { method, path, query: p.query, body: p.body },
-            timeoutOf(params)
-          )
+          const reply = yield* nodes.invoke(nodeId, BROWSER_COMMAND, { method, path, query, body }, timeoutMs)
           // Node hosts (ours and OpenClaw's) answer browser.proxy with the envelope {result, files?}.
           if (!isRecord(reply) || !("result" in reply)) return reply
           return yield* Effect.try({
@@ -324,7 +302,7 @@ export const make = Effect.gen(function* () {
                   )
           })
         })
-    }
+    })
   }
   for (const [name, def] of Object.entries(methods)) yield* gateway.registerMethod(name, def)
 })

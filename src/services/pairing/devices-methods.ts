@@ -4,15 +4,16 @@
  * and the audit log's tail. Registers device.pair.list / device.pair.remove / device.token.revoke /
  * device.rename / audit.tail, and writes pairing changes and device activity to the audit log.
  */
-import { Context, Effect, Layer } from "effect"
-import { CloseCode, ErrorCode, isRecord } from "../../protocol/frames.js"
+import { Context, Effect, Layer, Schema } from "effect"
+import { CloseCode, ErrorCode } from "../../protocol/frames.js"
+import { NonEmptyString, ParamProblem, type ParamProblemAnnotation } from "../../protocol/params.js"
 import { AuditLog, type AuditEntry, type AuditEvent } from "../audit-log/AuditLog.js"
 import { Gateway } from "../gateway/Gateway.js"
 import { canPair, pendingView } from "./admission.js"
 import { Pairing, type PairedDevice, type PairingError, type PairingEvent } from "./Pairing.js"
 import type { Connection } from "../gateway/connection.js"
 import { hasScope } from "../gateway/connection.js"
-import { type MethodContext, type MethodDef, RpcError } from "../gateway/rpc.js"
+import { defineMethod, type MethodContext, type MethodDef, RpcError } from "../gateway/rpc.js"
 
 const invalid = (code: string, message: string) =>
   new RpcError({ shape: { code: ErrorCode.invalidRequest, message, details: { code } } })
@@ -51,10 +52,31 @@ const PAIRING_AUDIT: Record<PairingEvent["type"], AuditEvent> = {
   removed: "device.removed"
 }
 
-const stringParam = (params: unknown, key: string): string | undefined => {
-  const v = isRecord(params) ? params[key] : undefined
-  return typeof v === "string" && v.length > 0 ? v : undefined
-}
+/** A paired device by id, unique id prefix (4+ characters) or display name; nodeId is the same thing. */
+const DeviceRefParams = Schema.Struct({
+  deviceId: Schema.optionalWith(NonEmptyString, { exact: true }),
+  nodeId: Schema.optionalWith(NonEmptyString, { exact: true })
+})
+type DeviceRef = typeof DeviceRefParams.Type
+const DisplayName = Schema.String.pipe(
+  Schema.filter((s) => {
+    const name = s.trim()
+    return name.length > 0 && name.length <= MAX_NAME && !/[\u0000-\u001f\u007f]/.test(name)
+  }),
+  Schema.annotations({
+    [ParamProblem]: {
+      code: "INVALID_PARAMS",
+      message: (method: string) =>
+        `${method} needs params.displayName: 1 to ${MAX_NAME} characters, no control characters`
+    } satisfies ParamProblemAnnotation
+  })
+)
+const RenameParams = Schema.Struct({ ...DeviceRefParams.fields, displayName: DisplayName })
+const Finite = Schema.Number.pipe(Schema.filter((n) => Number.isFinite(n), { description: "a number" }))
+const AuditTailParams = Schema.Struct({
+  limit: Schema.optionalWith(Finite, { exact: true, default: () => 200 }),
+  since: Schema.optionalWith(Finite, { exact: true })
+})
 
 export const make = Effect.gen(function* () {
   const gateway = yield* Gateway
@@ -128,9 +150,9 @@ export const make = Effect.gen(function* () {
   }))
 
   /** A paired device by id, unique id prefix (4+ characters) or display name (any case). */
-  const resolve = (params: unknown, method: string) =>
+  const resolve = (params: DeviceRef, method: string) =>
     Effect.gen(function* () {
-      const ref = stringParam(params, "deviceId") ?? stringParam(params, "nodeId")
+      const ref = params.deviceId ?? params.nodeId
       if (ref === undefined)
         return yield* invalid(
           "INVALID_PARAMS",
@@ -171,7 +193,7 @@ export const make = Effect.gen(function* () {
 
   /** Revoke or remove: the store change (its audit entry names the caller and the connections cut), then the cut. */
   const cut = (
-    params: unknown,
+    params: DeviceRef,
     ctx: MethodContext,
     method: string,
     change: (d: PairedDevice) => Effect.Effect<PairedDevice, PairingError>,
@@ -191,8 +213,9 @@ export const make = Effect.gen(function* () {
 
   const methods: Record<string, MethodDef> = {
     "device.pair.list": { requires: "operator.pairing", handler: () => list },
-    "device.token.revoke": {
+    "device.token.revoke": defineMethod({
       requires: "operator.pairing",
+      params: DeviceRefParams,
       handler: (params, ctx) =>
         Effect.map(
           cut(
@@ -210,9 +233,10 @@ export const make = Effect.gen(function* () {
             closed
           })
         )
-    },
-    "device.pair.remove": {
+    }),
+    "device.pair.remove": defineMethod({
       requires: "operator.pairing",
+      params: DeviceRefParams,
       handler: (params, ctx) =>
         Effect.map(
           cut(
@@ -236,39 +260,31 @@ export const make = Effect.gen(function* () {
             }
           }
         )
-    },
-    "device.rename": {
+    }),
+    "device.rename": defineMethod({
       requires: "operator.pairing",
+      params: RenameParams,
       handler: (params) =>
         Effect.gen(function* () {
           const device = yield* resolve(params, "device.rename")
-          const name = stringParam(params, "displayName")?.trim()
-          if (name === undefined || name.length === 0 || name.length > MAX_NAME || /[\u0000-\u001f\u007f]/.test(name)) {
-            return yield* invalid(
-              "INVALID_PARAMS",
-              `device.rename needs params.displayName: 1 to ${MAX_NAME} characters, no control characters`
-            )
-          }
-          const renamed = yield* Effect.mapError(pairing.rename(device.deviceId, name), fromPairing)
+          const renamed = yield* Effect.mapError(
+            pairing.rename(device.deviceId, params.displayName.trim()),
+            fromPairing
+          )
           return view(renamed)
         })
-    },
-    "audit.tail": {
+    }),
+    "audit.tail": defineMethod({
       requires: "operator.admin",
+      params: AuditTailParams,
       handler: (params) =>
         Effect.sync(() => {
-          const limit =
-            isRecord(params) && typeof params.limit === "number" && Number.isFinite(params.limit)
-              ? Math.max(1, Math.min(MAX_TAIL, Math.floor(params.limit)))
-              : 200
-          const since =
-            isRecord(params) && typeof params.since === "number" && Number.isFinite(params.since)
-              ? params.since
-              : undefined
+          const limit = Math.max(1, Math.min(MAX_TAIL, Math.floor(params.limit)))
+          const since = params.since
           const entries: ReadonlyArray<AuditEntry> = audit.tail({ limit, ...(since === undefined ? {} : { since }) })
           return { file: audit.file, entries }
         })
-    }
+    })
   }
   for (const [name, def] of Object.entries(methods)) yield* gateway.registerMethod(name, def)
   return { list }

@@ -53,19 +53,8 @@ export interface SessionsService {
   readonly onAppend: (listener: (message: SessionMessage) => void) => () => void
 }
 
-export const MAX_SESSION_KEY_LENGTH = 200
-
-/** A sessionKey: 1-200 printable characters of valid Unicode (it becomes a file name, percent-encoded). */
-export const invalidSessionKey = (key: string): string | undefined =>
-  key.length === 0
-    ? "is empty"
-    : key.length > MAX_SESSION_KEY_LENGTH
-      ? `is longer than ${MAX_SESSION_KEY_LENGTH} characters`
-      : /[\u0000-\u001f\u007f]/.test(key)
-        ? "contains control characters"
-        : !(key as unknown as { isWellFormed(): boolean }).isWellFormed()
-          ? "contains an unpaired UTF-16 surrogate (not valid Unicode text)"
-          : undefined
+// The rules are the wire's (session keys arrive in method params): src/protocol/params.ts.
+export { invalidSessionKey, MAX_SESSION_KEY_LENGTH } from "../../protocol/params.js"
 
 /** Longest percent-encoded key used as a file name as it is (file names stop at 255 bytes). */
 const MAX_PLAIN_NAME = 200

@@ -3,40 +3,24 @@
  * `defaults`, sessions.describe, chat.startup, and sessions.subscribe/unsubscribe (subscribers hear
  * `sessions.changed` whenever a session gets a message). Our single agent is OpenClaw's `main`.
  */
-import { Effect, Layer, type Scope } from "effect"
+import { Effect, Layer, Schema, type Scope } from "effect"
 import { AgentRuntime, type AgentRuntimeService } from "../agent/AgentRuntime.js"
 import type { Connection } from "../gateway/connection.js"
 import { Gateway, type GatewayService } from "../gateway/Gateway.js"
-import { invalidSessionKey, Sessions, type SessionsService, type SessionSummary } from "./Sessions.js"
-import { isRecord } from "../../protocol/frames.js"
-import { chatMessage, DEFAULT_SESSION_KEY } from "../agent/methods.js"
-import { type MethodDef, RpcError } from "../gateway/rpc.js"
+import { Sessions, type SessionsService, type SessionSummary } from "./Sessions.js"
+import { Count, DEFAULT_SESSION_KEY, SessionKey } from "../../protocol/params.js"
+import { chatMessage } from "../agent/methods.js"
+import { defineMethod, type MethodDef } from "../gateway/rpc.js"
 import { AGENT_ID, ourSessionKey } from "./keys.js"
 
-const paramsOf = (method: string, params: unknown): Record<string, unknown> => {
-  if (params === undefined || params === null) return {}
-  if (!isRecord(params)) throw RpcError.invalidRequest(`${method}: params must be an object`)
-  return params
-}
-
-/** A session key from params[name] in either form (`main` or `agent:main:main`), as ours. */
-const keyParam = (method: string, p: Record<string, unknown>, name: string, fallback?: string): string => {
-  const v = p[name]
-  if (v === undefined && fallback !== undefined) return fallback
-  if (typeof v !== "string")
-    throw RpcError.invalidRequest(`${method} needs params.${name} (a session key such as "${DEFAULT_SESSION_KEY}")`)
-  const problem = invalidSessionKey(v)
-  if (problem !== undefined) throw RpcError.invalidRequest(`${method}: params.${name} ${problem}`)
-  return ourSessionKey(v)
-}
-
-const limitParam = (p: Record<string, unknown>, fallback: number, max: number): number => {
-  const v = p.limit
-  if (v === undefined) return fallback
-  if (typeof v !== "number" || !Number.isInteger(v) || v < 0)
-    throw RpcError.invalidRequest("params.limit must be a non-negative integer")
-  return Math.min(v, max)
-}
+const NoParams = Schema.Struct({})
+const KeyParams = Schema.Struct({ key: SessionKey })
+/** Any object: sessions.subscribe answers with the list when the client asked with params. */
+const AnyParams = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+const StartupParams = Schema.Struct({
+  sessionKey: Schema.optionalWith(SessionKey, { exact: true }),
+  limit: Schema.optionalWith(Count(1000), { exact: true, default: () => 200 })
+})
 
 /** The runtime facts OpenClaw's clients show next to a session: provider, model, no thinking levels. */
 export const sessionDefaults = (runtime: AgentRuntimeService) => ({
@@ -102,67 +86,66 @@ export const sessionMethods = (
   const subscribe = (ctx: { caller: { connId: string } }) => void subscribers.add(ctx.caller.connId)
 
   return {
-    "sessions.list": { requires: "operator.read", sync: (params) => (paramsOf("sessions.list", params), list()) },
-    "sessions.subscribe": {
+    "sessions.list": defineMethod({ requires: "operator.read", params: NoParams, sync: list }),
+    "sessions.subscribe": defineMethod({
       requires: "operator.read",
+      params: AnyParams,
       sync: (params, ctx) => {
-        const p = paramsOf("sessions.subscribe", params)
         subscribe(ctx)
-        return Object.keys(p).length === 0 ? { subscribed: true } : { subscribed: true, list: list() }
+        return Object.keys(params).length === 0 ? { subscribed: true } : { subscribed: true, list: list() }
       }
-    },
-    "sessions.unsubscribe": {
+    }),
+    "sessions.unsubscribe": defineMethod({
       requires: "operator.read",
-      sync: (params, ctx) => {
-        paramsOf("sessions.unsubscribe", params)
+      params: NoParams,
+      sync: (_params, ctx) => {
         subscribers.delete(ctx.caller.connId)
         return { subscribed: false }
       }
-    },
+    }),
     // Session events already reach every operator; this records the interest and answers as OpenClaw does.
-    "sessions.messages.subscribe": {
+    "sessions.messages.subscribe": defineMethod({
       requires: "operator.read",
+      params: KeyParams,
       sync: (params, ctx) => {
-        const key = keyParam("sessions.messages.subscribe", paramsOf("sessions.messages.subscribe", params), "key")
         subscribe(ctx)
-        return { subscribed: true, key }
+        return { subscribed: true, key: ourSessionKey(params.key) }
       }
-    },
-    "sessions.messages.unsubscribe": {
+    }),
+    "sessions.messages.unsubscribe": defineMethod({
       requires: "operator.read",
-      sync: (params) => ({
-        subscribed: false,
-        key: keyParam("sessions.messages.unsubscribe", paramsOf("sessions.messages.unsubscribe", params), "key")
-      })
-    },
-    "sessions.describe": {
+      params: KeyParams,
+      sync: (params) => ({ subscribed: false, key: ourSessionKey(params.key) })
+    }),
+    "sessions.describe": defineMethod({
       requires: "operator.read",
+      params: KeyParams,
       sync: (params) => {
-        const key = keyParam("sessions.describe", paramsOf("sessions.describe", params), "key")
+        const key = ourSessionKey(params.key)
         const row = rowFor(key) ?? (key === DEFAULT_SESSION_KEY ? sessionRow(runtime, emptySummary(key)) : undefined)
         return { session: row ?? null }
       }
-    },
-    "chat.startup": {
+    }),
+    "chat.startup": defineMethod({
       requires: "operator.read",
+      params: StartupParams,
       sync: (params, ctx) => {
-        const p = paramsOf("chat.startup", params)
-        const requested = typeof p.sessionKey === "string" ? p.sessionKey : DEFAULT_SESSION_KEY
-        const key = keyParam("chat.startup", p, "sessionKey", DEFAULT_SESSION_KEY)
+        const requested = params.sessionKey ?? DEFAULT_SESSION_KEY
+        const key = ourSessionKey(requested)
         subscribe(ctx)
         const sessionInfo = rowFor(key) ?? sessionRow(runtime, emptySummary(key))
         return {
           sessionKey: requested,
           sessionId: key,
-          messages: sessions.history(key, limitParam(p, 200, 1000)).map(chatMessage),
+          messages: sessions.history(key, params.limit).map(chatMessage),
           defaults: sessionDefaults(runtime),
           sessionInfo,
           thinkingLevel: "off",
           verboseLevel: "off",
-          ...(p.sessionKey === undefined ? { resolution: { ok: true, key: requested, agentId: AGENT_ID } } : {})
+          ...(params.sessionKey === undefined ? { resolution: { ok: true, key: requested, agentId: AGENT_ID } } : {})
         }
       }
-    }
+    })
   }
 }
 

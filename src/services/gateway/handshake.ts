@@ -1,0 +1,148 @@
+/**
+ * The connect request, once per connection: its params and protocol checked, then the admission
+ * (device signature, device token, credential, node pairing) as an Effect. Connection (connection.ts)
+ * runs it and applies the outcome; nothing here runs per frame.
+ */
+import { Effect } from "effect"
+import {
+  type ClientInfo,
+  CloseCode,
+  type ConnectParams,
+  ErrorCode,
+  type ErrorShape,
+  LEGACY_PROTOCOL_VERSION,
+  PROTOCOL_VERSION,
+  type Role
+} from "../../protocol/frames.js"
+import type { AuthGrant, AuthRequest, AuthService } from "../auth/Auth.js"
+import { type DeviceVerdict, missingDevice, type VerifiedDevice, verifyDevice } from "../auth/device-auth.js"
+import { decodeConnectParams } from "./connect-params.js"
+import { type ConnectRefusal, connectRefusal, refusalOf } from "./refusal.js"
+
+/** Device checks a connect makes once its credential is known (a feature provides them: gateway/hooks.ts). */
+export interface Admission<C> {
+  /** Checks a device token against the paired device (undefined: no pairing store). */
+  readonly checkDeviceToken: (deviceId: string, token: string) => Effect.Effect<boolean>
+  /**
+   * Decides whether an authenticated node may join: paired (returns a fresh device token unless
+   * it authenticated with one), or refused with NOT_PAIRED and a pending request.
+   */
+  readonly admitNode: (
+    conn: C,
+    device: VerifiedDevice,
+    authMethod: string
+  ) => Effect.Effect<{ readonly deviceToken?: string }, ConnectRefusal>
+  /**
+   * An operator that signed its connect with a device identity (a browser's WebCrypto key): after
+   * a shared-secret sign-in it is paired and gets a device token to use instead of the secret.
+   */
+  readonly admitOperatorDevice?: (
+    conn: C,
+    device: VerifiedDevice,
+    authMethod: string
+  ) => Effect.Effect<{ readonly deviceToken?: string }, ConnectRefusal>
+}
+
+export type ConnectCheck =
+  | { readonly ok: true; readonly params: ConnectParams; readonly role: Role }
+  | { readonly ok: false; readonly error: ErrorShape; readonly closeCode: number }
+
+/** The connect params, role and protocol version, before any credential is looked at. */
+export const checkConnect = (rawParams: unknown): ConnectCheck => {
+  const decoded = decodeConnectParams(rawParams)
+  if (!decoded.ok) {
+    return {
+      ok: false,
+      error: { code: ErrorCode.invalidRequest, message: `invalid connect params: ${decoded.problem}` },
+      closeCode: CloseCode.policy
+    }
+  }
+  const params = decoded.params
+  const role = params.role ?? "operator"
+  if (role !== "operator" && role !== "node") {
+    return {
+      ok: false,
+      error: { code: ErrorCode.invalidRequest, message: "invalid role" },
+      closeCode: CloseCode.policy
+    }
+  }
+  const speaks = (v: number) => params.minProtocol <= v && v <= params.maxProtocol
+  const legacyOk = params.client.mode === "probe" || role === "node"
+  if (!speaks(PROTOCOL_VERSION) && !(legacyOk && speaks(LEGACY_PROTOCOL_VERSION))) {
+    return {
+      ok: false,
+      error: {
+        code: ErrorCode.invalidRequest,
+        message: `protocol mismatch: this Gateway speaks protocol ${PROTOCOL_VERSION}, the client offered ${params.minProtocol}-${params.maxProtocol}`,
+        details: { code: "PROTOCOL_MISMATCH", expectedProtocol: PROTOCOL_VERSION }
+      },
+      closeCode: CloseCode.protocolMismatch
+    }
+  }
+  return { ok: true, params, role }
+}
+
+/** What admission learns about the connection as it goes (a refusal can then say which device it was). */
+export interface Admittee {
+  client: ClientInfo | undefined
+  device: VerifiedDevice | undefined
+  caps: ReadonlyArray<string>
+  commands: ReadonlyArray<string>
+}
+
+export interface Admitted {
+  readonly grant: AuthGrant
+  readonly issued: { readonly deviceToken?: string }
+}
+
+/**
+ * The whole admission of a connect that cannot be decided at once: a signed identity is verified
+ * first (its device token is looked up by its id); a node without one hears about its credential
+ * first, then that it needs an identity.
+ */
+export const admit = <C extends Admittee>(
+  host: Admission<C> & { readonly auth: AuthService },
+  conn: C,
+  params: ConnectParams,
+  role: Role,
+  request: AuthRequest,
+  nonce: string
+): Effect.Effect<Admitted, ConnectRefusal> =>
+  Effect.gen(function* () {
+    let device: VerifiedDevice | undefined
+    const refuseDevice = (verdict: Extract<DeviceVerdict, { ok: false }>) =>
+      Effect.fail(
+        connectRefusal({ code: ErrorCode.invalidRequest, message: verdict.message, details: { code: verdict.code } })
+      )
+    if (params.device !== undefined) {
+      const verdict = verifyDevice(params, role, nonce, Date.now())
+      if (!verdict.ok) return yield* refuseDevice(verdict)
+      device = verdict.device
+      // Known before the credential check, so a refusal can say which (verified) device it was.
+      conn.device = device
+    }
+    const offeredDeviceToken = params.auth?.deviceToken
+    const deviceToken =
+      device !== undefined && offeredDeviceToken !== undefined && offeredDeviceToken.length > 0
+        ? (yield* host.checkDeviceToken(device.deviceId, offeredDeviceToken))
+          ? ("valid" as const)
+          : ("invalid" as const)
+        : undefined
+    const grant = yield* host.auth
+      .authenticate({ ...request, ...(deviceToken === undefined ? {} : { deviceToken }) })
+      .pipe(Effect.mapError(refusalOf))
+    if (role === "node" && device === undefined) return yield* refuseDevice(missingDevice)
+    conn.client = params.client
+    conn.device = device
+    conn.caps = params.caps ?? []
+    conn.commands = params.commands ?? []
+    const issued =
+      device === undefined
+        ? {}
+        : role === "node"
+          ? yield* host.admitNode(conn, device, grant.method)
+          : host.admitOperatorDevice === undefined
+            ? {}
+            : yield* host.admitOperatorDevice(conn, device, grant.method)
+    return { grant, issued }
+  })

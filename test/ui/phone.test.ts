@@ -80,7 +80,8 @@ describe.skipIf(!chromiumInstalled)("Control UI at phone width", { timeout: 90_0
     await page.click('[data-view="chat"]')
     await page.locator("#chat-session", { hasText: "main" }).waitFor()
     await page.locator(".chat-head .badge").waitFor()
-    expect(await lineCount(page, "#chat-session")).toBe(1)
+    // Polled: a re-render between finding the element and measuring it measures a detached one (0 lines).
+    await expect.poll(() => lineCount(page, "#chat-session"), { timeout: 5_000 }).toBe(1)
     await screenshot(page, "phone-chat")
     const long = "a-session-key-that-is-far-too-long-for-one-line-on-a-phone-screen"
     await page.fill("#new-session", long)

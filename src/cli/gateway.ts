@@ -1,15 +1,9 @@
 /** `openclaw gateway [run|status|health|call|agent|send]`: run the Gateway in the foreground, or talk to one. */
 import { Command, Options } from "@effect/cli"
-import { Console, Effect, Layer, Logger, LogLevel, Option } from "effect"
+import { Effect, Logger, LogLevel, Option } from "effect"
 import { BindModes, AuthModes, TailscaleModes } from "../config/schema.js"
 import type { ServerFlags } from "../config/settings.js"
-import { lanLines } from "../services/binder/lan-addresses.js"
-import { removeRuntimeRecord, runtimeRecordPath, writeRuntimeRecord } from "../config/runtime-record.js"
-import { gatewayServices } from "../layers/index.js"
-import { AgentRuntime } from "../services/agent/AgentRuntime.js"
-import { Gateway } from "../services/gateway/Gateway.js"
 import { GatewayConfig } from "../services/config/GatewayConfig.js"
-import { type ExposureStatus, TailscaleExposure } from "../services/tailscale/TailscaleExposure.js"
 import { agentCommand, sendCommand } from "./agent.js"
 import { fail } from "./exit.js"
 import { portFlag } from "./flags.js"
@@ -73,19 +67,6 @@ export const toServerFlags = (f: Partial<RunFlags>): ServerFlags => ({
   verbose: f.verbose
 })
 
-/** The start-up lines for Tailscale exposure: the route, and where to reach the Gateway through it. */
-export const exposureLines = (exposure: ExposureStatus): Array<string> => {
-  if (exposure.mode === "off") return []
-  if (exposure.state === "active") {
-    return [
-      `  Tailscale:  ${exposure.mode} active (${exposure.route}${exposure.resetOnExit ? ", removed on exit" : ", kept on exit"})`,
-      `  Remote UI:  ${exposure.url}`,
-      `  Remote WS:  ${exposure.wsUrl}`
-    ]
-  }
-  return [`  Tailscale:  ${exposure.mode} failed: ${exposure.reason} (retrying; serving on loopback meanwhile)`]
-}
-
 /** Plain one-line logs on stderr: `[gateway] warning: ...`. */
 const plainLogger = Logger.make(({ logLevel, message }) => {
   const text = Array.isArray(message) ? message.map(String).join(" ") : String(message)
@@ -103,71 +84,9 @@ const runGateway = (flags: RunFlags) =>
         'gateway.auth.mode is "none": any local process or web page can control this Gateway; use token auth unless you know why'
       )
     }
-    const program = Effect.gen(function* () {
-      const gateway = yield* Gateway
-      const exposure = yield* (yield* TailscaleExposure).status
-      const agent = yield* AgentRuntime
-      const http = gateway.url.replace(/^ws/, "http")
-      const details = [
-        `  Config:     ${settings.configPath}`,
-        `  Auth:       ${settings.auth.mode}${settings.auth.secretSource ? ` (from ${settings.auth.secretSource})` : ""}`,
-        `  Bind:       ${settings.bind} (${gateway.listeners.addresses.map((a) => a.host).join(", ")})`,
-        ...(gateway.listeners.effectiveMode === "lan"
-          ? lanLines(gateway.listeners.port, {
-              tls: gateway.tls !== undefined,
-              controlUiPath: settings.controlUi.enabled ? settings.controlUi.basePath : undefined
-            })
-          : []),
-        ...(gateway.tls
-          ? [
-              `  TLS:        TLS 1.3, certificate sha256 ${gateway.tls.fingerprint}`,
-              `              (${gateway.tls.source}: ${gateway.tls.certPath})`
-            ]
-          : []),
-        ...(settings.controlUi.enabled ? [`  Control UI: ${http}${settings.controlUi.basePath}/`] : []),
-        `  Health:     ${http}/healthz`,
-        `  Agent:      ${agent.provider.label}`,
-        ...exposureLines(exposure)
-      ]
-      // Remembered for the local CLI (`openclaw status`, `dashboard` ...), removed when this scope closes.
-      yield* Effect.acquireRelease(
-        Effect.sync(() => {
-          try {
-            writeRuntimeRecord(settings.stateDir, {
-              pid: process.pid,
-              port: gateway.listeners.port,
-              bind: settings.bind,
-              addresses: gateway.listeners.addresses.map((a) => a.host),
-              url: gateway.url,
-              ...(settings.controlUi.enabled ? { controlUiUrl: `${http}${settings.controlUi.basePath}/` } : {}),
-              healthUrl: `${http}/healthz`,
-              ...(gateway.tls ? { tlsFingerprint: gateway.tls.fingerprint, tlsCertPath: gateway.tls.certPath } : {}),
-              authMode: settings.auth.mode,
-              ...(settings.auth.secretSource ? { secretSource: settings.auth.secretSource } : {}),
-              configPath: settings.configPath,
-              startedAt: new Date().toISOString()
-            })
-          } catch (e) {
-            process.stderr.write(
-              `[gateway] warning: cannot write ${runtimeRecordPath(settings.stateDir)} (${(e as NodeJS.ErrnoException).code ?? e}); local commands will not find this port by themselves\n`
-            )
-          }
-        }),
-        () => Effect.sync(() => removeRuntimeRecord(settings.stateDir))
-      )
-      // One write, so whoever waits for the ready line gets the details with it.
-      yield* Console.log([`listening on ${gateway.url} (PID ${process.pid})`, ...details].join("\n"))
-      return yield* Effect.never
-    }).pipe(Effect.scoped)
-    yield* program.pipe(
-      Effect.provide(gatewayServices(Layer.succeed(GatewayConfig, settings))),
-      Effect.catchTags({
-        BindError: (e) => fail(e.config ? 78 : 1, `Cannot start the Gateway: ${e.message}`),
-        TlsSetupError: (e) => fail(e.config ? 78 : 1, `Cannot start the Gateway: ${e.message}`),
-        ExposureConflict: (e) => fail(e.exitCode, `Cannot start the Gateway: ${e.message}`),
-        PairingError: (e) => fail(1, `Cannot start the Gateway: pairing state: ${e.message}`)
-      })
-    )
+    // Loaded only now: see gateway-serve.ts.
+    const { serveGateway } = yield* Effect.promise(() => import("./gateway-serve.js"))
+    yield* serveGateway(settings)
   }).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, plainLogger)), Logger.withMinimumLogLevel(LogLevel.Info))
 
 const runCommand = Command.make("run", runOptions, runGateway).pipe(

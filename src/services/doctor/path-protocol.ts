@@ -13,7 +13,7 @@ import {
   PROTOCOL_VERSION
 } from "../../protocol/frames.js"
 import { VERSION } from "../../version.js"
-import { hasScope } from "../gateway/connection.js"
+import { hasScope } from "../gateway/scopes.js"
 import { dialOf, type Credential, type PathWalk } from "./path-context.js"
 import { FrameProbe } from "./probe.js"
 import { failed, passed, type Step } from "./steps.js"

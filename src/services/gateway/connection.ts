@@ -30,7 +30,6 @@ import { quoted } from "../../protocol/client-text.js"
 
 // Their home used to be here; features still import them from connection.ts.
 export { type ConnectRefusal, connectRefusal, type RefusedConnect } from "./refusal.js"
-export { grantedScopes, hasScope } from "./scopes.js"
 
 /** Shared by every send, rather than a fresh options object per frame. */
 const TEXT_FRAME = { binary: false } as const

@@ -4,7 +4,7 @@
  * and browser.request routed to a browser-capable node (gateway.nodes.browser).
  */
 import { Effect, Exit, Layer, Schema } from "effect"
-import { hasScope } from "../gateway/connection.js"
+import { hasScope } from "../gateway/scopes.js"
 import { IdempotencyCache } from "../gateway/idempotency.js"
 import { defineMethod, type MethodDef, RpcError } from "../gateway/rpc.js"
 import { Gateway } from "../gateway/Gateway.js"

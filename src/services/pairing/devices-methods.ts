@@ -12,7 +12,7 @@ import { Gateway } from "../gateway/Gateway.js"
 import { canPair, pendingView } from "./admission.js"
 import { Pairing, type PairedDevice, type PairingError, type PairingEvent } from "./Pairing.js"
 import type { Connection } from "../gateway/connection.js"
-import { hasScope } from "../gateway/connection.js"
+import { hasScope } from "../gateway/scopes.js"
 import { defineMethod, type MethodContext, type MethodDef, RpcError } from "../gateway/rpc.js"
 
 const invalid = (code: string, message: string) =>

@@ -6,6 +6,7 @@ import type { ServerFlags } from "../config/settings.js"
 import { GatewayConfig } from "../services/config/GatewayConfig.js"
 import { agentCommand, sendCommand } from "./agent.js"
 import { fail } from "./exit.js"
+import { serveGateway } from "./gateway-serve.js"
 import { portFlag } from "./flags.js"
 import { callCommand, healthCommand, statusCommand } from "./inspect.js"
 import { passwordCommand, tokenCommand } from "./secret.js"
@@ -84,8 +85,6 @@ const runGateway = (flags: RunFlags) =>
         'gateway.auth.mode is "none": any local process or web page can control this Gateway; use token auth unless you know why'
       )
     }
-    // Loaded only now: see gateway-serve.ts.
-    const { serveGateway } = yield* Effect.promise(() => import("./gateway-serve.js"))
     yield* serveGateway(settings)
   }).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, plainLogger)), Logger.withMinimumLogLevel(LogLevel.Info))
 

@@ -53,11 +53,11 @@ export interface PortListener {
   readonly uid: number | undefined
 }
 
-/** Socket inodes (and owner uids) listening on TCP `port`, from /proc/net/tcp{,6}; undefined without /proc. */
-const listeningInodes = (port: number): Array<{ inode: string; uid: number }> | undefined => {
+/** Sockets (as fd links read, `socket:[inode]`, with their owner uids) listening on TCP `port`, from /proc/net/tcp{,6}; undefined without /proc. */
+const listeningSockets = (port: number): Array<{ link: string; uid: number }> | undefined => {
   const hexPort = port.toString(16).toUpperCase().padStart(4, "0")
   let sawTable = false
-  const found: Array<{ inode: string; uid: number }> = []
+  const found: Array<{ link: string; uid: number }> = []
   for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
     let text: string
     try {
@@ -70,10 +70,36 @@ const listeningInodes = (port: number): Array<{ inode: string; uid: number }> | 
       const f = line.trim().split(/\s+/)
       // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode; st 0A is LISTEN.
       if (f.length < 10 || f[3] !== "0A" || !f[1]!.endsWith(`:${hexPort}`)) continue
-      found.push({ inode: f[9]!, uid: Number(f[7]) })
+      found.push({ link: `socket:[${f[9]!}]`, uid: Number(f[7]) })
     }
   }
   return sawTable ? found : undefined
+}
+
+/** Whether `pid` has one of `links` open (undefined: its fds cannot be read). */
+const holdsOneOf = (pid: string, links: ReadonlySet<string>): boolean | undefined => {
+  let fds: Array<string>
+  try {
+    fds = fs.readdirSync(`/proc/${pid}/fd`)
+  } catch {
+    return undefined
+  }
+  for (const fd of fds) {
+    try {
+      if (links.has(fs.readlinkSync(`/proc/${pid}/fd/${fd}`))) return true
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return false
+}
+
+const allPids = (): Array<string> => {
+  try {
+    return fs.readdirSync("/proc").filter((e) => /^\d+$/.test(e))
+  } catch {
+    return []
+  }
 }
 
 /** `ss -ltnpH` where /proc/net is not readable: `users:(("ssh",pid=123,fd=4))`. */
@@ -93,31 +119,27 @@ const fromSs = (port: number): PortListener | undefined => {
 
 /** Who listens on TCP `port` on this machine, as far as this user can tell. */
 export const listenerOnPort = (port: number): PortListener | undefined => {
-  const inodes = listeningInodes(port)
-  if (inodes === undefined) return fromSs(port)
-  if (inodes.length === 0) return undefined
-  const wanted = new Set(inodes.map((i) => `socket:[${i.inode}]`))
-  let pids: Array<string>
-  try {
-    pids = fs.readdirSync("/proc").filter((e) => /^\d+$/.test(e))
-  } catch {
-    pids = []
-  }
-  for (const pid of pids) {
-    let fds: Array<string>
-    try {
-      fds = fs.readdirSync(`/proc/${pid}/fd`)
-    } catch {
-      continue
-    }
-    for (const fd of fds) {
-      try {
-        if (wanted.has(fs.readlinkSync(`/proc/${pid}/fd/${fd}`)))
-          return { pid: Number(pid), name: nameOf(Number(pid)), uid: inodes[0]!.uid }
-      } catch {
-        // closed meanwhile
-      }
-    }
-  }
-  return { pid: undefined, name: undefined, uid: inodes[0]!.uid }
+  const sockets = listeningSockets(port)
+  if (sockets === undefined) return fromSs(port)
+  if (sockets.length === 0) return undefined
+  const links = new Set(sockets.map((s) => s.link))
+  const pid = allPids().find((p) => holdsOneOf(p, links) === true)
+  return pid === undefined
+    ? { pid: undefined, name: undefined, uid: sockets[0]!.uid }
+    : { pid: Number(pid), name: nameOf(Number(pid)), uid: sockets[0]!.uid }
+}
+
+/**
+ * PIDs holding a socket that listens on `port`: `likely` if it does (checked first: scanning every
+ * process costs hundreds of ms on a busy machine), else those among the rest whose fds we may
+ * read. Undefined when it cannot be told (no /proc).
+ */
+export const portHolders = (port: number, likely?: number): ReadonlyArray<number> | undefined => {
+  const sockets = listeningSockets(port)
+  if (sockets === undefined) return undefined
+  const links = new Set(sockets.map((s) => s.link))
+  if (likely !== undefined && holdsOneOf(String(likely), links) === true) return [likely]
+  return allPids()
+    .filter((pid) => holdsOneOf(pid, links) === true)
+    .map(Number)
 }

@@ -6,6 +6,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Effect } from "effect"
+import { isAlive, portHolders } from "../../platform/processes.js"
 import type { AuditReport } from "../security/audit.js"
 import { FIX, type TailscaleCliService, type TailscaleError } from "../tailscale/TailscaleCli.js"
 import { failed, type Outcome, passed, skipped } from "./steps.js"
@@ -17,74 +18,6 @@ export interface RuntimeRecord {
   readonly pid: number
   readonly port: number
   readonly file: string
-}
-
-const isAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    // EPERM: it exists but belongs to another user.
-    return (e as NodeJS.ErrnoException).code === "EPERM"
-  }
-}
-
-/** Socket inodes listening on `port` (Linux /proc/net/tcp*); undefined where /proc is not there. */
-const listeningInodes = (port: number): Set<string> | undefined => {
-  const inodes = new Set<string>()
-  let readAny = false
-  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    let text: string
-    try {
-      text = fs.readFileSync(table, "utf8")
-    } catch {
-      continue
-    }
-    readAny = true
-    for (const line of text.split("\n").slice(1)) {
-      const cols = line.trim().split(/\s+/)
-      // local_address is HEXIP:HEXPORT, st 0A is LISTEN, inode is column 9.
-      if (cols.length > 9 && cols[3] === "0A" && parseInt(cols[1]!.split(":")[1]!, 16) === port) inodes.add(cols[9]!)
-    }
-  }
-  return readAny ? inodes : undefined
-}
-
-/** Whether `pid` has one of `inodes` open (undefined: its fds cannot be read). */
-const holds = (pid: string, inodes: Set<string>): boolean | undefined => {
-  let fds: Array<string>
-  try {
-    fds = fs.readdirSync(`/proc/${pid}/fd`)
-  } catch {
-    return undefined
-  }
-  for (const fd of fds) {
-    try {
-      const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`))
-      if (m !== null && inodes.has(m[1]!)) return true
-    } catch {
-      // closed meanwhile
-    }
-  }
-  return false
-}
-
-/**
- * PIDs holding a socket that listens on `port`: `likely` if it does (checked first: scanning every
- * process costs hundreds of ms on a busy machine), else those among the rest whose fds we may
- * read. Undefined when it cannot be told (no /proc).
- */
-export const portHolders = (port: number, likely?: number): ReadonlyArray<number> | undefined => {
-  const inodes = listeningInodes(port)
-  if (inodes === undefined) return undefined
-  if (likely !== undefined && holds(String(likely), inodes) === true) return [likely]
-  let procs: Array<string>
-  try {
-    procs = fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))
-  } catch {
-    return undefined
-  }
-  return procs.filter((pid) => holds(pid, inodes) === true).map(Number)
 }
 
 /** The Gateway's PID (as it reports it) is alive, holds its port, and agrees with the runtime record. */

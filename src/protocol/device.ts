@@ -29,38 +29,27 @@ export interface DeviceAuthFields {
   readonly deviceFamily: string | undefined
 }
 
+/** The fields both signed strings share, in order: v2 is these alone, v3 adds the device metadata. */
+const sharedFields = (f: DeviceAuthFields): Array<string> => [
+  f.deviceId,
+  f.clientId,
+  f.clientMode,
+  f.role,
+  f.scopes.join(","),
+  String(f.signedAt),
+  f.token ?? "",
+  f.nonce
+]
+
 /** `v3|<deviceId>|<clientId>|<clientMode>|<role>|<scopes>|<signedAt>|<token>|<nonce>|<platform>|<deviceFamily>` */
 export const deviceAuthPayload = (f: DeviceAuthFields): string =>
-  [
-    "v3",
-    f.deviceId,
-    f.clientId,
-    f.clientMode,
-    f.role,
-    f.scopes.join(","),
-    String(f.signedAt),
-    f.token ?? "",
-    f.nonce,
-    normaliseDeviceMetadata(f.platform),
-    normaliseDeviceMetadata(f.deviceFamily)
-  ].join("|")
+  ["v3", ...sharedFields(f), normaliseDeviceMetadata(f.platform), normaliseDeviceMetadata(f.deviceFamily)].join("|")
 
 /**
  * `v2|<deviceId>|<clientId>|<clientMode>|<role>|<scopes>|<signedAt>|<token>|<nonce>`: what OpenClaw's
  * Control UI still signs; its Gateway accepts it when the v3 string does not verify, and so do we.
  */
-export const deviceAuthPayloadV2 = (f: DeviceAuthFields): string =>
-  [
-    "v2",
-    f.deviceId,
-    f.clientId,
-    f.clientMode,
-    f.role,
-    f.scopes.join(","),
-    String(f.signedAt),
-    f.token ?? "",
-    f.nonce
-  ].join("|")
+export const deviceAuthPayloadV2 = (f: DeviceAuthFields): string => ["v2", ...sharedFields(f)].join("|")
 
 /** The token a connect request's signature covers. */
 export const signatureToken = (

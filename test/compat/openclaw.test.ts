@@ -120,57 +120,31 @@ describe.skipIf(!installed)("OpenClaw 2026.9.x compatibility", () => {
   }, 30_000)
 
   describe("OpenClaw's CLI against our Gateway", () => {
+    /** `openclaw <args> --url <our Gateway> --token <token> <rest>`, run by OpenClaw's CLI. */
+    const atOurs = (args: ReadonlyArray<string>, rest: ReadonlyArray<string> = [], token = TOKEN) =>
+      openclaw([...args, "--url", `ws://127.0.0.1:${ours.port}`, "--token", token, ...rest])
+
     it("gateway call health --json", async () => {
-      const r = await openclaw([
-        "gateway",
-        "call",
-        "health",
-        "--url",
-        `ws://127.0.0.1:${ours.port}`,
-        "--token",
-        TOKEN,
-        "--json"
-      ])
+      const r = await atOurs(["gateway", "call", "health"], ["--json"])
       expect(r.code, r.stderr).toBe(0)
       expect(jsonOf(r.stdout)).toMatchObject({ ok: true })
     }, 60_000)
 
     it("gateway call status --json", async () => {
-      const r = await openclaw([
-        "gateway",
-        "call",
-        "status",
-        "--url",
-        `ws://127.0.0.1:${ours.port}`,
-        "--token",
-        TOKEN,
-        "--json"
-      ])
+      const r = await atOurs(["gateway", "call", "status"], ["--json"])
       expect(r.code, r.stderr).toBe(0)
       expect(jsonOf(r.stdout)).toMatchObject({ protocol: 4, bind: { port: ours.port } })
     }, 60_000)
 
     it("gateway health", async () => {
-      const r = await openclaw(["gateway", "health", "--url", `ws://127.0.0.1:${ours.port}`, "--token", TOKEN])
+      const r = await atOurs(["gateway", "health"])
       expect(r.code, r.stderr).toBe(0)
       expect(r.stdout).toMatch(/OK/)
     }, 60_000)
 
     it("gateway call agent --expect-final waits for the second response and prints the final reply", async () => {
       const params = JSON.stringify({ message: "hi from openclaw", idempotencyKey: "compat-k1" })
-      const r = await openclaw([
-        "gateway",
-        "call",
-        "agent",
-        "--url",
-        `ws://127.0.0.1:${ours.port}`,
-        "--token",
-        TOKEN,
-        "--params",
-        params,
-        "--expect-final",
-        "--json"
-      ])
+      const r = await atOurs(["gateway", "call", "agent"], ["--params", params, "--expect-final", "--json"])
       expect(r.code, r.stderr).toBe(0)
       expect(jsonOf(r.stdout)).toMatchObject({
         status: "ok",
@@ -179,16 +153,7 @@ describe.skipIf(!installed)("OpenClaw 2026.9.x compatibility", () => {
     }, 60_000)
 
     it("a wrong token is refused with an unauthorized error", async () => {
-      const r = await openclaw([
-        "gateway",
-        "call",
-        "health",
-        "--url",
-        `ws://127.0.0.1:${ours.port}`,
-        "--token",
-        "wrong",
-        "--json"
-      ])
+      const r = await atOurs(["gateway", "call", "health"], ["--json"], "wrong")
       expect(r.code).not.toBe(0)
       expect(r.stdout + r.stderr).toMatch(/unauthorized|token mismatch/i)
     }, 60_000)

@@ -33,6 +33,26 @@ export default tseslint.config(
       "no-regex-spaces": "off"
     }
   },
+  // The CLI writes to the terminal only through src/cli/output.ts (and Effect's Console, which
+  // main.ts replaces with the sanitising one): what a Gateway, node, page or model sent never reaches it raw.
+  {
+    files: ["src/cli/**"],
+    ignores: ["src/cli/output.ts"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector:
+            "MemberExpression[object.object.name='process'][object.property.name=/^(stdout|stderr)$/][property.name='write']",
+          message: "Write through src/cli/output.ts (writeText, writeError, printJson) or Console: it sanitises."
+        },
+        {
+          selector: "MemberExpression[object.name='console']",
+          message: "Use Console (sanitised by main.ts) or src/cli/output.ts, not console."
+        }
+      ]
+    }
+  },
   // The Control UI runs in the browser.
   { files: ["src/ui/**"], languageOptions: { globals: { ...globals.browser } } }
 )

@@ -9,7 +9,7 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
-import { Cause, Console, Effect, Exit, Layer } from "effect"
+import { Cause, Effect, Exit, Layer } from "effect"
 import { dashboardCommand } from "./cli/dashboard.js"
 import { doctorCommand } from "./cli/doctor.js"
 import { ExitWith } from "./cli/exit.js"
@@ -21,6 +21,8 @@ import { browserCommand } from "./cli/browser.js"
 import { devicesCommand } from "./cli/devices.js"
 import { nodeCommand } from "./cli/node.js"
 import { nodesCommand } from "./cli/nodes.js"
+import { withTerminalConsole } from "./cli/output.js"
+import { forTerminal } from "./protocol/client-text.js"
 import { securityCommand } from "./cli/security.js"
 import { VERSION } from "./version.js"
 
@@ -56,30 +58,12 @@ const exitCodeOf = (exit: Exit.Exit<unknown, unknown>): number => {
   // A bug, not an input: one line, and the trace only when asked for.
   const squashed = Cause.squash(exit.cause)
   process.stderr.write(
-    `openclaw: unexpected error: ${squashed instanceof Error ? squashed.message : String(squashed)}\n`
+    `openclaw: unexpected error: ${forTerminal(squashed instanceof Error ? squashed.message : String(squashed))}\n`
   )
   if (process.env.OPENCLAW_DEBUG === "1") process.stderr.write(`${Cause.pretty(exit.cause)}\n`)
   else process.stderr.write("(set OPENCLAW_DEBUG=1 for the stack trace)\n")
   return 1
 }
-
-/** @effect/cli's usage errors, as plain text without the blank line it appends. */
-const withUsageConsole = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Console.consoleWith((console) =>
-    Effect.withConsole(effect, {
-      ...console,
-      error: (...args: ReadonlyArray<unknown>): Effect.Effect<void> =>
-        Effect.sync(() =>
-          process.stderr.write(
-            `${args
-              .map(String)
-              .join(" ")
-              .replace(/\x1b\[[0-9;]*m/g, "")
-              .trimEnd()}\n`
-          )
-        )
-    })
-  )
 
 /** SIGHUP (the terminal or SSH session closed) stops the command like SIGINT and SIGTERM: scopes close, exit 0. */
 const hangup = Effect.async<void>((resume) => {
@@ -97,7 +81,7 @@ if (early !== undefined) {
   if (early.stderr !== undefined) process.stderr.write(early.stderr)
   process.exitCode = early.code
 } else {
-  NodeRuntime.runMain(Effect.raceFirst(withUsageConsole(cli(process.argv)), hangup).pipe(Effect.provide(platform)), {
+  NodeRuntime.runMain(Effect.raceFirst(withTerminalConsole(cli(process.argv)), hangup).pipe(Effect.provide(platform)), {
     disableErrorReporting: true,
     disablePrettyLogger: true,
     teardown: (exit, onExit) => onExit(exitCodeOf(exit))

@@ -9,6 +9,7 @@ import { Console, Effect, Option } from "effect"
 import type { EventFrame } from "../client/GatewayClient.js"
 import { clientOptions, printJson, withGateway } from "./client.js"
 import { fail } from "./exit.js"
+import { writeError, writeText } from "./output.js"
 
 const WRITE = ["operator.read", "operator.write"]
 /** A model may take a while: the reply is awaited this long (--timeout is for connecting). */
@@ -41,7 +42,7 @@ export const agentCommand = Command.make(
       const p = event.payload as { runId?: string; state?: string; delta?: string }
       if (p?.runId !== runId || p.state !== "delta" || typeof p.delta !== "string") return
       printed += p.delta
-      process.stdout.write(p.delta)
+      writeText(p.delta)
     }
     const onEvent = (event: EventFrame) => {
       if (flags.json || event.event !== "chat") return
@@ -76,7 +77,7 @@ export const agentCommand = Command.make(
                   : conn
                       .request("chat.abort", { sessionKey: params.sessionKey ?? "main", runId }, { timeoutMs: 2_000 })
                       .pipe(
-                        Effect.andThen(Effect.sync(() => process.stderr.write(`\nAborted the run ${runId}.\n`))),
+                        Effect.andThen(Effect.sync(() => writeError(`\nAborted the run ${runId}.\n`))),
                         Effect.ignore
                       )
               )
@@ -85,8 +86,7 @@ export const agentCommand = Command.make(
           else {
             const text = final.result?.text ?? ""
             // Deltas missed (or none sent): print what is left of the final text.
-            if (text !== printed)
-              process.stdout.write(text.startsWith(printed) ? text.slice(printed.length) : `\n${text}`)
+            if (text !== printed) writeText(text.startsWith(printed) ? text.slice(printed.length) : `\n${text}`)
             if (printed.length > 0 || text.length > 0) yield* Console.log("")
           }
           return final

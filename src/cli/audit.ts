@@ -7,7 +7,9 @@ import { Command, Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
 import { resolvePaths } from "../config/load.js"
 import { type AuditEntry, auditFile, parseAuditText, readAuditFiles } from "../services/audit-log/AuditLog.js"
+import { jsonForTerminal } from "../protocol/client-text.js"
 import { fail } from "./exit.js"
+import { jsonLine, writeText } from "./output.js"
 
 const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }
 
@@ -19,28 +21,35 @@ export const parseSince = (text: string, now = Date.now()): number | undefined =
   return Number.isFinite(t) ? t : undefined
 }
 
-const q = (s: string | undefined) => (s === undefined ? undefined : JSON.stringify(s))
+/** A string shown quoted (JSON, with C1 and bidi escaped too): one line, visible, no fake `key=value`. */
+const q = (s: string | undefined) => (s === undefined ? undefined : jsonForTerminal(s))
+/** Addresses, codes, ids and logins as they normally look stay bare; anything else is quoted like a name. */
+const bare = (s: string | undefined) => (s === undefined || /^[\w.:@/[\]%+,-]+$/.test(s) ? s : q(s))
 
-/** One line per entry: time, event, then what is known, client strings quoted. */
+/**
+ * One line per entry: time, event, then what is known. Every string in the file may have come from
+ * a client (a header, a hello, a name): each is bare only when it holds nothing but the characters
+ * of an address, id or code, and otherwise quoted.
+ */
 export const formatEntry = (e: AuditEntry): string => {
-  const parts = [new Date(e.ts).toISOString(), e.event.padEnd(14)]
+  const parts = [new Date(e.ts).toISOString(), bare(e.event)!.padEnd(14)]
   const add = (label: string, v: string | number | undefined) => v !== undefined && parts.push(`${label}=${v}`)
-  add("from", e.address)
-  add("forwarded", e.forwardedFor)
+  add("from", bare(e.address))
+  add("forwarded", bare(e.forwardedFor))
   add("client", q(e.clientId))
-  add("mode", e.clientMode)
-  add("role", e.role)
-  add("auth", e.authMethod)
-  add("code", e.code)
-  add("tailscale", e.tailscaleLogin)
-  add("device", e.deviceId?.slice(0, 12))
+  add("mode", bare(e.clientMode))
+  add("role", bare(e.role))
+  add("auth", bare(e.authMethod))
+  add("code", bare(e.code))
+  add("tailscale", bare(e.tailscaleLogin))
+  add("device", bare(e.deviceId?.slice(0, 12)))
   add("name", q(e.displayName))
-  add("request", e.requestId?.slice(0, 8))
-  add("what", e.what)
+  add("request", bare(e.requestId?.slice(0, 8)))
+  add("what", bare(e.what))
   add("closed", e.closed)
   add("by", q(e.by))
-  add(e.event.startsWith("exposure") ? "exposure" : "authMode", e.mode)
-  add("url", e.url)
+  add(e.event.startsWith("exposure") ? "exposure" : "authMode", bare(e.mode))
+  add("url", bare(e.url))
   add("reason", q(e.reason))
   add("lockedOutS", e.lockedOutMs === undefined ? undefined : Math.round(e.lockedOutMs / 1000))
   add("pid", e.pid)
@@ -69,8 +78,7 @@ export const auditCommand = Command.make("audit", { follow, since, json }, (flag
       )
     const print = (entries: ReadonlyArray<AuditEntry>) => {
       const shown = from === undefined ? entries : entries.filter((e) => e.ts >= from)
-      if (shown.length > 0)
-        process.stdout.write(shown.map((e) => (flags.json ? JSON.stringify(e) : formatEntry(e))).join("\n") + "\n")
+      if (shown.length > 0) writeText(shown.map((e) => (flags.json ? jsonLine(e) : formatEntry(e))).join("\n") + "\n")
     }
     const exists = fs.existsSync(file)
     if (!exists && !flags.follow) {

@@ -8,7 +8,9 @@ import * as path from "node:path"
 import { Args, Command, Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
 import type { GatewayClientError } from "../client/GatewayClient.js"
-import { clientOptions, printJson, withGateway } from "./client.js"
+import { forTerminal as t } from "../protocol/client-text.js"
+import { clientOptions, withGateway } from "./client.js"
+import { printJson } from "./output.js"
 import { fail } from "./exit.js"
 import { timeoutFlag } from "./flags.js"
 
@@ -57,8 +59,11 @@ interface TabView {
   readonly title?: string
   readonly active?: boolean
 }
-const tabIdOf = (t: TabView) => t.tabId ?? t.targetId ?? "?"
-const tabLine = (t: TabView) => `${t.active ? "*" : " "} ${tabIdOf(t)}  ${t.title || "(untitled)"}  ${t.url ?? ""}`
+/** Ids, titles and URLs come from the node's browser (a page chooses its title): one line each, visible (`t`). */
+const tabIdOf = (tab: TabView) => t(tab.tabId ?? tab.targetId ?? "?")
+const titleOf = (tab: { title?: string }) => (tab.title ? t(tab.title) : "(untitled)")
+const urlOf = (tab: { url?: string }) => t(tab.url ?? "")
+const tabLine = (tab: TabView) => `${tab.active ? "*" : " "} ${tabIdOf(tab)}  ${titleOf(tab)}  ${urlOf(tab)}`
 /** The tab an open/navigate/click answer is about: ours under `tab`, OpenClaw's at the top level. */
 const tabOf = (p: TabView & { tab?: TabView }): TabView => p.tab ?? p
 
@@ -66,9 +71,9 @@ const status = Command.make("status", options, (flags) =>
   request(flags, "Browser status failed", "GET", "/", {}, (s) =>
     Console.log(
       [
-        `Browser: ${s.running ? `running${s.version ? ` (Chromium ${s.version})` : ""}` : "not started (starts on first use)"}`,
-        `  Executable: ${s.executablePath}${s.headless ? " (headless)" : ""}`,
-        `  Tabs:       ${s.tabs}${s.activeTab ? ` (active ${s.activeTab})` : ""}`
+        `Browser: ${s.running ? `running${s.version ? ` (Chromium ${t(String(s.version))})` : ""}` : "not started (starts on first use)"}`,
+        `  Executable: ${t(String(s.executablePath))}${s.headless ? " (headless)" : ""}`,
+        `  Tabs:       ${t(String(s.tabs))}${s.activeTab ? ` (active ${t(String(s.activeTab))})` : ""}`
       ].join("\n")
     )
   )
@@ -93,7 +98,7 @@ const close = Command.make(
       "POST",
       "/tabs/close",
       Option.isSome(flags.tabId) ? { tabId: flags.tabId.value } : {},
-      (p) => Console.log(`Closed ${p.closed}; ${p.tabs} tab(s) left.`)
+      (p) => Console.log(`Closed ${t(String(p.closed))}; ${t(String(p.tabs))} tab(s) left.`)
     )
 ).pipe(Command.withDescription("Close a tab (default: the active one)"))
 
@@ -101,15 +106,15 @@ const urlArg = Args.text({ name: "url" })
 
 const open = Command.make("open", { ...options, page: urlArg }, (flags) =>
   request(flags, "Opening the page failed", "POST", "/tabs/open", { url: flags.page }, (p) => {
-    const t = tabOf(p)
-    return Console.log(`Opened ${tabIdOf(t)}: ${t.title || "(untitled)"} ${t.url ?? ""}`)
+    const tab = tabOf(p)
+    return Console.log(`Opened ${tabIdOf(tab)}: ${titleOf(tab)} ${urlOf(tab)}`)
   })
 ).pipe(Command.withDescription("Open a URL in a new tab"))
 
 const navigate = Command.make("navigate", { ...options, page: urlArg }, (flags) =>
   request(flags, "Navigation failed", "POST", "/navigate", { url: flags.page }, (p) => {
-    const t = tabOf(p)
-    return Console.log(`${tabIdOf(t)}: ${t.title || "(untitled)"} ${t.url ?? ""}`)
+    const tab = tabOf(p)
+    return Console.log(`${tabIdOf(tab)}: ${titleOf(tab)} ${urlOf(tab)}`)
   })
 ).pipe(Command.withDescription("Load a URL in the active tab"))
 
@@ -118,7 +123,7 @@ const snapshot = Command.make("snapshot", options, (flags) =>
     // Ours has text and accessibility; OpenClaw's node hosts send the tree as `snapshot` only.
     Console.log(
       [
-        `# ${p.title || "(untitled)"}  ${p.url}`,
+        `# ${titleOf(p)}  ${urlOf(p)}`,
         ...(typeof p.text === "string" ? ["", p.text] : []),
         "",
         "## Accessibility tree",
@@ -156,7 +161,7 @@ const screenshot = Command.make(
           },
           catch: (e) => e as NodeJS.ErrnoException
         }).pipe(
-          Effect.flatMap((bytes) => Console.log(`Saved ${bytes} bytes (PNG) of ${p.url} to ${flags.out}`)),
+          Effect.flatMap((bytes) => Console.log(`Saved ${bytes} bytes (PNG) of ${urlOf(p)} to ${flags.out}`)),
           Effect.catchAll((e) =>
             fail(
               1,
@@ -182,7 +187,7 @@ const selectorArg = Args.text({ name: "selector" }).pipe(
 
 const click = Command.make("click", { ...options, selector: selectorArg }, (flags) =>
   request(flags, "Click failed", "POST", "/click", { selector: flags.selector }, (p) =>
-    Console.log(`Clicked ${flags.selector} (${tabOf(p).url ?? ""})`)
+    Console.log(`Clicked ${flags.selector} (${urlOf(tabOf(p))})`)
   )
 ).pipe(Command.withDescription("Click an element"))
 
@@ -201,7 +206,7 @@ const type = Command.make(
       "POST",
       "/type",
       { selector: flags.selector, text: flags.text, submit: flags.submit },
-      (p) => Console.log(`Typed into ${flags.selector} (${tabOf(p).url ?? ""})`)
+      (p) => Console.log(`Typed into ${flags.selector} (${urlOf(tabOf(p))})`)
     )
 ).pipe(Command.withDescription("Fill an input with text"))
 

@@ -3,7 +3,7 @@
  * resolution, one scoped connection, and errors printed with the target and a hint (exit 1).
  */
 import { Options } from "@effect/cli"
-import { Console, Effect, Option } from "effect"
+import { Effect, Option } from "effect"
 import {
   connectTarget,
   type EventFrame,
@@ -15,6 +15,7 @@ import { ConfigError, loadConfig } from "../config/load.js"
 import { SshTunnel, type SshTunnelError } from "../services/ssh/SshTunnel.js"
 import { fail } from "./exit.js"
 import { portFlag, timeoutFlag } from "./flags.js"
+import { printJson } from "./output.js"
 
 export const clientOptions = {
   url: Options.text("url").pipe(
@@ -234,4 +235,5 @@ export const withGateway = <A>(
     )
   }).pipe(Effect.catchTag("ConfigError", (error) => fail(error.exitCode, `Config error: ${error.message}`)))
 
-export const printJson = (value: unknown) => Console.log(JSON.stringify(value, null, 2))
+/** Commands print JSON through the terminal-safe printer (C1 and bidi escaped too). */
+export { printJson } from "./output.js"

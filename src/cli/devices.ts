@@ -5,7 +5,9 @@
 import { Args, Command } from "@effect/cli"
 import { Console, Effect } from "effect"
 import { GatewayClientError, type TargetConnection } from "../client/GatewayClient.js"
-import { clientOptions, printJson, withGateway } from "./client.js"
+import { forTerminal as t, jsonForTerminal } from "../protocol/client-text.js"
+import { clientOptions, withGateway } from "./client.js"
+import { printJson } from "./output.js"
 
 const SCOPES = ["operator.read", "operator.pairing"]
 
@@ -53,9 +55,12 @@ const table = (rows: Array<Array<string>>): string => {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ")).join("\n")
 }
 
-/** Client-chosen names are shown quoted when they hold anything unusual, so they cannot fake columns. */
+/**
+ * Client-chosen names are shown quoted when they hold anything unusual, so they cannot fake columns;
+ * quoted with C1 and bidi escaped too. Every other string from the Gateway goes through `t` (forTerminal).
+ */
 const label = (s: string | undefined) =>
-  s === undefined ? "-" : /^[\w .@()-]{1,40}$/.test(s) ? s : JSON.stringify(s.slice(0, 40))
+  s === undefined ? "-" : /^[\w .@()-]{1,40}$/.test(s) ? s : jsonForTerminal(s.slice(0, 40))
 
 export const renderDevices = (p: DeviceList, now = Date.now()): string => {
   const out: Array<string> = []
@@ -65,11 +70,11 @@ export const renderDevices = (p: DeviceList, now = Date.now()): string => {
       table([
         ["REQUEST", "DEVICE", "NAME", "ROLE", "FROM", "ASKED", "EXPIRES"],
         ...p.pending.map((r) => [
-          r.requestId.slice(0, 8),
-          r.deviceId.slice(0, 12),
+          t(r.requestId.slice(0, 8)),
+          t(r.deviceId.slice(0, 12)),
           label(r.displayName),
-          r.role,
-          r.remoteAddress ?? "-",
+          t(r.role),
+          t(r.remoteAddress ?? "-"),
           `${ago(now - r.requestedAt)} ago`,
           `in ${ago(r.expiresAt - now)}`
         ])
@@ -85,14 +90,14 @@ export const renderDevices = (p: DeviceList, now = Date.now()): string => {
       table([
         ["DEVICE", "NAME", "ROLE", "PLATFORM", "PAIRED", "LAST SEEN", "FROM", "SIGNS IN WITH", "CONNECTED"],
         ...p.paired.map((d) => [
-          d.deviceId.slice(0, 12),
+          t(d.deviceId.slice(0, 12)),
           label(d.displayName),
-          d.role,
+          t(d.role),
           label(d.platform),
           `${ago(now - d.pairedAt)} ago`,
           d.connected ? "now" : d.lastSeenAt === undefined ? "never" : `${ago(now - d.lastSeenAt)} ago`,
-          d.lastAddress ?? "-",
-          d.signsInWith,
+          t(d.lastAddress ?? "-"),
+          t(d.signsInWith),
           d.connected ? "yes" : "no"
         ])
       ])
@@ -134,7 +139,7 @@ const pendingRequest = (conn: TargetConnection, ref: string, timeoutMs: number) 
         message:
           matches.length === 0
             ? `no pending request ${ref} (requests expire after 5 minutes); \`openclaw devices list\` shows the open ones`
-            : `${ref} matches ${matches.length} pending requests; use more of the request id`
+            : `${JSON.stringify(ref)} matches ${matches.length} pending requests; use more of the request id`
       })
     )
   })
@@ -152,8 +157,8 @@ const resolveRequest = (verb: "approve" | "reject") =>
         if (flags.json) return yield* printJson(r)
         yield* Console.log(
           verb === "approve"
-            ? `Approved ${label(request.displayName)} (${request.deviceId.slice(0, 12)}, ${request.role}). It connects on its next retry and receives a device token.`
-            : `Rejected request ${request.requestId.slice(0, 8)} from ${label(request.displayName)} (${request.deviceId.slice(0, 12)}).`
+            ? `Approved ${label(request.displayName)} (${t(request.deviceId.slice(0, 12))}, ${t(request.role)}). It connects on its next retry and receives a device token.`
+            : `Rejected request ${t(request.requestId.slice(0, 8))} from ${label(request.displayName)} (${t(request.deviceId.slice(0, 12))}).`
         )
       })
     )
@@ -172,7 +177,7 @@ const rename = Command.make("rename", { ...clientOptions, device: deviceArg, nam
       (d) =>
         flags.json
           ? printJson(d)
-          : Console.log(`Renamed ${(d as Paired).deviceId.slice(0, 12)} to ${label((d as Paired).displayName)}.`)
+          : Console.log(`Renamed ${t((d as Paired).deviceId.slice(0, 12))} to ${label((d as Paired).displayName)}.`)
     )
   )
 ).pipe(Command.withDescription("Give a paired device a name"))
@@ -186,7 +191,7 @@ const revoke = Command.make("revoke", { ...clientOptions, device: deviceArg }, (
         return flags.json
           ? printJson(r)
           : Console.log(
-              `Revoked ${p.deviceId.slice(0, 12)} (${p.role}): its device token no longer works${p.closed > 0 ? ` and its ${p.closed} live connection(s) were closed` : ""}. ${
+              `Revoked ${t(p.deviceId.slice(0, 12))} (${t(p.role)}): its device token no longer works${p.closed > 0 ? ` and its ${p.closed} live connection(s) were closed` : ""}. ${
                 p.role === "node"
                   ? "It must be approved again to reconnect."
                   : "That browser or client is signed out and needs the shared secret to sign in again."
@@ -208,7 +213,7 @@ const remove = Command.make("remove", { ...clientOptions, device: deviceArg }, (
         return flags.json
           ? printJson(r)
           : Console.log(
-              `Removed ${p.deviceId.slice(0, 12)}: revoked and forgotten${p.closed > 0 ? `; ${p.closed} live connection(s) closed` : ""}.`
+              `Removed ${t(p.deviceId.slice(0, 12))}: revoked and forgotten${p.closed > 0 ? `; ${p.closed} live connection(s) closed` : ""}.`
             )
       }
     )

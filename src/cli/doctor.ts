@@ -9,6 +9,7 @@ import { SshTunnel } from "../services/ssh/SshTunnel.js"
 import { make as makeTailscaleCli, timeoutFromEnv } from "../services/tailscale/TailscaleCli.js"
 import { clientOptions } from "./client.js"
 import { fail } from "./exit.js"
+import { printJson } from "./output.js"
 
 export const doctorCommand = Command.make("doctor", clientOptions, (flags) =>
   Effect.gen(function* () {
@@ -37,7 +38,7 @@ export const doctorCommand = Command.make("doctor", clientOptions, (flags) =>
     )
     const report = yield* Effect.scoped(runSteps(steps)).pipe(Effect.provide(SshTunnel.layer))
     if (flags.json) {
-      yield* Console.log(JSON.stringify({ ok: report.ok, target: summary, steps: report.steps }, null, 2))
+      yield* printJson({ ok: report.ok, target: summary, steps: report.steps })
     } else {
       const where =
         summary.url === undefined

@@ -12,6 +12,7 @@ import { GatewayConfig } from "../services/config/GatewayConfig.js"
 import { Gateway } from "../services/gateway/Gateway.js"
 import { type ExposureStatus, TailscaleExposure } from "../services/tailscale/TailscaleExposure.js"
 import { fail } from "./exit.js"
+import { writeError } from "./output.js"
 
 /** The start-up lines for Tailscale exposure: the route, and where to reach the Gateway through it. */
 export const exposureLines = (exposure: ExposureStatus): Array<string> => {
@@ -72,7 +73,7 @@ export const serveGateway = (settings: GatewaySettings) => {
             startedAt: new Date().toISOString()
           })
         } catch (e) {
-          process.stderr.write(
+          writeError(
             `[gateway] warning: cannot write ${runtimeRecordPath(settings.stateDir)} (${(e as NodeJS.ErrnoException).code ?? e}); local commands will not find this port by themselves\n`
           )
         }

@@ -6,6 +6,8 @@ import type { ServerFlags } from "../config/settings.js"
 import { GatewayConfig } from "../services/config/GatewayConfig.js"
 import { agentCommand, sendCommand } from "./agent.js"
 import { fail } from "./exit.js"
+import { writeError } from "./output.js"
+import { forTerminal } from "../protocol/client-text.js"
 import { serveGateway } from "./gateway-serve.js"
 import { portFlag } from "./flags.js"
 import { callCommand, healthCommand, statusCommand } from "./inspect.js"
@@ -68,11 +70,15 @@ export const toServerFlags = (f: Partial<RunFlags>): ServerFlags => ({
   verbose: f.verbose
 })
 
-/** Plain one-line logs on stderr: `[gateway] warning: ...`. */
+/**
+ * Plain one-line logs on stderr: `[gateway] warning: ...`. Messages quote clients (names, ids,
+ * addresses, reasons): each entry stays one line of visible characters (forTerminal), so no client
+ * can forge another entry or drive the terminal of whoever reads the log.
+ */
 const plainLogger = Logger.make(({ logLevel, message }) => {
   const text = Array.isArray(message) ? message.map(String).join(" ") : String(message)
   const level = logLevel._tag === "Info" ? "" : `${logLevel._tag.toLowerCase()}: `
-  process.stderr.write(`[gateway] ${level}${text}\n`)
+  writeError(`[gateway] ${level}${forTerminal(text)}\n`)
 })
 
 const runGateway = (flags: RunFlags) =>

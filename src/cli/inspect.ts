@@ -6,6 +6,7 @@ import type { Target } from "../client/target.js"
 import type { SshTunnelError } from "../services/ssh/SshTunnel.js"
 import { OperatorScopes } from "../protocol/frames.js"
 import { auditConfig } from "../services/security/audit.js"
+import { forTerminal } from "../protocol/client-text.js"
 import {
   clientOptions,
   connectClient,
@@ -34,7 +35,8 @@ export const healthCommand = (name: "health") =>
     )
   ).pipe(Command.withDescription("Check that the Gateway answers (operator.read)"))
 
-const line = (label: string, value: string) => `  ${`${label}:`.padEnd(11)} ${value}`
+/** One status line; the value holds what the Gateway sent, so it stays one line of visible characters. */
+const line = (label: string, value: string) => `  ${`${label}:`.padEnd(11)} ${forTerminal(value)}`
 
 interface StatusPayload {
   version?: string
@@ -245,7 +247,7 @@ export const statusCommand = (name: "status") =>
             user?: { login: string }
           }>) ?? []) {
             lines.push(
-              `    - ${p.client.id} (${p.client.mode} ${p.client.version}, ${p.role}) from ${p.host}${p.user ? ` as ${p.user.login} (tailscale)` : ""}, connected ${formatUptime(Date.now() - p.since)} ago`
+              `    - ${forTerminal(p.client.id)} (${forTerminal(`${p.client.mode} ${p.client.version}, ${p.role}`)}) from ${forTerminal(p.host)}${p.user ? ` as ${forTerminal(p.user.login)} (tailscale)` : ""}, connected ${formatUptime(Date.now() - p.since)} ago`
             )
           }
         }

@@ -17,6 +17,8 @@ import {
 import { loadDeviceToken, loadOrCreateIdentity } from "../services/node-host/identity.js"
 import { fail } from "./exit.js"
 import { portFlag } from "./flags.js"
+import { writeText } from "./output.js"
+import { forTerminal } from "../protocol/client-text.js"
 
 const runOptions = {
   url: Options.text("url").pipe(
@@ -82,7 +84,8 @@ const sshLink = (
     })
   )
 
-const log = (line: string) => process.stdout.write(`[node] ${line}\n`)
+/** The node host's log: lines quote the Gateway (request ids, messages), so each stays one visible line. */
+const log = (line: string) => writeText(`[node] ${forTerminal(line)}\n`)
 
 const runNode = (flags: Flags) =>
   Effect.gen(function* () {
@@ -143,7 +146,7 @@ const runNode = (flags: Flags) =>
       Effect.catchTag("NodeHostFatal", (e) =>
         fail(
           1,
-          `node host stopped: ${e.message}\nGateway target: ${target.url} (${target.source})${target.pinSource ? `\nTLS pin: ${target.pinSource}` : ""}`
+          `node host stopped: ${forTerminal(e.message)}\nGateway target: ${target.url} (${target.source})${target.pinSource ? `\nTLS pin: ${target.pinSource}` : ""}`
         )
       )
     )

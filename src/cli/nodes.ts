@@ -2,7 +2,9 @@
 import { Args, Command } from "@effect/cli"
 import { Console, Effect } from "effect"
 import { GatewayClientError } from "../client/GatewayClient.js"
-import { clientOptions, printJson, withGateway } from "./client.js"
+import { forTerminal as t } from "../protocol/client-text.js"
+import { clientOptions, withGateway } from "./client.js"
+import { printJson } from "./output.js"
 
 const SCOPES = ["operator.read", "operator.pairing"]
 
@@ -40,13 +42,15 @@ const ago = (ms: number) => {
   return s < 90 ? `${s}s` : s < 5400 ? `${Math.round(s / 60)}m` : `${Math.round(s / 3600)}h`
 }
 
-const listed = (xs: ReadonlyArray<string> | undefined) => (xs === undefined || xs.length === 0 ? "none" : xs.join(", "))
+/** Every string below came from the Gateway or a node: `t` (forTerminal) keeps each on its line, visible. */
+const listed = (xs: ReadonlyArray<string> | undefined) =>
+  xs === undefined || xs.length === 0 ? "none" : xs.map(t).join(", ")
 
 /** What a request asks for: for a paired node only what is new. */
 const asks = (r: PendingView) =>
   r.upgrade === undefined
     ? `commands: ${listed(r.commands)}; caps: ${listed(r.caps)}`
-    : `already paired, asks for more: ${[...(r.upgrade.commands.length ? [`commands ${r.upgrade.commands.join(", ")}`] : []), ...(r.upgrade.caps.length ? [`caps ${r.upgrade.caps.join(", ")}`] : [])].join("; ")}`
+    : `already paired, asks for more: ${[...(r.upgrade.commands.length ? [`commands ${listed(r.upgrade.commands)}`] : []), ...(r.upgrade.caps.length ? [`caps ${listed(r.upgrade.caps)}`] : [])].join("; ")}`
 
 /** Declared but not approved (not routed until an operator approves the pending request). */
 const awaiting = (n: NodeView) =>
@@ -55,7 +59,7 @@ const awaiting = (n: NodeView) =>
     : [`    awaiting approval (not routed): commands: ${listed(n.pendingCommands)}; caps: ${listed(n.pendingCaps)}`]
 
 const name = (n: { displayName?: string; nodeId: string }) =>
-  n.displayName === undefined ? n.nodeId.slice(0, 12) : `${n.displayName} (${n.nodeId.slice(0, 12)})`
+  n.displayName === undefined ? t(n.nodeId.slice(0, 12)) : `${t(n.displayName)} (${t(n.nodeId.slice(0, 12))})`
 
 const call = (
   what: string,
@@ -78,7 +82,7 @@ const pending = Command.make("pending", clientOptions, (flags) =>
       `${p.pending.length} pending pairing request(s):`,
       ...p.pending.map(
         (r) =>
-          `  ${r.requestId}  node ${name(r)}${r.platform ? ` [${r.platform}]` : ""}${r.remoteAddress ? ` from ${r.remoteAddress}` : ""}, asked ${ago(now - r.requestedAt)} ago, expires in ${ago(r.expiresAt - now)}\n      ${asks(r)}`
+          `  ${t(r.requestId)}  node ${name(r)}${r.platform ? ` [${t(r.platform)}]` : ""}${r.remoteAddress ? ` from ${t(r.remoteAddress)}` : ""}, asked ${ago(now - r.requestedAt)} ago, expires in ${ago(r.expiresAt - now)}\n      ${asks(r)}`
       ),
       "Approve one with `openclaw nodes approve <requestId>` (or reject it)."
     ].join("\n")
@@ -120,11 +124,11 @@ const resolveAndCall = (
       }
       const match = matchPending(pending, ref)
       if ("ambiguous" in match) {
-        const which = match.ambiguous.map((r) => `${r.requestId.slice(0, 8)} ${name(r)}`).join(", ")
+        const which = match.ambiguous.map((r) => `${t(r.requestId.slice(0, 8))} ${name(r)}`).join(", ")
         return yield* new GatewayClientError({
           kind: "protocol",
           code: "AMBIGUOUS_REQUEST",
-          message: `"${ref}" matches ${match.ambiguous.length} pending requests (${which})`
+          message: `${JSON.stringify(ref)} matches ${match.ambiguous.length} pending requests (${which})`
         })
       }
       const payload = yield* conn.request(method, { requestId: match.requestId }, { timeoutMs: flags.timeout })
@@ -150,7 +154,7 @@ const reject = Command.make("reject", { ...clientOptions, requestId: requestIdAr
     flags.requestId,
     flags,
     (p) =>
-      `Rejected pairing request ${p.requestId} (node ${p.nodeId.slice(0, 12)}). The node is told on its next retry and stops asking; it can ask again only by restarting \`openclaw node run\`.`
+      `Rejected pairing request ${t(p.requestId)} (node ${t(p.nodeId.slice(0, 12))}). The node is told on its next retry and stops asking; it can ask again only by restarting \`openclaw node run\`.`
   )
 ).pipe(Command.withDescription("Reject a pending node (operator.pairing)"))
 
@@ -162,8 +166,8 @@ const list = Command.make("list", clientOptions, (flags) =>
     return p.nodes
       .map((n) =>
         [
-          `${n.nodeId}  ${n.displayName ?? ""}`.trimEnd(),
-          `    ${n.connected ? `connected ${ago(now - (n.connectedAt ?? now))} ago from ${n.remoteAddress}` : "not connected"}${n.paired ? "" : " (not paired)"}${n.platform ? `, ${n.platform}` : ""}${n.version ? ` ${n.version}` : ""}`,
+          `${t(n.nodeId)}  ${t(n.displayName ?? "")}`.trimEnd(),
+          `    ${n.connected ? `connected ${ago(now - (n.connectedAt ?? now))} ago from ${t(n.remoteAddress ?? "?")}` : "not connected"}${n.paired ? "" : " (not paired)"}${n.platform ? `, ${t(n.platform)}` : ""}${n.version ? ` ${t(n.version)}` : ""}`,
           ...(n.connected ? [`    commands: ${listed(n.commands)}; caps: ${listed(n.caps)}`, ...awaiting(n)] : [])
         ].join("\n")
       )
@@ -174,13 +178,13 @@ const list = Command.make("list", clientOptions, (flags) =>
 const describe = Command.make("describe", { ...clientOptions, nodeId: nodeIdArg }, (flags) =>
   call("Describing the node failed", "node.describe", { nodeId: flags.nodeId }, flags, (n: NodeView) =>
     [
-      `Node ${n.nodeId}`,
-      `  Name:      ${n.displayName ?? "(none)"}`,
+      `Node ${t(n.nodeId)}`,
+      `  Name:      ${n.displayName === undefined ? "(none)" : t(n.displayName)}`,
       `  Paired:    ${n.paired ? `yes, ${n.pairedAt ? new Date(n.pairedAt).toISOString() : ""}` : "no"}`,
-      `  Connected: ${n.connected ? `yes, from ${n.remoteAddress} since ${new Date(n.connectedAt ?? 0).toISOString()}` : "no"}`,
-      `  Platform:  ${n.platform ?? "?"}${n.version ? ` (node host ${n.version})` : ""}`,
-      `  Commands:  ${n.commands.join(", ") || "none"}`,
-      `  Caps:      ${n.caps.join(", ") || "none"}`,
+      `  Connected: ${n.connected ? `yes, from ${t(n.remoteAddress ?? "?")} since ${new Date(n.connectedAt ?? 0).toISOString()}` : "no"}`,
+      `  Platform:  ${t(n.platform ?? "?")}${n.version ? ` (node host ${t(n.version)})` : ""}`,
+      `  Commands:  ${listed(n.commands)}`,
+      `  Caps:      ${listed(n.caps)}`,
       ...(n.pendingCommands === undefined && n.pendingCaps === undefined
         ? []
         : [
@@ -197,7 +201,7 @@ const remove = Command.make("remove", { ...clientOptions, nodeId: nodeIdArg }, (
     { nodeId: flags.nodeId },
     flags,
     (p) =>
-      `Removed node ${p.nodeId.slice(0, 12)}: its pairing and device token are revoked; it must be approved again to reconnect.`
+      `Removed node ${t(p.nodeId.slice(0, 12))}: its pairing and device token are revoked; it must be approved again to reconnect.`
   )
 ).pipe(Command.withDescription("Unpair a node and revoke its device token (operator.pairing)"))
 

@@ -18,6 +18,7 @@ import { keepTunnelUp } from "../services/ssh/keep-up.js"
 import { SshTunnel } from "../services/ssh/SshTunnel.js"
 import { fail } from "./exit.js"
 import { portFlag } from "./flags.js"
+import { writeText } from "./output.js"
 
 export interface TunnelState {
   readonly pid: number
@@ -108,7 +109,7 @@ export const tunnelCommand = Command.make(
         Effect.flatMap(stamp, (at) =>
           Effect.sync(() => {
             fs.rmSync(file, { force: true })
-            process.stdout.write(`[${at}] tunnel closed\n`)
+            writeText(`[${at}] tunnel closed\n`)
           })
         )
       )

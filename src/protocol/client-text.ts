@@ -19,12 +19,21 @@ const UNSAFE_IN_JSON = /[\u007f-\u009f\u2028\u2029]|(?!\u200d)\p{Cf}/gu
 
 const NAMED: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t", "\u001b": "\\e" }
 
+/** `\e`, `\x9b`, `\u202e`, and for a format character beyond the BMP (U+E0001) `\u{e0001}`, not half of it. */
 const escapeChar = (c: string): string => {
   const named = NAMED[c]
   if (named !== undefined) return named
-  const code = c.charCodeAt(0)
-  return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`
+  const code = c.codePointAt(0)!
+  return code <= 0xff
+    ? `\\x${code.toString(16).padStart(2, "0")}`
+    : code <= 0xffff
+      ? `\\u${code.toString(16).padStart(4, "0")}`
+      : `\\u{${code.toString(16)}}`
 }
+
+/** JSON's escape: one `\uXXXX` per UTF-16 unit, so a character beyond the BMP keeps both halves. */
+const jsonEscape = (c: string): string =>
+  Array.from({ length: c.length }, (_, i) => `\\u${c.charCodeAt(i).toString(16).padStart(4, "0")}`).join("")
 
 /**
  * One line of someone else's text for a terminal: every control, format and separator character
@@ -45,7 +54,7 @@ export const textForTerminal = (s: string): string => s.replace(UNSAFE_TEXT, esc
  */
 export const jsonForTerminal = (value: unknown, space?: number): string => {
   const json = JSON.stringify(value, null, space) ?? "null"
-  return json.replace(UNSAFE_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
+  return json.replace(UNSAFE_IN_JSON, jsonEscape)
 }
 
 /** A client's string as error messages show it: cut short, never the whole of a large value. */

@@ -30,6 +30,8 @@ export const oddStrings = [
   "\u0000",
   "\u001b[31mred",
   "line\nbreak\r\n[gateway] warning: forged",
+  "kiosk\u009b2J\u202egpj.exe",
+  "\u001b]52;c;ZXZpbA==\u0007\u001b]8;;https://evil/\u0007",
   "../../../etc/passwd",
   "%",
   "%E4%B8",

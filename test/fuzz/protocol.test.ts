@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { deviceAuthPayload } from "../../src/protocol/device.js"
 import { ClientModes, OperatorScopes } from "../../src/protocol/frames.js"
 import { TOKEN } from "../support/gateway.js"
+import { RAW_CONTROL } from "../support/hostile-gateway.js"
 import { type LiveGateway, startLiveGateway } from "../support/live-gateway.js"
 import { newIdentity, nodeConnect, type TestIdentity } from "../support/node.js"
 import {
@@ -306,6 +307,8 @@ describe("protocol fuzzer against `openclaw gateway run`", () => {
   /** Node identities for signed connects: this machine's own, then three strangers. */
   const identities: Array<TestIdentity> = []
   let runCount = 0
+  /** How much of the Gateway's output has been checked for raw controls. */
+  let logChecked = 0
 
   const outputTail = () =>
     gw.process
@@ -338,6 +341,14 @@ describe("protocol fuzzer against `openclaw gateway run`", () => {
       fail(`the bystander got no health answer within ${ANSWER_MS} ms (${JSON.stringify(res)})`)
     }
     checkSocket(bystander, "the bystander")
+    // What clients sent reaches the log only escaped: no raw ESC, C1 or bidi control (README Security).
+    const log = gw.process.output()
+    const raw = RAW_CONTROL.exec(log.slice(logChecked))
+    logChecked = log.length
+    if (raw !== null)
+      fail(
+        `the Gateway's log holds a raw U+${raw[0].charCodeAt(0).toString(16).padStart(4, "0")}: ${JSON.stringify(raw.input.slice(Math.max(0, raw.index - 60), raw.index + 20))}`
+      )
     bystander.drain()
     if (runCount % 25 === 0) {
       const fresh = await fuzzOperator(gw.url).catch((e: Error) => fail(`a new client could not connect: ${e.message}`))

@@ -14,9 +14,7 @@ export const connectionFields = (
   clientMode: clientMode ?? conn.client?.mode,
   role: role ?? conn.role,
   ...(conn.device === undefined ? {} : { deviceId: conn.device.deviceId }),
-  ...(conn.identity?.login === undefined
-    ? conn.peer.proxy?.login === undefined
-      ? {}
-      : { tailscaleLogin: conn.peer.proxy.login }
-    : { tailscaleLogin: conn.identity.login })
+  // Only a login `tailscale whois` confirmed (a Tailscale sign-in): a Tailscale-User-Login header is
+  // whatever the client sent, and naming it would attribute a token sign-in or a failure to that user.
+  ...(conn.identity?.login === undefined ? {} : { tailscaleLogin: conn.identity.login })
 })

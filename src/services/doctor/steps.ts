@@ -4,6 +4,7 @@
  * stops the walk and every later step is reported as skipped, so the first red line is the cause.
  */
 import { Cause, Effect } from "effect"
+import { forTerminal } from "../../protocol/client-text.js"
 
 /** What a step saw. `ms` overrides the measured time (a step that reports a round trip made earlier). */
 export type Outcome =
@@ -74,14 +75,15 @@ export const runSteps = <R>(steps: ReadonlyArray<Step<R>>): Effect.Effect<Doctor
 const MARK = { pass: "ok  ", fail: "FAIL", skip: "-   " } as const
 
 /** One line per step (mark, id, time, detail); the failing step's fix underneath. */
+/** The step table; details and fixes quote what the Gateway (or a process on its port) sent: one visible line each. */
 export const formatSteps = (steps: ReadonlyArray<StepResult>): string => {
   const width = Math.max(...steps.map((s) => s.id.length))
   const lines: Array<string> = []
   for (const s of steps) {
     const mark = s.ok === true ? MARK.pass : s.ok === false ? MARK.fail : MARK.skip
     const time = s.ok === null ? "" : `${s.ms}ms`
-    lines.push(`  ${mark} ${s.id.padEnd(width)} ${time.padStart(7)}  ${s.detail}`)
-    if (s.fix !== undefined) lines.push(`       ${" ".repeat(width)} ${"fix:".padStart(7)}  ${s.fix}`)
+    lines.push(`  ${mark} ${s.id.padEnd(width)} ${time.padStart(7)}  ${forTerminal(s.detail)}`)
+    if (s.fix !== undefined) lines.push(`       ${" ".repeat(width)} ${"fix:".padStart(7)}  ${forTerminal(s.fix)}`)
   }
   return lines.join("\n")
 }

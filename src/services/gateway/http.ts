@@ -57,6 +57,20 @@ export const decodeHeaderWord = (value: string): string => {
   return Buffer.from(bytes).toString("utf8")
 }
 
+/**
+ * A Tailscale login as Serve sends it: `user@domain` (or `user@github` and the like), at most 256
+ * characters, without whitespace, controls, format characters or quotes. Anything else (a decoded
+ * =?utf-8?q?...?= word can hold any byte) is not a login and is dropped.
+ */
+export const looksLikeLogin = (login: string): boolean =>
+  login.length <= 256 && /^[^\s\p{C}@"'\\<>]+@[^\s\p{C}@"'\\<>]+$/u.test(login)
+
+/** The login header decoded, or undefined when it does not look like a login. */
+const loginOf = (value: string): string | undefined => {
+  const login = decodeHeaderWord(value)
+  return looksLikeLogin(login) ? login : undefined
+}
+
 /** Undefined when the request carries none of these headers (the common, direct case). */
 export const proxyHeaders = (req: http.IncomingMessage): ProxyHeaders | undefined => {
   const login = header(req.headers, "tailscale-user-login")
@@ -71,7 +85,7 @@ export const proxyHeaders = (req: http.IncomingMessage): ProxyHeaders | undefine
     return undefined
   }
   return {
-    login: login === undefined ? undefined : decodeHeaderWord(login),
+    login: login === undefined ? undefined : loginOf(login),
     name: name === undefined ? undefined : decodeHeaderWord(name),
     funnel: header(req.headers, "tailscale-funnel-request") !== undefined,
     forwardedFor: header(req.headers, "x-forwarded-for"),

@@ -130,7 +130,10 @@ export class Auth extends Context.Tag("openclaw/Auth")<Auth, AuthService>() {
           new AuthFailure({
             ...(lockedOut ? { lockedOutMs: settings.rateLimit.lockoutMs } : {}),
             code: "AUTH_DEVICE_TOKEN_MISMATCH",
-            message: `unauthorized: device token mismatch (this device was removed or re-paired; connect once with the Gateway's ${kind} (--${kind}) to pair again)`
+            message:
+              request.deviceTokenProblem === undefined
+                ? `unauthorized: device token mismatch (this device was removed or re-paired; connect once with the Gateway's ${kind} (--${kind}) to pair again)`
+                : `unauthorized: ${request.deviceTokenProblem}`
           })
         )
       }

@@ -37,6 +37,8 @@ export interface AuthRequest {
    * when there is none.
    */
   readonly deviceToken?: "valid" | "invalid"
+  /** Why a device token that matched may not sign in this way (another role, an older record): told to the client. */
+  readonly deviceTokenProblem?: string
   /** Requested role (default operator): header identity never authenticates a node. */
   readonly role?: Role
   /** What the upgrade request said about a proxy in front (Tailscale Serve). */

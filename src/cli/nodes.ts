@@ -3,6 +3,7 @@ import { Args, Command } from "@effect/cli"
 import { Console, Effect } from "effect"
 import { GatewayClientError } from "../client/GatewayClient.js"
 import { clientOptions, printJson, withGateway } from "./client.js"
+import { forTerminal } from "../protocol/client-text.js"
 
 const SCOPES = ["operator.read", "operator.pairing"]
 
@@ -89,6 +90,9 @@ const requestIdArg = Args.text({ name: "requestId" }).pipe(
   Args.withDescription("Request id from `openclaw nodes pending`, a unique prefix, or the node's name")
 )
 
+/** The shortest request or node id prefix taken. */
+const MIN_PREFIX = 8
+
 /**
  * A pending request by its id, a unique prefix (of the request or node id, 8+ characters) or the
  * node's display name, as `describe` takes a node. No match: the text goes to the Gateway as given,
@@ -97,12 +101,16 @@ const requestIdArg = Args.text({ name: "requestId" }).pipe(
 export const matchPending = (
   pending: ReadonlyArray<PendingView>,
   ref: string
-): { requestId: string } | { ambiguous: Array<PendingView> } => {
+): { requestId: string } | { ambiguous: Array<PendingView> } | { tooShort: true } => {
   if (pending.some((r) => r.requestId === ref)) return { requestId: ref }
   const matches = pending.filter(
-    (r) => r.displayName === ref || (ref.length >= 8 && (r.requestId.startsWith(ref) || r.nodeId.startsWith(ref)))
+    (r) =>
+      (ref.trim() !== "" && r.displayName === ref) ||
+      (ref.length >= MIN_PREFIX && (r.requestId.startsWith(ref) || r.nodeId.startsWith(ref)))
   )
   if (matches.length > 1) return { ambiguous: matches }
+  // An empty or short text must never pick "the only request".
+  if (matches.length === 0 && ref.length < MIN_PREFIX) return { tooShort: true }
   return { requestId: matches[0]?.requestId ?? ref }
 }
 
@@ -119,6 +127,13 @@ const resolveAndCall = (
         pending: Array<PendingView>
       }
       const match = matchPending(pending, ref)
+      if ("tooShort" in match) {
+        return yield* new GatewayClientError({
+          kind: "protocol",
+          code: "APPROVAL_NOT_FOUND",
+          message: `${forTerminal(JSON.stringify(ref.slice(0, 80)))} is too short: give the whole request id, at least its first ${MIN_PREFIX} characters, or the node's name (\`openclaw nodes pending\` shows them)`
+        })
+      }
       if ("ambiguous" in match) {
         const which = match.ambiguous.map((r) => `${r.requestId.slice(0, 8)} ${name(r)}`).join(", ")
         return yield* new GatewayClientError({

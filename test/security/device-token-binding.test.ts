@@ -108,6 +108,13 @@ describe("device tokens are bound to their role, device and scopes", { timeout: 
     client.ws.close()
     await client.waitClosed()
 
+    // The owner presenting the shared token along with it asks for what it likes, as without one.
+    const both = await once(url, browser, asOperator(ALL_SCOPES, { token: TOKEN, deviceToken }))
+    expect(both.payload.auth).toMatchObject({ method: "device-token", scopes: ALL_SCOPES })
+    // A wrong one alongside changes nothing.
+    const wrong = await once(url, browser, asOperator(ALL_SCOPES, { token: `${TOKEN}x`, deviceToken }))
+    expect(wrong.payload.auth).toMatchObject({ method: "device-token", scopes: ["operator.read"] })
+
     // Nor does it sign in as a node.
     const asNode = await once(url, browser, { auth: { deviceToken } })
     expect(asNode.ok).toBe(false)

@@ -49,6 +49,11 @@ export interface AuthGrant {
   readonly method: AuthMethod
   /** For method "tailscale": who, as confirmed by whois. */
   readonly identity?: { readonly login: string; readonly name?: string }
+  /**
+   * For method "device-token": the right shared secret came with it. That is the owner, whose
+   * scopes are what it asks for, not the device token's.
+   */
+  readonly sharedSecret?: true
 }
 
 /** A refusal whose message starts with "unauthorized:". */

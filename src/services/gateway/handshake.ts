@@ -151,8 +151,12 @@ export const admit = <C extends Admittee>(
         ...(problem === undefined ? {} : { deviceTokenProblem: problem })
       })
       .pipe(Effect.mapError(refusalOf))
-    // Signed in with its device token: never more than that token carries (a node's: no operator scope).
-    const ceiling = grant.method === "device-token" && tokenCheck?.ok === true ? tokenCheck.scopes : undefined
+    // Signed in with its device token: never more than that token carries (a node's: no operator
+    // scope), unless the shared secret came too (the owner asks for what it likes, as without a token).
+    const ceiling =
+      grant.method === "device-token" && grant.sharedSecret !== true && tokenCheck?.ok === true
+        ? tokenCheck.scopes
+        : undefined
     const scopes = role === "operator" ? grantedScopes(params.scopes, ceiling) : []
     if (role === "node" && device === undefined) return yield* refuseDevice(missingDevice)
     conn.client = params.client

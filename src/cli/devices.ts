@@ -127,19 +127,27 @@ const deviceArg = Args.text({ name: "device" }).pipe(
   Args.withDescription("Device id, a unique prefix of it (4+ characters), or its name")
 )
 
-/** A pending request by full id or unique prefix. */
+/** The shortest request id prefix taken: an empty or short one must never pick "the only request". */
+export const MIN_REQUEST_PREFIX = 8
+
+/** A pending request by full id or unique prefix (MIN_REQUEST_PREFIX+ characters). */
 const pendingRequest = (conn: TargetConnection, ref: string, timeoutMs: number) =>
   Effect.flatMap(conn.request("device.pair.list", {}, { timeoutMs }), (p) => {
-    const matches = (p as DeviceList).pending.filter((r) => r.requestId === ref || r.requestId.startsWith(ref))
+    const matches = (p as DeviceList).pending.filter(
+      (r) => r.requestId === ref || (ref.length >= MIN_REQUEST_PREFIX && r.requestId.startsWith(ref))
+    )
     if (matches.length === 1) return Effect.succeed(matches[0]!)
+    const shown = t(JSON.stringify(ref.slice(0, 80)))
     return Effect.fail(
       new GatewayClientError({
         kind: "protocol",
         code: matches.length === 0 ? "APPROVAL_NOT_FOUND" : "AMBIGUOUS_REQUEST",
         message:
-          matches.length === 0
-            ? `no pending request ${ref} (requests expire after 5 minutes); \`openclaw devices list\` shows the open ones`
-            : `${JSON.stringify(ref)} matches ${matches.length} pending requests; use more of the request id`
+          matches.length > 0
+            ? `${shown} matches ${matches.length} pending requests; use more of the request id`
+            : ref.length < MIN_REQUEST_PREFIX
+              ? `${shown} is too short: give the whole request id or at least its first ${MIN_REQUEST_PREFIX} characters (\`openclaw devices list\` shows them)`
+              : `no pending request ${shown} (requests expire after 5 minutes); \`openclaw devices list\` shows the open ones`
       })
     )
   })

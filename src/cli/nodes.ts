@@ -93,6 +93,9 @@ const requestIdArg = Args.text({ name: "requestId" }).pipe(
   Args.withDescription("Request id from `openclaw nodes pending`, a unique prefix, or the node's name")
 )
 
+/** The shortest request or node id prefix taken. */
+const MIN_PREFIX = 8
+
 /**
  * A pending request by its id, a unique prefix (of the request or node id, 8+ characters) or the
  * node's display name, as `describe` takes a node. No match: the text goes to the Gateway as given,
@@ -101,12 +104,16 @@ const requestIdArg = Args.text({ name: "requestId" }).pipe(
 export const matchPending = (
   pending: ReadonlyArray<PendingView>,
   ref: string
-): { requestId: string } | { ambiguous: Array<PendingView> } => {
+): { requestId: string } | { ambiguous: Array<PendingView> } | { tooShort: true } => {
   if (pending.some((r) => r.requestId === ref)) return { requestId: ref }
   const matches = pending.filter(
-    (r) => r.displayName === ref || (ref.length >= 8 && (r.requestId.startsWith(ref) || r.nodeId.startsWith(ref)))
+    (r) =>
+      (ref.trim() !== "" && r.displayName === ref) ||
+      (ref.length >= MIN_PREFIX && (r.requestId.startsWith(ref) || r.nodeId.startsWith(ref)))
   )
   if (matches.length > 1) return { ambiguous: matches }
+  // An empty or short text must never pick "the only request".
+  if (matches.length === 0 && ref.length < MIN_PREFIX) return { tooShort: true }
   return { requestId: matches[0]?.requestId ?? ref }
 }
 
@@ -123,6 +130,13 @@ const resolveAndCall = (
         pending: Array<PendingView>
       }
       const match = matchPending(pending, ref)
+      if ("tooShort" in match) {
+        return yield* new GatewayClientError({
+          kind: "protocol",
+          code: "APPROVAL_NOT_FOUND",
+          message: `${t(JSON.stringify(ref.slice(0, 80)))} is too short: give the whole request id, at least its first ${MIN_PREFIX} characters, or the node's name (\`openclaw nodes pending\` shows them)`
+        })
+      }
       if ("ambiguous" in match) {
         const which = match.ambiguous.map((r) => `${t(r.requestId.slice(0, 8))} ${name(r)}`).join(", ")
         return yield* new GatewayClientError({

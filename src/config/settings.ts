@@ -184,11 +184,26 @@ export const parsePortEnv = (value: string | undefined, name: string): number | 
   return n
 }
 
-/** A secret kept in a file (--token-file, --password-file): its first line, without the newline. */
+/** A path as a shell reads it back (single-quoted unless plain). */
+const forShell = (p: string) => (/^[\w@%+=:,./-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`)
+
+/**
+ * A secret kept in a file (--token-file, --password-file): its first line, without the newline.
+ * A regular file other users may read is refused (they could sign in as the owner): the message
+ * gives the chmod. Pipes (`--token-file <(...)`) and Windows' ACLs are not judged by mode.
+ */
 const readSecretFile = (file: string, flag: string): string => {
   try {
+    const st = fs.statSync(file)
+    if (process.platform !== "win32" && st.isFile() && (st.mode & 0o077) !== 0) {
+      const who = (st.mode & 0o007) !== 0 ? "every local user" : "its group"
+      throw new ConfigError({
+        message: `${flag}: ${file} is open to ${who} (mode ${(st.mode & 0o777).toString(8).padStart(4, "0")}); make it private with \`chmod 600 ${forShell(file)}\` and start again`
+      })
+    }
     return fs.readFileSync(file, "utf8").replace(/\r?\n$/, "")
   } catch (e) {
+    if (e instanceof ConfigError) throw e
     throw new ConfigError({
       message: `${flag}: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`
     })

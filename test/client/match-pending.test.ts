@@ -25,10 +25,11 @@ describe("nodes approve|reject: which pending request a reference means", () => 
     expect(matchPending(pending, "laptop")).toEqual({ requestId: "3f0c1a2b-0000-4000-8000-000000000001" })
   })
 
-  it("an ambiguous prefix names the candidates; a short or unknown one goes to the Gateway as given", () => {
+  it("an ambiguous prefix names the candidates; a short one is refused; an unknown one goes to the Gateway as given", () => {
     const both = matchPending(pending, "3f0c1a2b")
     expect("ambiguous" in both && both.ambiguous.map((r) => r.displayName)).toEqual(["laptop", "phone"])
-    expect(matchPending(pending, "9e8d")).toEqual({ requestId: "9e8d" })
+    for (const short of ["9e8d", "", " "]) expect(matchPending(pending, short)).toEqual({ tooShort: true })
+    expect(matchPending([{ ...pending[0]!, displayName: "" }], "")).toEqual({ tooShort: true })
     expect(matchPending(pending, "nope-nope-nope")).toEqual({ requestId: "nope-nope-nope" })
   })
 })

@@ -128,7 +128,11 @@ const connectValid = fc.record(
   { requiredKeys: ["minProtocol", "maxProtocol", "client"] }
 )
 
-/** A node's connect with a valid signature over hostile fields (signed at run time, over the challenge). */
+/**
+ * A node's connect with a valid signature over hostile fields (signed at run time, over the
+ * challenge); sometimes with the own node's device token, and sometimes switching its role to
+ * operator (a device token signs in only as the role it was issued for).
+ */
 interface SignedNodeConnect {
   readonly node: {
     readonly identity: number
@@ -136,6 +140,8 @@ interface SignedNodeConnect {
     readonly caps: Array<string>
     readonly commands: Array<string>
     readonly scopes: Array<string>
+    readonly role: "node" | "operator"
+    readonly auth: "token" | "deviceToken" | "both"
   }
 }
 const signedNodeConnect: fc.Arbitrary<SignedNodeConnect> = fc.record({
@@ -154,23 +160,30 @@ const signedNodeConnect: fc.Arbitrary<SignedNodeConnect> = fc.record({
     commands: fc.array(fc.oneof(fc.constantFrom("browser.proxy", "system.run", "echo"), hostileString), {
       maxLength: 6
     }),
-    scopes: fc.array(hostileString, { maxLength: 2 })
+    scopes: fc.array(fc.oneof(fc.constantFrom(...OperatorScopes), hostileString), { maxLength: 2 }),
+    role: fc.constantFrom("node", "node", "operator"),
+    auth: fc.constantFrom("token", "deviceToken", "deviceToken", "both")
   })
 })
 
 /** The connect request text of a SignedNodeConnect, signed over this connection's challenge nonce. */
-const signedNodeText = (m: SignedNodeConnect, identity: TestIdentity, nonce: string): string => {
-  const { client, caps, commands, scopes } = m.node
+const signedNodeText = (m: SignedNodeConnect, identity: TestIdentity, nonce: string, deviceToken: string): string => {
+  const { client, caps, commands, scopes, role } = m.node
   const signedAt = Date.now()
-  const auth = { token: TOKEN }
+  const auth =
+    m.node.auth === "token"
+      ? { token: TOKEN }
+      : m.node.auth === "deviceToken"
+        ? { deviceToken }
+        : { token: TOKEN, deviceToken }
   const payload = deviceAuthPayload({
     deviceId: identity.deviceId,
     clientId: client.id!,
     clientMode: "node",
-    role: "node",
+    role,
     scopes,
     signedAt,
-    token: TOKEN,
+    token: auth.token ?? deviceToken,
     nonce,
     platform: client.platform!,
     deviceFamily: client.deviceFamily
@@ -186,7 +199,7 @@ const signedNodeText = (m: SignedNodeConnect, identity: TestIdentity, nonce: str
     type: "req",
     id: "c1",
     method: "connect",
-    params: { minProtocol: 4, maxProtocol: 4, client, role: "node", scopes, caps, commands, auth, device }
+    params: { minProtocol: 4, maxProtocol: 4, client, role, scopes, caps, commands, auth, device }
   })
 }
 
@@ -306,6 +319,8 @@ describe("protocol fuzzer against `openclaw gateway run`", () => {
   const recent = new RecentInputs()
   /** Node identities for signed connects: this machine's own, then three strangers. */
   const identities: Array<TestIdentity> = []
+  /** The own node's current device token (each shared-token connect of it mints a new one). */
+  let nodeDeviceToken = ""
   let runCount = 0
   /** How much of the Gateway's output has been checked for raw controls. */
   let logChecked = 0
@@ -374,6 +389,7 @@ describe("protocol fuzzer against `openclaw gateway run`", () => {
       displayName: "fuzz-node"
     })
     if (!res.ok) fail(`the fuzz node could not connect: ${JSON.stringify(res.error)}`)
+    if (typeof res.payload.auth.deviceToken === "string") nodeDeviceToken = res.payload.auth.deviceToken
     const s = FuzzSocket.adopt(client.ws)
     s.onFrame = (f) => {
       if (f.type !== "event" || f.event !== "node.invoke.request") return
@@ -474,7 +490,7 @@ describe("protocol fuzzer against `openclaw gateway run`", () => {
               const before = s.frames.length
               const signed =
                 "node" in m
-                  ? signedNodeText(m, identities[m.node.identity]!, String(challenge?.payload?.nonce))
+                  ? signedNodeText(m, identities[m.node.identity]!, String(challenge?.payload?.nonce), nodeDeviceToken)
                   : undefined
               // Signed node connects were turned into text above; what is left is a request or raw bytes.
               const raw = m as Exclude<PreAuthMessage, SignedNodeConnect>
@@ -493,10 +509,21 @@ describe("protocol fuzzer against `openclaw gateway run`", () => {
                 ANSWER_MS + 2_000
               )
               if (reacted === undefined) fail("a pre-auth message got neither an answer nor a close")
+              // A shared-token connect of the own node minted it a new device token: the next role switch uses that.
+              const minted = s.frames
+                .slice(before)
+                .find((f) => f.ok && typeof f.payload?.auth?.deviceToken === "string")
+              if (minted !== undefined && "node" in m && m.node.identity === 0 && minted.payload.auth.role === "node")
+                nodeDeviceToken = minted.payload.auth.deviceToken
             }
-            for (const f of s.frames)
-              if (f.type === "res")
-                count(f.ok ? `ok ${f.payload?.auth?.role ?? ""}` : String(f.error?.details?.code ?? f.error?.code))
+            for (const f of s.frames) {
+              if (f.type !== "res") continue
+              count(f.ok ? `ok ${f.payload?.auth?.role ?? ""}` : String(f.error?.details?.code ?? f.error?.code))
+              const auth = f.ok ? f.payload?.auth : undefined
+              // The only device token in play is the own node's: it signs in as that node, never with a scope.
+              if (auth?.method === "device-token" && (auth.role !== "node" || auth.scopes?.length !== 0))
+                fail(`the node's device token signed in as ${JSON.stringify({ ...auth, deviceToken: undefined })}`)
+            }
             checkSocket(s, "the pre-auth client")
           } finally {
             s.close()

@@ -8,6 +8,9 @@ import { auditConfig } from "../../src/services/security/audit.js"
 import { makePairing, MAX_PENDING_REQUESTS, PAIRING_REQUEST_TTL_MS } from "../../src/services/pairing/Pairing.js"
 import { fileStore, memoryStore } from "../../src/services/pairing/store.js"
 
+/** The approving operator's scopes. */
+const ADMIN = ["operator.admin"]
+
 const device = (n: number) => ({
   deviceId: `d${n}`,
   publicKey: `k${n}`,
@@ -26,7 +29,7 @@ describe("Pairing", () => {
       expect((yield* pairing.list).pending).toHaveLength(1)
       yield* TestClock.adjust(1)
       expect((yield* pairing.list).pending).toHaveLength(0)
-      const error = yield* Effect.flip(pairing.approve(request.requestId))
+      const error = yield* Effect.flip(pairing.approve(request.requestId, ADMIN))
       expect(error.code).toBe("APPROVAL_NOT_FOUND")
       // The device may ask again and gets a new request.
       const again = yield* pairing.request(device(1))
@@ -50,17 +53,17 @@ describe("Pairing", () => {
       const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "oc-pair-")), "devices")
       const first = makePairing(fileStore(dir))
       const { request } = yield* first.request(device(2))
-      yield* first.approve(request.requestId)
+      yield* first.approve(request.requestId, ADMIN)
       const token = yield* first.issueToken("d2")
       const second = makePairing(fileStore(dir))
       expect(yield* second.paired("d2", "k2")).toMatchObject({ deviceId: "d2", displayName: "node 2" })
       expect(yield* second.paired("d2", "another-key")).toBeUndefined()
-      expect(yield* second.checkToken("d2", token)).toBe(true)
-      expect(yield* second.checkToken("d2", `${token}x`)).toBe(false)
+      expect((yield* second.checkToken("d2", token, "node")).ok).toBe(true)
+      expect((yield* second.checkToken("d2", `${token}x`, "node")).ok).toBe(false)
       for (const f of ["paired.json", "pending.json"]) expect(fs.statSync(path.join(dir, f)).mode & 0o777).toBe(0o600)
       expect(fs.readFileSync(path.join(dir, "paired.json"), "utf8")).not.toContain(token)
       yield* second.remove("d2")
-      expect(yield* makePairing(fileStore(dir)).checkToken("d2", token)).toBe(false)
+      expect((yield* makePairing(fileStore(dir)).checkToken("d2", token, "node")).ok).toBe(false)
     })
   )
 })
@@ -74,11 +77,11 @@ describe("Pairing store keys and files", () => {
       const pairing = makePairing(fileStore(dir))
       yield* pairing.request(device(1))
       for (const id of ["__proto__", "constructor", "toString", "valueOf"]) {
-        expect((yield* Effect.flip(pairing.approve(id))).code).toBe("APPROVAL_NOT_FOUND")
+        expect((yield* Effect.flip(pairing.approve(id, ADMIN))).code).toBe("APPROVAL_NOT_FOUND")
         expect((yield* Effect.flip(pairing.reject(id))).code).toBe("APPROVAL_NOT_FOUND")
         expect((yield* Effect.flip(pairing.remove(id))).code).toBe("UNKNOWN_DEVICE")
         expect(yield* pairing.paired(id, "k")).toBeUndefined()
-        expect(yield* pairing.checkToken(id, "t")).toBe(false)
+        expect((yield* pairing.checkToken(id, "t", "node")).ok).toBe(false)
       }
       const { paired, pending } = yield* pairing.list
       expect(paired).toEqual([])
@@ -152,4 +155,79 @@ describe("security audit of node settings", () => {
       })
     ).toContain("critical:browser-allow-funnel")
   })
+})
+
+describe("device tokens bound to their role and scopes", () => {
+  it.effect("a node's token signs in only as a node; an operator's only as an operator, within its scopes", () =>
+    Effect.gen(function* () {
+      const pairing = makePairing(memoryStore())
+      const { request } = yield* pairing.request(device(1))
+      yield* pairing.approve(request.requestId, ADMIN)
+      const nodeToken = yield* pairing.issueToken("d1")
+      expect(yield* pairing.checkToken("d1", nodeToken, "node")).toEqual({ ok: true, scopes: [] })
+      const asOperator = yield* pairing.checkToken("d1", nodeToken, "operator")
+      expect(asOperator.ok).toBe(false)
+      expect(!asOperator.ok && asOperator.problem).toContain("issued to a node")
+
+      yield* pairing.pairDirectly({ ...device(2), role: "operator", scopes: ["operator.read"] })
+      const opToken = yield* pairing.issueToken("d2")
+      expect(yield* pairing.checkToken("d2", opToken, "operator")).toEqual({ ok: true, scopes: ["operator.read"] })
+      expect((yield* pairing.checkToken("d2", opToken, "node")).ok).toBe(false)
+      // A wrong token says nothing about roles.
+      expect(yield* pairing.checkToken("d1", opToken, "operator")).toEqual({ ok: false })
+    })
+  )
+
+  it.effect("a node's pairing never turns into an operator's, and an approval grants no scope its approver lacks", () =>
+    Effect.gen(function* () {
+      const pairing = makePairing(memoryStore())
+      yield* pairing.pairDirectly(device(1))
+      const error = yield* Effect.flip(
+        pairing.pairDirectly({ ...device(1), role: "operator", scopes: ["operator.admin"] })
+      )
+      expect(error.code).toBe("WRONG_ROLE")
+      expect((yield* pairing.paired("d1", "k1"))?.role).toBe("node")
+
+      const asked = { ...device(3), role: "operator", scopes: ["operator.read", "operator.admin", "operator.pairing"] }
+      const { request } = yield* pairing.request(asked)
+      const { device: approved } = yield* pairing.approve(request.requestId, ["operator.pairing", "operator.write"])
+      expect(approved.scopes).toEqual(["operator.read", "operator.pairing"])
+    })
+  )
+
+  it.effect(
+    "entries written without a role take the one their client id implies; others, and operators without scopes, must pair again",
+    () =>
+      Effect.gen(function* () {
+        const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "oc-pair-")), "devices")
+        fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
+        const first = makePairing(fileStore(dir))
+        for (const [n, clientId] of [
+          [1, "node-host"],
+          [2, "openclaw-control-ui"],
+          [3, "some-client"]
+        ] as const)
+          yield* first.pairDirectly({
+            ...device(n),
+            clientId,
+            role: clientId === "openclaw-control-ui" ? "operator" : "node"
+          })
+        const tokens = [yield* first.issueToken("d1"), yield* first.issueToken("d2"), yield* first.issueToken("d3")]
+        // As an older version wrote them: no role, no scopes.
+        const file = path.join(dir, "paired.json")
+        const old = JSON.parse(fs.readFileSync(file, "utf8"))
+        for (const entry of Object.values(old) as Array<Record<string, unknown>>) delete entry.role
+        fs.writeFileSync(file, JSON.stringify(old), { mode: 0o600 })
+
+        const second = makePairing(fileStore(dir))
+        expect((yield* second.checkToken("d1", tokens[0]!, "node")).ok).toBe(true)
+        expect((yield* second.checkToken("d1", tokens[0]!, "operator")).ok).toBe(false)
+        const operator = yield* second.checkToken("d2", tokens[1]!, "operator")
+        expect(!operator.ok && operator.problem).toMatch(
+          /did not record its scopes; sign in once with the Gateway's token/
+        )
+        const unknown = yield* second.checkToken("d3", tokens[2]!, "node")
+        expect(!unknown.ok && unknown.problem).toMatch(/did not record its role; pair it again/)
+      })
+  )
 })

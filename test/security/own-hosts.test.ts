@@ -19,6 +19,15 @@ describe("OwnHosts: the DNS-rebinding guard's names", () => {
       expect(own.knows(host), host).toBe(true)
     for (const host of ["rebind.attacker.example:18789", "127.0.0.1.attacker.example", "0.0.0.0", "", undefined])
       expect(own.knows(host), String(host)).toBe(false)
+    // Only a port may follow the name: a loopback address at the start of a longer name is not one.
+    for (const host of [
+      "[::1].evil.example",
+      "[::1].evil.example:80",
+      "[::1]x",
+      "127.0.0.1:80.evil.example",
+      "localhost:"
+    ])
+      expect(own.knows(host), host).toBe(false)
   })
 
   it("wildcard (LAN) bind: this machine's interface addresses and host name", () => {

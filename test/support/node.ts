@@ -45,16 +45,21 @@ export interface NodeConnectOptions {
   readonly signRole?: string
   readonly omitDevice?: boolean
   readonly headers?: Record<string, string>
+  /** Connect (and sign) as this role with these scopes instead: a device token's role switch. */
+  readonly role?: "node" | "operator"
+  readonly scopes?: ReadonlyArray<string>
+  readonly clientId?: string
+  readonly clientMode?: string
 }
 
 export const nodeConnect = async (url: string, id: TestIdentity, o: NodeConnectOptions = {}) => {
   const client = await RawClient.open(url, o.headers === undefined ? {} : { headers: o.headers })
   const challenge = (await client.event("connect.challenge")).payload.nonce as string
   const client_ = {
-    id: "node-host",
+    id: o.clientId ?? "node-host",
     version: "1.0.0",
     platform: "Linux",
-    mode: "node",
+    mode: o.clientMode ?? "node",
     displayName: o.displayName ?? "test-node",
     deviceFamily: "Linux"
   }
@@ -65,8 +70,8 @@ export const nodeConnect = async (url: string, id: TestIdentity, o: NodeConnectO
     deviceId: o.deviceId ?? id.deviceId,
     clientId: client_.id,
     clientMode: client_.mode,
-    role: o.signRole ?? "node",
-    scopes: [],
+    role: o.signRole ?? o.role ?? "node",
+    scopes: o.scopes ?? [],
     signedAt,
     token: auth.token ?? auth.deviceToken,
     nonce,
@@ -82,8 +87,8 @@ export const nodeConnect = async (url: string, id: TestIdentity, o: NodeConnectO
   }
   const res = await client.connect(
     connectParams({
-      role: "node",
-      scopes: [],
+      role: o.role ?? "node",
+      scopes: o.scopes ?? [],
       client: client_,
       caps: o.caps ?? ["browser"],
       commands: o.commands ?? ["browser.proxy", "echo", "slow", "fail"],

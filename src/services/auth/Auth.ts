@@ -117,20 +117,24 @@ export class Auth extends Context.Tag("openclaw/Auth")<Auth, AuthService>() {
       now: number
     ): Exit.Exit<AuthGrant, AuthFailure> => {
       const { credentials, deviceToken } = request
-      if (deviceToken === "valid") {
-        limiter.recordSuccess(keyOf(request))
-        return Exit.succeed({ method: "device-token" })
-      }
       const sharedOffered = [credentials?.token, credentials?.password].some(
         (s) => typeof s === "string" && s.length > 0
       )
+      if (deviceToken === "valid") {
+        limiter.recordSuccess(keyOf(request))
+        const owner = sharedOffered && check(kind, credentials, request.clientMode) === undefined
+        return Exit.succeed({ method: "device-token", ...(owner ? { sharedSecret: true as const } : {}) })
+      }
       if (deviceToken === "invalid" && !sharedOffered) {
         const lockedOut = limiter.recordFailure(keyOf(request), request.local, now)
         return Exit.fail(
           new AuthFailure({
             ...(lockedOut ? { lockedOutMs: settings.rateLimit.lockoutMs } : {}),
             code: "AUTH_DEVICE_TOKEN_MISMATCH",
-            message: `unauthorized: device token mismatch (this device was removed or re-paired; connect once with the Gateway's ${kind} (--${kind}) to pair again)`
+            message:
+              request.deviceTokenProblem === undefined
+                ? `unauthorized: device token mismatch (this device was removed or re-paired; connect once with the Gateway's ${kind} (--${kind}) to pair again)`
+                : `unauthorized: ${request.deviceTokenProblem}`
           })
         )
       }

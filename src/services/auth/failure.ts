@@ -37,6 +37,8 @@ export interface AuthRequest {
    * when there is none.
    */
   readonly deviceToken?: "valid" | "invalid"
+  /** Why a device token that matched may not sign in this way (another role, an older record): told to the client. */
+  readonly deviceTokenProblem?: string
   /** Requested role (default operator): header identity never authenticates a node. */
   readonly role?: Role
   /** What the upgrade request said about a proxy in front (Tailscale Serve). */
@@ -47,6 +49,11 @@ export interface AuthGrant {
   readonly method: AuthMethod
   /** For method "tailscale": who, as confirmed by whois. */
   readonly identity?: { readonly login: string; readonly name?: string }
+  /**
+   * For method "device-token": the right shared secret came with it. That is the owner, whose
+   * scopes are what it asks for, not the device token's.
+   */
+  readonly sharedSecret?: true
 }
 
 /** A refusal whose message starts with "unauthorized:". */

@@ -222,7 +222,11 @@ export class Connection {
         id,
         params,
         role,
-        Exit.mapBoth(decided, { onFailure: refusalOf, onSuccess: (grant) => ({ grant, issued: {} }) })
+        Exit.mapBoth(decided, {
+          onFailure: refusalOf,
+          // No device, so no device token: the scopes asked for (grantedScopes keeps known ones).
+          onSuccess: (grant) => ({ grant, issued: {}, scopes: grantedScopes(params.scopes) })
+        })
       )
     }
     Runtime.runCallback(this.host.runtime)(admit(this.host, this, params, role, request, this.nonce), {
@@ -256,7 +260,7 @@ export class Connection {
     this.authMethod = exit.value.grant.method
     this.issuedDeviceToken = exit.value.issued.deviceToken
     this.identity = exit.value.grant.identity
-    this.scopes = role === "operator" ? grantedScopes(params.scopes) : []
+    this.scopes = exit.value.scopes
     this.caller = {
       connId: this.connId,
       role,

@@ -17,12 +17,23 @@ import {
 import type { AuthGrant, AuthRequest, AuthService } from "../auth/Auth.js"
 import { type DeviceVerdict, missingDevice, type VerifiedDevice, verifyDevice } from "../auth/device-auth.js"
 import { decodeConnectParams } from "./connect-params.js"
+import { grantedScopes } from "./scopes.js"
 import { type ConnectRefusal, connectRefusal, refusalOf } from "./refusal.js"
 
 /** Device checks a connect makes once its credential is known (a feature provides them: gateway/hooks.ts). */
 export interface Admission<C> {
-  /** Checks a device token against the paired device (undefined: no pairing store). */
-  readonly checkDeviceToken: (deviceId: string, token: string) => Effect.Effect<boolean>
+  /**
+   * Checks a device token against the device it was issued to and the role it was issued for. A
+   * valid operator token comes with its scope ceiling; a token that matched but may not sign in
+   * this way (another role, an older version's record) comes with the problem to tell the client.
+   */
+  readonly checkDeviceToken: (
+    deviceId: string,
+    token: string,
+    role: Role
+  ) => Effect.Effect<
+    { readonly ok: true; readonly scopes: ReadonlyArray<string> } | { readonly ok: false; readonly problem?: string }
+  >
   /**
    * Decides whether an authenticated node may join: paired (returns a fresh device token unless
    * it authenticated with one), or refused with NOT_PAIRED and a pending request.
@@ -34,12 +45,14 @@ export interface Admission<C> {
   ) => Effect.Effect<{ readonly deviceToken?: string }, ConnectRefusal>
   /**
    * An operator that signed its connect with a device identity (a browser's WebCrypto key): after
-   * a shared-secret sign-in it is paired and gets a device token to use instead of the secret.
+   * a shared-secret sign-in it is paired with the scopes granted now, and gets a device token to
+   * use instead of the secret (that token never signs in with more than `scopes`).
    */
   readonly admitOperatorDevice?: (
     conn: C,
     device: VerifiedDevice,
-    authMethod: string
+    authMethod: string,
+    scopes: ReadonlyArray<string>
   ) => Effect.Effect<{ readonly deviceToken?: string }, ConnectRefusal>
 }
 
@@ -93,6 +106,8 @@ export interface Admittee {
 export interface Admitted {
   readonly grant: AuthGrant
   readonly issued: { readonly deviceToken?: string }
+  /** An operator's scopes: as asked, or within its device token's ceiling; a node's: none. */
+  readonly scopes: ReadonlyArray<string>
 }
 
 /**
@@ -122,15 +137,27 @@ export const admit = <C extends Admittee>(
       conn.device = device
     }
     const offeredDeviceToken = params.auth?.deviceToken
-    const deviceToken =
+    // Bound to its device (the verified signature's id) and to the role it was issued for.
+    const tokenCheck =
       device !== undefined && offeredDeviceToken !== undefined && offeredDeviceToken.length > 0
-        ? (yield* host.checkDeviceToken(device.deviceId, offeredDeviceToken))
-          ? ("valid" as const)
-          : ("invalid" as const)
+        ? yield* host.checkDeviceToken(device.deviceId, offeredDeviceToken, role)
         : undefined
+    const deviceToken = tokenCheck === undefined ? undefined : tokenCheck.ok ? ("valid" as const) : ("invalid" as const)
+    const problem = tokenCheck !== undefined && !tokenCheck.ok ? tokenCheck.problem : undefined
     const grant = yield* host.auth
-      .authenticate({ ...request, ...(deviceToken === undefined ? {} : { deviceToken }) })
+      .authenticate({
+        ...request,
+        ...(deviceToken === undefined ? {} : { deviceToken }),
+        ...(problem === undefined ? {} : { deviceTokenProblem: problem })
+      })
       .pipe(Effect.mapError(refusalOf))
+    // Signed in with its device token: never more than that token carries (a node's: no operator
+    // scope), unless the shared secret came too (the owner asks for what it likes, as without a token).
+    const ceiling =
+      grant.method === "device-token" && grant.sharedSecret !== true && tokenCheck?.ok === true
+        ? tokenCheck.scopes
+        : undefined
+    const scopes = role === "operator" ? grantedScopes(params.scopes, ceiling) : []
     if (role === "node" && device === undefined) return yield* refuseDevice(missingDevice)
     conn.client = params.client
     conn.device = device
@@ -143,6 +170,6 @@ export const admit = <C extends Admittee>(
           ? yield* host.admitNode(conn, device, grant.method)
           : host.admitOperatorDevice === undefined
             ? {}
-            : yield* host.admitOperatorDevice(conn, device, grant.method)
-    return { grant, issued }
+            : yield* host.admitOperatorDevice(conn, device, grant.method, scopes)
+    return { grant, issued, scopes }
   })

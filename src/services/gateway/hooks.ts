@@ -41,7 +41,7 @@ export class HostDiscovery extends Context.Tag("openclaw/HostDiscovery")<
 
 /** Without DeviceAdmission (an embedder's own composition): no pairing, so no node joins. */
 export const withoutPairing: ConnectionAdmission = {
-  checkDeviceToken: () => Effect.succeed(false),
+  checkDeviceToken: () => Effect.succeed({ ok: false }),
   admitNode: () =>
     Effect.fail(
       connectRefusal({

@@ -11,15 +11,22 @@
 import * as os from "node:os"
 import { isLoopbackAddress } from "./http.js"
 
-/** The name part of a Host header, lowercased, without port, brackets or a trailing dot. */
+/** What may follow the name in a Host header: nothing, or a port. */
+const PORT_SUFFIX = /^(:\d{1,5})?$/
+
+/**
+ * The name part of a Host header, lowercased, without port, brackets or a trailing dot; undefined
+ * when anything but a port follows it (`[::1].evil.example` is no name of ours, nor is it ::1).
+ */
 export const hostnameOf = (host: string | undefined): string | undefined => {
   if (host === undefined) return undefined
   const h = host.trim().toLowerCase()
   if (h.startsWith("[")) {
     const end = h.indexOf("]")
-    return end < 0 ? undefined : h.slice(1, end)
+    return end < 0 || !PORT_SUFFIX.test(h.slice(end + 1)) ? undefined : h.slice(1, end)
   }
   const colon = h.indexOf(":")
+  if (colon >= 0 && !PORT_SUFFIX.test(h.slice(colon))) return undefined
   const name = (colon < 0 ? h : h.slice(0, colon)).replace(/\.$/, "")
   return name === "" ? undefined : name
 }

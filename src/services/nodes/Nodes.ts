@@ -232,7 +232,9 @@ export const make = Effect.gen(function* () {
     Effect.flatMap(views, (all) => {
       const exact = all.find((n) => n.nodeId === ref)
       if (exact !== undefined) return Effect.succeed(exact)
-      const matches = all.filter((n) => n.displayName === ref || (ref.length >= 8 && n.nodeId.startsWith(ref)))
+      const matches = all.filter(
+        (n) => (ref.trim() !== "" && n.displayName === ref) || (ref.length >= 8 && n.nodeId.startsWith(ref))
+      )
       if (matches.length === 1) return Effect.succeed(matches[0]!)
       if (matches.length > 1)
         return Effect.fail(
@@ -244,7 +246,7 @@ export const make = Effect.gen(function* () {
       return Effect.fail(
         invalid(
           "UNKNOWN_NODE",
-          `unknown node ${shortened(ref)}: it is not paired (list nodes with \`openclaw nodes list\`, pending ones with \`openclaw nodes pending\`)`
+          `unknown node ${shortened(ref)}: ${ref.length < 8 ? "no node has that name and an id prefix needs at least 8 characters" : "it is not paired"} (list nodes with \`openclaw nodes list\`, pending ones with \`openclaw nodes pending\`)`
         )
       )
     })

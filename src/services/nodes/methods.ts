@@ -78,9 +78,9 @@ export const make = Effect.gen(function* () {
   const approve = defineMethod({
     requires: "operator.pairing",
     params: RequestIdParams,
-    handler: ({ requestId }) =>
+    handler: ({ requestId }, ctx) =>
       Effect.gen(function* () {
-        const { device, request } = yield* Effect.mapError(pairing.approve(requestId), fromPairing)
+        const { device, request } = yield* Effect.mapError(pairing.approve(requestId, ctx.caller.scopes), fromPairing)
         resolved(requestId, device.deviceId, "approved")
         return {
           requestId,

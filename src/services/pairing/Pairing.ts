@@ -13,6 +13,7 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypt
 import * as path from "node:path"
 import { Clock, Context, Data, Effect, Layer } from "effect"
 import { GatewayConfig } from "../config/GatewayConfig.js"
+import { hasScope } from "../gateway/scopes.js"
 import {
   type DeviceInfo,
   fileStore,
@@ -41,9 +42,26 @@ export interface PairingEvent {
 }
 
 export class PairingError extends Data.TaggedError("PairingError")<{
-  readonly code: "APPROVAL_NOT_FOUND" | "UNKNOWN_DEVICE" | "STORE_FAILED" | "TOO_MANY_PENDING"
+  readonly code: "APPROVAL_NOT_FOUND" | "UNKNOWN_DEVICE" | "STORE_FAILED" | "TOO_MANY_PENDING" | "WRONG_ROLE"
   readonly message: string
 }> {}
+
+/**
+ * A device token checked against the device it was issued to and the role it was issued for:
+ * valid (with an operator's scope ceiling: what was granted when it was minted), or not, with a
+ * `problem` to tell the client when the token itself matched but may not sign in this way.
+ */
+export type TokenCheck =
+  { readonly ok: true; readonly scopes: ReadonlyArray<string> } | { readonly ok: false; readonly problem?: string }
+
+/** "a node", "an operator". */
+const aRole = (role: string) => `${/^[aeiou]/.test(role) ? "an" : "a"} ${role}`
+
+/** The sentence that tells a device with an unusable pairing what to do. */
+const pairAgain = (role: string) =>
+  role === "node"
+    ? "pair it again: start `openclaw node run` with the Gateway's token and approve it (`openclaw nodes pending`)"
+    : "sign in once with the Gateway's token (or password) to pair it again"
 
 export interface PairingService {
   readonly store: string
@@ -57,9 +75,13 @@ export interface PairingService {
   readonly paired: (deviceId: string, publicKey: string) => Effect.Effect<PairedDevice | undefined>
   /** Marks a device paired with the surface it declares, without a request (local auto-approval). */
   readonly pairDirectly: (device: DeviceInfo) => Effect.Effect<PairedDevice, PairingError>
-  /** Pairs the device, or for an upgrade request adds its surface to the approved one (token kept). */
+  /**
+   * Pairs the device, or for an upgrade request adds its surface to the approved one (token kept).
+   * Scopes the request asks for are kept only as far as `approver` (the approving operator's) holds them.
+   */
   readonly approve: (
-    requestId: string
+    requestId: string,
+    approver: ReadonlyArray<string>
   ) => Effect.Effect<{ readonly request: PendingRequest; readonly device: PairedDevice }, PairingError>
   readonly reject: (requestId: string) => Effect.Effect<PendingRequest, PairingError>
   /**
@@ -74,7 +96,8 @@ export interface PairingService {
   }>
   /** A fresh device token for a paired device (the previous one stops working). */
   readonly issueToken: (deviceId: string) => Effect.Effect<string, PairingError>
-  readonly checkToken: (deviceId: string, token: string) => Effect.Effect<boolean>
+  /** The device's token, valid only for the role it was issued for (see TokenCheck). */
+  readonly checkToken: (deviceId: string, token: string, role: string) => Effect.Effect<TokenCheck>
   /** Drops the device's token and marks it revoked; it stays listed until removed. */
   readonly revoke: (deviceId: string) => Effect.Effect<PairedDevice, PairingError>
   readonly rename: (deviceId: string, displayName: string) => Effect.Effect<PairedDevice, PairingError>
@@ -132,7 +155,8 @@ export const makePairing = (store: PairingStore): PairingService => {
     ...(d.platform === undefined ? {} : { platform: d.platform }),
     ...(d.remoteAddress === undefined ? {} : { remoteAddress: d.remoteAddress }),
     caps: [...new Set(d.caps ?? [])],
-    commands: [...new Set(d.commands ?? [])]
+    commands: [...new Set(d.commands ?? [])],
+    ...(d.scopes === undefined ? {} : { scopes: [...new Set(d.scopes)] })
   })
   /** The live pairing of this device and key (a revoked one must pair again). */
   const pairedFor = (d: { readonly deviceId: string; readonly publicKey: string }) => {
@@ -198,6 +222,13 @@ export const makePairing = (store: PairingStore): PairingService => {
         const t = yield* now
         const d = info(device)
         const before = pairedFor(d)
+        // One pairing, one role: a node's pairing never becomes an operator's (nor the reverse).
+        if (before !== undefined && before.role !== d.role) {
+          return yield* new PairingError({
+            code: "WRONG_ROLE",
+            message: `device ${d.deviceId.slice(0, 12)} is paired as ${before.role === "" ? "an unknown role" : aRole(before.role)}, not as ${aRole(d.role)}`
+          })
+        }
         // A device signing in again keeps its pairing date and the name an operator gave it, and adds what it declares.
         const entry: PairedDevice =
           before === undefined
@@ -214,13 +245,16 @@ export const makePairing = (store: PairingStore): PairingService => {
         if (before === undefined) emit("approved", entry)
         return entry
       }),
-    approve: (requestId) =>
+    approve: (requestId, approver) =>
       Effect.gen(function* () {
         const t = yield* now
         const request = pending.get(requestId)
         if (request === undefined) return yield* notFound(requestId)
         pending.delete(requestId)
-        const { requestId: _r, requestedAt: _a, expiresAt: _e, upgrade: _u, ...device } = request
+        const { requestId: _r, requestedAt: _a, expiresAt: _e, upgrade: _u, ...asked } = request
+        // An approval grants no scope its approver lacks.
+        const device: DeviceInfo =
+          asked.scopes === undefined ? asked : { ...asked, scopes: asked.scopes.filter((s) => hasScope(approver, s)) }
         const before = pairedFor(request)
         // An upgrade keeps the pairing (and its device token) and adds what the node declared.
         const entry: PairedDevice =
@@ -282,13 +316,32 @@ export const makePairing = (store: PairingStore): PairingService => {
         yield* persist
         return token
       }),
-    checkToken: (deviceId, token) =>
-      Effect.sync(() => {
-        const expected = paired.get(deviceId)?.tokenDigest
+    checkToken: (deviceId, token, role) =>
+      Effect.sync((): TokenCheck => {
+        const device = paired.get(deviceId)
+        const expected = device?.tokenDigest
         // Compare digests in constant time; an unknown device still costs one comparison.
         const a = Buffer.from(expected ?? digest(`absent:${deviceId}`), "hex")
         const b = Buffer.from(digest(token), "hex")
-        return timingSafeEqual(a, b) && expected !== undefined
+        if (!(timingSafeEqual(a, b) && expected !== undefined && device !== undefined)) return { ok: false }
+        const who = `device ${deviceId.slice(0, 12)}`
+        if (device.role !== "node" && device.role !== "operator")
+          return {
+            ok: false,
+            problem: `${who} was paired by an older version that did not record its role; ${pairAgain(role)}`
+          }
+        if (device.role !== role)
+          return {
+            ok: false,
+            problem: `${who}'s device token was issued to ${aRole(device.role)} and signs in only as one, not as ${aRole(role)}`
+          }
+        if (role === "node") return { ok: true, scopes: [] }
+        if (device.scopes === undefined)
+          return {
+            ok: false,
+            problem: `${who} was paired by an older version that did not record its scopes; ${pairAgain(role)}`
+          }
+        return { ok: true, scopes: device.scopes }
       }),
     revoke: (deviceId) =>
       Effect.gen(function* () {

@@ -99,12 +99,13 @@ export const admissionFor = (
 
   return {
     checkDeviceToken: pairing.checkToken,
-    admitOperatorDevice: (conn, device, authMethod) =>
+    admitOperatorDevice: (conn, device, authMethod, scopes) =>
       Effect.gen(function* () {
         // Only a shared-secret sign-in turns into a device token; the browser then forgets the secret.
         if (authMethod !== "token" && authMethod !== "password") return {}
+        // The token carries the scopes granted now; a device paired as a node stays one (no token: WRONG_ROLE).
         const paired = yield* pairing
-          .pairDirectly(deviceInfo(conn, device, "operator"))
+          .pairDirectly({ ...deviceInfo(conn, device, "operator"), scopes })
           .pipe(Effect.orElseSucceed(() => undefined))
         if (paired === undefined) return {}
         const deviceToken = yield* pairing.issueToken(device.deviceId).pipe(Effect.orElseSucceed(() => undefined))
@@ -115,6 +116,21 @@ export const admissionFor = (
         // Pairing approves the commands and capabilities the node declared (see Pairing).
         const info = { ...deviceInfo(conn, device, "node"), caps: conn.caps, commands: conn.commands }
         let paired = yield* pairing.paired(device.deviceId, device.publicKey)
+        // A browser's (operator's) pairing, or an older version's record of unknown role, never admits a node.
+        if (paired !== undefined && paired.role !== "node") {
+          const as =
+            paired.role === ""
+              ? "by an older version that did not record its role"
+              : `as ${paired.role === "operator" ? "an operator" : `a ${paired.role}`}`
+          return yield* Effect.fail(
+            connectRefusal({
+              code: ErrorCode.notPaired,
+              message: `device ${device.deviceId.slice(0, 12)} is paired ${as}, not as a node: remove it (\`openclaw devices remove ${device.deviceId.slice(0, 12)}\`) and pair the node again`,
+              details: { code: "PAIRING_ROLE_MISMATCH", deviceId: device.deviceId, requestedRole: "node" },
+              retryable: false
+            })
+          )
+        }
         if (paired === undefined && isOwnLocalNode(conn, device.publicKey)) {
           paired = yield* pairing.pairDirectly(info).pipe(Effect.orElseSucceed(() => undefined))
           if (paired !== undefined)

@@ -23,6 +23,8 @@ const fromPairing = (e: PairingError) =>
     : RpcError.unavailable(e.message, { code: "PAIRING_STORE_FAILED" })
 
 const MAX_NAME = 64
+/** The shortest device id prefix taken (a shorter one never picks a device). */
+const MIN_DEVICE_PREFIX = 4
 const MAX_TAIL = 1_000
 
 /** One paired device as `devices list --json` and the Devices screen show it. */
@@ -163,7 +165,9 @@ export const make = Effect.gen(function* () {
       if (exact !== undefined) return exact
       const lower = ref.toLowerCase()
       const matches = paired.filter(
-        (d) => d.displayName?.toLowerCase() === lower || (ref.length >= 4 && d.deviceId.startsWith(lower))
+        (d) =>
+          (lower.trim() !== "" && d.displayName?.toLowerCase() === lower) ||
+          (ref.length >= MIN_DEVICE_PREFIX && d.deviceId.startsWith(lower))
       )
       if (matches.length === 1) return matches[0]!
       if (matches.length > 1) {
@@ -174,7 +178,9 @@ export const make = Effect.gen(function* () {
       }
       return yield* invalid(
         "UNKNOWN_DEVICE",
-        `no paired device ${ref}; \`openclaw devices list\` shows the paired devices and their ids`
+        ref.length < MIN_DEVICE_PREFIX
+          ? `no paired device is named ${JSON.stringify(ref)}, and an id prefix needs at least ${MIN_DEVICE_PREFIX} characters; \`openclaw devices list\` shows the paired devices and their ids`
+          : `no paired device ${ref}; \`openclaw devices list\` shows the paired devices and their ids`
       )
     })
 

@@ -12,6 +12,10 @@ import { decodeEntries, parseStateText } from "../../platform/state-json.js"
 export interface DeviceInfo {
   readonly deviceId: string
   readonly publicKey: string
+  /**
+   * "node" or "operator": what its device token signs in as, and nothing else. Empty: an older
+   * version's entry whose role cannot be told (it must pair again; see inferredRole).
+   */
   readonly role: string
   readonly clientId: string
   readonly displayName?: string
@@ -20,6 +24,12 @@ export interface DeviceInfo {
   /** What the node declared when it asked: approving the request approves these. */
   readonly caps?: ReadonlyArray<string>
   readonly commands?: ReadonlyArray<string>
+  /**
+   * An operator device's scopes: what it was granted when its device token was minted (or what a
+   * request asks for); its device token never signs in with more. Absent on an operator entry
+   * written by an older version: that token is refused until the device signs in again.
+   */
+  readonly scopes?: ReadonlyArray<string>
 }
 
 /** A node's command surface: the commands it may be routed and the capabilities it may claim. */
@@ -86,7 +96,8 @@ const deviceFields = {
   platform: Schema.optional(Schema.String),
   remoteAddress: Schema.optional(Schema.String),
   caps: Schema.optional(Strings),
-  commands: Schema.optional(Strings)
+  commands: Schema.optional(Strings),
+  scopes: Schema.optional(Strings)
 }
 
 /** An entry of pending.json. */
@@ -106,6 +117,8 @@ export const PendingRequestJson = Schema.Struct({
 /** An entry of paired.json. */
 export const PairedDeviceJson = Schema.Struct({
   ...deviceFields,
+  // Older versions may not have written it: inferredRole tells it from the client id, if it can.
+  role: Schema.optional(Schema.String),
   // An entry written before surfaces were recorded approves nothing: the node asks for it again.
   caps: Schema.optionalWith(Strings, { default: () => [] }),
   commands: Schema.optionalWith(Strings, { default: () => [] }),
@@ -116,6 +129,19 @@ export const PairedDeviceJson = Schema.Struct({
   lastAddress: Schema.optional(Schema.String),
   revokedAt: Schema.optional(Schema.Number)
 }).annotations({ identifier: "a paired device (an object)" })
+
+/** Client ids whose role is certain: OpenClaw's node host and its Control UI (browsers sign in as operators). */
+const ROLE_OF_CLIENT: ReadonlyMap<string, string> = new Map([
+  ["node-host", "node"],
+  ["openclaw-control-ui", "operator"]
+])
+
+/** The role an entry was paired for; for one written without it, the role its client id implies, else "" (re-pair). */
+export const inferredRole = (entry: { readonly role?: string | undefined; readonly clientId: string }): string =>
+  entry.role ?? ROLE_OF_CLIENT.get(entry.clientId) ?? ""
+
+const withRoles = (entries: Map<string, typeof PairedDeviceJson.Type>): Map<string, PairedDevice> =>
+  new Map([...entries].map(([id, d]) => [id, { ...d, role: inferredRole(d) }]))
 
 export interface FileStoreOptions {
   /** Hears, once per load, what was wrong with a file and what was done about it (the Gateway logs it). */
@@ -200,12 +226,14 @@ export const fileStore = (dir: string, options: FileStoreOptions = {}): PairingS
         "pending requests",
         "those devices ask again when they next connect"
       ),
-      paired: read(
-        files.paired,
-        PairedDeviceJson,
-        (d) => d.deviceId,
-        "paired devices",
-        "pair those nodes again (`openclaw nodes pending`, then approve), or stop the Gateway, fix the file and move it back"
+      paired: withRoles(
+        read(
+          files.paired,
+          PairedDeviceJson,
+          (d) => d.deviceId,
+          "paired devices",
+          "pair those nodes again (`openclaw nodes pending`, then approve), or stop the Gateway, fix the file and move it back"
+        )
       )
     }),
     save: (s) => {

@@ -46,7 +46,7 @@ describe("Gateway hooks", { timeout: 30_000 }, () => {
     const admitted: Array<string> = []
     const admission = Layer.succeed(DeviceAdmission, {
       forGateway: () => ({
-        checkDeviceToken: () => Effect.succeed(false),
+        checkDeviceToken: () => Effect.succeed({ ok: false }),
         admitNode: (_conn, device) =>
           Effect.sync(() => {
             admitted.push(device.deviceId)

@@ -12,6 +12,9 @@ import { GatewayConfig } from "../../../src/services/config/GatewayConfig.js"
 import { Pairing, PAIRING_REQUEST_TTL_MS } from "../../../src/services/pairing/Pairing.js"
 import { fileStore } from "../../../src/services/pairing/store.js"
 
+/** The approving operator's scopes. */
+const ADMIN = ["operator.admin"]
+
 const devicesDir = () => {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "oc-pairstore-"))
   const dir = path.join(stateDir, "devices")
@@ -123,7 +126,7 @@ describe("pairing store files", () => {
       expect(fs.existsSync(file)).toBe(false)
       // Pairing works on: the next approval writes a fresh file.
       const { request } = yield* pairing.request({ deviceId: "d3", publicKey: "k3", role: "node", clientId: "c" })
-      yield* pairing.approve(request.requestId)
+      yield* pairing.approve(request.requestId, ADMIN)
       expect(Object.keys(JSON.parse(fs.readFileSync(file, "utf8")))).toEqual(["d3"])
     })
   )
@@ -151,7 +154,7 @@ describe("pairing store files", () => {
       expect((yield* second.list).pending.map((r) => r.requestId)).toEqual([request.requestId])
       yield* TestClock.adjust(1)
       expect((yield* second.list).pending).toEqual([])
-      expect((yield* Effect.flip(second.approve(request.requestId))).code).toBe("APPROVAL_NOT_FOUND")
+      expect((yield* Effect.flip(second.approve(request.requestId, ADMIN))).code).toBe("APPROVAL_NOT_FOUND")
     })
   )
 })

@@ -131,6 +131,53 @@ describe("gateway token rotate tells the truth", { timeout: 120_000 }, () => {
     expect(devices.paired).toEqual([expect.objectContaining({ deviceId: leaked.deviceId, revoked: true })])
   })
 
+  it("a Gateway that does not pick the new token up (stopped with SIGSTOP) is reported as such, with a restart to do, and no success", async () => {
+    const { dir, env, url } = await setup()
+    const tokenFile = path.join(dir, "gateway.token")
+    fs.writeFileSync(tokenFile, `${OLD}\n`, { mode: 0o600 })
+    gw = await startGateway(["--token-file", tokenFile], env)
+    gw.child.kill("SIGSTOP")
+    let rotated
+    try {
+      rotated = await runCli(["gateway", "token", "rotate"], env, 30_000)
+    } finally {
+      gw.child.kill("SIGCONT")
+    }
+    expect(rotated.code).toBe(1)
+    expect(rotated.stdout).toBe("")
+    expect(rotated.stderr).toContain(`Wrote the new token to ${tokenFile}`)
+    expect(rotated.stderr).toContain(`did not confirm within 5 s`)
+    expect(rotated.stderr).toContain("restart it")
+    expect(rotated.stderr).not.toContain("confirmed the new token")
+    // Once it runs again it reads the file it was told about.
+    const fresh = fs.readFileSync(tokenFile, "utf8").trim()
+    const deadline = Date.now() + 5_000
+    while ((await refusedCode(url, fresh)) !== "accepted" && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100))
+    expect(await refusedCode(url, OLD)).toBe("AUTH_TOKEN_MISMATCH")
+  })
+
+  it("password set on a Gateway started with --password-file writes that file and is confirmed", async () => {
+    const { dir, configPath, env, url } = await setup()
+    const passwordFile = path.join(dir, "gateway.password")
+    fs.writeFileSync(passwordFile, "old-password-0123456789-abcdef\n", { mode: 0o600 })
+    const configBefore = fs.readFileSync(configPath, "utf8")
+    gw = await startGateway(["--auth", "password", "--password-file", passwordFile], env)
+    const set = await runCli(["gateway", "password", "set"], env)
+    expect(set.stderr).toBe("")
+    expect(set.code).toBe(0)
+    expect(set.stdout).toContain(`Wrote the new password to ${passwordFile}`)
+    expect(set.stdout).toContain("confirmed the new password is in force")
+    const fresh = fs.readFileSync(passwordFile, "utf8").trim()
+    expect(fresh).not.toBe("old-password-0123456789-abcdef")
+    expect(fs.statSync(passwordFile).mode & 0o777).toBe(0o600)
+    expect(fs.readFileSync(configPath, "utf8")).toBe(configBefore)
+    const c = await RawClient.open(url)
+    await c.event("connect.challenge")
+    expect((await c.connect({ auth: { password: fresh } })).ok).toBe(true)
+    c.ws.close()
+  })
+
   it("a token from OPENCLAW_GATEWAY_TOKEN or --token is refused with how to rotate it, and nothing changes", async () => {
     const { configPath, env, url } = await setup()
     const configBefore = fs.readFileSync(configPath, "utf8")

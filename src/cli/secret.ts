@@ -176,10 +176,10 @@ const setSecret = (kind: Kind, value: string, options: { readonly show: boolean;
         catch: (e) => (e instanceof ConfigError ? e : new ConfigError({ message: String(e) }))
       })
       const lines = [
-        `${written.replaced ? (kind === "token" ? "Rotated" : "Set a new") : "Created"} gateway.auth.${kind} in ${loaded.configPath} (mode 0600)${written.inPlace ? "" : "; the file was rewritten from its parsed value, so its comments were not kept"}.`,
+        `${written.replaced ? (kind === "token" ? "Rotated" : "Set") : "Created"} gateway.auth.${kind} in ${loaded.configPath} (mode 0600)${written.inPlace ? "" : "; the file was rewritten from its parsed value, so its comments were not kept"}.`,
         mode !== kind
           ? `Note: ${running === undefined ? `gateway.auth.mode is ${JSON.stringify(mode)}` : `the running Gateway (PID ${running.pid}) uses gateway.auth.mode ${JSON.stringify(mode)}`}, so this ${kind} is not the one the Gateway checks; set gateway.auth.mode to "${kind}" and restart the Gateway to use it.`
-          : `No Gateway runs here, so nobody was signed out: the new ${kind} is in force when the Gateway next starts from this config (a --${kind}-file, --${kind} or ${envName(kind)} given at start would take precedence).`,
+          : `No Gateway runs here${written.replaced ? ", so nobody was signed out" : ""}: the new ${kind} is in force when the Gateway next starts from this config (a --${kind}-file, --${kind} or ${envName(kind)} given at start would take precedence).`,
         ...(written.replaced ? [] : [`There was no ${kind} before, so there was nothing to sign out.`]),
         showLine ??
           `Show it with \`openclaw gateway ${kind === "token" ? "token show" : "password set --show"}\`${kind === "token" ? "" : " next time"}, or read gateway.auth.${kind} in that file.`,
@@ -207,7 +207,9 @@ const setSecret = (kind: Kind, value: string, options: { readonly show: boolean;
         fromFile ? (writeSecretFile(where, value), { inPlace: true, replaced: true }) : writeSecret(where, kind, value),
       catch: (e) => (e instanceof ConfigError ? e : new ConfigError({ message: String(e) }))
     })
-    const wrote = `${fromFile ? `Wrote the new ${kind} to ${where} (--${kind}-file of the running Gateway, PID ${live.pid})` : `${kind === "token" ? "Rotated" : "Set a new"} gateway.auth.${kind} in ${where}`} (mode 0600)${written.inPlace ? "" : "; the file was rewritten from its parsed value, so its comments were not kept"}.`
+    const wrote = fromFile
+      ? `Wrote the new ${kind} to ${where} (mode 0600), the --${kind}-file of the running Gateway.`
+      : `${kind === "token" ? "Rotated" : "Set"} gateway.auth.${kind} in ${where} (mode 0600)${written.inPlace ? "" : "; the file was rewritten from its parsed value, so its comments were not kept"}.`
     const now = yield* confirmed(loaded.stateDir, live)
     if (now === undefined) {
       return yield* fail(

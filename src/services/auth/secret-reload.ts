@@ -98,7 +98,7 @@ export const SecretReload = {
           )
         }
         logInfo(
-          `${what} changed in ${file}: the new ${mode} is in force; closed ${closed} connection(s) that signed in with the old one (paired devices stay connected)`
+          `${what.startsWith("--") ? `${what} ${file}` : `${what} in ${file}`} changed: the new ${mode} is in force; closed ${closed} connection(s) that signed in with the old one (paired devices stay connected)`
         )
       }
 

@@ -30,9 +30,7 @@ const CONFIRM_MS = 5_000
 
 const show = Options.boolean("show").pipe(Options.withDescription("Also print the new secret (mind the scrollback)"))
 const signOutDevices = Options.boolean("sign-out-devices").pipe(
-  Options.withDescription(
-    "Also revoke the browsers and operator devices that signed in with the old secret (use when it may have leaked)"
-  )
+  Options.withDescription("Also revoke browsers that signed in with the old secret (if it leaked)")
 )
 
 const configFailure = (e: ConfigError) => fail(e.exitCode, `Config error: ${e.message}`)
@@ -245,15 +243,29 @@ const setSecret = (kind: Kind, value: string, options: { readonly show: boolean;
 
 const rotate = Command.make("rotate", { show, signOutDevices }, (options) =>
   setSecret("token", generateToken(), options)
-).pipe(
-  Command.withDescription(
-    "New random token where the running Gateway reads it (config or --token-file); confirmed once in force"
-  )
-)
+).pipe(Command.withDescription("New random token where the running Gateway reads it; done once it confirms"))
 
 const showToken = Command.make("show", {}, () =>
   Effect.gen(function* () {
     const loaded = yield* loadConfig(process.env)
+    // The token the running Gateway checks, when it does not come from the config file.
+    const running = readRuntimeRecord(loaded.stateDir)
+    if (running?.authMode === "token" && running.secretSource !== "gateway.auth.token") {
+      if (running.secretSource === "--token-file" && running.secretFile !== undefined) {
+        const read = yield* Effect.try({
+          try: () => fs.readFileSync(running.secretFile!, "utf8").replace(/\r?\n$/, ""),
+          catch: (e) =>
+            new ConfigError({
+              message: `cannot read ${running.secretFile}, the --token-file of the running Gateway (PID ${running.pid}): ${(e as NodeJS.ErrnoException).code ?? String(e)}`
+            })
+        })
+        return yield* Console.log(read)
+      }
+      return yield* fail(
+        1,
+        `the running Gateway (PID ${running.pid}) takes its token from ${running.secretSource ?? "a source it does not name"}, not from ${loaded.configPath}: read it there`
+      )
+    }
     const token = loaded.file.gateway?.auth?.token
     if (isUnusableSecret(token))
       return yield* fail(
@@ -262,7 +274,7 @@ const showToken = Command.make("show", {}, () =>
       )
     yield* Console.log(token!)
   }).pipe(Effect.catchTag("ConfigError", configFailure))
-).pipe(Command.withDescription("Print gateway.auth.token from the config file"))
+).pipe(Command.withDescription("Print the token the running Gateway reads (config or its --token-file)"))
 
 export const tokenCommand = Command.make("token").pipe(
   Command.withDescription("The Gateway's shared token: rotate it, or show it"),
@@ -287,11 +299,7 @@ const passwordSet = Command.make("set", { passwordFile, show, signOutDevices }, 
       )
     yield* setSecret("password", value, options)
   })
-).pipe(
-  Command.withDescription(
-    "New password (--password-file or random) where the running Gateway reads it; confirmed once in force"
-  )
-)
+).pipe(Command.withDescription("New password (--password-file or random) where the Gateway reads it, confirmed"))
 
 export const passwordCommand = Command.make("password").pipe(
   Command.withDescription("The Gateway's shared password (password mode)"),

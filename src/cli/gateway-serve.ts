@@ -69,6 +69,8 @@ export const serveGateway = (settings: GatewaySettings) => {
             ...(gateway.tls ? { tlsFingerprint: gateway.tls.fingerprint, tlsCertPath: gateway.tls.certPath } : {}),
             authMode: settings.auth.mode,
             ...(settings.auth.secretSource ? { secretSource: settings.auth.secretSource } : {}),
+            ...(settings.auth.secretFile ? { secretFile: settings.auth.secretFile } : {}),
+            ...(settings.auth.mode === "none" ? {} : { secretGeneration: 0, secretSince: new Date().toISOString() }),
             configPath: settings.configPath,
             startedAt: new Date().toISOString()
           })

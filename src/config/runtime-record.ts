@@ -26,6 +26,15 @@ export interface RuntimeRecord {
   /** Auth mode and where its secret came from ("--token", "gateway.auth.token" ...), never the secret. */
   readonly authMode: string
   readonly secretSource?: string
+  /** With --token-file or --password-file: that file's absolute path, where `token rotate` writes. */
+  readonly secretFile?: string
+  /**
+   * How many times the secret in force was replaced without a restart (0 at start), and since
+   * when the current one is in force: `token rotate` waits for the count to grow before it says
+   * the new secret works. A counter and a time, so the record reveals nothing about the secret.
+   */
+  readonly secretGeneration?: number
+  readonly secretSince?: string
   readonly configPath: string
   readonly startedAt: string
 }
@@ -34,6 +43,22 @@ export const runtimeRecordPath = (stateDir: string) => path.join(stateDir, "gate
 
 export const writeRuntimeRecord = (stateDir: string, record: RuntimeRecord): void =>
   writePrivateJson(runtimeRecordPath(stateDir), record)
+
+/**
+ * Changes fields of this process's own record (a record of another PID, or none, is left alone).
+ * Merged into the JSON as it is on disk, so fields this version does not know survive.
+ */
+export const updateRuntimeRecord = (
+  stateDir: string,
+  change: Partial<RuntimeRecord>,
+  pid: number = process.pid
+): boolean => {
+  const file = runtimeRecordPath(stateDir)
+  if (readRecordFile(file)?.pid !== pid) return false
+  const raw: unknown = JSON.parse(fs.readFileSync(file, "utf8"))
+  writePrivateJson(file, { ...(raw as object), ...change })
+  return true
+}
 
 /** Removes the record if it is this process's own (a second Gateway that failed to start must not remove the first one's). */
 export const removeRuntimeRecord = (stateDir: string, pid: number = process.pid): void => {
@@ -64,6 +89,9 @@ export const RuntimeRecordJson = Schema.Struct({
   tlsCertPath: Schema.optional(Schema.String),
   authMode: Schema.String,
   secretSource: Schema.optional(Schema.String),
+  secretFile: Schema.optional(Schema.String),
+  secretGeneration: Schema.optional(Schema.Int.pipe(Schema.nonNegative())),
+  secretSince: Schema.optional(Schema.String),
   configPath: Schema.String,
   startedAt: Schema.String
 })

@@ -95,6 +95,8 @@ export interface GatewaySettings {
     readonly rateLimit: RateLimitSettings
     /** Where the secret in force came from, for status output (never the value). */
     readonly secretSource: string | undefined
+    /** The absolute path of --token-file or --password-file when that is the source (rotation writes there). */
+    readonly secretFile?: string
   }
   readonly tailscale: { readonly mode: TailscaleMode; readonly resetOnExit: boolean }
   readonly controlUi: {
@@ -338,7 +340,12 @@ export const resolveServerSettings = (loaded: LoadedConfig, env: Env, flags: Ser
         windowMs: g.auth?.rateLimit?.windowMs ?? 60_000,
         lockoutMs: g.auth?.rateLimit?.lockoutMs ?? 300_000
       },
-      secretSource: authMode === "token" ? tokenSource : authMode === "password" ? passwordSource : undefined
+      secretSource: authMode === "token" ? tokenSource : authMode === "password" ? passwordSource : undefined,
+      ...(authMode === "token" && tokenSource === "--token-file" && flags.tokenFile !== undefined
+        ? { secretFile: path.resolve(flags.tokenFile) }
+        : authMode === "password" && passwordSource === "--password-file" && flags.passwordFile !== undefined
+          ? { secretFile: path.resolve(flags.passwordFile) }
+          : {})
     },
     // A public Funnel route never outlives the Gateway; a Serve route is kept unless asked (the tailnet is private).
     tailscale: {

@@ -1,8 +1,10 @@
-// Builds dist/main.cjs (the CLI: one minified bundle, for fast start-up) and dist/index.mjs
-// (the embedding API, with dependencies left as imports so it shares the host app's effect).
+// Builds dist/main.cjs (the CLI: one minified bundle, for fast start-up, with every dependency
+// inlined but playwright-core) and dist/index.mjs + dist/testing.mjs (the embedding API and its
+// test harness, with dependencies left as imports so they share the host app's effect; the code
+// both use is one shared chunk, so a Tag or an error class is the same object through either).
 import { build } from "esbuild"
 import { execFileSync } from "node:child_process"
-import { copyFileSync, mkdirSync, readFileSync, rmSync } from "node:fs"
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs"
 
 const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"))
 const define = { __OPENCLAW_VERSION__: JSON.stringify(version) }
@@ -23,6 +25,11 @@ module.exports = new Proxy({}, { get: (_t, k) => (k === "__esModule" ? false : k
   }
 }
 
+// Stale chunks and declarations of modules no longer public would otherwise be packed.
+rmSync("dist/types", { recursive: true, force: true })
+for (const f of readdirSync("dist", { withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith(".mjs")))
+  rmSync(`dist/${f.name}`)
+
 await Promise.all([
   build({
     entryPoints: ["src/main.ts"],
@@ -40,8 +47,13 @@ await Promise.all([
     logLevel: "warning"
   }),
   build({
-    entryPoints: ["src/index.ts"],
-    outfile: "dist/index.mjs",
+    entryPoints: ["src/index.ts", "src/testing.ts"],
+    outdir: "dist",
+    outExtension: { ".js": ".mjs" },
+    entryNames: "[name]",
+    // In dist/ itself: the Control UI's code finds its assets next to the module it is in.
+    chunkNames: "[name]-[hash]",
+    splitting: true,
     bundle: true,
     packages: "external",
     platform: "node",
@@ -92,7 +104,9 @@ try {
 }
 
 if (!process.argv.includes("--no-types")) {
-  execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json", "--emitDeclarationOnly"], {
+  // The declarations of the two public entries and what they reach: none of the CLI's, whose
+  // @effect/cli is not installed for users (`npm run typecheck` checks every source).
+  execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.types.json"], {
     stdio: "inherit"
   })
   execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "src/ui/tsconfig.json"], {

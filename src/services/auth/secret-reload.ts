@@ -60,7 +60,7 @@ export const SecretReload = {
         }
         let next: string | undefined
         try {
-          const file = parseConfigText(text, settings.configPath, process.env)
+          const file = parseConfigText(text, settings.configPath, settings.env ?? {})
           next = mode === "token" ? file.gateway?.auth?.token : file.gateway?.auth?.password
         } catch (e) {
           return logWarning(

@@ -89,6 +89,29 @@ export const proxyEnvelope = (payload: unknown): { result: unknown; files?: Read
   return { result, files }
 }
 
+/** What to run when playwright-core (an optional dependency, only the node host's browser uses it) is missing. */
+export const PLAYWRIGHT_MISSING =
+  "the node host's browser needs playwright-core, an optional dependency of openclaw-gateway-effect that is not installed: run `npm install -g openclaw-gateway-effect` again without --omit=optional (or `npm install playwright-core` next to it), or set nodeHost.browser.enabled to false"
+
+/**
+ * playwright-core, loaded on first use. require, not import(): the CLI bundle runs in a vm.Script
+ * (code cache), where dynamic import() is unavailable; tests run the ES module source, where
+ * require may be absent.
+ */
+export const loadPlaywright = async (
+  load: () => Promise<unknown> = async () =>
+    typeof require === "function" ? require("playwright-core") : await import("playwright-core")
+): Promise<typeof import("playwright-core")> => {
+  try {
+    return (await load()) as typeof import("playwright-core")
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === "MODULE_NOT_FOUND" || code === "ERR_MODULE_NOT_FOUND")
+      throw new BrowserError("UNAVAILABLE", PLAYWRIGHT_MISSING)
+    throw e
+  }
+}
+
 export class BrowserController {
   private browser: Browser | undefined
   private context: BrowserContext | undefined
@@ -106,11 +129,7 @@ export class BrowserController {
     if (this.context !== undefined) return Promise.resolve(this.context)
     this.launching ??= (async () => {
       try {
-        // require, not import(): the CLI bundle runs in a vm.Script (code cache), where dynamic
-        // import() is unavailable; tests run the ES module source, where require may be absent.
-        const { chromium } = (
-          typeof require === "function" ? require("playwright-core") : await import("playwright-core")
-        ) as typeof import("playwright-core")
+        const { chromium } = await loadPlaywright()
         const browser = await chromium.launch({
           executablePath: this.executablePath,
           headless: this.headless,
@@ -123,6 +142,7 @@ export class BrowserController {
         this.context = context
         return context
       } catch (e) {
+        if (e instanceof BrowserError) throw e
         throw new BrowserError("UNAVAILABLE", `cannot start ${this.executablePath}: ${firstLine(e)}`)
       } finally {
         this.launching = undefined

@@ -1,4 +1,4 @@
-/** playwright-core is an optional dependency: loaded on first use, and its absence says what to install. */
+/** playwright-core (the CLI's own copy in dist/vendor/) is loaded on first use; its absence says what to install. */
 import { describe, expect, it } from "vitest"
 import { BrowserError, loadPlaywright, PLAYWRIGHT_MISSING } from "../../../src/services/node-host/browser.js"
 
@@ -12,7 +12,7 @@ describe("loading playwright-core", () => {
       expect((error as BrowserError).code).toBe("UNAVAILABLE")
       expect((error as BrowserError).message).toBe(PLAYWRIGHT_MISSING)
     }
-    expect(PLAYWRIGHT_MISSING).toContain("npm install -g openclaw-gateway-effect")
+    expect(PLAYWRIGHT_MISSING).toContain("`npm install -g openclaw-gateway-effect`")
     expect(PLAYWRIGHT_MISSING).toContain("npm install playwright-core")
   })
 

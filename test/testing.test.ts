@@ -4,6 +4,8 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Layer, Redacted } from "effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
 import {
   Gateway,
   GatewayConfig,
@@ -111,4 +113,21 @@ describe("fakeTailscale (TailscaleCli.layerTest)", () => {
       expect(fresh.routes).toEqual([])
     })
   )
+})
+
+describe("the built entries", () => {
+  const dist = path.resolve(__dirname, "../dist")
+  const importsOf = (file: string) =>
+    [...fs.readFileSync(path.join(dist, file), "utf8").matchAll(/\bfrom\s*"([^"]+)"|\bimport\(\s*"([^"]+)"\s*\)/g)].map(
+      (m) => m[1] ?? m[2]
+    )
+
+  it("/testing and the library import effect, ws, json5, node: modules and each other's shared chunk: no test runner", () => {
+    const entries = ["testing.mjs", "index.mjs", ...fs.readdirSync(dist).filter((f) => /^chunk-.*\.mjs$/.test(f))]
+    const imported = new Set(entries.flatMap(importsOf))
+    expect(imported.has("effect")).toBe(true)
+    for (const specifier of imported) {
+      expect(specifier).toMatch(/^(effect(\/.*)?|ws|json5|node:.+|\.\/chunk-[A-Z0-9]+\.mjs)$/)
+    }
+  })
 })

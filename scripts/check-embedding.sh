@@ -1,15 +1,25 @@
 #!/usr/bin/env bash
 # Builds examples/embedding against the package as a user gets it (the `npm pack` tarball, in a
-# clean directory, skipLibCheck false) and runs it. Needs a built dist/ (npm run build).
+# clean directory, with the latest effect 3.x rather than the one we develop with, skipLibCheck
+# false), runs it and its tests (written against openclaw-gateway-effect/testing), and checks that
+# the app holds one copy of effect. Needs a built dist/ (npm run build).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 tarball="$(cd "$root" && npm pack --ignore-scripts --silent --pack-destination "$work")"
 cp -r "$root/examples/embedding" "$work/app"
-rm -rf "$work/app/node_modules" "$work/app/dist"
+rm -rf "$work/app/node_modules" "$work/app/dist" "$work/app/package-lock.json"
 cd "$work/app"
-npm install --no-audit --no-fund --silent "$work/$tarball"
+npm install --no-audit --no-fund --silent "$work/$tarball" "effect@3"
+echo "effect $(node -p 'require("effect/package.json").version')"
+copies="$(find node_modules -path '*/effect/package.json' -not -path '*/effect/*/effect/package.json' | wc -l)"
+if [ "$copies" -ne 1 ]; then
+  echo "expected one copy of effect in the app, found $copies:" >&2
+  find node_modules -path '*/effect/package.json' >&2
+  exit 1
+fi
 out="$(npm start --silent)"
 echo "$out"
 grep -q "^Gateway .* ok=true" <<<"$out"
+npm test --silent

@@ -2,7 +2,7 @@
  * The embedding API. An Effect program `Layer.provide`s the Gateway into itself and tests swap any
  * boundary for a test layer:
  *
- *   gatewayServices(GatewayConfig.layerConfig({ gateway: { port: 0 } }), { exposure: TailscaleExposure.layerTest(...) })
+ *   gatewayServices(GatewayConfig.layerConfig({ gateway: { port: 0, auth: { token } } }), { exposure: TailscaleExposure.layerTest(...) })
  *
  * Flat: the service Tags (each with its `layer` / `layerTest`), their errors, and the composed
  * graph; `ProcessRunner.layerTest` scripts `tailscale` and `ssh` by argv for `TailscaleCli.layerProcesses`. Namespaced: the client (`GatewayClient`), the wire protocol (`Protocol`), SSH tunnels
@@ -16,6 +16,7 @@ export {
   type ConfigFile,
   GatewayConfig,
   type GatewaySettings,
+  type InCodeOptions,
   type LoadOptions
 } from "./services/config/GatewayConfig.js"
 export { Pairing, PairingError, type PairingService, type PairingStore } from "./services/pairing/Pairing.js"

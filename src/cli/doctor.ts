@@ -25,7 +25,7 @@ export const doctorCommand = Command.make("doctor", clientOptions, (flags) =>
           tlsFingerprint: Option.getOrUndefined(flags.tlsFingerprint)
         },
         timeoutMs: flags.timeout,
-        tailscale: () => makeTailscaleCli({ timeoutMs: timeoutFromEnv() }),
+        tailscale: () => makeTailscaleCli({ env: process.env, timeoutMs: timeoutFromEnv(process.env) }),
         // The running Gateway's record, dead PID or not: the process check names a stale one.
         runtimeRecord: (stateDir) => {
           const record = readRuntimeRecord(stateDir, () => true)

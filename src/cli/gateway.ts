@@ -83,9 +83,11 @@ const plainLogger = Logger.make(({ logLevel, message }) => {
 
 const runGateway = (flags: RunFlags) =>
   Effect.gen(function* () {
-    const settings = yield* GatewayConfig.load({ flags: toServerFlags(flags), createIfMissing: true }).pipe(
-      Effect.catchTag("ConfigError", (e) => fail(e.exitCode, `Config error: ${e.message}`))
-    )
+    const settings = yield* GatewayConfig.load({
+      env: process.env,
+      flags: toServerFlags(flags),
+      createIfMissing: true
+    }).pipe(Effect.catchTag("ConfigError", (e) => fail(e.exitCode, `Config error: ${e.message}`)))
     if (settings.auth.mode === "none") {
       yield* Effect.logWarning(
         'gateway.auth.mode is "none": any local process or web page can control this Gateway; use token auth unless you know why'

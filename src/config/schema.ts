@@ -36,6 +36,10 @@ const PositiveInt = Schema.Number.pipe(Schema.int(), Schema.positive()).annotati
 export const Port = Schema.Number.pipe(Schema.int(), Schema.between(1, 65535)).annotations({
   message: expecting("an integer port between 1 and 65535")
 })
+/** The Gateway's own port: 0 takes any free port (as --port 0 does), e.g. for an embedded Gateway. */
+export const ListenPort = Schema.Number.pipe(Schema.int(), Schema.between(0, 65535)).annotations({
+  message: expecting("an integer port between 0 and 65535 (0: any free port)")
+})
 
 export const BindModes = ["loopback", "lan", "tailnet", "custom", "auto"] as const
 export type BindMode = (typeof BindModes)[number]
@@ -67,7 +71,22 @@ export const AuthSection = strict({
 
 export const TailscaleSection = strict({
   mode: opt(oneOf(...TailscaleModes)),
-  resetOnExit: opt(Bool)
+  resetOnExit: opt(Bool),
+  /** The tailscale CLI (OPENCLAW_TAILSCALE_BIN); default: `tailscale` on PATH, then the macOS app's. */
+  binary: opt(Str),
+  /** Each `tailscale` call's timeout (OPENCLAW_TAILSCALE_TIMEOUT_MS). */
+  timeoutMs: opt(PositiveInt),
+  /** First retry after a failed exposure, doubling up to retryMaxMs (OPENCLAW_TAILSCALE_RETRY_MS / _RETRY_MAX_MS). */
+  retryMs: opt(PositiveInt),
+  retryMaxMs: opt(PositiveInt),
+  /** How often an active route is checked (OPENCLAW_TAILSCALE_CHECK_MS). */
+  checkMs: opt(PositiveInt)
+})
+
+/** The audit log's rotation (OPENCLAW_AUDIT_MAX_BYTES, OPENCLAW_AUDIT_KEEP). */
+export const AuditSection = strict({
+  maxBytes: opt(PositiveInt),
+  keep: opt(PositiveInt)
 })
 
 export const RemoteSection = strict({
@@ -120,7 +139,7 @@ export const NodeHostSection = strict({
 })
 
 export const GatewaySection = strict({
-  port: opt(Port),
+  port: opt(ListenPort),
   mode: opt(oneOf("local", "remote")),
   bind: opt(oneOf(...BindModes)),
   customBindHost: opt(Str),
@@ -130,7 +149,8 @@ export const GatewaySection = strict({
   remote: opt(RemoteSection),
   controlUi: opt(ControlUiSection),
   tls: opt(TlsSection),
-  nodes: opt(NodesSection)
+  nodes: opt(NodesSection),
+  audit: opt(AuditSection)
 })
 
 export const AgentProviderKinds = ["echo", "openai"] as const

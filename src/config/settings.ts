@@ -40,6 +40,8 @@ export type AgentProviderSettings =
       readonly baseUrl: string
       readonly model: string
       readonly apiKeyEnv: string | undefined
+      /** The value of apiKeyEnv in the environment the settings were resolved with (the CLI's). */
+      readonly apiKey?: Redacted.Redacted<string>
     }
 
 export interface AgentSettings {
@@ -49,7 +51,7 @@ export interface AgentSettings {
 export const DEFAULT_AGENT: AgentSettings = { provider: { kind: "echo" } }
 
 /** Resolves the top-level `agent` section; an incomplete openai provider is a ConfigError naming the key. */
-export const resolveAgentSettings = (file: ConfigFile, configPath: string): AgentSettings => {
+export const resolveAgentSettings = (file: ConfigFile, configPath: string, env: Env = {}): AgentSettings => {
   const p = file.agent?.provider
   if (p === undefined || (p.kind ?? "echo") === "echo") return DEFAULT_AGENT
   const missing = (["baseUrl", "model"] as const).filter((k) => p[k] === undefined || p[k]!.trim() === "")
@@ -76,13 +78,21 @@ export const resolveAgentSettings = (file: ConfigFile, configPath: string): Agen
       message: `agent.provider.apiKeyEnv: expected the name of an environment variable (like OPENAI_API_KEY), got ${JSON.stringify(p.apiKeyEnv)}; never put the key itself in the config`
     })
   }
+  const key = p.apiKeyEnv === undefined ? undefined : env[p.apiKeyEnv]
   return {
-    provider: { kind: "openai", baseUrl: p.baseUrl!.replace(/\/+$/, ""), model: p.model!, apiKeyEnv: p.apiKeyEnv }
+    provider: {
+      kind: "openai",
+      baseUrl: p.baseUrl!.replace(/\/+$/, ""),
+      model: p.model!,
+      apiKeyEnv: p.apiKeyEnv,
+      ...(key === undefined || key.trim() === "" ? {} : { apiKey: Redacted.make(key) })
+    }
   }
 }
 
 export interface GatewaySettings {
   readonly configPath: string
+  /** An absolute path; anything else (IN_MEMORY) keeps every piece of state in memory: see stateDirOnDisk. */
   readonly stateDir: string
   readonly port: number
   readonly bind: BindMode
@@ -98,7 +108,25 @@ export interface GatewaySettings {
     /** The absolute path of --token-file or --password-file when that is the source (rotation writes there). */
     readonly secretFile?: string
   }
-  readonly tailscale: { readonly mode: TailscaleMode; readonly resetOnExit: boolean }
+  readonly tailscale: {
+    readonly mode: TailscaleMode
+    readonly resetOnExit: boolean
+    /** The tailscale CLI; default: `tailscale` on PATH, then the macOS app's. */
+    readonly binary?: string
+    /** Defaults: TAILSCALE_TUNING. */
+    readonly timeoutMs?: number
+    readonly retryMs?: number
+    readonly retryMaxMs?: number
+    readonly checkMs?: number
+  }
+  /** The audit log's rotation; defaults in services/audit-log/AuditLog.ts (5 MiB, 3 older files). */
+  readonly audit?: { readonly maxBytes?: number; readonly keep?: number }
+  /**
+   * The environment the settings were resolved with, for `${VAR}` when the config file is read
+   * again (secret reload, the doctor method). The CLI's is process.env; a config built in code has
+   * only the one its caller passed.
+   */
+  readonly env?: Env
   readonly controlUi: {
     readonly enabled: boolean
     readonly basePath: string
@@ -132,6 +160,16 @@ export interface NodesSettings {
     readonly allowFunnel: boolean
   }
 }
+
+/** The state dir of settings that keep their state in memory (layerTest, layerConfig without stateDir). */
+export const IN_MEMORY = "(in memory)"
+
+/** Where state may be written: the state dir when it is an absolute path, else nowhere (memory). */
+export const stateDirOnDisk = (settings: { readonly stateDir: string }): string | undefined =>
+  path.isAbsolute(settings.stateDir) ? settings.stateDir : undefined
+
+/** Defaults of the Tailscale knobs (gateway.tailscale.timeoutMs, retryMs, retryMaxMs, checkMs). */
+export const TAILSCALE_TUNING = { timeoutMs: 10_000, retryMs: 5_000, retryMaxMs: 300_000, checkMs: 30_000 } as const
 
 export const defaultNodesSettings = (): NodesSettings => ({
   pairing: { autoApproveLocal: true },
@@ -218,8 +256,44 @@ const firstOf = <A>(...candidates: Array<readonly [A | undefined, string]>): [A,
   return [undefined, undefined]
 }
 
+/** A positive integer from an environment knob; anything else is ignored (the file's value or the default holds). */
+const positiveIntEnv = (value: string | undefined): number | undefined => {
+  const n = value === undefined ? NaN : Number(value)
+  return Number.isInteger(n) && n > 0 ? n : undefined
+}
+
+const nonBlank = (s: string | undefined) => (s !== undefined && s.trim().length > 0 ? s.trim() : undefined)
+
+export interface ResolveOptions {
+  /**
+   * A config built in code: paths in it must be absolute (or `~/...` with HOME in `env`), since
+   * neither the working directory nor the home directory is the caller's unless it says so.
+   */
+  readonly inCode?: boolean
+}
+
+/** A path from the config: `~` expanded and made absolute, or (in code) refused unless it already is. */
+const settingPath = (p: string, key: string, env: Env, options: ResolveOptions): string => {
+  if (options.inCode) {
+    const home = nonBlank(env.HOME)
+    if ((p === "~" || p.startsWith("~/")) && home !== undefined) return path.join(home, p.slice(1))
+    if (!path.isAbsolute(p)) {
+      throw new ConfigError({
+        message: `${key}: expected an absolute path in a config built in code, got ${JSON.stringify(p)} (or pass env with HOME for ~/...)`
+      })
+    }
+    return p
+  }
+  return expandHome(p, env)
+}
+
 /** Throws ConfigError (exit 78) for any unsafe or incomplete combination. */
-export const resolveServerSettings = (loaded: LoadedConfig, env: Env, flags: ServerFlags): GatewaySettings => {
+export const resolveServerSettings = (
+  loaded: LoadedConfig,
+  env: Env,
+  flags: ServerFlags,
+  options: ResolveOptions = {}
+): GatewaySettings => {
   const g = loaded.file.gateway ?? {}
   const port = flags.port ?? parsePortEnv(env.OPENCLAW_GATEWAY_PORT, "OPENCLAW_GATEWAY_PORT") ?? g.port ?? DEFAULT_PORT
   const bind = flags.bind ?? g.bind ?? "loopback"
@@ -350,8 +424,20 @@ export const resolveServerSettings = (loaded: LoadedConfig, env: Env, flags: Ser
     // A public Funnel route never outlives the Gateway; a Serve route is kept unless asked (the tailnet is private).
     tailscale: {
       mode: tailscaleMode,
-      resetOnExit: tailscaleMode === "funnel" || (flags.tailscaleResetOnExit ?? g.tailscale?.resetOnExit ?? false)
+      resetOnExit: tailscaleMode === "funnel" || (flags.tailscaleResetOnExit ?? g.tailscale?.resetOnExit ?? false),
+      ...definedOnly({
+        binary: nonBlank(env.OPENCLAW_TAILSCALE_BIN) ?? g.tailscale?.binary,
+        timeoutMs: positiveIntEnv(env.OPENCLAW_TAILSCALE_TIMEOUT_MS) ?? g.tailscale?.timeoutMs,
+        retryMs: positiveIntEnv(env.OPENCLAW_TAILSCALE_RETRY_MS) ?? g.tailscale?.retryMs,
+        retryMaxMs: positiveIntEnv(env.OPENCLAW_TAILSCALE_RETRY_MAX_MS) ?? g.tailscale?.retryMaxMs,
+        checkMs: positiveIntEnv(env.OPENCLAW_TAILSCALE_CHECK_MS) ?? g.tailscale?.checkMs
+      })
     },
+    audit: definedOnly({
+      maxBytes: positiveIntEnv(env.OPENCLAW_AUDIT_MAX_BYTES) ?? g.audit?.maxBytes,
+      keep: positiveIntEnv(env.OPENCLAW_AUDIT_KEEP) ?? g.audit?.keep
+    }),
+    env,
     controlUi: {
       enabled: g.controlUi?.enabled ?? true,
       basePath: normaliseBasePath(g.controlUi?.basePath),
@@ -360,8 +446,9 @@ export const resolveServerSettings = (loaded: LoadedConfig, env: Env, flags: Ser
     tls: {
       enabled: g.tls?.enabled ?? false,
       autoGenerate: g.tls?.autoGenerate ?? true,
-      certPath: tls.certPath === undefined ? undefined : expandHome(tls.certPath, env),
-      keyPath: tls.keyPath === undefined ? undefined : expandHome(tls.keyPath, env)
+      certPath:
+        tls.certPath === undefined ? undefined : settingPath(tls.certPath, "gateway.tls.certPath", env, options),
+      keyPath: tls.keyPath === undefined ? undefined : settingPath(tls.keyPath, "gateway.tls.keyPath", env, options)
     },
     nodes: {
       pairing: { autoApproveLocal: g.nodes?.pairing?.autoApproveLocal ?? true },
@@ -374,6 +461,10 @@ export const resolveServerSettings = (loaded: LoadedConfig, env: Env, flags: Ser
     handshakeTimeoutMs: g.handshakeTimeoutMs ?? 10_000,
     tickIntervalMs: 30_000,
     verbose: flags.verbose ?? false,
-    agent: resolveAgentSettings(loaded.file, loaded.configPath)
+    agent: resolveAgentSettings(loaded.file, loaded.configPath, env)
   }
 }
+
+/** The object without its undefined members (settings compared with toEqual stay as they were). */
+const definedOnly = <A extends Record<string, unknown>>(o: A): { [K in keyof A]?: Exclude<A[K], undefined> } =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as never

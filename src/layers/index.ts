@@ -5,7 +5,8 @@
  * the Tailscale route is withdrawn first, then clients are told "shutdown" and closed, then the
  * listeners close.
  */
-import { Layer } from "effect"
+import { Effect, Layer } from "effect"
+import { TAILSCALE_TUNING } from "../config/settings.js"
 import { ProcessRunner } from "../platform/process-runner.js"
 import { DoctorMethods } from "../services/doctor/methods.js"
 import { CompatMethods } from "../services/compat/methods.js"
@@ -40,8 +41,15 @@ export interface GatewayOverrides<E2, R2, E3, R3> {
   readonly tailscale?: Layer.Layer<TailscaleCli>
 }
 
-/** `tailscale` run as a real process, through the one process boundary. */
-const TailscaleLive = TailscaleCli.layerProcesses().pipe(Layer.provide(ProcessRunner.layer))
+/** `tailscale` run as a real process, through the one process boundary, as gateway.tailscale says. */
+const TailscaleLive = Layer.unwrapEffect(
+  Effect.map(GatewayConfig, (settings) =>
+    TailscaleCli.layerProcesses({
+      ...(settings.tailscale.binary === undefined ? {} : { binary: settings.tailscale.binary }),
+      timeoutMs: settings.tailscale.timeoutMs ?? TAILSCALE_TUNING.timeoutMs
+    })
+  )
+).pipe(Layer.provide(ProcessRunner.layer))
 
 /** Every Gateway service over a given GatewayConfig layer. */
 export const gatewayServices = <E, R, E2 = never, R2 = never, E3 = never, R3 = never>(
@@ -70,8 +78,15 @@ export const gatewayServices = <E, R, E2 = never, R2 = never, E3 = never, R3 = n
     ),
     Layer.provideMerge(Layer.mergeAll(Auth.layer, Binder.layer, Sessions.layer, Pairing.layer, AuditLog.layer)),
     // LogBuffer first: its logger then hears every service built above it (logs.tail).
-    Layer.provideMerge(Layer.mergeAll(config, overrides.tailscale ?? TailscaleLive, LogBuffer.layer))
+    // The config layer is built once: Layers are shared by reference within one graph.
+    Layer.provideMerge(
+      Layer.mergeAll(config, overrides.tailscale ?? TailscaleLive.pipe(Layer.provide(config)), LogBuffer.layer)
+    )
   )
 
-/** The live Gateway, reading the config file and environment like `openclaw gateway run`. */
-export const GatewayLive = (options: LoadOptions = {}) => gatewayServices(GatewayConfig.layer(options))
+/**
+ * The live Gateway, reading the config file and this process's environment like `openclaw gateway
+ * run` (the composition root is where the environment is read; pass `env` to use another).
+ */
+export const GatewayLive = (options: Partial<LoadOptions> = {}) =>
+  gatewayServices(GatewayConfig.layer({ ...options, env: options.env ?? process.env }))

@@ -57,7 +57,7 @@ describe("decoding", () => {
     )
     expect(msg).toContain("gateway.prot: unknown key")
     expect(msg).toContain("gateway.auth.tokn: unknown key")
-    expect(msg).toContain(`gateway.port: expected an integer port between 1 and 65535, got "80"`)
+    expect(msg).toContain(`gateway.port: expected an integer port between 0 and 65535 (0: any free port), got "80"`)
   })
 
   it("a JSON5 syntax error names file, line and column", () => {

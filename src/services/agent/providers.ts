@@ -5,7 +5,7 @@
  * ended by its AbortSignal. The API key is read from the environment variable named by
  * agent.provider.apiKeyEnv when a run starts; it is never stored, logged or sent to clients.
  */
-import { Data } from "effect"
+import { Data, Redacted } from "effect"
 import type { AgentProviderSettings } from "../../config/settings.js"
 import { abortableSleep as sleep } from "../../platform/sleep.js"
 
@@ -60,16 +60,22 @@ const describeFetchError = (e: unknown): string => {
 /** An OpenAI-compatible `POST {baseUrl}/chat/completions` with `stream: true`, read as SSE. */
 export const openaiProvider = (
   settings: Extract<AgentProviderSettings, { kind: "openai" }>,
-  env: NodeJS.ProcessEnv = process.env
+  /** Where apiKeyEnv is looked up when the settings carry no apiKey; none by default. */
+  env: Readonly<Record<string, string | undefined>> = {}
 ): Provider => ({
   kind: "openai",
   label: `openai-compatible ${settings.model} at ${settings.baseUrl}`,
   model: settings.model,
   stream: async function* (turns, signal) {
-    const key = settings.apiKeyEnv === undefined ? undefined : env[settings.apiKeyEnv]
+    const key =
+      settings.apiKey !== undefined
+        ? Redacted.value(settings.apiKey)
+        : settings.apiKeyEnv === undefined
+          ? undefined
+          : env[settings.apiKeyEnv]
     if (settings.apiKeyEnv !== undefined && (key === undefined || key.trim() === "")) {
       throw new AgentError({
-        message: `agent.provider.apiKeyEnv names ${settings.apiKeyEnv}, but that environment variable is not set for the Gateway; set it where the Gateway runs and restart it`
+        message: `agent.provider.apiKeyEnv names ${settings.apiKeyEnv}, but that environment variable is not set for the Gateway; set it where the Gateway runs and restart it (a config built in code sees only the env passed to GatewayConfig.layerConfig)`
       })
     }
     const redact = (s: string) => (key ? s.split(key).join("***") : s)

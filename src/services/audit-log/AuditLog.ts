@@ -306,15 +306,11 @@ export const makeMemoryAudit = (
   }
 }
 
-const positiveInt = (s: string | undefined): number | undefined => {
-  const n = s === undefined ? NaN : Number(s)
-  return Number.isInteger(n) && n > 0 ? n : undefined
-}
-
 export class AuditLog extends Context.Tag("openclaw/AuditLog")<AuditLog, AuditService>() {
   /**
-   * <stateDir>/logs/audit.jsonl for a real state dir, memory otherwise. OPENCLAW_AUDIT_MAX_BYTES
-   * and OPENCLAW_AUDIT_KEEP change the rotation size and the number of older files kept.
+   * <stateDir>/logs/audit.jsonl for a real state dir, memory otherwise. gateway.audit.maxBytes and
+   * keep (OPENCLAW_AUDIT_MAX_BYTES, OPENCLAW_AUDIT_KEEP in the CLI) set the rotation size and the
+   * number of older files kept.
    */
   static layer = Layer.scoped(
     AuditLog,
@@ -325,8 +321,8 @@ export class AuditLog extends Context.Tag("openclaw/AuditLog")<AuditLog, AuditSe
       const runtime = yield* Effect.runtime<never>()
       const audit = yield* Effect.try(() =>
         makeFileAudit(auditFile(settings.stateDir), {
-          maxBytes: positiveInt(process.env.OPENCLAW_AUDIT_MAX_BYTES) ?? DEFAULT_AUDIT_MAX_BYTES,
-          keep: positiveInt(process.env.OPENCLAW_AUDIT_KEEP) ?? DEFAULT_AUDIT_KEEP,
+          maxBytes: settings.audit?.maxBytes ?? DEFAULT_AUDIT_MAX_BYTES,
+          keep: settings.audit?.keep ?? DEFAULT_AUDIT_KEEP,
           onError: (message) => Runtime.runSync(runtime)(Effect.logWarning(message)),
           clock
         })

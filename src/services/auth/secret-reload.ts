@@ -158,7 +158,7 @@ const sourceOf = (settings: GatewaySettings, mode: "token" | "password"): Secret
         return undefined
       }
       try {
-        const parsed = parseConfigText(text, settings.configPath, process.env)
+        const parsed = parseConfigText(text, settings.configPath, settings.env ?? {})
         return { secret: mode === "token" ? parsed.gateway?.auth?.token : parsed.gateway?.auth?.password }
       } catch (e) {
         return { problem: `cannot be read (${(e as Error).message.split("\n")[0]})` }

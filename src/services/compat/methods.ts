@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
+import * as path from "node:path"
 import { Effect, Layer, Schema } from "effect"
 import { isRecord } from "../../protocol/frames.js"
 import { AgentRuntime, type AgentRuntimeService } from "../agent/AgentRuntime.js"
@@ -41,6 +42,8 @@ const LogsTailParams = Schema.Struct({
 })
 
 const readConfigFile = (file: string): { exists: boolean; parsed: unknown } => {
+  // A config built in code has no file (configPath "(in memory)"): nothing to read, least of all in the cwd.
+  if (!path.isAbsolute(file)) return { exists: false, parsed: {} }
   try {
     return { exists: true, parsed: JSON.parse(fs.readFileSync(file, "utf8")) }
   } catch (e) {

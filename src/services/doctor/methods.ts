@@ -40,7 +40,7 @@ export const make = Effect.gen(function* () {
         // The file this Gateway was started from; the environment is the Gateway's own.
         const loaded = yield* Effect.either(
           loadConfig({
-            ...process.env,
+            ...settings.env,
             OPENCLAW_CONFIG_PATH: settings.configPath,
             OPENCLAW_STATE_DIR: settings.stateDir
           })
@@ -50,7 +50,7 @@ export const make = Effect.gen(function* () {
             `the config file no longer loads: ${loaded.left.message}`,
             "fix the file before the next restart (the running Gateway keeps its settings)"
           )
-        return checkAudit(auditConfig(loaded.right, process.env))
+        return checkAudit(auditConfig(loaded.right, settings.env ?? {}))
       })
     }
   ]

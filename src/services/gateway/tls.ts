@@ -12,7 +12,7 @@ import * as path from "node:path"
 import { certificateFingerprint } from "../../platform/tls-fingerprint.js"
 import * as tls from "node:tls"
 import { Data, Effect } from "effect"
-import { tlsFiles } from "../../config/settings.js"
+import { stateDirOnDisk, tlsFiles } from "../../config/settings.js"
 import type { GatewaySettings } from "../config/GatewayConfig.js"
 import { TLS_REQUIRED_HEADER, TLS_REQUIRED_VALUE } from "../../protocol/frames.js"
 
@@ -129,9 +129,16 @@ const readPair = (certPath: string, keyPath: string, certKey: string, keyKey: st
 export const loadServerTls = (settings: GatewaySettings): Effect.Effect<ServerTls, TlsSetupError> =>
   Effect.gen(function* () {
     const own = settings.tls.certPath !== undefined && settings.tls.keyPath !== undefined
-    const files = own
-      ? { dir: "", cert: settings.tls.certPath!, key: settings.tls.keyPath! }
-      : tlsFiles(settings.stateDir)
+    const stateDir = stateDirOnDisk(settings)
+    if (!own && stateDir === undefined) {
+      // Generating means writing a key; without a state dir nothing is written anywhere.
+      return yield* new TlsSetupError({
+        message:
+          "gateway.tls.autoGenerate needs a state directory to keep the generated certificate in: pass stateDir, or set gateway.tls.certPath and gateway.tls.keyPath",
+        config: true
+      })
+    }
+    const files = own ? { dir: "", cert: settings.tls.certPath!, key: settings.tls.keyPath! } : tlsFiles(stateDir!)
     let source = own ? "gateway.tls.certPath" : "auto-generated, reused"
     if (!own && !(fs.existsSync(files.cert) && fs.existsSync(files.key))) {
       yield* generate(files.dir, files.cert, files.key)

@@ -8,6 +8,8 @@
  * Every route takes an optional tabId (default: the active tab). Only http(s) and about:blank
  * URLs are opened, so a remote operator cannot read the laptop's files through file:// URLs.
  */
+import * as fs from "node:fs"
+import * as path from "node:path"
 import type { Browser, BrowserContext, Page } from "playwright-core"
 import type { ProxyFile } from "../nodes/browser-files.js"
 import { findOnPath, isExecutable } from "../../platform/executable.js"
@@ -89,6 +91,40 @@ export const proxyEnvelope = (payload: unknown): { result: unknown; files?: Read
   return { result, files }
 }
 
+/** What to do when playwright-core cannot be loaded (a damaged install: the package ships its own copy). */
+export const PLAYWRIGHT_MISSING =
+  "the node host's browser needs playwright-core, and this install of openclaw-gateway-effect has none (dist/vendor/playwright-core is missing): reinstall it with `npm install -g openclaw-gateway-effect`, or run `npm install playwright-core` next to it, or set nodeHost.browser.enabled to false"
+
+/**
+ * The CLI's own copy of playwright-core (dist/vendor/, copied there by scripts/build.mjs without
+ * its trace viewer and types): not a dependency, so that an app embedding the library does not
+ * install 14 MB it never uses, while `npm install -g` still gives a node host with a browser.
+ * Else (the sources, under test) the installed package.
+ */
+const loadInstalled = async (): Promise<unknown> => {
+  // require, not import(): the CLI bundle runs in a vm.Script (code cache), where dynamic import()
+  // is unavailable; tests run the ES module source, where require may be absent.
+  if (typeof require === "function") {
+    const vendored = path.join(__dirname, "vendor", "playwright-core")
+    return require(fs.existsSync(vendored) ? vendored : "playwright-core")
+  }
+  return import("playwright-core")
+}
+
+/** playwright-core, loaded on first use (it is most of the node host's start-up otherwise). */
+export const loadPlaywright = async (
+  load: () => Promise<unknown> = loadInstalled
+): Promise<typeof import("playwright-core")> => {
+  try {
+    return (await load()) as typeof import("playwright-core")
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === "MODULE_NOT_FOUND" || code === "ERR_MODULE_NOT_FOUND")
+      throw new BrowserError("UNAVAILABLE", PLAYWRIGHT_MISSING)
+    throw e
+  }
+}
+
 export class BrowserController {
   private browser: Browser | undefined
   private context: BrowserContext | undefined
@@ -106,11 +142,7 @@ export class BrowserController {
     if (this.context !== undefined) return Promise.resolve(this.context)
     this.launching ??= (async () => {
       try {
-        // require, not import(): the CLI bundle runs in a vm.Script (code cache), where dynamic
-        // import() is unavailable; tests run the ES module source, where require may be absent.
-        const { chromium } = (
-          typeof require === "function" ? require("playwright-core") : await import("playwright-core")
-        ) as typeof import("playwright-core")
+        const { chromium } = await loadPlaywright()
         const browser = await chromium.launch({
           executablePath: this.executablePath,
           headless: this.headless,
@@ -123,6 +155,7 @@ export class BrowserController {
         this.context = context
         return context
       } catch (e) {
+        if (e instanceof BrowserError) throw e
         throw new BrowserError("UNAVAILABLE", `cannot start ${this.executablePath}: ${firstLine(e)}`)
       } finally {
         this.launching = undefined

@@ -76,19 +76,24 @@ export interface TailscaleCliService {
 
 export const MAC_APP_PATH = "/Applications/Tailscale.app/Contents/MacOS/Tailscale"
 
-/** OPENCLAW_TAILSCALE_BIN, else `tailscale` on PATH, else the macOS app's CLI. */
-export const findTailscaleBinary = (env: NodeJS.ProcessEnv = process.env): string | undefined => {
+/** `tailscale` on the given PATH, else the macOS app's CLI. */
+export const locateTailscale = (searchPath: string | undefined): string | undefined =>
+  findOnPath(["tailscale"], searchPath) ?? (isExecutable(MAC_APP_PATH) ? MAC_APP_PATH : undefined)
+
+/** For the CLI's own callers: OPENCLAW_TAILSCALE_BIN of `env`, else `tailscale` on its PATH, else the macOS app's CLI. */
+export const findTailscaleBinary = (env: Readonly<Record<string, string | undefined>>): string | undefined => {
   const override = env.OPENCLAW_TAILSCALE_BIN?.trim()
   if (override) return isExecutable(override) ? override : undefined
-  return findOnPath(["tailscale"], env.PATH) ?? (isExecutable(MAC_APP_PATH) ? MAC_APP_PATH : undefined)
+  return locateTailscale(env.PATH)
 }
 
 /** What to do about each failure: shared by classification here and by TailscaleExposure's status checks. */
 export const FIX = {
-  binaryMissing: (env: NodeJS.ProcessEnv) =>
-    env.OPENCLAW_TAILSCALE_BIN?.trim()
-      ? `OPENCLAW_TAILSCALE_BIN (${env.OPENCLAW_TAILSCALE_BIN.trim()}) is not an executable file: point it at the tailscale CLI or unset it`
-      : `the tailscale CLI was not found (looked on PATH and at ${MAC_APP_PATH}): install Tailscale (https://tailscale.com/download) or set OPENCLAW_TAILSCALE_BIN to its path`,
+  /** `configured`: the binary that was set (gateway.tailscale.binary or OPENCLAW_TAILSCALE_BIN), if any. */
+  binaryMissing: (configured: string | undefined) =>
+    configured !== undefined
+      ? `the tailscale CLI set in gateway.tailscale.binary or OPENCLAW_TAILSCALE_BIN (${configured}) is not an executable file: point it at the tailscale CLI or unset it`
+      : `the tailscale CLI was not found (looked on PATH and at ${MAC_APP_PATH}): install Tailscale (https://tailscale.com/download) or set gateway.tailscale.binary (OPENCLAW_TAILSCALE_BIN) to its path`,
   daemonDown: "tailscaled is not running: start it (`sudo systemctl start tailscaled`, or open the Tailscale app)",
   loggedOut: "Tailscale is logged out: run `tailscale up` (or `sudo tailscale up`) and log in",
   permission:
@@ -196,9 +201,14 @@ export const parseServeStatus = (json: typeof ServeStatusJson.Type): ServeState 
 }
 
 export interface RunOptions {
+  /**
+   * The environment of each `tailscale` run, and where it is looked for (OPENCLAW_TAILSCALE_BIN, PATH).
+   * Default: the process's own, as any program started by this one inherits it; only its PATH is read.
+   */
   readonly env?: NodeJS.ProcessEnv
+  /** Default 10 s (gateway.tailscale.timeoutMs). */
   readonly timeoutMs?: number
-  /** The tailscale executable; default: findTailscaleBinary(env). Tests over mockProcesses pass "tailscale". */
+  /** The tailscale executable (gateway.tailscale.binary); default: found as above. Tests over mockProcesses pass "tailscale". */
   readonly binary?: string
 }
 
@@ -207,29 +217,41 @@ const runWith =
   (processes: ProcessRunnerService, options: RunOptions) =>
   (args: ReadonlyArray<string>): Effect.Effect<string, TailscaleError> =>
     Effect.suspend(() => {
-      const env = options.env ?? process.env
-      const bin = options.binary ?? findTailscaleBinary(env)
+      const env = options.env
+      // A path that is not executable is a setting to fix; a bare name not found on PATH, an install.
+      const given = options.binary ?? env?.OPENCLAW_TAILSCALE_BIN?.trim()
+      const configured = given !== undefined && given.includes("/") ? given : undefined
+      const bin =
+        options.binary !== undefined
+          ? isExecutable(options.binary) || !options.binary.includes("/")
+            ? options.binary
+            : undefined
+          : env !== undefined
+            ? findTailscaleBinary(env)
+            : locateTailscale(process.env.PATH)
       const what = `\`tailscale ${args.filter((a) => a !== "--json").join(" ")}\``
-      const missing = new TailscaleError({ kind: "binary-missing", message: FIX.binaryMissing(env) })
+      const missing = new TailscaleError({ kind: "binary-missing", message: FIX.binaryMissing(configured) })
       if (bin === undefined) return Effect.fail(missing)
       const timeoutMs = options.timeoutMs ?? 10_000
-      return processes.run([bin, ...args], { env, timeout: Duration.millis(timeoutMs) }).pipe(
-        Effect.mapError((e) => {
-          switch (e._tag) {
-            case "ProcessNotFound":
-              return missing
-            case "ProcessTimedOut":
-              return new TailscaleError({
-                kind: "timeout",
-                message: `${what} did not finish within ${Math.round(timeoutMs / 1000)} s (tailscaled may be stuck, or waiting for an admin to approve): check \`tailscale status\``
-              })
-            case "ProcessExitedNonZero":
-              return classifyFailure(what, e.code, `${e.stderr}\n${e.stdout}`)
-            case "ProcessKilled":
-              return classifyFailure(what, e.signal, `${e.stderr}\n${e.stdout}`)
-          }
-        })
-      )
+      return processes
+        .run([bin, ...args], { ...(env === undefined ? {} : { env }), timeout: Duration.millis(timeoutMs) })
+        .pipe(
+          Effect.mapError((e) => {
+            switch (e._tag) {
+              case "ProcessNotFound":
+                return missing
+              case "ProcessTimedOut":
+                return new TailscaleError({
+                  kind: "timeout",
+                  message: `${what} did not finish within ${Math.round(timeoutMs / 1000)} s (tailscaled may be stuck, or waiting for an admin to approve): check \`tailscale status\``
+                })
+              case "ProcessExitedNonZero":
+                return classifyFailure(what, e.code, `${e.stderr}\n${e.stdout}`)
+              case "ProcessKilled":
+                return classifyFailure(what, e.signal, `${e.stderr}\n${e.stdout}`)
+            }
+          })
+        )
     })
 
 /** TailscaleCli over a ProcessRunner (the live one, or a test's mockProcesses). */
@@ -257,40 +279,66 @@ export const makeWith = (processes: ProcessRunnerService, options: RunOptions = 
 /** Runs the real binary (for callers outside a Layer, such as `openclaw doctor`). */
 export const make = (options: RunOptions = {}): TailscaleCliService => makeWith(liveProcesses, options)
 
-/** Environment knob for the per-call timeout (tests use short ones). */
-export const timeoutFromEnv = (env: NodeJS.ProcessEnv = process.env): number => {
+/** For the CLI's own callers: the per-call timeout OPENCLAW_TAILSCALE_TIMEOUT_MS of `env` (tests use short ones). */
+export const timeoutFromEnv = (env: Readonly<Record<string, string | undefined>>): number => {
   const n = Number(env.OPENCLAW_TAILSCALE_TIMEOUT_MS)
   return Number.isFinite(n) && n > 0 ? n : 10_000
 }
+
+/** The MagicDNS name of layerTest's node. */
+const FAKE_HOST = "gw.tail1234.ts.net"
 
 export class TailscaleCli extends Context.Tag("openclaw/TailscaleCli")<TailscaleCli, TailscaleCliService>() {
   /** Runs `tailscale` through the ProcessRunner it is given (src/layers/index.ts gives the live one). */
   static layerProcesses = (options: RunOptions = {}) =>
     Layer.effect(
       TailscaleCli,
-      Effect.map(ProcessRunner, (processes) => makeWith(processes, { timeoutMs: timeoutFromEnv(), ...options }))
+      Effect.map(ProcessRunner, (processes) => makeWith(processes, options))
     )
 
   /** Runs the real binary. */
   static layer = TailscaleCli.layerProcesses().pipe(Layer.provide(ProcessRunner.layer))
 
   /**
-   * A scripted Tailscale for tests and embedders: `partial` replaces any call; the rest answer as
-   * a logged-in node gw.tail1234.ts.net with no routes, and `whois` finds nobody.
+   * A fake Tailscale for tests and embedders: a logged-in node gw.tail1234.ts.net that remembers
+   * its routes like the real CLI (`enable` sets the "/" route on the port, as Serve or Funnel;
+   * `disable` removes it; `serveStatus` reports them), and `whois` finds nobody. `partial` replaces
+   * any call; an `enable` or `disable` given there decides success or failure, and the fake still
+   * remembers what succeeded, so overriding `enable` alone (to count calls, or fail once) works.
+   * Each build of the layer starts with no routes.
    */
   static layerTest = (partial: Partial<TailscaleCliService> = {}) =>
-    Layer.succeed(TailscaleCli, {
-      status: Effect.succeed({
-        backendState: "Running",
-        dnsName: "gw.tail1234.ts.net",
-        tailscaleIps: ["100.101.102.103"],
-        certDomains: ["gw.tail1234.ts.net"],
-        funnelAllowed: true
-      }),
-      whois: () => Effect.fail(new TailscaleError({ kind: "peer-not-found", message: "peer not found" })),
-      serveStatus: Effect.succeed({ routes: [], tcpForwards: [] }),
-      enable: () => Effect.void,
-      disable: () => Effect.void,
-      ...partial
+    Layer.sync(TailscaleCli, () => {
+      let routes: ReadonlyArray<ServeRoute> = []
+      const status: TailscaleCliService["status"] =
+        partial.status ??
+        Effect.succeed({
+          backendState: "Running",
+          dnsName: FAKE_HOST,
+          tailscaleIps: ["100.101.102.103"],
+          certDomains: [FAKE_HOST],
+          funnelAllowed: true
+        })
+      const hostName = Effect.map(Effect.either(status), (st) =>
+        Either.isRight(st) && st.right.dnsName !== "" ? st.right.dnsName : FAKE_HOST
+      )
+      const withoutPort = (httpsPort: number) => routes.filter((r) => r.httpsPort !== httpsPort)
+      return {
+        status,
+        whois: () => Effect.fail(new TailscaleError({ kind: "peer-not-found", message: "peer not found" })),
+        serveStatus: Effect.sync(() => ({ routes, tcpForwards: [] })),
+        ...partial,
+        enable: (mode, httpsPort, target) =>
+          Effect.gen(function* () {
+            if (partial.enable !== undefined) yield* partial.enable(mode, httpsPort, target)
+            const host = yield* hostName
+            routes = [...withoutPort(httpsPort), { host, httpsPort, path: "/", target, funnel: mode === "funnel" }]
+          }),
+        disable: (mode, httpsPort) =>
+          Effect.gen(function* () {
+            if (partial.disable !== undefined) yield* partial.disable(mode, httpsPort)
+            routes = withoutPort(httpsPort)
+          })
+      } satisfies TailscaleCliService
     })
 }

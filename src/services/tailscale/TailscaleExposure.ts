@@ -21,6 +21,7 @@ import { reconnectPolicy } from "../../platform/reconnect.js"
 import { AuditLog } from "../audit-log/AuditLog.js"
 import { Gateway } from "../gateway/Gateway.js"
 import { GatewayConfig } from "../config/GatewayConfig.js"
+import { stateDirOnDisk, TAILSCALE_TUNING } from "../../config/settings.js"
 import {
   type ExposureMode,
   FIX,
@@ -98,11 +99,6 @@ const findOwn = (serve: ServeState, httpsPort: number, target: string): ServeRou
 const describeRoute = (r: ServeRoute) =>
   `https://${r.host}${r.httpsPort === 443 ? "" : `:${r.httpsPort}`}${r.path} -> ${r.target}${r.funnel ? " (funnel)" : ""}`
 
-const envMs = (name: string, fallback: number) => {
-  const n = Number(process.env[name])
-  return Number.isFinite(n) && n > 0 ? n : fallback
-}
-
 export const readRecord = (file: string): ExposureRecord | undefined => {
   try {
     const r = JSON.parse(readPrivateText(file) ?? "null") as ExposureRecord
@@ -116,9 +112,12 @@ export const readRecord = (file: string): ExposureRecord | undefined => {
   }
 }
 
-const writeRecord = (file: string, record: ExposureRecord) => Effect.sync(() => writePrivateJson(file, record))
+/** Without a state dir (file undefined) there is no record: a later run has nothing to clean up after this one. */
+const writeRecord = (file: string | undefined, record: ExposureRecord) =>
+  Effect.sync(() => file !== undefined && writePrivateJson(file, record))
 
-const clearRecord = (file: string) => Effect.sync(() => fs.rmSync(file, { force: true }))
+const clearRecord = (file: string | undefined) =>
+  Effect.sync(() => file !== undefined && fs.rmSync(file, { force: true }))
 
 interface Claimed {
   readonly host: string
@@ -139,11 +138,12 @@ export const make = Effect.gen(function* () {
   // A Gateway that serves TLS itself has a self-signed certificate: Serve's https+insecure target.
   const target = `${settings.tls.enabled ? "https+insecure" : "http"}://127.0.0.1:${gateway.listeners.port}`
   const instance = randomUUID()
-  const recordFile = path.join(settings.stateDir, RECORD_FILE)
+  const stateDir = stateDirOnDisk(settings)
+  const recordFile = stateDir === undefined ? undefined : path.join(stateDir, RECORD_FILE)
   const route = `https:${HTTPS_PORT} -> ${target}`
-  const retryBaseMs = envMs("OPENCLAW_TAILSCALE_RETRY_MS", 5_000)
-  const retryMaxMs = envMs("OPENCLAW_TAILSCALE_RETRY_MAX_MS", 300_000)
-  const checkMs = envMs("OPENCLAW_TAILSCALE_CHECK_MS", 30_000)
+  const retryBaseMs = settings.tailscale.retryMs ?? TAILSCALE_TUNING.retryMs
+  const retryMaxMs = settings.tailscale.retryMaxMs ?? TAILSCALE_TUNING.retryMaxMs
+  const checkMs = settings.tailscale.checkMs ?? TAILSCALE_TUNING.checkMs
 
   const audit = Option.getOrUndefined(yield* Effect.serviceOption(AuditLog))
   const exposed = (on: boolean, reason: string) =>
@@ -170,7 +170,7 @@ export const make = Effect.gen(function* () {
   /** A record from an earlier run: its route is ours; remove it when resetOnExit or when it no longer points here. */
   const cleanStale = (serve: ServeState) =>
     Effect.gen(function* () {
-      const record = readRecord(recordFile)
+      const record = recordFile === undefined ? undefined : readRecord(recordFile)
       if (record === undefined || record.instance === instance) return serve
       const stale = findOwn(serve, record.httpsPort, record.target)
       if (stale !== undefined && (resetOnExit || !sameTarget(record.target, target))) {
@@ -294,7 +294,7 @@ export const make = Effect.gen(function* () {
         yield* Effect.logInfo(`Tailscale ${mode} route removed: ${route}`)
       } else {
         yield* Effect.logWarning(
-          `could not remove the Tailscale ${mode} route ${route}: ${result.left.message}; the next start removes it (record: ${recordFile})`
+          `could not remove the Tailscale ${mode} route ${route}: ${result.left.message}; ${recordFile === undefined ? `remove it with \`tailscale ${mode} --https=${HTTPS_PORT} off\` (no state dir keeps a record for the next start)` : `the next start removes it (record: ${recordFile})`}`
         )
       }
     })

@@ -285,8 +285,13 @@ describe("openai-compatible provider against a local fake SSE server", () => {
     delete process.env.OC_TEST_OPENAI_KEY
   })
 
+  // As the CLI resolves them: apiKeyEnv looked up in the environment it passes (process.env).
   const openai = (apiKeyEnv = "OC_TEST_OPENAI_KEY") => ({
-    agent: { provider: { kind: "openai" as const, baseUrl, model: "test-model", apiKeyEnv } }
+    agent: resolveAgentSettings(
+      { agent: { provider: { kind: "openai", baseUrl, model: "test-model", apiKeyEnv } } },
+      "/x/openclaw.json",
+      process.env
+    )
   })
 
   it("streams the model's SSE reply; sends the model, history and the key from the environment only", () =>

@@ -82,7 +82,7 @@ describe("TailscaleCli over mockProcesses", () => {
     Effect.gen(function* () {
       const err = yield* Effect.flip((yield* TailscaleCli).status)
       expect(err.kind).toBe("binary-missing")
-      expect(err.message).toBe(FIX.binaryMissing({}))
+      expect(err.message).toBe(FIX.binaryMissing(undefined))
     }).pipe(
       cliOver({
         "status --json": Effect.fail(

@@ -251,7 +251,7 @@ describe.skipIf(!compatInstalled)("OpenClaw's own clients against our Gateway", 
       expect(r.code, r.stderr).toBe(0)
       const text = tableText(r.stdout)
       expect(text, r.stdout).toMatch(
-        new RegExp(`Gateway remote · ws://127\\.0\\.0\\.1:${gw.port} .*· reachable \\d+ms`)
+        new RegExp(`Gateway remote · ws://127\\.0\\.0\\.1:${gw.port} .*· reachable [\\d.]+m?s`)
       )
       expect(text, r.stdout).toMatch(/Agent Bootstrap file Sessions Active Store main /)
       expect(r.stdout).not.toMatch(/unreachable|version mismatch/i)
@@ -262,7 +262,7 @@ describe.skipIf(!compatInstalled)("OpenClaw's own clients against our Gateway", 
       expect(r.code, r.stderr).toBe(0)
       const text = tableText(r.stdout)
       expect(text, r.stdout).toMatch(/Probes enabled/)
-      expect(text, r.stdout).toMatch(/Gateway reachable \d+ms/)
+      expect(text, r.stdout).toMatch(/Gateway reachable [\d.]+m?s/)
       expect(r.stdout).not.toMatch(/unreachable|version mismatch/i)
     }, 120_000)
 

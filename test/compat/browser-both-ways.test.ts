@@ -93,6 +93,15 @@ describe.skipIf(!compatInstalled || !fs.existsSync("/usr/bin/chromium"))(
         await node?.stop()
       })
 
+      it("status prints OpenClaw's fields before the browser starts (it starts on first use)", async () => {
+        const status = await theirCli(["browser", "status"])
+        expect(status.code, status.stderr).toBe(0)
+        expect(status.stdout).toMatch(
+          /^profile: temporary\nenabled: true\nrunning: false\ntransport: cdp\ncdpPort: \(unset\)\ncdpUrl: pipe \(no remote debugging port\)\nbrowser: unknown\ndetectedBrowser: chromium\ndetectedPath: \/\S+\nheadless: true\n/m
+        )
+        expect(status.stdout).not.toContain("undefined")
+      }, 90_000)
+
       it("open, tabs, navigate, snapshot and screenshot print OpenClaw's fields, not undefined", async () => {
         const open = await theirCli(["browser", "open", siteUrl])
         expect(open.code, open.stderr).toBe(0)
@@ -117,6 +126,9 @@ describe.skipIf(!compatInstalled || !fs.existsSync("/usr/bin/chromium"))(
         expect(saved.startsWith(path.join(gwState, "media", "browser"))).toBe(true)
         expect(fs.readFileSync(saved).subarray(0, 8)).toEqual(PNG_MAGIC)
         for (const r of [open, tabs, nav, snap, shot]) expect(r.stdout).not.toContain("undefined")
+        const status = await theirCli(["browser", "status"])
+        expect(status.stdout).toMatch(/\nrunning: true\n[^]*\nbrowser: chromium\n/)
+        expect(status.stdout).not.toContain("undefined")
       }, 240_000)
     })
 

@@ -12,7 +12,9 @@ import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { compatInstalled, NODE24, OPENCLAW } from "../support/compat.js"
 import { cliEnv, freePort, type GatewayProcess, startGateway, tempStateDir } from "../support/cli.js"
+import type { Page } from "playwright-core"
 import { chromiumInstalled, launchBrowser, screenshot } from "../ui/browser.js"
+import { startNodeHost } from "../support/node-host.js"
 
 const TOKEN = "compat-clients-token-8d7e6f5a4b"
 const CONTROL_UI = path.resolve(path.dirname(OPENCLAW), "dist/control-ui")
@@ -35,6 +37,49 @@ const TYPES: Record<string, string> = {
   ".woff2": "font/woff2"
 }
 
+/** A CLI's box-drawn tables as plain words: rows wrap differently with the terminal's width and the values' lengths. */
+const tableText = (stdout: string) => stdout.replace(/[│┌┐└┘├┤┬┴┼─]/g, " ").replace(/\s+/g, " ")
+
+/** The reads of features we have that OpenClaw's Control UI makes while opening chat. */
+const FEATURE_READS = [
+  "chat.metadata",
+  "sessions.branches.list",
+  "sessions.companion.state",
+  "sessions.observer.visibility",
+  "models.list",
+  "models.authStatus",
+  "update.status"
+]
+
+/** Every method a page calls over its Gateway WebSocket, and those the Gateway rejected (method -> error). */
+const recordCalls = (page: Page) => {
+  const methods = new Set<string>()
+  const rejected = new Map<string, string>()
+  page.on("websocket", (ws) => {
+    const pending = new Map<string, string>()
+    ws.on("framesent", ({ payload }) => {
+      const frame = parseFrame(payload)
+      if (frame?.type === "req") {
+        pending.set(frame.id, frame.method)
+        methods.add(frame.method)
+      }
+    })
+    ws.on("framereceived", ({ payload }) => {
+      const frame = parseFrame(payload)
+      const method = frame?.type === "res" ? pending.get(frame.id) : undefined
+      if (method !== undefined && frame.ok === false) rejected.set(method, String(frame.error?.message))
+    })
+  })
+  return { methods, rejected }
+}
+const parseFrame = (payload: string | Buffer): any => {
+  try {
+    return JSON.parse(payload.toString())
+  } catch {
+    return undefined
+  }
+}
+
 /** OpenClaw's built Control UI from a plain static server (any unknown path gets index.html, as an SPA host does). */
 const serveControlUi = () =>
   new Promise<http.Server>((resolve) => {
@@ -54,6 +99,8 @@ describe.skipIf(!compatInstalled)("OpenClaw's own clients against our Gateway", 
   let uiOrigin: string
   /** A HOME whose OpenClaw config points its CLI and TUI at our Gateway (remote mode). */
   let home: string
+  /** Our Gateway's state directory (a node host started with it pairs automatically). */
+  let stateDir: string
 
   const openclawEnv = () => ({
     PATH: `${path.dirname(NODE24)}:${process.env.PATH}`,
@@ -74,7 +121,7 @@ describe.skipIf(!compatInstalled)("OpenClaw's own clients against our Gateway", 
   beforeAll(async () => {
     ui = await serveControlUi()
     uiOrigin = `http://127.0.0.1:${(ui.address() as AddressInfo).port}`
-    const stateDir = tempStateDir()
+    stateDir = tempStateDir()
     const config = {
       gateway: { port: await freePort(), auth: { token: TOKEN }, controlUi: { allowedOrigins: [uiOrigin] } }
     }
@@ -101,6 +148,7 @@ describe.skipIf(!compatInstalled)("OpenClaw's own clients against our Gateway", 
         const page = await browser.newPage()
         const errors: Array<string> = []
         page.on("pageerror", (e) => errors.push(e.message))
+        const calls = recordCalls(page)
         await page.goto(`${uiOrigin}/chat?gatewayUrl=${encodeURIComponent(`ws://127.0.0.1:${gw.port}`)}#token=${TOKEN}`)
         // The UI asks before it talks to a Gateway other than the one it was served from.
         await page.getByRole("button", { name: /^Switch to / }).click({ timeout: 30_000 })
@@ -115,6 +163,13 @@ describe.skipIf(!compatInstalled)("OpenClaw's own clients against our Gateway", 
         await page.getByText("Echo: hello from the control ui").first().waitFor({ timeout: 30_000 })
         await screenshot(page, "openclaw-control-ui-chat")
         expect(errors).toEqual([])
+        // Every call it makes for chat, sessions, models and updates is answered (issue 23: seven were rejected).
+        for (const m of FEATURE_READS) expect(calls.methods, m).toContain(m)
+        const rejected = [...calls.rejected].filter(([m]) => /^(chat|sessions|models|update)\./.test(m))
+        expect(rejected).toEqual([])
+        // And so are its reads of features we lack whose empty answer it shows as "none".
+        for (const m of ["cron.list", "cron.status", "tasks.list", "exec.approval.list", "talk.catalog"])
+          expect(calls.rejected.get(m), m).toBeUndefined()
       } finally {
         await close()
       }
@@ -184,11 +239,71 @@ describe.skipIf(!compatInstalled)("OpenClaw's own clients against our Gateway", 
       expect(r.stdout).toMatch(/info operator connected: "cli"/)
     }, 60_000)
 
+    it("gateway status reports our Gateway's OpenClaw version without its version-mismatch warning", async () => {
+      const r = await openclaw(["gateway", "status", "--url", `ws://127.0.0.1:${gw.port}`, "--token", TOKEN])
+      expect(r.stdout).toMatch(/Connectivity probe: ok/)
+      expect(r.stdout).toMatch(/Gateway version: 2026\.9\.6\n/)
+      expect(r.stdout + r.stderr).not.toMatch(/version mismatch|Warning: this OpenClaw command is version/i)
+    }, 60_000)
+
+    it("status --all reaches our Gateway and lists our agent", async () => {
+      const r = await openclaw(["status", "--all"])
+      expect(r.code, r.stderr).toBe(0)
+      const text = tableText(r.stdout)
+      expect(text, r.stdout).toMatch(
+        new RegExp(`Gateway remote · ws://127\\.0\\.0\\.1:${gw.port} .*· reachable [\\d.]+m?s`)
+      )
+      expect(text, r.stdout).toMatch(/Agent Bootstrap file Sessions Active Store main /)
+      expect(r.stdout).not.toMatch(/unreachable|version mismatch/i)
+    }, 90_000)
+
+    it("status --deep probes our Gateway", async () => {
+      const r = await openclaw(["status", "--deep"])
+      expect(r.code, r.stderr).toBe(0)
+      const text = tableText(r.stdout)
+      expect(text, r.stdout).toMatch(/Probes enabled/)
+      expect(text, r.stdout).toMatch(/Gateway reachable [\d.]+m?s/)
+      expect(r.stdout).not.toMatch(/unreachable|version mismatch/i)
+    }, 120_000)
+
+    it.skipIf(!chromiumInstalled)(
+      "nodes invoke runs a command on our node host",
+      async () => {
+        const node = startNodeHost(
+          ["--url", `ws://127.0.0.1:${gw.port}`, "--token", TOKEN, "--display-name", "our-node"],
+          cliEnv(stateDir)
+        )
+        try {
+          await node.waitFor(/offering browser\.proxy/, 0, 60_000)
+          const r = await openclaw([
+            "nodes",
+            "invoke",
+            "--node",
+            "our-node",
+            "--command",
+            "browser.proxy",
+            "--params",
+            JSON.stringify({ method: "GET", path: "/" }),
+            "--json"
+          ])
+          expect(r.code, r.stderr).toBe(0)
+          expect(JSON.parse(r.stdout.slice(r.stdout.indexOf("{")))).toMatchObject({
+            ok: true,
+            command: "browser.proxy",
+            payload: { result: { enabled: true, running: false, executablePath: expect.any(String) } }
+          })
+        } finally {
+          await node.stop()
+        }
+      },
+      120_000
+    )
+
     it("gateway call of an OpenClaw method we do not implement says so", async () => {
       const r = await openclaw([
         "gateway",
         "call",
-        "cron.list",
+        "cron.add",
         "--url",
         `ws://127.0.0.1:${gw.port}`,
         "--token",
@@ -196,7 +311,7 @@ describe.skipIf(!compatInstalled)("OpenClaw's own clients against our Gateway", 
         "--json"
       ])
       expect(r.code).not.toBe(0)
-      expect(r.stdout + r.stderr).toContain("cron.list is not supported by this Gateway")
+      expect(r.stdout + r.stderr).toContain("cron.add is not supported by this Gateway")
     }, 60_000)
   })
 })

@@ -135,6 +135,40 @@ export const METHODS: Record<string, MethodFuzz> = {
   },
   "system.info": { valid: none },
   "question.list": { valid: none },
+  // OpenClaw's Control UI reads (i23): features we have, and empty reads of features we lack
+  "chat.metadata": {
+    valid: fc.record({ agentId: fc.constant("main"), sessionKey, authProfileId: hostileString }, { requiredKeys: [] })
+  },
+  "models.list": {
+    valid: fc.record(
+      {
+        agentId: fc.constant("main"),
+        sessionKey,
+        view: fc.constantFrom("default", "configured", "all"),
+        refresh: fc.boolean()
+      },
+      { requiredKeys: [] }
+    )
+  },
+  "models.authStatus": { valid: fc.record({ refresh: fc.boolean(), agentId: hostileString }, { requiredKeys: [] }) },
+  "sessions.branches.list": {
+    valid: fc.record({ sessionKey, agentId: fc.constant("main") }, { requiredKeys: ["sessionKey"] })
+  },
+  "sessions.companion.state": {
+    valid: fc.record({ sessionKey, agentId: fc.constant("main") }, { requiredKeys: ["sessionKey"] })
+  },
+  "sessions.observer.visibility": { valid: fc.record({ visible: fc.boolean() }) },
+  "update.status": { valid: fc.record({ refreshCheckout: fc.boolean() }, { requiredKeys: [] }) },
+  "cron.list": {
+    valid: fc.record({ includeDisabled: fc.boolean(), limit: fc.nat(500), query: message }, { requiredKeys: [] })
+  },
+  "cron.status": { valid: none },
+  "tasks.list": { valid: fc.record({ sessionKey, limit: fc.nat(500) }, { requiredKeys: [] }) },
+  "progressCard.get": { valid: fc.record({ sessionKey }) },
+  "exec.approval.list": { valid: none },
+  "plugin.approval.list": { valid: none },
+  "openclaw.approval.list": { valid: none },
+  "talk.catalog": { valid: none },
   "browser.request": {
     valid: fc.record(
       {

@@ -37,7 +37,14 @@ const VALID: Record<string, Record<string, unknown>> = {
   "audit.tail": { limit: 5, since: 0 },
   "browser.request": { method: "GET", path: "/x", timeoutMs: 100 },
   "agent.identity.get": { agentId: "main" },
-  "logs.tail": { cursor: 0, limit: 5, maxBytes: 100 }
+  "logs.tail": { cursor: 0, limit: 5, maxBytes: 100 },
+  "chat.metadata": { agentId: "main", sessionKey: "main" },
+  "models.list": { agentId: "main", sessionKey: "main", view: "all", refresh: false },
+  "models.authStatus": { refresh: false, agentId: "main" },
+  "sessions.branches.list": { sessionKey: "main", agentId: "main" },
+  "sessions.companion.state": { sessionKey: "main", agentId: "main" },
+  "sessions.observer.visibility": { visible: true },
+  "update.status": { refreshCheckout: false }
 }
 /** Methods with no typed field: no params, any object, or (node.invoke.result) a node's answer read field by field. */
 const NO_TYPED_FIELDS = new Set([
@@ -56,7 +63,16 @@ const NO_TYPED_FIELDS = new Set([
   "node.invoke.result",
   "sessions.list",
   "sessions.subscribe",
-  "sessions.unsubscribe"
+  "sessions.unsubscribe",
+  // Empty reads of OpenClaw features this Gateway lacks: any object.
+  "cron.list",
+  "cron.status",
+  "tasks.list",
+  "progressCard.get",
+  "exec.approval.list",
+  "plugin.approval.list",
+  "openclaw.approval.list",
+  "talk.catalog"
 ])
 
 const MARK = "SECRET-VALUE"

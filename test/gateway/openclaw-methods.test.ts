@@ -9,6 +9,7 @@ import { Effect, Layer } from "effect"
 import { describe, expect, it } from "vitest"
 import { LogBuffer, makeLogBuffer } from "../../src/services/compat/LogBuffer.js"
 import { authenticated, withGateway } from "../support/gateway.js"
+import { OPENCLAW_COMPAT_VERSION, VERSION } from "../../src/version.js"
 
 const WRITE = { scopes: ["operator.read", "operator.write"] }
 const ADMIN = { scopes: ["operator.admin"] }
@@ -31,14 +32,14 @@ describe("OpenClaw client methods", () => {
       ]) {
         expect(methods).toContain(m)
       }
-      expect(methods).not.toContain("cron.list")
+      expect(methods).not.toContain("cron.add")
       expect(hello.payload.features.events).toContain("sessions.changed")
-      const cron = await c.request("cron.list", {})
+      const cron = await c.request("cron.add", {})
       expect(cron.error).toMatchObject({
         code: "INVALID_REQUEST",
-        details: { code: "METHOD_NOT_SUPPORTED", method: "cron.list" }
+        details: { code: "METHOD_NOT_SUPPORTED", method: "cron.add" }
       })
-      expect(cron.error.message).toMatch(/^cron\.list is not supported by this Gateway/)
+      expect(cron.error.message).toMatch(/^cron\.add is not supported by this Gateway/)
       expect((await c.request("skills.library.list", {})).error.details.code).toBe("METHOD_NOT_SUPPORTED")
       expect((await c.request("no.such.method", {})).error).toEqual({
         code: "INVALID_REQUEST",
@@ -122,7 +123,9 @@ describe("OpenClaw client methods", () => {
         ok: true,
         protocol: 4,
         bind: { port: gw.listeners.port },
-        runtimeVersion: expect.any(String)
+        version: VERSION,
+        runtimeVersion: OPENCLAW_COMPAT_VERSION,
+        implementation: { name: "openclaw-gateway-effect", version: VERSION, openclawCompatibility: "2026.9.6" }
       })
       expect(status.sessions.byAgent).toEqual([expect.objectContaining({ agentId: "main", count: 0 })])
     }))
@@ -201,4 +204,124 @@ describe("LogBuffer", () => {
     b.append("INFO", "y".repeat(900))
     expect(b.tail({}).lines.map((l) => l.message[0])).toEqual(["y"])
   })
+})
+
+describe("what OpenClaw's Control UI reads for chat, models, sessions and updates", () => {
+  it("hello-ok's server.version is the OpenClaw release whose protocol this Gateway implements", () =>
+    withGateway({}, async (gw) => {
+      const c = await authenticated(gw.url, WRITE)
+      const hello = c.frames.find((f) => f.type === "res" && f.id === "c1")
+      // OpenClaw's CLI warns when this is not its own version; no buildId (their UI would ask to reload).
+      expect(hello.payload.server).toEqual({ version: "2026.9.6", connId: expect.any(String) })
+      expect((await c.request("health")).payload.version).toBe(VERSION)
+    }))
+
+  it("chat.metadata, models, sessions' branches/companion/observer and update.status in OpenClaw's shapes", () =>
+    withGateway({}, async (gw) => {
+      const c = await authenticated(gw.url, WRITE)
+      const echo = {
+        id: "echo",
+        name: "echo (built-in offline test provider)",
+        provider: "echo",
+        available: true,
+        manualSelectionAllowed: true,
+        input: ["text"]
+      }
+      expect((await c.request("chat.metadata", { agentId: "main" })).payload).toEqual({
+        commands: [],
+        models: [echo],
+        swarmEnabled: false,
+        runtimeSelectionLocked: true
+      })
+      expect((await c.request("chat.metadata", { sessionKey: "agent:main:main" })).payload.models).toEqual([echo])
+      expect((await c.request("models.list", { view: "configured", agentId: "main" })).payload).toEqual({
+        models: [echo]
+      })
+      // echo needs no credential: nothing to report.
+      expect((await c.request("models.authStatus", {})).payload).toEqual({ ts: expect.any(Number), providers: [] })
+      for (const sessionKey of ["agent:main:main", "no-such-session"]) {
+        expect((await c.request("sessions.branches.list", { sessionKey })).payload).toEqual({ branches: [] })
+        expect((await c.request("sessions.companion.state", { sessionKey, agentId: "main" })).payload).toEqual({
+          exchanges: []
+        })
+      }
+      expect((await c.request("sessions.branches.list", {})).error.code).toBe("INVALID_REQUEST")
+      expect((await c.request("sessions.observer.visibility", { visible: true })).payload).toEqual({ ok: true })
+      expect((await c.request("sessions.observer.visibility", { visible: "yes" })).error.details.field).toBe("visible")
+      expect((await c.request("update.status", {})).payload).toMatchObject({
+        sentinel: null,
+        updateAvailable: null,
+        schedule: { channel: "stable", autoEnabled: false, install: { kind: "package" } },
+        source: { package: "openclaw-gateway-effect", version: VERSION, registry: "npm" }
+      })
+      // Other methods of those families are still not supported.
+      for (const m of ["sessions.branches.switch", "models.authSetApiKey", "update.run", "sessions.companion.ask"])
+        expect((await c.request(m, {})).error.details.code, m).toBe("METHOD_NOT_SUPPORTED")
+    }))
+
+  it("an openai provider is the agent's model, with echo beside it, and its key's presence as auth status", async () => {
+    const provider = {
+      kind: "openai" as const,
+      baseUrl: "http://127.0.0.1:9/v1",
+      model: "gpt-test",
+      apiKeyEnv: "OC_TEST_KEY_23"
+    }
+    const models = async (gw: { url: string }) => {
+      const c = await authenticated(gw.url, WRITE)
+      const list = (await c.request("models.list", {})).payload.models
+      const auth = (await c.request("models.authStatus", {})).payload.providers
+      c.ws.close()
+      return { list, auth }
+    }
+    delete process.env.OC_TEST_KEY_23
+    const without = await withGateway({ agent: { provider } }, models)
+    expect(without.list).toEqual([
+      expect.objectContaining({
+        id: "gpt-test",
+        provider: "openai",
+        available: false,
+        unavailableReason: "missing-auth"
+      }),
+      expect.objectContaining({ id: "echo", manualSelectionAllowed: false })
+    ])
+    expect(without.auth).toEqual([
+      expect.objectContaining({
+        provider: "openai",
+        status: "missing",
+        profiles: [expect.objectContaining({ profileId: "env:OC_TEST_KEY_23" })]
+      })
+    ])
+    process.env.OC_TEST_KEY_23 = "sk-SECRET-VALUE-23"
+    try {
+      const withKey = await withGateway({ agent: { provider } }, models)
+      expect(withKey.list[0]).toMatchObject({ id: "gpt-test", available: true })
+      expect(withKey.auth[0]).toMatchObject({ status: "static" })
+      expect(JSON.stringify(withKey)).not.toContain("SECRET-VALUE")
+    } finally {
+      delete process.env.OC_TEST_KEY_23
+    }
+  })
+
+  it("reads of OpenClaw features this Gateway lacks answer empty, as OpenClaw's UI reads 'none'", () =>
+    withGateway({}, async (gw) => {
+      const c = await authenticated(gw.url, WRITE)
+      expect(
+        (await c.request("cron.list", { includeDisabled: true, limit: 200, sortBy: "name" })).payload
+      ).toMatchObject({
+        jobs: [],
+        total: 0,
+        hasMore: false
+      })
+      expect((await c.request("cron.status", {})).payload).toEqual({ enabled: false, jobs: 0, nextWakeAtMs: null })
+      expect((await c.request("tasks.list", { sessionKey: "agent:main:main", status: ["queued"] })).payload).toEqual({
+        tasks: []
+      })
+      expect((await c.request("progressCard.get", { sessionKey: "agent:main:main" })).payload).toEqual({ card: null })
+      for (const m of ["exec.approval.list", "plugin.approval.list", "openclaw.approval.list"])
+        expect((await c.request(m, {})).payload, m).toEqual([])
+      expect((await c.request("talk.catalog", {})).payload).toMatchObject({
+        realtime: { ready: false, providers: [] },
+        transcription: { ready: false }
+      })
+    }))
 })

@@ -1,8 +1,10 @@
 /**
  * Methods OpenClaw's own clients (Control UI, TUI, CLI) call, answered in OpenClaw's shapes:
  * agents.list and agent.identity.get (our one agent as `main`), config.get (redacted),
- * logs.tail, system.info, and OpenClaw's fields in `status`. Methods of OpenClaw
- * parts this Gateway does not implement get a clear "not supported" error (unsupported-methods.ts).
+ * logs.tail, system.info, and OpenClaw's fields in `status`; chat, models, sessions and update
+ * reads (feature-methods.ts); empty reads of features it lacks (absent-features.ts). Other methods
+ * of OpenClaw parts this Gateway does not implement get a clear "not supported" error
+ * (unsupported-methods.ts).
  */
 import { createHash } from "node:crypto"
 import * as fs from "node:fs"
@@ -15,11 +17,13 @@ import { Gateway, type GatewayService } from "../gateway/Gateway.js"
 import { GatewayConfig, type GatewaySettings } from "../config/GatewayConfig.js"
 import { LogBuffer, type LogBufferService } from "./LogBuffer.js"
 import { Sessions, type SessionsService } from "../sessions/Sessions.js"
-import { VERSION } from "../../version.js"
+import { OPENCLAW_COMPAT_VERSION, VERSION } from "../../version.js"
 import { Count } from "../../protocol/params.js"
 import { defineMethod, type MethodDef, RpcError } from "../gateway/rpc.js"
 import { AGENT_ID, openclawSessionKey } from "../sessions/keys.js"
 import { sessionDefaults } from "../sessions/methods.js"
+import { absentFeatureMethods } from "./absent-features.js"
+import { featureMethods } from "./feature-methods.js"
 
 export const REDACTED = "__OPENCLAW_REDACTED__"
 /** Config keys whose values are secrets (tokens, passwords, keys): config.get never sends them. */
@@ -180,8 +184,15 @@ const sessionsStatus = (sessions: SessionsService) => {
 /** OpenClaw's fields in `status`, beside ours: constant ones, and sessions. */
 const openclawStatus = (sessions: SessionsService): Record<string, () => unknown> => {
   const heartbeat = { defaultAgentId: AGENT_ID, agents: [] }
+  const implementation = {
+    name: "openclaw-gateway-effect",
+    version: VERSION,
+    openclawCompatibility: OPENCLAW_COMPAT_VERSION
+  }
   return {
-    runtimeVersion: () => VERSION,
+    // OpenClaw's doctor warns when runtimeVersion is not its own: the release this Gateway implements.
+    runtimeVersion: () => OPENCLAW_COMPAT_VERSION,
+    implementation: () => implementation,
     heartbeat: () => heartbeat,
     channelSummary: () => [],
     queuedSystemEvents: () => [],
@@ -198,8 +209,12 @@ export const CompatMethods = {
       const runtime = yield* AgentRuntime
       const sessions = yield* Sessions
       const logs = yield* LogBuffer
-      for (const [name, def] of Object.entries(compatMethods(gateway, settings, runtime, logs)))
-        yield* gateway.registerMethod(name, def)
+      const methods = {
+        ...compatMethods(gateway, settings, runtime, logs),
+        ...featureMethods(runtime, settings),
+        ...absentFeatureMethods()
+      }
+      for (const [name, def] of Object.entries(methods)) yield* gateway.registerMethod(name, def)
       // Who came and went, whatever gateway.verbose says: what an operator reading `logs` looks for first.
       yield* gateway.onConnection({
         ready: (c) =>

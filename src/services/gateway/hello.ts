@@ -1,6 +1,6 @@
 /** The hello-ok frame that answers a successful connect, built around the cached presence list. */
 import { Limits, PROTOCOL_VERSION } from "../../protocol/frames.js"
-import { VERSION } from "../../version.js"
+import { OPENCLAW_COMPAT_VERSION } from "../../version.js"
 import type { GatewaySettings } from "../config/GatewayConfig.js"
 import type { Connection } from "./connection.js"
 import { healthPayload } from "./health.js"
@@ -27,6 +27,10 @@ export const makeHello = (
     maxBufferedBytes: Limits.maxBufferedBytes,
     tickIntervalMs: settings.tickIntervalMs
   })
+  // OpenClaw's clients warn when `version` differs from their own: it is the OpenClaw release this
+  // Gateway implements (our own version is in `status`). No buildId: their Control UI reads one
+  // that is not its own build's as "the server was updated, reload".
+  const serverJson = (connId: string) => JSON.stringify({ version: OPENCLAW_COMPAT_VERSION, connId })
   return {
     // One frame written around the cached presence list (see Presence.frame): the JSON of
     // okResponse(id, { type: "hello-ok", protocol, server, features, auth, policy, snapshot }).
@@ -40,7 +44,7 @@ export const makeHello = (
       }
       const head =
         `{"type":"res","id":${JSON.stringify(id)},"ok":true,"payload":{"type":"hello-ok","protocol":${PROTOCOL_VERSION},` +
-        `"server":${JSON.stringify({ version: VERSION, connId: conn.connId })},"features":${featuresJson()},` +
+        `"server":${serverJson(conn.connId)},"features":${featuresJson()},` +
         `"auth":${JSON.stringify(auth)},"policy":${policyJson},"snapshot":{"presence":[`
       const seq = stateVersion()
       const snapshot = {

@@ -123,7 +123,6 @@ const UNSUPPORTED_FAMILIES = [
   "agents.delete",
   "agents.files",
   "agents.workspace",
-  "chat.metadata",
   "chat.message",
   "chat.inject",
   "chat.toolTitles",

@@ -211,9 +211,28 @@ export class BrowserController {
     }
   }
 
+  /** Ours (tabs, activeTab, version), and OpenClaw's fields, which its `browser status` prints. */
   async status() {
+    const running = this.context !== undefined
+    // OpenClaw's name for the browser family, from the executable's name.
+    const name = this.executablePath.split("/").at(-1) ?? ""
+    const kind = name.includes("chrome") ? "chrome" : name.includes("brave") ? "brave" : "chromium"
     return {
-      running: this.context !== undefined,
+      enabled: true,
+      // Playwright starts one browser with a fresh temporary profile, and speaks CDP to it over a
+      // pipe: there is no debugging port to report.
+      profile: "temporary",
+      transport: "cdp",
+      running,
+      cdpReady: running,
+      cdpPort: null,
+      cdpUrl: "pipe (no remote debugging port)",
+      chosenBrowser: running ? kind : null,
+      detectedBrowser: kind,
+      detectedExecutablePath: this.executablePath,
+      userDataDir: null,
+      // OpenClaw's default profile colour: its CLI prints one for every profile.
+      color: "#FF4500",
       executablePath: this.executablePath,
       headless: this.headless,
       tabs: this.tabs.size,

@@ -1,0 +1,38 @@
+/**
+ * Reads of OpenClaw features this Gateway does not have (cron, tasks, progress cards, approvals,
+ * talk) that OpenClaw's Control UI calls on its chat and home screens. Each answers what is true
+ * here, an empty list or an empty catalog, where OpenClaw's UI reads an empty answer as "none"
+ * (each comment names the screen). Every other method of those features (cron.add, tasks.get,
+ * talk.client.create, ...) still answers "not supported by this Gateway" (unsupported-methods.ts).
+ */
+import { Schema } from "effect"
+import { defineMethod, type MethodDef } from "../gateway/rpc.js"
+
+/** Their UI sends filters, cursors and sort orders; with nothing to filter, none of them matters. */
+const AnyParams = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+
+const empty = (answer: () => unknown): MethodDef =>
+  defineMethod({ requires: "operator.read", params: AnyParams, sync: answer })
+
+export const absentFeatureMethods = (): Record<string, MethodDef> => ({
+  // Automations page and the command palette: no jobs, and a scheduler that is off.
+  "cron.list": empty(() => ({ jobs: [], total: 0, offset: 0, limit: 0, hasMore: false, nextOffset: null })),
+  "cron.status": empty(() => ({ enabled: false, jobs: 0, nextWakeAtMs: null })),
+  // Chat's task panel: no background tasks run here.
+  "tasks.list": empty(() => ({ tasks: [] })),
+  // Chat's progress card: none (the agent never writes one).
+  "progressCard.get": empty(() => ({ card: null })),
+  // The approvals queue (their UI reads each list as an array): the agent never asks for approval.
+  "exec.approval.list": empty(() => []),
+  "plugin.approval.list": empty(() => []),
+  "openclaw.approval.list": empty(() => []),
+  // The talk button: no voice providers, so their UI shows talk as unavailable.
+  "talk.catalog": empty(() => ({
+    modes: [],
+    transports: [],
+    brains: [],
+    speech: { providers: [] },
+    transcription: { ready: false, providers: [] },
+    realtime: { ready: false, activeProvider: null, providers: [] }
+  }))
+})

@@ -1,0 +1,156 @@
+/**
+ * Methods OpenClaw's Control UI calls for features this Gateway has, in the shapes its UI reads:
+ * chat.metadata and models.list (the agent's provider as its one model), models.authStatus (whether
+ * that provider has the credential it needs), the sessions' branches, companion and observer state
+ * (our transcripts are one line each, with no companion: empty, never an error), and update.status
+ * (where updates come from; this Gateway never checks or installs one itself).
+ */
+import { Schema } from "effect"
+import type { AgentProviderSettings } from "../../config/settings.js"
+import type { AgentRuntimeService } from "../agent/AgentRuntime.js"
+import type { GatewaySettings } from "../config/GatewayConfig.js"
+import { NonEmptyString } from "../../protocol/params.js"
+import { defineMethod, type MethodDef } from "../gateway/rpc.js"
+import { OPENCLAW_COMPAT_VERSION, VERSION } from "../../version.js"
+
+const optional = <A, I>(s: Schema.Schema<A, I, never>) => Schema.optionalWith(s, { exact: true })
+
+const ChatMetadataParams = Schema.Struct({
+  agentId: optional(NonEmptyString),
+  sessionKey: optional(NonEmptyString),
+  authProfileId: optional(NonEmptyString)
+})
+const ModelsListParams = Schema.Struct({
+  agentId: optional(NonEmptyString),
+  sessionKey: optional(NonEmptyString),
+  provider: optional(NonEmptyString),
+  includeDetails: optional(Schema.Boolean),
+  preparedOnly: optional(Schema.Boolean),
+  refresh: optional(Schema.Boolean),
+  view: optional(Schema.String)
+})
+const AuthStatusParams = Schema.Struct({ refresh: optional(Schema.Boolean), agentId: optional(Schema.String) })
+const SessionParams = Schema.Struct({ sessionKey: NonEmptyString, agentId: optional(NonEmptyString) })
+const ObserverParams = Schema.Struct({ visible: Schema.Boolean })
+const UpdateStatusParams = Schema.Struct({ refreshCheckout: optional(Schema.Boolean) })
+
+/** The echo provider needs no credential; openai needs one only when agent.provider.apiKeyEnv names it. */
+type Credential = "none" | "set" | "missing"
+const credentialOf = (provider: AgentProviderSettings, env: NodeJS.ProcessEnv): Credential => {
+  if (provider.kind === "echo" || provider.apiKeyEnv === undefined) return "none"
+  return (env[provider.apiKeyEnv] ?? "").trim() === "" ? "missing" : "set"
+}
+
+/**
+ * The agent's models as OpenClaw's ModelChoice rows: the configured provider's model, and echo
+ * (built in) beside it when another provider is configured. Only the configured one runs: a
+ * session cannot switch models here, so the others are listed but not selectable.
+ */
+export const modelChoices = (runtime: AgentRuntimeService, provider: AgentProviderSettings, env = process.env) => {
+  const credential = credentialOf(provider, env)
+  const active = {
+    id: runtime.provider.model ?? runtime.provider.kind,
+    name: runtime.provider.model ?? "echo (built-in offline test provider)",
+    provider: runtime.provider.kind,
+    available: credential !== "missing",
+    ...(credential === "missing" ? { unavailableReason: "missing-auth" } : {}),
+    manualSelectionAllowed: true,
+    input: ["text"]
+  }
+  const echo = {
+    id: "echo",
+    name: "echo (built-in offline test provider)",
+    provider: "echo",
+    available: true,
+    manualSelectionAllowed: false,
+    input: ["text"]
+  }
+  return runtime.provider.kind === "echo" ? [active] : [active, echo]
+}
+
+/** models.authStatus's provider rows: `static` for an API key from the environment, `missing` without it. */
+const authProviders = (provider: AgentProviderSettings, env: NodeJS.ProcessEnv) => {
+  const credential = credentialOf(provider, env)
+  // echo, and an OpenAI-compatible server without a key (Ollama, llama.cpp): nothing to authenticate.
+  if (credential === "none") return []
+  return [
+    {
+      provider: provider.kind,
+      authProvider: provider.kind,
+      displayName: provider.kind === "openai" ? `OpenAI-compatible (${provider.baseUrl})` : provider.kind,
+      status: credential === "set" ? "static" : "missing",
+      // The variable's name only, never its value.
+      profiles: [
+        {
+          profileId: `env:${provider.kind === "openai" ? provider.apiKeyEnv : ""}`,
+          type: "api_key",
+          status: credential === "set" ? "static" : "missing",
+          source: "config"
+        }
+      ]
+    }
+  ]
+}
+
+export const featureMethods = (
+  runtime: AgentRuntimeService,
+  settings: GatewaySettings,
+  env: NodeJS.ProcessEnv = process.env
+): Record<string, MethodDef> => ({
+  "chat.metadata": defineMethod({
+    requires: "operator.read",
+    params: ChatMetadataParams,
+    sync: () => ({
+      // No slash commands and no agent swarms here; the runtime is the one this Gateway runs.
+      commands: [],
+      models: modelChoices(runtime, settings.agent.provider, env),
+      swarmEnabled: false,
+      runtimeSelectionLocked: true
+    })
+  }),
+  "models.list": defineMethod({
+    requires: "operator.read",
+    params: ModelsListParams,
+    sync: () => ({ models: modelChoices(runtime, settings.agent.provider, env) })
+  }),
+  "models.authStatus": defineMethod({
+    requires: "operator.read",
+    params: AuthStatusParams,
+    sync: () => ({ ts: Date.now(), providers: authProviders(settings.agent.provider, env) })
+  }),
+  // One transcript per session, without forks: no other branch to switch to.
+  "sessions.branches.list": defineMethod({
+    requires: "operator.read",
+    params: SessionParams,
+    sync: () => ({ branches: [] })
+  }),
+  // This Gateway has no session companion: its thread is always empty.
+  "sessions.companion.state": defineMethod({
+    requires: "operator.read",
+    params: SessionParams,
+    sync: () => ({ exchanges: [] })
+  }),
+  // Nothing is sent only to observers here, so a connection's observer visibility changes nothing.
+  "sessions.observer.visibility": defineMethod({
+    requires: "operator.read",
+    params: ObserverParams,
+    sync: () => ({ ok: true })
+  }),
+  "update.status": defineMethod({
+    requires: "operator.read",
+    params: UpdateStatusParams,
+    sync: () => ({
+      sentinel: null,
+      // Never checked: this Gateway does not look for updates (see `source`).
+      updateAvailable: null,
+      schedule: { channel: "stable", autoEnabled: false, install: { kind: "package" } },
+      source: {
+        package: "openclaw-gateway-effect",
+        version: VERSION,
+        openclawCompatibility: OPENCLAW_COMPAT_VERSION,
+        registry: "npm",
+        howToUpdate: "npm install -g openclaw-gateway-effect@latest, then restart the Gateway"
+      }
+    })
+  })
+})

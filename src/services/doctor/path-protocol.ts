@@ -206,7 +206,10 @@ export const protocolSteps = (w: PathWalk): Array<Step<Scope.Scope>> => {
             : "check the Gateway's log"
         )
       }
-      return passed(`health ok, round trip ${ms} ms (Gateway ${hello.server.version}, protocol ${hello.protocol})`, ms)
+      // hello-ok's server.version is the OpenClaw level we are compatible with; health says what we are.
+      const version = (res.payload as { version?: unknown } | undefined)?.version
+      const gatewayVersion = typeof version === "string" ? version : hello.server.version
+      return passed(`health ok, round trip ${ms} ms (Gateway ${gatewayVersion}, protocol ${hello.protocol})`, ms)
     })
   }
 

@@ -12,6 +12,7 @@ import * as net from "node:net"
 import * as path from "node:path"
 import type { Browser, Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { authenticated, RawClient } from "../support/gateway.js"
 import { BIN, cliEnv, type GatewayProcess, runCli, startGateway, tempStateDir } from "../support/cli.js"
 import { chromiumInstalled, launchBrowser, screenshot } from "./browser.js"
 
@@ -117,6 +118,30 @@ describe.skipIf(!chromiumInstalled)("one-time sign-in codes", { timeout: 90_000 
       expect(r.stdout).not.toContain(TOKEN)
       // Each run mints its own code.
       expect(codeOf(json.url)).not.toBe(codeOf(firstLink))
+    })
+
+    it("minting needs operator.admin; a code without a signed browser identity is refused unspent", async () => {
+      const url = `ws://127.0.0.1:${gw.port}`
+      const reader = await authenticated(url, { auth: { token: TOKEN }, scopes: ["operator.read", "operator.pairing"] })
+      const denied = await reader.request("auth.signInCode.create")
+      expect(denied.error).toMatchObject({ code: "FORBIDDEN", details: { code: "MISSING_SCOPE" } })
+      reader.ws.close()
+
+      const r = await runCli(["dashboard", "--json"], setup.env)
+      const link: string = JSON.parse(r.stdout).url
+      for (const role of ["operator", "node"]) {
+        const c = await RawClient.open(url)
+        await c.event("connect.challenge")
+        const res = await c.connect({ role, auth: { signInCode: codeOf(link) } })
+        expect(res.ok).toBe(false)
+        expect(res.error.details.code).toBe("SIGN_IN_CODE_NEEDS_DEVICE")
+        expect(JSON.stringify(res.error)).not.toContain(codeOf(link))
+        c.ws.close()
+      }
+      // Not looked at, so not spent: the browser still signs in with it.
+      const page = await pageAt(link)
+      await page.locator("#conn-pill.connected").waitFor({ timeout: 15_000 })
+      await page.context().close()
     })
 
     it("the page signs in with the code once, removes it from the address bar and keeps a device token", async () => {
@@ -266,7 +291,8 @@ describe.skipIf(!chromiumInstalled)("one-time sign-in codes", { timeout: 90_000 
     child.stdout.on("data", (d) => (out += d))
     try {
       const deadline = Date.now() + 20_000
-      while (!/Sign in:.*\n.*later/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+      while (!/Sign in:[^]*later: `openclaw dashboard`\)/.test(out) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100))
       const m = out.match(/Sign in: {4}(http:\/\/127\.0\.0\.1:\d+\/#code=[A-Za-z0-9_-]{32})\r?\n/)
       expect(m, out).not.toBeNull()
       expect(out).toContain("(one use, within 2 minutes; later: `openclaw dashboard`)")

@@ -79,5 +79,8 @@ else start(defaultUrl)
 window.addEventListener("hashchange", () => {
   if (!/(^#|&)(token|code)=./.test(location.hash)) return
   readAddress()
-  if (address.pendingGatewayUrl === undefined) connect(loadCredentials(), takeSignInCode())
+  if (address.pendingGatewayUrl !== undefined) return
+  // A code is for the Gateway that served this page, not one chosen by a gatewayUrl link.
+  const code = takeSignInCode()
+  connect(loadCredentials(), state.url === defaultUrl ? code : undefined)
 })

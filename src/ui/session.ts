@@ -138,6 +138,8 @@ export const start = (url: string) => {
   replaceChildren(main, h("p", { className: "muted" }, "Connecting…"))
   void loadOrCreateIdentity().then((id) => {
     state.identity = id
-    connect(loadCredentials(), takeSignInCode())
+    // A code is for the Gateway that served this page: never handed to another one (gatewayUrl).
+    const code = takeSignInCode()
+    connect(loadCredentials(), url === defaultUrl ? code : undefined)
   })
 }

@@ -12,6 +12,7 @@ import * as net from "node:net"
 import * as path from "node:path"
 import type { Browser, Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { WebSocketServer } from "ws"
 import { authenticated, RawClient } from "../support/gateway.js"
 import { BIN, cliEnv, type GatewayProcess, runCli, startGateway, tempStateDir } from "../support/cli.js"
 import { chromiumInstalled, launchBrowser, screenshot } from "./browser.js"
@@ -142,6 +143,35 @@ describe.skipIf(!chromiumInstalled)("one-time sign-in codes", { timeout: 90_000 
       const page = await pageAt(link)
       await page.locator("#conn-pill.connected").waitFor({ timeout: 15_000 })
       await page.context().close()
+    })
+
+    it("a code never goes to another Gateway a gatewayUrl link names, even once the user confirms it", async () => {
+      const other = new WebSocketServer({ host: "127.0.0.1", port: 0 })
+      const received: Array<string> = []
+      other.on("connection", (ws) => {
+        ws.on("message", (m) => received.push(String(m)))
+        ws.send(JSON.stringify({ type: "event", event: "connect.challenge", payload: { nonce: "n", ts: Date.now() } }))
+      })
+      await new Promise((r) => other.once("listening", r))
+      try {
+        const link: string = JSON.parse((await runCli(["dashboard", "--json"], setup.env)).stdout).url
+        const otherUrl = `ws://127.0.0.1:${(other.address() as net.AddressInfo).port}`
+        const page = await pageAt(`${base}?gatewayUrl=${encodeURIComponent(otherUrl)}#code=${codeOf(link)}`)
+        await page.click("#confirm-yes", { timeout: 15_000 })
+        const deadline = Date.now() + 10_000
+        while (!received.some((m) => m.includes('"connect"')) && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 50))
+        expect(received.some((m) => m.includes('"connect"'))).toBe(true)
+        expect(received.join("\n")).not.toContain(codeOf(link))
+        expect(page.url()).not.toContain("code=")
+        await page.context().close()
+        // Still unspent: it signs in on the Gateway it came from.
+        const own = await pageAt(link)
+        await own.locator("#conn-pill.connected").waitFor({ timeout: 15_000 })
+        await own.context().close()
+      } finally {
+        other.close()
+      }
     })
 
     it("the page signs in with the code once, removes it from the address bar and keeps a device token", async () => {

@@ -103,16 +103,27 @@ export const dashboardCommand = Command.make(
         "Cannot get a sign-in link from the Gateway (nothing was opened)",
         (conn) => conn.request(SIGN_IN_CODE_METHOD) as Effect.Effect<MintedCode, GatewayClientError>
       )
-      const code = typeof minted.code === "string" && minted.code.length > 0 ? minted.code : undefined
+      // What the Gateway sent is checked like any server's answer: a code of the shape we mint, a sane time.
+      const code =
+        typeof minted.code === "string" && /^[A-Za-z0-9_-]{16,128}$/.test(minted.code) ? minted.code : undefined
+      if (code === undefined && minted.authMode !== "none")
+        return yield* fail(
+          1,
+          `The Gateway at ${target.url} answered ${SIGN_IN_CODE_METHOD} without a usable sign-in code; nothing was opened (is it an OpenClaw Gateway of this version? \`openclaw status\` shows what answers there)`
+        )
+      const expiresAt =
+        typeof minted.expiresAt === "number" &&
+        Number.isFinite(minted.expiresAt) &&
+        Math.abs(minted.expiresAt) < 8.64e15
+          ? minted.expiresAt
+          : undefined
       const link = code === undefined ? base : codeLink(base, code)
       if (flags.json) {
         return yield* printJson({
           url: link,
           controlUiUrl: base,
           signIn: code === undefined ? "none" : "code",
-          ...(code !== undefined && minted.expiresAt !== undefined
-            ? { expiresAt: new Date(minted.expiresAt).toISOString() }
-            : {}),
+          ...(code !== undefined && expiresAt !== undefined ? { expiresAt: new Date(expiresAt).toISOString() } : {}),
           source: target.source,
           ...(target.running ? { pid: target.running.pid } : {}),
           running: true
@@ -121,7 +132,7 @@ export const dashboardCommand = Command.make(
       const lines = [`Control UI: ${link}`]
       if (code !== undefined) {
         const seconds =
-          minted.expiresAt === undefined ? 120 : Math.max(1, Math.round((minted.expiresAt - Date.now()) / 1000))
+          expiresAt === undefined ? 120 : Math.min(3600, Math.max(1, Math.round((expiresAt - Date.now()) / 1000)))
         lines.push(
           `  A one-time sign-in link: it works once, within ${seconds >= 90 ? `${Math.round(seconds / 60)} minutes` : `${seconds} s`}, and the page then keeps a device token of its own. Run \`openclaw dashboard\` again for another.`
         )

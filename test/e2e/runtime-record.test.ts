@@ -118,7 +118,9 @@ describe("gateway run --port N, then plain local commands", () => {
     expect(open.code, open.stderr).toBe(0)
     expect(open.stdout).toContain("Opened in your browser")
     const deadline = Date.now() + 5_000
-    while (!fs.existsSync(opened) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+    // Until the fake opener has written its whole line (the file exists a moment before that).
+    while (!(fs.existsSync(opened) && fs.readFileSync(opened, "utf8").endsWith("\n")) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50))
     // The opener's whole argv: the code link, and no token (argv is readable by every local user).
     const argv = fs.readFileSync(opened, "utf8")
     expect(`Control UI: ${argv}`).toMatch(link)

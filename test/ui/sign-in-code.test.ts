@@ -98,7 +98,12 @@ describe.skipIf(!chromiumInstalled)("one-time sign-in codes", { timeout: 90_000 
       expect(r.code, r.stderr).toBe(0)
       expect(r.stdout).toContain("Opened in your browser")
       const deadline = Date.now() + 5_000
-      while (!fs.existsSync(setup.opened) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50))
+      // Until the fake opener has written its whole line (the file exists a moment before that).
+      while (
+        !(fs.existsSync(setup.opened) && fs.readFileSync(setup.opened, "utf8").endsWith("\n")) &&
+        Date.now() < deadline
+      )
+        await new Promise((res) => setTimeout(res, 50))
       const argv = fs.readFileSync(setup.opened, "utf8").trim().split("\n")
       expect(argv).toHaveLength(1)
       expect(argv[0]).toMatch(new RegExp(`^${base.replace(/[./]/g, "\\$&")}#code=[A-Za-z0-9_-]{32}$`))

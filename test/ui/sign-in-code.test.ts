@@ -288,6 +288,62 @@ describe.skipIf(!chromiumInstalled)("one-time sign-in codes", { timeout: 90_000 
     }
   })
 
+  it("dashboard opens nothing when the Gateway's answer holds no usable code, and prints none of it", async () => {
+    // A server that signs anyone in and answers the mint with terminal escapes and an absurd expiry.
+    const hostile = new WebSocketServer({ host: "127.0.0.1", port: 0 })
+    hostile.on("connection", (ws) => {
+      ws.send(JSON.stringify({ type: "event", event: "connect.challenge", payload: { nonce: "n", ts: Date.now() } }))
+      ws.on("message", (d) => {
+        const f = JSON.parse(String(d))
+        const payload =
+          f.method === "connect"
+            ? {
+                type: "hello-ok",
+                protocol: 4,
+                server: { version: "x", connId: "c" },
+                features: { methods: [], events: [] },
+                snapshot: {},
+                auth: { method: "token", role: "operator", scopes: ["operator.admin"] },
+                policy: { maxPayload: 1 << 20, maxBufferedBytes: 1 << 20, tickIntervalMs: 30_000 }
+              }
+            : { authMode: "token", code: "\u001b[2J\u001b]0;owned\u0007", expiresAt: 1e300 }
+        ws.send(JSON.stringify({ type: "res", id: f.id, ok: true, payload }))
+      })
+    })
+    await new Promise((r) => hostile.once("listening", r))
+    try {
+      const port = (hostile.address() as net.AddressInfo).port
+      const setup = setUp()
+      // Recorded as running (this test's own, live PID), so dashboard asks it.
+      fs.writeFileSync(
+        path.join(setup.dir, "gateway-runtime.json"),
+        JSON.stringify({
+          pid: process.pid,
+          port,
+          bind: "loopback",
+          addresses: ["127.0.0.1"],
+          url: `ws://127.0.0.1:${port}`,
+          controlUiUrl: `http://127.0.0.1:${port}/`,
+          healthUrl: `http://127.0.0.1:${port}/healthz`,
+          authMode: "token",
+          configPath: path.join(setup.dir, "openclaw.json"),
+          startedAt: new Date().toISOString()
+        }),
+        { mode: 0o600 }
+      )
+      for (const args of [["dashboard"], ["dashboard", "--json"]]) {
+        const r = await runCli(args, setup.env)
+        expect(r.code, r.stdout + r.stderr).toBe(1)
+        expect(r.stderr).toContain("without a usable sign-in code; nothing was opened")
+        expect(r.stdout + r.stderr).not.toContain("\u001b")
+        expect(r.stderr).not.toMatch(/RangeError|    at /)
+      }
+      expect(fs.existsSync(setup.opened)).toBe(false)
+    } finally {
+      hostile.close()
+    }
+  })
+
   it("dashboard whose Gateway is recorded but not answering opens nothing", async () => {
     const setup = setUp()
     const gw = await startGateway(["--port", "0"], setup.env)

@@ -88,7 +88,7 @@ describe.skipIf(!chromiumInstalled)("one-time sign-in codes", { timeout: 90_000 
 
     beforeAll(async () => {
       setup = setUp()
-      gw = await startGateway(["--port", "0"], setup.env)
+      gw = await startGateway(["--port", "0", "--verbose"], setup.env)
       gateways.push(gw)
       base = `http://127.0.0.1:${gw.port}/`
     }, 30_000)
@@ -238,7 +238,7 @@ describe.skipIf(!chromiumInstalled)("one-time sign-in codes", { timeout: 90_000 
       { auth: { token: TOKEN, rateLimit: { maxAttempts: 3 } } },
       { OPENCLAW_SIGN_IN_CODE_TTL_MS: "1000" }
     )
-    const gw = await startGateway(["--port", "0"], setup.env)
+    const gw = await startGateway(["--port", "0", "--verbose"], setup.env)
     gateways.push(gw)
     const base = `http://127.0.0.1:${gw.port}/`
     const r = await runCli(["dashboard", "--json"], setup.env)
@@ -259,6 +259,10 @@ describe.skipIf(!chromiumInstalled)("one-time sign-in codes", { timeout: 90_000 
       await guess.context().close()
     }
     expect(locked).toBe(true)
+    // --verbose logs every refused connect: by its code, never the code offered.
+    expect(gw.output()).toContain("AUTH_SIGN_IN_CODE_INVALID")
+    expect(gw.output()).not.toContain(codeOf(url))
+    expect(gw.output()).not.toContain("A".repeat(31))
   })
 
   it("dashboard with no Gateway running opens nothing, sends nothing to the port, and says how to start one", async () => {

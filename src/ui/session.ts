@@ -59,6 +59,14 @@ export const connect = (credentials: Credentials, signInCode?: string) => {
       } else if (s.kind === "auth-failed") {
         state.hello = undefined
         if (s.error.details?.code === "AUTH_SIGN_IN_CODE_INVALID") {
+          // The same link opened twice in a browser that the first opening signed in: it has its own token.
+          if (state.identity !== undefined && loadDeviceToken(state.url, state.identity.deviceId) !== undefined) {
+            notices.push(
+              "This sign-in link was already used or expired; this browser signed in with its own device token instead."
+            )
+            renderNotices()
+            return connect(credentials)
+          }
           return showLogin(
             "This sign-in link was already used or expired: run `openclaw dashboard` again on the Gateway's machine for a new one, or paste the Gateway's token below.",
             connect

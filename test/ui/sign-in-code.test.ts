@@ -195,6 +195,11 @@ describe.skipIf(!chromiumInstalled)("one-time sign-in codes", { timeout: 90_000 
       // Signed in as a device of its own: a reload signs in again with the device token.
       await page.reload()
       await page.locator("#conn-pill.connected").waitFor({ timeout: 15_000 })
+      // The same link opened again in this browser: spent, but the browser has its own token now.
+      const again = await page.context().newPage()
+      await again.goto(firstLink)
+      await again.locator("#notice", { hasText: "already used or expired" }).waitFor({ timeout: 15_000 })
+      await again.locator("#conn-pill.connected").waitFor({ timeout: 15_000 })
       await page.context().close()
     })
 

@@ -37,8 +37,9 @@ export const signInLine = (auth: AuthService, controlUiUrl: string, terminal: bo
   if (auth.mode === "none") return undefined
   if (!terminal || auth.mintSignInCode === undefined) return "  Sign in:    `openclaw dashboard`"
   const { code, expiresAt } = auth.mintSignInCode()
-  const minutes = Math.max(1, Math.round((expiresAt - Date.now()) / 60_000))
-  return `  Sign in:    ${controlUiUrl}#code=${encodeURIComponent(code)}\n              (one use, within ${minutes} minute${minutes === 1 ? "" : "s"}; later: \`openclaw dashboard\`)`
+  const seconds = Math.max(1, Math.round((expiresAt - Date.now()) / 1000))
+  const within = seconds < 90 ? `${seconds} s` : `${Math.round(seconds / 60)} minutes`
+  return `  Sign in:    ${controlUiUrl}#code=${encodeURIComponent(code)}\n              (one use, within ${within}; later: \`openclaw dashboard\`)`
 }
 
 export const serveGateway = (settings: GatewaySettings) => {

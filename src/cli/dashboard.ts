@@ -1,17 +1,21 @@
 /**
- * `openclaw dashboard` (OpenClaw's name): the Control UI link for the Gateway this CLI targets,
- * with `#token=` so the browser signs in once (the page stores the token and removes it from the
- * address bar), opened in a browser where one exists.
+ * `openclaw dashboard` (OpenClaw's name): a one-time sign-in link to the Control UI of the running
+ * Gateway, opened in a browser where one exists. The link carries `#code=`, a code the Gateway
+ * mints for it (one use, about 2 minutes: services/auth/sign-in-codes.ts), never the long-lived
+ * token: an opener's argv is readable by every local user, and a browser keeps its argv and history.
+ * With no Gateway confirmed running nothing is opened (the port may be anybody's).
  */
 import { spawn } from "node:child_process"
 import { Command, Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
+import type { GatewayClientError } from "../client/GatewayClient.js"
 import type { Target } from "../client/target.js"
 import type { LoadedConfig } from "../config/load.js"
 import { runtimeRecordPath } from "../config/runtime-record.js"
 import { normaliseBasePath } from "../config/settings.js"
 import { findOnPath } from "../platform/executable.js"
-import { loadClientTarget, printJson } from "./client.js"
+import { SIGN_IN_CODE_METHOD } from "../services/auth/sign-in-methods.js"
+import { type ClientFlags, loadClientTarget, printJson, withGateway } from "./client.js"
 import { fail } from "./exit.js"
 import { portFlag } from "./flags.js"
 
@@ -42,6 +46,15 @@ const openLink = (command: string, url: string) =>
     })
   })
 
+interface MintedCode {
+  readonly authMode?: string
+  readonly code?: string
+  readonly expiresAt?: number
+}
+
+/** The link with its code; a code only ever goes in the fragment, which no request carries to a server. */
+const codeLink = (base: string, code: string) => `${base}#code=${encodeURIComponent(code)}`
+
 export const dashboardCommand = Command.make(
   "dashboard",
   {
@@ -55,7 +68,7 @@ export const dashboardCommand = Command.make(
   (flags) =>
     Effect.gen(function* () {
       const none = Option.none<string>()
-      const { loaded, target } = yield* loadClientTarget({
+      const clientFlags: ClientFlags = {
         url: none,
         port: flags.port,
         token: none,
@@ -63,7 +76,8 @@ export const dashboardCommand = Command.make(
         tlsFingerprint: none,
         timeout: 10_000,
         json: flags.json
-      })
+      }
+      const { loaded, target } = yield* loadClientTarget(clientFlags)
       if (target.ssh !== undefined) {
         return yield* fail(
           1,
@@ -76,31 +90,54 @@ export const dashboardCommand = Command.make(
           1,
           "The Control UI is off on this Gateway: set gateway.controlUi.enabled to true and restart it"
         )
-      const link = target.token !== undefined ? `${base}#token=${encodeURIComponent(target.token)}` : base
-      const signIn = target.token !== undefined ? "token" : target.password !== undefined ? "password" : "none"
-      const notRunning = !target.remote && target.running === undefined
+      // Whatever listens on the port without a record of ours may be another user's program: it
+      // gets neither the token (to mint a code) nor a browser pointed at it.
+      if (!target.remote && target.running === undefined) {
+        const message = `No running Gateway recorded in ${runtimeRecordPath(loaded.stateDir)}${flags.port._tag === "Some" ? ` for port ${flags.port.value}` : ""}, so there is nothing to sign in to and nothing was opened: start it with \`openclaw gateway run\` (or as a service), then run \`openclaw dashboard\` again`
+        if (flags.json) yield* printJson({ ok: false, running: false, error: { kind: "not-running", message } })
+        return yield* fail(1, message)
+      }
+      const minted = yield* withGateway(
+        clientFlags,
+        ["operator.admin"],
+        "Cannot get a sign-in link from the Gateway (nothing was opened)",
+        (conn) => conn.request(SIGN_IN_CODE_METHOD) as Effect.Effect<MintedCode, GatewayClientError>
+      )
+      // What the Gateway sent is checked like any server's answer: a code of the shape we mint, a sane time.
+      const code =
+        typeof minted.code === "string" && /^[A-Za-z0-9_-]{16,128}$/.test(minted.code) ? minted.code : undefined
+      if (code === undefined && minted.authMode !== "none")
+        return yield* fail(
+          1,
+          `The Gateway at ${target.url} answered ${SIGN_IN_CODE_METHOD} without a usable sign-in code; nothing was opened (is it an OpenClaw Gateway of this version? \`openclaw status\` shows what answers there)`
+        )
+      const expiresAt =
+        typeof minted.expiresAt === "number" &&
+        Number.isFinite(minted.expiresAt) &&
+        Math.abs(minted.expiresAt) < 8.64e15
+          ? minted.expiresAt
+          : undefined
+      const link = code === undefined ? base : codeLink(base, code)
       if (flags.json) {
         return yield* printJson({
           url: link,
           controlUiUrl: base,
-          signIn,
+          signIn: code === undefined ? "none" : "code",
+          ...(code !== undefined && expiresAt !== undefined ? { expiresAt: new Date(expiresAt).toISOString() } : {}),
           source: target.source,
           ...(target.running ? { pid: target.running.pid } : {}),
-          running: target.running !== undefined
+          running: true
         })
       }
       const lines = [`Control UI: ${link}`]
-      if (signIn === "token")
+      if (code !== undefined) {
+        const seconds =
+          expiresAt === undefined ? 120 : Math.min(3600, Math.max(1, Math.round((expiresAt - Date.now()) / 1000)))
         lines.push(
-          "  The link signs this browser in once and leaves the address bar (the page then keeps a device token of its own, or the token on plain http to a LAN address)."
+          `  A one-time sign-in link: it works once, within ${seconds >= 90 ? `${Math.round(seconds / 60)} minutes` : `${seconds} s`}, and the page then keeps a device token of its own. Run \`openclaw dashboard\` again for another.`
         )
-      if (signIn === "password")
-        lines.push("  Sign in on the page with the Gateway's password (gateway.auth.password).")
+      }
       lines.push(`  Gateway: ${target.source}`)
-      if (notRunning)
-        lines.push(
-          `  No running Gateway recorded in ${runtimeRecordPath(loaded.stateDir)}: start one with \`openclaw gateway run\`.`
-        )
       const command = flags.noOpen ? undefined : opener(process.env)
       if (!flags.noOpen) {
         const opened = command === undefined ? false : yield* openLink(command, link)
@@ -112,4 +149,4 @@ export const dashboardCommand = Command.make(
       }
       yield* Console.log(lines.join("\n"))
     }).pipe(Effect.catchTag("ConfigError", (e) => fail(e.exitCode, `Config error: ${e.message}`)))
-).pipe(Command.withDescription("Print the Control UI sign-in link and open it in a browser"))
+).pipe(Command.withDescription("Open the Control UI with a one-time sign-in link (never the token)"))

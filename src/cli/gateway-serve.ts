@@ -7,6 +7,7 @@ import { removeRuntimeRecord, runtimeRecordPath, writeRuntimeRecord } from "../c
 import type { GatewaySettings } from "../config/settings.js"
 import { gatewayServices } from "../layers/index.js"
 import { AgentRuntime } from "../services/agent/AgentRuntime.js"
+import { Auth, type AuthService } from "../services/auth/Auth.js"
 import { lanLines } from "../services/binder/lan-addresses.js"
 import { GatewayConfig } from "../services/config/GatewayConfig.js"
 import { Gateway } from "../services/gateway/Gateway.js"
@@ -27,12 +28,32 @@ export const exposureLines = (exposure: ExposureStatus): Array<string> => {
   return [`  Tailscale:  ${exposure.mode} failed: ${exposure.reason} (retrying; serving on loopback meanwhile)`]
 }
 
+/**
+ * How to sign in to the Control UI, under its address. On a terminal (someone is watching) a
+ * one-time sign-in link (a fresh code: one use, about 2 minutes); anywhere else (a service
+ * journal, a log file) only the command that makes one: a link there would outlive its code, and
+ * the long-lived token never goes in either.
+ */
+export const signInLine = (auth: AuthService, controlUiUrl: string, terminal: boolean): string | undefined => {
+  if (auth.mode === "none") return undefined
+  if (!terminal || auth.mintSignInCode === undefined) return "  Sign in:    `openclaw dashboard`"
+  const { code, expiresAt } = auth.mintSignInCode()
+  const seconds = Math.max(1, Math.round((expiresAt - Date.now()) / 1000))
+  const within = seconds < 90 ? `${seconds} s` : `${Math.round(seconds / 60)} minutes`
+  return `  Sign in:    ${controlUiUrl}#code=${encodeURIComponent(code)}\n              (one use, within ${within}; later: \`openclaw dashboard\`)`
+}
+
 export const serveGateway = (settings: GatewaySettings) => {
   const program = Effect.gen(function* () {
     const gateway = yield* Gateway
     const exposure = yield* (yield* TailscaleExposure).status
     const agent = yield* AgentRuntime
+    const auth = yield* Auth
     const http = gateway.url.replace(/^ws/, "http")
+    const controlUiUrl = `${http}${settings.controlUi.basePath}/`
+    const signIn = settings.controlUi.enabled
+      ? signInLine(auth, controlUiUrl, process.stdout.isTTY === true)
+      : undefined
     const details = [
       `  Config:     ${settings.configPath}`,
       `  Auth:       ${settings.auth.mode}${settings.auth.secretSource ? ` (from ${settings.auth.secretSource})` : ""}`,
@@ -49,7 +70,8 @@ export const serveGateway = (settings: GatewaySettings) => {
             `              (${gateway.tls.source}: ${gateway.tls.certPath})`
           ]
         : []),
-      ...(settings.controlUi.enabled ? [`  Control UI: ${http}${settings.controlUi.basePath}/`] : []),
+      ...(settings.controlUi.enabled ? [`  Control UI: ${controlUiUrl}`] : []),
+      ...(signIn === undefined ? [] : [signIn]),
       `  Health:     ${http}/healthz`,
       `  Agent:      ${agent.provider.label}`,
       ...exposureLines(exposure)
@@ -64,7 +86,7 @@ export const serveGateway = (settings: GatewaySettings) => {
             bind: settings.bind,
             addresses: gateway.listeners.addresses.map((a) => a.host),
             url: gateway.url,
-            ...(settings.controlUi.enabled ? { controlUiUrl: `${http}${settings.controlUi.basePath}/` } : {}),
+            ...(settings.controlUi.enabled ? { controlUiUrl } : {}),
             healthUrl: `${http}/healthz`,
             ...(gateway.tls ? { tlsFingerprint: gateway.tls.fingerprint, tlsCertPath: gateway.tls.certPath } : {}),
             authMode: settings.auth.mode,

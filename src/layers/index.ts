@@ -16,6 +16,7 @@ import { AgentMethods } from "../services/agent/methods.js"
 import { SessionMethods } from "../services/sessions/methods.js"
 import { DeviceAccess } from "../services/pairing/devices-methods.js"
 import { SecretReload } from "../services/auth/secret-reload.js"
+import { SignInCodeMethods } from "../services/auth/sign-in-methods.js"
 import { AuditLog } from "../services/audit-log/AuditLog.js"
 import { AuditGateway } from "../services/audit-log/gateway-audit.js"
 import { Auth } from "../services/auth/Auth.js"
@@ -69,7 +70,8 @@ export const gatewayServices = <E, R, E2 = never, R2 = never, E3 = never, R3 = n
         NodesMethods.layer.pipe(Layer.provideMerge(Nodes.layer)),
         DoctorMethods.layer,
         DeviceAccess.layer,
-        SecretReload.layer
+        SecretReload.layer,
+        SignInCodeMethods.layer
       )
     ),
     // The features the core asks for (gateway/hooks.ts): pairing admission, audit entries, tailnet names.

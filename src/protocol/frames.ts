@@ -50,7 +50,7 @@ export const OperatorScopes = [
   "operator.approvals"
 ] as const
 
-export type AuthMethod = "none" | "token" | "password" | "tailscale" | "device-token"
+export type AuthMethod = "none" | "token" | "password" | "tailscale" | "device-token" | "sign-in-code"
 
 export interface ErrorShape {
   readonly code: string
@@ -102,7 +102,13 @@ export interface ConnectParams {
   readonly scopes?: ReadonlyArray<string>
   readonly caps?: ReadonlyArray<string>
   readonly commands?: ReadonlyArray<string>
-  readonly auth?: { readonly token?: string; readonly password?: string; readonly deviceToken?: string }
+  readonly auth?: {
+    readonly token?: string
+    readonly password?: string
+    readonly deviceToken?: string
+    /** A one-time code from a Control UI sign-in link; needs `device` (the browser's identity). */
+    readonly signInCode?: string
+  }
   readonly device?: {
     readonly id: string
     readonly publicKey: string

@@ -1,6 +1,7 @@
 /**
- * Credentials from the address bar and local storage: `#token=...` is taken once, stored and removed
- * from the address; a token in the query string is ignored and removed; a `gatewayUrl` in the query
+ * Credentials from the address bar and local storage: `#code=...` (a one-time sign-in code) is taken
+ * once, kept in memory for one connect and removed from the address; `#token=...` is taken once,
+ * stored and removed from the address; a token in the query string is ignored and removed; a `gatewayUrl` in the query
  * string is only noted, to be confirmed by the user (the stored token would go there).
  */
 import type { Credentials } from "./connection.js"
@@ -23,13 +24,23 @@ export const forgetCredentials = () => localStorage.removeItem(AUTH_KEY)
 
 /** Messages shown above the views (see shell.ts). */
 export const notices: Array<string> = []
-export const address = { pendingGatewayUrl: undefined as string | undefined }
+export const address = {
+  pendingGatewayUrl: undefined as string | undefined,
+  /** From a `#code=` link: used by the next connect only, never stored. */
+  signInCode: undefined as string | undefined
+}
 
-/** Takes #token once, strips credentials from the query string, and notes a gatewayUrl to confirm. */
+/** Takes #code or #token once, strips credentials from the query string, and notes a gatewayUrl to confirm. */
 export const readAddress = () => {
   const url = new URL(location.href)
   let changed = false
   const fragment = new URLSearchParams(url.hash.replace(/^#/, ""))
+  const fragCode = fragment.get("code")
+  if (fragCode !== null) {
+    if (fragCode.length > 0) address.signInCode = fragCode
+    url.hash = ""
+    changed = true
+  }
   const fragToken = fragment.get("token")
   if (fragToken !== null && fragToken.length > 0) {
     saveCredentials({ kind: "token", secret: fragToken })

@@ -4,7 +4,8 @@
  * (scripts/build.mjs); this entry wires the views (views/, devices.ts, activity.ts) to the router and
  * starts the connection (session.ts).
  *
- * Credentials: `#token=...` in the address is taken once, stored (localStorage) and removed from
+ * Credentials: `#code=...` (a one-time sign-in code from `openclaw dashboard`) is taken once and
+ * exchanged in the next connect for this browser's own device token; `#token=...` is taken once, stored (localStorage) and removed from
  * the address bar; a token in the query string is ignored and removed; a `gatewayUrl` in the
  * query string is only connected to after the user confirms it (the stored token would go there).
  */
@@ -14,7 +15,7 @@ import { forgetDeviceToken } from "./device-identity.js"
 import { type DevicesContext, devicesState, loadDevices, renderDevices } from "./devices.js"
 import { redraw, replaceChildren } from "./dom.js"
 import { refresh, registerViews, render, renderNav } from "./router.js"
-import { connect, start } from "./session.js"
+import { connect, start, takeSignInCode } from "./session.js"
 import { main, renderNotices, shell } from "./shell.js"
 import { defaultUrl, state, webchatOnly } from "./state.js"
 import { loadChat, renderChat } from "./views/chat.js"
@@ -73,10 +74,13 @@ window.setInterval(() => {
 window.setInterval(() => state.view === "overview" && void refresh(), 15_000)
 if (address.pendingGatewayUrl !== undefined) showConfirm(address.pendingGatewayUrl, start)
 else start(defaultUrl)
-// A #token= link (`openclaw dashboard`) opened in a tab that already shows the UI changes only the
-// hash, with no reload: take it as on load, and sign in with it at once.
+// A #code= link (`openclaw dashboard`) or #token= link opened in a tab that already shows the UI
+// changes only the hash, with no reload: take it as on load, and sign in with it at once.
 window.addEventListener("hashchange", () => {
-  if (!/(^#|&)token=./.test(location.hash)) return
+  if (!/(^#|&)(token|code)=./.test(location.hash)) return
   readAddress()
-  if (address.pendingGatewayUrl === undefined) connect(loadCredentials())
+  if (address.pendingGatewayUrl !== undefined) return
+  // A code is for the Gateway that served this page, not one chosen by a gatewayUrl link.
+  const code = takeSignInCode()
+  connect(loadCredentials(), state.url === defaultUrl ? code : undefined)
 })

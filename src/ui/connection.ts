@@ -79,6 +79,11 @@ export interface ConnectionOptions {
   readonly deviceToken?: () => string | undefined
   /** The Gateway issued a device token (after a shared-secret sign-in). */
   readonly onDeviceToken?: (token: string) => void
+  /**
+   * A one-time code from a `#code=` link (`openclaw dashboard`): the first connect offers it, with
+   * the signed identity, instead of any other credential; it is never offered twice.
+   */
+  readonly signInCode?: string
   readonly mode: "ui" | "webchat"
   readonly onState: (state: ConnState) => void
   readonly onEvent: (event: string, payload: any) => void
@@ -101,8 +106,12 @@ export class GatewayConnection {
   /** Dropped once a device token stands in for it. */
   private credentials: Credentials
 
+  /** Cleared as soon as it is sent: a used code would only be refused. */
+  private signInCode: string | undefined
+
   constructor(private readonly options: ConnectionOptions) {
     this.credentials = options.credentials
+    this.signInCode = options.identity === undefined ? undefined : options.signInCode
   }
 
   start(): void {
@@ -238,14 +247,18 @@ export class GatewayConnection {
   /** The connect request: the device token when this browser has one, else the shared secret; signed when there is an identity. */
   private async sendConnect(ws: WebSocket, id: string, nonce: string): Promise<void> {
     const { identity, mode } = this.options
-    const deviceToken = identity === undefined ? undefined : this.options.deviceToken?.()
+    const signInCode = this.signInCode
+    this.signInCode = undefined
+    const deviceToken = identity === undefined || signInCode !== undefined ? undefined : this.options.deviceToken?.()
     const credentials = this.credentials
     const auth: Record<string, string> | undefined =
-      deviceToken !== undefined
-        ? { deviceToken }
-        : credentials.kind === "none" || !credentials.secret
-          ? undefined
-          : { [credentials.kind]: credentials.secret }
+      signInCode !== undefined
+        ? { signInCode }
+        : deviceToken !== undefined
+          ? { deviceToken }
+          : credentials.kind === "none" || !credentials.secret
+            ? undefined
+            : { [credentials.kind]: credentials.secret }
     const client = {
       id: "openclaw-control-ui",
       version: UI_VERSION,
@@ -256,7 +269,8 @@ export class GatewayConnection {
     let device: unknown
     if (identity !== undefined) {
       try {
-        // The signature covers auth.token, else auth.deviceToken (protocol/device.ts signatureToken).
+        // The signature covers auth.token, else auth.deviceToken (protocol/device.ts signatureToken);
+        // a code is in neither, so it signs none.
         const token = auth?.token !== undefined && auth.token.trim() !== "" ? auth.token : deviceToken
         device = await signConnect(identity, {
           clientId: client.id,

@@ -12,11 +12,26 @@ import { renderOverview } from "./views/overview.js"
 import { refreshPendingCount } from "./views/pairing.js"
 import { showLogin } from "./views/signin.js"
 
-export const connect = (credentials: Credentials) => {
+/** The code of a `#code=` link, handed out once (and a notice where the page cannot use it). */
+export const takeSignInCode = (): string | undefined => {
+  const code = address.signInCode
+  address.signInCode = undefined
+  if (code !== undefined && state.identity === undefined) {
+    notices.push(
+      "This sign-in link needs a page that can keep a key of its own (https, or http on localhost): open the Control UI that way, or sign in with the Gateway's token."
+    )
+    renderNotices()
+    return undefined
+  }
+  return code
+}
+
+export const connect = (credentials: Credentials, signInCode?: string) => {
   state.conn?.stop()
   const conn = new GatewayConnection({
     url: state.url,
     credentials,
+    ...(signInCode === undefined ? {} : { signInCode }),
     mode,
     ...(state.identity === undefined
       ? {}
@@ -43,6 +58,20 @@ export const connect = (credentials: Credentials) => {
         if (!webchatOnly && state.view !== "pairing") void refreshPendingCount()
       } else if (s.kind === "auth-failed") {
         state.hello = undefined
+        if (s.error.details?.code === "AUTH_SIGN_IN_CODE_INVALID") {
+          // The same link opened twice in a browser that the first opening signed in: it has its own token.
+          if (state.identity !== undefined && loadDeviceToken(state.url, state.identity.deviceId) !== undefined) {
+            notices.push(
+              "This sign-in link was already used or expired; this browser signed in with its own device token instead."
+            )
+            renderNotices()
+            return connect(credentials)
+          }
+          return showLogin(
+            "This sign-in link was already used or expired: run `openclaw dashboard` again on the Gateway's machine for a new one, or paste the Gateway's token below.",
+            connect
+          )
+        }
         if (s.error.details?.code === "AUTH_DEVICE_TOKEN_MISMATCH") {
           forgetDeviceToken()
           return showLogin(
@@ -117,6 +146,8 @@ export const start = (url: string) => {
   replaceChildren(main, h("p", { className: "muted" }, "Connecting…"))
   void loadOrCreateIdentity().then((id) => {
     state.identity = id
-    connect(loadCredentials())
+    // A code is for the Gateway that served this page: never handed to another one (gatewayUrl).
+    const code = takeSignInCode()
+    connect(loadCredentials(), url === defaultUrl ? code : undefined)
   })
 }

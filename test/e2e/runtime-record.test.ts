@@ -97,19 +97,20 @@ describe("gateway run --port N, then plain local commands", () => {
     await node.waitFor(/connected to ws:\/\/127\.0\.0\.1:\d+ as node [0-9a-f]{12} \(rr-laptop\)/)
   }, 60_000)
 
-  it("dashboard prints the sign-in link of the running Gateway; --no-open never starts a browser", async () => {
+  it("dashboard prints a one-time sign-in link of the running Gateway (never the token); --no-open never starts a browser", async () => {
     const bin = path.join(dir, "bin")
     const opened = path.join(dir, "opened.txt")
     fs.mkdirSync(bin, { recursive: true })
-    fs.writeFileSync(path.join(bin, "xdg-open"), `#!/bin/sh\nprintf '%s\\n' "$1" >> ${JSON.stringify(opened)}\n`, {
+    fs.writeFileSync(path.join(bin, "xdg-open"), `#!/bin/sh\nprintf '%s\\n' "$@" >> ${JSON.stringify(opened)}\n`, {
       mode: 0o755
     })
     const withOpener = { ...env, PATH: `${bin}${path.delimiter}${env.PATH}`, DISPLAY: ":99" }
-    const link = `http://127.0.0.1:${port}/#token=${TOKEN}`
+    const link = new RegExp(`Control UI: http://127\\.0\\.0\\.1:${port}/#code=[A-Za-z0-9_-]{32}\n`)
 
     const printOnly = await runCli(["dashboard", "--no-open"], withOpener)
     expect(printOnly.code, printOnly.stderr).toBe(0)
-    expect(printOnly.stdout).toContain(`Control UI: ${link}`)
+    expect(printOnly.stdout).toMatch(link)
+    expect(printOnly.stdout).not.toContain(TOKEN)
     expect(printOnly.stdout).toContain(`running Gateway, PID ${gw.child.pid}, port ${port}`)
     expect(fs.existsSync(opened)).toBe(false)
 
@@ -117,23 +118,29 @@ describe("gateway run --port N, then plain local commands", () => {
     expect(open.code, open.stderr).toBe(0)
     expect(open.stdout).toContain("Opened in your browser")
     const deadline = Date.now() + 5_000
-    while (!fs.existsSync(opened) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
-    expect(fs.readFileSync(opened, "utf8")).toBe(`${link}\n`)
+    // Until the fake opener has written its whole line (the file exists a moment before that).
+    while (!(fs.existsSync(opened) && fs.readFileSync(opened, "utf8").endsWith("\n")) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50))
+    // The opener's whole argv: the code link, and no token (argv is readable by every local user).
+    const argv = fs.readFileSync(opened, "utf8")
+    expect(`Control UI: ${argv}`).toMatch(link)
+    expect(open.stdout).toContain(`Control UI: ${argv}`)
+    expect(argv).not.toContain(TOKEN)
 
     // No opener (or no graphical session): the link is printed and the user is told.
     const none = await runCli(["dashboard"], { ...env, DISPLAY: "" })
     expect(none.code).toBe(0)
-    expect(none.stdout).toContain(`Control UI: ${link}`)
+    expect(none.stdout).toMatch(link)
     expect(none.stdout).toContain("No browser to open here")
 
     const json = JSON.parse((await runCli(["dashboard", "--json"], withOpener)).stdout)
     expect(json).toMatchObject({
-      url: link,
       controlUiUrl: `http://127.0.0.1:${port}/`,
-      signIn: "token",
+      signIn: "code",
       pid: gw.child.pid,
       running: true
     })
+    expect(`Control UI: ${json.url}\n`).toMatch(link)
   }, 30_000)
 
   it("the record is removed when the Gateway stops", async () => {

@@ -110,6 +110,8 @@ export const METHODS: Record<string, MethodFuzz> = {
     valid: fc.record({ limit: fc.integer({ min: 0, max: 500 }), since: fc.integer({ min: 0 }) }, { requiredKeys: [] })
   },
   doctor: { valid: none },
+  // One-time sign-in codes (i19/i22): takes no params; hostile ones are ignored.
+  "auth.signInCode.create": { valid: none },
   // OpenClaw's clients (i16)
   "sessions.subscribe": { valid: none },
   "sessions.unsubscribe": { valid: none },

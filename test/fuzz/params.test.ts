@@ -59,6 +59,7 @@ const NO_TYPED_FIELDS = new Set([
   "config.get",
   "system.info",
   "doctor",
+  "auth.signInCode.create",
   "node.event",
   "node.invoke.result",
   "sessions.list",

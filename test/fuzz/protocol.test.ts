@@ -115,7 +115,9 @@ const connectValid = fc.record(
     auth: fc.oneof(
       fc.constant({ token: TOKEN }),
       fc.constant({ password: TOKEN }),
-      fc.record({ token: hostileString, deviceToken: hostileString }, { requiredKeys: [] })
+      fc.record({ token: hostileString, deviceToken: hostileString }, { requiredKeys: [] }),
+      // A one-time sign-in code (i19/i22), here without a signed identity: refused before it is looked at.
+      fc.record({ signInCode: hostileString, token: hostileString }, { requiredKeys: ["signInCode"] })
     ),
     device: fc.record({
       id: hostileString,
@@ -203,10 +205,62 @@ const signedNodeText = (m: SignedNodeConnect, identity: TestIdentity, nonce: str
   })
 }
 
-type PreAuthMessage = RawMessage | { readonly request: string } | SignedNodeConnect
+/** A browser's signed connect exchanging a (hostile) one-time sign-in code, as the Control UI sends it. */
+interface SignedCodeConnect {
+  readonly code: { readonly identity: number; readonly role: string; readonly signInCode: string }
+}
+const signedCodeConnect: fc.Arbitrary<SignedCodeConnect> = fc.record({
+  code: fc.record({
+    identity: fc.integer({ min: 1, max: 3 }),
+    role: fc.constantFrom("operator", "operator", "node"),
+    signInCode: fc.oneof(fc.stringMatching(/^[A-Za-z0-9_-]{32}$/), hostileString)
+  })
+})
+
+const signedCodeText = (m: SignedCodeConnect, identity: TestIdentity, nonce: string): string => {
+  const signedAt = Date.now()
+  const client = { id: "openclaw-control-ui", version: "1.0.0", platform: "web", mode: "ui" }
+  const scopes = ["operator.read", "operator.admin"]
+  const payload = deviceAuthPayload({
+    deviceId: identity.deviceId,
+    clientId: client.id,
+    clientMode: "ui",
+    role: m.code.role,
+    scopes,
+    signedAt,
+    token: undefined,
+    nonce,
+    platform: client.platform,
+    deviceFamily: undefined
+  })
+  const device = {
+    id: identity.deviceId,
+    publicKey: identity.publicKey,
+    signature: sign(null, Buffer.from(payload), identity.privateKey).toString("base64url"),
+    signedAt,
+    nonce
+  }
+  return JSON.stringify({
+    type: "req",
+    id: "c1",
+    method: "connect",
+    params: {
+      minProtocol: 4,
+      maxProtocol: 4,
+      client,
+      role: m.code.role,
+      scopes,
+      auth: { signInCode: m.code.signInCode },
+      device
+    }
+  })
+}
+
+type PreAuthMessage = RawMessage | { readonly request: string } | SignedNodeConnect | SignedCodeConnect
 const preAuthMessage: fc.Arbitrary<PreAuthMessage> = fc.oneof(
   { weight: 2, arbitrary: rawMessage },
   { weight: 1, arbitrary: signedNodeConnect },
+  { weight: 1, arbitrary: signedCodeConnect },
   {
     weight: 5,
     arbitrary: fc
@@ -488,12 +542,15 @@ describe("protocol fuzzer against `openclaw gateway run`", () => {
             for (const m of messages) {
               if (!s.open) break
               const before = s.frames.length
+              const nonce = String(challenge?.payload?.nonce)
               const signed =
                 "node" in m
-                  ? signedNodeText(m, identities[m.node.identity]!, String(challenge?.payload?.nonce), nodeDeviceToken)
-                  : undefined
-              // Signed node connects were turned into text above; what is left is a request or raw bytes.
-              const raw = m as Exclude<PreAuthMessage, SignedNodeConnect>
+                  ? signedNodeText(m, identities[m.node.identity]!, nonce, nodeDeviceToken)
+                  : "code" in m
+                    ? signedCodeText(m, identities[m.code.identity]!, nonce)
+                    : undefined
+              // Signed connects were turned into text above; what is left is a request or raw bytes.
+              const raw = m as Exclude<PreAuthMessage, SignedNodeConnect | SignedCodeConnect>
               const text =
                 signed ??
                 ("request" in raw

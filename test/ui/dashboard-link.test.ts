@@ -1,7 +1,7 @@
 /**
- * `openclaw dashboard` and the Control UI together: the link the CLI prints signs a browser in,
- * also in a tab that already shows the UI (only the hash changes, so there is no reload), and the
- * token leaves the address bar.
+ * `openclaw dashboard` and the Control UI together: the one-time link the CLI prints signs a
+ * browser in, also in a tab that already shows the UI (only the hash changes, so there is no
+ * reload), and the code leaves the address bar.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -34,12 +34,12 @@ describe.skipIf(!chromiumInstalled)("the dashboard link in the Control UI", () =
     await gw?.stop()
   })
 
-  it("a #token= link opened in a tab already showing the sign-in form signs in without a reload and leaves the address bar", async () => {
+  it("a #code= link opened in a tab already showing the sign-in form signs in without a reload and leaves the address bar", async () => {
     const r = await runCli(["dashboard", "--json"], env)
     expect(r.code, r.stderr).toBe(0)
     const { url, controlUiUrl } = JSON.parse(r.stdout)
     expect(controlUiUrl).toBe(`http://127.0.0.1:${gw.port}/`)
-    expect(url).toBe(`${controlUiUrl}#token=${TOKEN}`)
+    expect(url).toMatch(new RegExp(`^${controlUiUrl}#code=[A-Za-z0-9_-]{32}$`))
 
     const context = await browser.newContext()
     try {
@@ -49,18 +49,20 @@ describe.skipIf(!chromiumInstalled)("the dashboard link in the Control UI", () =
       await page.evaluate(() => ((window as any).__sameDocument = true))
       await page.goto(url)
       await page.locator("#conn-pill.connected").waitFor({ timeout: 15_000 })
-      // Same document (no reload), and the token is gone from the address bar.
+      // Same document (no reload), and the code is gone from the address bar.
       expect(await page.evaluate(() => (window as any).__sameDocument)).toBe(true)
       expect(page.url()).toBe(controlUiUrl)
-      // Signed in with the link's token, the page became a device of its own: it keeps the device
-      // token the Gateway issued, never the shared token (see "Operator devices" in the README).
+      // Signed in with the link's code, the page became a device of its own: it keeps the device
+      // token the Gateway issued, never the shared token or the code (see "Operator devices" in the README).
       const stored = await page.waitForFunction(
         () => localStorage.getItem("openclaw.controlUi.deviceToken"),
         undefined,
         { timeout: 10_000 }
       )
       expect(await stored.jsonValue()).toBeTruthy()
-      expect(await page.evaluate(() => JSON.stringify({ ...localStorage }))).not.toContain(TOKEN)
+      const storage = await page.evaluate(() => JSON.stringify({ ...localStorage }))
+      expect(storage).not.toContain(TOKEN)
+      expect(storage).not.toContain(url.split("#code=")[1])
     } finally {
       await context.close()
     }

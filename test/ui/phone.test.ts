@@ -97,7 +97,10 @@ describe.skipIf(!chromiumInstalled)("Control UI at phone width", { timeout: 90_0
     await error.waitFor({ timeout: 15_000 })
     const message = await error.textContent()
     expect(message).toContain("unauthorized: gateway token mismatch")
-    expect(message).toContain("`openclaw dashboard`")
+    expect(message).toContain("openclaw dashboard")
+    // Commands are shown as code, not with literal backticks.
+    expect(await error.locator("code", { hasText: "openclaw dashboard" }).count()).toBe(1)
+    expect(message).not.toContain("`")
     expect(message).toContain("token field")
     expect(message).not.toContain("settings")
     expect(await page.locator("#auth-secret").count()).toBe(1)

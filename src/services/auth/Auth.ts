@@ -12,6 +12,8 @@ import { GatewayConfig } from "../config/GatewayConfig.js"
 import { TailscaleCli } from "../tailscale/TailscaleCli.js"
 import { AuthFailure, type AuthGrant, type AuthRequest } from "./failure.js"
 import { cachingWhois, identityPath, noWhois, type Whois } from "./tailscale-identity.js"
+import { type IssuedCode, SIGN_IN_CODE_TTL_MS, SignInCodes } from "./sign-in-codes.js"
+import type { Env } from "../../config/load.js"
 
 export { AuthFailure, type AuthFailureCode, type AuthGrant, type AuthRequest } from "./failure.js"
 export { WHOIS_CACHE_MS, type Whois } from "./tailscale-identity.js"
@@ -26,7 +28,15 @@ export interface AuthService {
   readonly decideNow?: (request: AuthRequest) => Exit.Exit<AuthGrant, AuthFailure> | undefined
   /** Live rotation (secret-reload.ts): from now on only `secret` is the shared secret. */
   readonly replaceSecret?: (secret: string) => void
+  /**
+   * A one-time sign-in code for a Control UI link (sign-in-codes.ts); a browser's signed connect
+   * with `auth.signInCode` then counts as a shared-secret sign-in. Undefined in mode "none".
+   */
+  readonly mintSignInCode?: () => IssuedCode
 }
+
+export const signInCodeRefusal =
+  "unauthorized: this sign-in link was already used or expired: run `openclaw dashboard` again on the Gateway's machine, or sign in with the Gateway's token"
 
 const digest = (s: string) => createHash("sha256").update(s, "utf8").digest()
 
@@ -59,6 +69,17 @@ export interface AuthOptions {
   readonly handshakeTimeoutMs?: number
   /** The clock of `decideNow`, which runs outside any fiber (the layer passes the Effect's Clock). */
   readonly clock?: Clock.Clock
+  /** How long a sign-in code works (default 2 minutes). */
+  readonly signInCodeTtlMs?: number
+}
+
+/**
+ * OPENCLAW_SIGN_IN_CODE_TTL_MS: a shorter (or longer) life for sign-in codes, 1 s to 10 min;
+ * meant for tests of expiry and for slow hands. Anything else is the 2-minute default.
+ */
+const signInCodeTtlMs = (env: Env): number => {
+  const n = Number(env.OPENCLAW_SIGN_IN_CODE_TTL_MS)
+  return Number.isInteger(n) && n >= 1_000 && n <= 600_000 ? n : SIGN_IN_CODE_TTL_MS
 }
 
 export class Auth extends Context.Tag("openclaw/Auth")<Auth, AuthService>() {
@@ -72,6 +93,7 @@ export class Auth extends Context.Tag("openclaw/Auth")<Auth, AuthService>() {
     const secret =
       settings.mode === "token" ? settings.token : settings.mode === "password" ? settings.password : undefined
     let secretDigest = secret === undefined ? undefined : digest(Redacted.value(secret))
+    const signInCodes = new SignInCodes(() => clock.unsafeCurrentTimeMillis(), options.signInCodeTtlMs)
     const limiter = new AuthRateLimiter(settings.rateLimit, localDelayCapMs(options.handshakeTimeoutMs ?? 10_000))
     /** Who is asking (rate-limit.ts askerKey): a success clears only this client's own record. */
     const keyOf = (request: AuthRequest) => askerKey(request, options.trustServeProxy ?? settings.allowTailscale)
@@ -125,6 +147,22 @@ export class Auth extends Context.Tag("openclaw/Auth")<Auth, AuthService>() {
         const owner = sharedOffered && check(kind, credentials, request.clientMode) === undefined
         return Exit.succeed({ method: "device-token", ...(owner ? { sharedSecret: true as const } : {}) })
       }
+      // Taken only here, past the rate limiter: a locked-out client cannot use up a code.
+      const code = credentials?.signInCode
+      if (code !== undefined && code.length > 0) {
+        if (signInCodes.take(code)) {
+          limiter.recordSuccess(keyOf(request))
+          return Exit.succeed({ method: "sign-in-code" })
+        }
+        const lockedOut = limiter.recordFailure(keyOf(request), request.local, now)
+        return Exit.fail(
+          new AuthFailure({
+            ...(lockedOut ? { lockedOutMs: settings.rateLimit.lockoutMs } : {}),
+            code: "AUTH_SIGN_IN_CODE_INVALID",
+            message: signInCodeRefusal
+          })
+        )
+      }
       if (deviceToken === "invalid" && !sharedOffered) {
         const lockedOut = limiter.recordFailure(keyOf(request), request.local, now)
         return Exit.fail(
@@ -176,7 +214,9 @@ export class Auth extends Context.Tag("openclaw/Auth")<Auth, AuthService>() {
 
     return {
       mode: settings.mode,
-      replaceSecret: (next) => void (secretDigest = digest(next)),
+      // Codes minted while the old secret was in force go with it.
+      replaceSecret: (next) => void ((secretDigest = digest(next)), signInCodes.clear()),
+      ...(settings.mode === "none" ? {} : { mintSignInCode: () => signInCodes.mint() }),
       decideNow: (request) => decideNow(request, clock.unsafeCurrentTimeMillis()),
       authenticate: (request) =>
         Effect.gen(function* () {
@@ -204,7 +244,8 @@ export class Auth extends Context.Tag("openclaw/Auth")<Auth, AuthService>() {
         peerWhois: settings.bind === "tailnet",
         trustServeProxy: settings.tailscale.mode !== "off" || settings.auth.allowTailscale,
         handshakeTimeoutMs: settings.handshakeTimeoutMs,
-        clock: yield* Effect.clock
+        clock: yield* Effect.clock,
+        signInCodeTtlMs: signInCodeTtlMs(settings.env ?? {})
       })
     })
   )

@@ -10,6 +10,7 @@ export type AuthFailureCode =
   | "AUTH_PASSWORD_MISMATCH"
   | "AUTH_RATE_LIMITED"
   | "AUTH_DEVICE_TOKEN_MISMATCH"
+  | "AUTH_SIGN_IN_CODE_INVALID"
   | "AUTH_TAILSCALE_IDENTITY_MISSING"
   | "AUTH_TAILSCALE_PROXY_MISSING"
   | "AUTH_TAILSCALE_WHOIS_FAILED"
@@ -25,7 +26,9 @@ export class AuthFailure extends Data.TaggedError("AuthFailure")<{
 }> {}
 
 export interface AuthRequest {
-  readonly credentials: { readonly token?: string; readonly password?: string } | undefined
+  /** signInCode: a one-time code from a Control UI link (sign-in-codes.ts), only with a signed device. */
+  readonly credentials:
+    { readonly token?: string; readonly password?: string; readonly signInCode?: string } | undefined
   readonly clientMode: ClientMode
   /** Normalised peer address (::ffff:1.2.3.4 is 1.2.3.4): the rate limiter's key. */
   readonly remoteAddress: string

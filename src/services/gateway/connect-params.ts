@@ -26,7 +26,8 @@ const ConnectParamsSchema = Schema.Struct({
     Schema.Struct({
       token: Schema.optional(Schema.String),
       password: Schema.optional(Schema.String),
-      deviceToken: Schema.optional(Schema.String)
+      deviceToken: Schema.optional(Schema.String),
+      signInCode: Schema.optional(Schema.String)
     })
   ),
   device: Schema.optional(

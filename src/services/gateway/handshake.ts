@@ -79,6 +79,23 @@ export const checkConnect = (rawParams: unknown): ConnectCheck => {
       closeCode: CloseCode.policy
     }
   }
+  // A sign-in code becomes a device token, so it only counts with a signed browser identity to
+  // issue that token to (and it is refused before it is looked at, so it is not used up).
+  const code = params.auth?.signInCode
+  if (code !== undefined && code.length > 0 && (role !== "operator" || params.device === undefined)) {
+    return {
+      ok: false,
+      error: {
+        code: ErrorCode.invalidRequest,
+        message:
+          role !== "operator"
+            ? "auth.signInCode is for operator sign-ins (a Control UI link), not for nodes"
+            : "auth.signInCode needs a signed device identity (params.device): open the link in a browser on https or localhost, or sign in with the Gateway's token",
+        details: { code: "SIGN_IN_CODE_NEEDS_DEVICE" }
+      },
+      closeCode: CloseCode.policy
+    }
+  }
   const speaks = (v: number) => params.minProtocol <= v && v <= params.maxProtocol
   const legacyOk = params.client.mode === "probe" || role === "node"
   if (!speaks(PROTOCOL_VERSION) && !(legacyOk && speaks(LEGACY_PROTOCOL_VERSION))) {

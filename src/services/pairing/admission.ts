@@ -101,8 +101,9 @@ export const admissionFor = (
     checkDeviceToken: pairing.checkToken,
     admitOperatorDevice: (conn, device, authMethod, scopes) =>
       Effect.gen(function* () {
-        // Only a shared-secret sign-in turns into a device token; the browser then forgets the secret.
-        if (authMethod !== "token" && authMethod !== "password") return {}
+        // Only a shared-secret sign-in (or a one-time code, which stands for one) turns into a
+        // device token; the browser then forgets the secret.
+        if (authMethod !== "token" && authMethod !== "password" && authMethod !== "sign-in-code") return {}
         // The token carries the scopes granted now; a device paired as a node stays one (no token: WRONG_ROLE).
         const paired = yield* pairing
           .pairDirectly({ ...deviceInfo(conn, device, "operator"), scopes })

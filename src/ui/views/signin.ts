@@ -5,6 +5,10 @@ import { h, replaceChildren } from "../dom.js"
 import { banner, main, nav, pill } from "../shell.js"
 import { defaultUrl, state, webchatOnly } from "../state.js"
 
+/** Text with `commands` in backticks shown as code (as text nodes and <code> elements, never HTML). */
+export const withCode = (text: string): Array<Node | string> =>
+  text.split(/`([^`]+)`/).map((part, i) => (i % 2 === 1 ? h("code", {}, part) : part))
+
 /** `connect` signs in with what the user entered. */
 export const showLogin = (error: string | undefined, connect: (c: Credentials) => void) => {
   const current = loadCredentials()
@@ -44,14 +48,24 @@ export const showLogin = (error: string | undefined, connect: (c: Credentials) =
       }
     },
     h("h2", {}, "Sign in to this Gateway"),
+    // What went wrong first, then where a sign-in link comes from (for whoever opened the bare address).
+    error ? h("p", { id: "auth-error", className: "error", role: "alert" }, ...withCode(error)) : null,
+    h(
+      "p",
+      { id: "auth-where" },
+      ...withCode(
+        "Run `openclaw dashboard` on the Gateway's machine: it opens a one-time sign-in link. Or paste the Gateway's token below."
+      )
+    ),
     h(
       "p",
       { className: "muted" },
-      state.identity === undefined
-        ? "Use the Gateway's token (gateway.auth.token in its config file; `openclaw gateway run` prints where that is) or its password. It is kept in this browser's local storage."
-        : "Use the Gateway's token (gateway.auth.token in its config file; `openclaw gateway run` prints where that is) or its password, once: this browser then gets a device token of its own and forgets the secret. The Devices screen (or `openclaw devices revoke`) signs it out."
+      ...withCode(
+        state.identity === undefined
+          ? "The token is `gateway.auth.token` in the Gateway's config file (`openclaw gateway run` prints where that is); a password works too. It is kept in this browser's local storage."
+          : "The token is `gateway.auth.token` in the Gateway's config file (`openclaw gateway run` prints where that is); a password works too. Used once: this browser then gets a device token of its own and forgets the secret. The Devices screen (or `openclaw devices revoke`) signs it out."
+      )
     ),
-    error ? h("p", { id: "auth-error", className: "error", role: "alert" }, error) : null,
     h("div", { className: "row" }, radio("token", "Token"), radio("password", "Password")),
     secret,
     h("div", { className: "row" }, h("button", { type: "submit", id: "auth-submit", className: "primary" }, "Connect")),

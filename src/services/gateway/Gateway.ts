@@ -11,6 +11,8 @@ import { coreMethods } from "./methods.js"
 import { makeAcceptor } from "./accept.js"
 import type { AcceptedSocket } from "./admission.js"
 import { makeFront } from "./front.js"
+import { pendingLimitsFor } from "./pending.js"
+import { openFileLimit } from "../../platform/open-files.js"
 import { makeHello } from "./hello.js"
 import { DeviceAdmission, GatewayAudit, HostDiscovery, withoutPairing } from "./hooks.js"
 import { closeAll } from "./shutdown.js"
@@ -133,8 +135,15 @@ export const make = Effect.gen(function* () {
     log,
     debug
   })
+  // Read once at start: the pre-auth pool keeps to half of this process's descriptors.
+  const fdLimit = openFileLimit()
+  const pendingLimits = pendingLimitsFor(fdLimit)
+  debug(
+    `open-file limit ${fdLimit ?? "unknown (assuming 256)"}: at most ${pendingLimits.hardTotal} unauthenticated connections at once`
+  )
   const acceptor = makeAcceptor({
     handshakeTimeoutMs: settings.handshakeTimeoutMs,
+    pendingLimits,
     serverTls,
     httpServer: front.httpServer,
     stopping: isStopping,
@@ -198,10 +207,8 @@ export const make = Effect.gen(function* () {
     connections.add(conn)
     watchFrameLimit(ws, () => conn.state === "ready", acc?.socket)
     if (acc === undefined) return
-    acc.upgraded = true
+    acc.handshakeProgress = () => conn.handshakeProgress()
     connectionSocket.set(conn, acc)
-    // After Connection's own listener: from its first frame (the connect) on, it is never evicted.
-    ws.once("message", () => void (acc.connectSent = true))
   }
 
   const listeners = yield* binder.bind(settings.port, acceptor.accept)

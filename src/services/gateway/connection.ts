@@ -38,6 +38,14 @@ export const CLOSE_GRACE_MS = 1_000
 /** Shared by every send, rather than a fresh options object per frame. */
 const TEXT_FRAME = { binary: false } as const
 
+/** The answer to a request past Limits.maxRequestsInFlight: the connection stays open. */
+const TOO_MANY_IN_FLIGHT: ErrorShape = {
+  code: ErrorCode.unavailable,
+  message: `too many requests in flight on this connection (at most ${Limits.maxRequestsInFlight}): wait for answers before sending more`,
+  retryable: true,
+  details: { code: "TOO_MANY_REQUESTS_IN_FLIGHT", limit: Limits.maxRequestsInFlight }
+}
+
 /** Device checks a connect makes once its credential is known (handshake.ts; a feature provides them: gateway/hooks.ts). */
 export type ConnectionAdmission = Admission<Connection>
 
@@ -90,6 +98,8 @@ export class Connection {
   issuedDeviceToken: string | undefined
   /** When its connect frame arrived (admission may still be deciding it). */
   private connectReceivedAt: number | undefined
+  /** Requests started and not answered yet (methods with an Effect handler; sync ones answer at once). */
+  private inFlight = 0
   /** Dropped once the handshake is over, so an idle client does not keep a spent timer. */
   private handshakeTimer: NodeJS.Timeout | undefined
 
@@ -338,9 +348,13 @@ export class Connection {
       // Serialising the answer can throw too (it may hold a node's data): the caller's guard answers.
       return this.sendText(okResponse(id, payload))
     }
+    // A pipeline of slow requests waits for its own answers, not everyone's turn (security.md section 8).
+    if (this.inFlight >= Limits.maxRequestsInFlight) return this.fail(id, TOO_MANY_IN_FLIGHT)
+    this.inFlight++
     Runtime.runCallback(this.host.runtime)(def.handler(params, ctx), {
       onExit: (exit) =>
         this.guarded(method, id, () => {
+          this.inFlight--
           if (Exit.isSuccess(exit)) return this.sendText(okResponse(id, exit.value))
           const failure = Cause.failureOption(exit.cause)
           if (failure._tag === "Some" && failure.value instanceof RpcError)

@@ -18,8 +18,8 @@ import type { ExposureStatus } from "../tailscale/TailscaleExposure.js"
 import { checkAudit, checkExposure, checkProcess, checkStateDir } from "./host-checks.js"
 import { failed, runSteps, skipped, type Step } from "./steps.js"
 
-/** How long one doctor run answers every caller (from its start). */
-export const DOCTOR_CACHE_MS = 5_000
+/** How long one doctor run answers every caller (from its start): short, so a fix shows on the next Diagnose. */
+export const DOCTOR_CACHE_MS = 2_000
 
 /** Lets the event loop serve sockets (other clients' requests) before going on; a microtask would not. */
 const yieldToIo = Effect.async<void>((resume) => {

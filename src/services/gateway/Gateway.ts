@@ -4,7 +4,7 @@
  * the `shutdown` event, every socket closed with 1012, then the listeners closed. Features plug
  * in through the Tags of hooks.ts (pairing admission, audit entries, tailnet names), never imported.
  */
-import { Context, Effect, Layer, Runtime, type Scope } from "effect"
+import { Context, Effect, Layer, Option, Runtime, type Scope } from "effect"
 import type { WebSocket } from "ws"
 import { Connection, type ConnectionHost, type PeerInfo } from "./connection.js"
 import { coreMethods } from "./methods.js"
@@ -12,6 +12,7 @@ import { makeAcceptor } from "./accept.js"
 import type { AcceptedSocket } from "./admission.js"
 import { makeFront } from "./front.js"
 import { pendingLimitsFor } from "./pending.js"
+import { fromServeProxy, linuxServePeer, ServePeer } from "./serve-peer.js"
 import { openFileLimit } from "../../platform/open-files.js"
 import { makeHello } from "./hello.js"
 import { DeviceAdmission, GatewayAudit, HostDiscovery, withoutPairing } from "./hooks.js"
@@ -89,6 +90,7 @@ export const make = Effect.gen(function* () {
   const auditHook = yield* Effect.serviceOption(GatewayAudit)
   const audit = auditHook._tag === "Some" ? auditHook.value : undefined
   const hostDiscovery = yield* Effect.serviceOption(HostDiscovery)
+  const servePeer = Option.getOrElse(yield* Effect.serviceOption(ServePeer), () => linuxServePeer)
   const runtime = yield* Effect.runtime<never>()
   // Before anything listens: a certificate problem stops the start, naming the setting.
   const serverTls = settings.tls.enabled ? yield* loadServerTls(settings) : undefined
@@ -130,6 +132,7 @@ export const make = Effect.gen(function* () {
     settings,
     acceptedBy: (socket) => acceptor.acceptedBy.get(socket),
     startConnection: (ws, peer, acc) => startConnection(ws, peer, acc),
+    fromServe: (socket) => fromServeProxy(servePeer, socket),
     stopping: isStopping,
     discover: hostDiscovery._tag === "Some" ? hostDiscovery.value.discover : undefined,
     log,

@@ -31,8 +31,11 @@ export interface ProxyHeaders {
   readonly forwardedFor: string | undefined
   readonly forwardedProto: string | undefined
   readonly forwardedHost: string | undefined
-  /** The socket peer is loopback (Serve connects from this host). */
-  readonly peerLoopback: boolean
+  /**
+   * The socket peer may be Tailscale Serve on this host (serve-peer.ts): loopback, and on Linux
+   * owned by root or tailscaled's user. Otherwise these headers key and identify nothing.
+   */
+  readonly fromServe: boolean
 }
 
 const header = (headers: http.IncomingHttpHeaders, name: string): string | undefined => {
@@ -57,8 +60,11 @@ export const decodeHeaderWord = (value: string): string => {
   return Buffer.from(bytes).toString("utf8")
 }
 
-/** Undefined when the request carries none of these headers (the common, direct case). */
-export const proxyHeaders = (req: http.IncomingMessage): ProxyHeaders | undefined => {
+/**
+ * Undefined when the request carries none of these headers (the common, direct case);
+ * `fromServe` is only asked when it does (it may read /proc).
+ */
+export const proxyHeaders = (req: http.IncomingMessage, fromServe: () => boolean): ProxyHeaders | undefined => {
   const login = header(req.headers, "tailscale-user-login")
   const name = header(req.headers, "tailscale-user-name")
   if (
@@ -77,7 +83,7 @@ export const proxyHeaders = (req: http.IncomingMessage): ProxyHeaders | undefine
     forwardedFor: header(req.headers, "x-forwarded-for"),
     forwardedProto: header(req.headers, "x-forwarded-proto"),
     forwardedHost: header(req.headers, "x-forwarded-host"),
-    peerLoopback: isLoopbackAddress(req.socket.remoteAddress)
+    fromServe: fromServe()
   }
 }
 

@@ -33,7 +33,8 @@ export interface ProxyHeaders {
   readonly forwardedHost: string | undefined
   /**
    * The socket peer may be Tailscale Serve on this host (serve-peer.ts): loopback, and on Linux
-   * owned by root or tailscaled's user. Otherwise these headers key and identify nothing.
+   * owned by root or tailscaled's user. Otherwise these headers key and identify nothing. Asked
+   * only when a request carries them (it may read /proc).
    */
   readonly fromServe: boolean
 }
@@ -60,10 +61,7 @@ export const decodeHeaderWord = (value: string): string => {
   return Buffer.from(bytes).toString("utf8")
 }
 
-/**
- * Undefined when the request carries none of these headers (the common, direct case);
- * `fromServe` is only asked when it does (it may read /proc).
- */
+/** Undefined when the request carries none of these headers (the common, direct case). */
 export const proxyHeaders = (req: http.IncomingMessage, fromServe: () => boolean): ProxyHeaders | undefined => {
   const login = header(req.headers, "tailscale-user-login")
   const name = header(req.headers, "tailscale-user-name")

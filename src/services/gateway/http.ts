@@ -62,7 +62,11 @@ export const decodeHeaderWord = (value: string): string => {
 }
 
 /** Undefined when the request carries none of these headers (the common, direct case). */
-export const proxyHeaders = (req: http.IncomingMessage, fromServe: () => boolean): ProxyHeaders | undefined => {
+export const proxyHeaders = (
+  req: http.IncomingMessage,
+  // The Gateway passes serve-peer.ts's check; a loopback peer is all that can be told without it.
+  fromServe: () => boolean = () => isLoopbackAddress(req.socket.remoteAddress)
+): ProxyHeaders | undefined => {
   const login = header(req.headers, "tailscale-user-login")
   const name = header(req.headers, "tailscale-user-name")
   if (

@@ -100,8 +100,15 @@ export const endpointAddress = (address: string): string => {
   return [...left, ...middle, ...right].map((g) => g.padStart(4, "0")).join(":")
 }
 
-/** Every TCP socket of this machine's network namespace, from /proc/net/tcp{,6}; undefined without /proc. */
-const tcpSockets = (): Array<TcpRow> | undefined => {
+/** A port as /proc/net/tcp writes it after an address: ":1F90". */
+const hexPort = (port: number) => `:${port.toString(16).toUpperCase().padStart(4, "0")}`
+
+/**
+ * The TCP sockets of this machine's network namespace (/proc/net/tcp{,6}) whose line holds
+ * `mentions` and whose fields pass `keep`, both checked before anything is decoded (a busy
+ * machine lists tens of thousands); undefined without /proc.
+ */
+const tcpSockets = (mentions: string, keep: (fields: ReadonlyArray<string>) => boolean): Array<TcpRow> | undefined => {
   let sawTable = false
   const rows: Array<TcpRow> = []
   for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
@@ -113,9 +120,10 @@ const tcpSockets = (): Array<TcpRow> | undefined => {
     }
     sawTable = true
     for (const line of text.split("\n").slice(1)) {
+      if (!line.includes(mentions)) continue
       // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
       const f = line.trim().split(/\s+/)
-      if (f.length < 10) continue
+      if (f.length < 10 || !keep(f)) continue
       const endpoint = (field: string): Endpoint => {
         const [address = "", port = ""] = field.split(":")
         return { address: procAddress(address), port: parseInt(port, 16) }
@@ -128,9 +136,10 @@ const tcpSockets = (): Array<TcpRow> | undefined => {
 
 /** Sockets (as fd links read, `socket:[inode]`, with their owner uids) listening on TCP `port`; undefined without /proc. */
 const listeningSockets = (port: number): Array<{ link: string; uid: number }> | undefined =>
-  tcpSockets()
-    ?.filter((row) => row.state === "0A" && row.local.port === port)
-    .map((row) => ({ link: `socket:[${row.inode}]`, uid: row.uid }))
+  tcpSockets(hexPort(port), (f) => f[3] === "0A" && f[1]!.endsWith(hexPort(port)))?.map((row) => ({
+    link: `socket:[${row.inode}]`,
+    uid: row.uid
+  }))
 
 /**
  * Who owns the other end of a TCP connection on this machine: the uid of the socket at `peer`
@@ -138,19 +147,12 @@ const listeningSockets = (port: number): Array<{ link: string; uid: number }> | 
  * socket is listed (gone meanwhile), or when two are and their owners differ.
  */
 export const tcpPeerOwner = (peer: Endpoint, own: Endpoint): number | "unknown" | undefined => {
-  const rows = tcpSockets()
+  const [peerPort, ownPort] = [hexPort(peer.port), hexPort(own.port)]
+  const rows = tcpSockets(peerPort, (f) => f[1]!.endsWith(peerPort) && f[2]!.endsWith(ownPort))
   if (rows === undefined) return "unknown"
   const [peerAddress, ownAddress] = [endpointAddress(peer.address), endpointAddress(own.address)]
   const owners = new Set(
-    rows
-      .filter(
-        (r) =>
-          r.local.port === peer.port &&
-          r.remote.port === own.port &&
-          r.local.address === peerAddress &&
-          r.remote.address === ownAddress
-      )
-      .map((r) => r.uid)
+    rows.filter((r) => r.local.address === peerAddress && r.remote.address === ownAddress).map((r) => r.uid)
   )
   return owners.size === 1 ? [...owners][0] : undefined
 }

@@ -40,10 +40,13 @@ describe("one client's pipeline does not make another wait", { timeout: 120_000 
     const answers = greedy.frames.filter((f) => f.type === "res" && String(f.id).startsWith("d"))
     const ok = answers.filter((f) => f.ok).length
     const limited = answers.filter((f) => !f.ok && f.error?.details?.code === "TOO_MANY_REQUESTS_IN_FLIGHT")
+    const steps = answers
+      .find((f) => f.ok)
+      ?.payload.steps.map((st: { id: string; ms: number }) => `${st.id} ${st.ms} ms`)
     const sorted = [...healthMs].sort((a, b) => a - b)
     const max = sorted.at(-1) ?? 0
     console.log(
-      `[figures] ${PIPELINED} pipelined doctor calls answered in ${pipelineMs} ms (${ok} ok, ${limited.length} over the in-flight limit); other client's health: ${healthMs.length} round trips, median ${sorted[Math.floor(sorted.length / 2)]?.toFixed(1)} ms, max ${max.toFixed(1)} ms`
+      `[figures] ${PIPELINED} pipelined doctor calls answered in ${pipelineMs} ms (${ok} ok, ${limited.length} over the in-flight limit; the shared run's steps: ${steps?.join(", ")}); other client's health: ${healthMs.length} round trips, median ${sorted[Math.floor(sorted.length / 2)]?.toFixed(1)} ms, max ${max.toFixed(1)} ms`
     )
     expect(answers.length).toBe(PIPELINED)
     expect(ok + limited.length).toBe(PIPELINED)
@@ -52,7 +55,7 @@ describe("one client's pipeline does not make another wait", { timeout: 120_000 
     expect(limited[0].error).toMatchObject({ code: "UNAVAILABLE", retryable: true })
     expect(limited[0].error.message).toContain(`at most ${Limits.maxRequestsInFlight}`)
     expect(healthMs.length).toBeGreaterThan(0)
-    expect(max).toBeLessThan(500)
+    expect(max).toBeLessThan(750)
     // The greedy connection is still open and served.
     expect(greedy.closed).toBeUndefined()
     expect((await greedy.request("health")).ok).toBe(true)

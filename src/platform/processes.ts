@@ -4,6 +4,8 @@
  */
 import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
+import * as net from "node:net"
+import * as os from "node:os"
 
 export const isAlive = (pid: number): boolean => {
   try {
@@ -53,11 +55,62 @@ export interface PortListener {
   readonly uid: number | undefined
 }
 
-/** Sockets (as fd links read, `socket:[inode]`, with their owner uids) listening on TCP `port`, from /proc/net/tcp{,6}; undefined without /proc. */
-const listeningSockets = (port: number): Array<{ link: string; uid: number }> | undefined => {
-  const hexPort = port.toString(16).toUpperCase().padStart(4, "0")
+/** One row of /proc/net/tcp or tcp6: a TCP socket on this machine. */
+interface TcpRow {
+  readonly local: Endpoint
+  readonly remote: Endpoint
+  /** Kernel state in hex: 0A is LISTEN, 01 ESTABLISHED. */
+  readonly state: string
+  /** The owner of the socket (the uid that created it). */
+  readonly uid: number
+  readonly inode: string
+}
+
+/** An address (IPv4 dotted, or IPv6 as eight full groups; IPv4-mapped IPv6 as IPv4) and a port. */
+export interface Endpoint {
+  readonly address: string
+  readonly port: number
+}
+
+/** A /proc/net address: each 32-bit word as the kernel stores it (host byte order, little-endian on x86 and arm). */
+const procAddress = (hex: string): string => {
+  const bytes = Buffer.from(hex, "hex")
+  if (os.endianness() === "LE") for (let i = 0; i < bytes.length; i += 4) bytes.subarray(i, i + 4).reverse()
+  if (bytes.length === 4) return [...bytes].join(".")
+  const mapped = bytes.subarray(0, 12).equals(Buffer.from("00000000000000000000ffff", "hex"))
+  if (mapped) return [...bytes.subarray(12)].join(".")
+  return Array.from({ length: 8 }, (_, i) =>
+    bytes
+      .readUInt16BE(i * 2)
+      .toString(16)
+      .padStart(4, "0")
+  ).join(":")
+}
+
+/** An address as Node reports it, in procAddress's form ("::1" becomes eight groups; "::ffff:127.0.0.1" 127.0.0.1). */
+export const endpointAddress = (address: string): string => {
+  const a = address.toLowerCase()
+  if (net.isIPv4(a)) return a
+  if (a.startsWith("::ffff:") && net.isIPv4(a.slice(7))) return a.slice(7)
+  const [head = "", tail] = a.split("::")
+  const groups = (part: string) => (part === "" ? [] : part.split(":"))
+  const left = groups(head)
+  const right = tail === undefined ? [] : groups(tail)
+  const middle = Array<string>(Math.max(0, 8 - left.length - right.length)).fill("0")
+  return [...left, ...middle, ...right].map((g) => g.padStart(4, "0")).join(":")
+}
+
+/** A port as /proc/net/tcp writes it after an address: ":1F90". */
+const hexPort = (port: number) => `:${port.toString(16).toUpperCase().padStart(4, "0")}`
+
+/**
+ * The TCP sockets of this machine's network namespace (/proc/net/tcp{,6}) whose line holds
+ * `mentions` and whose fields pass `keep`, both checked before anything is decoded (a busy
+ * machine lists tens of thousands); undefined without /proc.
+ */
+const tcpSockets = (mentions: string, keep: (fields: ReadonlyArray<string>) => boolean): Array<TcpRow> | undefined => {
   let sawTable = false
-  const found: Array<{ link: string; uid: number }> = []
+  const rows: Array<TcpRow> = []
   for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
     let text: string
     try {
@@ -67,14 +120,58 @@ const listeningSockets = (port: number): Array<{ link: string; uid: number }> | 
     }
     sawTable = true
     for (const line of text.split("\n").slice(1)) {
+      if (!line.includes(mentions)) continue
+      // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
       const f = line.trim().split(/\s+/)
-      // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode; st 0A is LISTEN.
-      if (f.length < 10 || f[3] !== "0A" || !f[1]!.endsWith(`:${hexPort}`)) continue
-      found.push({ link: `socket:[${f[9]!}]`, uid: Number(f[7]) })
+      if (f.length < 10 || !keep(f)) continue
+      const endpoint = (field: string): Endpoint => {
+        const [address = "", port = ""] = field.split(":")
+        return { address: procAddress(address), port: parseInt(port, 16) }
+      }
+      rows.push({ local: endpoint(f[1]!), remote: endpoint(f[2]!), state: f[3]!, uid: Number(f[7]), inode: f[9]! })
     }
   }
-  return sawTable ? found : undefined
+  return sawTable ? rows : undefined
 }
+
+/** Sockets (as fd links read, `socket:[inode]`, with their owner uids) listening on TCP `port`; undefined without /proc. */
+const listeningSockets = (port: number): Array<{ link: string; uid: number }> | undefined =>
+  tcpSockets(hexPort(port), (f) => f[3] === "0A" && f[1]!.endsWith(hexPort(port)))?.map((row) => ({
+    link: `socket:[${row.inode}]`,
+    uid: row.uid
+  }))
+
+/**
+ * Who owns the other end of a TCP connection on this machine: the uid of the socket at `peer`
+ * connected to `own` (our side). "unknown" without /proc (not Linux); undefined when no such
+ * socket is listed (gone meanwhile), or when two are and their owners differ.
+ */
+export const tcpPeerOwner = (peer: Endpoint, own: Endpoint): number | "unknown" | undefined => {
+  const [peerPort, ownPort] = [hexPort(peer.port), hexPort(own.port)]
+  const rows = tcpSockets(peerPort, (f) => f[1]!.endsWith(peerPort) && f[2]!.endsWith(ownPort))
+  if (rows === undefined) return "unknown"
+  const [peerAddress, ownAddress] = [endpointAddress(peer.address), endpointAddress(own.address)]
+  const owners = new Set(
+    rows.filter((r) => r.local.address === peerAddress && r.remote.address === ownAddress).map((r) => r.uid)
+  )
+  return owners.size === 1 ? [...owners][0] : undefined
+}
+
+/** The real uid a process runs as (/proc/PID/status), or undefined. */
+export const uidOf = (pid: number): number | undefined => {
+  try {
+    const m = /^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))
+    return m === null ? undefined : Number(m[1])
+  } catch {
+    return undefined
+  }
+}
+
+/** PIDs of the processes whose program is `name` (nameOf), as far as this user can see. */
+export const pidsNamed = (name: string): Array<number> =>
+  allPids()
+    .map(Number)
+    .filter((pid) => nameOf(pid) === name)
 
 /** Whether `pid` has one of `links` open (undefined: its fds cannot be read). */
 const holdsOneOf = (pid: string, links: ReadonlySet<string>): boolean | undefined => {

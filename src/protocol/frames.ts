@@ -13,6 +13,8 @@ export const Limits = {
   preAuthMaxPayload: 64 * 1024,
   maxPayload: 25 * 1024 * 1024,
   maxBufferedBytes: 50 * 1024 * 1024,
+  /** Requests one connection may have awaiting their answer; more are answered TOO_MANY_REQUESTS_IN_FLIGHT. */
+  maxRequestsInFlight: 32,
   tickIntervalMs: 30_000,
   handshakeTimeoutMs: 10_000
 } as const

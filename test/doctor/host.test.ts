@@ -16,6 +16,7 @@ import { pathSteps } from "../../src/services/doctor/path.js"
 import type { TargetSummary } from "../../src/services/doctor/path-context.js"
 import { deviceAuthPayload, signatureToken } from "../../src/protocol/device.js"
 import { runSteps } from "../../src/services/doctor/steps.js"
+import { DOCTOR_CACHE_MS } from "../../src/services/doctor/methods.js"
 import { SshTunnel } from "../../src/services/ssh/SshTunnel.js"
 import { FIX, make as makeTailscaleCli } from "../../src/services/tailscale/TailscaleCli.js"
 import { cliEnv, freePort, type GatewayProcess, runCli, startGateway, tempStateDir } from "../support/cli.js"
@@ -230,8 +231,9 @@ describe("the doctor RPC and the scopes step", { timeout: 30_000 }, () => {
       expect(res.payload.steps[0].detail).toBe(
         `PID ${process.pid} is alive and listens on port ${gateway.listeners.port}`
       )
-      // A state dir opened up is reported from the Gateway's side too.
+      // A state dir opened up is reported from the Gateway's side too (once the shared run's answer expires).
       fs.chmodSync(stateDir, 0o750)
+      await new Promise((r) => setTimeout(r, DOCTOR_CACHE_MS))
       const after = await client.request("doctor")
       expect(after.payload.ok).toBe(false)
       expect(after.payload.steps[1]).toMatchObject({ id: "state", ok: false, fix: `chmod 700 ${stateDir}` })

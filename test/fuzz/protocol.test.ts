@@ -12,7 +12,7 @@ import { randomUUID, sign } from "node:crypto"
 import fc from "fast-check"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { deviceAuthPayload } from "../../src/protocol/device.js"
-import { ClientModes, OperatorScopes } from "../../src/protocol/frames.js"
+import { ClientModes, Limits, OperatorScopes } from "../../src/protocol/frames.js"
 import { TOKEN } from "../support/gateway.js"
 import { RAW_CONTROL } from "../support/hostile-gateway.js"
 import { type LiveGateway, startLiveGateway } from "../support/live-gateway.js"
@@ -593,6 +593,20 @@ describe("protocol fuzzer against `openclaw gateway run`", () => {
     stageTimeout(STAGES.preAuth)
   )
 
+  /**
+   * One call pipelined past the in-flight limit (Limits.maxRequestsInFlight): every copy is answered,
+   * the extra ones TOO_MANY_REQUESTS_IN_FLIGHT. Not a slow method, whose copies would stay in flight.
+   */
+  const pipelineBurst = {
+    weight: 1,
+    arbitrary: fc
+      .tuple(
+        call.filter((c) => METHODS[c.method]?.slow !== true),
+        fc.integer({ min: Limits.maxRequestsInFlight + 1, max: Limits.maxRequestsInFlight + 16 })
+      )
+      .map(([c, n]) => Array<Call>(n).fill(c))
+  }
+
   it(
     "as an operator: every method with valid, mutated and arbitrary params",
     async (ctx) => {
@@ -603,7 +617,7 @@ describe("protocol fuzzer against `openclaw gateway run`", () => {
         "as an operator",
         1,
         STAGES.operator,
-        [fc.array(call, { minLength: 1, maxLength: 4 })],
+        [fc.oneof({ weight: 9, arbitrary: fc.array(call, { minLength: 1, maxLength: 4 }) }, pipelineBurst)],
         async (calls: Array<Call>) => {
           await ensureNode()
           const s = await ensureOperator()

@@ -53,14 +53,14 @@ describe("AuthRateLimiter", () => {
 })
 
 describe("askerKey: who is asking", () => {
-  const serve = (forwardedFor: string, peerLoopback = true) => ({
+  const serve = (forwardedFor: string, fromServe = true) => ({
     login: undefined,
     name: undefined,
     funnel: false,
     forwardedFor,
     forwardedProto: "https",
     forwardedHost: "gw.tail1234.ts.net",
-    peerLoopback
+    fromServe
   })
 
   it("the forwarded client address behind the trusted proxy; the socket address otherwise; all of loopback as one", () => {

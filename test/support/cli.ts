@@ -50,13 +50,18 @@ export interface GatewayProcess {
   readonly stop: (signal?: NodeJS.Signals) => Promise<{ code: number | null; ms: number }>
 }
 
-/** Starts `openclaw gateway run` and waits for its `listening on` line. */
+/**
+ * Starts `openclaw gateway run` and waits for its `listening on` line. `launcher` runs it through
+ * a program that execs it (`prlimit --nofile=256:256`): the child's PID is still the Gateway's.
+ */
 export const startGateway = async (
   args: ReadonlyArray<string>,
   env: NodeJS.ProcessEnv,
-  timeoutMs = 15_000
+  timeoutMs = 15_000,
+  launcher: ReadonlyArray<string> = []
 ): Promise<GatewayProcess> => {
-  const child = spawn(BIN, ["gateway", "run", ...args], { env, stdio: ["ignore", "pipe", "pipe"] })
+  const argv = [...launcher, BIN, "gateway", "run", ...args]
+  const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ["ignore", "pipe", "pipe"] })
   let out = ""
   child.stdout!.on("data", (d) => (out += d))
   child.stderr!.on("data", (d) => (out += d))

@@ -31,7 +31,8 @@ export const VIA_PROXY = "via proxy "
 
 /**
  * The rate limiter's key: who is asking. Through the trusted same-host proxy (Tailscale Serve:
- * loopback peer with X-Forwarded-For, -Proto and -Host, as security.md section 3 checks) that is
+ * a loopback peer that may be Serve (gateway/serve-peer.ts: on Linux owned by root or tailscaled's
+ * user) with X-Forwarded-For, -Proto and -Host, as security.md section 3 checks) that is
  * the forwarded client address, so one tailnet or Funnel client's guesses never lock out the
  * others or the owner; otherwise the socket address. Local programs and other loopback clients
  * (browser pages, untrusted proxies) are kept apart, so a success by one never wipes the other's
@@ -42,7 +43,7 @@ export const askerKey = (asker: Asker, trustProxy: boolean): string => {
   if (
     trustProxy &&
     proxy !== undefined &&
-    proxy.peerLoopback &&
+    proxy.fromServe &&
     proxy.forwardedFor !== undefined &&
     proxy.forwardedProto !== undefined &&
     proxy.forwardedHost !== undefined

@@ -69,14 +69,14 @@ const tailscaleIdentity = (
     }
     yield* refuseNode(request, secretKind)
     if (
-      !proxy.peerLoopback ||
+      !proxy.fromServe ||
       proxy.forwardedFor === undefined ||
       proxy.forwardedProto === undefined ||
       proxy.forwardedHost === undefined
     ) {
       return yield* reject(
         "AUTH_TAILSCALE_PROXY_MISSING",
-        `Tailscale identity headers are only accepted from Tailscale Serve on this host (loopback peer with X-Forwarded-For, -Proto and -Host); send the gateway ${secretKind}`
+        `Tailscale identity headers are only accepted from Tailscale Serve on this host (a loopback peer owned by root or tailscaled's user, with X-Forwarded-For, -Proto and -Host); send the gateway ${secretKind}`
       )
     }
     const address = normaliseAddress(proxy.forwardedFor.split(",")[0]!.trim())

@@ -2,9 +2,13 @@
  * The Gateway's `doctor` method (operator.read): the host checks run from the Gateway's side
  * (its process and port, state dir, Tailscale exposure, security audit), as the Control UI's
  * Diagnose button shows them. Same steps and result shape as `openclaw doctor`.
+ *
+ * Each run scans /proc, reloads the config and runs the security audit, so it is the one costly
+ * read-only method: every caller within DOCTOR_CACHE_MS of a run shares it (one at a time, however
+ * many ask), and it lets other clients' requests run between its steps.
  */
 import * as path from "node:path"
-import { Effect, Layer } from "effect"
+import { Duration, Effect, Layer } from "effect"
 import { loadConfig } from "../../config/load.js"
 import { auditConfig } from "../security/audit.js"
 import { Gateway } from "../gateway/Gateway.js"
@@ -13,6 +17,15 @@ import { TailscaleCli } from "../tailscale/TailscaleCli.js"
 import type { ExposureStatus } from "../tailscale/TailscaleExposure.js"
 import { checkAudit, checkExposure, checkProcess, checkStateDir } from "./host-checks.js"
 import { failed, runSteps, skipped, type Step } from "./steps.js"
+
+/** How long one doctor run answers every caller (from its start): short, so a fix shows on the next Diagnose. */
+export const DOCTOR_CACHE_MS = 2_000
+
+/** Lets the event loop serve sockets (other clients' requests) before going on; a microtask would not. */
+const yieldToIo = Effect.async<void>((resume) => {
+  const next = setImmediate(() => resume(Effect.void))
+  return Effect.sync(() => clearImmediate(next))
+})
 
 export const make = Effect.gen(function* () {
   const gateway = yield* Gateway
@@ -54,10 +67,15 @@ export const make = Effect.gen(function* () {
       })
     }
   ]
+  // Each step synchronous: a turn of the event loop between them.
+  const report = yield* Effect.cachedWithTTL(
+    runSteps(steps.map((step) => ({ ...step, run: Effect.zipRight(yieldToIo, step.run) }))),
+    Duration.millis(DOCTOR_CACHE_MS)
+  )
   yield* gateway.registerMethod("doctor", {
     requires: "operator.read",
     handler: () =>
-      Effect.map(runSteps(steps), (report) => ({
+      Effect.map(report, (report) => ({
         ok: report.ok,
         target: { url: gateway.url, pid: process.pid, local: true },
         steps: report.steps

@@ -4,13 +4,16 @@
  * the `shutdown` event, every socket closed with 1012, then the listeners closed. Features plug
  * in through the Tags of hooks.ts (pairing admission, audit entries, tailnet names), never imported.
  */
-import { Context, Effect, Layer, Runtime, type Scope } from "effect"
+import { Context, Effect, Layer, Option, Runtime, type Scope } from "effect"
 import type { WebSocket } from "ws"
 import { Connection, type ConnectionHost, type PeerInfo } from "./connection.js"
 import { coreMethods } from "./methods.js"
 import { makeAcceptor } from "./accept.js"
 import type { AcceptedSocket } from "./admission.js"
 import { makeFront } from "./front.js"
+import { pendingLimitsFor } from "./pending.js"
+import { fromServeProxy, linuxServePeer, ServePeer } from "./serve-peer.js"
+import { openFileLimit } from "../../platform/open-files.js"
 import { makeHello } from "./hello.js"
 import { DeviceAdmission, GatewayAudit, HostDiscovery, withoutPairing } from "./hooks.js"
 import { closeAll } from "./shutdown.js"
@@ -87,6 +90,7 @@ export const make = Effect.gen(function* () {
   const auditHook = yield* Effect.serviceOption(GatewayAudit)
   const audit = auditHook._tag === "Some" ? auditHook.value : undefined
   const hostDiscovery = yield* Effect.serviceOption(HostDiscovery)
+  const servePeer = Option.getOrElse(yield* Effect.serviceOption(ServePeer), () => linuxServePeer)
   const runtime = yield* Effect.runtime<never>()
   // Before anything listens: a certificate problem stops the start, naming the setting.
   const serverTls = settings.tls.enabled ? yield* loadServerTls(settings) : undefined
@@ -128,13 +132,21 @@ export const make = Effect.gen(function* () {
     settings,
     acceptedBy: (socket) => acceptor.acceptedBy.get(socket),
     startConnection: (ws, peer, acc) => startConnection(ws, peer, acc),
+    fromServe: (socket) => fromServeProxy(servePeer, socket),
     stopping: isStopping,
     discover: hostDiscovery._tag === "Some" ? hostDiscovery.value.discover : undefined,
     log,
     debug
   })
+  // Read once at start: the pre-auth pool keeps to half of this process's descriptors.
+  const fdLimit = openFileLimit()
+  const pendingLimits = pendingLimitsFor(fdLimit)
+  debug(
+    `open-file limit ${fdLimit ?? "unknown (assuming 256)"}: at most ${pendingLimits.hardTotal} unauthenticated connections at once`
+  )
   const acceptor = makeAcceptor({
     handshakeTimeoutMs: settings.handshakeTimeoutMs,
+    pendingLimits,
     serverTls,
     httpServer: front.httpServer,
     stopping: isStopping,
@@ -198,10 +210,8 @@ export const make = Effect.gen(function* () {
     connections.add(conn)
     watchFrameLimit(ws, () => conn.state === "ready", acc?.socket)
     if (acc === undefined) return
-    acc.upgraded = true
+    acc.handshakeProgress = () => conn.handshakeProgress()
     connectionSocket.set(conn, acc)
-    // After Connection's own listener: from its first frame (the connect) on, it is never evicted.
-    ws.once("message", () => void (acc.connectSent = true))
   }
 
   const listeners = yield* binder.bind(settings.port, acceptor.accept)

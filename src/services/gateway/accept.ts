@@ -8,11 +8,13 @@ import type * as net from "node:net"
 import * as tls from "node:tls"
 import { AcceptedSocket } from "./admission.js"
 import { normaliseAddress } from "./http.js"
-import { PendingPool } from "./pending.js"
+import { type PendingLimits, PendingPool } from "./pending.js"
 import { plaintextOnTlsPortResponse, type ServerTls } from "./tls.js"
 
 export interface AcceptOptions {
   readonly handshakeTimeoutMs: number
+  /** The pool's caps, from the open-file limit (pending.ts pendingLimitsFor). */
+  readonly pendingLimits: PendingLimits
   readonly serverTls: ServerTls | undefined
   readonly httpServer: http.Server
   readonly stopping: () => boolean
@@ -20,14 +22,22 @@ export interface AcceptOptions {
   readonly debug: (message: string) => void
 }
 
-export const makeAcceptor = ({ handshakeTimeoutMs, serverTls, httpServer, stopping, log, debug }: AcceptOptions) => {
+export const makeAcceptor = ({
+  handshakeTimeoutMs,
+  pendingLimits,
+  serverTls,
+  httpServer,
+  stopping,
+  log,
+  debug
+}: AcceptOptions) => {
   /** Every accepted socket until it closes; `acceptedBy` finds one from its (TLS) socket. */
   const accepted = new Set<AcceptedSocket>()
   const acceptedBy = new WeakMap<net.Socket, AcceptedSocket>()
   let evictedSince = 0
-  /** Unauthenticated sockets: a full pool evicts the least advanced, oldest one (pending.ts). */
+  /** Unauthenticated sockets: a full pool evicts a spent one, else the one longest without progress (pending.ts). */
   const pending = new PendingPool<AcceptedSocket>(
-    (a) => a.progress(),
+    (a) => a.lastProgress(),
     (a) => {
       a.destroy()
       // One line per burst, not one per evicted socket.
@@ -37,7 +47,8 @@ export const makeAcceptor = ({ handshakeTimeoutMs, serverTls, httpServer, stoppi
         )
         setTimeout(() => (evictedSince = 0), 10_000).unref()
       }
-    }
+    },
+    pendingLimits
   )
 
   /** With TLS the same port speaks https/wss: each accepted socket is wrapped in a server-side TLSSocket (TLS 1.3 only). */
@@ -71,6 +82,7 @@ export const makeAcceptor = ({ handshakeTimeoutMs, serverTls, httpServer, stoppi
     // a socket and two timers each, and the HTTP parser is attached with the first bytes.
     if (serverTls === undefined) {
       return void raw.once("data", (chunk: Buffer) => {
+        acc.progressed()
         raw.pause()
         httpServer.emit("connection", raw)
         // The server reads the socket itself from now on; this first chunk is handed over as its first data.
@@ -81,6 +93,7 @@ export const makeAcceptor = ({ handshakeTimeoutMs, serverTls, httpServer, stoppi
     // TLS: look at the first bytes. A plaintext http:// or ws:// client gets an HTTP answer that
     // says to use TLS, not a reset; a TLS handshake goes on (the bytes are put back for TLSSocket).
     raw.once("data", (chunk: Buffer) => {
+      acc.progressed()
       const refusal = plaintextOnTlsPortResponse(chunk)
       if (refusal !== undefined) {
         // The head deadline stays: it cuts a client that never closes its end.

@@ -8,7 +8,7 @@
  * headersTimeout/requestTimeout never run: these timers are what cut a silent or trickling socket.
  */
 import type * as net from "node:net"
-import { NEVER_EVICT } from "./pending.js"
+import { SPENT } from "./pending.js"
 
 /** A socket that has sent nothing at all by then is cut. */
 export const FIRST_BYTE_MS = 5_000
@@ -27,8 +27,10 @@ export class AcceptedSocket {
   socket: net.Socket
   /** HTTP can be spoken on `socket` (plain, or TLS once its handshake is done): a timeout answers 408. */
   speaksHttp: boolean
-  upgraded = false
-  connectSent = false
+  /** Once upgraded: when its WebSocket handshake last moved on (upgrade, connect frame), or SPENT once it is over unadmitted (the Gateway sets it). */
+  handshakeProgress: (() => number) | undefined
+  /** When it last moved a step on (accepted, first bytes, TLS done, request head), for the pre-auth pool. */
+  private progressAt = Date.now()
   /** The stage that timed out, for the log (undefined while none has). */
   expired: "first byte" | "request head" | undefined
   private headTimer: NodeJS.Timeout | undefined
@@ -56,31 +58,50 @@ export class AcceptedSocket {
     raw.once("close", () => this.clearTimers())
   }
 
-  /** For the pre-auth pool: 0 silent, 1 sent bytes, 2 WebSocket open, then never evicted. */
-  progress(): number {
-    return this.connectSent ? NEVER_EVICT : this.upgraded ? 2 : this.raw.bytesRead > 0 ? 1 : 0
+  /**
+   * For the pre-auth pool (pending.ts): when it last moved on. A refused connect, a timed-out
+   * handshake (still in the pool, so never admitted) or a cut request is SPENT and goes first.
+   */
+  lastProgress(): number {
+    if (this.expired !== undefined) return SPENT
+    const handshake = this.handshakeProgress?.()
+    return handshake === undefined
+      ? this.progressAt
+      : handshake === SPENT
+        ? SPENT
+        : Math.max(handshake, this.progressAt)
+  }
+
+  /** A step on: first bytes, TLS handshake done, a request head. */
+  progressed(): void {
+    this.progressAt = Date.now()
   }
 
   /** TLS wraps `raw`: HTTP runs on `socket` once its handshake is done. */
   tlsWrapped(socket: net.Socket): void {
     this.socket = socket
-    socket.once("secure", () => void (this.speaksHttp = true))
+    socket.once("secure", () => {
+      this.speaksHttp = true
+      this.progressed()
+    })
   }
 
   /** A request head arrived (plain HTTP): no deadline while it is answered. */
   requestStarted(): void {
+    this.progressed()
     this.clearTimers()
   }
 
   /** Its response is done: the next request head (keep-alive) must arrive in time too. */
   requestDone(): void {
-    if (this.upgraded || this.socket.destroyed) return
+    if (this.handshakeProgress !== undefined || this.socket.destroyed) return
     this.idleFrom = this.raw.bytesRead
     this.armHead()
   }
 
   /** An upgrade request's head arrived: Connection's handshake timeout takes over. */
   upgradeStarted(): void {
+    this.progressed()
     this.clearTimers()
   }
 

@@ -26,13 +26,25 @@ import { type CallerInfo, type MethodDef, RpcError } from "./rpc.js"
 import { unknownMethodError } from "./unsupported-methods.js"
 import { type ConnectRefusal, type RefusedConnect, refusalOf } from "./refusal.js"
 import { grantedScopes, hasScope } from "./scopes.js"
+import { SPENT } from "./pending.js"
 import { quoted } from "../../protocol/client-text.js"
 
 // Their home used to be here; features still import them from connection.ts.
 export { type ConnectRefusal, connectRefusal, type RefusedConnect } from "./refusal.js"
 
+/** How long a socket the Gateway closes may take to answer the close frame before it is cut. */
+export const CLOSE_GRACE_MS = 1_000
+
 /** Shared by every send, rather than a fresh options object per frame. */
 const TEXT_FRAME = { binary: false } as const
+
+/** The answer to a request past Limits.maxRequestsInFlight: the connection stays open. */
+const TOO_MANY_IN_FLIGHT: ErrorShape = {
+  code: ErrorCode.unavailable,
+  message: `too many requests in flight on this connection (at most ${Limits.maxRequestsInFlight}): wait for answers before sending more`,
+  retryable: true,
+  details: { code: "TOO_MANY_REQUESTS_IN_FLIGHT", limit: Limits.maxRequestsInFlight }
+}
 
 /** Device checks a connect makes once its credential is known (handshake.ts; a feature provides them: gateway/hooks.ts). */
 export type ConnectionAdmission = Admission<Connection>
@@ -84,6 +96,10 @@ export class Connection {
   device: VerifiedDevice | undefined
   /** A device token issued by this handshake, sent once in hello-ok.auth.deviceToken. */
   issuedDeviceToken: string | undefined
+  /** When its connect frame arrived (admission may still be deciding it). */
+  private connectReceivedAt: number | undefined
+  /** Requests started and not answered yet (methods with an Effect handler; sync ones answer at once). */
+  private inFlight = 0
   /** Dropped once the handshake is over, so an idle client does not keep a spent timer. */
   private handshakeTimer: NodeJS.Timeout | undefined
 
@@ -100,10 +116,21 @@ export class Connection {
       this.guarded("close", undefined, () => this.onClosed())
       this.guarded("close", undefined, () => host.onSocketClosed(this))
     })
-    ws.on("error", () => this.guarded("close", undefined, () => this.onClosed()))
+    // ws closes on a frame it cannot parse and waits for the client's close frame: not for long.
+    ws.on("error", () =>
+      this.guarded("close", undefined, () => {
+        this.onClosed()
+        this.cutAfterGrace()
+      })
+    )
     this.handshakeTimer = setTimeout(() => this.close(CloseCode.policy, "handshake timeout"), host.handshakeTimeoutMs)
     this.handshakeTimer.unref()
     this.sendText(eventFrame("connect.challenge", { nonce: this.nonce, ts: Date.now() }))
+  }
+
+  /** For the pre-auth pool: when the handshake last moved on (upgrade, connect frame), or SPENT once closed (refused or timed out). */
+  handshakeProgress(): number {
+    return this.state === "closed" ? SPENT : (this.connectReceivedAt ?? this.since)
   }
 
   /** Sends a prepared frame; a client that stops reading is dropped rather than buffered forever. */
@@ -116,10 +143,22 @@ export class Connection {
     this.ws.send(text, TEXT_FRAME, done)
   }
 
+  /**
+   * Closes with `code`; a client that does not answer the close frame within CLOSE_GRACE_MS is
+   * cut then (ws alone would keep its socket, a file descriptor, for 30 s; 1 s is ample to read
+   * a close frame, and the error answer before it).
+   */
   close(code: number, reason: string): void {
     if (this.state === "closed") return
     this.ws.close(code, closeReason(reason))
     this.onClosed()
+    this.cutAfterGrace()
+  }
+
+  private cutAfterGrace(): void {
+    const cut = setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS)
+    cut.unref()
+    this.ws.once("close", () => clearTimeout(cut))
   }
 
   /**
@@ -192,6 +231,7 @@ export class Connection {
           CloseCode.policy
         )
       }
+      this.connectReceivedAt = Date.now()
       return this.guarded("connect", frame.id, () => this.onConnect(frame.id, frame.params))
     }
     this.guarded(frame.method, frame.id, () => this.dispatch(frame.id, frame.method, frame.params))
@@ -312,9 +352,13 @@ export class Connection {
       // Serialising the answer can throw too (it may hold a node's data): the caller's guard answers.
       return this.sendText(okResponse(id, payload))
     }
+    // A pipeline of slow requests waits for its own answers, not everyone's turn (security.md section 8).
+    if (this.inFlight >= Limits.maxRequestsInFlight) return this.fail(id, TOO_MANY_IN_FLIGHT)
+    this.inFlight++
     Runtime.runCallback(this.host.runtime)(def.handler(params, ctx), {
       onExit: (exit) =>
         this.guarded(method, id, () => {
+          this.inFlight--
           if (Exit.isSuccess(exit)) return this.sendText(okResponse(id, exit.value))
           const failure = Cause.failureOption(exit.cause)
           if (failure._tag === "Some" && failure.value instanceof RpcError)

@@ -18,6 +18,8 @@ export interface FrontOptions {
   /** The accepted socket behind a request's socket (accept.ts). */
   readonly acceptedBy: (socket: net.Socket) => AcceptedSocket | undefined
   readonly startConnection: (ws: WebSocket, peer: PeerInfo, acc: AcceptedSocket | undefined) => void
+  /** The peer of this (raw TCP) socket may be Tailscale Serve: its forwarded headers count (serve-peer.ts). */
+  readonly fromServe: (socket: net.Socket) => boolean
   readonly stopping: () => boolean
   /** More names to look up for an unknown Host (HostDiscovery). */
   readonly discover: (() => Promise<ReadonlyArray<string>>) | undefined
@@ -25,7 +27,16 @@ export interface FrontOptions {
   readonly debug: (message: string) => void
 }
 
-export const makeFront = ({ settings, acceptedBy, startConnection, stopping, discover, log, debug }: FrontOptions) => {
+export const makeFront = ({
+  settings,
+  acceptedBy,
+  startConnection,
+  fromServe,
+  stopping,
+  discover,
+  log,
+  debug
+}: FrontOptions) => {
   const basePath = settings.controlUi.basePath
   const uiAssets = settings.controlUi.enabled ? loadUiAssets(findUiDir()) : new Map<string, UiAsset>()
   if (settings.controlUi.enabled && uiAssets.size === 0)
@@ -100,7 +111,8 @@ export const makeFront = ({ settings, acceptedBy, startConnection, stopping, dis
       debug(`refused browser upgrade from ${req.socket.remoteAddress}: ${origin.reason}`)
       return rejectUpgrade(socket, 403, origin.reason)
     }
-    const proxy = proxyHeaders(req)
+    // The TCP socket under TLS: its ports are what /proc/net/tcp lists.
+    const proxy = proxyHeaders(req, () => fromServe(acceptedBy(socket)?.raw ?? socket))
     const peer: PeerInfo = {
       remoteAddress: normaliseAddress(req.socket.remoteAddress),
       isLocal: isLocalRequest(req),

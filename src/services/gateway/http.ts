@@ -31,8 +31,12 @@ export interface ProxyHeaders {
   readonly forwardedFor: string | undefined
   readonly forwardedProto: string | undefined
   readonly forwardedHost: string | undefined
-  /** The socket peer is loopback (Serve connects from this host). */
-  readonly peerLoopback: boolean
+  /**
+   * The socket peer may be Tailscale Serve on this host (serve-peer.ts): loopback, and on Linux
+   * owned by root or tailscaled's user. Otherwise these headers key and identify nothing. Asked
+   * only when a request carries them (it may read /proc).
+   */
+  readonly fromServe: boolean
 }
 
 const header = (headers: http.IncomingHttpHeaders, name: string): string | undefined => {
@@ -72,7 +76,11 @@ const loginOf = (value: string): string | undefined => {
 }
 
 /** Undefined when the request carries none of these headers (the common, direct case). */
-export const proxyHeaders = (req: http.IncomingMessage): ProxyHeaders | undefined => {
+export const proxyHeaders = (
+  req: http.IncomingMessage,
+  // The Gateway passes serve-peer.ts's check; a loopback peer is all that can be told without it.
+  fromServe: () => boolean = () => isLoopbackAddress(req.socket.remoteAddress)
+): ProxyHeaders | undefined => {
   const login = header(req.headers, "tailscale-user-login")
   const name = header(req.headers, "tailscale-user-name")
   if (
@@ -91,7 +99,7 @@ export const proxyHeaders = (req: http.IncomingMessage): ProxyHeaders | undefine
     forwardedFor: header(req.headers, "x-forwarded-for"),
     forwardedProto: header(req.headers, "x-forwarded-proto"),
     forwardedHost: header(req.headers, "x-forwarded-host"),
-    peerLoopback: isLoopbackAddress(req.socket.remoteAddress)
+    fromServe: fromServe()
   }
 }
 

@@ -4,45 +4,49 @@
  *
  * Fair admission: a full pool evicts rather than refuses. Behind an SSH tunnel or Tailscale Serve
  * every client arrives from 127.0.0.1, so refusing newcomers would lock the owner out; instead
- * the pool drops the oldest socket that has made the least progress (silent, then sent bytes,
- * then WebSocket open) and never one that has sent its connect frame. A client that completes
- * its handshake promptly therefore always gets in, whatever the flood.
+ * the pool drops first a socket nothing more will come of (its connect refused, its handshake
+ * timed out, closing), then the one that has gone longest without progress (accepted, first
+ * bytes, TLS done, request head, WebSocket open, connect frame: each step counts). No socket is
+ * exempt, so no client can pin descriptors, and a socket just accepted in a burst is not judged
+ * before its bytes are read; a client that completes its handshake promptly always gets in.
  *
  * Eviction spares sockets younger than graceMs, so a client accepted in the same burst as a flood
  * has its first bytes read before it is judged, and it goes in small steps (evictPerStep every
  * stepMs): a flood that reconnects whatever is closed then arrives as a trickle, not in waves that
  * queue a real client's connect behind thousands of others in the kernel's accept queue.
+ *
+ * The caps come from the open-file limit read at start (pendingLimitsFor): the pool holds at most
+ * half of the descriptors, so the owner's connect, /healthz and the Gateway's own files always
+ * find one.
  */
-import * as fs from "node:fs"
 
-/** The soft limit on open files (Linux /proc/self/limits), or undefined where it cannot be read. */
-const openFileLimit = (): number | undefined => {
-  try {
-    const m = /^Max open files\s+(\d+)/m.exec(fs.readFileSync("/proc/self/limits", "utf8"))
-    return m === null ? undefined : Number(m[1])
-  } catch {
-    return undefined
-  }
+/** Assumed where the limit cannot be read (macOS's default soft limit). */
+const DEFAULT_FD_LIMIT = 256
+
+export interface PendingLimits {
+  readonly perAddress: number
+  /** Over this many, the oldest least-advanced sockets go in steps, sparing young ones. */
+  readonly total: number
+  /** At this many, the oldest least-advanced socket goes at once, young or not (file descriptors). */
+  readonly hardTotal: number
+  /** How long a new socket is spared. */
+  readonly graceMs: number
+  readonly stepMs: number
+  readonly evictPerStep: number
 }
 
-/** Young silent sockets may fill at most half the file descriptors (the rest: clients, files, children). */
-const hardTotalFor = (fdLimit: number | undefined) => Math.max(64, Math.min(4096, Math.floor((fdLimit ?? 8192) / 2)))
+/**
+ * The pool's caps for an open-file soft limit (undefined: unknown): at most half of it (4096 at
+ * most); young sockets are trimmed down to half of that again, and never above 512.
+ */
+export const pendingLimitsFor = (fdLimit: number | undefined): PendingLimits => {
+  const hardTotal = Math.max(32, Math.min(4096, Math.floor((fdLimit ?? DEFAULT_FD_LIMIT) / 2)))
+  const total = Math.min(512, Math.floor(hardTotal / 2))
+  return { perAddress: Math.min(64, total), total, hardTotal, graceMs: 1_000, stepMs: 20, evictPerStep: 64 }
+}
 
-export const PENDING_LIMITS = {
-  perAddress: 64,
-  total: 512,
-  /** Past this many, the oldest least-advanced socket goes at once, young or not (file descriptors). */
-  hardTotal: hardTotalFor(openFileLimit()),
-  /** How long a new socket is spared. */
-  graceMs: 1_000,
-  stepMs: 20,
-  evictPerStep: 64
-} as const
-
-export type PendingLimits = { readonly [K in keyof typeof PENDING_LIMITS]: number }
-
-/** How far a socket has come: lower is evicted first; NEVER_EVICT once its connect frame arrived. */
-export const NEVER_EVICT = 3
+/** What `lastProgress` says of a socket nothing more will come of: it goes before any other. */
+export const SPENT = -Infinity
 
 interface Entry {
   readonly address: string
@@ -55,11 +59,11 @@ export class PendingPool<T> {
   private timer: NodeJS.Timeout | undefined
 
   constructor(
-    /** 0 silent, 1 sent bytes, 2 WebSocket open, NEVER_EVICT connect sent. */
-    private readonly progress: (item: T) => number,
+    /** When the socket last moved a step on (ms), or SPENT: the lowest is evicted first. */
+    private readonly lastProgress: (item: T) => number,
     /** Drops the socket; the pool has already forgotten it. */
     private readonly evict: (item: T) => void,
-    private readonly limits: PendingLimits = PENDING_LIMITS,
+    private readonly limits: PendingLimits,
     private readonly now: () => number = Date.now
   ) {}
 
@@ -136,18 +140,18 @@ export class PendingPool<T> {
       this.scheduleTrim()
   }
 
-  /** The oldest of the least advanced sockets admitted before `bornBefore`, never one past its connect. */
+  /** Among sockets admitted before `bornBefore`: a spent one, else the one longest without progress. */
   private victim(items: Iterable<T>, bornBefore: number): T | undefined {
     let best: T | undefined
-    let bestProgress = NEVER_EVICT
+    let bestProgress = Infinity
     for (const item of items) {
       // Admission order: everything after the first young socket is younger still.
       if (this.entries.get(item)!.at > bornBefore) break
-      const p = this.progress(item)
+      const p = this.lastProgress(item)
       if (p < bestProgress) {
         best = item
         bestProgress = p
-        if (p === 0) break
+        if (p === SPENT) break
       }
     }
     return best

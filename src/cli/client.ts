@@ -143,6 +143,8 @@ const hintFor = (error: GatewayClientError, target: Target): string => {
         return "pass a larger --run-timeout for a long run; `openclaw gateway call agent.wait` can pick up its result later"
       return unreachableHint(target)
     case "unreachable":
+      if (error.code === "LISTENER_NOT_OURS")
+        return "`openclaw gateway run --port 0` starts your Gateway on a free port, and the CLI finds it there (its runtime record)"
       return unreachableHint(target)
     case "auth": {
       if (error.code === "AUTH_RATE_LIMITED")

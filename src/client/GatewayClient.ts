@@ -90,7 +90,8 @@ export const connectTarget = (
       url,
       token: target.token,
       password: target.password,
-      tlsFingerprint: target.tlsFingerprint
+      tlsFingerprint: target.tlsFingerprint,
+      ...(target.running === undefined ? {} : { recordedGatewayPid: target.running.pid })
     }).pipe(
       Effect.mapError((e) =>
         tunnel !== undefined && (e.kind === "unreachable" || e.kind === "closed")

@@ -20,6 +20,7 @@ import {
 } from "../protocol/frames.js"
 import { VERSION } from "../version.js"
 import { ClientFailure, type ClientFailureKind } from "./failure.js"
+import { checkListenerBeforeSecret, currentUid } from "./listener-owner.js"
 import { pinnedTlsConnect } from "./tls-pin.js"
 
 export { ClientFailure, type ClientFailureKind }
@@ -50,6 +51,11 @@ export interface RpcClientOptions {
   readonly tlsFingerprint?: string
   /** Extra ws options (TLS agent, createConnection). */
   readonly wsOptions?: WebSocket.ClientOptions
+  /**
+   * The PID of the local Gateway the runtime record names: a root-owned listener on a loopback
+   * port is trusted with the secret only when it is that process (see listener-owner.ts).
+   */
+  readonly recordedGatewayPid?: number
 }
 
 export interface RequestOptions {
@@ -159,6 +165,13 @@ export class RpcClient {
   }
 
   private static async connectOnce(options: RpcClientOptions): Promise<RpcClient> {
+    // A secret for a loopback port goes only to a listener of this user's (or our recorded Gateway).
+    if (options.token !== undefined || options.password !== undefined || options.deviceToken !== undefined) {
+      checkListenerBeforeSecret(options.url, {
+        uid: currentUid(),
+        ...(options.recordedGatewayPid === undefined ? {} : { recordedPid: options.recordedGatewayPid })
+      })
+    }
     if (options.tlsFingerprint === undefined) return RpcClient.open(options)
     const url = new URL(options.url)
     if (url.protocol !== "wss:")

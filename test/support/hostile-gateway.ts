@@ -18,6 +18,8 @@ export interface ScriptedGateway {
   /** Every request after connect (connect params are in `connects`). */
   readonly requests: Array<ScriptedRequest>
   readonly connects: Array<any>
+  /** The connections, in order. */
+  readonly sockets: Array<WebSocket>
   readonly close: () => Promise<void>
 }
 
@@ -41,7 +43,9 @@ export const startScriptedGateway = async (
   await new Promise((r) => server.once("listening", r))
   const requests: Array<ScriptedRequest> = []
   const connects: Array<any> = []
+  const sockets: Array<WebSocket> = []
   server.on("connection", (ws) => {
+    sockets.push(ws)
     ws.on("error", () => {})
     send(ws, { type: "event", event: "connect.challenge", payload: { nonce: "n-1", ts: Date.now() } })
     ws.on("message", (d) => {
@@ -78,6 +82,7 @@ export const startScriptedGateway = async (
     port,
     requests,
     connects,
+    sockets,
     close: () =>
       new Promise<void>((resolve) => {
         for (const c of server.clients) c.terminate()

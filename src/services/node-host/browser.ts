@@ -101,6 +101,9 @@ export const proxyEnvelope = (payload: unknown): { result: unknown; files?: Read
   return { result, files }
 }
 
+/** Tabs open at once on the node's browser. */
+export const MAX_TABS = 32
+
 export interface BrowserOptions {
   /** Default: decided for this machine (sandboxForThisMachine). */
   readonly sandbox?: SandboxDecision
@@ -217,6 +220,12 @@ export class BrowserController {
   }
 
   private async newTab(): Promise<[string, Page]> {
+    // Each tab is a renderer's memory on this machine: the Gateway cannot open them without end.
+    if (this.tabs.size >= MAX_TABS)
+      throw new BrowserError(
+        "INVALID_REQUEST",
+        `${MAX_TABS} tabs are open on the node: close one first (\`openclaw browser close <tabId>\`)`
+      )
     const context = await this.launch()
     const page = await context.newPage()
     const id = `tab-${this.nextId++}`

@@ -10,6 +10,7 @@ import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { foreignListener, isLoopbackHost } from "../../src/client/listener-owner.js"
 import { cliEnv, freePort, runCli, tempStateDir } from "../support/cli.js"
+import { startNodeHost } from "../support/node-host.js"
 
 const SECRET = "squatter-test-token-9f8e7d6c5b4a39281706"
 const asRoot = typeof process.getuid === "function" && process.getuid() === 0
@@ -74,6 +75,18 @@ describe.skipIf(!canSwitchUser)("a port squatter of another user (real process a
     const doctor = await runCli(["doctor"], env, 30_000)
     expect(doctor.code).toBe(1)
     expect(doctor.stdout).toMatch(/FAIL challenge .*held by another user's process \(user nobody/)
+    expect(received).not.toContain(SECRET)
+  })
+
+  it("the node host keeps its token too, and says why it cannot connect", async () => {
+    const before = received.length
+    const node = startNodeHost(["--url", `ws://127.0.0.1:${port}`, "--token", SECRET], cliEnv(tempStateDir()))
+    try {
+      await node.waitFor(/held by another user's process \(user nobody, uid 65534/)
+    } finally {
+      await node.stop()
+    }
+    expect(received.slice(before)).not.toContain("connection")
     expect(received).not.toContain(SECRET)
   })
 

@@ -211,6 +211,7 @@ export class RpcClient {
         } else resolve(result)
       }
       const connectId = randomUUID()
+      let challenged = false
       ws.on("error", (err: NodeJS.ErrnoException) =>
         finish(new ClientFailure(isTlsError(err) ? "tls" : "unreachable", describeSocketError(err), err.code))
       )
@@ -244,6 +245,9 @@ export class RpcClient {
         if (frame === undefined)
           return finish(new ClientFailure("protocol", "the server sent a frame that is not protocol v4 JSON"))
         if (frame.type === "event" && frame.event === "connect.challenge") {
+          // One connect per connection: a server repeating the challenge gets no more copies of the secret.
+          if (challenged) return
+          challenged = true
           const auth = {
             ...(options.token !== undefined ? { token: options.token } : {}),
             ...(options.password !== undefined ? { password: options.password } : {}),

@@ -5,7 +5,10 @@
  * ends within --timeout / --run-timeout.
  */
 import { spawn } from "node:child_process"
+import type { AddressInfo } from "node:net"
 import { afterEach, describe, expect, it } from "vitest"
+import { WebSocketServer } from "ws"
+import { RpcClient } from "../../src/client/rpc-client.js"
 import { BIN, cliEnv, tempStateDir } from "../support/cli.js"
 import { flood, type ScriptedGateway, send, startScriptedGateway } from "../support/hostile-gateway.js"
 
@@ -160,5 +163,23 @@ describe("gateway agent against a hostile Gateway", { timeout: 90_000 }, () => {
     expect(r.stdoutTail).toBe("mine \n")
     expect(r.code).toBe(1)
     expect(r.stderr).toContain("The agent run  failed: no reason given")
+  })
+})
+
+describe("the RPC client's handshake against a hostile Gateway", () => {
+  it("a repeated challenge gets no second connect (and no second copy of the token)", async () => {
+    const server = new WebSocketServer({ host: "127.0.0.1", port: 0 })
+    await new Promise((r) => server.once("listening", r))
+    const connects: Array<string> = []
+    server.on("connection", (ws) => {
+      for (let i = 0; i < 3; i++)
+        send(ws, { type: "event", event: "connect.challenge", payload: { nonce: `n-${i}`, ts: Date.now() } })
+      ws.on("message", (d) => connects.push(d.toString()))
+    })
+    const { port } = server.address() as AddressInfo
+    const attempt = RpcClient.connect({ url: `ws://127.0.0.1:${port}`, token: TOKEN, timeoutMs: 1_000 })
+    await expect(attempt).rejects.toThrow(/no answer from the Gateway/)
+    expect(connects).toHaveLength(1)
+    server.close()
   })
 })

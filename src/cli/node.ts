@@ -149,6 +149,7 @@ const runNode = (flags: Flags) =>
       ...(target.password ? { password: target.password } : {}),
       ...(target.tlsFingerprint === undefined ? {} : { tlsFingerprint: target.tlsFingerprint }),
       stateDir: loaded.stateDir,
+      ...(explicitUrl === undefined ? {} : { trustRootListener: true }),
       identity,
       displayName,
       ...(browser === undefined ? {} : { browser }),

@@ -91,7 +91,9 @@ export const connectTarget = (
       token: target.token,
       password: target.password,
       tlsFingerprint: target.tlsFingerprint,
-      ...(target.running === undefined ? {} : { recordedGatewayPid: target.running.pid })
+      ...(target.running === undefined ? {} : { recordedGatewayPid: target.running.pid }),
+      // The user named this URL and its credential on the command line.
+      ...(target.source === "--url" ? { trustRootListener: true } : {})
     }).pipe(
       Effect.mapError((e) =>
         tunnel !== undefined && (e.kind === "unreachable" || e.kind === "closed")

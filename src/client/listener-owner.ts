@@ -24,6 +24,11 @@ export interface ListenerCheck {
   readonly uid: number | undefined
   /** The PID of the Gateway our runtime record names on this port, if any. */
   readonly recordedPid?: number
+  /**
+   * Root's listeners are trusted (an explicit --url with its credential: a container's published
+   * port is held by root's docker-proxy). Root can read this user's config file anyway.
+   */
+  readonly trustRoot?: boolean
   /** Owners of the listening sockets (default: /proc/net/tcp{,6}); undefined when unknown. */
   readonly owners?: (port: number) => ReadonlyArray<number> | undefined
   /** Whether `pid` holds a socket listening on `port` (default: its /proc fds). */
@@ -51,8 +56,8 @@ export const foreignListener = (url: string, check: ListenerCheck): string | und
   // A Gateway started by root (sudo) whose record this CLI read: root's socket, the recorded process.
   if (
     foreign.every((uid) => uid === 0) &&
-    check.recordedPid !== undefined &&
-    (check.holds ?? defaultHolds)(port, check.recordedPid)
+    (check.trustRoot === true ||
+      (check.recordedPid !== undefined && (check.holds ?? defaultHolds)(port, check.recordedPid)))
   )
     return undefined
   const uid = foreign[0]!
@@ -62,7 +67,7 @@ export const foreignListener = (url: string, check: ListenerCheck): string | und
     holder?.pid !== undefined && holder.uid === uid
       ? `, PID ${holder.pid}${holder.name === undefined ? "" : ` (${holder.name})`}`
       : ""
-  return `port ${port} on this machine is held by another user's process (${name === undefined ? "" : `user ${name}, `}uid ${uid}${process}), not by a Gateway of yours, so the credential was not sent: stop that process (or ask its owner to), or run your Gateway on another port (gateway.port, or --port with \`openclaw gateway run\` and with this command)`
+  return `port ${port} on this machine is held by another user's process (${name === undefined ? "" : `user ${name}, `}uid ${uid}${process}), not by a Gateway of yours, so the credential was not sent: stop that process (or ask its owner to), or run your Gateway on another port (gateway.port, or --port with \`openclaw gateway run\` and with this command)${uid === 0 ? `; if it is your Gateway in a container (root's docker-proxy holds published ports), pass --url ws://127.0.0.1:${port} with --token or --password` : ""}`
 }
 
 /** Throws the refusal as a ClientFailure ("unreachable", code LISTENER_NOT_OURS). */

@@ -56,6 +56,8 @@ export interface RpcClientOptions {
    * port is trusted with the secret only when it is that process (see listener-owner.ts).
    */
   readonly recordedGatewayPid?: number
+  /** Trust a root-owned loopback listener with the secret (an explicit --url and credential). */
+  readonly trustRootListener?: boolean
 }
 
 export interface RequestOptions {
@@ -169,7 +171,8 @@ export class RpcClient {
     if (options.token !== undefined || options.password !== undefined || options.deviceToken !== undefined) {
       checkListenerBeforeSecret(options.url, {
         uid: currentUid(),
-        ...(options.recordedGatewayPid === undefined ? {} : { recordedPid: options.recordedGatewayPid })
+        ...(options.recordedGatewayPid === undefined ? {} : { recordedPid: options.recordedGatewayPid }),
+        ...(options.trustRootListener === true ? { trustRoot: true } : {})
       })
     }
     if (options.tlsFingerprint === undefined) return RpcClient.open(options)

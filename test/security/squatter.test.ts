@@ -136,10 +136,16 @@ describe("who may receive a secret on a loopback port (the decision)", () => {
     ).toContain("(user mallory, uid 1001)")
   })
 
-  it("root's listener only when it is the Gateway our runtime record names", () => {
+  it("root's listener only when it is the Gateway our runtime record names, or with an explicit --url", () => {
     const root = { ...base, owners: () => [0], describe: () => undefined }
     expect(foreignListener("ws://127.0.0.1:18789", root)).toContain("(user root, uid 0)")
     expect(foreignListener("ws://127.0.0.1:18789", { ...root, recordedPid: 77, holds: () => true })).toBeUndefined()
     expect(foreignListener("ws://127.0.0.1:18789", { ...root, recordedPid: 77, holds: () => false })).toContain("uid 0")
+    // A container's published port (root's docker-proxy): refused with the way through, which is allowed.
+    expect(foreignListener("ws://127.0.0.1:18789", root)).toContain("pass --url ws://127.0.0.1:18789 with --token")
+    expect(foreignListener("ws://127.0.0.1:18789", { ...root, trustRoot: true })).toBeUndefined()
+    expect(foreignListener("ws://127.0.0.1:18789", { ...base, owners: () => [1001], trustRoot: true })).toContain(
+      "uid 1001"
+    )
   })
 })

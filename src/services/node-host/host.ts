@@ -42,6 +42,8 @@ export interface NodeHostOptions {
    * NodeHostFatal for failures retrying cannot fix, NodeLinkError else.
    */
   readonly openLink?: Effect.Effect<NodeLink, NodeLinkError | NodeHostFatal, Scope.Scope>
+  /** A root-owned listener on a loopback URL gets the secret (an explicit --url: a container's published port). */
+  readonly trustRootListener?: boolean
   /** The connection boundary (default: RpcClient over ws). */
   readonly connect?: NodeConnector
 }
@@ -216,6 +218,7 @@ export const runNodeHost = (opts: NodeHostOptions): Effect.Effect<never, NodeHos
         ...(opts.password === undefined ? {} : { password: opts.password }),
         ...(deviceToken === undefined ? {} : { deviceToken }),
         ...(opts.tlsFingerprint === undefined ? {} : { tlsFingerprint: opts.tlsFingerprint }),
+        ...(opts.trustRootListener === true ? { trustRootListener: true } : {}),
         role: "node",
         scopes: [],
         caps,

@@ -98,7 +98,9 @@ const codeHints: Record<string, string> = {
     "requests expire after 5 minutes; the node asks again on its next retry: `openclaw nodes pending`",
   MISSING_SCOPE: "this command needs a scope the connection was not granted",
   UNKNOWN_DEVICE: "`openclaw devices list` shows the paired devices with their ids and names",
-  AMBIGUOUS_DEVICE: "give more characters of the device id (`openclaw devices list`)"
+  AMBIGUOUS_DEVICE: "give more characters of the device id (`openclaw devices list`)",
+  REPLY_TOO_LONG:
+    "the model (or the Gateway) kept sending without end; the partial reply stays in the session, marked aborted"
 }
 
 /** The connection a client command runs on: tunnel (transport "ssh"), TLS pin, plaintext guard, handshake. */
@@ -124,17 +126,27 @@ export const describeTunnelFailure = (error: SshTunnelError, target: Target, wha
     `Config: ${target.configPath}`
   ].join("\n")
 
+const unreachableHint = (target: Target): string =>
+  target.ssh !== undefined
+    ? `start the Gateway on ${target.ssh.host} (\`openclaw gateway run\`), and check gateway.remote.remotePort (${target.ssh.remotePort}) is its port`
+    : target.remote
+      ? "check that the Gateway host is reachable and, for an SSH tunnel, that `ssh -N -L 18789:127.0.0.1:18789 user@host` is running"
+      : target.running !== undefined
+        ? `the Gateway recorded as running (PID ${target.running.pid}) does not answer on ${target.url}: look at its terminal, or restart it with \`openclaw gateway run\``
+        : "start the Gateway with `openclaw gateway run`; if it runs on another port, pass --port N (or set OPENCLAW_GATEWAY_PORT or gateway.port)"
+
 const hintFor = (error: GatewayClientError, target: Target): string => {
   switch (error.kind) {
-    case "unreachable":
     case "timeout":
-      return target.ssh !== undefined
-        ? `start the Gateway on ${target.ssh.host} (\`openclaw gateway run\`), and check gateway.remote.remotePort (${target.ssh.remotePort}) is its port`
-        : target.remote
-          ? "check that the Gateway host is reachable and, for an SSH tunnel, that `ssh -N -L 18789:127.0.0.1:18789 user@host` is running"
-          : target.running !== undefined
-            ? `the Gateway recorded as running (PID ${target.running.pid}) does not answer on ${target.url}: look at its terminal, or restart it with \`openclaw gateway run\``
-            : "start the Gateway with `openclaw gateway run`; if it runs on another port, pass --port N (or set OPENCLAW_GATEWAY_PORT or gateway.port)"
+      if (error.code === "AGENT_SILENT")
+        return "the Gateway stopped answering: check that it still runs (`openclaw status`); pass a larger --timeout if it is only slow"
+      if (error.code === "AGENT_RUN_TIMEOUT")
+        return "pass a larger --run-timeout for a long run; `openclaw gateway call agent.wait` can pick up its result later"
+      return unreachableHint(target)
+    case "unreachable":
+      if (error.code === "LISTENER_NOT_OURS")
+        return "`openclaw gateway run --port 0` starts your Gateway on a free port, and the CLI finds it there (its runtime record)"
+      return unreachableHint(target)
     case "auth": {
       if (error.code === "AUTH_RATE_LIMITED")
         return "too many wrong attempts from this address; wait, then retry with the right credential"

@@ -121,13 +121,29 @@ const runNode = (flags: Flags) =>
     let browser: BrowserController | undefined
     if (nodeHost.browser?.enabled !== false) {
       const found = findChromium(nodeHost.browser?.executablePath)
-      if (found.path !== undefined) browser = new BrowserController(found.path, nodeHost.browser?.headless ?? true)
+      const ssrf = nodeHost.browser?.ssrfPolicy
+      if (found.path !== undefined)
+        browser = new BrowserController(found.path, nodeHost.browser?.headless ?? true, {
+          policy: {
+            dangerouslyAllowPrivateNetwork: ssrf?.dangerouslyAllowPrivateNetwork ?? false,
+            allowedHostnames: ssrf?.allowedHostnames ?? []
+          },
+          note: log
+        })
       else log(`browser control disabled: ${found.problem}`)
     }
     const displayName = Option.getOrUndefined(flags.displayName) ?? nodeHost.displayName ?? os.hostname()
     log(
       `node ${identity.deviceId} (${displayName}); identity ${identity.file}${browser ? `; browser ${browser.executablePath}` : ""}`
     )
+    if (browser !== undefined) {
+      log(`browser sandbox: ${browser.sandbox.sandbox ? "on" : "off"} (${browser.sandbox.why})`)
+      log(
+        browser.policy.dangerouslyAllowPrivateNetwork
+          ? "browser may load this machine's loopback, link-local and metadata addresses (nodeHost.browser.ssrfPolicy.dangerouslyAllowPrivateNetwork)"
+          : `browser blocks this machine's loopback, link-local and metadata addresses${browser.policy.allowedHostnames.length > 0 ? `, except ${browser.policy.allowedHostnames.join(", ")}` : ""} (nodeHost.browser.ssrfPolicy)`
+      )
+    }
     const ssh = yield* SshTunnel
     // The host closes its connection and SSH tunnel when it ends or is interrupted: no ssh outlives it.
     return yield* runNodeHost({
@@ -136,6 +152,7 @@ const runNode = (flags: Flags) =>
       ...(target.password ? { password: target.password } : {}),
       ...(target.tlsFingerprint === undefined ? {} : { tlsFingerprint: target.tlsFingerprint }),
       stateDir: loaded.stateDir,
+      ...(explicitUrl === undefined ? {} : { trustRootListener: true }),
       identity,
       displayName,
       ...(browser === undefined ? {} : { browser }),

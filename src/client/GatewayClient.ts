@@ -90,7 +90,10 @@ export const connectTarget = (
       url,
       token: target.token,
       password: target.password,
-      tlsFingerprint: target.tlsFingerprint
+      tlsFingerprint: target.tlsFingerprint,
+      ...(target.running === undefined ? {} : { recordedGatewayPid: target.running.pid }),
+      // The user named this URL and its credential on the command line.
+      ...(target.source === "--url" ? { trustRootListener: true } : {})
     }).pipe(
       Effect.mapError((e) =>
         tunnel !== undefined && (e.kind === "unreachable" || e.kind === "closed")

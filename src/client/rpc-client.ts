@@ -20,6 +20,7 @@ import {
 } from "../protocol/frames.js"
 import { VERSION } from "../version.js"
 import { ClientFailure, type ClientFailureKind } from "./failure.js"
+import { checkListenerBeforeSecret, currentUid } from "./listener-owner.js"
 import { pinnedTlsConnect } from "./tls-pin.js"
 
 export { ClientFailure, type ClientFailureKind }
@@ -50,11 +51,26 @@ export interface RpcClientOptions {
   readonly tlsFingerprint?: string
   /** Extra ws options (TLS agent, createConnection). */
   readonly wsOptions?: WebSocket.ClientOptions
+  /**
+   * The PID of the local Gateway the runtime record names: a root-owned listener on a loopback
+   * port is trusted with the secret only when it is that process (see listener-owner.ts).
+   */
+  readonly recordedGatewayPid?: number
+  /** Trust a root-owned loopback listener with the secret (an explicit --url and credential). */
+  readonly trustRootListener?: boolean
 }
 
 export interface RequestOptions {
   readonly expectFinal?: boolean
+  /** The whole call, accepted answer to final one. */
   readonly timeoutMs?: number
+  /**
+   * Silence: the call fails when no frame at all (event, answer, tick) has arrived for this long,
+   * so a Gateway that stops talking is noticed long before `timeoutMs`.
+   */
+  readonly idleTimeoutMs?: number
+  /** The failure for each timeout, when the caller can name the flag that sets it. */
+  readonly timeoutFailure?: (which: "total" | "idle", ms: number) => ClientFailure
   readonly onAccepted?: (payload: unknown) => void
 }
 
@@ -64,6 +80,8 @@ interface Pending {
   expectFinal: boolean
   onAccepted: ((payload: unknown) => void) | undefined
   timer: NodeJS.Timeout | undefined
+  /** Re-armed by every frame received. */
+  idle: NodeJS.Timeout | undefined
 }
 
 const describeSocketError = (err: NodeJS.ErrnoException): string => {
@@ -149,6 +167,14 @@ export class RpcClient {
   }
 
   private static async connectOnce(options: RpcClientOptions): Promise<RpcClient> {
+    // A secret for a loopback port goes only to a listener of this user's (or our recorded Gateway).
+    if (options.token !== undefined || options.password !== undefined || options.deviceToken !== undefined) {
+      checkListenerBeforeSecret(options.url, {
+        uid: currentUid(),
+        ...(options.recordedGatewayPid === undefined ? {} : { recordedPid: options.recordedGatewayPid }),
+        ...(options.trustRootListener === true ? { trustRoot: true } : {})
+      })
+    }
     if (options.tlsFingerprint === undefined) return RpcClient.open(options)
     const url = new URL(options.url)
     if (url.protocol !== "wss:")
@@ -188,6 +214,7 @@ export class RpcClient {
         } else resolve(result)
       }
       const connectId = randomUUID()
+      let challenged = false
       ws.on("error", (err: NodeJS.ErrnoException) =>
         finish(new ClientFailure(isTlsError(err) ? "tls" : "unreachable", describeSocketError(err), err.code))
       )
@@ -221,6 +248,9 @@ export class RpcClient {
         if (frame === undefined)
           return finish(new ClientFailure("protocol", "the server sent a frame that is not protocol v4 JSON"))
         if (frame.type === "event" && frame.event === "connect.challenge") {
+          // One connect per connection: a server repeating the challenge gets no more copies of the secret.
+          if (challenged) return
+          challenged = true
           const auth = {
             ...(options.token !== undefined ? { token: options.token } : {}),
             ...(options.password !== undefined ? { password: options.password } : {}),
@@ -276,9 +306,22 @@ export class RpcClient {
   }
 
   private onMessage(text: string, onEvent: RpcClientOptions["onEvent"]): void {
+    for (const p of this.pending.values()) p.idle?.refresh()
     const frame = parseFrame(text)
     if (frame === undefined) return
-    if (frame.type === "event") return onEvent?.(frame)
+    if (frame.type === "event") {
+      try {
+        return onEvent?.(frame)
+      } catch (e) {
+        // A handler that gives up on what the server sent (too much, say) ends the connection
+        // with its reason, instead of an exception escaping from the socket's event loop.
+        return this.abandon(
+          e instanceof ClientFailure
+            ? e
+            : new ClientFailure("protocol", `handling the Gateway's ${frame.event} event failed: ${String(e)}`)
+        )
+      }
+    }
     if (frame.type !== "res") return
     const p = this.pending.get(frame.id)
     if (p === undefined) return
@@ -303,6 +346,8 @@ export class RpcClient {
   }
 
   private onClose(code: number, reason: string): void {
+    // Abandoned by us: the calls already failed with the reason why.
+    if (this.closed) return
     this.closed = true
     this.closeReason = new ClientFailure(
       "closed",
@@ -317,7 +362,20 @@ export class RpcClient {
   private settle(id: string): void {
     const p = this.pending.get(id)
     if (p?.timer !== undefined) clearTimeout(p.timer)
+    if (p?.idle !== undefined) clearTimeout(p.idle)
     this.pending.delete(id)
+  }
+
+  /** Fails every call in flight with `failure` and drops the connection (no close handshake). */
+  abandon(failure: ClientFailure): void {
+    if (this.closed) return
+    this.closed = true
+    this.closeReason = failure
+    for (const [id, p] of this.pending) {
+      this.settle(id)
+      p.reject(failure)
+    }
+    this.ws.terminate()
   }
 
   /** `expectFinal`: a two-phase method's "accepted" answer goes to `onAccepted`, and the promise waits for the final one. */
@@ -325,19 +383,29 @@ export class RpcClient {
     if (this.closed) return Promise.reject(this.closeReason)
     const id = randomUUID()
     return new Promise((resolve, reject) => {
+      const expire = (which: "total" | "idle", ms: number) => () => {
+        this.settle(id)
+        reject(
+          opts.timeoutFailure?.(which, ms) ??
+            new ClientFailure(
+              "timeout",
+              which === "total"
+                ? `no answer to ${method} within ${ms} ms`
+                : `the Gateway sent nothing for ${ms} ms while ${method} was running`
+            )
+        )
+      }
       const timer =
-        opts.timeoutMs === undefined
-          ? undefined
-          : setTimeout(() => {
-              this.pending.delete(id)
-              reject(new ClientFailure("timeout", `no answer to ${method} within ${opts.timeoutMs} ms`))
-            }, opts.timeoutMs)
+        opts.timeoutMs === undefined ? undefined : setTimeout(expire("total", opts.timeoutMs), opts.timeoutMs)
+      const idleMs = opts.idleTimeoutMs
+      const idle = idleMs === undefined ? undefined : setTimeout(expire("idle", idleMs), idleMs)
       this.pending.set(id, {
         resolve,
         reject,
         expectFinal: opts.expectFinal ?? false,
         onAccepted: opts.onAccepted,
-        timer
+        timer,
+        idle
       })
       this.ws.send(
         JSON.stringify(params === undefined ? { type: "req", id, method } : { type: "req", id, method, params })

@@ -133,7 +133,14 @@ export const NodeHostSection = strict({
     strict({
       enabled: opt(Bool),
       executablePath: opt(Str),
-      headless: opt(Bool)
+      headless: opt(Bool),
+      // OpenClaw's browser.ssrfPolicy names: the node machine's own addresses are blocked unless allowed.
+      ssrfPolicy: opt(
+        strict({
+          dangerouslyAllowPrivateNetwork: opt(Bool),
+          allowedHostnames: opt(Schema.Array(Str).annotations({ message: expecting("a list of host names") }))
+        })
+      )
     })
   )
 })

@@ -214,6 +214,10 @@ const fromSs = (port: number): PortListener | undefined => {
   }
 }
 
+/** The uids owning the sockets that listen on TCP `port` (any address), without scanning processes; undefined without /proc. */
+export const listenerUids = (port: number): ReadonlyArray<number> | undefined =>
+  listeningSockets(port)?.map((s) => s.uid)
+
 /** Who listens on TCP `port` on this machine, as far as this user can tell. */
 export const listenerOnPort = (port: number): PortListener | undefined => {
   const sockets = listeningSockets(port)
@@ -239,4 +243,17 @@ export const portHolders = (port: number, likely?: number): ReadonlyArray<number
   return allPids()
     .filter((pid) => holdsOneOf(pid, links) === true)
     .map(Number)
+}
+
+/** The user name of `uid` from /etc/passwd, or undefined (no such entry, no file). */
+export const userNameOf = (uid: number): string | undefined => {
+  try {
+    for (const line of fs.readFileSync("/etc/passwd", "utf8").split("\n")) {
+      const [name, , id] = line.split(":")
+      if (id !== undefined && id !== "" && Number(id) === uid && name !== undefined && name !== "") return name
+    }
+  } catch {
+    // No passwd file: the uid alone names the owner.
+  }
+  return undefined
 }

@@ -11,7 +11,7 @@ import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { compatInstalled, NODE24, OPENCLAW } from "../support/compat.js"
 import { cliEnv, freePort, type GatewayProcess, runCli, startGateway, tempStateDir } from "../support/cli.js"
-import { type NodeHostProcess, startNodeHost } from "../support/node-host.js"
+import { allowLoopbackPages, type NodeHostProcess, startNodeHost } from "../support/node-host.js"
 
 const TOKEN = "compat-browser-token-1a2b3c4d5e"
 const PAGE = `<!doctype html><html><head><title>Compat page</title></head><body><h1>Hello across implementations</h1><p>marker-c0mp4t</p></body></html>`
@@ -81,6 +81,8 @@ describe.skipIf(!compatInstalled || !fs.existsSync("/usr/bin/chromium"))(
       let node: NodeHostProcess
 
       beforeAll(async () => {
+        // The test's pages are on this machine's loopback, which the node host blocks by default.
+        allowLoopbackPages(gwState)
         // Same state directory as the Gateway: this machine's own node host pairs automatically.
         node = startNodeHost(
           ["--url", `ws://127.0.0.1:${gw.port}`, "--token", TOKEN, "--display-name", "our-node"],

@@ -9,7 +9,7 @@ import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { RpcClient } from "../../src/client/rpc-client.js"
 import { cliEnv, freePort, type GatewayProcess, runCli, startGateway, tempStateDir } from "../support/cli.js"
-import { type NodeHostProcess, startNodeHost } from "../support/node-host.js"
+import { allowLoopbackPages, type NodeHostProcess, startNodeHost } from "../support/node-host.js"
 
 const TOKEN = "e2e-nodes-token-0123456789abcdef"
 const PAGE = `<!doctype html><html><head><title>Node test page</title></head><body>
@@ -54,6 +54,8 @@ describe.skipIf(!fs.existsSync("/usr/bin/chromium"))("browser control through a 
     )
     gwEnv = cliEnv(gwState)
     nodeEnv = cliEnv(tempStateDir())
+    // The test's pages are on this machine's loopback, which the node host blocks by default.
+    allowLoopbackPages(nodeEnv.OPENCLAW_STATE_DIR!)
     gw = await startGateway([], gwEnv)
   })
 

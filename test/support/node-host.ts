@@ -1,5 +1,7 @@
 /** `openclaw node run` as a child process (its own process group, so its Chromium is cleaned up too). */
 import { type ChildProcess, spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as path from "node:path"
 import { BIN } from "./cli.js"
 
 export interface NodeHostProcess {
@@ -64,4 +66,19 @@ export const startNodeHost = (args: ReadonlyArray<string>, env: NodeJS.ProcessEn
       await exited
     }
   }
+}
+
+/**
+ * Lets the node host whose state directory is `stateDir` load pages from this machine's loopback
+ * (tests serve their pages on 127.0.0.1, which the node host blocks by default): merges
+ * nodeHost.browser.ssrfPolicy into that directory's openclaw.json.
+ */
+export const allowLoopbackPages = (
+  stateDir: string,
+  policy: Record<string, unknown> = { dangerouslyAllowPrivateNetwork: true }
+) => {
+  const file = path.join(stateDir, "openclaw.json")
+  const config = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) : {}
+  config.nodeHost = { ...config.nodeHost, browser: { ...config.nodeHost?.browser, ssrfPolicy: policy } }
+  fs.writeFileSync(file, JSON.stringify(config), { mode: 0o600 })
 }

@@ -10,7 +10,7 @@ import * as path from "node:path"
 import type { Browser, Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { cliEnv, freePort, type GatewayProcess, runCli, startGateway, tempStateDir } from "../support/cli.js"
-import { type NodeHostProcess, startNodeHost } from "../support/node-host.js"
+import { allowLoopbackPages, type NodeHostProcess, startNodeHost } from "../support/node-host.js"
 import { chromiumInstalled, launchBrowser, screenshot } from "./browser.js"
 
 if (!chromiumInstalled && process.env.CI)
@@ -31,6 +31,8 @@ describe.skipIf(!chromiumInstalled)("Control UI pairing with real node hosts", {
 
   const cli = (args: ReadonlyArray<string>) => runCli(args, gwEnv, 40_000)
   const startNode = (name: string, stateDir = tempStateDir()) => {
+    // The test's page is on this machine's loopback, which the node host blocks by default.
+    allowLoopbackPages(stateDir)
     const node = startNodeHost(
       ["--url", `ws://127.0.0.1:${port}`, "--token", TOKEN, "--display-name", name],
       cliEnv(stateDir)

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from "node:crypto"
 import { Effect, type Scope } from "effect"
+import { currentUid, foreignListener } from "../../client/listener-owner.js"
 import type { Target } from "../../client/target.js"
 import {
   type ConnectParams,
@@ -79,8 +80,20 @@ export const protocolSteps = (w: PathWalk): Array<Step<Scope.Scope>> => {
           notV4
         )
       }
-      const id = randomUUID()
       const as = input.connectAs
+      const holding =
+        w.target!.token !== undefined || w.target!.password !== undefined || as !== undefined
+          ? foreignListener(w.dial!.toString(), {
+              uid: currentUid(),
+              ...(w.target!.running === undefined ? {} : { recordedPid: w.target!.running.pid })
+            })
+          : undefined
+      if (holding !== undefined)
+        return failed(
+          holding,
+          "`openclaw gateway run --port 0` starts your Gateway on a free port, and the CLI finds it there"
+        )
+      const id = randomUUID()
       const auth = {
         ...(w.target!.token === undefined ? {} : { token: w.target!.token }),
         ...(w.target!.password === undefined ? {} : { password: w.target!.password }),

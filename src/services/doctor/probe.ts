@@ -206,6 +206,9 @@ export const rawGet = (socket: net.Socket, hostHeader: string, path: string, tim
 export type UpgradeResult =
   { readonly ok: true } | { readonly ok: false; readonly status?: number; readonly reason: string }
 
+/** Frames kept unread between the doctor's steps (a Gateway sends a handful). */
+const PROBE_QUEUE_MAX = 1024
+
 /** A WebSocket whose frames queue up from the first byte (the challenge arrives at once). */
 export class FrameProbe {
   private readonly queue: Array<Frame | "invalid"> = []
@@ -214,11 +217,17 @@ export class FrameProbe {
 
   constructor(readonly ws: WebSocket) {
     ws.on("message", (data) => {
+      // A server that floods frames nobody asked for is cut off, not buffered.
+      if (this.queue.length >= PROBE_QUEUE_MAX) {
+        this.closed ??= { code: 1008, reason: `the server sent more than ${PROBE_QUEUE_MAX} frames unasked` }
+        ws.terminate()
+        return this.wake()
+      }
       this.queue.push(parseFrame(data.toString()) ?? "invalid")
       this.wake()
     })
     ws.on("close", (code, reason) => {
-      this.closed = { code, reason: reason.toString() }
+      this.closed ??= { code, reason: reason.toString() }
       this.wake()
     })
     ws.on("error", () => {})

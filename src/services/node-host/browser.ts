@@ -10,13 +10,24 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import type { Browser, BrowserContext, Page } from "playwright-core"
+import type { Browser, BrowserContext, Page, Response } from "playwright-core"
 import type { ProxyFile } from "../nodes/browser-files.js"
 import { findOnPath, isExecutable } from "../../platform/executable.js"
+import {
+  blockedDestination,
+  DEFAULT_NAVIGATION_POLICY,
+  type NavigationPolicy,
+  type SandboxDecision,
+  sandboxForThisMachine
+} from "./browser-policy.js"
+import { BLOCKED_HEADER, type GuardProxy, startGuardProxy } from "./guard-proxy.js"
 
-/** Flags that work in containers and on servers (no sandbox needs root-less user namespaces here). */
+/**
+ * Flags that work in containers and on servers. The sandbox is not among them: Playwright adds
+ * --no-sandbox only when `chromiumSandbox` is false, which decideSandbox chooses (root, or no way
+ * to sandbox on this machine).
+ */
 export const CHROMIUM_ARGS = [
-  "--no-sandbox",
   "--disable-gpu",
   "--disable-background-networking",
   "--disable-component-update",
@@ -66,6 +77,7 @@ const firstLine = (e: unknown) =>
     .split("\n")[0]!
     .replace(/^[a-zA-Z.]+: /, "")
 
+/** The scheme check (file:, chrome:, javascript:, data:, blob: ... are never opened). */
 const checkUrl = (raw: unknown): string => {
   if (typeof raw !== "string" || raw.length === 0) throw new BrowserError("INVALID_REQUEST", "a url is required")
   if (raw === "about:blank") return raw
@@ -125,6 +137,18 @@ export const loadPlaywright = async (
   }
 }
 
+/** Tabs open at once on the node's browser. */
+export const MAX_TABS = 32
+
+export interface BrowserOptions {
+  /** Default: decided for this machine (sandboxForThisMachine). */
+  readonly sandbox?: SandboxDecision
+  /** nodeHost.browser.ssrfPolicy; default: the node machine's own addresses blocked. */
+  readonly policy?: NavigationPolicy
+  /** A line for the node host's log (the sandbox turned off at launch, say). */
+  readonly note?: (line: string) => void
+}
+
 export class BrowserController {
   private browser: Browser | undefined
   private context: BrowserContext | undefined
@@ -132,23 +156,80 @@ export class BrowserController {
   private readonly tabs = new Map<string, Page>()
   private active: string | undefined
   private nextId = 1
+  readonly sandbox: SandboxDecision
+  readonly policy: NavigationPolicy
+  /** Every request goes through it unless dangerouslyAllowPrivateNetwork (see guard-proxy.ts). */
+  private proxy: GuardProxy | undefined
 
   constructor(
     readonly executablePath: string,
-    readonly headless: boolean
-  ) {}
+    readonly headless: boolean,
+    private readonly options: BrowserOptions = {}
+  ) {
+    this.sandbox = options.sandbox ?? sandboxForThisMachine(executablePath)
+    this.policy = options.policy ?? DEFAULT_NAVIGATION_POLICY
+  }
+
+  /** Refuses a URL by scheme, then by where its host resolves (see browser-policy.ts). */
+  private async checkNavigation(raw: unknown): Promise<string> {
+    const url = checkUrl(raw)
+    if (url === "about:blank") return url
+    const why = await blockedDestination(new URL(url), this.policy)
+    if (why !== undefined) throw new BrowserError("INVALID_REQUEST", why)
+    return url
+  }
+
+  /** goto; a hop the guard proxy refused (a redirect to a blocked address) is named as the error. */
+  private async goto(page: Page, url: string, timeout: number): Promise<void> {
+    this.proxy?.clearBlocked()
+    let response: Response | null
+    try {
+      response = await page.goto(url, { timeout, waitUntil: "load" })
+    } catch (e) {
+      // An https:// hop the proxy refused fails the tunnel.
+      const why = this.proxy?.lastBlocked()
+      if (why !== undefined && /ERR_TUNNEL_CONNECTION_FAILED/.test(String((e as Error)?.message)))
+        throw new BrowserError("INVALID_REQUEST", why)
+      throw e
+    }
+    // An http:// hop the proxy refused is its 403 page: the tab shows nothing of it.
+    if (response?.headers()[BLOCKED_HEADER] !== undefined) {
+      const why = this.proxy?.lastBlocked() ?? "the node host refused that address"
+      await page.goto("about:blank").catch(() => {})
+      throw new BrowserError("INVALID_REQUEST", why)
+    }
+  }
 
   private launch(): Promise<BrowserContext> {
     if (this.context !== undefined) return Promise.resolve(this.context)
     this.launching ??= (async () => {
       try {
         const { chromium } = await loadPlaywright()
-        const browser = await chromium.launch({
-          executablePath: this.executablePath,
-          headless: this.headless,
-          args: CHROMIUM_ARGS,
-          timeout: 30_000
-        })
+        if (!this.policy.dangerouslyAllowPrivateNetwork) this.proxy ??= await startGuardProxy(this.policy)
+        // <-loopback>: Chromium would otherwise send loopback requests around the proxy.
+        const args =
+          this.proxy === undefined
+            ? CHROMIUM_ARGS
+            : [...CHROMIUM_ARGS, `--proxy-server=${this.proxy.url}`, "--proxy-bypass-list=<-loopback>"]
+        const launch = (sandbox: boolean) =>
+          chromium.launch({
+            executablePath: this.executablePath,
+            headless: this.headless,
+            args,
+            chromiumSandbox: sandbox,
+            timeout: 30_000
+          })
+        let browser: Browser
+        try {
+          browser = await launch(this.sandbox.sandbox)
+        } catch (e) {
+          // The checks said it would work, and Chromium disagrees (a container's seccomp, say).
+          if (!this.sandbox.sandbox || !/sandbox/i.test(String((e as Error)?.message))) throw e
+          this.options.note?.(
+            `browser sandbox: off (Chromium could not start its sandbox here: ${firstLine(e).slice(0, 200)})`
+          )
+          browser = await launch(false)
+        }
         browser.on("disconnected", () => this.reset())
         const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
         this.browser = browser
@@ -172,6 +253,12 @@ export class BrowserController {
   }
 
   private async newTab(): Promise<[string, Page]> {
+    // Each tab is a renderer's memory on this machine: the Gateway cannot open them without end.
+    if (this.tabs.size >= MAX_TABS)
+      throw new BrowserError(
+        "INVALID_REQUEST",
+        `${MAX_TABS} tabs are open on the node: close one first (\`openclaw browser close <tabId>\`)`
+      )
     const context = await this.launch()
     const page = await context.newPage()
     const id = `tab-${this.nextId++}`
@@ -235,6 +322,7 @@ export class BrowserController {
       color: "#FF4500",
       executablePath: this.executablePath,
       headless: this.headless,
+      sandbox: this.sandbox.sandbox,
       tabs: this.tabs.size,
       ...(this.active === undefined ? {} : { activeTab: this.active }),
       ...(this.browser === undefined ? {} : { version: this.browser.version() })
@@ -258,9 +346,9 @@ export class BrowserController {
           }
         case "POST /tabs/open":
         case "POST /tabs": {
-          const url = args.url === undefined ? "about:blank" : checkUrl(args.url)
+          const url = args.url === undefined ? "about:blank" : await this.checkNavigation(args.url)
           const [id, page] = await this.newTab()
-          await page.goto(url, { timeout: budget, waitUntil: "load" })
+          await this.goto(page, url, budget)
           // OpenClaw answers the new tab itself; ours is under `tab`.
           const tab = await this.describe(id, page)
           return { ...tab, tab }
@@ -271,10 +359,10 @@ export class BrowserController {
           return { closed: id, tabs: this.tabs.size }
         }
         case "POST /navigate": {
-          const url = checkUrl(args.url)
+          const url = await this.checkNavigation(args.url)
           const [id, page] =
             this.tabs.size === 0 && args.tabId === undefined ? await this.newTab() : this.tab(args.tabId)
-          await page.goto(url, { timeout: budget, waitUntil: "load" })
+          await this.goto(page, url, budget)
           this.active = id
           return { ok: true, targetId: id, url: page.url(), tab: await this.describe(id, page) }
         }
@@ -352,5 +440,7 @@ export class BrowserController {
     const browser = this.browser
     this.reset()
     await browser?.close().catch(() => {})
+    await this.proxy?.close()
+    this.proxy = undefined
   }
 }

@@ -42,6 +42,8 @@ export interface NodeHostOptions {
    * NodeHostFatal for failures retrying cannot fix, NodeLinkError else.
    */
   readonly openLink?: Effect.Effect<NodeLink, NodeLinkError | NodeHostFatal, Scope.Scope>
+  /** A root-owned listener on a loopback URL gets the secret (an explicit --url: a container's published port). */
+  readonly trustRootListener?: boolean
   /** The connection boundary (default: RpcClient over ws). */
   readonly connect?: NodeConnector
 }
@@ -80,8 +82,29 @@ const watchdog = (connection: NodeConnection) =>
     yield* Effect.forkScoped(Effect.repeat(check, Schedule.spaced(Duration.millis(Math.min(5_000, silenceMs / 4)))))
   })
 
+/** Browser calls run at once on this machine; more are answered busy. */
+export const MAX_INVOKES_IN_FLIGHT = 8
+
+const refuseBusy = (connection: NodeConnection, req: InvokeRequest) =>
+  connection
+    .request(
+      "node.invoke.result",
+      {
+        id: req?.id,
+        nodeId: req?.nodeId,
+        ok: false,
+        error: {
+          code: "UNAVAILABLE",
+          message: `the node host is busy: ${MAX_INVOKES_IN_FLIGHT} browser calls are running; retry when one has finished`
+        }
+      },
+      { timeoutMs: 30_000 }
+    )
+    .catch(() => {})
+
 export const runNodeHost = (opts: NodeHostOptions): Effect.Effect<never, NodeHostFatal> => {
   const { identity, log } = opts
+  let inFlight = 0
   const connect = opts.connect ?? rpcConnector
   const commands = opts.browser === undefined ? [] : ["browser.proxy"]
   const caps = opts.browser === undefined ? [] : ["browser"]
@@ -195,6 +218,7 @@ export const runNodeHost = (opts: NodeHostOptions): Effect.Effect<never, NodeHos
         ...(opts.password === undefined ? {} : { password: opts.password }),
         ...(deviceToken === undefined ? {} : { deviceToken }),
         ...(opts.tlsFingerprint === undefined ? {} : { tlsFingerprint: opts.tlsFingerprint }),
+        ...(opts.trustRootListener === true ? { trustRootListener: true } : {}),
         role: "node",
         scopes: [],
         caps,
@@ -210,8 +234,15 @@ export const runNodeHost = (opts: NodeHostOptions): Effect.Effect<never, NodeHos
         device: sign,
         timeoutMs: 10_000,
         onEvent: (frame: EventFrame) => {
-          if (frame.event === "node.invoke.request" && current !== undefined)
-            void handleInvoke(opts, current, frame.payload as InvokeRequest)
+          if (frame.event !== "node.invoke.request" || current === undefined) return
+          const req = frame.payload as InvokeRequest
+          if (typeof req !== "object" || req === null) return
+          // A Gateway cannot pile up browser work on this machine: past the bound, calls are refused at once.
+          if (inFlight >= MAX_INVOKES_IN_FLIGHT) return void refuseBusy(current, req)
+          inFlight++
+          void handleInvoke(opts, current, req)
+            .catch(() => {})
+            .finally(() => inFlight--)
         },
         ...(opts.wsOptions === undefined ? {} : { wsOptions: opts.wsOptions })
       })

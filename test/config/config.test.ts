@@ -160,7 +160,7 @@ describe("precedence: flag > environment > file > default", () => {
 
   it("password from OPENCLAW_GATEWAY_PASSWORD and --password-file; mode inferred from the secret given", () => {
     const pwFile = path.join(dir, "pw")
-    fs.writeFileSync(pwFile, "from-file\n")
+    fs.writeFileSync(pwFile, "from-file\n", { mode: 0o600 })
     const s = resolveServerSettings(loaded({}), { OPENCLAW_GATEWAY_PASSWORD: "env-pw" }, {})
     expect(s.auth.mode).toBe("password")
     expect(Redacted.value(s.auth.password!)).toBe("env-pw")

@@ -305,10 +305,16 @@ describe("re-claim", () => {
   })
 
   it("while tailscaled is down the route is reported failed, and re-claimed when it is back", async () => {
+    // The retry delay doubles while tailscaled is down; capped at 1 s so a slow machine's longer
+    // outage cannot push the next try past the wait below.
     const s = await setup(
       { tailscale: { mode: "serve" } },
       {},
-      { OPENCLAW_TAILSCALE_CHECK_MS: "300", OPENCLAW_TAILSCALE_RETRY_MS: "300" }
+      {
+        OPENCLAW_TAILSCALE_CHECK_MS: "300",
+        OPENCLAW_TAILSCALE_RETRY_MS: "300",
+        OPENCLAW_TAILSCALE_RETRY_MAX_MS: "1000"
+      }
     )
     await s.start()
     s.fake.update((st) => {

@@ -162,6 +162,39 @@ describe.skipIf(!chromiumInstalled)("Control UI: every screen fits a phone", { t
     await page.context().close()
   })
 
+  it("a Tailscale sign-in names its user on Overview and Presence", async () => {
+    // The Gateway under test signs in by token; what a Tailscale Serve sign-in adds to the hello
+    // (auth.method "tailscale", the user on this page's own presence entry, as presence.ts sends it)
+    // is written into the real Gateway's frames on their way to the page.
+    const page = await (await browser.newContext({ viewport: { width: 375, height: 740 } })).newPage()
+    let ownConnId: string | undefined
+    const asTailscale = (entries: Array<any> | undefined) =>
+      entries?.forEach((p) => p.connId === ownConnId && (p.user = { login: "alice@example.com", name: "Alice" }))
+    await page.routeWebSocket(/.*/, (ws) => {
+      const server = ws.connectToServer()
+      server.onMessage((message) => {
+        const frame = JSON.parse(String(message))
+        if (frame.type === "res" && frame.payload?.type === "hello-ok") {
+          ownConnId = frame.payload.server.connId
+          frame.payload.auth.method = "tailscale"
+          asTailscale(frame.payload.snapshot.presence)
+        } else if (frame.type === "event" && frame.event === "presence") asTailscale(frame.payload?.presence)
+        ws.send(JSON.stringify(frame))
+      })
+    })
+    await page.goto(`${base}#token=${TOKEN}`)
+    await page.locator("#conn-pill.connected").waitFor({ timeout: 15_000 })
+    await visit(page, "overview")
+    await page
+      .locator('[data-field="auth-method"]', { hasText: "operator via tailscale as alice@example.com" })
+      .waitFor({ timeout: 5_000 })
+    await visit(page, "presence")
+    expect(await page.locator('#presence-table [data-field="user"]').textContent()).toBe(
+      "Tailscale user alice@example.com"
+    )
+    await page.context().close()
+  })
+
   it("the sign-in form: one centred column at 1280 px (at least 320 px wide), the whole width at 375 px", async () => {
     for (const [width, height] of [
       [1280, 800],

@@ -179,6 +179,8 @@ describe.skipIf(!chromiumInstalled)("Control UI: every screen fits a phone", { t
           frame.payload.auth.method = "tailscale"
           asTailscale(frame.payload.snapshot.presence)
         } else if (frame.type === "event" && frame.event === "presence") asTailscale(frame.payload?.presence)
+        // system-presence's answer (the Presence screen's load) is the list itself.
+        else if (frame.type === "res" && Array.isArray(frame.payload)) asTailscale(frame.payload)
         ws.send(JSON.stringify(frame))
       })
     })

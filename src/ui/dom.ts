@@ -57,15 +57,16 @@ export const ago = (ms: number): string => {
 }
 
 /**
- * Marks a table to become stacked rows on a narrow screen (styles.css): each cell gets its
+ * Marks a table to become stacked rows in a narrow main column (styles.css): each cell gets its
  * column's heading as `data-label`, shown beside the value once the heading row is hidden.
  */
-export const stackable = (table: HTMLTableElement): HTMLTableElement => {
+export const stackable = (table: HTMLTableElement): HTMLElement => {
   const labels = [...table.querySelectorAll("thead th")].map((th) => th.textContent ?? "")
   table.classList.add("stack")
   for (const row of table.querySelectorAll("tbody tr"))
     [...row.children].forEach((cell, i) => cell.setAttribute("data-label", labels[i] ?? ""))
-  return table
+  // Between stacked and roomy, a table too wide still scrolls inside its box, never the page.
+  return h("div", { className: "table-scroll" }, table)
 }
 
 /** A time of day for today's entries; older ones carry their date too (and the year, if not this one). */

@@ -219,14 +219,16 @@ describe.skipIf(!chromiumInstalled)("Control UI: every screen fits a phone", { t
     }
   })
 
-  it("at 1280 px every screen fits too", async () => {
-    const page = await signedIn(1280, 800)
-    for (const screen of SCREENS) {
-      await visit(page, screen)
-      expect({ screen, width: await pageWidth(page) }).toEqual({ screen, width: 1280 })
-      await screenshot(page, `narrow-1280-${screen}`)
+  it("at 1280 px, and at 768 px (a tablet, beside the nav column), every screen fits too", async () => {
+    for (const width of [1280, 768]) {
+      const page = await signedIn(width, 800)
+      for (const screen of SCREENS) {
+        await visit(page, screen)
+        expect({ width, screen, scrolls: await pageWidth(page) }).toEqual({ width, screen, scrolls: width })
+        await screenshot(page, `narrow-${width}-${screen}`)
+      }
+      await page.context().close()
     }
-    await page.context().close()
   })
 })
 

@@ -113,8 +113,6 @@ describe.skipIf(!chromiumInstalled)("Control UI: every screen fits a phone", { t
       widths[screen] = await pageWidth(page)
       await screenshot(page, `narrow-375-${screen}`)
     }
-    console.log(`page scroll widths at 375 px: ${JSON.stringify(widths)}`)
-    for (const screen of SCREENS) expect({ screen, width: widths[screen] }).toEqual({ screen, width: 375 })
     // One line: every item of the header on the same middle line, and the header no taller than one.
     const header = await page.locator(".topbar").evaluate((el) => {
       const middles = [...el.children].map((c) => {
@@ -134,11 +132,18 @@ describe.skipIf(!chromiumInstalled)("Control UI: every screen fits a phone", { t
       }))
     // On WebChat (the last tab, scrolled into sight) the more tabs are to the left...
     await expect.poll(navHint).toEqual({ overflows: true, left: true, right: false })
-    await page.screenshot({ path: "/tmp/narrow-nav-end.png", clip: { x: 0, y: 0, width: 375, height: 140 } })
     // ...and back on Overview, to the right.
     await visit(page, "overview")
     await expect.poll(navHint).toEqual({ overflows: true, left: false, right: true })
     expect(await page.locator(".nav.more-right").evaluate((el) => getComputedStyle(el).maskImage)).toContain("gradient")
+    // Overview's Diagnose card, run: its table too.
+    await page.click("#diagnose")
+    await page.locator("#doctor-table").waitFor({ timeout: 15_000 })
+    widths.diagnose = await pageWidth(page)
+    await screenshot(page, "narrow-375-diagnose")
+    console.log(`page scroll widths at 375 px: ${JSON.stringify(widths)}`)
+    for (const screen of [...SCREENS, "diagnose"])
+      expect({ screen, width: widths[screen] }).toEqual({ screen, width: 375 })
     await page.context().close()
   })
 

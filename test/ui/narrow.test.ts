@@ -72,6 +72,13 @@ describe.skipIf(!chromiumInstalled)("Control UI: every screen fits a phone", { t
       expect(node.res.ok).toBe(true)
       nodes.push(node)
     }
+    // A node host still waiting for approval: a row with Approve / Reject on Pairing.
+    const waiting = await nodeConnect(wsUrl, newIdentity(), {
+      auth: { token: TOKEN },
+      displayName: "a-new-node-host-asking-to-pair-with-a-long-name"
+    })
+    expect(waiting.res.error.details.requestId).toBeDefined()
+    waiting.client.ws.close()
     // A failed sign-in today: an Activity entry without a date.
     await runCli(["health", "--url", wsUrl, "--token", "not-the-token-0000000000000000"], env)
     const launched = await launchBrowser()
@@ -97,7 +104,7 @@ describe.skipIf(!chromiumInstalled)("Control UI: every screen fits a phone", { t
     const ready: Record<(typeof SCREENS)[number], string> = {
       overview: '[data-field="reachable"]:has-text("yes")',
       presence: `#nodes-table tr[data-client="node-host"]`,
-      pairing: "#pairing",
+      pairing: "#pairing-pending tr[data-request]",
       devices: `#devices-table tr:has-text("${LONG_NAMES[0]}")`,
       activity: '#activity-table tr[data-event="auth.fail"]',
       chat: "#chat-session"

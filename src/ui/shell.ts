@@ -28,7 +28,7 @@ export const shell = (onForget: () => void) =>
       // A phone says it shorter, so the header keeps one line.
       h(
         "button",
-        { id: "forget", className: "ghost", title: "Forget credentials", onclick: onForget },
+        { id: "forget", className: "ghost", title: "Forget credentials", hidden: true, onclick: onForget },
         h("span", { className: "wide-only" }, "Forget credentials"),
         h("span", { className: "narrow-only" }, "Sign out")
       )
@@ -59,6 +59,9 @@ let bannerTimer: number | undefined
 export const renderConnState = () => {
   const s = state.connState
   clearInterval(bannerTimer)
+  // An account action only once signed in (still there while a signed-in page reconnects).
+  const forget = document.getElementById("forget")
+  if (forget !== null) forget.hidden = s.kind !== "connected" && state.hello === undefined
   pill.className = `pill ${s.kind}`
   pill.textContent =
     s.kind === "connected"

@@ -129,6 +129,8 @@ describe.skipIf(!chromiumInstalled)("Control UI: every screen fits a phone", { t
       return { spread: Math.max(...middles) - Math.min(...middles), height: el.getBoundingClientRect().height }
     })
     expect(header.spread).toBeLessThanOrEqual(2)
+    expect(await page.locator("#forget").textContent()).toContain("Sign out")
+    expect(await page.locator("#forget .narrow-only").isVisible()).toBe(true)
     expect(header.height).toBeLessThan(60)
     // The nav's tabs do not all fit: it says so, with a fading edge on the side where more tabs are.
     const navHint = () =>
@@ -224,6 +226,8 @@ describe.skipIf(!chromiumInstalled)("Control UI: every screen fits a phone", { t
         // Centred: the same space on either side, give or take a pixel.
         expect(Math.abs(box.x - (width - box.x - box.width))).toBeLessThanOrEqual(2)
       } else expect(box.width).toBeGreaterThanOrEqual(width - 40)
+      // Signed out: no account action in the header.
+      expect(await page.locator("#forget").isVisible()).toBe(false)
       // This Gateway takes a token: the form says so.
       expect(await page.locator("#auth-kind-token").isChecked()).toBe(true)
       await screenshot(page, `narrow-${width}-signin`)

@@ -3,7 +3,7 @@
  * new entries arriving live (event "audit"): sign-ins, failures, lock-outs, pairing, revocations,
  * token rotations and exposure changes.
  */
-import { h } from "./dom.js"
+import { h, stackable, when, withCode } from "./dom.js"
 
 const MAX_SHOWN = 500
 
@@ -40,8 +40,12 @@ const KIND: Record<string, string> = {
 const detail = (e: any): string =>
   [
     e.code,
-    e.authMethod ? `via ${e.authMethod}` : undefined,
-    e.tailscaleLogin ? `tailscale ${e.tailscaleLogin}` : undefined,
+    // The Tailscale user by name: "via tailscale" alone says nothing of who.
+    e.authMethod
+      ? `via ${e.authMethod}${e.tailscaleLogin ? ` as ${e.tailscaleLogin}` : ""}`
+      : e.tailscaleLogin
+        ? `tailscale user ${e.tailscaleLogin}`
+        : undefined,
     e.deviceId ? `device ${String(e.deviceId).slice(0, 12)}` : undefined,
     e.displayName ? `“${e.displayName}”` : undefined,
     e.closed !== undefined ? `${e.closed} connection(s) closed` : undefined,
@@ -67,7 +71,9 @@ export const renderActivity = (reload: () => void): HTMLElement =>
     h(
       "p",
       { className: "muted" },
-      "Who signed in, who failed, who paired, who was cut off: the Gateway's audit log (also `openclaw audit` on the Gateway host). Never a secret, never a chat."
+      ...withCode(
+        "Who signed in, who failed, who paired, who was cut off: the Gateway's audit log (also `openclaw audit` on the Gateway host). Never a secret, never a chat."
+      )
     ),
     activityState.error ? h("p", { className: "error", id: "activity-error" }, activityState.error) : null,
     activityState.entries.length === 0
@@ -76,31 +82,33 @@ export const renderActivity = (reload: () => void): HTMLElement =>
           { className: "muted", id: "activity-empty" },
           activityState.loaded ? "Nothing recorded yet." : "Loading…"
         )
-      : h(
-          "table",
-          { className: "table", id: "activity-table" },
+      : stackable(
           h(
-            "thead",
-            {},
+            "table",
+            { className: "table", id: "activity-table" },
             h(
-              "tr",
+              "thead",
               {},
-              ["Time", "Event", "From", "Client", "Role", "Details"].map((t) => h("th", {}, t))
-            )
-          ),
-          h(
-            "tbody",
-            {},
-            activityState.entries.map((e) =>
               h(
                 "tr",
-                { "data-event": e.event, className: KIND[e.event] ?? "" },
-                h("td", { className: "nowrap" }, new Date(e.ts).toLocaleTimeString()),
-                h("td", {}, h("code", {}, e.event)),
-                h("td", {}, [e.address, e.forwardedFor ? ` (for ${e.forwardedFor})` : ""].filter(Boolean).join("")),
-                h("td", {}, e.clientId ? `${e.clientId}${e.clientMode ? ` (${e.clientMode})` : ""}` : ""),
-                h("td", {}, e.role ?? ""),
-                h("td", {}, detail(e))
+                {},
+                ["Time", "Event", "From", "Client", "Role", "Details"].map((t) => h("th", {}, t))
+              )
+            ),
+            h(
+              "tbody",
+              {},
+              activityState.entries.map((e) =>
+                h(
+                  "tr",
+                  { "data-event": e.event, className: KIND[e.event] ?? "" },
+                  h("td", { className: "nowrap" }, when(e.ts)),
+                  h("td", {}, h("code", {}, e.event)),
+                  h("td", {}, [e.address, e.forwardedFor ? ` (for ${e.forwardedFor})` : ""].filter(Boolean).join("")),
+                  h("td", {}, e.clientId ? `${e.clientId}${e.clientMode ? ` (${e.clientMode})` : ""}` : ""),
+                  h("td", {}, e.role ?? ""),
+                  h("td", {}, detail(e))
+                )
               )
             )
           )

@@ -3,7 +3,7 @@
  * seen, how it signs in, whether it is connected; rename, revoke (its token stops working and its
  * connections close), remove, and "Revoke all others" for when a secret may have leaked.
  */
-import { ago, h } from "./dom.js"
+import { ago, h, stackable, withCode } from "./dom.js"
 
 export interface DevicesContext {
   readonly request: (method: string, params?: unknown) => Promise<any>
@@ -67,7 +67,7 @@ const revokeOthers = (ctx: DevicesContext) =>
   act(ctx, async () => {
     const others = (devicesState.list?.paired ?? []).filter((d) => d.deviceId !== ctx.ownDeviceId && !d.revoked)
     for (const d of others) await ctx.request("device.token.revoke", { deviceId: d.deviceId })
-    return `Revoked ${others.length} device(s); only this browser keeps its access. If the shared token may have leaked, rotate it too: openclaw gateway token rotate.`
+    return `Revoked ${others.length} device(s); only this browser keeps its access. If the shared token may have leaked, rotate it too: \`openclaw gateway token rotate\`.`
   })
 
 const confirmRow = (ctx: DevicesContext, question: string, yes: string, run: () => Promise<unknown>) =>
@@ -170,48 +170,52 @@ export const renderDevices = (ctx: DevicesContext): HTMLElement => {
       "Everything that can sign in with a device token: node hosts and browsers. Revoking one stops its token at once and closes its connections; it must pair (a node) or sign in with the shared secret (a browser) again."
     ),
     devicesState.error ? h("p", { className: "error", id: "devices-error" }, devicesState.error) : null,
-    devicesState.notice ? h("p", { className: "notice-line", id: "devices-notice" }, devicesState.notice) : null,
+    devicesState.notice
+      ? h("p", { className: "notice-line", id: "devices-notice" }, ...withCode(devicesState.notice))
+      : null,
     list !== undefined && list.pending.length > 0
       ? h("p", { className: "muted" }, `${list.pending.length} pairing request(s) wait on the Pairing screen.`)
       : null,
     paired.length === 0
       ? h("p", { className: "muted", id: "devices-empty" }, list === undefined ? "Loading…" : "No paired devices.")
-      : h(
-          "table",
-          { className: "table", id: "devices-table" },
+      : stackable(
           h(
-            "thead",
-            {},
+            "table",
+            { className: "table", id: "devices-table" },
             h(
-              "tr",
+              "thead",
               {},
-              ["Device", "Role", "Platform", "Paired", "Last seen", "From", "Signs in with", "Connected", ""].map((t) =>
-                h("th", {}, t)
-              )
-            )
-          ),
-          h(
-            "tbody",
-            {},
-            paired.map((d) =>
               h(
                 "tr",
-                { "data-device": d.deviceId, "data-role": d.role, className: d.revoked ? "revoked" : "" },
+                {},
+                ["Device", "Role", "Platform", "Paired", "Last seen", "From", "Signs in with", "Connected", ""].map(
+                  (t) => h("th", {}, t)
+                )
+              )
+            ),
+            h(
+              "tbody",
+              {},
+              paired.map((d) =>
                 h(
-                  "td",
-                  {},
-                  nameOf(d),
-                  d.deviceId === ctx.ownDeviceId ? h("span", { className: "badge" }, "this browser") : null,
-                  h("div", { className: "muted small" }, d.deviceId.slice(0, 16))
-                ),
-                h("td", {}, d.role),
-                h("td", {}, d.platform ?? ""),
-                h("td", {}, `${ago(now - d.pairedAt)} ago`),
-                h("td", {}, d.connected ? "now" : d.lastSeenAt ? `${ago(now - d.lastSeenAt)} ago` : "never"),
-                h("td", {}, d.lastAddress ?? ""),
-                h("td", { "data-field": "signs-in-with" }, d.signsInWith),
-                h("td", { "data-field": "connected" }, d.connected ? "yes" : "no"),
-                h("td", {}, actionsCell(ctx, d))
+                  "tr",
+                  { "data-device": d.deviceId, "data-role": d.role, className: d.revoked ? "revoked" : "" },
+                  h(
+                    "td",
+                    {},
+                    nameOf(d),
+                    d.deviceId === ctx.ownDeviceId ? h("span", { className: "badge" }, "this browser") : null,
+                    h("div", { className: "muted small" }, d.deviceId.slice(0, 16))
+                  ),
+                  h("td", {}, d.role),
+                  h("td", {}, d.platform ?? ""),
+                  h("td", {}, `${ago(now - d.pairedAt)} ago`),
+                  h("td", {}, d.connected ? "now" : d.lastSeenAt ? `${ago(now - d.lastSeenAt)} ago` : "never"),
+                  h("td", {}, d.lastAddress ?? ""),
+                  h("td", { "data-field": "signs-in-with" }, d.signsInWith),
+                  h("td", { "data-field": "connected" }, d.connected ? "yes" : "no"),
+                  h("td", {}, actionsCell(ctx, d))
+                )
               )
             )
           )

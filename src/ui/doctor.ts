@@ -20,42 +20,47 @@ interface DoctorReport {
 
 const mark = (ok: boolean | null) => (ok === true ? "✓" : ok === false ? "✗" : "–")
 
+// In its own scroll box: whatever a step reports, the page never scrolls sideways.
 const table = (report: DoctorReport) =>
   h(
-    "table",
-    { className: "table doctor-table", id: "doctor-table" },
+    "div",
+    { className: "table-scroll" },
     h(
-      "thead",
-      {},
-      h("tr", {}, h("th", {}, ""), h("th", {}, "Check"), h("th", {}, "Time"), h("th", {}, "What was seen"))
-    ),
-    h(
-      "tbody",
-      {},
-      report.steps.flatMap((s) => [
-        h(
-          "tr",
-          {
-            "data-step": s.id,
-            "data-ok": String(s.ok),
-            className: s.ok === false ? "doctor-fail" : s.ok === true ? "doctor-ok" : "doctor-skip"
-          },
-          h("td", { className: "doctor-mark" }, mark(s.ok)),
-          h("td", {}, s.id),
-          h("td", {}, s.ok === null ? "" : `${s.ms} ms`),
-          h("td", {}, s.detail)
-        ),
-        s.fix === undefined
-          ? null
-          : h(
-              "tr",
-              { className: "doctor-fix", "data-fix": s.id },
-              h("td", {}, ""),
-              h("td", {}, "fix"),
-              h("td", {}, ""),
-              h("td", {}, s.fix)
-            )
-      ])
+      "table",
+      { className: "table doctor-table", id: "doctor-table" },
+      h(
+        "thead",
+        {},
+        h("tr", {}, h("th", {}, ""), h("th", {}, "Check"), h("th", {}, "Time"), h("th", {}, "What was seen"))
+      ),
+      h(
+        "tbody",
+        {},
+        report.steps.flatMap((s) => [
+          h(
+            "tr",
+            {
+              "data-step": s.id,
+              "data-ok": String(s.ok),
+              className: s.ok === false ? "doctor-fail" : s.ok === true ? "doctor-ok" : "doctor-skip"
+            },
+            h("td", { className: "doctor-mark" }, mark(s.ok)),
+            h("td", {}, s.id),
+            h("td", {}, s.ok === null ? "" : `${s.ms} ms`),
+            h("td", {}, s.detail)
+          ),
+          s.fix === undefined
+            ? null
+            : h(
+                "tr",
+                { className: "doctor-fix", "data-fix": s.id },
+                h("td", {}, ""),
+                h("td", {}, "fix"),
+                h("td", {}, ""),
+                h("td", {}, s.fix)
+              )
+        ])
+      )
     )
   )
 

@@ -55,3 +55,32 @@ export const ago = (ms: number): string => {
   if (s < 86400) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`
   return `${Math.floor(s / 86400)}d ${Math.floor((s % 86400) / 3600)}h`
 }
+
+/**
+ * Marks a table to become stacked rows in a narrow main column (styles.css): each cell gets its
+ * column's heading as `data-label`, shown beside the value once the heading row is hidden.
+ */
+export const stackable = (table: HTMLTableElement): HTMLElement => {
+  const labels = [...table.querySelectorAll("thead th")].map((th) => th.textContent ?? "")
+  table.classList.add("stack")
+  for (const row of table.querySelectorAll("tbody tr"))
+    [...row.children].forEach((cell, i) => cell.setAttribute("data-label", labels[i] ?? ""))
+  // Between stacked and roomy, a table too wide still scrolls inside its box, never the page.
+  return h("div", { className: "table-scroll" }, table)
+}
+
+/** A time of day for today's entries; older ones carry their date too (and the year, if not this one). */
+export const when = (ts: number, now = new Date()): string => {
+  const d = new Date(ts)
+  if (d.toDateString() === now.toDateString()) return d.toLocaleTimeString()
+  const date = d.toLocaleDateString(undefined, {
+    month: "short",
+    day: "numeric",
+    ...(d.getFullYear() === now.getFullYear() ? {} : { year: "numeric" })
+  })
+  return `${date}, ${d.toLocaleTimeString()}`
+}
+
+/** Text with `commands` in backticks shown as code (as text nodes and <code> elements, never HTML). */
+export const withCode = (text: string): Array<Node | string> =>
+  text.split(/`([^`]+)`/).map((part, i) => (i % 2 === 1 ? h("code", {}, part) : part))

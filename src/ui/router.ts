@@ -4,7 +4,7 @@
  */
 import type { GatewayConnection } from "./connection.js"
 import { h, replaceChildren } from "./dom.js"
-import { nav } from "./shell.js"
+import { hintNavOverflow, nav } from "./shell.js"
 import { state, type View } from "./state.js"
 
 export interface ViewModule {
@@ -60,12 +60,15 @@ export const renderNav = () => {
       )
     )
   )
+  hintNavOverflow()
 }
 
 export const go = (view: View) => {
   state.view = view
   sessionStorage.setItem("openclaw.controlUi.view", view)
   renderNav()
+  // On a phone the nav scrolls: the chosen tab comes into sight.
+  nav.querySelector(".tab.active")?.scrollIntoView({ block: "nearest", inline: "nearest" })
   render()
   void refresh()
 }

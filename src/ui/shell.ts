@@ -20,16 +20,32 @@ export const shell = (onForget: () => void) =>
         "div",
         { className: "brand" },
         h("span", { className: "logo", "aria-hidden": "true" }),
-        webchatOnly ? "OpenClaw WebChat" : "OpenClaw Gateway"
+        // A phone shows only "OpenClaw", so the header keeps one line (styles.css).
+        h("span", {}, "OpenClaw", h("span", { className: "brand-rest" }, webchatOnly ? " WebChat" : " Gateway"))
       ),
       pill,
       h("div", { className: "spacer" }),
-      h("button", { id: "forget", className: "ghost", onclick: onForget }, "Forget credentials")
+      // A phone says it shorter, so the header keeps one line.
+      h(
+        "button",
+        { id: "forget", className: "ghost", title: "Forget credentials", hidden: true, onclick: onForget },
+        h("span", { className: "wide-only" }, "Forget credentials"),
+        h("span", { className: "narrow-only" }, "Sign out")
+      )
     ),
     banner,
     noticeBox,
     h("div", { className: webchatOnly ? "layout single" : "layout" }, webchatOnly ? null : nav, main)
   )
+
+/** Marks the nav's edges beyond which more tabs are scrolled out of sight (styles.css fades them). */
+export const hintNavOverflow = () => {
+  const hidden = nav.scrollWidth - nav.clientWidth
+  nav.classList.toggle("more-left", hidden > 1 && nav.scrollLeft > 1)
+  nav.classList.toggle("more-right", hidden > 1 && nav.scrollLeft < hidden - 1)
+}
+nav.addEventListener("scroll", hintNavOverflow, { passive: true })
+window.addEventListener("resize", hintNavOverflow)
 
 export const renderNotices = () => {
   noticeBox.hidden = notices.length === 0
@@ -43,6 +59,9 @@ let bannerTimer: number | undefined
 export const renderConnState = () => {
   const s = state.connState
   clearInterval(bannerTimer)
+  // An account action only once signed in (still there while a signed-in page reconnects).
+  const forget = document.getElementById("forget")
+  if (forget !== null) forget.hidden = s.kind !== "connected" && state.hello === undefined
   pill.className = `pill ${s.kind}`
   pill.textContent =
     s.kind === "connected"

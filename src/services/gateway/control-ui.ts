@@ -39,6 +39,20 @@ export const loadUiAssets = (dir: string | undefined): Map<string, UiAsset> => {
   return assets
 }
 
+/**
+ * The page's sign-in form preselects the kind of secret this Gateway takes: index.html gets
+ * <meta name="openclaw-auth" content="token|password|none">. The mode only, never the secret;
+ * a meta tag needs no script or request, so the CSP stays as it is.
+ */
+export const withAuthKind = (assets: Map<string, UiAsset>, mode: string): Map<string, UiAsset> => {
+  const index = assets.get("index.html")
+  if (index === undefined) return assets
+  const html = index.body.toString("utf8")
+  const meta = `<meta name="openclaw-auth" content="${mode.replace(/[^a-z-]/g, "")}">`
+  const body = html.includes("</head>") ? html.replace("</head>", `${meta}\n</head>`) : html
+  return new Map(assets).set("index.html", { type: index.type, body: Buffer.from(body) })
+}
+
 const missingAssetsPage = () =>
   Buffer.from(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>OpenClaw Gateway</title></head>

@@ -9,7 +9,7 @@ import { Limits } from "../../protocol/frames.js"
 import type { GatewaySettings } from "../config/GatewayConfig.js"
 import type { AcceptedSocket } from "./admission.js"
 import type { PeerInfo } from "./connection.js"
-import { findUiDir, loadUiAssets, serveControlUi, type UiAsset } from "./control-ui.js"
+import { findUiDir, loadUiAssets, serveControlUi, type UiAsset, withAuthKind } from "./control-ui.js"
 import { checkOrigin, isLocalRequest, normaliseAddress, proxyHeaders, rejectUpgrade, sendJson } from "./http.js"
 import { hostRefusal, OwnHosts } from "./own-hosts.js"
 
@@ -38,7 +38,9 @@ export const makeFront = ({
   debug
 }: FrontOptions) => {
   const basePath = settings.controlUi.basePath
-  const uiAssets = settings.controlUi.enabled ? loadUiAssets(findUiDir()) : new Map<string, UiAsset>()
+  const uiAssets = settings.controlUi.enabled
+    ? withAuthKind(loadUiAssets(findUiDir()), settings.auth.mode)
+    : new Map<string, UiAsset>()
   if (settings.controlUi.enabled && uiAssets.size === 0)
     log("the Control UI's files (dist/ui) were not found; run `npm run build` to build them")
   // The DNS-rebinding guard (own-hosts.ts); its bind addresses are known once bound.

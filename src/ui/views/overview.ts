@@ -31,6 +31,15 @@ const fingerprintCode = (fp: string) =>
     fp.split(":").flatMap((b, i, all) => [h("span", { className: "byte" }, i < all.length - 1 ? `${b}:` : b), h("wbr")])
   )
 
+/** "operator via tailscale as alice@example.com": a Tailscale sign-in names its user (this page's presence entry). */
+const signedInAs = (): string => {
+  const hello = state.hello
+  if (hello === undefined) return "—"
+  const own = state.presence.find((p) => p.connId === hello.server.connId)
+  const login: unknown = own?.user?.login
+  return `${hello.auth.role} via ${hello.auth.method}${typeof login === "string" ? ` as ${login}` : ""}`
+}
+
 export const renderOverview = () => {
   const s = state.status ?? {}
   const hello = state.hello
@@ -56,7 +65,7 @@ export const renderOverview = () => {
           h("h3", {}, "Reachability"),
           kv("Reachable", reachability(), "reachable"),
           kv("WebSocket", state.url, "url"),
-          kv("Signed in as", hello ? `${hello.auth.role} via ${hello.auth.method}` : "—", "auth-method"),
+          kv("Signed in as", signedInAs(), "auth-method"),
           kv("Scopes", hello ? hello.auth.scopes.join(", ") : "—", "scopes")
         ),
         h(

@@ -1,6 +1,6 @@
 /** The Pairing screen: node pairing requests to approve or reject, paired nodes to remove, and the tab's badge. */
 import type { GatewayConnection } from "../connection.js"
-import { ago, h, replaceChildren } from "../dom.js"
+import { ago, h, replaceChildren, stackable } from "../dom.js"
 import { refresh, render, renderNav } from "../router.js"
 import { main } from "../shell.js"
 import { hasMethod, state } from "../state.js"
@@ -97,51 +97,56 @@ export const renderPairing = () => {
       h("h3", {}, "Pending requests"),
       pending.length === 0
         ? h("p", { className: "muted", id: "pairing-pending" }, "No pending requests.")
-        : h(
-            "table",
-            { className: "table", id: "pairing-pending" },
+        : stackable(
             h(
-              "thead",
-              {},
+              "table",
+              { className: "table", id: "pairing-pending" },
               h(
-                "tr",
+                "thead",
                 {},
-                ["Node", "Platform", "From", "Requested", "Expires in", ""].map((t) => h("th", {}, t))
-              )
-            ),
-            h(
-              "tbody",
-              {},
-              pending.map((p: any) =>
                 h(
                   "tr",
-                  { "data-request": p.requestId },
+                  {},
+                  ["Node", "Platform", "From", "Requested", "Expires in", ""].map((t) => h("th", {}, t))
+                )
+              ),
+              h(
+                "tbody",
+                {},
+                pending.map((p: any) =>
                   h(
-                    "td",
-                    {},
-                    p.displayName ?? p.nodeId,
-                    h("div", { className: "muted small" }, p.nodeId),
-                    h("div", { className: "small", "data-field": "asks" }, pairingAsks(p))
-                  ),
-                  h("td", {}, p.platform ?? ""),
-                  h("td", {}, p.remoteAddress ?? ""),
-                  h("td", {}, p.requestedAt ? `${ago(Date.now() - p.requestedAt)} ago` : ""),
-                  h("td", {}, p.expiresAt ? ago(p.expiresAt - Date.now()) : ""),
-                  h(
-                    "td",
-                    {},
+                    "tr",
+                    { "data-request": p.requestId },
                     h(
-                      "div",
-                      { className: "actions" },
+                      "td",
+                      {},
+                      p.displayName ?? p.nodeId,
+                      h("div", { className: "muted small" }, p.nodeId),
+                      h("div", { className: "small", "data-field": "asks" }, pairingAsks(p))
+                    ),
+                    h("td", {}, p.platform ?? ""),
+                    h("td", {}, p.remoteAddress ?? ""),
+                    h("td", {}, p.requestedAt ? `${ago(Date.now() - p.requestedAt)} ago` : ""),
+                    h("td", {}, p.expiresAt ? ago(p.expiresAt - Date.now()) : ""),
+                    h(
+                      "td",
+                      {},
                       h(
-                        "button",
-                        { className: "primary", onclick: () => void resolvePairing("node.pair.approve", p.requestId) },
-                        "Approve"
-                      ),
-                      h(
-                        "button",
-                        { className: "danger", onclick: () => void resolvePairing("node.pair.reject", p.requestId) },
-                        "Reject"
+                        "div",
+                        { className: "actions" },
+                        h(
+                          "button",
+                          {
+                            className: "primary",
+                            onclick: () => void resolvePairing("node.pair.approve", p.requestId)
+                          },
+                          "Approve"
+                        ),
+                        h(
+                          "button",
+                          { className: "danger", onclick: () => void resolvePairing("node.pair.reject", p.requestId) },
+                          "Reject"
+                        )
                       )
                     )
                   )
@@ -152,30 +157,32 @@ export const renderPairing = () => {
       h("h3", {}, "Paired nodes"),
       paired.length === 0
         ? h("p", { className: "muted" }, "No paired nodes.")
-        : h(
-            "table",
-            { className: "table", id: "pairing-paired" },
+        : stackable(
             h(
-              "thead",
-              {},
+              "table",
+              { className: "table", id: "pairing-paired" },
               h(
-                "tr",
+                "thead",
                 {},
-                ["Node", "Platform", "Paired", "Connected", ""].map((t) => h("th", {}, t))
-              )
-            ),
-            h(
-              "tbody",
-              {},
-              paired.map((p: any) =>
                 h(
                   "tr",
-                  { "data-node": p.nodeId },
-                  h("td", {}, p.displayName ?? p.nodeId, h("div", { className: "muted small" }, p.nodeId)),
-                  h("td", {}, p.platform ?? ""),
-                  h("td", {}, p.pairedAt ? `${ago(Date.now() - p.pairedAt)} ago` : ""),
-                  h("td", { "data-field": "connected" }, p.connected ? "yes" : "no"),
-                  removeCell(p)
+                  {},
+                  ["Node", "Platform", "Paired", "Connected", ""].map((t) => h("th", {}, t))
+                )
+              ),
+              h(
+                "tbody",
+                {},
+                paired.map((p: any) =>
+                  h(
+                    "tr",
+                    { "data-node": p.nodeId },
+                    h("td", {}, p.displayName ?? p.nodeId, h("div", { className: "muted small" }, p.nodeId)),
+                    h("td", {}, p.platform ?? ""),
+                    h("td", {}, p.pairedAt ? `${ago(Date.now() - p.pairedAt)} ago` : ""),
+                    h("td", { "data-field": "connected" }, p.connected ? "yes" : "no"),
+                    removeCell(p)
+                  )
                 )
               )
             )

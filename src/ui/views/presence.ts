@@ -1,6 +1,6 @@
 /** The Presence screen: the operator clients and nodes connected to the Gateway now. */
 import type { GatewayConnection } from "../connection.js"
-import { ago, h, replaceChildren } from "../dom.js"
+import { ago, h, replaceChildren, stackable } from "../dom.js"
 import { refresh } from "../router.js"
 import { main } from "../shell.js"
 import { state } from "../state.js"
@@ -15,7 +15,10 @@ export const renderPresence = () => {
         "td",
         {},
         p.client?.displayName ?? p.client?.id,
-        p.connId === own ? h("span", { className: "badge" }, "this page") : null
+        p.connId === own ? h("span", { className: "badge" }, "this page") : null,
+        typeof p.user?.login === "string"
+          ? h("div", { className: "muted small", "data-field": "user" }, `Tailscale user ${p.user.login}`)
+          : null
       ),
       h("td", {}, p.client?.id ?? "?"),
       h("td", {}, p.client?.mode ?? "?"),
@@ -27,19 +30,21 @@ export const renderPresence = () => {
   const table = (id: string, list: Array<any>, empty: string) =>
     list.length === 0
       ? h("p", { className: "muted", id }, empty)
-      : h(
-          "table",
-          { id, className: "table" },
+      : stackable(
           h(
-            "thead",
-            {},
+            "table",
+            { id, className: "table" },
             h(
-              "tr",
+              "thead",
               {},
-              ["Name", "Client id", "Mode", "Role", "Version", "From", "Connected for"].map((t) => h("th", {}, t))
-            )
-          ),
-          h("tbody", {}, list.map(row))
+              h(
+                "tr",
+                {},
+                ["Name", "Client id", "Mode", "Role", "Version", "From", "Connected for"].map((t) => h("th", {}, t))
+              )
+            ),
+            h("tbody", {}, list.map(row))
+          )
         )
   replaceChildren(
     main,

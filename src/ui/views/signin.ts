@@ -1,23 +1,33 @@
 /** Sign-in form, and the confirmation asked before connecting to a gatewayUrl from a link. */
 import { loadCredentials, saveCredentials } from "../address.js"
 import type { Credentials } from "../connection.js"
-import { h, replaceChildren } from "../dom.js"
+import { h, replaceChildren, withCode } from "../dom.js"
 import { banner, main, nav, pill } from "../shell.js"
 import { defaultUrl, state, webchatOnly } from "../state.js"
 
-/** Text with `commands` in backticks shown as code (as text nodes and <code> elements, never HTML). */
-export const withCode = (text: string): Array<Node | string> =>
-  text.split(/`([^`]+)`/).map((part, i) => (i % 2 === 1 ? h("code", {}, part) : part))
+/** The secret kind of the Gateway that served this page (its <meta name="openclaw-auth">). */
+const servedAuthKind = (): "token" | "password" | undefined => {
+  const mode = document.querySelector<HTMLMetaElement>('meta[name="openclaw-auth"]')?.content
+  return mode === "token" || mode === "password" ? mode : undefined
+}
+
+const TOKEN_HELP =
+  "The token is `gateway.auth.token` in the Gateway's config file (`openclaw gateway run` prints where that is); a password works too."
+const PASSWORD_HELP =
+  "This Gateway takes a password: `gateway.auth.password` in its config file, or `OPENCLAW_GATEWAY_PASSWORD` in its environment."
 
 /** `connect` signs in with what the user entered. */
 export const showLogin = (error: string | undefined, connect: (c: Credentials) => void) => {
   const current = loadCredentials()
-  let kind: "token" | "password" = current.kind === "password" ? "password" : "token"
+  // The Gateway that served this page says which secret it takes; another Gateway (a gatewayUrl
+  // link) does not, so what was stored for it decides.
+  const served = state.url === defaultUrl ? servedAuthKind() : undefined
+  let kind: "token" | "password" = (served ?? current.kind) === "password" ? "password" : "token"
   const secret = h("input", {
     id: "auth-secret",
     type: "password",
     autocomplete: "off",
-    placeholder: "paste the gateway token",
+    placeholder: `paste the gateway ${kind}`,
     required: true
   })
   const radio = (k: "token" | "password", label: string) =>
@@ -54,16 +64,18 @@ export const showLogin = (error: string | undefined, connect: (c: Credentials) =
       "p",
       { id: "auth-where" },
       ...withCode(
-        "Run `openclaw dashboard` on the Gateway's machine: it opens a one-time sign-in link. Or paste the Gateway's token below."
+        `Run \`openclaw dashboard\` on the Gateway's machine: it opens a one-time sign-in link. Or paste the Gateway's ${kind} below.`
       )
     ),
     h(
       "p",
       { className: "muted" },
       ...withCode(
-        state.identity === undefined
-          ? "The token is `gateway.auth.token` in the Gateway's config file (`openclaw gateway run` prints where that is); a password works too. It is kept in this browser's local storage."
-          : "The token is `gateway.auth.token` in the Gateway's config file (`openclaw gateway run` prints where that is); a password works too. Used once: this browser then gets a device token of its own and forgets the secret. The Devices screen (or `openclaw devices revoke`) signs it out."
+        `${served === "password" ? PASSWORD_HELP : TOKEN_HELP} ${
+          state.identity === undefined
+            ? "It is kept in this browser's local storage."
+            : "Used once: this browser then gets a device token of its own and forgets the secret. The Devices screen (or `openclaw devices revoke`) signs it out."
+        }`
       )
     ),
     h("div", { className: "row" }, radio("token", "Token"), radio("password", "Password")),

@@ -18,6 +18,7 @@ import {
   withGateway
 } from "./client.js"
 import { fail } from "./exit.js"
+import { serviceLine, serviceSummary } from "./service.js"
 import { readTunnelState } from "./tunnel.js"
 
 const READ = ["operator.read"]
@@ -122,7 +123,15 @@ export const statusCommand = (name: "status") =>
           })
         ).pipe(Effect.either)
 
-        const base = { target: target.url, source: target.source, config: target.configPath }
+        // The user service on this machine (systemd, launchd), for a local target only.
+        const service = target.remote ? {} : yield* serviceSummary
+        const serviceText = serviceLine(service)
+        const base = {
+          target: target.url,
+          source: target.source,
+          config: target.configPath,
+          ...(service.service ? { service: service.service } : {})
+        }
         if (result._tag === "Left" && result.left._tag === "ConfigError")
           return yield* fail(result.left.exitCode, `Config error: ${result.left.message}`)
         if (result._tag === "Left" && result.left._tag === "SshTunnelError") {
@@ -146,6 +155,7 @@ export const statusCommand = (name: "status") =>
               reachable: false,
               error: { kind: error.kind, code: error.code, message: error.message }
             })
+          else if (serviceText !== undefined) yield* Console.error(line("Service", serviceText))
           return yield* fail(1, describeFailure(error, target, "Gateway unreachable"))
         }
         const { status, latencyMs, presence, health, hello, tunnel } = result.right
@@ -168,6 +178,7 @@ export const statusCommand = (name: "status") =>
           "Gateway status",
           line("Target", `${describeTarget(target)} (${target.source})`),
           line("Config", target.configPath),
+          ...(serviceText !== undefined ? [line("Service", serviceText)] : []),
           line("Transport", transportLine(transport)),
           ...(foreground
             ? [

@@ -73,7 +73,8 @@ export const describeStatus = (s: ServiceStatus): string => {
     s.enabled ? "enabled" : "not enabled",
     ...(s.pid !== undefined ? [`PID ${s.pid}${s.since ? ` since ${s.since}` : ""}`] : []),
     ...(s.pid === undefined && s.since ? [`last started ${s.since}`] : []),
-    ...(s.lastExit ? [`last exit: ${s.lastExit}`] : [])
+    ...(s.lastExit ? [`last exit: ${s.lastExit}`] : []),
+    ...(s.restarts ? [`restarted ${s.restarts} time(s) after a failure`] : [])
   ].join(", ")
 }
 

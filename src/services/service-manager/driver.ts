@@ -21,6 +21,8 @@ export interface ServiceStatus {
   readonly since?: string
   /** How the last process ended: "exit code 1", "killed by signal 9". */
   readonly lastExit?: string
+  /** systemd: how often Restart= restarted it since it was started. */
+  readonly restarts?: number
 }
 
 export type Run<A> = Effect.Effect<A, ServiceCommandFailed, ProcessRunner>

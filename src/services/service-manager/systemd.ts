@@ -30,7 +30,8 @@ const PROPERTIES = [
   "ExecMainStartTimestamp",
   "ExecMainCode",
   "ExecMainStatus",
-  "UnitFileState"
+  "UnitFileState",
+  "NRestarts"
 ]
 
 /** `systemctl show` prints `Key=value` lines, in its own order. */
@@ -51,6 +52,7 @@ export const systemdStatus = (unitPath: string, installed: boolean, props: Recor
   const pid = Number(props.MainPID ?? "0")
   const since = props.ExecMainStartTimestamp
   const lastExit = lastExitOf(props.ExecMainCode, props.ExecMainStatus)
+  const restarts = Number(props.NRestarts ?? "0")
   return {
     manager: "systemd",
     unit: SYSTEMD_UNIT,
@@ -61,7 +63,8 @@ export const systemdStatus = (unitPath: string, installed: boolean, props: Recor
     enabled: props.UnitFileState === "enabled",
     ...(pid > 0 ? { pid } : {}),
     ...(since && since.length > 0 ? { since } : {}),
-    ...(lastExit ? { lastExit } : {})
+    ...(lastExit ? { lastExit } : {}),
+    ...(restarts > 0 ? { restarts } : {})
   }
 }
 

@@ -206,7 +206,8 @@ function show(unit, props) {
       ? "enabled"
       : fs.existsSync(path.join(unitDir, unit))
         ? "disabled"
-        : ""
+        : "",
+    NRestarts: rt.NRestarts ?? 0
   }
   // Like the real one: its own order, not the order asked for.
   const keys = Object.keys(all).filter((k) => props.length === 0 || props.includes(k))
@@ -223,7 +224,7 @@ async function start(unit) {
     env: { ...process.env }
   })
   child.unref()
-  writeRuntime(unit, { supervisorPid: child.pid, ActiveState: "activating", SubState: "start" })
+  writeRuntime(unit, { supervisorPid: child.pid, ActiveState: "activating", SubState: "start", NRestarts: 0 })
   // Type=simple: start returns once the main process is forked.
   for (let i = 0; i < 100 && readRuntime(unit).MainPID === 0; i++) await sleep(50)
   for (let i = 0; i < 100 && !(readRuntime(unit).MainPID > 0 && readRuntime(unit).ActiveState === "active"); i++)
@@ -297,7 +298,13 @@ async function supervise(unit) {
       })
       return
     }
-    writeRuntime(unit, { ...ended, MainPID: 0, ActiveState: "activating", SubState: "auto-restart" })
+    writeRuntime(unit, {
+      ...ended,
+      MainPID: 0,
+      ActiveState: "activating",
+      SubState: "auto-restart",
+      NRestarts: (readRuntime(unit).NRestarts ?? 0) + 1
+    })
     await new Promise((r) => {
       wake = r
       setTimeout(r, restartSec)

@@ -18,7 +18,7 @@ import type { ServiceError } from "../services/service-manager/errors.js"
 import { installUnit, requireInstalled, uninstallUnit } from "../services/service-manager/install.js"
 import { launchdDriver } from "../services/service-manager/launchd.js"
 import { enableLinger, lingerEnabled, systemdDriver } from "../services/service-manager/systemd.js"
-import type { ServiceSpec } from "../services/service-manager/unit-file.js"
+import { type ServiceSpec, systemdRefusesProgram } from "../services/service-manager/unit-file.js"
 import { fail } from "./exit.js"
 import { portFlag } from "./flags.js"
 import { writeText } from "./output.js"
@@ -166,6 +166,11 @@ const install = Command.make("install", installOptions, (flags) =>
     ]
     const spec = serviceSpec(args)
     const driver = serviceDriver()
+    if (driver.manager === "systemd" && systemdRefusesProgram(spec.node))
+      return yield* fail(
+        1,
+        `systemd refuses a program path with quotes or backslashes, and node is at ${spec.node}: install node under a plainer path (or link it there) and run install with that node`
+      )
     const content = driver.render(spec)
     const probed = yield* Effect.either(driver.probe)
     if (probed._tag === "Left")

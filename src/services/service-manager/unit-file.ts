@@ -23,11 +23,23 @@ export interface ServiceSpec {
   readonly logFile: string
 }
 
-/** systemd's command-line quoting: plain words stay bare; others in "..." with \ and " escaped; % and $ doubled. */
-export const systemdWord = (word: string): string => {
-  const escaped = word.replace(/%/g, "%%").replace(/\$/g, "$$$$")
+/**
+ * systemd's quoting: plain words stay bare; others in "..." with \ and " escaped; % doubled
+ * (specifiers). `$` is doubled only in ExecStart's arguments, the one place systemd expands
+ * variables: the executable's name and Environment= take it literally (systemd-analyze verify
+ * rejects "$$" in a program's path).
+ */
+export const systemdWord = (word: string, expandsVariables: boolean): string => {
+  const percent = word.replace(/%/g, "%%")
+  const escaped = expandsVariables ? percent.replace(/\$/g, "$$$$") : percent
   return /^[A-Za-z0-9_./:=@+,-]+$/.test(escaped) ? escaped : `"${escaped.replace(/[\\"]/g, (c) => `\\${c}`)}"`
 }
+
+/** systemd refuses a program path with quotes or backslashes in it ("Executable name contains special characters"). */
+export const systemdRefusesProgram = (program: string): boolean => /["'\\\p{Cc}]/u.test(program)
+
+const execStart = (program: string, args: ReadonlyArray<string>) =>
+  [systemdWord(program, false), ...args.map((a) => systemdWord(a, true))].join(" ")
 
 export const systemdUnit = (spec: ServiceSpec): string =>
   [
@@ -44,8 +56,8 @@ export const systemdUnit = (spec: ServiceSpec): string =>
     "",
     "[Service]",
     "Type=simple",
-    `ExecStart=${[spec.node, spec.entry, ...spec.args].map(systemdWord).join(" ")}`,
-    ...Object.entries(spec.environment).map(([k, v]) => `Environment=${systemdWord(`${k}=${v}`)}`),
+    `ExecStart=${execStart(spec.node, [spec.entry, ...spec.args])}`,
+    ...Object.entries(spec.environment).map(([k, v]) => `Environment=${systemdWord(`${k}=${v}`, false)}`),
     "Restart=on-failure",
     "RestartSec=5",
     // The pre-auth pool and every client hold a descriptor: more than the usual soft limit of 1024.

@@ -73,8 +73,9 @@ const alive = (pid) => {
   }
 }
 
-// systemd's command-line syntax: words, "quoted" with \ escapes, %% and $$ for a literal % and $.
-const splitWords = (line) => {
+// systemd's command-line syntax: words, "quoted" with \ escapes, %% for a literal %, and in the
+// arguments of ExecStart (not its program, not Environment=) $$ for a literal $.
+const splitWords = (line, dollars) => {
   const words = []
   let i = 0
   while (i < line.length) {
@@ -89,7 +90,8 @@ const splitWords = (line) => {
       }
       i++
     } else while (i < line.length && line[i] !== " " && line[i] !== "\t") word += line[i++]
-    words.push(word.replace(/%%/g, "%").replace(/\$\$/g, "$"))
+    const percent = word.replace(/%%/g, "%")
+    words.push(dollars && words.length > 0 ? percent.replace(/\$\$/g, "$") : percent)
   }
   return words
 }
@@ -240,7 +242,7 @@ async function stop(unit) {
 
 async function supervise(unit) {
   const spec = loadedUnit(unit)
-  const argv = splitWords(spec["Service.ExecStart"][0])
+  const argv = splitWords(spec["Service.ExecStart"][0], true)
   const env = {
     HOME: process.env.HOME,
     USER: process.env.USER ?? "root",
@@ -248,7 +250,8 @@ async function supervise(unit) {
     FAKE_SYSTEMD_STATE: stateDir
   }
   for (const line of spec["Service.Environment"] ?? [])
-    for (const word of splitWords(line)) env[word.slice(0, word.indexOf("="))] = word.slice(word.indexOf("=") + 1)
+    for (const word of splitWords(line, false))
+      env[word.slice(0, word.indexOf("="))] = word.slice(word.indexOf("=") + 1)
   const restartSec = Number(spec["Service.RestartSec"]?.[0] ?? "0.1") * 1000
   const stopTimeout = Number(spec["Service.TimeoutStopSec"]?.[0] ?? "90") * 1000
   const log = fs.openSync(path.join(stateDir, "logs", `${unit}.log`), "a")

@@ -19,7 +19,7 @@ import { installUnit, requireInstalled, uninstallUnit } from "../services/servic
 import { launchdDriver } from "../services/service-manager/launchd.js"
 import { enableLinger, lingerEnabled, systemdDriver } from "../services/service-manager/systemd.js"
 import { type ServiceSpec, systemdRefusesProgram } from "../services/service-manager/unit-file.js"
-import { fail } from "./exit.js"
+import { ExitWith, fail } from "./exit.js"
 import { portFlag } from "./flags.js"
 import { writeText } from "./output.js"
 
@@ -102,35 +102,22 @@ const foreground = (args: ReadonlyArray<string> = []) => {
 }
 
 /** Expected failures: one message naming what to do, never a stack trace. */
-const failWith = (e: ServiceError) => {
-  switch (e._tag) {
-    case "NoServiceManager":
-      return fail(EXIT_UNAVAILABLE, `${e.message}\n${foreground()}`)
-    case "NotInstalled":
-      return fail(1, e.message)
-    default:
-      return fail(1, e.message)
-  }
-}
+const failWith = (e: ServiceError) =>
+  e._tag === "NoServiceManager" ? fail(EXIT_UNAVAILABLE, `${e.message}\n${foreground()}`) : fail(1, e.message)
 
 const secretFlag = (name: string) =>
-  Options.text(name).pipe(
-    Options.withDescription(`Refused: the service reads its secret from the config file`),
-    Options.optional
-  )
+  Options.text(name).pipe(Options.withDescription("Refused: the secret belongs in the config file"), Options.optional)
 
 const installOptions = {
   port: portFlag("port").pipe(
-    Options.withDescription("Port the service's Gateway listens on (else gateway.port from the config)"),
+    Options.withDescription("Port for the service's Gateway (else gateway.port)"),
     Options.optional
   ),
   bind: Options.choice("bind", BindModes).pipe(
-    Options.withDescription("Where the service's Gateway listens (else gateway.bind)"),
+    Options.withDescription("Where it listens (else gateway.bind)"),
     Options.optional
   ),
-  force: Options.boolean("force").pipe(
-    Options.withDescription("Replace a unit that differs from the one this install writes")
-  ),
+  force: Options.boolean("force").pipe(Options.withDescription("Replace a unit that differs from this one")),
   token: secretFlag("token"),
   password: secretFlag("password")
 }
@@ -213,7 +200,7 @@ const install = Command.make("install", installOptions, (flags) =>
     if (driver.manager === "systemd") yield* Console.log(yield* linger(os.userInfo().username))
     yield* Console.log("Logs:    openclaw gateway logs [--follow]; remove with `openclaw gateway uninstall`")
   }).pipe(
-    Effect.catchAll((e) => ("_tag" in e ? failWith(e as ServiceError) : Effect.fail(e))),
+    Effect.catchAll((e) => (e instanceof ExitWith ? Effect.fail(e) : failWith(e))),
     Effect.provide(ProcessRunner.layer)
   )
 ).pipe(Command.withDescription("Install the Gateway as a user service (systemd, launchd) and start it"))
@@ -260,12 +247,7 @@ export const serviceCommands = [
   install,
   uninstall,
   act("start", "Start the installed Gateway service", (d) => d.start, "Started"),
-  act(
-    "stop",
-    "Stop the Gateway service (it starts again at the next login or `openclaw gateway start`)",
-    (d) => d.stop,
-    "Stopped"
-  ),
+  act("stop", "Stop the Gateway service (until `gateway start` or the next login)", (d) => d.stop, "Stopped"),
   act("restart", "Restart the Gateway service", (d) => d.restart, "Restarted"),
   logs
 ] as const

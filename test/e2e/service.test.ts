@@ -251,6 +251,23 @@ describe("gateway install where it cannot or must not", () => {
     expect(fs.existsSync(path.join(home, ".config", "systemd", "user", UNIT))).toBe(false)
   })
 
+  it("a config that needs a shell variable the service will not have is refused before anything is installed", async () => {
+    fs.writeFileSync(
+      path.join(home, "openclaw.json"),
+      JSON.stringify({ gateway: { auth: { token: "${MY_GW_TOKEN}" } } })
+    )
+    const r = await runCli(["gateway", "install", "--port", "18124"], {
+      ...env,
+      MY_GW_TOKEN: "from-the-shell-0123456789abcdef"
+    })
+    expect(r.code).toBe(78)
+    expect(r.stderr).toContain("MY_GW_TOKEN")
+    expect(r.stderr).toContain("does not see your shell's variables")
+    expect(r.stderr).not.toContain("from-the-shell")
+    expect(fs.existsSync(path.join(home, ".config", "systemd", "user", UNIT))).toBe(false)
+    fs.rmSync(path.join(home, "openclaw.json"))
+  })
+
   it("linger refused: install still works and prints the exact command and why", async () => {
     const port = await freePort()
     const r = await runCli(["gateway", "install", "--port", String(port)], { ...env, FAKE_LOGINCTL_DENY: "1" }, 30_000)

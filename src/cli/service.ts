@@ -158,6 +158,12 @@ const install = Command.make("install", installOptions, (flags) =>
         1,
         `systemd refuses a program path with quotes or backslashes, and node is at ${spec.node}: install node under a plainer path (or link it there) and run install with that node`
       )
+    // npx runs from a cache that npm cleans: a unit pointing there breaks some day for no visible reason.
+    if (spec.entry.includes(`${path.sep}_npx${path.sep}`))
+      return yield* fail(
+        1,
+        `openclaw runs from npx's cache (${spec.entry}), which npm may delete: install it for good (npm install -g openclaw) and run \`openclaw gateway install\` from there`
+      )
     const content = driver.render(spec)
     const probed = yield* Effect.either(driver.probe)
     if (probed._tag === "Left")

@@ -4,7 +4,7 @@
  * in a directory, records every call, and really runs the unit's ExecStart), so the Gateway the
  * service runs is the real `gateway run`. The unit is checked with the real `systemd-analyze verify`.
  */
-import { execFileSync, spawnSync } from "node:child_process"
+import { execFileSync, spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -159,6 +159,36 @@ describe("gateway install as a systemd user service (fake systemctl on PATH)", (
     expect(r.stdout).toContain(`listening on ws://127.0.0.1:${port}`)
     expect(r.stdout).not.toContain(TOKEN)
   })
+
+  it("gateway logs --follow streams new lines, sanitised, and stops with its journalctl on SIGTERM", async () => {
+    const child = spawn(BIN, ["gateway", "logs", "--follow"], { env, stdio: ["ignore", "pipe", "pipe"] })
+    let out = ""
+    child.stdout.on("data", (d) => (out += d))
+    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)))
+    const until = async (text: string) => {
+      const deadline = Date.now() + 15_000
+      while (!out.includes(text) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+      return out.includes(text)
+    }
+    expect(await until("listening on")).toBe(true)
+    fs.appendFileSync(path.join(fakeState, "logs", `${UNIT}.log`), "a new line \x1b]0;pwned\x07 here\n")
+    expect(await until("a new line")).toBe(true)
+    expect(out).not.toContain("\x1b]0;")
+    expect(out).toContain("here")
+    const journalctl = calls()
+      .filter((c) => c.prog === "journalctl")
+      .pop()
+    expect(journalctl?.args).toEqual(["--user", "-u", UNIT, "-n", "200", "--no-pager", "-f"])
+    child.kill("SIGTERM")
+    expect(await exited).toBe(0)
+    // The follower it ran is gone too.
+    await new Promise((r) => setTimeout(r, 500))
+    expect(
+      spawnSync("pgrep", ["-f", `journalctl --user -u ${UNIT}`])
+        .stdout.toString()
+        .trim()
+    ).toBe("")
+  }, 40_000)
 
   it("reinstall with the same flags is idempotent; a changed unit is refused naming the diff; --force replaces it", async () => {
     const before = fs.statSync(unitPath).mtimeMs

@@ -1,6 +1,6 @@
 /** Client commands: health, status and call (shared by `openclaw <x>` and `openclaw gateway <x>`). */
 import { Args, Command, Options } from "@effect/cli"
-import { Console, Effect, Option } from "effect"
+import { Console, Effect, Fiber, Option } from "effect"
 import type { GatewayClientError } from "../client/GatewayClient.js"
 import type { Target } from "../client/target.js"
 import type { SshTunnelError } from "../services/ssh/SshTunnel.js"
@@ -18,6 +18,7 @@ import {
   withGateway
 } from "./client.js"
 import { fail } from "./exit.js"
+import type { ServiceStatus } from "../services/service-manager/driver.js"
 import { serviceLine, serviceSummary } from "./service.js"
 import { readTunnelState } from "./tunnel.js"
 
@@ -107,6 +108,8 @@ export const statusCommand = (name: "status") =>
         const { loaded, target } = yield* loadClientTarget(flags).pipe(
           Effect.catchTag("ConfigError", (e) => fail(e.exitCode, `Config error: ${e.message}`))
         )
+        // The user service on this machine (systemd, launchd), for a local target only; asked while connecting.
+        const serviceQuery = yield* Effect.fork(target.remote ? Effect.succeed({}) : serviceSummary)
         const started = performance.now()
         const result = yield* Effect.scoped(
           Effect.gen(function* () {
@@ -123,8 +126,7 @@ export const statusCommand = (name: "status") =>
           })
         ).pipe(Effect.either)
 
-        // The user service on this machine (systemd, launchd), for a local target only.
-        const service = target.remote ? {} : yield* serviceSummary
+        const service: { readonly service?: ServiceStatus } = yield* Fiber.join(serviceQuery)
         const serviceText = serviceLine(service)
         const base = {
           target: target.url,

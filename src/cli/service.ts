@@ -85,6 +85,12 @@ export const serviceSummary: Effect.Effect<{ readonly service?: ServiceStatus; r
     return Effect.zipRight(driver.probe, driver.status).pipe(
       Effect.map((service) => ({ service })),
       Effect.catchAll((e) => Effect.succeed({ noManager: e.message })),
+      // A status line is not worth waiting for: a hung user bus must not hold up `status`.
+      Effect.timeoutTo({
+        duration: "3 seconds",
+        onTimeout: () => ({ noManager: `${driver.manager} did not answer within 3 s` }),
+        onSuccess: (summary) => summary
+      }),
       Effect.provide(ProcessRunner.layer)
     )
   })

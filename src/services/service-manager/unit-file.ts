@@ -44,7 +44,7 @@ const execStart = (program: string, args: ReadonlyArray<string>) =>
 export const systemdUnit = (spec: ServiceSpec): string =>
   [
     `# ${MARKER}`,
-    "# Edit with `openclaw gateway install --force`; the secret lives in the Gateway's config file, not here.",
+    "# To change it, run `openclaw gateway install --force` with other flags. No secret here: the Gateway reads its config file.",
     "[Unit]",
     "Description=OpenClaw Gateway",
     "Documentation=https://github.com/openclaw/openclaw",

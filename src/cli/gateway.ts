@@ -1,4 +1,7 @@
-/** `openclaw gateway [run|status|health|call|agent|send]`: run the Gateway in the foreground, or talk to one. */
+/**
+ * `openclaw gateway [run|status|health|call|agent|send]`: run the Gateway in the foreground, or talk
+ * to one; `install|uninstall|start|stop|restart|logs` keep it running as a user service (service.ts).
+ */
 import { Command, Options } from "@effect/cli"
 import { Effect, Logger, LogLevel, Option } from "effect"
 import { BindModes, AuthModes, TailscaleModes } from "../config/schema.js"
@@ -12,6 +15,7 @@ import { serveGateway } from "./gateway-serve.js"
 import { portFlag } from "./flags.js"
 import { callCommand, healthCommand, statusCommand } from "./inspect.js"
 import { passwordCommand, tokenCommand } from "./secret.js"
+import { serviceCommands } from "./service.js"
 import { tunnelCommand } from "./tunnel.js"
 
 export const runOptions = {
@@ -111,6 +115,7 @@ export const gatewayCommand = Command.make("gateway", runOptions, runGateway).pi
     sendCommand,
     tunnelCommand,
     tokenCommand,
-    passwordCommand
+    passwordCommand,
+    ...serviceCommands
   ])
 )

@@ -1,6 +1,6 @@
 /** Client commands: health, status and call (shared by `openclaw <x>` and `openclaw gateway <x>`). */
 import { Args, Command, Options } from "@effect/cli"
-import { Console, Effect, Option } from "effect"
+import { Console, Effect, Fiber, Option } from "effect"
 import type { GatewayClientError } from "../client/GatewayClient.js"
 import type { Target } from "../client/target.js"
 import type { SshTunnelError } from "../services/ssh/SshTunnel.js"
@@ -18,6 +18,8 @@ import {
   withGateway
 } from "./client.js"
 import { fail } from "./exit.js"
+import type { ServiceStatus } from "../services/service-manager/driver.js"
+import { serviceLine, serviceSummary } from "./service.js"
 import { readTunnelState } from "./tunnel.js"
 
 const READ = ["operator.read"]
@@ -106,6 +108,8 @@ export const statusCommand = (name: "status") =>
         const { loaded, target } = yield* loadClientTarget(flags).pipe(
           Effect.catchTag("ConfigError", (e) => fail(e.exitCode, `Config error: ${e.message}`))
         )
+        // The user service on this machine (systemd, launchd), for a local target only; asked while connecting.
+        const serviceQuery = yield* Effect.fork(target.remote ? Effect.succeed({}) : serviceSummary)
         const started = performance.now()
         const result = yield* Effect.scoped(
           Effect.gen(function* () {
@@ -122,7 +126,14 @@ export const statusCommand = (name: "status") =>
           })
         ).pipe(Effect.either)
 
-        const base = { target: target.url, source: target.source, config: target.configPath }
+        const service: { readonly service?: ServiceStatus } = yield* Fiber.join(serviceQuery)
+        const serviceText = serviceLine(service)
+        const base = {
+          target: target.url,
+          source: target.source,
+          config: target.configPath,
+          ...(service.service ? { service: service.service } : {})
+        }
         if (result._tag === "Left" && result.left._tag === "ConfigError")
           return yield* fail(result.left.exitCode, `Config error: ${result.left.message}`)
         if (result._tag === "Left" && result.left._tag === "SshTunnelError") {
@@ -146,6 +157,7 @@ export const statusCommand = (name: "status") =>
               reachable: false,
               error: { kind: error.kind, code: error.code, message: error.message }
             })
+          else if (serviceText !== undefined) yield* Console.error(line("Service", serviceText))
           return yield* fail(1, describeFailure(error, target, "Gateway unreachable"))
         }
         const { status, latencyMs, presence, health, hello, tunnel } = result.right
@@ -168,6 +180,7 @@ export const statusCommand = (name: "status") =>
           "Gateway status",
           line("Target", `${describeTarget(target)} (${target.source})`),
           line("Config", target.configPath),
+          ...(serviceText !== undefined ? [line("Service", serviceText)] : []),
           line("Transport", transportLine(transport)),
           ...(foreground
             ? [

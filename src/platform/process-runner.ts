@@ -76,6 +76,8 @@ export interface SpawnOptions {
   readonly env?: NodeJS.ProcessEnv
   /** Let the kernel stop the child when this process dies, even by SIGKILL (`setpriv --pdeathsig`, Linux). */
   readonly dieWithParent?: boolean
+  /** Receives stdout as it arrives (UTF-8 text); without it stdout is discarded. */
+  readonly onStdout?: (text: string) => void
 }
 
 /** A child started by `spawn`; it is stopped (SIGTERM, then SIGKILL) when the spawning scope closes. */
@@ -201,15 +203,13 @@ const spawn: ProcessBackend["spawn"] = (argv, options = {}) =>
     const setpriv = options.dieWithParent ? setprivPath(env) : undefined
     const exited = yield* Deferred.make<ProcessExit, ProcessNotFound>()
     let stderr = ""
+    const stdio = ["ignore", options.onStdout ? "pipe" : "ignore", "pipe"] as const
     const child = yield* Effect.acquireRelease(
       Effect.try({
         try: () =>
           setpriv === undefined
-            ? nodeSpawn(argv[0]!, argv.slice(1), { env, stdio: ["ignore", "ignore", "pipe"] })
-            : nodeSpawn(setpriv, ["--pdeathsig", "SIGTERM", "--", ...argv], {
-                env,
-                stdio: ["ignore", "ignore", "pipe"]
-              }),
+            ? nodeSpawn(argv[0]!, argv.slice(1), { env, stdio: [...stdio] })
+            : nodeSpawn(setpriv, ["--pdeathsig", "SIGTERM", "--", ...argv], { env, stdio: [...stdio] }),
         catch: (e) => new ProcessNotFound({ argv, reason: (e as Error).message })
       }),
       // SIGTERM, then SIGKILL if it is still there 2 s later; done once it is gone.
@@ -234,6 +234,7 @@ const spawn: ProcessBackend["spawn"] = (argv, options = {}) =>
     process.once("exit", onExit)
     yield* Effect.addFinalizer(() => Effect.sync(() => process.off("exit", onExit)))
     child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr = keepTail(stderr, d, STDERR_TAIL)))
+    if (options.onStdout) child.stdout!.setEncoding("utf8").on("data", options.onStdout)
     child.once("error", (e) =>
       Deferred.unsafeDone(exited, Effect.fail(new ProcessNotFound({ argv, reason: e.message })))
     )

@@ -5,7 +5,7 @@
  * Figures are printed as "[figures] ..." lines; run with
  *   npx vitest run test/security/fd-flood.test.ts
  */
-import { type ChildProcess, spawn } from "node:child_process"
+import type { ChildProcess } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import * as fs from "node:fs"
 import * as http from "node:http"
@@ -14,6 +14,7 @@ import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { cliEnv, freePort, startGateway, tempStateDir } from "../support/cli.js"
 import { authenticated } from "../support/gateway.js"
+import { startFlooder } from "../support/flooder.js"
 
 const TOKEN = "fd-flood-token-0123456789abcdef"
 const FD_LIMIT = 256
@@ -113,33 +114,7 @@ describe(`a flood of refused connects under a ${FD_LIMIT} open-file limit`, { ti
     for (const c of children) if (c.exitCode === null) c.kill("SIGKILL")
   })
 
-  /** The flooder in its own process, with room for its sockets. */
-  const flood = (port: number, count: number) =>
-    new Promise<{ child: ChildProcess; stats: () => string }>((resolve, reject) => {
-      const script = path.resolve(__dirname, "../support/refused-flood.mjs")
-      const child = spawn(
-        "bash",
-        ["-c", `ulimit -n ${count + 256} 2>/dev/null || true; exec "${process.execPath}" "${script}" ${port} ${count}`],
-        { stdio: ["ignore", "pipe", "pipe"] }
-      )
-      children.push(child)
-      let out = ""
-      child.stdout!.on("data", (d) => {
-        out += d
-        if (out.includes("refused"))
-          resolve({
-            child,
-            stats: () =>
-              out
-                .trim()
-                .split("\n")
-                .filter((l) => l.startsWith("stats"))
-                .pop() ?? ""
-          })
-      })
-      child.stderr!.on("data", (d) => (out += d))
-      child.once("exit", (code) => reject(new Error(`flooder exited with ${code}: ${out}`)))
-    })
+  const flood = (port: number, count: number) => startFlooder("refused-flood.mjs", port, count, "refused", children)
 
   it("refused connects that never answer the close frame: the Gateway's fds stay well inside the limit, the owner connects and /healthz answers throughout", async () => {
     const g = await start({}, ["prlimit", `--nofile=${FD_LIMIT}:${FD_LIMIT}`])

@@ -5,7 +5,7 @@
  * Figures are printed as "[figures] ..." lines; run with
  *   npx vitest run test/security/sockets.test.ts
  */
-import { type ChildProcess, spawn } from "node:child_process"
+import type { ChildProcess } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import * as fs from "node:fs"
 import * as net from "node:net"
@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { cliEnv, freePort, type GatewayProcess, startGateway, tempStateDir } from "../support/cli.js"
 import { authenticated, RawClient } from "../support/gateway.js"
 import { fakeTailscale, HOST as MAGIC_DNS } from "../support/tailscale.js"
+import { startFlooder } from "../support/flooder.js"
 
 const TOKEN = "sockets-token-0123456789abcdef"
 
@@ -198,33 +199,7 @@ describe("fair admission under a flood", { timeout: 120_000 }, () => {
     for (const c of children) if (c.exitCode === null) c.kill("SIGKILL")
   })
 
-  /** The flooder in its own process, with room for its sockets (`ulimit -n` raised where allowed). */
-  const flood = (port: number, count: number) =>
-    new Promise<{ child: ChildProcess; stats: () => string }>((resolve, reject) => {
-      const script = path.resolve(__dirname, "../support/flood.mjs")
-      const child = spawn(
-        "bash",
-        ["-c", `ulimit -n ${count + 256} 2>/dev/null || true; exec "${process.execPath}" "${script}" ${port} ${count}`],
-        { stdio: ["ignore", "pipe", "pipe"] }
-      )
-      children.push(child)
-      let out = ""
-      child.stdout!.on("data", (d) => {
-        out += d
-        if (out.includes("open "))
-          resolve({
-            child,
-            stats: () =>
-              out
-                .trim()
-                .split("\n")
-                .filter((l) => l.startsWith("stats"))
-                .pop() ?? ""
-          })
-      })
-      child.stderr!.on("data", (d) => (out += d))
-      child.once("exit", (code) => reject(new Error(`flooder exited with ${code}: ${out}`)))
-    })
+  const flood = (port: number, count: number) => startFlooder("flood.mjs", port, count, "open ", children)
 
   it("2,000 idle sockets from 127.0.0.1, reopened as fast as they are closed: a real client connects within 1 s in each of 20 tries", async () => {
     const g = await start()

@@ -89,7 +89,9 @@ export const networkSteps = (w: PathWalk): Array<Step> => {
       if (!secure()) {
         // Plaintext to a TLS port: the Gateway answers with its marker header, other TLS servers with an alert.
         const s = await openSocket().catch(() => undefined)
-        const r = s === undefined ? undefined : await rawGet(s, w.dial!.host, "/healthz", timeoutMs)
+        // A sniff, not the check: an HTTP or TLS server answers at once, and a silent one is the http step's to report.
+        const sniffMs = Math.min(Math.round(timeoutMs / 3), 3_000)
+        const r = s === undefined ? undefined : await rawGet(s, w.dial!.host, "/healthz", sniffMs)
         if (r?.kind === "tls" || (r?.kind === "http" && r.headers[TLS_REQUIRED_HEADER] === TLS_REQUIRED_VALUE)) {
           return failed(
             `${where()} speaks only TLS, but the target is plaintext ws://${r.kind === "http" ? " (the Gateway has gateway.tls.enabled)" : ""}`,

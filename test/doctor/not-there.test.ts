@@ -138,3 +138,25 @@ describe("health and status: not an OpenClaw Gateway", () => {
     expect(r.stderr).not.toContain("start the Gateway")
   })
 })
+
+describe("dashboard --json", () => {
+  it("prints JSON on every failure: a broken config, a Gateway behind an SSH tunnel", async () => {
+    const broken = tempStateDir()
+    fs.writeFileSync(path.join(broken, "openclaw.json"), "{ gateway: ")
+    const ssh = tempStateDir()
+    fs.writeFileSync(
+      path.join(ssh, "openclaw.json"),
+      JSON.stringify({
+        gateway: { mode: "remote", remote: { transport: "ssh", sshTarget: "me@gateway-host", token: TOKEN } }
+      })
+    )
+    for (const [dir, kind] of [
+      [broken, "config"],
+      [ssh, "ssh-tunnel"]
+    ] as const) {
+      const r = await runCli(["dashboard", "--json"], cliEnv(dir))
+      expect(r.code, r.stderr).not.toBe(0)
+      expect(JSON.parse(r.stdout), r.stdout).toMatchObject({ ok: false, error: { kind } })
+    }
+  })
+})

@@ -10,6 +10,7 @@ import { make as makeTailscaleCli, timeoutFromEnv } from "../services/tailscale/
 import { clientOptions } from "./client.js"
 import { fail } from "./exit.js"
 import { printJson } from "./output.js"
+import { forTerminal } from "../protocol/client-text.js"
 
 export const doctorCommand = Command.make("doctor", clientOptions, (flags) =>
   Effect.gen(function* () {
@@ -71,7 +72,9 @@ export const doctorCommand = Command.make("doctor", clientOptions, (flags) =>
       const failedStep = report.steps.find((s) => s.ok === false)
       yield* Console.log(
         failedStep === undefined
-          ? "All checks passed."
+          ? summary.readiness?.status === "degraded"
+            ? `All checks passed, but the Gateway is degraded: ${forTerminal(summary.readiness.reasons.join("; "))}`
+            : "All checks passed."
           : `Stopped at ${failedStep.id}: fix it and run openclaw doctor again.`
       )
     }

@@ -137,6 +137,27 @@ export const networkSteps = (w: PathWalk): Array<Step> => {
     })
   }
 
+  /** What /readyz says (ready, or degraded and why), as a suffix for the http line; nothing from a Gateway without it. */
+  const readiness = async (): Promise<string> => {
+    const s = await openSocket().catch(() => undefined)
+    if (s === undefined) return ""
+    const r = await rawGet(s, w.dial!.host, "/readyz", Math.min(timeoutMs, 3_000))
+    if (r.kind !== "http") return ""
+    try {
+      const body = JSON.parse(r.body) as { status?: unknown; reasons?: unknown }
+      w.summary.readiness = {
+        status: String(body.status),
+        reasons: Array.isArray(body.reasons) ? body.reasons.map(String) : []
+      }
+      if (body.status === "ready") return "; GET /readyz: ready"
+      if (body.status === "degraded" || body.status === "stopping")
+        return `; GET /readyz: ${body.status}: ${w.summary.readiness.reasons.join("; ")}`
+    } catch {
+      // not JSON: an older Gateway
+    }
+    return ""
+  }
+
   const http: Step = {
     id: "http",
     run: Effect.promise(async () => {
@@ -153,7 +174,7 @@ export const networkSteps = (w: PathWalk): Array<Step> => {
             // not JSON
           }
           if (r.status === 200 && body.ok === true && body.status === "live")
-            return passed(`GET /healthz: 200 {"ok":true,"status":"live"}`)
+            return passed(`GET /healthz: 200 {"ok":true,"status":"live"}${await readiness()}`)
           const server = r.headers.server === undefined ? "" : ` from ${JSON.stringify(r.headers.server.slice(0, 60))}`
           const type = r.headers["content-type"] === undefined ? "" : ` (${r.headers["content-type"].split(";")[0]})`
           return failed(`GET /healthz answered HTTP ${r.status}${type}${server}: not an OpenClaw Gateway`, elsewhere)

@@ -86,6 +86,26 @@ describe("doctor: what answers on the Gateway's port is named, within --timeout"
     expect(r.ms).toBeLessThan(3000 + 2500)
   })
 
+  it("an SSH server behind a wss:// URL: the tls step names it by its banner", async () => {
+    const port = await sshBannerServer()
+    const r = await runCli(
+      [
+        "doctor",
+        "--url",
+        `wss://127.0.0.1:${port}`,
+        "--token",
+        TOKEN,
+        "--tls-fingerprint",
+        "AB".repeat(32),
+        "--timeout",
+        "3000"
+      ],
+      cliEnv(tempStateDir())
+    )
+    expect(r.code).toBe(1)
+    expect(r.stdout).toMatch(/FAIL tls .*does not speak TLS: it sent "SSH-2\.0-OpenSSH_9\.2p1.*\(an SSH server\)/)
+  })
+
   it("a silent port: the whole run ends by its --timeout, each line printed as its step ends, with real times", async () => {
     const { env } = localConfig(await silentServer())
     const started = Date.now()

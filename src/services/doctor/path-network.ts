@@ -83,6 +83,18 @@ export const networkSteps = (w: PathWalk): Array<Step> => {
     })
   }
 
+  /** What a plaintext server that is not HTTP sends on its own (an SSH banner), if anything. */
+  const sniffBanner = async (): Promise<string | undefined> => {
+    const s = await new Promise<net.Socket | undefined>((resolve) => {
+      const c = net.connect({ host: w.address, port: port() })
+      c.once("connect", () => resolve(c))
+      c.once("error", () => resolve(undefined))
+    })
+    if (s === undefined) return undefined
+    const r = await rawGet(s, w.dial!.host, "/healthz", Math.min(Math.round(timeoutMs / 3), 3_000))
+    return r.kind === "other" ? r.banner : undefined
+  }
+
   const tlsStep: Step = {
     id: "tls",
     run: Effect.promise(async () => {
@@ -105,6 +117,13 @@ export const networkSteps = (w: PathWalk): Array<Step> => {
       const name = host()
       const r = await tlsHandshake(w.address, net.isIP(name) === 0 ? name : undefined, port(), timeoutMs)
       if (!r.ok) {
+        // A server that speaks first (SSH) is named by its banner rather than called a plaintext Gateway port.
+        const sniffed = r.plaintextPeer ? await sniffBanner() : undefined
+        if (sniffed !== undefined)
+          return failed(
+            `${where()} does not speak TLS: it sent ${sniffed}${sniffed.startsWith('"SSH-') ? " (an SSH server)" : ""}`,
+            `something other than an OpenClaw Gateway listens on ${where()}${via()}: point ${addressSetting()} at the Gateway's port, or stop what listens there`
+          )
         return r.plaintextPeer
           ? failed(
               `${where()} does not speak TLS (${r.message}): it is a plaintext port`,

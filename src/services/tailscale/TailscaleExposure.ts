@@ -238,7 +238,9 @@ export const make = Effect.gen(function* () {
     if (own !== undefined && own.funnel === (mode === "funnel")) {
       return { host: st.dnsName, adopted: true }
     }
-    yield* cli.enable(mode, HTTPS_PORT, target)
+    // Uninterruptible (each call is bounded by gateway.tailscale.timeoutMs): killing the CLI mid-call
+    // could let tailscaled apply the route after the release looked for it.
+    yield* Effect.uninterruptible(cli.enable(mode, HTTPS_PORT, target))
     const confirmed = findOwn(yield* cli.serveStatus, HTTPS_PORT, target)
     if (confirmed === undefined || confirmed.funnel !== (mode === "funnel")) {
       return yield* new TailscaleError({

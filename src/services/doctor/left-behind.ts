@@ -77,6 +77,6 @@ export const checkLeftBehind = (
       return passed(`${gone}; something else listens on its port ${record.port} now`)
     return failed(
       route === undefined ? gone : `${gone}; ${route.detail}`,
-      route === undefined ? "start the Gateway (`openclaw gateway run`); it replaces the record" : `${route.fix}`
+      route === undefined ? "start the Gateway (`openclaw gateway run`); it replaces the record" : route.fix
     )
   })

@@ -176,6 +176,10 @@ const hintFor = (error: GatewayClientError, target: Target): string => {
         ? `nothing was sent. If the Gateway's certificate was replaced on purpose, set ${target.pinSource?.startsWith("local") ? "nothing: restart the Gateway so it serves the current certificate" : `${target.pinSource ?? "gateway.remote.tlsFingerprint"} to the fingerprint \`openclaw gateway status\` shows on the Gateway host`}; otherwise something is intercepting the connection`
         : "check that the Gateway serves wss:// (gateway.tls.enabled) and pin its certificate with gateway.remote.tlsFingerprint or --tls-fingerprint"
     default:
+      if (error.kind === "protocol" && error.code === "NOT_A_GATEWAY")
+        return target.remote
+          ? `something else answers at ${target.url}: point ${target.source} at the Gateway's address and port`
+          : `something else listens on ${target.url}: stop it, or run the Gateway on another port (\`openclaw gateway run --port N\`, then pass --port N or set gateway.port)`
       // The code comes from the Gateway: an own key only (a code such as "__proto__" has no hint).
       return (
         (Object.hasOwn(codeHints, error.code ?? "") ? codeHints[error.code!] : undefined) ??

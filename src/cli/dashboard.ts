@@ -65,8 +65,14 @@ export const dashboardCommand = Command.make(
     ),
     json: Options.boolean("json").pipe(Options.withDescription("Print the link as JSON (never opens a browser)"))
   },
-  (flags) =>
-    Effect.gen(function* () {
+  (flags) => {
+    // With --json a script always gets a JSON object on stdout, a failure included; the message stays on stderr too.
+    const refuse = (kind: string, message: string, code = 1) =>
+      Effect.zipRight(
+        flags.json ? printJson({ ok: false, running: false, error: { kind, message } }) : Effect.void,
+        fail(code, message)
+      )
+    return Effect.gen(function* () {
       const none = Option.none<string>()
       const clientFlags: ClientFlags = {
         url: none,
@@ -79,23 +85,22 @@ export const dashboardCommand = Command.make(
       }
       const { loaded, target } = yield* loadClientTarget(clientFlags)
       if (target.ssh !== undefined) {
-        return yield* fail(
-          1,
+        return yield* refuse(
+          "ssh-tunnel",
           `The Gateway is reached through an SSH tunnel (${target.source}) that closes when a command ends: run \`openclaw gateway tunnel\` and open the Control UI address it prints`
         )
       }
       const base = controlUiUrl(target, loaded)
       if (base === undefined)
-        return yield* fail(
-          1,
+        return yield* refuse(
+          "control-ui-off",
           "The Control UI is off on this Gateway: set gateway.controlUi.enabled to true and restart it"
         )
       // Whatever listens on the port without a record of ours may be another user's program: it
       // gets neither the token (to mint a code) nor a browser pointed at it.
       if (!target.remote && target.running === undefined) {
         const message = `No running Gateway recorded in ${runtimeRecordPath(loaded.stateDir)}${flags.port._tag === "Some" ? ` for port ${flags.port.value}` : ""}, so there is nothing to sign in to and nothing was opened: start it with \`openclaw gateway run\` (or as a service), then run \`openclaw dashboard\` again`
-        if (flags.json) yield* printJson({ ok: false, running: false, error: { kind: "not-running", message } })
-        return yield* fail(1, message)
+        return yield* refuse("not-running", message)
       }
       const minted = yield* withGateway(
         clientFlags,
@@ -107,8 +112,8 @@ export const dashboardCommand = Command.make(
       const code =
         typeof minted.code === "string" && /^[A-Za-z0-9_-]{16,128}$/.test(minted.code) ? minted.code : undefined
       if (code === undefined && minted.authMode !== "none")
-        return yield* fail(
-          1,
+        return yield* refuse(
+          "no-sign-in-code",
           `The Gateway at ${target.url} answered ${SIGN_IN_CODE_METHOD} without a usable sign-in code; nothing was opened (is it an OpenClaw Gateway of this version? \`openclaw status\` shows what answers there)`
         )
       const expiresAt =
@@ -148,5 +153,6 @@ export const dashboardCommand = Command.make(
         )
       }
       yield* Console.log(lines.join("\n"))
-    }).pipe(Effect.catchTag("ConfigError", (e) => fail(e.exitCode, `Config error: ${e.message}`)))
+    }).pipe(Effect.catchTag("ConfigError", (e) => refuse("config", `Config error: ${e.message}`, e.exitCode)))
+  }
 ).pipe(Command.withDescription("Open the Control UI with a one-time sign-in link (never the token)"))

@@ -4,12 +4,13 @@ import { Console, Effect, Option } from "effect"
 import { readRuntimeRecord, runtimeRecordPath } from "../config/runtime-record.js"
 import { pathSteps } from "../services/doctor/path.js"
 import type { TargetSummary } from "../services/doctor/path-context.js"
-import { formatSteps, runSteps } from "../services/doctor/steps.js"
+import { formatStep, runSteps, type StepResult } from "../services/doctor/steps.js"
 import { SshTunnel } from "../services/ssh/SshTunnel.js"
 import { make as makeTailscaleCli, timeoutFromEnv } from "../services/tailscale/TailscaleCli.js"
 import { clientOptions } from "./client.js"
 import { fail } from "./exit.js"
 import { printJson } from "./output.js"
+import { forTerminal } from "../protocol/client-text.js"
 
 export const doctorCommand = Command.make("doctor", clientOptions, (flags) =>
   Effect.gen(function* () {
@@ -36,23 +37,45 @@ export const doctorCommand = Command.make("doctor", clientOptions, (flags) =>
       },
       summary
     )
-    const report = yield* Effect.scoped(runSteps(steps)).pipe(Effect.provide(SshTunnel.layer))
+    // On a terminal (or a pipe) each step's line appears as it finishes; the header waits for the
+    // target step, which names where the walk goes.
+    const width = Math.max(...steps.map((s) => s.id.length))
+    let headed = false
+    const header = () =>
+      Effect.suspend(() => {
+        if (headed) return Effect.void
+        headed = true
+        const where =
+          summary.url === undefined
+            ? ""
+            : ` ${summary.url}${summary.sshTarget === undefined ? "" : ` on ${summary.sshTarget} (SSH)`}${summary.source === undefined ? "" : ` (${summary.source})`}`
+        return Console.log(`openclaw doctor:${where}`)
+      })
+    const pending: Array<StepResult> = []
+    const onResult = (r: StepResult) =>
+      flags.json
+        ? Effect.void
+        : Effect.gen(function* () {
+            pending.push(r)
+            if (summary.url === undefined && r.id !== "target" && r.ok !== false) return
+            yield* header()
+            for (const p of pending.splice(0)) yield* Console.log(formatStep(p, width))
+          })
+    const report = yield* Effect.scoped(runSteps(steps, { onResult, totalMs: flags.timeout })).pipe(
+      Effect.provide(SshTunnel.layer)
+    )
     if (flags.json) {
       yield* printJson({ ok: report.ok, target: summary, steps: report.steps })
     } else {
-      const where =
-        summary.url === undefined
-          ? ""
-          : ` ${summary.url}${summary.sshTarget === undefined ? "" : ` on ${summary.sshTarget} (SSH)`}${summary.source === undefined ? "" : ` (${summary.source})`}`
+      yield* header()
+      for (const p of pending.splice(0)) yield* Console.log(formatStep(p, width))
       const failedStep = report.steps.find((s) => s.ok === false)
       yield* Console.log(
-        [
-          `openclaw doctor:${where}`,
-          formatSteps(report.steps),
-          failedStep === undefined
-            ? "All checks passed."
-            : `Stopped at ${failedStep.id}: fix it and run openclaw doctor again.`
-        ].join("\n")
+        failedStep === undefined
+          ? summary.readiness?.status === "degraded"
+            ? `All checks passed, but the Gateway is degraded: ${forTerminal(summary.readiness.reasons.join("; "))}`
+            : "All checks passed."
+          : `Stopped at ${failedStep.id}: fix it and run openclaw doctor again.`
       )
     }
     if (!report.ok) return yield* fail(1, "")

@@ -49,6 +49,7 @@ interface StatusPayload {
   tls?: { enabled?: boolean; fingerprint?: string; source?: string }
   exposure?: { mode?: string; state?: string; url?: string; wsUrl?: string; route?: string; reason?: string }
   tailscaleUsers?: ReadonlyArray<string>
+  readiness?: { status?: string; reasons?: ReadonlyArray<string> }
   clients?: number
   nodes?: number
   agent?: { provider?: string; label?: string }
@@ -223,6 +224,14 @@ export const statusCommand = (name: "status") =>
                   : `no Tailscale Serve or Funnel (reachable directly on the ${status.bind.effectiveMode ?? status.bind.mode} bind above)`
               : `tailscale ${exposure.mode}: ${exposure.state}${exposure.url ? ` ${exposure.url}` : ""}${exposure.wsUrl ? ` (WebSocket ${exposure.wsUrl})` : ""}${exposure.reason ? ` (${exposure.reason})` : ""}`
           ),
+          ...(status.readiness?.status === undefined
+            ? []
+            : [
+                line(
+                  "Readiness",
+                  `${status.readiness.status}${(status.readiness.reasons ?? []).length > 0 ? `: ${(status.readiness.reasons ?? []).join("; ")}` : ""}`
+                )
+              ]),
           ...(status.tailscaleUsers && status.tailscaleUsers.length > 0
             ? [line("Tailnet", `signed in via Tailscale: ${status.tailscaleUsers.join(", ")}`)]
             : []),

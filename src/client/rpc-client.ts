@@ -106,8 +106,19 @@ const describeSocketError = (err: NodeJS.ErrnoException): string => {
     case "CERT_HAS_EXPIRED":
       return `the server's TLS certificate was rejected: ${err.message}`
     default:
+      if (err.code?.startsWith("HPE_")) return `not an OpenClaw Gateway: ${nonHttpAnswer(err)}`
       return err.message
   }
+}
+
+/** What a server that does not speak HTTP sent instead (Node's parser keeps the bytes it choked on). */
+const nonHttpAnswer = (err: NodeJS.ErrnoException & { rawPacket?: unknown }): string => {
+  const raw = Buffer.isBuffer(err.rawPacket) ? err.rawPacket : undefined
+  if (raw === undefined || raw.length === 0) return "the server on this port does not speak HTTP"
+  const head = raw.subarray(0, 40).toString("latin1")
+  if (head.startsWith("SSH-")) return `an SSH server (banner ${JSON.stringify(head.split(/\r?\n/)[0])})`
+  if (raw[0] === 0x15 || raw[0] === 0x16) return "a TLS server (use wss://)"
+  return `a server that does not speak HTTP (it sent ${JSON.stringify(head.replace(/[^\x20-\x7e]/g, "."))})`
 }
 
 const isTlsError = (err: NodeJS.ErrnoException) =>
@@ -132,6 +143,14 @@ const answersPlainHttp = (host: string, port: number, timeoutMs: number): Promis
     socket.once("error", () => done(false))
     socket.once("close", () => done(false))
   })
+
+/** What an HTTP server that is not a Gateway answered an upgrade with: status, content type, Server header. */
+const httpAnswer = (res: { statusCode?: number; headers: Record<string, string | Array<string> | undefined> }) => {
+  const one = (h: string | Array<string> | undefined) => (Array.isArray(h) ? h[0] : h)
+  const type = one(res.headers["content-type"])?.split(";")[0]
+  const server = one(res.headers.server)
+  return `an HTTP server answered the WebSocket upgrade with HTTP ${res.statusCode ?? "?"}${type === undefined ? "" : ` (${type})`}${server === undefined ? "" : ` from ${JSON.stringify(server.slice(0, 60))}`}`
+}
 
 export class RpcClient {
   private readonly pending = new Map<string, Pending>()
@@ -216,7 +235,11 @@ export class RpcClient {
       const connectId = randomUUID()
       let challenged = false
       ws.on("error", (err: NodeJS.ErrnoException) =>
-        finish(new ClientFailure(isTlsError(err) ? "tls" : "unreachable", describeSocketError(err), err.code))
+        finish(
+          err.code?.startsWith("HPE_") === true
+            ? new ClientFailure("protocol", describeSocketError(err), "NOT_A_GATEWAY")
+            : new ClientFailure(isTlsError(err) ? "tls" : "unreachable", describeSocketError(err), err.code)
+        )
       )
       ws.on("unexpected-response", (_req, res) => {
         if (res.headers[TLS_REQUIRED_HEADER] === TLS_REQUIRED_VALUE) {
@@ -228,10 +251,15 @@ export class RpcClient {
             )
           )
         }
+        // A Gateway refuses an upgrade only with 403 (Host, Origin), 408 or 503 (busy, stopping);
+        // any other answer is some other web server on the port, and is named as such.
+        const status = res.statusCode ?? 0
+        if (![403, 408, 503].includes(status))
+          return finish(new ClientFailure("protocol", `not an OpenClaw Gateway: ${httpAnswer(res)}`, "NOT_A_GATEWAY"))
         finish(
           new ClientFailure(
-            res.statusCode === 403 ? "auth" : "protocol",
-            `the Gateway refused the WebSocket upgrade (HTTP ${res.statusCode})`
+            status === 403 ? "auth" : "protocol",
+            `the Gateway refused the WebSocket upgrade (HTTP ${status})`
           )
         )
       })

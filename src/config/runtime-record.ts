@@ -66,13 +66,22 @@ export const removeRuntimeRecord = (stateDir: string, pid: number = process.pid)
   if (readRecordFile(file)?.pid === pid) fs.rmSync(file, { force: true })
 }
 
-/** kill(pid, 0) succeeds only for a live process this user may signal; the Gateway runs as this user. */
+/**
+ * kill(pid, 0) succeeds only for a live process this user may signal; the Gateway runs as this
+ * user. A zombie (killed, not yet reaped: common in containers whose PID 1 does not reap) passes
+ * kill(pid, 0) too, so on Linux its state in /proc says it is gone.
+ */
 export const isProcessAlive = (pid: number): boolean => {
   try {
     process.kill(pid, 0)
-    return true
   } catch {
     return false
+  }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8")
+    return !/^\d+ \(.*\) [ZX] /s.test(stat)
+  } catch {
+    return true
   }
 }
 

@@ -7,7 +7,9 @@ import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { Either } from "effect"
 import { resolveTarget } from "../../src/client/target.js"
+import { spawn } from "node:child_process"
 import {
+  isProcessAlive,
   readRuntimeRecord,
   readRuntimeRecordFile,
   removeRuntimeRecord,
@@ -153,5 +155,23 @@ describe("the runtime record file decoded", () => {
       Either.left("is not valid JSON: it ends mid-value (cut short by a crash or a full disk?)")
     )
     expect(readRuntimeRecord(stateDir)).toBeUndefined()
+  })
+})
+
+describe("isProcessAlive", () => {
+  it("a killed process not yet reaped (a zombie) is gone; a live one is alive", async () => {
+    // `exec sleep` never reaps the killed child: it stays a zombie, as under a container's non-reaping PID 1.
+    const parent = spawn("sh", ["-c", "sleep 30 & kill -9 $!; echo $!; exec sleep 20"], {
+      stdio: ["ignore", "pipe", "ignore"]
+    })
+    try {
+      const pid = Number(await new Promise<string>((resolve) => parent.stdout!.once("data", (d) => resolve(String(d)))))
+      await new Promise((r) => setTimeout(r, 200))
+      expect(fs.readFileSync(`/proc/${pid}/stat`, "utf8")).toMatch(/\) Z /)
+      expect(isProcessAlive(pid)).toBe(false)
+      expect(isProcessAlive(parent.pid!)).toBe(true)
+    } finally {
+      parent.kill("SIGKILL")
+    }
   })
 })

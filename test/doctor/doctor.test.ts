@@ -53,6 +53,7 @@ const PATH_STEPS = [
   "config",
   "target",
   "ssh",
+  "gateway",
   "dns",
   "tcp",
   "tls",
@@ -108,7 +109,7 @@ describe("openclaw doctor", { timeout: 120_000 }, () => {
     )
     expect(report.steps.find((s) => s.id === "rpc")!.detail).toMatch(/^health ok, round trip \d+ ms/)
     expect(text).toContain("All checks passed.")
-    expect(text.split("\n").filter((l) => /^\s+ok\s/.test(l))).toHaveLength(14)
+    expect(text.split("\n").filter((l) => /^\s+ok\s/.test(l))).toHaveLength(15)
   })
 
   it("finds a Gateway started with --port through its runtime record, as every client command does", async () => {
@@ -314,7 +315,7 @@ describe("openclaw doctor", { timeout: 120_000 }, () => {
     const f = firstFailure(report)
     expect(f.id).toBe("config")
     expect(f.detail).toContain("invalid JSON5")
-    expect(report.steps).toHaveLength(16)
+    expect(report.steps).toHaveLength(17)
   })
 
   it("state: a state dir open to other users fails with the chmod to run", async () => {

@@ -43,4 +43,33 @@ describe("doctor step engine", () => {
       expect.stringMatching(/^  -    d +not run: c failed$/)
     ])
   })
+
+  it("reports each result as it is known, and a budget for the whole walk ends a silent step with the real time", async () => {
+    const seen: Array<string> = []
+    const started = performance.now()
+    const report = await Effect.runPromise(
+      runSteps(
+        [
+          { id: "quick", run: Effect.succeed(passed("fine")) },
+          { id: "slow", run: Effect.as(Effect.sleep("300 millis"), passed("slow but fine")) },
+          { id: "silent", run: Effect.as(Effect.never, passed("never")) },
+          { id: "after", run: Effect.succeed(passed("never")) }
+        ],
+        {
+          totalMs: 600,
+          onResult: (r) => Effect.sync(() => seen.push(`${r.id}@${Math.round(performance.now() - started)}`))
+        }
+      )
+    )
+    const took = performance.now() - started
+    expect(took).toBeLessThan(600 + 1_000)
+    expect(seen.map((s) => s.split("@")[0])).toEqual(["quick", "slow", "silent", "after"])
+    // "slow" was reported when it ended, not when the walk did.
+    expect(Number(seen[1]!.split("@")[1])).toBeLessThan(took - 150)
+    const silent = report.steps[2]!
+    expect(silent.ok).toBe(false)
+    expect(silent.detail).toContain("--timeout of 600 ms")
+    expect(silent.ms).toBeGreaterThanOrEqual(250)
+    expect(silent.ms).toBeLessThan(600 + 1_000)
+  })
 })

@@ -145,7 +145,7 @@ describe("methods", () => {
 })
 
 describe("HTTP on the same port", () => {
-  it("GET /health and /healthz answer without auth", () =>
+  it("GET /health, /healthz and /readyz answer without auth", () =>
     withGateway({}, async (gw) => {
       const base = gw.url.replace("ws://", "http://")
       for (const path of ["/health", "/healthz"]) {
@@ -153,6 +153,10 @@ describe("HTTP on the same port", () => {
         expect(res.status).toBe(200)
         expect(JSON.parse(res.body)).toEqual({ ok: true, status: "live" })
       }
+      // Readiness: everything configured is up (state in memory: nothing to write).
+      const ready = await httpGet(`${base}/readyz`)
+      expect(ready.status).toBe(200)
+      expect(JSON.parse(ready.body)).toEqual({ ok: true, status: "ready", reasons: [] })
     }))
 
   it("serves the Control UI page with security headers at basePath", () =>

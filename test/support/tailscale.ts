@@ -13,6 +13,7 @@ export interface FakeState {
   serve?: any
   stderrExtra?: string
   calls?: Array<Array<string>>
+  delayMs?: number
 }
 
 export interface FakeTailscale {

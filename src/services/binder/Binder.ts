@@ -198,7 +198,11 @@ export const makeBinder = (
       let actualPort = port
       for (const { host, required } of planned.hosts) {
         const server = net.createServer({ noDelay: true }, onConnection)
-        const result = yield* Effect.either(listenOne(server, host, actualPort))
+        // The close is registered with the listen (uninterruptible): a stop while listen() is
+        // pending cannot leave a socket listening with nobody to close it.
+        const result = yield* Effect.acquireRelease(Effect.either(listenOne(server, host, actualPort)), () =>
+          closeServer(server)
+        )
         if (result._tag === "Left") {
           const err = result.left
           // "::" after "0.0.0.0" on a dual-stack host, or no IPv6 at all: the required address covers it.
@@ -206,7 +210,6 @@ export const makeBinder = (
           return yield* new BindError({ message: describeBindError(err, host, actualPort, mode), code: err.code })
         }
         actualPort = result.right
-        yield* Effect.addFinalizer(() => closeServer(server))
         addresses.push({ host, port: actualPort, family: net.isIPv6(host) ? "IPv6" : "IPv4" })
       }
       return {

@@ -52,6 +52,8 @@ export interface TargetSummary {
   pinSource?: string
   credential?: string
   local?: boolean
+  /** What the Gateway's /readyz said: ready, or degraded and why. */
+  readiness?: { status: string; reasons: ReadonlyArray<string> }
 }
 
 /** The credential the walk sends, and which setting or flag it came from (never the value). */

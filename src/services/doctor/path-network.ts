@@ -83,13 +83,27 @@ export const networkSteps = (w: PathWalk): Array<Step> => {
     })
   }
 
+  /** What a plaintext server that is not HTTP sends on its own (an SSH banner), if anything. */
+  const sniffBanner = async (): Promise<string | undefined> => {
+    const s = await new Promise<net.Socket | undefined>((resolve) => {
+      const c = net.connect({ host: w.address, port: port() })
+      c.once("connect", () => resolve(c))
+      c.once("error", () => resolve(undefined))
+    })
+    if (s === undefined) return undefined
+    const r = await rawGet(s, w.dial!.host, "/healthz", Math.min(Math.round(timeoutMs / 3), 3_000))
+    return r.kind === "other" ? r.banner : undefined
+  }
+
   const tlsStep: Step = {
     id: "tls",
     run: Effect.promise(async () => {
       if (!secure()) {
         // Plaintext to a TLS port: the Gateway answers with its marker header, other TLS servers with an alert.
         const s = await openSocket().catch(() => undefined)
-        const r = s === undefined ? undefined : await rawGet(s, w.dial!.host, "/healthz", timeoutMs)
+        // A sniff, not the check: an HTTP or TLS server answers at once, and a silent one is the http step's to report.
+        const sniffMs = Math.min(Math.round(timeoutMs / 3), 3_000)
+        const r = s === undefined ? undefined : await rawGet(s, w.dial!.host, "/healthz", sniffMs)
         if (r?.kind === "tls" || (r?.kind === "http" && r.headers[TLS_REQUIRED_HEADER] === TLS_REQUIRED_VALUE)) {
           return failed(
             `${where()} speaks only TLS, but the target is plaintext ws://${r.kind === "http" ? " (the Gateway has gateway.tls.enabled)" : ""}`,
@@ -103,6 +117,13 @@ export const networkSteps = (w: PathWalk): Array<Step> => {
       const name = host()
       const r = await tlsHandshake(w.address, net.isIP(name) === 0 ? name : undefined, port(), timeoutMs)
       if (!r.ok) {
+        // A server that speaks first (SSH) is named by its banner rather than called a plaintext Gateway port.
+        const sniffed = r.plaintextPeer ? await sniffBanner() : undefined
+        if (sniffed !== undefined)
+          return failed(
+            `${where()} does not speak TLS: it sent ${sniffed}${sniffed.startsWith('"SSH-') ? " (an SSH server)" : ""}`,
+            `something other than an OpenClaw Gateway listens on ${where()}${via()}: point ${addressSetting()} at the Gateway's port, or stop what listens there`
+          )
         return r.plaintextPeer
           ? failed(
               `${where()} does not speak TLS (${r.message}): it is a plaintext port`,
@@ -135,6 +156,27 @@ export const networkSteps = (w: PathWalk): Array<Step> => {
     })
   }
 
+  /** What /readyz says (ready, or degraded and why), as a suffix for the http line; nothing from a Gateway without it. */
+  const readiness = async (): Promise<string> => {
+    const s = await openSocket().catch(() => undefined)
+    if (s === undefined) return ""
+    const r = await rawGet(s, w.dial!.host, "/readyz", Math.min(timeoutMs, 3_000))
+    if (r.kind !== "http") return ""
+    try {
+      const body = JSON.parse(r.body) as { status?: unknown; reasons?: unknown }
+      w.summary.readiness = {
+        status: String(body.status),
+        reasons: Array.isArray(body.reasons) ? body.reasons.map(String) : []
+      }
+      if (body.status === "ready") return "; GET /readyz: ready"
+      if (body.status === "degraded" || body.status === "stopping")
+        return `; GET /readyz: ${body.status}: ${w.summary.readiness.reasons.join("; ")}`
+    } catch {
+      // not JSON: an older Gateway
+    }
+    return ""
+  }
+
   const http: Step = {
     id: "http",
     run: Effect.promise(async () => {
@@ -151,7 +193,7 @@ export const networkSteps = (w: PathWalk): Array<Step> => {
             // not JSON
           }
           if (r.status === 200 && body.ok === true && body.status === "live")
-            return passed(`GET /healthz: 200 {"ok":true,"status":"live"}`)
+            return passed(`GET /healthz: 200 {"ok":true,"status":"live"}${await readiness()}`)
           const server = r.headers.server === undefined ? "" : ` from ${JSON.stringify(r.headers.server.slice(0, 60))}`
           const type = r.headers["content-type"] === undefined ? "" : ` (${r.headers["content-type"].split(";")[0]})`
           return failed(`GET /healthz answered HTTP ${r.status}${type}${server}: not an OpenClaw Gateway`, elsewhere)

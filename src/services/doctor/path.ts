@@ -14,6 +14,7 @@ import { findOnPath } from "../../platform/executable.js"
 import { auditConfig } from "../security/audit.js"
 import { SshTunnel, type SshTunnelError } from "../ssh/SshTunnel.js"
 import { checkAudit, checkExposure, checkProcess, checkStateDir } from "./host-checks.js"
+import { checkLeftBehind } from "./left-behind.js"
 import { type Credential, dialOf, newWalk, type PathInput, type TargetSummary } from "./path-context.js"
 import { networkSteps } from "./path-network.js"
 import { protocolSteps } from "./path-protocol.js"
@@ -133,6 +134,16 @@ export const pathSteps = (input: PathInput, summary: TargetSummary): Array<Step<
     })
   }
 
+  // Before the network: a Gateway that is gone explains a refused port, and its route may outlive it.
+  const gatewayStep: Step = {
+    id: "gateway",
+    run: Effect.suspend(() =>
+      w.target!.remote
+        ? Effect.succeed(skipped("remote target: its runtime record is on the Gateway's machine"))
+        : checkLeftBehind(w.loaded!.stateDir, input.tailscale, timeoutMs)
+    )
+  }
+
   /** The Gateway's own status (PID, port, exposure), for the local extras. */
   const status = () =>
     Effect.promise(async () => {
@@ -182,7 +193,18 @@ export const pathSteps = (input: PathInput, summary: TargetSummary): Array<Step<
     run: Effect.sync(() => (w.target!.remote ? localOnly("remote target") : checkAudit(auditConfig(w.loaded!, env))))
   }
 
-  return [config, targetStep, ssh, ...networkSteps(w), ...protocolSteps(w), processStep, stateStep, exposure, audit]
+  return [
+    config,
+    targetStep,
+    ssh,
+    gatewayStep,
+    ...networkSteps(w),
+    ...protocolSteps(w),
+    processStep,
+    stateStep,
+    exposure,
+    audit
+  ]
 }
 
 const sshDetail = (e: SshTunnelError, target: string): string => {

@@ -37,18 +37,49 @@ export const failed = (detail: string, fix: string, ms?: number): Outcome =>
   ms === undefined ? { ok: false, detail, fix } : { ok: false, detail, fix, ms }
 export const skipped = (detail: string): Outcome => ({ ok: null, detail })
 
+export interface RunOptions<R> {
+  /** Called as each step finishes (or is skipped), so a terminal sees every line when it is known. */
+  readonly onResult?: (result: StepResult) => Effect.Effect<void, never, R>
+  /** A budget for the whole walk: a step still running when it is spent fails, and the rest are skipped. */
+  readonly totalMs?: number
+}
+
 /** Runs `steps` in order, stopping at the first failure; a defect in a step is that step's failure. */
-export const runSteps = <R>(steps: ReadonlyArray<Step<R>>): Effect.Effect<DoctorReport, never, R> =>
+export const runSteps = <R>(
+  steps: ReadonlyArray<Step<R>>,
+  options: RunOptions<R> = {}
+): Effect.Effect<DoctorReport, never, R> =>
   Effect.gen(function* () {
     const results: Array<StepResult> = []
+    const report = (r: StepResult) =>
+      Effect.zipRight(
+        Effect.sync(() => results.push(r)),
+        options.onResult === undefined ? Effect.void : options.onResult(r)
+      )
+    const begun = performance.now()
     let broken: string | undefined
     for (const step of steps) {
       if (broken !== undefined) {
-        results.push({ id: step.id, ok: null, ms: 0, detail: `not run: ${broken} failed` })
+        yield* report({ id: step.id, ok: null, ms: 0, detail: `not run: ${broken} failed` })
         continue
       }
       const started = performance.now()
-      const outcome = yield* step.run.pipe(
+      const budget = options.totalMs === undefined ? undefined : options.totalMs - (started - begun)
+      const bounded =
+        budget === undefined
+          ? step.run
+          : step.run.pipe(
+              Effect.timeoutTo({
+                duration: Math.max(0, Math.round(budget)),
+                onSuccess: (o): Outcome => o,
+                onTimeout: (): Outcome =>
+                  failed(
+                    `no answer before the whole run's --timeout of ${options.totalMs} ms was spent`,
+                    "the link at this step is slow or silent; run again with a larger --timeout to see more"
+                  )
+              })
+            )
+      const outcome = yield* bounded.pipe(
         Effect.catchAllCause((cause) => {
           const e = Cause.squash(cause)
           return Effect.succeed(
@@ -60,7 +91,7 @@ export const runSteps = <R>(steps: ReadonlyArray<Step<R>>): Effect.Effect<Doctor
         })
       )
       const ms = "ms" in outcome && outcome.ms !== undefined ? outcome.ms : Math.round(performance.now() - started)
-      results.push({
+      yield* report({
         id: step.id,
         ok: outcome.ok,
         ms,
@@ -74,16 +105,22 @@ export const runSteps = <R>(steps: ReadonlyArray<Step<R>>): Effect.Effect<Doctor
 
 const MARK = { pass: "ok  ", fail: "FAIL", skip: "-   " } as const
 
-/** One line per step (mark, id, time, detail); the failing step's fix underneath. */
-/** The step table; details and fixes quote what the Gateway (or a process on its port) sent: one visible line each. */
+/**
+ * One step's line (mark, id padded to `width`, time, detail) and, when it failed, its fix
+ * underneath. Details and fixes quote what the Gateway (or a process on its port) sent: one
+ * visible line each.
+ */
+export const formatStep = (s: StepResult, width: number): string => {
+  const mark = s.ok === true ? MARK.pass : s.ok === false ? MARK.fail : MARK.skip
+  const time = s.ok === null ? "" : `${s.ms}ms`
+  const line = `  ${mark} ${s.id.padEnd(width)} ${time.padStart(7)}  ${forTerminal(s.detail)}`
+  return s.fix === undefined
+    ? line
+    : `${line}\n       ${" ".repeat(width)} ${"fix:".padStart(7)}  ${forTerminal(s.fix)}`
+}
+
+/** The step table: one line per step, the failing step's fix underneath. */
 export const formatSteps = (steps: ReadonlyArray<StepResult>): string => {
   const width = Math.max(...steps.map((s) => s.id.length))
-  const lines: Array<string> = []
-  for (const s of steps) {
-    const mark = s.ok === true ? MARK.pass : s.ok === false ? MARK.fail : MARK.skip
-    const time = s.ok === null ? "" : `${s.ms}ms`
-    lines.push(`  ${mark} ${s.id.padEnd(width)} ${time.padStart(7)}  ${forTerminal(s.detail)}`)
-    if (s.fix !== undefined) lines.push(`       ${" ".repeat(width)} ${"fix:".padStart(7)}  ${forTerminal(s.fix)}`)
-  }
-  return lines.join("\n")
+  return steps.map((s) => formatStep(s, width)).join("\n")
 }

@@ -11,6 +11,7 @@ import { coreMethods } from "./methods.js"
 import { makeAcceptor } from "./accept.js"
 import type { AcceptedSocket } from "./admission.js"
 import { makeFront } from "./front.js"
+import { makeReadiness } from "./readiness.js"
 import { pendingLimitsFor } from "./pending.js"
 import { fromServeProxy, linuxServePeer, ServePeer } from "./serve-peer.js"
 import { openFileLimit } from "../../platform/open-files.js"
@@ -28,6 +29,7 @@ import { eventFrame } from "../../protocol/frames.js"
 import { Auth } from "../auth/Auth.js"
 import { Binder, type Listeners } from "../binder/Binder.js"
 import { GatewayConfig, type GatewaySettings } from "../config/GatewayConfig.js"
+import { stateDirOnDisk } from "../../config/settings.js"
 
 export type { PresenceEntry }
 export { PRESENCE_MAX }
@@ -128,8 +130,14 @@ export const make = Effect.gen(function* () {
   const admission =
     admissionHook._tag === "Some" ? admissionHook.value.forGateway({ broadcast, logInfo }) : withoutPairing
 
+  const readiness = makeReadiness({
+    stateDir: stateDirOnDisk(settings),
+    stopping: isStopping,
+    sections: statusSections
+  })
   const front = makeFront({
     settings,
+    readiness,
     acceptedBy: (socket) => acceptor.acceptedBy.get(socket),
     startConnection: (ws, peer, acc) => startConnection(ws, peer, acc),
     fromServe: (socket) => fromServeProxy(servePeer, socket),
@@ -241,7 +249,16 @@ export const make = Effect.gen(function* () {
     serverTls === undefined
       ? undefined
       : { fingerprint: serverTls.fingerprint, certPath: serverTls.certPath, source: serverTls.source }
-  const status = statusOf({ settings, listeners, url, tls: tlsInfo, startedAt, ready, sections: statusSections })
+  const status = statusOf({
+    settings,
+    listeners,
+    url,
+    tls: tlsInfo,
+    startedAt,
+    ready,
+    sections: statusSections,
+    readiness
+  })
 
   const service: GatewayService = {
     settings,

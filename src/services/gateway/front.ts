@@ -2,6 +2,7 @@
  * The HTTP side of the port: health, the Control UI, and WebSocket upgrades (Host and Origin
  * checks), which become Connections through `startConnection`.
  */
+import type { Readiness } from "./readiness.js"
 import * as http from "node:http"
 import type * as net from "node:net"
 import { type WebSocket, WebSocketServer } from "ws"
@@ -21,6 +22,7 @@ export interface FrontOptions {
   /** The peer of this (raw TCP) socket may be Tailscale Serve: its forwarded headers count (serve-peer.ts). */
   readonly fromServe: (socket: net.Socket) => boolean
   readonly stopping: () => boolean
+  readonly readiness: () => Readiness
   /** More names to look up for an unknown Host (HostDiscovery). */
   readonly discover: (() => Promise<ReadonlyArray<string>>) | undefined
   readonly log: (message: string) => void
@@ -33,6 +35,7 @@ export const makeFront = ({
   startConnection,
   fromServe,
   stopping,
+  readiness,
   discover,
   log,
   debug
@@ -59,8 +62,11 @@ export const makeFront = ({
       res.once("close", () => acc.requestDone())
     }
     const path = (req.url ?? "/").split("?")[0]!
-    if (path === "/health" || path === "/healthz" || path === "/readyz") {
-      return sendJson(res, 200, { ok: true, status: "live" })
+    if (path === "/health" || path === "/healthz") return sendJson(res, 200, { ok: true, status: "live" })
+    // Ready or degraded (still serving, with what is missing): 200; stopping: 503.
+    if (path === "/readyz") {
+      const r = readiness()
+      return sendJson(res, r.status === "stopping" ? 503 : 200, { ok: r.status !== "stopping", ...r })
     }
     checkHost(req.headers.host, (own) => {
       if (!own) {

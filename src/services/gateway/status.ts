@@ -4,6 +4,7 @@ import { VERSION } from "../../version.js"
 import type { Listeners } from "../binder/Binder.js"
 import type { GatewaySettings } from "../config/GatewayConfig.js"
 import type { Connection } from "./connection.js"
+import type { Readiness } from "./readiness.js"
 import type { ServerTls } from "./tls.js"
 
 export interface StatusSource {
@@ -15,10 +16,11 @@ export interface StatusSource {
   /** Authenticated connections. */
   readonly ready: ReadonlySet<Connection>
   readonly sections: ReadonlyMap<string, () => unknown>
+  readonly readiness?: () => Readiness
 }
 
 export const statusOf =
-  ({ settings, listeners, url, tls, startedAt, ready, sections }: StatusSource) =>
+  ({ settings, listeners, url, tls, startedAt, ready, sections, readiness }: StatusSource) =>
   (): Record<string, unknown> => ({
     ok: true,
     version: VERSION,
@@ -44,5 +46,6 @@ export const statusOf =
     clients: [...ready].filter((c) => c.role === "operator").length,
     nodes: [...ready].filter((c) => c.role === "node").length,
     tailscaleUsers: [...new Set([...ready].flatMap((c) => (c.identity === undefined ? [] : [c.identity.login])))],
-    ...Object.fromEntries([...sections].map(([name, get]) => [name, get()]))
+    ...Object.fromEntries([...sections].map(([name, get]) => [name, get()])),
+    ...(readiness === undefined ? {} : { readiness: readiness() })
   })

@@ -232,12 +232,15 @@ export const make = Effect.gen(function* () {
       instance,
       at: new Date(yield* Clock.currentTimeMillis).toISOString()
     }
-    yield* writeRecord(recordFile, record)
+    // Set before the record and the route exist, so a stop in between still looks for them.
     holding = true
+    yield* writeRecord(recordFile, record)
     if (own !== undefined && own.funnel === (mode === "funnel")) {
       return { host: st.dnsName, adopted: true }
     }
-    yield* cli.enable(mode, HTTPS_PORT, target)
+    // Uninterruptible (each call is bounded by gateway.tailscale.timeoutMs): killing the CLI mid-call
+    // could let tailscaled apply the route after the release looked for it.
+    yield* Effect.uninterruptible(cli.enable(mode, HTTPS_PORT, target))
     const confirmed = findOwn(yield* cli.serveStatus, HTTPS_PORT, target)
     if (confirmed === undefined || confirmed.funnel !== (mode === "funnel")) {
       return yield* new TailscaleError({
@@ -252,6 +255,35 @@ export const make = Effect.gen(function* () {
     Effect.map(Clock.currentTimeMillis, (now) => {
       current = { mode, state: "failed", reason, route, resetOnExit, retryAt: now + retryInMs }
     })
+
+  // The release is registered before anything is created (and before the supervisor is forked, so
+  // the supervisor stops first): a stop at any instant of start-up, even between `serve --bg`
+  // returning and its confirmation, withdraws exactly what `holding` says may exist.
+  const release = Effect.gen(function* () {
+    if (!resetOnExit) {
+      if (holding)
+        yield* Effect.logInfo(`Tailscale ${mode} route left in place (gateway.tailscale.resetOnExit is off): ${route}`)
+      return
+    }
+    // Nothing of ours was exposed; a record left by an earlier run stays for the next start to clean.
+    if (!holding) return
+    const result = yield* Effect.either(
+      Effect.gen(function* () {
+        const serve = yield* cli.serveStatus
+        if (findOwn(serve, HTTPS_PORT, target) !== undefined) yield* cli.disable(mode, HTTPS_PORT)
+      })
+    )
+    if (result._tag === "Right") {
+      yield* clearRecord(recordFile)
+      exposed(false, "gateway stopped")
+      yield* Effect.logInfo(`Tailscale ${mode} route removed: ${route}`)
+    } else {
+      yield* Effect.logWarning(
+        `could not remove the Tailscale ${mode} route ${route}: ${result.left.message}; ${recordFile === undefined ? `remove it with \`tailscale ${mode} --https=${HTTPS_PORT} off\` (no state dir keeps a record for the next start)` : `the next start removes it (record: ${recordFile})`}`
+      )
+    }
+  })
+  yield* Effect.acquireRelease(Effect.void, () => release)
 
   // First attempt, in the foreground: a conflict stops start-up; anything else degrades to loopback.
   const first = yield* Effect.either(claim)
@@ -269,36 +301,6 @@ export const make = Effect.gen(function* () {
       `Tailscale ${mode} is not available, so the Gateway serves on loopback only for now (retrying in the background): ${first.left.message}`
     )
   }
-
-  // Release: added before the supervisor is forked, so the supervisor is stopped first.
-  yield* Effect.addFinalizer(() =>
-    Effect.gen(function* () {
-      if (!resetOnExit) {
-        if (holding)
-          yield* Effect.logInfo(
-            `Tailscale ${mode} route left in place (gateway.tailscale.resetOnExit is off): ${route}`
-          )
-        return
-      }
-      // Nothing of ours was exposed; a record left by an earlier run stays for the next start to clean.
-      if (!holding) return
-      const result = yield* Effect.either(
-        Effect.gen(function* () {
-          const serve = yield* cli.serveStatus
-          if (findOwn(serve, HTTPS_PORT, target) !== undefined) yield* cli.disable(mode, HTTPS_PORT)
-        })
-      )
-      if (result._tag === "Right") {
-        yield* clearRecord(recordFile)
-        exposed(false, "gateway stopped")
-        yield* Effect.logInfo(`Tailscale ${mode} route removed: ${route}`)
-      } else {
-        yield* Effect.logWarning(
-          `could not remove the Tailscale ${mode} route ${route}: ${result.left.message}; ${recordFile === undefined ? `remove it with \`tailscale ${mode} --https=${HTTPS_PORT} off\` (no state dir keeps a record for the next start)` : `the next start removes it (record: ${recordFile})`}`
-        )
-      }
-    })
-  )
 
   // Claims the route again until it is ours, backing off with the shared reconnect policy; each
   // failure shows in status (with when the next try is), and each distinct reason is logged once.

@@ -321,7 +321,7 @@ export const resolveServerSettings = (
     throw new ConfigError({
       message:
         token === undefined
-          ? `gateway.auth.mode is "token" but no token is set: set gateway.auth.token in ${loaded.configPath}, OPENCLAW_GATEWAY_TOKEN, or --token-file (gateway.remote.token is the CLI's credential for a remote Gateway and does not configure this server)`
+          ? `gateway.auth.mode is "token" but no token is set: run \`openclaw gateway token rotate\` to write a random one to gateway.auth.token in ${loaded.configPath}, or use OPENCLAW_GATEWAY_TOKEN or --token-file (gateway.remote.token is the CLI's credential for a remote Gateway and does not configure this server)`
           : `${tokenSource} is blank or a placeholder ("undefined"/"null"); set a real secret (e.g. from \`openssl rand -hex 24\`)`
     })
   }
@@ -329,7 +329,7 @@ export const resolveServerSettings = (
     throw new ConfigError({
       message:
         password === undefined
-          ? `gateway.auth.mode is "password" but no password is set: set gateway.auth.password in ${loaded.configPath}, OPENCLAW_GATEWAY_PASSWORD, --password or --password-file`
+          ? `gateway.auth.mode is "password" but no password is set: run \`openclaw gateway password set\` to write one to gateway.auth.password in ${loaded.configPath}, or use OPENCLAW_GATEWAY_PASSWORD, --password or --password-file`
           : `${passwordSource} is blank or a placeholder ("undefined"/"null"); set a real password`
     })
   }

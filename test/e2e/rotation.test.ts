@@ -212,6 +212,10 @@ describe("gateway token rotate tells the truth", { timeout: 120_000 }, () => {
     const { configPath, env, url } = await setup(
       (port) => `// my Gateway\n{\n  gateway: {\n    port: ${port}, // fixed port\n  },\n}\n`
     )
+    // The Gateway refuses this config and names the one command that makes a token.
+    const noSecret = await runCli(["gateway", "run"], env)
+    expect(noSecret.code).toBe(78)
+    expect(noSecret.stderr).toContain("no token is set: run `openclaw gateway token rotate` to write a random one")
     const refused = await runCli(["gateway", "token", "rotate", "--sign-out-devices"], env)
     expect(refused.code).toBe(1)
     expect(refused.stderr).toContain("none runs here")

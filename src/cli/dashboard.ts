@@ -18,6 +18,7 @@ import { SIGN_IN_CODE_METHOD } from "../services/auth/sign-in-methods.js"
 import { type ClientFlags, loadClientTarget, printJson, withGateway } from "./client.js"
 import { fail } from "./exit.js"
 import { portFlag } from "./flags.js"
+import { readTunnelState } from "./tunnel.js"
 
 /** The Control UI's address (no credential): from the running Gateway's record, else from the config. */
 const controlUiUrl = (target: Target, loaded: LoadedConfig): string | undefined => {
@@ -84,13 +85,19 @@ export const dashboardCommand = Command.make(
         json: flags.json
       }
       const { loaded, target } = yield* loadClientTarget(clientFlags)
-      if (target.ssh !== undefined) {
+      // Through SSH the browser needs a tunnel that stays up: a running `gateway tunnel` to the same
+      // remote port. The code is minted through this command's own tunnel, the link points at that one.
+      const tunnel = target.ssh === undefined ? undefined : readTunnelState(loaded.stateDir)
+      if (target.ssh !== undefined && (tunnel?.state !== "up" || tunnel.remotePort !== target.ssh.remotePort)) {
         return yield* refuse(
           "ssh-tunnel",
-          `The Gateway is reached through an SSH tunnel (${target.source}) that closes when a command ends: run \`openclaw gateway tunnel\` and open the Control UI address it prints`
+          `The Gateway is reached through an SSH tunnel (${target.source}) that closes when a command ends, and no \`openclaw gateway tunnel\` is up: run it in another terminal, then \`openclaw dashboard\` again`
         )
       }
-      const base = controlUiUrl(target, loaded)
+      const base =
+        tunnel === undefined
+          ? controlUiUrl(target, loaded)
+          : `${target.url.startsWith("wss:") ? "https" : "http"}://127.0.0.1:${tunnel.localPort}/`
       if (base === undefined)
         return yield* refuse(
           "control-ui-off",
@@ -142,7 +149,9 @@ export const dashboardCommand = Command.make(
           `  A one-time sign-in link: it works once, within ${seconds >= 90 ? `${Math.round(seconds / 60)} minutes` : `${seconds} s`}, and the page then keeps a device token of its own. Run \`openclaw dashboard\` again for another.`
         )
       }
-      lines.push(`  Gateway: ${target.source}`)
+      lines.push(
+        `  Gateway: ${target.source}${tunnel === undefined ? "" : `, through \`openclaw gateway tunnel\` (PID ${tunnel.pid}) on 127.0.0.1:${tunnel.localPort}`}`
+      )
       const command = flags.noOpen ? undefined : opener(process.env)
       if (!flags.noOpen) {
         const opened = command === undefined ? false : yield* openLink(command, link)

@@ -165,6 +165,11 @@ describe.skipIf(sshdUnavailable() !== undefined)("transport ssh through a real s
 
   it("gateway tunnel: prints the local URLs, survives a killed ssh, shows in status, and releases everything on SIGTERM", async () => {
     const localPort = await freePort()
+    // Without a tunnel that stays up, dashboard has no address for the browser: it says what to run.
+    const noTunnel = await runCli(["dashboard", "--json"], env, 25_000)
+    expect(noTunnel.code).toBe(1)
+    expect(JSON.parse(noTunnel.stdout)).toMatchObject({ ok: false, error: { kind: "ssh-tunnel" } })
+    expect(noTunnel.stderr).toContain("no `openclaw gateway tunnel` is up: run it in another terminal")
     const child = spawn(BIN, ["gateway", "tunnel", "--local-port", String(localPort)], {
       env,
       stdio: ["ignore", "pipe", "pipe"]
@@ -184,6 +189,14 @@ describe.skipIf(sshdUnavailable() !== undefined)("transport ssh through a real s
       expect(status.stdout).toMatch(
         new RegExp(`Tunnel:\\s+\`openclaw gateway tunnel\` \\(PID ${child.pid}\\) up on 127\\.0\\.0\\.1:${localPort}`)
       )
+      // dashboard mints a code through its own tunnel and points the browser at the running one.
+      const dashboard = await runCli(["dashboard", "--json"], env, 25_000)
+      expect(dashboard.stderr).toBe("")
+      expect(dashboard.code).toBe(0)
+      expect(JSON.parse(dashboard.stdout).url).toMatch(
+        new RegExp(`^http://127\\.0\\.0\\.1:${localPort}/#code=[\\w-]{16,}$`)
+      )
+      expect(dashboard.stdout).not.toContain(RTOKEN)
 
       const sshPid = Number(/\(ssh pid (\d+)\)/.exec(out)![1])
       // ssh's command line: our options, the key file path, never the token.

@@ -5,7 +5,7 @@
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Redacted } from "effect"
 import { describe, expect, it } from "vitest"
 import { LogBuffer, makeLogBuffer } from "../../src/services/compat/LogBuffer.js"
 import { authenticated, withGateway } from "../support/gateway.js"
@@ -273,7 +273,7 @@ describe("what OpenClaw's Control UI reads for chat, models, sessions and update
       c.ws.close()
       return { list, auth }
     }
-    delete process.env.OC_TEST_KEY_23
+    // The key as settings carry it: resolved from the environment the caller passed (the CLI's), never read here.
     const without = await withGateway({ agent: { provider } }, models)
     expect(without.list).toEqual([
       expect.objectContaining({
@@ -291,15 +291,13 @@ describe("what OpenClaw's Control UI reads for chat, models, sessions and update
         profiles: [expect.objectContaining({ profileId: "env:OC_TEST_KEY_23" })]
       })
     ])
-    process.env.OC_TEST_KEY_23 = "sk-SECRET-VALUE-23"
-    try {
-      const withKey = await withGateway({ agent: { provider } }, models)
-      expect(withKey.list[0]).toMatchObject({ id: "gpt-test", available: true })
-      expect(withKey.auth[0]).toMatchObject({ status: "static" })
-      expect(JSON.stringify(withKey)).not.toContain("SECRET-VALUE")
-    } finally {
-      delete process.env.OC_TEST_KEY_23
-    }
+    const withKey = await withGateway(
+      { agent: { provider: { ...provider, apiKey: Redacted.make("sk-SECRET-VALUE-23") } } },
+      models
+    )
+    expect(withKey.list[0]).toMatchObject({ id: "gpt-test", available: true })
+    expect(withKey.auth[0]).toMatchObject({ status: "static" })
+    expect(JSON.stringify(withKey)).not.toContain("SECRET-VALUE")
   })
 
   it("reads of OpenClaw features this Gateway lacks answer empty, as OpenClaw's UI reads 'none'", () =>

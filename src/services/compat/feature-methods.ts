@@ -36,9 +36,10 @@ const UpdateStatusParams = Schema.Struct({ refreshCheckout: optional(Schema.Bool
 
 /** The echo provider needs no credential; openai needs one only when agent.provider.apiKeyEnv names it. */
 type Credential = "none" | "set" | "missing"
-const credentialOf = (provider: AgentProviderSettings, env: NodeJS.ProcessEnv): Credential => {
+const credentialOf = (provider: AgentProviderSettings): Credential => {
   if (provider.kind === "echo" || provider.apiKeyEnv === undefined) return "none"
-  return (env[provider.apiKeyEnv] ?? "").trim() === "" ? "missing" : "set"
+  // apiKey: the variable's value in the environment the settings were resolved with (never process.env here).
+  return provider.apiKey === undefined ? "missing" : "set"
 }
 
 /**
@@ -46,8 +47,8 @@ const credentialOf = (provider: AgentProviderSettings, env: NodeJS.ProcessEnv): 
  * (built in) beside it when another provider is configured. Only the configured one runs: a
  * session cannot switch models here, so the others are listed but not selectable.
  */
-export const modelChoices = (runtime: AgentRuntimeService, provider: AgentProviderSettings, env = process.env) => {
-  const credential = credentialOf(provider, env)
+export const modelChoices = (runtime: AgentRuntimeService, provider: AgentProviderSettings) => {
+  const credential = credentialOf(provider)
   const active = {
     id: runtime.provider.model ?? runtime.provider.kind,
     name: runtime.provider.model ?? "echo (built-in offline test provider)",
@@ -69,8 +70,8 @@ export const modelChoices = (runtime: AgentRuntimeService, provider: AgentProvid
 }
 
 /** models.authStatus's provider rows: `static` for an API key from the environment, `missing` without it. */
-const authProviders = (provider: AgentProviderSettings, env: NodeJS.ProcessEnv) => {
-  const credential = credentialOf(provider, env)
+const authProviders = (provider: AgentProviderSettings) => {
+  const credential = credentialOf(provider)
   // echo, and an OpenAI-compatible server without a key (Ollama, llama.cpp): nothing to authenticate.
   if (credential === "none") return []
   return [
@@ -92,18 +93,14 @@ const authProviders = (provider: AgentProviderSettings, env: NodeJS.ProcessEnv) 
   ]
 }
 
-export const featureMethods = (
-  runtime: AgentRuntimeService,
-  settings: GatewaySettings,
-  env: NodeJS.ProcessEnv = process.env
-): Record<string, MethodDef> => ({
+export const featureMethods = (runtime: AgentRuntimeService, settings: GatewaySettings): Record<string, MethodDef> => ({
   "chat.metadata": defineMethod({
     requires: "operator.read",
     params: ChatMetadataParams,
     sync: () => ({
       // No slash commands and no agent swarms here; the runtime is the one this Gateway runs.
       commands: [],
-      models: modelChoices(runtime, settings.agent.provider, env),
+      models: modelChoices(runtime, settings.agent.provider),
       swarmEnabled: false,
       runtimeSelectionLocked: true
     })
@@ -111,12 +108,12 @@ export const featureMethods = (
   "models.list": defineMethod({
     requires: "operator.read",
     params: ModelsListParams,
-    sync: () => ({ models: modelChoices(runtime, settings.agent.provider, env) })
+    sync: () => ({ models: modelChoices(runtime, settings.agent.provider) })
   }),
   "models.authStatus": defineMethod({
     requires: "operator.read",
     params: AuthStatusParams,
-    sync: () => ({ ts: Date.now(), providers: authProviders(settings.agent.provider, env) })
+    sync: () => ({ ts: Date.now(), providers: authProviders(settings.agent.provider) })
   }),
   // One transcript per session, without forks: no other branch to switch to.
   "sessions.branches.list": defineMethod({

@@ -27,6 +27,7 @@ module.exports = new Proxy({}, { get: (_t, k) => (k === "__esModule" ? false : k
 
 // Stale chunks and declarations of modules no longer public would otherwise be packed.
 rmSync("dist/types", { recursive: true, force: true })
+mkdirSync("dist", { recursive: true })
 for (const f of readdirSync("dist", { withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith(".mjs")))
   rmSync(`dist/${f.name}`)
 

@@ -8,13 +8,13 @@
  */
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
-import * as os from "node:os"
 import type * as net from "node:net"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { fromServeProxy, type ServePeerCheck } from "../../src/services/gateway/serve-peer.js"
 import { cliEnv, freePort, type GatewayProcess, startGateway, tempStateDir } from "../support/cli.js"
 import { fakeTailscale, HOST as MAGIC_DNS } from "../support/tailscale.js"
+import { nodeForOtherUsers, readableCopy } from "../support/other-user.js"
 
 const TOKEN = "forwarded-token-0123456789abcdef"
 const NOBODY = 65534
@@ -35,7 +35,7 @@ const serveHeaders = (clientIp: string, extra: Record<string, string> = {}) => (
 /** The connect answers to `attempts`, made one after another by a process running as `uid`. */
 const connectAs = (uid: number, port: number, attempts: ReadonlyArray<Attempt>, script: string) =>
   new Promise<Array<any>>((resolve, reject) => {
-    const child = spawn(process.execPath, [script, String(port), JSON.stringify(attempts)], {
+    const child = spawn(nodeForOtherUsers(), [script, String(port), JSON.stringify(attempts)], {
       uid,
       gid: uid,
       cwd: path.dirname(script),
@@ -67,12 +67,7 @@ describe.skipIf(process.platform !== "linux" || process.getuid?.() !== 0)(
     let script: string
     beforeAll(async () => {
       const dir = tempStateDir()
-      // The client script where any user may read it.
-      const scriptDir = fs.mkdtempSync(path.join(os.tmpdir(), "oc-fwd-"))
-      fs.chmodSync(scriptDir, 0o755)
-      script = path.join(scriptDir, "forwarded-connect.mjs")
-      fs.copyFileSync(path.resolve(__dirname, "../support/forwarded-connect.mjs"), script)
-      fs.chmodSync(script, 0o644)
+      script = readableCopy("forwarded-connect.mjs")
       const fake = fakeTailscale(dir, {
         dnsName: `${MAGIC_DNS}.`,
         whois: { "100.64.0.7": { login: "alice@example.com", name: "Alice" } }

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { foreignListener, isLoopbackHost } from "../../src/client/listener-owner.js"
 import { cliEnv, freePort, runCli, tempStateDir } from "../support/cli.js"
 import { startNodeHost } from "../support/node-host.js"
+import { nodeForOtherUsers, readableCopy } from "../support/other-user.js"
 
 const SECRET = "squatter-test-token-9f8e7d6c5b4a39281706"
 const asRoot = typeof process.getuid === "function" && process.getuid() === 0
@@ -31,8 +32,8 @@ describe.skipIf(!canSwitchUser)("a port squatter of another user (real process a
         "--reuid=nobody",
         "--regid=nogroup",
         "--clear-groups",
-        process.execPath,
-        path.join(__dirname, "../support/squatter.cjs"),
+        nodeForOtherUsers(),
+        readableCopy("squatter.cjs", { withWs: true }),
         String(port)
       ],
       { stdio: ["ignore", "pipe", "pipe"] }

@@ -3,8 +3,8 @@
 // request and frame it receives, one per line. Run as another user (setpriv --reuid=nobody ...);
 // CommonJS so it needs no loader.
 const http = require("node:http")
-const path = require("node:path")
-const { WebSocketServer } = require(path.join(__dirname, "../../node_modules/ws"))
+// ws from node_modules beside this copy (test/support/other-user.ts readableCopy puts it there).
+const { WebSocketServer } = require("ws")
 
 const server = http.createServer((req, res) => {
   process.stdout.write(`http ${req.method} ${req.url} ${JSON.stringify(req.headers)}\n`)

@@ -5,7 +5,6 @@
  * step against a grant narrower than an operator needs, and the auth step with a revoked device token.
  */
 import { spawn } from "node:child_process"
-import { sign } from "node:crypto"
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as path from "node:path"
@@ -14,14 +13,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { checkExposure, checkProcess, type ExposureInput } from "../../src/services/doctor/host-checks.js"
 import { pathSteps } from "../../src/services/doctor/path.js"
 import type { TargetSummary } from "../../src/services/doctor/path-context.js"
-import { deviceAuthPayload, signatureToken } from "../../src/protocol/device.js"
+import { signatureToken } from "../../src/protocol/device.js"
 import { runSteps } from "../../src/services/doctor/steps.js"
 import { DOCTOR_CACHE_MS } from "../../src/services/doctor/methods.js"
 import { SshTunnel } from "../../src/services/ssh/SshTunnel.js"
 import { FIX, make as makeTailscaleCli } from "../../src/services/tailscale/TailscaleCli.js"
 import { cliEnv, freePort, type GatewayProcess, runCli, startGateway, tempStateDir } from "../support/cli.js"
 import { authenticated, settingsWith, TOKEN, withGateway } from "../support/gateway.js"
-import { newIdentity, nodeConnect } from "../support/node.js"
+import { newIdentity, nodeConnect, signedDevice } from "../support/node.js"
 import { type FakeState, fakeTailscale, foreignRoute, HOST } from "../support/tailscale.js"
 
 const PORT = 18789
@@ -309,7 +308,7 @@ describe("the doctor RPC and the scopes step", { timeout: 30_000 }, () => {
             deviceTokenSource: "identity/device-auth.json",
             device: (nonce, params) => {
               const signedAt = Date.now()
-              const payload = deviceAuthPayload({
+              return signedDevice(id, {
                 deviceId: id.deviceId,
                 clientId: client.id,
                 clientMode: client.mode,
@@ -321,13 +320,6 @@ describe("the doctor RPC and the scopes step", { timeout: 30_000 }, () => {
                 platform: client.platform,
                 deviceFamily: client.deviceFamily
               })
-              return {
-                id: id.deviceId,
-                publicKey: id.publicKey,
-                signature: sign(null, Buffer.from(payload), id.privateKey).toString("base64url"),
-                signedAt,
-                nonce
-              }
             }
           }
         },

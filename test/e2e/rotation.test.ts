@@ -5,15 +5,13 @@
  * variable, a --token flag), says what happens with no Gateway running, and with
  * --sign-out-devices revokes the browser devices the old token minted.
  */
-import { sign } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import JSON5 from "json5"
 import { afterEach, describe, expect, it } from "vitest"
-import { deviceAuthPayload } from "../../src/protocol/device.js"
 import { cliEnv, freePort, type GatewayProcess, runCli, startGateway, tempStateDir } from "../support/cli.js"
 import { authenticated, connectParams, RawClient } from "../support/gateway.js"
-import { newIdentity, type TestIdentity } from "../support/node.js"
+import { newIdentity, signedDevice, type TestIdentity } from "../support/node.js"
 
 const OLD = "rotation-e2e-old-token-0123456789abcdef"
 
@@ -23,7 +21,7 @@ const operatorDeviceConnect = async (url: string, id: TestIdentity, auth: Record
   const nonce = (await client.event("connect.challenge")).payload.nonce as string
   const signedAt = Date.now()
   const scopes = ["operator.read"]
-  const payload = deviceAuthPayload({
+  const device = signedDevice(id, {
     deviceId: id.deviceId,
     clientId: "test",
     clientMode: "test",
@@ -35,13 +33,6 @@ const operatorDeviceConnect = async (url: string, id: TestIdentity, auth: Record
     platform: "linux",
     deviceFamily: undefined
   })
-  const device = {
-    id: id.deviceId,
-    publicKey: id.publicKey,
-    signature: sign(null, Buffer.from(payload), id.privateKey).toString("base64url"),
-    signedAt,
-    nonce
-  }
   const res = await client.connect(connectParams({ scopes, auth, device }))
   return { client, res }
 }

@@ -8,15 +8,14 @@
  * FUZZ_SECONDS (default 100, split between the stages), FUZZ_RUNS (a run count per stage instead)
  * and FUZZ_SEED (replay) control it; `npm run fuzz` runs it longer. The seed is printed first.
  */
-import { randomUUID, sign } from "node:crypto"
+import { randomUUID } from "node:crypto"
 import fc from "fast-check"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { deviceAuthPayload } from "../../src/protocol/device.js"
 import { ClientModes, Limits, OperatorScopes } from "../../src/protocol/frames.js"
 import { TOKEN } from "../support/gateway.js"
 import { RAW_CONTROL } from "../support/hostile-gateway.js"
 import { type LiveGateway, startLiveGateway } from "../support/live-gateway.js"
-import { newIdentity, nodeConnect, type TestIdentity } from "../support/node.js"
+import { newIdentity, nodeConnect, signedDevice, type TestIdentity } from "../support/node.js"
 import {
   deepFragment,
   type Fragment,
@@ -178,7 +177,7 @@ const signedNodeText = (m: SignedNodeConnect, identity: TestIdentity, nonce: str
       : m.node.auth === "deviceToken"
         ? { deviceToken }
         : { token: TOKEN, deviceToken }
-  const payload = deviceAuthPayload({
+  const device = signedDevice(identity, {
     deviceId: identity.deviceId,
     clientId: client.id!,
     clientMode: "node",
@@ -190,13 +189,6 @@ const signedNodeText = (m: SignedNodeConnect, identity: TestIdentity, nonce: str
     platform: client.platform!,
     deviceFamily: client.deviceFamily
   })
-  const device = {
-    id: identity.deviceId,
-    publicKey: identity.publicKey,
-    signature: sign(null, Buffer.from(payload), identity.privateKey).toString("base64url"),
-    signedAt,
-    nonce
-  }
   return JSON.stringify({
     type: "req",
     id: "c1",
@@ -221,7 +213,7 @@ const signedCodeText = (m: SignedCodeConnect, identity: TestIdentity, nonce: str
   const signedAt = Date.now()
   const client = { id: "openclaw-control-ui", version: "1.0.0", platform: "web", mode: "ui" }
   const scopes = ["operator.read", "operator.admin"]
-  const payload = deviceAuthPayload({
+  const device = signedDevice(identity, {
     deviceId: identity.deviceId,
     clientId: client.id,
     clientMode: "ui",
@@ -233,13 +225,6 @@ const signedCodeText = (m: SignedCodeConnect, identity: TestIdentity, nonce: str
     platform: client.platform,
     deviceFamily: undefined
   })
-  const device = {
-    id: identity.deviceId,
-    publicKey: identity.publicKey,
-    signature: sign(null, Buffer.from(payload), identity.privateKey).toString("base64url"),
-    signedAt,
-    nonce
-  }
   return JSON.stringify({
     type: "req",
     id: "c1",

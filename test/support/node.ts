@@ -2,7 +2,7 @@
 import { generateKeyPairSync, type KeyObject, sign } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { deviceAuthPayload, deviceIdOf, rawPublicKey } from "../../src/protocol/device.js"
+import { deviceAuthPayload, type DeviceAuthFields, deviceIdOf, rawPublicKey } from "../../src/protocol/device.js"
 import { connectParams, RawClient, TOKEN } from "./gateway.js"
 
 export interface TestIdentity {
@@ -31,6 +31,22 @@ export const writeIdentity = (stateDir: string, id: TestIdentity) => {
     { mode: 0o600 }
   )
 }
+
+/**
+ * A connect's `device` block: the payload over `fields` signed with the identity's key. `id` and
+ * `publicKey` may be swapped to tamper with what is sent (they default to the identity's).
+ */
+export const signedDevice = (
+  identity: TestIdentity,
+  fields: DeviceAuthFields,
+  sent: { readonly id?: string; readonly publicKey?: string } = {}
+) => ({
+  id: sent.id ?? identity.deviceId,
+  publicKey: sent.publicKey ?? identity.publicKey,
+  signature: sign(null, Buffer.from(deviceAuthPayload(fields)), identity.privateKey).toString("base64url"),
+  signedAt: fields.signedAt,
+  nonce: fields.nonce
+})
 
 export interface NodeConnectOptions {
   readonly auth?: Record<string, string>
@@ -66,25 +82,25 @@ export const nodeConnect = async (url: string, id: TestIdentity, o: NodeConnectO
   const auth = o.auth ?? { token: TOKEN }
   const signedAt = o.signedAt ?? Date.now()
   const nonce = o.nonce ? o.nonce(challenge) : challenge
-  const payload = deviceAuthPayload({
-    deviceId: o.deviceId ?? id.deviceId,
-    clientId: client_.id,
-    clientMode: client_.mode,
-    role: o.signRole ?? o.role ?? "node",
-    scopes: o.scopes ?? [],
-    signedAt,
-    token: auth.token ?? auth.deviceToken,
-    nonce,
-    platform: client_.platform,
-    deviceFamily: client_.deviceFamily
-  })
-  const device = {
-    id: o.deviceId ?? id.deviceId,
-    publicKey: o.publicKey ?? id.publicKey,
-    signature: sign(null, Buffer.from(payload), id.privateKey).toString("base64url"),
-    signedAt,
-    nonce
-  }
+  const device = signedDevice(
+    id,
+    {
+      deviceId: o.deviceId ?? id.deviceId,
+      clientId: client_.id,
+      clientMode: client_.mode,
+      role: o.signRole ?? o.role ?? "node",
+      scopes: o.scopes ?? [],
+      signedAt,
+      token: auth.token ?? auth.deviceToken,
+      nonce,
+      platform: client_.platform,
+      deviceFamily: client_.deviceFamily
+    },
+    {
+      ...(o.deviceId === undefined ? {} : { id: o.deviceId }),
+      ...(o.publicKey === undefined ? {} : { publicKey: o.publicKey })
+    }
+  )
   const res = await client.connect(
     connectParams({
       role: o.role ?? "node",

@@ -160,13 +160,19 @@ describe("the runtime record file decoded", () => {
 
 describe("isProcessAlive", () => {
   it("a killed process not yet reaped (a zombie) is gone; a live one is alive", async () => {
-    // `exec sleep` never reaps the killed child: it stays a zombie, as under a container's non-reaping PID 1.
-    const parent = spawn("sh", ["-c", "sleep 30 & kill -9 $!; echo $!; exec sleep 20"], {
+    // After `exec sleep` the background child belongs to a process that never reaps it, as under a container's
+    // non-reaping PID 1; killed only once the exec is done, it stays a zombie (the shell itself might reap it).
+    const parent = spawn("sh", ["-c", "sleep 30 & echo $!; exec sleep 20"], {
       stdio: ["ignore", "pipe", "ignore"]
     })
     try {
       const pid = Number(await new Promise<string>((resolve) => parent.stdout!.once("data", (d) => resolve(String(d)))))
-      await new Promise((r) => setTimeout(r, 200))
+      const comm = () => fs.readFileSync(`/proc/${parent.pid}/comm`, "utf8").trim()
+      for (let i = 0; i < 100 && comm() !== "sleep"; i++) await new Promise((r) => setTimeout(r, 20))
+      process.kill(pid, "SIGKILL")
+      for (let i = 0; i < 100 && !/\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8")); i++) {
+        await new Promise((r) => setTimeout(r, 20))
+      }
       expect(fs.readFileSync(`/proc/${pid}/stat`, "utf8")).toMatch(/\) Z /)
       expect(isProcessAlive(pid)).toBe(false)
       expect(isProcessAlive(parent.pid!)).toBe(true)

@@ -85,15 +85,20 @@ export const make = (provider: Provider) =>
   Effect.gen(function* () {
     const gateway = yield* Gateway
     const sessions = yield* Sessions
-    const effectRuntime = yield* Effect.runtime<never>()
-    // Runs stream from promise callbacks, outside any fiber: they read the layer's Clock directly.
-    const clock = yield* Effect.clock
-    const now = () => clock.unsafeCurrentTimeMillis()
     /** Forgets finished runs after KEEP_FINISHED_MS: sleeping fibers, interrupted when the layer closes. */
     const forgetLater = yield* FiberSet.runtime(yield* FiberSet.make())<never>()
     const runs = new Map<string, Run>()
 
-    const execute = async (run: Run, signal: AbortSignal): Promise<RunResult> => {
+    /**
+     * Runs stream from promise callbacks, outside any fiber: they log, write and read the clock
+     * through the runtime of whoever started them (its logger, clock and tracer), not the layer's.
+     */
+    const execute = async (
+      run: Run,
+      signal: AbortSignal,
+      caller: Runtime.Runtime<never>,
+      now: () => number
+    ): Promise<RunResult> => {
       const { runId, sessionKey } = run
       const startedAt = now()
       let seq = 0
@@ -138,7 +143,7 @@ export const make = (provider: Provider) =>
           ...(status === "aborted" ? { aborted: true } : {}),
           ...(error === undefined ? {} : { error })
         })
-        const exit = await Runtime.runPromiseExit(effectRuntime)(write)
+        const exit = await Runtime.runPromiseExit(caller)(write)
         if (exit._tag === "Success") saved = exit.value
         else if (status === "ok") error = `the reply could not be saved: ${exit.cause.toString()}`
       }
@@ -170,7 +175,7 @@ export const make = (provider: Provider) =>
           { stream: "lifecycle", data: { phase: "error", error } }
         )
       if (error !== undefined)
-        Runtime.runSync(effectRuntime)(Effect.logWarning(`agent run ${runId} (session ${sessionKey}) failed: ${error}`))
+        Runtime.runSync(caller)(Effect.logWarning(`agent run ${runId} (session ${sessionKey}) failed: ${error}`))
       return result
     }
 
@@ -186,6 +191,9 @@ export const make = (provider: Provider) =>
           runId
         })
         const controller = new AbortController()
+        const caller = yield* Effect.runtime<never>()
+        const clock = yield* Effect.clock
+        const now = () => clock.unsafeCurrentTimeMillis()
         let resolveDone!: (r: RunResult) => void
         const run: Run = {
           runId,
@@ -199,9 +207,9 @@ export const make = (provider: Provider) =>
         const startedAt = now()
         // A bug in a run must not become an unhandled rejection (the process would end) or leave
         // callers waiting on `done` for ever: it ends the run with an error, logged with its stack.
-        void execute(run, controller.signal)
+        void execute(run, controller.signal, caller, now)
           .catch((e: unknown): RunResult => {
-            Runtime.runSync(effectRuntime)(
+            Runtime.runSync(caller)(
               Effect.logWarning(
                 `agent run ${runId} failed unexpectedly: ${e instanceof Error ? (e.stack ?? e.message) : typeof e}`
               )

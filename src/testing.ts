@@ -18,7 +18,7 @@
  *     }))
  *   })
  */
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Redacted } from "effect"
 import type { GatewayConnection } from "./client/api.js"
 import { connect } from "./client/api.js"
 import { ProcessRunner, type ScriptedProcess } from "./platform/process-runner.js"
@@ -104,25 +104,37 @@ export interface GatewayTestOptions {
   readonly agent?: Layer.Layer<AgentRuntime, never, Gateway | Sessions | GatewayConfig>
 }
 
-/** The Gateway's services plus a connected TestClient; see the module comment. */
-export const GatewayTestWith = (options: GatewayTestOptions = {}) => {
-  const services = gatewayServices(GatewayConfig.layerTest(options.settings), {
+/**
+ * The Gateway's services alone, without a client: for tests that open their own sockets (raw
+ * frames, handshakes, several clients) and would see a TestClient in presence and counts.
+ */
+export const GatewayServerTestWith = (options: GatewayTestOptions = {}) =>
+  gatewayServices(GatewayConfig.layerTest(options.settings), {
     exposure: TailscaleExposure.layerTest(options.exposure ?? { mode: "off", state: "off" }),
     tailscale: options.tailscale ?? mockTailscale({}),
     ...(options.agent === undefined ? {} : { agent: options.agent })
   })
+
+/** The Gateway's services plus a connected TestClient; see the module comment. */
+export const GatewayTestWith = (options: GatewayTestOptions = {}) => {
   const client = Layer.scoped(
     TestClient,
-    Effect.flatMap(Gateway, (gateway) =>
-      connect({
+    Effect.gen(function* () {
+      const gateway = yield* Gateway
+      // Signs in with the secret the settings give (TEST_TOKEN unless a test set its own).
+      const { auth } = yield* GatewayConfig
+      const secret = auth.mode === "password" ? auth.password : auth.token
+      return yield* connect({
         url: gateway.url,
-        token: TEST_TOKEN,
+        ...(auth.mode === "password"
+          ? { password: secret === undefined ? "" : Redacted.value(secret) }
+          : { token: secret === undefined ? TEST_TOKEN : Redacted.value(secret) }),
         scopes: ALL_OPERATOR_SCOPES,
         client: { id: "test-client", mode: "test" }
       })
-    )
+    })
   )
-  return Layer.provideMerge(client, services)
+  return Layer.provideMerge(client, GatewayServerTestWith(options))
 }
 
 /** Every Gateway service on port 0 with a connected TestClient, for `it.layer(GatewayTest)`. */

@@ -1,10 +1,10 @@
 /** Helpers for tests: an in-process Gateway on a random port, and a raw protocol socket. */
 import { Context, Effect, Exit, Layer, Redacted, Scope } from "effect"
 import WebSocket from "ws"
-import { gatewayServices } from "../../src/layers/index.js"
+import { GatewayServerTestWith } from "./harness.js"
 import type { MethodDef } from "../../src/services/gateway/rpc.js"
 import { Gateway, type GatewayService } from "../../src/services/gateway/Gateway.js"
-import { GatewayConfig, type GatewaySettings, testSettings } from "../../src/services/config/GatewayConfig.js"
+import { type GatewaySettings, testSettings } from "../../src/services/config/GatewayConfig.js"
 
 export const TOKEN = "test-token-0123456789abcdef"
 
@@ -13,9 +13,12 @@ export const settingsWith = (overrides: Partial<GatewaySettings> = {}): GatewayS
   return { ...base, auth: { ...base.auth, token: Redacted.make(TOKEN) }, ...overrides }
 }
 
-/** The full service graph (Config -> Auth, Binder -> Gateway -> TailscaleExposure) in-process. */
+/**
+ * The shipped harness's Gateway without a client (GatewayServerTestWith): every service in-process
+ * on port 0, Tailscale mocked (any call dies, naming itself), with these settings.
+ */
 export const gatewayLayer = (overrides: Partial<GatewaySettings> = {}) =>
-  gatewayServices(Layer.succeed(GatewayConfig, settingsWith(overrides)))
+  GatewayServerTestWith({ settings: settingsWith(overrides) })
 
 export const gatewayUrl = Effect.map(Gateway, (g) => g.url)
 

@@ -47,6 +47,8 @@ const TailscaleLive = Layer.unwrapEffect(
   Effect.map(GatewayConfig, (settings) =>
     TailscaleCli.layerProcesses({
       ...(settings.tailscale.binary === undefined ? {} : { binary: settings.tailscale.binary }),
+      // PATH to find it on: the caller's environment, if it passed one (else the standard places).
+      ...(settings.env === undefined ? {} : { env: settings.env }),
       timeoutMs: settings.tailscale.timeoutMs ?? TAILSCALE_TUNING.timeoutMs
     })
   )

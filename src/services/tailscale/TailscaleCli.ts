@@ -77,6 +77,12 @@ export interface TailscaleCliService {
 export const MAC_APP_PATH = "/Applications/Tailscale.app/Contents/MacOS/Tailscale"
 
 /** `tailscale` on the given PATH, else the macOS app's CLI. */
+/**
+ * Where packages install tailscale, searched when the caller passed no environment (a config built
+ * in code): a layer does not read this process's PATH on its own; gateway.tailscale.binary names any other.
+ */
+export const STANDARD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/opt/homebrew/bin"
+
 export const locateTailscale = (searchPath: string | undefined): string | undefined =>
   findOnPath(["tailscale"], searchPath) ?? (isExecutable(MAC_APP_PATH) ? MAC_APP_PATH : undefined)
 
@@ -228,7 +234,7 @@ const runWith =
             : undefined
           : env !== undefined
             ? findTailscaleBinary(env)
-            : locateTailscale(process.env.PATH)
+            : locateTailscale(STANDARD_PATH)
       const what = `\`tailscale ${args.filter((a) => a !== "--json").join(" ")}\``
       const missing = new TailscaleError({ kind: "binary-missing", message: FIX.binaryMissing(configured) })
       if (bin === undefined) return Effect.fail(missing)

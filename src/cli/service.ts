@@ -9,6 +9,7 @@ import * as path from "node:path"
 import { Command, Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
 import { resolvePaths } from "../config/load.js"
+import { readRuntimeRecord } from "../config/runtime-record.js"
 import { BindModes } from "../config/schema.js"
 import { ProcessRunner } from "../platform/process-runner.js"
 import { forTerminal } from "../protocol/client-text.js"
@@ -185,7 +186,7 @@ const install = Command.make("install", installOptions, (flags) =>
       )
     // The service sees no shell variables: its config must load with only the ones the unit sets.
     const serviceEnv = { HOME: process.env.HOME, ...spec.environment }
-    yield* GatewayConfig.load({
+    const settings = yield* GatewayConfig.load({
       env: serviceEnv,
       flags: {
         ...Option.match(flags.port, { onNone: () => ({}), onSome: (port) => ({ port }) }),
@@ -200,12 +201,23 @@ const install = Command.make("install", installOptions, (flags) =>
         )
       )
     )
+    // A Gateway started by hand on the same port: the service would fail to listen until it stops.
+    const before = yield* Effect.either(driver.status)
+    const servicePid = before._tag === "Right" ? before.right.pid : undefined
+    const byHand = readRuntimeRecord(settings.stateDir)
     const outcome = yield* installUnit(driver, content, flags.force)
     yield* Console.log(
       outcome === "unchanged"
         ? `Already installed: ${driver.path} is unchanged, nothing to do.`
         : `${outcome === "created" ? "Installed" : "Replaced"} ${driver.path}`
     )
+    if (byHand !== undefined && byHand.port === settings.port && byHand.pid !== servicePid)
+      yield* Console.log(
+        [
+          `Note:    a Gateway you started by hand (PID ${byHand.pid}) holds port ${byHand.port}, so the service cannot listen there.`,
+          `  Stop that one (Ctrl-C in its terminal, or \`kill ${byHand.pid}\`), then \`openclaw gateway restart\`.`
+        ].join("\n")
+      )
     yield* Console.log(`Runs:    ${[spec.node, spec.entry, ...spec.args].join(" ")}`)
     const status = yield* driver.status
     yield* Console.log(`Service: ${describeStatus(status)}`)

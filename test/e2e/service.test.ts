@@ -9,7 +9,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { BIN, cliEnv, freePort, runCli, tempStateDir } from "../support/cli.js"
+import { BIN, cliEnv, freePort, runCli, startGateway, tempStateDir } from "../support/cli.js"
 
 const FAKE = path.resolve(__dirname, "../support/fake-systemd")
 const TOKEN = "service-test-token-5c1e9a7b3d2f4e60"
@@ -312,4 +312,27 @@ describe("gateway install where it cannot or must not", () => {
     execFileSync(BIN, ["gateway", "uninstall"], { env })
     expect(await waitHealth(port, false)).toBe(true)
   }, 60_000)
+
+  it("install while a Gateway started by hand holds the port says so, and how to hand over to the service", async () => {
+    const port = await freePort()
+    const byHand = await startGateway(["--port", String(port)], env)
+    try {
+      const r = await runCli(["gateway", "install", "--port", String(port)], env, 30_000)
+      expect(r.code).toBe(0)
+      expect(r.stdout).toContain(
+        `Note:    a Gateway you started by hand (PID ${byHand.child.pid}) holds port ${port}, so the service cannot listen there.`
+      )
+      expect(r.stdout).toContain(`\`kill ${byHand.child.pid}\`), then \`openclaw gateway restart\``)
+      // Once the hand-started one stops, the service's own Gateway takes the port.
+      await byHand.stop()
+      await runCli(["gateway", "restart"], env, 30_000)
+      expect(await waitHealth(port, true)).toBe(true)
+      // A reinstall while the service's own Gateway holds the port is not that case.
+      const again = await runCli(["gateway", "install", "--port", String(port)], env, 30_000)
+      expect(again.stdout).not.toContain("started by hand")
+    } finally {
+      await byHand.stop()
+      execFileSync(BIN, ["gateway", "uninstall"], { env })
+    }
+  }, 90_000)
 })

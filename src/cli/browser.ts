@@ -73,7 +73,11 @@ const status = Command.make("status", options, (flags) =>
       [
         `Browser: ${s.running ? `running${s.version ? ` (Chromium ${t(String(s.version))})` : ""}` : "not started (starts on first use)"}`,
         `  Executable: ${t(String(s.executablePath))}${s.headless ? " (headless)" : ""}`,
-        `  Tabs:       ${t(String(s.tabs))}${s.activeTab ? ` (active ${t(String(s.activeTab))})` : ""}`
+        `  Tabs:       ${t(String(s.tabs))}${s.activeTab ? ` (active ${t(String(s.activeTab))})` : ""}`,
+        // The node decides its sandbox; a node that does not say (OpenClaw's) gets no line.
+        ...(typeof s.sandbox === "boolean"
+          ? [`  Sandbox:    ${s.sandbox ? "on" : "OFF"}${s.sandboxWhy ? ` (${t(String(s.sandboxWhy))})` : ""}`]
+          : [])
       ].join("\n")
     )
   )

@@ -227,6 +227,8 @@ describe.skipIf(!fs.existsSync("/usr/bin/chromium"))("browser control through a 
     const status = await cli(["browser", "status"])
     expect(status.code).toBe(0)
     expect(status.stdout).toContain("not started (starts on first use)")
+    // The node's sandbox decision is shown, with why.
+    expect(status.stdout).toMatch(/ {2}Sandbox: {4}(on|OFF) \(.+\)/)
   }, 60_000)
 
   it("remove revokes: the node is disconnected and must ask again; browser commands say no node is connected", async () => {

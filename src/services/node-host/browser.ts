@@ -156,7 +156,8 @@ export class BrowserController {
   private readonly tabs = new Map<string, Page>()
   private active: string | undefined
   private nextId = 1
-  readonly sandbox: SandboxDecision
+  /** What the running browser has: the decision for this machine, until a launch had to turn it off. */
+  sandbox: SandboxDecision
   readonly policy: NavigationPolicy
   /** Every request goes through it unless dangerouslyAllowPrivateNetwork (see guard-proxy.ts). */
   private proxy: GuardProxy | undefined
@@ -225,10 +226,10 @@ export class BrowserController {
         } catch (e) {
           // The checks said it would work, and Chromium disagrees (a container's seccomp, say).
           if (!this.sandbox.sandbox || !/sandbox/i.test(String((e as Error)?.message))) throw e
-          this.options.note?.(
-            `browser sandbox: off (Chromium could not start its sandbox here: ${firstLine(e).slice(0, 200)})`
-          )
+          const why = `Chromium could not start its sandbox here: ${firstLine(e).slice(0, 200)}`
+          this.options.note?.(`browser sandbox: off (${why})`)
           browser = await launch(false)
+          this.sandbox = { sandbox: false, why }
         }
         browser.on("disconnected", () => this.reset())
         const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
@@ -323,6 +324,7 @@ export class BrowserController {
       executablePath: this.executablePath,
       headless: this.headless,
       sandbox: this.sandbox.sandbox,
+      sandboxWhy: this.sandbox.why,
       tabs: this.tabs.size,
       ...(this.active === undefined ? {} : { activeTab: this.active }),
       ...(this.browser === undefined ? {} : { version: this.browser.version() })

@@ -167,6 +167,8 @@ const hintFor = (error: GatewayClientError, target: Target): string => {
       if (error.code === "ERR_TLS_PLAINTEXT_SERVER") {
         return `use a ws:// URL for it (e.g. ${target.url.replace(/^wss:/, "ws:")}), or turn on gateway.tls.enabled on the Gateway and pin its certificate`
       }
+      if (error.code === "ERR_SSH_SERVER")
+        return `reach the Gateway through SSH instead: set gateway.remote.transport "ssh" with gateway.remote.sshTarget (the CLI opens the tunnel), or run \`openclaw gateway tunnel\` and use its local port; ${target.source} names the SSH port, not the Gateway's`
       if (error.code === "ERR_TLS_REQUIRED") {
         return target.ssh !== undefined
           ? "the Gateway behind the tunnel has TLS on: set gateway.remote.tlsFingerprint to the fingerprint `openclaw gateway status` shows on the Gateway host (the tunnel then carries wss://)"

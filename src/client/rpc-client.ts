@@ -124,24 +124,42 @@ const nonHttpAnswer = (err: NodeJS.ErrnoException & { rawPacket?: unknown }): st
 const isTlsError = (err: NodeJS.ErrnoException) =>
   err.code !== undefined && (/CERT|SIGNED|ERR_TLS|ERR_SSL/.test(err.code) || err.code === "EPROTO")
 
-/** True when `host:port` answers a plain HTTP request (used only after a failed TLS handshake). */
-const answersPlainHttp = (host: string, port: number, timeoutMs: number): Promise<boolean> =>
+/**
+ * What answers `host:port` without TLS (used only after a failed TLS handshake): an SSH server's
+ * banner comes unasked; otherwise a plain HTTP request tells a plaintext Gateway.
+ */
+const plainAnswer = (
+  host: string,
+  port: number,
+  timeoutMs: number
+): Promise<{ readonly kind: "http" } | { readonly kind: "ssh"; readonly banner: string } | undefined> =>
   new Promise((resolve) => {
     const socket = net.connect({ host, port })
-    const done = (answer: boolean) => {
+    let asked: NodeJS.Timeout | undefined
+    const done = (answer: Awaited<ReturnType<typeof plainAnswer>>) => {
       clearTimeout(timer)
+      clearTimeout(asked)
       socket.destroy()
       resolve(answer)
     }
-    const timer = setTimeout(() => done(false), timeoutMs)
-    socket.once("connect", () =>
-      socket.write(
-        `HEAD /healthz HTTP/1.1\r\nHost: ${host.includes(":") ? `[${host}]` : host}:${port}\r\nConnection: close\r\n\r\n`
+    const timer = setTimeout(() => done(undefined), timeoutMs)
+    socket.once("connect", () => {
+      // A server that speaks first (SSH) has done so within this; then we ask.
+      asked = setTimeout(
+        () =>
+          socket.write(
+            `HEAD /healthz HTTP/1.1\r\nHost: ${host.includes(":") ? `[${host}]` : host}:${port}\r\nConnection: close\r\n\r\n`
+          ),
+        250
       )
-    )
-    socket.once("data", (chunk: Buffer) => done(chunk.subarray(0, 7).toString("latin1") === "HTTP/1."))
-    socket.once("error", () => done(false))
-    socket.once("close", () => done(false))
+    })
+    socket.once("data", (chunk: Buffer) => {
+      const head = chunk.subarray(0, 80).toString("latin1")
+      if (head.startsWith("SSH-")) return done({ kind: "ssh", banner: head.split(/\r?\n/)[0]! })
+      done(head.startsWith("HTTP/1.") ? { kind: "http" } : undefined)
+    })
+    socket.once("error", () => done(undefined))
+    socket.once("close", () => done(undefined))
   })
 
 /** What an HTTP server that is not a Gateway answered an upgrade with: status, content type, Server header. */
@@ -176,7 +194,14 @@ export class RpcClient {
       const url = new URL(options.url)
       const host = url.hostname.replace(/^\[|\]$/g, "")
       const port = Number(url.port || 443)
-      if (!(await answersPlainHttp(host, port, Math.min(options.timeoutMs ?? 10_000, 3_000)))) throw e
+      const answer = await plainAnswer(host, port, Math.min(options.timeoutMs ?? 10_000, 3_000))
+      if (answer?.kind === "ssh")
+        throw new ClientFailure(
+          "tls",
+          `${host}:${port} is an SSH server (banner ${JSON.stringify(answer.banner)}), not the Gateway`,
+          "ERR_SSH_SERVER"
+        )
+      if (answer === undefined) throw e
       throw new ClientFailure(
         "tls",
         `${host}:${port} answers without TLS: that Gateway serves plaintext ws://, not wss://`,

@@ -1,5 +1,6 @@
 /** Messages that say what actually happened (issue 13, item 9), through the real CLI. */
 import * as fs from "node:fs"
+import * as net from "node:net"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { cliEnv, freePort, type GatewayProcess, runCli, startGateway, tempStateDir } from "../support/cli.js"
@@ -53,6 +54,30 @@ describe("client messages against a plaintext token Gateway", () => {
       )
       expect(r.stderr).toContain(`Hint: use a ws:// URL for it (e.g. ws://127.0.0.1:${port})`)
       expect(r.stderr).not.toMatch(/connection reset|ssh -N/)
+    }
+  }, 30_000)
+
+  it("wss:// to an SSH server's port names it from its banner and says how to reach the Gateway through SSH", async () => {
+    // What sshd does: it speaks first, with its banner, and closes on a TLS hello.
+    const sshd = net.createServer((socket) => {
+      socket.on("error", () => {})
+      socket.write("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n")
+      socket.once("data", () => socket.end("Invalid SSH identification string.\r\n"))
+    })
+    await new Promise<void>((resolve) => sshd.listen(0, "127.0.0.1", resolve))
+    const sshPort = (sshd.address() as net.AddressInfo).port
+    try {
+      const pin = "AB:".repeat(31) + "AB"
+      for (const extra of [[], ["--tls-fingerprint", pin]]) {
+        const r = await runCli(["health", "--url", `wss://127.0.0.1:${sshPort}`, "--token", TOKEN, ...extra], env)
+        expect(r.code, extra.join(" ")).toBe(1)
+        expect(r.stderr).toContain(
+          `127.0.0.1:${sshPort} is an SSH server (banner "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3"), not the Gateway`
+        )
+        expect(r.stderr).toContain('Hint: reach the Gateway through SSH instead: set gateway.remote.transport "ssh"')
+      }
+    } finally {
+      sshd.close()
     }
   }, 30_000)
 

@@ -31,7 +31,11 @@ export {
   makeMemoryAudit
 } from "./services/audit-log/AuditLog.js"
 export { DeviceAccess, type DeviceView } from "./services/pairing/devices-methods.js"
-export { ExposureConflict, type ExposureStatus, TailscaleExposure } from "./services/tailscale/TailscaleExposure.js"
+export {
+  ExposureConflict,
+  type ExposureStatus,
+  TailscaleExposure
+} from "./services/tailscale-exposure/TailscaleExposure.js"
 export { TailscaleCli, type TailscaleCliService, TailscaleError } from "./services/tailscale/TailscaleCli.js"
 export { AgentError, AgentRuntime, type AgentRuntimeService } from "./services/agent/AgentRuntime.js"
 export { Sessions, type SessionMessage, type SessionsService, SessionWriteError } from "./services/sessions/Sessions.js"

@@ -29,7 +29,7 @@ import { gatewayServices } from "./layers/index.js"
 import type { Sessions } from "./services/sessions/Sessions.js"
 import { SshTunnel, type SshTunnelService } from "./services/ssh/SshTunnel.js"
 import { TailscaleCli, type TailscaleCliService } from "./services/tailscale/TailscaleCli.js"
-import { type ExposureStatus, TailscaleExposure } from "./services/tailscale/TailscaleExposure.js"
+import { type ExposureStatus, TailscaleExposure } from "./services/tailscale-exposure/TailscaleExposure.js"
 
 export { exits, type ScriptedProcess } from "./platform/process-runner.js"
 

@@ -11,7 +11,7 @@ import { Auth, type AuthService } from "../services/auth/Auth.js"
 import { lanLines } from "../services/binder/lan-addresses.js"
 import { GatewayConfig } from "../services/config/GatewayConfig.js"
 import { Gateway } from "../services/gateway/Gateway.js"
-import { type ExposureStatus, TailscaleExposure } from "../services/tailscale/TailscaleExposure.js"
+import { type ExposureStatus, TailscaleExposure } from "../services/tailscale-exposure/TailscaleExposure.js"
 import { fail } from "./exit.js"
 import { writeError } from "./output.js"
 

@@ -10,7 +10,7 @@ import { formatEntry } from "../../src/cli/audit.js"
 import { forTerminal, jsonForTerminal, textForTerminal } from "../../src/protocol/client-text.js"
 import { connectionFields } from "../../src/services/audit-log/fields.js"
 import type { Connection } from "../../src/services/gateway/connection.js"
-import { looksLikeLogin, proxyHeaders } from "../../src/services/gateway/http.js"
+import { looksLikeLogin, proxyHeaders } from "../../src/platform/http-peer.js"
 import { HOSTILE, HOSTILE_DELTAS, RAW_CONTROL } from "../support/hostile-gateway.js"
 
 /** Every BMP code point but the surrogates, and a few astral ones (format characters among them). */

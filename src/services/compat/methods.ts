@@ -21,7 +21,7 @@ import { OPENCLAW_COMPAT_VERSION, VERSION } from "../../version.js"
 import { Count } from "../../protocol/params.js"
 import { defineMethod, type MethodDef, RpcError } from "../gateway/rpc.js"
 import { AGENT_ID, openclawSessionKey } from "../sessions/keys.js"
-import { sessionDefaults } from "../sessions/methods.js"
+import { sessionDefaults } from "../agent/session-methods.js"
 import { absentFeatureMethods } from "./absent-features.js"
 import { featureMethods } from "./feature-methods.js"
 

@@ -14,7 +14,7 @@ import { auditConfig } from "../security/audit.js"
 import { Gateway } from "../gateway/Gateway.js"
 import { GatewayConfig } from "../config/GatewayConfig.js"
 import { TailscaleCli } from "../tailscale/TailscaleCli.js"
-import type { ExposureStatus } from "../tailscale/TailscaleExposure.js"
+import type { ExposureStatus } from "../tailscale-exposure/TailscaleExposure.js"
 import { checkAudit, checkExposure, checkProcess, checkStateDir } from "./host-checks.js"
 import { failed, runSteps, skipped, type Step } from "./steps.js"
 

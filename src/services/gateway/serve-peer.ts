@@ -9,7 +9,7 @@
 import type * as net from "node:net"
 import { Context } from "effect"
 import { type Endpoint, pidsNamed, tcpPeerOwner, uidOf } from "../../platform/processes.js"
-import { isLoopbackAddress } from "./http.js"
+import { isLoopbackAddress } from "../../platform/http-peer.js"
 
 export interface ServePeerCheck {
   /** The uid owning the other end of a local connection; "unknown" where it cannot be told (no /proc). */

@@ -11,7 +11,7 @@ import type { Connection } from "../gateway/connection.js"
 import { connectRefusal } from "../gateway/refusal.js"
 import { hasScope } from "../gateway/scopes.js"
 import { type AdmissionContext, type ConnectionAdmission, DeviceAdmission } from "../gateway/hooks.js"
-import { readIdentityPublicKey } from "../node-host/identity.js"
+import { readIdentityPublicKey } from "../../platform/identity-file.js"
 import { ErrorCode } from "../../protocol/frames.js"
 import { quoted } from "../../protocol/client-text.js"
 import {

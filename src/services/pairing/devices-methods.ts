@@ -10,6 +10,7 @@ import { NonEmptyString, ParamProblem, type ParamProblemAnnotation } from "../..
 import { AuditLog, type AuditEntry, type AuditEvent } from "../audit-log/AuditLog.js"
 import { Gateway } from "../gateway/Gateway.js"
 import { canPair, pendingView } from "./admission.js"
+import { pairDecisions } from "./decisions.js"
 import { Pairing, type PairedDevice, type PairingError, type PairingEvent } from "./Pairing.js"
 import type { Connection } from "../gateway/connection.js"
 import { hasScope } from "../gateway/scopes.js"
@@ -217,8 +218,11 @@ export const make = Effect.gen(function* () {
       return { device, closed }
     })
 
+  const { approve, reject } = pairDecisions(gateway, pairing)
   const methods: Record<string, MethodDef> = {
     "device.pair.list": { requires: "operator.pairing", handler: () => list },
+    "device.pair.approve": approve,
+    "device.pair.reject": reject,
     "device.token.revoke": defineMethod({
       requires: "operator.pairing",
       params: DeviceRefParams,

@@ -22,7 +22,7 @@ import { updateRuntimeRecord } from "../../config/runtime-record.js"
 import { isUnusableSecret } from "../../config/settings.js"
 import { CloseCode } from "../../protocol/frames.js"
 import { AuditLog } from "../audit-log/AuditLog.js"
-import { Auth } from "./Auth.js"
+import { Auth } from "../auth/Auth.js"
 import { Gateway } from "../gateway/Gateway.js"
 import { GatewayConfig, type GatewaySettings } from "../config/GatewayConfig.js"
 

@@ -9,7 +9,7 @@
 import { Effect, Layer } from "effect"
 import { Gateway } from "../gateway/Gateway.js"
 import type { MethodDef } from "../gateway/rpc.js"
-import { Auth } from "./Auth.js"
+import { Auth } from "../auth/Auth.js"
 
 export const SIGN_IN_CODE_METHOD = "auth.signInCode.create"
 

@@ -2,7 +2,7 @@
 import { Effect, Layer, Runtime } from "effect"
 import { GatewayConfig } from "../config/GatewayConfig.js"
 import { HostDiscovery } from "../gateway/hooks.js"
-import { TailscaleCli } from "./TailscaleCli.js"
+import { TailscaleCli } from "../tailscale/TailscaleCli.js"
 
 /** Asked only when Tailscale is in use; without TailscaleCli there is nothing to ask. */
 export const TailscaleHostNames = Layer.effect(

@@ -30,7 +30,7 @@ import {
   TailscaleCli,
   type TailscaleCliService,
   TailscaleError
-} from "./TailscaleCli.js"
+} from "../tailscale/TailscaleCli.js"
 
 export interface ExposureStatus {
   readonly mode: TailscaleMode

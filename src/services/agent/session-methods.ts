@@ -4,14 +4,14 @@
  * `sessions.changed` whenever a session gets a message). Our single agent is OpenClaw's `main`.
  */
 import { Effect, Layer, Schema, type Scope } from "effect"
-import { AgentRuntime, type AgentRuntimeService } from "../agent/AgentRuntime.js"
+import { AgentRuntime, type AgentRuntimeService } from "./AgentRuntime.js"
 import type { Connection } from "../gateway/connection.js"
 import { Gateway, type GatewayService } from "../gateway/Gateway.js"
-import { Sessions, type SessionsService, type SessionSummary } from "./Sessions.js"
+import { Sessions, type SessionsService, type SessionSummary } from "../sessions/Sessions.js"
 import { Count, DEFAULT_SESSION_KEY, SessionKey } from "../../protocol/params.js"
-import { chatMessage } from "../agent/methods.js"
+import { chatMessage } from "./methods.js"
 import { defineMethod, type MethodDef } from "../gateway/rpc.js"
-import { AGENT_ID, ourSessionKey } from "./keys.js"
+import { AGENT_ID, ourSessionKey } from "../sessions/keys.js"
 
 const NoParams = Schema.Struct({})
 const KeyParams = Schema.Struct({ key: SessionKey })

@@ -10,7 +10,13 @@
  */
 export { Auth, AuthFailure, type AuthService } from "./services/auth/Auth.js"
 export { Binder, BindError, type BinderService, type Listeners } from "./services/binder/Binder.js"
-export { Gateway, type GatewayService } from "./services/gateway/Gateway.js"
+export {
+  type ConnectionEvent,
+  type ConnectionInfo,
+  Gateway,
+  type GatewayService,
+  type NodeEvent
+} from "./services/gateway/api.js"
 export {
   ConfigError,
   type ConfigFile,
@@ -48,7 +54,7 @@ export {
   type ScriptedProcess
 } from "./platform/process-runner.js"
 export { GatewayLive, type GatewayOverrides, gatewayServices } from "./layers/index.js"
-export { type MethodContext, type MethodDef, RpcError } from "./services/gateway/rpc.js"
+export { type MethodContext, type MethodDef, RpcError } from "./services/gateway/api.js"
 
 export * as GatewayClient from "./client/api.js"
 export * as Protocol from "./protocol/api.js"

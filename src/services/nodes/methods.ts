@@ -4,10 +4,7 @@
  * and browser.request routed to a browser-capable node (gateway.nodes.browser).
  */
 import { Effect, Exit, Layer, Schema } from "effect"
-import { hasScope } from "../gateway/scopes.js"
-import { IdempotencyCache } from "../gateway/idempotency.js"
-import { defineMethod, type MethodDef, RpcError } from "../gateway/rpc.js"
-import { Gateway } from "../gateway/Gateway.js"
+import { defineMethod, Gateway, hasScope, IdempotencyCache, type MethodDef, RpcError } from "../gateway/api.js"
 import { pendingView } from "../pairing/admission.js"
 import { pairDecisions } from "../pairing/decisions.js"
 import { ErrorCode, isRecord } from "../../protocol/frames.js"

@@ -5,8 +5,7 @@
 import { Effect, Schema } from "effect"
 import { ErrorCode } from "../../protocol/frames.js"
 import { NonEmptyString } from "../../protocol/params.js"
-import type { GatewayService } from "../gateway/Gateway.js"
-import { defineMethod, RpcError } from "../gateway/rpc.js"
+import { defineMethod, type GatewayService, RpcError } from "../gateway/api.js"
 import { canPair } from "./admission.js"
 import type { PairingError, PairingService } from "./Pairing.js"
 

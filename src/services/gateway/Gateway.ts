@@ -80,7 +80,7 @@ export const GATEWAY_EVENTS = [
   "health",
   "agent",
   "chat",
-  // To sessions.subscribe callers (services/sessions/methods.ts).
+  // To sessions.subscribe callers (services/agent/session-methods.ts).
   "sessions.changed",
   // Nodes and pairing (services/nodes, services/pairing).
   "node.invoke.request",

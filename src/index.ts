@@ -10,7 +10,13 @@
  */
 export { Auth, AuthFailure, type AuthService } from "./services/auth/Auth.js"
 export { Binder, BindError, type BinderService, type Listeners } from "./services/binder/Binder.js"
-export { Gateway, type GatewayService } from "./services/gateway/Gateway.js"
+export {
+  type ConnectionEvent,
+  type ConnectionInfo,
+  Gateway,
+  type GatewayService,
+  type NodeEvent
+} from "./services/gateway/api.js"
 export {
   ConfigError,
   type ConfigFile,
@@ -31,7 +37,11 @@ export {
   makeMemoryAudit
 } from "./services/audit-log/AuditLog.js"
 export { DeviceAccess, type DeviceView } from "./services/pairing/devices-methods.js"
-export { ExposureConflict, type ExposureStatus, TailscaleExposure } from "./services/tailscale/TailscaleExposure.js"
+export {
+  ExposureConflict,
+  type ExposureStatus,
+  TailscaleExposure
+} from "./services/tailscale-exposure/TailscaleExposure.js"
 export { TailscaleCli, type TailscaleCliService, TailscaleError } from "./services/tailscale/TailscaleCli.js"
 export { AgentError, AgentRuntime, type AgentRuntimeService } from "./services/agent/AgentRuntime.js"
 export { Sessions, type SessionMessage, type SessionsService, SessionWriteError } from "./services/sessions/Sessions.js"
@@ -44,7 +54,7 @@ export {
   type ScriptedProcess
 } from "./platform/process-runner.js"
 export { GatewayLive, type GatewayOverrides, gatewayServices } from "./layers/index.js"
-export { type MethodContext, type MethodDef, RpcError } from "./services/gateway/rpc.js"
+export { type MethodContext, type MethodDef, RpcError } from "./services/gateway/api.js"
 
 export * as GatewayClient from "./client/api.js"
 export * as Protocol from "./protocol/api.js"

@@ -2,7 +2,7 @@
  * `openclaw gateway token rotate|show` and `openclaw gateway password set`: a new shared secret,
  * written where the running Gateway reads it (its runtime record says: the config file, or the
  * --token-file / --password-file it was started with), atomically and 0600. Success is reported
- * only once that Gateway confirms the new secret is in force (services/auth/secret-reload.ts
+ * only once that Gateway confirms the new secret is in force (services/secret-reload/secret-reload.ts
  * counts each change in the record); a secret from a flag or a variable cannot change while the
  * Gateway runs, so that is refused with the way to do it. With no Gateway running, the config
  * file is changed for the next start. --sign-out-devices then revokes, through the Gateway, the

@@ -1,5 +1,5 @@
 /**
- * The methods and shapes OpenClaw's own clients need (src/services/sessions/methods.ts,
+ * The methods and shapes OpenClaw's own clients need (src/services/agent/session-methods.ts,
  * services/compat, services/gateway/unsupported-methods.ts), in-process.
  */
 import * as fs from "node:fs"

@@ -1,7 +1,7 @@
 /** Regression tests for rules of shared/security.md not covered elsewhere. */
 import { Redacted } from "effect"
 import { describe, expect, it } from "vitest"
-import { normaliseAddress, isLoopbackAddress } from "../../src/services/gateway/http.js"
+import { normaliseAddress, isLoopbackAddress } from "../../src/platform/http-peer.js"
 import { authenticated, RawClient, TOKEN, withGateway } from "../support/gateway.js"
 
 describe("loopback is not an identity (section 1)", () => {

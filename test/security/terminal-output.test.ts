@@ -8,9 +8,10 @@ import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { formatEntry } from "../../src/cli/audit.js"
 import { forTerminal, jsonForTerminal, textForTerminal } from "../../src/protocol/client-text.js"
-import { connectionFields } from "../../src/services/audit-log/fields.js"
+import { connectingFields, connectionFields } from "../../src/services/audit-log/fields.js"
+import { connectionInfoOf } from "../../src/services/gateway/clients.js"
 import type { Connection } from "../../src/services/gateway/connection.js"
-import { looksLikeLogin, proxyHeaders } from "../../src/services/gateway/http.js"
+import { looksLikeLogin, proxyHeaders } from "../../src/platform/http-peer.js"
 import { HOSTILE, HOSTILE_DELTAS, RAW_CONTROL } from "../support/hostile-gateway.js"
 
 /** Every BMP code point but the surrogates, and a few astral ones (format characters among them). */
@@ -106,8 +107,15 @@ describe("the audit trail", () => {
         role: "operator",
         identity
       }) as unknown as Connection
-    expect(connectionFields(conn()).tailscaleLogin).toBeUndefined()
-    expect(connectionFields(conn({ login: "alice@example.com" })).tailscaleLogin).toBe("alice@example.com")
+    expect(connectionFields(connectionInfoOf(conn())).tailscaleLogin).toBeUndefined()
+    expect(connectionFields(connectionInfoOf(conn({ login: "alice@example.com" }))).tailscaleLogin).toBe(
+      "alice@example.com"
+    )
+    // A refused connect is named by what it asked for, with the same rule for logins.
+    expect(connectingFields(conn(), "cli", "cli", "operator").tailscaleLogin).toBeUndefined()
+    expect(connectingFields(conn({ login: "alice@example.com" }), "cli", "cli", "operator").tailscaleLogin).toBe(
+      "alice@example.com"
+    )
   })
 
   it("prints every client-chosen field quoted or bare only when it looks like an address, id or login", () => {

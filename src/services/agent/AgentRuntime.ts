@@ -9,7 +9,7 @@
 import { randomUUID } from "node:crypto"
 import { Context, Effect, FiberSet, Layer, Runtime } from "effect"
 import { AgentError, type ChatTurn, type Provider, providerFor } from "./providers.js"
-import { Gateway } from "../gateway/Gateway.js"
+import { Gateway } from "../gateway/api.js"
 import { GatewayConfig } from "../config/GatewayConfig.js"
 import { type MessageSource, type SessionMessage, Sessions, type SessionWriteError } from "../sessions/Sessions.js"
 

@@ -6,12 +6,17 @@
  */
 import { Effect, Layer, type Scope } from "effect"
 import { AgentRuntime, type AgentRuntimeService, type RunResult } from "./AgentRuntime.js"
-import { Gateway, type GatewayService } from "../gateway/Gateway.js"
+import {
+  defineMethod,
+  Gateway,
+  type GatewayService,
+  IdempotencyCache,
+  type MethodDef,
+  RpcError
+} from "../gateway/api.js"
 import { type SessionMessage, Sessions, type SessionsService, type SessionWriteError } from "../sessions/Sessions.js"
 import { AgentParams, AgentWaitParams, ChatAbortParams, ChatHistoryParams, SendParams } from "../../protocol/params.js"
-import { IdempotencyCache } from "../gateway/idempotency.js"
 import { ourSessionKey } from "../sessions/keys.js"
-import { defineMethod, type MethodDef, RpcError } from "../gateway/rpc.js"
 
 export { DEFAULT_SESSION_KEY } from "../../protocol/params.js"
 

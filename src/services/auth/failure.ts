@@ -1,6 +1,6 @@
 /** What Auth is asked (a connect request's credentials and origin) and how it says no. */
 import { Data, Effect } from "effect"
-import type { ProxyHeaders } from "../gateway/http.js"
+import type { ProxyHeaders } from "../../platform/http-peer.js"
 import type { AuthMethod, ClientMode, Role } from "../../protocol/frames.js"
 
 export type AuthFailureCode =

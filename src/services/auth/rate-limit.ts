@@ -6,7 +6,7 @@
  * The wait stays below the handshake timeout, so the owner's right secret always gets in.
  */
 import type { RateLimitSettings } from "../../config/settings.js"
-import { isLoopbackAddress, normaliseAddress, type ProxyHeaders } from "../gateway/http.js"
+import { isLoopbackAddress, normaliseAddress, type ProxyHeaders } from "../../platform/http-peer.js"
 
 /** Escalating delay for local peers past the limit: 250 ms doubling, at most `capMs`. */
 const localDelayMs = (excess: number, capMs: number) => Math.min(250 * 2 ** Math.max(0, excess - 1), capMs)

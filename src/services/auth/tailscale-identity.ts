@@ -4,7 +4,7 @@
  * confirmed by `tailscale whois` (shared/security.md section 3), for operators only.
  */
 import { Clock, Effect, Either } from "effect"
-import { normaliseAddress, type ProxyHeaders } from "../gateway/http.js"
+import { normaliseAddress, type ProxyHeaders } from "../../platform/http-peer.js"
 import { isTailscaleAddress } from "../binder/Binder.js"
 import { TailscaleError, type WhoisResult } from "../tailscale/TailscaleCli.js"
 import { type AuthGrant, type AuthFailure, type AuthRequest, reject } from "./failure.js"

@@ -6,7 +6,7 @@
  * talk.client.create, ...) still answers "not supported by this Gateway" (unsupported-methods.ts).
  */
 import { Schema } from "effect"
-import { defineMethod, type MethodDef } from "../gateway/rpc.js"
+import { defineMethod, type MethodDef } from "../gateway/api.js"
 
 /** Their UI sends filters, cursors and sort orders; with nothing to filter, none of them matters. */
 const AnyParams = Schema.Record({ key: Schema.String, value: Schema.Unknown })

@@ -10,7 +10,7 @@ import type { AgentProviderSettings } from "../../config/settings.js"
 import type { AgentRuntimeService } from "../agent/AgentRuntime.js"
 import type { GatewaySettings } from "../config/GatewayConfig.js"
 import { NonEmptyString } from "../../protocol/params.js"
-import { defineMethod, type MethodDef } from "../gateway/rpc.js"
+import { defineMethod, type MethodDef } from "../gateway/api.js"
 import { OPENCLAW_COMPAT_VERSION, VERSION } from "../../version.js"
 
 const optional = <A, I>(s: Schema.Schema<A, I, never>) => Schema.optionalWith(s, { exact: true })

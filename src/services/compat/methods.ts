@@ -10,18 +10,17 @@ import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { Effect, Layer, Schema } from "effect"
+import { Effect, Layer, Schema, Stream } from "effect"
 import { isRecord } from "../../protocol/frames.js"
 import { AgentRuntime, type AgentRuntimeService } from "../agent/AgentRuntime.js"
-import { Gateway, type GatewayService } from "../gateway/Gateway.js"
+import { defineMethod, Gateway, type GatewayService, type MethodDef, RpcError } from "../gateway/api.js"
 import { GatewayConfig, type GatewaySettings } from "../config/GatewayConfig.js"
 import { LogBuffer, type LogBufferService } from "./LogBuffer.js"
 import { Sessions, type SessionsService } from "../sessions/Sessions.js"
 import { OPENCLAW_COMPAT_VERSION, VERSION } from "../../version.js"
 import { Count } from "../../protocol/params.js"
-import { defineMethod, type MethodDef, RpcError } from "../gateway/rpc.js"
 import { AGENT_ID, openclawSessionKey } from "../sessions/keys.js"
-import { sessionDefaults } from "../sessions/methods.js"
+import { sessionDefaults } from "../agent/session-methods.js"
 import { absentFeatureMethods } from "./absent-features.js"
 import { featureMethods } from "./feature-methods.js"
 
@@ -216,15 +215,22 @@ export const CompatMethods = {
       }
       for (const [name, def] of Object.entries(methods)) yield* gateway.registerMethod(name, def)
       // Who came and went, whatever gateway.verbose says: what an operator reading `logs` looks for first.
-      yield* gateway.onConnection({
-        ready: (c) =>
-          logs.append(
-            "INFO",
-            `${c.role} connected: ${JSON.stringify(c.client!.id.slice(0, 64))} (${c.client!.mode}) from ${c.peer.remoteAddress} (conn ${c.connId})`
-          ),
-        closed: (c) =>
-          logs.append("INFO", `${c.role} disconnected: ${JSON.stringify(c.client!.id.slice(0, 64))} (conn ${c.connId})`)
-      })
+      const events = yield* gateway.connectionEvents
+      yield* Effect.forkScoped(
+        Stream.runForEach(events, ({ _tag, connection: c }) =>
+          Effect.sync(() =>
+            _tag === "Joined"
+              ? logs.append(
+                  "INFO",
+                  `${c.role} connected: ${JSON.stringify(c.client.id.slice(0, 64))} (${c.client.mode}) from ${c.remoteAddress} (conn ${c.connId})`
+                )
+              : logs.append(
+                  "INFO",
+                  `${c.role} disconnected: ${JSON.stringify(c.client.id.slice(0, 64))} (conn ${c.connId})`
+                )
+          )
+        )
+      )
       for (const [name, get] of Object.entries(openclawStatus(sessions))) yield* gateway.addStatusSection(name, get)
     })
   )

@@ -8,7 +8,12 @@ import * as path from "node:path"
 import { Effect, Either } from "effect"
 import { isProcessAlive, readRuntimeRecordFile, runtimeRecordPath } from "../../config/runtime-record.js"
 import type { TailscaleCliService } from "../tailscale/TailscaleCli.js"
-import { type ExposureRecord, normaliseTarget, readRecord, RECORD_FILE } from "../tailscale/TailscaleExposure.js"
+import {
+  type ExposureRecord,
+  normaliseTarget,
+  readRecord,
+  RECORD_FILE
+} from "../tailscale-exposure/TailscaleExposure.js"
 import { tcpConnect } from "./probe.js"
 import { failed, passed, skipped, type Outcome } from "./steps.js"
 

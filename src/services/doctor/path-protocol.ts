@@ -14,7 +14,7 @@ import {
   PROTOCOL_VERSION
 } from "../../protocol/frames.js"
 import { VERSION } from "../../version.js"
-import { hasScope } from "../gateway/scopes.js"
+import { hasScope } from "../gateway/api.js"
 import { dialOf, type Credential, type PathWalk } from "./path-context.js"
 import { FrameProbe } from "./probe.js"
 import { failed, passed, type Step } from "./steps.js"

@@ -2,9 +2,10 @@
  * Gateway: the HTTP + WebSocket server on one port. It owns the connections, the method
  * registry and the tick; listeners come from Binder. Release order (reverse of acquisition):
  * the `shutdown` event, every socket closed with 1012, then the listeners closed. Features plug
- * in through the Tags of hooks.ts (pairing admission, audit entries, tailnet names), never imported.
+ * in through the References of hooks.ts (pairing admission, audit entries, tailnet names), never
+ * imported, and use what api.ts offers: methods, broadcast, connection events as Streams of plain data.
  */
-import { Context, Effect, Layer, Option, Runtime, type Scope } from "effect"
+import { Context, Effect, Layer, Option, Queue, Runtime, type Scope, Stream } from "effect"
 import type { WebSocket } from "ws"
 import { Connection, type ConnectionHost, type PeerInfo } from "./connection.js"
 import { coreMethods } from "./methods.js"
@@ -13,10 +14,11 @@ import type { AcceptedSocket } from "./admission.js"
 import { makeFront } from "./front.js"
 import { makeReadiness } from "./readiness.js"
 import { pendingLimitsFor } from "./pending.js"
-import { fromServeProxy, linuxServePeer, ServePeer } from "./serve-peer.js"
+import { fromServeProxy, ServePeer } from "./serve-peer.js"
 import { openFileLimit } from "../../platform/open-files.js"
 import { makeHello } from "./hello.js"
-import { DeviceAdmission, GatewayAudit, HostDiscovery, withoutPairing } from "./hooks.js"
+import { DeviceAdmission, GatewayAudit, HostDiscovery } from "./hooks.js"
+import { type ConnectionEvent, type ConnectionInfo, connectionInfoOf, type NodeEvent } from "./clients.js"
 import { closeAll } from "./shutdown.js"
 import { statusOf } from "./status.js"
 import { raiseFrameLimit, watchFrameLimit } from "./frame-limit.js"
@@ -44,21 +46,30 @@ export interface GatewayService {
   readonly startedAt: number
   readonly presence: () => ReadonlyArray<PresenceEntry>
   /** Sends an event to every authenticated client (serialised once), or to those `only` selects. */
-  readonly broadcast: (event: string, payload?: unknown, only?: (conn: Connection) => boolean) => void
+  readonly broadcast: (event: string, payload?: unknown, only?: (client: ConnectionInfo) => boolean) => void
   /** Authenticated connections, in the order they joined. */
-  readonly connections: () => ReadonlyArray<Connection>
-  /** Hears every authenticated connection join and leave, for as long as the caller's scope lives. */
-  readonly onConnection: (listener: ConnectionListener) => Effect.Effect<void, never, Scope.Scope>
+  readonly connections: () => ReadonlyArray<ConnectionInfo>
+  /**
+   * Subscribes now to every authenticated connection joining and leaving: the Stream yields each
+   * event from the subscription on, for as long as the caller's scope lives.
+   */
+  readonly connectionEvents: Effect.Effect<Stream.Stream<ConnectionEvent>, never, Scope.Scope>
+  /** connectionEvents of node hosts (role node, with their device id). */
+  readonly nodeEvents: Effect.Effect<Stream.Stream<NodeEvent>, never, Scope.Scope>
+  /** Sends an event to one authenticated connection; false when it is not connected (any more). */
+  readonly sendToConnection: (connId: string, event: string, payload?: unknown) => boolean
+  /**
+   * Closes an authenticated connection with `code` and `reason`; with `cut`, its socket is cut at
+   * once (a peer that stopped answering pings will not answer a close frame either).
+   */
+  readonly closeConnection: (connId: string, code: number, reason: string, options?: { readonly cut?: boolean }) => void
+  /** Pings a connection: true when its pong comes back, false when it is not connected or closes first. */
+  readonly ping: (connId: string) => Effect.Effect<boolean>
   /** Adds a method for as long as the caller's scope lives. */
   readonly registerMethod: (name: string, def: MethodDef) => Effect.Effect<void, never, Scope.Scope>
   /** Adds a section to the `status` answer for as long as the caller's scope lives. */
   readonly addStatusSection: (name: string, get: () => unknown) => Effect.Effect<void, never, Scope.Scope>
   readonly status: () => Record<string, unknown>
-}
-
-export interface ConnectionListener {
-  readonly ready?: (conn: Connection) => void
-  readonly closed?: (conn: Connection) => void
 }
 
 export const GATEWAY_EVENTS = [
@@ -69,7 +80,7 @@ export const GATEWAY_EVENTS = [
   "health",
   "agent",
   "chat",
-  // To sessions.subscribe callers (services/sessions/methods.ts).
+  // To sessions.subscribe callers (services/agent/session-methods.ts).
   "sessions.changed",
   // Nodes and pairing (services/nodes, services/pairing).
   "node.invoke.request",
@@ -87,12 +98,11 @@ export const make = Effect.gen(function* () {
   const settings = yield* GatewayConfig
   const auth = yield* Auth
   const binder = yield* Binder
-  // Features plug in through hooks.ts; an embedder's own composition may leave them out.
-  const admissionHook = yield* Effect.serviceOption(DeviceAdmission)
-  const auditHook = yield* Effect.serviceOption(GatewayAudit)
-  const audit = auditHook._tag === "Some" ? auditHook.value : undefined
-  const hostDiscovery = yield* Effect.serviceOption(HostDiscovery)
-  const servePeer = Option.getOrElse(yield* Effect.serviceOption(ServePeer), () => linuxServePeer)
+  // Features plug in through hooks.ts; an embedder's own composition may leave them to their defaults.
+  const admissionHook = yield* DeviceAdmission
+  const audit = yield* GatewayAudit
+  const hostDiscovery = yield* HostDiscovery
+  const servePeer = yield* ServePeer
   const runtime = yield* Effect.runtime<never>()
   // Before anything listens: a certificate problem stops the start, naming the setting.
   const serverTls = settings.tls.enabled ? yield* loadServerTls(settings) : undefined
@@ -101,6 +111,13 @@ export const make = Effect.gen(function* () {
   const statusSections = new Map<string, () => unknown>()
   const connections = new Set<Connection>()
   const ready = new Set<Connection>()
+  /** What features see of each ready connection, and the connection by its id. */
+  const infoOf = new Map<Connection, ConnectionInfo>()
+  const byConnId = new Map<string, Connection>()
+  const eventQueues = new Set<Queue.Queue<ConnectionEvent>>()
+  const publish = (event: ConnectionEvent) => {
+    for (const q of eventQueues) q.unsafeOffer(event)
+  }
   const connectionSocket = new WeakMap<Connection, AcceptedSocket>()
   let seq = 0
   let stopping = false
@@ -112,23 +129,22 @@ export const make = Effect.gen(function* () {
     if (settings.verbose) Runtime.runSync(runtime)(Effect.logInfo(message))
   }
 
-  const broadcastFrame = (frameFor: (seq: number) => string | Buffer, only?: (conn: Connection) => boolean) => {
+  const broadcastFrame = (frameFor: (seq: number) => string | Buffer, only?: (client: ConnectionInfo) => boolean) => {
     if (ready.size === 0) return
     const text = frameFor(++seq)
     const frame = typeof text === "string" ? Buffer.from(text) : text
-    for (const c of ready) if (only === undefined || only(c)) c.sendText(frame)
+    if (only === undefined) for (const c of ready) c.sendText(frame)
+    else for (const [c, info] of infoOf) if (only(info)) c.sendText(frame)
   }
-  const broadcast = (event: string, payload?: unknown, only?: (conn: Connection) => boolean) =>
+  const broadcast = (event: string, payload?: unknown, only?: (client: ConnectionInfo) => boolean) =>
     broadcastFrame((n) => eventFrame(event, payload, n), only)
   const presence = new Presence(ready, (frameFor) => broadcastFrame(frameFor))
-  const connectionListeners = new Set<ConnectionListener>()
 
   // hello-ok's features list changes only when a method is registered or removed.
   let features: string | undefined
   const featuresJson = () => (features ??= JSON.stringify({ methods: [...methods.keys()], events: GATEWAY_EVENTS }))
   const { helloFrame, helloSent } = makeHello(settings, startedAt, presence, featuresJson, () => seq)
-  const admission =
-    admissionHook._tag === "Some" ? admissionHook.value.forGateway({ broadcast, logInfo }) : withoutPairing
+  const admission = admissionHook.forGateway({ broadcast, logInfo })
 
   const readiness = makeReadiness({
     stateDir: stateDirOnDisk(settings),
@@ -142,7 +158,7 @@ export const make = Effect.gen(function* () {
     startConnection: (ws, peer, acc) => startConnection(ws, peer, acc),
     fromServe: (socket) => fromServeProxy(servePeer, socket),
     stopping: isStopping,
-    discover: hostDiscovery._tag === "Some" ? hostDiscovery.value.discover : undefined,
+    discover: hostDiscovery.discover,
     log,
     debug
   })
@@ -183,13 +199,19 @@ export const make = Effect.gen(function* () {
       debug(
         `client connected: ${quoted(conn.client!.id)} (${conn.client!.mode}, ${conn.role}) from ${conn.peer.remoteAddress}`
       )
-      audit?.signedIn(conn)
-      for (const l of connectionListeners) l.ready?.(conn)
+      const info = connectionInfoOf(conn)
+      infoOf.set(conn, info)
+      byConnId.set(conn.connId, conn)
+      audit.signedIn(info)
+      publish({ _tag: "Joined", connection: info })
       presence.joined(conn)
     },
     onClose: (conn) => {
       ready.delete(conn)
-      for (const l of connectionListeners) l.closed?.(conn)
+      const info = infoOf.get(conn)
+      infoOf.delete(conn)
+      byConnId.delete(conn.connId)
+      if (info !== undefined) publish({ _tag: "Left", connection: info })
       debug(`client disconnected: ${quoted(conn.client!.id)} from ${conn.peer.remoteAddress}`)
       presence.left(stopping)
     },
@@ -199,7 +221,7 @@ export const make = Effect.gen(function* () {
       // Client-chosen strings are quoted (JSON), so they cannot forge log lines.
       const who = `${JSON.stringify(r.clientId.slice(0, 64))} (${JSON.stringify(r.clientMode.slice(0, 32))}, ${r.role})`
       debug(`refused connect from ${conn.peer.remoteAddress}: ${who}: ${r.code}`)
-      audit?.refused(conn, r)
+      audit.refused(conn, r)
       if (r.lockedOutMs !== undefined) {
         log(
           `auth: ${conn.peer.remoteAddress} locked out for ${Math.ceil(r.lockedOutMs / 1000)} s after ${settings.auth.rateLimit.maxAttempts} failed attempts (last: ${r.code})`
@@ -225,14 +247,14 @@ export const make = Effect.gen(function* () {
   const listeners = yield* binder.bind(settings.port, acceptor.accept)
   front.bound(listeners.addresses.map((a) => a.host))
 
-  audit?.started({ address: listeners.addresses.map((a) => a.host).join(","), mode: settings.auth.mode })
+  audit.started({ address: listeners.addresses.map((a) => a.host).join(","), mode: settings.auth.mode })
   const tick = setInterval(() => broadcast("tick", { ts: Date.now() }), settings.tickIntervalMs)
   tick.unref()
 
   // Runs before Binder's finalizers (added earlier), so clients hear "shutdown" before listeners close.
   yield* Effect.addFinalizer(() => {
     stopping = true
-    audit?.stopped()
+    audit.stopped()
     clearInterval(tick)
     presence.stop()
     acceptor.pending.close()
@@ -260,6 +282,18 @@ export const make = Effect.gen(function* () {
     readiness
   })
 
+  const connectionEvents = Effect.map(
+    Effect.acquireRelease(
+      Effect.tap(Queue.unbounded<ConnectionEvent>(), (q) => Effect.sync(() => void eventQueues.add(q))),
+      (q) =>
+        Effect.zipRight(
+          Effect.sync(() => void eventQueues.delete(q)),
+          Queue.shutdown(q)
+        )
+    ),
+    (q) => Stream.fromQueue(q)
+  )
+
   const service: GatewayService = {
     settings,
     listeners,
@@ -268,12 +302,22 @@ export const make = Effect.gen(function* () {
     startedAt,
     presence: () => presence.entries(),
     broadcast,
-    connections: () => [...ready],
-    onConnection: (listener) =>
-      Effect.acquireRelease(
-        Effect.sync(() => void connectionListeners.add(listener)),
-        () => Effect.sync(() => void connectionListeners.delete(listener))
-      ),
+    connections: () => [...infoOf.values()],
+    connectionEvents,
+    nodeEvents: Effect.map(connectionEvents, Stream.filterMap(nodeEventOf)),
+    sendToConnection: (connId, event, payload) => {
+      const conn = byConnId.get(connId)
+      if (conn === undefined) return false
+      conn.sendText(eventFrame(event, payload))
+      return true
+    },
+    closeConnection: (connId, code, reason, options) => {
+      const conn = byConnId.get(connId)
+      if (conn === undefined) return
+      conn.close(code, reason)
+      if (options?.cut === true) conn.ws.terminate()
+    },
+    ping: (connId) => pingConnection(byConnId.get(connId)),
     registerMethod: (name, def) =>
       Effect.acquireRelease(
         Effect.sync(() => {
@@ -298,6 +342,37 @@ export const make = Effect.gen(function* () {
 })
 
 export class Gateway extends Context.Tag("openclaw/Gateway")<Gateway, GatewayService>() {
-  /** Needs GatewayConfig, Auth and Binder; uses the hooks.ts features when provided (gatewayServices does). */
+  /** Needs GatewayConfig, Auth and Binder; the hooks.ts References keep their defaults unless provided (gatewayServices does). */
   static layer = Layer.scoped(Gateway, make)
 }
+
+const nodeEventOf = (e: ConnectionEvent) =>
+  e.connection.role === "node" && e.connection.device !== undefined
+    ? Option.some<NodeEvent>({ _tag: e._tag, nodeId: e.connection.device.deviceId, connection: e.connection })
+    : Option.none()
+
+/** A WebSocket ping: true once its pong comes back, false when the socket is not open or closes first. */
+const pingConnection = (conn: Connection | undefined): Effect.Effect<boolean> =>
+  Effect.async<boolean>((resume) => {
+    if (conn === undefined || conn.ws.readyState !== conn.ws.OPEN) return resume(Effect.succeed(false))
+    const ws = conn.ws
+    const settle = (answered: boolean) => () => {
+      stop()
+      resume(Effect.succeed(answered))
+    }
+    const onPong = settle(true)
+    const onClose = settle(false)
+    const stop = () => {
+      ws.off("pong", onPong)
+      ws.off("close", onClose)
+    }
+    ws.on("pong", onPong)
+    ws.on("close", onClose)
+    try {
+      ws.ping()
+    } catch {
+      // Closing already.
+      return onClose()
+    }
+    return Effect.sync(stop)
+  })

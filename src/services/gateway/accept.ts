@@ -7,7 +7,7 @@ import type * as http from "node:http"
 import type * as net from "node:net"
 import * as tls from "node:tls"
 import { AcceptedSocket } from "./admission.js"
-import { normaliseAddress } from "./http.js"
+import { normaliseAddress } from "../../platform/http-peer.js"
 import { type PendingLimits, PendingPool } from "./pending.js"
 import { plaintextOnTlsPortResponse, type ServerTls } from "./tls.js"
 

@@ -21,7 +21,7 @@ import {
 import type { AuthGrant, AuthRequest, AuthService } from "../auth/Auth.js"
 import type { VerifiedDevice } from "../auth/device-auth.js"
 import { type Admission, admit, type Admitted, checkConnect } from "./handshake.js"
-import type { ProxyHeaders } from "./http.js"
+import type { ProxyHeaders } from "../../platform/http-peer.js"
 import { type CallerInfo, type MethodDef, RpcError } from "./rpc.js"
 import { unknownMethodError } from "./unsupported-methods.js"
 import { type ConnectRefusal, type RefusedConnect, refusalOf } from "./refusal.js"

@@ -11,7 +11,8 @@ import type { GatewaySettings } from "../config/GatewayConfig.js"
 import type { AcceptedSocket } from "./admission.js"
 import type { PeerInfo } from "./connection.js"
 import { findUiDir, loadUiAssets, serveControlUi, type UiAsset, withAuthKind } from "./control-ui.js"
-import { checkOrigin, isLocalRequest, normaliseAddress, proxyHeaders, rejectUpgrade, sendJson } from "./http.js"
+import { checkOrigin, rejectUpgrade, sendJson } from "./http.js"
+import { isLocalRequest, normaliseAddress, proxyHeaders } from "../../platform/http-peer.js"
 import { hostRefusal, OwnHosts } from "./own-hosts.js"
 
 export interface FrontOptions {

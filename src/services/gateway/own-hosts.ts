@@ -9,7 +9,7 @@
  * status` when a Host looks like it), and the hosts of gateway.controlUi.allowedOrigins.
  */
 import * as os from "node:os"
-import { isLoopbackAddress } from "./http.js"
+import { isLoopbackAddress } from "../../platform/http-peer.js"
 
 /** What may follow the name in a Host header: nothing, or a port. */
 const PORT_SUFFIX = /^(:\d{1,5})?$/

@@ -9,7 +9,7 @@
 import type * as net from "node:net"
 import { Context } from "effect"
 import { type Endpoint, pidsNamed, tcpPeerOwner, uidOf } from "../../platform/processes.js"
-import { isLoopbackAddress } from "./http.js"
+import { isLoopbackAddress } from "../../platform/http-peer.js"
 
 export interface ServePeerCheck {
   /** The uid owning the other end of a local connection; "unknown" where it cannot be told (no /proc). */
@@ -17,9 +17,6 @@ export interface ServePeerCheck {
   /** Whether a socket owned by `uid` may be Tailscale Serve. */
   readonly trustedUid: (uid: number) => boolean
 }
-
-/** Replaces the check (tests: a peer owned by someone else); the Gateway uses linuxServePeer without it. */
-export class ServePeer extends Context.Tag("openclaw/ServePeer")<ServePeer, ServePeerCheck>() {}
 
 /** How long the answer to "which user runs tailscaled" is kept (it takes a walk over /proc). */
 const TAILSCALED_USER_MS = 30_000
@@ -38,6 +35,11 @@ export const isServeUid = (uid: number): boolean => {
 }
 
 export const linuxServePeer: ServePeerCheck = { ownerOf: tcpPeerOwner, trustedUid: isServeUid }
+
+/** The check the Gateway makes: linuxServePeer by default; a test replaces it (a peer owned by someone else). */
+export class ServePeer extends Context.Reference<ServePeer>()("openclaw/ServePeer", {
+  defaultValue: (): ServePeerCheck => linuxServePeer
+}) {}
 
 /** The peer of `socket` may be Tailscale Serve: loopback, and owned by a trusted user where that can be told. */
 export const fromServeProxy = (check: ServePeerCheck, socket: net.Socket): boolean => {

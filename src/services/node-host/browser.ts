@@ -11,7 +11,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type { Browser, BrowserContext, Page, Response } from "playwright-core"
-import type { ProxyFile } from "../nodes/browser-files.js"
+import type { ProxyFile } from "../../protocol/browser-proxy.js"
 import { findOnPath, isExecutable } from "../../platform/executable.js"
 import {
   blockedDestination,

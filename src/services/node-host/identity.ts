@@ -11,6 +11,7 @@ import { Either, Schema } from "effect"
 import { readPrivateText, writePrivateJson } from "../../platform/private-file.js"
 import { decodeEntries, decodeStateText } from "../../platform/state-json.js"
 import { deviceIdOf, rawPublicKey } from "../../protocol/device.js"
+import { identityDir, identityFile } from "../../platform/identity-file.js"
 
 export interface DeviceIdentity {
   readonly deviceId: string
@@ -20,8 +21,6 @@ export interface DeviceIdentity {
   readonly file: string
 }
 
-const identityDir = (stateDir: string) => path.join(stateDir, "identity")
-const identityFile = (stateDir: string) => path.join(identityDir(stateDir), "device.json")
 const tokenFile = (stateDir: string) => path.join(identityDir(stateDir), "device-auth.json")
 
 /** device.json: the key pair (the private key is what counts; the rest is for readers). Other fields are ignored. */
@@ -43,23 +42,6 @@ export const DeviceTokenJson = Schema.Struct({
 const DeviceAuthJson = Schema.Struct({ tokens: Schema.optional(Schema.Unknown) }).annotations({
   identifier: "a device token file (an object)"
 })
-
-/** All the Gateway reads of device.json. */
-const PublicKeyJson = Schema.Struct({ publicKey: Schema.String })
-
-/**
- * The public key of this state dir's identity, or undefined when there is none or it cannot be
- * read (the Gateway then treats its own node host like any other: pairing says what is wrong).
- */
-export const readIdentityPublicKey = (stateDir: string): string | undefined => {
-  try {
-    const text = readPrivateText(identityFile(stateDir))
-    const value = text === undefined ? undefined : Either.getOrUndefined(decodeStateText(PublicKeyJson, text))
-    return value?.publicKey
-  } catch {
-    return undefined
-  }
-}
 
 /** The identity in <stateDir>/identity/device.json, created when there is none; throws, saying what to do, for a file it cannot use. */
 export const loadOrCreateIdentity = (stateDir: string): DeviceIdentity => {

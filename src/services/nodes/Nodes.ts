@@ -4,12 +4,10 @@
  * browser.request) are registered by methods.ts through NodeLinks.
  */
 import { randomUUID } from "node:crypto"
-import { Context, Effect, Exit, Layer } from "effect"
-import type { Connection } from "../gateway/connection.js"
+import { Context, Effect, Exit, FiberSet, Layer, Stream } from "effect"
+import { type ConnectionInfo, Gateway, type NodeEvent, RpcError } from "../gateway/api.js"
 import { shortened } from "../../protocol/client-text.js"
-import { RpcError } from "../gateway/rpc.js"
-import { CloseCode, ErrorCode, eventFrame } from "../../protocol/frames.js"
-import { Gateway } from "../gateway/Gateway.js"
+import { CloseCode, ErrorCode } from "../../protocol/frames.js"
 import { GatewayConfig } from "../config/GatewayConfig.js"
 import { Pairing, type PairedDevice, surfaceBeyond } from "../pairing/Pairing.js"
 
@@ -82,65 +80,67 @@ export const make = Effect.gen(function* () {
   const gateway = yield* Gateway
   const pairing = yield* Pairing
   const settings = yield* GatewayConfig
-  const connected = new Map<string, { readonly conn: Connection; readonly connectedAt: number }>()
+  const connected = new Map<string, { readonly conn: ConnectionInfo; readonly connectedAt: number }>()
   const pending = new Map<string, PendingInvoke>()
+  /** Nodes whose last round's ping is unanswered (see the rounds below). */
+  const unanswered = new Set<string>()
+  // Pings run as fibers of this layer's scope: interrupted when it closes.
+  const runFiber = yield* FiberSet.makeRuntime<never>()
+  const dropUnanswering = (connId: string) =>
+    gateway.closeConnection(connId, CloseCode.policy, "node did not answer ping", { cut: true })
 
   const nameOf = (nodeId: string) => {
-    const c = connected.get(nodeId)?.conn.client?.displayName
+    const c = connected.get(nodeId)?.conn.client.displayName
     return c === undefined ? nodeId.slice(0, 12) : `${c} (${nodeId.slice(0, 12)})`
   }
 
-  yield* gateway.onConnection({
-    ready: (conn) => {
-      if (conn.role !== "node" || conn.device === undefined) return
-      const nodeId = conn.device.deviceId
-      const previous = connected.get(nodeId)
-      connected.set(nodeId, { conn, connectedAt: Date.now() })
-      // The newer link wins (a laptop back from sleep); the old one's invokes fail at once.
-      if (previous !== undefined && previous.conn !== conn)
-        previous.conn.close(CloseCode.policy, "replaced by a newer connection of this node")
-    },
-    closed: (conn) => {
-      if (conn.role !== "node" || conn.device === undefined) return
-      const nodeId = conn.device.deviceId
-      if (connected.get(nodeId)?.conn === conn) connected.delete(nodeId)
-      for (const [id, p] of pending) {
-        if (p.connId !== conn.connId) continue
-        pending.delete(id)
-        p.done(
-          Exit.fail(
-            unavailable(
-              "NODE_DISCONNECTED",
-              `node ${conn.client?.displayName ?? nodeId.slice(0, 12)} disconnected while running ${p.command}; nothing was returned (retry when it reconnects)`,
-              { nodeId }
-            )
+  const joined = (nodeId: string, conn: ConnectionInfo) => {
+    const previous = connected.get(nodeId)
+    connected.set(nodeId, { conn, connectedAt: conn.connectedAt })
+    // The newer link wins (a laptop back from sleep); the old one's invokes fail at once.
+    if (previous !== undefined && previous.conn.connId !== conn.connId)
+      gateway.closeConnection(previous.conn.connId, CloseCode.policy, "replaced by a newer connection of this node")
+  }
+  const left = (nodeId: string, conn: ConnectionInfo) => {
+    if (connected.get(nodeId)?.conn.connId === conn.connId) connected.delete(nodeId)
+    unanswered.delete(conn.connId)
+    for (const [id, p] of pending) {
+      if (p.connId !== conn.connId) continue
+      pending.delete(id)
+      p.done(
+        Exit.fail(
+          unavailable(
+            "NODE_DISCONNECTED",
+            `node ${conn.client.displayName ?? nodeId.slice(0, 12)} disconnected while running ${p.command}; nothing was returned (retry when it reconnects)`,
+            { nodeId }
           )
         )
-      }
+      )
     }
-  })
+  }
+  const nodeEvents = yield* gateway.nodeEvents
+  yield* Effect.forkScoped(
+    Stream.runForEach(nodeEvents, ({ _tag, nodeId, connection }: NodeEvent) =>
+      Effect.sync(() => (_tag === "Joined" ? joined(nodeId, connection) : left(nodeId, connection)))
+    )
+  )
 
   // A node whose link died silently (a laptop gone to sleep) answers no WebSocket ping: it is
   // dropped at the next round, which fails its pending invokes with NODE_DISCONNECTED rather than
   // leaving callers to their timeout. Rounds run every half tick interval (15 s by default).
-  const unanswered = new WeakSet<Connection>()
   yield* Effect.acquireRelease(
     Effect.sync(() => {
       const timer = setInterval(
         () => {
           for (const { conn } of connected.values()) {
-            if (unanswered.has(conn)) {
-              conn.close(CloseCode.policy, "node did not answer ping")
-              conn.ws.terminate()
+            const connId = conn.connId
+            if (unanswered.has(connId)) {
+              unanswered.delete(connId)
+              dropUnanswering(connId)
               continue
             }
-            unanswered.add(conn)
-            conn.ws.once("pong", () => unanswered.delete(conn))
-            try {
-              conn.ws.ping()
-            } catch {
-              // Closing already; the close handler cleans up.
-            }
+            unanswered.add(connId)
+            runFiber(Effect.map(gateway.ping(connId), (answered) => answered && unanswered.delete(connId)))
           }
         },
         Math.max(100, settings.tickIntervalMs / 2)
@@ -155,39 +155,34 @@ export const make = Effect.gen(function* () {
   // to learn that its node went to sleep: while a node has calls pending it is pinged every
   // BUSY_PING_MS and dropped after BUSY_PINGS_MISSED pings in a row go unanswered. Missed pings
   // are counted (not wall time), so a Gateway whose own event loop stalled does not drop anyone.
-  const busyProbes = new Map<Connection, NodeJS.Timeout>()
-  const probeWhileBusy = (conn: Connection) => {
-    if (busyProbes.has(conn)) return
+  const busyProbes = new Map<string, NodeJS.Timeout>()
+  const probeWhileBusy = (connId: string) => {
+    if (busyProbes.has(connId)) return
     let awaiting = false
     let missed = 0
-    const onPong = () => {
-      awaiting = false
-      missed = 0
-    }
-    conn.ws.on("pong", onPong)
     const stop = () => {
-      clearInterval(busyProbes.get(conn))
-      busyProbes.delete(conn)
-      conn.ws.off("pong", onPong)
+      clearInterval(busyProbes.get(connId))
+      busyProbes.delete(connId)
     }
     busyProbes.set(
-      conn,
+      connId,
       setInterval(() => {
-        const busy = [...pending.values()].some((p) => p.connId === conn.connId)
-        if (!busy || conn.ws.readyState !== conn.ws.OPEN) return stop()
+        const busy = [...pending.values()].some((p) => p.connId === connId)
+        if (!busy) return stop()
         if (awaiting) missed += 1
         if (missed >= BUSY_PINGS_MISSED) {
           stop()
-          conn.close(CloseCode.policy, "node did not answer ping")
-          conn.ws.terminate()
+          dropUnanswering(connId)
           return
         }
         awaiting = true
-        try {
-          conn.ws.ping()
-        } catch {
-          // Closing already; the close handler cleans up.
-        }
+        runFiber(
+          Effect.map(gateway.ping(connId), (answered) => {
+            if (!answered) return stop()
+            awaiting = false
+            missed = 0
+          })
+        )
       }, BUSY_PING_MS).unref()
     )
   }
@@ -221,7 +216,7 @@ export const make = Effect.gen(function* () {
         ...(extra.commands.length === 0 ? {} : { pendingCommands: extra.commands }),
         connected: live !== undefined,
         paired: d !== undefined,
-        ...(live === undefined ? {} : { connectedAt: live.connectedAt, remoteAddress: live.conn.peer.remoteAddress }),
+        ...(live === undefined ? {} : { connectedAt: live.connectedAt, remoteAddress: live.conn.remoteAddress }),
         ...(d === undefined ? {} : { pairedAt: d.pairedAt })
       }
     })
@@ -341,8 +336,14 @@ export const make = Effect.gen(function* () {
             resume(exit)
           }
         })
-        live.conn.sendText(eventFrame("node.invoke.request", { id, nodeId, command, paramsJSON, timeoutMs }))
-        probeWhileBusy(live.conn)
+        gateway.sendToConnection(live.conn.connId, "node.invoke.request", {
+          id,
+          nodeId,
+          command,
+          paramsJSON,
+          timeoutMs
+        })
+        probeWhileBusy(live.conn.connId)
         return Effect.sync(() => {
           clearTimeout(timer)
           pending.delete(id)
@@ -356,7 +357,10 @@ export const make = Effect.gen(function* () {
     resolveNode,
     nameOf,
     isConnected: (nodeId) => connected.has(nodeId),
-    disconnect: (nodeId, reason) => connected.get(nodeId)?.conn.close(CloseCode.policy, reason),
+    disconnect: (nodeId, reason) => {
+      const live = connected.get(nodeId)
+      if (live !== undefined) gateway.closeConnection(live.conn.connId, CloseCode.policy, reason)
+    },
     takePending: (id, connId) => {
       const p = pending.get(id)
       if (p === undefined || p.connId !== connId) return undefined

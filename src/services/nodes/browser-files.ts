@@ -8,14 +8,9 @@
 import { randomUUID } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
+import type { ProxyFile } from "../../protocol/browser-proxy.js"
 import { isRecord } from "../../protocol/frames.js"
-import { RpcError } from "../gateway/rpc.js"
-
-export interface ProxyFile {
-  readonly path: string
-  readonly base64: string
-  readonly mimeType?: string
-}
+import { RpcError } from "../gateway/api.js"
 
 /** At most this many files, this many bytes in all, in one answer. */
 const MAX_FILES = 8

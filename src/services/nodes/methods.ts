@@ -4,11 +4,9 @@
  * and browser.request routed to a browser-capable node (gateway.nodes.browser).
  */
 import { Effect, Exit, Layer, Schema } from "effect"
-import { hasScope } from "../gateway/scopes.js"
-import { IdempotencyCache } from "../gateway/idempotency.js"
-import { defineMethod, type MethodDef, RpcError } from "../gateway/rpc.js"
-import { Gateway } from "../gateway/Gateway.js"
-import { canPair, pendingView } from "../pairing/admission.js"
+import { defineMethod, Gateway, hasScope, IdempotencyCache, type MethodDef, RpcError } from "../gateway/api.js"
+import { pendingView } from "../pairing/admission.js"
+import { pairDecisions } from "../pairing/decisions.js"
 import { ErrorCode, isRecord } from "../../protocol/frames.js"
 import { decodeJson, MAX_JSON_DEPTH } from "../../protocol/json-guard.js"
 import { BrowserRequestParams, NodeInvokeParams, NonEmptyString } from "../../protocol/params.js"
@@ -33,7 +31,6 @@ const ADMIN_ONLY_NODE_COMMANDS = new Set(["browser.proxy", "browser.proxy.upload
 export const isAdminOnlyNodeCommand = (command: string) =>
   ADMIN_ONLY_NODE_COMMANDS.has(command) || command.startsWith("browser.")
 
-const RequestIdParams = Schema.Struct({ requestId: NonEmptyString })
 const NodeIdParams = Schema.Struct({ nodeId: NonEmptyString })
 /** A node by either name (OpenClaw's clients say nodeId, device screens deviceId). */
 const NodeRefParams = Schema.Struct({
@@ -51,11 +48,7 @@ export const make = Effect.gen(function* () {
   // Same key within 5 minutes: the first call's answer (a failed call may be retried with its key).
   const idempotency = new IdempotencyCache()
 
-  const resolved = (requestId: string, nodeId: string, decision: "approved" | "rejected") => {
-    const payload = { requestId, nodeId, deviceId: nodeId, decision, ts: Date.now() }
-    gateway.broadcast("node.pair.resolved", payload, canPair)
-    gateway.broadcast("device.pair.resolved", payload, canPair)
-  }
+  const { approve, reject } = pairDecisions(gateway, pairing)
 
   const pairList = Effect.gen(function* () {
     const { pending: open, paired } = yield* pairing.list
@@ -75,36 +68,6 @@ export const make = Effect.gen(function* () {
     }
   })
 
-  const approve = defineMethod({
-    requires: "operator.pairing",
-    params: RequestIdParams,
-    handler: ({ requestId }, ctx) =>
-      Effect.gen(function* () {
-        const { device, request } = yield* Effect.mapError(pairing.approve(requestId, ctx.caller.scopes), fromPairing)
-        resolved(requestId, device.deviceId, "approved")
-        return {
-          requestId,
-          nodeId: device.deviceId,
-          deviceId: device.deviceId,
-          decision: "approved",
-          ...(device.displayName === undefined ? {} : { displayName: device.displayName }),
-          pairedAt: device.pairedAt,
-          caps: device.caps,
-          commands: device.commands,
-          ...(request.upgrade === undefined ? {} : { upgrade: request.upgrade })
-        }
-      })
-  })
-  const reject = defineMethod({
-    requires: "operator.pairing",
-    params: RequestIdParams,
-    handler: ({ requestId }) =>
-      Effect.gen(function* () {
-        const request = yield* Effect.mapError(pairing.reject(requestId), fromPairing)
-        resolved(requestId, request.deviceId, "rejected")
-        return { requestId, nodeId: request.deviceId, deviceId: request.deviceId, decision: "rejected" }
-      })
-  })
   const remove = defineMethod({
     requires: "operator.pairing",
     params: NodeRefParams,
@@ -280,8 +243,6 @@ export const make = Effect.gen(function* () {
     "node.pair.reject": reject,
     "node.pair.remove": remove,
     "node.remove": remove,
-    "device.pair.approve": approve,
-    "device.pair.reject": reject,
     "browser.request": defineMethod({
       requires: "operator.admin",
       params: BrowserRequestParams,

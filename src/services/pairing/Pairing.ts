@@ -13,7 +13,7 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypt
 import * as path from "node:path"
 import { Clock, Context, Data, Effect, Layer } from "effect"
 import { GatewayConfig } from "../config/GatewayConfig.js"
-import { hasScope } from "../gateway/scopes.js"
+import { hasScope } from "../gateway/api.js"
 import {
   type DeviceInfo,
   fileStore,

@@ -7,11 +7,16 @@ import * as path from "node:path"
 import { Effect, Layer } from "effect"
 import type { VerifiedDevice } from "../auth/device-auth.js"
 import { GatewayConfig, type GatewaySettings } from "../config/GatewayConfig.js"
-import type { Connection } from "../gateway/connection.js"
-import { connectRefusal } from "../gateway/refusal.js"
-import { hasScope } from "../gateway/scopes.js"
-import { type AdmissionContext, type ConnectionAdmission, DeviceAdmission } from "../gateway/hooks.js"
-import { readIdentityPublicKey } from "../node-host/identity.js"
+import {
+  type AdmissionContext,
+  type ConnectingClient,
+  type ConnectionAdmission,
+  type ConnectionInfo,
+  connectRefusal,
+  DeviceAdmission,
+  hasScope
+} from "../gateway/api.js"
+import { readIdentityPublicKey } from "../../platform/identity-file.js"
 import { ErrorCode } from "../../protocol/frames.js"
 import { quoted } from "../../protocol/client-text.js"
 import {
@@ -43,10 +48,11 @@ export const pendingView = (r: PendingRequest) => ({
 })
 
 /** Operators who may answer pairing requests. */
-export const canPair = (c: Connection) => c.role === "operator" && hasScope(c.scopes, "operator.pairing")
+export const canPair = (c: Pick<ConnectionInfo, "role" | "scopes">) =>
+  c.role === "operator" && hasScope(c.scopes, "operator.pairing")
 
 /** What the pairing store keeps about a device that signed this connection's connect. */
-const deviceInfo = (conn: Connection, device: VerifiedDevice, role: "node" | "operator") => ({
+const deviceInfo = (conn: ConnectingClient, device: VerifiedDevice, role: "node" | "operator") => ({
   deviceId: device.deviceId,
   publicKey: device.publicKey,
   role,
@@ -62,7 +68,7 @@ export const admissionFor = (
   { broadcast, logInfo }: AdmissionContext
 ): ConnectionAdmission => {
   /** Pairs a node at once only when it is this machine's own node host (see NodesSettings). */
-  const isOwnLocalNode = (conn: Connection, publicKey: string) =>
+  const isOwnLocalNode = (conn: ConnectingClient, publicKey: string) =>
     settings.nodes.pairing.autoApproveLocal &&
     conn.peer.isLocal &&
     !conn.peer.fromBrowser &&
@@ -74,7 +80,7 @@ export const admissionFor = (
    * approved ones; the rest becomes a pending request for an operator (or is added at once for
    * this machine's own node host). Nodes routes only the approved commands.
    */
-  const askForMoreSurface = (conn: Connection, paired: PairedDevice, info: DeviceInfo) =>
+  const askForMoreSurface = (conn: ConnectingClient, paired: PairedDevice, info: DeviceInfo) =>
     Effect.gen(function* () {
       const extra = surfaceBeyond(paired, info)
       if (isEmptySurface(extra)) return

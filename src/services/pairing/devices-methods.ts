@@ -4,16 +4,22 @@
  * and the audit log's tail. Registers device.pair.list / device.pair.remove / device.token.revoke /
  * device.rename / audit.tail, and writes pairing changes and device activity to the audit log.
  */
-import { Context, Effect, Layer, Schema } from "effect"
+import { Context, Effect, Layer, Schema, Stream } from "effect"
 import { CloseCode, ErrorCode } from "../../protocol/frames.js"
 import { NonEmptyString, ParamProblem, type ParamProblemAnnotation } from "../../protocol/params.js"
 import { AuditLog, type AuditEntry, type AuditEvent } from "../audit-log/AuditLog.js"
-import { Gateway } from "../gateway/Gateway.js"
+import {
+  type ConnectionInfo,
+  defineMethod,
+  Gateway,
+  hasScope,
+  type MethodContext,
+  type MethodDef,
+  RpcError
+} from "../gateway/api.js"
 import { canPair, pendingView } from "./admission.js"
+import { pairDecisions } from "./decisions.js"
 import { Pairing, type PairedDevice, type PairingError, type PairingEvent } from "./Pairing.js"
-import type { Connection } from "../gateway/connection.js"
-import { hasScope } from "../gateway/scopes.js"
-import { defineMethod, type MethodContext, type MethodDef, RpcError } from "../gateway/rpc.js"
 
 const invalid = (code: string, message: string) =>
   new RpcError({ shape: { code: ErrorCode.invalidRequest, message, details: { code } } })
@@ -102,26 +108,22 @@ export const make = Effect.gen(function* () {
 
   // Admins watching the Activity screen get each entry as it is written.
   // Counted, so that with no admin connected an entry costs no frame (a crowd of sign-ins stays cheap).
-  const isAdmin = (c: Connection) => c.role === "operator" && hasScope(c.scopes, "operator.admin")
+  const isAdmin = (c: ConnectionInfo) => c.role === "operator" && hasScope(c.scopes, "operator.admin")
   let admins = 0
   const unsubscribeFeed = audit.subscribe((entry) => {
     if (admins > 0) gateway.broadcast("audit", entry, isAdmin)
   })
   yield* Effect.addFinalizer(() => Effect.sync(unsubscribeFeed))
 
-  const seen = (conn: Connection) => {
-    if (conn.device !== undefined) Effect.runSync(pairing.touch(conn.device.deviceId, conn.peer.remoteAddress))
-  }
-  yield* gateway.onConnection({
-    ready: (conn) => {
-      if (isAdmin(conn)) admins++
-      seen(conn)
-    },
-    closed: (conn) => {
-      if (isAdmin(conn)) admins--
-      seen(conn)
-    }
-  })
+  const seen = (client: ConnectionInfo) =>
+    client.device === undefined ? Effect.void : pairing.touch(client.device.deviceId, client.remoteAddress)
+  const events = yield* gateway.connectionEvents
+  yield* Effect.forkScoped(
+    Stream.runForEach(events, ({ _tag, connection }) => {
+      if (isAdmin(connection)) admins += _tag === "Joined" ? 1 : -1
+      return seen(connection)
+    })
+  )
 
   const liveOf = (deviceId: string) => gateway.connections().filter((c) => c.device?.deviceId === deviceId)
 
@@ -188,8 +190,9 @@ export const make = Effect.gen(function* () {
   const cutOff = (deviceId: string, callerConnId: string, reason: string): number => {
     const live = liveOf(deviceId)
     for (const c of live) {
-      if (c.connId === callerConnId) setTimeout(() => c.close(CloseCode.policy, reason), 50).unref()
-      else c.close(CloseCode.policy, reason)
+      if (c.connId === callerConnId)
+        setTimeout(() => gateway.closeConnection(c.connId, CloseCode.policy, reason), 50).unref()
+      else gateway.closeConnection(c.connId, CloseCode.policy, reason)
     }
     return live.length
   }
@@ -217,8 +220,11 @@ export const make = Effect.gen(function* () {
       return { device, closed }
     })
 
+  const { approve, reject } = pairDecisions(gateway, pairing)
   const methods: Record<string, MethodDef> = {
     "device.pair.list": { requires: "operator.pairing", handler: () => list },
+    "device.pair.approve": approve,
+    "device.pair.reject": reject,
     "device.token.revoke": defineMethod({
       requires: "operator.pairing",
       params: DeviceRefParams,

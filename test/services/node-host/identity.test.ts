@@ -7,12 +7,8 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import {
-  loadDeviceToken,
-  loadOrCreateIdentity,
-  readIdentityPublicKey,
-  storeDeviceToken
-} from "../../../src/services/node-host/identity.js"
+import { loadDeviceToken, loadOrCreateIdentity, storeDeviceToken } from "../../../src/services/node-host/identity.js"
+import { readIdentityPublicKey } from "../../../src/platform/identity-file.js"
 
 const stateDir = () => fs.mkdtempSync(path.join(os.tmpdir(), "oc-identity-"))
 const identityFile = (dir: string) => path.join(dir, "identity", "device.json")

@@ -22,8 +22,8 @@ import { updateRuntimeRecord } from "../../config/runtime-record.js"
 import { isUnusableSecret } from "../../config/settings.js"
 import { CloseCode } from "../../protocol/frames.js"
 import { AuditLog } from "../audit-log/AuditLog.js"
-import { Auth } from "./Auth.js"
-import { Gateway } from "../gateway/Gateway.js"
+import { Auth } from "../auth/Auth.js"
+import { Gateway } from "../gateway/api.js"
 import { GatewayConfig, type GatewaySettings } from "../config/GatewayConfig.js"
 
 /** How long to wait after a change event before reading (editors write in several steps). */
@@ -81,7 +81,7 @@ export const SecretReload = {
         let closed = 0
         for (const c of gateway.connections()) {
           if (c.authMethod !== mode) continue
-          c.close(CloseCode.policy, `gateway ${mode} rotated: sign in with the new ${mode}`)
+          gateway.closeConnection(c.connId, CloseCode.policy, `gateway ${mode} rotated: sign in with the new ${mode}`)
           closed++
         }
         audit.record("token.rotated", { mode, what, closed })

@@ -7,9 +7,8 @@
  * with operator.pairing alone would otherwise mint its way to admin).
  */
 import { Effect, Layer } from "effect"
-import { Gateway } from "../gateway/Gateway.js"
-import type { MethodDef } from "../gateway/rpc.js"
-import { Auth } from "./Auth.js"
+import { Gateway, type MethodDef } from "../gateway/api.js"
+import { Auth } from "../auth/Auth.js"
 
 export const SIGN_IN_CODE_METHOD = "auth.signInCode.create"
 

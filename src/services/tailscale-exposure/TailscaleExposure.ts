@@ -19,7 +19,7 @@ import type { TailscaleMode } from "../../config/schema.js"
 import { readPrivateText, writePrivateJson } from "../../platform/private-file.js"
 import { reconnectPolicy } from "../../platform/reconnect.js"
 import { AuditLog } from "../audit-log/AuditLog.js"
-import { Gateway } from "../gateway/Gateway.js"
+import { Gateway } from "../gateway/api.js"
 import { GatewayConfig } from "../config/GatewayConfig.js"
 import { stateDirOnDisk, TAILSCALE_TUNING } from "../../config/settings.js"
 import {
@@ -30,7 +30,7 @@ import {
   TailscaleCli,
   type TailscaleCliService,
   TailscaleError
-} from "./TailscaleCli.js"
+} from "../tailscale/TailscaleCli.js"
 
 export interface ExposureStatus {
   readonly mode: TailscaleMode

@@ -1,8 +1,8 @@
 /** The tailnet's names for this machine, for the Gateway's DNS-rebinding guard (HostDiscovery). */
 import { Effect, Layer, Runtime } from "effect"
 import { GatewayConfig } from "../config/GatewayConfig.js"
-import { HostDiscovery } from "../gateway/hooks.js"
-import { TailscaleCli } from "./TailscaleCli.js"
+import { HostDiscovery } from "../gateway/api.js"
+import { TailscaleCli } from "../tailscale/TailscaleCli.js"
 
 /** Asked only when Tailscale is in use; without TailscaleCli there is nothing to ask. */
 export const TailscaleHostNames = Layer.effect(

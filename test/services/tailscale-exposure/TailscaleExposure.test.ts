@@ -11,7 +11,7 @@ import { Clock, Context, Effect, Layer, Redacted, TestClock } from "effect"
 import { gatewayServices } from "../../../src/layers/index.js"
 import { GatewayConfig, testSettings } from "../../../src/services/config/GatewayConfig.js"
 import { FIX, TailscaleCli } from "../../../src/services/tailscale/TailscaleCli.js"
-import { type ExposureStatus, TailscaleExposure } from "../../../src/services/tailscale/TailscaleExposure.js"
+import { type ExposureStatus, TailscaleExposure } from "../../../src/services/tailscale-exposure/TailscaleExposure.js"
 import { exits, mockProcesses } from "../../support/harness.js"
 
 const HOST = "gw.tail1234.ts.net"

@@ -3,15 +3,13 @@
  * `defaults`, sessions.describe, chat.startup, and sessions.subscribe/unsubscribe (subscribers hear
  * `sessions.changed` whenever a session gets a message). Our single agent is OpenClaw's `main`.
  */
-import { Effect, Layer, Schema, type Scope } from "effect"
-import { AgentRuntime, type AgentRuntimeService } from "../agent/AgentRuntime.js"
-import type { Connection } from "../gateway/connection.js"
-import { Gateway, type GatewayService } from "../gateway/Gateway.js"
-import { Sessions, type SessionsService, type SessionSummary } from "./Sessions.js"
+import { Effect, Layer, Schema, type Scope, Stream } from "effect"
+import { AgentRuntime, type AgentRuntimeService } from "./AgentRuntime.js"
+import { defineMethod, Gateway, type GatewayService, type MethodDef } from "../gateway/api.js"
+import { Sessions, type SessionsService, type SessionSummary } from "../sessions/Sessions.js"
 import { Count, DEFAULT_SESSION_KEY, SessionKey } from "../../protocol/params.js"
-import { chatMessage } from "../agent/methods.js"
-import { defineMethod, type MethodDef } from "../gateway/rpc.js"
-import { AGENT_ID, ourSessionKey } from "./keys.js"
+import { chatMessage } from "./methods.js"
+import { AGENT_ID, ourSessionKey } from "../sessions/keys.js"
 
 const NoParams = Schema.Struct({})
 const KeyParams = Schema.Struct({ key: SessionKey })
@@ -157,7 +155,10 @@ export const registerSessionMethods = (
 ): Effect.Effect<void, never, Scope.Scope> =>
   Effect.gen(function* () {
     const subscribers = new Set<string>()
-    yield* gateway.onConnection({ closed: (conn: Connection) => void subscribers.delete(conn.connId) })
+    const events = yield* gateway.connectionEvents
+    yield* Effect.forkScoped(
+      Stream.runForEach(events, (e) => Effect.sync(() => e._tag === "Left" && subscribers.delete(e.connection.connId)))
+    )
     yield* Effect.acquireRelease(
       Effect.sync(() =>
         sessions.onAppend((m) => {

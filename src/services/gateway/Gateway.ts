@@ -24,7 +24,8 @@ import { Presence, PRESENCE_MAX } from "./presence.js"
 import { quoted } from "../../protocol/client-text.js"
 import type { PresenceEntry } from "../../protocol/methods.js"
 import { loadServerTls, type ServerTls } from "./tls.js"
-import { compileMethod, type MethodDef } from "./rpc.js"
+import { compileMethod, type GroupHandlers, implementGroup, MethodAlreadyRegistered, type MethodDef } from "./rpc.js"
+import type { AnyMethodGroup } from "../../protocol/contract.js"
 import { eventFrame } from "../../protocol/frames.js"
 import { Auth } from "../auth/Auth.js"
 import { Binder, type Listeners } from "../binder/Binder.js"
@@ -49,8 +50,16 @@ export interface GatewayService {
   readonly connections: () => ReadonlyArray<Connection>
   /** Hears every authenticated connection join and leave, for as long as the caller's scope lives. */
   readonly onConnection: (listener: ConnectionListener) => Effect.Effect<void, never, Scope.Scope>
-  /** Adds a method for as long as the caller's scope lives. */
-  readonly registerMethod: (name: string, def: MethodDef) => Effect.Effect<void, never, Scope.Scope>
+  /** Adds a method for as long as the caller's scope lives; a name already registered fails (no silent replace). */
+  readonly registerMethod: (name: string, def: MethodDef) => Effect.Effect<void, MethodAlreadyRegistered, Scope.Scope>
+  /**
+   * Adds a contract group's methods, one handler per method (rpc.ts implementGroup), for as long as
+   * the caller's scope lives; a name already registered fails and registers none of the group.
+   */
+  readonly registerGroup: <G extends AnyMethodGroup>(
+    group: G,
+    handlers: NoInfer<GroupHandlers<G>>
+  ) => Effect.Effect<void, MethodAlreadyRegistered, Scope.Scope>
   /** Adds a section to the `status` answer for as long as the caller's scope lives. */
   readonly addStatusSection: (name: string, get: () => unknown) => Effect.Effect<void, never, Scope.Scope>
   readonly status: () => Record<string, unknown>
@@ -260,6 +269,23 @@ export const make = Effect.gen(function* () {
     readiness
   })
 
+  /** Registers every def, or none when one of the names is taken; removed again when the caller's scope ends. */
+  const registerAll = (defs: Record<string, MethodDef>) =>
+    Effect.acquireRelease(
+      Effect.suspend(() => {
+        const taken = Object.keys(defs).find((name) => methods.has(name))
+        if (taken !== undefined) return Effect.fail(new MethodAlreadyRegistered({ method: taken }))
+        for (const [name, def] of Object.entries(defs)) methods.set(name, compileMethod(name, def))
+        features = undefined
+        return Effect.void
+      }),
+      () =>
+        Effect.sync(() => {
+          for (const name of Object.keys(defs)) methods.delete(name)
+          features = undefined
+        })
+    )
+
   const service: GatewayService = {
     settings,
     listeners,
@@ -274,18 +300,8 @@ export const make = Effect.gen(function* () {
         Effect.sync(() => void connectionListeners.add(listener)),
         () => Effect.sync(() => void connectionListeners.delete(listener))
       ),
-    registerMethod: (name, def) =>
-      Effect.acquireRelease(
-        Effect.sync(() => {
-          methods.set(name, compileMethod(name, def))
-          features = undefined
-        }),
-        () =>
-          Effect.sync(() => {
-            methods.delete(name)
-            features = undefined
-          })
-      ),
+    registerMethod: (name, def) => registerAll({ [name]: def }),
+    registerGroup: (group, handlers) => registerAll(implementGroup(group, handlers)),
     addStatusSection: (name, get) =>
       Effect.acquireRelease(
         Effect.sync(() => void statusSections.set(name, get)),
@@ -293,7 +309,7 @@ export const make = Effect.gen(function* () {
       ),
     status
   }
-  for (const [name, def] of Object.entries(coreMethods(service))) methods.set(name, def)
+  for (const [name, def] of Object.entries(coreMethods(service))) methods.set(name, compileMethod(name, def))
   return service
 })
 

@@ -56,7 +56,8 @@ export const connect = (options: RpcClientOptions): Effect.Effect<GatewayConnect
   )
 
 /** Params may be left out when the method needs none (every field optional, or no params Schema). */
-type ParamsArgs<P> = {} extends P ? [params?: P, options?: RequestOptions] : [params: P, options?: RequestOptions]
+type ParamsArgs<P> =
+  Record<never, never> extends P ? [params?: P, options?: RequestOptions] : [params: P, options?: RequestOptions]
 
 /** A connection's calls typed by a method group: params and result from the group's contracts. */
 export interface GroupClient<G extends AnyMethodGroup> {

@@ -4,6 +4,10 @@
  *
  *   gatewayServices(GatewayConfig.layerConfig({ gateway: { port: 0, auth: { token } } }), { exposure: TailscaleExposure.layerTest(...) })
  *
+ * Custom methods: declare a contract group (`MethodGroup.make({ "my.method": Method.make({ requires,
+ * params, result }) })`), implement it in a layer with `gateway.registerGroup(Group, handlers)` (or
+ * one method with `defineMethod` and `registerMethod`), call it typed with `GatewayClient.typed(Group, conn)`.
+ *
  * Flat: the service Tags (each with its `layer` / `layerTest`), their errors, and the composed
  * graph; `ProcessRunner.layerTest` scripts `tailscale` and `ssh` by argv for `TailscaleCli.layerProcesses`. Namespaced: the client (`GatewayClient`), the wire protocol (`Protocol`), SSH tunnels
  * (`Ssh`) and the agent's providers (`Agent`).
@@ -54,7 +58,29 @@ export {
   type ScriptedProcess
 } from "./platform/process-runner.js"
 export { GatewayLive, type GatewayOverrides, gatewayServices } from "./layers/index.js"
-export { type MethodContext, type MethodDef, RpcError } from "./services/gateway/api.js"
+export {
+  type CallerInfo,
+  defineMethod,
+  type GroupHandlers,
+  implementGroup,
+  MethodAlreadyRegistered,
+  type MethodContext,
+  type MethodDef,
+  type MethodHandler,
+  RpcError
+} from "./services/gateway/api.js"
+export {
+  type AnyMethod,
+  type AnyMethodGroup,
+  Method,
+  MethodGroup,
+  type MethodNames,
+  type MethodParams,
+  type MethodResult,
+  type MethodScope,
+  type MethodWireParams,
+  type OperatorScope
+} from "./protocol/contract.js"
 
 export * as GatewayClient from "./client/api.js"
 export * as Protocol from "./protocol/api.js"

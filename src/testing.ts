@@ -17,10 +17,15 @@
  *       expect((yield* client.request("health")).ok).toBe(true)
  *     }))
  *   })
+ *
+ * An app's own method group: provide its layer over GatewayTest
+ * (`it.layer(MyMethods.layer.pipe(Layer.provideMerge(GatewayTest)))`) and call it typed through
+ * `testClientFor(MyGroup)`.
  */
 import { Context, Effect, Layer, Redacted } from "effect"
-import type { GatewayConnection } from "./client/api.js"
-import { connect } from "./client/api.js"
+import type { GatewayConnection, GroupClient } from "./client/api.js"
+import { connect, typed } from "./client/api.js"
+import type { AnyMethodGroup } from "./protocol/contract.js"
 import { ProcessRunner, type ScriptedProcess } from "./platform/process-runner.js"
 import type { AgentRuntime, Provider } from "./services/agent/AgentRuntime.js"
 import { GatewayConfig, type GatewaySettings } from "./services/config/GatewayConfig.js"
@@ -35,6 +40,15 @@ export { exits, type ScriptedProcess } from "./platform/process-runner.js"
 
 /** A client connected to the GatewayTest Gateway with every operator scope, closed when the layer is released. */
 export class TestClient extends Context.Tag("openclaw/testing/TestClient")<TestClient, GatewayConnection>() {}
+
+/**
+ * The TestClient's calls typed by a method group (an app's own): params and result from its contracts.
+ *
+ *   const client = yield* testClientFor(MyGroup)
+ *   const answer = yield* client.request("my.method", { name: "x" })
+ */
+export const testClientFor = <G extends AnyMethodGroup>(group: G): Effect.Effect<GroupClient<G>, never, TestClient> =>
+  Effect.map(TestClient, (connection) => typed(group, connection))
 
 /** The token of GatewayConfig.layerTest(), which GatewayTest runs with. */
 export const TEST_TOKEN = "test-token"

@@ -5,6 +5,7 @@
 import { Data, Effect, type Scope } from "effect"
 import type { EventFrame, HelloOk } from "../protocol/frames.js"
 import type { ParamsOf, ResultOf } from "../protocol/methods.js"
+import type { AnyMethodGroup, MethodNames, MethodResult, MethodWireParams } from "../protocol/contract.js"
 import type { ConfigError, Env } from "../config/load.js"
 import { SshTunnel, type SshTunnelError, type Tunnel } from "../services/ssh/SshTunnel.js"
 import {
@@ -53,6 +54,31 @@ export const connect = (options: RpcClientOptions): Effect.Effect<GatewayConnect
         Effect.tryPromise({ try: () => client.request(method, params, opts) as Promise<ResultOf<M>>, catch: toError })
     }))
   )
+
+/** Params may be left out when the method needs none (every field optional, or no params Schema). */
+type ParamsArgs<P> =
+  Record<never, never> extends P ? [params?: P, options?: RequestOptions] : [params: P, options?: RequestOptions]
+
+/** A connection's calls typed by a method group: params and result from the group's contracts. */
+export interface GroupClient<G extends AnyMethodGroup> {
+  readonly request: <K extends MethodNames<G>>(
+    method: K,
+    ...args: ParamsArgs<MethodWireParams<G["methods"][K]>>
+  ) => Effect.Effect<MethodResult<G["methods"][K]>, GatewayClientError>
+}
+
+/**
+ * The connection's calls typed by `group` (an embedder's own MethodGroup, or a built-in one):
+ * `GatewayClient.typed(MyGroup, conn).request("my.method", { ... })`. Only types: the call is the connection's.
+ */
+export const typed = <G extends AnyMethodGroup>(_group: G, connection: GatewayConnection): GroupClient<G> => {
+  const request = connection.request as (
+    method: string,
+    params?: unknown,
+    options?: RequestOptions
+  ) => Effect.Effect<never, GatewayClientError>
+  return { request: (method, ...[params, options]) => request(method, params, options) }
+}
 
 export type { EventFrame }
 

@@ -4,8 +4,10 @@ export {
   connectTarget,
   GatewayClientError,
   type GatewayConnection,
+  type GroupClient,
   RpcClient,
-  type TargetConnection
+  type TargetConnection,
+  typed
 } from "./GatewayClient.js"
 export { resolveTarget, type Target } from "./target.js"
 export { parseFingerprint, pinnedTlsConnect } from "./tls-pin.js"

@@ -1,7 +1,7 @@
 /**
- * Params of the methods of shared/protocol.md as Schemas: the Gateway decodes requests with them
- * (a wrong field is INVALID_REQUEST naming it), and GatewayMethods (methods.ts) takes the client's
- * types from them. Field schemas carry descriptions ("a non-empty string") that the error names.
+ * The field Schemas that methods' params share (ids, session keys, counts, timeouts, idempotency
+ * keys); each method's params Schema is in its namespace's contract (contracts/). Field schemas
+ * carry descriptions ("a non-empty string") that the INVALID_REQUEST answer names.
  */
 import { Schema } from "effect"
 
@@ -81,39 +81,6 @@ export const IdempotencyKey = Schema.String.pipe(
   })
 )
 
-const optional = <S extends Schema.Schema.Any>(s: S) => Schema.optionalWith(s, { exact: true })
-
 export const DEFAULT_SESSION_KEY = "main"
 export const MAX_MESSAGE_CHARS = 200_000
-const sessionKey = Schema.optionalWith(SessionKey, { exact: true, default: () => DEFAULT_SESSION_KEY })
-const message = Text(MAX_MESSAGE_CHARS)
-
-/** agent and chat.send: a message for the agent in a session (default "main"). */
-export const AgentParams = Schema.Struct({ message, sessionKey, idempotencyKey: IdempotencyKey })
-/** send: a message into a session without running the agent. */
-export const SendParams = Schema.Struct({ to: SessionKey, message, idempotencyKey: IdempotencyKey })
-export const AgentWaitParams = Schema.Struct({
-  runId: NonEmptyString,
-  timeoutMs: Schema.optionalWith(Count(10 * 60_000), { exact: true, default: () => 30_000 })
-})
-export const ChatHistoryParams = Schema.Struct({
-  sessionKey,
-  limit: Schema.optionalWith(Count(1000), { exact: true, default: () => 200 })
-})
-export const ChatAbortParams = Schema.Struct({ sessionKey, runId: optional(Schema.String) })
-
 export const MAX_INVOKE_TIMEOUT_MS = 10 * 60_000
-export const NodeInvokeParams = Schema.Struct({
-  nodeId: NonEmptyString,
-  command: NonEmptyString,
-  params: optional(Schema.Unknown),
-  timeoutMs: optional(TimeoutMs(MAX_INVOKE_TIMEOUT_MS)),
-  idempotencyKey: IdempotencyKey
-})
-export const BrowserRequestParams = Schema.Struct({
-  method: Schema.optionalWith(Schema.Literal("GET", "POST", "DELETE"), { exact: true, default: () => "GET" as const }),
-  path: NonEmptyString,
-  query: optional(Schema.Unknown),
-  body: optional(Schema.Unknown),
-  timeoutMs: optional(TimeoutMs(MAX_INVOKE_TIMEOUT_MS))
-})

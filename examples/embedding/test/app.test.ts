@@ -1,9 +1,17 @@
 /** The app's code against the harness the library ships: a Gateway on port 0, state in memory. */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Layer } from "effect"
 import { TailscaleCli } from "openclaw-gateway-effect"
-import { fakeTailscale, GatewayTestWith, TEST_TOKEN, TestClient } from "openclaw-gateway-effect/testing"
-import { describeGateway } from "../src/app.js"
+import {
+  fakeTailscale,
+  GatewayTest,
+  GatewayTestWith,
+  TEST_TOKEN,
+  TestClient,
+  testClientFor
+} from "openclaw-gateway-effect/testing"
+import { addNote, describeGateway } from "../src/app.js"
+import { NotesGroup, NotesMethods } from "../src/notes.js"
 
 describe("the embedding app", () => {
   it.layer(GatewayTestWith({ exposure: { mode: "serve", state: "active", url: "https://gw.example.ts.net/" } }))(
@@ -24,6 +32,28 @@ describe("the embedding app", () => {
       )
     }
   )
+
+  // The app's own methods over the harness: called typed through the harness's client.
+  it.layer(NotesMethods.pipe(Layer.provideMerge(GatewayTest)))("its notes methods", (it) => {
+    it.effect("add and list notes, typed by NotesGroup", () =>
+      Effect.gen(function* () {
+        const client = yield* testClientFor(NotesGroup)
+        const added = yield* client.request("notes.add", { text: "  first  " })
+        expect(added).toEqual({ id: 1, count: 1 })
+        expect(yield* addNote(TEST_TOKEN, "second")).toBe("note 2: second")
+        const notes: ReadonlyArray<string> = yield* client.request("notes.list")
+        expect(notes).toEqual(["first", "second"])
+      })
+    )
+
+    it.effect("a blank note is refused by its params Schema", () =>
+      Effect.gen(function* () {
+        const client = yield* testClientFor(NotesGroup)
+        const error = yield* Effect.flip(client.request("notes.add", { text: " " }))
+        expect(error.serverCode).toBe("INVALID_REQUEST")
+      })
+    )
+  })
 
   it.effect("fakeTailscale remembers the routes it was asked for", () =>
     Effect.gen(function* () {

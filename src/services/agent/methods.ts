@@ -7,15 +7,15 @@
 import { Effect, Layer, type Scope } from "effect"
 import { AgentRuntime, type AgentRuntimeService, type RunResult } from "./AgentRuntime.js"
 import {
-  defineMethod,
   Gateway,
   type GatewayService,
+  type GroupHandlers,
   IdempotencyCache,
-  type MethodDef,
+  type MethodAlreadyRegistered,
   RpcError
 } from "../gateway/api.js"
 import { type SessionMessage, Sessions, type SessionsService, type SessionWriteError } from "../sessions/Sessions.js"
-import { AgentParams, AgentWaitParams, ChatAbortParams, ChatHistoryParams, SendParams } from "../../protocol/params.js"
+import { type AgentParams, AgentGroup } from "../../protocol/contracts/agent.js"
 import { ourSessionKey } from "../sessions/keys.js"
 
 export { DEFAULT_SESSION_KEY } from "../../protocol/params.js"
@@ -52,11 +52,12 @@ export const finalPayload = (r: RunResult) => ({
   ...(r.error === undefined ? {} : { error: r.error })
 })
 
+/** The handlers of AgentGroup (protocol/contracts/agent.ts: params, results, scopes). */
 export const agentMethods = (
   gateway: GatewayService,
   runtime: AgentRuntimeService,
   sessions: SessionsService
-): Record<string, MethodDef> => {
+): GroupHandlers<typeof AgentGroup> => {
   const idempotency = new IdempotencyCache()
 
   const startRun = (method: string, params: typeof AgentParams.Type, onAccepted?: (runId: string) => void) =>
@@ -82,93 +83,73 @@ export const agentMethods = (
     })
 
   return {
-    agent: defineMethod({
-      requires: "operator.write",
-      params: AgentParams,
-      handler: (params, ctx) =>
-        Effect.gen(function* () {
-          const accept = (runId: string) => ctx.accept({ status: "accepted", runId, acceptedAt: Date.now() })
-          const { value: handle, first } = yield* startRun("agent", params, accept)
-          // A repeat of the same idempotencyKey is acknowledged here and gets the first run's result.
-          if (!first) accept(handle.runId)
-          return finalPayload(yield* Effect.promise(() => handle.done))
-        })
-    }),
-    "agent.wait": defineMethod({
-      requires: "operator.read",
-      params: AgentWaitParams,
-      handler: ({ runId, timeoutMs }) =>
-        Effect.gen(function* () {
-          const run = runtime.run(runId)
-          if (run === undefined) {
-            return yield* Effect.fail(
-              RpcError.invalidRequest(`unknown runId ${runId} (runs are kept for 10 minutes after they finish)`, {
-                code: "RUN_NOT_FOUND"
-              })
-            )
-          }
-          const result = yield* Effect.promise(() => run.done).pipe(
-            Effect.timeoutTo({ duration: timeoutMs, onTimeout: () => undefined, onSuccess: (r) => r })
+    agent: (params, ctx) =>
+      Effect.gen(function* () {
+        const accept = (runId: string) => ctx.accept({ status: "accepted", runId, acceptedAt: Date.now() })
+        const { value: handle, first } = yield* startRun("agent", params, accept)
+        // A repeat of the same idempotencyKey is acknowledged here and gets the first run's result.
+        if (!first) accept(handle.runId)
+        return finalPayload(yield* Effect.promise(() => handle.done))
+      }),
+    "agent.wait": ({ runId, timeoutMs }) =>
+      Effect.gen(function* () {
+        const run = runtime.run(runId)
+        if (run === undefined) {
+          return yield* Effect.fail(
+            RpcError.invalidRequest(`unknown runId ${runId} (runs are kept for 10 minutes after they finish)`, {
+              code: "RUN_NOT_FOUND"
+            })
           )
-          return result === undefined ? { runId, status: "timeout" } : finalPayload(result)
-        })
-    }),
-    "chat.send": defineMethod({
-      requires: "operator.write",
-      params: AgentParams,
-      handler: (params) =>
-        Effect.map(startRun("chat.send", params), ({ value }) => ({
-          runId: value.runId,
-          status: "started",
-          sessionKey: value.sessionKey,
-          messageId: value.userMessage.id
-        }))
-    }),
-    "chat.history": defineMethod({
-      requires: "operator.read",
-      params: ChatHistoryParams,
+        }
+        const result = yield* Effect.promise(() => run.done).pipe(
+          Effect.timeoutTo({ duration: timeoutMs, onTimeout: () => undefined, onSuccess: (r) => r })
+        )
+        return result === undefined ? { runId, status: "timeout" } : finalPayload(result)
+      }),
+    "chat.send": (params) =>
+      Effect.map(startRun("chat.send", params), ({ value }) => ({
+        runId: value.runId,
+        status: "started",
+        sessionKey: value.sessionKey,
+        messageId: value.userMessage.id
+      })),
+    "chat.history": {
       sync: (params) => {
         const sessionKey = ourSessionKey(params.sessionKey)
         const messages = sessions.history(sessionKey, params.limit).map(chatMessage)
         return { sessionKey, messages, activeRunIds: runtime.activeRuns(sessionKey) }
       }
-    }),
-    "chat.abort": defineMethod({
-      requires: "operator.write",
-      params: ChatAbortParams,
+    },
+    "chat.abort": {
       sync: (params) => {
         const runIds = runtime.abort(ourSessionKey(params.sessionKey), params.runId)
         return { ok: true, aborted: runIds.length > 0, runIds }
       }
-    }),
-    send: defineMethod({
-      requires: "operator.write",
-      params: SendParams,
-      handler: (params) =>
-        Effect.gen(function* () {
-          const { message, idempotencyKey: key } = params
-          const to = ourSessionKey(params.to)
-          const { value } = yield* idempotency.once(
-            "send",
-            key,
-            Effect.gen(function* () {
-              const saved = yield* sessions
-                .append({ sessionKey: to, role: "user", text: message, source: "send" })
-                .pipe(Effect.mapError(unavailable))
-              gateway.broadcast("chat", {
-                runId: saved.id,
-                sessionKey: to,
-                seq: 1,
-                state: "final",
-                source: "send",
-                message: chatMessage(saved)
-              })
-              return { messageId: saved.id, sessionKey: to, ts: saved.ts }
+    },
+    send: (params) =>
+      Effect.gen(function* () {
+        const { message, idempotencyKey: key } = params
+        const to = ourSessionKey(params.to)
+        const { value } = yield* idempotency.once(
+          "send",
+          key,
+          Effect.gen(function* () {
+            const saved = yield* sessions
+              .append({ sessionKey: to, role: "user", text: message, source: "send" })
+              .pipe(Effect.mapError(unavailable))
+            gateway.broadcast("chat", {
+              runId: saved.id,
+              sessionKey: to,
+              seq: 1,
+              state: "final",
+              source: "send",
+              message: chatMessage(saved)
             })
-          )
-          return value
-        })
-    })
+            return { messageId: saved.id, sessionKey: to, ts: saved.ts }
+          })
+        )
+        return value
+      })
   }
 }
 
@@ -177,12 +158,8 @@ export const registerAgentMethods = (
   gateway: GatewayService,
   runtime: AgentRuntimeService,
   sessions: SessionsService
-): Effect.Effect<void, never, Scope.Scope> =>
-  Effect.forEach(
-    Object.entries(agentMethods(gateway, runtime, sessions)),
-    ([name, def]) => gateway.registerMethod(name, def),
-    { discard: true }
-  )
+): Effect.Effect<void, MethodAlreadyRegistered, Scope.Scope> =>
+  gateway.registerGroup(AgentGroup, agentMethods(gateway, runtime, sessions))
 
 /** The agent and chat methods, registered for as long as this layer lives (needs AgentRuntime). */
 export const AgentMethods = {

@@ -3,22 +3,14 @@
  * `defaults`, sessions.describe, chat.startup, and sessions.subscribe/unsubscribe (subscribers hear
  * `sessions.changed` whenever a session gets a message). Our single agent is OpenClaw's `main`.
  */
-import { Effect, Layer, Schema, type Scope, Stream } from "effect"
+import { Effect, Layer, type Scope, Stream } from "effect"
 import { AgentRuntime, type AgentRuntimeService } from "./AgentRuntime.js"
-import { defineMethod, Gateway, type GatewayService, type MethodDef } from "../gateway/api.js"
+import { Gateway, type GatewayService, type GroupHandlers, type MethodAlreadyRegistered } from "../gateway/api.js"
 import { Sessions, type SessionsService, type SessionSummary } from "../sessions/Sessions.js"
-import { Count, DEFAULT_SESSION_KEY, SessionKey } from "../../protocol/params.js"
+import { DEFAULT_SESSION_KEY } from "../../protocol/params.js"
+import { SessionGroup } from "../../protocol/contracts/sessions.js"
 import { chatMessage } from "./methods.js"
 import { AGENT_ID, ourSessionKey } from "../sessions/keys.js"
-
-const NoParams = Schema.Struct({})
-const KeyParams = Schema.Struct({ key: SessionKey })
-/** Any object: sessions.subscribe answers with the list when the client asked with params. */
-const AnyParams = Schema.Record({ key: Schema.String, value: Schema.Unknown })
-const StartupParams = Schema.Struct({
-  sessionKey: Schema.optionalWith(SessionKey, { exact: true }),
-  limit: Schema.optionalWith(Count(1000), { exact: true, default: () => 200 })
-})
 
 /** The runtime facts OpenClaw's clients show next to a session: provider, model, no thinking levels. */
 export const sessionDefaults = (runtime: AgentRuntimeService) => ({
@@ -63,7 +55,7 @@ export const sessionMethods = (
   runtime: AgentRuntimeService,
   sessions: SessionsService,
   subscribers: Set<string>
-): Record<string, MethodDef> => {
+): GroupHandlers<typeof SessionGroup> => {
   const rowFor = (key: string) => {
     const found = sessions.list().find((s) => s.key === key)
     return found === undefined ? undefined : sessionRow(runtime, found)
@@ -84,49 +76,35 @@ export const sessionMethods = (
   const subscribe = (ctx: { caller: { connId: string } }) => void subscribers.add(ctx.caller.connId)
 
   return {
-    "sessions.list": defineMethod({ requires: "operator.read", params: NoParams, sync: list }),
-    "sessions.subscribe": defineMethod({
-      requires: "operator.read",
-      params: AnyParams,
+    "sessions.list": { sync: list },
+    "sessions.subscribe": {
       sync: (params, ctx) => {
         subscribe(ctx)
         return Object.keys(params).length === 0 ? { subscribed: true } : { subscribed: true, list: list() }
       }
-    }),
-    "sessions.unsubscribe": defineMethod({
-      requires: "operator.read",
-      params: NoParams,
+    },
+    "sessions.unsubscribe": {
       sync: (_params, ctx) => {
         subscribers.delete(ctx.caller.connId)
         return { subscribed: false }
       }
-    }),
+    },
     // Session events already reach every operator; this records the interest and answers as OpenClaw does.
-    "sessions.messages.subscribe": defineMethod({
-      requires: "operator.read",
-      params: KeyParams,
+    "sessions.messages.subscribe": {
       sync: (params, ctx) => {
         subscribe(ctx)
         return { subscribed: true, key: ourSessionKey(params.key) }
       }
-    }),
-    "sessions.messages.unsubscribe": defineMethod({
-      requires: "operator.read",
-      params: KeyParams,
-      sync: (params) => ({ subscribed: false, key: ourSessionKey(params.key) })
-    }),
-    "sessions.describe": defineMethod({
-      requires: "operator.read",
-      params: KeyParams,
+    },
+    "sessions.messages.unsubscribe": { sync: (params) => ({ subscribed: false, key: ourSessionKey(params.key) }) },
+    "sessions.describe": {
       sync: (params) => {
         const key = ourSessionKey(params.key)
         const row = rowFor(key) ?? (key === DEFAULT_SESSION_KEY ? sessionRow(runtime, emptySummary(key)) : undefined)
         return { session: row ?? null }
       }
-    }),
-    "chat.startup": defineMethod({
-      requires: "operator.read",
-      params: StartupParams,
+    },
+    "chat.startup": {
       sync: (params, ctx) => {
         const requested = params.sessionKey ?? DEFAULT_SESSION_KEY
         const key = ourSessionKey(requested)
@@ -143,7 +121,7 @@ export const sessionMethods = (
           ...(params.sessionKey === undefined ? { resolution: { ok: true, key: requested, agentId: AGENT_ID } } : {})
         }
       }
-    })
+    }
   }
 }
 
@@ -152,7 +130,7 @@ export const registerSessionMethods = (
   gateway: GatewayService,
   runtime: AgentRuntimeService,
   sessions: SessionsService
-): Effect.Effect<void, never, Scope.Scope> =>
+): Effect.Effect<void, MethodAlreadyRegistered, Scope.Scope> =>
   Effect.gen(function* () {
     const subscribers = new Set<string>()
     const events = yield* gateway.connectionEvents
@@ -179,13 +157,7 @@ export const registerSessionMethods = (
       ),
       (stop) => Effect.sync(stop)
     )
-    yield* Effect.forEach(
-      Object.entries(sessionMethods(runtime, sessions, subscribers)),
-      ([name, def]) => gateway.registerMethod(name, def),
-      {
-        discard: true
-      }
-    )
+    yield* gateway.registerGroup(SessionGroup, sessionMethods(runtime, sessions, subscribers))
   })
 
 /** The session methods OpenClaw's clients use, registered for as long as this layer lives. */

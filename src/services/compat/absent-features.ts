@@ -5,16 +5,13 @@
  * (each comment names the screen). Every other method of those features (cron.add, tasks.get,
  * talk.client.create, ...) still answers "not supported by this Gateway" (unsupported-methods.ts).
  */
-import { Schema } from "effect"
-import { defineMethod, type MethodDef } from "../gateway/api.js"
+import type { AbsentFeatureGroup } from "../../protocol/contracts/compat.js"
+import type { GroupHandlers } from "../gateway/api.js"
 
-/** Their UI sends filters, cursors and sort orders; with nothing to filter, none of them matters. */
-const AnyParams = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+// Their UI sends filters, cursors and sort orders (contracts/compat.ts): with nothing to filter, none matters.
+const empty = (answer: () => unknown) => ({ sync: answer })
 
-const empty = (answer: () => unknown): MethodDef =>
-  defineMethod({ requires: "operator.read", params: AnyParams, sync: answer })
-
-export const absentFeatureMethods = (): Record<string, MethodDef> => ({
+export const absentFeatureMethods = (): GroupHandlers<typeof AbsentFeatureGroup> => ({
   // Automations page and the command palette: no jobs, and a scheduler that is off.
   "cron.list": empty(() => ({ jobs: [], total: 0, offset: 0, limit: 0, hasMore: false, nextOffset: null })),
   "cron.status": empty(() => ({ enabled: false, jobs: 0, nextWakeAtMs: null })),

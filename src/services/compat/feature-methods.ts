@@ -5,34 +5,12 @@
  * (our transcripts are one line each, with no companion: empty, never an error), and update.status
  * (where updates come from; this Gateway never checks or installs one itself).
  */
-import { Schema } from "effect"
 import type { AgentProviderSettings } from "../../config/settings.js"
 import type { AgentRuntimeService } from "../agent/AgentRuntime.js"
 import type { GatewaySettings } from "../config/GatewayConfig.js"
-import { NonEmptyString } from "../../protocol/params.js"
-import { defineMethod, type MethodDef } from "../gateway/api.js"
+import type { FeatureGroup } from "../../protocol/contracts/compat.js"
+import type { GroupHandlers } from "../gateway/api.js"
 import { OPENCLAW_COMPAT_VERSION, VERSION } from "../../version.js"
-
-const optional = <A, I>(s: Schema.Schema<A, I, never>) => Schema.optionalWith(s, { exact: true })
-
-const ChatMetadataParams = Schema.Struct({
-  agentId: optional(NonEmptyString),
-  sessionKey: optional(NonEmptyString),
-  authProfileId: optional(NonEmptyString)
-})
-const ModelsListParams = Schema.Struct({
-  agentId: optional(NonEmptyString),
-  sessionKey: optional(NonEmptyString),
-  provider: optional(NonEmptyString),
-  includeDetails: optional(Schema.Boolean),
-  preparedOnly: optional(Schema.Boolean),
-  refresh: optional(Schema.Boolean),
-  view: optional(Schema.String)
-})
-const AuthStatusParams = Schema.Struct({ refresh: optional(Schema.Boolean), agentId: optional(Schema.String) })
-const SessionParams = Schema.Struct({ sessionKey: NonEmptyString, agentId: optional(NonEmptyString) })
-const ObserverParams = Schema.Struct({ visible: Schema.Boolean })
-const UpdateStatusParams = Schema.Struct({ refreshCheckout: optional(Schema.Boolean) })
 
 /** The echo provider needs no credential; openai needs one only when agent.provider.apiKeyEnv names it. */
 type Credential = "none" | "set" | "missing"
@@ -93,10 +71,11 @@ const authProviders = (provider: AgentProviderSettings) => {
   ]
 }
 
-export const featureMethods = (runtime: AgentRuntimeService, settings: GatewaySettings): Record<string, MethodDef> => ({
-  "chat.metadata": defineMethod({
-    requires: "operator.read",
-    params: ChatMetadataParams,
+export const featureMethods = (
+  runtime: AgentRuntimeService,
+  settings: GatewaySettings
+): GroupHandlers<typeof FeatureGroup> => ({
+  "chat.metadata": {
     sync: () => ({
       // No slash commands and no agent swarms here; the runtime is the one this Gateway runs.
       commands: [],
@@ -104,38 +83,16 @@ export const featureMethods = (runtime: AgentRuntimeService, settings: GatewaySe
       swarmEnabled: false,
       runtimeSelectionLocked: true
     })
-  }),
-  "models.list": defineMethod({
-    requires: "operator.read",
-    params: ModelsListParams,
-    sync: () => ({ models: modelChoices(runtime, settings.agent.provider) })
-  }),
-  "models.authStatus": defineMethod({
-    requires: "operator.read",
-    params: AuthStatusParams,
-    sync: () => ({ ts: Date.now(), providers: authProviders(settings.agent.provider) })
-  }),
+  },
+  "models.list": { sync: () => ({ models: modelChoices(runtime, settings.agent.provider) }) },
+  "models.authStatus": { sync: () => ({ ts: Date.now(), providers: authProviders(settings.agent.provider) }) },
   // One transcript per session, without forks: no other branch to switch to.
-  "sessions.branches.list": defineMethod({
-    requires: "operator.read",
-    params: SessionParams,
-    sync: () => ({ branches: [] })
-  }),
+  "sessions.branches.list": { sync: () => ({ branches: [] }) },
   // This Gateway has no session companion: its thread is always empty.
-  "sessions.companion.state": defineMethod({
-    requires: "operator.read",
-    params: SessionParams,
-    sync: () => ({ exchanges: [] })
-  }),
+  "sessions.companion.state": { sync: () => ({ exchanges: [] }) },
   // Nothing is sent only to observers here, so a connection's observer visibility changes nothing.
-  "sessions.observer.visibility": defineMethod({
-    requires: "operator.read",
-    params: ObserverParams,
-    sync: () => ({ ok: true })
-  }),
-  "update.status": defineMethod({
-    requires: "operator.read",
-    params: UpdateStatusParams,
+  "sessions.observer.visibility": { sync: () => ({ ok: true }) },
+  "update.status": {
     sync: () => ({
       sentinel: null,
       // Never checked: this Gateway does not look for updates (see `source`).
@@ -149,5 +106,5 @@ export const featureMethods = (runtime: AgentRuntimeService, settings: GatewaySe
         howToUpdate: "npm install -g openclaw-gateway-effect@latest, then restart the Gateway"
       }
     })
-  })
+  }
 })

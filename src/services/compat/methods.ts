@@ -10,15 +10,15 @@ import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { Effect, Layer, Schema, Stream } from "effect"
+import { Effect, Layer, Stream } from "effect"
 import { isRecord } from "../../protocol/frames.js"
 import { AgentRuntime, type AgentRuntimeService } from "../agent/AgentRuntime.js"
-import { defineMethod, Gateway, type GatewayService, type MethodDef, RpcError } from "../gateway/api.js"
+import { Gateway, type GatewayService, type GroupHandlers, RpcError } from "../gateway/api.js"
 import { GatewayConfig, type GatewaySettings } from "../config/GatewayConfig.js"
 import { LogBuffer, type LogBufferService } from "./LogBuffer.js"
 import { Sessions, type SessionsService } from "../sessions/Sessions.js"
 import { OPENCLAW_COMPAT_VERSION, VERSION } from "../../version.js"
-import { Count } from "../../protocol/params.js"
+import { AbsentFeatureGroup, CompatGroup, FeatureGroup } from "../../protocol/contracts/compat.js"
 import { AGENT_ID, openclawSessionKey } from "../sessions/keys.js"
 import { sessionDefaults } from "../agent/session-methods.js"
 import { absentFeatureMethods } from "./absent-features.js"
@@ -35,14 +35,6 @@ export const redactConfig = (value: unknown, key = ""): unknown => {
   if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactConfig(v, k)]))
   return value
 }
-
-const IdentityParams = Schema.Struct({ agentId: Schema.optionalWith(Schema.String, { exact: true }) })
-const LogsTailParams = Schema.Struct({
-  /** From the previous answer. */
-  cursor: Schema.optionalWith(Count(Number.MAX_SAFE_INTEGER), { exact: true }),
-  limit: Schema.optionalWith(Count(5_000), { exact: true, default: () => 200 }),
-  maxBytes: Schema.optionalWith(Count(1024 * 1024), { exact: true, default: () => 256 * 1024 })
-})
 
 const readConfigFile = (file: string): { exists: boolean; parsed: unknown } => {
   // A config built in code has no file (configPath "(in memory)"): nothing to read, least of all in the cwd.
@@ -74,9 +66,8 @@ export const compatMethods = (
   settings: GatewaySettings,
   runtime: AgentRuntimeService,
   logs: LogBufferService
-): Record<string, MethodDef> => ({
+): GroupHandlers<typeof CompatGroup> => ({
   "agents.list": {
-    requires: "operator.read",
     sync: () => ({
       defaultId: AGENT_ID,
       mainKey: "main",
@@ -85,9 +76,7 @@ export const compatMethods = (
       agents: [agentEntry(runtime)]
     })
   },
-  "agent.identity.get": defineMethod({
-    requires: "operator.read",
-    params: IdentityParams,
+  "agent.identity.get": {
     sync: (params) => {
       // The client's id is not quoted back (error texts never reflect input).
       if (params.agentId !== undefined && params.agentId !== AGENT_ID)
@@ -97,11 +86,10 @@ export const compatMethods = (
         })
       return { agentId: AGENT_ID, name: "Assistant", nameSource: "default", avatar: "A" }
     }
-  }),
+  },
   // This Gateway's agent never asks the operator questions: the list is empty (the TUI polls it).
-  "question.list": { requires: "operator.read", sync: () => ({ questions: [] }) },
+  "question.list": { sync: () => ({ questions: [] }) },
   "config.get": {
-    requires: "operator.read",
     sync: () => {
       const { exists, parsed } = readConfigFile(settings.configPath)
       const redacted = redactConfig(parsed)
@@ -120,9 +108,7 @@ export const compatMethods = (
     }
   },
   // operator.read as in OpenClaw: its `openclaw logs` asks for no more. The lines never hold a secret.
-  "logs.tail": defineMethod({
-    requires: "operator.read",
-    params: LogsTailParams,
+  "logs.tail": {
     sync: ({ cursor, limit, maxBytes }) => {
       const r = logs.tail({ ...(cursor === undefined ? {} : { cursor }), limit, maxBytes })
       // Each line as OpenClaw's JSON log lines: time, message and _meta.logLevelName.
@@ -142,9 +128,8 @@ export const compatMethods = (
         reset: r.reset
       }
     }
-  }),
+  },
   "system.info": {
-    requires: "operator.read",
     sync: () => ({
       machineName: os.hostname(),
       hostname: os.hostname(),
@@ -208,12 +193,9 @@ export const CompatMethods = {
       const runtime = yield* AgentRuntime
       const sessions = yield* Sessions
       const logs = yield* LogBuffer
-      const methods = {
-        ...compatMethods(gateway, settings, runtime, logs),
-        ...featureMethods(runtime, settings),
-        ...absentFeatureMethods()
-      }
-      for (const [name, def] of Object.entries(methods)) yield* gateway.registerMethod(name, def)
+      yield* gateway.registerGroup(CompatGroup, compatMethods(gateway, settings, runtime, logs))
+      yield* gateway.registerGroup(FeatureGroup, featureMethods(runtime, settings))
+      yield* gateway.registerGroup(AbsentFeatureGroup, absentFeatureMethods())
       // Who came and went, whatever gateway.verbose says: what an operator reading `logs` looks for first.
       const events = yield* gateway.connectionEvents
       yield* Effect.forkScoped(

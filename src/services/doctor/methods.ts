@@ -11,6 +11,7 @@ import * as path from "node:path"
 import { Duration, Effect, Layer } from "effect"
 import { loadConfig } from "../../config/load.js"
 import { auditConfig } from "../security/audit.js"
+import { DoctorGroup } from "../../protocol/contracts/doctor.js"
 import { Gateway } from "../gateway/api.js"
 import { GatewayConfig } from "../config/GatewayConfig.js"
 import { TailscaleCli } from "../tailscale/TailscaleCli.js"
@@ -72,9 +73,8 @@ export const make = Effect.gen(function* () {
     runSteps(steps.map((step) => ({ ...step, run: Effect.zipRight(yieldToIo, step.run) }))),
     Duration.millis(DOCTOR_CACHE_MS)
   )
-  yield* gateway.registerMethod("doctor", {
-    requires: "operator.read",
-    handler: () =>
+  yield* gateway.registerGroup(DoctorGroup, {
+    doctor: () =>
       Effect.map(report, (report) => ({
         ok: report.ok,
         target: { url: gateway.url, pid: process.pid, local: true },

@@ -26,7 +26,8 @@ import { Presence, PRESENCE_MAX } from "./presence.js"
 import { quoted } from "../../protocol/client-text.js"
 import type { PresenceEntry } from "../../protocol/methods.js"
 import { loadServerTls, type ServerTls } from "./tls.js"
-import { compileMethod, type MethodDef } from "./rpc.js"
+import { compileMethod, type GroupHandlers, implementGroup, MethodAlreadyRegistered, type MethodDef } from "./rpc.js"
+import type { AnyMethodGroup } from "../../protocol/contract.js"
 import { eventFrame } from "../../protocol/frames.js"
 import { Auth } from "../auth/Auth.js"
 import { Binder, type Listeners } from "../binder/Binder.js"
@@ -65,8 +66,16 @@ export interface GatewayService {
   readonly closeConnection: (connId: string, code: number, reason: string, options?: { readonly cut?: boolean }) => void
   /** Pings a connection: true when its pong comes back, false when it is not connected or closes first. */
   readonly ping: (connId: string) => Effect.Effect<boolean>
-  /** Adds a method for as long as the caller's scope lives. */
-  readonly registerMethod: (name: string, def: MethodDef) => Effect.Effect<void, never, Scope.Scope>
+  /** Adds a method for as long as the caller's scope lives; a name already registered fails (no silent replace). */
+  readonly registerMethod: (name: string, def: MethodDef) => Effect.Effect<void, MethodAlreadyRegistered, Scope.Scope>
+  /**
+   * Adds a contract group's methods, one handler per method (rpc.ts implementGroup), for as long as
+   * the caller's scope lives; a name already registered fails and registers none of the group.
+   */
+  readonly registerGroup: <G extends AnyMethodGroup>(
+    group: G,
+    handlers: NoInfer<GroupHandlers<G>>
+  ) => Effect.Effect<void, MethodAlreadyRegistered, Scope.Scope>
   /** Adds a section to the `status` answer for as long as the caller's scope lives. */
   readonly addStatusSection: (name: string, get: () => unknown) => Effect.Effect<void, never, Scope.Scope>
   readonly status: () => Record<string, unknown>
@@ -294,6 +303,23 @@ export const make = Effect.gen(function* () {
     (q) => Stream.fromQueue(q)
   )
 
+  /** Registers every def, or none when one of the names is taken; removed again when the caller's scope ends. */
+  const registerAll = (defs: Record<string, MethodDef>) =>
+    Effect.acquireRelease(
+      Effect.suspend(() => {
+        const taken = Object.keys(defs).find((name) => methods.has(name))
+        if (taken !== undefined) return Effect.fail(new MethodAlreadyRegistered({ method: taken }))
+        for (const [name, def] of Object.entries(defs)) methods.set(name, compileMethod(name, def))
+        features = undefined
+        return Effect.void
+      }),
+      () =>
+        Effect.sync(() => {
+          for (const name of Object.keys(defs)) methods.delete(name)
+          features = undefined
+        })
+    )
+
   const service: GatewayService = {
     settings,
     listeners,
@@ -318,18 +344,8 @@ export const make = Effect.gen(function* () {
       if (options?.cut === true) conn.ws.terminate()
     },
     ping: (connId) => pingConnection(byConnId.get(connId)),
-    registerMethod: (name, def) =>
-      Effect.acquireRelease(
-        Effect.sync(() => {
-          methods.set(name, compileMethod(name, def))
-          features = undefined
-        }),
-        () =>
-          Effect.sync(() => {
-            methods.delete(name)
-            features = undefined
-          })
-      ),
+    registerMethod: (name, def) => registerAll({ [name]: def }),
+    registerGroup: (group, handlers) => registerAll(implementGroup(group, handlers)),
     addStatusSection: (name, get) =>
       Effect.acquireRelease(
         Effect.sync(() => void statusSections.set(name, get)),
@@ -337,7 +353,7 @@ export const make = Effect.gen(function* () {
       ),
     status
   }
-  for (const [name, def] of Object.entries(coreMethods(service))) methods.set(name, def)
+  for (const [name, def] of Object.entries(coreMethods(service))) methods.set(name, compileMethod(name, def))
   return service
 })
 

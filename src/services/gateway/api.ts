@@ -5,7 +5,7 @@
  *
  * - the Gateway (Tag and service): register methods, status sections, broadcast, connection and
  *   node events as Streams of plain data (ConnectionInfo), send to / ping / close one connection;
- * - methods: defineMethod, RpcError, what a handler is given (MethodContext, CallerInfo), scopes,
+ * - methods: registerGroup / implementGroup for a contract group (src/protocol/contract.ts), defineMethod, RpcError, what a handler is given (MethodContext, CallerInfo), scopes,
  *   and the idempotency cache that side-effecting methods keep;
  * - the hooks a feature may fill (Context.Reference services with defaults): DeviceAdmission,
  *   GatewayAudit, HostDiscovery, ServePeer.
@@ -15,8 +15,12 @@ export type { ConnectingClient, ConnectionEvent, ConnectionInfo, NodeEvent } fro
 export {
   type CallerInfo,
   defineMethod,
+  type GroupHandlers,
+  implementGroup,
+  MethodAlreadyRegistered,
   type MethodContext,
   type MethodDef,
+  type MethodHandler,
   type OperatorScope,
   RpcError
 } from "./rpc.js"

@@ -2,7 +2,7 @@
 import { VERSION } from "../../version.js"
 
 export const healthPayload = (startedAt: number, now: number, durationMs = 0) => ({
-  ok: true,
+  ok: true as const,
   ts: now,
   durationMs,
   version: VERSION,

@@ -1,7 +1,23 @@
-/** What a Gateway method is: its required scope (or role), its params' Schema, and a handler that is an Effect. */
+/**
+ * What a Gateway method is: its required scope (or role), its params' Schema, and a handler that is
+ * an Effect. A feature implements its contract group (src/protocol/contracts) with `implementGroup`
+ * (typed by the contracts: params decoded in, result out, exactly the group's names) and registers
+ * it with Gateway.registerGroup; `defineMethod` types a single method without a contract.
+ */
 import { Data, Effect, Either, type Schema } from "effect"
 import { type ErrorShape, ErrorCode, type Role } from "../../protocol/frames.js"
+import type {
+  AnyMethod,
+  AnyMethodGroup,
+  MethodNames,
+  MethodParams,
+  MethodResult,
+  MethodScope,
+  OperatorScope
+} from "../../protocol/contract.js"
 import { paramsDecoder } from "./params.js"
+
+export type { MethodScope, OperatorScope }
 
 /** An error a method answers with; it goes over the wire as the response's `error`. */
 export class RpcError extends Data.TaggedError("RpcError")<{ readonly shape: ErrorShape }> {
@@ -12,9 +28,6 @@ export class RpcError extends Data.TaggedError("RpcError")<{ readonly shape: Err
       shape: { code: ErrorCode.unavailable, message, retryable: true, ...(details === undefined ? {} : { details }) }
     })
 }
-
-export type OperatorScope =
-  "operator.read" | "operator.write" | "operator.admin" | "operator.pairing" | "operator.approvals"
 
 export interface CallerInfo {
   readonly connId: string
@@ -42,7 +55,7 @@ export interface MethodContext {
  */
 export type MethodDef<P = unknown> = {
   /** An operator scope, or "node" for methods only node hosts may call. */
-  readonly requires: OperatorScope | "node"
+  readonly requires: MethodScope
   /** Any Schema in an untyped def (P unknown), as a registry holds them; defineMethod types the handler by it. */
   readonly params?: Schema.Schema<unknown extends P ? any : P, any, never>
 } & (
@@ -53,6 +66,45 @@ export type MethodDef<P = unknown> = {
 /** A method whose handler's params are typed by its `params` Schema (a registry holds them as MethodDef). */
 export const defineMethod = <P>(def: MethodDef<P> & { readonly params: Schema.Schema<P, any, never> }): MethodDef =>
   def as unknown as MethodDef
+
+/** A name registered twice (a built-in's, or another group's): the layer registering it fails. */
+export class MethodAlreadyRegistered extends Data.TaggedError("MethodAlreadyRegistered")<{ readonly method: string }> {
+  override get message() {
+    return `method ${this.method} is already registered (by the Gateway or another method group); each name has one handler`
+  }
+}
+
+/** A contract's implementation: an Effect handler, or `{ sync }` for a cheap synchronous answer (may throw an RpcError). */
+export type MethodHandler<M extends AnyMethod> =
+  | ((params: MethodParams<M>, ctx: MethodContext) => Effect.Effect<MethodResult<M>, RpcError>)
+  | { readonly sync: (params: MethodParams<M>, ctx: MethodContext) => MethodResult<M> }
+
+/** One handler per method of the group: a missing name is a type error, and so is an extra one in a literal. */
+export type GroupHandlers<G extends AnyMethodGroup> = {
+  readonly [K in MethodNames<G>]: MethodHandler<G["methods"][K]>
+}
+
+/**
+ * The group's methods as the registry takes them: each contract's scope and params Schema with its
+ * handler. Typed by the contracts: the handler gets the decoded params and answers the result type.
+ */
+export const implementGroup = <G extends AnyMethodGroup>(
+  group: G,
+  handlers: NoInfer<GroupHandlers<G>>
+): Record<MethodNames<G>, MethodDef> => {
+  const defs: Record<string, MethodDef> = {}
+  for (const [name, contract] of Object.entries(group.methods)) {
+    const handler = (handlers as Record<string, MethodHandler<AnyMethod>>)[name]
+    // The types forbid it; a group built at runtime (an `as`) still gets told which name lacks a handler.
+    if (handler === undefined) throw new Error(`method group: no handler for ${name}`)
+    const base =
+      contract.params === undefined
+        ? { requires: contract.requires }
+        : { requires: contract.requires, params: contract.params }
+    defs[name] = typeof handler === "function" ? { ...base, handler } : { ...base, sync: handler.sync }
+  }
+  return defs as Record<MethodNames<G>, MethodDef>
+}
 
 /**
  * The method as the registry keeps it: with a params Schema, its decoder is compiled once here and

@@ -3,13 +3,13 @@
  * node.invoke.result and node.event, the operator's pairing methods (node.pair.*, device.pair.*),
  * and browser.request routed to a browser-capable node (gateway.nodes.browser).
  */
-import { Effect, Exit, Layer, Schema } from "effect"
-import { defineMethod, Gateway, hasScope, IdempotencyCache, type MethodDef, RpcError } from "../gateway/api.js"
+import { Effect, Exit, Layer } from "effect"
+import { Gateway, hasScope, IdempotencyCache, type MethodHandler, RpcError } from "../gateway/api.js"
 import { pendingView } from "../pairing/admission.js"
 import { pairDecisions } from "../pairing/decisions.js"
 import { ErrorCode, isRecord } from "../../protocol/frames.js"
 import { decodeJson, MAX_JSON_DEPTH } from "../../protocol/json-guard.js"
-import { BrowserRequestParams, NodeInvokeParams, NonEmptyString } from "../../protocol/params.js"
+import { NodeGroup } from "../../protocol/contracts/nodes.js"
 import { GatewayConfig } from "../config/GatewayConfig.js"
 import { Pairing, type PairingError } from "../pairing/Pairing.js"
 import { browserAnswer } from "./browser-files.js"
@@ -31,12 +31,7 @@ const ADMIN_ONLY_NODE_COMMANDS = new Set(["browser.proxy", "browser.proxy.upload
 export const isAdminOnlyNodeCommand = (command: string) =>
   ADMIN_ONLY_NODE_COMMANDS.has(command) || command.startsWith("browser.")
 
-const NodeIdParams = Schema.Struct({ nodeId: NonEmptyString })
-/** A node by either name (OpenClaw's clients say nodeId, device screens deviceId). */
-const NodeRefParams = Schema.Struct({
-  nodeId: Schema.optionalWith(NonEmptyString, { exact: true }),
-  deviceId: Schema.optionalWith(NonEmptyString, { exact: true })
-})
+type Handler<K extends keyof typeof NodeGroup.methods> = MethodHandler<(typeof NodeGroup.methods)[K]>
 
 export const make = Effect.gen(function* () {
   const gateway = yield* Gateway
@@ -68,21 +63,17 @@ export const make = Effect.gen(function* () {
     }
   })
 
-  const remove = defineMethod({
-    requires: "operator.pairing",
-    params: NodeRefParams,
-    handler: (params) =>
-      Effect.gen(function* () {
-        const ref = params.nodeId ?? params.deviceId
-        if (ref === undefined)
-          return yield* invalid("INVALID_PARAMS", "node.remove needs params.nodeId (a non-empty string)")
-        const node = yield* resolveNode(ref)
-        const device = yield* Effect.mapError(pairing.remove(node.nodeId), fromPairing)
-        links.disconnect(node.nodeId, "node removed: pairing revoked")
-        return { nodeId: device.deviceId, deviceId: device.deviceId, removed: true }
-      })
-  })
-  const list: MethodDef = { requires: "operator.pairing", handler: () => pairList }
+  const remove: Handler<"node.remove"> = (params) =>
+    Effect.gen(function* () {
+      const ref = params.nodeId ?? params.deviceId
+      if (ref === undefined)
+        return yield* invalid("INVALID_PARAMS", "node.remove needs params.nodeId (a non-empty string)")
+      const node = yield* resolveNode(ref)
+      const device = yield* Effect.mapError(pairing.remove(node.nodeId), fromPairing)
+      links.disconnect(node.nodeId, "node removed: pairing revoked")
+      return { nodeId: device.deviceId, deviceId: device.deviceId, removed: true }
+    })
+  const list: Handler<"node.pair.list"> = () => pairList
 
   const pickBrowserNode = Effect.gen(function* () {
     const browser = settings.nodes.browser
@@ -143,50 +134,36 @@ export const make = Effect.gen(function* () {
         )
       : Effect.void
 
-  const methods: Record<string, MethodDef> = {
-    "node.list": {
-      requires: "operator.read",
-      handler: () => Effect.map(nodes.list, (list) => ({ ts: Date.now(), nodes: list }))
-    },
-    "node.describe": defineMethod({
-      requires: "operator.read",
-      params: NodeIdParams,
-      handler: ({ nodeId }) => resolveNode(nodeId)
-    }),
+  yield* gateway.registerGroup(NodeGroup, {
+    "node.list": () => Effect.map(nodes.list, (list) => ({ ts: Date.now(), nodes: list })),
+    "node.describe": ({ nodeId }) => resolveNode(nodeId),
     // Commands run on another machine (a browser, or an OpenClaw node's system.run): admin only.
-    // operator.write as in OpenClaw; the browser and the commands OpenClaw keeps for admins need operator.admin.
-    "node.invoke": defineMethod({
-      requires: "operator.write",
-      params: NodeInvokeParams,
-      handler: ({ nodeId: ref, command, params: args, timeoutMs, idempotencyKey: key }, ctx) =>
-        Effect.gen(function* () {
-          if (isAdminOnlyNodeCommand(command) && !hasScope(ctx.caller.scopes, "operator.admin")) {
-            return yield* Effect.fail(
-              new RpcError({
-                shape: {
-                  code: ErrorCode.forbidden,
-                  message: "missing scope: operator.admin",
-                  details: { code: "MISSING_SCOPE", command }
-                }
-              })
-            )
-          }
-          // The browser reached directly is still browser control: same Funnel gate as browser.request.
-          if (command.startsWith("browser.")) yield* funnelGate(ctx.caller)
-          const node = yield* resolveNode(ref)
-          // Keys are scoped to the node and command, so one caller's key never answers for another call.
-          const { value: payload } = yield* idempotency.once(
-            "node.invoke",
-            `${node.nodeId}\u0000${command}\u0000${key}`,
-            nodes.invoke(node.nodeId, command, args, timeoutMs)
+    "node.invoke": ({ nodeId: ref, command, params: args, timeoutMs, idempotencyKey: key }, ctx) =>
+      Effect.gen(function* () {
+        if (isAdminOnlyNodeCommand(command) && !hasScope(ctx.caller.scopes, "operator.admin")) {
+          return yield* Effect.fail(
+            new RpcError({
+              shape: {
+                code: ErrorCode.forbidden,
+                message: "missing scope: operator.admin",
+                details: { code: "MISSING_SCOPE", command }
+              }
+            })
           )
-          return { ok: true, nodeId: node.nodeId, command, payload }
-        })
-    }),
-    // No params Schema: a node's answer is read field by field, so even a malformed one settles the
-    // operator's pending call at once (an error for it) instead of leaving it to time out.
+        }
+        // The browser reached directly is still browser control: same Funnel gate as browser.request.
+        if (command.startsWith("browser.")) yield* funnelGate(ctx.caller)
+        const node = yield* resolveNode(ref)
+        // Keys are scoped to the node and command, so one caller's key never answers for another call.
+        const { value: payload } = yield* idempotency.once(
+          "node.invoke",
+          `${node.nodeId}\u0000${command}\u0000${key}`,
+          nodes.invoke(node.nodeId, command, args, timeoutMs)
+        )
+        return { ok: true, nodeId: node.nodeId, command, payload }
+      }),
+    // No params Schema (protocol/contracts/nodes.ts): its fields are read one by one.
     "node.invoke.result": {
-      requires: "node",
       sync: (params, ctx) => {
         const id = str(params, "id")
         const p = id === undefined ? undefined : links.takePending(id, ctx.caller.connId)
@@ -237,35 +214,30 @@ export const make = Effect.gen(function* () {
         return { ok: true }
       }
     },
-    "node.event": { requires: "node", sync: () => ({ ok: true }) },
+    "node.event": { sync: () => ({ ok: true }) },
     "node.pair.list": list,
     "node.pair.approve": approve,
     "node.pair.reject": reject,
     "node.pair.remove": remove,
     "node.remove": remove,
-    "browser.request": defineMethod({
-      requires: "operator.admin",
-      params: BrowserRequestParams,
-      handler: ({ method, path, query, body, timeoutMs }, ctx) =>
-        Effect.gen(function* () {
-          yield* funnelGate(ctx.caller)
-          const nodeId = yield* pickBrowserNode
-          const reply = yield* nodes.invoke(nodeId, BROWSER_COMMAND, { method, path, query, body }, timeoutMs)
-          // Node hosts (ours and OpenClaw's) answer browser.proxy with the envelope {result, files?}.
-          if (!isRecord(reply) || !("result" in reply)) return reply
-          return yield* Effect.try({
-            try: () => browserAnswer(reply.result, reply.files, settings.stateDir),
-            catch: (e) =>
-              e instanceof RpcError
-                ? e
-                : RpcError.unavailable(
-                    `cannot save the node's browser file: ${(e as NodeJS.ErrnoException).code ?? String(e)} (check that ${settings.stateDir} is writable)`
-                  )
-          })
+    "browser.request": ({ method, path, query, body, timeoutMs }, ctx) =>
+      Effect.gen(function* () {
+        yield* funnelGate(ctx.caller)
+        const nodeId = yield* pickBrowserNode
+        const reply = yield* nodes.invoke(nodeId, BROWSER_COMMAND, { method, path, query, body }, timeoutMs)
+        // Node hosts (ours and OpenClaw's) answer browser.proxy with the envelope {result, files?}.
+        if (!isRecord(reply) || !("result" in reply)) return reply
+        return yield* Effect.try({
+          try: () => browserAnswer(reply.result, reply.files, settings.stateDir),
+          catch: (e) =>
+            e instanceof RpcError
+              ? e
+              : RpcError.unavailable(
+                  `cannot save the node's browser file: ${(e as NodeJS.ErrnoException).code ?? String(e)} (check that ${settings.stateDir} is writable)`
+                )
         })
-    })
-  }
-  for (const [name, def] of Object.entries(methods)) yield* gateway.registerMethod(name, def)
+      })
+  })
 })
 
 /** Registers the node methods with the Gateway for the life of the layer; needs Nodes and NodeLinks (Nodes.layer). */

@@ -4,19 +4,11 @@
  * and the audit log's tail. Registers device.pair.list / device.pair.remove / device.token.revoke /
  * device.rename / audit.tail, and writes pairing changes and device activity to the audit log.
  */
-import { Context, Effect, Layer, Schema, Stream } from "effect"
+import { Context, Effect, Layer, Stream } from "effect"
 import { CloseCode, ErrorCode } from "../../protocol/frames.js"
-import { NonEmptyString, ParamProblem, type ParamProblemAnnotation } from "../../protocol/params.js"
+import { type DeviceRefParams, DeviceGroup } from "../../protocol/contracts/devices.js"
 import { AuditLog, type AuditEntry, type AuditEvent } from "../audit-log/AuditLog.js"
-import {
-  type ConnectionInfo,
-  defineMethod,
-  Gateway,
-  hasScope,
-  type MethodContext,
-  type MethodDef,
-  RpcError
-} from "../gateway/api.js"
+import { type ConnectionInfo, Gateway, hasScope, type MethodContext, RpcError } from "../gateway/api.js"
 import { canPair, pendingView } from "./admission.js"
 import { pairDecisions } from "./decisions.js"
 import { Pairing, type PairedDevice, type PairingError, type PairingEvent } from "./Pairing.js"
@@ -28,7 +20,6 @@ const fromPairing = (e: PairingError) =>
     ? invalid("UNKNOWN_DEVICE", e.message)
     : RpcError.unavailable(e.message, { code: "PAIRING_STORE_FAILED" })
 
-const MAX_NAME = 64
 /** The shortest device id prefix taken (a shorter one never picks a device). */
 const MIN_DEVICE_PREFIX = 4
 const MAX_TAIL = 1_000
@@ -60,31 +51,7 @@ const PAIRING_AUDIT: Record<PairingEvent["type"], AuditEvent> = {
   removed: "device.removed"
 }
 
-/** A paired device by id, unique id prefix (4+ characters) or display name; nodeId is the same thing. */
-const DeviceRefParams = Schema.Struct({
-  deviceId: Schema.optionalWith(NonEmptyString, { exact: true }),
-  nodeId: Schema.optionalWith(NonEmptyString, { exact: true })
-})
 type DeviceRef = typeof DeviceRefParams.Type
-const DisplayName = Schema.String.pipe(
-  Schema.filter((s) => {
-    const name = s.trim()
-    return name.length > 0 && name.length <= MAX_NAME && !/[\u0000-\u001f\u007f]/.test(name)
-  }),
-  Schema.annotations({
-    [ParamProblem]: {
-      code: "INVALID_PARAMS",
-      message: (method: string) =>
-        `${method} needs params.displayName: 1 to ${MAX_NAME} characters, no control characters`
-    } satisfies ParamProblemAnnotation
-  })
-)
-const RenameParams = Schema.Struct({ ...DeviceRefParams.fields, displayName: DisplayName })
-const Finite = Schema.Number.pipe(Schema.filter((n) => Number.isFinite(n), { description: "a number" }))
-const AuditTailParams = Schema.Struct({
-  limit: Schema.optionalWith(Finite, { exact: true, default: () => 200 }),
-  since: Schema.optionalWith(Finite, { exact: true })
-})
 
 export const make = Effect.gen(function* () {
   const gateway = yield* Gateway
@@ -221,84 +188,64 @@ export const make = Effect.gen(function* () {
     })
 
   const { approve, reject } = pairDecisions(gateway, pairing)
-  const methods: Record<string, MethodDef> = {
-    "device.pair.list": { requires: "operator.pairing", handler: () => list },
+  yield* gateway.registerGroup(DeviceGroup, {
+    "device.pair.list": () => list,
     "device.pair.approve": approve,
     "device.pair.reject": reject,
-    "device.token.revoke": defineMethod({
-      requires: "operator.pairing",
-      params: DeviceRefParams,
-      handler: (params, ctx) =>
-        Effect.map(
-          cut(
-            params,
-            ctx,
-            "device.token.revoke",
-            (d) => pairing.revoke(d.deviceId),
-            () => "device revoked"
-          ),
-          ({ device, closed }) => ({
-            deviceId: device.deviceId,
-            role: device.role,
-            revoked: true,
-            revokedAt: device.revokedAt,
-            closed
-          })
-        )
-    }),
-    "device.pair.remove": defineMethod({
-      requires: "operator.pairing",
-      params: DeviceRefParams,
-      handler: (params, ctx) =>
-        Effect.map(
-          cut(
-            params,
-            ctx,
-            "device.pair.remove",
-            (d) => pairing.remove(d.deviceId),
-            (d) => (d.role === "node" ? "node removed: pairing revoked" : "device removed")
-          ),
-          ({ device, closed }) => {
-            gateway.broadcast(
-              "device.pair.resolved",
-              { deviceId: device.deviceId, decision: "removed", ts: Date.now() },
-              canPair
-            )
-            return {
-              deviceId: device.deviceId,
-              ...(device.role === "node" ? { nodeId: device.deviceId } : {}),
-              removed: true,
-              closed
-            }
-          }
-        )
-    }),
-    "device.rename": defineMethod({
-      requires: "operator.pairing",
-      params: RenameParams,
-      handler: (params) =>
-        Effect.gen(function* () {
-          const device = yield* resolve(params, "device.rename")
-          const renamed = yield* Effect.mapError(
-            pairing.rename(device.deviceId, params.displayName.trim()),
-            fromPairing
+    "device.token.revoke": (params, ctx) =>
+      Effect.map(
+        cut(
+          params,
+          ctx,
+          "device.token.revoke",
+          (d) => pairing.revoke(d.deviceId),
+          () => "device revoked"
+        ),
+        ({ device, closed }) => ({
+          deviceId: device.deviceId,
+          role: device.role,
+          revoked: true,
+          revokedAt: device.revokedAt,
+          closed
+        })
+      ),
+    "device.pair.remove": (params, ctx) =>
+      Effect.map(
+        cut(
+          params,
+          ctx,
+          "device.pair.remove",
+          (d) => pairing.remove(d.deviceId),
+          (d) => (d.role === "node" ? "node removed: pairing revoked" : "device removed")
+        ),
+        ({ device, closed }) => {
+          gateway.broadcast(
+            "device.pair.resolved",
+            { deviceId: device.deviceId, decision: "removed", ts: Date.now() },
+            canPair
           )
-          return view(renamed)
-        })
-    }),
-    "audit.tail": defineMethod({
-      requires: "operator.admin",
-      params: AuditTailParams,
-      handler: (params) =>
-        Effect.sync(() => {
-          const limit = Math.max(1, Math.min(MAX_TAIL, Math.floor(params.limit)))
-          const since = params.since
-          const entries: ReadonlyArray<AuditEntry> = audit.tail({ limit, ...(since === undefined ? {} : { since }) })
-          return { file: audit.file, entries }
-        })
-    })
-  }
-  for (const [name, def] of Object.entries(methods)) yield* gateway.registerMethod(name, def)
+          return {
+            deviceId: device.deviceId,
+            ...(device.role === "node" ? { nodeId: device.deviceId } : {}),
+            removed: true,
+            closed
+          }
+        }
+      ),
+    "device.rename": (params) =>
+      Effect.gen(function* () {
+        const device = yield* resolve(params, "device.rename")
+        const renamed = yield* Effect.mapError(pairing.rename(device.deviceId, params.displayName.trim()), fromPairing)
+        return view(renamed)
+      }),
+    "audit.tail": (params) =>
+      Effect.sync(() => {
+        const limit = Math.max(1, Math.min(MAX_TAIL, Math.floor(params.limit)))
+        const since = params.since
+        const entries: ReadonlyArray<AuditEntry> = audit.tail({ limit, ...(since === undefined ? {} : { since }) })
+        return { file: audit.file, entries }
+      })
+  })
   return { list }
 })
 

@@ -7,10 +7,11 @@
  * with operator.pairing alone would otherwise mint its way to admin).
  */
 import { Effect, Layer } from "effect"
-import { Gateway, type MethodDef } from "../gateway/api.js"
+import { SIGN_IN_CODE_METHOD, SignInGroup } from "../../protocol/contracts/sign-in.js"
+import { Gateway } from "../gateway/api.js"
 import { Auth } from "../auth/Auth.js"
 
-export const SIGN_IN_CODE_METHOD = "auth.signInCode.create"
+export { SIGN_IN_CODE_METHOD }
 
 export const SignInCodeMethods = {
   /** Needs Auth and Gateway. */
@@ -18,16 +19,16 @@ export const SignInCodeMethods = {
     Effect.gen(function* () {
       const auth = yield* Auth
       const gateway = yield* Gateway
-      const method: MethodDef = {
-        requires: "operator.admin",
+      yield* gateway.registerGroup(SignInGroup, {
         // No params. In auth mode "none" the bare link signs in: there is nothing to mint.
-        sync: () => {
-          if (auth.mintSignInCode === undefined) return { authMode: auth.mode }
-          const { code, expiresAt } = auth.mintSignInCode()
-          return { authMode: auth.mode, code, expiresAt, ttlMs: expiresAt - Date.now() }
+        [SIGN_IN_CODE_METHOD]: {
+          sync: () => {
+            if (auth.mintSignInCode === undefined) return { authMode: auth.mode }
+            const { code, expiresAt } = auth.mintSignInCode()
+            return { authMode: auth.mode, code, expiresAt, ttlMs: expiresAt - Date.now() }
+          }
         }
-      }
-      yield* gateway.registerMethod(SIGN_IN_CODE_METHOD, method)
+      })
     })
   )
 }

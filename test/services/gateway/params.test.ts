@@ -1,14 +1,9 @@
-/** The params decoder (src/services/gateway/params.ts) over the wire schemas of src/protocol/params.ts. */
+/** The params decoder (src/services/gateway/params.ts) over the params schemas of src/protocol/contracts. */
 import { describe, expect, it } from "@effect/vitest"
 import { Either, Schema } from "effect"
 import { paramsDecoder } from "../../../src/services/gateway/params.js"
-import {
-  AgentParams,
-  BrowserRequestParams,
-  ChatHistoryParams,
-  NodeInvokeParams,
-  SendParams
-} from "../../../src/protocol/params.js"
+import { AgentParams, ChatHistoryParams, SendParams } from "../../../src/protocol/contracts/agent.js"
+import { BrowserRequestParams, NodeInvokeParams } from "../../../src/protocol/contracts/nodes.js"
 import type { ParamsOf } from "../../../src/protocol/methods.js"
 
 const errorOf = <A, I>(method: string, schema: Schema.Schema<A, I, never>, params: unknown) => {

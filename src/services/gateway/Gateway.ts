@@ -52,7 +52,8 @@ export interface GatewayService {
   readonly connections: () => ReadonlyArray<ConnectionInfo>
   /**
    * Subscribes now to every authenticated connection joining and leaving: the Stream yields each
-   * event from the subscription on, for as long as the caller's scope lives.
+   * event from the subscription on, for as long as the caller's scope lives (it buffers what the
+   * caller has not taken yet: consume it, e.g. with Effect.forkScoped(Stream.runForEach(...))).
    */
   readonly connectionEvents: Effect.Effect<Stream.Stream<ConnectionEvent>, never, Scope.Scope>
   /** connectionEvents of node hosts (role node, with their device id). */

@@ -4,16 +4,16 @@ import { GatewayConfig } from "../config/GatewayConfig.js"
 import { HostDiscovery } from "../gateway/api.js"
 import { TailscaleCli } from "../tailscale/TailscaleCli.js"
 
-/** Asked only when Tailscale is in use; without TailscaleCli there is nothing to ask. */
+/** Asked only when Tailscale is in use. Needs GatewayConfig and TailscaleCli. */
 export const TailscaleHostNames = Layer.effect(
   HostDiscovery,
   Effect.gen(function* () {
     const settings = yield* GatewayConfig
-    const tailscale = yield* Effect.serviceOption(TailscaleCli)
+    const tailscale = yield* TailscaleCli
     const runtime = yield* Effect.runtime<never>()
     const inUse = settings.tailscale.mode !== "off" || settings.auth.allowTailscale || settings.bind === "tailnet"
-    if (tailscale._tag === "None" || !inUse) return { discover: undefined }
-    const status = tailscale.value.status.pipe(
+    if (!inUse) return { discover: undefined }
+    const status = tailscale.status.pipe(
       Effect.map((st): ReadonlyArray<string> => [st.dnsName, ...st.tailscaleIps].filter((n) => n !== "")),
       Effect.orElseSucceed((): ReadonlyArray<string> => [])
     )

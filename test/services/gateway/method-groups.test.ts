@@ -6,6 +6,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Layer, Schema } from "effect"
 import {
+  defineMethod,
   Gateway,
   GatewayClient,
   implementGroup,
@@ -125,6 +126,28 @@ describe("registering a name twice", () => {
       const client = yield* testClientFor(Greeting)
       expect(typeof (yield* client.request("greeting.count"))).toBe("number")
     }).pipe(Effect.scoped, Effect.provide(GreetingMethods.pipe(Layer.provideMerge(GatewayTest))))
+  )
+
+  it.effect("one method of a contract alone: defineMethod(contract, handler) and registerMethod", () =>
+    Effect.gen(function* () {
+      const Single = MethodGroup.make({
+        "single.double": Method.make({
+          requires: "operator.read",
+          params: Schema.Struct({ n: Schema.NumberFromString }),
+          result: Schema.Number
+        })
+      })
+      const contract = Single.methods["single.double"]
+      // @ts-expect-error: n is decoded to a number, the answer is a number
+      defineMethod(contract, ({ n }) => Effect.succeed(n.length))
+      const gateway = yield* Gateway
+      yield* gateway.registerMethod(
+        "single.double",
+        defineMethod(contract, ({ n }) => Effect.succeed(n * 2))
+      )
+      const client = yield* testClientFor(Single)
+      expect(yield* client.request("single.double", { n: "21" })).toBe(42)
+    }).pipe(Effect.scoped, Effect.provide(GatewayTest))
   )
 
   it("two groups declaring one name cannot be merged", () => {

@@ -16,6 +16,7 @@ import {
   RpcError
 } from "../../../src/index.js"
 import type { ParamsOf, ResultOf } from "../../../src/protocol/methods.js"
+import { BuiltinGroup } from "../../../src/protocol/contracts/index.js"
 import { GatewayTest, testClientFor, TestClient } from "../../support/harness.js"
 
 /** An embedder's own group: one method with a params Schema (a default, a transform), one without. */
@@ -205,4 +206,31 @@ describe("handlers and clients are typed by the contract (checked by the typeche
     const presence: ResultOf<"system-presence"> = []
     expect([abort, wrong, presence]).toHaveLength(3)
   })
+})
+
+// Result Schemas are not run by the server (they type both sides): the real answers must match them.
+it.layer(GatewayTest)("the built-in result Schemas", (it) => {
+  it.effect("describe what the methods really answer", () =>
+    Effect.gen(function* () {
+      const client = yield* TestClient
+      const calls: ReadonlyArray<readonly [keyof typeof BuiltinGroup.methods, unknown]> = [
+        ["health", undefined],
+        ["status", undefined],
+        ["system-presence", undefined],
+        ["chat.history", {}],
+        ["chat.abort", {}],
+        ["sessions.unsubscribe", {}],
+        ["sessions.messages.subscribe", { key: "main" }],
+        ["auth.signInCode.create", undefined]
+      ]
+      for (const [method, params] of calls) {
+        const answer = yield* client.request(method, params as never)
+        const result = BuiltinGroup.methods[method].result as Schema.Schema<unknown>
+        const decoded = Schema.decodeUnknownEither(result)(answer, {
+          onExcessProperty: "error"
+        })
+        expect(decoded._tag, `${method}: ${JSON.stringify(answer)}`).toBe("Right")
+      }
+    })
+  )
 })

@@ -2,7 +2,7 @@
  * What a Gateway method is: its required scope (or role), its params' Schema, and a handler that is
  * an Effect. A feature implements its contract group (src/protocol/contracts) with `implementGroup`
  * (typed by the contracts: params decoded in, result out, exactly the group's names) and registers
- * it with Gateway.registerGroup; `defineMethod` types a single method without a contract.
+ * it with Gateway.registerGroup; `defineMethod` types a single method (by a contract, or by its params Schema).
  */
 import { Data, Effect, Either, type Schema } from "effect"
 import { type ErrorShape, ErrorCode, type Role } from "../../protocol/frames.js"
@@ -63,10 +63,6 @@ export type MethodDef<P = unknown> = {
   | { readonly sync: (params: P, ctx: MethodContext) => unknown }
 )
 
-/** A method whose handler's params are typed by its `params` Schema (a registry holds them as MethodDef). */
-export const defineMethod = <P>(def: MethodDef<P> & { readonly params: Schema.Schema<P, any, never> }): MethodDef =>
-  def as unknown as MethodDef
-
 /** A name registered twice (a built-in's, or another group's): the layer registering it fails. */
 export class MethodAlreadyRegistered extends Data.TaggedError("MethodAlreadyRegistered")<{ readonly method: string }> {
   override get message() {
@@ -84,6 +80,26 @@ export type GroupHandlers<G extends AnyMethodGroup> = {
   readonly [K in MethodNames<G>]: MethodHandler<G["methods"][K]>
 }
 
+/** A contract with its handler, as the registry takes it. */
+const implement = (contract: AnyMethod, handler: MethodHandler<AnyMethod>): MethodDef => {
+  const base =
+    contract.params === undefined
+      ? { requires: contract.requires }
+      : { requires: contract.requires, params: contract.params }
+  return typeof handler === "function" ? { ...base, handler } : { ...base, sync: handler.sync }
+}
+
+/**
+ * One method, typed: by a contract (`defineMethod(Group.methods["my.method"], handler)`), or by its
+ * own params Schema (`defineMethod({ requires, params, handler | sync })`). Register it with
+ * Gateway.registerMethod; a group's methods go together through registerGroup.
+ */
+export function defineMethod<M extends AnyMethod>(contract: M, handler: NoInfer<MethodHandler<M>>): MethodDef
+export function defineMethod<P>(def: MethodDef<P> & { readonly params: Schema.Schema<P, any, never> }): MethodDef
+export function defineMethod(def: AnyMethod | MethodDef, handler?: MethodHandler<AnyMethod>): MethodDef {
+  return handler === undefined ? (def as MethodDef) : implement(def as AnyMethod, handler)
+}
+
 /**
  * The group's methods as the registry takes them: each contract's scope and params Schema with its
  * handler. Typed by the contracts: the handler gets the decoded params and answers the result type.
@@ -97,11 +113,7 @@ export const implementGroup = <G extends AnyMethodGroup>(
     const handler = (handlers as Record<string, MethodHandler<AnyMethod>>)[name]
     // The types forbid it; a group built at runtime (an `as`) still gets told which name lacks a handler.
     if (handler === undefined) throw new Error(`method group: no handler for ${name}`)
-    const base =
-      contract.params === undefined
-        ? { requires: contract.requires }
-        : { requires: contract.requires, params: contract.params }
-    defs[name] = typeof handler === "function" ? { ...base, handler } : { ...base, sync: handler.sync }
+    defs[name] = implement(contract, handler)
   }
   return defs as Record<MethodNames<G>, MethodDef>
 }

@@ -6,6 +6,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Layer, Schema } from "effect"
 import {
+  defineMethod,
   Gateway,
   GatewayClient,
   implementGroup,
@@ -15,6 +16,7 @@ import {
   RpcError
 } from "../../../src/index.js"
 import type { ParamsOf, ResultOf } from "../../../src/protocol/methods.js"
+import { BuiltinGroup } from "../../../src/protocol/contracts/index.js"
 import { GatewayTest, testClientFor, TestClient } from "../../support/harness.js"
 
 /** An embedder's own group: one method with a params Schema (a default, a transform), one without. */
@@ -127,6 +129,28 @@ describe("registering a name twice", () => {
     }).pipe(Effect.scoped, Effect.provide(GreetingMethods.pipe(Layer.provideMerge(GatewayTest))))
   )
 
+  it.effect("one method of a contract alone: defineMethod(contract, handler) and registerMethod", () =>
+    Effect.gen(function* () {
+      const Single = MethodGroup.make({
+        "single.double": Method.make({
+          requires: "operator.read",
+          params: Schema.Struct({ n: Schema.NumberFromString }),
+          result: Schema.Number
+        })
+      })
+      const contract = Single.methods["single.double"]
+      // @ts-expect-error: n is decoded to a number, the answer is a number
+      defineMethod(contract, ({ n }) => Effect.succeed(n.length))
+      const gateway = yield* Gateway
+      yield* gateway.registerMethod(
+        "single.double",
+        defineMethod(contract, ({ n }) => Effect.succeed(n * 2))
+      )
+      const client = yield* testClientFor(Single)
+      expect(yield* client.request("single.double", { n: "21" })).toBe(42)
+    }).pipe(Effect.scoped, Effect.provide(GatewayTest))
+  )
+
   it("two groups declaring one name cannot be merged", () => {
     expect(() => MethodGroup.merge(Greeting, Greeting)).toThrow("method greeting.say is declared by two method groups")
   })
@@ -182,4 +206,31 @@ describe("handlers and clients are typed by the contract (checked by the typeche
     const presence: ResultOf<"system-presence"> = []
     expect([abort, wrong, presence]).toHaveLength(3)
   })
+})
+
+// Result Schemas are not run by the server (they type both sides): the real answers must match them.
+it.layer(GatewayTest)("the built-in result Schemas", (it) => {
+  it.effect("describe what the methods really answer", () =>
+    Effect.gen(function* () {
+      const client = yield* TestClient
+      const calls: ReadonlyArray<readonly [keyof typeof BuiltinGroup.methods, unknown]> = [
+        ["health", undefined],
+        ["status", undefined],
+        ["system-presence", undefined],
+        ["chat.history", {}],
+        ["chat.abort", {}],
+        ["sessions.unsubscribe", {}],
+        ["sessions.messages.subscribe", { key: "main" }],
+        ["auth.signInCode.create", undefined]
+      ]
+      for (const [method, params] of calls) {
+        const answer = yield* client.request(method, params as never)
+        const result = BuiltinGroup.methods[method].result as Schema.Schema<unknown>
+        const decoded = Schema.decodeUnknownEither(result)(answer, {
+          onExcessProperty: "error"
+        })
+        expect(decoded._tag, `${method}: ${JSON.stringify(answer)}`).toBe("Right")
+      }
+    })
+  )
 })

@@ -14,7 +14,7 @@ import type { LoadedConfig } from "../config/load.js"
 import { runtimeRecordPath } from "../config/runtime-record.js"
 import { normaliseBasePath } from "../config/settings.js"
 import { findOnPath } from "../platform/executable.js"
-import { SIGN_IN_CODE_METHOD } from "../services/sign-in/methods.js"
+import { SIGN_IN_CODE_METHOD } from "../protocol/contracts/sign-in.js"
 import { type ClientFlags, loadClientTarget, printJson, withGateway } from "./client.js"
 import { fail } from "./exit.js"
 import { portFlag } from "./flags.js"
@@ -47,6 +47,7 @@ const openLink = (command: string, url: string) =>
     })
   })
 
+/** What a Gateway answered, read as untrusted: any field may be missing or wrong (a hostile Gateway). */
 interface MintedCode {
   readonly authMode?: string
   readonly code?: string

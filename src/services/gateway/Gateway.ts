@@ -4,7 +4,7 @@
  * the `shutdown` event, every socket closed with 1012, then the listeners closed. Features plug
  * in through the Tags of hooks.ts (pairing admission, audit entries, tailnet names), never imported.
  */
-import { Context, Effect, Layer, Option, Runtime, type Scope } from "effect"
+import { Context, Effect, FiberSet, Layer, Option, Runtime, type Scope } from "effect"
 import type { WebSocket } from "ws"
 import { Connection, type ConnectionHost, type PeerInfo } from "./connection.js"
 import { coreMethods } from "./methods.js"
@@ -25,6 +25,7 @@ import { quoted } from "../../protocol/client-text.js"
 import type { PresenceEntry } from "../../protocol/methods.js"
 import { loadServerTls, type ServerTls } from "./tls.js"
 import { compileMethod, type MethodDef } from "./rpc.js"
+import { tracesCalls } from "./rpc-span.js"
 import { eventFrame } from "../../protocol/frames.js"
 import { Auth } from "../auth/Auth.js"
 import { Binder, type Listeners } from "../binder/Binder.js"
@@ -94,6 +95,10 @@ export const make = Effect.gen(function* () {
   const hostDiscovery = yield* Effect.serviceOption(HostDiscovery)
   const servePeer = Option.getOrElse(yield* Effect.serviceOption(ServePeer), () => linuxServePeer)
   const runtime = yield* Effect.runtime<never>()
+  // Connection handlers (admission checks, method handlers) run here: stopping interrupts them.
+  const handlers = yield* FiberSet.make<unknown, unknown>()
+  const runHandler = yield* FiberSet.runtime(handlers)<never>()
+  const traced = tracesCalls(yield* Effect.tracer)
   // Before anything listens: a certificate problem stops the start, naming the setting.
   const serverTls = settings.tls.enabled ? yield* loadServerTls(settings) : undefined
   const startedAt = Date.now()
@@ -165,7 +170,8 @@ export const make = Effect.gen(function* () {
 
   const host: ConnectionHost = {
     auth,
-    runtime,
+    run: (effect, onExit) => runHandler(effect).addObserver(onExit),
+    traced,
     handshakeTimeoutMs: settings.handshakeTimeoutMs,
     method: (name) => methods.get(name),
     helloFrame,
@@ -237,10 +243,14 @@ export const make = Effect.gen(function* () {
     presence.stop()
     acceptor.pending.close()
     broadcast("shutdown", { reason: "gateway stopping" })
-    return closeAll(connections, () => {
-      for (const a of acceptor.accepted) a.destroy()
-      front.wss.close()
-    })
+    // In-flight calls are interrupted (their callers hear "gateway is shutting down") before sockets close.
+    return Effect.zipRight(
+      FiberSet.clear(handlers),
+      closeAll(connections, () => {
+        for (const a of acceptor.accepted) a.destroy()
+        front.wss.close()
+      })
+    )
   })
 
   const url = `${settings.tls.enabled ? "wss" : "ws"}://${formatHost(listeners.primaryHost === "0.0.0.0" || listeners.primaryHost === "::" ? "127.0.0.1" : listeners.primaryHost)}:${listeners.port}`

@@ -149,15 +149,20 @@ export class Connection {
       this.close(CloseCode.policy, "slow consumer")
       return done?.()
     }
-    this.batchWrites()
     this.ws.send(text, TEXT_FRAME, done)
   }
 
   /**
-   * Frames sent in one tick leave in one write: the socket is corked until the tick ends. A
-   * pipelined client's requests arrive many to a TCP read, and their answers then cost one system
-   * call instead of one each.
+   * Sends the answer to a request. Answers sent in one tick leave in one write: the socket is
+   * corked until the tick ends. A pipelined client's requests arrive many to a TCP read, and their
+   * answers then cost one system call instead of one each. Events are not held back: a broadcast
+   * reaches its first clients while it is still being written to the last.
    */
+  answer(text: string): void {
+    this.batchWrites()
+    this.sendText(text)
+  }
+
   private batchWrites(): void {
     if (this.corked) return
     const socket = socketOf(this.ws)
@@ -224,7 +229,7 @@ export class Connection {
   }
 
   private fail(id: string | undefined, error: ErrorShape, closeCode?: number): void {
-    if (id !== undefined) this.sendText(errorResponse(id, error))
+    if (id !== undefined) this.answer(errorResponse(id, error))
     if (closeCode !== undefined) this.close(closeCode, error.message)
   }
 
@@ -367,11 +372,11 @@ export class Connection {
       try {
         payload = def.sync(params, ctx)
       } catch (e) {
-        if (e instanceof RpcError) return this.sendText(errorResponse(id, e.shape))
+        if (e instanceof RpcError) return this.answer(errorResponse(id, e.shape))
         throw e
       }
       // Serialising the answer can throw too (it may hold a node's data): the caller's guard answers.
-      return this.sendText(okResponse(id, payload))
+      return this.answer(okResponse(id, payload))
     }
     this.runHandler(id, method, def.handler(params, ctx))
   }
@@ -388,7 +393,7 @@ export class Connection {
         }
       })
       // Not counted in flight: it ends before run returns (no async step).
-      return this.host.run(withRpcSpan(method, def.requires, lifted), (exit) => this.answer(id, method, exit))
+      return this.host.run(withRpcSpan(method, def.requires, lifted), (exit) => this.answerExit(id, method, exit))
     }
     this.runHandler(id, method, withRpcSpan(method, def.requires, def.handler(params, ctx)))
   }
@@ -399,19 +404,19 @@ export class Connection {
     this.inFlight++
     this.host.run(handler, (exit) => {
       this.inFlight--
-      this.answer(id, method, exit)
+      this.answerExit(id, method, exit)
     })
   }
 
   /** The answer to request `id` from how its handler ended. */
-  private answer(id: string, method: string, exit: Exit.Exit<unknown, RpcError>): void {
+  private answerExit(id: string, method: string, exit: Exit.Exit<unknown, RpcError>): void {
     this.guarded(method, id, () => {
-      if (Exit.isSuccess(exit)) return this.sendText(okResponse(id, exit.value))
+      if (Exit.isSuccess(exit)) return this.answer(okResponse(id, exit.value))
       const failure = Cause.failureOption(exit.cause)
       if (failure._tag === "Some" && failure.value instanceof RpcError)
-        return this.sendText(errorResponse(id, failure.value.shape))
+        return this.answer(errorResponse(id, failure.value.shape))
       if (Cause.isInterruptedOnly(exit.cause)) {
-        return this.sendText(
+        return this.answer(
           errorResponse(id, { code: ErrorCode.unavailable, message: "gateway is shutting down", retryable: true })
         )
       }
@@ -430,7 +435,7 @@ class CallContext implements MethodContext {
     this.caller = conn.caller!
   }
   accept(payload: unknown): void {
-    this.conn.sendText(okResponse(this.requestId, payload))
+    this.conn.answer(okResponse(this.requestId, payload))
   }
 }
 

@@ -16,6 +16,7 @@ it("npm run bench works (smoke counts) and writes every figure with its baseline
   expect(results.map((r: any) => r.name)).toEqual([
     "rpc sequential health",
     "rpc pipelined health (64 in flight)",
+    "rpc 20 clients x 5 calls",
     "cli: gateway call health",
     "gateway start to /healthz",
     "memory per idle client (50)",

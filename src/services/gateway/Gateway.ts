@@ -5,7 +5,7 @@
  * in through the References of hooks.ts (pairing admission, audit entries, tailnet names), never
  * imported, and use what api.ts offers: methods, broadcast, connection events as Streams of plain data.
  */
-import { Context, Effect, Layer, Option, Queue, Runtime, type Scope, Stream } from "effect"
+import { Context, Effect, FiberSet, Layer, Option, Queue, Runtime, type Scope, Stream } from "effect"
 import type { WebSocket } from "ws"
 import { Connection, type ConnectionHost, type PeerInfo } from "./connection.js"
 import { coreMethods } from "./methods.js"
@@ -28,6 +28,7 @@ import type { PresenceEntry } from "../../protocol/methods.js"
 import { loadServerTls, type ServerTls } from "./tls.js"
 import { compileMethod, type GroupHandlers, implementGroup, MethodAlreadyRegistered, type MethodDef } from "./rpc.js"
 import type { AnyMethodGroup } from "../../protocol/contract.js"
+import { tracesCalls } from "./rpc-span.js"
 import { eventFrame } from "../../protocol/frames.js"
 import { Auth } from "../auth/Auth.js"
 import { Binder, type Listeners } from "../binder/Binder.js"
@@ -114,6 +115,10 @@ export const make = Effect.gen(function* () {
   const hostDiscovery = yield* HostDiscovery
   const servePeer = yield* ServePeer
   const runtime = yield* Effect.runtime<never>()
+  // Connection handlers (admission checks, method handlers) run here: stopping interrupts them.
+  const handlers = yield* FiberSet.make<unknown, unknown>()
+  const runHandler = yield* FiberSet.runtime(handlers)<never>()
+  const traced = tracesCalls(yield* Effect.tracer)
   // Before anything listens: a certificate problem stops the start, naming the setting.
   const serverTls = settings.tls.enabled ? yield* loadServerTls(settings) : undefined
   const startedAt = Date.now()
@@ -191,7 +196,8 @@ export const make = Effect.gen(function* () {
 
   const host: ConnectionHost = {
     auth,
-    runtime,
+    run: (effect, onExit) => runHandler(effect).addObserver(onExit),
+    traced,
     handshakeTimeoutMs: settings.handshakeTimeoutMs,
     method: (name) => methods.get(name),
     helloFrame,
@@ -269,10 +275,14 @@ export const make = Effect.gen(function* () {
     presence.stop()
     acceptor.pending.close()
     broadcast("shutdown", { reason: "gateway stopping" })
-    return closeAll(connections, () => {
-      for (const a of acceptor.accepted) a.destroy()
-      front.wss.close()
-    })
+    // In-flight calls are interrupted (their callers hear "gateway is shutting down") before sockets close.
+    return Effect.zipRight(
+      FiberSet.clear(handlers),
+      closeAll(connections, () => {
+        for (const a of acceptor.accepted) a.destroy()
+        front.wss.close()
+      })
+    )
   })
 
   const url = `${settings.tls.enabled ? "wss" : "ws"}://${formatHost(listeners.primaryHost === "0.0.0.0" || listeners.primaryHost === "::" ? "127.0.0.1" : listeners.primaryHost)}:${listeners.port}`

@@ -3,7 +3,7 @@
  * Every failure closes only this socket, with the close code of shared/protocol.md.
  */
 import { randomUUID } from "node:crypto"
-import { Cause, Exit, Runtime } from "effect"
+import { Cause, Effect, Exit } from "effect"
 import type WebSocket from "ws"
 import {
   CloseCode,
@@ -22,7 +22,8 @@ import type { AuthGrant, AuthRequest, AuthService } from "../auth/Auth.js"
 import type { VerifiedDevice } from "../auth/device-auth.js"
 import { type Admission, admit, type Admitted, checkConnect } from "./handshake.js"
 import type { ProxyHeaders } from "../../platform/http-peer.js"
-import { type CallerInfo, type MethodDef, RpcError } from "./rpc.js"
+import { type CallerInfo, type MethodContext, type MethodDef, RpcError } from "./rpc.js"
+import { withRpcSpan } from "./rpc-span.js"
 import { unknownMethodError } from "./unsupported-methods.js"
 import { type ConnectRefusal, type RefusedConnect, refusalOf } from "./refusal.js"
 import { grantedScopes, hasScope } from "./scopes.js"
@@ -51,7 +52,13 @@ export type ConnectionAdmission = Admission<Connection>
 
 export interface ConnectionHost extends ConnectionAdmission {
   readonly auth: AuthService
-  readonly runtime: Runtime.Runtime<never>
+  /**
+   * Runs an Effect (an admission check, a method's handler) in a fiber the Gateway owns, so that
+   * its shutdown interrupts it, and calls `onExit` with how it ended.
+   */
+  readonly run: <A, E>(effect: Effect.Effect<A, E>, onExit: (exit: Exit.Exit<A, E>) => void) => void
+  /** An app installed a Tracer: every call gets a span (rpc-span.ts). Without one, no span is made. */
+  readonly traced: boolean
   readonly handshakeTimeoutMs: number
   readonly method: (name: string) => MethodDef | undefined
   /** The whole `res` frame for connect request `id`, with the hello-ok payload, as JSON bytes. */
@@ -100,6 +107,8 @@ export class Connection {
   private connectReceivedAt: number | undefined
   /** Requests started and not answered yet (methods with an Effect handler; sync ones answer at once). */
   private inFlight = 0
+  /** Its socket is corked until the current tick ends (batchWrites). */
+  corked = false
   /** Dropped once the handshake is over, so an idle client does not keep a spent timer. */
   private handshakeTimer: NodeJS.Timeout | undefined
 
@@ -141,6 +150,26 @@ export class Connection {
       return done?.()
     }
     this.ws.send(text, TEXT_FRAME, done)
+  }
+
+  /**
+   * Sends the answer to a request. Answers sent in one tick leave in one write: the socket is
+   * corked until the tick ends. A pipelined client's requests arrive many to a TCP read, and their
+   * answers then cost one system call instead of one each. Events are not held back: a broadcast
+   * reaches its first clients while it is still being written to the last.
+   */
+  answer(text: string): void {
+    this.batchWrites()
+    this.sendText(text)
+  }
+
+  private batchWrites(): void {
+    if (this.corked) return
+    const socket = socketOf(this.ws)
+    if (socket === undefined) return
+    this.corked = true
+    socket.cork()
+    process.nextTick(uncork, this, socket)
   }
 
   /**
@@ -200,7 +229,7 @@ export class Connection {
   }
 
   private fail(id: string | undefined, error: ErrorShape, closeCode?: number): void {
-    if (id !== undefined) this.sendText(errorResponse(id, error))
+    if (id !== undefined) this.answer(errorResponse(id, error))
     if (closeCode !== undefined) this.close(closeCode, error.message)
   }
 
@@ -269,9 +298,9 @@ export class Connection {
         })
       )
     }
-    Runtime.runCallback(this.host.runtime)(admit(this.host, this, params, role, request, this.nonce), {
-      onExit: (exit) => this.guarded("connect", id, () => this.onAdmitted(id, params, role, exit))
-    })
+    this.host.run(admit(this.host, this, params, role, request, this.nonce), (exit) =>
+      this.guarded("connect", id, () => this.onAdmitted(id, params, role, exit))
+    )
   }
 
   private onAdmitted(id: string, params: ConnectParams, role: Role, exit: Exit.Exit<Admitted, ConnectRefusal>): void {
@@ -336,42 +365,87 @@ export class Connection {
         details: { code: "MISSING_SCOPE" }
       })
     }
-    const ctx = {
-      caller: this.caller!,
-      requestId: id,
-      accept: (payload: unknown) => this.sendText(okResponse(id, payload))
-    }
+    const ctx = new CallContext(this, id)
+    if (this.host.traced) return this.traced(id, method, def, params, ctx)
     if ("sync" in def) {
       let payload: unknown
       try {
         payload = def.sync(params, ctx)
       } catch (e) {
-        if (e instanceof RpcError) return this.sendText(errorResponse(id, e.shape))
+        if (e instanceof RpcError) return this.answer(errorResponse(id, e.shape))
         throw e
       }
       // Serialising the answer can throw too (it may hold a node's data): the caller's guard answers.
-      return this.sendText(okResponse(id, payload))
+      return this.answer(okResponse(id, payload))
     }
+    this.runHandler(id, method, def.handler(params, ctx))
+  }
+
+  /** A call inside its span (an app installed a Tracer): a sync method's function runs as an Effect, still at once. */
+  private traced(id: string, method: string, def: MethodDef, params: unknown, ctx: MethodContext): void {
+    if ("sync" in def) {
+      const sync = def.sync
+      const lifted = Effect.suspend(() => {
+        try {
+          return Effect.succeed(sync(params, ctx))
+        } catch (e) {
+          return e instanceof RpcError ? Effect.fail(e) : Effect.die(e)
+        }
+      })
+      // Not counted in flight: it ends before run returns (no async step).
+      return this.host.run(withRpcSpan(method, def.requires, lifted), (exit) => this.answerExit(id, method, exit))
+    }
+    this.runHandler(id, method, withRpcSpan(method, def.requires, def.handler(params, ctx)))
+  }
+
+  private runHandler(id: string, method: string, handler: Effect.Effect<unknown, RpcError>): void {
     // A pipeline of slow requests waits for its own answers, not everyone's turn (security.md section 8).
     if (this.inFlight >= Limits.maxRequestsInFlight) return this.fail(id, TOO_MANY_IN_FLIGHT)
     this.inFlight++
-    Runtime.runCallback(this.host.runtime)(def.handler(params, ctx), {
-      onExit: (exit) =>
-        this.guarded(method, id, () => {
-          this.inFlight--
-          if (Exit.isSuccess(exit)) return this.sendText(okResponse(id, exit.value))
-          const failure = Cause.failureOption(exit.cause)
-          if (failure._tag === "Some" && failure.value instanceof RpcError)
-            return this.sendText(errorResponse(id, failure.value.shape))
-          if (Cause.isInterruptedOnly(exit.cause)) {
-            return this.sendText(
-              errorResponse(id, { code: ErrorCode.unavailable, message: "gateway is shutting down", retryable: true })
-            )
-          }
-          this.unexpected(method, id, Cause.squash(exit.cause))
-        })
+    this.host.run(handler, (exit) => {
+      this.inFlight--
+      this.answerExit(id, method, exit)
     })
   }
+
+  /** The answer to request `id` from how its handler ended. */
+  private answerExit(id: string, method: string, exit: Exit.Exit<unknown, RpcError>): void {
+    this.guarded(method, id, () => {
+      if (Exit.isSuccess(exit)) return this.answer(okResponse(id, exit.value))
+      const failure = Cause.failureOption(exit.cause)
+      if (failure._tag === "Some" && failure.value instanceof RpcError)
+        return this.answer(errorResponse(id, failure.value.shape))
+      if (Cause.isInterruptedOnly(exit.cause)) {
+        return this.answer(
+          errorResponse(id, { code: ErrorCode.unavailable, message: "gateway is shutting down", retryable: true })
+        )
+      }
+      this.unexpected(method, id, Cause.squash(exit.cause))
+    })
+  }
+}
+
+/** What a method sees of its call: one small object per call, not a closure and an object. */
+class CallContext implements MethodContext {
+  readonly caller: CallerInfo
+  constructor(
+    private readonly conn: Connection,
+    readonly requestId: string
+  ) {
+    this.caller = conn.caller!
+  }
+  accept(payload: unknown): void {
+    this.conn.answer(okResponse(this.requestId, payload))
+  }
+}
+
+/** The socket under a ws WebSocket (ws keeps it in `_socket`; without one, frames are written one by one). */
+const socketOf = (ws: WebSocket): { cork(): void; uncork(): void } | undefined =>
+  (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket
+
+const uncork = (conn: Connection, socket: { uncork(): void }): void => {
+  conn.corked = false
+  socket.uncork()
 }
 
 /** A WebSocket close reason is at most 123 bytes of UTF-8 (ws throws on a longer one). */

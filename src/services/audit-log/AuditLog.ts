@@ -24,6 +24,8 @@ export const AUDIT_EVENTS = [
   "device.revoked",
   "device.removed",
   "token.rotated",
+  // A one-time Control UI sign-in code was minted (`openclaw dashboard`): who asked, never the code.
+  "signin.code",
   "exposure.on",
   "exposure.off"
 ] as const

@@ -10,21 +10,24 @@ import { Effect, Layer } from "effect"
 import { SIGN_IN_CODE_METHOD, SignInGroup } from "../../protocol/contracts/sign-in.js"
 import { Gateway } from "../gateway/api.js"
 import { Auth } from "../auth/Auth.js"
+import { AuditLog } from "../audit-log/AuditLog.js"
 
 export { SIGN_IN_CODE_METHOD }
 
 export const SignInCodeMethods = {
-  /** Needs Auth and Gateway. */
+  /** Needs Auth, Gateway and AuditLog (each code minted is an entry: who asked, never the code). */
   layer: Layer.scopedDiscard(
     Effect.gen(function* () {
       const auth = yield* Auth
       const gateway = yield* Gateway
+      const audit = yield* AuditLog
       yield* gateway.registerGroup(SignInGroup, {
         // No params. In auth mode "none" the bare link signs in: there is nothing to mint.
         [SIGN_IN_CODE_METHOD]: {
-          sync: () => {
+          sync: (_params, { caller }) => {
             if (auth.mintSignInCode === undefined) return { authMode: auth.mode }
             const { code, expiresAt } = auth.mintSignInCode()
+            audit.record("signin.code", { by: `${caller.clientId} (${caller.connId.slice(0, 8)})`, role: caller.role })
             return { authMode: auth.mode, code, expiresAt, ttlMs: expiresAt - Date.now() }
           }
         }

@@ -10,7 +10,7 @@ import { defaultUrl, mode, state, webchatOnly } from "./state.js"
 import { onChat, renderChatControls } from "./views/chat.js"
 import { renderOverview } from "./views/overview.js"
 import { refreshPendingCount } from "./views/pairing.js"
-import { showLogin } from "./views/signin.js"
+import { servedAuthKind, showLogin } from "./views/signin.js"
 
 /** The code of a `#code=` link, handed out once (and a notice where the page cannot use it). */
 export const takeSignInCode = (): string | undefined => {
@@ -68,7 +68,7 @@ export const connect = (credentials: Credentials, signInCode?: string) => {
             return connect(credentials)
           }
           return showLogin(
-            "This sign-in link was already used or expired: run `openclaw dashboard` again on the Gateway's machine for a new one, or paste the Gateway's token below.",
+            `This sign-in link was already used or expired: run \`openclaw dashboard\` again on the Gateway's machine for a new one, or paste the Gateway's ${servedAuthKind() ?? "token or password"} below.`,
             connect
           )
         }

@@ -238,6 +238,22 @@ describe.skipIf(!chromiumInstalled)("one-time sign-in codes", { timeout: 90_000 
     })
   })
 
+  it("a used link on a password Gateway says to paste its password, not a token", async () => {
+    const setup = setUp({ auth: { mode: "password", password: "correct horse battery staple 42" } })
+    const gw = await startGateway(["--port", "0"], setup.env)
+    gateways.push(gw)
+    const r = await runCli(["dashboard", "--json"], setup.env)
+    expect(r.code, r.stderr).toBe(0)
+    const { url } = JSON.parse(r.stdout)
+    const first = await pageAt(url)
+    await first.locator("#conn-pill.connected").waitFor({ timeout: 15_000 })
+    await first.context().close()
+    const again = await pageAt(url)
+    await again.locator("#auth-error", { hasText: "already used or expired" }).waitFor({ timeout: 15_000 })
+    expect(await again.locator("#auth-error").textContent()).toContain("or paste the Gateway's password below")
+    await again.context().close()
+  })
+
   it("an expired code is refused; failed codes count towards the rate limit", async () => {
     const setup = setUp(
       { auth: { token: TOKEN, rateLimit: { maxAttempts: 3 } } },
@@ -253,6 +269,7 @@ describe.skipIf(!chromiumInstalled)("one-time sign-in codes", { timeout: 90_000 
     await new Promise((res) => setTimeout(res, 2_000))
     const page = await pageAt(url)
     await page.locator("#auth-error", { hasText: "already used or expired" }).waitFor({ timeout: 15_000 })
+    expect(await page.locator("#auth-error").textContent()).toContain("or paste the Gateway's token below")
     await page.context().close()
     // Made-up codes are failed attempts like wrong tokens: the browser's address is locked out.
     let locked = false

@@ -6,7 +6,7 @@ import { banner, main, nav, pill } from "../shell.js"
 import { defaultUrl, state, webchatOnly } from "../state.js"
 
 /** The secret kind of the Gateway that served this page (its <meta name="openclaw-auth">). */
-const servedAuthKind = (): "token" | "password" | undefined => {
+export const servedAuthKind = (): "token" | "password" | undefined => {
   const mode = document.querySelector<HTMLMetaElement>('meta[name="openclaw-auth"]')?.content
   return mode === "token" || mode === "password" ? mode : undefined
 }

@@ -289,6 +289,12 @@ describe.skipIf(!chromiumInstalled)("Control UI in Chromium", { timeout: 60_000 
     const page = await signedIn()
     await page.click('[data-view="chat"]')
     await page.locator("#chat-input").waitFor()
+    await page.fill("#chat-input", "before the restart")
+    await page.press("#chat-input", "Enter")
+    const before = page.locator('#chat-messages .msg.assistant[data-state="final"]', {
+      hasText: "Echo: before the restart"
+    })
+    await before.waitFor({ timeout: 30_000 })
     await gw.stop()
     await page.locator("#banner", { hasText: "Reconnecting" }).waitFor({ timeout: 15_000 })
     expect(await page.locator("#conn-pill").textContent()).toMatch(/disconnected|connecting/)
@@ -296,16 +302,101 @@ describe.skipIf(!chromiumInstalled)("Control UI in Chromium", { timeout: 60_000 
     gw = await startGateway([], env)
     await page.locator("#conn-pill.connected").waitFor({ timeout: 45_000 })
     expect(await page.locator("#banner").isHidden()).toBe(true)
-    // The session's history came back from disk.
-    await page
-      .locator('#chat-messages .msg.assistant[data-state="final"]', { hasText: "Echo: hello from the browser" })
-      .waitFor({ timeout: 30_000 })
+    // The session's history came back from disk: away to another session and back loads it anew.
+    await page.fill("#new-session", "after-the-restart")
+    await page.press("#new-session", "Enter")
+    await page.locator("#chat-session", { hasText: "after-the-restart" }).waitFor()
+    expect(await before.count()).toBe(0)
+    await page.click('#session-list [data-session="main"]')
+    await before.waitFor({ timeout: 30_000 })
     await page.fill("#chat-input", "still there?")
     await page.press("#chat-input", "Enter")
     await page
       .locator('#chat-messages .msg.assistant[data-state="final"]', { hasText: "Echo: still there?" })
       .waitFor({ timeout: 15_000 })
   }, 90_000)
+
+  /**
+   * A signed-in page on WebChat whose chat.history answers can be held back: `hold()` holds the
+   * next one, and resolves with the function that lets it through.
+   */
+  const chatWithHeldHistory = async () => {
+    const page = await newPage()
+    let holding: ((release: () => void) => void) | undefined
+    const held = new Set<string>()
+    await page.routeWebSocket(/.*/, (ws) => {
+      const server = ws.connectToServer()
+      ws.onMessage((message) => {
+        const frame = JSON.parse(String(message))
+        if (holding !== undefined && frame.method === "chat.history") held.add(frame.id)
+        server.send(message)
+      })
+      server.onMessage((message) => {
+        const frame = JSON.parse(String(message))
+        if (frame.type === "res" && held.delete(frame.id)) {
+          const resolve = holding!
+          holding = undefined
+          resolve(() => ws.send(message))
+        } else ws.send(message)
+      })
+    })
+    await page.goto(`${base}/#token=${TOKEN}`)
+    await page.locator("#conn-pill.connected").waitFor({ timeout: 15_000 })
+    await page.click('[data-view="chat"]')
+    await page.locator("#chat-input").waitFor()
+    const hold = () => new Promise<() => void>((resolve) => (holding = resolve))
+    const openSession = async (key: string) => {
+      await page.fill("#new-session", key)
+      await page.press("#new-session", "Enter")
+      await page.locator("#chat-session", { hasText: key }).waitFor()
+    }
+    const send = async (text: string) => {
+      await page.fill("#chat-input", text)
+      await page.press("#chat-input", "Enter")
+      const reply = page.locator('#chat-messages .msg.assistant[data-state="final"]', { hasText: `Echo: ${text}` })
+      await reply.waitFor({ timeout: 15_000 })
+      return reply
+    }
+    return { page, hold, openSession, send }
+  }
+
+  it("a message sent while the history is still loading (right after a reconnect) keeps its reply on screen", async () => {
+    // The history's answer is held back until the reply to a message sent meanwhile has arrived,
+    // so it lacks both: what the page shows must still have them, once each.
+    const { page, hold, openSession, send } = await chatWithHeldHistory()
+    const held = hold()
+    await openSession("held-history")
+    const release = await held
+    const reply = await send("sent before the history came")
+    // The late history redraws the messages: wait for that, then look.
+    await page.evaluate(() => {
+      ;(window as any).__redrawn = false
+      new MutationObserver(() => ((window as any).__redrawn = true)).observe(
+        document.getElementById("chat-messages")!,
+        { childList: true }
+      )
+    })
+    release()
+    await expect.poll(() => page.evaluate(() => (window as any).__redrawn), { timeout: 10_000 }).toBe(true)
+    expect(await page.locator("#chat-messages .msg.user", { hasText: "sent before the history came" }).count()).toBe(1)
+    expect(await reply.count()).toBe(1)
+  }, 60_000)
+
+  it("a session's history that comes after the user opened another session is not shown in it", async () => {
+    const { page, hold, openSession, send } = await chatWithHeldHistory()
+    await openSession("first-session")
+    const reply = await send("only in the first session")
+    const held = hold()
+    await page.click('#session-list [data-session="first-session"]')
+    const release = await held
+    await openSession("second-session")
+    release()
+    // Nothing to wait for when the page rightly ignores it: give it the time a wrong redraw takes.
+    await page.waitForTimeout(500)
+    expect(await page.locator("#chat-session").textContent()).toBe("second-session")
+    expect(await page.locator("#chat-messages .msg").count()).toBe(0)
+    expect(await reply.count()).toBe(0)
+  }, 60_000)
 
   it("works under a basePath: /x redirects to /x/, assets and the WebSocket resolve under it", () =>
     withGateway({ controlUi: { enabled: true, basePath: "/x", allowedOrigins: [] } }, async (inProcess) => {

@@ -10,9 +10,18 @@ const loadSessions = async () => {
   state.sessions = r?.sessions ?? []
 }
 
+/**
+ * Replaces the lines with the session's history. A send or a streamed reply that arrived while the
+ * history was on its way (right after a reconnect, say) stays unless the history already holds it;
+ * the history of a session the user has left meanwhile is dropped.
+ */
 const loadHistory = async () => {
-  const r = await state.conn!.request("chat.history", { sessionKey: state.session, limit: 200 })
-  state.lines = (r?.messages ?? []).map((m: any) => ({
+  const before = new Set(state.lines)
+  const sessionKey = state.session
+  const r = await state.conn!.request("chat.history", { sessionKey, limit: 200 })
+  // The user opened another session meanwhile: this history is not what the page shows.
+  if (state.session !== sessionKey) return
+  const history: typeof state.lines = (r?.messages ?? []).map((m: any) => ({
     id: m.id,
     role: m.role,
     text: m.text ?? m.content?.[0]?.text ?? "",
@@ -20,7 +29,17 @@ const loadHistory = async () => {
     source: m.source,
     state: m.aborted ? "aborted" : m.error ? "error" : "final"
   }))
-  state.activeRuns = new Set(r?.activeRunIds ?? [])
+  const inHistory = (l: (typeof history)[number]) =>
+    history.some(
+      (h) =>
+        h.id === l.id || (l.runId !== undefined && h.runId === l.runId && (h.role === "user") === (l.role === "user"))
+    )
+  const arrived = state.lines.filter((l) => !before.has(l) && !inHistory(l))
+  state.lines = [...history, ...arrived]
+  state.activeRuns = new Set([
+    ...(r?.activeRunIds ?? []),
+    ...arrived.filter((l) => l.state === "streaming").map((l) => l.runId!)
+  ])
 }
 
 export const onChat = (p: any) => {
@@ -63,10 +82,12 @@ const sendChat = async (input: HTMLTextAreaElement) => {
   if (message.length === 0 || state.conn === undefined) return
   input.value = ""
   state.chatError = undefined
-  state.lines.push({ id: uuid(), role: "user", text: message, state: "final" })
+  // The idempotencyKey is the run id, so the history's copy of this message is known by it.
+  const idempotencyKey = uuid()
+  state.lines.push({ id: idempotencyKey, role: "user", text: message, runId: idempotencyKey, state: "final" })
   renderChatMessages()
   try {
-    const r = await state.conn.request("chat.send", { sessionKey: state.session, message, idempotencyKey: uuid() })
+    const r = await state.conn.request("chat.send", { sessionKey: state.session, message, idempotencyKey })
     state.activeRuns.add(r.runId)
     renderChatControls()
   } catch (e) {

@@ -256,7 +256,7 @@ export const make = Effect.gen(function* () {
     connections.add(conn)
     watchFrameLimit(ws, () => conn.state === "ready", acc?.socket)
     if (acc === undefined) return
-    acc.handshakeProgress = () => conn.handshakeProgress()
+    acc.upgraded = conn
     connectionSocket.set(conn, acc)
   }
 

@@ -63,21 +63,31 @@ export const makeAcceptor = ({
     return socket
   }
 
+  // One function each for every socket, not a closure (or a `once` wrapper) per socket: an idle
+  // client keeps its socket's listeners for as long as it stays.
+  const expired = (a: AcceptedSocket) =>
+    debug(`closed a connection from ${a.address}: no ${a.expired} within the handshake timeout`)
+  function closed(this: net.Socket) {
+    const acc = acceptedBy.get(this)
+    if (acc === undefined) return
+    acc.clearTimers()
+    accepted.delete(acc)
+    pending.release(acc)
+  }
+  function failed(this: net.Socket) {
+    this.destroy()
+  }
+
   const accept = (raw: net.Socket) => {
     if (stopping()) return raw.destroy()
     const address = normaliseAddress(raw.remoteAddress)
     // Deadlines from accept: first byte, TLS handshake, request head (admission.ts).
-    const acc = new AcceptedSocket(raw, address, handshakeTimeoutMs, serverTls !== undefined, (a) =>
-      debug(`closed a connection from ${a.address}: no ${a.expired} within the handshake timeout`)
-    )
+    const acc = new AcceptedSocket(raw, address, handshakeTimeoutMs, serverTls !== undefined, expired)
     accepted.add(acc)
     acceptedBy.set(raw, acc)
-    raw.once("close", () => {
-      accepted.delete(acc)
-      pending.release(acc)
-    })
+    raw.on("close", closed)
     pending.admit(acc, address)
-    raw.on("error", () => raw.destroy())
+    raw.on("error", failed)
     // Nothing more is spent on a socket until it sends something: a flood of silent sockets costs
     // a socket and two timers each, and the HTTP parser is attached with the first bytes.
     if (serverTls === undefined) {

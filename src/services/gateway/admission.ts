@@ -27,8 +27,8 @@ export class AcceptedSocket {
   socket: net.Socket
   /** HTTP can be spoken on `socket` (plain, or TLS once its handshake is done): a timeout answers 408. */
   speaksHttp: boolean
-  /** Once upgraded: when its WebSocket handshake last moved on (upgrade, connect frame), or SPENT once it is over unadmitted (the Gateway sets it). */
-  handshakeProgress: (() => number) | undefined
+  /** Once upgraded, its WebSocket (the Gateway sets it): when its handshake last moved on (upgrade, connect frame), or SPENT once it is over unadmitted. */
+  upgraded: { handshakeProgress(): number } | undefined
   /** When it last moved a step on (accepted, first bytes, TLS done, request head), for the pre-auth pool. */
   private progressAt = Date.now()
   /** The stage that timed out, for the log (undefined while none has). */
@@ -55,7 +55,6 @@ export class AcceptedSocket {
       Math.min(FIRST_BYTE_MS, headMs)
     )
     this.armHead()
-    raw.once("close", () => this.clearTimers())
   }
 
   /**
@@ -64,7 +63,7 @@ export class AcceptedSocket {
    */
   lastProgress(): number {
     if (this.expired !== undefined) return SPENT
-    const handshake = this.handshakeProgress?.()
+    const handshake = this.upgraded?.handshakeProgress()
     return handshake === undefined
       ? this.progressAt
       : handshake === SPENT
@@ -94,7 +93,7 @@ export class AcceptedSocket {
 
   /** Its response is done: the next request head (keep-alive) must arrive in time too. */
   requestDone(): void {
-    if (this.handshakeProgress !== undefined || this.socket.destroyed) return
+    if (this.upgraded !== undefined || this.socket.destroyed) return
     this.idleFrom = this.raw.bytesRead
     this.armHead()
   }
@@ -119,7 +118,8 @@ export class AcceptedSocket {
     }, this.headMs)
   }
 
-  private clearTimers(): void {
+  /** Its socket closed (the acceptor's one close listener calls this). */
+  clearTimers(): void {
     clearTimeout(this.headTimer)
     clearTimeout(this.firstByteTimer)
     this.headTimer = this.firstByteTimer = undefined

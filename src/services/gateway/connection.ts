@@ -20,7 +20,7 @@ import {
 } from "../../protocol/frames.js"
 import type { AuthGrant, AuthRequest, AuthService } from "../auth/Auth.js"
 import type { VerifiedDevice } from "../auth/device-auth.js"
-import { type Admission, admit, type Admitted, checkConnect } from "./handshake.js"
+import { type Admission, admit, type Admitted, checkConnect, NONE } from "./handshake.js"
 import type { ProxyHeaders } from "../../platform/http-peer.js"
 import { type CallerInfo, type MethodContext, type MethodDef, RpcError } from "./rpc.js"
 import { withRpcSpan } from "./rpc-span.js"
@@ -84,6 +84,9 @@ export interface PeerInfo {
   readonly proxy?: ProxyHeaders
 }
 
+/** Which Connection a WebSocket belongs to, for the listeners every connection shares. */
+const connectionOf = new WeakMap<WebSocket, Connection>()
+
 export class Connection {
   readonly connId = randomUUID()
   /** The challenge's nonce, which a node's device signature covers. */
@@ -92,13 +95,13 @@ export class Connection {
   state: "handshake" | "ready" | "closed" = "handshake"
   client: ClientInfo | undefined
   role: Role = "operator"
-  scopes: ReadonlyArray<string> = []
+  scopes: ReadonlyArray<string> = NONE
   authMethod = "none"
   /** Who a Tailscale-authenticated operator is (whois-confirmed login). */
   identity: AuthGrant["identity"]
   caller: CallerInfo | undefined
-  caps: ReadonlyArray<string> = []
-  commands: ReadonlyArray<string> = []
+  caps: ReadonlyArray<string> = NONE
+  commands: ReadonlyArray<string> = NONE
   /** The verified device identity (nodes). */
   device: VerifiedDevice | undefined
   /** A device token issued by this handshake, sent once in hello-ok.auth.deviceToken. */
@@ -117,24 +120,39 @@ export class Connection {
     readonly peer: PeerInfo,
     private readonly host: ConnectionHost
   ) {
-    // Every callback that touches client data is guarded: see `guarded`.
-    ws.on("message", (data, isBinary) =>
-      this.guarded("message", undefined, () => this.onMessage(data as Buffer, isBinary))
-    )
-    ws.on("close", () => {
-      this.guarded("close", undefined, () => this.onClosed())
-      this.guarded("close", undefined, () => host.onSocketClosed(this))
-    })
-    // ws closes on a frame it cannot parse and waits for the client's close frame: not for long.
-    ws.on("error", () =>
-      this.guarded("close", undefined, () => {
-        this.onClosed()
-        this.cutAfterGrace()
-      })
-    )
+    // Shared listeners, not three closures per connection: an idle client keeps them as long as it stays.
+    connectionOf.set(ws, this)
+    ws.on("message", Connection.onWsMessage)
+    ws.on("close", Connection.onWsClose)
+    ws.on("error", Connection.onWsError)
     this.handshakeTimer = setTimeout(() => this.close(CloseCode.policy, "handshake timeout"), host.handshakeTimeoutMs)
     this.handshakeTimer.unref()
     this.sendText(eventFrame("connect.challenge", { nonce: this.nonce, ts: Date.now() }))
+  }
+
+  // Every callback that touches client data is guarded: see `guarded`.
+  private static onWsMessage(this: WebSocket, data: WebSocket.RawData, isBinary: boolean): void {
+    const conn = connectionOf.get(this)!
+    try {
+      conn.onMessage(data as Buffer, isBinary)
+    } catch (e) {
+      conn.unexpected("message", undefined, e)
+    }
+  }
+
+  private static onWsClose(this: WebSocket): void {
+    const conn = connectionOf.get(this)!
+    conn.guarded("close", undefined, () => conn.onClosed())
+    conn.guarded("close", undefined, () => conn.host.onSocketClosed(conn))
+  }
+
+  /** ws closes on a frame it cannot parse and waits for the client's close frame: not for long. */
+  private static onWsError(this: WebSocket): void {
+    const conn = connectionOf.get(this)!
+    conn.guarded("close", undefined, () => {
+      conn.onClosed()
+      conn.cutAfterGrace()
+    })
   }
 
   /** For the pre-auth pool: when the handshake last moved on (upgrade, connect frame), or SPENT once closed (refused or timed out). */
@@ -284,8 +302,8 @@ export class Connection {
     if (decided !== undefined) {
       if (Exit.isSuccess(decided)) {
         this.client = params.client
-        this.caps = params.caps ?? []
-        this.commands = params.commands ?? []
+        this.caps = params.caps ?? NONE
+        this.commands = params.commands ?? NONE
       }
       return this.onAdmitted(
         id,

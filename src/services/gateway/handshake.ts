@@ -21,6 +21,9 @@ import { grantedScopes } from "./scopes.js"
 import { type ConnectRefusal, connectRefusal, refusalOf } from "./refusal.js"
 
 /** Device checks a connect makes once its credential is known (a feature provides them: gateway/hooks.ts). */
+/** The empty list every connection without caps, commands or scopes shares (an idle client keeps them). */
+export const NONE: ReadonlyArray<string> = Object.freeze([])
+
 export interface Admission<C> {
   /**
    * Checks a device token against the device it was issued to and the role it was issued for. A
@@ -178,8 +181,8 @@ export const admit = <C extends Admittee>(
     if (role === "node" && device === undefined) return yield* refuseDevice(missingDevice)
     conn.client = params.client
     conn.device = device
-    conn.caps = params.caps ?? []
-    conn.commands = params.commands ?? []
+    conn.caps = params.caps ?? NONE
+    conn.commands = params.commands ?? NONE
     const issued =
       device === undefined
         ? {}

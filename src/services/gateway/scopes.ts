@@ -11,10 +11,18 @@ export const grantedScopes = (
   ceiling?: ReadonlyArray<string>
 ): ReadonlyArray<string> => {
   const within = (s: string) => ceiling === undefined || hasScope(ceiling, s)
-  const known = (requested ?? []).filter((s) => (OperatorScopes as ReadonlyArray<string>).includes(s) && within(s))
-  if (known.length > 0) return [...new Set(known)]
-  return within("operator.read") ? ["operator.read"] : []
+  const known: Array<string> = []
+  for (const asked of requested ?? []) {
+    // Our own constant, not the client's copy of the string: every connection keeps its scopes.
+    const scope = OperatorScopes.find((s) => s === asked)
+    if (scope !== undefined && within(scope) && !known.includes(scope)) known.push(scope)
+  }
+  // A copy of exactly its length (pushing reserved room for 17).
+  if (known.length > 0) return known.slice()
+  return within("operator.read") ? READ : []
 }
+
+const READ: ReadonlyArray<string> = Object.freeze(["operator.read"])
 
 /** admin implies every operator scope; write implies read. */
 export const hasScope = (granted: ReadonlyArray<string>, needed: string): boolean =>

@@ -205,7 +205,10 @@ export const make = Effect.gen(function* () {
     onReady: (conn) => {
       ready.add(conn)
       const acc = connectionSocket.get(conn)
-      if (acc !== undefined) acceptor.pending.release(acc)
+      if (acc !== undefined) {
+        connectionSocket.delete(conn)
+        acceptor.signedIn(acc)
+      }
       if (!raiseFrameLimit(conn.ws) && !frameLimitWarned) {
         frameLimitWarned = true
         log(

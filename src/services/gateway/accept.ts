@@ -117,5 +117,16 @@ export const makeAcceptor = ({
     })
   }
 
-  return { accept, accepted, acceptedBy, pending }
+  /**
+   * Its connection signed in: it leaves the pool and this bookkeeping (the connection closes it
+   * from now on), so an idle client keeps nothing of it.
+   */
+  const signedIn = (acc: AcceptedSocket) => {
+    pending.release(acc)
+    accepted.delete(acc)
+    acceptedBy.delete(acc.raw)
+    acceptedBy.delete(acc.socket)
+  }
+
+  return { accept, accepted, acceptedBy, pending, signedIn }
 }

@@ -382,6 +382,31 @@ describe.skipIf(!chromiumInstalled)("Control UI in Chromium", { timeout: 60_000 
     expect(await reply.count()).toBe(1)
   }, 60_000)
 
+  it("what the user types survives a redraw of WebChat (the one after its data has loaded), focus and all", async () => {
+    const { page, hold } = await chatWithHeldHistory()
+    // Back to WebChat with its history held: the view is drawn now and again once the history comes.
+    await page.click('[data-view="overview"]')
+    const held = hold()
+    await page.click('[data-view="chat"]')
+    const release = await held
+    await page.fill("#chat-input", "a message not sent yet")
+    await page.fill("#new-session", "half-typed")
+    await page.evaluate(() => {
+      ;(window as any).__redrawn = false
+      new MutationObserver(() => ((window as any).__redrawn = true)).observe(document.getElementById("main")!, {
+        childList: true
+      })
+    })
+    release()
+    await expect.poll(() => page.evaluate(() => (window as any).__redrawn), { timeout: 10_000 }).toBe(true)
+    expect(await page.inputValue("#chat-input")).toBe("a message not sent yet")
+    expect(await page.inputValue("#new-session")).toBe("half-typed")
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("new-session")
+    await page.keyboard.press("Enter")
+    await page.locator("#chat-session", { hasText: "half-typed" }).waitFor()
+    expect(await page.inputValue("#new-session")).toBe("")
+  })
+
   it("a session's history that comes after the user opened another session is not shown in it", async () => {
     const { page, hold, openSession, send } = await chatWithHeldHistory()
     await openSession("first-session")

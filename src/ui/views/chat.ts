@@ -118,6 +118,8 @@ const chatInput = h("textarea", {
     }
   }
 })
+// Kept across redraws, like the message box: a view refresh must not wipe what the user is typing.
+const newKey = h("input", { id: "new-session", placeholder: "new session key", maxlength: 200 })
 const sendButton = h(
   "button",
   { id: "chat-send", className: "primary", onclick: () => void sendChat(chatInput) },
@@ -197,7 +199,8 @@ const selectSession = (key: string) => {
 }
 
 export const renderChat = () => {
-  const newKey = h("input", { id: "new-session", placeholder: "new session key", maxlength: 200 })
+  // Redrawing moves the boxes, which takes the focus from them: the user typing goes on typing.
+  const focused = document.activeElement
   replaceChildren(
     main,
     h(
@@ -212,7 +215,12 @@ export const renderChat = () => {
           "form",
           {
             className: "row",
-            onsubmit: (e: Event) => (e.preventDefault(), newKey.value.trim() && selectSession(newKey.value.trim()))
+            onsubmit: (e: Event) => {
+              e.preventDefault()
+              const key = newKey.value.trim()
+              newKey.value = ""
+              if (key.length > 0) selectSession(key)
+            }
           },
           newKey,
           h("button", { type: "submit" }, "Open")
@@ -239,6 +247,7 @@ export const renderChat = () => {
   )
   renderSessionList()
   renderChatMessages()
+  if (focused === chatInput || focused === newKey) focused.focus()
 }
 
 const providerBadge = () => {

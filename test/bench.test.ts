@@ -27,6 +27,7 @@ it("npm run bench works (smoke counts) and writes every figure with its baseline
   ])
   for (const r of results) {
     expect(r.baseline, r.name).toBeDefined()
+    expect(Number.isFinite(r.ratio), `${r.name}: ratio ${r.ratio}`).toBe(true)
     const value = typeof r.value === "number" ? r.value : r.value.median
     // Memory per client at smoke counts (50 clients, under 1 MiB in all) is smaller than the RSS the
     // collector gives back meanwhile, so it can come out negative; the full run (1000) judges it.

@@ -279,18 +279,27 @@ if (runs("start")) {
   record("gateway start to /healthz", stats(ours), "s", "bare node http server", stats(bare), "median <= 0.5 s")
 }
 
-// 4 and 5. Many idle authenticated clients: resident memory each adds, and how long a chat event
-// takes to reach the last of them (a `send` broadcast), next to the bare ws server doing the same.
-const rssKiB = (pid) => Number(fs.readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)[1])
+// 4 and 5. Many idle authenticated clients: memory each adds, and how long a chat event takes to
+// reach the last of them (a `send` broadcast), next to the bare ws server doing the same. Memory
+// is read after a full collection in both servers (bench/gc-probe.cjs): the resident set (what the
+// machine gives) and the JS heap in use (what the connections keep).
+const probeDir = fs.mkdtempSync(path.join(os.tmpdir(), "oc-bench-probe-"))
+const PROBE = ["--expose-gc", "-r", path.join(root, "bench/gc-probe.cjs")]
+const memoryOf = async (child) => {
+  const file = path.join(probeDir, `${child.pid}.json`)
+  fs.rmSync(file, { force: true })
+  child.kill("SIGWINCH")
+  while (!fs.existsSync(file)) await sleep(10)
+  return JSON.parse(fs.readFileSync(file, "utf8"))
+}
 
 const crowdBench = async (server, count, rounds) => {
   // Warm up first: the first clients' allocations make the collector give back the server's
-  // start-up garbage, which would otherwise be counted against (or for) the crowd: at small counts
-  // the per-client figure came out negative.
+  // start-up garbage, which would otherwise be counted against (or for) the crowd.
   const warm = await Promise.all(Array.from({ length: 10 }, () => openClient(server.url)))
   for (const c of warm) c.ws.terminate()
   await sleep(1_000)
-  const idleKiB = rssKiB(server.child.pid)
+  const idle = await memoryOf(server.child)
   let waitingFor = undefined
   const arrived = () => {
     if (waitingFor !== undefined && --waitingFor.left === 0) waitingFor.done(performance.now())
@@ -304,7 +313,7 @@ const crowdBench = async (server, count, rounds) => {
     crowd.push(...(await Promise.all(batch)))
   }
   await sleep(1_000)
-  const loadedKiB = rssKiB(server.child.pid)
+  const loaded = await memoryOf(server.child)
   const sender = await openClient(server.url)
   const fanout = []
   for (let round = 0; round < rounds; round++) {
@@ -320,7 +329,12 @@ const crowdBench = async (server, count, rounds) => {
     await sleep(50)
   }
   for (const c of [...crowd, sender]) c.ws.terminate()
-  return { idleKiB, perConnKiB: (loadedKiB - idleKiB) / count, fanout }
+  return {
+    idleKiB: idle.rss / 1024,
+    perConnKiB: (loaded.rss - idle.rss) / 1024 / count,
+    heapPerConnKiB: (loaded.heapUsed - idle.heapUsed) / 1024 / count,
+    fanout
+  }
 }
 
 if (runs("crowd")) {
@@ -328,11 +342,11 @@ if (runs("crowd")) {
   const o = []
   const b = []
   for (let round = 0; round < (smoke ? 1 : 3); round++) {
-    for (const [cmd, args, into] of [
-      [BIN, ["gateway", "run", "--port", "0"], o],
-      [process.execPath, [path.join(root, "bench/bare-server.mjs")], b]
+    for (const [args, into] of [
+      [[...PROBE, BIN, "gateway", "run", "--port", "0"], o],
+      [[...PROBE, path.join(root, "bench/bare-server.mjs")], b]
     ]) {
-      const server = await startServer(cmd, args)
+      const server = await startServer(process.execPath, args, { OPENCLAW_BENCH_PROBE_DIR: probeDir })
       into.push(await crowdBench(server, N.crowd, N.fanout))
       await stop(server.child)
     }
@@ -342,13 +356,26 @@ if (runs("crowd")) {
     b.map((r) => r.perConnKiB)
   )
   record(
-    `memory per idle client (${N.crowd})`,
+    `memory (RSS) per idle client (${N.crowd})`,
     memory.ours,
     "KiB",
     "bare ws server",
     memory.baseline,
     "<= 20 KiB and <= 1.5x",
     memory.ratio
+  )
+  const heap = pairedStats(
+    o.map((r) => r.heapPerConnKiB),
+    b.map((r) => r.heapPerConnKiB)
+  )
+  record(
+    `JS heap per idle client (${N.crowd})`,
+    heap.ours,
+    "KiB",
+    "bare ws server",
+    heap.baseline,
+    "(no budget: what the connections keep)",
+    heap.ratio
   )
   const idle = pairedStats(
     o.map((r) => r.idleKiB / 1024),
@@ -428,6 +455,7 @@ fs.writeFileSync(
   ) + "\n"
 )
 fs.rmSync(stateDir, { recursive: true, force: true })
+fs.rmSync(probeDir, { recursive: true, force: true })
 console.log(
   `\nwrote ${path.relative(root, resultsFile)}${smoke ? " (smoke run: counts too small for real figures)" : ""}`
 )

@@ -281,7 +281,12 @@ export class Connection {
       this.connectReceivedAt = Date.now()
       return this.guarded("connect", frame.id, () => this.onConnect(frame.id, frame.params))
     }
-    this.guarded(frame.method, frame.id, () => this.dispatch(frame.id, frame.method, frame.params))
+    // guarded, written out: this is every call's path, and a closure per call costs.
+    try {
+      this.dispatch(frame.id, frame.method, frame.params)
+    } catch (e) {
+      this.unexpected(frame.method, frame.id, e)
+    }
   }
 
   private onConnect(id: string, rawParams: unknown): void {

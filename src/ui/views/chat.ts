@@ -247,7 +247,7 @@ export const renderChat = () => {
   )
   renderSessionList()
   renderChatMessages()
-  if (focused === chatInput || focused === newKey) focused.focus()
+  if (focused === chatInput || focused === newKey) (focused as HTMLElement).focus()
 }
 
 const providerBadge = () => {

@@ -197,6 +197,12 @@ const startToHealthz = async (cmd, args) => {
   return s
 }
 
+/** CPU time (user + system) a process has used, from /proc (clock ticks of 10 ms). */
+const cpuMs = (pid) => {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
+
 const results = []
 /** `ratio`: when the figure was measured in rounds, the median of each round's ratio (see pairedStats). */
 const record = (
@@ -227,13 +233,20 @@ if (runs("rpc") || runs("cli")) {
   const seq = { ours: [], bare: [] }
   const pipe = { ours: [], bare: [] }
   const many = { ours: [], bare: [] }
+  const cpuPerCall = { ours: [], bare: [] }
   for (let round = 0; runs("rpc") && round < (smoke ? 1 : 5); round++) {
-    seq.bare.push(await sequential(bare.url, N.rpc))
-    seq.ours.push(await sequential(ours.url, N.rpc))
-    pipe.bare.push(await pipelined(bare.url, N.pipelined))
-    pipe.ours.push(await pipelined(ours.url, N.pipelined))
-    many.bare.push(await manyClients(bare.url, N.clients, N.callsEach))
-    many.ours.push(await manyClients(ours.url, N.clients, N.callsEach))
+    // Who goes first alternates too: the second of a pair runs on a warmer (or more tired) client.
+    const pair = round % 2 === 0 ? ["bare", "ours"] : ["ours", "bare"]
+    const url = { ours: ours.url, bare: bare.url }
+    const pid = { ours: ours.child.pid, bare: bare.child.pid }
+    for (const side of pair) {
+      const cpu = cpuMs(pid[side])
+      seq[side].push(await sequential(url[side], N.rpc))
+      pipe[side].push(await pipelined(url[side], N.pipelined))
+      many[side].push(await manyClients(url[side], N.clients, N.callsEach))
+      const calls = N.rpc + Math.min(200, N.rpc) + N.pipelined + N.clients * N.callsEach
+      cpuPerCall[side].push(((cpuMs(pid[side]) - cpu) * 1000) / calls)
+    }
   }
   if (runs("rpc")) {
     for (const [name, { ours: o, bare: b }] of [
@@ -244,6 +257,10 @@ if (runs("rpc") || runs("cli")) {
       const p = pairedStats(o, b)
       record(name, p.ours, "calls/s", "bare ws server", p.baseline, ">= 1x (median of the rounds' ratios)", p.ratio)
     }
+    // What a call costs the server, from its CPU time over the three patterns: the throughput
+    // figures also hold the client's and the kernel's share, and swing most with the machine.
+    const cpu = pairedStats(cpuPerCall.ours, cpuPerCall.bare)
+    record("server CPU per call", cpu.ours, "us", "bare ws server", cpu.baseline, "(no budget)", cpu.ratio)
   }
   // 2. CLI cold start: a whole `openclaw gateway call health` process.
   const port = new URL(ours.url).port

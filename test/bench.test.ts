@@ -17,6 +17,7 @@ it("npm run bench works (smoke counts) and writes every figure with its baseline
     "rpc sequential health",
     "rpc pipelined health (64 in flight)",
     "rpc 20 clients x 5 calls",
+    "server CPU per call",
     "cli: gateway call health",
     "gateway start to /healthz",
     "memory (RSS) per idle client (50)",

@@ -29,8 +29,14 @@ it("npm run bench works (smoke counts) and writes every figure with its baseline
   ])
   for (const r of results) {
     expect(r.baseline, r.name).toBeDefined()
-    expect(Number.isFinite(r.ratio), `${r.name}: ratio ${r.ratio}`).toBe(true)
     const value = typeof r.value === "number" ? r.value : r.value.median
+    // The smoke run's calls take a tick or two of CPU (10 ms each): zero is a fair reading, so
+    // neither the figure nor its ratio can be judged here.
+    if (r.name === "server CPU per call") {
+      expect(value, r.name).toBeGreaterThanOrEqual(0)
+      continue
+    }
+    expect(Number.isFinite(r.ratio), `${r.name}: ratio ${r.ratio}`).toBe(true)
     // Memory per client at smoke counts (50 clients, under 1 MiB in all) is smaller than the RSS the
     // collector gives back meanwhile, so it can come out negative; the full run (1000) judges it.
     if (r.name.startsWith("memory (RSS) per idle client")) expect(Number.isFinite(value), r.name).toBe(true)

@@ -20,10 +20,10 @@ import { decodeConnectParams } from "./connect-params.js"
 import { grantedScopes } from "./scopes.js"
 import { type ConnectRefusal, connectRefusal, refusalOf } from "./refusal.js"
 
-/** Device checks a connect makes once its credential is known (a feature provides them: gateway/hooks.ts). */
 /** The empty list every connection without caps, commands or scopes shares (an idle client keeps them). */
 export const NONE: ReadonlyArray<string> = Object.freeze([])
 
+/** Device checks a connect makes once its credential is known (a feature provides them: gateway/hooks.ts). */
 export interface Admission<C> {
   /**
    * Checks a device token against the device it was issued to and the role it was issued for. A

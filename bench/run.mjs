@@ -368,37 +368,14 @@ if (runs("crowd")) {
       await stop(server.child)
     }
   }
-  const memory = pairedStats(
-    o.map((r) => r.perConnKiB),
-    b.map((r) => r.perConnKiB)
-  )
-  record(
-    `memory (RSS) per idle client (${N.crowd})`,
-    memory.ours,
-    "KiB",
-    "bare ws server",
-    memory.baseline,
-    "<= 20 KiB and <= 1.5x",
-    memory.ratio
-  )
-  const heap = pairedStats(
-    o.map((r) => r.heapPerConnKiB),
-    b.map((r) => r.heapPerConnKiB)
-  )
-  record(
-    `JS heap per idle client (${N.crowd})`,
-    heap.ours,
-    "KiB",
-    "bare ws server",
-    heap.baseline,
-    "(no budget: what the connections keep)",
-    heap.ratio
-  )
-  const idle = pairedStats(
-    o.map((r) => r.idleKiB / 1024),
-    b.map((r) => r.idleKiB / 1024)
-  )
-  record("idle gateway RSS", idle.ours, "MiB", "bare ws server", idle.baseline, "<= 80 MB", idle.ratio)
+  for (const [name, unit, figure, budget] of [
+    [`memory (RSS) per idle client (${N.crowd})`, "KiB", (r) => r.perConnKiB, "<= 20 KiB and <= 1.5x"],
+    [`JS heap per idle client (${N.crowd})`, "KiB", (r) => r.heapPerConnKiB, "(no budget: what the connections keep)"],
+    ["idle gateway RSS", "MiB", (r) => r.idleKiB / 1024, "<= 80 MB"]
+  ]) {
+    const p = pairedStats(o.map(figure), b.map(figure))
+    record(name, p.ours, unit, "bare ws server", p.baseline, budget, p.ratio)
+  }
   // Every round's fan-out times together.
   const fanout = { ours: stats(o.flatMap((r) => r.fanout)), bare: stats(b.flatMap((r) => r.fanout)) }
   record(

@@ -301,7 +301,7 @@ if (runs("start")) {
 // is read after a full collection in both servers (bench/gc-probe.cjs): the resident set (what the
 // machine gives) and the JS heap in use (what the connections keep).
 const probeDir = fs.mkdtempSync(path.join(os.tmpdir(), "oc-bench-probe-"))
-const PROBE = ["--expose-gc", "-r", path.join(root, "bench/gc-probe.cjs")]
+const PROBE = ["-r", path.join(root, "bench/gc-probe.cjs")]
 const memoryOf = async (child) => {
   const file = path.join(probeDir, `${child.pid}.json`)
   fs.rmSync(file, { force: true })

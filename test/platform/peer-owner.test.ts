@@ -5,17 +5,18 @@ import { endpointAddress, tcpPeerOwner } from "../../src/platform/processes.js"
 
 /** The owner tcpPeerOwner reports for a connection from this process to itself over `host`. */
 const ownerOverLoopback = (host: string, connectTo = host) =>
-  new Promise<ReturnType<typeof tcpPeerOwner>>((resolve, reject) => {
+  new Promise<Awaited<ReturnType<typeof tcpPeerOwner>>>((resolve, reject) => {
     const server = net.createServer((s) => {
-      resolve(
-        tcpPeerOwner(
-          { address: s.remoteAddress!, port: s.remotePort! },
-          { address: s.localAddress!, port: s.localPort! }
-        )
+      void tcpPeerOwner(
+        { address: s.remoteAddress!, port: s.remotePort! },
+        { address: s.localAddress!, port: s.localPort! }
       )
-      s.destroy()
-      client.destroy()
-      server.close()
+        .then(resolve, reject)
+        .finally(() => {
+          s.destroy()
+          client.destroy()
+          server.close()
+        })
     })
     server.on("error", reject)
     let client: net.Socket
@@ -40,6 +41,6 @@ describe.skipIf(process.platform !== "linux")("tcpPeerOwner on a real loopback c
     expect(await ownerOverLoopback("127.0.0.1")).toBe(uid)
     expect(await ownerOverLoopback("::1")).toBe(uid)
     expect(await ownerOverLoopback("::", "127.0.0.1")).toBe(uid)
-    expect(tcpPeerOwner({ address: "127.0.0.1", port: 1 }, { address: "127.0.0.1", port: 2 })).toBeUndefined()
+    expect(await tcpPeerOwner({ address: "127.0.0.1", port: 1 }, { address: "127.0.0.1", port: 2 })).toBeUndefined()
   })
 })

@@ -134,18 +134,18 @@ describe("fromServeProxy: the peer's owner decides (injected)", () => {
   const socket = (remoteAddress: string) =>
     ({ remoteAddress, remotePort: 40_000, localAddress: "127.0.0.1", localPort: 18_789 }) as net.Socket
   const check = (owner: number | "unknown" | undefined, trusted: ReadonlyArray<number> = [0]): ServePeerCheck => ({
-    ownerOf: () => owner,
+    ownerOf: async () => owner,
     trustedUid: (uid) => trusted.includes(uid)
   })
 
-  it("root or tailscaled's user: trusted; another user, or a peer no longer listed: not; no /proc: any loopback peer (today's rule); never a remote peer", () => {
-    expect(fromServeProxy(check(0), socket("127.0.0.1"))).toBe(true)
-    expect(fromServeProxy(check(0), socket("::ffff:127.0.0.1"))).toBe(true)
-    expect(fromServeProxy(check(997, [0, 997]), socket("::1"))).toBe(true)
-    expect(fromServeProxy(check(1000), socket("127.0.0.1"))).toBe(false)
-    expect(fromServeProxy(check(undefined), socket("127.0.0.1"))).toBe(false)
-    expect(fromServeProxy(check("unknown"), socket("127.0.0.1"))).toBe(true)
-    expect(fromServeProxy(check(0), socket("100.64.0.7"))).toBe(false)
-    expect(fromServeProxy(check("unknown"), socket("192.0.2.1"))).toBe(false)
+  it("root or tailscaled's user: trusted; another user, or a peer no longer listed: not; no /proc: any loopback peer (today's rule); never a remote peer", async () => {
+    expect(await fromServeProxy(check(0), socket("127.0.0.1"))).toBe(true)
+    expect(await fromServeProxy(check(0), socket("::ffff:127.0.0.1"))).toBe(true)
+    expect(await fromServeProxy(check(997, [0, 997]), socket("::1"))).toBe(true)
+    expect(await fromServeProxy(check(1000), socket("127.0.0.1"))).toBe(false)
+    expect(await fromServeProxy(check(undefined), socket("127.0.0.1"))).toBe(false)
+    expect(await fromServeProxy(check("unknown"), socket("127.0.0.1"))).toBe(true)
+    expect(await fromServeProxy(check(0), socket("100.64.0.7"))).toBe(false)
+    expect(await fromServeProxy(check("unknown"), socket("192.0.2.1"))).toBe(false)
   })
 })

@@ -21,7 +21,7 @@ export interface FrontOptions {
   readonly acceptedBy: (socket: net.Socket) => AcceptedSocket | undefined
   readonly startConnection: (ws: WebSocket, peer: PeerInfo, acc: AcceptedSocket | undefined) => void
   /** The peer of this (raw TCP) socket may be Tailscale Serve: its forwarded headers count (serve-peer.ts). */
-  readonly fromServe: (socket: net.Socket) => boolean
+  readonly fromServe: (socket: net.Socket) => Promise<boolean>
   readonly stopping: () => boolean
   readonly readiness: () => Readiness
   /** More names to look up for an unknown Host (HostDiscovery). */
@@ -120,16 +120,26 @@ export const makeFront = ({
       debug(`refused browser upgrade from ${req.socket.remoteAddress}: ${origin.reason}`)
       return rejectUpgrade(socket, 403, origin.reason)
     }
-    // The TCP socket under TLS: its ports are what /proc/net/tcp lists.
-    const proxy = proxyHeaders(req, () => fromServe(acceptedBy(socket)?.raw ?? socket))
     const peer: PeerInfo = {
       remoteAddress: normaliseAddress(req.socket.remoteAddress),
       isLocal: isLocalRequest(req),
-      fromBrowser: req.headers.origin !== undefined,
-      ...(proxy === undefined ? {} : { proxy })
+      fromBrowser: req.headers.origin !== undefined
     }
-    wss.handleUpgrade(req, socket, head, (ws) => startConnection(ws, peer, acceptedBy(socket)))
+    const forwarded = proxyHeaders(req, () => false)
+    if (forwarded === undefined) return accept(req, socket, head, peer)
+    // Whether forwarded headers count is known from a loopback peer's owner, read off the event
+    // loop (serve-peer.ts): the TCP socket under TLS, whose ports are what /proc/net/tcp lists.
+    void fromServe(acceptedBy(socket)?.raw ?? socket)
+      .catch(() => false)
+      .then((fromServe) => {
+        if (socket.destroyed) return
+        if (stopping()) return rejectUpgrade(socket, 503, "gateway is shutting down")
+        accept(req, socket, head, { ...peer, proxy: { ...forwarded, fromServe } })
+      })
   }
+
+  const accept = (req: http.IncomingMessage, socket: net.Socket, head: Buffer, peer: PeerInfo) =>
+    wss.handleUpgrade(req, socket, head, (ws) => startConnection(ws, peer, acceptedBy(socket)))
 
   /** Once bound: the names this Gateway answers to start with its bind addresses. */
   const bound = (bindHosts: ReadonlyArray<string>) => {

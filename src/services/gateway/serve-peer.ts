@@ -13,7 +13,7 @@ import { isLoopbackAddress } from "../../platform/http-peer.js"
 
 export interface ServePeerCheck {
   /** The uid owning the other end of a local connection; "unknown" where it cannot be told (no /proc). */
-  readonly ownerOf: (peer: Endpoint, own: Endpoint) => number | "unknown" | undefined
+  readonly ownerOf: (peer: Endpoint, own: Endpoint) => Promise<number | "unknown" | undefined>
   /** Whether a socket owned by `uid` may be Tailscale Serve. */
   readonly trustedUid: (uid: number) => boolean
 }
@@ -42,9 +42,9 @@ export class ServePeer extends Context.Reference<ServePeer>()("openclaw/ServePee
 }) {}
 
 /** The peer of `socket` may be Tailscale Serve: loopback, and owned by a trusted user where that can be told. */
-export const fromServeProxy = (check: ServePeerCheck, socket: net.Socket): boolean => {
+export const fromServeProxy = async (check: ServePeerCheck, socket: net.Socket): Promise<boolean> => {
   if (!isLoopbackAddress(socket.remoteAddress)) return false
-  const owner = check.ownerOf(
+  const owner = await check.ownerOf(
     { address: socket.remoteAddress!, port: socket.remotePort! },
     { address: socket.localAddress!, port: socket.localPort! }
   )

@@ -69,18 +69,43 @@ const toFlag = (usage: string, description: string): Flag => {
 
 const noBuiltIns = CliConfig.make({ showBuiltIns: false })
 
-/** The tree of commands, read from the descriptors (@effect/cli's Standard / Map / Subcommands). */
+/**
+ * The tree of commands, read from the descriptors (@effect/cli's Standard / Map / Subcommands).
+ * A node renders its help only when asked: `preflight` reads the few nodes a command line names,
+ * and rendering every command's help took 3-5 ms of each short command's start-up.
+ */
 export const commandTree = (command: Command.Command<any, any, any, any>): CommandNode => toNode(command.descriptor)
+
+/** The Standard descriptor that names a command and holds its options. */
+const standardOf = (d: any): any =>
+  d._tag === "Map" ? standardOf(d.command) : d._tag === "Subcommands" ? standardOf(d.parent) : d
 
 const toNode = (d: any): CommandNode => {
   if (d._tag === "Map") return toNode(d.command)
-  if (d._tag === "Subcommands") return { ...toNode(d.parent), children: (d.children as Array<unknown>).map(toNode) }
+  const standard = standardOf(d)
+  const children = d._tag === "Subcommands" ? (d.children as Array<unknown>).map(toNode) : []
+  let help: Pick<CommandNode, "description" | "flags" | "args"> | undefined
+  const read = () => (help ??= helpOf(standard))
+  return {
+    name: String(standard.name),
+    get description() {
+      return read().description
+    },
+    get flags() {
+      return read().flags
+    },
+    get args() {
+      return read().args
+    },
+    children
+  }
+}
+
+const helpOf = (d: any): Pick<CommandNode, "description" | "flags" | "args"> => {
   const node = {
-    name: String(d.name),
     description: "",
     flags: [] as Array<Flag>,
-    args: [] as Array<{ name: string; description: string }>,
-    children: []
+    args: [] as Array<{ name: string; description: string }>
   }
   let section = ""
   for (const block of blocks(Descriptor.getHelp(d, noBuiltIns))) {

@@ -4,6 +4,8 @@
  */
 // First, before anything else runs: hide the command line's flags (and secrets) from `ps`.
 import "./platform/process-title.js"
+// Next, before effect loads: its start-up check formats a stack (platform/load-stacks.ts).
+import { restoreStacks } from "./platform/load-stacks.js"
 import { Command } from "@effect/cli"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
@@ -25,6 +27,8 @@ import { withTerminalConsole } from "./cli/output.js"
 import { forTerminal } from "./protocol/client-text.js"
 import { securityCommand } from "./cli/security.js"
 import { VERSION } from "./version.js"
+
+restoreStacks()
 
 const root = Command.make("openclaw").pipe(
   Command.withDescription("run the OpenClaw Gateway, reach it locally or remotely, inspect it"),

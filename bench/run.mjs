@@ -5,6 +5,7 @@
 import { execFileSync, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as http from "node:http"
+import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
@@ -21,12 +22,24 @@ for (const name of only)
   if (!BENCHES.includes(name)) throw new Error(`--only: unknown benchmark ${name} (known: ${BENCHES.join(", ")})`)
 const runs = (name) => only.includes(name)
 const N = smoke
-  ? { rpc: 200, pipelined: 640, clients: 20, callsEach: 5, cli: 2, start: 2, crowd: 50, fanout: 2, audit: 500 }
+  ? {
+      rpc: 200,
+      pipelined: 640,
+      clients: 20,
+      callsEach: 5,
+      latency: 50,
+      cli: 2,
+      start: 2,
+      crowd: 50,
+      fanout: 2,
+      audit: 500
+    }
   : {
       rpc: 5000,
       pipelined: 64_000,
       clients: 200,
       callsEach: 50,
+      latency: 500,
       cli: 10,
       start: 5,
       crowd: 1000,
@@ -156,6 +169,45 @@ const manyClients = async (url, clients, calls) => {
   return perSec
 }
 
+/** The median round trip of `count` sequential health calls, in ms. */
+const healthLatency = async (url, count) => {
+  const c = await openClient(url)
+  const took = []
+  for (let i = 0; i < count; i++) {
+    const t = performance.now()
+    await c.call("health")
+    took.push(performance.now() - t)
+  }
+  c.ws.close()
+  return median(took)
+}
+
+/**
+ * WebSocket upgrades carrying Tailscale Serve's forwarded headers from loopback, four at a time,
+ * until the returned function is called: what any local process can send. The Gateway asks
+ * /proc/net/tcp who owns each one's peer (serve-peer.ts); that read must not stall other clients.
+ */
+const forwardedFlood = (port) => {
+  let on = true
+  const upgrade = () =>
+    new Promise((done) => {
+      const s = net.connect(port, "127.0.0.1", () =>
+        s.write(
+          `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
+            "X-Forwarded-For: 203.0.113.9\r\nX-Forwarded-Proto: https\r\n\r\n"
+        )
+      )
+      s.once("data", () => s.destroy())
+      s.once("error", done)
+      s.once("close", done)
+    })
+  const lanes = Array.from({ length: 4 }, async () => {
+    while (on) await upgrade()
+  })
+  return () => ((on = false), Promise.all(lanes))
+}
+
 const timeCommand = (cmd, args, extraEnv = {}) => {
   const t = performance.now()
   execFileSync(cmd, args, { env: { ...env, ...extraEnv }, stdio: "ignore" })
@@ -262,8 +314,31 @@ if (runs("rpc") || runs("cli")) {
     const cpu = pairedStats(cpuPerCall.ours, cpuPerCall.bare)
     record("server CPU per call", cpu.ours, "us", "bare ws server", cpu.baseline, "(no budget)", cpu.ratio)
   }
-  // 2. CLI cold start: a whole `openclaw gateway call health` process.
   const port = new URL(ours.url).port
+  // What a flood of forwarded upgrades (any local process can send one) does to a client's calls,
+  // next to the same calls without it, in alternating rounds.
+  if (runs("rpc")) {
+    const quiet = []
+    const flooded = []
+    for (let round = 0; round < (smoke ? 1 : 3); round++) {
+      quiet.push(await healthLatency(ours.url, N.latency))
+      const stopFlood = forwardedFlood(Number(port))
+      await sleep(100)
+      flooded.push(await healthLatency(ours.url, N.latency))
+      await stopFlood()
+    }
+    const p = pairedStats(flooded, quiet)
+    record(
+      "health under forwarded upgrades",
+      p.ours,
+      "ms",
+      "health alone",
+      p.baseline,
+      "<= 2x (median round trip)",
+      p.ratio
+    )
+  }
+  // 2. CLI cold start: a whole `openclaw gateway call health` process.
   const cli = []
   const bareNode = []
   for (let i = 0; runs("cli") && i < N.cli; i++) {

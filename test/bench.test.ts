@@ -18,6 +18,7 @@ it("npm run bench works (smoke counts) and writes every figure with its baseline
     "rpc pipelined health (64 in flight)",
     "rpc 20 clients x 5 calls",
     "server CPU per call",
+    "health under forwarded upgrades",
     "cli: gateway call health",
     "gateway start to /healthz",
     "memory (RSS) per idle client (50)",

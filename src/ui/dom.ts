@@ -32,6 +32,24 @@ export const replaceChildren = (el: Element, ...children: Array<Child | Array<Ch
 }
 
 /**
+ * Makes `el`'s children exactly `nodes`, moving only those out of place: a node taken out of the
+ * page loses any selection in it, so what stays where it was is left alone.
+ */
+export const syncChildren = (el: Element, nodes: ReadonlyArray<Node>) => {
+  nodes.forEach((node, i) => {
+    const at = el.childNodes[i]
+    if (at !== node) el.insertBefore(node, at ?? null)
+  })
+  while (el.childNodes.length > nodes.length) el.lastChild!.remove()
+}
+
+/** Sets an attribute only when it changes (undefined removes it). */
+export const setAttribute = (el: Element, name: string, value: string | undefined) => {
+  if (value === undefined) el.removeAttribute(name)
+  else if (el.getAttribute(name) !== value) el.setAttribute(name, value)
+}
+
+/**
  * Redraws `el` with what `draw` builds. A text field that had focus and comes back in the new tree
  * (a view keeps the element being edited) gets its focus and selection back, so a live event
  * arriving mid-typing neither steals the caret nor turns "replace the selection" into "append".

@@ -368,16 +368,9 @@ describe.skipIf(!chromiumInstalled)("Control UI in Chromium", { timeout: 60_000 
     await openSession("held-history")
     const release = await held
     const reply = await send("sent before the history came")
-    // The late history redraws the messages: wait for that, then look.
-    await page.evaluate(() => {
-      ;(window as any).__redrawn = false
-      new MutationObserver(() => ((window as any).__redrawn = true)).observe(
-        document.getElementById("chat-messages")!,
-        { childList: true }
-      )
-    })
+    // Once the late history is in, look.
     release()
-    await expect.poll(() => page.evaluate(() => (window as any).__redrawn), { timeout: 10_000 }).toBe(true)
+    await page.locator('#chat-messages[aria-busy="false"]').waitFor({ timeout: 10_000 })
     expect(await page.locator("#chat-messages .msg.user", { hasText: "sent before the history came" }).count()).toBe(1)
     expect(await reply.count()).toBe(1)
   }, 60_000)
@@ -508,6 +501,42 @@ describe.skipIf(!chromiumInstalled)("Control UI in Chromium", { timeout: 60_000 
     upgrades = []
     await page.close()
     expect(gw.child.exitCode, gw.output()).toBeNull()
+  })
+
+  it("WebChat: a streaming reply rewrites only its own message: a selection in an earlier one survives", async () => {
+    const model = await slowModel(["One ", "two ", "three ", "four ", "five."], 300)
+    extraServers.push(model)
+    await withGateway(
+      { agent: { provider: { kind: "openai", baseUrl: model.baseUrl, model: "slow-model", apiKeyEnv: undefined } } },
+      async (inProcess) => {
+        const page = await newPage()
+        await page.goto(`${inProcess.url.replace("ws://", "http://")}/webchat#token=${IN_PROCESS_TOKEN}`)
+        await page.locator("#conn-pill.connected").waitFor({ timeout: 15_000 })
+        await page.fill("#chat-input", "select me while it streams")
+        await page.click("#chat-send")
+        await page
+          .locator('#chat-messages .msg.assistant[data-state="streaming"]', { hasText: "One" })
+          .waitFor({ timeout: 10_000 })
+        // The user selects their own message (to copy it) while the reply is still coming.
+        await page.evaluate(() => {
+          const text = document.querySelector("#chat-messages .msg.user .text")!
+          const range = document.createRange()
+          range.selectNodeContents(text)
+          getSelection()!.removeAllRanges()
+          getSelection()!.addRange(range)
+          ;(text.parentElement as any).__before = true
+        })
+        await page
+          .locator('#chat-messages .msg.assistant[data-state="final"]', { hasText: "One two three four five." })
+          .waitFor({ timeout: 15_000 })
+        const after = await page.evaluate(() => ({
+          selected: String(getSelection()),
+          sameElement: (document.querySelector("#chat-messages .msg.user") as any).__before === true
+        }))
+        expect(after).toEqual({ selected: "select me while it streams", sameElement: true })
+        await page.close()
+      }
+    )
   })
 
   it("WebChat: Abort stops a streaming reply and keeps what had arrived", async () => {

@@ -1,9 +1,9 @@
 /** The WebChat screen: sessions, the message list with streamed agent replies, send and abort. */
 import { type GatewayConnection, RequestError, uuid } from "../connection.js"
-import { h, replaceChildren } from "../dom.js"
+import { h, replaceChildren, setAttribute, syncChildren } from "../dom.js"
 import { render } from "../router.js"
 import { main } from "../shell.js"
-import { state } from "../state.js"
+import { type ChatLine, state } from "../state.js"
 
 const loadSessions = async () => {
   const r = await state.conn!.request("sessions.list")
@@ -18,6 +18,8 @@ const loadSessions = async () => {
 const loadHistory = async () => {
   const before = new Set(state.lines)
   const sessionKey = state.session
+  // Busy until this session's history is in (assistive technology waits; so do the UI tests).
+  chatMessages.setAttribute("aria-busy", "true")
   const r = await state.conn!.request("chat.history", { sessionKey, limit: 200 })
   // The user opened another session meanwhile: this history is not what the page shows.
   if (state.session !== sessionKey) return
@@ -40,6 +42,7 @@ const loadHistory = async () => {
     ...(r?.activeRunIds ?? []),
     ...arrived.filter((l) => l.state === "streaming").map((l) => l.runId!)
   ])
+  chatMessages.setAttribute("aria-busy", "false")
 }
 
 export const onChat = (p: any) => {
@@ -127,34 +130,46 @@ const sendButton = h(
 )
 const abortButton = h("button", { id: "chat-abort", className: "danger", onclick: () => void abortChat() }, "Abort")
 
+const emptyNote = h("p", { className: "muted empty" }, "No messages in this session yet. Say hello.")
+
+/**
+ * Each line's bubble, kept for as long as the line: a streamed delta rewrites its own bubble and
+ * leaves the others in place, so a long chat is not rebuilt on every delta and a selection in an
+ * earlier message survives the reply streaming in below it.
+ */
+const bubbles = new WeakMap<
+  ChatLine,
+  { readonly el: HTMLDivElement; readonly who: HTMLDivElement; readonly text: HTMLDivElement }
+>()
+
+const whoOf = (l: ChatLine): string =>
+  (l.role === "user" ? (l.source === "send" ? "delivered (send)" : "you") : l.role === "error" ? "error" : "agent") +
+  (l.state === "streaming" ? " · typing…" : l.state === "aborted" ? " · aborted" : "")
+
+const bubbleOf = (l: ChatLine): HTMLDivElement => {
+  let b = bubbles.get(l)
+  if (b === undefined) {
+    const who = h("div", { className: "who" })
+    const text = h("div", { className: "text" })
+    b = { el: h("div", {}, who, text), who, text }
+    bubbles.set(l, b)
+  }
+  setAttribute(b.el, "class", `msg ${l.role} ${l.state ?? ""}`)
+  setAttribute(b.el, "data-run", l.runId)
+  setAttribute(b.el, "data-state", l.state)
+  const who = whoOf(l)
+  if (b.who.textContent !== who) b.who.textContent = who
+  if (b.text.textContent !== l.text) b.text.textContent = l.text
+  return b.el
+}
+
 const renderChatMessages = () => {
   const atBottom = chatMessages.scrollHeight - chatMessages.scrollTop - chatMessages.clientHeight < 40
-  replaceChildren(
-    chatMessages,
-    state.lines.length === 0
-      ? h("p", { className: "muted empty" }, "No messages in this session yet. Say hello.")
-      : null,
-    state.lines.map((l) =>
-      h(
-        "div",
-        { className: `msg ${l.role} ${l.state ?? ""}`, "data-run": l.runId, "data-state": l.state },
-        h(
-          "div",
-          { className: "who" },
-          l.role === "user"
-            ? l.source === "send"
-              ? "delivered (send)"
-              : "you"
-            : l.role === "error"
-              ? "error"
-              : "agent",
-          l.state === "streaming" ? " · typing…" : l.state === "aborted" ? " · aborted" : ""
-        ),
-        h("div", { className: "text" }, l.text)
-      )
-    ),
-    state.chatError ? h("p", { id: "chat-error", className: "error" }, state.chatError) : null
-  )
+  syncChildren(chatMessages, [
+    ...(state.lines.length === 0 ? [emptyNote] : []),
+    ...state.lines.map(bubbleOf),
+    ...(state.chatError ? [h("p", { id: "chat-error", className: "error" }, state.chatError)] : [])
+  ])
   if (atBottom) chatMessages.scrollTop = chatMessages.scrollHeight
   renderChatControls()
 }

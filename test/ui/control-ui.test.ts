@@ -503,8 +503,18 @@ describe.skipIf(!chromiumInstalled)("Control UI in Chromium", { timeout: 60_000 
     expect(gw.child.exitCode, gw.output()).toBeNull()
   })
 
-  it("WebChat: a streaming reply rewrites only its own message: a selection in an earlier one survives", async () => {
-    const model = await slowModel(["One ", "two ", "three ", "four ", "five."], 300)
+  /**
+   * WebChat on an in-process Gateway whose model (an OpenAI-compatible SSE endpoint) streams
+   * `words` slowly; `body` gets the page once it is connected, with `message` sent and the reply
+   * streaming (its first word shown).
+   */
+  const whileStreaming = async (
+    words: ReadonlyArray<string>,
+    delayMs: number,
+    message: string,
+    body: (page: Page) => Promise<void>
+  ) => {
+    const model = await slowModel(words, delayMs)
     extraServers.push(model)
     await withGateway(
       { agent: { provider: { kind: "openai", baseUrl: model.baseUrl, model: "slow-model", apiKeyEnv: undefined } } },
@@ -512,49 +522,44 @@ describe.skipIf(!chromiumInstalled)("Control UI in Chromium", { timeout: 60_000 
         const page = await newPage()
         await page.goto(`${inProcess.url.replace("ws://", "http://")}/webchat#token=${IN_PROCESS_TOKEN}`)
         await page.locator("#conn-pill.connected").waitFor({ timeout: 15_000 })
-        await page.fill("#chat-input", "select me while it streams")
+        await page.fill("#chat-input", message)
         await page.click("#chat-send")
         await page
-          .locator('#chat-messages .msg.assistant[data-state="streaming"]', { hasText: "One" })
+          .locator('#chat-messages .msg.assistant[data-state="streaming"]', { hasText: words[0]!.trim() })
           .waitFor({ timeout: 10_000 })
-        // The user selects their own message (to copy it) while the reply is still coming.
-        await page.evaluate(() => {
-          const text = document.querySelector("#chat-messages .msg.user .text")!
-          const range = document.createRange()
-          range.selectNodeContents(text)
-          getSelection()!.removeAllRanges()
-          getSelection()!.addRange(range)
-          ;(text.parentElement as any).__before = true
-        })
-        await page
-          .locator('#chat-messages .msg.assistant[data-state="final"]', { hasText: "One two three four five." })
-          .waitFor({ timeout: 15_000 })
-        const after = await page.evaluate(() => ({
-          selected: String(getSelection()),
-          sameElement: (document.querySelector("#chat-messages .msg.user") as any).__before === true
-        }))
-        expect(after).toEqual({ selected: "select me while it streams", sameElement: true })
+        await body(page)
         await page.close()
       }
     )
-  })
+  }
 
-  it("WebChat: Abort stops a streaming reply and keeps what had arrived", async () => {
-    // A model that streams slowly: an OpenAI-compatible SSE endpoint.
-    const model = await slowModel(["This ", "reply ", "takes ", "a ", "long ", "time ", "to ", "finish."], 700)
-    extraServers.push(model)
-    const baseUrl = model.baseUrl
-    await withGateway(
-      { agent: { provider: { kind: "openai", baseUrl, model: "slow-model", apiKeyEnv: undefined } } },
-      async (inProcess) => {
-        const page = await newPage()
-        await page.goto(`${inProcess.url.replace("ws://", "http://")}/webchat#token=${IN_PROCESS_TOKEN}`)
-        await page.locator("#conn-pill.connected").waitFor({ timeout: 15_000 })
-        await page.fill("#chat-input", "tell me a long story")
-        await page.click("#chat-send")
-        await page
-          .locator('#chat-messages .msg.assistant[data-state="streaming"]', { hasText: "This" })
-          .waitFor({ timeout: 10_000 })
+  it("WebChat: a streaming reply rewrites only its own message: a selection in an earlier one survives", () =>
+    whileStreaming(["One ", "two ", "three ", "four ", "five."], 300, "select me while it streams", async (page) => {
+      // The user selects their own message (to copy it) while the reply is still coming.
+      await page.evaluate(() => {
+        const text = document.querySelector("#chat-messages .msg.user .text")!
+        const range = document.createRange()
+        range.selectNodeContents(text)
+        getSelection()!.removeAllRanges()
+        getSelection()!.addRange(range)
+        ;(text.parentElement as any).__before = true
+      })
+      await page
+        .locator('#chat-messages .msg.assistant[data-state="final"]', { hasText: "One two three four five." })
+        .waitFor({ timeout: 15_000 })
+      const after = await page.evaluate(() => ({
+        selected: String(getSelection()),
+        sameElement: (document.querySelector("#chat-messages .msg.user") as any).__before === true
+      }))
+      expect(after).toEqual({ selected: "select me while it streams", sameElement: true })
+    }))
+
+  it("WebChat: Abort stops a streaming reply and keeps what had arrived", () =>
+    whileStreaming(
+      ["This ", "reply ", "takes ", "a ", "long ", "time ", "to ", "finish."],
+      700,
+      "tell me a long story",
+      async (page) => {
         await page.locator("#chat-abort").click()
         const aborted = page.locator('#chat-messages .msg.assistant[data-state="aborted"]')
         await aborted.waitFor({ timeout: 10_000 })
@@ -562,10 +567,8 @@ describe.skipIf(!chromiumInstalled)("Control UI in Chromium", { timeout: 60_000 
         expect((await aborted.textContent())!).not.toContain("finish.")
         expect(await page.locator("#chat-abort").isHidden()).toBe(true)
         await screenshot(page, "08-webchat-aborted")
-        await page.close()
       }
-    )
-  })
+    ))
 
   it("password auth: the form signs in with a password; a wrong one shows the Gateway's message", () =>
     withGateway(

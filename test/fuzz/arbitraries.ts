@@ -244,3 +244,37 @@ export const rawMessage: fc.Arbitrary<RawMessage> = fc.oneof(
     .integer({ min: 60 * 1024, max: 80 * 1024 })
     .map((n) => ({ text: `{"type":"req","id":"big","method":"connect","params":{"pad":"${"x".repeat(n)}"}}` }))
 )
+
+/** Header text Node's HTTP client sends: printable ASCII, or a MIME encoded word (Tailscale's form). */
+const headerValue = fc.oneof(
+  fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 120 }),
+  fc
+    .tuple(fc.constantFrom("q", "b", "Q", "x"), fc.string({ maxLength: 40 }))
+    .map(
+      ([enc, text]) =>
+        `=?utf-8?${enc}?${enc.toLowerCase() === "b" ? Buffer.from(text).toString("base64") : encodeURIComponent(text).replace(/%/g, "=")}?=`
+    ),
+  fc.constantFrom("203.0.113.9", "127.0.0.1", "::1", "100.64.0.7, 10.0.0.1", "https", "alice@example.com", "")
+)
+
+/**
+ * The headers a proxy adds (Tailscale Serve's among them), sent with the WebSocket upgrade by a
+ * local process: the Gateway looks up who owns the peer before it believes any of them.
+ */
+export const forwardedHeaders: fc.Arbitrary<Record<string, string> | null> = fc.option(
+  fc.dictionary(
+    fc.constantFrom(
+      "X-Forwarded-For",
+      "X-Forwarded-Proto",
+      "X-Forwarded-Host",
+      "Forwarded",
+      "X-Real-IP",
+      "Tailscale-User-Login",
+      "Tailscale-User-Name",
+      "Tailscale-Funnel-Request"
+    ),
+    headerValue,
+    { maxKeys: 4 }
+  ),
+  { freq: 2 }
+)

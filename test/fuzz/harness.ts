@@ -82,8 +82,8 @@ export class FuzzSocket {
     ws.on("error", () => {})
   }
 
-  static open(url: string): Promise<FuzzSocket> {
-    const socket = new FuzzSocket(new WebSocket(url, { maxPayload: 64 * 1024 * 1024 }))
+  static open(url: string, headers: Record<string, string> = {}): Promise<FuzzSocket> {
+    const socket = new FuzzSocket(new WebSocket(url, { maxPayload: 64 * 1024 * 1024, headers }))
     return new Promise((resolve, reject) => {
       socket.ws.once("open", () => resolve(socket))
       socket.ws.once("unexpected-response", (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)))

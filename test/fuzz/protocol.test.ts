@@ -20,6 +20,7 @@ import {
   deepFragment,
   type Fragment,
   type FrameBreakage,
+  forwardedHeaders,
   frameBreakage,
   hostileFragment,
   hostileJson,
@@ -519,9 +520,12 @@ describe("protocol fuzzer against `openclaw gateway run`", () => {
         "before auth",
         0,
         STAGES.preAuth,
-        [fc.array(preAuthMessage, { minLength: 1, maxLength: 3 })],
-        async (messages: Array<PreAuthMessage>) => {
-          const s = await FuzzSocket.open(gw.url).catch((e: Error) => fail(`cannot open a socket: ${e.message}`))
+        [fc.array(preAuthMessage, { minLength: 1, maxLength: 3 }), forwardedHeaders],
+        async (messages: Array<PreAuthMessage>, headers: Record<string, string> | null) => {
+          if (headers !== null) recent.add("pre-auth upgrade headers", JSON.stringify(headers))
+          const s = await FuzzSocket.open(gw.url, headers ?? {}).catch((e: Error) =>
+            fail(`cannot open a socket: ${e.message}`)
+          )
           try {
             const challenge = await s.waitFor(() => s.frames.find((f) => f.event === "connect.challenge"), ANSWER_MS)
             for (const m of messages) {

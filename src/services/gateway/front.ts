@@ -131,10 +131,10 @@ export const makeFront = ({
     // loop (serve-peer.ts): the TCP socket under TLS, whose ports are what /proc/net/tcp lists.
     void fromServe(acceptedBy(socket)?.raw ?? socket)
       .catch(() => false)
-      .then((fromServe) => {
+      .then((served) => {
         if (socket.destroyed) return
         if (stopping()) return rejectUpgrade(socket, 503, "gateway is shutting down")
-        accept(req, socket, head, { ...peer, proxy: { ...forwarded, fromServe } })
+        accept(req, socket, head, { ...peer, proxy: { ...forwarded, fromServe: served } })
       })
   }
 

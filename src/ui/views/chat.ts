@@ -18,9 +18,12 @@ const loadSessions = async () => {
 const loadHistory = async () => {
   const before = new Set(state.lines)
   const sessionKey = state.session
-  // Busy until this session's history is in (assistive technology waits; so do the UI tests).
+  // Busy until this session's history is in or has failed (assistive technology waits; so do
+  // the UI tests). A history the user has left is not the list's business any more.
   chatMessages.setAttribute("aria-busy", "true")
-  const r = await state.conn!.request("chat.history", { sessionKey, limit: 200 })
+  const r = await state.conn!.request("chat.history", { sessionKey, limit: 200 }).finally(() => {
+    if (state.session === sessionKey) chatMessages.setAttribute("aria-busy", "false")
+  })
   // The user opened another session meanwhile: this history is not what the page shows.
   if (state.session !== sessionKey) return
   const history: typeof state.lines = (r?.messages ?? []).map((m: any) => ({
@@ -42,7 +45,6 @@ const loadHistory = async () => {
     ...(r?.activeRunIds ?? []),
     ...arrived.filter((l) => l.state === "streaming").map((l) => l.runId!)
   ])
-  chatMessages.setAttribute("aria-busy", "false")
 }
 
 export const onChat = (p: any) => {

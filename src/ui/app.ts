@@ -10,19 +10,18 @@
  * query string is only connected to after the user confirms it (the stored token would go there).
  */
 import { activityState, loadActivity, renderActivity } from "./activity.js"
-import { address, forgetCredentials, loadCredentials, readAddress } from "./address.js"
-import { forgetDeviceToken } from "./device-identity.js"
+import { address, loadCredentials, readAddress } from "./address.js"
 import { type DevicesContext, devicesState, loadDevices, renderDevices } from "./devices.js"
 import { redraw, replaceChildren } from "./dom.js"
 import { refresh, registerViews, render, renderNav } from "./router.js"
-import { connect, start, takeSignInCode } from "./session.js"
+import { connect, signOut, start, takeSignInCode } from "./session.js"
 import { main, renderNotices, shell } from "./shell.js"
 import { defaultUrl, state, webchatOnly } from "./state.js"
 import { loadChat, renderChat } from "./views/chat.js"
 import { loadOverview, renderOverview } from "./views/overview.js"
 import { loadPairing, renderPairing } from "./views/pairing.js"
 import { loadPresence, renderPresence } from "./views/presence.js"
-import { showConfirm, showLogin } from "./views/signin.js"
+import { showConfirm } from "./views/signin.js"
 
 const devicesContext: DevicesContext = {
   request: (method, params) =>
@@ -56,7 +55,7 @@ registerViews({
 
 // ---------------------------------------------------------------- boot
 
-shell(() => (forgetCredentials(), forgetDeviceToken(), state.conn?.stop(), showLogin(undefined, connect)))
+shell(signOut)
 readAddress()
 renderNotices()
 if (!webchatOnly) renderNav()

@@ -94,6 +94,22 @@ export const connect = (credentials: Credentials, signInCode?: string) => {
   conn.start()
 }
 
+/**
+ * "Forget credentials": this page signs out now. The connection stops without a state change of
+ * its own, so the page drops what it knew of the Gateway here: nothing of it stays on screen or
+ * comes back with the next tick's redraw.
+ */
+export const signOut = () => {
+  forgetCredentials()
+  forgetDeviceToken()
+  state.conn?.stop()
+  state.conn = undefined
+  state.hello = undefined
+  state.connState = { kind: "auth-failed", error: { code: "INVALID_REQUEST", message: "signed out" } }
+  renderConnState()
+  showLogin(undefined, connect)
+}
+
 export const onEvent = (event: string, payload: any) => {
   switch (event) {
     case "presence":

@@ -601,6 +601,10 @@ describe.skipIf(!chromiumInstalled)("Control UI in Chromium", { timeout: 60_000 
         await page.click("#forget")
         await page.locator("#login-form").waitFor()
         expect(await page.evaluate(() => localStorage.getItem("openclaw.controlUi.auth"))).toBeNull()
+        // Signed out for good: the overview's once-a-second redraw does not bring the Gateway back.
+        await page.waitForTimeout(1_500)
+        expect(await page.locator("#login-form").isVisible()).toBe(true)
+        expect(await page.locator("#conn-pill").textContent()).toBe("not signed in")
         await page.close()
       }
     ))

@@ -322,20 +322,23 @@ describe.skipIf(!chromiumInstalled)("Control UI in Chromium", { timeout: 60_000 
    */
   const chatWithHeldHistory = async () => {
     const page = await newPage()
+    // The first chat.history request after hold() is answered only when the test says so;
+    // any other request (a second load of the same view) goes through.
     let holding: ((release: () => void) => void) | undefined
-    const held = new Set<string>()
+    let heldId: string | undefined
     await page.routeWebSocket(/.*/, (ws) => {
       const server = ws.connectToServer()
       ws.onMessage((message) => {
         const frame = JSON.parse(String(message))
-        if (holding !== undefined && frame.method === "chat.history") held.add(frame.id)
+        if (holding !== undefined && heldId === undefined && frame.method === "chat.history") heldId = frame.id
         server.send(message)
       })
       server.onMessage((message) => {
         const frame = JSON.parse(String(message))
-        if (frame.type === "res" && held.delete(frame.id)) {
-          const resolve = holding!
+        if (frame.type === "res" && frame.id === heldId && holding !== undefined) {
+          const resolve = holding
           holding = undefined
+          heldId = undefined
           resolve(() => ws.send(message))
         } else ws.send(message)
       })
@@ -344,7 +347,11 @@ describe.skipIf(!chromiumInstalled)("Control UI in Chromium", { timeout: 60_000 
     await page.locator("#conn-pill.connected").waitFor({ timeout: 15_000 })
     await page.click('[data-view="chat"]')
     await page.locator("#chat-input").waitFor()
-    const hold = () => new Promise<() => void>((resolve) => (holding = resolve))
+    const hold = () =>
+      new Promise<() => void>((resolve) => {
+        heldId = undefined
+        holding = resolve
+      })
     const openSession = async (key: string) => {
       await page.fill("#new-session", key)
       await page.press("#new-session", "Enter")

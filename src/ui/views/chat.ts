@@ -15,14 +15,23 @@ const loadSessions = async () => {
  * history was on its way (right after a reconnect, say) stays unless the history already holds it;
  * the history of a session the user has left meanwhile is dropped.
  */
+/**
+ * History loads under way, by session: the message list is aria-busy while the session it shows
+ * has one (assistive technology waits for it; so do the UI tests).
+ */
+const historyLoads = new Map<string, number>()
+const showBusy = () => chatMessages.setAttribute("aria-busy", String(historyLoads.has(state.session)))
+
 const loadHistory = async () => {
   const before = new Set(state.lines)
   const sessionKey = state.session
-  // Busy until this session's history is in or has failed (assistive technology waits; so do
-  // the UI tests). A history the user has left is not the list's business any more.
-  chatMessages.setAttribute("aria-busy", "true")
+  historyLoads.set(sessionKey, (historyLoads.get(sessionKey) ?? 0) + 1)
+  showBusy()
   const r = await state.conn!.request("chat.history", { sessionKey, limit: 200 }).finally(() => {
-    if (state.session === sessionKey) chatMessages.setAttribute("aria-busy", "false")
+    const left = historyLoads.get(sessionKey)! - 1
+    if (left === 0) historyLoads.delete(sessionKey)
+    else historyLoads.set(sessionKey, left)
+    showBusy()
   })
   // The user opened another session meanwhile: this history is not what the page shows.
   if (state.session !== sessionKey) return

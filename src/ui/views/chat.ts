@@ -11,17 +11,17 @@ const loadSessions = async () => {
 }
 
 /**
- * Replaces the lines with the session's history. A send or a streamed reply that arrived while the
- * history was on its way (right after a reconnect, say) stays unless the history already holds it;
- * the history of a session the user has left meanwhile is dropped.
- */
-/**
  * History loads under way, by session: the message list is aria-busy while the session it shows
  * has one (assistive technology waits for it; so do the UI tests).
  */
 const historyLoads = new Map<string, number>()
 const showBusy = () => chatMessages.setAttribute("aria-busy", String(historyLoads.has(state.session)))
 
+/**
+ * Replaces the lines with the session's history. A send or a streamed reply that arrived while the
+ * history was on its way (right after a reconnect, say) stays unless the history already holds it;
+ * the history of a session the user has left meanwhile is dropped.
+ */
 const loadHistory = async () => {
   const before = new Set(state.lines)
   const sessionKey = state.session
